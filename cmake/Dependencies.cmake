@@ -1,0 +1,14 @@
+# Every third-party package is found here, in one place. All come from Debian 12 packages
+# (scripts/install-deps.sh installs them); nothing is vendored or fetched.
+find_package(Threads REQUIRED)
+find_package(date CONFIG REQUIRED)            # libhowardhinnant-date-dev (date::date-tz)
+find_package(SQLite3 REQUIRED)                # libsqlite3-dev
+find_package(nlohmann_json 3.11 CONFIG REQUIRED)  # nlohmann-json3-dev
+find_package(CLI11 CONFIG REQUIRED)           # libcli11-dev
+if(JOULE_BUILD_TESTS)
+    find_package(GTest REQUIRED)              # libgtest-dev, libgmock-dev
+    include(GoogleTest)
+endif()
+if(JOULE_BUILD_BENCH)
+    find_package(benchmark REQUIRED)          # libbenchmark-dev
+endif()

@@ -1,0 +1,99 @@
+// Ledger rules [ACCT-5] (TigerBeetle's model): double-entry, append-only transfers between ledger
+// accounts, each with a client-chosen idempotency id. Every balance is credits minus debits, so
+// the balances of all ledger accounts always sum to zero. Top-up, refund, deduction, subsidy, fee,
+// adjustment, transfer between accounts, debt recovery and grant expiry are all transfers.
+//
+// Tenant balances are the operator's liability (credit-normal): a top-up debits a cash account
+// and credits the tenant's paid account; consumption debits the tenant and credits revenue.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "core/ids.hpp"
+#include "core/time.hpp"
+#include "core/units.hpp"
+
+namespace joule {
+
+// stored: never renumber.
+enum class LedgerAccountKind : uint8_t {
+    kTenantPaid = 1,      // paid credit; may go negative (arrears, overdraft, keep-power)
+    kTenantGrant = 2,     // one granted credit (subsidy, free quota, compensation); never negative
+    kTenantDebt = 3,      // recorded debt, never positive; recovered by a share of top-ups
+    kCash = 10,           // money received, per channel (cash, POS, transfer, online ...)
+    kEnergyRevenue = 11,  // electricity sold
+    kWaterRevenue = 12,   // water sold
+    kSubsidyExpense = 13, // the operator's cost of granted credit
+    kFeeIncome = 14,      // fees deducted from balances
+    kAdjustments = 15,    // corrections and write-offs
+};
+std::string_view LedgerAccountKindName(LedgerAccountKind kind);
+[[nodiscard]] bool IsTenantKind(LedgerAccountKind kind);
+
+// stored: never renumber.
+enum class TransferCode : uint16_t {
+    kTopUp = 1,
+    kRefund = 2,
+    kDeduction = 3,
+    kSubsidy = 4,
+    kFee = 5,
+    kAdjustment = 6,
+    kAccountTransfer = 7,
+    kDebtRecovery = 8,
+    kGrantExpiry = 9,
+    kDebtRecorded = 10,
+};
+std::string_view TransferCodeName(TransferCode code);
+
+inline constexpr std::size_t kMaxTransferIdBytes = 128;
+inline constexpr int64_t kMaxTransferFen = 100'000'000'00;  // 100 million yuan: "absurd" above
+
+struct LedgerAccount {
+    LedgerAccountId id;
+    LedgerAccountKind kind = LedgerAccountKind::kTenantPaid;
+    AccountId owner;                     // the tenant account, for tenant kinds
+    int32_t priority = 0;                // grants: lower draws first
+    std::optional<Instant> expires_at;   // grants: unusable from this instant
+    Money balance;                       // credits - debits
+};
+
+struct Transfer {
+    std::string id;  // idempotency key chosen by the client before the first attempt
+    LedgerAccountId debit;
+    LedgerAccountId credit;
+    Money amount;
+    TransferCode code = TransferCode::kAdjustment;
+    std::string ref;    // what it is about: meter reading, receipt number, order id ...
+    std::string actor;  // operator or subsystem
+    Instant at;
+};
+
+// Result of posting one transfer. stored: never renumber.
+enum class PostResult : uint8_t {
+    kOk = 0,
+    kExists = 1,                     // same id, same fields: already posted, nothing to do
+    kExistsWithDifferentFields = 2,  // same id, different fields: rejected
+    kIdInvalid = 3,
+    kAmountNotPositive = 4,
+    kAmountAbsurd = 5,
+    kSameAccount = 6,
+    kGrantWouldGoNegative = 7,
+    kDebtWouldGoPositive = 8,
+};
+std::string_view PostResultName(PostResult result);
+
+// Same id and same economic fields (the idempotency comparison; `at` may differ on retries).
+[[nodiscard]] bool SameTransfer(const Transfer& a, const Transfer& b);
+
+// Checks `t` against the two accounts it moves money between (no existence lookup: the store
+// does that). Pure.
+[[nodiscard]] PostResult CheckTransfer(const Transfer& t, const LedgerAccount& debit,
+                                       const LedgerAccount& credit);
+
+// Applies a checked transfer to the two balances.
+void ApplyTransfer(const Transfer& t, LedgerAccount& debit, LedgerAccount& credit);
+
+}  // namespace joule

@@ -1,0 +1,79 @@
+#include "core/rounding.hpp"
+
+#include <memory>
+
+#include "base/assert.hpp"
+#include "base/checked.hpp"
+
+namespace joule {
+
+namespace {
+// floor division for a positive divisor
+int64_t FloorDiv(int64_t a, int64_t b) {
+    int64_t q = a / b;
+    if ((a % b != 0) && (a < 0)) {
+        --q;
+    }
+    return q;
+}
+}  // namespace
+
+RoundedCharge RoundFineToFen(FineMoney carry, FineMoney charge) {
+    const int64_t total = carry.value + charge.value;
+    // half up: floor(total / unit + 1/2)
+    const int64_t fen = FloorDiv(total + kFinePerFen / 2, kFinePerFen);
+    return {Money{fen}, FineMoney{total - fen * kFinePerFen}};
+}
+
+Money ShareOf(Money amount, int32_t basis_points) {
+    const Int128 product = static_cast<Int128>(amount.fen) * basis_points;
+    const Int128 half = kBasisPointsOne / 2;
+    const Int128 rounded =
+        product >= 0 ? (product + half) / kBasisPointsOne : -((-product + half) / kBasisPointsOne);
+    return Money{static_cast<int64_t>(rounded)};
+}
+
+void AllocateByWeights(int64_t total, std::span<const int64_t> weights, std::span<int64_t> out) {
+    JOULE_ASSERT(weights.size() == out.size(), "allocation spans differ in size");
+    JOULE_ASSERT(total >= 0, "allocation of a negative total");
+    Int128 weight_sum = 0;
+    for (int64_t w : weights) {
+        JOULE_ASSERT(w >= 0, "negative allocation weight");
+        weight_sum += w;
+    }
+    JOULE_ASSERT(weight_sum > 0, "allocation weights sum to zero");
+    if (weights.size() == 1) {
+        out[0] = total;
+        return;
+    }
+    int64_t assigned = 0;
+    // Remainders are < weight_sum; keep them to hand out leftover units.
+    constexpr std::size_t kInline = 64;
+    Int128 remainder_inline[kInline];
+    Int128* remainders = remainder_inline;
+    std::unique_ptr<Int128[]> heap;
+    if (weights.size() > kInline) {
+        heap = std::make_unique<Int128[]>(weights.size());
+        remainders = heap.get();
+    }
+    for (std::size_t i = 0; i < weights.size(); ++i) {
+        const Int128 numerator = static_cast<Int128>(total) * weights[i];
+        out[i] = static_cast<int64_t>(numerator / weight_sum);
+        remainders[i] = numerator % weight_sum;
+        assigned += out[i];
+    }
+    int64_t leftover = total - assigned;  // < weights.size()
+    while (leftover > 0) {
+        std::size_t best = 0;
+        for (std::size_t i = 1; i < weights.size(); ++i) {
+            if (remainders[i] > remainders[best]) {
+                best = i;
+            }
+        }
+        out[best] += 1;
+        remainders[best] = -1;
+        --leftover;
+    }
+}
+
+}  // namespace joule
