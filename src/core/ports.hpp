@@ -1,0 +1,248 @@
+// Ports: the interfaces the services talk to and storage adapters implement (SQLite now,
+// PostgreSQL later). A Tx is one unit of work: everything a use case writes commits together or
+// not at all; a Tx destroyed without Commit() rolls back. Errors are operating errors (I/O, a
+// broken store); business outcomes are decided by services and core, not here.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "base/error.hpp"
+#include "core/billing.hpp"
+#include "core/ids.hpp"
+#include "core/ledger.hpp"
+#include "core/prepaid.hpp"
+#include "core/tariff.hpp"
+
+namespace joule {
+
+struct ProjectRecord {
+    ProjectId id;
+    std::string code;
+    std::string name;
+    std::string time_zone{kDefaultTimeZone};
+};
+
+struct BuildingRecord {
+    BuildingId id;
+    ProjectId project;
+    std::string code;
+    std::string name;
+};
+
+struct FloorRecord {
+    FloorId id;
+    BuildingId building;
+    std::string code;
+    std::string name;
+};
+
+struct RoomRecord {
+    RoomId id;
+    ProjectId project;
+    FloorId floor;
+    std::string code;
+    std::string name;
+    int64_t area_dm2 = 0;  // floor area in 0.01 m^2
+};
+
+struct GatewayRecord {
+    GatewayId id;
+    ProjectId project;
+    std::string code;
+    std::string name;
+    std::string transport;  // "mqtt", "modbus_tcp", "dtu"
+};
+
+struct MeterModelRecord {
+    ModelId id;
+    std::string code;
+    std::string name;
+    Utility utility = Utility::kElectricity;
+    RegisterSpec spec;
+    bool has_relay = true;
+    bool per_rate = false;
+};
+
+struct MeterRecord {
+    MeterId id;
+    ProjectId project;
+    std::string code;  // the meter's address or serial, unique in the project
+    ModelId model;
+    GatewayId gateway;  // invalid when not yet commissioned
+    RoomId room;        // invalid for meters not in a room
+    TariffId tariff;    // 一表一价: overrides the account's tariff when valid
+    MeterId parent;     // master meter, for loss analysis
+    bool public_area = false;
+};
+
+struct TariffRecord {
+    TariffId id;
+    ProjectId project;
+    std::string code;
+    Tariff tariff;
+};
+
+// stored: never renumber.
+enum class AccountStatus : uint8_t { kOpen = 1, kClosed = 2 };
+
+struct AccountRecord {
+    AccountId id;
+    ProjectId project;
+    std::string number;  // the account number (户号) staff and tenants use
+    std::string tenant_name;
+    std::string phone;
+    TariffId tariff;
+    ControlScheme scheme;
+    int32_t debt_share_basis_points = 0;  // share of each top-up that recovers debt [ACCT-9]
+    AccountStatus status = AccountStatus::kOpen;
+    Instant opened_at;
+    std::optional<Instant> closed_at;
+    PrepaidStatus prepaid;
+    LedgerAccountId paid;
+    LedgerAccountId debt;
+    int64_t version = 0;  // bumped on every update (optimistic concurrency for later editors)
+};
+
+// One period of a meter bound to an account, with the registers at both ends [ACCT-10].
+struct MeterBinding {
+    AccountId account;
+    MeterId meter;
+    Instant bound_from;
+    std::optional<Instant> bound_to;
+    Quantity opening_total;
+    std::optional<Quantity> closing_total;
+};
+
+struct StoredReading {
+    ReadingOutcome outcome;
+    AccountId account;
+};
+
+struct AlarmRecord {
+    int64_t id = 0;
+    ProjectId project;
+    AccountId account;
+    MeterId meter;
+    AlarmKind kind = AlarmKind::kLowBalance1;
+    bool open = true;
+    Instant raised_at;
+    std::optional<Instant> cleared_at;
+    std::string detail;
+};
+
+// stored: never renumber.
+enum class CommandState : uint8_t { kQueued = 1, kSent = 2, kAcknowledged = 3, kFailed = 4, kExpired = 5 };
+
+struct CommandRecord {
+    int64_t id = 0;
+    MeterId meter;
+    AccountId account;
+    std::string kind;  // "trip", "close", "valve_close", "valve_open"
+    CommandState state = CommandState::kQueued;
+    std::string reason;
+    std::string actor;
+    Instant created_at;
+};
+
+struct OperationRecord {
+    Instant at;
+    std::string actor;
+    std::string action;
+    std::string target;
+    std::string detail;  // JSON: before/after
+};
+
+struct LedgerSummary {
+    int64_t transfers = 0;
+    Money sum_of_balances;                 // must be zero
+    std::vector<std::pair<LedgerAccountKind, Money>> by_kind;
+};
+
+class Tx {
+public:
+    virtual ~Tx() = default;
+
+    // --- hierarchy and devices
+    virtual Result<ProjectId> InsertProject(const ProjectRecord& r) = 0;
+    virtual Result<std::optional<ProjectRecord>> FindProject(std::string_view code) = 0;
+    virtual Result<ProjectRecord> GetProject(ProjectId id) = 0;
+    virtual Result<BuildingId> InsertBuilding(const BuildingRecord& r) = 0;
+    virtual Result<FloorId> InsertFloor(const FloorRecord& r) = 0;
+    virtual Result<RoomId> InsertRoom(const RoomRecord& r) = 0;
+    virtual Result<std::optional<RoomRecord>> FindRoom(ProjectId project, std::string_view code) = 0;
+    virtual Result<GatewayId> InsertGateway(const GatewayRecord& r) = 0;
+    virtual Result<std::optional<GatewayRecord>> FindGateway(ProjectId project,
+                                                             std::string_view code) = 0;
+    virtual Result<ModelId> InsertModel(const MeterModelRecord& r) = 0;
+    virtual Result<std::optional<MeterModelRecord>> FindModel(std::string_view code) = 0;
+    virtual Result<MeterModelRecord> GetModel(ModelId id) = 0;
+    virtual Result<MeterId> InsertMeter(const MeterRecord& r) = 0;
+    virtual Result<std::optional<MeterRecord>> FindMeter(ProjectId project, std::string_view code) = 0;
+    virtual Result<MeterRecord> GetMeter(MeterId id) = 0;
+    virtual Result<std::vector<MeterRecord>> ListMeters(ProjectId project) = 0;
+
+    // --- tariffs: a tariff's versions are appended, never rewritten
+    virtual Result<TariffId> InsertTariff(const TariffRecord& r) = 0;
+    virtual Status AppendTariffVersion(TariffId id, const TariffVersion& v) = 0;
+    virtual Result<std::optional<TariffRecord>> FindTariff(ProjectId project, std::string_view code) = 0;
+    virtual Result<TariffRecord> GetTariff(TariffId id) = 0;
+
+    // --- accounts and bindings
+    virtual Result<AccountId> InsertAccount(const AccountRecord& r) = 0;
+    virtual Status UpdateAccount(const AccountRecord& r) = 0;  // bumps version
+    virtual Result<std::optional<AccountRecord>> FindAccount(ProjectId project,
+                                                             std::string_view number) = 0;
+    virtual Result<AccountRecord> GetAccount(AccountId id) = 0;
+    virtual Result<std::vector<AccountRecord>> ListAccounts(ProjectId project) = 0;
+    virtual Status InsertBinding(const MeterBinding& b) = 0;
+    virtual Status CloseBinding(MeterId meter, Instant at, Quantity closing_total) = 0;
+    virtual Result<std::optional<MeterBinding>> CurrentBinding(MeterId meter) = 0;
+    virtual Result<std::vector<MeterBinding>> BindingsOfAccount(AccountId account) = 0;
+
+    // --- billing state and readings
+    virtual Result<std::optional<MeterBilling>> LoadBilling(MeterId meter) = 0;
+    virtual Status SaveBilling(const MeterBilling& state) = 0;
+    // Stores a raw reading unless one with the same (meter, meter time) exists; returns whether
+    // it was stored (false = a duplicate already kept).
+    virtual Result<bool> InsertReading(const StoredReading& r) = 0;
+    virtual Result<std::vector<StoredReading>> ListReadings(MeterId meter, int limit) = 0;
+
+    // --- ledger
+    virtual Result<LedgerAccountId> InsertLedgerAccount(const LedgerAccount& a) = 0;
+    // The system ledger account of a kind and code (cash channel, revenue ...), created on first use.
+    virtual Result<LedgerAccountId> SystemLedgerAccount(LedgerAccountKind kind,
+                                                        std::string_view code) = 0;
+    virtual Result<LedgerAccount> GetLedgerAccount(LedgerAccountId id) = 0;
+    virtual Result<std::vector<LedgerAccount>> LedgerAccountsOf(AccountId owner) = 0;
+    virtual Result<std::optional<Transfer>> FindTransfer(std::string_view id) = 0;
+    // Appends a checked transfer and moves the two balances by its amount.
+    virtual Status InsertTransfer(const Transfer& t) = 0;
+    virtual Result<std::vector<Transfer>> TransfersOf(AccountId owner, int limit) = 0;
+    virtual Result<LedgerSummary> SummarizeLedger() = 0;
+    // Ledger accounts whose stored balance differs from the sum of their transfers (must be 0).
+    virtual Result<int64_t> CountBalanceMismatches() = 0;
+
+    // --- alarms, commands, outbox, operation log
+    // Opens an alarm unless one of the same kind is open for the account/meter (de-duplicated).
+    virtual Status RaiseAlarm(const AlarmRecord& a) = 0;
+    virtual Status ClearAlarm(AccountId account, MeterId meter, AlarmKind kind, Instant at) = 0;
+    virtual Result<std::vector<AlarmRecord>> ListAlarms(ProjectId project, bool open_only) = 0;
+    virtual Result<int64_t> InsertCommand(const CommandRecord& c) = 0;
+    virtual Result<std::vector<CommandRecord>> ListCommands(ProjectId project, int limit) = 0;
+    virtual Status InsertOutbox(std::string_view topic, std::string_view payload, Instant at) = 0;
+    virtual Status InsertOperation(const OperationRecord& op) = 0;
+
+    virtual Status Commit() = 0;
+};
+
+class Store {
+public:
+    virtual ~Store() = default;
+    // Starts a write unit of work. On SQLite writers are serialized by the store itself.
+    virtual Result<std::unique_ptr<Tx>> Begin() = 0;
+};
+
+}  // namespace joule

@@ -1,0 +1,967 @@
+#include "storage/sqlite_store.hpp"
+
+#include <sqlite3.h>
+
+#include <nlohmann/json.hpp>
+
+#include <unordered_map>
+
+#include "base/assert.hpp"
+#include "storage/migrations.hpp"
+#include "wire/json.hpp"
+
+namespace joule::storage {
+
+namespace {
+
+int64_t Secs(Instant t) { return t.time_since_epoch().count(); }
+Instant At(int64_t s) { return Instant{Seconds{s}}; }
+
+Error SqlError(sqlite3* db, int rc, std::string_view what) {
+    const ErrorCode code = (rc & 0xff) == SQLITE_CONSTRAINT ? ErrorCode::kAlreadyExists
+                           : (rc & 0xff) == SQLITE_BUSY     ? ErrorCode::kUnavailable
+                           : (rc & 0xff) == SQLITE_FULL     ? ErrorCode::kResourceExhausted
+                                                            : ErrorCode::kInternal;
+    return Error{code, std::string(what) + ": " + sqlite3_errmsg(db), ""};
+}
+
+// A bound statement from the cache; reset when it goes out of scope.
+class Query {
+public:
+    Query(sqlite3* db, sqlite3_stmt* stmt) : db_(db), stmt_(stmt) {}
+    ~Query() {
+        sqlite3_reset(stmt_);
+        sqlite3_clear_bindings(stmt_);
+    }
+    Query(const Query&) = delete;
+    Query& operator=(const Query&) = delete;
+
+    Query& Int(int64_t v) {
+        sqlite3_bind_int64(stmt_, ++index_, v);
+        return *this;
+    }
+    Query& OptInt(std::optional<int64_t> v) {
+        if (v) {
+            sqlite3_bind_int64(stmt_, ++index_, *v);
+        } else {
+            sqlite3_bind_null(stmt_, ++index_);
+        }
+        return *this;
+    }
+    Query& IdOrNull(int64_t v) { return OptInt(v > 0 ? std::optional<int64_t>(v) : std::nullopt); }
+    Query& Text(std::string_view v) {
+        sqlite3_bind_text(stmt_, ++index_, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+        return *this;
+    }
+    // true when a row is available
+    Result<bool> Step() {
+        const int rc = sqlite3_step(stmt_);
+        if (rc == SQLITE_ROW) {
+            return true;
+        }
+        if (rc == SQLITE_DONE) {
+            return false;
+        }
+        return std::unexpected(SqlError(db_, rc, "sqlite step"));
+    }
+    Status Run() {
+        JOULE_ASSIGN_OR_RETURN(bool row, Step());
+        (void)row;
+        return {};
+    }
+    int64_t ColInt(int c) const { return sqlite3_column_int64(stmt_, c); }
+    bool ColNull(int c) const { return sqlite3_column_type(stmt_, c) == SQLITE_NULL; }
+    std::optional<int64_t> ColOptInt(int c) const {
+        return ColNull(c) ? std::nullopt : std::optional<int64_t>(ColInt(c));
+    }
+    std::string ColText(int c) const {
+        const auto* p = reinterpret_cast<const char*>(sqlite3_column_text(stmt_, c));
+        return p ? std::string(p, static_cast<std::size_t>(sqlite3_column_bytes(stmt_, c))) : "";
+    }
+
+private:
+    sqlite3* db_;
+    sqlite3_stmt* stmt_;
+    int index_ = 0;
+};
+
+Status Exec(sqlite3* db, const char* sql) {
+    char* message = nullptr;
+    const int rc = sqlite3_exec(db, sql, nullptr, nullptr, &message);
+    if (rc != SQLITE_OK) {
+        std::string text = message ? message : "unknown";
+        sqlite3_free(message);
+        return MakeError(ErrorCode::kInternal, std::string("sqlite: ") + text);
+    }
+    return {};
+}
+
+}  // namespace
+
+class SqliteTx final : public Tx {
+public:
+    SqliteTx(SqliteStore& store, std::unique_lock<std::mutex> lock)
+        : store_(store), db_(store.db_), lock_(std::move(lock)) {}
+    ~SqliteTx() override {
+        if (!done_) {
+            (void)Exec(db_, "ROLLBACK");
+        }
+    }
+
+    Status Commit() override {
+        JOULE_TRY(Exec(db_, "COMMIT"));
+        done_ = true;
+        return {};
+    }
+
+    // ----------------------------------------------------------- hierarchy
+    Result<ProjectId> InsertProject(const ProjectRecord& r) override {
+        auto q = Q("INSERT INTO projects(code, name, time_zone) VALUES (?, ?, ?)");
+        JOULE_TRY(q.Text(r.code).Text(r.name).Text(r.time_zone).Run());
+        return ProjectId{sqlite3_last_insert_rowid(db_)};
+    }
+    Result<std::optional<ProjectRecord>> FindProject(std::string_view code) override {
+        auto q = Q("SELECT id, code, name, time_zone FROM projects WHERE code = ?");
+        q.Text(code);
+        JOULE_ASSIGN_OR_RETURN(bool row, q.Step());
+        if (!row) {
+            return std::optional<ProjectRecord>();
+        }
+        return ProjectRecord{{q.ColInt(0)}, q.ColText(1), q.ColText(2), q.ColText(3)};
+    }
+    Result<ProjectRecord> GetProject(ProjectId id) override {
+        auto q = Q("SELECT id, code, name, time_zone FROM projects WHERE id = ?");
+        q.Int(id.value);
+        JOULE_ASSIGN_OR_RETURN(bool row, q.Step());
+        if (!row) {
+            return NotFound("no project " + std::to_string(id.value));
+        }
+        return ProjectRecord{{q.ColInt(0)}, q.ColText(1), q.ColText(2), q.ColText(3)};
+    }
+    Result<BuildingId> InsertBuilding(const BuildingRecord& r) override {
+        auto q = Q("INSERT INTO buildings(project_id, code, name) VALUES (?, ?, ?)");
+        JOULE_TRY(q.Int(r.project.value).Text(r.code).Text(r.name).Run());
+        return BuildingId{sqlite3_last_insert_rowid(db_)};
+    }
+    Result<FloorId> InsertFloor(const FloorRecord& r) override {
+        auto q = Q("INSERT INTO floors(building_id, code, name) VALUES (?, ?, ?)");
+        JOULE_TRY(q.Int(r.building.value).Text(r.code).Text(r.name).Run());
+        return FloorId{sqlite3_last_insert_rowid(db_)};
+    }
+    Result<RoomId> InsertRoom(const RoomRecord& r) override {
+        auto q = Q("INSERT INTO rooms(project_id, floor_id, code, name, area_dm2) "
+                   "VALUES (?, ?, ?, ?, ?)");
+        JOULE_TRY(q.Int(r.project.value).IdOrNull(r.floor.value).Text(r.code).Text(r.name)
+                      .Int(r.area_dm2).Run());
+        return RoomId{sqlite3_last_insert_rowid(db_)};
+    }
+    Result<std::optional<RoomRecord>> FindRoom(ProjectId project, std::string_view code) override {
+        auto q = Q("SELECT id, project_id, floor_id, code, name, area_dm2 FROM rooms "
+                   "WHERE project_id = ? AND code = ?");
+        q.Int(project.value).Text(code);
+        JOULE_ASSIGN_OR_RETURN(bool row, q.Step());
+        if (!row) {
+            return std::optional<RoomRecord>();
+        }
+        return RoomRecord{{q.ColInt(0)}, {q.ColInt(1)}, {q.ColInt(2)},
+                          q.ColText(3), q.ColText(4), q.ColInt(5)};
+    }
+    Result<GatewayId> InsertGateway(const GatewayRecord& r) override {
+        auto q = Q("INSERT INTO gateways(project_id, code, name, transport) VALUES (?, ?, ?, ?)");
+        JOULE_TRY(q.Int(r.project.value).Text(r.code).Text(r.name).Text(r.transport).Run());
+        return GatewayId{sqlite3_last_insert_rowid(db_)};
+    }
+    Result<std::optional<GatewayRecord>> FindGateway(ProjectId project,
+                                                     std::string_view code) override {
+        auto q = Q("SELECT id, project_id, code, name, transport FROM gateways "
+                   "WHERE project_id = ? AND code = ?");
+        q.Int(project.value).Text(code);
+        JOULE_ASSIGN_OR_RETURN(bool row, q.Step());
+        if (!row) {
+            return std::optional<GatewayRecord>();
+        }
+        return GatewayRecord{{q.ColInt(0)}, {q.ColInt(1)}, q.ColText(2), q.ColText(3), q.ColText(4)};
+    }
+
+    // ----------------------------------------------------------- models and meters
+    static MeterModelRecord ModelRow(const Query& q) {
+        MeterModelRecord m;
+        m.id = {q.ColInt(0)};
+        m.code = q.ColText(1);
+        m.name = q.ColText(2);
+        m.utility = static_cast<Utility>(q.ColInt(3));
+        m.spec.register_modulus = {q.ColInt(4)};
+        m.spec.max_rate_per_hour = q.ColInt(5);
+        m.spec.future_tolerance = Seconds{q.ColInt(6)};
+        m.spec.gap_threshold = Seconds{q.ColInt(7)};
+        m.has_relay = q.ColInt(8) != 0;
+        m.per_rate = q.ColInt(9) != 0;
+        return m;
+    }
+    Result<ModelId> InsertModel(const MeterModelRecord& r) override {
+        auto q = Q("INSERT INTO meter_models(code, name, utility, register_modulus, "
+                   "max_rate_per_hour, future_tolerance_s, gap_threshold_s, has_relay, per_rate) "
+                   "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
+        JOULE_TRY(q.Text(r.code).Text(r.name).Int(static_cast<int64_t>(r.utility))
+                      .Int(r.spec.register_modulus.milli).Int(r.spec.max_rate_per_hour)
+                      .Int(r.spec.future_tolerance.count()).Int(r.spec.gap_threshold.count())
+                      .Int(r.has_relay).Int(r.per_rate).Run());
+        return ModelId{sqlite3_last_insert_rowid(db_)};
+    }
+    Result<std::optional<MeterModelRecord>> FindModel(std::string_view code) override {
+        auto q = Q("SELECT id, code, name, utility, register_modulus, max_rate_per_hour, "
+                   "future_tolerance_s, gap_threshold_s, has_relay, per_rate FROM meter_models "
+                   "WHERE code = ?");
+        q.Text(code);
+        JOULE_ASSIGN_OR_RETURN(bool row, q.Step());
+        if (!row) {
+            return std::optional<MeterModelRecord>();
+        }
+        return ModelRow(q);
+    }
+    Result<MeterModelRecord> GetModel(ModelId id) override {
+        auto q = Q("SELECT id, code, name, utility, register_modulus, max_rate_per_hour, "
+                   "future_tolerance_s, gap_threshold_s, has_relay, per_rate FROM meter_models "
+                   "WHERE id = ?");
+        q.Int(id.value);
+        JOULE_ASSIGN_OR_RETURN(bool row, q.Step());
+        if (!row) {
+            return NotFound("no meter model " + std::to_string(id.value));
+        }
+        return ModelRow(q);
+    }
+    static MeterRecord MeterRow(const Query& q) {
+        return MeterRecord{{q.ColInt(0)}, {q.ColInt(1)}, q.ColText(2), {q.ColInt(3)},
+                           {q.ColInt(4)}, {q.ColInt(5)}, {q.ColInt(6)}, {q.ColInt(7)},
+                           q.ColInt(8) != 0};
+    }
+    Result<MeterId> InsertMeter(const MeterRecord& r) override {
+        auto q = Q("INSERT INTO meters(project_id, code, model_id, gateway_id, room_id, tariff_id, "
+                   "parent_id, public_area) VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
+        JOULE_TRY(q.Int(r.project.value).Text(r.code).Int(r.model.value)
+                      .IdOrNull(r.gateway.value).IdOrNull(r.room.value).IdOrNull(r.tariff.value)
+                      .IdOrNull(r.parent.value).Int(r.public_area).Run());
+        return MeterId{sqlite3_last_insert_rowid(db_)};
+    }
+    Result<std::optional<MeterRecord>> FindMeter(ProjectId project, std::string_view code) override {
+        auto q = Q("SELECT id, project_id, code, model_id, IFNULL(gateway_id, 0), "
+                   "IFNULL(room_id, 0), IFNULL(tariff_id, 0), IFNULL(parent_id, 0), public_area "
+                   "FROM meters WHERE project_id = ? AND code = ?");
+        q.Int(project.value).Text(code);
+        JOULE_ASSIGN_OR_RETURN(bool row, q.Step());
+        if (!row) {
+            return std::optional<MeterRecord>();
+        }
+        return MeterRow(q);
+    }
+    Result<MeterRecord> GetMeter(MeterId id) override {
+        auto q = Q("SELECT id, project_id, code, model_id, IFNULL(gateway_id, 0), "
+                   "IFNULL(room_id, 0), IFNULL(tariff_id, 0), IFNULL(parent_id, 0), public_area "
+                   "FROM meters WHERE id = ?");
+        q.Int(id.value);
+        JOULE_ASSIGN_OR_RETURN(bool row, q.Step());
+        if (!row) {
+            return NotFound("no meter " + std::to_string(id.value));
+        }
+        return MeterRow(q);
+    }
+    Result<std::vector<MeterRecord>> ListMeters(ProjectId project) override {
+        auto q = Q("SELECT id, project_id, code, model_id, IFNULL(gateway_id, 0), "
+                   "IFNULL(room_id, 0), IFNULL(tariff_id, 0), IFNULL(parent_id, 0), public_area "
+                   "FROM meters WHERE project_id = ? ORDER BY id");
+        q.Int(project.value);
+        std::vector<MeterRecord> out;
+        while (true) {
+            JOULE_ASSIGN_OR_RETURN(bool row, q.Step());
+            if (!row) {
+                break;
+            }
+            out.push_back(MeterRow(q));
+        }
+        return out;
+    }
+
+    // ----------------------------------------------------------- tariffs
+    Result<TariffId> InsertTariff(const TariffRecord& r) override {
+        auto q = Q("INSERT INTO tariffs(project_id, code, name, utility) VALUES (?, ?, ?, ?)");
+        JOULE_TRY(q.Int(r.project.value).Text(r.code).Text(r.tariff.name)
+                      .Int(static_cast<int64_t>(r.tariff.utility)).Run());
+        const TariffId id{sqlite3_last_insert_rowid(db_)};
+        for (const TariffVersion& v : r.tariff.versions) {
+            JOULE_TRY(AppendTariffVersion(id, v));
+        }
+        return id;
+    }
+    Status AppendTariffVersion(TariffId id, const TariffVersion& v) override {
+        auto q = Q("INSERT INTO tariff_versions(tariff_id, effective_from, body) VALUES (?, ?, ?)");
+        return q.Int(id.value).Int(Secs(v.effective_from))
+            .Text(wire::TariffVersionToJson(v).dump()).Run();
+    }
+    Result<std::optional<TariffRecord>> FindTariff(ProjectId project, std::string_view code) override {
+        int64_t id = 0;
+        {
+            auto q = Q("SELECT id FROM tariffs WHERE project_id = ? AND code = ?");
+            q.Int(project.value).Text(code);
+            JOULE_ASSIGN_OR_RETURN(bool row, q.Step());
+            if (!row) {
+                return std::optional<TariffRecord>();
+            }
+            id = q.ColInt(0);
+        }
+        JOULE_ASSIGN_OR_RETURN(TariffRecord r, GetTariff(TariffId{id}));
+        return r;
+    }
+    Result<TariffRecord> GetTariff(TariffId id) override {
+        TariffRecord r;
+        {
+            auto q = Q("SELECT id, project_id, code, name, utility FROM tariffs WHERE id = ?");
+            q.Int(id.value);
+            JOULE_ASSIGN_OR_RETURN(bool row, q.Step());
+            if (!row) {
+                return NotFound("no tariff " + std::to_string(id.value));
+            }
+            r.id = {q.ColInt(0)};
+            r.project = {q.ColInt(1)};
+            r.code = q.ColText(2);
+            r.tariff.name = q.ColText(3);
+            r.tariff.utility = static_cast<Utility>(q.ColInt(4));
+        }
+        auto q = Q("SELECT body FROM tariff_versions WHERE tariff_id = ? ORDER BY effective_from");
+        q.Int(id.value);
+        while (true) {
+            JOULE_ASSIGN_OR_RETURN(bool row, q.Step());
+            if (!row) {
+                break;
+            }
+            auto body = wire::Json::parse(q.ColText(0), nullptr, false);
+            auto v = wire::TariffVersionFromJson(body, "tariff_versions.body");
+            if (!v) {
+                return MakeError(ErrorCode::kDataLoss, "stored tariff version is unreadable: " +
+                                                           v.error().ToString());
+            }
+            r.tariff.versions.push_back(std::move(*v));
+        }
+        return r;
+    }
+
+    // ----------------------------------------------------------- accounts
+    static Result<AccountRecord> AccountRow(const Query& q) {
+        AccountRecord a;
+        a.id = {q.ColInt(0)};
+        a.project = {q.ColInt(1)};
+        a.number = q.ColText(2);
+        a.tenant_name = q.ColText(3);
+        a.phone = q.ColText(4);
+        a.tariff = {q.ColInt(5)};
+        auto scheme = wire::ControlSchemeFromJson(wire::Json::parse(q.ColText(6), nullptr, false),
+                                                  "accounts.scheme");
+        if (!scheme) {
+            return MakeError(ErrorCode::kDataLoss, scheme.error().ToString());
+        }
+        a.scheme = *scheme;
+        a.debt_share_basis_points = static_cast<int32_t>(q.ColInt(7));
+        a.status = static_cast<AccountStatus>(q.ColInt(8));
+        a.opened_at = At(q.ColInt(9));
+        if (auto c = q.ColOptInt(10)) {
+            a.closed_at = At(*c);
+        }
+        a.prepaid.state = static_cast<PrepaidState>(q.ColInt(11));
+        a.prepaid.relay = static_cast<Relay>(q.ColInt(12));
+        a.prepaid.keep_power = q.ColInt(13) != 0;
+        a.prepaid.forced_trip = q.ColInt(14) != 0;
+        a.prepaid.emergency_taken = q.ColInt(15) != 0;
+        a.prepaid.band = static_cast<uint8_t>(q.ColInt(16));
+        a.paid = {q.ColInt(17)};
+        a.debt = {q.ColInt(18)};
+        a.version = q.ColInt(19);
+        return a;
+    }
+    Result<AccountId> InsertAccount(const AccountRecord& a) override {
+        auto q = Q("INSERT INTO accounts(project_id, number, tenant_name, phone, tariff_id, scheme, "
+                   "debt_share_bp, status, opened_at, closed_at, prepaid_state, relay, keep_power, "
+                   "forced_trip, emergency_taken, band, paid_ledger_id, debt_ledger_id, version) "
+                   "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1)");
+        JOULE_TRY(q.Int(a.project.value).Text(a.number).Text(a.tenant_name).Text(a.phone)
+                      .Int(a.tariff.value).Text(wire::ControlSchemeToJson(a.scheme).dump())
+                      .Int(a.debt_share_basis_points).Int(static_cast<int64_t>(a.status))
+                      .Int(Secs(a.opened_at))
+                      .OptInt(a.closed_at ? std::optional<int64_t>(Secs(*a.closed_at)) : std::nullopt)
+                      .Int(static_cast<int64_t>(a.prepaid.state))
+                      .Int(static_cast<int64_t>(a.prepaid.relay)).Int(a.prepaid.keep_power)
+                      .Int(a.prepaid.forced_trip).Int(a.prepaid.emergency_taken).Int(a.prepaid.band)
+                      .Int(a.paid.value).Int(a.debt.value).Run());
+        return AccountId{sqlite3_last_insert_rowid(db_)};
+    }
+    Status UpdateAccount(const AccountRecord& a) override {
+        auto q = Q("UPDATE accounts SET tenant_name = ?, phone = ?, tariff_id = ?, scheme = ?, "
+                   "debt_share_bp = ?, status = ?, closed_at = ?, prepaid_state = ?, relay = ?, "
+                   "keep_power = ?, forced_trip = ?, emergency_taken = ?, band = ?, "
+                   "version = version + 1 WHERE id = ? AND version = ?");
+        JOULE_TRY(q.Text(a.tenant_name).Text(a.phone).Int(a.tariff.value)
+                      .Text(wire::ControlSchemeToJson(a.scheme).dump())
+                      .Int(a.debt_share_basis_points).Int(static_cast<int64_t>(a.status))
+                      .OptInt(a.closed_at ? std::optional<int64_t>(Secs(*a.closed_at)) : std::nullopt)
+                      .Int(static_cast<int64_t>(a.prepaid.state))
+                      .Int(static_cast<int64_t>(a.prepaid.relay)).Int(a.prepaid.keep_power)
+                      .Int(a.prepaid.forced_trip).Int(a.prepaid.emergency_taken).Int(a.prepaid.band)
+                      .Int(a.id.value).Int(a.version).Run());
+        if (sqlite3_changes(db_) != 1) {
+            return MakeError(ErrorCode::kAborted,
+                             "account " + a.number + " was changed by someone else; reload and retry",
+                             "version");
+        }
+        return {};
+    }
+    Result<std::optional<AccountRecord>> FindAccount(ProjectId project,
+                                                     std::string_view number) override {
+        auto q = Q("SELECT id, project_id, number, tenant_name, phone, tariff_id, scheme, "
+                   "debt_share_bp, status, opened_at, closed_at, prepaid_state, relay, keep_power, "
+                   "forced_trip, emergency_taken, band, paid_ledger_id, debt_ledger_id, version "
+                   "FROM accounts WHERE project_id = ? AND number = ?");
+        q.Int(project.value).Text(number);
+        JOULE_ASSIGN_OR_RETURN(bool row, q.Step());
+        if (!row) {
+            return std::optional<AccountRecord>();
+        }
+        JOULE_ASSIGN_OR_RETURN(AccountRecord a, AccountRow(q));
+        return a;
+    }
+    Result<AccountRecord> GetAccount(AccountId id) override {
+        auto q = Q("SELECT id, project_id, number, tenant_name, phone, tariff_id, scheme, "
+                   "debt_share_bp, status, opened_at, closed_at, prepaid_state, relay, keep_power, "
+                   "forced_trip, emergency_taken, band, paid_ledger_id, debt_ledger_id, version "
+                   "FROM accounts WHERE id = ?");
+        q.Int(id.value);
+        JOULE_ASSIGN_OR_RETURN(bool row, q.Step());
+        if (!row) {
+            return NotFound("no account " + std::to_string(id.value));
+        }
+        return AccountRow(q);
+    }
+    Result<std::vector<AccountRecord>> ListAccounts(ProjectId project) override {
+        auto q = Q("SELECT id, project_id, number, tenant_name, phone, tariff_id, scheme, "
+                   "debt_share_bp, status, opened_at, closed_at, prepaid_state, relay, keep_power, "
+                   "forced_trip, emergency_taken, band, paid_ledger_id, debt_ledger_id, version "
+                   "FROM accounts WHERE project_id = ? ORDER BY number");
+        q.Int(project.value);
+        std::vector<AccountRecord> out;
+        while (true) {
+            JOULE_ASSIGN_OR_RETURN(bool row, q.Step());
+            if (!row) {
+                break;
+            }
+            JOULE_ASSIGN_OR_RETURN(AccountRecord a, AccountRow(q));
+            out.push_back(std::move(a));
+        }
+        return out;
+    }
+    Status InsertBinding(const MeterBinding& b) override {
+        auto q = Q("INSERT INTO account_meters(account_id, meter_id, bound_from, bound_to, "
+                   "opening_total, closing_total) VALUES (?, ?, ?, NULL, ?, NULL)");
+        return q.Int(b.account.value).Int(b.meter.value).Int(Secs(b.bound_from))
+            .Int(b.opening_total.milli).Run();
+    }
+    Status CloseBinding(MeterId meter, Instant at, Quantity closing_total) override {
+        auto q = Q("UPDATE account_meters SET bound_to = ?, closing_total = ? "
+                   "WHERE meter_id = ? AND bound_to IS NULL");
+        return q.Int(Secs(at)).Int(closing_total.milli).Int(meter.value).Run();
+    }
+    static MeterBinding BindingRow(const Query& q) {
+        MeterBinding b;
+        b.account = {q.ColInt(0)};
+        b.meter = {q.ColInt(1)};
+        b.bound_from = At(q.ColInt(2));
+        if (auto t = q.ColOptInt(3)) {
+            b.bound_to = At(*t);
+        }
+        b.opening_total = {q.ColInt(4)};
+        if (auto c = q.ColOptInt(5)) {
+            b.closing_total = Quantity{*c};
+        }
+        return b;
+    }
+    Result<std::optional<MeterBinding>> CurrentBinding(MeterId meter) override {
+        auto q = Q("SELECT account_id, meter_id, bound_from, bound_to, opening_total, closing_total "
+                   "FROM account_meters WHERE meter_id = ? AND bound_to IS NULL");
+        q.Int(meter.value);
+        JOULE_ASSIGN_OR_RETURN(bool row, q.Step());
+        if (!row) {
+            return std::optional<MeterBinding>();
+        }
+        return BindingRow(q);
+    }
+    Result<std::vector<MeterBinding>> BindingsOfAccount(AccountId account) override {
+        auto q = Q("SELECT account_id, meter_id, bound_from, bound_to, opening_total, closing_total "
+                   "FROM account_meters WHERE account_id = ? ORDER BY bound_from, meter_id");
+        q.Int(account.value);
+        std::vector<MeterBinding> out;
+        while (true) {
+            JOULE_ASSIGN_OR_RETURN(bool row, q.Step());
+            if (!row) {
+                break;
+            }
+            out.push_back(BindingRow(q));
+        }
+        return out;
+    }
+
+    // ----------------------------------------------------------- billing state and readings
+    Result<std::optional<MeterBilling>> LoadBilling(MeterId meter) override {
+        auto q = Q("SELECT b.meter_id, IFNULL(b.account_id, 0), mm.utility, mm.register_modulus, "
+                   "mm.max_rate_per_hour, mm.future_tolerance_s, mm.gap_threshold_s, "
+                   "b.cursor_valid, b.cursor_time, b.cursor_total, b.has_per_rate, b.rate_sharp, "
+                   "b.rate_peak, b.rate_flat, b.rate_valley, b.cycle_key, b.cycle_used, b.carry, "
+                   "b.billed_total, b.charged_total, b.deducted_total "
+                   "FROM meter_billing b JOIN meters m ON m.id = b.meter_id "
+                   "JOIN meter_models mm ON mm.id = m.model_id WHERE b.meter_id = ?");
+        q.Int(meter.value);
+        JOULE_ASSIGN_OR_RETURN(bool row, q.Step());
+        if (!row) {
+            return std::optional<MeterBilling>();
+        }
+        MeterBilling b;
+        b.meter = {q.ColInt(0)};
+        b.account = {q.ColInt(1)};
+        b.utility = static_cast<Utility>(q.ColInt(2));
+        b.spec.register_modulus = {q.ColInt(3)};
+        b.spec.max_rate_per_hour = q.ColInt(4);
+        b.spec.future_tolerance = Seconds{q.ColInt(5)};
+        b.spec.gap_threshold = Seconds{q.ColInt(6)};
+        b.cursor.valid = q.ColInt(7) != 0;
+        b.cursor.time = At(q.ColInt(8));
+        b.cursor.total = {q.ColInt(9)};
+        b.cursor.has_per_rate = q.ColInt(10) != 0;
+        for (int p = 0; p < 4; ++p) {
+            b.cursor.per_rate[static_cast<std::size_t>(p)] = {q.ColInt(11 + p)};
+        }
+        b.tiers.cycle_key = static_cast<int32_t>(q.ColInt(15));
+        b.tiers.used = {q.ColInt(16)};
+        b.carry = {q.ColInt(17)};
+        b.billed_total = {q.ColInt(18)};
+        b.charged_total = {q.ColInt(19)};
+        b.deducted_total = {q.ColInt(20)};
+        return b;
+    }
+    Status SaveBilling(const MeterBilling& b) override {
+        auto q = Q("INSERT OR REPLACE INTO meter_billing(meter_id, account_id, cursor_valid, "
+                   "cursor_time, cursor_total, has_per_rate, rate_sharp, rate_peak, rate_flat, "
+                   "rate_valley, cycle_key, cycle_used, carry, billed_total, charged_total, "
+                   "deducted_total) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+        q.Int(b.meter.value).IdOrNull(b.account.value).Int(b.cursor.valid)
+            .Int(Secs(b.cursor.time)).Int(b.cursor.total.milli).Int(b.cursor.has_per_rate);
+        for (Quantity r : b.cursor.per_rate) {
+            q.Int(r.milli);
+        }
+        return q.Int(b.tiers.cycle_key).Int(b.tiers.used.milli).Int(b.carry.value)
+            .Int(b.billed_total.milli).Int(b.charged_total.value).Int(b.deducted_total.fen).Run();
+    }
+    Result<bool> InsertReading(const StoredReading& r) override {
+        const ReadingOutcome& o = r.outcome;
+        auto q = Q("INSERT OR IGNORE INTO readings(meter_id, meter_time, received_at, total, "
+                   "rate_sharp, rate_peak, rate_flat, rate_valley, verdict, reason, delta, "
+                   "charge_fine, deducted, account_id) "
+                   "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+        q.Int(o.meter.value).Int(Secs(o.input.meter_time)).Int(Secs(o.input.received))
+            .Int(o.input.total.milli);
+        for (Quantity p : o.input.per_rate) {
+            q.OptInt(o.input.has_per_rate ? std::optional<int64_t>(p.milli) : std::nullopt);
+        }
+        JOULE_TRY(q.Int(static_cast<int64_t>(o.validated.verdict))
+                      .Int(static_cast<int64_t>(o.validated.reason)).Int(o.validated.delta.milli)
+                      .Int(o.charge.total.value).Int(o.deducted.fen).IdOrNull(r.account.value)
+                      .Run());
+        return sqlite3_changes(db_) == 1;
+    }
+    Result<std::vector<StoredReading>> ListReadings(MeterId meter, int limit) override {
+        auto q = Q("SELECT meter_id, meter_time, received_at, total, rate_sharp, rate_peak, "
+                   "rate_flat, rate_valley, verdict, reason, delta, charge_fine, deducted, "
+                   "IFNULL(account_id, 0) FROM readings WHERE meter_id = ? "
+                   "ORDER BY meter_time DESC LIMIT ?");
+        q.Int(meter.value).Int(limit);
+        std::vector<StoredReading> out;
+        while (true) {
+            JOULE_ASSIGN_OR_RETURN(bool row, q.Step());
+            if (!row) {
+                break;
+            }
+            StoredReading s;
+            ReadingOutcome& o = s.outcome;
+            o.meter = {q.ColInt(0)};
+            o.input.meter_time = At(q.ColInt(1));
+            o.input.received = At(q.ColInt(2));
+            o.input.total = {q.ColInt(3)};
+            o.input.has_per_rate = !q.ColNull(4);
+            for (int p = 0; p < 4; ++p) {
+                o.input.per_rate[static_cast<std::size_t>(p)] = {q.ColInt(4 + p)};
+            }
+            o.validated.verdict = static_cast<Verdict>(q.ColInt(8));
+            o.validated.reason = static_cast<ReadingReason>(q.ColInt(9));
+            o.validated.delta = {q.ColInt(10)};
+            o.charge.total = {q.ColInt(11)};
+            o.deducted = {q.ColInt(12)};
+            s.account = {q.ColInt(13)};
+            out.push_back(s);
+        }
+        return out;
+    }
+
+    // ----------------------------------------------------------- ledger
+    static LedgerAccount LedgerRow(const Query& q) {
+        LedgerAccount a;
+        a.id = {q.ColInt(0)};
+        a.kind = static_cast<LedgerAccountKind>(q.ColInt(1));
+        a.owner = {q.ColInt(2)};
+        a.priority = static_cast<int32_t>(q.ColInt(3));
+        if (auto e = q.ColOptInt(4)) {
+            a.expires_at = At(*e);
+        }
+        a.balance = {q.ColInt(5)};
+        return a;
+    }
+    Result<LedgerAccountId> InsertLedgerAccount(const LedgerAccount& a) override {
+        auto q = Q("INSERT INTO ledger_accounts(kind, code, owner_account_id, priority, expires_at, "
+                   "balance) VALUES (?, NULL, ?, ?, ?, 0)");
+        JOULE_TRY(q.Int(static_cast<int64_t>(a.kind)).IdOrNull(a.owner.value).Int(a.priority)
+                      .OptInt(a.expires_at ? std::optional<int64_t>(Secs(*a.expires_at))
+                                           : std::nullopt)
+                      .Run());
+        return LedgerAccountId{sqlite3_last_insert_rowid(db_)};
+    }
+    Result<LedgerAccountId> SystemLedgerAccount(LedgerAccountKind kind,
+                                                std::string_view code) override {
+        {
+            auto q = Q("SELECT id FROM ledger_accounts WHERE kind = ? AND code = ?");
+            q.Int(static_cast<int64_t>(kind)).Text(code);
+            JOULE_ASSIGN_OR_RETURN(bool row, q.Step());
+            if (row) {
+                return LedgerAccountId{q.ColInt(0)};
+            }
+        }
+        auto q = Q("INSERT INTO ledger_accounts(kind, code, balance) VALUES (?, ?, 0)");
+        JOULE_TRY(q.Int(static_cast<int64_t>(kind)).Text(code).Run());
+        return LedgerAccountId{sqlite3_last_insert_rowid(db_)};
+    }
+    Result<LedgerAccount> GetLedgerAccount(LedgerAccountId id) override {
+        auto q = Q("SELECT id, kind, IFNULL(owner_account_id, 0), priority, expires_at, balance "
+                   "FROM ledger_accounts WHERE id = ?");
+        q.Int(id.value);
+        JOULE_ASSIGN_OR_RETURN(bool row, q.Step());
+        if (!row) {
+            return NotFound("no ledger account " + std::to_string(id.value));
+        }
+        return LedgerRow(q);
+    }
+    Result<std::vector<LedgerAccount>> LedgerAccountsOf(AccountId owner) override {
+        auto q = Q("SELECT id, kind, IFNULL(owner_account_id, 0), priority, expires_at, balance "
+                   "FROM ledger_accounts WHERE owner_account_id = ? ORDER BY id");
+        q.Int(owner.value);
+        std::vector<LedgerAccount> out;
+        while (true) {
+            JOULE_ASSIGN_OR_RETURN(bool row, q.Step());
+            if (!row) {
+                break;
+            }
+            out.push_back(LedgerRow(q));
+        }
+        return out;
+    }
+    static Transfer TransferRow(const Query& q) {
+        return Transfer{q.ColText(0),
+                        {q.ColInt(1)},
+                        {q.ColInt(2)},
+                        {q.ColInt(3)},
+                        static_cast<TransferCode>(q.ColInt(4)),
+                        q.ColText(5),
+                        q.ColText(6),
+                        At(q.ColInt(7))};
+    }
+    Result<std::optional<Transfer>> FindTransfer(std::string_view id) override {
+        auto q = Q("SELECT id, debit_id, credit_id, amount, code, ref, actor, at FROM transfers "
+                   "WHERE id = ?");
+        q.Text(id);
+        JOULE_ASSIGN_OR_RETURN(bool row, q.Step());
+        if (!row) {
+            return std::optional<Transfer>();
+        }
+        return TransferRow(q);
+    }
+    Result<int64_t> MoveBalance(LedgerAccountId id, int64_t delta) {
+        auto q = Q("UPDATE ledger_accounts SET balance = balance + ? WHERE id = ? RETURNING balance");
+        q.Int(delta).Int(id.value);
+        JOULE_ASSIGN_OR_RETURN(bool row, q.Step());
+        if (!row) {
+            return NotFound("no ledger account " + std::to_string(id.value));
+        }
+        const int64_t balance = q.ColInt(0);
+        JOULE_ASSIGN_OR_RETURN(bool more, q.Step());
+        (void)more;
+        return balance;
+    }
+    Status InsertTransfer(const Transfer& t) override {
+        JOULE_ASSERT(t.amount.fen > 0, "a transfer amount must be positive");
+        {
+            // Checked before any balance moves, so a rejected transfer leaves the unit of work
+            // as it was (the caller may go on and commit the rest).
+            auto exists = Q("SELECT 1 FROM transfers WHERE id = ?");
+            exists.Text(t.id);
+            JOULE_ASSIGN_OR_RETURN(bool row, exists.Step());
+            if (row) {
+                return MakeError(ErrorCode::kAlreadyExists,
+                                 "a transfer with id '" + t.id + "' exists", "id");
+            }
+        }
+        JOULE_ASSIGN_OR_RETURN(int64_t debit_after, MoveBalance(t.debit, -t.amount.fen));
+        JOULE_ASSIGN_OR_RETURN(int64_t credit_after, MoveBalance(t.credit, t.amount.fen));
+        auto q = Q("INSERT INTO transfers(id, debit_id, credit_id, amount, code, ref, actor, at, "
+                   "debit_balance_after, credit_balance_after) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+        return q.Text(t.id).Int(t.debit.value).Int(t.credit.value).Int(t.amount.fen)
+            .Int(static_cast<int64_t>(t.code)).Text(t.ref).Text(t.actor).Int(Secs(t.at))
+            .Int(debit_after).Int(credit_after).Run();
+    }
+    Result<std::vector<Transfer>> TransfersOf(AccountId owner, int limit) override {
+        auto q = Q("SELECT t.id, t.debit_id, t.credit_id, t.amount, t.code, t.ref, t.actor, t.at "
+                   "FROM transfers t WHERE t.debit_id IN (SELECT id FROM ledger_accounts WHERE "
+                   "owner_account_id = ?1) OR t.credit_id IN (SELECT id FROM ledger_accounts "
+                   "WHERE owner_account_id = ?1) ORDER BY t.seq DESC LIMIT ?2");
+        q.Int(owner.value).Int(limit);
+        std::vector<Transfer> out;
+        while (true) {
+            JOULE_ASSIGN_OR_RETURN(bool row, q.Step());
+            if (!row) {
+                break;
+            }
+            out.push_back(TransferRow(q));
+        }
+        return out;
+    }
+    Result<LedgerSummary> SummarizeLedger() override {
+        LedgerSummary s;
+        {
+            auto q = Q("SELECT COUNT(*) FROM transfers");
+            JOULE_ASSIGN_OR_RETURN(bool row, q.Step());
+            s.transfers = row ? q.ColInt(0) : 0;
+        }
+        auto q = Q("SELECT kind, SUM(balance) FROM ledger_accounts GROUP BY kind ORDER BY kind");
+        while (true) {
+            JOULE_ASSIGN_OR_RETURN(bool row, q.Step());
+            if (!row) {
+                break;
+            }
+            const Money m{q.ColInt(1)};
+            s.by_kind.emplace_back(static_cast<LedgerAccountKind>(q.ColInt(0)), m);
+            s.sum_of_balances += m;
+        }
+        return s;
+    }
+    Result<int64_t> CountBalanceMismatches() override {
+        auto q = Q("SELECT COUNT(*) FROM ledger_accounts la WHERE la.balance != "
+                   "IFNULL((SELECT SUM(amount) FROM transfers WHERE credit_id = la.id), 0) - "
+                   "IFNULL((SELECT SUM(amount) FROM transfers WHERE debit_id = la.id), 0)");
+        JOULE_ASSIGN_OR_RETURN(bool row, q.Step());
+        return row ? q.ColInt(0) : 0;
+    }
+
+    // ----------------------------------------------------------- alarms, commands, outbox, log
+    Status RaiseAlarm(const AlarmRecord& a) override {
+        auto q = Q("INSERT OR IGNORE INTO alarms(project_id, account_id, meter_id, kind, open, "
+                   "raised_at, detail) VALUES (?, ?, ?, ?, 1, ?, ?)");
+        return q.Int(a.project.value).Int(a.account.value).Int(a.meter.value)
+            .Int(static_cast<int64_t>(a.kind)).Int(Secs(a.raised_at)).Text(a.detail).Run();
+    }
+    Status ClearAlarm(AccountId account, MeterId meter, AlarmKind kind, Instant at) override {
+        auto q = Q("UPDATE alarms SET open = 0, cleared_at = ? WHERE account_id = ? AND "
+                   "meter_id = ? AND kind = ? AND open = 1");
+        return q.Int(Secs(at)).Int(account.value).Int(meter.value).Int(static_cast<int64_t>(kind))
+            .Run();
+    }
+    Result<std::vector<AlarmRecord>> ListAlarms(ProjectId project, bool open_only) override {
+        auto q = Q("SELECT id, project_id, account_id, meter_id, kind, open, raised_at, cleared_at, "
+                   "detail FROM alarms WHERE project_id = ? AND (open = 1 OR ? = 0) ORDER BY id");
+        q.Int(project.value).Int(open_only);
+        std::vector<AlarmRecord> out;
+        while (true) {
+            JOULE_ASSIGN_OR_RETURN(bool row, q.Step());
+            if (!row) {
+                break;
+            }
+            AlarmRecord a;
+            a.id = q.ColInt(0);
+            a.project = {q.ColInt(1)};
+            a.account = {q.ColInt(2)};
+            a.meter = {q.ColInt(3)};
+            a.kind = static_cast<AlarmKind>(q.ColInt(4));
+            a.open = q.ColInt(5) != 0;
+            a.raised_at = At(q.ColInt(6));
+            if (auto c = q.ColOptInt(7)) {
+                a.cleared_at = At(*c);
+            }
+            a.detail = q.ColText(8);
+            out.push_back(std::move(a));
+        }
+        return out;
+    }
+    Result<int64_t> InsertCommand(const CommandRecord& c) override {
+        JOULE_ASSIGN_OR_RETURN(MeterRecord meter, GetMeter(c.meter));
+        auto q = Q("INSERT INTO commands(project_id, meter_id, account_id, kind, state, reason, "
+                   "actor, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
+        JOULE_TRY(q.Int(meter.project.value).Int(c.meter.value).Int(c.account.value).Text(c.kind)
+                      .Int(static_cast<int64_t>(c.state)).Text(c.reason).Text(c.actor)
+                      .Int(Secs(c.created_at)).Run());
+        return sqlite3_last_insert_rowid(db_);
+    }
+    Result<std::vector<CommandRecord>> ListCommands(ProjectId project, int limit) override {
+        auto q = Q("SELECT id, meter_id, account_id, kind, state, reason, actor, created_at "
+                   "FROM commands WHERE project_id = ? ORDER BY id DESC LIMIT ?");
+        q.Int(project.value).Int(limit);
+        std::vector<CommandRecord> out;
+        while (true) {
+            JOULE_ASSIGN_OR_RETURN(bool row, q.Step());
+            if (!row) {
+                break;
+            }
+            out.push_back(CommandRecord{q.ColInt(0), {q.ColInt(1)}, {q.ColInt(2)}, q.ColText(3),
+                                        static_cast<CommandState>(q.ColInt(4)), q.ColText(5),
+                                        q.ColText(6), At(q.ColInt(7))});
+        }
+        return out;
+    }
+    Status InsertOutbox(std::string_view topic, std::string_view payload, Instant at) override {
+        auto q = Q("INSERT INTO outbox(topic, payload, created_at) VALUES (?, ?, ?)");
+        return q.Text(topic).Text(payload).Int(Secs(at)).Run();
+    }
+    Status InsertOperation(const OperationRecord& op) override {
+        auto q = Q("INSERT INTO operation_log(at, actor, action, target, detail) "
+                   "VALUES (?, ?, ?, ?, ?)");
+        return q.Int(Secs(op.at)).Text(op.actor).Text(op.action).Text(op.target).Text(op.detail)
+            .Run();
+    }
+
+private:
+    // Statements are prepared once per SQL text and cached for the store's life.
+    sqlite3_stmt* Cached(const char* sql) {
+        auto it = store_cache().find(sql);
+        if (it != store_cache().end()) {
+            return it->second;
+        }
+        sqlite3_stmt* stmt = nullptr;
+        const int rc = sqlite3_prepare_v3(db_, sql, -1, SQLITE_PREPARE_PERSISTENT, &stmt, nullptr);
+        JOULE_ASSERT(rc == SQLITE_OK, sqlite3_errmsg(db_));
+        store_cache().emplace(sql, stmt);
+        return stmt;
+    }
+    Query Q(const char* sql) { return Query(db_, Cached(sql)); }
+    std::unordered_map<const char*, sqlite3_stmt*>& store_cache();
+
+    SqliteStore& store_;
+    sqlite3* db_;
+    std::unique_lock<std::mutex> lock_;
+    bool done_ = false;
+};
+
+namespace {
+// One cache per connection handle; statements are finalized when the store closes.
+std::unordered_map<sqlite3*, std::unordered_map<const char*, sqlite3_stmt*>>& Caches() {
+    static std::unordered_map<sqlite3*, std::unordered_map<const char*, sqlite3_stmt*>> caches;
+    return caches;
+}
+std::mutex& CachesMutex() {
+    static std::mutex m;
+    return m;
+}
+}  // namespace
+
+std::unordered_map<const char*, sqlite3_stmt*>& SqliteTx::store_cache() {
+    std::lock_guard lock(CachesMutex());
+    return Caches()[db_];
+}
+
+Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(const std::string& path,
+                                                       const SqliteOptions& options) {
+    sqlite3* db = nullptr;
+    const int rc = sqlite3_open_v2(path.c_str(), &db,
+                                   SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+                                   nullptr);
+    if (rc != SQLITE_OK) {
+        std::string message = db ? sqlite3_errmsg(db) : "out of memory";
+        sqlite3_close(db);
+        return MakeError(ErrorCode::kUnavailable, "cannot open database '" + path + "': " + message);
+    }
+    std::unique_ptr<SqliteStore> store(new SqliteStore(db));
+    JOULE_TRY(Exec(db, "PRAGMA journal_mode = WAL"));
+    JOULE_TRY(Exec(db, options.durability == Durability::kFull ? "PRAGMA synchronous = FULL"
+                                                                : "PRAGMA synchronous = NORMAL"));
+    JOULE_TRY(Exec(db, "PRAGMA foreign_keys = ON"));
+    JOULE_TRY(Exec(db, "PRAGMA busy_timeout = 5000"));
+    JOULE_TRY(Exec(db, "PRAGMA cache_size = -65536"));  // 64 MiB page cache
+    if (options.migrate) {
+        JOULE_TRY(store->Migrate());
+    }
+    return store;
+}
+
+SqliteStore::~SqliteStore() {
+    {
+        std::lock_guard lock(CachesMutex());
+        auto it = Caches().find(db_);
+        if (it != Caches().end()) {
+            for (auto& [sql, stmt] : it->second) {
+                sqlite3_finalize(stmt);
+            }
+            Caches().erase(it);
+        }
+    }
+    sqlite3_close(db_);
+}
+
+Result<std::unique_ptr<Tx>> SqliteStore::Begin() {
+    std::unique_lock lock(writer_);
+    // IMMEDIATE takes the write lock now, so a unit of work never fails half-way on a busy lock.
+    JOULE_TRY(Exec(db_, "BEGIN IMMEDIATE"));
+    return std::unique_ptr<Tx>(new SqliteTx(*this, std::move(lock)));
+}
+
+Result<int> SqliteStore::SchemaVersion() {
+    JOULE_TRY(Exec(db_, "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, "
+                        "name TEXT NOT NULL, applied_at INTEGER NOT NULL DEFAULT (unixepoch()))"));
+    sqlite3_stmt* stmt = nullptr;
+    sqlite3_prepare_v2(db_, "SELECT IFNULL(MAX(version), 0) FROM schema_migrations", -1, &stmt,
+                       nullptr);
+    int version = 0;
+    if (sqlite3_step(stmt) == SQLITE_ROW) {
+        version = sqlite3_column_int(stmt, 0);
+    }
+    sqlite3_finalize(stmt);
+    return version;
+}
+
+Result<int> SqliteStore::Migrate() {
+    std::lock_guard lock(writer_);
+    JOULE_ASSIGN_OR_RETURN(int current, SchemaVersion());
+    const auto migrations = Migrations();
+    if (!migrations.empty() && current > migrations.back().version) {
+        return MakeError(ErrorCode::kDataLoss,
+                         "the database schema (version " + std::to_string(current) +
+                             ") is newer than this build of joule understands");
+    }
+    int applied = 0;
+    for (const Migration& m : migrations) {
+        if (m.version <= current) {
+            continue;
+        }
+        JOULE_TRY(Exec(db_, "BEGIN IMMEDIATE"));
+        auto run = Exec(db_, m.sql);
+        if (!run) {
+            (void)Exec(db_, "ROLLBACK");
+            return MakeError(ErrorCode::kDataLoss, "migration " + std::to_string(m.version) + " (" +
+                                                       m.name + ") failed: " + run.error().message);
+        }
+        const std::string record = "INSERT INTO schema_migrations(version, name) VALUES (" +
+                                   std::to_string(m.version) + ", '" + m.name + "')";
+        JOULE_TRY(Exec(db_, record.c_str()));
+        JOULE_TRY(Exec(db_, "COMMIT"));
+        ++applied;
+    }
+    return applied;
+}
+
+}  // namespace joule::storage
