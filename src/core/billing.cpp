@@ -25,7 +25,13 @@ void BillMeterReadings(MeterBilling& meter, Wallet* wallet, std::span<const Read
         ReadingOutcome outcome{meter.meter, input, ValidateReading(meter.spec, meter.cursor, input),
                                {}, {}};
         ValidatedReading& v = outcome.validated;
-        if (v.verdict == Verdict::kAccepted) {
+        if (v.reason == ReadingReason::kNoCursor && !meter.account.valid()) {
+            v = ValidatedReading{Verdict::kAccepted, ReadingReason::kBaseline, {}, false, {}, {}};
+            meter.cursor = Advance(input);
+        } else if (v.verdict == Verdict::kAccepted && ctx.tariff == nullptr) {
+            meter.cursor = Advance(input);
+            meter.billed_total += v.delta;
+        } else if (v.verdict == Verdict::kAccepted) {
             auto charge = engine.Price(*ctx.tariff, *ctx.zone, v.from, input.meter_time, v.delta,
                                        v.bill_per_rate ? &v.per_rate_delta : nullptr, meter.tiers);
             if (!charge) {

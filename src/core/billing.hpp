@@ -39,13 +39,14 @@ struct ReadingOutcome {
 };
 
 struct BillingContext {
-    const Tariff* tariff = nullptr;
+    const Tariff* tariff = nullptr;  // null: readings are validated and kept, not priced
     const Zone* zone = nullptr;
     LedgerAccountId revenue;  // where deductions go
     std::string_view actor = "billing";
 };
 
-// Bills `readings` (one meter, sorted by meter time) against `meter`. When `wallet` is non-null
+// Bills `readings` (one meter, sorted by meter time) against `meter`. A meter with no account and
+// no cursor takes its first valid reading as the baseline (public-area meters need no opening). When `wallet` is non-null
 // every rounded deduction is drawn from it in draw-down order: transfers are appended to
 // `transfers` and applied to the wallet's balances. Appends one outcome per reading.
 void BillMeterReadings(MeterBilling& meter, Wallet* wallet, std::span<const ReadingInput> readings,

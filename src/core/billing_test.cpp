@@ -68,16 +68,16 @@ ReadingInput Reading(std::string_view meter_time, int64_t total_wh) {
     return r;
 }
 
-struct Run {
+struct Billed {
     std::vector<ReadingOutcome> outcomes;
     std::vector<Transfer> transfers;
 };
 
-Run Bill(MeterBilling& meter, Wallet* wallet, const std::vector<ReadingInput>& readings,
-         const Tariff& tariff) {
+Billed Bill(MeterBilling& meter, Wallet* wallet, const std::vector<ReadingInput>& readings,
+            const Tariff& tariff) {
     const BillingContext ctx{&tariff, &Shanghai(), kRevenue, "billing"};
     TariffEngine engine;
-    Run run;
+    Billed run;
     BillMeterReadings(meter, wallet, readings, ctx, engine, run.outcomes, run.transfers);
     return run;
 }
@@ -106,7 +106,7 @@ TEST(BillMeterReadings, DrawsGrantFirstThenPaidWithCarriedRounding) {
         Reading("2026-01-10T01:30:00Z", 102'000),  // late
         Reading("2026-01-10T03:00:00Z", 104'000),  // 667 Wh = 33.35 fen - 0.35 carried -> 33
     };
-    const Run run = Bill(meter, &wallet, readings, tariff);
+    const Billed run = Bill(meter, &wallet, readings, tariff);
 
     ASSERT_EQ(run.outcomes.size(), 5U);
     EXPECT_EQ(run.outcomes[0].validated.verdict, Verdict::kAccepted);
@@ -169,12 +169,12 @@ TEST(BillMeterReadings, ReplayedBatchIsNotBilledTwice) {
     Wallet wallet = OpenWallet();
     const std::vector<ReadingInput> readings{Reading("2026-01-10T01:00:00Z", 101'000),
                                              Reading("2026-01-10T02:00:00Z", 102'000)};
-    const Run first = Bill(meter, &wallet, readings, tariff);
+    const Billed first = Bill(meter, &wallet, readings, tariff);
     EXPECT_EQ(first.transfers.size(), 2U);
     EXPECT_EQ(meter.deducted_total, Money{100});
 
     // The same batch again (a gateway retry): the last reading is a duplicate, the first late.
-    const Run again = Bill(meter, &wallet, readings, tariff);
+    const Billed again = Bill(meter, &wallet, readings, tariff);
     ASSERT_EQ(again.outcomes.size(), 2U);
     EXPECT_EQ(again.outcomes[0].validated.reason, ReadingReason::kLate);
     EXPECT_EQ(again.outcomes[1].validated.verdict, Verdict::kDuplicate);
@@ -192,7 +192,7 @@ TEST(BillMeterReadings, QuarantinedReadingsAreNotBilled) {
         Reading("2026-01-10T01:00:00Z", 120'000),        // 20 kWh in an hour: a spike
         Reading("2026-01-10T01:00:00Z", 1'000'000'000),  // beyond the register
     };
-    const Run run = Bill(meter, &wallet, readings, tariff);
+    const Billed run = Bill(meter, &wallet, readings, tariff);
     ASSERT_EQ(run.outcomes.size(), 2U);
     EXPECT_EQ(run.outcomes[0].validated.reason, ReadingReason::kSpike);
     EXPECT_EQ(run.outcomes[1].validated.reason, ReadingReason::kBeyondRegisterMax);
@@ -208,7 +208,7 @@ TEST(BillMeterReadings, IntervalWithoutTariffIsQuarantinedNoTariff) {
     MeterBilling meter = OpenMeter();
     meter.cursor.time = At("2025-12-31T15:00:00Z");
     Wallet wallet = OpenWallet();
-    const Run run = Bill(meter, &wallet, {Reading("2025-12-31T15:30:00Z", 100'500)}, tariff);
+    const Billed run = Bill(meter, &wallet, {Reading("2025-12-31T15:30:00Z", 100'500)}, tariff);
     ASSERT_EQ(run.outcomes.size(), 1U);
     EXPECT_EQ(run.outcomes[0].validated.verdict, Verdict::kQuarantined);
     EXPECT_EQ(run.outcomes[0].validated.reason, ReadingReason::kNoTariff);
@@ -222,7 +222,7 @@ TEST(BillMeterReadings, PublicMeterIsPricedButNotDeducted) {
     const Tariff tariff = FlatTariff();
     MeterBilling meter = OpenMeter();
     meter.account = AccountId{};  // a public-area meter
-    const Run run =
+    const Billed run =
         Bill(meter, nullptr,
              {Reading("2026-01-10T01:00:00Z", 101'000), Reading("2026-01-10T02:00:00Z", 101'011)},
              tariff);
@@ -243,7 +243,7 @@ TEST(BillMeterReadings, ExpiredGrantIsSkippedAtMeterTime) {
     MeterBilling meter = OpenMeter();
     Wallet wallet = OpenWallet();
     wallet.grants[0].expires_at = At("2026-01-10T01:30:00Z");
-    const Run run =
+    const Billed run =
         Bill(meter, &wallet,
              {Reading("2026-01-10T01:00:00Z", 101'000), Reading("2026-01-10T02:00:00Z", 102'000)},
              tariff);
@@ -287,7 +287,7 @@ TEST(BillMeterReadings, ManyReadingsKeepEveryTotalInStep) {
         readings.back().received = readings.back().meter_time;
     }
     const Money before = wallet.Available(At("2026-01-10T00:00:00Z"));
-    const Run run = Bill(meter, &wallet, readings, tariff);
+    const Billed run = Bill(meter, &wallet, readings, tariff);
 
     FineMoney charged;
     Money deducted;

@@ -212,6 +212,8 @@ public:
 
     // --- ledger
     virtual Result<LedgerAccountId> InsertLedgerAccount(const LedgerAccount& a) = 0;
+    // Sets the owner of a tenant ledger account created before its account row.
+    virtual Status SetLedgerAccountOwner(LedgerAccountId id, AccountId owner) = 0;
     // The system ledger account of a kind and code (cash channel, revenue ...), created on first use.
     virtual Result<LedgerAccountId> SystemLedgerAccount(LedgerAccountKind kind,
                                                         std::string_view code) = 0;

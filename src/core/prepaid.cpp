@@ -60,8 +60,7 @@ bool InFriendlyPeriod(const FriendlyPolicy& policy, LocalTime local, bool weeken
 bool EmergencyAllowed(const ControlScheme& scheme, const PrepaidStatus& status) {
     return scheme.emergency.fen > 0 && !status.emergency_taken && !status.forced_trip &&
            !status.keep_power &&
-           (status.state == PrepaidState::kTripped || status.state == PrepaidState::kTripHeld ||
-            status.state == PrepaidState::kAlarm3);
+           (status.state == PrepaidState::kTripped || status.state == PrepaidState::kTripHeld);
 }
 
 namespace {

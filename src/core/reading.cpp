@@ -19,6 +19,7 @@ std::string_view ReadingReasonName(ReadingReason reason) {
         case ReadingReason::kPerRateMismatch: return "per_rate_mismatch";
         case ReadingReason::kNoCursor: return "no_cursor";
         case ReadingReason::kNoTariff: return "no_tariff";
+        case ReadingReason::kBaseline: return "baseline";
     }
     return "unknown";
 }

@@ -30,6 +30,7 @@ enum class ReadingReason : uint8_t {
     kPerRateMismatch = 10,    // accepted: per-rate registers inconsistent, billed by time instead
     kNoCursor = 11,           // quarantined: the meter has no opening reading yet
     kNoTariff = 12,           // quarantined: no tariff version in effect for the interval
+    kBaseline = 13,           // accepted: first reading of an unbilled meter; starts the cursor
 };
 std::string_view ReadingReasonName(ReadingReason reason);
 

@@ -325,6 +325,9 @@ Result<Charge> TariffEngine::Price(const Tariff& tariff, const Zone& zone, Insta
     Int128 tier_extra = 0;
     Int128 surcharges = 0;
     Charge charge;
+    // Work on a copy: a charge that does not fit fails the reading, which must not move the
+    // meter's tier position.
+    TierState next_tiers = tiers;
     for (const Piece& piece : pieces_) {
         const TariffVersion& version = tariff.versions[piece.version];
         const int32_t loss = version.loss_basis_points;
@@ -346,12 +349,12 @@ Result<Charge> TariffEngine::Price(const Tariff& tariff, const Zone& zone, Insta
         if (version.cycle == TierCycle::kNone) {
             continue;
         }
-        if (tiers.cycle_key != piece.cycle_key) {
-            tiers.cycle_key = piece.cycle_key;
-            tiers.used = Quantity{};
+        if (next_tiers.cycle_key != piece.cycle_key) {
+            next_tiers.cycle_key = piece.cycle_key;
+            next_tiers.used = Quantity{};
         }
         int64_t remaining = piece_total.milli;
-        int64_t used = tiers.used.milli;
+        int64_t used = next_tiers.used.milli;
         for (std::size_t i = 0; i < version.tiers.size() && remaining > 0; ++i) {
             const int64_t upper = i + 1 < version.tiers.size() ? version.tiers[i].upto.milli
                                                                 : std::numeric_limits<int64_t>::max();
@@ -363,7 +366,7 @@ Result<Charge> TariffEngine::Price(const Tariff& tariff, const Zone& zone, Insta
             used += take;
             remaining -= take;
         }
-        tiers.used.milli += piece_total.milli;
+        next_tiers.used.milli += piece_total.milli;
     }
 
     constexpr Int128 kMax = std::numeric_limits<int64_t>::max();
@@ -383,6 +386,7 @@ Result<Charge> TariffEngine::Price(const Tariff& tariff, const Zone& zone, Insta
     charge.tier_extra.value = static_cast<int64_t>(tier_extra);
     charge.surcharges.value = static_cast<int64_t>(surcharges);
     charge.total.value = static_cast<int64_t>(total);
+    tiers = next_tiers;
     return charge;
 }
 

@@ -132,7 +132,7 @@ class TariffEngine {
 public:
     // Charges `quantity` used over (from, to]. When `per_rate` is given (the meter's own
     // sharp/peak/flat/valley register deltas, summing to `quantity`) those are billed directly;
-    // otherwise the quantity is allocated to periods by time. Updates `tiers`.
+    // otherwise the quantity is allocated to periods by time. Updates `tiers` on success only.
     // Fails with kFailedPrecondition when no version is in effect at `from`, kInvalidArgument when
     // to <= from or quantity < 0, kOutOfRange when the charge does not fit.
     [[nodiscard]] Result<Charge> Price(const Tariff& tariff, const Zone& zone, Instant from,

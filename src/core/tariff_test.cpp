@@ -431,6 +431,22 @@ TEST(TariffEngine, RejectsBadIntervalsAndMissingVersions) {
     EXPECT_EQ(r.error().field, "per_rate");
 }
 
+TEST(TariffEngine, OutOfRangeChargeLeavesTierStateUntouched) {
+    // 999'999'999 Wh x 1'000'000 x 10'000 ~ 1e19 fine > INT64_MAX (9.22e18): kOutOfRange. The
+    // reading is then quarantined, so the tier position must not have moved.
+    TariffVersion v = FlatVersion("2026-01-01T00:00:00+08:00", UnitPrice{kMaxUnitPrice});
+    AddMonthlyTiers(v);
+    const Tariff tariff = MakeTariff(v);
+    TariffEngine engine;
+    TierState tiers{MonthKey(2026, 1), Quantity{1000}};
+    const auto r = engine.Price(tariff, Shanghai(), At("2026-01-15T00:00:00Z"),
+                                At("2026-01-15T01:00:00Z"), Quantity{999'999'999}, nullptr, tiers);
+    ASSERT_FALSE(r.has_value());
+    EXPECT_EQ(r.error().code, ErrorCode::kOutOfRange);
+    EXPECT_EQ(tiers.cycle_key, MonthKey(2026, 1));
+    EXPECT_EQ(tiers.used, Quantity{1000});
+}
+
 TEST(DayTypeOf, WeekendsHolidaysAndExtraWorkdays) {
     TouPlan plan;
     // 2026-01-01 Thursday, 01-03 Saturday, 01-04 Sunday, 01-05 Monday.

@@ -107,10 +107,14 @@ public:
             (void)Exec(db_, "ROLLBACK");
         }
     }
+    SqliteTx(const SqliteTx&) = delete;
+    SqliteTx& operator=(const SqliteTx&) = delete;
 
     Status Commit() override {
+        JOULE_ASSERT(!done_, "a unit of work was committed twice");
         JOULE_TRY(Exec(db_, "COMMIT"));
         done_ = true;
+        lock_.unlock();  // the next unit of work may begin while this object still lives
         return {};
     }
 
@@ -626,6 +630,11 @@ public:
                                            : std::nullopt)
                       .Run());
         return LedgerAccountId{sqlite3_last_insert_rowid(db_)};
+    }
+    Status SetLedgerAccountOwner(LedgerAccountId id, AccountId owner) override {
+        auto q = Q("UPDATE ledger_accounts SET owner_account_id = ? WHERE id = ? AND "
+                   "owner_account_id IS NULL");
+        return q.Int(owner.value).Int(id.value).Run();
     }
     Result<LedgerAccountId> SystemLedgerAccount(LedgerAccountKind kind,
                                                 std::string_view code) override {

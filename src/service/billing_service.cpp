@@ -1,0 +1,1028 @@
+#include "service/billing_service.hpp"
+
+#include <algorithm>
+#include <map>
+
+#include "base/assert.hpp"
+#include "core/rounding.hpp"
+
+namespace joule {
+
+namespace {
+
+constexpr int64_t kMaxMoneyFen = kMaxTransferFen;
+
+// Everything a money operation on one account needs, loaded in its unit of work.
+struct AccountContext {
+    ProjectRecord project;
+    AccountRecord account;
+    Wallet wallet;
+    TariffRecord tariff;
+    std::optional<Zone> zone;
+};
+
+Status CheckText(std::string_view value, std::string_view field, std::size_t max_bytes) {
+    if (value.empty() || value.size() > max_bytes) {
+        return InvalidArgument(std::string(field),
+                               "must be 1 to " + std::to_string(max_bytes) + " bytes long");
+    }
+    return {};
+}
+
+Status CheckAmount(Money amount, std::string_view field) {
+    if (amount.fen <= 0) {
+        return InvalidArgument(std::string(field), "must be a positive amount");
+    }
+    if (amount.fen > kMaxMoneyFen) {
+        return InvalidArgument(std::string(field), "is larger than any single payment can be");
+    }
+    return {};
+}
+
+Result<ProjectRecord> LoadProject(Tx& tx, std::string_view code) {
+    JOULE_ASSIGN_OR_RETURN(auto project, tx.FindProject(code));
+    if (!project) {
+        return NotFound("no project '" + std::string(code) + "'", "project");
+    }
+    return *project;
+}
+
+Result<Wallet> LoadWallet(Tx& tx, const AccountRecord& account) {
+    JOULE_ASSIGN_OR_RETURN(auto ledgers, tx.LedgerAccountsOf(account.id));
+    Wallet wallet;
+    for (LedgerAccount& l : ledgers) {
+        switch (l.kind) {
+            case LedgerAccountKind::kTenantPaid: wallet.paid = l; break;
+            case LedgerAccountKind::kTenantDebt: wallet.debt = l; break;
+            case LedgerAccountKind::kTenantGrant:
+                if (l.balance.fen > 0) {
+                    wallet.grants.push_back(l);
+                }
+                break;
+            default: break;
+        }
+    }
+    JOULE_ASSERT(wallet.paid.id == account.paid, "account's paid ledger account is missing");
+    return wallet;
+}
+
+Result<AccountContext> LoadAccount(Tx& tx, std::string_view project_code,
+                                   std::string_view number) {
+    AccountContext ctx;
+    JOULE_ASSIGN_OR_RETURN(ctx.project, LoadProject(tx, project_code));
+    JOULE_ASSIGN_OR_RETURN(auto account, tx.FindAccount(ctx.project.id, number));
+    if (!account) {
+        return NotFound("no account '" + std::string(number) + "' in project '" +
+                            std::string(project_code) + "'",
+                        "account_number");
+    }
+    ctx.account = std::move(*account);
+    JOULE_ASSIGN_OR_RETURN(ctx.wallet, LoadWallet(tx, ctx.account));
+    JOULE_ASSIGN_OR_RETURN(ctx.tariff, tx.GetTariff(ctx.account.tariff));
+    JOULE_ASSIGN_OR_RETURN(Zone zone, Zone::Load(ctx.project.time_zone));
+    ctx.zone = zone;
+    return ctx;
+}
+
+Status RequireOpen(const AccountRecord& account) {
+    if (account.status != AccountStatus::kOpen) {
+        return FailedPrecondition("account '" + account.number + "' is closed", "account_number");
+    }
+    return {};
+}
+
+// Friendly periods use the tariff's calendar (weekend days, holidays) in the project zone.
+bool FriendlyNow(const ControlScheme& scheme, const Zone& zone, const Tariff& tariff, Instant now) {
+    const LocalTime local = zone.ToLocal(now);
+    const CivilDate date{date::floor<date::days>(local)};
+    TouPlan calendar;  // default: Saturday and Sunday, no holidays
+    for (const TariffVersion& v : tariff.versions) {
+        if (v.effective_from <= now && v.base == PriceBase::kTou) {
+            calendar = v.tou;
+        }
+    }
+    const DayType type = DayTypeOf(calendar, date);
+    return InFriendlyPeriod(scheme.friendly, local, type == DayType::kWeekend,
+                            type == DayType::kHoliday);
+}
+
+// Checks a transfer against the core rules with the balances it will move, then appends it.
+Status Post(Tx& tx, const Transfer& t) {
+    JOULE_ASSIGN_OR_RETURN(LedgerAccount debit, tx.GetLedgerAccount(t.debit));
+    JOULE_ASSIGN_OR_RETURN(LedgerAccount credit, tx.GetLedgerAccount(t.credit));
+    const PostResult result = CheckTransfer(t, debit, credit);
+    if (result != PostResult::kOk) {
+        return FailedPrecondition("transfer '" + t.id + "' rejected: " +
+                                      std::string(PostResultName(result)),
+                                  "amount");
+    }
+    return tx.InsertTransfer(t);
+}
+
+// Idempotency: kOk to go on, kExists when the same transfer was posted, an error otherwise.
+Result<PostResult> CheckIdempotency(Tx& tx, const Transfer& t) {
+    JOULE_ASSIGN_OR_RETURN(auto existing, tx.FindTransfer(t.id));
+    if (!existing) {
+        return PostResult::kOk;
+    }
+    if (SameTransfer(*existing, t)) {
+        return PostResult::kExists;
+    }
+    return MakeError(ErrorCode::kAlreadyExists,
+                     "idempotency key '" + t.id + "' was used for a different operation",
+                     "idempotency_key");
+}
+
+std::string CommandKindFor(CommandKind kind, Utility utility) {
+    if (utility == Utility::kWater) {
+        return kind == CommandKind::kTrip ? "valve_close" : "valve_open";
+    }
+    return std::string(CommandKindName(kind));
+}
+
+std::string Quote(std::string_view s) {
+    std::string out = "\"";
+    for (char c : s) {
+        if (c == '"' || c == '\\') {
+            out += '\\';
+        }
+        if (static_cast<unsigned char>(c) < 0x20) {
+            continue;
+        }
+        out += c;
+    }
+    return out + "\"";
+}
+
+// Runs one prepaid step and persists its effects: alarms (de-duplicated), relay commands to every
+// bound meter, their outbox rows, and the account's new status.
+Status StepAndPersist(Tx& tx, AccountContext& ctx, ControlEvent event, Instant now,
+                      std::string_view actor, std::string_view reason, ApplyReadingsResult* stats) {
+    ControlEffects effects;
+    const Money available = ctx.wallet.Available(now);
+    const bool friendly = FriendlyNow(ctx.account.scheme, *ctx.zone, ctx.tariff.tariff, now);
+    const PrepaidStatus next =
+        StepPrepaid(ctx.account.scheme, ctx.account.prepaid, event, available, friendly, effects);
+    for (const AlarmEffect& a : effects.alarms) {
+        if (a.action == AlarmAction::kRaise) {
+            AlarmRecord record;
+            record.project = ctx.project.id;
+            record.account = ctx.account.id;
+            record.kind = a.kind;
+            record.raised_at = now;
+            record.detail = "{\"balance\":\"" + std::to_string(available.fen) + "\"}";
+            JOULE_TRY(tx.RaiseAlarm(record));
+            JOULE_TRY(tx.InsertOutbox("alarm",
+                                      "{\"account\":" + Quote(ctx.account.number) + ",\"kind\":\"" +
+                                          std::string(AlarmKindName(a.kind)) + "\",\"action\":\"raise\"}",
+                                      now));
+            if (stats != nullptr) {
+                ++stats->alarms_raised;
+            }
+        } else {
+            JOULE_TRY(tx.ClearAlarm(ctx.account.id, MeterId{}, a.kind, now));
+        }
+    }
+    if (!effects.commands.empty()) {
+        JOULE_ASSIGN_OR_RETURN(auto bindings, tx.BindingsOfAccount(ctx.account.id));
+        for (const CommandEffect& c : effects.commands) {
+            for (const MeterBinding& b : bindings) {
+                if (b.bound_to) {
+                    continue;
+                }
+                JOULE_ASSIGN_OR_RETURN(MeterRecord meter, tx.GetMeter(b.meter));
+                JOULE_ASSIGN_OR_RETURN(MeterModelRecord model, tx.GetModel(meter.model));
+                if (!model.has_relay) {
+                    continue;
+                }
+                CommandRecord command;
+                command.meter = meter.id;
+                command.account = ctx.account.id;
+                command.kind = CommandKindFor(c.kind, model.utility);
+                command.reason = reason.empty() ? std::string(PrepaidStateName(c.because))
+                                                : std::string(reason);
+                command.actor = std::string(actor);
+                command.created_at = now;
+                JOULE_ASSIGN_OR_RETURN(int64_t id, tx.InsertCommand(command));
+                JOULE_TRY(tx.InsertOutbox("command",
+                                          "{\"command\":" + std::to_string(id) + ",\"meter\":" +
+                                              Quote(meter.code) + ",\"kind\":\"" + command.kind +
+                                              "\"}",
+                                          now));
+                if (stats != nullptr) {
+                    ++stats->commands;
+                }
+            }
+        }
+    }
+    if (!(next == ctx.account.prepaid)) {
+        ctx.account.prepaid = next;
+        JOULE_TRY(tx.UpdateAccount(ctx.account));
+        ++ctx.account.version;
+    }
+    return {};
+}
+
+// Grants that expired keep their money no longer: it returns to the subsidy pool.
+Status ExpireGrants(Tx& tx, AccountContext& ctx, Instant now) {
+    std::vector<int32_t> expired;
+    ExpiredGrants(ctx.wallet, now, expired);
+    if (expired.empty()) {
+        return {};
+    }
+    JOULE_ASSIGN_OR_RETURN(LedgerAccountId pool,
+                           tx.SystemLedgerAccount(LedgerAccountKind::kSubsidyExpense, "subsidy"));
+    for (int32_t i : expired) {
+        LedgerAccount& grant = ctx.wallet.grants[static_cast<std::size_t>(i)];
+        const Transfer t{"expire:" + std::to_string(grant.id.value), grant.id, pool, grant.balance,
+                         TransferCode::kGrantExpiry, "grant expired", "billing", now};
+        JOULE_TRY(tx.InsertTransfer(t));
+        grant.balance = Money{};
+    }
+    return {};
+}
+
+Status Log(Tx& tx, const Actor& actor, std::string_view action, std::string_view target,
+           std::string detail, Instant now) {
+    return tx.InsertOperation(
+        {now, actor.name, std::string(action), std::string(target), std::move(detail)});
+}
+
+Status ValidateOpenings(const std::vector<MeterOpening>& meters, std::string_view field) {
+    if (meters.size() > kMaxMetersPerAccount) {
+        return InvalidArgument(std::string(field), "at most 64 meters per account");
+    }
+    for (std::size_t i = 0; i < meters.size(); ++i) {
+        const std::string at = std::string(field) + "[" + std::to_string(i) + "]";
+        JOULE_TRY(CheckText(meters[i].meter_code, at + ".meter", 64));
+        if (meters[i].opening_total.milli < 0) {
+            return InvalidArgument(at + ".reading", "must not be negative");
+        }
+    }
+    return {};
+}
+
+// Binds `meter` to `account` from `at` with an opening register; the billing state's cursor
+// starts there. Tier usage carries over from `tiers` (continuous history on replacement).
+Status BindMeter(Tx& tx, const AccountRecord& account, const MeterRecord& meter,
+                 const MeterOpening& opening, Instant at, std::string_view field) {
+    JOULE_ASSIGN_OR_RETURN(auto current, tx.CurrentBinding(meter.id));
+    if (current) {
+        return MakeError(ErrorCode::kAlreadyExists,
+                         "meter '" + meter.code + "' is bound to another account", std::string(field));
+    }
+    JOULE_ASSIGN_OR_RETURN(MeterModelRecord model, tx.GetModel(meter.model));
+    if (opening.opening_total >= model.spec.register_modulus) {
+        return InvalidArgument(std::string(field) + ".reading",
+                               "is above what the meter's register can hold");
+    }
+    JOULE_TRY(tx.InsertBinding({account.id, meter.id, at, std::nullopt, opening.opening_total,
+                                std::nullopt}));
+    JOULE_ASSIGN_OR_RETURN(auto existing, tx.LoadBilling(meter.id));
+    MeterBilling billing = existing.value_or(MeterBilling{});
+    billing.meter = meter.id;
+    billing.account = account.id;
+    billing.utility = model.utility;
+    billing.spec = model.spec;
+    billing.cursor = Cursor{true, at, opening.opening_total, opening.opening_per_rate.has_value(),
+                            opening.opening_per_rate.value_or(PerPeriod<Quantity>{})};
+    billing.tiers = TierState{};
+    return tx.SaveBilling(billing);
+}
+
+}  // namespace
+
+// ------------------------------------------------------------------------------- accounts
+
+Result<AccountId> BillingService::OpenAccount(const OpenAccountRequest& r, const Actor& actor,
+                                              Instant now) {
+    JOULE_TRY(CheckText(r.number, "number", 64));
+    JOULE_TRY(CheckText(r.tenant_name, "tenant_name", 128));
+    if (r.phone.size() > 32) {
+        return InvalidArgument("phone", "must be at most 32 bytes");
+    }
+    if (r.debt_share_basis_points < 0 || r.debt_share_basis_points > kBasisPointsOne) {
+        return InvalidArgument("debt_share_percent", "must be between 0 and 100");
+    }
+    JOULE_TRY(ValidateOpenings(r.meters, "meters"));
+    if (r.first_top_up.fen != 0) {
+        JOULE_TRY(CheckAmount(r.first_top_up, "first_top_up"));
+    }
+    if (r.opened_at > now + Seconds{300}) {
+        return InvalidArgument("opened_at", "is in the future");
+    }
+
+    JOULE_ASSIGN_OR_RETURN(auto tx, store_.Begin());
+    JOULE_ASSIGN_OR_RETURN(ProjectRecord project, LoadProject(*tx, r.project_code));
+    JOULE_ASSIGN_OR_RETURN(auto existing, tx->FindAccount(project.id, r.number));
+    if (existing) {
+        return MakeError(ErrorCode::kAlreadyExists, "account '" + r.number + "' exists", "number");
+    }
+    JOULE_ASSIGN_OR_RETURN(auto tariff, tx->FindTariff(project.id, r.tariff_code));
+    if (!tariff) {
+        return NotFound("no tariff '" + r.tariff_code + "'", "tariff");
+    }
+
+    AccountRecord account;
+    account.project = project.id;
+    account.number = r.number;
+    account.tenant_name = r.tenant_name;
+    account.phone = r.phone;
+    account.tariff = tariff->id;
+    account.scheme = r.scheme;
+    account.debt_share_basis_points = r.debt_share_basis_points;
+    account.opened_at = r.opened_at;
+    LedgerAccount paid;
+    paid.kind = LedgerAccountKind::kTenantPaid;
+    JOULE_ASSIGN_OR_RETURN(account.paid, tx->InsertLedgerAccount(paid));
+    LedgerAccount debt;
+    debt.kind = LedgerAccountKind::kTenantDebt;
+    JOULE_ASSIGN_OR_RETURN(account.debt, tx->InsertLedgerAccount(debt));
+    JOULE_ASSIGN_OR_RETURN(account.id, tx->InsertAccount(account));
+    account.version = 1;
+    // The ledger accounts learn their owner now that the account has an id (they were inserted
+    // first because the account row references them).
+    JOULE_TRY(tx->SetLedgerAccountOwner(account.paid, account.id));
+    JOULE_TRY(tx->SetLedgerAccountOwner(account.debt, account.id));
+    for (std::size_t i = 0; i < r.meters.size(); ++i) {
+        const std::string field = "meters[" + std::to_string(i) + "]";
+        JOULE_ASSIGN_OR_RETURN(auto meter, tx->FindMeter(project.id, r.meters[i].meter_code));
+        if (!meter) {
+            return NotFound("no meter '" + r.meters[i].meter_code + "'", field + ".meter");
+        }
+        if (meter->public_area) {
+            return FailedPrecondition("meter '" + meter->code + "' is a public-area meter",
+                                      field + ".meter");
+        }
+        JOULE_TRY(BindMeter(*tx, account, *meter, r.meters[i], r.opened_at, field));
+    }
+    JOULE_TRY(Log(*tx, actor, "account.open", r.number,
+                  "{\"tenant\":" + Quote(r.tenant_name) + ",\"tariff\":" + Quote(r.tariff_code) + "}",
+                  now));
+    JOULE_TRY(tx->Commit());
+
+    if (r.first_top_up.fen > 0) {
+        TopUpRequest top_up{r.project_code, r.number, r.first_top_up, r.channel,
+                            r.idempotency_key.empty() ? "open:" + r.project_code + ":" + r.number
+                                                      : r.idempotency_key,
+                            "first top-up"};
+        JOULE_TRY(TopUp(top_up, actor, now));
+    } else {
+        // Evaluate the empty balance once so the account starts in its true state.
+        JOULE_ASSIGN_OR_RETURN(auto tx2, store_.Begin());
+        JOULE_ASSIGN_OR_RETURN(AccountContext ctx, LoadAccount(*tx2, r.project_code, r.number));
+        JOULE_TRY(StepAndPersist(*tx2, ctx, ControlEvent::kBalanceChanged, now, actor.name, "", nullptr));
+        JOULE_TRY(tx2->Commit());
+    }
+    return account.id;
+}
+
+Result<TopUpResult> BillingService::TopUp(const TopUpRequest& r, const Actor& actor, Instant now) {
+    JOULE_TRY(CheckAmount(r.amount, "amount"));
+    JOULE_TRY(CheckText(r.idempotency_key, "idempotency_key", kMaxTransferIdBytes - 8));
+    JOULE_TRY(CheckText(r.channel, "channel", 32));
+    if (r.ref.size() > 128) {
+        return InvalidArgument("ref", "must be at most 128 bytes");
+    }
+    JOULE_ASSIGN_OR_RETURN(auto tx, store_.Begin());
+    JOULE_ASSIGN_OR_RETURN(AccountContext ctx, LoadAccount(*tx, r.project_code, r.account_number));
+    JOULE_ASSIGN_OR_RETURN(LedgerAccountId cash,
+                           tx->SystemLedgerAccount(LedgerAccountKind::kCash, r.channel));
+    const Transfer top_up{r.idempotency_key, cash, ctx.account.paid, r.amount,
+                          TransferCode::kTopUp, r.ref, actor.name, now};
+    JOULE_ASSIGN_OR_RETURN(PostResult seen, CheckIdempotency(*tx, top_up));
+    TopUpResult result;
+    if (seen == PostResult::kExists) {
+        result.outcome = TopUpOutcome::kAlreadyCredited;
+        result.credited = r.amount;
+        result.balance_after = ctx.wallet.Available(now);
+        result.state = ctx.account.prepaid.state;
+        return result;  // nothing to commit
+    }
+    JOULE_TRY(RequireOpen(ctx.account));
+    JOULE_TRY(Post(*tx, top_up));
+    ctx.wallet.paid.balance += r.amount;
+    result.credited = r.amount;
+
+    // Debt recovery: a configured share of each top-up, never more than is owed.
+    const Money owed = -ctx.wallet.debt.balance;
+    if (owed.fen > 0 && ctx.account.debt_share_basis_points > 0) {
+        const Money share = std::min(ShareOf(r.amount, ctx.account.debt_share_basis_points), owed);
+        if (share.fen > 0) {
+            JOULE_TRY(Post(*tx, Transfer{r.idempotency_key + ":debt", ctx.account.paid,
+                                         ctx.account.debt, share, TransferCode::kDebtRecovery,
+                                         r.ref, actor.name, now}));
+            ctx.wallet.paid.balance -= share;
+            ctx.wallet.debt.balance += share;
+            result.debt_recovered = share;
+            result.credited = r.amount - share;
+        }
+    }
+    JOULE_TRY(ExpireGrants(*tx, ctx, now));
+    JOULE_TRY(StepAndPersist(*tx, ctx, ControlEvent::kBalanceChanged, now, actor.name, "top-up",
+                             nullptr));
+    JOULE_TRY(tx->InsertOutbox("notice",
+                               "{\"kind\":\"top_up\",\"account\":" + Quote(ctx.account.number) +
+                                   ",\"amount\":\"" + std::to_string(r.amount.fen) + "\"}",
+                               now));
+    JOULE_TRY(Log(*tx, actor, "account.top_up", ctx.account.number,
+                  "{\"amount_fen\":" + std::to_string(r.amount.fen) + ",\"channel\":" +
+                      Quote(r.channel) + ",\"key\":" + Quote(r.idempotency_key) + "}",
+                  now));
+    JOULE_TRY(tx->Commit());
+    result.balance_after = ctx.wallet.Available(now);
+    result.state = ctx.account.prepaid.state;
+    return result;
+}
+
+Result<Money> BillingService::Refund(const RefundRequest& r, const Actor& actor, Instant now) {
+    JOULE_TRY(CheckAmount(r.amount, "amount"));
+    JOULE_TRY(CheckText(r.idempotency_key, "idempotency_key", kMaxTransferIdBytes));
+    JOULE_TRY(CheckText(r.channel, "channel", 32));
+    JOULE_ASSIGN_OR_RETURN(auto tx, store_.Begin());
+    JOULE_ASSIGN_OR_RETURN(AccountContext ctx, LoadAccount(*tx, r.project_code, r.account_number));
+    JOULE_ASSIGN_OR_RETURN(LedgerAccountId cash,
+                           tx->SystemLedgerAccount(LedgerAccountKind::kCash, r.channel));
+    const Transfer refund{r.idempotency_key, ctx.account.paid, cash, r.amount,
+                          TransferCode::kRefund, r.reason, actor.name, now};
+    JOULE_ASSIGN_OR_RETURN(PostResult seen, CheckIdempotency(*tx, refund));
+    if (seen == PostResult::kExists) {
+        return r.amount;
+    }
+    if (ctx.wallet.paid.balance < r.amount) {
+        return FailedPrecondition("refund of " + std::to_string(r.amount.fen) +
+                                      " fen exceeds the paid balance of " +
+                                      std::to_string(ctx.wallet.paid.balance.fen) + " fen",
+                                  "amount");
+    }
+    JOULE_TRY(Post(*tx, refund));
+    ctx.wallet.paid.balance -= r.amount;
+    JOULE_TRY(StepAndPersist(*tx, ctx, ControlEvent::kBalanceChanged, now, actor.name, "refund",
+                             nullptr));
+    JOULE_TRY(Log(*tx, actor, "account.refund", ctx.account.number,
+                  "{\"amount_fen\":" + std::to_string(r.amount.fen) + ",\"reason\":" +
+                      Quote(r.reason) + "}",
+                  now));
+    JOULE_TRY(tx->Commit());
+    return r.amount;
+}
+
+Result<LedgerAccountId> BillingService::GrantSubsidy(const SubsidyRequest& r, const Actor& actor,
+                                                     Instant now) {
+    JOULE_TRY(CheckAmount(r.amount, "amount"));
+    JOULE_TRY(CheckText(r.idempotency_key, "idempotency_key", kMaxTransferIdBytes));
+    if (r.expires_at && *r.expires_at <= now) {
+        return InvalidArgument("expires_at", "is already past");
+    }
+    JOULE_ASSIGN_OR_RETURN(auto tx, store_.Begin());
+    JOULE_ASSIGN_OR_RETURN(AccountContext ctx, LoadAccount(*tx, r.project_code, r.account_number));
+    JOULE_ASSIGN_OR_RETURN(auto existing, tx->FindTransfer(r.idempotency_key));
+    if (existing) {
+        if (existing->amount == r.amount && existing->code == TransferCode::kSubsidy) {
+            return existing->credit;
+        }
+        return MakeError(ErrorCode::kAlreadyExists,
+                         "idempotency key was used for a different operation", "idempotency_key");
+    }
+    JOULE_TRY(RequireOpen(ctx.account));
+    if (ctx.wallet.grants.size() >= kMaxGrantsPerAccount) {
+        return MakeError(ErrorCode::kResourceExhausted, "the account has too many open grants");
+    }
+    LedgerAccount grant;
+    grant.kind = LedgerAccountKind::kTenantGrant;
+    grant.owner = ctx.account.id;
+    grant.priority = r.priority;
+    grant.expires_at = r.expires_at;
+    JOULE_ASSIGN_OR_RETURN(grant.id, tx->InsertLedgerAccount(grant));
+    JOULE_ASSIGN_OR_RETURN(LedgerAccountId pool,
+                           tx->SystemLedgerAccount(LedgerAccountKind::kSubsidyExpense, "subsidy"));
+    JOULE_TRY(Post(*tx, Transfer{r.idempotency_key, pool, grant.id, r.amount, TransferCode::kSubsidy,
+                                 r.reason, actor.name, now}));
+    grant.balance = r.amount;
+    ctx.wallet.grants.push_back(grant);
+    JOULE_TRY(StepAndPersist(*tx, ctx, ControlEvent::kBalanceChanged, now, actor.name, "subsidy",
+                             nullptr));
+    JOULE_TRY(Log(*tx, actor, "account.subsidy", ctx.account.number,
+                  "{\"amount_fen\":" + std::to_string(r.amount.fen) + "}", now));
+    JOULE_TRY(tx->Commit());
+    return grant.id;
+}
+
+Status BillingService::RecordDebt(const DebtRequest& r, const Actor& actor, Instant now) {
+    JOULE_TRY(CheckAmount(r.amount, "amount"));
+    JOULE_TRY(CheckText(r.idempotency_key, "idempotency_key", kMaxTransferIdBytes));
+    JOULE_ASSIGN_OR_RETURN(auto tx, store_.Begin());
+    JOULE_ASSIGN_OR_RETURN(AccountContext ctx, LoadAccount(*tx, r.project_code, r.account_number));
+    const Transfer t{r.idempotency_key, ctx.account.debt, ctx.account.paid, r.amount,
+                     TransferCode::kDebtRecorded, r.reason, actor.name, now};
+    JOULE_ASSIGN_OR_RETURN(PostResult seen, CheckIdempotency(*tx, t));
+    if (seen == PostResult::kExists) {
+        return {};
+    }
+    if ((ctx.wallet.paid.balance + r.amount).fen > 0) {
+        return FailedPrecondition("only arrears (a negative paid balance) can be recorded as debt",
+                                  "amount");
+    }
+    JOULE_TRY(Post(*tx, t));
+    ctx.wallet.paid.balance += r.amount;
+    ctx.wallet.debt.balance -= r.amount;
+    JOULE_TRY(StepAndPersist(*tx, ctx, ControlEvent::kBalanceChanged, now, actor.name, "debt",
+                             nullptr));
+    JOULE_TRY(Log(*tx, actor, "account.debt", ctx.account.number,
+                  "{\"amount_fen\":" + std::to_string(r.amount.fen) + ",\"reason\":" +
+                      Quote(r.reason) + "}",
+                  now));
+    return tx->Commit();
+}
+
+Result<PrepaidStatus> BillingService::Control(const ControlRequest& r, const Actor& actor,
+                                              Instant now) {
+    const bool needs_reason = r.event == ControlEvent::kKeepPowerOn ||
+                              r.event == ControlEvent::kManualTrip;
+    if (needs_reason) {
+        JOULE_TRY(CheckText(r.reason, "reason", 256));
+    }
+    JOULE_ASSIGN_OR_RETURN(auto tx, store_.Begin());
+    JOULE_ASSIGN_OR_RETURN(AccountContext ctx, LoadAccount(*tx, r.project_code, r.account_number));
+    JOULE_TRY(RequireOpen(ctx.account));
+    if (r.event == ControlEvent::kTakeEmergency &&
+        !EmergencyAllowed(ctx.account.scheme, ctx.account.prepaid)) {
+        return FailedPrecondition("emergency credit is not available for this account now");
+    }
+    const PrepaidStatus before = ctx.account.prepaid;
+    JOULE_TRY(StepAndPersist(*tx, ctx, r.event, now, actor.name, r.reason, nullptr));
+    JOULE_TRY(Log(*tx, actor, "account.control", ctx.account.number,
+                  "{\"event\":" + std::to_string(static_cast<int>(r.event)) + ",\"reason\":" +
+                      Quote(r.reason) + ",\"before\":\"" +
+                      std::string(PrepaidStateName(before.state)) + "\",\"after\":\"" +
+                      std::string(PrepaidStateName(ctx.account.prepaid.state)) + "\"}",
+                  now));
+    JOULE_TRY(tx->Commit());
+    return ctx.account.prepaid;
+}
+
+Result<AccountView> BillingService::ViewAccount(std::string_view project_code,
+                                                std::string_view number) {
+    JOULE_ASSIGN_OR_RETURN(auto tx, store_.Begin());
+    JOULE_ASSIGN_OR_RETURN(AccountContext ctx, LoadAccount(*tx, project_code, number));
+    AccountView view;
+    view.account = ctx.account;
+    view.paid = ctx.wallet.paid.balance;
+    view.debt = ctx.wallet.debt.balance;
+    JOULE_ASSIGN_OR_RETURN(view.ledger_accounts, tx->LedgerAccountsOf(ctx.account.id));
+    for (const LedgerAccount& l : view.ledger_accounts) {
+        if (l.kind == LedgerAccountKind::kTenantGrant) {
+            view.granted += l.balance;
+        }
+    }
+    view.available = view.paid + view.granted;
+    JOULE_ASSIGN_OR_RETURN(view.bindings, tx->BindingsOfAccount(ctx.account.id));
+    return view;
+}
+
+
+// ------------------------------------------------------------------------------- readings
+
+namespace {
+
+// Per-batch caches of what many readings share.
+struct BatchState {
+    std::map<std::string, ProjectRecord, std::less<>> projects;
+    std::map<int64_t, std::optional<Zone>> zones;        // by project id
+    std::map<int64_t, TariffRecord> tariffs;              // by tariff id
+    std::map<int64_t, AccountContext> accounts;           // by account id, touched in the batch
+};
+
+Result<const TariffRecord*> CachedTariff(Tx& tx, BatchState& batch, TariffId id) {
+    auto it = batch.tariffs.find(id.value);
+    if (it == batch.tariffs.end()) {
+        JOULE_ASSIGN_OR_RETURN(TariffRecord t, tx.GetTariff(id));
+        it = batch.tariffs.emplace(id.value, std::move(t)).first;
+    }
+    return &it->second;
+}
+
+Result<AccountContext*> CachedAccount(Tx& tx, BatchState& batch, const ProjectRecord& project,
+                                      const Zone& zone, AccountId id) {
+    auto it = batch.accounts.find(id.value);
+    if (it == batch.accounts.end()) {
+        AccountContext ctx;
+        ctx.project = project;
+        JOULE_ASSIGN_OR_RETURN(ctx.account, tx.GetAccount(id));
+        JOULE_ASSIGN_OR_RETURN(ctx.wallet, LoadWallet(tx, ctx.account));
+        JOULE_ASSIGN_OR_RETURN(const TariffRecord* tariff, CachedTariff(tx, batch, ctx.account.tariff));
+        ctx.tariff = *tariff;
+        ctx.zone = zone;
+        it = batch.accounts.emplace(id.value, std::move(ctx)).first;
+    }
+    return &it->second;
+}
+
+bool WorthAnAlarm(ReadingReason reason) {
+    return reason == ReadingReason::kSpike || reason == ReadingReason::kRegressed ||
+           reason == ReadingReason::kConflictingDuplicate || reason == ReadingReason::kFuture ||
+           reason == ReadingReason::kBeyondRegisterMax || reason == ReadingReason::kNoTariff;
+}
+
+// The core of ApplyReadings inside a caller's unit of work.
+Status ApplyInTx(Tx& tx, std::span<const ReadingItem> batch, Instant now, BatchState& state,
+                 ApplyReadingsResult& result) {
+    // Group by (project, meter) and order each meter's readings by meter time.
+    struct Key {
+        std::string_view project;
+        std::string_view meter;
+        auto operator<=>(const Key&) const = default;
+    };
+    std::map<Key, std::vector<std::size_t>> by_meter;
+    for (std::size_t i = 0; i < batch.size(); ++i) {
+        by_meter[{batch[i].project_code, batch[i].meter_code}].push_back(i);
+    }
+    TariffEngine engine;
+    std::vector<ReadingInput> inputs;
+    std::vector<ReadingOutcome> outcomes;
+    std::vector<Transfer> transfers;
+    for (auto& [key, indices] : by_meter) {
+        const std::string field = "readings[" + std::to_string(indices.front()) + "]";
+        auto pit = state.projects.find(key.project);
+        if (pit == state.projects.end()) {
+            auto project = LoadProject(tx, key.project);
+            if (!project) {
+                return std::unexpected(project.error().WithFieldPrefix(field));
+            }
+            pit = state.projects.emplace(std::string(key.project), *project).first;
+        }
+        const ProjectRecord& project = pit->second;
+        auto zit = state.zones.find(project.id.value);
+        if (zit == state.zones.end()) {
+            JOULE_ASSIGN_OR_RETURN(Zone zone, Zone::Load(project.time_zone));
+            zit = state.zones.emplace(project.id.value, zone).first;
+        }
+        const Zone& zone = *zit->second;
+        JOULE_ASSIGN_OR_RETURN(auto meter, tx.FindMeter(project.id, key.meter));
+        if (!meter) {
+            return NotFound("no meter '" + std::string(key.meter) + "' in project '" +
+                                project.code + "'",
+                            field + ".meter");
+        }
+        JOULE_ASSIGN_OR_RETURN(auto loaded, tx.LoadBilling(meter->id));
+        if (!loaded) {
+            return FailedPrecondition("meter '" + meter->code + "' has no billing state",
+                                      field + ".meter");
+        }
+        MeterBilling billing = *loaded;
+        std::stable_sort(indices.begin(), indices.end(), [&](std::size_t a, std::size_t b) {
+            return batch[a].reading.meter_time < batch[b].reading.meter_time;
+        });
+        inputs.clear();
+        for (std::size_t i : indices) {
+            inputs.push_back(batch[i].reading);
+        }
+        AccountContext* account = nullptr;
+        const Tariff* tariff = nullptr;
+        if (billing.account.valid()) {
+            JOULE_ASSIGN_OR_RETURN(account, CachedAccount(tx, state, project, zone, billing.account));
+            tariff = &account->tariff.tariff;
+        }
+        if (meter->tariff.valid()) {
+            JOULE_ASSIGN_OR_RETURN(const TariffRecord* own, CachedTariff(tx, state, meter->tariff));
+            tariff = &own->tariff;
+        }
+        BillingContext ctx;
+        ctx.tariff = tariff;
+        ctx.zone = &zone;
+        JOULE_ASSIGN_OR_RETURN(
+            ctx.revenue,
+            tx.SystemLedgerAccount(billing.utility == Utility::kWater
+                                       ? LedgerAccountKind::kWaterRevenue
+                                       : LedgerAccountKind::kEnergyRevenue,
+                                   project.code));
+        outcomes.clear();
+        transfers.clear();
+        BillMeterReadings(billing, account != nullptr ? &account->wallet : nullptr, inputs, ctx,
+                          engine, outcomes, transfers);
+        for (const Transfer& t : transfers) {
+            JOULE_TRY(tx.InsertTransfer(t));
+            ++result.transfers;
+        }
+        bool alarm = false;
+        for (const ReadingOutcome& o : outcomes) {
+            JOULE_ASSIGN_OR_RETURN(bool stored, tx.InsertReading({o, billing.account}));
+            if (o.validated.verdict == Verdict::kAccepted) {
+                ++result.accepted;
+                result.deducted += o.deducted;
+            } else if (o.validated.verdict == Verdict::kDuplicate || !stored) {
+                ++result.duplicates;
+            } else {
+                ++result.quarantined;
+                alarm = alarm || WorthAnAlarm(o.validated.reason);
+            }
+        }
+        if (alarm) {
+            AlarmRecord record;
+            record.project = project.id;
+            record.account = billing.account;
+            record.meter = meter->id;
+            record.kind = AlarmKind::kReadingQuarantined;
+            record.raised_at = now;
+            record.detail = "{\"meter\":" + Quote(meter->code) + "}";
+            JOULE_TRY(tx.RaiseAlarm(record));
+        }
+        JOULE_TRY(tx.SaveBilling(billing));
+    }
+    for (auto& [id, account] : state.accounts) {
+        JOULE_TRY(ExpireGrants(tx, account, now));
+        JOULE_TRY(StepAndPersist(tx, account, ControlEvent::kBalanceChanged, now, "billing", "",
+                                 &result));
+    }
+    return {};
+}
+
+}  // namespace
+
+Result<ApplyReadingsResult> BillingService::ApplyReadings(std::span<const ReadingItem> batch,
+                                                          Instant now) {
+    if (batch.size() > kMaxBatchReadings) {
+        return InvalidArgument("readings", "a batch holds at most 100000 readings");
+    }
+    for (std::size_t i = 0; i < batch.size(); ++i) {
+        const ReadingItem& item = batch[i];
+        const std::string field = "readings[" + std::to_string(i) + "]";
+        if (item.meter_code.empty() || item.meter_code.size() > 64) {
+            return InvalidArgument(field + ".meter", "must be 1 to 64 bytes long");
+        }
+        if (item.reading.total.milli < 0 ||
+            (item.reading.has_per_rate &&
+             std::any_of(item.reading.per_rate.begin(), item.reading.per_rate.end(),
+                         [](Quantity q) { return q.milli < 0; }))) {
+            return InvalidArgument(field + ".total", "must not be negative");
+        }
+    }
+    JOULE_ASSIGN_OR_RETURN(auto tx, store_.Begin());
+    BatchState state;
+    ApplyReadingsResult result;
+    JOULE_TRY(ApplyInTx(*tx, batch, now, state, result));
+    JOULE_TRY(tx->Commit());
+    return result;
+}
+
+Result<ApplyReadingsResult> BillingService::Tick(std::string_view project_code, Instant now) {
+    JOULE_ASSIGN_OR_RETURN(auto tx, store_.Begin());
+    JOULE_ASSIGN_OR_RETURN(ProjectRecord project, LoadProject(*tx, project_code));
+    JOULE_ASSIGN_OR_RETURN(auto accounts, tx->ListAccounts(project.id));
+    ApplyReadingsResult result;
+    for (const AccountRecord& a : accounts) {
+        if (a.status != AccountStatus::kOpen) {
+            continue;
+        }
+        JOULE_ASSIGN_OR_RETURN(AccountContext ctx, LoadAccount(*tx, project_code, a.number));
+        JOULE_TRY(ExpireGrants(*tx, ctx, now));
+        JOULE_TRY(StepAndPersist(*tx, ctx, ControlEvent::kBalanceChanged, now, "scheduler", "",
+                                 &result));
+    }
+    JOULE_TRY(tx->Commit());
+    return result;
+}
+
+namespace {
+
+// Bills a settlement reading (final or transfer register) of a bound meter, within `tx`.
+Status SettleMeter(Tx& tx, const std::string& project_code, const MeterRecord& meter,
+                   Quantity total, Instant at, Instant now, std::string_view field) {
+    JOULE_ASSIGN_OR_RETURN(auto billing, tx.LoadBilling(meter.id));
+    if (billing && billing->cursor.valid && billing->cursor.time == at &&
+        billing->cursor.total == total) {
+        return {};  // already at this register
+    }
+    ReadingItem item{project_code, meter.code, ReadingInput{at, now, total, false, {}}};
+    BatchState state;
+    ApplyReadingsResult result;
+    JOULE_TRY(ApplyInTx(tx, std::span<const ReadingItem>(&item, 1), now, state, result));
+    if (result.accepted != 1) {
+        return FailedPrecondition("the settlement reading of meter '" + meter.code +
+                                      "' was not accepted (it must be later than and not below "
+                                      "the last reading)",
+                                  std::string(field));
+    }
+    return {};
+}
+
+Result<MeterRecord> BoundMeter(Tx& tx, const AccountContext& ctx, std::string_view code,
+                               std::string_view field) {
+    JOULE_ASSIGN_OR_RETURN(auto meter, tx.FindMeter(ctx.project.id, code));
+    if (!meter) {
+        return NotFound("no meter '" + std::string(code) + "'", std::string(field));
+    }
+    JOULE_ASSIGN_OR_RETURN(auto binding, tx.CurrentBinding(meter->id));
+    if (!binding || binding->account != ctx.account.id) {
+        return FailedPrecondition("meter '" + std::string(code) + "' is not bound to account '" +
+                                      ctx.account.number + "'",
+                                  std::string(field));
+    }
+    return *meter;
+}
+
+// Settles and unbinds every meter of an account at the given registers.
+Status SettleAndUnbindAll(Tx& tx, AccountContext& ctx, const std::vector<MeterOpening>& readings,
+                          Instant at, Instant now) {
+    JOULE_TRY(ValidateOpenings(readings, "readings"));
+    JOULE_ASSIGN_OR_RETURN(auto bindings, tx.BindingsOfAccount(ctx.account.id));
+    for (std::size_t i = 0; i < readings.size(); ++i) {
+        const std::string field = "readings[" + std::to_string(i) + "].meter";
+        JOULE_ASSIGN_OR_RETURN(MeterRecord meter, BoundMeter(tx, ctx, readings[i].meter_code, field));
+        JOULE_TRY(SettleMeter(tx, ctx.project.code, meter, readings[i].opening_total, at, now, field));
+    }
+    for (const MeterBinding& b : bindings) {
+        if (b.bound_to) {
+            continue;
+        }
+        JOULE_ASSIGN_OR_RETURN(auto billing, tx.LoadBilling(b.meter));
+        const Quantity closing = billing ? billing->cursor.total : b.opening_total;
+        JOULE_TRY(tx.CloseBinding(b.meter, at, closing));
+        if (billing) {
+            billing->account = AccountId{};
+            JOULE_TRY(tx.SaveBilling(*billing));
+        }
+    }
+    // Settlement changed the balance: reload the wallet.
+    JOULE_ASSIGN_OR_RETURN(ctx.account, tx.GetAccount(ctx.account.id));
+    JOULE_ASSIGN_OR_RETURN(ctx.wallet, LoadWallet(tx, ctx.account));
+    return {};
+}
+
+}  // namespace
+
+Status BillingService::ReplaceMeter(const ReplaceMeterRequest& r, const Actor& actor, Instant now) {
+    JOULE_TRY(CheckText(r.old_meter_code, "old_meter", 64));
+    JOULE_TRY(CheckText(r.new_meter_code, "new_meter", 64));
+    if (r.at > now + Seconds{300}) {
+        return InvalidArgument("at", "is in the future");
+    }
+    JOULE_ASSIGN_OR_RETURN(auto tx, store_.Begin());
+    JOULE_ASSIGN_OR_RETURN(AccountContext ctx, LoadAccount(*tx, r.project_code, r.account_number));
+    JOULE_TRY(RequireOpen(ctx.account));
+    JOULE_ASSIGN_OR_RETURN(MeterRecord old_meter, BoundMeter(*tx, ctx, r.old_meter_code, "old_meter"));
+    JOULE_ASSIGN_OR_RETURN(auto new_meter, tx->FindMeter(ctx.project.id, r.new_meter_code));
+    if (!new_meter) {
+        return NotFound("no meter '" + r.new_meter_code + "'", "new_meter");
+    }
+    JOULE_TRY(SettleMeter(*tx, ctx.project.code, old_meter, r.old_final_total, r.at, now,
+                          "old_final_reading"));
+    JOULE_ASSIGN_OR_RETURN(auto old_billing, tx->LoadBilling(old_meter.id));
+    JOULE_TRY(tx->CloseBinding(old_meter.id, r.at, r.old_final_total));
+    const TierState tiers = old_billing ? old_billing->tiers : TierState{};
+    if (old_billing) {
+        old_billing->account = AccountId{};
+        JOULE_TRY(tx->SaveBilling(*old_billing));
+    }
+    JOULE_TRY(BindMeter(*tx, ctx.account, *new_meter,
+                        MeterOpening{r.new_meter_code, r.new_opening_total, std::nullopt}, r.at,
+                        "new_meter"));
+    // The tier position continues on the new meter: one continuous history per account.
+    JOULE_ASSIGN_OR_RETURN(auto new_billing, tx->LoadBilling(new_meter->id));
+    new_billing->tiers = tiers;
+    JOULE_TRY(tx->SaveBilling(*new_billing));
+    JOULE_TRY(Log(*tx, actor, "meter.replace", ctx.account.number,
+                  "{\"old\":" + Quote(r.old_meter_code) + ",\"old_final_milli\":" +
+                      std::to_string(r.old_final_total.milli) + ",\"new\":" +
+                      Quote(r.new_meter_code) + ",\"new_opening_milli\":" +
+                      std::to_string(r.new_opening_total.milli) + "}",
+                  now));
+    return tx->Commit();
+}
+
+Result<CloseAccountResult> BillingService::CloseAccount(const CloseAccountRequest& r,
+                                                        const Actor& actor, Instant now) {
+    JOULE_TRY(CheckText(r.channel, "channel", 32));
+    JOULE_ASSIGN_OR_RETURN(auto tx, store_.Begin());
+    JOULE_ASSIGN_OR_RETURN(AccountContext ctx, LoadAccount(*tx, r.project_code, r.account_number));
+    JOULE_TRY(RequireOpen(ctx.account));
+    JOULE_TRY(SettleAndUnbindAll(*tx, ctx, r.final_readings, r.at, now));
+    if (ctx.wallet.paid.balance.fen < 0 || ctx.wallet.debt.balance.fen < 0) {
+        return FailedPrecondition("account '" + ctx.account.number + "' owes " +
+                                      std::to_string(-(ctx.wallet.paid.balance +
+                                                       ctx.wallet.debt.balance).fen) +
+                                      " fen; collect it before closing",
+                                  "account_number");
+    }
+    CloseAccountResult result;
+    // Unused granted credit is forfeited to the subsidy pool; paid credit is refunded.
+    JOULE_ASSIGN_OR_RETURN(LedgerAccountId pool,
+                           tx->SystemLedgerAccount(LedgerAccountKind::kSubsidyExpense, "subsidy"));
+    for (LedgerAccount& g : ctx.wallet.grants) {
+        if (g.balance.fen > 0) {
+            JOULE_TRY(Post(*tx, Transfer{"close:" + std::to_string(g.id.value), g.id, pool,
+                                         g.balance, TransferCode::kGrantExpiry, "account closed",
+                                         actor.name, now}));
+            result.grants_forfeited += g.balance;
+        }
+    }
+    if (ctx.wallet.paid.balance.fen > 0) {
+        JOULE_ASSIGN_OR_RETURN(LedgerAccountId cash,
+                               tx->SystemLedgerAccount(LedgerAccountKind::kCash, r.channel));
+        JOULE_TRY(Post(*tx, Transfer{"close:" + std::to_string(ctx.account.paid.value),
+                                     ctx.account.paid, cash, ctx.wallet.paid.balance,
+                                     TransferCode::kRefund, "account closed", actor.name, now}));
+        result.refunded = ctx.wallet.paid.balance;
+    }
+    ctx.account.status = AccountStatus::kClosed;
+    ctx.account.closed_at = r.at;
+    JOULE_TRY(tx->UpdateAccount(ctx.account));
+    JOULE_TRY(Log(*tx, actor, "account.close", ctx.account.number,
+                  "{\"refunded_fen\":" + std::to_string(result.refunded.fen) + "}", now));
+    JOULE_TRY(tx->Commit());
+    return result;
+}
+
+Result<AccountId> BillingService::TransferTenant(const TransferTenantRequest& r,
+                                                 const Actor& actor, Instant now) {
+    JOULE_TRY(CheckText(r.new_number, "new_number", 64));
+    JOULE_TRY(CheckText(r.new_tenant_name, "new_tenant_name", 128));
+    JOULE_ASSIGN_OR_RETURN(auto tx, store_.Begin());
+    JOULE_ASSIGN_OR_RETURN(AccountContext ctx, LoadAccount(*tx, r.project_code, r.account_number));
+    JOULE_TRY(RequireOpen(ctx.account));
+    JOULE_ASSIGN_OR_RETURN(auto taken, tx->FindAccount(ctx.project.id, r.new_number));
+    if (taken) {
+        return MakeError(ErrorCode::kAlreadyExists, "account '" + r.new_number + "' exists",
+                         "new_number");
+    }
+    JOULE_ASSIGN_OR_RETURN(auto bindings, tx->BindingsOfAccount(ctx.account.id));
+    JOULE_TRY(SettleAndUnbindAll(*tx, ctx, r.transfer_readings, r.at, now));
+    if (ctx.wallet.paid.balance.fen < 0 || ctx.wallet.debt.balance.fen < 0) {
+        return FailedPrecondition("the outgoing tenant owes money; settle it before transfer",
+                                  "account_number");
+    }
+    // The new tenant's account: same tariff and scheme, the same meters from the transfer registers.
+    AccountRecord next;
+    next.project = ctx.project.id;
+    next.number = r.new_number;
+    next.tenant_name = r.new_tenant_name;
+    next.phone = r.new_phone;
+    next.tariff = ctx.account.tariff;
+    next.scheme = ctx.account.scheme;
+    next.debt_share_basis_points = ctx.account.debt_share_basis_points;
+    next.opened_at = r.at;
+    LedgerAccount paid;
+    paid.kind = LedgerAccountKind::kTenantPaid;
+    JOULE_ASSIGN_OR_RETURN(next.paid, tx->InsertLedgerAccount(paid));
+    LedgerAccount debt;
+    debt.kind = LedgerAccountKind::kTenantDebt;
+    JOULE_ASSIGN_OR_RETURN(next.debt, tx->InsertLedgerAccount(debt));
+    JOULE_ASSIGN_OR_RETURN(next.id, tx->InsertAccount(next));
+    next.version = 1;
+    JOULE_TRY(tx->SetLedgerAccountOwner(next.paid, next.id));
+    JOULE_TRY(tx->SetLedgerAccountOwner(next.debt, next.id));
+    for (const MeterBinding& b : bindings) {
+        if (b.bound_to) {
+            continue;
+        }
+        JOULE_ASSIGN_OR_RETURN(MeterRecord meter, tx->GetMeter(b.meter));
+        JOULE_ASSIGN_OR_RETURN(auto billing, tx->LoadBilling(b.meter));
+        const Quantity at_transfer = billing ? billing->cursor.total : b.opening_total;
+        JOULE_TRY(BindMeter(*tx, next, meter, MeterOpening{meter.code, at_transfer, std::nullopt},
+                            r.at, "transfer_readings"));
+    }
+    CloseAccountResult settled;
+    JOULE_ASSIGN_OR_RETURN(LedgerAccountId pool,
+                           tx->SystemLedgerAccount(LedgerAccountKind::kSubsidyExpense, "subsidy"));
+    for (LedgerAccount& g : ctx.wallet.grants) {
+        if (g.balance.fen > 0) {
+            JOULE_TRY(Post(*tx, Transfer{"transfer:" + std::to_string(g.id.value), g.id, pool,
+                                         g.balance, TransferCode::kGrantExpiry, "tenant transfer",
+                                         actor.name, now}));
+        }
+    }
+    if (ctx.wallet.paid.balance.fen > 0) {
+        if (r.carry_balance) {
+            JOULE_TRY(Post(*tx, Transfer{"transfer:" + std::to_string(ctx.account.paid.value),
+                                         ctx.account.paid, next.paid, ctx.wallet.paid.balance,
+                                         TransferCode::kAccountTransfer,
+                                         "to " + r.new_number, actor.name, now}));
+        } else {
+            JOULE_ASSIGN_OR_RETURN(LedgerAccountId cash,
+                                   tx->SystemLedgerAccount(LedgerAccountKind::kCash, r.channel));
+            JOULE_TRY(Post(*tx, Transfer{"transfer:" + std::to_string(ctx.account.paid.value),
+                                         ctx.account.paid, cash, ctx.wallet.paid.balance,
+                                         TransferCode::kRefund, "tenant transfer", actor.name, now}));
+        }
+    }
+    ctx.account.status = AccountStatus::kClosed;
+    ctx.account.closed_at = r.at;
+    JOULE_TRY(tx->UpdateAccount(ctx.account));
+    JOULE_TRY(Log(*tx, actor, "account.transfer", ctx.account.number,
+                  "{\"to\":" + Quote(r.new_number) + ",\"carry\":" +
+                      (r.carry_balance ? "true" : "false") + "}",
+                  now));
+    // The new account's state from its (carried) balance.
+    AccountContext fresh;
+    fresh.project = ctx.project;
+    fresh.account = next;
+    JOULE_ASSIGN_OR_RETURN(fresh.wallet, LoadWallet(*tx, next));
+    fresh.tariff = ctx.tariff;
+    fresh.zone = ctx.zone;
+    JOULE_TRY(StepAndPersist(*tx, fresh, ControlEvent::kBalanceChanged, now, actor.name,
+                             "tenant transfer", nullptr));
+    JOULE_TRY(tx->Commit());
+    return next.id;
+}
+
+}  // namespace joule

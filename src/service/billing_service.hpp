@@ -1,0 +1,76 @@
+// The billing use cases. Each public call is one unit of work: it begins a transaction on the
+// store, loads what it needs, runs the pure core, persists every effect (ledger transfers,
+// readings, billing state, alarms, commands, outbox, operation log) and commits — or changes
+// nothing and returns the error. `now` is always an argument; the service reads no clock.
+//
+// Thread-safety: one BillingService per store; calls are serialized by the store's writer lock.
+#pragma once
+
+#include <span>
+#include <unordered_map>
+
+#include "service/requests.hpp"
+
+namespace joule {
+
+class BillingService {
+public:
+    explicit BillingService(Store& store) : store_(store) {}
+
+    // Opens an account [ACCT-2]: tenant, tariff, alarm scheme, meters with their opening
+    // readings, and an optional first top-up. kAlreadyExists when the number is taken or a meter
+    // is bound to another account; kNotFound for an unknown project, tariff or meter.
+    [[nodiscard]] Result<AccountId> OpenAccount(const OpenAccountRequest& r, const Actor& actor,
+                                                Instant now);
+
+    // Counter or online top-up [ACCT-3] with debt recovery [ACCT-9]. Idempotent on
+    // `idempotency_key`: the same key with the same amount and account returns kAlreadyCredited;
+    // with different fields, kAlreadyExists (field "idempotency_key").
+    [[nodiscard]] Result<TopUpResult> TopUp(const TopUpRequest& r, const Actor& actor, Instant now);
+
+    // Refund of paid credit [ACCT-3]. kFailedPrecondition when it exceeds the paid balance.
+    [[nodiscard]] Result<Money> Refund(const RefundRequest& r, const Actor& actor, Instant now);
+
+    // Grants credit (subsidy, free quota, compensation) kept apart, drawn first [ACCT-4, ACCT-8].
+    [[nodiscard]] Result<LedgerAccountId> GrantSubsidy(const SubsidyRequest& r, const Actor& actor,
+                                                       Instant now);
+
+    // Records arrears as debt, recovered by a share of later top-ups [ACCT-9]: moves `amount`
+    // of negative paid balance into the debt account, so prepaid control sees the remainder.
+    [[nodiscard]] Status RecordDebt(const DebtRequest& r, const Actor& actor, Instant now);
+
+    // Manual control [CTRL-2] and emergency credit [CTRL-7].
+    [[nodiscard]] Result<PrepaidStatus> Control(const ControlRequest& r, const Actor& actor,
+                                                Instant now);
+
+    // validate -> bill -> prepaid state -> ledger -> alarms and commands, all in one transaction.
+    // Unknown meters fail the whole batch (kNotFound naming "readings[i].meter").
+    [[nodiscard]] Result<ApplyReadingsResult> ApplyReadings(std::span<const ReadingItem> batch,
+                                                            Instant now);
+
+    // Re-evaluates time-dependent state: grant expiry and friendly periods ending.
+    [[nodiscard]] Result<ApplyReadingsResult> Tick(std::string_view project_code, Instant now);
+
+    // Meter replacement [ACCT-10]: the old meter's final register is billed, its binding closed
+    // with that register, the new meter bound with its opening register; the balance stays.
+    [[nodiscard]] Status ReplaceMeter(const ReplaceMeterRequest& r, const Actor& actor, Instant now);
+
+    // Tenant transfer [ACCT-10]: settles the account at the transfer readings, opens a new
+    // account for the new tenant on the same meters, carries or refunds the balance, closes the
+    // old account.
+    [[nodiscard]] Result<AccountId> TransferTenant(const TransferTenantRequest& r,
+                                                   const Actor& actor, Instant now);
+
+    // Account closing [ACCT-3]: final readings billed, grants forfeited, paid balance refunded.
+    // kFailedPrecondition while the account is in arrears or owes debt.
+    [[nodiscard]] Result<CloseAccountResult> CloseAccount(const CloseAccountRequest& r,
+                                                          const Actor& actor, Instant now);
+
+    [[nodiscard]] Result<AccountView> ViewAccount(std::string_view project_code,
+                                                  std::string_view number);
+
+private:
+    Store& store_;
+};
+
+}  // namespace joule

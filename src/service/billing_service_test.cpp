@@ -1,0 +1,305 @@
+// Use-case tests against the real SQLite store (in memory): the full path from request to ledger.
+#include "service/billing_service.hpp"
+
+#include <gtest/gtest.h>
+
+#include "service/site_service.hpp"
+#include "storage/sqlite_store.hpp"
+
+namespace joule {
+namespace {
+
+Instant T(std::string_view text) { return ParseInstant(text, "t").value(); }
+Quantity Kwh(int64_t kwh) { return Quantity{kwh * 1000}; }
+
+class BillingServiceTest : public ::testing::Test {
+protected:
+    void SetUp() override {
+        SiteSpec site;
+        site.project = {{}, "mall", "Test Mall", "Asia/Shanghai"};
+        MeterModelRecord model;
+        model.code = "dds";
+        model.name = "single-phase prepaid";
+        model.spec.max_rate_per_hour = 20'000;  // 20 kW
+        site.models.push_back(model);
+        MeterModelRecord water = model;
+        water.code = "water";
+        water.utility = Utility::kWater;
+        site.models.push_back(water);
+        TariffRecord flat;
+        flat.code = "flat";
+        flat.tariff.name = "Flat 1.0000";
+        TariffVersion v;
+        v.effective_from = T("2026-01-01T00:00:00Z");
+        v.flat_price = UnitPrice{10'000};  // 1 yuan per kWh
+        flat.tariff.versions.push_back(v);
+        site.tariffs.push_back(flat);
+        for (const char* code : {"m1", "m2", "m3"}) {
+            SiteSpec::Meter m;
+            m.meter.code = code;
+            m.model_code = "dds";
+            site.meters.push_back(m);
+        }
+        SiteSpec::Meter pub;
+        pub.meter.code = "public";
+        pub.meter.public_area = true;
+        pub.model_code = "dds";
+        site.meters.push_back(pub);
+        ASSERT_TRUE(CreateSite(*store_, site, actor_, now_).has_value());
+
+        OpenAccountRequest open;
+        open.project_code = "mall";
+        open.number = "A001";
+        open.tenant_name = "Tea shop";
+        open.tariff_code = "flat";
+        open.scheme.alarm1 = Money{5000};
+        open.scheme.alarm2 = Money{2000};
+        open.scheme.alarm3 = Money{500};
+        open.meters.push_back({"m1", Kwh(100), std::nullopt});
+        open.opened_at = T("2026-11-01T00:00:00Z");
+        open.first_top_up = Money{10000};  // 100 yuan
+        auto opened = service_.OpenAccount(open, actor_, now_);
+        ASSERT_TRUE(opened.has_value()) << opened.error().ToString();
+    }
+
+    Result<ApplyReadingsResult> Read(std::string_view meter, std::string_view at, int64_t kwh) {
+        ReadingItem item{"mall", std::string(meter), ReadingInput{T(at), T(at), Kwh(kwh), false, {}}};
+        return service_.ApplyReadings(std::span<const ReadingItem>(&item, 1), T(at));
+    }
+
+    AccountView View() { return service_.ViewAccount("mall", "A001").value(); }
+
+    void ExpectLedgerBalanced() {
+        auto tx = store_->Begin().value();
+        EXPECT_EQ(tx->SummarizeLedger().value().sum_of_balances.fen, 0);
+        EXPECT_EQ(tx->CountBalanceMismatches().value(), 0);
+    }
+
+    std::unique_ptr<storage::SqliteStore> store_ =
+        std::move(storage::SqliteStore::Open(":memory:", {}).value());
+    BillingService service_{*store_};
+    Actor actor_{"tester"};
+    Instant now_ = T("2026-11-30T00:00:00Z");
+};
+
+TEST_F(BillingServiceTest, OpeningWithFirstTopUpCreditsOnce) {
+    const AccountView view = View();
+    EXPECT_EQ(view.paid.fen, 10000);
+    EXPECT_EQ(view.account.prepaid.state, PrepaidState::kNormal);
+    ExpectLedgerBalanced();
+}
+
+TEST_F(BillingServiceTest, TopUpIsIdempotentOnItsKey) {
+    TopUpRequest r{"mall", "A001", Money{5000}, "cash", "receipt-1", "R1"};
+    auto first = service_.TopUp(r, actor_, now_);
+    ASSERT_TRUE(first.has_value()) << first.error().ToString();
+    EXPECT_EQ(first->outcome, TopUpOutcome::kCredited);
+    auto second = service_.TopUp(r, actor_, now_);
+    ASSERT_TRUE(second.has_value());
+    EXPECT_EQ(second->outcome, TopUpOutcome::kAlreadyCredited);
+    EXPECT_EQ(View().paid.fen, 15000);
+    r.amount = Money{6000};
+    auto different = service_.TopUp(r, actor_, now_);
+    ASSERT_FALSE(different.has_value());
+    EXPECT_EQ(different.error().code, ErrorCode::kAlreadyExists);
+    EXPECT_EQ(different.error().field, "idempotency_key");
+    EXPECT_EQ(View().paid.fen, 15000);
+    ExpectLedgerBalanced();
+}
+
+TEST_F(BillingServiceTest, BadTopUpsChangeNothing) {
+    for (Money amount : {Money{0}, Money{-100}, Money{kMaxTransferFen + 1}}) {
+        auto r = service_.TopUp({"mall", "A001", amount, "cash", "k", ""}, actor_, now_);
+        ASSERT_FALSE(r.has_value());
+        EXPECT_EQ(r.error().field, "amount");
+    }
+    auto unknown = service_.TopUp({"mall", "NOPE", Money{100}, "cash", "k2", ""}, actor_, now_);
+    ASSERT_FALSE(unknown.has_value());
+    EXPECT_EQ(unknown.error().code, ErrorCode::kNotFound);
+    EXPECT_EQ(unknown.error().field, "account_number");
+    EXPECT_EQ(View().paid.fen, 10000);
+}
+
+TEST_F(BillingServiceTest, ReadingsDeductAlarmTripAndTopUpCloses) {
+    // 100 yuan at 1 yuan/kWh: 55 kWh leaves 45 (alarm 1 at <= 50).
+    auto r1 = Read("m1", "2026-11-01T10:00:00Z", 155);
+    ASSERT_TRUE(r1.has_value()) << r1.error().ToString();
+    EXPECT_EQ(r1->deducted.fen, 5500);
+    EXPECT_EQ(View().account.prepaid.state, PrepaidState::kAlarm1);
+    ASSERT_TRUE(Read("m1", "2026-11-01T14:00:00Z", 190).has_value());  // 10 left: alarm 2
+    EXPECT_EQ(View().account.prepaid.state, PrepaidState::kAlarm2);
+    ASSERT_TRUE(Read("m1", "2026-11-01T15:00:00Z", 197).has_value());  // 3 left: alarm 3
+    EXPECT_EQ(View().account.prepaid.state, PrepaidState::kAlarm3);
+    auto trip = Read("m1", "2026-11-01T16:00:00Z", 201);               // -1: trip
+    ASSERT_TRUE(trip.has_value());
+    EXPECT_EQ(trip->commands, 1U);
+    EXPECT_EQ(View().account.prepaid.state, PrepaidState::kTripped);
+    EXPECT_EQ(View().account.prepaid.relay, Relay::kOpen);
+    auto top = service_.TopUp({"mall", "A001", Money{5000}, "wechat", "pay-1", ""}, actor_, now_);
+    ASSERT_TRUE(top.has_value());
+    EXPECT_EQ(top->state, PrepaidState::kAlarm1);  // 49 yuan
+    EXPECT_EQ(View().account.prepaid.relay, Relay::kClosed);
+    auto tx = store_->Begin().value();
+    auto commands = tx->ListCommands(ProjectId{1}, 10).value();
+    ASSERT_EQ(commands.size(), 2U);
+    EXPECT_EQ(commands[0].kind, "close");
+    EXPECT_EQ(commands[1].kind, "trip");
+    tx.reset();
+    ExpectLedgerBalanced();
+}
+
+TEST_F(BillingServiceTest, ApplyingABatchTwiceChangesNothing) {
+    std::vector<ReadingItem> batch;
+    for (int h = 1; h <= 5; ++h) {
+        const std::string at = "2026-11-01T0" + std::to_string(h) + ":00:00Z";
+        batch.push_back({"mall", "m1", ReadingInput{T(at), T(at), Kwh(100 + h), false, {}}});
+    }
+    auto first = service_.ApplyReadings(batch, now_);
+    ASSERT_TRUE(first.has_value()) << first.error().ToString();
+    EXPECT_EQ(first->accepted, 5U);
+    EXPECT_EQ(View().paid.fen, 9500);
+    auto second = service_.ApplyReadings(batch, now_);
+    ASSERT_TRUE(second.has_value());
+    EXPECT_EQ(second->accepted, 0U);
+    EXPECT_EQ(second->duplicates, 5U);
+    EXPECT_EQ(View().paid.fen, 9500);
+    ExpectLedgerBalanced();
+}
+
+TEST_F(BillingServiceTest, UnknownMeterFailsTheWholeBatch) {
+    std::vector<ReadingItem> batch{
+        {"mall", "m1", ReadingInput{T("2026-11-01T01:00:00Z"), now_, Kwh(101), false, {}}},
+        {"mall", "ghost", ReadingInput{T("2026-11-01T01:00:00Z"), now_, Kwh(1), false, {}}}};
+    auto r = service_.ApplyReadings(batch, now_);
+    ASSERT_FALSE(r.has_value());
+    EXPECT_EQ(r.error().code, ErrorCode::kNotFound);
+    EXPECT_EQ(r.error().field, "readings[1].meter");
+    EXPECT_EQ(View().paid.fen, 10000);
+}
+
+TEST_F(BillingServiceTest, QuarantinedReadingsAreKeptNotBilled) {
+    ASSERT_TRUE(Read("m1", "2026-11-01T01:00:00Z", 101).has_value());
+    auto spike = Read("m1", "2026-11-01T02:00:00Z", 5000);  // 4899 kWh in an hour on a 20 kW meter
+    ASSERT_TRUE(spike.has_value());
+    EXPECT_EQ(spike->quarantined, 1U);
+    EXPECT_EQ(View().paid.fen, 9900);
+    auto tx = store_->Begin().value();
+    auto meter = tx->FindMeter(ProjectId{1}, "m1").value();
+    auto readings = tx->ListReadings(meter->id, 10).value();
+    ASSERT_EQ(readings.size(), 2U);
+    EXPECT_EQ(readings[0].outcome.validated.reason, ReadingReason::kSpike);
+    auto alarms = tx->ListAlarms(ProjectId{1}, true).value();
+    EXPECT_TRUE(std::any_of(alarms.begin(), alarms.end(), [](const AlarmRecord& a) {
+        return a.kind == AlarmKind::kReadingQuarantined;
+    }));
+}
+
+TEST_F(BillingServiceTest, SubsidyIsDrawnFirstAndExpires) {
+    SubsidyRequest s{"mall", "A001", Money{300}, 0, T("2026-11-02T00:00:00Z"), "sub-1", "base quota"};
+    ASSERT_TRUE(service_.GrantSubsidy(s, actor_, T("2026-11-01T00:00:00Z")).has_value());
+    ASSERT_TRUE(Read("m1", "2026-11-01T01:00:00Z", 102).has_value());  // 2 yuan from the grant
+    AccountView v = View();
+    EXPECT_EQ(v.paid.fen, 10000);
+    EXPECT_EQ(v.granted.fen, 100);
+    ASSERT_TRUE(service_.Tick("mall", T("2026-11-02T00:00:00Z")).has_value());
+    v = View();
+    EXPECT_EQ(v.granted.fen, 0);  // the rest expired back to the subsidy pool
+    ExpectLedgerBalanced();
+}
+
+TEST_F(BillingServiceTest, RefundCannotExceedPaidBalance) {
+    auto too_much = service_.Refund({"mall", "A001", Money{10001}, "cash", "ref-1", ""}, actor_, now_);
+    ASSERT_FALSE(too_much.has_value());
+    EXPECT_EQ(too_much.error().field, "amount");
+    ASSERT_TRUE(service_.Refund({"mall", "A001", Money{4000}, "cash", "ref-2", ""}, actor_, now_)
+                    .has_value());
+    EXPECT_EQ(View().paid.fen, 6000);
+    ExpectLedgerBalanced();
+}
+
+TEST_F(BillingServiceTest, DebtIsRecoveredByAShareOfTopUps) {
+    ASSERT_TRUE(service_.Control({"mall", "A001", ControlEvent::kKeepPowerOn, "hospital stall"},
+                                 actor_, now_)
+                    .has_value());
+    ASSERT_TRUE(Read("m1", "2026-11-01T10:00:00Z", 250).has_value());  // -50 yuan under keep power
+    EXPECT_EQ(View().account.prepaid.relay, Relay::kClosed);
+    ASSERT_TRUE(service_.RecordDebt({"mall", "A001", Money{5000}, "debt-1", "keep power"}, actor_,
+                                    now_)
+                    .has_value());
+    EXPECT_EQ(View().paid.fen, 0);
+    EXPECT_EQ(View().debt.fen, -5000);
+    // 30 % of each top-up recovers debt; the account's share is set through the request below.
+    auto tx = store_->Begin().value();
+    auto account = tx->FindAccount(ProjectId{1}, "A001").value().value();
+    account.debt_share_basis_points = 3000;
+    ASSERT_TRUE(tx->UpdateAccount(account).has_value());
+    ASSERT_TRUE(tx->Commit().has_value());
+    auto top = service_.TopUp({"mall", "A001", Money{10000}, "cash", "t-1", ""}, actor_, now_);
+    ASSERT_TRUE(top.has_value()) << top.error().ToString();
+    EXPECT_EQ(top->debt_recovered.fen, 3000);
+    EXPECT_EQ(View().paid.fen, 7000);
+    EXPECT_EQ(View().debt.fen, -2000);
+    ExpectLedgerBalanced();
+}
+
+TEST_F(BillingServiceTest, MeterReplacementKeepsBalanceAndHistory) {
+    ASSERT_TRUE(Read("m1", "2026-11-01T10:00:00Z", 110).has_value());
+    ReplaceMeterRequest r{"mall", "A001", "m1", Kwh(112), "m2", Kwh(5), T("2026-11-02T00:00:00Z")};
+    auto replaced = service_.ReplaceMeter(r, actor_, now_);
+    ASSERT_TRUE(replaced.has_value()) << replaced.error().ToString();
+    EXPECT_EQ(View().paid.fen, 10000 - 1200);
+    ASSERT_TRUE(Read("m2", "2026-11-02T10:00:00Z", 8).has_value());  // 3 kWh on the new meter
+    const AccountView v = View();
+    EXPECT_EQ(v.paid.fen, 10000 - 1500);
+    ASSERT_EQ(v.bindings.size(), 2U);
+    EXPECT_EQ(v.bindings[0].closing_total, Kwh(112));
+    EXPECT_EQ(v.bindings[1].opening_total, Kwh(5));
+    ExpectLedgerBalanced();
+}
+
+TEST_F(BillingServiceTest, CloseAccountSettlesAndRefunds) {
+    CloseAccountRequest r{"mall", "A001", {{"m1", Kwh(120), std::nullopt}}, "cash",
+                          T("2026-11-03T00:00:00Z")};
+    auto closed = service_.CloseAccount(r, actor_, now_);
+    ASSERT_TRUE(closed.has_value()) << closed.error().ToString();
+    EXPECT_EQ(closed->refunded.fen, 8000);
+    const AccountView v = View();
+    EXPECT_EQ(v.account.status, AccountStatus::kClosed);
+    EXPECT_EQ(v.paid.fen, 0);
+    auto again = service_.TopUp({"mall", "A001", Money{100}, "cash", "late", ""}, actor_, now_);
+    ASSERT_FALSE(again.has_value());
+    EXPECT_EQ(again.error().code, ErrorCode::kFailedPrecondition);
+    ExpectLedgerBalanced();
+}
+
+TEST_F(BillingServiceTest, TenantTransferCarriesBalanceToTheNewAccount) {
+    TransferTenantRequest r;
+    r.project_code = "mall";
+    r.account_number = "A001";
+    r.new_number = "A001-2";
+    r.new_tenant_name = "Noodle bar";
+    r.transfer_readings = {{"m1", Kwh(130), std::nullopt}};
+    r.at = T("2026-11-05T00:00:00Z");
+    auto moved = service_.TransferTenant(r, actor_, now_);
+    ASSERT_TRUE(moved.has_value()) << moved.error().ToString();
+    auto next = service_.ViewAccount("mall", "A001-2").value();
+    EXPECT_EQ(next.paid.fen, 7000);
+    EXPECT_EQ(View().account.status, AccountStatus::kClosed);
+    ASSERT_TRUE(Read("m1", "2026-11-05T10:00:00Z", 131).has_value());
+    EXPECT_EQ(service_.ViewAccount("mall", "A001-2")->paid.fen, 6900);
+    ExpectLedgerBalanced();
+}
+
+TEST_F(BillingServiceTest, PublicMeterStartsFromItsFirstReadingAndIsNeverDeducted) {
+    auto first = Read("public", "2026-11-01T01:00:00Z", 500);
+    ASSERT_TRUE(first.has_value());
+    EXPECT_EQ(first->accepted, 1U);
+    auto second = Read("public", "2026-11-01T02:00:00Z", 505);
+    ASSERT_TRUE(second.has_value());
+    EXPECT_EQ(second->accepted, 1U);
+    EXPECT_EQ(second->transfers, 0U);
+    ExpectLedgerBalanced();
+}
+
+}  // namespace
+}  // namespace joule

@@ -1,0 +1,156 @@
+// Plain request and result types of the use cases. Adapters (CLI, HTTP later) fill them from
+// their own formats; the services validate them and name the field at fault.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/ports.hpp"
+
+namespace joule {
+
+inline constexpr std::size_t kMaxBatchReadings = 100'000;
+inline constexpr std::size_t kMaxMetersPerAccount = 64;
+
+struct Actor {
+    std::string name = "system";
+};
+
+struct MeterOpening {
+    std::string meter_code;
+    Quantity opening_total;                    // register at opening (kWh or m^3 in thousandths)
+    std::optional<PerPeriod<Quantity>> opening_per_rate;
+};
+
+struct OpenAccountRequest {
+    std::string project_code;
+    std::string number;
+    std::string tenant_name;
+    std::string phone;
+    std::string tariff_code;
+    ControlScheme scheme;
+    int32_t debt_share_basis_points = 0;
+    std::vector<MeterOpening> meters;
+    Money first_top_up;                       // 0 = none
+    std::string channel = "cash";
+    std::string idempotency_key;              // for the first top-up; derived when empty
+    Instant opened_at;
+};
+
+struct TopUpRequest {
+    std::string project_code;
+    std::string account_number;
+    Money amount;
+    std::string channel = "cash";             // cash, pos, transfer, wechat, alipay ...
+    std::string idempotency_key;
+    std::string ref;                          // receipt or order number
+};
+
+// stored: never renumber.
+enum class TopUpOutcome : uint8_t { kCredited = 0, kAlreadyCredited = 1 };
+
+struct TopUpResult {
+    TopUpOutcome outcome = TopUpOutcome::kCredited;
+    Money credited;                           // to the balance, after debt recovery
+    Money debt_recovered;
+    Money balance_after;
+    PrepaidState state = PrepaidState::kNormal;
+};
+
+struct RefundRequest {
+    std::string project_code;
+    std::string account_number;
+    Money amount;
+    std::string channel = "cash";
+    std::string idempotency_key;
+    std::string reason;
+};
+
+struct SubsidyRequest {
+    std::string project_code;
+    std::string account_number;
+    Money amount;
+    int32_t priority = 0;
+    std::optional<Instant> expires_at;
+    std::string idempotency_key;
+    std::string reason;
+};
+
+struct DebtRequest {
+    std::string project_code;
+    std::string account_number;
+    Money amount;                             // arrears to record as debt (> 0)
+    std::string idempotency_key;
+    std::string reason;
+};
+
+struct ControlRequest {
+    std::string project_code;
+    std::string account_number;
+    ControlEvent event = ControlEvent::kBalanceChanged;
+    std::string reason;                       // required for keep power and manual trips
+};
+
+struct ReadingItem {
+    std::string project_code;
+    std::string meter_code;
+    ReadingInput reading;
+};
+
+struct ApplyReadingsResult {
+    std::size_t accepted = 0;
+    std::size_t duplicates = 0;
+    std::size_t quarantined = 0;
+    Money deducted;
+    std::size_t transfers = 0;
+    std::size_t commands = 0;
+    std::size_t alarms_raised = 0;
+};
+
+struct ReplaceMeterRequest {
+    std::string project_code;
+    std::string account_number;
+    std::string old_meter_code;
+    Quantity old_final_total;                 // the old meter's last register, billed first
+    std::string new_meter_code;
+    Quantity new_opening_total;
+    Instant at;
+};
+
+struct TransferTenantRequest {
+    std::string project_code;
+    std::string account_number;               // the account passing to a new tenant
+    std::string new_number;
+    std::string new_tenant_name;
+    std::string new_phone;
+    std::vector<MeterOpening> transfer_readings;  // the registers at transfer (settled, reopened)
+    bool carry_balance = true;                // move the remaining paid balance, else refund it
+    std::string channel = "cash";
+    Instant at;
+};
+
+struct CloseAccountRequest {
+    std::string project_code;
+    std::string account_number;
+    std::vector<MeterOpening> final_readings;
+    std::string channel = "cash";             // where the remaining balance is refunded
+    Instant at;
+};
+
+struct CloseAccountResult {
+    Money refunded;
+    Money grants_forfeited;
+};
+
+struct AccountView {
+    AccountRecord account;
+    Money paid;
+    Money granted;
+    Money debt;
+    Money available;
+    std::vector<LedgerAccount> ledger_accounts;
+    std::vector<MeterBinding> bindings;
+};
+
+}  // namespace joule
