@@ -224,6 +224,8 @@ public:
     virtual Status InsertTransfer(const Transfer& t) = 0;
     virtual Result<std::vector<Transfer>> TransfersOf(AccountId owner, int limit) = 0;
     virtual Result<LedgerSummary> SummarizeLedger() = 0;
+    // All transfers in posting order, from `after_seq` (exclusive), at most `limit`.
+    virtual Result<std::vector<Transfer>> ListTransfers(int64_t after_seq, int limit) = 0;
     // Ledger accounts whose stored balance differs from the sum of their transfers (must be 0).
     virtual Result<int64_t> CountBalanceMismatches() = 0;
 

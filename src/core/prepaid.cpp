@@ -57,10 +57,9 @@ bool InFriendlyPeriod(const FriendlyPolicy& policy, LocalTime local, bool weeken
     return minute >= policy.night_start_minute || minute < policy.night_end_minute;
 }
 
-bool EmergencyAllowed(const ControlScheme& scheme, const PrepaidStatus& status) {
+bool EmergencyAllowed(const ControlScheme& scheme, const PrepaidStatus& status, Money available) {
     return scheme.emergency.fen > 0 && !status.emergency_taken && !status.forced_trip &&
-           !status.keep_power &&
-           (status.state == PrepaidState::kTripped || status.state == PrepaidState::kTripHeld);
+           !status.keep_power && available <= scheme.restore;
 }
 
 namespace {
@@ -126,7 +125,7 @@ PrepaidStatus StepPrepaid(const ControlScheme& scheme, const PrepaidStatus& prev
         case ControlEvent::kKeepPowerOn: next.keep_power = true; break;
         case ControlEvent::kKeepPowerOff: next.keep_power = false; break;
         case ControlEvent::kTakeEmergency:
-            if (!EmergencyAllowed(scheme, prev)) {
+            if (!EmergencyAllowed(scheme, prev, available)) {
                 return prev;
             }
             next.emergency_taken = true;

@@ -11,7 +11,8 @@
 //   tripped for arrears       stays tripped until the balance rises above the restore level;
 //   balance <= level 3/2/1    alarm 3/2/1 (lowest level wins), relay closed;
 //   otherwise                 normal.
-// Emergency credit can be taken once per arrears episode; the episode ends when the balance
+// Emergency credit can be taken once per arrears episode, once the balance is at or below the
+// restore level; the episode ends when the balance
 // rises above the restore level again.
 #pragma once
 
@@ -128,7 +129,10 @@ struct ControlEffects {
                                         ControlEvent event, Money available, bool friendly_now,
                                         ControlEffects& effects);
 
-// Whether the tenant may take the emergency credit now.
-[[nodiscard]] bool EmergencyAllowed(const ControlScheme& scheme, const PrepaidStatus& status);
+// Whether the tenant may take the emergency credit now: the scheme offers it, it was not taken in
+// this episode, no manual override is in force, and the balance is at or below the restore level
+// (above it, taking it would change nothing).
+[[nodiscard]] bool EmergencyAllowed(const ControlScheme& scheme, const PrepaidStatus& status,
+                                    Money available);
 
 }  // namespace joule

@@ -275,10 +275,10 @@ TEST(StepPrepaid, ManualCloseInArrearsLeavesTheRelayOpen) {
 TEST(StepPrepaid, EmergencyCreditOncePerEpisode) {
     Account a;
     a.scheme.emergency = Money{1000};                    // 10.00 of emergency credit
-    EXPECT_FALSE(EmergencyAllowed(a.scheme, a.status));  // normal: nothing to rescue
+    EXPECT_FALSE(EmergencyAllowed(a.scheme, a.status, Money{10'000}));  // normal: nothing to rescue
     a.Balance(-50);
     ASSERT_EQ(a.status.state, PrepaidState::kTripped);
-    EXPECT_TRUE(EmergencyAllowed(a.scheme, a.status));
+    EXPECT_TRUE(EmergencyAllowed(a.scheme, a.status, Money{-50}));
 
     // Taking it lowers the trip level to -10.00: -0.50 is now only level 3, the relay closes.
     a.Step(ControlEvent::kTakeEmergency, -50);
@@ -287,7 +287,7 @@ TEST(StepPrepaid, EmergencyCreditOncePerEpisode) {
     EXPECT_EQ(a.effects.commands, (Commands{{CommandKind::kClose, PrepaidState::kAlarm3}}));
     EXPECT_EQ(a.effects.alarms,
               (Alarms{Raise(AlarmKind::kLowBalance3), Clear(AlarmKind::kArrearsTrip)}));
-    EXPECT_FALSE(EmergencyAllowed(a.scheme, a.status));
+    EXPECT_FALSE(EmergencyAllowed(a.scheme, a.status, Money{-50}));
 
     a.Balance(-999);
     EXPECT_EQ(a.status.state, PrepaidState::kAlarm3);
@@ -309,7 +309,7 @@ TEST(StepPrepaid, EmergencyCreditOncePerEpisode) {
     EXPECT_EQ(a.effects.commands, (Commands{{CommandKind::kClose, PrepaidState::kAlarm2}}));
     a.Balance(0);
     EXPECT_EQ(a.status.state, PrepaidState::kTripped);  // trip level is 0 again
-    EXPECT_TRUE(EmergencyAllowed(a.scheme, a.status));
+    EXPECT_TRUE(EmergencyAllowed(a.scheme, a.status, Money{0}));
 }
 
 TEST(StepPrepaid, EmergencyWithinTheOverdraftKeepsTheEpisodeOpen) {
@@ -318,7 +318,7 @@ TEST(StepPrepaid, EmergencyWithinTheOverdraftKeepsTheEpisodeOpen) {
     a.scheme.emergency = Money{500};
     a.Balance(-600);  // within the overdraft: level 3
     ASSERT_EQ(a.status.state, PrepaidState::kAlarm3);
-    ASSERT_TRUE(EmergencyAllowed(a.scheme, a.status));
+    ASSERT_TRUE(EmergencyAllowed(a.scheme, a.status, Money{-600}));
     a.Step(ControlEvent::kTakeEmergency, -600);
     EXPECT_TRUE(a.status.emergency_taken);
     EXPECT_TRUE(a.Quiet());  // still level 3, relay closed
@@ -328,23 +328,23 @@ TEST(StepPrepaid, EmergencyWithinTheOverdraftKeepsTheEpisodeOpen) {
     EXPECT_EQ(a.status.state, PrepaidState::kTripped);
 }
 
-TEST(EmergencyAllowed, NeverUnderKeepPowerOrForcedTripOrWithoutCredit) {
+TEST(EmergencyAllowed, NeverUnderKeepPowerOrForcedTripOrWithoutCreditOrAboveRestore) {
     ControlScheme scheme;
     PrepaidStatus tripped;
     tripped.state = PrepaidState::kTripped;
     tripped.relay = Relay::kOpen;
-    EXPECT_FALSE(EmergencyAllowed(scheme, tripped));  // scheme offers none
+    EXPECT_FALSE(EmergencyAllowed(scheme, tripped, Money{-100}));  // scheme offers none
     scheme.emergency = Money{1000};
-    EXPECT_TRUE(EmergencyAllowed(scheme, tripped));
+    EXPECT_TRUE(EmergencyAllowed(scheme, tripped, Money{-100}));
     PrepaidStatus s = tripped;
     s.forced_trip = true;
-    EXPECT_FALSE(EmergencyAllowed(scheme, s));
+    EXPECT_FALSE(EmergencyAllowed(scheme, s, Money{-100}));
     s = tripped;
     s.keep_power = true;
-    EXPECT_FALSE(EmergencyAllowed(scheme, s));
+    EXPECT_FALSE(EmergencyAllowed(scheme, s, Money{-100}));
     s = tripped;
     s.state = PrepaidState::kAlarm2;
-    EXPECT_FALSE(EmergencyAllowed(scheme, s));
+    EXPECT_FALSE(EmergencyAllowed(scheme, s, Money{1500}));  // above the restore level: no use
 }
 
 TEST(StepPrepaid, CommandsOnlyOnRelayChange) {

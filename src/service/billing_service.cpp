@@ -546,7 +546,7 @@ Result<PrepaidStatus> BillingService::Control(const ControlRequest& r, const Act
     JOULE_ASSIGN_OR_RETURN(AccountContext ctx, LoadAccount(*tx, r.project_code, r.account_number));
     JOULE_TRY(RequireOpen(ctx.account));
     if (r.event == ControlEvent::kTakeEmergency &&
-        !EmergencyAllowed(ctx.account.scheme, ctx.account.prepaid)) {
+        !EmergencyAllowed(ctx.account.scheme, ctx.account.prepaid, ctx.wallet.Available(now))) {
         return FailedPrecondition("emergency credit is not available for this account now");
     }
     const PrepaidStatus before = ctx.account.prepaid;

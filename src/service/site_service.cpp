@@ -136,3 +136,31 @@ Result<SiteSummary> CreateSite(Store& store, const SiteSpec& spec, const Actor& 
 }
 
 }  // namespace joule
+
+namespace joule {
+
+Status AddTariffVersion(Store& store, std::string_view project_code, std::string_view tariff_code,
+                        const TariffVersion& version, const Actor& actor, Instant now) {
+    if (version.effective_from < now) {
+        return InvalidArgument("effective_from", "a new version cannot take effect in the past");
+    }
+    JOULE_ASSIGN_OR_RETURN(auto tx, store.Begin());
+    JOULE_ASSIGN_OR_RETURN(auto project, tx->FindProject(project_code));
+    if (!project) {
+        return NotFound("no project '" + std::string(project_code) + "'", "project");
+    }
+    JOULE_ASSIGN_OR_RETURN(auto tariff, tx->FindTariff(project->id, tariff_code));
+    if (!tariff) {
+        return NotFound("no tariff '" + std::string(tariff_code) + "'", "tariff");
+    }
+    Tariff next = tariff->tariff;
+    next.versions.push_back(version);
+    JOULE_TRY(ValidateTariff(next));  // also checks the effective time follows the last version
+    JOULE_TRY(tx->AppendTariffVersion(tariff->id, version));
+    JOULE_TRY(tx->InsertOperation({now, actor.name, "tariff.version", std::string(tariff_code),
+                                   "{\"effective_from\":\"" + FormatInstant(version.effective_from) +
+                                       "\"}"}));
+    return tx->Commit();
+}
+
+}  // namespace joule

@@ -47,3 +47,13 @@ struct SiteSummary {
                                              Instant now);
 
 }  // namespace joule
+
+namespace joule {
+
+// Appends a tariff version [TAR-3]. History is never rewritten: the version must take effect
+// after the last one and not before `now` (a retroactive change is a separate, audited use case).
+[[nodiscard]] Status AddTariffVersion(Store& store, std::string_view project_code,
+                                      std::string_view tariff_code, const TariffVersion& version,
+                                      const Actor& actor, Instant now);
+
+}  // namespace joule

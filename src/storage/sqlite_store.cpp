@@ -743,6 +743,20 @@ public:
         }
         return out;
     }
+    Result<std::vector<Transfer>> ListTransfers(int64_t after_seq, int limit) override {
+        auto q = Q("SELECT id, debit_id, credit_id, amount, code, ref, actor, at FROM transfers "
+                   "WHERE seq > ? ORDER BY seq LIMIT ?");
+        q.Int(after_seq).Int(limit);
+        std::vector<Transfer> out;
+        while (true) {
+            JOULE_ASSIGN_OR_RETURN(bool row, q.Step());
+            if (!row) {
+                break;
+            }
+            out.push_back(TransferRow(q));
+        }
+        return out;
+    }
     Result<LedgerSummary> SummarizeLedger() override {
         LedgerSummary s;
         {

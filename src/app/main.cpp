@@ -1,0 +1,284 @@
+// The composition root: `joule` and its subcommands. Wires the SQLite store to the services and
+// turns every failure into one clear line on stderr and a non-zero exit.
+#include <CLI/CLI.hpp>
+
+#include <nlohmann/json.hpp>
+
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+
+#include "app/bench_store.hpp"
+#include "app/demo.hpp"
+#include "app/readings_csv.hpp"
+#include "app/report.hpp"
+#include "app/scenario.hpp"
+#include "app/site_file.hpp"
+#include "base/decimal.hpp"
+#include "service/billing_service.hpp"
+#include "service/site_service.hpp"
+#include "storage/sqlite_store.hpp"
+
+namespace joule::app {
+namespace {
+
+Instant Now() {
+    return std::chrono::time_point_cast<Seconds>(std::chrono::system_clock::now());
+}
+
+int Fail(const Error& e) {
+    std::fprintf(stderr, "joule: %s\n", e.ToString().c_str());
+    return 1;
+}
+
+Result<std::unique_ptr<storage::SqliteStore>> OpenStore(const std::string& db,
+                                                        const std::string& sync) {
+    storage::SqliteOptions options;
+    options.durability = sync == "normal" ? storage::Durability::kNormal : storage::Durability::kFull;
+    return storage::SqliteStore::Open(db, options);
+}
+
+void PrintJson(const wire::Json& j) { std::cout << j.dump(2) << "\n"; }
+
+Result<Money> ParseMoneyArg(const std::string& text) {
+    JOULE_ASSIGN_OR_RETURN(int64_t fen, ParseScaled(text, kMoneyScale, "amount"));
+    return Money{fen};
+}
+
+}  // namespace
+
+int Main(int argc, char** argv) {
+    CLI::App app{"Joule: remote prepaid electricity and water metering, billing and management"};
+    app.require_subcommand(1);
+    std::string db = "joule.db";
+    std::string sync = "full";
+    auto add_db = [&](CLI::App* sub) {
+        sub->add_option("--db", db, "SQLite database file")->capture_default_str();
+        sub->add_option("--sync", sync, "commit durability: full (default) or normal")
+            ->check(CLI::IsMember({"full", "normal"}));
+    };
+
+    auto* migrate = app.add_subcommand("migrate", "apply pending schema migrations");
+    add_db(migrate);
+
+    auto* site = app.add_subcommand("site", "sites (projects, buildings, rooms, meters, tariffs)");
+    site->require_subcommand(1);
+    auto* site_create = site->add_subcommand("create", "create a site from a JSON site file");
+    std::string site_file;
+    site_create->add_option("file", site_file, "site file (docs/site-file.md)")->required();
+    add_db(site_create);
+
+    auto* account = app.add_subcommand("account", "accounts (户)");
+    account->require_subcommand(1);
+    std::string project;
+    std::string number;
+    auto* account_open = account->add_subcommand("open", "open an account from a JSON file");
+    std::string account_file;
+    account_open->add_option("file", account_file, "account file (docs/site-file.md)")->required();
+    account_open->add_option("--project", project, "project code")->required();
+    add_db(account_open);
+    auto* account_show = account->add_subcommand("show", "balance, state, meters and ledger");
+    int ledger_entries = 20;
+    account_show->add_option("--project", project, "project code")->required();
+    account_show->add_option("--account", number, "account number")->required();
+    account_show->add_option("--ledger", ledger_entries, "ledger entries to show")->capture_default_str();
+    add_db(account_show);
+
+    std::string amount;
+    std::string channel = "cash";
+    std::string key;
+    std::string text;
+    auto* topup = app.add_subcommand("topup", "counter top-up (充值)");
+    topup->add_option("--project", project, "project code")->required();
+    topup->add_option("--account", number, "account number")->required();
+    topup->add_option("--amount", amount, "yuan, e.g. 100.00")->required();
+    topup->add_option("--channel", channel, "cash, pos, transfer ...")->capture_default_str();
+    topup->add_option("--key", key, "idempotency key (the receipt number): a retry with the same "
+                                    "key credits once")->required();
+    topup->add_option("--ref", text, "reference printed on the receipt");
+    add_db(topup);
+    auto* refund = app.add_subcommand("refund", "refund paid credit (退费)");
+    refund->add_option("--project", project, "project code")->required();
+    refund->add_option("--account", number, "account number")->required();
+    refund->add_option("--amount", amount, "yuan")->required();
+    refund->add_option("--channel", channel, "cash, pos, transfer ...")->capture_default_str();
+    refund->add_option("--key", key, "idempotency key")->required();
+    refund->add_option("--reason", text, "why");
+    add_db(refund);
+
+    auto* import = app.add_subcommand("import", "bulk imports");
+    import->require_subcommand(1);
+    auto* import_readings = import->add_subcommand("readings", "readings from CSV, one transaction");
+    std::string csv_file;
+    import_readings->add_option("file", csv_file, "CSV: meter,time,total[,sharp,peak,flat,valley]")
+        ->required();
+    import_readings->add_option("--project", project, "project code")->required();
+    add_db(import_readings);
+
+    auto* simulate = app.add_subcommand("simulate", "replay a scenario on a temporary store (试算)");
+    std::string scenario_file;
+    std::string output;
+    simulate->add_option("scenario", scenario_file, "scenario file (docs/scenario-format.md)")->required();
+    simulate->add_option("-o,--output", output, "write the JSON here instead of stdout");
+
+    auto* demo = app.add_subcommand("demo", "a sample mall, one month, through the real services");
+    DemoOptions demo_options;
+    demo->add_option("--db", demo_options.db_path, "SQLite file (recreated)")->capture_default_str();
+    demo->add_option("--seed", demo_options.seed, "random seed")->capture_default_str();
+    demo->add_option("--days", demo_options.days, "days to replay")->capture_default_str();
+
+    auto* bench = app.add_subcommand("bench", "benchmarks");
+    bench->require_subcommand(1);
+    auto* bench_store = bench->add_subcommand("store", "billing throughput on SQLite");
+    StoreBenchOptions bench_options;
+    bench_store->add_option("--db", bench_options.db_path, "SQLite file (recreated)")->capture_default_str();
+    bench_store->add_option("--meters", bench_options.meters, "meters and accounts")->capture_default_str();
+    bench_store->add_option("--rounds", bench_options.rounds, "readings per meter")->capture_default_str();
+    bench_store->add_option("--batch", bench_options.batch, "readings per transaction")->capture_default_str();
+    bench_store->add_option("--top-ups", bench_options.top_ups, "single top-ups per durability mode")
+        ->capture_default_str();
+
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::ParseError& e) {
+        return app.exit(e);
+    }
+
+    if (migrate->parsed()) {
+        auto store = OpenStore(db, sync);
+        if (!store) {
+            return Fail(store.error());
+        }
+        auto version = (*store)->SchemaVersion();
+        if (!version) {
+            return Fail(version.error());
+        }
+        std::printf("schema version %d\n", *version);
+        return 0;
+    }
+    if (simulate->parsed()) {
+        auto scenario = ReadJsonFile(scenario_file);
+        if (!scenario) {
+            return Fail(scenario.error());
+        }
+        auto result = RunScenario(*scenario);
+        if (!result) {
+            return Fail(result.error());
+        }
+        if (output.empty()) {
+            PrintJson(*result);
+        } else {
+            std::ofstream(output) << result->dump(2) << "\n";
+        }
+        return 0;
+    }
+    if (demo->parsed()) {
+        auto done = RunDemo(demo_options);
+        return done ? 0 : Fail(done.error());
+    }
+    if (bench_store->parsed()) {
+        auto done = RunStoreBench(bench_options);
+        return done ? 0 : Fail(done.error());
+    }
+
+    auto store = OpenStore(db, sync);
+    if (!store) {
+        return Fail(store.error());
+    }
+    BillingService billing(**store);
+    const Actor actor{"cli"};
+    const Instant now = Now();
+
+    if (site_create->parsed()) {
+        auto file = ReadJsonFile(site_file);
+        if (!file) {
+            return Fail(file.error());
+        }
+        auto spec = ParseSite(*file);
+        if (!spec) {
+            return Fail(spec.error());
+        }
+        auto summary = CreateSite(**store, *spec, actor, now);
+        if (!summary) {
+            return Fail(summary.error());
+        }
+        std::printf("created project %s: %zu rooms, %zu meters, %zu tariffs\n",
+                    spec->project.code.c_str(), summary->rooms, summary->meters, summary->tariffs);
+        return 0;
+    }
+    if (account_open->parsed()) {
+        auto file = ReadJsonFile(account_file);
+        if (!file) {
+            return Fail(file.error());
+        }
+        auto request = ParseAccount(*file, "", project);
+        if (!request) {
+            return Fail(request.error());
+        }
+        auto id = billing.OpenAccount(*request, actor, now);
+        if (!id) {
+            return Fail(id.error());
+        }
+        std::printf("opened account %s\n", request->number.c_str());
+        return 0;
+    }
+    if (account_show->parsed()) {
+        auto report = AccountReport(**store, billing, project, number, ledger_entries);
+        if (!report) {
+            return Fail(report.error());
+        }
+        PrintJson(*report);
+        return 0;
+    }
+    if (topup->parsed() || refund->parsed()) {
+        auto money = ParseMoneyArg(amount);
+        if (!money) {
+            return Fail(money.error());
+        }
+        if (topup->parsed()) {
+            auto result = billing.TopUp({project, number, *money, channel, key, text}, actor, now);
+            if (!result) {
+                return Fail(result.error());
+            }
+            std::printf("%s %s yuan; balance %s, state %s\n",
+                        result->outcome == TopUpOutcome::kCredited ? "credited" : "already credited",
+                        wire::MoneyText(result->credited).c_str(),
+                        wire::MoneyText(result->balance_after).c_str(),
+                        std::string(PrepaidStateName(result->state)).c_str());
+        } else {
+            auto result = billing.Refund({project, number, *money, channel, key, text}, actor, now);
+            if (!result) {
+                return Fail(result.error());
+            }
+            std::printf("refunded %s yuan\n", wire::MoneyText(*result).c_str());
+        }
+        return 0;
+    }
+    if (import_readings->parsed()) {
+        std::ifstream in(csv_file, std::ios::binary);
+        if (!in) {
+            return Fail(Error{ErrorCode::kNotFound, "cannot read '" + csv_file + "'", "file"});
+        }
+        std::stringstream buffer;
+        buffer << in.rdbuf();
+        auto items = ParseReadingsCsv(buffer.str(), project, now);
+        if (!items) {
+            return Fail(items.error());
+        }
+        auto result = billing.ApplyReadings(*items, now);
+        if (!result) {
+            return Fail(result.error());
+        }
+        std::printf("%zu readings: %zu accepted, %zu duplicates, %zu quarantined; deducted %s yuan\n",
+                    items->size(), result->accepted, result->duplicates, result->quarantined,
+                    wire::MoneyText(result->deducted).c_str());
+        return 0;
+    }
+    return 0;
+}
+
+}  // namespace joule::app
+
+int main(int argc, char** argv) { return joule::app::Main(argc, argv); }

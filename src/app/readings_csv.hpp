@@ -1,0 +1,21 @@
+// Readings from CSV (`joule import readings`). Header required:
+//   meter,time,total[,sharp,peak,flat,valley]
+// time is RFC 3339; registers are decimals in kWh or m^3 (up to 3 places). An import is one
+// transaction: any bad line fails the whole file with "line N: field: reason".
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "service/requests.hpp"
+
+namespace joule::app {
+
+inline constexpr std::size_t kMaxCsvBytes = 64 * 1024 * 1024;
+
+[[nodiscard]] Result<std::vector<ReadingItem>> ParseReadingsCsv(std::string_view text,
+                                                                std::string_view project_code,
+                                                                Instant now);
+
+}  // namespace joule::app

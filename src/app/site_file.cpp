@@ -1,0 +1,203 @@
+#include "app/site_file.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <fstream>
+#include <sstream>
+
+#include "base/decimal.hpp"
+
+namespace joule::app {
+
+using wire::Json;
+using wire::ObjectReader;
+
+namespace {
+
+constexpr std::size_t kMaxSiteItems = 200'000;
+
+std::string Indexed(const std::string& path, std::size_t i) {
+    return path + "[" + std::to_string(i) + "]";
+}
+
+Result<MeterModelRecord> ParseModel(const Json& j, const std::string& path) {
+    ObjectReader r(j, path);
+    JOULE_TRY(r.Check());
+    MeterModelRecord m;
+    JOULE_ASSIGN_OR_RETURN(m.code, r.String("code", 64));
+    JOULE_ASSIGN_OR_RETURN(m.name, r.OptString("name", m.code, 128));
+    JOULE_ASSIGN_OR_RETURN(std::string utility, r.OptString("utility", "electricity", 16));
+    JOULE_ASSIGN_OR_RETURN(m.utility, wire::UtilityFromText(utility, r.PathOf("utility")));
+    if (r.Has("register_modulus")) {
+        JOULE_ASSIGN_OR_RETURN(m.spec.register_modulus, r.QuantityField("register_modulus"));
+        if (m.spec.register_modulus.milli <= 0) {
+            return InvalidArgument(r.PathOf("register_modulus"), "must be positive");
+        }
+    }
+    JOULE_ASSIGN_OR_RETURN(Quantity rate, r.QuantityField("max_rate_per_hour"));
+    if (rate.milli <= 0) {
+        return InvalidArgument(r.PathOf("max_rate_per_hour"), "must be positive");
+    }
+    m.spec.max_rate_per_hour = rate.milli;
+    JOULE_ASSIGN_OR_RETURN(int64_t gap_minutes, r.OptInteger("gap_minutes", 180, 1, 60 * 24 * 31));
+    m.spec.gap_threshold = Seconds{gap_minutes * 60};
+    JOULE_ASSIGN_OR_RETURN(m.has_relay, r.OptBool("relay", true));
+    JOULE_ASSIGN_OR_RETURN(m.per_rate, r.OptBool("per_rate", false));
+    JOULE_TRY(r.Finish());
+    return m;
+}
+
+}  // namespace
+
+Result<SiteSpec> ParseSite(const Json& j) {
+    ObjectReader r(j, "");
+    JOULE_TRY(r.Check());
+    SiteSpec site;
+    JOULE_ASSIGN_OR_RETURN(const Json* project, r.Object("project"));
+    {
+        ObjectReader p(*project, "project");
+        JOULE_ASSIGN_OR_RETURN(site.project.code, p.String("code", 64));
+        JOULE_ASSIGN_OR_RETURN(site.project.name, p.String("name", 128));
+        JOULE_ASSIGN_OR_RETURN(site.project.time_zone,
+                               p.OptString("time_zone", std::string(kDefaultTimeZone), 64));
+        if (auto zone = Zone::Load(site.project.time_zone); !zone) {
+            return InvalidArgument(p.PathOf("time_zone"), zone.error().message);
+        }
+        JOULE_TRY(p.Finish());
+    }
+    JOULE_ASSIGN_OR_RETURN(const Json* models, r.OptArray("models", 1000));
+    for (std::size_t i = 0; models != nullptr && i < models->size(); ++i) {
+        JOULE_ASSIGN_OR_RETURN(MeterModelRecord m, ParseModel((*models)[i], Indexed("models", i)));
+        site.models.push_back(std::move(m));
+    }
+    JOULE_ASSIGN_OR_RETURN(const Json* buildings, r.OptArray("buildings", 10'000));
+    for (std::size_t b = 0; buildings != nullptr && b < buildings->size(); ++b) {
+        ObjectReader br((*buildings)[b], Indexed("buildings", b));
+        JOULE_TRY(br.Check());
+        SiteSpec::Building building;
+        JOULE_ASSIGN_OR_RETURN(building.building.code, br.String("code", 64));
+        JOULE_ASSIGN_OR_RETURN(building.building.name, br.OptString("name", building.building.code, 128));
+        JOULE_ASSIGN_OR_RETURN(const Json* floors, br.Array("floors", 1000));
+        for (std::size_t f = 0; f < floors->size(); ++f) {
+            ObjectReader fr((*floors)[f], Indexed(br.PathOf("floors"), f));
+            JOULE_TRY(fr.Check());
+            SiteSpec::Floor floor;
+            JOULE_ASSIGN_OR_RETURN(floor.floor.code, fr.String("code", 64));
+            JOULE_ASSIGN_OR_RETURN(floor.floor.name, fr.OptString("name", floor.floor.code, 128));
+            JOULE_ASSIGN_OR_RETURN(const Json* rooms, fr.Array("rooms", kMaxSiteItems));
+            for (std::size_t k = 0; k < rooms->size(); ++k) {
+                ObjectReader rr((*rooms)[k], Indexed(fr.PathOf("rooms"), k));
+                JOULE_TRY(rr.Check());
+                RoomRecord room;
+                JOULE_ASSIGN_OR_RETURN(room.code, rr.String("code", 64));
+                JOULE_ASSIGN_OR_RETURN(room.name, rr.OptString("name", room.code, 128));
+                if (rr.Has("area")) {
+                    JOULE_ASSIGN_OR_RETURN(std::string area, rr.String("area", 16));
+                    JOULE_ASSIGN_OR_RETURN(room.area_dm2, ParseScaled(area, 2, rr.PathOf("area")));
+                }
+                JOULE_TRY(rr.Finish());
+                floor.rooms.push_back(std::move(room));
+            }
+            JOULE_TRY(fr.Finish());
+            building.floors.push_back(std::move(floor));
+        }
+        JOULE_TRY(br.Finish());
+        site.buildings.push_back(std::move(building));
+    }
+    JOULE_ASSIGN_OR_RETURN(const Json* gateways, r.OptArray("gateways", 10'000));
+    for (std::size_t i = 0; gateways != nullptr && i < gateways->size(); ++i) {
+        ObjectReader g((*gateways)[i], Indexed("gateways", i));
+        JOULE_TRY(g.Check());
+        GatewayRecord gw;
+        JOULE_ASSIGN_OR_RETURN(gw.code, g.String("code", 64));
+        JOULE_ASSIGN_OR_RETURN(gw.name, g.OptString("name", gw.code, 128));
+        JOULE_ASSIGN_OR_RETURN(gw.transport, g.OptString("transport", "mqtt", 16));
+        if (gw.transport != "mqtt" && gw.transport != "modbus_tcp" && gw.transport != "dtu") {
+            return InvalidArgument(g.PathOf("transport"), "must be mqtt, modbus_tcp or dtu");
+        }
+        JOULE_TRY(g.Finish());
+        site.gateways.push_back(std::move(gw));
+    }
+    JOULE_ASSIGN_OR_RETURN(const Json* tariffs, r.Array("tariffs", 1000));
+    for (std::size_t i = 0; i < tariffs->size(); ++i) {
+        const std::string at = Indexed("tariffs", i);
+        ObjectReader t((*tariffs)[i], at);
+        JOULE_TRY(t.Check());
+        TariffRecord record;
+        JOULE_ASSIGN_OR_RETURN(record.code, t.String("code", 64));
+        JOULE_ASSIGN_OR_RETURN(record.tariff, wire::TariffFromJson((*tariffs)[i], at));
+        site.tariffs.push_back(std::move(record));
+    }
+    JOULE_ASSIGN_OR_RETURN(const Json* meters, r.Array("meters", kMaxSiteItems));
+    for (std::size_t i = 0; i < meters->size(); ++i) {
+        ObjectReader m((*meters)[i], Indexed("meters", i));
+        JOULE_TRY(m.Check());
+        SiteSpec::Meter meter;
+        JOULE_ASSIGN_OR_RETURN(meter.meter.code, m.String("code", 64));
+        JOULE_ASSIGN_OR_RETURN(meter.model_code, m.String("model", 64));
+        JOULE_ASSIGN_OR_RETURN(meter.gateway_code, m.OptString("gateway", "", 64));
+        JOULE_ASSIGN_OR_RETURN(meter.room_code, m.OptString("room", "", 64));
+        JOULE_ASSIGN_OR_RETURN(meter.tariff_code, m.OptString("tariff", "", 64));
+        JOULE_ASSIGN_OR_RETURN(meter.parent_code, m.OptString("parent", "", 64));
+        JOULE_ASSIGN_OR_RETURN(meter.meter.public_area, m.OptBool("public", false));
+        JOULE_TRY(m.Finish());
+        site.meters.push_back(std::move(meter));
+    }
+    JOULE_TRY(r.Finish());
+    return site;
+}
+
+Result<OpenAccountRequest> ParseAccount(const Json& j, const std::string& path,
+                                        std::string_view project_code) {
+    ObjectReader r(j, path);
+    JOULE_TRY(r.Check());
+    OpenAccountRequest a;
+    a.project_code = std::string(project_code);
+    JOULE_ASSIGN_OR_RETURN(a.number, r.String("number", 64));
+    JOULE_ASSIGN_OR_RETURN(a.tenant_name, r.String("tenant", 128));
+    JOULE_ASSIGN_OR_RETURN(a.phone, r.OptString("phone", "", 32));
+    JOULE_ASSIGN_OR_RETURN(a.tariff_code, r.String("tariff", 64));
+    JOULE_ASSIGN_OR_RETURN(const Json* scheme, r.OptObject("scheme"));
+    if (scheme != nullptr) {
+        JOULE_ASSIGN_OR_RETURN(a.scheme, wire::ControlSchemeFromJson(*scheme, r.PathOf("scheme")));
+    }
+    if (r.Has("debt_share_percent")) {
+        JOULE_ASSIGN_OR_RETURN(std::string share, r.String("debt_share_percent", 8));
+        JOULE_ASSIGN_OR_RETURN(int64_t bp, ParseScaled(share, 2, r.PathOf("debt_share_percent")));
+        if (bp < 0 || bp > kBasisPointsOne) {
+            return InvalidArgument(r.PathOf("debt_share_percent"), "must be between 0 and 100");
+        }
+        a.debt_share_basis_points = static_cast<int32_t>(bp);
+    }
+    JOULE_ASSIGN_OR_RETURN(const Json* meters, r.Array("meters", kMaxMetersPerAccount));
+    for (std::size_t i = 0; i < meters->size(); ++i) {
+        ObjectReader m((*meters)[i], Indexed(r.PathOf("meters"), i));
+        JOULE_TRY(m.Check());
+        MeterOpening opening;
+        JOULE_ASSIGN_OR_RETURN(opening.meter_code, m.String("meter", 64));
+        JOULE_ASSIGN_OR_RETURN(opening.opening_total, m.QuantityField("reading"));
+        JOULE_TRY(m.Finish());
+        a.meters.push_back(std::move(opening));
+    }
+    JOULE_ASSIGN_OR_RETURN(a.first_top_up, r.OptMoney("top_up", Money{}));
+    JOULE_ASSIGN_OR_RETURN(a.channel, r.OptString("channel", "cash", 32));
+    JOULE_ASSIGN_OR_RETURN(a.opened_at, r.InstantField("opened_at"));
+    JOULE_TRY(r.Finish());
+    return a;
+}
+
+Result<Json> ReadJsonFile(const std::string& file) {
+    std::ifstream in(file, std::ios::binary);
+    if (!in) {
+        return NotFound("cannot read '" + file + "'", "file");
+    }
+    std::stringstream buffer;
+    buffer << in.rdbuf();
+    Json j = Json::parse(buffer.str(), nullptr, false);
+    if (j.is_discarded()) {
+        return InvalidArgument("file", "'" + file + "' is not valid JSON");
+    }
+    return j;
+}
+
+}  // namespace joule::app
