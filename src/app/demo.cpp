@@ -85,6 +85,8 @@ struct Tenant {
 
 struct SimMeter {
     std::string code;
+    std::string account;     // the tenant's account, empty for public meters
+    bool relay_open = false;  // a tripped meter passes no energy (water: valve closed)
     Utility utility = Utility::kElectricity;
     int64_t total = 0;       // register, Wh or L
     int64_t open_w = 0;      // load while the shop is open (W), or L/h for water
@@ -168,7 +170,7 @@ Status RunDemo(const DemoOptions& o) {
         m.room_code = room;
         site.meters.push_back(m);
         std::uniform_int_distribution<int64_t> load(800, 7000);
-        meters.push_back({m.meter.code, Utility::kElectricity,
+        meters.push_back({m.meter.code, "", false, Utility::kElectricity,
                           std::uniform_int_distribution<int64_t>(1'000'000, 90'000'000)(rng) / 10 * 10,
                           load(rng), 150});
         Tenant t;
@@ -178,6 +180,9 @@ Status RunDemo(const DemoOptions& o) {
         t.habit = habit < 80 ? Habit::kPrompt : habit < 95 ? Habit::kLate : Habit::kNever;
         tenants.push_back(t);
     }
+    for (std::size_t i = 0; i < meters.size(); ++i) {
+        meters[i].account = tenants[i].number;
+    }
     for (int i = 0; i < o.water_meters && i < o.shops; ++i) {
         SiteSpec::Meter m;
         m.meter.code = "W-" + meters[static_cast<std::size_t>(i)].code.substr(2);
@@ -185,7 +190,8 @@ Status RunDemo(const DemoOptions& o) {
         m.gateway_code = "gw-dtu";
         m.tariff_code = "water-tiered";  // 一表一价: water is priced by its own tariff
         site.meters.push_back(m);
-        meters.push_back({m.meter.code, Utility::kWater, 120'000, 60, 2});
+        meters.push_back({m.meter.code, tenants[static_cast<std::size_t>(i)].number, false,
+                          Utility::kWater, 120'000, 60, 2});
         tenants[static_cast<std::size_t>(i)].meters.push_back(m.meter.code);
     }
     for (int i = 0; i < o.public_meters; ++i) {
@@ -195,7 +201,7 @@ Status RunDemo(const DemoOptions& o) {
         m.gateway_code = "gw-modbus_tcp";
         m.meter.public_area = true;
         site.meters.push_back(m);
-        meters.push_back({m.meter.code, Utility::kElectricity, 5'000'000, 30'000, 8'000});
+        meters.push_back({m.meter.code, "", false, Utility::kElectricity, 5'000'000, 30'000, 8'000});
     }
     site.buildings.push_back(building);
     JOULE_ASSIGN_OR_RETURN(SiteSummary summary, CreateSite(*store, site, staff, start));
@@ -239,13 +245,14 @@ Status RunDemo(const DemoOptions& o) {
     std::map<std::string, int> late_waiting;  // late payers: days since they were cut off
     const int64_t slots = static_cast<int64_t>(o.days) * 48;
     std::vector<ReadingItem> batch;
+    bool relays_changed = false;
     for (int64_t slot = 1; slot <= slots; ++slot) {
         const Instant at = start + Seconds{slot * 1800};
         const LocalTime local = zone.ToLocal(at);
         const auto minute = (local - date::floor<date::days>(local)).count() / 60;
         const bool open_hours = minute >= 10 * 60 && minute < 22 * 60;
         for (SimMeter& m : meters) {
-            const int64_t rate = open_hours ? m.open_w : m.closed_w;
+            const int64_t rate = m.relay_open ? 0 : open_hours ? m.open_w : m.closed_w;
             m.total += Jitter(rng, rate) / 2;  // half an hour at that rate
             const int64_t reported = m.utility == Utility::kWater ? m.total : m.total / 10 * 10;
             batch.push_back({site.project.code, m.code, ReadingInput{at, at, Quantity{reported}, false, {}}});
@@ -263,15 +270,27 @@ Status RunDemo(const DemoOptions& o) {
         if (slot % 2 == 0) {
             JOULE_ASSIGN_OR_RETURN(ApplyReadingsResult r, billing.ApplyReadings(batch, at));
             readings += batch.size();
-            (void)r;
+            relays_changed = relays_changed || r.commands > 0;
             batch.clear();
+        }
+        if (relays_changed) {  // the simulated relays and valves obey the queued commands
+            std::map<std::string, bool> open;
+            for (const Tenant& t : tenants) {
+                JOULE_ASSIGN_OR_RETURN(AccountView v, billing.ViewAccount(site.project.code, t.number));
+                open[t.number] = v.account.prepaid.relay == Relay::kOpen;
+            }
+            for (SimMeter& m : meters) {
+                m.relay_open = !m.account.empty() && open[m.account];
+            }
+            relays_changed = false;
         }
         if (slot == 3 * 48 + 20) {  // day 3, 10:00: a pharmacy is kept powered whatever happens
             JOULE_TRY(billing.Control({site.project.code, tenants.back().number,
                                        ControlEvent::kKeepPowerOn, "药店冷藏 pharmacy cold chain"},
                                       Actor{"demo-manager"}, at));
+            relays_changed = true;
         }
-        if (slot == 15 * 48 + 20) {  // Oct 15, 10:00: a price rise from Oct 16 is announced
+        if (slot == 14 * 48 + 20) {  // Oct 15, 10:00: a price rise from Oct 16 is announced
             JOULE_ASSIGN_OR_RETURN(TariffVersion rise,
                                    wire::TariffVersionFromJson(Json::parse(kPriceRise), "version"));
             JOULE_TRY(AddTariffVersion(*store, site.project.code, "commercial-tou", rise,
@@ -298,6 +317,7 @@ Status RunDemo(const DemoOptions& o) {
                                             staff, at));
                     ++top_ups;
                     topped_up += amount;
+                    relays_changed = true;
                 }
             }
         }

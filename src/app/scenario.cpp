@@ -55,6 +55,9 @@ Result<std::vector<MeterOpening>> Openings(ObjectReader& r, std::string_view key
         MeterOpening o;
         JOULE_ASSIGN_OR_RETURN(o.meter_code, m.String("meter", 64));
         JOULE_ASSIGN_OR_RETURN(o.opening_total, m.QuantityField("reading"));
+        if (o.opening_total.milli < 0) {
+            return InvalidArgument(m.PathOf("reading"), "a register is never negative");
+        }
         JOULE_TRY(m.Finish());
         out.push_back(std::move(o));
     }
@@ -83,11 +86,17 @@ Result<Step> ParseEvent(const Json& j, const std::string& path, Services& s) {
             }
             item.reading.received = step.at;
             JOULE_ASSIGN_OR_RETURN(item.reading.total, m.QuantityField("total"));
+            if (item.reading.total.milli < 0) {
+                return InvalidArgument(m.PathOf("total"), "a register is never negative");
+            }
             if (m.Has("sharp")) {
                 item.reading.has_per_rate = true;
                 static constexpr const char* kNames[] = {"sharp", "peak", "flat", "valley"};
                 for (std::size_t p = 0; p < kPeriodCount; ++p) {
                     JOULE_ASSIGN_OR_RETURN(item.reading.per_rate[p], m.QuantityField(kNames[p]));
+                    if (item.reading.per_rate[p].milli < 0) {
+                        return InvalidArgument(m.PathOf(kNames[p]), "a register is never negative");
+                    }
                 }
             }
             JOULE_TRY(m.Finish());

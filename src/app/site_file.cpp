@@ -176,6 +176,9 @@ Result<OpenAccountRequest> ParseAccount(const Json& j, const std::string& path,
         MeterOpening opening;
         JOULE_ASSIGN_OR_RETURN(opening.meter_code, m.String("meter", 64));
         JOULE_ASSIGN_OR_RETURN(opening.opening_total, m.QuantityField("reading"));
+        if (opening.opening_total.milli < 0) {
+            return InvalidArgument(m.PathOf("reading"), "a register is never negative");
+        }
         JOULE_TRY(m.Finish());
         a.meters.push_back(std::move(opening));
     }
