@@ -205,8 +205,8 @@ public:
     // --- billing state and readings
     virtual Result<std::optional<MeterBilling>> LoadBilling(MeterId meter) = 0;
     virtual Status SaveBilling(const MeterBilling& state) = 0;
-    // Stores a raw reading unless one with the same (meter, meter time) exists; returns whether
-    // it was stored (false = a duplicate already kept).
+    // Stores a raw reading unless one with the same (meter, meter time, total) exists; returns
+    // whether it was stored (false = an exact duplicate already kept).
     virtual Result<bool> InsertReading(const StoredReading& r) = 0;
     virtual Result<std::vector<StoredReading>> ListReadings(MeterId meter, int limit) = 0;
 

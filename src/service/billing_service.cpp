@@ -29,6 +29,21 @@ Status CheckText(std::string_view value, std::string_view field, std::size_t max
     return {};
 }
 
+// Client idempotency keys share the transfer id space with ids the system derives ("rd:…",
+// "expire:…", "close:…", "<key>:debt" …), which all contain ':'; client keys may not.
+Status CheckClientKey(std::string_view key) {
+    JOULE_TRY(CheckText(key, "idempotency_key", kMaxTransferIdBytes - 8));
+    if (key.find(':') != std::string_view::npos) {
+        return InvalidArgument("idempotency_key", "must not contain ':' (reserved for system ids)");
+    }
+    for (char c : key) {
+        if (static_cast<unsigned char>(c) < 0x20) {
+            return InvalidArgument("idempotency_key", "must not contain control characters");
+        }
+    }
+    return {};
+}
+
 Status CheckAmount(Money amount, std::string_view field) {
     if (amount.fen <= 0) {
         return InvalidArgument(std::string(field), "must be a positive amount");
@@ -154,6 +169,34 @@ std::string Quote(std::string_view s) {
     return out + "\"";
 }
 
+// Queues a relay (or, for water, valve) command to one meter, with its outbox row. Meters
+// without a relay or valve are skipped.
+Status QueueRelayCommand(Tx& tx, AccountId account, MeterId meter_id, CommandKind kind,
+                         const std::string& reason, std::string_view actor, Instant now,
+                         ApplyReadingsResult* stats) {
+    JOULE_ASSIGN_OR_RETURN(MeterRecord meter, tx.GetMeter(meter_id));
+    JOULE_ASSIGN_OR_RETURN(MeterModelRecord model, tx.GetModel(meter.model));
+    if (!model.has_relay) {
+        return {};
+    }
+    CommandRecord command;
+    command.meter = meter.id;
+    command.account = account;
+    command.kind = CommandKindFor(kind, model.utility);
+    command.reason = reason;
+    command.actor = std::string(actor);
+    command.created_at = now;
+    JOULE_ASSIGN_OR_RETURN(int64_t id, tx.InsertCommand(command));
+    JOULE_TRY(tx.InsertOutbox("command",
+                              "{\"command\":" + std::to_string(id) + ",\"meter\":" +
+                                  Quote(meter.code) + ",\"kind\":\"" + command.kind + "\"}",
+                              now));
+    if (stats != nullptr) {
+        ++stats->commands;
+    }
+    return {};
+}
+
 // Runs one prepaid step and persists its effects: alarms (de-duplicated), relay commands to every
 // bound meter, their outbox rows, and the account's new status.
 Status StepAndPersist(Tx& tx, AccountContext& ctx, ControlEvent event, Instant now,
@@ -190,28 +233,10 @@ Status StepAndPersist(Tx& tx, AccountContext& ctx, ControlEvent event, Instant n
                 if (b.bound_to) {
                     continue;
                 }
-                JOULE_ASSIGN_OR_RETURN(MeterRecord meter, tx.GetMeter(b.meter));
-                JOULE_ASSIGN_OR_RETURN(MeterModelRecord model, tx.GetModel(meter.model));
-                if (!model.has_relay) {
-                    continue;
-                }
-                CommandRecord command;
-                command.meter = meter.id;
-                command.account = ctx.account.id;
-                command.kind = CommandKindFor(c.kind, model.utility);
-                command.reason = reason.empty() ? std::string(PrepaidStateName(c.because))
-                                                : std::string(reason);
-                command.actor = std::string(actor);
-                command.created_at = now;
-                JOULE_ASSIGN_OR_RETURN(int64_t id, tx.InsertCommand(command));
-                JOULE_TRY(tx.InsertOutbox("command",
-                                          "{\"command\":" + std::to_string(id) + ",\"meter\":" +
-                                              Quote(meter.code) + ",\"kind\":\"" + command.kind +
-                                              "\"}",
-                                          now));
-                if (stats != nullptr) {
-                    ++stats->commands;
-                }
+                const std::string why =
+                    reason.empty() ? std::string(PrepaidStateName(c.because)) : std::string(reason);
+                JOULE_TRY(QueueRelayCommand(tx, ctx.account.id, b.meter, c.kind, why, actor, now,
+                                            stats));
             }
         }
     }
@@ -279,6 +304,16 @@ Status BindMeter(Tx& tx, const AccountRecord& account, const MeterRecord& meter,
     JOULE_TRY(tx.InsertBinding({account.id, meter.id, at, std::nullopt, opening.opening_total,
                                 std::nullopt}));
     JOULE_ASSIGN_OR_RETURN(auto existing, tx.LoadBilling(meter.id));
+    if (existing && existing->cursor.valid && at < existing->cursor.time) {
+        return FailedPrecondition("meter '" + meter.code + "' was already read at " +
+                                      FormatInstant(existing->cursor.time) +
+                                      "; it can be bound only from then on",
+                                  std::string(field));
+    }
+    if (meter.public_area) {
+        return FailedPrecondition("meter '" + meter.code + "' is a public-area meter",
+                                  std::string(field));
+    }
     MeterBilling billing = existing.value_or(MeterBilling{});
     billing.meter = meter.id;
     billing.account = account.id;
@@ -288,6 +323,57 @@ Status BindMeter(Tx& tx, const AccountRecord& account, const MeterRecord& meter,
                             opening.opening_per_rate.value_or(PerPeriod<Quantity>{})};
     billing.tiers = TierState{};
     return tx.SaveBilling(billing);
+}
+
+// Posts a top-up (with its debt recovery share) into `ctx` within the caller's unit of work.
+Result<TopUpResult> PostTopUp(Tx& tx, AccountContext& ctx, const TopUpRequest& r,
+                              const std::string& transfer_id, const Actor& actor, Instant now) {
+    JOULE_ASSIGN_OR_RETURN(LedgerAccountId cash,
+                           tx.SystemLedgerAccount(LedgerAccountKind::kCash, r.channel));
+    const Transfer top_up{transfer_id, cash, ctx.account.paid, r.amount,
+                          TransferCode::kTopUp, r.ref, actor.name, now};
+    JOULE_ASSIGN_OR_RETURN(PostResult seen, CheckIdempotency(tx, top_up));
+    TopUpResult result;
+    if (seen == PostResult::kExists) {
+        result.outcome = TopUpOutcome::kAlreadyCredited;
+        result.credited = r.amount;
+        result.balance_after = ctx.wallet.Available(now);
+        result.state = ctx.account.prepaid.state;
+        return result;
+    }
+    JOULE_TRY(RequireOpen(ctx.account));
+    JOULE_TRY(Post(tx, top_up));
+    ctx.wallet.paid.balance += r.amount;
+    result.credited = r.amount;
+
+    // Debt recovery: a configured share of each top-up, never more than is owed.
+    const Money owed = -ctx.wallet.debt.balance;
+    if (owed.fen > 0 && ctx.account.debt_share_basis_points > 0) {
+        const Money share = std::min(ShareOf(r.amount, ctx.account.debt_share_basis_points), owed);
+        if (share.fen > 0) {
+            JOULE_TRY(Post(tx, Transfer{transfer_id + ":debt", ctx.account.paid,
+                                         ctx.account.debt, share, TransferCode::kDebtRecovery,
+                                         r.ref, actor.name, now}));
+            ctx.wallet.paid.balance -= share;
+            ctx.wallet.debt.balance += share;
+            result.debt_recovered = share;
+            result.credited = r.amount - share;
+        }
+    }
+    JOULE_TRY(ExpireGrants(tx, ctx, now));
+    JOULE_TRY(StepAndPersist(tx, ctx, ControlEvent::kBalanceChanged, now, actor.name, "top-up",
+                             nullptr));
+    JOULE_TRY(tx.InsertOutbox("notice",
+                               "{\"kind\":\"top_up\",\"account\":" + Quote(ctx.account.number) +
+                                   ",\"amount\":\"" + std::to_string(r.amount.fen) + "\"}",
+                               now));
+    JOULE_TRY(Log(tx, actor, "account.top_up", ctx.account.number,
+                  "{\"amount_fen\":" + std::to_string(r.amount.fen) + ",\"channel\":" +
+                      Quote(r.channel) + ",\"key\":" + Quote(transfer_id) + "}",
+                  now));
+    result.balance_after = ctx.wallet.Available(now);
+    result.state = ctx.account.prepaid.state;
+    return result;
 }
 
 }  // namespace
@@ -308,6 +394,7 @@ Result<AccountId> BillingService::OpenAccount(const OpenAccountRequest& r, const
     if (r.first_top_up.fen != 0) {
         JOULE_TRY(CheckAmount(r.first_top_up, "first_top_up"));
     }
+    JOULE_TRY(CheckText(r.channel, "channel", 32));
     if (r.opened_at > now + Seconds{300}) {
         return InvalidArgument("opened_at", "is in the future");
     }
@@ -321,6 +408,10 @@ Result<AccountId> BillingService::OpenAccount(const OpenAccountRequest& r, const
     JOULE_ASSIGN_OR_RETURN(auto tariff, tx->FindTariff(project.id, r.tariff_code));
     if (!tariff) {
         return NotFound("no tariff '" + r.tariff_code + "'", "tariff");
+    }
+    if (tariff->tariff.versions.front().effective_from > r.opened_at) {
+        return FailedPrecondition("tariff '" + r.tariff_code + "' is not in effect at the opening",
+                                  "opened_at");
     }
 
     AccountRecord account;
@@ -359,85 +450,42 @@ Result<AccountId> BillingService::OpenAccount(const OpenAccountRequest& r, const
     JOULE_TRY(Log(*tx, actor, "account.open", r.number,
                   "{\"tenant\":" + Quote(r.tenant_name) + ",\"tariff\":" + Quote(r.tariff_code) + "}",
                   now));
-    JOULE_TRY(tx->Commit());
-
+    // The first top-up belongs to the opening: same unit of work, a system id that no client
+    // key can take, so a failed opening leaves neither an account nor a payment behind.
+    JOULE_ASSIGN_OR_RETURN(AccountContext ctx, LoadAccount(*tx, r.project_code, r.number));
     if (r.first_top_up.fen > 0) {
-        TopUpRequest top_up{r.project_code, r.number, r.first_top_up, r.channel,
-                            r.idempotency_key.empty() ? "open:" + r.project_code + ":" + r.number
-                                                      : r.idempotency_key,
-                            "first top-up"};
-        JOULE_TRY(TopUp(top_up, actor, now));
+        const TopUpRequest top_up{r.project_code, r.number, r.first_top_up, r.channel,
+                                  "", "first top-up"};
+        JOULE_TRY(PostTopUp(*tx, ctx, top_up, "open:" + std::to_string(account.id.value), actor,
+                            now));
     } else {
         // Evaluate the empty balance once so the account starts in its true state.
-        JOULE_ASSIGN_OR_RETURN(auto tx2, store_.Begin());
-        JOULE_ASSIGN_OR_RETURN(AccountContext ctx, LoadAccount(*tx2, r.project_code, r.number));
-        JOULE_TRY(StepAndPersist(*tx2, ctx, ControlEvent::kBalanceChanged, now, actor.name, "", nullptr));
-        JOULE_TRY(tx2->Commit());
+        JOULE_TRY(StepAndPersist(*tx, ctx, ControlEvent::kBalanceChanged, now, actor.name, "", nullptr));
     }
+    JOULE_TRY(tx->Commit());
     return account.id;
 }
 
 Result<TopUpResult> BillingService::TopUp(const TopUpRequest& r, const Actor& actor, Instant now) {
     JOULE_TRY(CheckAmount(r.amount, "amount"));
-    JOULE_TRY(CheckText(r.idempotency_key, "idempotency_key", kMaxTransferIdBytes - 8));
+    JOULE_TRY(CheckClientKey(r.idempotency_key));
     JOULE_TRY(CheckText(r.channel, "channel", 32));
     if (r.ref.size() > 128) {
         return InvalidArgument("ref", "must be at most 128 bytes");
     }
     JOULE_ASSIGN_OR_RETURN(auto tx, store_.Begin());
     JOULE_ASSIGN_OR_RETURN(AccountContext ctx, LoadAccount(*tx, r.project_code, r.account_number));
-    JOULE_ASSIGN_OR_RETURN(LedgerAccountId cash,
-                           tx->SystemLedgerAccount(LedgerAccountKind::kCash, r.channel));
-    const Transfer top_up{r.idempotency_key, cash, ctx.account.paid, r.amount,
-                          TransferCode::kTopUp, r.ref, actor.name, now};
-    JOULE_ASSIGN_OR_RETURN(PostResult seen, CheckIdempotency(*tx, top_up));
-    TopUpResult result;
-    if (seen == PostResult::kExists) {
-        result.outcome = TopUpOutcome::kAlreadyCredited;
-        result.credited = r.amount;
-        result.balance_after = ctx.wallet.Available(now);
-        result.state = ctx.account.prepaid.state;
+    JOULE_ASSIGN_OR_RETURN(TopUpResult result, PostTopUp(*tx, ctx, r, r.idempotency_key, actor, now));
+    if (result.outcome == TopUpOutcome::kAlreadyCredited) {
         return result;  // nothing to commit
     }
-    JOULE_TRY(RequireOpen(ctx.account));
-    JOULE_TRY(Post(*tx, top_up));
-    ctx.wallet.paid.balance += r.amount;
-    result.credited = r.amount;
-
-    // Debt recovery: a configured share of each top-up, never more than is owed.
-    const Money owed = -ctx.wallet.debt.balance;
-    if (owed.fen > 0 && ctx.account.debt_share_basis_points > 0) {
-        const Money share = std::min(ShareOf(r.amount, ctx.account.debt_share_basis_points), owed);
-        if (share.fen > 0) {
-            JOULE_TRY(Post(*tx, Transfer{r.idempotency_key + ":debt", ctx.account.paid,
-                                         ctx.account.debt, share, TransferCode::kDebtRecovery,
-                                         r.ref, actor.name, now}));
-            ctx.wallet.paid.balance -= share;
-            ctx.wallet.debt.balance += share;
-            result.debt_recovered = share;
-            result.credited = r.amount - share;
-        }
-    }
-    JOULE_TRY(ExpireGrants(*tx, ctx, now));
-    JOULE_TRY(StepAndPersist(*tx, ctx, ControlEvent::kBalanceChanged, now, actor.name, "top-up",
-                             nullptr));
-    JOULE_TRY(tx->InsertOutbox("notice",
-                               "{\"kind\":\"top_up\",\"account\":" + Quote(ctx.account.number) +
-                                   ",\"amount\":\"" + std::to_string(r.amount.fen) + "\"}",
-                               now));
-    JOULE_TRY(Log(*tx, actor, "account.top_up", ctx.account.number,
-                  "{\"amount_fen\":" + std::to_string(r.amount.fen) + ",\"channel\":" +
-                      Quote(r.channel) + ",\"key\":" + Quote(r.idempotency_key) + "}",
-                  now));
     JOULE_TRY(tx->Commit());
-    result.balance_after = ctx.wallet.Available(now);
-    result.state = ctx.account.prepaid.state;
     return result;
 }
 
 Result<Money> BillingService::Refund(const RefundRequest& r, const Actor& actor, Instant now) {
     JOULE_TRY(CheckAmount(r.amount, "amount"));
-    JOULE_TRY(CheckText(r.idempotency_key, "idempotency_key", kMaxTransferIdBytes));
+    JOULE_TRY(CheckClientKey(r.idempotency_key));
     JOULE_TRY(CheckText(r.channel, "channel", 32));
     JOULE_ASSIGN_OR_RETURN(auto tx, store_.Begin());
     JOULE_ASSIGN_OR_RETURN(AccountContext ctx, LoadAccount(*tx, r.project_code, r.account_number));
@@ -470,7 +518,7 @@ Result<Money> BillingService::Refund(const RefundRequest& r, const Actor& actor,
 Result<LedgerAccountId> BillingService::GrantSubsidy(const SubsidyRequest& r, const Actor& actor,
                                                      Instant now) {
     JOULE_TRY(CheckAmount(r.amount, "amount"));
-    JOULE_TRY(CheckText(r.idempotency_key, "idempotency_key", kMaxTransferIdBytes));
+    JOULE_TRY(CheckClientKey(r.idempotency_key));
     if (r.expires_at && *r.expires_at <= now) {
         return InvalidArgument("expires_at", "is already past");
     }
@@ -479,7 +527,11 @@ Result<LedgerAccountId> BillingService::GrantSubsidy(const SubsidyRequest& r, co
     JOULE_ASSIGN_OR_RETURN(auto existing, tx->FindTransfer(r.idempotency_key));
     if (existing) {
         if (existing->amount == r.amount && existing->code == TransferCode::kSubsidy) {
-            return existing->credit;
+            JOULE_ASSIGN_OR_RETURN(LedgerAccount granted, tx->GetLedgerAccount(existing->credit));
+            if (granted.owner == ctx.account.id && granted.priority == r.priority &&
+                granted.expires_at == r.expires_at) {
+                return existing->credit;
+            }
         }
         return MakeError(ErrorCode::kAlreadyExists,
                          "idempotency key was used for a different operation", "idempotency_key");
@@ -510,7 +562,7 @@ Result<LedgerAccountId> BillingService::GrantSubsidy(const SubsidyRequest& r, co
 
 Status BillingService::RecordDebt(const DebtRequest& r, const Actor& actor, Instant now) {
     JOULE_TRY(CheckAmount(r.amount, "amount"));
-    JOULE_TRY(CheckText(r.idempotency_key, "idempotency_key", kMaxTransferIdBytes));
+    JOULE_TRY(CheckClientKey(r.idempotency_key));
     JOULE_ASSIGN_OR_RETURN(auto tx, store_.Begin());
     JOULE_ASSIGN_OR_RETURN(AccountContext ctx, LoadAccount(*tx, r.project_code, r.account_number));
     const Transfer t{r.idempotency_key, ctx.account.debt, ctx.account.paid, r.amount,
@@ -836,7 +888,13 @@ Status SettleAndUnbindAll(Tx& tx, AccountContext& ctx, const std::vector<MeterOp
             continue;
         }
         JOULE_ASSIGN_OR_RETURN(auto billing, tx.LoadBilling(b.meter));
-        const Quantity closing = billing ? billing->cursor.total : b.opening_total;
+        if (!billing || !billing->cursor.valid || billing->cursor.time != at) {
+            JOULE_ASSIGN_OR_RETURN(MeterRecord unsettled, tx.GetMeter(b.meter));
+            return FailedPrecondition("meter '" + unsettled.code +
+                                          "' needs a reading at the settlement time",
+                                      "readings");
+        }
+        const Quantity closing = billing->cursor.total;
         JOULE_TRY(tx.CloseBinding(b.meter, at, closing));
         if (billing) {
             billing->account = AccountId{};
@@ -854,6 +912,12 @@ Status SettleAndUnbindAll(Tx& tx, AccountContext& ctx, const std::vector<MeterOp
 Status BillingService::ReplaceMeter(const ReplaceMeterRequest& r, const Actor& actor, Instant now) {
     JOULE_TRY(CheckText(r.old_meter_code, "old_meter", 64));
     JOULE_TRY(CheckText(r.new_meter_code, "new_meter", 64));
+    if (r.old_final_total.milli < 0) {
+        return InvalidArgument("old_final_reading", "a register is never negative");
+    }
+    if (r.new_opening_total.milli < 0) {
+        return InvalidArgument("new_opening_reading", "a register is never negative");
+    }
     if (r.at > now + Seconds{300}) {
         return InvalidArgument("at", "is in the future");
     }
@@ -881,6 +945,11 @@ Status BillingService::ReplaceMeter(const ReplaceMeterRequest& r, const Actor& a
     JOULE_ASSIGN_OR_RETURN(auto new_billing, tx->LoadBilling(new_meter->id));
     new_billing->tiers = tiers;
     JOULE_TRY(tx->SaveBilling(*new_billing));
+    if (ctx.account.prepaid.relay == Relay::kOpen) {
+        // A new meter arrives with its relay closed; the account is tripped, so trip it too.
+        JOULE_TRY(QueueRelayCommand(*tx, ctx.account.id, new_meter->id, CommandKind::kTrip,
+                                    "meter replaced while tripped", actor.name, now, nullptr));
+    }
     JOULE_TRY(Log(*tx, actor, "meter.replace", ctx.account.number,
                   "{\"old\":" + Quote(r.old_meter_code) + ",\"old_final_milli\":" +
                       std::to_string(r.old_final_total.milli) + ",\"new\":" +
@@ -961,6 +1030,10 @@ Result<AccountId> BillingService::TransferTenant(const TransferTenantRequest& r,
     next.scheme = ctx.account.scheme;
     next.debt_share_basis_points = ctx.account.debt_share_basis_points;
     next.opened_at = r.at;
+    // The meters' relays are where the old account left them; the first evaluation of the new
+    // account sends whatever command brings them to its own state.
+    next.prepaid.state = ctx.account.prepaid.state;
+    next.prepaid.relay = ctx.account.prepaid.relay;
     LedgerAccount paid;
     paid.kind = LedgerAccountKind::kTenantPaid;
     JOULE_ASSIGN_OR_RETURN(next.paid, tx->InsertLedgerAccount(paid));

@@ -301,5 +301,104 @@ TEST_F(BillingServiceTest, PublicMeterStartsFromItsFirstReadingAndIsNeverDeducte
     ExpectLedgerBalanced();
 }
 
+// ---- regressions from the money review
+
+TEST_F(BillingServiceTest, AMeterCannotBeBoundBeforeItsLastReading) {
+    ASSERT_TRUE(Read("m1", "2026-11-01T10:00:00Z", 110).has_value());
+    CloseAccountRequest close{"mall", "A001", {{"m1", Kwh(111), std::nullopt}}, "cash",
+                              T("2026-11-01T11:00:00Z")};
+    ASSERT_TRUE(service_.CloseAccount(close, actor_, now_).has_value());
+    OpenAccountRequest open;
+    open.project_code = "mall";
+    open.number = "B001";
+    open.tenant_name = "Backdated";
+    open.tariff_code = "flat";
+    open.meters.push_back({"m1", Kwh(105), std::nullopt});
+    open.opened_at = T("2026-11-01T09:00:00Z");  // before the last billed reading
+    auto r = service_.OpenAccount(open, actor_, now_);
+    ASSERT_FALSE(r.has_value());
+    EXPECT_EQ(r.error().code, ErrorCode::kFailedPrecondition);
+    EXPECT_EQ(r.error().field, "meters[0]");
+    EXPECT_FALSE(service_.ViewAccount("mall", "B001").has_value());  // nothing half-created
+}
+
+TEST_F(BillingServiceTest, ClientKeysCannotTakeSystemIds) {
+    for (const char* key : {"expire:1", "rd:1:2:0", "k:debt", "close:5"}) {
+        auto r = service_.TopUp({"mall", "A001", Money{100}, "cash", key, ""}, actor_, now_);
+        ASSERT_FALSE(r.has_value()) << key;
+        EXPECT_EQ(r.error().field, "idempotency_key");
+    }
+    EXPECT_EQ(View().paid.fen, 10000);
+}
+
+TEST_F(BillingServiceTest, ASubsidyKeyReplayedForAnotherAccountIsRefused) {
+    OpenAccountRequest open;
+    open.project_code = "mall";
+    open.number = "A002";
+    open.tenant_name = "Second";
+    open.tariff_code = "flat";
+    open.meters.push_back({"m2", Kwh(0), std::nullopt});
+    open.opened_at = T("2026-11-01T00:00:00Z");
+    ASSERT_TRUE(service_.OpenAccount(open, actor_, now_).has_value());
+    ASSERT_TRUE(service_.GrantSubsidy({"mall", "A001", Money{100}, 0, std::nullopt, "g1", ""},
+                                      actor_, now_)
+                    .has_value());
+    auto other = service_.GrantSubsidy({"mall", "A002", Money{100}, 0, std::nullopt, "g1", ""},
+                                       actor_, now_);
+    ASSERT_FALSE(other.has_value());
+    EXPECT_EQ(other.error().field, "idempotency_key");
+    EXPECT_EQ(service_.ViewAccount("mall", "A002")->granted.fen, 0);
+}
+
+TEST_F(BillingServiceTest, ClosingNeedsAFinalReadingForEveryMeter) {
+    CloseAccountRequest close{"mall", "A001", {}, "cash", T("2026-11-02T00:00:00Z")};
+    auto r = service_.CloseAccount(close, actor_, now_);
+    ASSERT_FALSE(r.has_value());
+    EXPECT_EQ(r.error().field, "readings");
+    EXPECT_EQ(View().account.status, AccountStatus::kOpen);
+    EXPECT_EQ(View().paid.fen, 10000);
+}
+
+TEST_F(BillingServiceTest, ReplacementRefusesNegativeRegistersAndPublicMeters) {
+    ReplaceMeterRequest r{"mall", "A001", "m1", Kwh(101), "m2", Quantity{-1}, T("2026-11-02T00:00:00Z")};
+    auto negative = service_.ReplaceMeter(r, actor_, now_);
+    ASSERT_FALSE(negative.has_value());
+    EXPECT_EQ(negative.error().field, "new_opening_reading");
+    r.new_opening_total = Kwh(1);
+    r.new_meter_code = "public";
+    auto public_meter = service_.ReplaceMeter(r, actor_, now_);
+    ASSERT_FALSE(public_meter.has_value());
+    EXPECT_EQ(public_meter.error().code, ErrorCode::kFailedPrecondition);
+    EXPECT_EQ(View().paid.fen, 10000);  // the old meter's final reading was rolled back too
+}
+
+TEST_F(BillingServiceTest, ANewMeterOnATrippedAccountIsTrippedToo) {
+    ASSERT_TRUE(Read("m1", "2026-11-01T10:00:00Z", 201).has_value());  // -1.00: tripped
+    ASSERT_EQ(View().account.prepaid.relay, Relay::kOpen);
+    ReplaceMeterRequest r{"mall", "A001", "m1", Kwh(201), "m2", Kwh(0), T("2026-11-01T11:00:00Z")};
+    ASSERT_TRUE(service_.ReplaceMeter(r, actor_, now_).has_value());
+    auto tx = store_->Begin().value();
+    auto commands = tx->ListCommands(ProjectId{1}, 10).value();
+    ASSERT_FALSE(commands.empty());
+    EXPECT_EQ(commands[0].kind, "trip");
+    EXPECT_EQ(commands[0].meter, tx->FindMeter(ProjectId{1}, "m2")->value().id);
+}
+
+TEST_F(BillingServiceTest, FirstTopUpFailureLeavesNoAccount) {
+    OpenAccountRequest open;
+    open.project_code = "mall";
+    open.number = "A003";
+    open.tenant_name = "Long channel";
+    open.tariff_code = "flat";
+    open.meters.push_back({"m3", Kwh(0), std::nullopt});
+    open.opened_at = T("2026-11-01T00:00:00Z");
+    open.first_top_up = Money{1000};
+    open.channel = std::string(40, 'x');
+    auto r = service_.OpenAccount(open, actor_, now_);
+    ASSERT_FALSE(r.has_value());
+    EXPECT_EQ(r.error().field, "channel");
+    EXPECT_FALSE(service_.ViewAccount("mall", "A003").has_value());
+}
+
 }  // namespace
 }  // namespace joule

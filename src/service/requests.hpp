@@ -33,8 +33,7 @@ struct OpenAccountRequest {
     int32_t debt_share_basis_points = 0;
     std::vector<MeterOpening> meters;
     Money first_top_up;                       // 0 = none
-    std::string channel = "cash";
-    std::string idempotency_key;              // for the first top-up; derived when empty
+    std::string channel = "cash";             // of the first top-up
     Instant opened_at;
 };
 

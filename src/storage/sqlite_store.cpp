@@ -316,6 +316,17 @@ public:
         return r;
     }
     Result<TariffRecord> GetTariff(TariffId id) override {
+        int64_t versions = 0;
+        {
+            auto q = Q("SELECT COUNT(*) FROM tariff_versions WHERE tariff_id = ?");
+            q.Int(id.value);
+            JOULE_ASSIGN_OR_RETURN(bool row, q.Step());
+            versions = row ? q.ColInt(0) : 0;
+        }
+        auto cached = store_.tariff_cache_.find(id.value);
+        if (cached != store_.tariff_cache_.end() && cached->second.versions == versions) {
+            return *cached->second.record;
+        }
         TariffRecord r;
         {
             auto q = Q("SELECT id, project_id, code, name, utility FROM tariffs WHERE id = ?");
@@ -345,6 +356,7 @@ public:
             }
             r.tariff.versions.push_back(std::move(*v));
         }
+        store_.tariff_cache_[id.value] = {versions, std::make_shared<const TariffRecord>(r)};
         return r;
     }
 

@@ -5,6 +5,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <unordered_map>
 
 #include "core/ports.hpp"
 
@@ -46,6 +47,13 @@ private:
     explicit SqliteStore(sqlite3* db) : db_(db) {}
     sqlite3* db_;
     std::mutex writer_;  // one unit of work at a time
+    // Parsed tariffs by id, with the number of versions they were read with. Versions are only
+    // ever appended, so an unchanged count means an unchanged tariff. Guarded by writer_.
+    struct CachedTariff {
+        int64_t versions = 0;
+        std::shared_ptr<const TariffRecord> record;
+    };
+    std::unordered_map<int64_t, CachedTariff> tariff_cache_;
     friend class SqliteTx;
 };
 

@@ -17,13 +17,13 @@ namespace {
 namespace fs = std::filesystem;
 using Json = nlohmann::json;
 
-struct Run {
+struct CommandRun {
     int exit_code;
     std::string output;
 };
 
-Run RunCommand(const std::string& command) {
-    Run run{-1, ""};
+CommandRun RunCommand(const std::string& command) {
+    CommandRun run{-1, ""};
     FILE* pipe = popen(command.c_str(), "r");
     if (pipe == nullptr) {
         return run;
@@ -82,7 +82,7 @@ TEST(Scenarios, EachScenarioProducesItsExpectedOutcome) {
     ASSERT_GE(files.size(), 5U);
     for (const fs::path& file : files) {
         SCOPED_TRACE(file.filename().string());
-        const Run run = RunCommand(std::string(JOULE_BINARY) + " simulate " + file.string());
+        const CommandRun run = RunCommand(std::string(JOULE_BINARY) + " simulate " + file.string());
         ASSERT_EQ(run.exit_code, 0) << run.output;
         const Json actual = Json::parse(run.output);
         fs::path expected_path = file;
@@ -98,7 +98,7 @@ TEST(Scenarios, BadFilesFailNamingTheField) {
     ASSERT_GE(files.size(), 5U);
     for (const fs::path& file : files) {
         SCOPED_TRACE(file.filename().string());
-        const Run run = RunCommand(std::string(JOULE_BINARY) + " simulate " + file.string() + " 2>&1");
+        const CommandRun run = RunCommand(std::string(JOULE_BINARY) + " simulate " + file.string() + " 2>&1");
         EXPECT_EQ(run.exit_code, 1) << run.output;
         fs::path error_path = file;
         error_path.replace_extension(".error");
@@ -128,7 +128,7 @@ TEST(Cli, SiteAccountTopUpImportAndShowOnAFileStore) {
     std::ofstream(dir / "bad.csv") << "meter,time,total\nE1,2026-01-01T02:00:00Z,16\nE1,noon,17\n";
 
     ASSERT_EQ(RunCommand(joule + "migrate" + db).exit_code, 0);
-    Run r = RunCommand(joule + "site create " + (dir / "site.json").string() + db);
+    CommandRun r = RunCommand(joule + "site create " + (dir / "site.json").string() + db);
     ASSERT_EQ(r.exit_code, 0) << r.output;
     r = RunCommand(joule + "account open --project p " + (dir / "account.json").string() + db);
     ASSERT_EQ(r.exit_code, 0) << r.output;

@@ -9,6 +9,7 @@
 #include <optional>
 #include <random>
 
+#include "base/checked.hpp"
 #include "core/rounding.hpp"
 #include "service/billing_service.hpp"
 #include "service/site_service.hpp"
@@ -80,7 +81,7 @@ struct ModelMeter {
     bool has_cursor = false;
     int64_t time = 0;
     int64_t total = 0;
-    __extension__ __int128 exact = 0;  // sum of exact charges, 1e-11 yuan
+    Int128 exact = 0;  // sum of exact charges, 1e-11 yuan
     int64_t deducted = 0;
 };
 
@@ -118,6 +119,9 @@ public:
             meter.meter.code = "M" + std::to_string(m);
             meter.model_code = "m";
             meter.meter.public_area = m == kMeters - 1;
+            if (meter.meter.public_area) {
+                meter.tariff_code = "flat";  // priced for reports, never deducted
+            }
             site.meters.push_back(meter);
         }
         ASSERT_TRUE(CreateSite(*store_, site, actor_, At(0)).has_value());
@@ -163,7 +167,7 @@ public:
         }
     }
 
-    void Check() {
+    void Check(bool final_check) {
         auto tx = store_->Begin().value();
         const LedgerSummary summary = tx->SummarizeLedger().value();
         ASSERT_EQ(summary.sum_of_balances.fen, 0) << "ledger does not sum to zero";
@@ -172,7 +176,8 @@ public:
             const AccountRecord record = tx->FindAccount(ProjectId{1}, "A" + std::to_string(a))->value();
             int64_t paid = 0;
             int64_t granted = 0;
-            for (const LedgerAccount& l : tx->LedgerAccountsOf(record.id).value()) {
+            const std::vector<LedgerAccount> ledgers = tx->LedgerAccountsOf(record.id).value();
+            for (const LedgerAccount& l : ledgers) {
                 if (l.kind == LedgerAccountKind::kTenantPaid) paid = l.balance.fen;
                 if (l.kind == LedgerAccountKind::kTenantGrant) granted += l.balance.fen;
             }
@@ -194,8 +199,12 @@ public:
             if (meters_[m].account >= 0) {
                 ASSERT_EQ(b.deducted_total.fen, meters_[m].deducted);
             }
+            if (!final_check) {
+                continue;
+            }
             // A quarantined reading is never billed.
-            for (const StoredReading& r : tx->ListReadings(MeterId{m + 1}, 1'000'000).value()) {
+            const std::vector<StoredReading> stored = tx->ListReadings(MeterId{m + 1}, 1'000'000).value();
+            for (const StoredReading& r : stored) {
                 if (r.outcome.validated.verdict != Verdict::kAccepted) {
                     ASSERT_EQ(r.outcome.deducted.fen, 0);
                     ASSERT_EQ(r.outcome.charge.total.value, 0);
@@ -221,9 +230,7 @@ private:
         // Exact charge: by whole 30-minute slots (prices change only on slot boundaries), the
         // slot quantities split by the largest-remainder rule over equal durations.
         const int64_t slots = (time - mm.time) / 1800;
-        __extension__ __int128 fine = 0;
-        std::vector<int64_t> weights(static_cast<std::size_t>(slots), 1800);
-        std::vector<int64_t> parts(static_cast<std::size_t>(slots));
+        Int128 fine = 0;
         // Merge slots with the same price into pieces, as the engine splits only at versions.
         std::vector<std::pair<int64_t, int64_t>> pieces;  // price, seconds
         for (int64_t k = 0; k < slots; ++k) {
@@ -240,7 +247,7 @@ private:
         std::vector<int64_t> share(w.size());
         AllocateByWeights(delta, w, share);
         for (std::size_t i = 0; i < pieces.size(); ++i) {
-            fine += static_cast<__int128>(share[i]) * pieces[i].first * kBasisPointsOne;
+            fine += static_cast<Int128>(share[i]) * pieces[i].first * kBasisPointsOne;
         }
         mm.exact += fine;
         mm.time = time;
@@ -377,7 +384,7 @@ private:
 
     void TariffChange() {
         const int64_t effective = now_ + 1800 * Uniform(1, 4);
-        if (tariff_.price_from.rbegin()->first >= effective) {
+        if (tariff_.price_from.size() >= 60 || tariff_.price_from.rbegin()->first >= effective) {
             return;
         }
         const int64_t price = Uniform(1000, 20000);
@@ -430,11 +437,11 @@ TEST(LedgerProperty, RandomOperationsKeepEveryInvariant) {
         h.Step();
         ASSERT_FALSE(::testing::Test::HasFatalFailure()) << "at operation " << i;
         if (i % 2000 == 0) {
-            h.Check();
+            h.Check(false);
             ASSERT_FALSE(::testing::Test::HasFatalFailure()) << "at operation " << i;
         }
     }
-    h.Check();
+    h.Check(true);
 }
 
 }  // namespace

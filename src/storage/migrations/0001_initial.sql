@@ -160,7 +160,9 @@ CREATE TABLE meter_billing (
     deducted_total INTEGER NOT NULL
 );
 
--- Every raw reading with its verdict; quarantined ones are kept [DEV-5, ACCT-6].
+-- Every raw reading with its verdict; quarantined ones are kept [DEV-5, ACCT-6]. A reading is
+-- identified by (meter, meter time, value): an exact re-send is stored once, while a different
+-- value at the same time (a corrupted frame, then the true reading) keeps both rows.
 CREATE TABLE readings (
     meter_id INTEGER NOT NULL,
     meter_time INTEGER NOT NULL,
@@ -173,7 +175,7 @@ CREATE TABLE readings (
     charge_fine INTEGER NOT NULL,
     deducted INTEGER NOT NULL,
     account_id INTEGER,
-    PRIMARY KEY (meter_id, meter_time)
+    PRIMARY KEY (meter_id, meter_time, total)
 ) WITHOUT ROWID;
 
 -- The ledger: append-only, double-entry [ACCT-5].
