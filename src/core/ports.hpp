@@ -6,6 +6,7 @@
 
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -204,6 +205,13 @@ public:
 
     // --- billing state and readings
     virtual Result<std::optional<MeterBilling>> LoadBilling(MeterId meter) = 0;
+    // A meter by project and code with its billing state, in one read (the billing hot path).
+    struct MeterWithBilling {
+        MeterRecord meter;
+        std::optional<MeterBilling> billing;
+    };
+    virtual Result<std::optional<MeterWithBilling>> LoadMeterBilling(ProjectId project,
+                                                                     std::string_view code) = 0;
     virtual Status SaveBilling(const MeterBilling& state) = 0;
     // Stores a raw reading unless one with the same (meter, meter time, total) exists; returns
     // whether it was stored (false = an exact duplicate already kept).
@@ -220,8 +228,16 @@ public:
     virtual Result<LedgerAccount> GetLedgerAccount(LedgerAccountId id) = 0;
     virtual Result<std::vector<LedgerAccount>> LedgerAccountsOf(AccountId owner) = 0;
     virtual Result<std::optional<Transfer>> FindTransfer(std::string_view id) = 0;
-    // Appends a checked transfer and moves the two balances by its amount.
+    // Appends a checked transfer and moves the two balances by its amount. kAlreadyExists (and
+    // nothing changed) when the id is taken.
     virtual Status InsertTransfer(const Transfer& t) = 0;
+    // Appends many checked transfers whose ids are known to be new (derived ids such as reading
+    // deductions), reading and writing each ledger account's balance once. `known` holds ledger
+    // accounts with the balance they have in the store now (read in this unit of work), which
+    // saves reading them again. An id that turns out to be taken fails with kAlreadyExists and
+    // the unit of work must be abandoned.
+    virtual Status AppendTransfers(std::span<const Transfer> transfers,
+                                   std::span<const LedgerAccount> known) = 0;
     virtual Result<std::vector<Transfer>> TransfersOf(AccountId owner, int limit) = 0;
     virtual Result<LedgerSummary> SummarizeLedger() = 0;
     // All transfers in posting order, from `after_seq` (exclusive), at most `limit`.

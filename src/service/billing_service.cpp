@@ -643,6 +643,9 @@ struct BatchState {
     std::map<int64_t, std::optional<Zone>> zones;        // by project id
     std::map<int64_t, TariffRecord> tariffs;              // by tariff id
     std::map<int64_t, AccountContext> accounts;           // by account id, touched in the batch
+    std::map<std::pair<int, int64_t>, LedgerAccountId> revenue;  // (kind, project) -> account
+    std::vector<Transfer> transfers;                       // deductions, appended at the end
+    std::vector<LedgerAccount> balances_before;            // wallets as loaded, before billing
 };
 
 Result<const TariffRecord*> CachedTariff(Tx& tx, BatchState& batch, TariffId id) {
@@ -665,6 +668,9 @@ Result<AccountContext*> CachedAccount(Tx& tx, BatchState& batch, const ProjectRe
         JOULE_ASSIGN_OR_RETURN(const TariffRecord* tariff, CachedTariff(tx, batch, ctx.account.tariff));
         ctx.tariff = *tariff;
         ctx.zone = zone;
+        batch.balances_before.push_back(ctx.wallet.paid);
+        batch.balances_before.insert(batch.balances_before.end(), ctx.wallet.grants.begin(),
+                                     ctx.wallet.grants.end());
         it = batch.accounts.emplace(id.value, std::move(ctx)).first;
     }
     return &it->second;
@@ -692,7 +698,6 @@ Status ApplyInTx(Tx& tx, std::span<const ReadingItem> batch, Instant now, BatchS
     TariffEngine engine;
     std::vector<ReadingInput> inputs;
     std::vector<ReadingOutcome> outcomes;
-    std::vector<Transfer> transfers;
     for (auto& [key, indices] : by_meter) {
         const std::string field = "readings[" + std::to_string(indices.front()) + "]";
         auto pit = state.projects.find(key.project);
@@ -710,13 +715,14 @@ Status ApplyInTx(Tx& tx, std::span<const ReadingItem> batch, Instant now, BatchS
             zit = state.zones.emplace(project.id.value, zone).first;
         }
         const Zone& zone = *zit->second;
-        JOULE_ASSIGN_OR_RETURN(auto meter, tx.FindMeter(project.id, key.meter));
-        if (!meter) {
+        JOULE_ASSIGN_OR_RETURN(auto found, tx.LoadMeterBilling(project.id, key.meter));
+        if (!found) {
             return NotFound("no meter '" + std::string(key.meter) + "' in project '" +
                                 project.code + "'",
                             field + ".meter");
         }
-        JOULE_ASSIGN_OR_RETURN(auto loaded, tx.LoadBilling(meter->id));
+        const MeterRecord* meter = &found->meter;
+        const std::optional<MeterBilling>& loaded = found->billing;
         if (!loaded) {
             return FailedPrecondition("meter '" + meter->code + "' has no billing state",
                                       field + ".meter");
@@ -742,20 +748,22 @@ Status ApplyInTx(Tx& tx, std::span<const ReadingItem> batch, Instant now, BatchS
         BillingContext ctx;
         ctx.tariff = tariff;
         ctx.zone = &zone;
-        JOULE_ASSIGN_OR_RETURN(
-            ctx.revenue,
-            tx.SystemLedgerAccount(billing.utility == Utility::kWater
-                                       ? LedgerAccountKind::kWaterRevenue
-                                       : LedgerAccountKind::kEnergyRevenue,
-                                   project.code));
-        outcomes.clear();
-        transfers.clear();
-        BillMeterReadings(billing, account != nullptr ? &account->wallet : nullptr, inputs, ctx,
-                          engine, outcomes, transfers);
-        for (const Transfer& t : transfers) {
-            JOULE_TRY(tx.InsertTransfer(t));
-            ++result.transfers;
+        const LedgerAccountKind revenue_kind = billing.utility == Utility::kWater
+                                                   ? LedgerAccountKind::kWaterRevenue
+                                                   : LedgerAccountKind::kEnergyRevenue;
+        const auto revenue_key = std::pair(static_cast<int>(revenue_kind), project.id.value);
+        auto rit = state.revenue.find(revenue_key);
+        if (rit == state.revenue.end()) {
+            JOULE_ASSIGN_OR_RETURN(LedgerAccountId revenue,
+                                   tx.SystemLedgerAccount(revenue_kind, project.code));
+            rit = state.revenue.emplace(revenue_key, revenue).first;
         }
+        ctx.revenue = rit->second;
+        outcomes.clear();
+        const std::size_t first_transfer = state.transfers.size();
+        BillMeterReadings(billing, account != nullptr ? &account->wallet : nullptr, inputs, ctx,
+                          engine, outcomes, state.transfers);
+        result.transfers += state.transfers.size() - first_transfer;
         bool alarm = false;
         for (const ReadingOutcome& o : outcomes) {
             JOULE_ASSIGN_OR_RETURN(bool stored, tx.InsertReading({o, billing.account}));
@@ -781,6 +789,9 @@ Status ApplyInTx(Tx& tx, std::span<const ReadingItem> batch, Instant now, BatchS
         }
         JOULE_TRY(tx.SaveBilling(billing));
     }
+    // Deduction ids derive from (meter, meter time), which the cursors keep unique.
+    JOULE_TRY(tx.AppendTransfers(state.transfers, state.balances_before));
+    state.transfers.clear();
     for (auto& [id, account] : state.accounts) {
         JOULE_TRY(ExpireGrants(tx, account, now));
         JOULE_TRY(StepAndPersist(tx, account, ControlEvent::kBalanceChanged, now, "billing", "",

@@ -98,6 +98,13 @@ Status Exec(sqlite3* db, const char* sql) {
 
 }  // namespace
 
+#define JOULE_ACCOUNT_SELECT                                                                          \
+    "SELECT id, project_id, number, tenant_name, phone, tariff_id, alarm1, alarm2, alarm3, "      \
+    "overdraft, restore_level, emergency, friendly_nights, night_start_minute, night_end_minute, " \
+    "friendly_weekends, friendly_holidays, debt_share_bp, status, opened_at, closed_at, "          \
+    "prepaid_state, relay, keep_power, forced_trip, emergency_taken, band, paid_ledger_id, "       \
+    "debt_ledger_id, version "
+
 class SqliteTx final : public Tx {
 public:
     SqliteTx(SqliteStore& store, std::unique_lock<std::mutex> lock)
@@ -361,7 +368,7 @@ public:
     }
 
     // ----------------------------------------------------------- accounts
-    static Result<AccountRecord> AccountRow(const Query& q) {
+    static AccountRecord AccountRow(const Query& q) {
         AccountRecord a;
         a.id = {q.ColInt(0)};
         a.project = {q.ColInt(1)};
@@ -369,37 +376,52 @@ public:
         a.tenant_name = q.ColText(3);
         a.phone = q.ColText(4);
         a.tariff = {q.ColInt(5)};
-        auto scheme = wire::ControlSchemeFromJson(wire::Json::parse(q.ColText(6), nullptr, false),
-                                                  "accounts.scheme");
-        if (!scheme) {
-            return MakeError(ErrorCode::kDataLoss, scheme.error().ToString());
-        }
-        a.scheme = *scheme;
-        a.debt_share_basis_points = static_cast<int32_t>(q.ColInt(7));
-        a.status = static_cast<AccountStatus>(q.ColInt(8));
-        a.opened_at = At(q.ColInt(9));
-        if (auto c = q.ColOptInt(10)) {
+        a.scheme.alarm1 = {q.ColInt(6)};
+        a.scheme.alarm2 = {q.ColInt(7)};
+        a.scheme.alarm3 = {q.ColInt(8)};
+        a.scheme.overdraft = {q.ColInt(9)};
+        a.scheme.restore = {q.ColInt(10)};
+        a.scheme.emergency = {q.ColInt(11)};
+        a.scheme.friendly.nights = q.ColInt(12) != 0;
+        a.scheme.friendly.night_start_minute = static_cast<uint16_t>(q.ColInt(13));
+        a.scheme.friendly.night_end_minute = static_cast<uint16_t>(q.ColInt(14));
+        a.scheme.friendly.weekends = q.ColInt(15) != 0;
+        a.scheme.friendly.holidays = q.ColInt(16) != 0;
+        a.debt_share_basis_points = static_cast<int32_t>(q.ColInt(17));
+        a.status = static_cast<AccountStatus>(q.ColInt(18));
+        a.opened_at = At(q.ColInt(19));
+        if (auto c = q.ColOptInt(20)) {
             a.closed_at = At(*c);
         }
-        a.prepaid.state = static_cast<PrepaidState>(q.ColInt(11));
-        a.prepaid.relay = static_cast<Relay>(q.ColInt(12));
-        a.prepaid.keep_power = q.ColInt(13) != 0;
-        a.prepaid.forced_trip = q.ColInt(14) != 0;
-        a.prepaid.emergency_taken = q.ColInt(15) != 0;
-        a.prepaid.band = static_cast<uint8_t>(q.ColInt(16));
-        a.paid = {q.ColInt(17)};
-        a.debt = {q.ColInt(18)};
-        a.version = q.ColInt(19);
+        a.prepaid.state = static_cast<PrepaidState>(q.ColInt(21));
+        a.prepaid.relay = static_cast<Relay>(q.ColInt(22));
+        a.prepaid.keep_power = q.ColInt(23) != 0;
+        a.prepaid.forced_trip = q.ColInt(24) != 0;
+        a.prepaid.emergency_taken = q.ColInt(25) != 0;
+        a.prepaid.band = static_cast<uint8_t>(q.ColInt(26));
+        a.paid = {q.ColInt(27)};
+        a.debt = {q.ColInt(28)};
+        a.version = q.ColInt(29);
         return a;
     }
+    static void BindScheme(Query& q, const ControlScheme& s) {
+        q.Int(s.alarm1.fen).Int(s.alarm2.fen).Int(s.alarm3.fen).Int(s.overdraft.fen)
+            .Int(s.restore.fen).Int(s.emergency.fen).Int(s.friendly.nights)
+            .Int(s.friendly.night_start_minute).Int(s.friendly.night_end_minute)
+            .Int(s.friendly.weekends).Int(s.friendly.holidays);
+    }
     Result<AccountId> InsertAccount(const AccountRecord& a) override {
-        auto q = Q("INSERT INTO accounts(project_id, number, tenant_name, phone, tariff_id, scheme, "
+        auto q = Q("INSERT INTO accounts(project_id, number, tenant_name, phone, tariff_id, "
+                   "alarm1, alarm2, alarm3, overdraft, restore_level, emergency, friendly_nights, "
+                   "night_start_minute, night_end_minute, friendly_weekends, friendly_holidays, "
                    "debt_share_bp, status, opened_at, closed_at, prepaid_state, relay, keep_power, "
                    "forced_trip, emergency_taken, band, paid_ledger_id, debt_ledger_id, version) "
-                   "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1)");
-        JOULE_TRY(q.Int(a.project.value).Text(a.number).Text(a.tenant_name).Text(a.phone)
-                      .Int(a.tariff.value).Text(wire::ControlSchemeToJson(a.scheme).dump())
-                      .Int(a.debt_share_basis_points).Int(static_cast<int64_t>(a.status))
+                   "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
+                   "?, ?, ?, ?, 1)");
+        q.Int(a.project.value).Text(a.number).Text(a.tenant_name).Text(a.phone)
+            .Int(a.tariff.value);
+        BindScheme(q, a.scheme);
+        JOULE_TRY(q.Int(a.debt_share_basis_points).Int(static_cast<int64_t>(a.status))
                       .Int(Secs(a.opened_at))
                       .OptInt(a.closed_at ? std::optional<int64_t>(Secs(*a.closed_at)) : std::nullopt)
                       .Int(static_cast<int64_t>(a.prepaid.state))
@@ -409,13 +431,16 @@ public:
         return AccountId{sqlite3_last_insert_rowid(db_)};
     }
     Status UpdateAccount(const AccountRecord& a) override {
-        auto q = Q("UPDATE accounts SET tenant_name = ?, phone = ?, tariff_id = ?, scheme = ?, "
+        auto q = Q("UPDATE accounts SET tenant_name = ?, phone = ?, tariff_id = ?, alarm1 = ?, "
+                   "alarm2 = ?, alarm3 = ?, overdraft = ?, restore_level = ?, emergency = ?, "
+                   "friendly_nights = ?, night_start_minute = ?, night_end_minute = ?, "
+                   "friendly_weekends = ?, friendly_holidays = ?, "
                    "debt_share_bp = ?, status = ?, closed_at = ?, prepaid_state = ?, relay = ?, "
                    "keep_power = ?, forced_trip = ?, emergency_taken = ?, band = ?, "
                    "version = version + 1 WHERE id = ? AND version = ?");
-        JOULE_TRY(q.Text(a.tenant_name).Text(a.phone).Int(a.tariff.value)
-                      .Text(wire::ControlSchemeToJson(a.scheme).dump())
-                      .Int(a.debt_share_basis_points).Int(static_cast<int64_t>(a.status))
+        q.Text(a.tenant_name).Text(a.phone).Int(a.tariff.value);
+        BindScheme(q, a.scheme);
+        JOULE_TRY(q.Int(a.debt_share_basis_points).Int(static_cast<int64_t>(a.status))
                       .OptInt(a.closed_at ? std::optional<int64_t>(Secs(*a.closed_at)) : std::nullopt)
                       .Int(static_cast<int64_t>(a.prepaid.state))
                       .Int(static_cast<int64_t>(a.prepaid.relay)).Int(a.prepaid.keep_power)
@@ -430,22 +455,17 @@ public:
     }
     Result<std::optional<AccountRecord>> FindAccount(ProjectId project,
                                                      std::string_view number) override {
-        auto q = Q("SELECT id, project_id, number, tenant_name, phone, tariff_id, scheme, "
-                   "debt_share_bp, status, opened_at, closed_at, prepaid_state, relay, keep_power, "
-                   "forced_trip, emergency_taken, band, paid_ledger_id, debt_ledger_id, version "
+        auto q = Q(JOULE_ACCOUNT_SELECT
                    "FROM accounts WHERE project_id = ? AND number = ?");
         q.Int(project.value).Text(number);
         JOULE_ASSIGN_OR_RETURN(bool row, q.Step());
         if (!row) {
             return std::optional<AccountRecord>();
         }
-        JOULE_ASSIGN_OR_RETURN(AccountRecord a, AccountRow(q));
-        return a;
+        return AccountRow(q);
     }
     Result<AccountRecord> GetAccount(AccountId id) override {
-        auto q = Q("SELECT id, project_id, number, tenant_name, phone, tariff_id, scheme, "
-                   "debt_share_bp, status, opened_at, closed_at, prepaid_state, relay, keep_power, "
-                   "forced_trip, emergency_taken, band, paid_ledger_id, debt_ledger_id, version "
+        auto q = Q(JOULE_ACCOUNT_SELECT
                    "FROM accounts WHERE id = ?");
         q.Int(id.value);
         JOULE_ASSIGN_OR_RETURN(bool row, q.Step());
@@ -455,9 +475,7 @@ public:
         return AccountRow(q);
     }
     Result<std::vector<AccountRecord>> ListAccounts(ProjectId project) override {
-        auto q = Q("SELECT id, project_id, number, tenant_name, phone, tariff_id, scheme, "
-                   "debt_share_bp, status, opened_at, closed_at, prepaid_state, relay, keep_power, "
-                   "forced_trip, emergency_taken, band, paid_ledger_id, debt_ledger_id, version "
+        auto q = Q(JOULE_ACCOUNT_SELECT
                    "FROM accounts WHERE project_id = ? ORDER BY number");
         q.Int(project.value);
         std::vector<AccountRecord> out;
@@ -466,8 +484,7 @@ public:
             if (!row) {
                 break;
             }
-            JOULE_ASSIGN_OR_RETURN(AccountRecord a, AccountRow(q));
-            out.push_back(std::move(a));
+            out.push_back(AccountRow(q));
         }
         return out;
     }
@@ -522,12 +539,39 @@ public:
     }
 
     // ----------------------------------------------------------- billing state and readings
+    // Columns 0..20 of a billing row, as selected by the two queries below.
+    static MeterBilling BillingRow(const Query& q, int c) {
+        MeterBilling b;
+        b.meter = {q.ColInt(c + 0)};
+        b.account = {q.ColInt(c + 1)};
+        b.utility = static_cast<Utility>(q.ColInt(c + 2));
+        b.spec.register_modulus = {q.ColInt(c + 3)};
+        b.spec.max_rate_per_hour = q.ColInt(c + 4);
+        b.spec.future_tolerance = Seconds{q.ColInt(c + 5)};
+        b.spec.gap_threshold = Seconds{q.ColInt(c + 6)};
+        b.cursor.valid = q.ColInt(c + 7) != 0;
+        b.cursor.time = At(q.ColInt(c + 8));
+        b.cursor.total = {q.ColInt(c + 9)};
+        b.cursor.has_per_rate = q.ColInt(c + 10) != 0;
+        for (int p = 0; p < 4; ++p) {
+            b.cursor.per_rate[static_cast<std::size_t>(p)] = {q.ColInt(c + 11 + p)};
+        }
+        b.tiers.cycle_key = static_cast<int32_t>(q.ColInt(c + 15));
+        b.tiers.used = {q.ColInt(c + 16)};
+        b.carry = {q.ColInt(c + 17)};
+        b.billed_total = {q.ColInt(c + 18)};
+        b.charged_total = {q.ColInt(c + 19)};
+        b.deducted_total = {q.ColInt(c + 20)};
+        return b;
+    }
+#define JOULE_BILLING_COLUMNS                                                                  \
+    "b.meter_id, IFNULL(b.account_id, 0), mm.utility, mm.register_modulus, "                  \
+    "mm.max_rate_per_hour, mm.future_tolerance_s, mm.gap_threshold_s, b.cursor_valid, "       \
+    "b.cursor_time, b.cursor_total, b.has_per_rate, b.rate_sharp, b.rate_peak, b.rate_flat, " \
+    "b.rate_valley, b.cycle_key, b.cycle_used, b.carry, b.billed_total, b.charged_total, "    \
+    "b.deducted_total "
     Result<std::optional<MeterBilling>> LoadBilling(MeterId meter) override {
-        auto q = Q("SELECT b.meter_id, IFNULL(b.account_id, 0), mm.utility, mm.register_modulus, "
-                   "mm.max_rate_per_hour, mm.future_tolerance_s, mm.gap_threshold_s, "
-                   "b.cursor_valid, b.cursor_time, b.cursor_total, b.has_per_rate, b.rate_sharp, "
-                   "b.rate_peak, b.rate_flat, b.rate_valley, b.cycle_key, b.cycle_used, b.carry, "
-                   "b.billed_total, b.charged_total, b.deducted_total "
+        auto q = Q("SELECT " JOULE_BILLING_COLUMNS
                    "FROM meter_billing b JOIN meters m ON m.id = b.meter_id "
                    "JOIN meter_models mm ON mm.id = m.model_id WHERE b.meter_id = ?");
         q.Int(meter.value);
@@ -535,34 +579,42 @@ public:
         if (!row) {
             return std::optional<MeterBilling>();
         }
-        MeterBilling b;
-        b.meter = {q.ColInt(0)};
-        b.account = {q.ColInt(1)};
-        b.utility = static_cast<Utility>(q.ColInt(2));
-        b.spec.register_modulus = {q.ColInt(3)};
-        b.spec.max_rate_per_hour = q.ColInt(4);
-        b.spec.future_tolerance = Seconds{q.ColInt(5)};
-        b.spec.gap_threshold = Seconds{q.ColInt(6)};
-        b.cursor.valid = q.ColInt(7) != 0;
-        b.cursor.time = At(q.ColInt(8));
-        b.cursor.total = {q.ColInt(9)};
-        b.cursor.has_per_rate = q.ColInt(10) != 0;
-        for (int p = 0; p < 4; ++p) {
-            b.cursor.per_rate[static_cast<std::size_t>(p)] = {q.ColInt(11 + p)};
+        return BillingRow(q, 0);
+    }
+    Result<std::optional<MeterWithBilling>> LoadMeterBilling(ProjectId project,
+                                                             std::string_view code) override {
+        auto q = Q("SELECT m.id, m.project_id, m.code, m.model_id, IFNULL(m.gateway_id, 0), "
+                   "IFNULL(m.room_id, 0), IFNULL(m.tariff_id, 0), IFNULL(m.parent_id, 0), "
+                   "m.public_area, b.meter_id IS NOT NULL, " JOULE_BILLING_COLUMNS
+                   "FROM meters m JOIN meter_models mm ON mm.id = m.model_id "
+                   "LEFT JOIN meter_billing b ON b.meter_id = m.id "
+                   "WHERE m.project_id = ? AND m.code = ?");
+        q.Int(project.value).Text(code);
+        JOULE_ASSIGN_OR_RETURN(bool row, q.Step());
+        if (!row) {
+            return std::optional<MeterWithBilling>();
         }
-        b.tiers.cycle_key = static_cast<int32_t>(q.ColInt(15));
-        b.tiers.used = {q.ColInt(16)};
-        b.carry = {q.ColInt(17)};
-        b.billed_total = {q.ColInt(18)};
-        b.charged_total = {q.ColInt(19)};
-        b.deducted_total = {q.ColInt(20)};
-        return b;
+        MeterWithBilling out{MeterRow(q), std::nullopt};
+        if (q.ColInt(9) != 0) {
+            out.billing = BillingRow(q, 10);
+        }
+        return out;
     }
     Status SaveBilling(const MeterBilling& b) override {
-        auto q = Q("INSERT OR REPLACE INTO meter_billing(meter_id, account_id, cursor_valid, "
+        // An upsert: REPLACE would delete and re-insert the row.
+        auto q = Q("INSERT INTO meter_billing(meter_id, account_id, cursor_valid, "
                    "cursor_time, cursor_total, has_per_rate, rate_sharp, rate_peak, rate_flat, "
                    "rate_valley, cycle_key, cycle_used, carry, billed_total, charged_total, "
-                   "deducted_total) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+                   "deducted_total) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                   "ON CONFLICT(meter_id) DO UPDATE SET account_id = excluded.account_id, "
+                   "cursor_valid = excluded.cursor_valid, cursor_time = excluded.cursor_time, "
+                   "cursor_total = excluded.cursor_total, has_per_rate = excluded.has_per_rate, "
+                   "rate_sharp = excluded.rate_sharp, rate_peak = excluded.rate_peak, "
+                   "rate_flat = excluded.rate_flat, rate_valley = excluded.rate_valley, "
+                   "cycle_key = excluded.cycle_key, cycle_used = excluded.cycle_used, "
+                   "carry = excluded.carry, billed_total = excluded.billed_total, "
+                   "charged_total = excluded.charged_total, "
+                   "deducted_total = excluded.deducted_total");
         q.Int(b.meter.value).IdOrNull(b.account.value).Int(b.cursor.valid)
             .Int(Secs(b.cursor.time)).Int(b.cursor.total.milli).Int(b.cursor.has_per_rate);
         for (Quantity r : b.cursor.per_rate) {
@@ -739,6 +791,48 @@ public:
             .Int(static_cast<int64_t>(t.code)).Text(t.ref).Text(t.actor).Int(Secs(t.at))
             .Int(debit_after).Int(credit_after).Run();
     }
+    Status AppendTransfers(std::span<const Transfer> transfers,
+                           std::span<const LedgerAccount> known) override {
+        if (transfers.empty()) {
+            return {};
+        }
+        std::unordered_map<int64_t, int64_t> balances;  // ledger account -> running balance
+        for (const LedgerAccount& k : known) {
+            balances.emplace(k.id.value, k.balance.fen);
+        }
+        auto balance_of = [&](LedgerAccountId id) -> Result<int64_t*> {
+            auto it = balances.find(id.value);
+            if (it == balances.end()) {
+                auto q = Q("SELECT balance FROM ledger_accounts WHERE id = ?");
+                q.Int(id.value);
+                JOULE_ASSIGN_OR_RETURN(bool row, q.Step());
+                if (!row) {
+                    return NotFound("no ledger account " + std::to_string(id.value));
+                }
+                it = balances.emplace(id.value, q.ColInt(0)).first;
+            }
+            return &it->second;
+        };
+        for (const Transfer& t : transfers) {
+            JOULE_ASSERT(t.amount.fen > 0, "a transfer amount must be positive");
+            JOULE_ASSIGN_OR_RETURN(int64_t* debit, balance_of(t.debit));
+            *debit -= t.amount.fen;
+            const int64_t debit_after = *debit;
+            JOULE_ASSIGN_OR_RETURN(int64_t* credit, balance_of(t.credit));
+            *credit += t.amount.fen;
+            auto q = Q("INSERT INTO transfers(id, debit_id, credit_id, amount, code, ref, actor, "
+                       "at, debit_balance_after, credit_balance_after) "
+                       "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+            JOULE_TRY(q.Text(t.id).Int(t.debit.value).Int(t.credit.value).Int(t.amount.fen)
+                          .Int(static_cast<int64_t>(t.code)).Text(t.ref).Text(t.actor)
+                          .Int(Secs(t.at)).Int(debit_after).Int(*credit).Run());
+        }
+        for (const auto& [id, balance] : balances) {
+            auto q = Q("UPDATE ledger_accounts SET balance = ? WHERE id = ?");
+            JOULE_TRY(q.Int(balance).Int(id).Run());
+        }
+        return {};
+    }
     Result<std::vector<Transfer>> TransfersOf(AccountId owner, int limit) override {
         auto q = Q("SELECT t.id, t.debit_id, t.credit_id, t.amount, t.code, t.ref, t.actor, t.at "
                    "FROM transfers t WHERE t.debit_id IN (SELECT id FROM ledger_accounts WHERE "
@@ -885,30 +979,13 @@ private:
         return stmt;
     }
     Query Q(const char* sql) { return Query(db_, Cached(sql)); }
-    std::unordered_map<const char*, sqlite3_stmt*>& store_cache();
+    std::unordered_map<const char*, sqlite3_stmt*>& store_cache() { return store_.statements_; }
 
     SqliteStore& store_;
     sqlite3* db_;
     std::unique_lock<std::mutex> lock_;
     bool done_ = false;
 };
-
-namespace {
-// One cache per connection handle; statements are finalized when the store closes.
-std::unordered_map<sqlite3*, std::unordered_map<const char*, sqlite3_stmt*>>& Caches() {
-    static std::unordered_map<sqlite3*, std::unordered_map<const char*, sqlite3_stmt*>> caches;
-    return caches;
-}
-std::mutex& CachesMutex() {
-    static std::mutex m;
-    return m;
-}
-}  // namespace
-
-std::unordered_map<const char*, sqlite3_stmt*>& SqliteTx::store_cache() {
-    std::lock_guard lock(CachesMutex());
-    return Caches()[db_];
-}
 
 Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(const std::string& path,
                                                        const SqliteOptions& options) {
@@ -935,15 +1012,8 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(const std::string& path,
 }
 
 SqliteStore::~SqliteStore() {
-    {
-        std::lock_guard lock(CachesMutex());
-        auto it = Caches().find(db_);
-        if (it != Caches().end()) {
-            for (auto& [sql, stmt] : it->second) {
-                sqlite3_finalize(stmt);
-            }
-            Caches().erase(it);
-        }
+    for (auto& [sql, stmt] : statements_) {
+        sqlite3_finalize(stmt);
     }
     sqlite3_close(db_);
 }

@@ -10,6 +10,7 @@
 #include "core/ports.hpp"
 
 struct sqlite3;
+struct sqlite3_stmt;
 
 namespace joule::storage {
 
@@ -54,6 +55,9 @@ private:
         std::shared_ptr<const TariffRecord> record;
     };
     std::unordered_map<int64_t, CachedTariff> tariff_cache_;
+    // Prepared statements by SQL text (string literals: their address is their identity),
+    // finalized on close. Guarded by writer_.
+    std::unordered_map<const char*, sqlite3_stmt*> statements_;
     friend class SqliteTx;
 };
 
