@@ -32,6 +32,7 @@ demo: build-release
 # Every test, built once with AddressSanitizer + UndefinedBehaviorSanitizer.
 test: build-debug
 	@scripts/check-purity.sh
+	@clang-format --dry-run --Werror $(SOURCES)
 	cd $(DEBUG_DIR) && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
 	    ctest --output-on-failure -j $(JOBS)
 
@@ -52,7 +53,7 @@ format-check:
 	clang-format --dry-run --Werror $(SOURCES)
 
 tidy-check: $(DEBUG_DIR)/build.ninja
-	clang-tidy -p $(DEBUG_DIR) --quiet $(filter %.cpp,$(SOURCES))
+	JOBS=$(JOBS) scripts/tidy-check.sh $(DEBUG_DIR)
 
 clean:
 	rm -rf build

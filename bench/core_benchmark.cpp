@@ -28,15 +28,16 @@ Tariff TouTieredTariff() {
     v.base = PriceBase::kTou;
     v.tou.prices = {UnitPrice{13500}, UnitPrice{11200}, UnitPrice{7800}, UnitPrice{3900}};
     DaySchedule day;
-    day.segments = {{0, Period::kValley},   {480, Period::kFlat},  {600, Period::kPeak},
-                    {720, Period::kFlat},   {840, Period::kPeak},  {1140, Period::kSharp},
-                    {1260, Period::kPeak},  {1320, Period::kFlat}, {1380, Period::kValley}};
+    day.segments = {{0, Period::kValley},  {480, Period::kFlat},  {600, Period::kPeak},
+                    {720, Period::kFlat},  {840, Period::kPeak},  {1140, Period::kSharp},
+                    {1260, Period::kPeak}, {1320, Period::kFlat}, {1380, Period::kValley}};
     v.tou.day_schedules.push_back(day);
     Season all;
     v.tou.seasons.push_back(all);
     v.tou.holidays = {CivilDate{date::year{2026}, date::month{10}, date::day{1}}};
     v.cycle = TierCycle::kMonthly;
-    v.tiers = {{Quantity{200'000}, UnitPrice{0}}, {Quantity{400'000}, UnitPrice{500}},
+    v.tiers = {{Quantity{200'000}, UnitPrice{0}},
+               {Quantity{400'000}, UnitPrice{500}},
                {Quantity{}, UnitPrice{3000}}};
     v.surcharges = {{"service", UnitPrice{500}}};
     v.loss_basis_points = 200;
@@ -58,7 +59,7 @@ void BillOneReading(benchmark::State& state, const Tariff& tariff) {
     Wallet wallet;
     wallet.paid.id = LedgerAccountId{1};
     wallet.paid.balance = Money{INT64_MAX / 4};
-    const BillingContext ctx{&tariff, &zone, LedgerAccountId{2}, "bench"};
+    const BillingContext ctx{&tariff, &zone, LedgerAccountId{2}, "bench", "M1"};
     ControlScheme scheme;
     PrepaidStatus status;
     std::vector<ReadingOutcome> outcomes;

@@ -32,8 +32,8 @@ Status RunStoreBench(const StoreBenchOptions& o) {
     const Instant start = ParseInstant("2026-10-01T00:00:00Z", "start").value();
     // Setup with NORMAL durability (it is not what is measured), then reopen with FULL.
     {
-        JOULE_ASSIGN_OR_RETURN(auto store,
-                               storage::SqliteStore::Open(o.db_path, {storage::Durability::kNormal}));
+        JOULE_ASSIGN_OR_RETURN(
+            auto store, storage::SqliteStore::Open(o.db_path, {storage::Durability::kNormal}));
         SiteSpec site;
         site.project = {{}, "bench", "Bench", std::string(kDefaultTimeZone)};
         MeterModelRecord model;
@@ -72,7 +72,8 @@ Status RunStoreBench(const StoreBenchOptions& o) {
         std::printf("setup: %d meters and accounts in %.1f s\n", o.meters, SecondsSince(t0));
     }
 
-    JOULE_ASSIGN_OR_RETURN(auto store, storage::SqliteStore::Open(o.db_path, {storage::Durability::kFull}));
+    JOULE_ASSIGN_OR_RETURN(auto store,
+                           storage::SqliteStore::Open(o.db_path, {storage::Durability::kFull}));
     BillingService billing(*store);
     std::vector<ReadingItem> batch;
     batch.reserve(static_cast<std::size_t>(o.batch));
@@ -81,8 +82,9 @@ Status RunStoreBench(const StoreBenchOptions& o) {
     for (int round = 1; round <= o.rounds; ++round) {
         const Instant at = start + Seconds{round * 1800};
         for (int i = 0; i < o.meters; ++i) {
-            batch.push_back({"bench", MeterCode(i),
-                             ReadingInput{at, at, Quantity{1'000'000 + round * 500 + i % 7}, false, {}}});
+            batch.push_back(
+                {"bench", MeterCode(i),
+                 ReadingInput{at, at, Quantity{1'000'000 + round * 500 + i % 7}, false, {}}});
             if (static_cast<int>(batch.size()) == o.batch || i + 1 == o.meters) {
                 JOULE_ASSIGN_OR_RETURN(ApplyReadingsResult r, billing.ApplyReadings(batch, at));
                 billed += r.accepted;
@@ -132,10 +134,10 @@ Status RunStoreBench(const StoreBenchOptions& o) {
 
     std::printf("meters                         %d\n", o.meters);
     std::printf("resident billing state         %zu bytes per meter\n", sizeof(MeterBilling));
-    std::printf("billed readings (FULL)         %zu in %.2f s = %.0f readings/s\n", billed, billed_s,
-                billed_rate);
-    std::printf("raw rows, no billing (FULL)    %zu in %.2f s = %.0f rows/s (ceiling)\n", raw, raw_s,
-                raw_rate);
+    std::printf("billed readings (FULL)         %zu in %.2f s = %.0f readings/s\n", billed,
+                billed_s, billed_rate);
+    std::printf("raw rows, no billing (FULL)    %zu in %.2f s = %.0f rows/s (ceiling)\n", raw,
+                raw_s, raw_rate);
     std::printf("billing / ceiling              %.2f\n", billed_rate / raw_rate);
     std::printf("single top-ups, FULL           %.0f /s\n", top_up_rate[0]);
     std::printf("single top-ups, NORMAL         %.0f /s\n", top_up_rate[1]);

@@ -12,9 +12,9 @@ namespace joule::app {
 struct StoreBenchOptions {
     std::string db_path = "build/bench.db";
     int meters = 100'000;
-    int rounds = 3;            // readings per meter, 30 minutes apart
-    int batch = 5'000;         // readings per transaction
-    int top_ups = 2'000;       // single-transaction top-ups per durability mode
+    int rounds = 3;       // readings per meter, 30 minutes apart
+    int batch = 5'000;    // readings per transaction
+    int top_ups = 2'000;  // single-transaction top-ups per durability mode
 };
 
 [[nodiscard]] Status RunStoreBench(const StoreBenchOptions& options);

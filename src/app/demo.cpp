@@ -85,11 +85,11 @@ struct Tenant {
 
 struct SimMeter {
     std::string code;
-    std::string account;     // the tenant's account, empty for public meters
+    std::string account;      // the tenant's account, empty for public meters
     bool relay_open = false;  // a tripped meter passes no energy (water: valve closed)
     Utility utility = Utility::kElectricity;
-    int64_t total = 0;       // register, Wh or L
-    int64_t open_w = 0;      // load while the shop is open (W), or L/h for water
+    int64_t total = 0;   // register, Wh or L
+    int64_t open_w = 0;  // load while the shop is open (W), or L/h for water
     int64_t closed_w = 0;
 };
 
@@ -142,7 +142,8 @@ Status RunDemo(const DemoOptions& o) {
     for (const char* t : {"mqtt", "modbus_tcp", "dtu"}) {
         site.gateways.push_back({{}, {}, std::string("gw-") + t, std::string("Gateway ") + t, t});
     }
-    JOULE_ASSIGN_OR_RETURN(Tariff commercial, wire::TariffFromJson(Json::parse(kCommercialTariff), "tariff"));
+    JOULE_ASSIGN_OR_RETURN(Tariff commercial,
+                           wire::TariffFromJson(Json::parse(kCommercialTariff), "tariff"));
     JOULE_ASSIGN_OR_RETURN(Tariff water, wire::TariffFromJson(Json::parse(kWaterTariff), "tariff"));
     site.tariffs.push_back({{}, {}, "commercial-tou", commercial});
     site.tariffs.push_back({{}, {}, "water-tiered", water});
@@ -170,9 +171,10 @@ Status RunDemo(const DemoOptions& o) {
         m.room_code = room;
         site.meters.push_back(m);
         std::uniform_int_distribution<int64_t> load(800, 7000);
-        meters.push_back({m.meter.code, "", false, Utility::kElectricity,
-                          std::uniform_int_distribution<int64_t>(1'000'000, 90'000'000)(rng) / 10 * 10,
-                          load(rng), 150});
+        meters.push_back(
+            {m.meter.code, "", false, Utility::kElectricity,
+             std::uniform_int_distribution<int64_t>(1'000'000, 90'000'000)(rng) / 10 * 10,
+             load(rng), 150});
         Tenant t;
         t.number = std::string("S") + room;
         t.meters.push_back(m.meter.code);
@@ -201,7 +203,8 @@ Status RunDemo(const DemoOptions& o) {
         m.gateway_code = "gw-modbus_tcp";
         m.meter.public_area = true;
         site.meters.push_back(m);
-        meters.push_back({m.meter.code, "", false, Utility::kElectricity, 5'000'000, 30'000, 8'000});
+        meters.push_back(
+            {m.meter.code, "", false, Utility::kElectricity, 5'000'000, 30'000, 8'000});
     }
     site.buildings.push_back(building);
     JOULE_ASSIGN_OR_RETURN(SiteSummary summary, CreateSite(*store, site, staff, start));
@@ -232,10 +235,10 @@ Status RunDemo(const DemoOptions& o) {
     // A university-style base quota for the first ten shops, expiring at month end.
     JOULE_ASSIGN_OR_RETURN(Instant month_end, ParseInstant("2026-11-01T00:00:00+08:00", "end"));
     for (std::size_t i = 0; i < 10 && i < tenants.size(); ++i) {
-        JOULE_TRY(billing.GrantSubsidy({site.project.code, tenants[i].number, Money{5000}, 0,
-                                        month_end, "subsidy-2026-10-" + tenants[i].number,
-                                        "October base quota"},
-                                       staff, start));
+        JOULE_TRY(
+            billing.GrantSubsidy({site.project.code, tenants[i].number, Money{5000}, 0, month_end,
+                                  "subsidy-2026-10-" + tenants[i].number, "October base quota"},
+                                 staff, start));
     }
 
     // --- a month, half-hourly readings in hourly batches, a daily counter round at 10:00
@@ -250,12 +253,13 @@ Status RunDemo(const DemoOptions& o) {
         const Instant at = start + Seconds{slot * 1800};
         const LocalTime local = zone.ToLocal(at);
         const auto minute = (local - date::floor<date::days>(local)).count() / 60;
-        const bool open_hours = minute >= 10 * 60 && minute < 22 * 60;
+        const bool open_hours = minute >= int64_t{10} * 60 && minute < int64_t{22} * 60;
         for (SimMeter& m : meters) {
             const int64_t rate = m.relay_open ? 0 : open_hours ? m.open_w : m.closed_w;
             m.total += Jitter(rng, rate) / 2;  // half an hour at that rate
             const int64_t reported = m.utility == Utility::kWater ? m.total : m.total / 10 * 10;
-            batch.push_back({site.project.code, m.code, ReadingInput{at, at, Quantity{reported}, false, {}}});
+            batch.push_back(
+                {site.project.code, m.code, ReadingInput{at, at, Quantity{reported}, false, {}}});
             const int glitch = std::uniform_int_distribution<int>(0, 19999)(rng);
             if (glitch < 3) {  // a gateway re-sends: a duplicate
                 batch.push_back(batch.back());
@@ -276,7 +280,8 @@ Status RunDemo(const DemoOptions& o) {
         if (relays_changed) {  // the simulated relays and valves obey the queued commands
             std::map<std::string, bool> open;
             for (const Tenant& t : tenants) {
-                JOULE_ASSIGN_OR_RETURN(AccountView v, billing.ViewAccount(site.project.code, t.number));
+                JOULE_ASSIGN_OR_RETURN(AccountView v,
+                                       billing.ViewAccount(site.project.code, t.number));
                 open[t.number] = v.account.prepaid.relay == Relay::kOpen;
             }
             for (SimMeter& m : meters) {
@@ -296,9 +301,10 @@ Status RunDemo(const DemoOptions& o) {
             JOULE_TRY(AddTariffVersion(*store, site.project.code, "commercial-tou", rise,
                                        Actor{"demo-manager"}, at));
         }
-        if (minute == 10 * 60) {  // the daily counter round
+        if (minute == int64_t{10} * 60) {  // the daily counter round
             for (const Tenant& t : tenants) {
-                JOULE_ASSIGN_OR_RETURN(AccountView v, billing.ViewAccount(site.project.code, t.number));
+                JOULE_ASSIGN_OR_RETURN(AccountView v,
+                                       billing.ViewAccount(site.project.code, t.number));
                 const PrepaidState s = v.account.prepaid.state;
                 bool pay = false;
                 if (t.habit == Habit::kPrompt) {
@@ -327,9 +333,11 @@ Status RunDemo(const DemoOptions& o) {
     // --- what happened
     JOULE_ASSIGN_OR_RETURN(Json report,
                            ProjectReport(*store, site.project.code, {.transfers = false}));
-    std::printf("\nJoule demo: %s, %d days of half-hourly readings\n", site.project.name.c_str(), o.days);
+    std::printf("\nJoule demo: %s, %d days of half-hourly readings\n", site.project.name.c_str(),
+                o.days);
     std::printf("  %zu rooms, %zu meters (%d shops, %d water, %d public), %zu accounts\n",
-                summary.rooms, summary.meters, o.shops, o.water_meters, o.public_meters, tenants.size());
+                summary.rooms, summary.meters, o.shops, o.water_meters, o.public_meters,
+                tenants.size());
     std::printf("  %zu readings applied, %zu counter top-ups totalling %s yuan\n\n", readings,
                 top_ups, wire::MoneyText(topped_up).c_str());
     std::printf("Accounts by prepaid state:\n");
@@ -346,8 +354,9 @@ Status RunDemo(const DemoOptions& o) {
     for (std::size_t i = 0; i < accounts.size() && i < 8; ++i) {
         const Json& a = accounts[i];
         std::printf("  %-8s %12s %10s %-11s %s\n", a["number"].get<std::string>().c_str(),
-                    a["available"].get<std::string>().c_str(), a["granted"].get<std::string>().c_str(),
-                    a["state"].get<std::string>().c_str(), a["relay"].get<std::string>().c_str());
+                    a["available"].get<std::string>().c_str(),
+                    a["granted"].get<std::string>().c_str(), a["state"].get<std::string>().c_str(),
+                    a["relay"].get<std::string>().c_str());
     }
     std::map<std::string, std::pair<int, int>> alarms;  // kind -> (raised, still open)
     for (const Json& a : report["alarms"]) {
@@ -368,11 +377,12 @@ Status RunDemo(const DemoOptions& o) {
         std::printf("  %-12s %d\n", kind.c_str(), count);
     }
     const Json& ledger = report["ledger"];
-    std::printf("\nLedger: %lld transfers, sum of all balances %s (must be 0.00), %lld balance "
-                "mismatches\n",
-                static_cast<long long>(ledger["transfers"].get<int64_t>()),
-                ledger["sum_of_balances"].get<std::string>().c_str(),
-                static_cast<long long>(ledger["balance_mismatches"].get<int64_t>()));
+    std::printf(
+        "\nLedger: %lld transfers, sum of all balances %s (must be 0.00), %lld balance "
+        "mismatches\n",
+        static_cast<long long>(ledger["transfers"].get<int64_t>()),
+        ledger["sum_of_balances"].get<std::string>().c_str(),
+        static_cast<long long>(ledger["balance_mismatches"].get<int64_t>()));
     for (const auto& [kind, balance] : ledger["balance_by_kind"].items()) {
         std::printf("  %-16s %14s\n", kind.c_str(), balance.get<std::string>().c_str());
     }

@@ -24,9 +24,7 @@
 namespace joule::app {
 namespace {
 
-Instant Now() {
-    return std::chrono::time_point_cast<Seconds>(std::chrono::system_clock::now());
-}
+Instant Now() { return std::chrono::time_point_cast<Seconds>(std::chrono::system_clock::now()); }
 
 int Fail(const Error& e) {
     std::fprintf(stderr, "joule: %s\n", e.ToString().c_str());
@@ -36,7 +34,8 @@ int Fail(const Error& e) {
 Result<std::unique_ptr<storage::SqliteStore>> OpenStore(const std::string& db,
                                                         const std::string& sync) {
     storage::SqliteOptions options;
-    options.durability = sync == "normal" ? storage::Durability::kNormal : storage::Durability::kFull;
+    options.durability =
+        sync == "normal" ? storage::Durability::kNormal : storage::Durability::kFull;
     return storage::SqliteStore::Open(db, options);
 }
 
@@ -83,7 +82,8 @@ int Main(int argc, char** argv) {
     int ledger_entries = 20;
     account_show->add_option("--project", project, "project code")->required();
     account_show->add_option("--account", number, "account number")->required();
-    account_show->add_option("--ledger", ledger_entries, "ledger entries to show")->capture_default_str();
+    account_show->add_option("--ledger", ledger_entries, "ledger entries to show")
+        ->capture_default_str();
     add_db(account_show);
 
     std::string amount;
@@ -95,8 +95,11 @@ int Main(int argc, char** argv) {
     topup->add_option("--account", number, "account number")->required();
     topup->add_option("--amount", amount, "yuan, e.g. 100.00")->required();
     topup->add_option("--channel", channel, "cash, pos, transfer ...")->capture_default_str();
-    topup->add_option("--key", key, "idempotency key (the receipt number): a retry with the same "
-                                    "key credits once")->required();
+    topup
+        ->add_option("--key", key,
+                     "idempotency key (the receipt number): a retry with the same "
+                     "key credits once")
+        ->required();
     topup->add_option("--ref", text, "reference printed on the receipt");
     add_db(topup);
     auto* refund = app.add_subcommand("refund", "refund paid credit (退费)");
@@ -110,22 +113,26 @@ int Main(int argc, char** argv) {
 
     auto* import = app.add_subcommand("import", "bulk imports");
     import->require_subcommand(1);
-    auto* import_readings = import->add_subcommand("readings", "readings from CSV, one transaction");
+    auto* import_readings =
+        import->add_subcommand("readings", "readings from CSV, one transaction");
     std::string csv_file;
     import_readings->add_option("file", csv_file, "CSV: meter,time,total[,sharp,peak,flat,valley]")
         ->required();
     import_readings->add_option("--project", project, "project code")->required();
     add_db(import_readings);
 
-    auto* simulate = app.add_subcommand("simulate", "replay a scenario on a temporary store (试算)");
+    auto* simulate =
+        app.add_subcommand("simulate", "replay a scenario on a temporary store (试算)");
     std::string scenario_file;
     std::string output;
-    simulate->add_option("scenario", scenario_file, "scenario file (docs/scenario-format.md)")->required();
+    simulate->add_option("scenario", scenario_file, "scenario file (docs/scenario-format.md)")
+        ->required();
     simulate->add_option("-o,--output", output, "write the JSON here instead of stdout");
 
     auto* demo = app.add_subcommand("demo", "a sample mall, one month, through the real services");
     DemoOptions demo_options;
-    demo->add_option("--db", demo_options.db_path, "SQLite file (recreated)")->capture_default_str();
+    demo->add_option("--db", demo_options.db_path, "SQLite file (recreated)")
+        ->capture_default_str();
     demo->add_option("--seed", demo_options.seed, "random seed")->capture_default_str();
     demo->add_option("--days", demo_options.days, "days to replay")->capture_default_str();
 
@@ -133,11 +140,16 @@ int Main(int argc, char** argv) {
     bench->require_subcommand(1);
     auto* bench_store = bench->add_subcommand("store", "billing throughput on SQLite");
     StoreBenchOptions bench_options;
-    bench_store->add_option("--db", bench_options.db_path, "SQLite file (recreated)")->capture_default_str();
-    bench_store->add_option("--meters", bench_options.meters, "meters and accounts")->capture_default_str();
-    bench_store->add_option("--rounds", bench_options.rounds, "readings per meter")->capture_default_str();
-    bench_store->add_option("--batch", bench_options.batch, "readings per transaction")->capture_default_str();
-    bench_store->add_option("--top-ups", bench_options.top_ups, "single top-ups per durability mode")
+    bench_store->add_option("--db", bench_options.db_path, "SQLite file (recreated)")
+        ->capture_default_str();
+    bench_store->add_option("--meters", bench_options.meters, "meters and accounts")
+        ->capture_default_str();
+    bench_store->add_option("--rounds", bench_options.rounds, "readings per meter")
+        ->capture_default_str();
+    bench_store->add_option("--batch", bench_options.batch, "readings per transaction")
+        ->capture_default_str();
+    bench_store
+        ->add_option("--top-ups", bench_options.top_ups, "single top-ups per durability mode")
         ->capture_default_str();
 
     try {
@@ -167,11 +179,11 @@ int Main(int argc, char** argv) {
         if (!result) {
             return Fail(result.error());
         }
-        if (output.empty()) {
-            PrintJson(*result);
-        } else {
+        if (!output.empty()) {
             std::ofstream(output) << result->dump(2) << "\n";
+            return 0;
         }
+        PrintJson(*result);
         return 0;
     }
     if (demo->parsed()) {
@@ -242,11 +254,12 @@ int Main(int argc, char** argv) {
             if (!result) {
                 return Fail(result.error());
             }
-            std::printf("%s %s yuan; balance %s, state %s\n",
-                        result->outcome == TopUpOutcome::kCredited ? "credited" : "already credited",
-                        wire::MoneyText(result->credited).c_str(),
-                        wire::MoneyText(result->balance_after).c_str(),
-                        std::string(PrepaidStateName(result->state)).c_str());
+            std::printf(
+                "%s %s yuan; balance %s, state %s\n",
+                result->outcome == TopUpOutcome::kCredited ? "credited" : "already credited",
+                wire::MoneyText(result->credited).c_str(),
+                wire::MoneyText(result->balance_after).c_str(),
+                std::string(PrepaidStateName(result->state)).c_str());
         } else {
             auto result = billing.Refund({project, number, *money, channel, key, text}, actor, now);
             if (!result) {
@@ -271,9 +284,10 @@ int Main(int argc, char** argv) {
         if (!result) {
             return Fail(result.error());
         }
-        std::printf("%zu readings: %zu accepted, %zu duplicates, %zu quarantined; deducted %s yuan\n",
-                    items->size(), result->accepted, result->duplicates, result->quarantined,
-                    wire::MoneyText(result->deducted).c_str());
+        std::printf(
+            "%zu readings: %zu accepted, %zu duplicates, %zu quarantined; deducted %s yuan\n",
+            items->size(), result->accepted, result->duplicates, result->quarantined,
+            wire::MoneyText(result->deducted).c_str());
         return 0;
     }
     return 0;

@@ -11,7 +11,8 @@ std::vector<std::string_view> SplitFields(std::string_view line) {
     std::size_t start = 0;
     while (true) {
         const std::size_t comma = line.find(',', start);
-        out.push_back(line.substr(start, comma == std::string_view::npos ? line.npos : comma - start));
+        out.push_back(
+            line.substr(start, comma == std::string_view::npos ? line.npos : comma - start));
         if (comma == std::string_view::npos) {
             return out;
         }
@@ -65,16 +66,17 @@ Result<std::vector<ReadingItem>> ParseReadingsCsv(std::string_view text,
                        fields[5] == "flat" && fields[6] == "valley") {
                 per_rate = true;
             } else {
-                return InvalidArgument(at, "the header must be meter,time,total or "
-                                           "meter,time,total,sharp,peak,flat,valley");
+                return InvalidArgument(at,
+                                       "the header must be meter,time,total or "
+                                       "meter,time,total,sharp,peak,flat,valley");
             }
             header_seen = true;
             continue;
         }
         const std::size_t expected = per_rate ? 7 : 3;
         if (fields.size() != expected) {
-            return InvalidArgument(at, "has " + std::to_string(fields.size()) + " fields, expected " +
-                                           std::to_string(expected));
+            return InvalidArgument(at, "has " + std::to_string(fields.size()) +
+                                           " fields, expected " + std::to_string(expected));
         }
         if (out.size() >= kMaxBatchReadings) {
             return InvalidArgument(at, "more than 100000 readings in one file; split it");

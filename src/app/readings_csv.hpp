@@ -12,7 +12,7 @@
 
 namespace joule::app {
 
-inline constexpr std::size_t kMaxCsvBytes = 64 * 1024 * 1024;
+inline constexpr std::size_t kMaxCsvBytes = std::size_t{64} * 1024 * 1024;
 
 [[nodiscard]] Result<std::vector<ReadingItem>> ParseReadingsCsv(std::string_view text,
                                                                 std::string_view project_code,

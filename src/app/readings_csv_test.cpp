@@ -8,7 +8,8 @@ namespace {
 const Instant kNow = ParseInstant("2026-11-01T00:00:00Z", "now").value();
 
 TEST(ReadingsCsv, ParsesTotalsAndPerRateRegisters) {
-    auto plain = ParseReadingsCsv("meter,time,total\r\nE1,2026-10-31T10:00:00Z,123.45\n\n", "p", kNow);
+    auto plain =
+        ParseReadingsCsv("meter,time,total\r\nE1,2026-10-31T10:00:00Z,123.45\n\n", "p", kNow);
     ASSERT_TRUE(plain.has_value()) << plain.error().ToString();
     ASSERT_EQ(plain->size(), 1U);
     EXPECT_EQ((*plain)[0].meter_code, "E1");

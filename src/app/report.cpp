@@ -110,8 +110,8 @@ Result<Json> ProjectReport(Store& store, std::string_view project_code,
             for (LedgerAccountId id : {t.debit, t.credit}) {
                 if (!ledger_names.contains(id.value)) {
                     JOULE_ASSIGN_OR_RETURN(LedgerAccount l, tx->GetLedgerAccount(id));
-                    ledger_names[id.value] = std::string(LedgerAccountKindName(l.kind)) + ":" +
-                                             std::to_string(id.value);
+                    ledger_names[id.value] =
+                        std::string(LedgerAccountKindName(l.kind)) + ":" + std::to_string(id.value);
                 }
             }
             list.push_back(TransferJson(t, ledger_names));

@@ -34,15 +34,21 @@ struct Services {
 };
 
 Json ErrorJson(const Error& e) {
-    return Json{{"code", std::string(ErrorCodeName(e.code))}, {"message", e.message}, {"field", e.field}};
+    return Json{
+        {"code", std::string(ErrorCodeName(e.code))}, {"message", e.message}, {"field", e.field}};
 }
 
 Result<ControlEvent> ControlAction(std::string_view action, const std::string& field) {
-    if (action == "trip") return ControlEvent::kManualTrip;
-    if (action == "close") return ControlEvent::kManualClose;
-    if (action == "keep_power") return ControlEvent::kKeepPowerOn;
-    if (action == "restore_prepaid") return ControlEvent::kKeepPowerOff;
-    if (action == "emergency") return ControlEvent::kTakeEmergency;
+    if (action == "trip")
+        return ControlEvent::kManualTrip;
+    if (action == "close")
+        return ControlEvent::kManualClose;
+    if (action == "keep_power")
+        return ControlEvent::kKeepPowerOn;
+    if (action == "restore_prepaid")
+        return ControlEvent::kKeepPowerOff;
+    if (action == "emergency")
+        return ControlEvent::kTakeEmergency;
     return InvalidArgument(field, "must be trip, close, keep_power, restore_prepaid or emergency");
 }
 
@@ -118,11 +124,12 @@ Result<Step> ParseEvent(const Json& j, const std::string& path, Services& s) {
         JOULE_ASSIGN_OR_RETURN(req.ref, r.OptString("ref", "", 128));
         step.run = [&s, req](Instant now) -> Result<Json> {
             JOULE_ASSIGN_OR_RETURN(TopUpResult t, s.billing->TopUp(req, s.actor, now));
-            return Json{{"outcome", t.outcome == TopUpOutcome::kCredited ? "credited" : "already_credited"},
-                        {"credited", wire::MoneyText(t.credited)},
-                        {"debt_recovered", wire::MoneyText(t.debt_recovered)},
-                        {"balance", wire::MoneyText(t.balance_after)},
-                        {"state", std::string(PrepaidStateName(t.state))}};
+            return Json{
+                {"outcome", t.outcome == TopUpOutcome::kCredited ? "credited" : "already_credited"},
+                {"credited", wire::MoneyText(t.credited)},
+                {"debt_recovered", wire::MoneyText(t.debt_recovered)},
+                {"balance", wire::MoneyText(t.balance_after)},
+                {"state", std::string(PrepaidStateName(t.state))}};
         };
     } else if (type == "refund") {
         RefundRequest req;
@@ -191,7 +198,8 @@ Result<Step> ParseEvent(const Json& j, const std::string& path, Services& s) {
         };
     } else if (type == "open_account") {
         JOULE_ASSIGN_OR_RETURN(const Json* body, r.Object("account"));
-        JOULE_ASSIGN_OR_RETURN(OpenAccountRequest req, ParseAccount(*body, r.PathOf("account"), s.project));
+        JOULE_ASSIGN_OR_RETURN(OpenAccountRequest req,
+                               ParseAccount(*body, r.PathOf("account"), s.project));
         step.run = [&s, req](Instant now) -> Result<Json> {
             JOULE_ASSIGN_OR_RETURN(AccountId id, s.billing->OpenAccount(req, s.actor, now));
             return Json{{"account", id.value}};
@@ -217,7 +225,8 @@ Result<Step> ParseEvent(const Json& j, const std::string& path, Services& s) {
         JOULE_ASSIGN_OR_RETURN(req.final_readings, Openings(r, "final_readings"));
         JOULE_ASSIGN_OR_RETURN(req.channel, r.OptString("channel", "cash", 32));
         step.run = [&s, req](Instant now) -> Result<Json> {
-            JOULE_ASSIGN_OR_RETURN(CloseAccountResult c, s.billing->CloseAccount(req, s.actor, now));
+            JOULE_ASSIGN_OR_RETURN(CloseAccountResult c,
+                                   s.billing->CloseAccount(req, s.actor, now));
             return Json{{"refunded", wire::MoneyText(c.refunded)},
                         {"grants_forfeited", wire::MoneyText(c.grants_forfeited)}};
         };
@@ -259,9 +268,9 @@ Result<Json> RunScenario(const Json& scenario) {
     std::vector<OpenAccountRequest> accounts;
     JOULE_ASSIGN_OR_RETURN(const Json* account_list, r.OptArray("accounts", 100'000));
     for (std::size_t i = 0; account_list != nullptr && i < account_list->size(); ++i) {
-        JOULE_ASSIGN_OR_RETURN(OpenAccountRequest a,
-                               ParseAccount((*account_list)[i], "accounts[" + std::to_string(i) + "]",
-                                            s.project));
+        JOULE_ASSIGN_OR_RETURN(
+            OpenAccountRequest a,
+            ParseAccount((*account_list)[i], "accounts[" + std::to_string(i) + "]", s.project));
         accounts.push_back(std::move(a));
     }
     std::vector<Step> steps;
@@ -286,7 +295,8 @@ Result<Json> RunScenario(const Json& scenario) {
     for (std::size_t i = 0; i < accounts.size(); ++i) {
         auto opened = billing.OpenAccount(accounts[i], s.actor, accounts[i].opened_at);
         if (!opened) {
-            return std::unexpected(opened.error().WithFieldPrefix("accounts[" + std::to_string(i) + "]"));
+            return std::unexpected(
+                opened.error().WithFieldPrefix("accounts[" + std::to_string(i) + "]"));
         }
     }
     Json results = Json::array();

@@ -76,7 +76,8 @@ Result<SiteSpec> ParseSite(const Json& j) {
         JOULE_TRY(br.Check());
         SiteSpec::Building building;
         JOULE_ASSIGN_OR_RETURN(building.building.code, br.String("code", 64));
-        JOULE_ASSIGN_OR_RETURN(building.building.name, br.OptString("name", building.building.code, 128));
+        JOULE_ASSIGN_OR_RETURN(building.building.name,
+                               br.OptString("name", building.building.code, 128));
         JOULE_ASSIGN_OR_RETURN(const Json* floors, br.Array("floors", 1000));
         for (std::size_t f = 0; f < floors->size(); ++f) {
             ObjectReader fr((*floors)[f], Indexed(br.PathOf("floors"), f));

@@ -5,7 +5,9 @@
 namespace joule {
 
 Result<int64_t> ParseScaled(std::string_view text, int scale, std::string_view field) {
-    auto fail = [&](std::string why) { return InvalidArgument(std::string(field), std::move(why)); };
+    auto fail = [&](std::string why) {
+        return InvalidArgument(std::string(field), std::move(why));
+    };
     if (text.empty()) {
         return fail("must not be empty");
     }
@@ -60,8 +62,8 @@ Result<int64_t> ParseScaled(std::string_view text, int scale, std::string_view f
 std::string FormatScaled(int64_t value, int scale) {
     // Work in unsigned so INT64_MIN formats correctly.
     const bool negative = value < 0;
-    uint64_t magnitude = negative ? static_cast<uint64_t>(-(value + 1)) + 1U
-                                  : static_cast<uint64_t>(value);
+    uint64_t magnitude =
+        negative ? static_cast<uint64_t>(-(value + 1)) + 1U : static_cast<uint64_t>(value);
     std::string digits = std::to_string(magnitude);
     const auto width = static_cast<std::size_t>(scale);
     if (digits.size() <= width) {

@@ -15,7 +15,8 @@ TEST(ParseScaled, AcceptsIntegersAndFractions) {
 }
 
 TEST(ParseScaled, RejectsMalformedInputNamingTheField) {
-    for (const char* bad : {"", "-", ".", "1.2.3", "1e5", "abc", "12,3", " 1", "1 ", "0x10", "1.234"}) {
+    for (const char* bad :
+         {"", "-", ".", "1.2.3", "1e5", "abc", "12,3", " 1", "1 ", "0x10", "1.234"}) {
         auto r = ParseScaled(bad, 2, "amount");
         ASSERT_FALSE(r.has_value()) << bad;
         EXPECT_EQ(r.error().code, ErrorCode::kInvalidArgument);

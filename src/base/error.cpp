@@ -4,19 +4,32 @@ namespace joule {
 
 std::string_view ErrorCodeName(ErrorCode code) {
     switch (code) {
-        case ErrorCode::kInvalidArgument: return "invalid_argument";
-        case ErrorCode::kDeadlineExceeded: return "deadline_exceeded";
-        case ErrorCode::kNotFound: return "not_found";
-        case ErrorCode::kAlreadyExists: return "already_exists";
-        case ErrorCode::kPermissionDenied: return "permission_denied";
-        case ErrorCode::kResourceExhausted: return "resource_exhausted";
-        case ErrorCode::kFailedPrecondition: return "failed_precondition";
-        case ErrorCode::kAborted: return "aborted";
-        case ErrorCode::kOutOfRange: return "out_of_range";
-        case ErrorCode::kInternal: return "internal";
-        case ErrorCode::kUnavailable: return "unavailable";
-        case ErrorCode::kDataLoss: return "data_loss";
-        case ErrorCode::kUnauthenticated: return "unauthenticated";
+        case ErrorCode::kInvalidArgument:
+            return "invalid_argument";
+        case ErrorCode::kDeadlineExceeded:
+            return "deadline_exceeded";
+        case ErrorCode::kNotFound:
+            return "not_found";
+        case ErrorCode::kAlreadyExists:
+            return "already_exists";
+        case ErrorCode::kPermissionDenied:
+            return "permission_denied";
+        case ErrorCode::kResourceExhausted:
+            return "resource_exhausted";
+        case ErrorCode::kFailedPrecondition:
+            return "failed_precondition";
+        case ErrorCode::kAborted:
+            return "aborted";
+        case ErrorCode::kOutOfRange:
+            return "out_of_range";
+        case ErrorCode::kInternal:
+            return "internal";
+        case ErrorCode::kUnavailable:
+            return "unavailable";
+        case ErrorCode::kDataLoss:
+            return "data_loss";
+        case ErrorCode::kUnauthenticated:
+            return "unauthenticated";
     }
     return "unknown";
 }

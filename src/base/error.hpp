@@ -65,20 +65,22 @@ inline std::unexpected<Error> FailedPrecondition(std::string message, std::strin
 #define JOULE_CONCAT(a, b) JOULE_CONCAT_INNER(a, b)
 
 // JOULE_TRY(expr): returns the error of a Status/Result expression from the enclosing function.
-#define JOULE_TRY(expr)                                              \
-    do {                                                             \
-        auto&& joule_try_result = (expr);                            \
-        if (!joule_try_result.has_value()) {                         \
+#define JOULE_TRY(expr)                                                  \
+    do {                                                                 \
+        auto&& joule_try_result = (expr);                                \
+        if (!joule_try_result.has_value()) {                             \
             return std::unexpected(std::move(joule_try_result).error()); \
-        }                                                            \
+        }                                                                \
     } while (false)
 
 // JOULE_ASSIGN_OR_RETURN(lhs, expr): lhs = *expr, or return its error.
 #define JOULE_ASSIGN_OR_RETURN(lhs, expr) \
     JOULE_ASSIGN_OR_RETURN_IMPL(JOULE_CONCAT(joule_aor_, __LINE__), lhs, expr)
+// NOLINTBEGIN(bugprone-macro-parentheses): lhs may be a declaration, which cannot be parenthesized.
 #define JOULE_ASSIGN_OR_RETURN_IMPL(tmp, lhs, expr)     \
     auto tmp = (expr);                                  \
     if (!tmp.has_value()) {                             \
         return std::unexpected(std::move(tmp).error()); \
     }                                                   \
     lhs = std::move(*tmp)
+// NOLINTEND(bugprone-macro-parentheses)

@@ -22,8 +22,8 @@ void BillMeterReadings(MeterBilling& meter, Wallet* wallet, std::span<const Read
                        std::vector<ReadingOutcome>& outcomes, std::vector<Transfer>& transfers) {
     std::vector<Draw> draws;
     for (const ReadingInput& input : readings) {
-        ReadingOutcome outcome{meter.meter, input, ValidateReading(meter.spec, meter.cursor, input),
-                               {}, {}};
+        ReadingOutcome outcome{
+            meter.meter, input, ValidateReading(meter.spec, meter.cursor, input), {}, {}};
         ValidatedReading& v = outcome.validated;
         if (v.reason == ReadingReason::kNoCursor && !meter.account.valid()) {
             v = ValidatedReading{Verdict::kAccepted, ReadingReason::kBaseline, {}, false, {}, {}};
@@ -35,7 +35,8 @@ void BillMeterReadings(MeterBilling& meter, Wallet* wallet, std::span<const Read
             auto charge = engine.Price(*ctx.tariff, *ctx.zone, v.from, input.meter_time, v.delta,
                                        v.bill_per_rate ? &v.per_rate_delta : nullptr, meter.tiers);
             if (!charge) {
-                v = ValidatedReading{Verdict::kQuarantined, ReadingReason::kNoTariff, {}, false, {}, {}};
+                v = ValidatedReading{
+                    Verdict::kQuarantined, ReadingReason::kNoTariff, {}, false, {}, {}};
             } else {
                 outcome.charge = *charge;
                 meter.cursor = Advance(input);
@@ -49,10 +50,10 @@ void BillMeterReadings(MeterBilling& meter, Wallet* wallet, std::span<const Read
                     draws.clear();
                     PlanDraw(*wallet, rounded.deduct, input.meter_time, draws);
                     for (std::size_t k = 0; k < draws.size(); ++k) {
-                        LedgerAccount& from = draws[k].grant_index < 0
-                                                  ? wallet->paid
-                                                  : wallet->grants[static_cast<std::size_t>(
-                                                        draws[k].grant_index)];
+                        LedgerAccount& from =
+                            draws[k].grant_index < 0
+                                ? wallet->paid
+                                : wallet->grants[static_cast<std::size_t>(draws[k].grant_index)];
                         JOULE_ASSERT(from.kind == LedgerAccountKind::kTenantPaid ||
                                          from.balance >= draws[k].amount,
                                      "a grant was overdrawn");
@@ -60,8 +61,9 @@ void BillMeterReadings(MeterBilling& meter, Wallet* wallet, std::span<const Read
                         transfers.push_back(Transfer{
                             DeductionTransferId(meter.meter, input.meter_time, k), from.id,
                             ctx.revenue, draws[k].amount, TransferCode::kDeduction,
-                            "meter:" + std::to_string(meter.meter.value), std::string(ctx.actor),
-                            input.meter_time});
+                            ctx.meter_code.empty() ? "meter:" + std::to_string(meter.meter.value)
+                                                   : "meter " + std::string(ctx.meter_code),
+                            std::string(ctx.actor), input.meter_time});
                     }
                 }
             }

@@ -34,8 +34,8 @@ struct ReadingOutcome {
     MeterId meter;
     ReadingInput input;
     ValidatedReading validated;
-    Charge charge;     // zero unless accepted
-    Money deducted;    // fen taken from the wallet for this reading
+    Charge charge;   // zero unless accepted
+    Money deducted;  // fen taken from the wallet for this reading
 };
 
 struct BillingContext {
@@ -43,12 +43,14 @@ struct BillingContext {
     const Zone* zone = nullptr;
     LedgerAccountId revenue;  // where deductions go
     std::string_view actor = "billing";
+    std::string_view meter_code;  // for the transfers' reference
 };
 
 // Bills `readings` (one meter, sorted by meter time) against `meter`. A meter with no account and
-// no cursor takes its first valid reading as the baseline (public-area meters need no opening). When `wallet` is non-null
-// every rounded deduction is drawn from it in draw-down order: transfers are appended to
-// `transfers` and applied to the wallet's balances. Appends one outcome per reading.
+// no cursor takes its first valid reading as the baseline (public-area meters need no opening).
+// When `wallet` is non-null every rounded deduction is drawn from it in draw-down order: transfers
+// are appended to `transfers` and applied to the wallet's balances. Appends one outcome per
+// reading.
 void BillMeterReadings(MeterBilling& meter, Wallet* wallet, std::span<const ReadingInput> readings,
                        const BillingContext& ctx, TariffEngine& engine,
                        std::vector<ReadingOutcome>& outcomes, std::vector<Transfer>& transfers);

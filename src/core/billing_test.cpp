@@ -11,9 +11,7 @@
 namespace joule {
 namespace {
 
-Instant At(std::string_view text) {
-    return ParseInstant(text, "at").value();
-}
+Instant At(std::string_view text) { return ParseInstant(text, "at").value(); }
 
 const Zone& Shanghai() {
     static const Zone zone = Zone::Load("Asia/Shanghai").value();
@@ -75,7 +73,7 @@ struct Billed {
 
 Billed Bill(MeterBilling& meter, Wallet* wallet, const std::vector<ReadingInput>& readings,
             const Tariff& tariff) {
-    const BillingContext ctx{&tariff, &Shanghai(), kRevenue, "billing"};
+    const BillingContext ctx{&tariff, &Shanghai(), kRevenue, "billing", "E1"};
     TariffEngine engine;
     Billed run;
     BillMeterReadings(meter, wallet, readings, ctx, engine, run.outcomes, run.transfers);
@@ -143,7 +141,7 @@ TEST(BillMeterReadings, DrawsGrantFirstThenPaidWithCarriedRounding) {
         EXPECT_EQ(t.credit, kRevenue) << i;
         EXPECT_EQ(t.amount, Money{expected[i].fen}) << i;
         EXPECT_EQ(t.code, TransferCode::kDeduction) << i;
-        EXPECT_EQ(t.ref, "meter:7") << i;
+        EXPECT_EQ(t.ref, "meter E1") << i;
         EXPECT_EQ(t.actor, "billing") << i;
     }
     EXPECT_EQ(run.transfers[2].id, DeductionTransferId(MeterId{7}, At("2026-01-10T02:00:00Z"), 1));

@@ -9,9 +9,7 @@
 namespace joule {
 namespace {
 
-Instant At(std::string_view text) {
-    return ParseInstant(text, "at").value();
-}
+Instant At(std::string_view text) { return ParseInstant(text, "at").value(); }
 
 LedgerAccount Grant(int64_t id, int32_t priority, int64_t balance_fen,
                     std::optional<Instant> expires_at) {

@@ -11,7 +11,7 @@ template <class Tag>
 struct Id {
     int64_t value = 0;
     [[nodiscard]] constexpr bool valid() const { return value > 0; }
-    friend constexpr auto operator<=>(Id, Id) = default;
+    friend constexpr auto operator<=>(Id, Id) = default;  // NOLINT(modernize-use-nullptr)
 };
 
 using ProjectId = Id<struct ProjectTag>;

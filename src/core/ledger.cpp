@@ -6,15 +6,24 @@ namespace joule {
 
 std::string_view LedgerAccountKindName(LedgerAccountKind kind) {
     switch (kind) {
-        case LedgerAccountKind::kTenantPaid: return "tenant_paid";
-        case LedgerAccountKind::kTenantGrant: return "tenant_grant";
-        case LedgerAccountKind::kTenantDebt: return "tenant_debt";
-        case LedgerAccountKind::kCash: return "cash";
-        case LedgerAccountKind::kEnergyRevenue: return "energy_revenue";
-        case LedgerAccountKind::kWaterRevenue: return "water_revenue";
-        case LedgerAccountKind::kSubsidyExpense: return "subsidy_expense";
-        case LedgerAccountKind::kFeeIncome: return "fee_income";
-        case LedgerAccountKind::kAdjustments: return "adjustments";
+        case LedgerAccountKind::kTenantPaid:
+            return "tenant_paid";
+        case LedgerAccountKind::kTenantGrant:
+            return "tenant_grant";
+        case LedgerAccountKind::kTenantDebt:
+            return "tenant_debt";
+        case LedgerAccountKind::kCash:
+            return "cash";
+        case LedgerAccountKind::kEnergyRevenue:
+            return "energy_revenue";
+        case LedgerAccountKind::kWaterRevenue:
+            return "water_revenue";
+        case LedgerAccountKind::kSubsidyExpense:
+            return "subsidy_expense";
+        case LedgerAccountKind::kFeeIncome:
+            return "fee_income";
+        case LedgerAccountKind::kAdjustments:
+            return "adjustments";
     }
     return "unknown";
 }
@@ -26,31 +35,50 @@ bool IsTenantKind(LedgerAccountKind kind) {
 
 std::string_view TransferCodeName(TransferCode code) {
     switch (code) {
-        case TransferCode::kTopUp: return "top_up";
-        case TransferCode::kRefund: return "refund";
-        case TransferCode::kDeduction: return "deduction";
-        case TransferCode::kSubsidy: return "subsidy";
-        case TransferCode::kFee: return "fee";
-        case TransferCode::kAdjustment: return "adjustment";
-        case TransferCode::kAccountTransfer: return "account_transfer";
-        case TransferCode::kDebtRecovery: return "debt_recovery";
-        case TransferCode::kGrantExpiry: return "grant_expiry";
-        case TransferCode::kDebtRecorded: return "debt_recorded";
+        case TransferCode::kTopUp:
+            return "top_up";
+        case TransferCode::kRefund:
+            return "refund";
+        case TransferCode::kDeduction:
+            return "deduction";
+        case TransferCode::kSubsidy:
+            return "subsidy";
+        case TransferCode::kFee:
+            return "fee";
+        case TransferCode::kAdjustment:
+            return "adjustment";
+        case TransferCode::kAccountTransfer:
+            return "account_transfer";
+        case TransferCode::kDebtRecovery:
+            return "debt_recovery";
+        case TransferCode::kGrantExpiry:
+            return "grant_expiry";
+        case TransferCode::kDebtRecorded:
+            return "debt_recorded";
     }
     return "unknown";
 }
 
 std::string_view PostResultName(PostResult result) {
     switch (result) {
-        case PostResult::kOk: return "ok";
-        case PostResult::kExists: return "exists";
-        case PostResult::kExistsWithDifferentFields: return "exists_with_different_fields";
-        case PostResult::kIdInvalid: return "id_invalid";
-        case PostResult::kAmountNotPositive: return "amount_not_positive";
-        case PostResult::kAmountAbsurd: return "amount_absurd";
-        case PostResult::kSameAccount: return "same_account";
-        case PostResult::kGrantWouldGoNegative: return "grant_would_go_negative";
-        case PostResult::kDebtWouldGoPositive: return "debt_would_go_positive";
+        case PostResult::kOk:
+            return "ok";
+        case PostResult::kExists:
+            return "exists";
+        case PostResult::kExistsWithDifferentFields:
+            return "exists_with_different_fields";
+        case PostResult::kIdInvalid:
+            return "id_invalid";
+        case PostResult::kAmountNotPositive:
+            return "amount_not_positive";
+        case PostResult::kAmountAbsurd:
+            return "amount_absurd";
+        case PostResult::kSameAccount:
+            return "same_account";
+        case PostResult::kGrantWouldGoNegative:
+            return "grant_would_go_negative";
+        case PostResult::kDebtWouldGoPositive:
+            return "debt_would_go_positive";
     }
     return "unknown";
 }
@@ -84,7 +112,8 @@ PostResult CheckTransfer(const Transfer& t, const LedgerAccount& debit,
 }
 
 void ApplyTransfer(const Transfer& t, LedgerAccount& debit, LedgerAccount& credit) {
-    JOULE_ASSERT(t.debit == debit.id && t.credit == credit.id, "transfer applied to wrong accounts");
+    JOULE_ASSERT(t.debit == debit.id && t.credit == credit.id,
+                 "transfer applied to wrong accounts");
     JOULE_ASSERT(t.amount.fen > 0, "transfer amount must be positive");
     debit.balance -= t.amount;
     credit.balance += t.amount;

@@ -20,15 +20,15 @@ namespace joule {
 
 // stored: never renumber.
 enum class LedgerAccountKind : uint8_t {
-    kTenantPaid = 1,      // paid credit; may go negative (arrears, overdraft, keep-power)
-    kTenantGrant = 2,     // one granted credit (subsidy, free quota, compensation); never negative
-    kTenantDebt = 3,      // recorded debt, never positive; recovered by a share of top-ups
-    kCash = 10,           // money received, per channel (cash, POS, transfer, online ...)
-    kEnergyRevenue = 11,  // electricity sold
-    kWaterRevenue = 12,   // water sold
-    kSubsidyExpense = 13, // the operator's cost of granted credit
-    kFeeIncome = 14,      // fees deducted from balances
-    kAdjustments = 15,    // corrections and write-offs
+    kTenantPaid = 1,       // paid credit; may go negative (arrears, overdraft, keep-power)
+    kTenantGrant = 2,      // one granted credit (subsidy, free quota, compensation); never negative
+    kTenantDebt = 3,       // recorded debt, never positive; recovered by a share of top-ups
+    kCash = 10,            // money received, per channel (cash, POS, transfer, online ...)
+    kEnergyRevenue = 11,   // electricity sold
+    kWaterRevenue = 12,    // water sold
+    kSubsidyExpense = 13,  // the operator's cost of granted credit
+    kFeeIncome = 14,       // fees deducted from balances
+    kAdjustments = 15,     // corrections and write-offs
 };
 std::string_view LedgerAccountKindName(LedgerAccountKind kind);
 [[nodiscard]] bool IsTenantKind(LedgerAccountKind kind);
@@ -54,10 +54,10 @@ inline constexpr int64_t kMaxTransferFen = 100'000'000'00;  // 100 million yuan:
 struct LedgerAccount {
     LedgerAccountId id;
     LedgerAccountKind kind = LedgerAccountKind::kTenantPaid;
-    AccountId owner;                     // the tenant account, for tenant kinds
-    int32_t priority = 0;                // grants: lower draws first
-    std::optional<Instant> expires_at;   // grants: unusable from this instant
-    Money balance;                       // credits - debits
+    AccountId owner;                    // the tenant account, for tenant kinds
+    int32_t priority = 0;               // grants: lower draws first
+    std::optional<Instant> expires_at;  // grants: unusable from this instant
+    Money balance;                      // credits - debits
 };
 
 struct Transfer {

@@ -135,7 +135,13 @@ struct AlarmRecord {
 };
 
 // stored: never renumber.
-enum class CommandState : uint8_t { kQueued = 1, kSent = 2, kAcknowledged = 3, kFailed = 4, kExpired = 5 };
+enum class CommandState : uint8_t {
+    kQueued = 1,
+    kSent = 2,
+    kAcknowledged = 3,
+    kFailed = 4,
+    kExpired = 5
+};
 
 struct CommandRecord {
     int64_t id = 0;
@@ -158,7 +164,7 @@ struct OperationRecord {
 
 struct LedgerSummary {
     int64_t transfers = 0;
-    Money sum_of_balances;                 // must be zero
+    Money sum_of_balances;  // must be zero
     std::vector<std::pair<LedgerAccountKind, Money>> by_kind;
 };
 
@@ -173,7 +179,8 @@ public:
     virtual Result<BuildingId> InsertBuilding(const BuildingRecord& r) = 0;
     virtual Result<FloorId> InsertFloor(const FloorRecord& r) = 0;
     virtual Result<RoomId> InsertRoom(const RoomRecord& r) = 0;
-    virtual Result<std::optional<RoomRecord>> FindRoom(ProjectId project, std::string_view code) = 0;
+    virtual Result<std::optional<RoomRecord>> FindRoom(ProjectId project,
+                                                       std::string_view code) = 0;
     virtual Result<GatewayId> InsertGateway(const GatewayRecord& r) = 0;
     virtual Result<std::optional<GatewayRecord>> FindGateway(ProjectId project,
                                                              std::string_view code) = 0;
@@ -181,14 +188,16 @@ public:
     virtual Result<std::optional<MeterModelRecord>> FindModel(std::string_view code) = 0;
     virtual Result<MeterModelRecord> GetModel(ModelId id) = 0;
     virtual Result<MeterId> InsertMeter(const MeterRecord& r) = 0;
-    virtual Result<std::optional<MeterRecord>> FindMeter(ProjectId project, std::string_view code) = 0;
+    virtual Result<std::optional<MeterRecord>> FindMeter(ProjectId project,
+                                                         std::string_view code) = 0;
     virtual Result<MeterRecord> GetMeter(MeterId id) = 0;
     virtual Result<std::vector<MeterRecord>> ListMeters(ProjectId project) = 0;
 
     // --- tariffs: a tariff's versions are appended, never rewritten
     virtual Result<TariffId> InsertTariff(const TariffRecord& r) = 0;
     virtual Status AppendTariffVersion(TariffId id, const TariffVersion& v) = 0;
-    virtual Result<std::optional<TariffRecord>> FindTariff(ProjectId project, std::string_view code) = 0;
+    virtual Result<std::optional<TariffRecord>> FindTariff(ProjectId project,
+                                                           std::string_view code) = 0;
     virtual Result<TariffRecord> GetTariff(TariffId id) = 0;
 
     // --- accounts and bindings
@@ -222,7 +231,8 @@ public:
     virtual Result<LedgerAccountId> InsertLedgerAccount(const LedgerAccount& a) = 0;
     // Sets the owner of a tenant ledger account created before its account row.
     virtual Status SetLedgerAccountOwner(LedgerAccountId id, AccountId owner) = 0;
-    // The system ledger account of a kind and code (cash channel, revenue ...), created on first use.
+    // The system ledger account of a kind and code (cash channel, revenue ...), created on first
+    // use.
     virtual Result<LedgerAccountId> SystemLedgerAccount(LedgerAccountKind kind,
                                                         std::string_view code) = 0;
     virtual Result<LedgerAccount> GetLedgerAccount(LedgerAccountId id) = 0;

@@ -6,37 +6,56 @@ namespace joule {
 
 std::string_view PrepaidStateName(PrepaidState state) {
     switch (state) {
-        case PrepaidState::kNormal: return "normal";
-        case PrepaidState::kAlarm1: return "alarm1";
-        case PrepaidState::kAlarm2: return "alarm2";
-        case PrepaidState::kAlarm3: return "alarm3";
-        case PrepaidState::kTripHeld: return "trip_held";
-        case PrepaidState::kTripped: return "tripped";
-        case PrepaidState::kKeepPower: return "keep_power";
-        case PrepaidState::kForcedTrip: return "forced_trip";
+        case PrepaidState::kNormal:
+            return "normal";
+        case PrepaidState::kAlarm1:
+            return "alarm1";
+        case PrepaidState::kAlarm2:
+            return "alarm2";
+        case PrepaidState::kAlarm3:
+            return "alarm3";
+        case PrepaidState::kTripHeld:
+            return "trip_held";
+        case PrepaidState::kTripped:
+            return "tripped";
+        case PrepaidState::kKeepPower:
+            return "keep_power";
+        case PrepaidState::kForcedTrip:
+            return "forced_trip";
     }
     return "unknown";
 }
 
 std::string_view AlarmKindName(AlarmKind kind) {
     switch (kind) {
-        case AlarmKind::kLowBalance1: return "low_balance_1";
-        case AlarmKind::kLowBalance2: return "low_balance_2";
-        case AlarmKind::kLowBalance3: return "low_balance_3";
-        case AlarmKind::kArrearsTrip: return "arrears_trip";
-        case AlarmKind::kTripHeld: return "trip_held";
-        case AlarmKind::kKeepPower: return "keep_power";
-        case AlarmKind::kForcedTrip: return "forced_trip";
-        case AlarmKind::kReadingQuarantined: return "reading_quarantined";
-        case AlarmKind::kMeterResetSuspected: return "meter_reset_suspected";
+        case AlarmKind::kLowBalance1:
+            return "low_balance_1";
+        case AlarmKind::kLowBalance2:
+            return "low_balance_2";
+        case AlarmKind::kLowBalance3:
+            return "low_balance_3";
+        case AlarmKind::kArrearsTrip:
+            return "arrears_trip";
+        case AlarmKind::kTripHeld:
+            return "trip_held";
+        case AlarmKind::kKeepPower:
+            return "keep_power";
+        case AlarmKind::kForcedTrip:
+            return "forced_trip";
+        case AlarmKind::kReadingQuarantined:
+            return "reading_quarantined";
+        case AlarmKind::kMeterResetSuspected:
+            return "meter_reset_suspected";
     }
     return "unknown";
 }
 
 std::string_view CommandKindName(CommandKind kind) {
     switch (kind) {
-        case CommandKind::kTrip: return "trip";
-        case CommandKind::kClose: return "close";
+        case CommandKind::kTrip:
+            return "trip";
+        case CommandKind::kClose:
+            return "close";
     }
     return "unknown";
 }
@@ -68,18 +87,25 @@ namespace {
 uint32_t ActiveAlarms(const PrepaidStatus& status) {
     auto bit = [](AlarmKind k) { return 1U << static_cast<unsigned>(k); };
     switch (status.state) {
-        case PrepaidState::kAlarm1: return bit(AlarmKind::kLowBalance1);
-        case PrepaidState::kAlarm2: return bit(AlarmKind::kLowBalance2);
-        case PrepaidState::kAlarm3: return bit(AlarmKind::kLowBalance3);
-        case PrepaidState::kTripHeld: return bit(AlarmKind::kTripHeld);
-        case PrepaidState::kTripped: return bit(AlarmKind::kArrearsTrip);
-        case PrepaidState::kForcedTrip: return bit(AlarmKind::kForcedTrip);
-        case PrepaidState::kNormal: return 0;
+        case PrepaidState::kAlarm1:
+            return bit(AlarmKind::kLowBalance1);
+        case PrepaidState::kAlarm2:
+            return bit(AlarmKind::kLowBalance2);
+        case PrepaidState::kAlarm3:
+            return bit(AlarmKind::kLowBalance3);
+        case PrepaidState::kTripHeld:
+            return bit(AlarmKind::kTripHeld);
+        case PrepaidState::kTripped:
+            return bit(AlarmKind::kArrearsTrip);
+        case PrepaidState::kForcedTrip:
+            return bit(AlarmKind::kForcedTrip);
+        case PrepaidState::kNormal:
+            return 0;
         case PrepaidState::kKeepPower: {
             // Under keep power the tenant is still warned of the balance level.
-            static constexpr AlarmKind kByBand[] = {AlarmKind::kKeepPower, AlarmKind::kLowBalance1,
-                                                    AlarmKind::kLowBalance2, AlarmKind::kLowBalance3,
-                                                    AlarmKind::kLowBalance3};
+            static constexpr AlarmKind kByBand[] = {
+                AlarmKind::kKeepPower, AlarmKind::kLowBalance1, AlarmKind::kLowBalance2,
+                AlarmKind::kLowBalance3, AlarmKind::kLowBalance3};
             return bit(AlarmKind::kKeepPower) | bit(kByBand[status.band]);
         }
     }
@@ -119,11 +145,20 @@ PrepaidStatus StepPrepaid(const ControlScheme& scheme, const PrepaidStatus& prev
                           ControlEffects& effects) {
     PrepaidStatus next = prev;
     switch (event) {
-        case ControlEvent::kBalanceChanged: break;
-        case ControlEvent::kManualTrip: next.forced_trip = true; break;
-        case ControlEvent::kManualClose: next.forced_trip = false; break;
-        case ControlEvent::kKeepPowerOn: next.keep_power = true; break;
-        case ControlEvent::kKeepPowerOff: next.keep_power = false; break;
+        case ControlEvent::kBalanceChanged:
+            break;
+        case ControlEvent::kManualTrip:
+            next.forced_trip = true;
+            break;
+        case ControlEvent::kManualClose:
+            next.forced_trip = false;
+            break;
+        case ControlEvent::kKeepPowerOn:
+            next.keep_power = true;
+            break;
+        case ControlEvent::kKeepPowerOff:
+            next.keep_power = false;
+            break;
         case ControlEvent::kTakeEmergency:
             if (!EmergencyAllowed(scheme, prev, available)) {
                 return prev;

@@ -52,12 +52,12 @@ struct FriendlyPolicy {
 
 // The alarm scheme (报警方案) of an account. Levels are balances: alarm at or below.
 struct ControlScheme {
-    Money alarm1{5000};   // 50.00 yuan
-    Money alarm2{2000};   // 20.00
-    Money alarm3{500};    //  5.00
-    Money overdraft{0};   // permitted overdraft: trip at or below -overdraft
-    Money restore{0};     // after a trip, close only once the balance is above this
-    Money emergency{0};   // emergency credit the tenant can take once per episode; 0 = none
+    Money alarm1{5000};  // 50.00 yuan
+    Money alarm2{2000};  // 20.00
+    Money alarm3{500};   //  5.00
+    Money overdraft{0};  // permitted overdraft: trip at or below -overdraft
+    Money restore{0};    // after a trip, close only once the balance is above this
+    Money emergency{0};  // emergency credit the tenant can take once per episode; 0 = none
     FriendlyPolicy friendly;
 };
 
@@ -73,12 +73,12 @@ struct PrepaidStatus {
 
 // stored: never renumber.
 enum class ControlEvent : uint8_t {
-    kBalanceChanged = 0,   // any re-evaluation (readings, top-ups, time passing)
-    kManualTrip = 1,       // forced trip
-    kManualClose = 2,      // ends a forced trip; prepaid control still applies
-    kKeepPowerOn = 3,      // 保电
-    kKeepPowerOff = 4,     // 恢复预付费
-    kTakeEmergency = 5,    // tenant takes the emergency credit
+    kBalanceChanged = 0,  // any re-evaluation (readings, top-ups, time passing)
+    kManualTrip = 1,      // forced trip
+    kManualClose = 2,     // ends a forced trip; prepaid control still applies
+    kKeepPowerOn = 3,     // 保电
+    kKeepPowerOff = 4,    // 恢复预付费
+    kTakeEmergency = 5,   // tenant takes the emergency credit
 };
 
 // stored: never renumber.

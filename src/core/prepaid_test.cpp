@@ -21,12 +21,8 @@ namespace {
 using Alarms = std::vector<AlarmEffect>;
 using Commands = std::vector<CommandEffect>;
 
-constexpr AlarmEffect Raise(AlarmKind k) {
-    return {k, AlarmAction::kRaise};
-}
-constexpr AlarmEffect Clear(AlarmKind k) {
-    return {k, AlarmAction::kClear};
-}
+constexpr AlarmEffect Raise(AlarmKind k) { return {k, AlarmAction::kRaise}; }
+constexpr AlarmEffect Clear(AlarmKind k) { return {k, AlarmAction::kClear}; }
 
 // One account's prepaid control, stepped event by event. Default scheme: alarm 1/2/3 at
 // 50.00 / 20.00 / 5.00 yuan, trip at 0, restore above 0, no emergency credit.
@@ -274,7 +270,7 @@ TEST(StepPrepaid, ManualCloseInArrearsLeavesTheRelayOpen) {
 
 TEST(StepPrepaid, EmergencyCreditOncePerEpisode) {
     Account a;
-    a.scheme.emergency = Money{1000};                    // 10.00 of emergency credit
+    a.scheme.emergency = Money{1000};                                   // 10.00 of emergency credit
     EXPECT_FALSE(EmergencyAllowed(a.scheme, a.status, Money{10'000}));  // normal: nothing to rescue
     a.Balance(-50);
     ASSERT_EQ(a.status.state, PrepaidState::kTripped);

@@ -6,20 +6,34 @@ namespace joule {
 
 std::string_view ReadingReasonName(ReadingReason reason) {
     switch (reason) {
-        case ReadingReason::kInterval: return "interval";
-        case ReadingReason::kAfterGap: return "after_gap";
-        case ReadingReason::kRollover: return "rollover";
-        case ReadingReason::kDuplicate: return "duplicate";
-        case ReadingReason::kConflictingDuplicate: return "conflicting_duplicate";
-        case ReadingReason::kLate: return "late";
-        case ReadingReason::kRegressed: return "regressed";
-        case ReadingReason::kSpike: return "spike";
-        case ReadingReason::kFuture: return "future";
-        case ReadingReason::kBeyondRegisterMax: return "beyond_register_max";
-        case ReadingReason::kPerRateMismatch: return "per_rate_mismatch";
-        case ReadingReason::kNoCursor: return "no_cursor";
-        case ReadingReason::kNoTariff: return "no_tariff";
-        case ReadingReason::kBaseline: return "baseline";
+        case ReadingReason::kInterval:
+            return "interval";
+        case ReadingReason::kAfterGap:
+            return "after_gap";
+        case ReadingReason::kRollover:
+            return "rollover";
+        case ReadingReason::kDuplicate:
+            return "duplicate";
+        case ReadingReason::kConflictingDuplicate:
+            return "conflicting_duplicate";
+        case ReadingReason::kLate:
+            return "late";
+        case ReadingReason::kRegressed:
+            return "regressed";
+        case ReadingReason::kSpike:
+            return "spike";
+        case ReadingReason::kFuture:
+            return "future";
+        case ReadingReason::kBeyondRegisterMax:
+            return "beyond_register_max";
+        case ReadingReason::kPerRateMismatch:
+            return "per_rate_mismatch";
+        case ReadingReason::kNoCursor:
+            return "no_cursor";
+        case ReadingReason::kNoTariff:
+            return "no_tariff";
+        case ReadingReason::kBaseline:
+            return "baseline";
     }
     return "unknown";
 }
@@ -49,9 +63,13 @@ ValidatedReading ValidateReading(const RegisterSpec& spec, const Cursor& cursor,
         return Quarantine(ReadingReason::kNoCursor);
     }
     if (reading.meter_time == cursor.time) {
-        return reading.total == cursor.total
-                   ? ValidatedReading{Verdict::kDuplicate, ReadingReason::kDuplicate, {}, false, {}, {}}
-                   : Quarantine(ReadingReason::kConflictingDuplicate);
+        return reading.total == cursor.total ? ValidatedReading{Verdict::kDuplicate,
+                                                                ReadingReason::kDuplicate,
+                                                                {},
+                                                                false,
+                                                                {},
+                                                                {}}
+                                             : Quarantine(ReadingReason::kConflictingDuplicate);
     }
     if (reading.meter_time < cursor.time) {
         return Quarantine(ReadingReason::kLate);
@@ -59,8 +77,7 @@ ValidatedReading ValidateReading(const RegisterSpec& spec, const Cursor& cursor,
 
     const int64_t elapsed_s = (reading.meter_time - cursor.time).count();
     // Physical maximum over the interval, plus one resolution step of slack for register rounding.
-    const Int128 max_delta =
-        static_cast<Int128>(spec.max_rate_per_hour) * elapsed_s / 3600 + 10;
+    const Int128 max_delta = static_cast<Int128>(spec.max_rate_per_hour) * elapsed_s / 3600 + 10;
     ValidatedReading out;
     out.verdict = Verdict::kAccepted;
     out.from = cursor.time;

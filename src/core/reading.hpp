@@ -17,28 +17,28 @@ enum class Verdict : uint8_t { kAccepted = 1, kDuplicate = 2, kQuarantined = 3 }
 
 // stored: never renumber.
 enum class ReadingReason : uint8_t {
-    kInterval = 0,            // accepted: a normal interval
-    kAfterGap = 1,            // accepted: after a gap longer than the schedule allows
-    kRollover = 2,            // accepted: the register wrapped at its maximum
-    kDuplicate = 3,           // duplicate: same time and value as the last accepted reading
-    kConflictingDuplicate = 4,// quarantined: same time as the last accepted, different value
-    kLate = 5,                // quarantined: older than the last accepted (out of order, late)
-    kRegressed = 6,           // quarantined: went backwards (reset or replacement?)
-    kSpike = 7,               // quarantined: more than the meter can physically pass
-    kFuture = 8,              // quarantined: meter time ahead of the receive time
-    kBeyondRegisterMax = 9,   // quarantined: value above what the register can hold
-    kPerRateMismatch = 10,    // accepted: per-rate registers inconsistent, billed by time instead
-    kNoCursor = 11,           // quarantined: the meter has no opening reading yet
-    kNoTariff = 12,           // quarantined: no tariff version in effect for the interval
-    kBaseline = 13,           // accepted: first reading of an unbilled meter; starts the cursor
+    kInterval = 0,              // accepted: a normal interval
+    kAfterGap = 1,              // accepted: after a gap longer than the schedule allows
+    kRollover = 2,              // accepted: the register wrapped at its maximum
+    kDuplicate = 3,             // duplicate: same time and value as the last accepted reading
+    kConflictingDuplicate = 4,  // quarantined: same time as the last accepted, different value
+    kLate = 5,                  // quarantined: older than the last accepted (out of order, late)
+    kRegressed = 6,             // quarantined: went backwards (reset or replacement?)
+    kSpike = 7,                 // quarantined: more than the meter can physically pass
+    kFuture = 8,                // quarantined: meter time ahead of the receive time
+    kBeyondRegisterMax = 9,     // quarantined: value above what the register can hold
+    kPerRateMismatch = 10,      // accepted: per-rate registers inconsistent, billed by time instead
+    kNoCursor = 11,             // quarantined: the meter has no opening reading yet
+    kNoTariff = 12,             // quarantined: no tariff version in effect for the interval
+    kBaseline = 13,             // accepted: first reading of an unbilled meter; starts the cursor
 };
 std::string_view ReadingReasonName(ReadingReason reason);
 
 struct RegisterSpec {
     Quantity register_modulus{1'000'000'000};  // the register wraps to 0 on reaching this value
-    int64_t max_rate_per_hour = 100'000'000;  // physical max: Wh per hour (= W) or L per hour
-    Seconds future_tolerance{300};            // meter clocks may run this far ahead
-    Seconds gap_threshold{3 * 3600};          // an interval longer than this is a gap
+    int64_t max_rate_per_hour = 100'000'000;   // physical max: Wh per hour (= W) or L per hour
+    Seconds future_tolerance{300};             // meter clocks may run this far ahead
+    Seconds gap_threshold{3 * 3600};           // an interval longer than this is a gap
 };
 
 // The last accepted reading of a meter: where the next interval begins.
@@ -61,10 +61,10 @@ struct ReadingInput {
 struct ValidatedReading {
     Verdict verdict = Verdict::kQuarantined;
     ReadingReason reason = ReadingReason::kInterval;
-    Quantity delta;           // billed quantity when accepted
+    Quantity delta;  // billed quantity when accepted
     bool bill_per_rate = false;
     PerPeriod<Quantity> per_rate_delta{};
-    Instant from;             // interval start (the previous cursor time) when accepted
+    Instant from;  // interval start (the previous cursor time) when accepted
 };
 
 // Judges `reading` against the meter's cursor. Pure; the caller advances the cursor with

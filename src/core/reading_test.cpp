@@ -7,9 +7,7 @@
 namespace joule {
 namespace {
 
-Instant At(std::string_view text) {
-    return ParseInstant(text, "at").value();
-}
+Instant At(std::string_view text) { return ParseInstant(text, "at").value(); }
 
 // The cursor: 100 kWh at 2026-01-05T00:00Z.
 Cursor StartCursor() {

@@ -3,8 +3,8 @@
 // Money rule: charges accumulate exactly in FineMoney per meter; the fen deducted so far is always
 // RoundHalfUp(cumulative exact charge) (四舍五入 on the running total). Each deduction is the
 // difference between two such rounded totals, and the sub-fen remainder is carried, so rounding
-// never accumulates: over a meter's whole life, deducted fen == round-half-up(sum of exact charges),
-// and any sub-period differs from its own rounded charge by less than one fen.
+// never accumulates: over a meter's whole life, deducted fen == round-half-up(sum of exact
+// charges), and any sub-period differs from its own rounded charge by less than one fen.
 //
 // Shares of money (debt recovery share of a top-up) use the same half-up rule.
 //

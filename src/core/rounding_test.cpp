@@ -9,9 +9,7 @@ namespace joule {
 namespace {
 
 // Fine amounts written in fen: 1 fen = kFinePerFen = 1e9 fine.
-constexpr FineMoney Fine(int64_t v) {
-    return FineMoney{v};
-}
+constexpr FineMoney Fine(int64_t v) { return FineMoney{v}; }
 
 TEST(RoundFineToFen, RoundsHalfUpAndCarriesTheRemainder) {
     // 1.5 fen -> 2 fen, carry 1.5 - 2 = -0.5 fen.

@@ -11,10 +11,14 @@ namespace joule {
 
 std::string_view PeriodName(Period p) {
     switch (p) {
-        case Period::kSharp: return "sharp";
-        case Period::kPeak: return "peak";
-        case Period::kFlat: return "flat";
-        case Period::kValley: return "valley";
+        case Period::kSharp:
+            return "sharp";
+        case Period::kPeak:
+            return "peak";
+        case Period::kFlat:
+            return "flat";
+        case Period::kValley:
+            return "valley";
     }
     return "flat";
 }
@@ -34,8 +38,8 @@ Status ValidatePrice(UnitPrice price, const std::string& field) {
 
 Status ValidateTou(const TouPlan& tou, const std::string& at) {
     for (std::size_t p = 0; p < kPeriodCount; ++p) {
-        JOULE_TRY(ValidatePrice(tou.prices[p], at + ".prices." +
-                                                   std::string(PeriodName(static_cast<Period>(p)))));
+        JOULE_TRY(ValidatePrice(tou.prices[p],
+                                at + ".prices." + std::string(PeriodName(static_cast<Period>(p)))));
     }
     if (tou.day_schedules.empty() || tou.day_schedules.size() > kMaxDaySchedules) {
         return InvalidArgument(at + ".day_schedules", "needs 1 to 16 day schedules");
@@ -69,7 +73,7 @@ Status ValidateTou(const TouPlan& tou, const std::string& at) {
         const Season& season = tou.seasons[s];
         const std::string f = at + "." + Index("seasons", s);
         const CivilDate start{date::year{2024}, date::month{season.start_month},
-                             date::day{season.start_day}};
+                              date::day{season.start_day}};
         if (!start.ok()) {
             return InvalidArgument(f + ".start", "not a valid month and day");
         }
@@ -82,7 +86,8 @@ Status ValidateTou(const TouPlan& tou, const std::string& at) {
         }
         for (std::size_t t = 0; t < kDayTypeCount; ++t) {
             if (season.schedule_by_day_type[t] >= tou.day_schedules.size()) {
-                return InvalidArgument(f + ".schedules", "names a day schedule that does not exist");
+                return InvalidArgument(f + ".schedules",
+                                       "names a day schedule that does not exist");
             }
         }
     }
@@ -112,8 +117,7 @@ Status ValidateVersion(const TariffVersion& v, const std::string& at) {
         const std::string f = at + "." + Index("tiers", i);
         JOULE_TRY(ValidatePrice(v.tiers[i].increment, f + ".increment"));
         if (i + 1 < v.tiers.size()) {
-            if (v.tiers[i].upto.milli <= 0 ||
-                (i > 0 && v.tiers[i].upto <= v.tiers[i - 1].upto)) {
+            if (v.tiers[i].upto.milli <= 0 || (i > 0 && v.tiers[i].upto <= v.tiers[i - 1].upto)) {
                 return InvalidArgument(f + ".upto", "tier bounds must be positive and increasing");
             }
         }
@@ -136,17 +140,20 @@ Status ValidateVersion(const TariffVersion& v, const std::string& at) {
 
 int32_t CycleKey(TierCycle cycle, CivilDate date) {
     switch (cycle) {
-        case TierCycle::kNone: return 0;
+        case TierCycle::kNone:
+            return 0;
         case TierCycle::kMonthly:
             return static_cast<int32_t>(date.year()) * 12 +
                    static_cast<int32_t>(static_cast<unsigned>(date.month())) - 1;
-        case TierCycle::kYearly: return static_cast<int32_t>(date.year());
+        case TierCycle::kYearly:
+            return static_cast<int32_t>(date.year());
     }
     return 0;
 }
 
 const Season& SeasonOf(const TouPlan& plan, CivilDate date) {
-    const auto md = std::pair(static_cast<unsigned>(date.month()), static_cast<unsigned>(date.day()));
+    const auto md =
+        std::pair(static_cast<unsigned>(date.month()), static_cast<unsigned>(date.day()));
     const Season* current = &plan.seasons.back();  // before the first start: last season wraps
     for (const Season& s : plan.seasons) {
         if (std::pair<unsigned, unsigned>(s.start_month, s.start_day) <= md) {
@@ -211,8 +218,8 @@ DayType DayTypeOf(const TouPlan& plan, CivilDate date) {
 Period PeriodAt(const TouPlan& plan, LocalTime local) {
     const auto day = date::floor<date::days>(local);
     const CivilDate date{day};
-    const int minute = static_cast<int>(
-        std::chrono::duration_cast<std::chrono::minutes>(local - day).count());
+    const int minute =
+        static_cast<int>(std::chrono::duration_cast<std::chrono::minutes>(local - day).count());
     const DaySchedule& schedule = ScheduleOf(plan, date);
     return schedule.segments[SegmentAt(schedule, minute).first].period;
 }
@@ -232,7 +239,8 @@ void TariffEngine::Split(const Tariff& tariff, const Zone& zone, Instant from, I
             ++v;
         }
         const TariffVersion& version = versions[v];
-        const Instant next_version = v + 1 < versions.size() ? versions[v + 1].effective_from : kNever;
+        const Instant next_version =
+            v + 1 < versions.size() ? versions[v + 1].effective_from : kNever;
         const bool tou = by_period && version.base == PriceBase::kTou;
         Piece piece;
         piece.begin = t;
@@ -264,9 +272,9 @@ void TariffEngine::Split(const Tariff& tariff, const Zone& zone, Instant from, I
     }
 }
 
-Result<Charge> TariffEngine::Price(const Tariff& tariff, const Zone& zone, Instant from,
-                                   Instant to, Quantity quantity,
-                                   const PerPeriod<Quantity>* per_rate, TierState& tiers) {
+Result<Charge> TariffEngine::Price(const Tariff& tariff, const Zone& zone, Instant from, Instant to,
+                                   Quantity quantity, const PerPeriod<Quantity>* per_rate,
+                                   TierState& tiers) {
     if (to <= from) {
         return InvalidArgument("meter_time", "an interval must end after it begins");
     }
@@ -356,8 +364,9 @@ Result<Charge> TariffEngine::Price(const Tariff& tariff, const Zone& zone, Insta
         int64_t remaining = piece_total.milli;
         int64_t used = next_tiers.used.milli;
         for (std::size_t i = 0; i < version.tiers.size() && remaining > 0; ++i) {
-            const int64_t upper = i + 1 < version.tiers.size() ? version.tiers[i].upto.milli
-                                                                : std::numeric_limits<int64_t>::max();
+            const int64_t upper = i + 1 < version.tiers.size()
+                                      ? version.tiers[i].upto.milli
+                                      : std::numeric_limits<int64_t>::max();
             if (used >= upper) {
                 continue;
             }

@@ -41,8 +41,8 @@ inline constexpr std::size_t kMaxSeasons = 12;
 inline constexpr std::size_t kMaxDaySchedules = 16;
 inline constexpr std::size_t kMaxSurcharges = 8;
 inline constexpr std::size_t kMaxVersions = 1000;
-inline constexpr int32_t kMaxLossBasisPoints = 5'000;          // 50 %
-inline constexpr int64_t kMaxUnitPrice = 1'000'000;            // 100 yuan per unit
+inline constexpr int32_t kMaxLossBasisPoints = 5'000;  // 50 %
+inline constexpr int64_t kMaxUnitPrice = 1'000'000;    // 100 yuan per unit
 
 struct TouSegment {
     uint16_t start_minute = 0;  // minute of the local day the segment starts, [0, 1440)
@@ -64,10 +64,10 @@ struct Season {
 struct TouPlan {
     PerPeriod<UnitPrice> prices{};
     std::vector<DaySchedule> day_schedules;
-    std::vector<Season> seasons;             // sorted by (month, day); the last wraps to January
-    std::vector<CivilDate> holidays;         // sorted; bill as DayType::kHoliday
-    std::vector<CivilDate> extra_workdays;   // sorted; weekend days worked (调休) bill as workdays
-    uint8_t weekend_mask = 0b1000001;        // bit n = weekday n (0 = Sunday): Saturday, Sunday
+    std::vector<Season> seasons;            // sorted by (month, day); the last wraps to January
+    std::vector<CivilDate> holidays;        // sorted; bill as DayType::kHoliday
+    std::vector<CivilDate> extra_workdays;  // sorted; weekend days worked (调休) bill as workdays
+    uint8_t weekend_mask = 0b1000001;       // bit n = weekday n (0 = Sunday): Saturday, Sunday
 };
 
 // stored: never renumber.

@@ -14,21 +14,13 @@ constexpr UnitPrice kPeak{9000};
 constexpr UnitPrice kFlat{6000};
 constexpr UnitPrice kValley{3000};
 
-constexpr std::size_t Idx(Period p) {
-    return static_cast<std::size_t>(p);
-}
+constexpr std::size_t Idx(Period p) { return static_cast<std::size_t>(p); }
 
-Instant At(std::string_view text) {
-    return ParseInstant(text, "at").value();
-}
+Instant At(std::string_view text) { return ParseInstant(text, "at").value(); }
 
-LocalTime Local(std::string_view text) {
-    return ParseLocalTime(text, "local").value();
-}
+LocalTime Local(std::string_view text) { return ParseLocalTime(text, "local").value(); }
 
-CivilDate Day(std::string_view text) {
-    return ParseDate(text, "date").value();
-}
+CivilDate Day(std::string_view text) { return ParseDate(text, "date").value(); }
 
 const Zone& Shanghai() {
     static const Zone zone = Zone::Load("Asia/Shanghai").value();
@@ -48,9 +40,7 @@ DaySchedule FourSegmentDay() {
                         {23 * 60, Period::kValley}}};
 }
 
-DaySchedule AllDay(Period p) {
-    return DaySchedule{{{0, p}}};
-}
+DaySchedule AllDay(Period p) { return DaySchedule{{{0, p}}}; }
 
 TariffVersion FlatVersion(std::string_view from, UnitPrice price) {
     TariffVersion v;
@@ -86,9 +76,7 @@ void AddMonthlyTiers(TariffVersion& v) {
 }
 
 // local year*12 + month - 1
-constexpr int32_t MonthKey(int32_t year, int32_t month) {
-    return year * 12 + month - 1;
-}
+constexpr int32_t MonthKey(int32_t year, int32_t month) { return year * 12 + month - 1; }
 
 Charge PriceOk(const Tariff& tariff, const Zone& zone, std::string_view from, std::string_view to,
                int64_t wh, TierState& tiers, const PerPeriod<Quantity>* per_rate = nullptr) {

@@ -109,17 +109,18 @@ Result<LocalTime> ParseLocalTime(std::string_view text, std::string_view field) 
     Seconds clock{0};
     if (!ParseDateAt(text, date) || text.size() < 16 || text[10] != 'T' ||
         ParseClockAt(text, 11, clock) + 11 != text.size()) {
-        return InvalidArgument(std::string(field), "'" + std::string(text) +
-                                                       "' is not a local time YYYY-MM-DDTHH:MM[:SS]");
+        return InvalidArgument(
+            std::string(field),
+            "'" + std::string(text) + "' is not a local time YYYY-MM-DDTHH:MM[:SS]");
     }
     return LocalTime{date::local_days{date}.time_since_epoch() + clock};
 }
 
 Result<Instant> ParseInstant(std::string_view text, std::string_view field) {
     auto fail = [&] {
-        return InvalidArgument(std::string(field),
-                               "'" + std::string(text) +
-                                   "' is not an RFC 3339 time such as 2026-11-01T08:00:00Z");
+        return InvalidArgument(
+            std::string(field),
+            "'" + std::string(text) + "' is not an RFC 3339 time such as 2026-11-01T08:00:00Z");
     };
     CivilDate date;
     Seconds clock{0};

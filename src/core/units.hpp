@@ -15,7 +15,7 @@ namespace joule {
 
 struct Money {
     int64_t fen = 0;
-    friend constexpr auto operator<=>(Money, Money) = default;
+    friend constexpr auto operator<=>(Money, Money) = default;  // NOLINT(modernize-use-nullptr)
     constexpr Money operator+(Money o) const { return {fen + o.fen}; }
     constexpr Money operator-(Money o) const { return {fen - o.fen}; }
     constexpr Money operator-() const { return {-fen}; }
@@ -31,7 +31,8 @@ struct Money {
 
 struct Quantity {
     int64_t milli = 0;  // Wh for electricity, litres for water
-    friend constexpr auto operator<=>(Quantity, Quantity) = default;
+    friend constexpr auto operator<=>(Quantity,
+                                      Quantity) = default;  // NOLINT(modernize-use-nullptr)
     constexpr Quantity operator+(Quantity o) const { return {milli + o.milli}; }
     constexpr Quantity operator-(Quantity o) const { return {milli - o.milli}; }
     constexpr Quantity& operator+=(Quantity o) {
@@ -46,13 +47,17 @@ struct Quantity {
 
 struct UnitPrice {
     int64_t ten_thousandths = 0;  // 0.0001 yuan per kWh or per m^3
-    friend constexpr auto operator<=>(UnitPrice, UnitPrice) = default;
-    constexpr UnitPrice operator+(UnitPrice o) const { return {ten_thousandths + o.ten_thousandths}; }
+    friend constexpr auto operator<=>(UnitPrice,
+                                      UnitPrice) = default;  // NOLINT(modernize-use-nullptr)
+    constexpr UnitPrice operator+(UnitPrice o) const {
+        return {ten_thousandths + o.ten_thousandths};
+    }
 };
 
 struct FineMoney {
     int64_t value = 0;  // 1e-11 yuan
-    friend constexpr auto operator<=>(FineMoney, FineMoney) = default;
+    friend constexpr auto operator<=>(FineMoney,
+                                      FineMoney) = default;  // NOLINT(modernize-use-nullptr)
     constexpr FineMoney operator+(FineMoney o) const { return {value + o.value}; }
     constexpr FineMoney operator-(FineMoney o) const { return {value - o.value}; }
     constexpr FineMoney& operator+=(FineMoney o) {
@@ -62,9 +67,9 @@ struct FineMoney {
 };
 
 inline constexpr int64_t kFinePerFen = 1'000'000'000;
-inline constexpr int kMoneyScale = 2;      // decimal places of yuan in text
-inline constexpr int kPriceScale = 4;      // decimal places of a unit price in text
-inline constexpr int kQuantityScale = 3;   // decimal places of kWh / m^3 in text
+inline constexpr int kMoneyScale = 2;     // decimal places of yuan in text
+inline constexpr int kPriceScale = 4;     // decimal places of a unit price in text
+inline constexpr int kQuantityScale = 3;  // decimal places of kWh / m^3 in text
 inline constexpr int32_t kBasisPointsOne = 10'000;
 
 // stored: never renumber.

@@ -67,22 +67,26 @@ Result<Wallet> LoadWallet(Tx& tx, const AccountRecord& account) {
     Wallet wallet;
     for (LedgerAccount& l : ledgers) {
         switch (l.kind) {
-            case LedgerAccountKind::kTenantPaid: wallet.paid = l; break;
-            case LedgerAccountKind::kTenantDebt: wallet.debt = l; break;
+            case LedgerAccountKind::kTenantPaid:
+                wallet.paid = l;
+                break;
+            case LedgerAccountKind::kTenantDebt:
+                wallet.debt = l;
+                break;
             case LedgerAccountKind::kTenantGrant:
                 if (l.balance.fen > 0) {
                     wallet.grants.push_back(l);
                 }
                 break;
-            default: break;
+            default:
+                break;
         }
     }
     JOULE_ASSERT(wallet.paid.id == account.paid, "account's paid ledger account is missing");
     return wallet;
 }
 
-Result<AccountContext> LoadAccount(Tx& tx, std::string_view project_code,
-                                   std::string_view number) {
+Result<AccountContext> LoadAccount(Tx& tx, std::string_view project_code, std::string_view number) {
     AccountContext ctx;
     JOULE_ASSIGN_OR_RETURN(ctx.project, LoadProject(tx, project_code));
     JOULE_ASSIGN_OR_RETURN(auto account, tx.FindAccount(ctx.project.id, number));
@@ -127,9 +131,8 @@ Status Post(Tx& tx, const Transfer& t) {
     JOULE_ASSIGN_OR_RETURN(LedgerAccount credit, tx.GetLedgerAccount(t.credit));
     const PostResult result = CheckTransfer(t, debit, credit);
     if (result != PostResult::kOk) {
-        return FailedPrecondition("transfer '" + t.id + "' rejected: " +
-                                      std::string(PostResultName(result)),
-                                  "amount");
+        return FailedPrecondition(
+            "transfer '" + t.id + "' rejected: " + std::string(PostResultName(result)), "amount");
     }
     return tx.InsertTransfer(t);
 }
@@ -217,7 +220,8 @@ Status StepAndPersist(Tx& tx, AccountContext& ctx, ControlEvent event, Instant n
             JOULE_TRY(tx.RaiseAlarm(record));
             JOULE_TRY(tx.InsertOutbox("alarm",
                                       "{\"account\":" + Quote(ctx.account.number) + ",\"kind\":\"" +
-                                          std::string(AlarmKindName(a.kind)) + "\",\"action\":\"raise\"}",
+                                          std::string(AlarmKindName(a.kind)) +
+                                          "\",\"action\":\"raise\"}",
                                       now));
             if (stats != nullptr) {
                 ++stats->alarms_raised;
@@ -235,8 +239,8 @@ Status StepAndPersist(Tx& tx, AccountContext& ctx, ControlEvent event, Instant n
                 }
                 const std::string why =
                     reason.empty() ? std::string(PrepaidStateName(c.because)) : std::string(reason);
-                JOULE_TRY(QueueRelayCommand(tx, ctx.account.id, b.meter, c.kind, why, actor, now,
-                                            stats));
+                JOULE_TRY(
+                    QueueRelayCommand(tx, ctx.account.id, b.meter, c.kind, why, actor, now, stats));
             }
         }
     }
@@ -259,8 +263,14 @@ Status ExpireGrants(Tx& tx, AccountContext& ctx, Instant now) {
                            tx.SystemLedgerAccount(LedgerAccountKind::kSubsidyExpense, "subsidy"));
     for (int32_t i : expired) {
         LedgerAccount& grant = ctx.wallet.grants[static_cast<std::size_t>(i)];
-        const Transfer t{"expire:" + std::to_string(grant.id.value), grant.id, pool, grant.balance,
-                         TransferCode::kGrantExpiry, "grant expired", "billing", now};
+        const Transfer t{"expire:" + std::to_string(grant.id.value),
+                         grant.id,
+                         pool,
+                         grant.balance,
+                         TransferCode::kGrantExpiry,
+                         "grant expired",
+                         "billing",
+                         now};
         JOULE_TRY(tx.InsertTransfer(t));
         grant.balance = Money{};
     }
@@ -268,9 +278,8 @@ Status ExpireGrants(Tx& tx, AccountContext& ctx, Instant now) {
 }
 
 Status Log(Tx& tx, const Actor& actor, std::string_view action, std::string_view target,
-           std::string detail, Instant now) {
-    return tx.InsertOperation(
-        {now, actor.name, std::string(action), std::string(target), std::move(detail)});
+           const std::string& detail, Instant now) {
+    return tx.InsertOperation({now, actor.name, std::string(action), std::string(target), detail});
 }
 
 Status ValidateOpenings(const std::vector<MeterOpening>& meters, std::string_view field) {
@@ -294,15 +303,16 @@ Status BindMeter(Tx& tx, const AccountRecord& account, const MeterRecord& meter,
     JOULE_ASSIGN_OR_RETURN(auto current, tx.CurrentBinding(meter.id));
     if (current) {
         return MakeError(ErrorCode::kAlreadyExists,
-                         "meter '" + meter.code + "' is bound to another account", std::string(field));
+                         "meter '" + meter.code + "' is bound to another account",
+                         std::string(field));
     }
     JOULE_ASSIGN_OR_RETURN(MeterModelRecord model, tx.GetModel(meter.model));
     if (opening.opening_total >= model.spec.register_modulus) {
         return InvalidArgument(std::string(field) + ".reading",
                                "is above what the meter's register can hold");
     }
-    JOULE_TRY(tx.InsertBinding({account.id, meter.id, at, std::nullopt, opening.opening_total,
-                                std::nullopt}));
+    JOULE_TRY(tx.InsertBinding(
+        {account.id, meter.id, at, std::nullopt, opening.opening_total, std::nullopt}));
     JOULE_ASSIGN_OR_RETURN(auto existing, tx.LoadBilling(meter.id));
     if (existing && existing->cursor.valid && at < existing->cursor.time) {
         return FailedPrecondition("meter '" + meter.code + "' was already read at " +
@@ -330,8 +340,8 @@ Result<TopUpResult> PostTopUp(Tx& tx, AccountContext& ctx, const TopUpRequest& r
                               const std::string& transfer_id, const Actor& actor, Instant now) {
     JOULE_ASSIGN_OR_RETURN(LedgerAccountId cash,
                            tx.SystemLedgerAccount(LedgerAccountKind::kCash, r.channel));
-    const Transfer top_up{transfer_id, cash, ctx.account.paid, r.amount,
-                          TransferCode::kTopUp, r.ref, actor.name, now};
+    const Transfer top_up{transfer_id,          cash,  ctx.account.paid, r.amount,
+                          TransferCode::kTopUp, r.ref, actor.name,       now};
     JOULE_ASSIGN_OR_RETURN(PostResult seen, CheckIdempotency(tx, top_up));
     TopUpResult result;
     if (seen == PostResult::kExists) {
@@ -351,9 +361,9 @@ Result<TopUpResult> PostTopUp(Tx& tx, AccountContext& ctx, const TopUpRequest& r
     if (owed.fen > 0 && ctx.account.debt_share_basis_points > 0) {
         const Money share = std::min(ShareOf(r.amount, ctx.account.debt_share_basis_points), owed);
         if (share.fen > 0) {
-            JOULE_TRY(Post(tx, Transfer{transfer_id + ":debt", ctx.account.paid,
-                                         ctx.account.debt, share, TransferCode::kDebtRecovery,
-                                         r.ref, actor.name, now}));
+            JOULE_TRY(
+                Post(tx, Transfer{transfer_id + ":debt", ctx.account.paid, ctx.account.debt, share,
+                                  TransferCode::kDebtRecovery, r.ref, actor.name, now}));
             ctx.wallet.paid.balance -= share;
             ctx.wallet.debt.balance += share;
             result.debt_recovered = share;
@@ -361,15 +371,15 @@ Result<TopUpResult> PostTopUp(Tx& tx, AccountContext& ctx, const TopUpRequest& r
         }
     }
     JOULE_TRY(ExpireGrants(tx, ctx, now));
-    JOULE_TRY(StepAndPersist(tx, ctx, ControlEvent::kBalanceChanged, now, actor.name, "top-up",
-                             nullptr));
+    JOULE_TRY(
+        StepAndPersist(tx, ctx, ControlEvent::kBalanceChanged, now, actor.name, "top-up", nullptr));
     JOULE_TRY(tx.InsertOutbox("notice",
-                               "{\"kind\":\"top_up\",\"account\":" + Quote(ctx.account.number) +
-                                   ",\"amount\":\"" + std::to_string(r.amount.fen) + "\"}",
-                               now));
+                              "{\"kind\":\"top_up\",\"account\":" + Quote(ctx.account.number) +
+                                  ",\"amount\":\"" + std::to_string(r.amount.fen) + "\"}",
+                              now));
     JOULE_TRY(Log(tx, actor, "account.top_up", ctx.account.number,
-                  "{\"amount_fen\":" + std::to_string(r.amount.fen) + ",\"channel\":" +
-                      Quote(r.channel) + ",\"key\":" + Quote(transfer_id) + "}",
+                  "{\"amount_fen\":" + std::to_string(r.amount.fen) +
+                      ",\"channel\":" + Quote(r.channel) + ",\"key\":" + Quote(transfer_id) + "}",
                   now));
     result.balance_after = ctx.wallet.Available(now);
     result.state = ctx.account.prepaid.state;
@@ -447,20 +457,21 @@ Result<AccountId> BillingService::OpenAccount(const OpenAccountRequest& r, const
         }
         JOULE_TRY(BindMeter(*tx, account, *meter, r.meters[i], r.opened_at, field));
     }
-    JOULE_TRY(Log(*tx, actor, "account.open", r.number,
-                  "{\"tenant\":" + Quote(r.tenant_name) + ",\"tariff\":" + Quote(r.tariff_code) + "}",
-                  now));
+    JOULE_TRY(Log(
+        *tx, actor, "account.open", r.number,
+        "{\"tenant\":" + Quote(r.tenant_name) + ",\"tariff\":" + Quote(r.tariff_code) + "}", now));
     // The first top-up belongs to the opening: same unit of work, a system id that no client
     // key can take, so a failed opening leaves neither an account nor a payment behind.
     JOULE_ASSIGN_OR_RETURN(AccountContext ctx, LoadAccount(*tx, r.project_code, r.number));
     if (r.first_top_up.fen > 0) {
-        const TopUpRequest top_up{r.project_code, r.number, r.first_top_up, r.channel,
-                                  "", "first top-up"};
-        JOULE_TRY(PostTopUp(*tx, ctx, top_up, "open:" + std::to_string(account.id.value), actor,
-                            now));
+        const TopUpRequest top_up{r.project_code, r.number, r.first_top_up,
+                                  r.channel,      "",       "first top-up"};
+        JOULE_TRY(
+            PostTopUp(*tx, ctx, top_up, "open:" + std::to_string(account.id.value), actor, now));
     } else {
         // Evaluate the empty balance once so the account starts in its true state.
-        JOULE_TRY(StepAndPersist(*tx, ctx, ControlEvent::kBalanceChanged, now, actor.name, "", nullptr));
+        JOULE_TRY(
+            StepAndPersist(*tx, ctx, ControlEvent::kBalanceChanged, now, actor.name, "", nullptr));
     }
     JOULE_TRY(tx->Commit());
     return account.id;
@@ -475,7 +486,8 @@ Result<TopUpResult> BillingService::TopUp(const TopUpRequest& r, const Actor& ac
     }
     JOULE_ASSIGN_OR_RETURN(auto tx, store_.Begin());
     JOULE_ASSIGN_OR_RETURN(AccountContext ctx, LoadAccount(*tx, r.project_code, r.account_number));
-    JOULE_ASSIGN_OR_RETURN(TopUpResult result, PostTopUp(*tx, ctx, r, r.idempotency_key, actor, now));
+    JOULE_ASSIGN_OR_RETURN(TopUpResult result,
+                           PostTopUp(*tx, ctx, r, r.idempotency_key, actor, now));
     if (result.outcome == TopUpOutcome::kAlreadyCredited) {
         return result;  // nothing to commit
     }
@@ -491,8 +503,8 @@ Result<Money> BillingService::Refund(const RefundRequest& r, const Actor& actor,
     JOULE_ASSIGN_OR_RETURN(AccountContext ctx, LoadAccount(*tx, r.project_code, r.account_number));
     JOULE_ASSIGN_OR_RETURN(LedgerAccountId cash,
                            tx->SystemLedgerAccount(LedgerAccountKind::kCash, r.channel));
-    const Transfer refund{r.idempotency_key, ctx.account.paid, cash, r.amount,
-                          TransferCode::kRefund, r.reason, actor.name, now};
+    const Transfer refund{r.idempotency_key,     ctx.account.paid, cash,       r.amount,
+                          TransferCode::kRefund, r.reason,         actor.name, now};
     JOULE_ASSIGN_OR_RETURN(PostResult seen, CheckIdempotency(*tx, refund));
     if (seen == PostResult::kExists) {
         return r.amount;
@@ -507,10 +519,10 @@ Result<Money> BillingService::Refund(const RefundRequest& r, const Actor& actor,
     ctx.wallet.paid.balance -= r.amount;
     JOULE_TRY(StepAndPersist(*tx, ctx, ControlEvent::kBalanceChanged, now, actor.name, "refund",
                              nullptr));
-    JOULE_TRY(Log(*tx, actor, "account.refund", ctx.account.number,
-                  "{\"amount_fen\":" + std::to_string(r.amount.fen) + ",\"reason\":" +
-                      Quote(r.reason) + "}",
-                  now));
+    JOULE_TRY(Log(
+        *tx, actor, "account.refund", ctx.account.number,
+        "{\"amount_fen\":" + std::to_string(r.amount.fen) + ",\"reason\":" + Quote(r.reason) + "}",
+        now));
     JOULE_TRY(tx->Commit());
     return r.amount;
 }
@@ -548,8 +560,8 @@ Result<LedgerAccountId> BillingService::GrantSubsidy(const SubsidyRequest& r, co
     JOULE_ASSIGN_OR_RETURN(grant.id, tx->InsertLedgerAccount(grant));
     JOULE_ASSIGN_OR_RETURN(LedgerAccountId pool,
                            tx->SystemLedgerAccount(LedgerAccountKind::kSubsidyExpense, "subsidy"));
-    JOULE_TRY(Post(*tx, Transfer{r.idempotency_key, pool, grant.id, r.amount, TransferCode::kSubsidy,
-                                 r.reason, actor.name, now}));
+    JOULE_TRY(Post(*tx, Transfer{r.idempotency_key, pool, grant.id, r.amount,
+                                 TransferCode::kSubsidy, r.reason, actor.name, now}));
     grant.balance = r.amount;
     ctx.wallet.grants.push_back(grant);
     JOULE_TRY(StepAndPersist(*tx, ctx, ControlEvent::kBalanceChanged, now, actor.name, "subsidy",
@@ -565,8 +577,8 @@ Status BillingService::RecordDebt(const DebtRequest& r, const Actor& actor, Inst
     JOULE_TRY(CheckClientKey(r.idempotency_key));
     JOULE_ASSIGN_OR_RETURN(auto tx, store_.Begin());
     JOULE_ASSIGN_OR_RETURN(AccountContext ctx, LoadAccount(*tx, r.project_code, r.account_number));
-    const Transfer t{r.idempotency_key, ctx.account.debt, ctx.account.paid, r.amount,
-                     TransferCode::kDebtRecorded, r.reason, actor.name, now};
+    const Transfer t{r.idempotency_key,           ctx.account.debt, ctx.account.paid, r.amount,
+                     TransferCode::kDebtRecorded, r.reason,         actor.name,       now};
     JOULE_ASSIGN_OR_RETURN(PostResult seen, CheckIdempotency(*tx, t));
     if (seen == PostResult::kExists) {
         return {};
@@ -578,19 +590,19 @@ Status BillingService::RecordDebt(const DebtRequest& r, const Actor& actor, Inst
     JOULE_TRY(Post(*tx, t));
     ctx.wallet.paid.balance += r.amount;
     ctx.wallet.debt.balance -= r.amount;
-    JOULE_TRY(StepAndPersist(*tx, ctx, ControlEvent::kBalanceChanged, now, actor.name, "debt",
-                             nullptr));
-    JOULE_TRY(Log(*tx, actor, "account.debt", ctx.account.number,
-                  "{\"amount_fen\":" + std::to_string(r.amount.fen) + ",\"reason\":" +
-                      Quote(r.reason) + "}",
-                  now));
+    JOULE_TRY(
+        StepAndPersist(*tx, ctx, ControlEvent::kBalanceChanged, now, actor.name, "debt", nullptr));
+    JOULE_TRY(Log(
+        *tx, actor, "account.debt", ctx.account.number,
+        "{\"amount_fen\":" + std::to_string(r.amount.fen) + ",\"reason\":" + Quote(r.reason) + "}",
+        now));
     return tx->Commit();
 }
 
 Result<PrepaidStatus> BillingService::Control(const ControlRequest& r, const Actor& actor,
                                               Instant now) {
-    const bool needs_reason = r.event == ControlEvent::kKeepPowerOn ||
-                              r.event == ControlEvent::kManualTrip;
+    const bool needs_reason =
+        r.event == ControlEvent::kKeepPowerOn || r.event == ControlEvent::kManualTrip;
     if (needs_reason) {
         JOULE_TRY(CheckText(r.reason, "reason", 256));
     }
@@ -604,8 +616,8 @@ Result<PrepaidStatus> BillingService::Control(const ControlRequest& r, const Act
     const PrepaidStatus before = ctx.account.prepaid;
     JOULE_TRY(StepAndPersist(*tx, ctx, r.event, now, actor.name, r.reason, nullptr));
     JOULE_TRY(Log(*tx, actor, "account.control", ctx.account.number,
-                  "{\"event\":" + std::to_string(static_cast<int>(r.event)) + ",\"reason\":" +
-                      Quote(r.reason) + ",\"before\":\"" +
+                  "{\"event\":" + std::to_string(static_cast<int>(r.event)) +
+                      ",\"reason\":" + Quote(r.reason) + ",\"before\":\"" +
                       std::string(PrepaidStateName(before.state)) + "\",\"after\":\"" +
                       std::string(PrepaidStateName(ctx.account.prepaid.state)) + "\"}",
                   now));
@@ -632,20 +644,21 @@ Result<AccountView> BillingService::ViewAccount(std::string_view project_code,
     return view;
 }
 
-
 // ------------------------------------------------------------------------------- readings
 
 namespace {
 
 // Per-batch caches of what many readings share.
+// NOLINTNEXTLINE(cppcoreguidelines-pro-type-member-init): every member has an initializer;
+// clang-tidy 14 misreads this aggregate.
 struct BatchState {
     std::map<std::string, ProjectRecord, std::less<>> projects;
-    std::map<int64_t, std::optional<Zone>> zones;        // by project id
-    std::map<int64_t, TariffRecord> tariffs;              // by tariff id
-    std::map<int64_t, AccountContext> accounts;           // by account id, touched in the batch
+    std::map<int64_t, std::optional<Zone>> zones;  // by project id
+    std::map<int64_t, TariffRecord> tariffs;       // by tariff id
+    std::map<int64_t, AccountContext> accounts;    // by account id, touched in the batch
     std::map<std::pair<int, int64_t>, LedgerAccountId> revenue;  // (kind, project) -> account
-    std::vector<Transfer> transfers;                       // deductions, appended at the end
-    std::vector<LedgerAccount> balances_before;            // wallets as loaded, before billing
+    std::vector<Transfer> transfers;                             // deductions, appended at the end
+    std::vector<LedgerAccount> balances_before;  // wallets as loaded, before billing
 };
 
 Result<const TariffRecord*> CachedTariff(Tx& tx, BatchState& batch, TariffId id) {
@@ -665,7 +678,8 @@ Result<AccountContext*> CachedAccount(Tx& tx, BatchState& batch, const ProjectRe
         ctx.project = project;
         JOULE_ASSIGN_OR_RETURN(ctx.account, tx.GetAccount(id));
         JOULE_ASSIGN_OR_RETURN(ctx.wallet, LoadWallet(tx, ctx.account));
-        JOULE_ASSIGN_OR_RETURN(const TariffRecord* tariff, CachedTariff(tx, batch, ctx.account.tariff));
+        JOULE_ASSIGN_OR_RETURN(const TariffRecord* tariff,
+                               CachedTariff(tx, batch, ctx.account.tariff));
         ctx.tariff = *tariff;
         ctx.zone = zone;
         batch.balances_before.push_back(ctx.wallet.paid);
@@ -717,9 +731,9 @@ Status ApplyInTx(Tx& tx, std::span<const ReadingItem> batch, Instant now, BatchS
         const Zone& zone = *zit->second;
         JOULE_ASSIGN_OR_RETURN(auto found, tx.LoadMeterBilling(project.id, key.meter));
         if (!found) {
-            return NotFound("no meter '" + std::string(key.meter) + "' in project '" +
-                                project.code + "'",
-                            field + ".meter");
+            return NotFound(
+                "no meter '" + std::string(key.meter) + "' in project '" + project.code + "'",
+                field + ".meter");
         }
         const MeterRecord* meter = &found->meter;
         const std::optional<MeterBilling>& loaded = found->billing;
@@ -738,7 +752,8 @@ Status ApplyInTx(Tx& tx, std::span<const ReadingItem> batch, Instant now, BatchS
         AccountContext* account = nullptr;
         const Tariff* tariff = nullptr;
         if (billing.account.valid()) {
-            JOULE_ASSIGN_OR_RETURN(account, CachedAccount(tx, state, project, zone, billing.account));
+            JOULE_ASSIGN_OR_RETURN(account,
+                                   CachedAccount(tx, state, project, zone, billing.account));
             tariff = &account->tariff.tariff;
         }
         if (meter->tariff.valid()) {
@@ -839,8 +854,8 @@ Result<ApplyReadingsResult> BillingService::Tick(std::string_view project_code, 
         }
         JOULE_ASSIGN_OR_RETURN(AccountContext ctx, LoadAccount(*tx, project_code, a.number));
         JOULE_TRY(ExpireGrants(*tx, ctx, now));
-        JOULE_TRY(StepAndPersist(*tx, ctx, ControlEvent::kBalanceChanged, now, "scheduler", "",
-                                 &result));
+        JOULE_TRY(
+            StepAndPersist(*tx, ctx, ControlEvent::kBalanceChanged, now, "scheduler", "", &result));
     }
     JOULE_TRY(tx->Commit());
     return result;
@@ -891,8 +906,10 @@ Status SettleAndUnbindAll(Tx& tx, AccountContext& ctx, const std::vector<MeterOp
     JOULE_ASSIGN_OR_RETURN(auto bindings, tx.BindingsOfAccount(ctx.account.id));
     for (std::size_t i = 0; i < readings.size(); ++i) {
         const std::string field = "readings[" + std::to_string(i) + "].meter";
-        JOULE_ASSIGN_OR_RETURN(MeterRecord meter, BoundMeter(tx, ctx, readings[i].meter_code, field));
-        JOULE_TRY(SettleMeter(tx, ctx.project.code, meter, readings[i].opening_total, at, now, field));
+        JOULE_ASSIGN_OR_RETURN(MeterRecord meter,
+                               BoundMeter(tx, ctx, readings[i].meter_code, field));
+        JOULE_TRY(
+            SettleMeter(tx, ctx.project.code, meter, readings[i].opening_total, at, now, field));
     }
     for (const MeterBinding& b : bindings) {
         if (b.bound_to) {
@@ -901,9 +918,9 @@ Status SettleAndUnbindAll(Tx& tx, AccountContext& ctx, const std::vector<MeterOp
         JOULE_ASSIGN_OR_RETURN(auto billing, tx.LoadBilling(b.meter));
         if (!billing || !billing->cursor.valid || billing->cursor.time != at) {
             JOULE_ASSIGN_OR_RETURN(MeterRecord unsettled, tx.GetMeter(b.meter));
-            return FailedPrecondition("meter '" + unsettled.code +
-                                          "' needs a reading at the settlement time",
-                                      "readings");
+            return FailedPrecondition(
+                "meter '" + unsettled.code + "' needs a reading at the settlement time",
+                "readings");
         }
         const Quantity closing = billing->cursor.total;
         JOULE_TRY(tx.CloseBinding(b.meter, at, closing));
@@ -935,7 +952,8 @@ Status BillingService::ReplaceMeter(const ReplaceMeterRequest& r, const Actor& a
     JOULE_ASSIGN_OR_RETURN(auto tx, store_.Begin());
     JOULE_ASSIGN_OR_RETURN(AccountContext ctx, LoadAccount(*tx, r.project_code, r.account_number));
     JOULE_TRY(RequireOpen(ctx.account));
-    JOULE_ASSIGN_OR_RETURN(MeterRecord old_meter, BoundMeter(*tx, ctx, r.old_meter_code, "old_meter"));
+    JOULE_ASSIGN_OR_RETURN(MeterRecord old_meter,
+                           BoundMeter(*tx, ctx, r.old_meter_code, "old_meter"));
     JOULE_ASSIGN_OR_RETURN(auto new_meter, tx->FindMeter(ctx.project.id, r.new_meter_code));
     if (!new_meter) {
         return NotFound("no meter '" + r.new_meter_code + "'", "new_meter");
@@ -962,10 +980,10 @@ Status BillingService::ReplaceMeter(const ReplaceMeterRequest& r, const Actor& a
                                     "meter replaced while tripped", actor.name, now, nullptr));
     }
     JOULE_TRY(Log(*tx, actor, "meter.replace", ctx.account.number,
-                  "{\"old\":" + Quote(r.old_meter_code) + ",\"old_final_milli\":" +
-                      std::to_string(r.old_final_total.milli) + ",\"new\":" +
-                      Quote(r.new_meter_code) + ",\"new_opening_milli\":" +
-                      std::to_string(r.new_opening_total.milli) + "}",
+                  "{\"old\":" + Quote(r.old_meter_code) +
+                      ",\"old_final_milli\":" + std::to_string(r.old_final_total.milli) +
+                      ",\"new\":" + Quote(r.new_meter_code) +
+                      ",\"new_opening_milli\":" + std::to_string(r.new_opening_total.milli) + "}",
                   now));
     return tx->Commit();
 }
@@ -978,11 +996,11 @@ Result<CloseAccountResult> BillingService::CloseAccount(const CloseAccountReques
     JOULE_TRY(RequireOpen(ctx.account));
     JOULE_TRY(SettleAndUnbindAll(*tx, ctx, r.final_readings, r.at, now));
     if (ctx.wallet.paid.balance.fen < 0 || ctx.wallet.debt.balance.fen < 0) {
-        return FailedPrecondition("account '" + ctx.account.number + "' owes " +
-                                      std::to_string(-(ctx.wallet.paid.balance +
-                                                       ctx.wallet.debt.balance).fen) +
-                                      " fen; collect it before closing",
-                                  "account_number");
+        return FailedPrecondition(
+            "account '" + ctx.account.number + "' owes " +
+                std::to_string(-(ctx.wallet.paid.balance + ctx.wallet.debt.balance).fen) +
+                " fen; collect it before closing",
+            "account_number");
     }
     CloseAccountResult result;
     // Unused granted credit is forfeited to the subsidy pool; paid credit is refunded.
@@ -990,9 +1008,9 @@ Result<CloseAccountResult> BillingService::CloseAccount(const CloseAccountReques
                            tx->SystemLedgerAccount(LedgerAccountKind::kSubsidyExpense, "subsidy"));
     for (LedgerAccount& g : ctx.wallet.grants) {
         if (g.balance.fen > 0) {
-            JOULE_TRY(Post(*tx, Transfer{"close:" + std::to_string(g.id.value), g.id, pool,
-                                         g.balance, TransferCode::kGrantExpiry, "account closed",
-                                         actor.name, now}));
+            JOULE_TRY(
+                Post(*tx, Transfer{"close:" + std::to_string(g.id.value), g.id, pool, g.balance,
+                                   TransferCode::kGrantExpiry, "account closed", actor.name, now}));
             result.grants_forfeited += g.balance;
         }
     }
@@ -1013,8 +1031,8 @@ Result<CloseAccountResult> BillingService::CloseAccount(const CloseAccountReques
     return result;
 }
 
-Result<AccountId> BillingService::TransferTenant(const TransferTenantRequest& r,
-                                                 const Actor& actor, Instant now) {
+Result<AccountId> BillingService::TransferTenant(const TransferTenantRequest& r, const Actor& actor,
+                                                 Instant now) {
     JOULE_TRY(CheckText(r.new_number, "new_number", 64));
     JOULE_TRY(CheckText(r.new_tenant_name, "new_tenant_name", 128));
     JOULE_ASSIGN_OR_RETURN(auto tx, store_.Begin());
@@ -1031,7 +1049,8 @@ Result<AccountId> BillingService::TransferTenant(const TransferTenantRequest& r,
         return FailedPrecondition("the outgoing tenant owes money; settle it before transfer",
                                   "account_number");
     }
-    // The new tenant's account: same tariff and scheme, the same meters from the transfer registers.
+    // The new tenant's account: same tariff and scheme, the same meters from the transfer
+    // registers.
     AccountRecord next;
     next.project = ctx.project.id;
     next.number = r.new_number;
@@ -1070,31 +1089,32 @@ Result<AccountId> BillingService::TransferTenant(const TransferTenantRequest& r,
                            tx->SystemLedgerAccount(LedgerAccountKind::kSubsidyExpense, "subsidy"));
     for (LedgerAccount& g : ctx.wallet.grants) {
         if (g.balance.fen > 0) {
-            JOULE_TRY(Post(*tx, Transfer{"transfer:" + std::to_string(g.id.value), g.id, pool,
-                                         g.balance, TransferCode::kGrantExpiry, "tenant transfer",
-                                         actor.name, now}));
+            JOULE_TRY(Post(
+                *tx, Transfer{"transfer:" + std::to_string(g.id.value), g.id, pool, g.balance,
+                              TransferCode::kGrantExpiry, "tenant transfer", actor.name, now}));
         }
     }
     if (ctx.wallet.paid.balance.fen > 0) {
         if (r.carry_balance) {
             JOULE_TRY(Post(*tx, Transfer{"transfer:" + std::to_string(ctx.account.paid.value),
                                          ctx.account.paid, next.paid, ctx.wallet.paid.balance,
-                                         TransferCode::kAccountTransfer,
-                                         "to " + r.new_number, actor.name, now}));
+                                         TransferCode::kAccountTransfer, "to " + r.new_number,
+                                         actor.name, now}));
         } else {
             JOULE_ASSIGN_OR_RETURN(LedgerAccountId cash,
                                    tx->SystemLedgerAccount(LedgerAccountKind::kCash, r.channel));
-            JOULE_TRY(Post(*tx, Transfer{"transfer:" + std::to_string(ctx.account.paid.value),
-                                         ctx.account.paid, cash, ctx.wallet.paid.balance,
-                                         TransferCode::kRefund, "tenant transfer", actor.name, now}));
+            JOULE_TRY(
+                Post(*tx, Transfer{"transfer:" + std::to_string(ctx.account.paid.value),
+                                   ctx.account.paid, cash, ctx.wallet.paid.balance,
+                                   TransferCode::kRefund, "tenant transfer", actor.name, now}));
         }
     }
     ctx.account.status = AccountStatus::kClosed;
     ctx.account.closed_at = r.at;
     JOULE_TRY(tx->UpdateAccount(ctx.account));
     JOULE_TRY(Log(*tx, actor, "account.transfer", ctx.account.number,
-                  "{\"to\":" + Quote(r.new_number) + ",\"carry\":" +
-                      (r.carry_balance ? "true" : "false") + "}",
+                  "{\"to\":" + Quote(r.new_number) +
+                      ",\"carry\":" + (r.carry_balance ? "true" : "false") + "}",
                   now));
     // The new account's state from its (carried) balance.
     AccountContext fresh;

@@ -53,7 +53,8 @@ public:
 
     // Meter replacement [ACCT-10]: the old meter's final register is billed, its binding closed
     // with that register, the new meter bound with its opening register; the balance stays.
-    [[nodiscard]] Status ReplaceMeter(const ReplaceMeterRequest& r, const Actor& actor, Instant now);
+    [[nodiscard]] Status ReplaceMeter(const ReplaceMeterRequest& r, const Actor& actor,
+                                      Instant now);
 
     // Tenant transfer [ACCT-10]: settles the account at the transfer readings, opens a new
     // account for the new tenant on the same meters, carries or refunds the balance, closes the

@@ -63,7 +63,8 @@ protected:
     }
 
     Result<ApplyReadingsResult> Read(std::string_view meter, std::string_view at, int64_t kwh) {
-        ReadingItem item{"mall", std::string(meter), ReadingInput{T(at), T(at), Kwh(kwh), false, {}}};
+        ReadingItem item{"mall", std::string(meter),
+                         ReadingInput{T(at), T(at), Kwh(kwh), false, {}}};
         return service_.ApplyReadings(std::span<const ReadingItem>(&item, 1), T(at));
     }
 
@@ -130,7 +131,7 @@ TEST_F(BillingServiceTest, ReadingsDeductAlarmTripAndTopUpCloses) {
     EXPECT_EQ(View().account.prepaid.state, PrepaidState::kAlarm2);
     ASSERT_TRUE(Read("m1", "2026-11-01T15:00:00Z", 197).has_value());  // 3 left: alarm 3
     EXPECT_EQ(View().account.prepaid.state, PrepaidState::kAlarm3);
-    auto trip = Read("m1", "2026-11-01T16:00:00Z", 201);               // -1: trip
+    auto trip = Read("m1", "2026-11-01T16:00:00Z", 201);  // -1: trip
     ASSERT_TRUE(trip.has_value());
     EXPECT_EQ(trip->commands, 1U);
     EXPECT_EQ(View().account.prepaid.state, PrepaidState::kTripped);
@@ -195,7 +196,8 @@ TEST_F(BillingServiceTest, QuarantinedReadingsAreKeptNotBilled) {
 }
 
 TEST_F(BillingServiceTest, SubsidyIsDrawnFirstAndExpires) {
-    SubsidyRequest s{"mall", "A001", Money{300}, 0, T("2026-11-02T00:00:00Z"), "sub-1", "base quota"};
+    SubsidyRequest s{"mall",  "A001",      Money{300}, 0, T("2026-11-02T00:00:00Z"),
+                     "sub-1", "base quota"};
     ASSERT_TRUE(service_.GrantSubsidy(s, actor_, T("2026-11-01T00:00:00Z")).has_value());
     ASSERT_TRUE(Read("m1", "2026-11-01T01:00:00Z", 102).has_value());  // 2 yuan from the grant
     AccountView v = View();
@@ -208,7 +210,8 @@ TEST_F(BillingServiceTest, SubsidyIsDrawnFirstAndExpires) {
 }
 
 TEST_F(BillingServiceTest, RefundCannotExceedPaidBalance) {
-    auto too_much = service_.Refund({"mall", "A001", Money{10001}, "cash", "ref-1", ""}, actor_, now_);
+    auto too_much =
+        service_.Refund({"mall", "A001", Money{10001}, "cash", "ref-1", ""}, actor_, now_);
     ASSERT_FALSE(too_much.has_value());
     EXPECT_EQ(too_much.error().field, "amount");
     ASSERT_TRUE(service_.Refund({"mall", "A001", Money{4000}, "cash", "ref-2", ""}, actor_, now_)
@@ -218,14 +221,15 @@ TEST_F(BillingServiceTest, RefundCannotExceedPaidBalance) {
 }
 
 TEST_F(BillingServiceTest, DebtIsRecoveredByAShareOfTopUps) {
-    ASSERT_TRUE(service_.Control({"mall", "A001", ControlEvent::kKeepPowerOn, "hospital stall"},
-                                 actor_, now_)
-                    .has_value());
+    ASSERT_TRUE(
+        service_
+            .Control({"mall", "A001", ControlEvent::kKeepPowerOn, "hospital stall"}, actor_, now_)
+            .has_value());
     ASSERT_TRUE(Read("m1", "2026-11-01T10:00:00Z", 250).has_value());  // -50 yuan under keep power
     EXPECT_EQ(View().account.prepaid.relay, Relay::kClosed);
-    ASSERT_TRUE(service_.RecordDebt({"mall", "A001", Money{5000}, "debt-1", "keep power"}, actor_,
-                                    now_)
-                    .has_value());
+    ASSERT_TRUE(
+        service_.RecordDebt({"mall", "A001", Money{5000}, "debt-1", "keep power"}, actor_, now_)
+            .has_value());
     EXPECT_EQ(View().paid.fen, 0);
     EXPECT_EQ(View().debt.fen, -5000);
     // 30 % of each top-up recovers debt; the account's share is set through the request below.
@@ -258,8 +262,8 @@ TEST_F(BillingServiceTest, MeterReplacementKeepsBalanceAndHistory) {
 }
 
 TEST_F(BillingServiceTest, CloseAccountSettlesAndRefunds) {
-    CloseAccountRequest r{"mall", "A001", {{"m1", Kwh(120), std::nullopt}}, "cash",
-                          T("2026-11-03T00:00:00Z")};
+    CloseAccountRequest r{
+        "mall", "A001", {{"m1", Kwh(120), std::nullopt}}, "cash", T("2026-11-03T00:00:00Z")};
     auto closed = service_.CloseAccount(r, actor_, now_);
     ASSERT_TRUE(closed.has_value()) << closed.error().ToString();
     EXPECT_EQ(closed->refunded.fen, 8000);
@@ -305,8 +309,8 @@ TEST_F(BillingServiceTest, PublicMeterStartsFromItsFirstReadingAndIsNeverDeducte
 
 TEST_F(BillingServiceTest, AMeterCannotBeBoundBeforeItsLastReading) {
     ASSERT_TRUE(Read("m1", "2026-11-01T10:00:00Z", 110).has_value());
-    CloseAccountRequest close{"mall", "A001", {{"m1", Kwh(111), std::nullopt}}, "cash",
-                              T("2026-11-01T11:00:00Z")};
+    CloseAccountRequest close{
+        "mall", "A001", {{"m1", Kwh(111), std::nullopt}}, "cash", T("2026-11-01T11:00:00Z")};
     ASSERT_TRUE(service_.CloseAccount(close, actor_, now_).has_value());
     OpenAccountRequest open;
     open.project_code = "mall";
@@ -340,9 +344,9 @@ TEST_F(BillingServiceTest, ASubsidyKeyReplayedForAnotherAccountIsRefused) {
     open.meters.push_back({"m2", Kwh(0), std::nullopt});
     open.opened_at = T("2026-11-01T00:00:00Z");
     ASSERT_TRUE(service_.OpenAccount(open, actor_, now_).has_value());
-    ASSERT_TRUE(service_.GrantSubsidy({"mall", "A001", Money{100}, 0, std::nullopt, "g1", ""},
-                                      actor_, now_)
-                    .has_value());
+    ASSERT_TRUE(
+        service_.GrantSubsidy({"mall", "A001", Money{100}, 0, std::nullopt, "g1", ""}, actor_, now_)
+            .has_value());
     auto other = service_.GrantSubsidy({"mall", "A002", Money{100}, 0, std::nullopt, "g1", ""},
                                        actor_, now_);
     ASSERT_FALSE(other.has_value());
@@ -360,7 +364,8 @@ TEST_F(BillingServiceTest, ClosingNeedsAFinalReadingForEveryMeter) {
 }
 
 TEST_F(BillingServiceTest, ReplacementRefusesNegativeRegistersAndPublicMeters) {
-    ReplaceMeterRequest r{"mall", "A001", "m1", Kwh(101), "m2", Quantity{-1}, T("2026-11-02T00:00:00Z")};
+    ReplaceMeterRequest r{
+        "mall", "A001", "m1", Kwh(101), "m2", Quantity{-1}, T("2026-11-02T00:00:00Z")};
     auto negative = service_.ReplaceMeter(r, actor_, now_);
     ASSERT_FALSE(negative.has_value());
     EXPECT_EQ(negative.error().field, "new_opening_reading");

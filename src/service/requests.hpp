@@ -19,7 +19,7 @@ struct Actor {
 
 struct MeterOpening {
     std::string meter_code;
-    Quantity opening_total;                    // register at opening (kWh or m^3 in thousandths)
+    Quantity opening_total;  // register at opening (kWh or m^3 in thousandths)
     std::optional<PerPeriod<Quantity>> opening_per_rate;
 };
 
@@ -32,8 +32,8 @@ struct OpenAccountRequest {
     ControlScheme scheme;
     int32_t debt_share_basis_points = 0;
     std::vector<MeterOpening> meters;
-    Money first_top_up;                       // 0 = none
-    std::string channel = "cash";             // of the first top-up
+    Money first_top_up;            // 0 = none
+    std::string channel = "cash";  // of the first top-up
     Instant opened_at;
 };
 
@@ -41,9 +41,9 @@ struct TopUpRequest {
     std::string project_code;
     std::string account_number;
     Money amount;
-    std::string channel = "cash";             // cash, pos, transfer, wechat, alipay ...
+    std::string channel = "cash";  // cash, pos, transfer, wechat, alipay ...
     std::string idempotency_key;
-    std::string ref;                          // receipt or order number
+    std::string ref;  // receipt or order number
 };
 
 // stored: never renumber.
@@ -51,7 +51,7 @@ enum class TopUpOutcome : uint8_t { kCredited = 0, kAlreadyCredited = 1 };
 
 struct TopUpResult {
     TopUpOutcome outcome = TopUpOutcome::kCredited;
-    Money credited;                           // to the balance, after debt recovery
+    Money credited;  // to the balance, after debt recovery
     Money debt_recovered;
     Money balance_after;
     PrepaidState state = PrepaidState::kNormal;
@@ -79,7 +79,7 @@ struct SubsidyRequest {
 struct DebtRequest {
     std::string project_code;
     std::string account_number;
-    Money amount;                             // arrears to record as debt (> 0)
+    Money amount;  // arrears to record as debt (> 0)
     std::string idempotency_key;
     std::string reason;
 };
@@ -88,7 +88,7 @@ struct ControlRequest {
     std::string project_code;
     std::string account_number;
     ControlEvent event = ControlEvent::kBalanceChanged;
-    std::string reason;                       // required for keep power and manual trips
+    std::string reason;  // required for keep power and manual trips
 };
 
 struct ReadingItem {
@@ -111,7 +111,7 @@ struct ReplaceMeterRequest {
     std::string project_code;
     std::string account_number;
     std::string old_meter_code;
-    Quantity old_final_total;                 // the old meter's last register, billed first
+    Quantity old_final_total;  // the old meter's last register, billed first
     std::string new_meter_code;
     Quantity new_opening_total;
     Instant at;
@@ -119,12 +119,12 @@ struct ReplaceMeterRequest {
 
 struct TransferTenantRequest {
     std::string project_code;
-    std::string account_number;               // the account passing to a new tenant
+    std::string account_number;  // the account passing to a new tenant
     std::string new_number;
     std::string new_tenant_name;
     std::string new_phone;
     std::vector<MeterOpening> transfer_readings;  // the registers at transfer (settled, reopened)
-    bool carry_balance = true;                // move the remaining paid balance, else refund it
+    bool carry_balance = true;                    // move the remaining paid balance, else refund it
     std::string channel = "cash";
     Instant at;
 };
@@ -133,7 +133,7 @@ struct CloseAccountRequest {
     std::string project_code;
     std::string account_number;
     std::vector<MeterOpening> final_readings;
-    std::string channel = "cash";             // where the remaining balance is refunded
+    std::string channel = "cash";  // where the remaining balance is refunded
     Instant at;
 };
 

@@ -16,8 +16,8 @@ Result<SiteSummary> CreateSite(Store& store, const SiteSpec& spec, const Actor& 
     JOULE_ASSIGN_OR_RETURN(auto tx, store.Begin());
     JOULE_ASSIGN_OR_RETURN(auto existing, tx->FindProject(spec.project.code));
     if (existing) {
-        return MakeError(ErrorCode::kAlreadyExists,
-                         "project '" + spec.project.code + "' exists", "project.code");
+        return MakeError(ErrorCode::kAlreadyExists, "project '" + spec.project.code + "' exists",
+                         "project.code");
     }
     SiteSummary summary;
     JOULE_ASSIGN_OR_RETURN(summary.project, tx->InsertProject(spec.project));
@@ -54,8 +54,8 @@ Result<SiteSummary> CreateSite(Store& store, const SiteSpec& spec, const Actor& 
         g.project = summary.project;
         auto id = tx->InsertGateway(g);
         if (!id) {
-            return std::unexpected(Error{id.error().code, "duplicate gateway code",
-                                         At("gateways", i, "code")});
+            return std::unexpected(
+                Error{id.error().code, "duplicate gateway code", At("gateways", i, "code")});
         }
         gateways[g.code] = *id;
     }
@@ -73,12 +73,13 @@ Result<SiteSummary> CreateSite(Store& store, const SiteSpec& spec, const Actor& 
         TariffRecord t = spec.tariffs[i];
         t.project = summary.project;
         if (auto valid = ValidateTariff(t.tariff); !valid) {
-            return std::unexpected(valid.error().WithFieldPrefix("tariffs[" + std::to_string(i) + "]"));
+            return std::unexpected(
+                valid.error().WithFieldPrefix("tariffs[" + std::to_string(i) + "]"));
         }
         auto id = tx->InsertTariff(t);
         if (!id) {
-            return std::unexpected(Error{id.error().code, "duplicate tariff code",
-                                         At("tariffs", i, "code")});
+            return std::unexpected(
+                Error{id.error().code, "duplicate tariff code", At("tariffs", i, "code")});
         }
         tariffs[t.code] = *id;
         ++summary.tariffs;
@@ -157,9 +158,9 @@ Status AddTariffVersion(Store& store, std::string_view project_code, std::string
     next.versions.push_back(version);
     JOULE_TRY(ValidateTariff(next));  // also checks the effective time follows the last version
     JOULE_TRY(tx->AppendTariffVersion(tariff->id, version));
-    JOULE_TRY(tx->InsertOperation({now, actor.name, "tariff.version", std::string(tariff_code),
-                                   "{\"effective_from\":\"" + FormatInstant(version.effective_from) +
-                                       "\"}"}));
+    JOULE_TRY(tx->InsertOperation(
+        {now, actor.name, "tariff.version", std::string(tariff_code),
+         "{\"effective_from\":\"" + FormatInstant(version.effective_from) + "\"}"}));
     return tx->Commit();
 }
 

@@ -98,8 +98,8 @@ Status Exec(sqlite3* db, const char* sql) {
 
 }  // namespace
 
-#define JOULE_ACCOUNT_SELECT                                                                          \
-    "SELECT id, project_id, number, tenant_name, phone, tariff_id, alarm1, alarm2, alarm3, "      \
+#define JOULE_ACCOUNT_SELECT                                                                       \
+    "SELECT id, project_id, number, tenant_name, phone, tariff_id, alarm1, alarm2, alarm3, "       \
     "overdraft, restore_level, emergency, friendly_nights, night_start_minute, night_end_minute, " \
     "friendly_weekends, friendly_holidays, debt_share_bp, status, opened_at, closed_at, "          \
     "prepaid_state, relay, keep_power, forced_trip, emergency_taken, band, paid_ledger_id, "       \
@@ -160,22 +160,28 @@ public:
         return FloorId{sqlite3_last_insert_rowid(db_)};
     }
     Result<RoomId> InsertRoom(const RoomRecord& r) override {
-        auto q = Q("INSERT INTO rooms(project_id, floor_id, code, name, area_dm2) "
-                   "VALUES (?, ?, ?, ?, ?)");
-        JOULE_TRY(q.Int(r.project.value).IdOrNull(r.floor.value).Text(r.code).Text(r.name)
-                      .Int(r.area_dm2).Run());
+        auto q =
+            Q("INSERT INTO rooms(project_id, floor_id, code, name, area_dm2) "
+              "VALUES (?, ?, ?, ?, ?)");
+        JOULE_TRY(q.Int(r.project.value)
+                      .IdOrNull(r.floor.value)
+                      .Text(r.code)
+                      .Text(r.name)
+                      .Int(r.area_dm2)
+                      .Run());
         return RoomId{sqlite3_last_insert_rowid(db_)};
     }
     Result<std::optional<RoomRecord>> FindRoom(ProjectId project, std::string_view code) override {
-        auto q = Q("SELECT id, project_id, floor_id, code, name, area_dm2 FROM rooms "
-                   "WHERE project_id = ? AND code = ?");
+        auto q =
+            Q("SELECT id, project_id, floor_id, code, name, area_dm2 FROM rooms "
+              "WHERE project_id = ? AND code = ?");
         q.Int(project.value).Text(code);
         JOULE_ASSIGN_OR_RETURN(bool row, q.Step());
         if (!row) {
             return std::optional<RoomRecord>();
         }
         return RoomRecord{{q.ColInt(0)}, {q.ColInt(1)}, {q.ColInt(2)},
-                          q.ColText(3), q.ColText(4), q.ColInt(5)};
+                          q.ColText(3),  q.ColText(4),  q.ColInt(5)};
     }
     Result<GatewayId> InsertGateway(const GatewayRecord& r) override {
         auto q = Q("INSERT INTO gateways(project_id, code, name, transport) VALUES (?, ?, ?, ?)");
@@ -184,14 +190,16 @@ public:
     }
     Result<std::optional<GatewayRecord>> FindGateway(ProjectId project,
                                                      std::string_view code) override {
-        auto q = Q("SELECT id, project_id, code, name, transport FROM gateways "
-                   "WHERE project_id = ? AND code = ?");
+        auto q =
+            Q("SELECT id, project_id, code, name, transport FROM gateways "
+              "WHERE project_id = ? AND code = ?");
         q.Int(project.value).Text(code);
         JOULE_ASSIGN_OR_RETURN(bool row, q.Step());
         if (!row) {
             return std::optional<GatewayRecord>();
         }
-        return GatewayRecord{{q.ColInt(0)}, {q.ColInt(1)}, q.ColText(2), q.ColText(3), q.ColText(4)};
+        return GatewayRecord{
+            {q.ColInt(0)}, {q.ColInt(1)}, q.ColText(2), q.ColText(3), q.ColText(4)};
     }
 
     // ----------------------------------------------------------- models and meters
@@ -210,19 +218,27 @@ public:
         return m;
     }
     Result<ModelId> InsertModel(const MeterModelRecord& r) override {
-        auto q = Q("INSERT INTO meter_models(code, name, utility, register_modulus, "
-                   "max_rate_per_hour, future_tolerance_s, gap_threshold_s, has_relay, per_rate) "
-                   "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
-        JOULE_TRY(q.Text(r.code).Text(r.name).Int(static_cast<int64_t>(r.utility))
-                      .Int(r.spec.register_modulus.milli).Int(r.spec.max_rate_per_hour)
-                      .Int(r.spec.future_tolerance.count()).Int(r.spec.gap_threshold.count())
-                      .Int(r.has_relay).Int(r.per_rate).Run());
+        auto q =
+            Q("INSERT INTO meter_models(code, name, utility, register_modulus, "
+              "max_rate_per_hour, future_tolerance_s, gap_threshold_s, has_relay, per_rate) "
+              "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
+        JOULE_TRY(q.Text(r.code)
+                      .Text(r.name)
+                      .Int(static_cast<int64_t>(r.utility))
+                      .Int(r.spec.register_modulus.milli)
+                      .Int(r.spec.max_rate_per_hour)
+                      .Int(r.spec.future_tolerance.count())
+                      .Int(r.spec.gap_threshold.count())
+                      .Int(r.has_relay)
+                      .Int(r.per_rate)
+                      .Run());
         return ModelId{sqlite3_last_insert_rowid(db_)};
     }
     Result<std::optional<MeterModelRecord>> FindModel(std::string_view code) override {
-        auto q = Q("SELECT id, code, name, utility, register_modulus, max_rate_per_hour, "
-                   "future_tolerance_s, gap_threshold_s, has_relay, per_rate FROM meter_models "
-                   "WHERE code = ?");
+        auto q =
+            Q("SELECT id, code, name, utility, register_modulus, max_rate_per_hour, "
+              "future_tolerance_s, gap_threshold_s, has_relay, per_rate FROM meter_models "
+              "WHERE code = ?");
         q.Text(code);
         JOULE_ASSIGN_OR_RETURN(bool row, q.Step());
         if (!row) {
@@ -231,9 +247,10 @@ public:
         return ModelRow(q);
     }
     Result<MeterModelRecord> GetModel(ModelId id) override {
-        auto q = Q("SELECT id, code, name, utility, register_modulus, max_rate_per_hour, "
-                   "future_tolerance_s, gap_threshold_s, has_relay, per_rate FROM meter_models "
-                   "WHERE id = ?");
+        auto q =
+            Q("SELECT id, code, name, utility, register_modulus, max_rate_per_hour, "
+              "future_tolerance_s, gap_threshold_s, has_relay, per_rate FROM meter_models "
+              "WHERE id = ?");
         q.Int(id.value);
         JOULE_ASSIGN_OR_RETURN(bool row, q.Step());
         if (!row) {
@@ -242,22 +259,31 @@ public:
         return ModelRow(q);
     }
     static MeterRecord MeterRow(const Query& q) {
-        return MeterRecord{{q.ColInt(0)}, {q.ColInt(1)}, q.ColText(2), {q.ColInt(3)},
-                           {q.ColInt(4)}, {q.ColInt(5)}, {q.ColInt(6)}, {q.ColInt(7)},
-                           q.ColInt(8) != 0};
+        return MeterRecord{{q.ColInt(0)}, {q.ColInt(1)}, q.ColText(2),
+                           {q.ColInt(3)}, {q.ColInt(4)}, {q.ColInt(5)},
+                           {q.ColInt(6)}, {q.ColInt(7)}, q.ColInt(8) != 0};
     }
     Result<MeterId> InsertMeter(const MeterRecord& r) override {
-        auto q = Q("INSERT INTO meters(project_id, code, model_id, gateway_id, room_id, tariff_id, "
-                   "parent_id, public_area) VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
-        JOULE_TRY(q.Int(r.project.value).Text(r.code).Int(r.model.value)
-                      .IdOrNull(r.gateway.value).IdOrNull(r.room.value).IdOrNull(r.tariff.value)
-                      .IdOrNull(r.parent.value).Int(r.public_area).Run());
+        auto q =
+            Q("INSERT INTO meters(project_id, code, model_id, gateway_id, room_id, tariff_id, "
+              "parent_id, public_area) VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
+        JOULE_TRY(q.Int(r.project.value)
+                      .Text(r.code)
+                      .Int(r.model.value)
+                      .IdOrNull(r.gateway.value)
+                      .IdOrNull(r.room.value)
+                      .IdOrNull(r.tariff.value)
+                      .IdOrNull(r.parent.value)
+                      .Int(r.public_area)
+                      .Run());
         return MeterId{sqlite3_last_insert_rowid(db_)};
     }
-    Result<std::optional<MeterRecord>> FindMeter(ProjectId project, std::string_view code) override {
-        auto q = Q("SELECT id, project_id, code, model_id, IFNULL(gateway_id, 0), "
-                   "IFNULL(room_id, 0), IFNULL(tariff_id, 0), IFNULL(parent_id, 0), public_area "
-                   "FROM meters WHERE project_id = ? AND code = ?");
+    Result<std::optional<MeterRecord>> FindMeter(ProjectId project,
+                                                 std::string_view code) override {
+        auto q =
+            Q("SELECT id, project_id, code, model_id, IFNULL(gateway_id, 0), "
+              "IFNULL(room_id, 0), IFNULL(tariff_id, 0), IFNULL(parent_id, 0), public_area "
+              "FROM meters WHERE project_id = ? AND code = ?");
         q.Int(project.value).Text(code);
         JOULE_ASSIGN_OR_RETURN(bool row, q.Step());
         if (!row) {
@@ -266,9 +292,10 @@ public:
         return MeterRow(q);
     }
     Result<MeterRecord> GetMeter(MeterId id) override {
-        auto q = Q("SELECT id, project_id, code, model_id, IFNULL(gateway_id, 0), "
-                   "IFNULL(room_id, 0), IFNULL(tariff_id, 0), IFNULL(parent_id, 0), public_area "
-                   "FROM meters WHERE id = ?");
+        auto q =
+            Q("SELECT id, project_id, code, model_id, IFNULL(gateway_id, 0), "
+              "IFNULL(room_id, 0), IFNULL(tariff_id, 0), IFNULL(parent_id, 0), public_area "
+              "FROM meters WHERE id = ?");
         q.Int(id.value);
         JOULE_ASSIGN_OR_RETURN(bool row, q.Step());
         if (!row) {
@@ -277,9 +304,10 @@ public:
         return MeterRow(q);
     }
     Result<std::vector<MeterRecord>> ListMeters(ProjectId project) override {
-        auto q = Q("SELECT id, project_id, code, model_id, IFNULL(gateway_id, 0), "
-                   "IFNULL(room_id, 0), IFNULL(tariff_id, 0), IFNULL(parent_id, 0), public_area "
-                   "FROM meters WHERE project_id = ? ORDER BY id");
+        auto q =
+            Q("SELECT id, project_id, code, model_id, IFNULL(gateway_id, 0), "
+              "IFNULL(room_id, 0), IFNULL(tariff_id, 0), IFNULL(parent_id, 0), public_area "
+              "FROM meters WHERE project_id = ? ORDER BY id");
         q.Int(project.value);
         std::vector<MeterRecord> out;
         while (true) {
@@ -295,8 +323,11 @@ public:
     // ----------------------------------------------------------- tariffs
     Result<TariffId> InsertTariff(const TariffRecord& r) override {
         auto q = Q("INSERT INTO tariffs(project_id, code, name, utility) VALUES (?, ?, ?, ?)");
-        JOULE_TRY(q.Int(r.project.value).Text(r.code).Text(r.tariff.name)
-                      .Int(static_cast<int64_t>(r.tariff.utility)).Run());
+        JOULE_TRY(q.Int(r.project.value)
+                      .Text(r.code)
+                      .Text(r.tariff.name)
+                      .Int(static_cast<int64_t>(r.tariff.utility))
+                      .Run());
         const TariffId id{sqlite3_last_insert_rowid(db_)};
         for (const TariffVersion& v : r.tariff.versions) {
             JOULE_TRY(AppendTariffVersion(id, v));
@@ -305,10 +336,13 @@ public:
     }
     Status AppendTariffVersion(TariffId id, const TariffVersion& v) override {
         auto q = Q("INSERT INTO tariff_versions(tariff_id, effective_from, body) VALUES (?, ?, ?)");
-        return q.Int(id.value).Int(Secs(v.effective_from))
-            .Text(wire::TariffVersionToJson(v).dump()).Run();
+        return q.Int(id.value)
+            .Int(Secs(v.effective_from))
+            .Text(wire::TariffVersionToJson(v).dump())
+            .Run();
     }
-    Result<std::optional<TariffRecord>> FindTariff(ProjectId project, std::string_view code) override {
+    Result<std::optional<TariffRecord>> FindTariff(ProjectId project,
+                                                   std::string_view code) override {
         int64_t id = 0;
         {
             auto q = Q("SELECT id FROM tariffs WHERE project_id = ? AND code = ?");
@@ -358,8 +392,8 @@ public:
             auto body = wire::Json::parse(q.ColText(0), nullptr, false);
             auto v = wire::TariffVersionFromJson(body, "tariff_versions.body");
             if (!v) {
-                return MakeError(ErrorCode::kDataLoss, "stored tariff version is unreadable: " +
-                                                           v.error().ToString());
+                return MakeError(ErrorCode::kDataLoss,
+                                 "stored tariff version is unreadable: " + v.error().ToString());
             }
             r.tariff.versions.push_back(std::move(*v));
         }
@@ -405,58 +439,80 @@ public:
         return a;
     }
     static void BindScheme(Query& q, const ControlScheme& s) {
-        q.Int(s.alarm1.fen).Int(s.alarm2.fen).Int(s.alarm3.fen).Int(s.overdraft.fen)
-            .Int(s.restore.fen).Int(s.emergency.fen).Int(s.friendly.nights)
-            .Int(s.friendly.night_start_minute).Int(s.friendly.night_end_minute)
-            .Int(s.friendly.weekends).Int(s.friendly.holidays);
+        q.Int(s.alarm1.fen)
+            .Int(s.alarm2.fen)
+            .Int(s.alarm3.fen)
+            .Int(s.overdraft.fen)
+            .Int(s.restore.fen)
+            .Int(s.emergency.fen)
+            .Int(s.friendly.nights)
+            .Int(s.friendly.night_start_minute)
+            .Int(s.friendly.night_end_minute)
+            .Int(s.friendly.weekends)
+            .Int(s.friendly.holidays);
     }
     Result<AccountId> InsertAccount(const AccountRecord& a) override {
-        auto q = Q("INSERT INTO accounts(project_id, number, tenant_name, phone, tariff_id, "
-                   "alarm1, alarm2, alarm3, overdraft, restore_level, emergency, friendly_nights, "
-                   "night_start_minute, night_end_minute, friendly_weekends, friendly_holidays, "
-                   "debt_share_bp, status, opened_at, closed_at, prepaid_state, relay, keep_power, "
-                   "forced_trip, emergency_taken, band, paid_ledger_id, debt_ledger_id, version) "
-                   "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
-                   "?, ?, ?, ?, 1)");
-        q.Int(a.project.value).Text(a.number).Text(a.tenant_name).Text(a.phone)
-            .Int(a.tariff.value);
+        auto q =
+            Q("INSERT INTO accounts(project_id, number, tenant_name, phone, tariff_id, "
+              "alarm1, alarm2, alarm3, overdraft, restore_level, emergency, friendly_nights, "
+              "night_start_minute, night_end_minute, friendly_weekends, friendly_holidays, "
+              "debt_share_bp, status, opened_at, closed_at, prepaid_state, relay, keep_power, "
+              "forced_trip, emergency_taken, band, paid_ledger_id, debt_ledger_id, version) "
+              "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
+              "?, ?, ?, ?, 1)");
+        q.Int(a.project.value).Text(a.number).Text(a.tenant_name).Text(a.phone).Int(a.tariff.value);
         BindScheme(q, a.scheme);
-        JOULE_TRY(q.Int(a.debt_share_basis_points).Int(static_cast<int64_t>(a.status))
-                      .Int(Secs(a.opened_at))
-                      .OptInt(a.closed_at ? std::optional<int64_t>(Secs(*a.closed_at)) : std::nullopt)
-                      .Int(static_cast<int64_t>(a.prepaid.state))
-                      .Int(static_cast<int64_t>(a.prepaid.relay)).Int(a.prepaid.keep_power)
-                      .Int(a.prepaid.forced_trip).Int(a.prepaid.emergency_taken).Int(a.prepaid.band)
-                      .Int(a.paid.value).Int(a.debt.value).Run());
+        JOULE_TRY(
+            q.Int(a.debt_share_basis_points)
+                .Int(static_cast<int64_t>(a.status))
+                .Int(Secs(a.opened_at))
+                .OptInt(a.closed_at ? std::optional<int64_t>(Secs(*a.closed_at)) : std::nullopt)
+                .Int(static_cast<int64_t>(a.prepaid.state))
+                .Int(static_cast<int64_t>(a.prepaid.relay))
+                .Int(a.prepaid.keep_power)
+                .Int(a.prepaid.forced_trip)
+                .Int(a.prepaid.emergency_taken)
+                .Int(a.prepaid.band)
+                .Int(a.paid.value)
+                .Int(a.debt.value)
+                .Run());
         return AccountId{sqlite3_last_insert_rowid(db_)};
     }
     Status UpdateAccount(const AccountRecord& a) override {
-        auto q = Q("UPDATE accounts SET tenant_name = ?, phone = ?, tariff_id = ?, alarm1 = ?, "
-                   "alarm2 = ?, alarm3 = ?, overdraft = ?, restore_level = ?, emergency = ?, "
-                   "friendly_nights = ?, night_start_minute = ?, night_end_minute = ?, "
-                   "friendly_weekends = ?, friendly_holidays = ?, "
-                   "debt_share_bp = ?, status = ?, closed_at = ?, prepaid_state = ?, relay = ?, "
-                   "keep_power = ?, forced_trip = ?, emergency_taken = ?, band = ?, "
-                   "version = version + 1 WHERE id = ? AND version = ?");
+        auto q =
+            Q("UPDATE accounts SET tenant_name = ?, phone = ?, tariff_id = ?, alarm1 = ?, "
+              "alarm2 = ?, alarm3 = ?, overdraft = ?, restore_level = ?, emergency = ?, "
+              "friendly_nights = ?, night_start_minute = ?, night_end_minute = ?, "
+              "friendly_weekends = ?, friendly_holidays = ?, "
+              "debt_share_bp = ?, status = ?, closed_at = ?, prepaid_state = ?, relay = ?, "
+              "keep_power = ?, forced_trip = ?, emergency_taken = ?, band = ?, "
+              "version = version + 1 WHERE id = ? AND version = ?");
         q.Text(a.tenant_name).Text(a.phone).Int(a.tariff.value);
         BindScheme(q, a.scheme);
-        JOULE_TRY(q.Int(a.debt_share_basis_points).Int(static_cast<int64_t>(a.status))
-                      .OptInt(a.closed_at ? std::optional<int64_t>(Secs(*a.closed_at)) : std::nullopt)
-                      .Int(static_cast<int64_t>(a.prepaid.state))
-                      .Int(static_cast<int64_t>(a.prepaid.relay)).Int(a.prepaid.keep_power)
-                      .Int(a.prepaid.forced_trip).Int(a.prepaid.emergency_taken).Int(a.prepaid.band)
-                      .Int(a.id.value).Int(a.version).Run());
+        JOULE_TRY(
+            q.Int(a.debt_share_basis_points)
+                .Int(static_cast<int64_t>(a.status))
+                .OptInt(a.closed_at ? std::optional<int64_t>(Secs(*a.closed_at)) : std::nullopt)
+                .Int(static_cast<int64_t>(a.prepaid.state))
+                .Int(static_cast<int64_t>(a.prepaid.relay))
+                .Int(a.prepaid.keep_power)
+                .Int(a.prepaid.forced_trip)
+                .Int(a.prepaid.emergency_taken)
+                .Int(a.prepaid.band)
+                .Int(a.id.value)
+                .Int(a.version)
+                .Run());
         if (sqlite3_changes(db_) != 1) {
-            return MakeError(ErrorCode::kAborted,
-                             "account " + a.number + " was changed by someone else; reload and retry",
-                             "version");
+            return MakeError(
+                ErrorCode::kAborted,
+                "account " + a.number + " was changed by someone else; reload and retry",
+                "version");
         }
         return {};
     }
     Result<std::optional<AccountRecord>> FindAccount(ProjectId project,
                                                      std::string_view number) override {
-        auto q = Q(JOULE_ACCOUNT_SELECT
-                   "FROM accounts WHERE project_id = ? AND number = ?");
+        auto q = Q(JOULE_ACCOUNT_SELECT "FROM accounts WHERE project_id = ? AND number = ?");
         q.Int(project.value).Text(number);
         JOULE_ASSIGN_OR_RETURN(bool row, q.Step());
         if (!row) {
@@ -465,8 +521,7 @@ public:
         return AccountRow(q);
     }
     Result<AccountRecord> GetAccount(AccountId id) override {
-        auto q = Q(JOULE_ACCOUNT_SELECT
-                   "FROM accounts WHERE id = ?");
+        auto q = Q(JOULE_ACCOUNT_SELECT "FROM accounts WHERE id = ?");
         q.Int(id.value);
         JOULE_ASSIGN_OR_RETURN(bool row, q.Step());
         if (!row) {
@@ -475,8 +530,7 @@ public:
         return AccountRow(q);
     }
     Result<std::vector<AccountRecord>> ListAccounts(ProjectId project) override {
-        auto q = Q(JOULE_ACCOUNT_SELECT
-                   "FROM accounts WHERE project_id = ? ORDER BY number");
+        auto q = Q(JOULE_ACCOUNT_SELECT "FROM accounts WHERE project_id = ? ORDER BY number");
         q.Int(project.value);
         std::vector<AccountRecord> out;
         while (true) {
@@ -489,14 +543,19 @@ public:
         return out;
     }
     Status InsertBinding(const MeterBinding& b) override {
-        auto q = Q("INSERT INTO account_meters(account_id, meter_id, bound_from, bound_to, "
-                   "opening_total, closing_total) VALUES (?, ?, ?, NULL, ?, NULL)");
-        return q.Int(b.account.value).Int(b.meter.value).Int(Secs(b.bound_from))
-            .Int(b.opening_total.milli).Run();
+        auto q =
+            Q("INSERT INTO account_meters(account_id, meter_id, bound_from, bound_to, "
+              "opening_total, closing_total) VALUES (?, ?, ?, NULL, ?, NULL)");
+        return q.Int(b.account.value)
+            .Int(b.meter.value)
+            .Int(Secs(b.bound_from))
+            .Int(b.opening_total.milli)
+            .Run();
     }
     Status CloseBinding(MeterId meter, Instant at, Quantity closing_total) override {
-        auto q = Q("UPDATE account_meters SET bound_to = ?, closing_total = ? "
-                   "WHERE meter_id = ? AND bound_to IS NULL");
+        auto q =
+            Q("UPDATE account_meters SET bound_to = ?, closing_total = ? "
+              "WHERE meter_id = ? AND bound_to IS NULL");
         return q.Int(Secs(at)).Int(closing_total.milli).Int(meter.value).Run();
     }
     static MeterBinding BindingRow(const Query& q) {
@@ -514,8 +573,9 @@ public:
         return b;
     }
     Result<std::optional<MeterBinding>> CurrentBinding(MeterId meter) override {
-        auto q = Q("SELECT account_id, meter_id, bound_from, bound_to, opening_total, closing_total "
-                   "FROM account_meters WHERE meter_id = ? AND bound_to IS NULL");
+        auto q =
+            Q("SELECT account_id, meter_id, bound_from, bound_to, opening_total, closing_total "
+              "FROM account_meters WHERE meter_id = ? AND bound_to IS NULL");
         q.Int(meter.value);
         JOULE_ASSIGN_OR_RETURN(bool row, q.Step());
         if (!row) {
@@ -524,8 +584,9 @@ public:
         return BindingRow(q);
     }
     Result<std::vector<MeterBinding>> BindingsOfAccount(AccountId account) override {
-        auto q = Q("SELECT account_id, meter_id, bound_from, bound_to, opening_total, closing_total "
-                   "FROM account_meters WHERE account_id = ? ORDER BY bound_from, meter_id");
+        auto q =
+            Q("SELECT account_id, meter_id, bound_from, bound_to, opening_total, closing_total "
+              "FROM account_meters WHERE account_id = ? ORDER BY bound_from, meter_id");
         q.Int(account.value);
         std::vector<MeterBinding> out;
         while (true) {
@@ -564,7 +625,7 @@ public:
         b.deducted_total = {q.ColInt(c + 20)};
         return b;
     }
-#define JOULE_BILLING_COLUMNS                                                                  \
+#define JOULE_BILLING_COLUMNS                                                                 \
     "b.meter_id, IFNULL(b.account_id, 0), mm.utility, mm.register_modulus, "                  \
     "mm.max_rate_per_hour, mm.future_tolerance_s, mm.gap_threshold_s, b.cursor_valid, "       \
     "b.cursor_time, b.cursor_total, b.has_per_rate, b.rate_sharp, b.rate_peak, b.rate_flat, " \
@@ -583,12 +644,13 @@ public:
     }
     Result<std::optional<MeterWithBilling>> LoadMeterBilling(ProjectId project,
                                                              std::string_view code) override {
-        auto q = Q("SELECT m.id, m.project_id, m.code, m.model_id, IFNULL(m.gateway_id, 0), "
-                   "IFNULL(m.room_id, 0), IFNULL(m.tariff_id, 0), IFNULL(m.parent_id, 0), "
-                   "m.public_area, b.meter_id IS NOT NULL, " JOULE_BILLING_COLUMNS
-                   "FROM meters m JOIN meter_models mm ON mm.id = m.model_id "
-                   "LEFT JOIN meter_billing b ON b.meter_id = m.id "
-                   "WHERE m.project_id = ? AND m.code = ?");
+        auto q =
+            Q("SELECT m.id, m.project_id, m.code, m.model_id, IFNULL(m.gateway_id, 0), "
+              "IFNULL(m.room_id, 0), IFNULL(m.tariff_id, 0), IFNULL(m.parent_id, 0), "
+              "m.public_area, b.meter_id IS NOT NULL, " JOULE_BILLING_COLUMNS
+              "FROM meters m JOIN meter_models mm ON mm.id = m.model_id "
+              "LEFT JOIN meter_billing b ON b.meter_id = m.id "
+              "WHERE m.project_id = ? AND m.code = ?");
         q.Int(project.value).Text(code);
         JOULE_ASSIGN_OR_RETURN(bool row, q.Step());
         if (!row) {
@@ -602,49 +664,66 @@ public:
     }
     Status SaveBilling(const MeterBilling& b) override {
         // An upsert: REPLACE would delete and re-insert the row.
-        auto q = Q("INSERT INTO meter_billing(meter_id, account_id, cursor_valid, "
-                   "cursor_time, cursor_total, has_per_rate, rate_sharp, rate_peak, rate_flat, "
-                   "rate_valley, cycle_key, cycle_used, carry, billed_total, charged_total, "
-                   "deducted_total) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
-                   "ON CONFLICT(meter_id) DO UPDATE SET account_id = excluded.account_id, "
-                   "cursor_valid = excluded.cursor_valid, cursor_time = excluded.cursor_time, "
-                   "cursor_total = excluded.cursor_total, has_per_rate = excluded.has_per_rate, "
-                   "rate_sharp = excluded.rate_sharp, rate_peak = excluded.rate_peak, "
-                   "rate_flat = excluded.rate_flat, rate_valley = excluded.rate_valley, "
-                   "cycle_key = excluded.cycle_key, cycle_used = excluded.cycle_used, "
-                   "carry = excluded.carry, billed_total = excluded.billed_total, "
-                   "charged_total = excluded.charged_total, "
-                   "deducted_total = excluded.deducted_total");
-        q.Int(b.meter.value).IdOrNull(b.account.value).Int(b.cursor.valid)
-            .Int(Secs(b.cursor.time)).Int(b.cursor.total.milli).Int(b.cursor.has_per_rate);
+        auto q =
+            Q("INSERT INTO meter_billing(meter_id, account_id, cursor_valid, "
+              "cursor_time, cursor_total, has_per_rate, rate_sharp, rate_peak, rate_flat, "
+              "rate_valley, cycle_key, cycle_used, carry, billed_total, charged_total, "
+              "deducted_total) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+              "ON CONFLICT(meter_id) DO UPDATE SET account_id = excluded.account_id, "
+              "cursor_valid = excluded.cursor_valid, cursor_time = excluded.cursor_time, "
+              "cursor_total = excluded.cursor_total, has_per_rate = excluded.has_per_rate, "
+              "rate_sharp = excluded.rate_sharp, rate_peak = excluded.rate_peak, "
+              "rate_flat = excluded.rate_flat, rate_valley = excluded.rate_valley, "
+              "cycle_key = excluded.cycle_key, cycle_used = excluded.cycle_used, "
+              "carry = excluded.carry, billed_total = excluded.billed_total, "
+              "charged_total = excluded.charged_total, "
+              "deducted_total = excluded.deducted_total");
+        q.Int(b.meter.value)
+            .IdOrNull(b.account.value)
+            .Int(b.cursor.valid)
+            .Int(Secs(b.cursor.time))
+            .Int(b.cursor.total.milli)
+            .Int(b.cursor.has_per_rate);
         for (Quantity r : b.cursor.per_rate) {
             q.Int(r.milli);
         }
-        return q.Int(b.tiers.cycle_key).Int(b.tiers.used.milli).Int(b.carry.value)
-            .Int(b.billed_total.milli).Int(b.charged_total.value).Int(b.deducted_total.fen).Run();
+        return q.Int(b.tiers.cycle_key)
+            .Int(b.tiers.used.milli)
+            .Int(b.carry.value)
+            .Int(b.billed_total.milli)
+            .Int(b.charged_total.value)
+            .Int(b.deducted_total.fen)
+            .Run();
     }
     Result<bool> InsertReading(const StoredReading& r) override {
         const ReadingOutcome& o = r.outcome;
-        auto q = Q("INSERT OR IGNORE INTO readings(meter_id, meter_time, received_at, total, "
-                   "rate_sharp, rate_peak, rate_flat, rate_valley, verdict, reason, delta, "
-                   "charge_fine, deducted, account_id) "
-                   "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
-        q.Int(o.meter.value).Int(Secs(o.input.meter_time)).Int(Secs(o.input.received))
+        auto q =
+            Q("INSERT OR IGNORE INTO readings(meter_id, meter_time, received_at, total, "
+              "rate_sharp, rate_peak, rate_flat, rate_valley, verdict, reason, delta, "
+              "charge_fine, deducted, account_id) "
+              "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+        q.Int(o.meter.value)
+            .Int(Secs(o.input.meter_time))
+            .Int(Secs(o.input.received))
             .Int(o.input.total.milli);
         for (Quantity p : o.input.per_rate) {
             q.OptInt(o.input.has_per_rate ? std::optional<int64_t>(p.milli) : std::nullopt);
         }
         JOULE_TRY(q.Int(static_cast<int64_t>(o.validated.verdict))
-                      .Int(static_cast<int64_t>(o.validated.reason)).Int(o.validated.delta.milli)
-                      .Int(o.charge.total.value).Int(o.deducted.fen).IdOrNull(r.account.value)
+                      .Int(static_cast<int64_t>(o.validated.reason))
+                      .Int(o.validated.delta.milli)
+                      .Int(o.charge.total.value)
+                      .Int(o.deducted.fen)
+                      .IdOrNull(r.account.value)
                       .Run());
         return sqlite3_changes(db_) == 1;
     }
     Result<std::vector<StoredReading>> ListReadings(MeterId meter, int limit) override {
-        auto q = Q("SELECT meter_id, meter_time, received_at, total, rate_sharp, rate_peak, "
-                   "rate_flat, rate_valley, verdict, reason, delta, charge_fine, deducted, "
-                   "IFNULL(account_id, 0) FROM readings WHERE meter_id = ? "
-                   "ORDER BY meter_time DESC LIMIT ?");
+        auto q =
+            Q("SELECT meter_id, meter_time, received_at, total, rate_sharp, rate_peak, "
+              "rate_flat, rate_valley, verdict, reason, delta, charge_fine, deducted, "
+              "IFNULL(account_id, 0) FROM readings WHERE meter_id = ? "
+              "ORDER BY meter_time DESC LIMIT ?");
         q.Int(meter.value).Int(limit);
         std::vector<StoredReading> out;
         while (true) {
@@ -687,17 +766,21 @@ public:
         return a;
     }
     Result<LedgerAccountId> InsertLedgerAccount(const LedgerAccount& a) override {
-        auto q = Q("INSERT INTO ledger_accounts(kind, code, owner_account_id, priority, expires_at, "
-                   "balance) VALUES (?, NULL, ?, ?, ?, 0)");
-        JOULE_TRY(q.Int(static_cast<int64_t>(a.kind)).IdOrNull(a.owner.value).Int(a.priority)
-                      .OptInt(a.expires_at ? std::optional<int64_t>(Secs(*a.expires_at))
-                                           : std::nullopt)
-                      .Run());
+        auto q =
+            Q("INSERT INTO ledger_accounts(kind, code, owner_account_id, priority, expires_at, "
+              "balance) VALUES (?, NULL, ?, ?, ?, 0)");
+        JOULE_TRY(
+            q.Int(static_cast<int64_t>(a.kind))
+                .IdOrNull(a.owner.value)
+                .Int(a.priority)
+                .OptInt(a.expires_at ? std::optional<int64_t>(Secs(*a.expires_at)) : std::nullopt)
+                .Run());
         return LedgerAccountId{sqlite3_last_insert_rowid(db_)};
     }
     Status SetLedgerAccountOwner(LedgerAccountId id, AccountId owner) override {
-        auto q = Q("UPDATE ledger_accounts SET owner_account_id = ? WHERE id = ? AND "
-                   "owner_account_id IS NULL");
+        auto q =
+            Q("UPDATE ledger_accounts SET owner_account_id = ? WHERE id = ? AND "
+              "owner_account_id IS NULL");
         return q.Int(owner.value).Int(id.value).Run();
     }
     Result<LedgerAccountId> SystemLedgerAccount(LedgerAccountKind kind,
@@ -715,8 +798,9 @@ public:
         return LedgerAccountId{sqlite3_last_insert_rowid(db_)};
     }
     Result<LedgerAccount> GetLedgerAccount(LedgerAccountId id) override {
-        auto q = Q("SELECT id, kind, IFNULL(owner_account_id, 0), priority, expires_at, balance "
-                   "FROM ledger_accounts WHERE id = ?");
+        auto q =
+            Q("SELECT id, kind, IFNULL(owner_account_id, 0), priority, expires_at, balance "
+              "FROM ledger_accounts WHERE id = ?");
         q.Int(id.value);
         JOULE_ASSIGN_OR_RETURN(bool row, q.Step());
         if (!row) {
@@ -725,8 +809,9 @@ public:
         return LedgerRow(q);
     }
     Result<std::vector<LedgerAccount>> LedgerAccountsOf(AccountId owner) override {
-        auto q = Q("SELECT id, kind, IFNULL(owner_account_id, 0), priority, expires_at, balance "
-                   "FROM ledger_accounts WHERE owner_account_id = ? ORDER BY id");
+        auto q =
+            Q("SELECT id, kind, IFNULL(owner_account_id, 0), priority, expires_at, balance "
+              "FROM ledger_accounts WHERE owner_account_id = ? ORDER BY id");
         q.Int(owner.value);
         std::vector<LedgerAccount> out;
         while (true) {
@@ -749,8 +834,9 @@ public:
                         At(q.ColInt(7))};
     }
     Result<std::optional<Transfer>> FindTransfer(std::string_view id) override {
-        auto q = Q("SELECT id, debit_id, credit_id, amount, code, ref, actor, at FROM transfers "
-                   "WHERE id = ?");
+        auto q =
+            Q("SELECT id, debit_id, credit_id, amount, code, ref, actor, at FROM transfers "
+              "WHERE id = ?");
         q.Text(id);
         JOULE_ASSIGN_OR_RETURN(bool row, q.Step());
         if (!row) {
@@ -759,7 +845,8 @@ public:
         return TransferRow(q);
     }
     Result<int64_t> MoveBalance(LedgerAccountId id, int64_t delta) {
-        auto q = Q("UPDATE ledger_accounts SET balance = balance + ? WHERE id = ? RETURNING balance");
+        auto q =
+            Q("UPDATE ledger_accounts SET balance = balance + ? WHERE id = ? RETURNING balance");
         q.Int(delta).Int(id.value);
         JOULE_ASSIGN_OR_RETURN(bool row, q.Step());
         if (!row) {
@@ -785,11 +872,20 @@ public:
         }
         JOULE_ASSIGN_OR_RETURN(int64_t debit_after, MoveBalance(t.debit, -t.amount.fen));
         JOULE_ASSIGN_OR_RETURN(int64_t credit_after, MoveBalance(t.credit, t.amount.fen));
-        auto q = Q("INSERT INTO transfers(id, debit_id, credit_id, amount, code, ref, actor, at, "
-                   "debit_balance_after, credit_balance_after) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
-        return q.Text(t.id).Int(t.debit.value).Int(t.credit.value).Int(t.amount.fen)
-            .Int(static_cast<int64_t>(t.code)).Text(t.ref).Text(t.actor).Int(Secs(t.at))
-            .Int(debit_after).Int(credit_after).Run();
+        auto q =
+            Q("INSERT INTO transfers(id, debit_id, credit_id, amount, code, ref, actor, at, "
+              "debit_balance_after, credit_balance_after) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+        return q.Text(t.id)
+            .Int(t.debit.value)
+            .Int(t.credit.value)
+            .Int(t.amount.fen)
+            .Int(static_cast<int64_t>(t.code))
+            .Text(t.ref)
+            .Text(t.actor)
+            .Int(Secs(t.at))
+            .Int(debit_after)
+            .Int(credit_after)
+            .Run();
     }
     Status AppendTransfers(std::span<const Transfer> transfers,
                            std::span<const LedgerAccount> known) override {
@@ -815,17 +911,26 @@ public:
         };
         for (const Transfer& t : transfers) {
             JOULE_ASSERT(t.amount.fen > 0, "a transfer amount must be positive");
-            JOULE_ASSIGN_OR_RETURN(int64_t* debit, balance_of(t.debit));
+            JOULE_ASSIGN_OR_RETURN(int64_t * debit, balance_of(t.debit));
             *debit -= t.amount.fen;
             const int64_t debit_after = *debit;
-            JOULE_ASSIGN_OR_RETURN(int64_t* credit, balance_of(t.credit));
+            JOULE_ASSIGN_OR_RETURN(int64_t * credit, balance_of(t.credit));
             *credit += t.amount.fen;
-            auto q = Q("INSERT INTO transfers(id, debit_id, credit_id, amount, code, ref, actor, "
-                       "at, debit_balance_after, credit_balance_after) "
-                       "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
-            JOULE_TRY(q.Text(t.id).Int(t.debit.value).Int(t.credit.value).Int(t.amount.fen)
-                          .Int(static_cast<int64_t>(t.code)).Text(t.ref).Text(t.actor)
-                          .Int(Secs(t.at)).Int(debit_after).Int(*credit).Run());
+            auto q =
+                Q("INSERT INTO transfers(id, debit_id, credit_id, amount, code, ref, actor, "
+                  "at, debit_balance_after, credit_balance_after) "
+                  "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+            JOULE_TRY(q.Text(t.id)
+                          .Int(t.debit.value)
+                          .Int(t.credit.value)
+                          .Int(t.amount.fen)
+                          .Int(static_cast<int64_t>(t.code))
+                          .Text(t.ref)
+                          .Text(t.actor)
+                          .Int(Secs(t.at))
+                          .Int(debit_after)
+                          .Int(*credit)
+                          .Run());
         }
         for (const auto& [id, balance] : balances) {
             auto q = Q("UPDATE ledger_accounts SET balance = ? WHERE id = ?");
@@ -834,10 +939,11 @@ public:
         return {};
     }
     Result<std::vector<Transfer>> TransfersOf(AccountId owner, int limit) override {
-        auto q = Q("SELECT t.id, t.debit_id, t.credit_id, t.amount, t.code, t.ref, t.actor, t.at "
-                   "FROM transfers t WHERE t.debit_id IN (SELECT id FROM ledger_accounts WHERE "
-                   "owner_account_id = ?1) OR t.credit_id IN (SELECT id FROM ledger_accounts "
-                   "WHERE owner_account_id = ?1) ORDER BY t.seq DESC LIMIT ?2");
+        auto q =
+            Q("SELECT t.id, t.debit_id, t.credit_id, t.amount, t.code, t.ref, t.actor, t.at "
+              "FROM transfers t WHERE t.debit_id IN (SELECT id FROM ledger_accounts WHERE "
+              "owner_account_id = ?1) OR t.credit_id IN (SELECT id FROM ledger_accounts "
+              "WHERE owner_account_id = ?1) ORDER BY t.seq DESC LIMIT ?2");
         q.Int(owner.value).Int(limit);
         std::vector<Transfer> out;
         while (true) {
@@ -850,8 +956,9 @@ public:
         return out;
     }
     Result<std::vector<Transfer>> ListTransfers(int64_t after_seq, int limit) override {
-        auto q = Q("SELECT id, debit_id, credit_id, amount, code, ref, actor, at FROM transfers "
-                   "WHERE seq > ? ORDER BY seq LIMIT ?");
+        auto q =
+            Q("SELECT id, debit_id, credit_id, amount, code, ref, actor, at FROM transfers "
+              "WHERE seq > ? ORDER BY seq LIMIT ?");
         q.Int(after_seq).Int(limit);
         std::vector<Transfer> out;
         while (true) {
@@ -883,29 +990,41 @@ public:
         return s;
     }
     Result<int64_t> CountBalanceMismatches() override {
-        auto q = Q("SELECT COUNT(*) FROM ledger_accounts la WHERE la.balance != "
-                   "IFNULL((SELECT SUM(amount) FROM transfers WHERE credit_id = la.id), 0) - "
-                   "IFNULL((SELECT SUM(amount) FROM transfers WHERE debit_id = la.id), 0)");
+        auto q =
+            Q("SELECT COUNT(*) FROM ledger_accounts la WHERE la.balance != "
+              "IFNULL((SELECT SUM(amount) FROM transfers WHERE credit_id = la.id), 0) - "
+              "IFNULL((SELECT SUM(amount) FROM transfers WHERE debit_id = la.id), 0)");
         JOULE_ASSIGN_OR_RETURN(bool row, q.Step());
         return row ? q.ColInt(0) : 0;
     }
 
     // ----------------------------------------------------------- alarms, commands, outbox, log
     Status RaiseAlarm(const AlarmRecord& a) override {
-        auto q = Q("INSERT OR IGNORE INTO alarms(project_id, account_id, meter_id, kind, open, "
-                   "raised_at, detail) VALUES (?, ?, ?, ?, 1, ?, ?)");
-        return q.Int(a.project.value).Int(a.account.value).Int(a.meter.value)
-            .Int(static_cast<int64_t>(a.kind)).Int(Secs(a.raised_at)).Text(a.detail).Run();
+        auto q =
+            Q("INSERT OR IGNORE INTO alarms(project_id, account_id, meter_id, kind, open, "
+              "raised_at, detail) VALUES (?, ?, ?, ?, 1, ?, ?)");
+        return q.Int(a.project.value)
+            .Int(a.account.value)
+            .Int(a.meter.value)
+            .Int(static_cast<int64_t>(a.kind))
+            .Int(Secs(a.raised_at))
+            .Text(a.detail)
+            .Run();
     }
     Status ClearAlarm(AccountId account, MeterId meter, AlarmKind kind, Instant at) override {
-        auto q = Q("UPDATE alarms SET open = 0, cleared_at = ? WHERE account_id = ? AND "
-                   "meter_id = ? AND kind = ? AND open = 1");
-        return q.Int(Secs(at)).Int(account.value).Int(meter.value).Int(static_cast<int64_t>(kind))
+        auto q =
+            Q("UPDATE alarms SET open = 0, cleared_at = ? WHERE account_id = ? AND "
+              "meter_id = ? AND kind = ? AND open = 1");
+        return q.Int(Secs(at))
+            .Int(account.value)
+            .Int(meter.value)
+            .Int(static_cast<int64_t>(kind))
             .Run();
     }
     Result<std::vector<AlarmRecord>> ListAlarms(ProjectId project, bool open_only) override {
-        auto q = Q("SELECT id, project_id, account_id, meter_id, kind, open, raised_at, cleared_at, "
-                   "detail FROM alarms WHERE project_id = ? AND (open = 1 OR ? = 0) ORDER BY id");
+        auto q =
+            Q("SELECT id, project_id, account_id, meter_id, kind, open, raised_at, cleared_at, "
+              "detail FROM alarms WHERE project_id = ? AND (open = 1 OR ? = 0) ORDER BY id");
         q.Int(project.value).Int(open_only);
         std::vector<AlarmRecord> out;
         while (true) {
@@ -931,16 +1050,24 @@ public:
     }
     Result<int64_t> InsertCommand(const CommandRecord& c) override {
         JOULE_ASSIGN_OR_RETURN(MeterRecord meter, GetMeter(c.meter));
-        auto q = Q("INSERT INTO commands(project_id, meter_id, account_id, kind, state, reason, "
-                   "actor, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
-        JOULE_TRY(q.Int(meter.project.value).Int(c.meter.value).Int(c.account.value).Text(c.kind)
-                      .Int(static_cast<int64_t>(c.state)).Text(c.reason).Text(c.actor)
-                      .Int(Secs(c.created_at)).Run());
+        auto q =
+            Q("INSERT INTO commands(project_id, meter_id, account_id, kind, state, reason, "
+              "actor, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
+        JOULE_TRY(q.Int(meter.project.value)
+                      .Int(c.meter.value)
+                      .Int(c.account.value)
+                      .Text(c.kind)
+                      .Int(static_cast<int64_t>(c.state))
+                      .Text(c.reason)
+                      .Text(c.actor)
+                      .Int(Secs(c.created_at))
+                      .Run());
         return sqlite3_last_insert_rowid(db_);
     }
     Result<std::vector<CommandRecord>> ListCommands(ProjectId project, int limit) override {
-        auto q = Q("SELECT id, meter_id, account_id, kind, state, reason, actor, created_at "
-                   "FROM commands WHERE project_id = ? ORDER BY id DESC LIMIT ?");
+        auto q =
+            Q("SELECT id, meter_id, account_id, kind, state, reason, actor, created_at "
+              "FROM commands WHERE project_id = ? ORDER BY id DESC LIMIT ?");
         q.Int(project.value).Int(limit);
         std::vector<CommandRecord> out;
         while (true) {
@@ -948,9 +1075,14 @@ public:
             if (!row) {
                 break;
             }
-            out.push_back(CommandRecord{q.ColInt(0), {q.ColInt(1)}, {q.ColInt(2)}, q.ColText(3),
-                                        static_cast<CommandState>(q.ColInt(4)), q.ColText(5),
-                                        q.ColText(6), At(q.ColInt(7))});
+            out.push_back(CommandRecord{q.ColInt(0),
+                                        {q.ColInt(1)},
+                                        {q.ColInt(2)},
+                                        q.ColText(3),
+                                        static_cast<CommandState>(q.ColInt(4)),
+                                        q.ColText(5),
+                                        q.ColText(6),
+                                        At(q.ColInt(7))});
         }
         return out;
     }
@@ -959,9 +1091,14 @@ public:
         return q.Text(topic).Text(payload).Int(Secs(at)).Run();
     }
     Status InsertOperation(const OperationRecord& op) override {
-        auto q = Q("INSERT INTO operation_log(at, actor, action, target, detail) "
-                   "VALUES (?, ?, ?, ?, ?)");
-        return q.Int(Secs(op.at)).Text(op.actor).Text(op.action).Text(op.target).Text(op.detail)
+        auto q =
+            Q("INSERT INTO operation_log(at, actor, action, target, detail) "
+              "VALUES (?, ?, ?, ?, ?)");
+        return q.Int(Secs(op.at))
+            .Text(op.actor)
+            .Text(op.action)
+            .Text(op.target)
+            .Text(op.detail)
             .Run();
     }
 
@@ -990,18 +1127,19 @@ private:
 Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(const std::string& path,
                                                        const SqliteOptions& options) {
     sqlite3* db = nullptr;
-    const int rc = sqlite3_open_v2(path.c_str(), &db,
-                                   SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
-                                   nullptr);
+    const int rc =
+        sqlite3_open_v2(path.c_str(), &db,
+                        SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
     if (rc != SQLITE_OK) {
         std::string message = db ? sqlite3_errmsg(db) : "out of memory";
         sqlite3_close(db);
-        return MakeError(ErrorCode::kUnavailable, "cannot open database '" + path + "': " + message);
+        return MakeError(ErrorCode::kUnavailable,
+                         "cannot open database '" + path + "': " + message);
     }
     std::unique_ptr<SqliteStore> store(new SqliteStore(db));
     JOULE_TRY(Exec(db, "PRAGMA journal_mode = WAL"));
     JOULE_TRY(Exec(db, options.durability == Durability::kFull ? "PRAGMA synchronous = FULL"
-                                                                : "PRAGMA synchronous = NORMAL"));
+                                                               : "PRAGMA synchronous = NORMAL"));
     JOULE_TRY(Exec(db, "PRAGMA foreign_keys = ON"));
     JOULE_TRY(Exec(db, "PRAGMA busy_timeout = 5000"));
     JOULE_TRY(Exec(db, "PRAGMA cache_size = -65536"));  // 64 MiB page cache
@@ -1026,8 +1164,9 @@ Result<std::unique_ptr<Tx>> SqliteStore::Begin() {
 }
 
 Result<int> SqliteStore::SchemaVersion() {
-    JOULE_TRY(Exec(db_, "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, "
-                        "name TEXT NOT NULL, applied_at INTEGER NOT NULL DEFAULT (unixepoch()))"));
+    JOULE_TRY(Exec(db_,
+                   "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, "
+                   "name TEXT NOT NULL, applied_at INTEGER NOT NULL DEFAULT (unixepoch()))"));
     sqlite3_stmt* stmt = nullptr;
     sqlite3_prepare_v2(db_, "SELECT IFNULL(MAX(version), 0) FROM schema_migrations", -1, &stmt,
                        nullptr);

@@ -31,9 +31,7 @@ Result<Utility> UtilityFromText(std::string_view text, std::string_view field) {
     return InvalidArgument(std::string(field), "must be \"electricity\" or \"water\"");
 }
 
-std::string_view UtilityText(Utility u) {
-    return u == Utility::kWater ? "water" : "electricity";
-}
+std::string_view UtilityText(Utility u) { return u == Utility::kWater ? "water" : "electricity"; }
 
 ObjectReader::ObjectReader(const Json& object, std::string path)
     : object_(object), path_(std::move(path)) {}
@@ -97,8 +95,8 @@ Result<int64_t> ObjectReader::Integer(std::string_view key, int64_t min, int64_t
         return InvalidArgument(PathOf(key), "is too large");
     }
     if (n < min || n > max) {
-        return InvalidArgument(PathOf(key), "must be between " + std::to_string(min) + " and " +
-                                                std::to_string(max));
+        return InvalidArgument(
+            PathOf(key), "must be between " + std::to_string(min) + " and " + std::to_string(max));
     }
     return n;
 }
@@ -173,7 +171,8 @@ Result<const Json*> ObjectReader::Array(std::string_view key, std::size_t max_it
         return InvalidArgument(PathOf(key), "must be an array");
     }
     if (v->size() > max_items) {
-        return InvalidArgument(PathOf(key), "has more than " + std::to_string(max_items) + " items");
+        return InvalidArgument(PathOf(key),
+                               "has more than " + std::to_string(max_items) + " items");
     }
     return v;
 }
@@ -301,9 +300,11 @@ Result<TouPlan> TouFromJson(const Json& j, const std::string& path) {
             JOULE_TRY(s.Check());
             TouSegment seg;
             JOULE_ASSIGN_OR_RETURN(std::string start_text, s.String("start", 5));
-            JOULE_ASSIGN_OR_RETURN(seg.start_minute, MinuteOfDay(Json(start_text), s.PathOf("start")));
+            JOULE_ASSIGN_OR_RETURN(seg.start_minute,
+                                   MinuteOfDay(Json(start_text), s.PathOf("start")));
             JOULE_ASSIGN_OR_RETURN(std::string period_text, s.String("period", 16));
-            JOULE_ASSIGN_OR_RETURN(seg.period, PeriodFromText(Json(period_text), s.PathOf("period")));
+            JOULE_ASSIGN_OR_RETURN(seg.period,
+                                   PeriodFromText(Json(period_text), s.PathOf("period")));
             JOULE_TRY(s.Finish());
             day.segments.push_back(seg);
         }
@@ -521,8 +522,9 @@ Result<Tariff> TariffFromJson(const Json& j, const std::string& path) {
     JOULE_ASSIGN_OR_RETURN(t.utility, UtilityFromText(utility, r.PathOf("utility")));
     JOULE_ASSIGN_OR_RETURN(const Json* versions, r.Array("versions", kMaxVersions));
     for (std::size_t i = 0; i < versions->size(); ++i) {
-        JOULE_ASSIGN_OR_RETURN(TariffVersion v,
-                               TariffVersionFromJson((*versions)[i], Indexed(r.PathOf("versions"), i)));
+        JOULE_ASSIGN_OR_RETURN(
+            TariffVersion v,
+            TariffVersionFromJson((*versions)[i], Indexed(r.PathOf("versions"), i)));
         t.versions.push_back(std::move(v));
     }
     // "code" is the caller's business (a site file names tariffs by code); accept it here.
@@ -554,9 +556,11 @@ Result<ControlScheme> ControlSchemeFromJson(const Json& j, const std::string& pa
     JOULE_ASSIGN_OR_RETURN(s.restore, r.OptMoney("restore", s.restore));
     JOULE_ASSIGN_OR_RETURN(s.emergency, r.OptMoney("emergency", s.emergency));
     if (!(s.alarm1 >= s.alarm2 && s.alarm2 >= s.alarm3)) {
-        return InvalidArgument(r.PathOf("alarm2"), "alarm levels must satisfy alarm1 >= alarm2 >= alarm3");
+        return InvalidArgument(r.PathOf("alarm2"),
+                               "alarm levels must satisfy alarm1 >= alarm2 >= alarm3");
     }
-    for (auto [name, m] : {std::pair{"overdraft", s.overdraft}, std::pair{"emergency", s.emergency}}) {
+    for (auto [name, m] :
+         {std::pair{"overdraft", s.overdraft}, std::pair{"emergency", s.emergency}}) {
         if (m.fen < 0 || m.fen > 1'000'000) {
             return InvalidArgument(r.PathOf(name), "must be between 0 and 10000.00");
         }

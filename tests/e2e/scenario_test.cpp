@@ -51,7 +51,10 @@ void ExpectSubset(const Json& expected, const Json& actual, const std::string& p
         ASSERT_TRUE(actual.is_object()) << path << " is not an object in " << actual.dump();
         for (const auto& [key, value] : expected.items()) {
             ASSERT_TRUE(actual.contains(key)) << path << "." << key << " is missing";
-            ExpectSubset(value, actual[key], path + "." + key);
+            std::string child = path;
+            child += '.';
+            child += key;
+            ExpectSubset(value, actual[key], child);
         }
     } else if (expected.is_array()) {
         ASSERT_TRUE(actual.is_array()) << path << " is not an array";
@@ -98,12 +101,13 @@ TEST(Scenarios, BadFilesFailNamingTheField) {
     ASSERT_GE(files.size(), 5U);
     for (const fs::path& file : files) {
         SCOPED_TRACE(file.filename().string());
-        const CommandRun run = RunCommand(std::string(JOULE_BINARY) + " simulate " + file.string() + " 2>&1");
+        const CommandRun run =
+            RunCommand(std::string(JOULE_BINARY) + " simulate " + file.string() + " 2>&1");
         EXPECT_EQ(run.exit_code, 1) << run.output;
         fs::path error_path = file;
         error_path.replace_extension(".error");
         std::string field = ReadFile(error_path);
-        field.erase(field.find_last_not_of("\n") + 1);
+        field.erase(field.find_last_not_of('\n') + 1);
         EXPECT_NE(run.output.find(": " + field + ": "), std::string::npos)
             << "expected the error to name " << field << ", got: " << run.output;
         EXPECT_TRUE(run.output.starts_with("joule: ")) << run.output;
@@ -139,7 +143,8 @@ TEST(Cli, SiteAccountTopUpImportAndShowOnAFileStore) {
     EXPECT_NE(r.output.find("already credited"), std::string::npos) << r.output;
     r = RunCommand(joule + "import readings --project p " + (dir / "readings.csv").string() + db);
     ASSERT_EQ(r.exit_code, 0) << r.output;
-    r = RunCommand(joule + "import readings --project p " + (dir / "bad.csv").string() + db + " 2>&1");
+    r = RunCommand(joule + "import readings --project p " + (dir / "bad.csv").string() + db +
+                   " 2>&1");
     EXPECT_EQ(r.exit_code, 1);
     EXPECT_NE(r.output.find("line 3: time"), std::string::npos) << r.output;
     r = RunCommand(joule + "topup --project p --account A1 --amount -5 --key x" + db + " 2>&1");

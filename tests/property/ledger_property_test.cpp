@@ -18,18 +18,18 @@
 namespace joule {
 namespace {
 
-constexpr int kMeters = 6;          // meter 5 is a public-area meter
-constexpr int kAccounts = 4;        // account 0 owns meters 0 and 1
+constexpr int kMeters = 6;    // meter 5 is a public-area meter
+constexpr int kAccounts = 4;  // account 0 owns meters 0 and 1
 constexpr int64_t kMaxRatePerHour = 50'000;
 
 // ------------------------------------------------------------------ the reference model
 // Written from the product rules, not from the implementation: flat prices, exact charges,
 // cumulative half-up rounding per meter, grants drawn first by (priority, expiry, id).
 struct ModelGrant {
-    int64_t id;  // order of creation
-    int32_t priority;
+    int64_t id = 0;  // order of creation
+    int32_t priority = 0;
     std::optional<int64_t> expires;  // seconds
-    int64_t balance;
+    int64_t balance = 0;
 };
 
 struct ModelAccount {
@@ -173,13 +173,16 @@ public:
         ASSERT_EQ(summary.sum_of_balances.fen, 0) << "ledger does not sum to zero";
         ASSERT_EQ(tx->CountBalanceMismatches().value(), 0) << "a balance differs from its entries";
         for (int a = 0; a < kAccounts; ++a) {
-            const AccountRecord record = tx->FindAccount(ProjectId{1}, "A" + std::to_string(a))->value();
+            const AccountRecord record =
+                tx->FindAccount(ProjectId{1}, "A" + std::to_string(a))->value();
             int64_t paid = 0;
             int64_t granted = 0;
             const std::vector<LedgerAccount> ledgers = tx->LedgerAccountsOf(record.id).value();
             for (const LedgerAccount& l : ledgers) {
-                if (l.kind == LedgerAccountKind::kTenantPaid) paid = l.balance.fen;
-                if (l.kind == LedgerAccountKind::kTenantGrant) granted += l.balance.fen;
+                if (l.kind == LedgerAccountKind::kTenantPaid)
+                    paid = l.balance.fen;
+                if (l.kind == LedgerAccountKind::kTenantGrant)
+                    granted += l.balance.fen;
             }
             ASSERT_EQ(paid, accounts_[a].paid) << "paid balance of A" << a;
             ASSERT_EQ(granted, accounts_[a].Granted(INT64_MIN)) << "granted balance of A" << a;
@@ -203,7 +206,8 @@ public:
                 continue;
             }
             // A quarantined reading is never billed.
-            const std::vector<StoredReading> stored = tx->ListReadings(MeterId{m + 1}, 1'000'000).value();
+            const std::vector<StoredReading> stored =
+                tx->ListReadings(MeterId{m + 1}, 1'000'000).value();
             for (const StoredReading& r : stored) {
                 if (r.outcome.validated.verdict != Verdict::kAccepted) {
                     ASSERT_EQ(r.outcome.deducted.fen, 0);
@@ -243,7 +247,8 @@ private:
             }
         }
         std::vector<int64_t> w;
-        for (auto& p : pieces) w.push_back(p.second);
+        for (auto& p : pieces)
+            w.push_back(p.second);
         std::vector<int64_t> share(w.size());
         AllocateByWeights(delta, w, share);
         for (std::size_t i = 0; i < pieces.size(); ++i) {
@@ -273,16 +278,16 @@ private:
             const int kind = Uniform(0, 99);
             ReadingInput r{At(now_), At(now_), Quantity{mm.total + Uniform(0, 4000)}, false, {}};
             bool valid = kind < 80;
-            if (kind >= 80 && kind < 85) {          // duplicate of the last accepted reading
+            if (kind >= 80 && kind < 85) {  // duplicate of the last accepted reading
                 r.meter_time = At(mm.time);
                 r.total = Quantity{mm.total};
-            } else if (kind >= 85 && kind < 89) {   // late: older than the cursor
+            } else if (kind >= 85 && kind < 89) {  // late: older than the cursor
                 r.meter_time = At(mm.time - 1800);
-            } else if (kind >= 89 && kind < 93) {   // spike
+            } else if (kind >= 89 && kind < 93) {  // spike
                 r.total = Quantity{mm.total + 10'000'000};
-            } else if (kind >= 93 && kind < 96) {   // regressed
+            } else if (kind >= 93 && kind < 96) {  // regressed
                 r.total = Quantity{std::max<int64_t>(0, mm.total - 5000)};
-            } else if (kind >= 96) {                // a meter clock far ahead
+            } else if (kind >= 96) {  // a meter clock far ahead
                 r.meter_time = At(now_ + 86400);
             }
             const int64_t slots = (now_ - mm.time) / 1800;
@@ -292,7 +297,8 @@ private:
             }
             if (!mm.has_cursor && kind >= 80) {
                 valid = false;  // the public meter's baseline is a clean reading
-                if (kind < 89 || r.meter_time > At(now_)) continue;
+                if (kind < 89 || r.meter_time > At(now_))
+                    continue;
             }
             batch.push_back({"p", "M" + std::to_string(m), r});
             if (valid) {
@@ -371,19 +377,19 @@ private:
         const int32_t priority = Uniform(0, 2);
         std::optional<int64_t> expires;
         if (Uniform(0, 1) == 0) {
-            expires = now_ + 1800 * Uniform(1, 20);
+            expires = now_ + int64_t{1800} * Uniform(1, 20);
         }
-        auto r = billing_.GrantSubsidy(
-            {"p", "A" + std::to_string(a), Money{amount}, priority,
-             expires ? std::optional<Instant>(At(*expires)) : std::nullopt,
-             "s" + std::to_string(next_key_++), ""},
-            actor_, At(now_));
+        auto r =
+            billing_.GrantSubsidy({"p", "A" + std::to_string(a), Money{amount}, priority,
+                                   expires ? std::optional<Instant>(At(*expires)) : std::nullopt,
+                                   "s" + std::to_string(next_key_++), ""},
+                                  actor_, At(now_));
         ASSERT_TRUE(r.has_value()) << r.error().ToString();
         accounts_[a].grants.push_back({r->value, priority, expires, amount});
     }
 
     void TariffChange() {
-        const int64_t effective = now_ + 1800 * Uniform(1, 4);
+        const int64_t effective = now_ + int64_t{1800} * Uniform(1, 4);
         if (tariff_.price_from.size() >= 60 || tariff_.price_from.rbegin()->first >= effective) {
             return;
         }
@@ -411,7 +417,7 @@ private:
         std::move(storage::SqliteStore::Open(":memory:", {}).value());
     BillingService billing_{*store_};
     Actor actor_{"property"};
-    int64_t now_ = 1'790'000'000 / 1800 * 1800;
+    int64_t now_ = int64_t{1'790'000'000} / 1800 * 1800;
     ModelTariff tariff_;
     ModelMeter meters_[kMeters];
     ModelAccount accounts_[kAccounts];
