@@ -387,8 +387,8 @@ Status RunDemo(const DemoOptions& o) {
         std::printf("  %-16s %14s\n", kind.c_str(), balance.get<std::string>().c_str());
     }
     Print("\nThe store is %s; look at one account with:\n", o.db_path);
-    Print("  joule account show --db %s --project demo-mall --account %s\n\n", o.db_path,
-          accounts.front()["number"].get<std::string>());
+    Print("  build/release/src/app/joule account show --db %s --project demo-mall --account %s\n\n",
+          o.db_path, accounts.front()["number"].get<std::string>());
     if (ledger["sum_of_balances"].get<std::string>() != "0.00" ||
         ledger["balance_mismatches"].get<int64_t>() != 0) {
         return MakeError(ErrorCode::kDataLoss, "the ledger does not balance");

@@ -52,24 +52,6 @@ Result<ControlEvent> ControlAction(std::string_view action, const std::string& f
     return InvalidArgument(field, "must be trip, close, keep_power, restore_prepaid or emergency");
 }
 
-Result<std::vector<MeterOpening>> Openings(ObjectReader& r, std::string_view key) {
-    std::vector<MeterOpening> out;
-    JOULE_ASSIGN_OR_RETURN(const Json* list, r.Array(key, kMaxMetersPerAccount));
-    for (std::size_t i = 0; i < list->size(); ++i) {
-        ObjectReader m((*list)[i], r.PathOf(key) + "[" + std::to_string(i) + "]");
-        JOULE_TRY(m.Check());
-        MeterOpening o;
-        JOULE_ASSIGN_OR_RETURN(o.meter_code, m.String("meter", 64));
-        JOULE_ASSIGN_OR_RETURN(o.opening_total, m.QuantityField("reading"));
-        if (o.opening_total.milli < 0) {
-            return InvalidArgument(m.PathOf("reading"), "a register is never negative");
-        }
-        JOULE_TRY(m.Finish());
-        out.push_back(std::move(o));
-    }
-    return out;
-}
-
 Result<Step> ParseEvent(const Json& j, const std::string& path, Services& s) {
     ObjectReader r(j, path);
     JOULE_TRY(r.Check());
@@ -222,7 +204,7 @@ Result<Step> ParseEvent(const Json& j, const std::string& path, Services& s) {
         req.project_code = s.project;
         req.at = step.at;
         JOULE_ASSIGN_OR_RETURN(req.account_number, r.String("account", 64));
-        JOULE_ASSIGN_OR_RETURN(req.final_readings, Openings(r, "final_readings"));
+        JOULE_ASSIGN_OR_RETURN(req.final_readings, ParseMeterReadings(r, "final_readings"));
         JOULE_ASSIGN_OR_RETURN(req.channel, r.OptString("channel", "cash", 32));
         step.run = [&s, req](Instant now) -> Result<Json> {
             JOULE_ASSIGN_OR_RETURN(CloseAccountResult c,
@@ -238,7 +220,7 @@ Result<Step> ParseEvent(const Json& j, const std::string& path, Services& s) {
         JOULE_ASSIGN_OR_RETURN(req.new_number, r.String("new_number", 64));
         JOULE_ASSIGN_OR_RETURN(req.new_tenant_name, r.String("new_tenant", 128));
         JOULE_ASSIGN_OR_RETURN(req.new_phone, r.OptString("new_phone", "", 32));
-        JOULE_ASSIGN_OR_RETURN(req.transfer_readings, Openings(r, "readings"));
+        JOULE_ASSIGN_OR_RETURN(req.transfer_readings, ParseMeterReadings(r, "readings"));
         JOULE_ASSIGN_OR_RETURN(req.carry_balance, r.OptBool("carry_balance", true));
         step.run = [&s, req](Instant now) -> Result<Json> {
             JOULE_ASSIGN_OR_RETURN(AccountId id, s.billing->TransferTenant(req, s.actor, now));

@@ -170,9 +170,19 @@ Result<OpenAccountRequest> ParseAccount(const Json& j, const std::string& path,
         }
         a.debt_share_basis_points = static_cast<int32_t>(bp);
     }
-    JOULE_ASSIGN_OR_RETURN(const Json* meters, r.Array("meters", kMaxMetersPerAccount));
-    for (std::size_t i = 0; i < meters->size(); ++i) {
-        ObjectReader m((*meters)[i], Indexed(r.PathOf("meters"), i));
+    JOULE_ASSIGN_OR_RETURN(a.meters, ParseMeterReadings(r, "meters"));
+    JOULE_ASSIGN_OR_RETURN(a.first_top_up, r.OptMoney("top_up", Money{}));
+    JOULE_ASSIGN_OR_RETURN(a.channel, r.OptString("channel", "cash", 32));
+    JOULE_ASSIGN_OR_RETURN(a.opened_at, r.InstantField("opened_at"));
+    JOULE_TRY(r.Finish());
+    return a;
+}
+
+Result<std::vector<MeterOpening>> ParseMeterReadings(ObjectReader& r, std::string_view key) {
+    std::vector<MeterOpening> out;
+    JOULE_ASSIGN_OR_RETURN(const Json* list, r.Array(key, kMaxMetersPerAccount));
+    for (std::size_t i = 0; i < list->size(); ++i) {
+        ObjectReader m((*list)[i], Indexed(r.PathOf(key), i));
         JOULE_TRY(m.Check());
         MeterOpening opening;
         JOULE_ASSIGN_OR_RETURN(opening.meter_code, m.String("meter", 64));
@@ -181,13 +191,9 @@ Result<OpenAccountRequest> ParseAccount(const Json& j, const std::string& path,
             return InvalidArgument(m.PathOf("reading"), "a register is never negative");
         }
         JOULE_TRY(m.Finish());
-        a.meters.push_back(std::move(opening));
+        out.push_back(std::move(opening));
     }
-    JOULE_ASSIGN_OR_RETURN(a.first_top_up, r.OptMoney("top_up", Money{}));
-    JOULE_ASSIGN_OR_RETURN(a.channel, r.OptString("channel", "cash", 32));
-    JOULE_ASSIGN_OR_RETURN(a.opened_at, r.InstantField("opened_at"));
-    JOULE_TRY(r.Finish());
-    return a;
+    return out;
 }
 
 Result<Json> ReadJsonFile(const std::string& file) {

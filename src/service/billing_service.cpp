@@ -335,6 +335,23 @@ Status BindMeter(Tx& tx, const AccountRecord& account, const MeterRecord& meter,
     return tx.SaveBilling(billing);
 }
 
+// Inserts a tenant account with its paid and debt ledger accounts; sets account.id, .paid,
+// .debt and .version.
+Status InsertAccountWithLedger(Tx& tx, AccountRecord& account) {
+    LedgerAccount paid;
+    paid.kind = LedgerAccountKind::kTenantPaid;
+    JOULE_ASSIGN_OR_RETURN(account.paid, tx.InsertLedgerAccount(paid));
+    LedgerAccount debt;
+    debt.kind = LedgerAccountKind::kTenantDebt;
+    JOULE_ASSIGN_OR_RETURN(account.debt, tx.InsertLedgerAccount(debt));
+    JOULE_ASSIGN_OR_RETURN(account.id, tx.InsertAccount(account));
+    account.version = 1;
+    // The ledger accounts learn their owner now that the account has an id (they were inserted
+    // first because the account row references them).
+    JOULE_TRY(tx.SetLedgerAccountOwner(account.paid, account.id));
+    return tx.SetLedgerAccountOwner(account.debt, account.id);
+}
+
 // Posts a top-up (with its debt recovery share) into `ctx` within the caller's unit of work.
 Result<TopUpResult> PostTopUp(Tx& tx, AccountContext& ctx, const TopUpRequest& r,
                               const std::string& transfer_id, const Actor& actor, Instant now) {
@@ -433,18 +450,7 @@ Result<AccountId> BillingService::OpenAccount(const OpenAccountRequest& r, const
     account.scheme = r.scheme;
     account.debt_share_basis_points = r.debt_share_basis_points;
     account.opened_at = r.opened_at;
-    LedgerAccount paid;
-    paid.kind = LedgerAccountKind::kTenantPaid;
-    JOULE_ASSIGN_OR_RETURN(account.paid, tx->InsertLedgerAccount(paid));
-    LedgerAccount debt;
-    debt.kind = LedgerAccountKind::kTenantDebt;
-    JOULE_ASSIGN_OR_RETURN(account.debt, tx->InsertLedgerAccount(debt));
-    JOULE_ASSIGN_OR_RETURN(account.id, tx->InsertAccount(account));
-    account.version = 1;
-    // The ledger accounts learn their owner now that the account has an id (they were inserted
-    // first because the account row references them).
-    JOULE_TRY(tx->SetLedgerAccountOwner(account.paid, account.id));
-    JOULE_TRY(tx->SetLedgerAccountOwner(account.debt, account.id));
+    JOULE_TRY(InsertAccountWithLedger(*tx, account));
     for (std::size_t i = 0; i < r.meters.size(); ++i) {
         const std::string field = "meters[" + std::to_string(i) + "]";
         JOULE_ASSIGN_OR_RETURN(auto meter, tx->FindMeter(project.id, r.meters[i].meter_code));
@@ -1064,16 +1070,7 @@ Result<AccountId> BillingService::TransferTenant(const TransferTenantRequest& r,
     // account sends whatever command brings them to its own state.
     next.prepaid.state = ctx.account.prepaid.state;
     next.prepaid.relay = ctx.account.prepaid.relay;
-    LedgerAccount paid;
-    paid.kind = LedgerAccountKind::kTenantPaid;
-    JOULE_ASSIGN_OR_RETURN(next.paid, tx->InsertLedgerAccount(paid));
-    LedgerAccount debt;
-    debt.kind = LedgerAccountKind::kTenantDebt;
-    JOULE_ASSIGN_OR_RETURN(next.debt, tx->InsertLedgerAccount(debt));
-    JOULE_ASSIGN_OR_RETURN(next.id, tx->InsertAccount(next));
-    next.version = 1;
-    JOULE_TRY(tx->SetLedgerAccountOwner(next.paid, next.id));
-    JOULE_TRY(tx->SetLedgerAccountOwner(next.debt, next.id));
+    JOULE_TRY(InsertAccountWithLedger(*tx, next));
     for (const MeterBinding& b : bindings) {
         if (b.bound_to) {
             continue;

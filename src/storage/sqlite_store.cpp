@@ -85,6 +85,19 @@ private:
     int index_ = 0;
 };
 
+// Steps `q` to the end, turning each row into an element with `row`.
+template <class RowFn>
+auto CollectRows(Query& q, RowFn row) -> Result<std::vector<decltype(row(q))>> {
+    std::vector<decltype(row(q))> out;
+    while (true) {
+        JOULE_ASSIGN_OR_RETURN(bool more, q.Step());
+        if (!more) {
+            return out;
+        }
+        out.push_back(row(q));
+    }
+}
+
 Status Exec(sqlite3* db, const char* sql) {
     char* message = nullptr;
     const int rc = sqlite3_exec(db, sql, nullptr, nullptr, &message);
@@ -309,15 +322,7 @@ public:
               "IFNULL(room_id, 0), IFNULL(tariff_id, 0), IFNULL(parent_id, 0), public_area "
               "FROM meters WHERE project_id = ? ORDER BY id");
         q.Int(project.value);
-        std::vector<MeterRecord> out;
-        while (true) {
-            JOULE_ASSIGN_OR_RETURN(bool row, q.Step());
-            if (!row) {
-                break;
-            }
-            out.push_back(MeterRow(q));
-        }
-        return out;
+        return CollectRows(q, [](const Query& row) { return MeterRow(row); });
     }
 
     // ----------------------------------------------------------- tariffs
@@ -532,15 +537,7 @@ public:
     Result<std::vector<AccountRecord>> ListAccounts(ProjectId project) override {
         auto q = Q(JOULE_ACCOUNT_SELECT "FROM accounts WHERE project_id = ? ORDER BY number");
         q.Int(project.value);
-        std::vector<AccountRecord> out;
-        while (true) {
-            JOULE_ASSIGN_OR_RETURN(bool row, q.Step());
-            if (!row) {
-                break;
-            }
-            out.push_back(AccountRow(q));
-        }
-        return out;
+        return CollectRows(q, [](const Query& row) { return AccountRow(row); });
     }
     Status InsertBinding(const MeterBinding& b) override {
         auto q =
@@ -588,15 +585,7 @@ public:
             Q("SELECT account_id, meter_id, bound_from, bound_to, opening_total, closing_total "
               "FROM account_meters WHERE account_id = ? ORDER BY bound_from, meter_id");
         q.Int(account.value);
-        std::vector<MeterBinding> out;
-        while (true) {
-            JOULE_ASSIGN_OR_RETURN(bool row, q.Step());
-            if (!row) {
-                break;
-            }
-            out.push_back(BindingRow(q));
-        }
-        return out;
+        return CollectRows(q, [](const Query& row) { return BindingRow(row); });
     }
 
     // ----------------------------------------------------------- billing state and readings
@@ -813,15 +802,7 @@ public:
             Q("SELECT id, kind, IFNULL(owner_account_id, 0), priority, expires_at, balance "
               "FROM ledger_accounts WHERE owner_account_id = ? ORDER BY id");
         q.Int(owner.value);
-        std::vector<LedgerAccount> out;
-        while (true) {
-            JOULE_ASSIGN_OR_RETURN(bool row, q.Step());
-            if (!row) {
-                break;
-            }
-            out.push_back(LedgerRow(q));
-        }
-        return out;
+        return CollectRows(q, [](const Query& row) { return LedgerRow(row); });
     }
     static Transfer TransferRow(const Query& q) {
         return Transfer{q.ColText(0),
@@ -945,30 +926,14 @@ public:
               "owner_account_id = ?1) OR t.credit_id IN (SELECT id FROM ledger_accounts "
               "WHERE owner_account_id = ?1) ORDER BY t.seq DESC LIMIT ?2");
         q.Int(owner.value).Int(limit);
-        std::vector<Transfer> out;
-        while (true) {
-            JOULE_ASSIGN_OR_RETURN(bool row, q.Step());
-            if (!row) {
-                break;
-            }
-            out.push_back(TransferRow(q));
-        }
-        return out;
+        return CollectRows(q, [](const Query& row) { return TransferRow(row); });
     }
     Result<std::vector<Transfer>> ListTransfers(int64_t after_seq, int limit) override {
         auto q =
             Q("SELECT id, debit_id, credit_id, amount, code, ref, actor, at FROM transfers "
               "WHERE seq > ? ORDER BY seq LIMIT ?");
         q.Int(after_seq).Int(limit);
-        std::vector<Transfer> out;
-        while (true) {
-            JOULE_ASSIGN_OR_RETURN(bool row, q.Step());
-            if (!row) {
-                break;
-            }
-            out.push_back(TransferRow(q));
-        }
-        return out;
+        return CollectRows(q, [](const Query& row) { return TransferRow(row); });
     }
     Result<LedgerSummary> SummarizeLedger() override {
         LedgerSummary s;
