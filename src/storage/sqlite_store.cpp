@@ -98,6 +98,16 @@ auto CollectRows(Query& q, RowFn row) -> Result<std::vector<decltype(row(q))>> {
     }
 }
 
+// The first row of `q` turned into a value with `row`, or nullopt when there is none.
+template <class RowFn>
+auto FirstRow(Query& q, RowFn row) -> Result<std::optional<decltype(row(q))>> {
+    JOULE_ASSIGN_OR_RETURN(bool found, q.Step());
+    if (!found) {
+        return std::nullopt;
+    }
+    return row(q);
+}
+
 Status Exec(sqlite3* db, const char* sql) {
     char* message = nullptr;
     const int rc = sqlite3_exec(db, sql, nullptr, nullptr, &message);
@@ -253,11 +263,7 @@ public:
               "future_tolerance_s, gap_threshold_s, has_relay, per_rate FROM meter_models "
               "WHERE code = ?");
         q.Text(code);
-        JOULE_ASSIGN_OR_RETURN(bool row, q.Step());
-        if (!row) {
-            return std::optional<MeterModelRecord>();
-        }
-        return ModelRow(q);
+        return FirstRow(q, [](const Query& row) { return ModelRow(row); });
     }
     Result<MeterModelRecord> GetModel(ModelId id) override {
         auto q =
@@ -265,11 +271,12 @@ public:
               "future_tolerance_s, gap_threshold_s, has_relay, per_rate FROM meter_models "
               "WHERE id = ?");
         q.Int(id.value);
-        JOULE_ASSIGN_OR_RETURN(bool row, q.Step());
-        if (!row) {
+        JOULE_ASSIGN_OR_RETURN(auto found,
+                               FirstRow(q, [](const Query& row) { return ModelRow(row); }));
+        if (!found) {
             return NotFound("no meter model " + std::to_string(id.value));
         }
-        return ModelRow(q);
+        return *found;
     }
     static MeterRecord MeterRow(const Query& q) {
         return MeterRecord{{q.ColInt(0)}, {q.ColInt(1)}, q.ColText(2),
@@ -298,11 +305,7 @@ public:
               "IFNULL(room_id, 0), IFNULL(tariff_id, 0), IFNULL(parent_id, 0), public_area "
               "FROM meters WHERE project_id = ? AND code = ?");
         q.Int(project.value).Text(code);
-        JOULE_ASSIGN_OR_RETURN(bool row, q.Step());
-        if (!row) {
-            return std::optional<MeterRecord>();
-        }
-        return MeterRow(q);
+        return FirstRow(q, [](const Query& row) { return MeterRow(row); });
     }
     Result<MeterRecord> GetMeter(MeterId id) override {
         auto q =
@@ -310,11 +313,12 @@ public:
               "IFNULL(room_id, 0), IFNULL(tariff_id, 0), IFNULL(parent_id, 0), public_area "
               "FROM meters WHERE id = ?");
         q.Int(id.value);
-        JOULE_ASSIGN_OR_RETURN(bool row, q.Step());
-        if (!row) {
+        JOULE_ASSIGN_OR_RETURN(auto found,
+                               FirstRow(q, [](const Query& row) { return MeterRow(row); }));
+        if (!found) {
             return NotFound("no meter " + std::to_string(id.value));
         }
-        return MeterRow(q);
+        return *found;
     }
     Result<std::vector<MeterRecord>> ListMeters(ProjectId project) override {
         auto q =
@@ -519,20 +523,17 @@ public:
                                                      std::string_view number) override {
         auto q = Q(JOULE_ACCOUNT_SELECT "FROM accounts WHERE project_id = ? AND number = ?");
         q.Int(project.value).Text(number);
-        JOULE_ASSIGN_OR_RETURN(bool row, q.Step());
-        if (!row) {
-            return std::optional<AccountRecord>();
-        }
-        return AccountRow(q);
+        return FirstRow(q, [](const Query& row) { return AccountRow(row); });
     }
     Result<AccountRecord> GetAccount(AccountId id) override {
         auto q = Q(JOULE_ACCOUNT_SELECT "FROM accounts WHERE id = ?");
         q.Int(id.value);
-        JOULE_ASSIGN_OR_RETURN(bool row, q.Step());
-        if (!row) {
+        JOULE_ASSIGN_OR_RETURN(auto found,
+                               FirstRow(q, [](const Query& row) { return AccountRow(row); }));
+        if (!found) {
             return NotFound("no account " + std::to_string(id.value));
         }
-        return AccountRow(q);
+        return *found;
     }
     Result<std::vector<AccountRecord>> ListAccounts(ProjectId project) override {
         auto q = Q(JOULE_ACCOUNT_SELECT "FROM accounts WHERE project_id = ? ORDER BY number");
@@ -574,11 +575,7 @@ public:
             Q("SELECT account_id, meter_id, bound_from, bound_to, opening_total, closing_total "
               "FROM account_meters WHERE meter_id = ? AND bound_to IS NULL");
         q.Int(meter.value);
-        JOULE_ASSIGN_OR_RETURN(bool row, q.Step());
-        if (!row) {
-            return std::optional<MeterBinding>();
-        }
-        return BindingRow(q);
+        return FirstRow(q, [](const Query& row) { return BindingRow(row); });
     }
     Result<std::vector<MeterBinding>> BindingsOfAccount(AccountId account) override {
         auto q =
@@ -791,11 +788,12 @@ public:
             Q("SELECT id, kind, IFNULL(owner_account_id, 0), priority, expires_at, balance "
               "FROM ledger_accounts WHERE id = ?");
         q.Int(id.value);
-        JOULE_ASSIGN_OR_RETURN(bool row, q.Step());
-        if (!row) {
+        JOULE_ASSIGN_OR_RETURN(auto found,
+                               FirstRow(q, [](const Query& row) { return LedgerRow(row); }));
+        if (!found) {
             return NotFound("no ledger account " + std::to_string(id.value));
         }
-        return LedgerRow(q);
+        return *found;
     }
     Result<std::vector<LedgerAccount>> LedgerAccountsOf(AccountId owner) override {
         auto q =
@@ -819,11 +817,7 @@ public:
             Q("SELECT id, debit_id, credit_id, amount, code, ref, actor, at FROM transfers "
               "WHERE id = ?");
         q.Text(id);
-        JOULE_ASSIGN_OR_RETURN(bool row, q.Step());
-        if (!row) {
-            return std::optional<Transfer>();
-        }
-        return TransferRow(q);
+        return FirstRow(q, [](const Query& row) { return TransferRow(row); });
     }
     Result<int64_t> MoveBalance(LedgerAccountId id, int64_t delta) {
         auto q =
