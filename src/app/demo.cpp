@@ -317,7 +317,8 @@ Status RunDemo(const DemoOptions& o) {
                 if (pay) {
                     late_waiting[t.number] = 0;
                     const Money amount{std::uniform_int_distribution<int64_t>(5, 30)(rng) * 10000};
-                    const std::string key = "counter-" + FormatInstant(at) + "-" + t.number;
+                    const std::string key =
+                        "counter-" + std::to_string(at.time_since_epoch().count()) + "-" + t.number;
                     JOULE_TRY(billing.TopUp({site.project.code, t.number, amount,
                                              top_ups % 3 == 0 ? "pos" : "cash", key, key},
                                             staff, at));

@@ -44,6 +44,13 @@ Status CheckClientKey(std::string_view key) {
     return {};
 }
 
+Status CheckReason(std::string_view reason) {
+    if (reason.size() > 256) {
+        return InvalidArgument("reason", "must be at most 256 bytes");
+    }
+    return {};
+}
+
 Status CheckAmount(Money amount, std::string_view field) {
     if (amount.fen <= 0) {
         return InvalidArgument(std::string(field), "must be a positive amount");
@@ -504,6 +511,7 @@ Result<TopUpResult> BillingService::TopUp(const TopUpRequest& r, const Actor& ac
 Result<Money> BillingService::Refund(const RefundRequest& r, const Actor& actor, Instant now) {
     JOULE_TRY(CheckAmount(r.amount, "amount"));
     JOULE_TRY(CheckClientKey(r.idempotency_key));
+    JOULE_TRY(CheckReason(r.reason));
     JOULE_TRY(CheckText(r.channel, "channel", 32));
     JOULE_ASSIGN_OR_RETURN(auto tx, store_.Begin());
     JOULE_ASSIGN_OR_RETURN(AccountContext ctx, LoadAccount(*tx, r.project_code, r.account_number));
@@ -537,6 +545,7 @@ Result<LedgerAccountId> BillingService::GrantSubsidy(const SubsidyRequest& r, co
                                                      Instant now) {
     JOULE_TRY(CheckAmount(r.amount, "amount"));
     JOULE_TRY(CheckClientKey(r.idempotency_key));
+    JOULE_TRY(CheckReason(r.reason));
     if (r.expires_at && *r.expires_at <= now) {
         return InvalidArgument("expires_at", "is already past");
     }
@@ -581,6 +590,7 @@ Result<LedgerAccountId> BillingService::GrantSubsidy(const SubsidyRequest& r, co
 Status BillingService::RecordDebt(const DebtRequest& r, const Actor& actor, Instant now) {
     JOULE_TRY(CheckAmount(r.amount, "amount"));
     JOULE_TRY(CheckClientKey(r.idempotency_key));
+    JOULE_TRY(CheckReason(r.reason));
     JOULE_ASSIGN_OR_RETURN(auto tx, store_.Begin());
     JOULE_ASSIGN_OR_RETURN(AccountContext ctx, LoadAccount(*tx, r.project_code, r.account_number));
     const Transfer t{r.idempotency_key,           ctx.account.debt, ctx.account.paid, r.amount,
@@ -1041,6 +1051,13 @@ Result<AccountId> BillingService::TransferTenant(const TransferTenantRequest& r,
                                                  Instant now) {
     JOULE_TRY(CheckText(r.new_number, "new_number", 64));
     JOULE_TRY(CheckText(r.new_tenant_name, "new_tenant_name", 128));
+    JOULE_TRY(CheckText(r.channel, "channel", 32));
+    if (r.new_phone.size() > 32) {
+        return InvalidArgument("new_phone", "must be at most 32 bytes");
+    }
+    if (r.at > now + Seconds{300}) {
+        return InvalidArgument("at", "is in the future");
+    }
     JOULE_ASSIGN_OR_RETURN(auto tx, store_.Begin());
     JOULE_ASSIGN_OR_RETURN(AccountContext ctx, LoadAccount(*tx, r.project_code, r.account_number));
     JOULE_TRY(RequireOpen(ctx.account));

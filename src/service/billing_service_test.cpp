@@ -389,6 +389,24 @@ TEST_F(BillingServiceTest, ANewMeterOnATrippedAccountIsTrippedToo) {
     EXPECT_EQ(commands[0].meter, tx->FindMeter(ProjectId{1}, "m2")->value().id);
 }
 
+TEST_F(BillingServiceTest, OverlongReasonsAndFutureTransfersAreRefused) {
+    auto refund = service_.Refund(
+        {"mall", "A001", Money{100}, "cash", "r-long", std::string(300, 'x')}, actor_, now_);
+    ASSERT_FALSE(refund.has_value());
+    EXPECT_EQ(refund.error().field, "reason");
+    TransferTenantRequest transfer;
+    transfer.project_code = "mall";
+    transfer.account_number = "A001";
+    transfer.new_number = "A009";
+    transfer.new_tenant_name = "Too early";
+    transfer.transfer_readings = {{"m1", Kwh(100), std::nullopt}};
+    transfer.at = now_ + Seconds{86400};
+    auto moved = service_.TransferTenant(transfer, actor_, now_);
+    ASSERT_FALSE(moved.has_value());
+    EXPECT_EQ(moved.error().field, "at");
+    EXPECT_EQ(View().paid.fen, 10000);
+}
+
 TEST_F(BillingServiceTest, FirstTopUpFailureLeavesNoAccount) {
     OpenAccountRequest open;
     open.project_code = "mall";

@@ -114,6 +114,21 @@ TEST(Scenarios, BadFilesFailNamingTheField) {
     }
 }
 
+TEST(Cli, DemoRunsAndItsLedgerBalances) {
+    const fs::path db =
+        fs::temp_directory_path() / ("joule-demo-" + std::to_string(getpid()) + ".db");
+    const CommandRun run =
+        RunCommand(std::string(JOULE_BINARY) + " demo --days 3 --db " + db.string() + " 2>&1");
+    ASSERT_EQ(run.exit_code, 0) << run.output;
+    EXPECT_NE(run.output.find("sum of all balances 0.00 (must be 0.00), 0 balance mismatches"),
+              std::string::npos)
+        << run.output;
+    EXPECT_NE(run.output.find("counter top-ups"), std::string::npos) << run.output;
+    for (const char* suffix : {"", "-wal", "-shm"}) {
+        fs::remove(db.string() + suffix);
+    }
+}
+
 TEST(Cli, SiteAccountTopUpImportAndShowOnAFileStore) {
     const fs::path dir = fs::temp_directory_path() / ("joule-e2e-" + std::to_string(getpid()));
     fs::remove_all(dir);
