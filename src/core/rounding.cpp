@@ -1,6 +1,8 @@
 #include "core/rounding.hpp"
 
+#include <algorithm>
 #include <memory>
+#include <vector>
 
 #include "base/assert.hpp"
 #include "base/checked.hpp"
@@ -62,17 +64,37 @@ void AllocateByWeights(int64_t total, std::span<const int64_t> weights, std::spa
         remainders[i] = numerator % weight_sum;
         assigned += out[i];
     }
-    int64_t leftover = total - assigned;  // < weights.size()
-    while (leftover > 0) {
-        std::size_t best = 0;
-        for (std::size_t i = 1; i < weights.size(); ++i) {
-            if (remainders[i] > remainders[best]) {
-                best = i;
+    const auto leftover = static_cast<std::size_t>(total - assigned);  // < weights.size()
+    if (leftover == 0) {
+        return;
+    }
+    // The leftover units go to the largest remainders, earlier piece first on ties. A short list
+    // (the usual case: a few TOU pieces) is scanned; a long one (an interval spanning months of
+    // daily pieces) is sorted once, so the cost stays O(n log n).
+    if (weights.size() <= 16) {
+        for (std::size_t k = 0; k < leftover; ++k) {
+            std::size_t best = 0;
+            for (std::size_t i = 1; i < weights.size(); ++i) {
+                if (remainders[i] > remainders[best]) {
+                    best = i;
+                }
             }
+            out[best] += 1;
+            remainders[best] = -1;
         }
-        out[best] += 1;
-        remainders[best] = -1;
-        --leftover;
+        return;
+    }
+    std::vector<std::size_t> order(weights.size());
+    for (std::size_t i = 0; i < order.size(); ++i) {
+        order[i] = i;
+    }
+    std::partial_sort(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(leftover),
+                      order.end(), [&](std::size_t a, std::size_t b) {
+                          return remainders[a] != remainders[b] ? remainders[a] > remainders[b]
+                                                                : a < b;
+                      });
+    for (std::size_t k = 0; k < leftover; ++k) {
+        out[order[k]] += 1;
     }
 }
 

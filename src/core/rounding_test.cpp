@@ -2,6 +2,11 @@
 
 #include <gtest/gtest.h>
 
+#include <random>
+#include <vector>
+
+#include "base/checked.hpp"
+
 #include <cstdint>
 #include <vector>
 
@@ -189,6 +194,54 @@ TEST(AllocateByWeights, UnevenDurationsSumExactly) {
             sum += part;
         }
         EXPECT_EQ(sum, total);
+    }
+}
+
+}  // namespace
+}  // namespace joule
+
+namespace joule {
+namespace {
+
+// The long-list path (sorted) must hand out leftovers exactly as the short-list scan does:
+// compare against a reference that scans, over seeded random lists of up to 400 parts.
+TEST(AllocateByWeights, LongListsMatchTheScanningReference) {
+    std::mt19937_64 rng(7);
+    for (int round = 0; round < 300; ++round) {
+        const std::size_t n = std::uniform_int_distribution<std::size_t>(17, 400)(rng);
+        std::vector<int64_t> weights(n);
+        for (int64_t& w : weights) {
+            w = std::uniform_int_distribution<int64_t>(0, 5)(rng) == 0
+                    ? 86400
+                    : std::uniform_int_distribution<int64_t>(1, 86400)(rng);
+        }
+        const int64_t total = std::uniform_int_distribution<int64_t>(0, 10'000'000)(rng);
+        std::vector<int64_t> out(n);
+        AllocateByWeights(total, weights, out);
+
+        Int128 sum = 0;
+        for (int64_t w : weights) {
+            sum += w;
+        }
+        std::vector<int64_t> expected(n);
+        std::vector<Int128> rem(n);
+        int64_t assigned = 0;
+        for (std::size_t i = 0; i < n; ++i) {
+            expected[i] = static_cast<int64_t>(static_cast<Int128>(total) * weights[i] / sum);
+            rem[i] = static_cast<Int128>(total) * weights[i] % sum;
+            assigned += expected[i];
+        }
+        for (int64_t left = total - assigned; left > 0; --left) {
+            std::size_t best = 0;
+            for (std::size_t i = 1; i < n; ++i) {
+                if (rem[i] > rem[best]) {
+                    best = i;
+                }
+            }
+            expected[best] += 1;
+            rem[best] = -1;
+        }
+        ASSERT_EQ(out, expected) << "round " << round;
     }
 }
 
