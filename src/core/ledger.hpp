@@ -1,5 +1,5 @@
-// Ledger rules [ACCT-5] (TigerBeetle's model): double-entry, append-only transfers between ledger
-// accounts, each with a client-chosen idempotency id. Every balance is credits minus debits, so
+// Ledger rules [ACCT-5] (TigerBeetle's model): append-only transfers, each debiting one ledger
+// account and crediting another by the same amount, each with a client-chosen idempotency id. Every balance is credits minus debits, so
 // the balances of all ledger accounts always sum to zero. Top-up, refund, deduction, subsidy, fee,
 // adjustment, transfer between accounts, debt recovery and grant expiry are all transfers.
 //
