@@ -1,7 +1,8 @@
 // Ledger rules [ACCT-5] (TigerBeetle's model): append-only transfers, each debiting one ledger
-// account and crediting another by the same amount, each with a client-chosen idempotency id. Every balance is credits minus debits, so
-// the balances of all ledger accounts always sum to zero. Top-up, refund, deduction, subsidy, fee,
-// adjustment, transfer between accounts, debt recovery and grant expiry are all transfers.
+// account and crediting another by the same amount, each with a client-chosen idempotency id. Every
+// balance is credits minus debits, so the balances of all ledger accounts always sum to zero.
+// Top-up, refund, deduction, subsidy, fee, adjustment, transfer between accounts, debt recovery and
+// grant expiry are all transfers.
 //
 // Tenant balances are the operator's liability (credit-normal): a top-up debits a cash account
 // and credits the tenant's paid account; consumption debits the tenant and credits revenue.
