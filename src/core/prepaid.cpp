@@ -1,6 +1,7 @@
 #include "core/prepaid.hpp"
 
 #include <array>
+#include <utility>
 
 namespace joule {
 
@@ -58,6 +59,23 @@ std::string_view CommandKindName(CommandKind kind) {
             return "close";
     }
     return "unknown";
+}
+
+Status ValidateControlScheme(const ControlScheme& s) {
+    if (!(s.alarm1 >= s.alarm2 && s.alarm2 >= s.alarm3)) {
+        return InvalidArgument("alarm2", "alarm levels must satisfy alarm1 >= alarm2 >= alarm3");
+    }
+    constexpr int64_t kMaxFen = 1'000'000;  // 10000.00 yuan
+    for (auto [name, m] : {std::pair{"overdraft", s.overdraft}, std::pair{"restore", s.restore},
+                           std::pair{"emergency", s.emergency}}) {
+        if (m.fen < 0 || m.fen > kMaxFen) {
+            return InvalidArgument(name, "must be between 0 and 10000.00");
+        }
+    }
+    if (s.friendly.night_start_minute >= 1440 || s.friendly.night_end_minute >= 1440) {
+        return InvalidArgument("friendly", "night times must be within the day");
+    }
+    return {};
 }
 
 bool InFriendlyPeriod(const FriendlyPolicy& policy, LocalTime local, bool weekend, bool holiday) {

@@ -20,6 +20,7 @@
 #include <string_view>
 #include <vector>
 
+#include "base/error.hpp"
 #include "core/time.hpp"
 #include "core/units.hpp"
 
@@ -118,6 +119,10 @@ struct ControlEffects {
     std::vector<AlarmEffect> alarms;
     std::vector<CommandEffect> commands;
 };
+
+// Checks a scheme's own consistency: alarm1 >= alarm2 >= alarm3, overdraft, restore and
+// emergency within 0..10000.00, night times within the day. Fields are named as in the scheme.
+[[nodiscard]] Status ValidateControlScheme(const ControlScheme& scheme);
 
 // Whether arrears trips are held back at local time `local` (day type from the tariff calendar).
 [[nodiscard]] bool InFriendlyPeriod(const FriendlyPolicy& policy, LocalTime local, bool weekend,

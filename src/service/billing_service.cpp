@@ -93,21 +93,28 @@ Result<Wallet> LoadWallet(Tx& tx, const AccountRecord& account) {
     return wallet;
 }
 
-Result<AccountContext> LoadAccount(Tx& tx, std::string_view project_code, std::string_view number) {
+// The context of an account whose row is already loaded: its wallet and tariff.
+Result<AccountContext> ContextOf(Tx& tx, const ProjectRecord& project, const Zone& zone,
+                                 AccountRecord account) {
     AccountContext ctx;
-    JOULE_ASSIGN_OR_RETURN(ctx.project, LoadProject(tx, project_code));
-    JOULE_ASSIGN_OR_RETURN(auto account, tx.FindAccount(ctx.project.id, number));
+    ctx.project = project;
+    ctx.account = std::move(account);
+    JOULE_ASSIGN_OR_RETURN(ctx.wallet, LoadWallet(tx, ctx.account));
+    JOULE_ASSIGN_OR_RETURN(ctx.tariff, tx.GetTariff(ctx.account.tariff));
+    ctx.zone = zone;
+    return ctx;
+}
+
+Result<AccountContext> LoadAccount(Tx& tx, std::string_view project_code, std::string_view number) {
+    JOULE_ASSIGN_OR_RETURN(ProjectRecord project, LoadProject(tx, project_code));
+    JOULE_ASSIGN_OR_RETURN(auto account, tx.FindAccount(project.id, number));
     if (!account) {
         return NotFound("no account '" + std::string(number) + "' in project '" +
                             std::string(project_code) + "'",
                         "account_number");
     }
-    ctx.account = std::move(*account);
-    JOULE_ASSIGN_OR_RETURN(ctx.wallet, LoadWallet(tx, ctx.account));
-    JOULE_ASSIGN_OR_RETURN(ctx.tariff, tx.GetTariff(ctx.account.tariff));
-    JOULE_ASSIGN_OR_RETURN(Zone zone, Zone::Load(ctx.project.time_zone));
-    ctx.zone = zone;
-    return ctx;
+    JOULE_ASSIGN_OR_RETURN(Zone zone, Zone::Load(project.time_zone));
+    return ContextOf(tx, project, zone, std::move(*account));
 }
 
 Status RequireOpen(const AccountRecord& account) {
@@ -121,13 +128,14 @@ Status RequireOpen(const AccountRecord& account) {
 bool FriendlyNow(const ControlScheme& scheme, const Zone& zone, const Tariff& tariff, Instant now) {
     const LocalTime local = zone.ToLocal(now);
     const CivilDate date{date::floor<date::days>(local)};
-    TouPlan calendar;  // default: Saturday and Sunday, no holidays
+    static const TouPlan kDefaultCalendar;  // Saturday and Sunday, no holidays
+    const TouPlan* calendar = &kDefaultCalendar;
     for (const TariffVersion& v : tariff.versions) {
         if (v.effective_from <= now && v.base == PriceBase::kTou) {
-            calendar = v.tou;
+            calendar = &v.tou;
         }
     }
-    const DayType type = DayTypeOf(calendar, date);
+    const DayType type = DayTypeOf(*calendar, date);
     return InFriendlyPeriod(scheme.friendly, local, type == DayType::kWeekend,
                             type == DayType::kHoliday);
 }
@@ -425,6 +433,9 @@ Result<AccountId> BillingService::OpenAccount(const OpenAccountRequest& r, const
         return InvalidArgument("debt_share_percent", "must be between 0 and 100");
     }
     JOULE_TRY(ValidateOpenings(r.meters, "meters"));
+    if (auto scheme = ValidateControlScheme(r.scheme); !scheme) {
+        return std::unexpected(scheme.error().WithFieldPrefix("scheme"));
+    }
     if (r.first_top_up.fen != 0) {
         JOULE_TRY(CheckAmount(r.first_top_up, "first_top_up"));
     }
@@ -861,13 +872,14 @@ Result<ApplyReadingsResult> BillingService::ApplyReadings(std::span<const Readin
 Result<ApplyReadingsResult> BillingService::Tick(std::string_view project_code, Instant now) {
     JOULE_ASSIGN_OR_RETURN(auto tx, store_.Begin());
     JOULE_ASSIGN_OR_RETURN(ProjectRecord project, LoadProject(*tx, project_code));
+    JOULE_ASSIGN_OR_RETURN(Zone zone, Zone::Load(project.time_zone));
     JOULE_ASSIGN_OR_RETURN(auto accounts, tx->ListAccounts(project.id));
     ApplyReadingsResult result;
-    for (const AccountRecord& a : accounts) {
+    for (AccountRecord& a : accounts) {
         if (a.status != AccountStatus::kOpen) {
             continue;
         }
-        JOULE_ASSIGN_OR_RETURN(AccountContext ctx, LoadAccount(*tx, project_code, a.number));
+        JOULE_ASSIGN_OR_RETURN(AccountContext ctx, ContextOf(*tx, project, zone, std::move(a)));
         JOULE_TRY(ExpireGrants(*tx, ctx, now));
         JOULE_TRY(
             StepAndPersist(*tx, ctx, ControlEvent::kBalanceChanged, now, "scheduler", "", &result));

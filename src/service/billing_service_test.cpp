@@ -407,6 +407,22 @@ TEST_F(BillingServiceTest, OverlongReasonsAndFutureTransfersAreRefused) {
     EXPECT_EQ(View().paid.fen, 10000);
 }
 
+TEST_F(BillingServiceTest, AnInconsistentSchemeIsRefusedByTheServiceItself) {
+    OpenAccountRequest open;
+    open.project_code = "mall";
+    open.number = "A004";
+    open.tenant_name = "Levels upside down";
+    open.tariff_code = "flat";
+    open.meters.push_back({"m3", Kwh(0), std::nullopt});
+    open.opened_at = T("2026-11-01T00:00:00Z");
+    open.scheme.alarm1 = Money{100};
+    open.scheme.alarm2 = Money{500};
+    auto r = service_.OpenAccount(open, actor_, now_);
+    ASSERT_FALSE(r.has_value());
+    EXPECT_EQ(r.error().field, "scheme.alarm2");
+    EXPECT_FALSE(service_.ViewAccount("mall", "A004").has_value());
+}
+
 TEST_F(BillingServiceTest, FirstTopUpFailureLeavesNoAccount) {
     OpenAccountRequest open;
     open.project_code = "mall";

@@ -85,6 +85,7 @@ Result<SiteSummary> CreateSite(Store& store, const SiteSpec& spec, const Actor& 
         ++summary.tariffs;
     }
     std::map<std::string, MeterId> meters;
+    std::map<int64_t, MeterModelRecord> loaded_models;  // by id: read once, not once per meter
     for (std::size_t i = 0; i < spec.meters.size(); ++i) {
         const SiteSpec::Meter& m = spec.meters[i];
         MeterRecord meter = m.meter;
@@ -121,11 +122,15 @@ Result<SiteSummary> CreateSite(Store& store, const SiteSpec& spec, const Actor& 
                                          At("meters", i, "code")});
         }
         meters[meter.code] = *id;
-        JOULE_ASSIGN_OR_RETURN(MeterModelRecord model, tx->GetModel(meter.model));
+        auto model = loaded_models.find(meter.model.value);
+        if (model == loaded_models.end()) {
+            JOULE_ASSIGN_OR_RETURN(MeterModelRecord record, tx->GetModel(meter.model));
+            model = loaded_models.emplace(meter.model.value, std::move(record)).first;
+        }
         MeterBilling billing;
         billing.meter = *id;
-        billing.utility = model.utility;
-        billing.spec = model.spec;
+        billing.utility = model->second.utility;
+        billing.spec = model->second.spec;
         JOULE_TRY(tx->SaveBilling(billing));
         ++summary.meters;
     }

@@ -128,6 +128,14 @@ Status Exec(sqlite3* db, const char* sql) {
     "prepaid_state, relay, keep_power, forced_trip, emergency_taken, band, paid_ledger_id, "       \
     "debt_ledger_id, version "
 
+// Column lists shared by every query that maps rows with ModelRow / MeterRow.
+#define JOULE_MODEL_SELECT                                                  \
+    "SELECT id, code, name, utility, register_modulus, max_rate_per_hour, " \
+    "future_tolerance_s, gap_threshold_s, has_relay, per_rate FROM meter_models "
+#define JOULE_METER_SELECT                                                               \
+    "SELECT id, project_id, code, model_id, IFNULL(gateway_id, 0), IFNULL(room_id, 0), " \
+    "IFNULL(tariff_id, 0), IFNULL(parent_id, 0), public_area "
+
 class SqliteTx final : public Tx {
 public:
     SqliteTx(SqliteStore& store, std::unique_lock<std::mutex> lock)
@@ -258,18 +266,12 @@ public:
         return ModelId{sqlite3_last_insert_rowid(db_)};
     }
     Result<std::optional<MeterModelRecord>> FindModel(std::string_view code) override {
-        auto q =
-            Q("SELECT id, code, name, utility, register_modulus, max_rate_per_hour, "
-              "future_tolerance_s, gap_threshold_s, has_relay, per_rate FROM meter_models "
-              "WHERE code = ?");
+        auto q = Q(JOULE_MODEL_SELECT "WHERE code = ?");
         q.Text(code);
         return FirstRow(q, [](const Query& row) { return ModelRow(row); });
     }
     Result<MeterModelRecord> GetModel(ModelId id) override {
-        auto q =
-            Q("SELECT id, code, name, utility, register_modulus, max_rate_per_hour, "
-              "future_tolerance_s, gap_threshold_s, has_relay, per_rate FROM meter_models "
-              "WHERE id = ?");
+        auto q = Q(JOULE_MODEL_SELECT "WHERE id = ?");
         q.Int(id.value);
         JOULE_ASSIGN_OR_RETURN(auto found,
                                FirstRow(q, [](const Query& row) { return ModelRow(row); }));
@@ -300,18 +302,12 @@ public:
     }
     Result<std::optional<MeterRecord>> FindMeter(ProjectId project,
                                                  std::string_view code) override {
-        auto q =
-            Q("SELECT id, project_id, code, model_id, IFNULL(gateway_id, 0), "
-              "IFNULL(room_id, 0), IFNULL(tariff_id, 0), IFNULL(parent_id, 0), public_area "
-              "FROM meters WHERE project_id = ? AND code = ?");
+        auto q = Q(JOULE_METER_SELECT "FROM meters WHERE project_id = ? AND code = ?");
         q.Int(project.value).Text(code);
         return FirstRow(q, [](const Query& row) { return MeterRow(row); });
     }
     Result<MeterRecord> GetMeter(MeterId id) override {
-        auto q =
-            Q("SELECT id, project_id, code, model_id, IFNULL(gateway_id, 0), "
-              "IFNULL(room_id, 0), IFNULL(tariff_id, 0), IFNULL(parent_id, 0), public_area "
-              "FROM meters WHERE id = ?");
+        auto q = Q(JOULE_METER_SELECT "FROM meters WHERE id = ?");
         q.Int(id.value);
         JOULE_ASSIGN_OR_RETURN(auto found,
                                FirstRow(q, [](const Query& row) { return MeterRow(row); }));
@@ -321,10 +317,7 @@ public:
         return *found;
     }
     Result<std::vector<MeterRecord>> ListMeters(ProjectId project) override {
-        auto q =
-            Q("SELECT id, project_id, code, model_id, IFNULL(gateway_id, 0), "
-              "IFNULL(room_id, 0), IFNULL(tariff_id, 0), IFNULL(parent_id, 0), public_area "
-              "FROM meters WHERE project_id = ? ORDER BY id");
+        auto q = Q(JOULE_METER_SELECT "FROM meters WHERE project_id = ? ORDER BY id");
         q.Int(project.value);
         return CollectRows(q, [](const Query& row) { return MeterRow(row); });
     }
@@ -819,19 +812,6 @@ public:
         q.Text(id);
         return FirstRow(q, [](const Query& row) { return TransferRow(row); });
     }
-    Result<int64_t> MoveBalance(LedgerAccountId id, int64_t delta) {
-        auto q =
-            Q("UPDATE ledger_accounts SET balance = balance + ? WHERE id = ? RETURNING balance");
-        q.Int(delta).Int(id.value);
-        JOULE_ASSIGN_OR_RETURN(bool row, q.Step());
-        if (!row) {
-            return NotFound("no ledger account " + std::to_string(id.value));
-        }
-        const int64_t balance = q.ColInt(0);
-        JOULE_ASSIGN_OR_RETURN(bool more, q.Step());
-        (void)more;
-        return balance;
-    }
     Status InsertTransfer(const Transfer& t) override {
         JOULE_ASSERT(t.amount.fen > 0, "a transfer amount must be positive");
         {
@@ -845,22 +825,7 @@ public:
                                  "a transfer with id '" + t.id + "' exists", "id");
             }
         }
-        JOULE_ASSIGN_OR_RETURN(int64_t debit_after, MoveBalance(t.debit, -t.amount.fen));
-        JOULE_ASSIGN_OR_RETURN(int64_t credit_after, MoveBalance(t.credit, t.amount.fen));
-        auto q =
-            Q("INSERT INTO transfers(id, debit_id, credit_id, amount, code, ref, actor, at, "
-              "debit_balance_after, credit_balance_after) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
-        return q.Text(t.id)
-            .Int(t.debit.value)
-            .Int(t.credit.value)
-            .Int(t.amount.fen)
-            .Int(static_cast<int64_t>(t.code))
-            .Text(t.ref)
-            .Text(t.actor)
-            .Int(Secs(t.at))
-            .Int(debit_after)
-            .Int(credit_after)
-            .Run();
+        return AppendTransfers(std::span<const Transfer>(&t, 1), {});
     }
     Status AppendTransfers(std::span<const Transfer> transfers,
                            std::span<const LedgerAccount> known) override {

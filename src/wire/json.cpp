@@ -555,15 +555,8 @@ Result<ControlScheme> ControlSchemeFromJson(const Json& j, const std::string& pa
     JOULE_ASSIGN_OR_RETURN(s.overdraft, r.OptMoney("overdraft", s.overdraft));
     JOULE_ASSIGN_OR_RETURN(s.restore, r.OptMoney("restore", s.restore));
     JOULE_ASSIGN_OR_RETURN(s.emergency, r.OptMoney("emergency", s.emergency));
-    if (!(s.alarm1 >= s.alarm2 && s.alarm2 >= s.alarm3)) {
-        return InvalidArgument(r.PathOf("alarm2"),
-                               "alarm levels must satisfy alarm1 >= alarm2 >= alarm3");
-    }
-    for (auto [name, m] :
-         {std::pair{"overdraft", s.overdraft}, std::pair{"emergency", s.emergency}}) {
-        if (m.fen < 0 || m.fen > 1'000'000) {
-            return InvalidArgument(r.PathOf(name), "must be between 0 and 10000.00");
-        }
+    if (auto valid = ValidateControlScheme(s); !valid) {
+        return std::unexpected(path.empty() ? valid.error() : valid.error().WithFieldPrefix(path));
     }
     JOULE_ASSIGN_OR_RETURN(const Json* friendly, r.OptObject("friendly"));
     if (friendly != nullptr) {
