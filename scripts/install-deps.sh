@@ -9,6 +9,8 @@ packages=(
     nlohmann-json3-dev libcli11-dev libhowardhinnant-date-dev tzdata
     libgtest-dev libgmock-dev libbenchmark-dev
     clang-format clang-tidy
+    libboost1.81-dev libmosquitto-dev mosquitto mosquitto-clients libmodbus-dev
+    clang-16 libclang-rt-16-dev
 )
 
 missing=()
