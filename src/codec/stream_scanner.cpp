@@ -177,6 +177,17 @@ void StreamScanner::Skip(std::size_t n) {
     head_ += n;
 }
 
+ScannedFrame StreamScanner::TakeFrame(FrameKind kind, std::size_t length) {
+    const auto begin = buffer_.begin() + static_cast<std::ptrdiff_t>(head_);
+    ScannedFrame frame{kind, Bytes(begin, begin + static_cast<std::ptrdiff_t>(length))};
+    head_ += length;
+    ++counters_.frames;
+    counters_.frame_bytes += length;
+    if (kind == FrameKind::kModbusRtu)
+        rtu_.reset();
+    return frame;
+}
+
 std::optional<ScannedFrame> StreamScanner::Next() {
     const bool only_start_byte_kinds =
         !options_.modbus_tcp && !(options_.modbus_rtu && rtu_.has_value());
@@ -190,7 +201,7 @@ std::optional<ScannedFrame> StreamScanner::Next() {
             continue;
         }
 
-        // Candidates in priority order (the header explains the order).
+        // Candidates in priority order, for ties (the header explains the choice).
         std::array<std::pair<FrameKind, Probe>, 4> probes{};
         std::size_t count = 0;
         if (options_.dlt645)
@@ -202,27 +213,20 @@ std::optional<ScannedFrame> StreamScanner::Next() {
         if (options_.modbus_tcp)
             probes[count++] = {FrameKind::kModbusTcp, ProbeModbusTcp(rest, max_frame)};
 
+        const std::pair<FrameKind, Probe>* shortest = nullptr;
         bool need_more = false;
         bool bad_checksum = false;
         for (std::size_t i = 0; i < count; ++i) {
             const auto& [kind, probe] = probes[i];
-            if (probe.verdict == Verdict::kFrame) {
-                ScannedFrame frame{
-                    kind,
-                    Bytes(rest.begin(), rest.begin() + static_cast<std::ptrdiff_t>(probe.length))};
-                head_ += probe.length;
-                ++counters_.frames;
-                counters_.frame_bytes += probe.length;
-                if (kind == FrameKind::kModbusRtu)
-                    rtu_.reset();
-                return frame;
-            }
+            if (probe.verdict == Verdict::kFrame &&
+                (shortest == nullptr || probe.length < shortest->second.length))
+                shortest = &probes[i];
             need_more = need_more || probe.verdict == Verdict::kNeedMore;
             bad_checksum = bad_checksum || probe.verdict == Verdict::kBadChecksum;
         }
-        // A complete, delimited frame with a wrong checksum is a frame damaged on the line, far
-        // likelier than another grammar's frame at the same start: do not wait for the others.
-        if (need_more && !bad_checksum && head_ >= stale_)
+        if (shortest != nullptr)
+            return TakeFrame(shortest->first, shortest->second.length);
+        if (need_more && head_ >= stale_)
             return std::nullopt;
         if (bad_checksum)
             ++counters_.checksum_failures;

@@ -13,10 +13,10 @@
 //   CJ/T 188   68 at p, L at p+10, 16 at p+12+L, CS at p+11+L = sum(p..p+10+L) mod 256
 //   Modbus TCP PID (p+2..3) = 0, 2 <= LEN (p+4..5, big-endian) <= 254, function (p+7) not 0 or 80H
 //   Modbus RTU unit and function (or function | 80H) as expected, length from modbus.hpp, CRC-16
-// When two grammars match at p, a complete frame with a valid checksum wins over one that still
-// needs bytes; between two complete ones DL/T 645 comes first, then CJ/T 188, RTU, TCP. A
-// candidate that is complete and delimited but fails its checksum is rejected without waiting for
-// the other grammars' readings of the same bytes.
+// When several grammars find a valid frame at p, the shortest wins (ties: DL/T 645, CJ/T 188,
+// RTU, TCP). A shorter frame completes first, so this is the choice a scanner that has not yet
+// seen the longer one's bytes makes too: which frames come out never depends on how the stream was
+// cut into chunks (unless an overflow drops bytes or MarkIdle() gives up on a candidate).
 //
 // Waiting: a candidate whose length field points past the buffered bytes holds back everything
 // after it until its bytes arrive, MarkIdle() is called, or the length passes max_frame_bytes.
@@ -144,6 +144,7 @@ public:
 private:
     void Compact();
     void Skip(std::size_t n);
+    ScannedFrame TakeFrame(FrameKind kind, std::size_t length);
 
     StreamScannerOptions options_;
     Bytes buffer_;           // bytes [head_, size) are unread

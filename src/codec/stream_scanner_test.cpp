@@ -357,6 +357,31 @@ TEST(StreamScanner, TellsDlt645FromCjt188) {
     EXPECT_EQ(frames[0].kind, FrameKind::kDlt645);
 }
 
+TEST(StreamScanner, TheShortestOfTwoValidReadingsWinsHoweverTheStreamIsCut) {
+    // Bytes that are a valid 15-byte CJ/T 188 frame (A5 = 68H, C = 0AH, L = 2) and, read as
+    // DL/T 645 (68H at offset 7, L = 0AH), also the start of a valid 22-byte frame.
+    const Bytes cjt188 =
+        Cjt188(0x10, {0x01, 0x02, 0x03, 0x04, 0x05, 0x68, 0x00}, 0x0A, {0x90, 0x1F});
+    Bytes stream = cjt188;
+    Append(stream, {0x01, 0x02, 0x03, 0x04, 0x05});
+    stream.push_back(SumMod256(stream));
+    stream.push_back(0x16);
+    ASSERT_EQ(stream.size(), 22u);
+    ASSERT_EQ(stream[9], 22 - 12);
+
+    std::vector<std::size_t> every_byte;
+    for (std::size_t i = 1; i < stream.size(); ++i)
+        every_byte.push_back(i);
+    for (const auto& cuts :
+         {std::vector<std::size_t>{}, std::vector<std::size_t>{16}, every_byte}) {
+        StreamScanner scanner(MixedOptions());
+        const auto frames = FeedInPieces(scanner, stream, cuts);
+        ASSERT_EQ(frames.size(), 1u);
+        EXPECT_EQ(frames[0], Frame(FrameKind::kCjt188, cjt188));
+        EXPECT_EQ(scanner.counters().discarded_bytes, 7u);
+    }
+}
+
 TEST(StreamScanner, RejectsAWrongEndByteWithoutCountingAChecksumFailure) {
     Bytes frame = Dlt645Reading();
     frame.back() = 0x17;
