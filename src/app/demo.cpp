@@ -140,7 +140,11 @@ Status RunDemo(const DemoOptions& o) {
     water_model.spec.register_modulus = Quantity{100'000'000};
     site.models.push_back(water_model);
     for (const char* t : {"mqtt", "modbus_tcp", "dtu"}) {
-        site.gateways.push_back({{}, {}, std::string("gw-") + t, std::string("Gateway ") + t, t});
+        GatewayRecord gateway;
+        gateway.code = std::string("gw-") + t;
+        gateway.name = std::string("Gateway ") + t;
+        gateway.transport = t;
+        site.gateways.push_back(gateway);
     }
     JOULE_ASSIGN_OR_RETURN(Tariff commercial,
                            wire::TariffFromJson(Json::parse(kCommercialTariff), "tariff"));

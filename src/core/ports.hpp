@@ -24,6 +24,7 @@ struct ProjectRecord {
     std::string code;
     std::string name;
     std::string time_zone{kDefaultTimeZone};
+    int64_t read_interval_s = 1800;  // polling schedule [DEV-4]
 };
 
 struct BuildingRecord {
@@ -55,6 +56,13 @@ struct GatewayRecord {
     std::string code;
     std::string name;
     std::string transport;  // "mqtt", "modbus_tcp", "dtu"
+    // How the platform reaches it: "host:port" it polls (modbus_tcp), the registration id a DTU
+    // sends when it dials in (dtu), or the MQTT client id (mqtt).
+    std::string endpoint;
+    std::string framing = "transparent";  // modbus_tcp: "mbap" or "transparent" RS-485 frames
+    bool online = false;
+    std::optional<Instant> last_seen;
+    std::string secret_hash;  // mqtt: hex SHA-256 of the gateway's password
 };
 
 struct MeterModelRecord {
@@ -65,6 +73,7 @@ struct MeterModelRecord {
     RegisterSpec spec;
     bool has_relay = true;
     bool per_rate = false;
+    std::string definition = "{}";  // the model file as JSON: protocol, points, capabilities
 };
 
 struct MeterRecord {
@@ -77,6 +86,8 @@ struct MeterRecord {
     TariffId tariff;    // 一表一价: overrides the account's tariff when valid
     MeterId parent;     // master meter, for loss analysis
     bool public_area = false;
+    std::string bus_address;  // what it answers to on its bus; empty: the code
+    int64_t circuit = 0;      // circuit of a multi-circuit box, 0 for a single meter
 };
 
 struct TariffRecord {
@@ -147,11 +158,57 @@ struct CommandRecord {
     int64_t id = 0;
     MeterId meter;
     AccountId account;
-    std::string kind;  // "trip", "close", "valve_close", "valve_open"
+    std::string kind;  // "trip", "close", "valve_close", "valve_open", "time_sync" ...
     CommandState state = CommandState::kQueued;
     std::string reason;
     std::string actor;
     Instant created_at;
+    std::string params = "{}";  // kind-specific parameters as JSON (amounts, prices)
+    int64_t attempts = 0;
+    Instant next_attempt_at;  // the dispatcher's next try
+    Instant expires_at;       // given up after this; epoch 0: the dispatcher's default
+    std::optional<Instant> finished_at;
+    std::string error;  // the last failure
+};
+
+// The live state of a meter, overwritten by every read [MON-1].
+// stored: never renumber.
+enum class RelayState : uint8_t { kUnknown = 0, kClosed = 1, kOpen = 2 };
+enum class ValveState : uint8_t { kUnknown = 0, kOpen = 1, kClosed = 2, kAbnormal = 3 };
+
+struct MeterStatusRecord {
+    MeterId meter;
+    bool online = false;
+    std::optional<Instant> last_seen;
+    std::optional<Instant> last_failure;
+    int64_t failures = 0;  // consecutive failed reads
+    std::optional<Instant> meter_time;
+    RelayState relay = RelayState::kUnknown;
+    ValveState valve = ValveState::kUnknown;
+    bool hold = false;
+    std::string values_json = "{}";  // voltage, power, in-meter balance ... as decimal strings
+};
+
+// A device that answered or registered but is not configured [HIER-4].
+struct PendingDeviceRecord {
+    int64_t id = 0;
+    ProjectId project;
+    GatewayId gateway;
+    std::string bus_address;
+    std::string model_code;
+    std::string serial;
+    std::string params = "{}";
+    Instant first_seen;
+    Instant last_seen;
+};
+
+struct DeviceEventRecord {
+    int64_t seq = 0;
+    Instant at;
+    GatewayId gateway;
+    MeterId meter;
+    std::string kind;  // "frame_rejected", "unknown_gateway", "timeout", "relay_mismatch" ...
+    std::string detail;
 };
 
 struct OperationRecord {
@@ -176,6 +233,8 @@ public:
     virtual Result<ProjectId> InsertProject(const ProjectRecord& r) = 0;
     virtual Result<std::optional<ProjectRecord>> FindProject(std::string_view code) = 0;
     virtual Result<ProjectRecord> GetProject(ProjectId id) = 0;
+    virtual Result<std::vector<ProjectRecord>> ListProjects() = 0;
+    virtual Status SetReadInterval(ProjectId id, int64_t seconds) = 0;
     virtual Result<BuildingId> InsertBuilding(const BuildingRecord& r) = 0;
     virtual Result<FloorId> InsertFloor(const FloorRecord& r) = 0;
     virtual Result<RoomId> InsertRoom(const RoomRecord& r) = 0;
@@ -184,6 +243,10 @@ public:
     virtual Result<GatewayId> InsertGateway(const GatewayRecord& r) = 0;
     virtual Result<std::optional<GatewayRecord>> FindGateway(ProjectId project,
                                                              std::string_view code) = 0;
+    virtual Result<GatewayRecord> GetGateway(GatewayId id) = 0;
+    // Every gateway of every project (acquisition starts them all).
+    virtual Result<std::vector<GatewayRecord>> ListGateways() = 0;
+    virtual Status SetGatewayLink(GatewayId id, bool online, Instant at) = 0;
     virtual Result<ModelId> InsertModel(const MeterModelRecord& r) = 0;
     virtual Result<std::optional<MeterModelRecord>> FindModel(std::string_view code) = 0;
     virtual Result<MeterModelRecord> GetModel(ModelId id) = 0;
@@ -192,6 +255,19 @@ public:
                                                          std::string_view code) = 0;
     virtual Result<MeterRecord> GetMeter(MeterId id) = 0;
     virtual Result<std::vector<MeterRecord>> ListMeters(ProjectId project) = 0;
+    virtual Result<std::vector<MeterRecord>> ListMetersOfGateway(GatewayId gateway) = 0;
+    virtual Result<std::vector<MeterModelRecord>> ListModels() = 0;
+
+    // --- live device state, pending devices, the device log
+    virtual Result<std::optional<MeterStatusRecord>> LoadMeterStatus(MeterId meter) = 0;
+    virtual Status SaveMeterStatus(const MeterStatusRecord& s) = 0;
+    // Inserts, or refreshes last_seen/model/serial/params of the same (gateway, bus address).
+    virtual Status UpsertPendingDevice(const PendingDeviceRecord& d) = 0;
+    virtual Result<std::vector<PendingDeviceRecord>> ListPendingDevices(ProjectId project) = 0;
+    virtual Status DeletePendingDevice(int64_t id) = 0;
+    virtual Status InsertDeviceEvent(const DeviceEventRecord& e) = 0;
+    virtual Result<std::vector<DeviceEventRecord>> ListDeviceEvents(int64_t after_seq,
+                                                                    int limit) = 0;
 
     // --- tariffs: a tariff's versions are appended, never rewritten
     virtual Result<TariffId> InsertTariff(const TariffRecord& r) = 0;
@@ -262,6 +338,14 @@ public:
     virtual Result<std::vector<AlarmRecord>> ListAlarms(ProjectId project, bool open_only) = 0;
     virtual Result<int64_t> InsertCommand(const CommandRecord& c) = 0;
     virtual Result<std::vector<CommandRecord>> ListCommands(ProjectId project, int limit) = 0;
+    virtual Result<CommandRecord> GetCommand(int64_t id) = 0;
+    // Queued or sent commands whose next attempt is due at `now`, oldest first.
+    virtual Result<std::vector<CommandRecord>> ListDueCommands(Instant now, int limit) = 0;
+    // Saves state, attempts, next attempt, finish time and error.
+    virtual Status UpdateCommandDelivery(const CommandRecord& c) = 0;
+    // The newest command of the meter among `kinds`, whatever its state.
+    virtual Result<std::optional<CommandRecord>> LastCommand(
+        MeterId meter, std::span<const std::string_view> kinds) = 0;
     virtual Status InsertOutbox(std::string_view topic, std::string_view payload, Instant at) = 0;
     virtual Status InsertOperation(const OperationRecord& op) = 0;
 

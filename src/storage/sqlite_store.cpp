@@ -131,10 +131,10 @@ Status Exec(sqlite3* db, const char* sql) {
 // Column lists shared by every query that maps rows with ModelRow / MeterRow.
 #define JOULE_MODEL_SELECT                                                  \
     "SELECT id, code, name, utility, register_modulus, max_rate_per_hour, " \
-    "future_tolerance_s, gap_threshold_s, has_relay, per_rate FROM meter_models "
+    "future_tolerance_s, gap_threshold_s, has_relay, per_rate, definition FROM meter_models "
 #define JOULE_METER_SELECT                                                               \
     "SELECT id, project_id, code, model_id, IFNULL(gateway_id, 0), IFNULL(room_id, 0), " \
-    "IFNULL(tariff_id, 0), IFNULL(parent_id, 0), public_area "
+    "IFNULL(tariff_id, 0), IFNULL(parent_id, 0), public_area, bus_address, circuit "
 
 class SqliteTx final : public Tx {
 public:
@@ -157,28 +157,41 @@ public:
     }
 
     // ----------------------------------------------------------- hierarchy
+    static ProjectRecord ProjectRow(const Query& q) {
+        return ProjectRecord{{q.ColInt(0)}, q.ColText(1), q.ColText(2), q.ColText(3), q.ColInt(4)};
+    }
+    Result<std::vector<ProjectRecord>> ListProjects() override {
+        auto q = Q("SELECT id, code, name, time_zone, read_interval_s FROM projects ORDER BY id");
+        return CollectRows(q, [](const Query& row) { return ProjectRow(row); });
+    }
+    Status SetReadInterval(ProjectId id, int64_t seconds) override {
+        auto q = Q("UPDATE projects SET read_interval_s = ? WHERE id = ?");
+        return q.Int(seconds).Int(id.value).Run();
+    }
     Result<ProjectId> InsertProject(const ProjectRecord& r) override {
-        auto q = Q("INSERT INTO projects(code, name, time_zone) VALUES (?, ?, ?)");
-        JOULE_TRY(q.Text(r.code).Text(r.name).Text(r.time_zone).Run());
+        auto q =
+            Q("INSERT INTO projects(code, name, time_zone, read_interval_s) VALUES (?, ?, ?, ?)");
+        JOULE_TRY(q.Text(r.code).Text(r.name).Text(r.time_zone).Int(r.read_interval_s).Run());
         return ProjectId{sqlite3_last_insert_rowid(db_)};
     }
     Result<std::optional<ProjectRecord>> FindProject(std::string_view code) override {
-        auto q = Q("SELECT id, code, name, time_zone FROM projects WHERE code = ?");
+        auto q =
+            Q("SELECT id, code, name, time_zone, read_interval_s FROM projects WHERE code = ?");
         q.Text(code);
         JOULE_ASSIGN_OR_RETURN(bool row, q.Step());
         if (!row) {
             return std::optional<ProjectRecord>();
         }
-        return ProjectRecord{{q.ColInt(0)}, q.ColText(1), q.ColText(2), q.ColText(3)};
+        return ProjectRow(q);
     }
     Result<ProjectRecord> GetProject(ProjectId id) override {
-        auto q = Q("SELECT id, code, name, time_zone FROM projects WHERE id = ?");
+        auto q = Q("SELECT id, code, name, time_zone, read_interval_s FROM projects WHERE id = ?");
         q.Int(id.value);
         JOULE_ASSIGN_OR_RETURN(bool row, q.Step());
         if (!row) {
             return NotFound("no project " + std::to_string(id.value));
         }
-        return ProjectRecord{{q.ColInt(0)}, q.ColText(1), q.ColText(2), q.ColText(3)};
+        return ProjectRow(q);
     }
     Result<BuildingId> InsertBuilding(const BuildingRecord& r) override {
         auto q = Q("INSERT INTO buildings(project_id, code, name) VALUES (?, ?, ?)");
@@ -215,22 +228,60 @@ public:
                           q.ColText(3),  q.ColText(4),  q.ColInt(5)};
     }
     Result<GatewayId> InsertGateway(const GatewayRecord& r) override {
-        auto q = Q("INSERT INTO gateways(project_id, code, name, transport) VALUES (?, ?, ?, ?)");
-        JOULE_TRY(q.Int(r.project.value).Text(r.code).Text(r.name).Text(r.transport).Run());
+        auto q =
+            Q("INSERT INTO gateways(project_id, code, name, transport, endpoint, framing, "
+              "secret_hash) VALUES (?, ?, ?, ?, ?, ?, ?)");
+        JOULE_TRY(q.Int(r.project.value)
+                      .Text(r.code)
+                      .Text(r.name)
+                      .Text(r.transport)
+                      .Text(r.endpoint)
+                      .Text(r.framing)
+                      .Text(r.secret_hash)
+                      .Run());
         return GatewayId{sqlite3_last_insert_rowid(db_)};
     }
+    static GatewayRecord GatewayRow(const Query& q) {
+        GatewayRecord g;
+        g.id = {q.ColInt(0)};
+        g.project = {q.ColInt(1)};
+        g.code = q.ColText(2);
+        g.name = q.ColText(3);
+        g.transport = q.ColText(4);
+        g.endpoint = q.ColText(5);
+        g.framing = q.ColText(6);
+        g.online = q.ColInt(7) != 0;
+        if (auto seen = q.ColOptInt(8))
+            g.last_seen = At(*seen);
+        g.secret_hash = q.ColText(9);
+        return g;
+    }
+#define JOULE_GATEWAY_SELECT                                                               \
+    "SELECT id, project_id, code, name, transport, endpoint, framing, online, last_seen, " \
+    "secret_hash FROM gateways "
     Result<std::optional<GatewayRecord>> FindGateway(ProjectId project,
                                                      std::string_view code) override {
-        auto q =
-            Q("SELECT id, project_id, code, name, transport FROM gateways "
-              "WHERE project_id = ? AND code = ?");
+        auto q = Q(JOULE_GATEWAY_SELECT "WHERE project_id = ? AND code = ?");
         q.Int(project.value).Text(code);
-        JOULE_ASSIGN_OR_RETURN(bool row, q.Step());
-        if (!row) {
-            return std::optional<GatewayRecord>();
+        return FirstRow(q, [](const Query& row) { return GatewayRow(row); });
+    }
+    Result<GatewayRecord> GetGateway(GatewayId id) override {
+        auto q = Q(JOULE_GATEWAY_SELECT "WHERE id = ?");
+        q.Int(id.value);
+        JOULE_ASSIGN_OR_RETURN(auto found,
+                               FirstRow(q, [](const Query& row) { return GatewayRow(row); }));
+        if (!found) {
+            return NotFound("no gateway " + std::to_string(id.value));
         }
-        return GatewayRecord{
-            {q.ColInt(0)}, {q.ColInt(1)}, q.ColText(2), q.ColText(3), q.ColText(4)};
+        return *found;
+    }
+    Result<std::vector<GatewayRecord>> ListGateways() override {
+        auto q = Q(JOULE_GATEWAY_SELECT "ORDER BY id");
+        return CollectRows(q, [](const Query& row) { return GatewayRow(row); });
+    }
+    Status SetGatewayLink(GatewayId id, bool online, Instant at) override {
+        auto q = Q("UPDATE gateways SET online = ?, last_seen = ? WHERE id = ?");
+        return q.Int(online).Int(Secs(at)).Int(id.value).Run();
     }
 
     // ----------------------------------------------------------- models and meters
@@ -246,13 +297,14 @@ public:
         m.spec.gap_threshold = Seconds{q.ColInt(7)};
         m.has_relay = q.ColInt(8) != 0;
         m.per_rate = q.ColInt(9) != 0;
+        m.definition = q.ColText(10);
         return m;
     }
     Result<ModelId> InsertModel(const MeterModelRecord& r) override {
         auto q =
             Q("INSERT INTO meter_models(code, name, utility, register_modulus, "
-              "max_rate_per_hour, future_tolerance_s, gap_threshold_s, has_relay, per_rate) "
-              "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
+              "max_rate_per_hour, future_tolerance_s, gap_threshold_s, has_relay, per_rate, "
+              "definition) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
         JOULE_TRY(q.Text(r.code)
                       .Text(r.name)
                       .Int(static_cast<int64_t>(r.utility))
@@ -262,6 +314,7 @@ public:
                       .Int(r.spec.gap_threshold.count())
                       .Int(r.has_relay)
                       .Int(r.per_rate)
+                      .Text(r.definition)
                       .Run());
         return ModelId{sqlite3_last_insert_rowid(db_)};
     }
@@ -281,14 +334,15 @@ public:
         return *found;
     }
     static MeterRecord MeterRow(const Query& q) {
-        return MeterRecord{{q.ColInt(0)}, {q.ColInt(1)}, q.ColText(2),
-                           {q.ColInt(3)}, {q.ColInt(4)}, {q.ColInt(5)},
-                           {q.ColInt(6)}, {q.ColInt(7)}, q.ColInt(8) != 0};
+        return MeterRecord{{q.ColInt(0)},    {q.ColInt(1)}, q.ColText(2),  {q.ColInt(3)},
+                           {q.ColInt(4)},    {q.ColInt(5)}, {q.ColInt(6)}, {q.ColInt(7)},
+                           q.ColInt(8) != 0, q.ColText(9),  q.ColInt(10)};
     }
     Result<MeterId> InsertMeter(const MeterRecord& r) override {
         auto q =
             Q("INSERT INTO meters(project_id, code, model_id, gateway_id, room_id, tariff_id, "
-              "parent_id, public_area) VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
+              "parent_id, public_area, bus_address, circuit) "
+              "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
         JOULE_TRY(q.Int(r.project.value)
                       .Text(r.code)
                       .Int(r.model.value)
@@ -297,6 +351,8 @@ public:
                       .IdOrNull(r.tariff.value)
                       .IdOrNull(r.parent.value)
                       .Int(r.public_area)
+                      .Text(r.bus_address)
+                      .Int(r.circuit)
                       .Run());
         return MeterId{sqlite3_last_insert_rowid(db_)};
     }
@@ -320,6 +376,114 @@ public:
         auto q = Q(JOULE_METER_SELECT "FROM meters WHERE project_id = ? ORDER BY id");
         q.Int(project.value);
         return CollectRows(q, [](const Query& row) { return MeterRow(row); });
+    }
+
+    Result<std::vector<MeterRecord>> ListMetersOfGateway(GatewayId gateway) override {
+        auto q = Q(JOULE_METER_SELECT "FROM meters WHERE gateway_id = ? ORDER BY id");
+        q.Int(gateway.value);
+        return CollectRows(q, [](const Query& row) { return MeterRow(row); });
+    }
+    Result<std::vector<MeterModelRecord>> ListModels() override {
+        auto q = Q(JOULE_MODEL_SELECT "ORDER BY id");
+        return CollectRows(q, [](const Query& row) { return ModelRow(row); });
+    }
+
+    // ----------------------------------------------------------- live device state
+    Result<std::optional<MeterStatusRecord>> LoadMeterStatus(MeterId meter) override {
+        auto q =
+            Q("SELECT meter_id, online, last_seen, last_failure, failures, meter_time, relay, "
+              "valve, hold, values_json FROM meter_status WHERE meter_id = ?");
+        q.Int(meter.value);
+        return FirstRow(q, [](const Query& row) {
+            MeterStatusRecord s;
+            s.meter = {row.ColInt(0)};
+            s.online = row.ColInt(1) != 0;
+            if (auto v = row.ColOptInt(2))
+                s.last_seen = At(*v);
+            if (auto v = row.ColOptInt(3))
+                s.last_failure = At(*v);
+            s.failures = row.ColInt(4);
+            if (auto v = row.ColOptInt(5))
+                s.meter_time = At(*v);
+            s.relay = static_cast<RelayState>(row.ColInt(6));
+            s.valve = static_cast<ValveState>(row.ColInt(7));
+            s.hold = row.ColInt(8) != 0;
+            s.values_json = row.ColText(9);
+            return s;
+        });
+    }
+    Status SaveMeterStatus(const MeterStatusRecord& s) override {
+        auto secs = [](const std::optional<Instant>& t) {
+            return t ? std::optional<int64_t>(Secs(*t)) : std::nullopt;
+        };
+        auto q =
+            Q("INSERT OR REPLACE INTO meter_status(meter_id, online, last_seen, last_failure, "
+              "failures, meter_time, relay, valve, hold, values_json) "
+              "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+        return q.Int(s.meter.value)
+            .Int(s.online)
+            .OptInt(secs(s.last_seen))
+            .OptInt(secs(s.last_failure))
+            .Int(s.failures)
+            .OptInt(secs(s.meter_time))
+            .Int(static_cast<int64_t>(s.relay))
+            .Int(static_cast<int64_t>(s.valve))
+            .Int(s.hold)
+            .Text(s.values_json)
+            .Run();
+    }
+    Status UpsertPendingDevice(const PendingDeviceRecord& d) override {
+        auto q =
+            Q("INSERT INTO pending_devices(project_id, gateway_id, bus_address, model_code, "
+              "serial, params, first_seen, last_seen) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
+              "ON CONFLICT(gateway_id, bus_address) DO UPDATE SET model_code = "
+              "excluded.model_code, serial = excluded.serial, params = excluded.params, "
+              "last_seen = excluded.last_seen");
+        return q.Int(d.project.value)
+            .Int(d.gateway.value)
+            .Text(d.bus_address)
+            .Text(d.model_code)
+            .Text(d.serial)
+            .Text(d.params)
+            .Int(Secs(d.first_seen))
+            .Int(Secs(d.last_seen))
+            .Run();
+    }
+    Result<std::vector<PendingDeviceRecord>> ListPendingDevices(ProjectId project) override {
+        auto q =
+            Q("SELECT id, project_id, gateway_id, bus_address, model_code, serial, params, "
+              "first_seen, last_seen FROM pending_devices WHERE project_id = ? ORDER BY id");
+        q.Int(project.value);
+        return CollectRows(q, [](const Query& row) {
+            return PendingDeviceRecord{row.ColInt(0),  {row.ColInt(1)},   {row.ColInt(2)},
+                                       row.ColText(3), row.ColText(4),    row.ColText(5),
+                                       row.ColText(6), At(row.ColInt(7)), At(row.ColInt(8))};
+        });
+    }
+    Status DeletePendingDevice(int64_t id) override {
+        auto q = Q("DELETE FROM pending_devices WHERE id = ?");
+        return q.Int(id).Run();
+    }
+    Status InsertDeviceEvent(const DeviceEventRecord& e) override {
+        auto q =
+            Q("INSERT INTO device_events(at, gateway_id, meter_id, kind, detail) "
+              "VALUES (?, ?, ?, ?, ?)");
+        return q.Int(Secs(e.at))
+            .Int(e.gateway.value)
+            .Int(e.meter.value)
+            .Text(e.kind)
+            .Text(e.detail)
+            .Run();
+    }
+    Result<std::vector<DeviceEventRecord>> ListDeviceEvents(int64_t after_seq, int limit) override {
+        auto q =
+            Q("SELECT seq, at, gateway_id, meter_id, kind, detail FROM device_events "
+              "WHERE seq > ? ORDER BY seq LIMIT ?");
+        q.Int(after_seq).Int(limit);
+        return CollectRows(q, [](const Query& row) {
+            return DeviceEventRecord{row.ColInt(0),   At(row.ColInt(1)), {row.ColInt(2)},
+                                     {row.ColInt(3)}, row.ColText(4),    row.ColText(5)};
+        });
     }
 
     // ----------------------------------------------------------- tariffs
@@ -976,7 +1140,8 @@ public:
         JOULE_ASSIGN_OR_RETURN(MeterRecord meter, GetMeter(c.meter));
         auto q =
             Q("INSERT INTO commands(project_id, meter_id, account_id, kind, state, reason, "
-              "actor, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
+              "actor, created_at, params, next_attempt_at, expires_at) "
+              "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
         JOULE_TRY(q.Int(meter.project.value)
                       .Int(c.meter.value)
                       .Int(c.account.value)
@@ -985,30 +1150,77 @@ public:
                       .Text(c.reason)
                       .Text(c.actor)
                       .Int(Secs(c.created_at))
+                      .Text(c.params)
+                      .Int(Secs(c.next_attempt_at))
+                      .Int(Secs(c.expires_at))
                       .Run());
         return sqlite3_last_insert_rowid(db_);
     }
+#define JOULE_COMMAND_SELECT                                                            \
+    "SELECT id, meter_id, account_id, kind, state, reason, actor, created_at, params, " \
+    "attempts, next_attempt_at, expires_at, finished_at, error FROM commands "
+    static CommandRecord CommandRow(const Query& q) {
+        CommandRecord c;
+        c.id = q.ColInt(0);
+        c.meter = {q.ColInt(1)};
+        c.account = {q.ColInt(2)};
+        c.kind = q.ColText(3);
+        c.state = static_cast<CommandState>(q.ColInt(4));
+        c.reason = q.ColText(5);
+        c.actor = q.ColText(6);
+        c.created_at = At(q.ColInt(7));
+        c.params = q.ColText(8);
+        c.attempts = q.ColInt(9);
+        c.next_attempt_at = At(q.ColInt(10));
+        c.expires_at = At(q.ColInt(11));
+        if (auto f = q.ColOptInt(12))
+            c.finished_at = At(*f);
+        c.error = q.ColText(13);
+        return c;
+    }
     Result<std::vector<CommandRecord>> ListCommands(ProjectId project, int limit) override {
-        auto q =
-            Q("SELECT id, meter_id, account_id, kind, state, reason, actor, created_at "
-              "FROM commands WHERE project_id = ? ORDER BY id DESC LIMIT ?");
+        auto q = Q(JOULE_COMMAND_SELECT "WHERE project_id = ? ORDER BY id DESC LIMIT ?");
         q.Int(project.value).Int(limit);
-        std::vector<CommandRecord> out;
-        while (true) {
-            JOULE_ASSIGN_OR_RETURN(bool row, q.Step());
-            if (!row) {
-                break;
-            }
-            out.push_back(CommandRecord{q.ColInt(0),
-                                        {q.ColInt(1)},
-                                        {q.ColInt(2)},
-                                        q.ColText(3),
-                                        static_cast<CommandState>(q.ColInt(4)),
-                                        q.ColText(5),
-                                        q.ColText(6),
-                                        At(q.ColInt(7))});
+        return CollectRows(q, [](const Query& row) { return CommandRow(row); });
+    }
+    Result<CommandRecord> GetCommand(int64_t id) override {
+        auto q = Q(JOULE_COMMAND_SELECT "WHERE id = ?");
+        q.Int(id);
+        JOULE_ASSIGN_OR_RETURN(auto found,
+                               FirstRow(q, [](const Query& row) { return CommandRow(row); }));
+        if (!found) {
+            return NotFound("no command " + std::to_string(id));
         }
-        return out;
+        return *found;
+    }
+    Result<std::vector<CommandRecord>> ListDueCommands(Instant now, int limit) override {
+        auto q = Q(JOULE_COMMAND_SELECT
+                   "WHERE state IN (1, 2) AND next_attempt_at <= ? ORDER BY id LIMIT ?");
+        q.Int(Secs(now)).Int(limit);
+        return CollectRows(q, [](const Query& row) { return CommandRow(row); });
+    }
+    Status UpdateCommandDelivery(const CommandRecord& c) override {
+        auto q =
+            Q("UPDATE commands SET state = ?, attempts = ?, next_attempt_at = ?, "
+              "finished_at = ?, error = ? WHERE id = ?");
+        return q.Int(static_cast<int64_t>(c.state))
+            .Int(c.attempts)
+            .Int(Secs(c.next_attempt_at))
+            .OptInt(c.finished_at ? std::optional<int64_t>(Secs(*c.finished_at)) : std::nullopt)
+            .Text(c.error)
+            .Int(c.id)
+            .Run();
+    }
+    Result<std::optional<CommandRecord>> LastCommand(
+        MeterId meter, std::span<const std::string_view> kinds) override {
+        nlohmann::json list = nlohmann::json::array();
+        for (std::string_view k : kinds)
+            list.push_back(std::string(k));
+        auto q = Q(JOULE_COMMAND_SELECT
+                   "WHERE meter_id = ? AND kind IN (SELECT value FROM json_each(?)) "
+                   "ORDER BY id DESC LIMIT 1");
+        q.Int(meter.value).Text(list.dump());
+        return FirstRow(q, [](const Query& row) { return CommandRow(row); });
     }
     Status InsertOutbox(std::string_view topic, std::string_view payload, Instant at) override {
         auto q = Q("INSERT INTO outbox(topic, payload, created_at) VALUES (?, ?, ?)");

@@ -16,7 +16,7 @@ std::unique_ptr<SqliteStore> OpenMemory() {
 
 TEST(SqliteStore, MigratesOnceAndReportsVersion) {
     auto store = OpenMemory();
-    EXPECT_EQ(store->SchemaVersion().value(), 1);
+    EXPECT_EQ(store->SchemaVersion().value(), 2);
     EXPECT_EQ(store->Migrate().value(), 0);  // nothing left to apply
 }
 
@@ -69,6 +69,115 @@ TEST(SqliteStore, ReadingsDeduplicateOnMeterAndTime) {
     EXPECT_TRUE(tx->InsertReading(r).value());
     EXPECT_FALSE(tx->InsertReading(r).value());
     EXPECT_EQ(tx->ListReadings(MeterId{7}, 10).value().size(), 1U);
+}
+
+// A project with one gateway and one meter, for the device-state tests.
+struct DeviceFixture {
+    std::unique_ptr<SqliteStore> store = OpenMemory();
+    ProjectId project;
+    GatewayId gateway;
+    MeterId meter;
+
+    DeviceFixture() {
+        auto tx = store->Begin().value();
+        project = tx->InsertProject({{}, "p1", "Project", "Asia/Shanghai"}).value();
+        GatewayRecord g;
+        g.project = project;
+        g.code = "gw1";
+        g.name = "Gateway";
+        g.transport = "dtu";
+        g.endpoint = "IMEI860000000000001";
+        gateway = tx->InsertGateway(g).value();
+        MeterModelRecord model;
+        model.code = "m";
+        model.name = "Model";
+        model.definition = R"({"protocol":"dlt645-2007"})";
+        ModelId model_id = tx->InsertModel(model).value();
+        MeterRecord m;
+        m.project = project;
+        m.code = "E1";
+        m.model = model_id;
+        m.gateway = gateway;
+        m.bus_address = "000000000001";
+        meter = tx->InsertMeter(m).value();
+        EXPECT_TRUE(tx->Commit().has_value());
+    }
+};
+
+TEST(SqliteStore, GatewaysAndMetersKeepTheirBusSettings) {
+    DeviceFixture f;
+    auto tx = f.store->Begin().value();
+    ASSERT_TRUE(tx->SetGatewayLink(f.gateway, true, T(100)).has_value());
+    GatewayRecord g = tx->GetGateway(f.gateway).value();
+    EXPECT_EQ(g.endpoint, "IMEI860000000000001");
+    EXPECT_TRUE(g.online);
+    EXPECT_EQ(g.last_seen, T(100));
+    auto meters = tx->ListMetersOfGateway(f.gateway).value();
+    ASSERT_EQ(meters.size(), 1U);
+    EXPECT_EQ(meters[0].bus_address, "000000000001");
+    EXPECT_EQ(tx->GetModel(meters[0].model).value().definition, R"({"protocol":"dlt645-2007"})");
+}
+
+TEST(SqliteStore, PendingDevicesUpsertOnGatewayAndAddress) {
+    DeviceFixture f;
+    auto tx = f.store->Begin().value();
+    PendingDeviceRecord d{0, f.project, f.gateway, "000000000009", "m", "S1", "{}", T(1), T(1)};
+    ASSERT_TRUE(tx->UpsertPendingDevice(d).has_value());
+    d.serial = "S2";
+    d.last_seen = T(5);
+    ASSERT_TRUE(tx->UpsertPendingDevice(d).has_value());
+    auto list = tx->ListPendingDevices(f.project).value();
+    ASSERT_EQ(list.size(), 1U);
+    EXPECT_EQ(list[0].serial, "S2");
+    EXPECT_EQ(list[0].first_seen, T(1));
+    EXPECT_EQ(list[0].last_seen, T(5));
+    ASSERT_TRUE(tx->DeletePendingDevice(list[0].id).has_value());
+    EXPECT_TRUE(tx->ListPendingDevices(f.project).value().empty());
+}
+
+TEST(SqliteStore, CommandsComeDueAndRecordDelivery) {
+    DeviceFixture f;
+    auto tx = f.store->Begin().value();
+    CommandRecord c;
+    c.meter = f.meter;
+    c.kind = "trip";
+    c.created_at = T(10);
+    c.next_attempt_at = T(10);
+    c.expires_at = T(1000);
+    int64_t id = tx->InsertCommand(c).value();
+    EXPECT_TRUE(tx->ListDueCommands(T(9), 10).value().empty());
+    auto due = tx->ListDueCommands(T(10), 10).value();
+    ASSERT_EQ(due.size(), 1U);
+    due[0].state = CommandState::kAcknowledged;
+    due[0].attempts = 1;
+    due[0].finished_at = T(12);
+    ASSERT_TRUE(tx->UpdateCommandDelivery(due[0]).has_value());
+    EXPECT_TRUE(tx->ListDueCommands(T(100), 10).value().empty());
+    const std::string_view kinds[] = {"trip", "close"};
+    auto last = tx->LastCommand(f.meter, kinds).value();
+    ASSERT_TRUE(last.has_value());
+    EXPECT_EQ(last->id, id);
+    EXPECT_EQ(last->state, CommandState::kAcknowledged);
+    EXPECT_EQ(last->finished_at, T(12));
+}
+
+TEST(SqliteStore, MeterStatusIsOverwritten) {
+    DeviceFixture f;
+    auto tx = f.store->Begin().value();
+    EXPECT_FALSE(tx->LoadMeterStatus(f.meter).value().has_value());
+    MeterStatusRecord s;
+    s.meter = f.meter;
+    s.online = true;
+    s.last_seen = T(7);
+    s.relay = RelayState::kOpen;
+    s.values_json = R"({"voltage":"220.1"})";
+    ASSERT_TRUE(tx->SaveMeterStatus(s).has_value());
+    s.relay = RelayState::kClosed;
+    ASSERT_TRUE(tx->SaveMeterStatus(s).has_value());
+    auto loaded = tx->LoadMeterStatus(f.meter).value();
+    ASSERT_TRUE(loaded.has_value());
+    EXPECT_EQ(loaded->relay, RelayState::kClosed);
+    EXPECT_EQ(loaded->values_json, R"({"voltage":"220.1"})");
 }
 
 }  // namespace
