@@ -1,0 +1,133 @@
+// Turns a meter model into bytes on a bus and bytes back into values: the requests one scheduled
+// read sends, how each reply folds into a reading, and the frames of device commands (relay,
+// valve, time sync, in-meter settings). Transports (ingest/) own sockets, timeouts and retries;
+// this file owns no state between calls and reads no clock: the meter's time comes in as an
+// argument. Pure.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "codec/device_model.hpp"
+#include "codec/stream_scanner.hpp"
+
+namespace joule::codec {
+
+// How Modbus travels: RTU ADUs with CRC (on RS-485, or raw through a transparent serial server or
+// DTU), or Modbus-TCP ADUs with an MBAP header (a Modbus-TCP gateway; unit id = RS-485 address).
+enum class ModbusFraming : std::uint8_t { kRtu = 1, kMbap = 2 };
+
+// One request on the bus and what its reply looks like to the stream scanner.
+struct Exchange {
+    Bytes request;
+    bool expects_reply = true;  // false for broadcasts
+    FrameKind reply_kind = FrameKind::kDlt645;
+    std::optional<RtuExpectation> rtu;  // set for Modbus RTU replies
+};
+
+struct PointValue {
+    Point point = Point::kEnergyTotal;
+    Decimal value;
+
+    friend bool operator==(const PointValue&, const PointValue&) = default;
+};
+
+// What one read of a device returned, circuit by circuit.
+struct DeviceReading {
+    std::vector<std::vector<PointValue>> circuits;  // [circuit][...]
+    std::optional<MeterDateTime> meter_clock;       // when the model reads the clock
+
+    [[nodiscard]] std::optional<Decimal> Find(int circuit, Point point) const;
+};
+
+// The requests of one read and their decoding. `bus_address` is the meter's address on its bus:
+// 12 digits (DL/T 645), 14 digits (CJ/T 188) or a unit id 1..247 (Modbus).
+class ReadPlan {
+public:
+    // kInvalidArgument ("bus_address") when the address does not fit the protocol.
+    [[nodiscard]] static Result<ReadPlan> Make(const DeviceModel& model,
+                                               std::string_view bus_address, ModbusFraming framing,
+                                               bool frozen = false);
+
+    [[nodiscard]] std::size_t size() const { return steps_.size(); }
+    // The i-th request. `sequence` is the MBAP transaction id or the CJ/T 188 SER.
+    [[nodiscard]] Result<Exchange> Request(std::size_t i, std::uint16_t sequence) const;
+    // Folds the reply frame (as the scanner returned it) to request i into `out`. Errors:
+    // kInvalidArgument when the frame is not a reply to that request (another address, function,
+    // DI or transaction: "a reply to a request never sent"); kFailedPrecondition for a meter's
+    // error or exception reply (message names its error word); decoding errors as the codecs
+    // report them. `out` is unchanged on error.
+    [[nodiscard]] Status Apply(std::size_t i, std::uint16_t sequence, ByteView reply,
+                               DeviceReading& out) const;
+
+private:
+    struct Step {
+        // DL/T 645 and CJ/T 188: one identifier; Modbus: one register or coil range.
+        std::uint32_t di = 0;
+        modbus::FunctionCode function = modbus::FunctionCode::kReadHoldingRegisters;
+        std::uint16_t address = 0;
+        std::uint16_t quantity = 0;
+        struct Target {
+            PointSpec spec;
+            int circuit = 0;  // -1: every circuit (a shared point)
+            std::uint16_t address = 0;
+        };
+        std::vector<Target> targets;
+    };
+
+    const DeviceModel* model_ = nullptr;
+    ModbusFraming framing_ = ModbusFraming::kRtu;
+    dlt645::Address dlt_address_;
+    cjt188::Address cjt_address_{};
+    std::uint8_t unit_ = 1;
+    std::vector<Step> steps_;
+
+    [[nodiscard]] Status ApplyDlt645(const Step& step, ByteView reply, DeviceReading& out) const;
+    [[nodiscard]] Status ApplyModbus(const Step& step, std::uint16_t sequence, ByteView reply,
+                                     DeviceReading& out) const;
+    [[nodiscard]] Status ApplyCjt188(const Step& step, std::uint16_t sequence, ByteView reply,
+                                     DeviceReading& out) const;
+};
+
+// Commands a device can be sent [CTRL-5, CTRL-6].
+enum class DeviceCommandKind : std::uint8_t {
+    kTrip,
+    kClose,
+    kHoldPower,
+    kReleaseHold,
+    kValveOpen,
+    kValveClose,
+    kTimeSync,         // broadcast; no reply
+    kSetAlarmAmount1,  // in-meter alarm amount 1 (yuan)
+    kSetAlarmAmount2,
+    kSetPrice,  // in-meter price, tariff 1 (yuan/kWh)
+};
+std::string_view DeviceCommandName(DeviceCommandKind kind);
+[[nodiscard]] Result<DeviceCommandKind> ParseDeviceCommand(std::string_view name);
+
+struct DeviceCommand {
+    DeviceCommandKind kind = DeviceCommandKind::kTrip;
+    int circuit = 0;
+    MeterDateTime meter_now;       // the meter's local time now: deadlines and time sync
+    std::optional<Decimal> value;  // settings: the amount or price
+};
+
+// The frame of `command` for the meter at `bus_address`. kFailedPrecondition ("kind") when the
+// model cannot do it (no relay, no valve, a setting its protocol has no identifier for).
+[[nodiscard]] Result<Exchange> EncodeCommand(const DeviceModel& model, std::string_view bus_address,
+                                             ModbusFraming framing, const DeviceCommand& command,
+                                             std::uint16_t sequence);
+// OK when `reply` acknowledges `exchange`; kFailedPrecondition with the meter's error word or
+// exception otherwise; kInvalidArgument when it answers something else.
+[[nodiscard]] Status CheckCommandReply(const DeviceModel& model, const Exchange& exchange,
+                                       ByteView reply);
+
+// Relay state from a reading: true = closed, false = open, nullopt = not reported.
+[[nodiscard]] std::optional<bool> RelayClosed(const DeviceReading& reading, int circuit);
+// Hold (保电) from DL/T 645 status word 3.
+[[nodiscard]] std::optional<bool> HoldPower(const DeviceReading& reading, int circuit);
+
+}  // namespace joule::codec
