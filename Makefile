@@ -5,8 +5,10 @@ DEBUG_DIR   := build/debug
 RELEASE_DIR := build/release
 CMAKE_GEN   := -G Ninja
 export CCACHE_DIR ?= $(CURDIR)/.cache/ccache
+FUZZ_TEST_SECONDS ?= 10
+FUZZ_SECONDS      ?= 120
 
-.PHONY: deps demo test unit build-debug build-release bench format-fix format-check tidy-check clean
+.PHONY: deps demo test unit build-debug build-release bench fuzz format-fix format-check tidy-check clean
 
 deps:
 	@scripts/install-deps.sh
@@ -29,16 +31,22 @@ build-release: deps $(RELEASE_DIR)/build.ninja
 demo: build-release
 	$(RELEASE_DIR)/src/app/joule demo --db build/demo.db
 
-# Every test, built once with AddressSanitizer + UndefinedBehaviorSanitizer.
+# Every test, built once with AddressSanitizer + UndefinedBehaviorSanitizer (the fuzz corpora are
+# replayed there too), then each libFuzzer harness for FUZZ_TEST_SECONDS (clang 16, build/fuzz).
 test: build-debug
 	@scripts/check-purity.sh
 	@clang-format --dry-run --Werror $(SOURCES)
 	cd $(DEBUG_DIR) && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
 	    ctest --output-on-failure -j $(JOBS)
+	JOBS=$(JOBS) scripts/run-fuzz.sh $(FUZZ_TEST_SECONDS)
 
 # Unit tests only (about a minute).
 unit: build-debug
 	cd $(DEBUG_DIR) && ctest --output-on-failure -j $(JOBS) -L unit
+
+# Each libFuzzer harness for FUZZ_SECONDS; `make fuzz FUZZ_ARGS=--merge` keeps what adds coverage.
+fuzz: deps
+	JOBS=$(JOBS) scripts/run-fuzz.sh $(FUZZ_ARGS) $(FUZZ_SECONDS)
 
 bench: build-release
 	$(RELEASE_DIR)/bench/joule_core_benchmark
