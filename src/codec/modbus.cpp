@@ -663,7 +663,7 @@ Result<Decimal> DecodeF32(std::uint32_t bits, int scale_exponent, int decimals) 
     std::uint32_t fraction = bits & 0x7FFFFFU;
     if (biased == 0xFF) {
         return InvalidArgument(
-            "value", fraction != 0 ? "float register holds NaN" : "float register holds infinity");
+            "value", fraction != 0 ? "f32 register holds NaN" : "f32 register holds infinity");
     }
     // |value| = m × 2^e exactly.
     UInt128 m = biased == 0 ? fraction : (fraction | 0x800000U);
@@ -680,7 +680,7 @@ Result<Decimal> DecodeF32(std::uint32_t bits, int scale_exponent, int decimals) 
     if (s >= 0) {
         // k < 0 here keeps m × 2^s below 2^127 (s <= 103); k >= 0 is bounded by the int64 check.
         if (BitLength(num) + s > 126)
-            return InvalidArgument("value", "float value does not fit int64 at these decimals");
+            return InvalidArgument("value", "f32 value does not fit int64 at these decimals");
         magnitude = RoundDiv(num << s, den);
     } else if (BitLength(den) + (-s) > 120) {
         magnitude = 0;  // den >= 2^119 > 2 × num: rounds to zero
@@ -688,7 +688,7 @@ Result<Decimal> DecodeF32(std::uint32_t bits, int scale_exponent, int decimals) 
         magnitude = RoundDiv(num, den << (-s));
     }
     if (magnitude > kInt64Max)
-        return InvalidArgument("value", "float value does not fit int64 at these decimals");
+        return InvalidArgument("value", "f32 value does not fit int64 at these decimals");
     auto mantissa = static_cast<std::int64_t>(magnitude);
     return Decimal{negative ? -mantissa : mantissa, decimals};
 }
@@ -751,7 +751,7 @@ Result<std::uint32_t> EncodeF32(Decimal value) {
     if (mantissa >= (1U << 23)) {
         int exponent = lsb + 150;
         if (exponent >= 255)
-            return InvalidArgument("value", "beyond the largest finite float");
+            return InvalidArgument("value", "beyond the largest finite binary32");
         biased = static_cast<std::uint32_t>(exponent);
         mantissa -= 1U << 23;
     }
