@@ -3,7 +3,7 @@
 // plays water and heat meters. No I/O, no clock, no floating point. Frame grammar, the vendor
 // variants and the option that selects each are in docs/protocols/cjt188.md.
 //
-// Where field devices disagree (docs/shared PROTOCOLS.md §6) the decoders accept every form seen
+// Where field devices disagree (PROTOCOLS.md §6) the decoders accept every form seen
 // and report which one they saw; what the encoders send is a `Dialect` setting of the meter model.
 //
 // Error convention (all codecs): truncated / incomplete input is kOutOfRange ("need more bytes"
