@@ -1,16 +1,16 @@
 #!/usr/bin/env python3
-"""Writes the seed corpus of stream_scanner_fuzz (corpus/stream_scanner/*.bin).
+"""Writes the hand-made seeds of the fuzz corpora: corpus/<harness>/seed_<name>.bin.
 
-Each seed is the harness's input layout: flags, max_frame, max_buffered, RTU unit, RTU function,
-plan length, plan bytes, then the byte stream (see stream_scanner_fuzz.cpp). The streams are the
-situations of the scanner's unit tests: preambles, noise, registration strings, heartbeats, fake
-start bytes, damaged frames, overflow, idle lines, RTU replies and requests, MBAP ADUs. Modbus CRCs
-below were computed with codec::modbus::Crc16. Run from anywhere; rewrites the seed files only.
+Each seed follows its harness's input layout (the comment at the top of <harness>_fuzz.cpp). The
+stream scanner's streams are the situations of its unit tests: preambles, noise, registration
+strings, heartbeats, fake start bytes, damaged frames, overflow, idle lines, RTU replies and
+requests, MBAP ADUs. Modbus CRCs below were computed with codec::modbus::Crc16. The codec authors'
+seeds (frames from their tests) sit beside these under other names. Run from anywhere: it rewrites
+only the seed_* files named here.
 """
 import os
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-OUT = os.path.join(HERE, "corpus", "stream_scanner")
 
 DLT645, CJT188, RTU, TCP, RTU_REQUEST = 0x01, 0x02, 0x04, 0x08, 0x10
 IDLE, ARM_RTU = 0x40, 0x80
@@ -52,7 +52,7 @@ def damaged(frame, at):
     return bytes(out)
 
 
-SEEDS = {
+SCANNER_SEEDS = {
     "dlt645_preamble": seed(DLT645, b"\xfe" * 4 + READING),
     "dlt645_bytewise": seed(DLT645, b"\xfe\xfe" + READ_REQUEST + b"+++" + READING + ERROR_REPLY,
                             plan=b"\x00"),
@@ -90,12 +90,69 @@ SEEDS = {
 }
 
 
+RTU_SEEDS = {
+    "replies": b"\x00" + hexb("01 03 04 00 0A 00 0B 9B F6  01 83 02 C0 F1  F7 90 0B ED F5"),
+    "reply_input_registers": b"\x00" + hexb("02 04 04 43 5C 00 00 1D 12"),
+    "reply_coils_and_writes": b"\x00" + hexb("01 01 02 CD 01 2C AC  01 05 00 AC FF 00 4C 1B"
+                                               "01 0F 00 13 00 0A 24 09"),
+    "requests": b"\x01" + hexb("01 03 00 00 00 0A C5 CD  11 10 00 01 00 02 04 00 0A 01 02 C6 F0"
+                                 "01 05 00 AC FF 00 4C 1B  01 0F 00 13 00 0A 02 CD 01 72 CB"
+                                 "01 06 00 01 00 03 98 0B") + bytes(range(32)),
+}
+
+
+def mbap(tid, unit, pdu):
+    return bytes([tid >> 8, tid & 0xFF, 0, 0, 0, 1 + len(pdu), unit]) + pdu
+
+
+TCP_SEEDS = {
+    "request_and_reply": mbap(1, 1, hexb("03 00 00 00 0A")) +
+    mbap(1, 1, hexb("03 04 00 0A 00 0B")) + bytes(range(24)),
+    "writes_and_exception": mbap(2, 0xFF, hexb("10 00 01 00 02 04 00 0A 01 02")) +
+    mbap(3, 1, hexb("05 00 AC FF 00")) + mbap(4, 1, hexb("0F 00 13 00 0A 02 CD 01")) +
+    mbap(5, 1, hexb("83 02")) + bytes(range(24)),
+}
+
+# function index (0 coils, 1 discrete, 2 holding, 3 input, 4 coil, 5 register, 6 coils, 7
+# registers) | address | quantity | reply selector (< 60H normal, < C0H exception) | reply data
+RESPONSE_SEEDS = {
+    "read_holding": bytes([2]) + hexb("0000 0002") + b"\x00" + hexb("04 000A 000B"),
+    "read_coils": bytes([0]) + hexb("0013 000A") + b"\x00" + hexb("02 CD 01"),
+    "read_input_exception": bytes([3]) + hexb("3000 0006") + b"\x80" + hexb("02"),
+    "write_coil": bytes([4]) + hexb("00AC 0001") + b"\x00" + hexb("00AC FF00"),
+    "write_registers": bytes([7]) + hexb("0001 0002") + b"\x00" + hexb("0001 0002"),
+    "write_register": bytes([5]) + hexb("0001 0003") + b"\x00" + hexb("0001 0003"),
+}
+
+# type (0 u16, 1 i16, 2 u32, 3 i32, 4 u64, 5 i64, 6 f32) | word order (0 ABCD, 1 CDAB, 2 BADC,
+# 3 DCBA) | scale_exponent + 20 | decimals + 20 | registers
+REGISTER_SEEDS = {
+    "u32_energy_centi_kwh": bytes([2, 0, 18, 20]) + hexb("0001 E240"),
+    "i16_power_milli_kw": bytes([1, 0, 17, 20]) + hexb("FF85"),
+    "f32_voltage_abcd": bytes([6, 0, 20, 22]) + hexb("435C 0000"),
+    "f32_voltage_cdab": bytes([6, 1, 19, 23]) + hexb("0000 435C"),
+    "f32_subnormal": bytes([6, 0, 20, 38]) + hexb("0000 0001"),
+    "u64_dcba": bytes([4, 3, 20, 20]) + hexb("0102 0304 0506 0708"),
+    "i64_min": bytes([5, 0, 20, 20]) + hexb("8000 0000 0000 0000"),
+}
+
+CORPORA = {
+    "stream_scanner": SCANNER_SEEDS,
+    "modbus_rtu": RTU_SEEDS,
+    "modbus_tcp": TCP_SEEDS,
+    "modbus_response": RESPONSE_SEEDS,
+    "modbus_registers": REGISTER_SEEDS,
+}
+
+
 def main():
-    os.makedirs(OUT, exist_ok=True)
-    for name, data in SEEDS.items():
-        with open(os.path.join(OUT, name + ".bin"), "wb") as f:
-            f.write(data)
-    print(f"wrote {len(SEEDS)} seeds to {OUT}")
+    for harness, seeds in CORPORA.items():
+        out = os.path.join(HERE, "corpus", harness)
+        os.makedirs(out, exist_ok=True)
+        for name, data in seeds.items():
+            with open(os.path.join(out, "seed_" + name + ".bin"), "wb") as f:
+                f.write(data)
+        print(f"{harness}: {len(seeds)} seeds")
 
 
 if __name__ == "__main__":
