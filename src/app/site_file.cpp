@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "base/decimal.hpp"
+#include "wire/model_json.hpp"
 
 namespace joule::app {
 
@@ -18,33 +19,6 @@ constexpr std::size_t kMaxSiteItems = 200'000;
 
 std::string Indexed(const std::string& path, std::size_t i) {
     return path + "[" + std::to_string(i) + "]";
-}
-
-Result<MeterModelRecord> ParseModel(const Json& j, const std::string& path) {
-    ObjectReader r(j, path);
-    JOULE_TRY(r.Check());
-    MeterModelRecord m;
-    JOULE_ASSIGN_OR_RETURN(m.code, r.String("code", 64));
-    JOULE_ASSIGN_OR_RETURN(m.name, r.OptString("name", m.code, 128));
-    JOULE_ASSIGN_OR_RETURN(std::string utility, r.OptString("utility", "electricity", 16));
-    JOULE_ASSIGN_OR_RETURN(m.utility, wire::UtilityFromText(utility, r.PathOf("utility")));
-    if (r.Has("register_modulus")) {
-        JOULE_ASSIGN_OR_RETURN(m.spec.register_modulus, r.QuantityField("register_modulus"));
-        if (m.spec.register_modulus.milli <= 0) {
-            return InvalidArgument(r.PathOf("register_modulus"), "must be positive");
-        }
-    }
-    JOULE_ASSIGN_OR_RETURN(Quantity rate, r.QuantityField("max_rate_per_hour"));
-    if (rate.milli <= 0) {
-        return InvalidArgument(r.PathOf("max_rate_per_hour"), "must be positive");
-    }
-    m.spec.max_rate_per_hour = rate.milli;
-    JOULE_ASSIGN_OR_RETURN(int64_t gap_minutes, r.OptInteger("gap_minutes", 180, 1, 60 * 24 * 31));
-    m.spec.gap_threshold = Seconds{gap_minutes * 60};
-    JOULE_ASSIGN_OR_RETURN(m.has_relay, r.OptBool("relay", true));
-    JOULE_ASSIGN_OR_RETURN(m.per_rate, r.OptBool("per_rate", false));
-    JOULE_TRY(r.Finish());
-    return m;
 }
 
 }  // namespace
@@ -67,7 +41,9 @@ Result<SiteSpec> ParseSite(const Json& j) {
     }
     JOULE_ASSIGN_OR_RETURN(const Json* models, r.OptArray("models", 1000));
     for (std::size_t i = 0; models != nullptr && i < models->size(); ++i) {
-        JOULE_ASSIGN_OR_RETURN(MeterModelRecord m, ParseModel((*models)[i], Indexed("models", i)));
+        JOULE_ASSIGN_OR_RETURN(wire::ParsedModel parsed,
+                               wire::MeterModelFromJson((*models)[i], Indexed("models", i)));
+        MeterModelRecord m = std::move(parsed.record);
         site.models.push_back(std::move(m));
     }
     JOULE_ASSIGN_OR_RETURN(const Json* buildings, r.OptArray("buildings", 10'000));

@@ -110,9 +110,13 @@ Status ValidateDeviceModel(const DeviceModel& model) {
             "points",
             "the billing register \"" + std::string(PointName(register_point)) + "\" is missing");
     }
-    for (std::size_t i = 0; i < model.points.size(); ++i) {
-        const PointSpec& p = model.points[i];
-        const std::string field = "points[" + std::to_string(i) + "]";
+    const std::size_t total = model.points.size() + model.frozen_points.size();
+    for (std::size_t i = 0; i < total; ++i) {
+        const bool frozen = i >= model.points.size();
+        const std::size_t index = frozen ? i - model.points.size() : i;
+        const PointSpec& p = frozen ? model.frozen_points[index] : model.points[index];
+        const std::string field =
+            (frozen ? "frozen_points[" : "points[") + std::to_string(index) + "]";
         if (IsDlt645(model.protocol)) {
             auto edition = model.protocol == Protocol::kDlt645_1997 ? dlt645::Edition::k1997
                                                                     : dlt645::Edition::k2007;

@@ -276,6 +276,35 @@ std::optional<DataItem> FindPriceItem(DataId di) {
     return item;
 }
 
+// Daily freeze records (日冻结, DL/T 645-2007 Table A.5) [MEM]: 0506 kk NN, NN = 01..3E the Nth
+// last daily freeze; kk 00 = its time (YYMMDDhhmm), 01 = forward active energy block (total +
+// T1..T4), 02 = reverse active energy block. Backfill reads them after an outage [DEV-7].
+std::optional<DataItem> FindDailyFreezeItem(DataId di) {
+    const std::uint8_t kind = Byte(di, 1);
+    const std::uint8_t back = Byte(di, 0);
+    if ((di >> 16) != 0x0506 || back < 1 || back > 0x3E || kind > 2) return std::nullopt;
+    DataItem item;
+    item.di = di;
+    item.edition = Edition::k2007;
+    item.history_index = back;
+    item.from_memory = true;
+    if (kind == 0) {
+        item.name = "daily freeze time";
+        item.format = ValueFormat::kDateTimeMinutes;
+        item.value_bytes = 5;
+    } else {
+        item.name = kind == 1 ? "daily frozen forward active energy block"
+                              : "daily frozen reverse active energy block";
+        item.format = ValueFormat::kBcd;
+        item.value_bytes = 4;
+        item.decimals = 2;
+        item.block = true;
+        item.unit = "kWh";
+    }
+    item.name += ", " + std::to_string(back) + " back";
+    return item;
+}
+
 bool IsPurchaseRecord(DataId di) {
     DataId family = di >> 16;
     return family == 0x0333 || family == 0x0332;
@@ -288,6 +317,8 @@ Result<DataItem> Find2007(DataId di) {
         return *energy;
     if (auto price = FindPriceItem(di))
         return *price;
+    if (auto freeze = FindDailyFreezeItem(di))
+        return *freeze;
     std::uint8_t record = Byte(di, 0);
     if (IsPurchaseRecord(di) && record >= 2 && record <= kMaxPurchaseRecord) {
         if (const Entry* e = FindEntry(k2007Items, (di & 0xFFFFFF00) | 0x01)) {

@@ -73,6 +73,7 @@ inline constexpr int kQuantityScale = 3;  // decimal places of kWh / m^3 in text
 inline constexpr int32_t kBasisPointsOne = 10'000;
 
 // stored: never renumber.
-enum class Utility : uint8_t { kElectricity = 1, kWater = 2 };
+// stored: never renumber. Heat is metered in kWh like electricity and controlled by a valve.
+enum class Utility : uint8_t { kElectricity = 1, kWater = 2, kHeat = 3 };
 
 }  // namespace joule

@@ -167,7 +167,7 @@ Result<PostResult> CheckIdempotency(Tx& tx, const Transfer& t) {
 }
 
 std::string CommandKindFor(CommandKind kind, Utility utility) {
-    if (utility == Utility::kWater) {
+    if (utility == Utility::kWater || utility == Utility::kHeat) {
         return kind == CommandKind::kTrip ? "valve_close" : "valve_open";
     }
     return std::string(CommandKindName(kind));

@@ -28,10 +28,23 @@ Result<Utility> UtilityFromText(std::string_view text, std::string_view field) {
     if (text == "water") {
         return Utility::kWater;
     }
-    return InvalidArgument(std::string(field), "must be \"electricity\" or \"water\"");
+    if (text == "heat") {
+        return Utility::kHeat;
+    }
+    return InvalidArgument(std::string(field), "must be \"electricity\", \"water\" or \"heat\"");
 }
 
-std::string_view UtilityText(Utility u) { return u == Utility::kWater ? "water" : "electricity"; }
+std::string_view UtilityText(Utility u) {
+    switch (u) {
+        case Utility::kWater:
+            return "water";
+        case Utility::kHeat:
+            return "heat";
+        case Utility::kElectricity:
+            break;
+    }
+    return "electricity";
+}
 
 ObjectReader::ObjectReader(const Json& object, std::string path)
     : object_(object), path_(std::move(path)) {}

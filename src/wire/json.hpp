@@ -42,6 +42,8 @@ public:
     [[nodiscard]] Result<const Json*> OptArray(std::string_view key, std::size_t max_items);
     [[nodiscard]] Result<const Json*> Object(std::string_view key);
     [[nodiscard]] Result<const Json*> OptObject(std::string_view key);
+    // Any JSON value (the caller checks its type); kInvalidArgument when missing.
+    [[nodiscard]] Result<const Json*> Value(std::string_view key) { return Get(key); }
     [[nodiscard]] std::string PathOf(std::string_view key) const;
     [[nodiscard]] const std::string& path() const { return path_; }
     // Fails naming the first key that no getter asked for.
