@@ -706,7 +706,8 @@ Result<std::uint32_t> EncodeF32(Decimal value) {
     UInt128 den = 1;
     bool sticky = false;
     if (b >= 0) {
-        for (int i = 0; i < b; ++i) {
+        const int fives = b;  // b grows below as bits are shifted out
+        for (int i = 0; i < fives; ++i) {
             num *= 5;
             while (BitLength(num) > 100) {
                 sticky = sticky || (num & 1U) != 0;

@@ -575,6 +575,17 @@ TEST(Registers, FloatEncodesToTheNearestPattern) {
     EXPECT_EQ(*EncodeF32(Decimal{5, -10}), 0x513A43B7U);       // 5e10
 }
 
+// Wide mantissas and large powers of ten keep only ~100 significant bits plus a sticky bit; the
+// expected patterns are the exact nearest binary32, computed with Python fractions.
+TEST(Registers, FloatEncodesWideValuesExactly) {
+    EXPECT_EQ(*EncodeF32(Decimal{1, -38}), 0x7E967699U);
+    EXPECT_EQ(*EncodeF32(Decimal{3, -38}), 0x7F61B1E6U);
+    EXPECT_EQ(*EncodeF32(Decimal{9223372036854775807, -19}), 0x7E8AC723U);
+    EXPECT_EQ(*EncodeF32(Decimal{-123456789012345678, -20}), 0xFD149B0FU);
+    EXPECT_EQ(*EncodeF32(Decimal{1234567891234567891, 38}), 0x1E69340AU);
+    EXPECT_EQ(EncodeF32(Decimal{-9223372036854775807 - 1, -38}).error().field, "value");
+}
+
 // Nine significant digits identify every binary32 value, so decode-then-encode must return the
 // same pattern for every normal float in [1, 2^30) (a deterministic sample of them).
 TEST(Registers, FloatDecodeEncodeRoundTripsAcrossTheRange) {
