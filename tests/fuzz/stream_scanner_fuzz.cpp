@@ -46,7 +46,7 @@ Setup ReadSetup(joule::fuzz::FuzzInput& in) {
     if ((flags & 0x0F) == 0)
         setup.options.dlt645 = true;
     setup.options.max_frame_bytes = 12 + in.U8() % (codec::kMaxScannedFrameBytes - 12 + 1);
-    setup.options.max_buffered_bytes = setup.options.max_frame_bytes + 4u * in.U8();
+    setup.options.max_buffered_bytes = setup.options.max_frame_bytes + std::size_t{4} * in.U8();
     setup.rtu.unit = in.U8();
     setup.rtu.function = in.U8();
     setup.rtu.direction =
