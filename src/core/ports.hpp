@@ -138,6 +138,7 @@ struct AlarmRecord {
     ProjectId project;
     AccountId account;
     MeterId meter;
+    GatewayId gateway;  // gateway alarms (offline); invalid otherwise
     AlarmKind kind = AlarmKind::kLowBalance1;
     bool open = true;
     Instant raised_at;
@@ -335,6 +336,7 @@ public:
     // Opens an alarm unless one of the same kind is open for the account/meter (de-duplicated).
     virtual Status RaiseAlarm(const AlarmRecord& a) = 0;
     virtual Status ClearAlarm(AccountId account, MeterId meter, AlarmKind kind, Instant at) = 0;
+    virtual Status ClearGatewayAlarm(GatewayId gateway, AlarmKind kind, Instant at) = 0;
     virtual Result<std::vector<AlarmRecord>> ListAlarms(ProjectId project, bool open_only) = 0;
     virtual Result<int64_t> InsertCommand(const CommandRecord& c) = 0;
     virtual Result<std::vector<CommandRecord>> ListCommands(ProjectId project, int limit) = 0;

@@ -47,6 +47,18 @@ std::string_view AlarmKindName(AlarmKind kind) {
             return "reading_quarantined";
         case AlarmKind::kMeterResetSuspected:
             return "meter_reset_suspected";
+        case AlarmKind::kMeterOffline:
+            return "meter_offline";
+        case AlarmKind::kGatewayOffline:
+            return "gateway_offline";
+        case AlarmKind::kRelayMismatch:
+            return "relay_mismatch";
+        case AlarmKind::kCommandFailed:
+            return "command_failed";
+        case AlarmKind::kClockDrift:
+            return "clock_drift";
+        case AlarmKind::kBatteryLow:
+            return "battery_low";
     }
     return "unknown";
 }

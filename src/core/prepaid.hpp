@@ -93,6 +93,13 @@ enum class AlarmKind : uint16_t {
     kForcedTrip = 7,
     kReadingQuarantined = 20,
     kMeterResetSuspected = 21,
+    // Acquisition [DEV-4, CTRL-6]
+    kMeterOffline = 22,
+    kGatewayOffline = 23,
+    kRelayMismatch = 24,  // the relay or valve state differs from the last acknowledged command
+    kCommandFailed = 25,
+    kClockDrift = 26,
+    kBatteryLow = 27,
 };
 std::string_view AlarmKindName(AlarmKind kind);
 

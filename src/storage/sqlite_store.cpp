@@ -1089,11 +1089,12 @@ public:
     // ----------------------------------------------------------- alarms, commands, outbox, log
     Status RaiseAlarm(const AlarmRecord& a) override {
         auto q =
-            Q("INSERT OR IGNORE INTO alarms(project_id, account_id, meter_id, kind, open, "
-              "raised_at, detail) VALUES (?, ?, ?, ?, 1, ?, ?)");
+            Q("INSERT OR IGNORE INTO alarms(project_id, account_id, meter_id, gateway_id, kind, "
+              "open, raised_at, detail) VALUES (?, ?, ?, ?, ?, 1, ?, ?)");
         return q.Int(a.project.value)
             .Int(a.account.value)
             .Int(a.meter.value)
+            .Int(a.gateway.value)
             .Int(static_cast<int64_t>(a.kind))
             .Int(Secs(a.raised_at))
             .Text(a.detail)
@@ -1102,17 +1103,24 @@ public:
     Status ClearAlarm(AccountId account, MeterId meter, AlarmKind kind, Instant at) override {
         auto q =
             Q("UPDATE alarms SET open = 0, cleared_at = ? WHERE account_id = ? AND "
-              "meter_id = ? AND kind = ? AND open = 1");
+              "meter_id = ? AND gateway_id = 0 AND kind = ? AND open = 1");
         return q.Int(Secs(at))
             .Int(account.value)
             .Int(meter.value)
             .Int(static_cast<int64_t>(kind))
             .Run();
     }
+    Status ClearGatewayAlarm(GatewayId gateway, AlarmKind kind, Instant at) override {
+        auto q =
+            Q("UPDATE alarms SET open = 0, cleared_at = ? WHERE gateway_id = ? AND kind = ? "
+              "AND open = 1");
+        return q.Int(Secs(at)).Int(gateway.value).Int(static_cast<int64_t>(kind)).Run();
+    }
     Result<std::vector<AlarmRecord>> ListAlarms(ProjectId project, bool open_only) override {
         auto q =
             Q("SELECT id, project_id, account_id, meter_id, kind, open, raised_at, cleared_at, "
-              "detail FROM alarms WHERE project_id = ? AND (open = 1 OR ? = 0) ORDER BY id");
+              "detail, gateway_id FROM alarms WHERE project_id = ? AND (open = 1 OR ? = 0) "
+              "ORDER BY id");
         q.Int(project.value).Int(open_only);
         std::vector<AlarmRecord> out;
         while (true) {
@@ -1132,6 +1140,7 @@ public:
                 a.cleared_at = At(*c);
             }
             a.detail = q.ColText(8);
+            a.gateway = {q.ColInt(9)};
             out.push_back(std::move(a));
         }
         return out;

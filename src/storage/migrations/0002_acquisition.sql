@@ -70,3 +70,8 @@ CREATE TABLE device_events (
     kind TEXT NOT NULL,
     detail TEXT NOT NULL
 );
+
+-- Gateway alarms (offline) are per gateway: the one-open-alarm rule includes it.
+ALTER TABLE alarms ADD COLUMN gateway_id INTEGER NOT NULL DEFAULT 0;
+DROP INDEX alarms_one_open;
+CREATE UNIQUE INDEX alarms_one_open ON alarms(account_id, meter_id, gateway_id, kind) WHERE open = 1;

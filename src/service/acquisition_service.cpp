@@ -1,0 +1,350 @@
+#include "service/acquisition_service.hpp"
+
+#include <algorithm>
+#include <unordered_map>
+
+namespace joule {
+
+namespace {
+
+constexpr std::size_t kMaxSamples = 100'000;
+constexpr int kMaxCommandsPerTake = 1'000;
+
+std::string_view RelayText(RelayState s) {
+    switch (s) {
+        case RelayState::kClosed:
+            return "closed";
+        case RelayState::kOpen:
+            return "open";
+        case RelayState::kUnknown:
+            break;
+    }
+    return "unknown";
+}
+
+std::string_view ValveText(ValveState s) {
+    switch (s) {
+        case ValveState::kOpen:
+            return "open";
+        case ValveState::kClosed:
+            return "closed";
+        case ValveState::kAbnormal:
+            return "abnormal";
+        case ValveState::kUnknown:
+            break;
+    }
+    return "unknown";
+}
+
+AlarmRecord MeterAlarm(const MeterRecord& meter, AlarmKind kind, Instant at, std::string detail) {
+    AlarmRecord a;
+    a.project = meter.project;
+    a.meter = meter.id;
+    a.kind = kind;
+    a.raised_at = at;
+    a.detail = std::move(detail);
+    return a;
+}
+
+// What the last acknowledged relay or valve command says the state must be, if anything.
+struct Expectation {
+    std::optional<RelayState> relay;
+    std::optional<ValveState> valve;
+    int64_t command = 0;
+};
+
+Result<Expectation> ExpectedState(Tx& tx, MeterId meter) {
+    static constexpr std::string_view kKinds[] = {"trip", "close", "valve_close", "valve_open"};
+    JOULE_ASSIGN_OR_RETURN(auto last, tx.LastCommand(meter, kKinds));
+    Expectation e;
+    if (!last || last->state != CommandState::kAcknowledged)
+        return e;
+    e.command = last->id;
+    if (last->kind == "trip")
+        e.relay = RelayState::kOpen;
+    if (last->kind == "close")
+        e.relay = RelayState::kClosed;
+    if (last->kind == "valve_close")
+        e.valve = ValveState::kClosed;
+    if (last->kind == "valve_open")
+        e.valve = ValveState::kOpen;
+    return e;
+}
+
+// Saves the live state of one sampled meter and raises or clears the alarms it implies.
+Status UpdateLiveState(Tx& tx, const MeterRecord& meter, const MeterSample& s, Instant now,
+                       RecordResult& result) {
+    JOULE_ASSIGN_OR_RETURN(auto previous, tx.LoadMeterStatus(meter.id));
+    MeterStatusRecord status = previous.value_or(MeterStatusRecord{});
+    status.meter = meter.id;
+    const bool was_offline = previous && !previous->online;
+    status.online = true;
+    status.failures = 0;
+    status.last_seen = s.received;
+    if (!s.backfill) {
+        status.meter_time = s.meter_time;
+        status.relay = s.relay;
+        status.valve = s.valve;
+        status.hold = s.hold;
+        status.values_json = s.values_json;
+    }
+    JOULE_TRY(tx.SaveMeterStatus(status));
+    if (was_offline)
+        JOULE_TRY(tx.ClearAlarm(AccountId{}, meter.id, AlarmKind::kMeterOffline, now));
+    if (s.battery_low) {
+        JOULE_TRY(tx.RaiseAlarm(MeterAlarm(meter, AlarmKind::kBatteryLow, now, "battery low")));
+    } else {
+        JOULE_TRY(tx.ClearAlarm(AccountId{}, meter.id, AlarmKind::kBatteryLow, now));
+    }
+    if (s.backfill)
+        return {};
+    JOULE_ASSIGN_OR_RETURN(Expectation expected, ExpectedState(tx, meter.id));
+    std::string mismatch;
+    if (expected.relay && s.relay != RelayState::kUnknown && s.relay != *expected.relay) {
+        mismatch = "relay is " + std::string(RelayText(s.relay)) + ", command " +
+                   std::to_string(expected.command) + " set it " +
+                   std::string(RelayText(*expected.relay));
+    }
+    if (expected.valve && s.valve != ValveState::kUnknown && s.valve != *expected.valve) {
+        mismatch = "valve is " + std::string(ValveText(s.valve)) + ", command " +
+                   std::to_string(expected.command) + " set it " +
+                   std::string(ValveText(*expected.valve));
+    }
+    if (!mismatch.empty()) {
+        ++result.mismatches;
+        JOULE_TRY(tx.RaiseAlarm(MeterAlarm(meter, AlarmKind::kRelayMismatch, now, mismatch)));
+    } else if (expected.relay || expected.valve) {
+        JOULE_TRY(tx.ClearAlarm(AccountId{}, meter.id, AlarmKind::kRelayMismatch, now));
+    }
+    return {};
+}
+
+}  // namespace
+
+Result<RecordResult> AcquisitionService::Record(std::span<const MeterSample> samples, Instant now) {
+    if (samples.size() > kMaxSamples) {
+        return InvalidArgument("samples", "a batch holds at most 100000 samples");
+    }
+    RecordResult result;
+    result.samples = samples.size();
+    std::unordered_map<int64_t, MeterRecord> meters;
+    std::unordered_map<int64_t, std::string> project_codes;
+    std::vector<ReadingItem> readings;
+    {
+        JOULE_ASSIGN_OR_RETURN(auto tx, store_.Begin());
+        for (std::size_t i = 0; i < samples.size(); ++i) {
+            const MeterSample& s = samples[i];
+            auto it = meters.find(s.meter.value);
+            if (it == meters.end()) {
+                auto meter = tx->GetMeter(s.meter);
+                if (!meter) {
+                    return std::unexpected(
+                        meter.error().WithFieldPrefix("samples[" + std::to_string(i) + "].meter"));
+                }
+                it = meters.emplace(s.meter.value, *meter).first;
+            }
+            auto code = project_codes.find(it->second.project.value);
+            if (code == project_codes.end()) {
+                JOULE_ASSIGN_OR_RETURN(ProjectRecord project, tx->GetProject(it->second.project));
+                code = project_codes.emplace(project.id.value, project.code).first;
+            }
+            if (s.total) {
+                ReadingInput input{s.meter_time, s.received, *s.total, s.has_per_rate, s.per_rate};
+                readings.push_back(ReadingItem{code->second, it->second.code, input});
+            }
+        }
+    }
+    if (!readings.empty()) {
+        JOULE_ASSIGN_OR_RETURN(result.billing, billing_.ApplyReadings(readings, now));
+    }
+    JOULE_ASSIGN_OR_RETURN(auto tx, store_.Begin());
+    for (const MeterSample& s : samples) {
+        JOULE_TRY(UpdateLiveState(*tx, meters.at(s.meter.value), s, now, result));
+    }
+    JOULE_TRY(tx->Commit());
+    return result;
+}
+
+Status AcquisitionService::RecordReadFailure(MeterId meter_id, std::string_view why, Instant now) {
+    JOULE_ASSIGN_OR_RETURN(auto tx, store_.Begin());
+    JOULE_ASSIGN_OR_RETURN(MeterRecord meter, tx->GetMeter(meter_id));
+    JOULE_ASSIGN_OR_RETURN(auto previous, tx->LoadMeterStatus(meter_id));
+    MeterStatusRecord status = previous.value_or(MeterStatusRecord{});
+    status.meter = meter_id;
+    status.failures += 1;
+    status.last_failure = now;
+    if (status.failures >= policy_.offline_after_failures && (status.online || !previous)) {
+        status.online = false;
+        JOULE_TRY(tx->RaiseAlarm(MeterAlarm(
+            meter, AlarmKind::kMeterOffline, now,
+            std::to_string(status.failures) + " reads failed, last: " + std::string(why))));
+    }
+    JOULE_TRY(tx->SaveMeterStatus(status));
+    return tx->Commit();
+}
+
+Status AcquisitionService::SetGatewayLink(GatewayId gateway_id, bool online, Instant now) {
+    JOULE_ASSIGN_OR_RETURN(auto tx, store_.Begin());
+    JOULE_ASSIGN_OR_RETURN(GatewayRecord gateway, tx->GetGateway(gateway_id));
+    JOULE_TRY(tx->SetGatewayLink(gateway_id, online, now));
+    if (online) {
+        JOULE_TRY(tx->ClearGatewayAlarm(gateway_id, AlarmKind::kGatewayOffline, now));
+    } else {
+        AlarmRecord a;
+        a.project = gateway.project;
+        a.gateway = gateway_id;
+        a.kind = AlarmKind::kGatewayOffline;
+        a.raised_at = now;
+        a.detail = "gateway " + gateway.code + " (" + gateway.transport + ") lost";
+        JOULE_TRY(tx->RaiseAlarm(a));
+    }
+    return tx->Commit();
+}
+
+Status AcquisitionService::RecordPendingDevice(const PendingDeviceRecord& device) {
+    JOULE_ASSIGN_OR_RETURN(auto tx, store_.Begin());
+    JOULE_TRY(tx->UpsertPendingDevice(device));
+    return tx->Commit();
+}
+
+Result<MeterId> AcquisitionService::BindPendingDevice(const BindRequest& r, const Actor& actor,
+                                                      Instant now) {
+    if (r.meter_code.empty() || r.meter_code.size() > 64) {
+        return InvalidArgument("meter_code", "must be 1..64 characters");
+    }
+    JOULE_ASSIGN_OR_RETURN(auto tx, store_.Begin());
+    JOULE_ASSIGN_OR_RETURN(auto project, tx->FindProject(r.project_code));
+    if (!project)
+        return NotFound("no project " + r.project_code, "project");
+    JOULE_ASSIGN_OR_RETURN(auto pending, tx->ListPendingDevices(project->id));
+    auto device = std::find_if(pending.begin(), pending.end(),
+                               [&](const PendingDeviceRecord& d) { return d.id == r.pending_id; });
+    if (device == pending.end()) {
+        return NotFound("no pending device " + std::to_string(r.pending_id), "pending_id");
+    }
+    const std::string model_code = r.model_code.empty() ? device->model_code : r.model_code;
+    JOULE_ASSIGN_OR_RETURN(auto model, tx->FindModel(model_code));
+    if (!model)
+        return NotFound("no meter model " + model_code, "model_code");
+    MeterRecord meter;
+    meter.project = project->id;
+    meter.code = r.meter_code;
+    meter.model = model->id;
+    meter.gateway = device->gateway;
+    meter.bus_address = device->bus_address;
+    meter.public_area = r.public_area;
+    if (!r.room_code.empty()) {
+        JOULE_ASSIGN_OR_RETURN(auto room, tx->FindRoom(project->id, r.room_code));
+        if (!room)
+            return NotFound("no room " + r.room_code, "room_code");
+        meter.room = room->id;
+    }
+    JOULE_ASSIGN_OR_RETURN(auto existing, tx->FindMeter(project->id, r.meter_code));
+    if (existing) {
+        return MakeError(ErrorCode::kAlreadyExists, "meter " + r.meter_code + " exists",
+                         "meter_code");
+    }
+    JOULE_ASSIGN_OR_RETURN(MeterId id, tx->InsertMeter(meter));
+    JOULE_TRY(tx->DeletePendingDevice(device->id));
+    JOULE_TRY(tx->InsertOperation({now, actor.name, "bind_device", "meter:" + r.meter_code,
+                                   "{\"bus_address\":\"" + device->bus_address +
+                                       "\",\"serial\":\"" + device->serial + "\"}"}));
+    JOULE_TRY(tx->Commit());
+    return id;
+}
+
+Status AcquisitionService::LogDeviceEvent(const DeviceEventRecord& event) {
+    JOULE_ASSIGN_OR_RETURN(auto tx, store_.Begin());
+    JOULE_TRY(tx->InsertDeviceEvent(event));
+    return tx->Commit();
+}
+
+Result<std::vector<CommandRecord>> AcquisitionService::TakeDueCommands(Instant now, int limit) {
+    JOULE_ASSIGN_OR_RETURN(auto tx, store_.Begin());
+    JOULE_ASSIGN_OR_RETURN(auto due,
+                           tx->ListDueCommands(now, std::clamp(limit, 1, kMaxCommandsPerTake)));
+    std::vector<CommandRecord> out;
+    for (CommandRecord& c : due) {
+        const Instant expires =
+            c.expires_at > Instant{} ? c.expires_at : c.created_at + policy_.default_ttl;
+        if (now >= expires) {
+            c.state = CommandState::kExpired;
+            c.finished_at = now;
+            c.error = c.error.empty() ? "expired before delivery" : c.error;
+            JOULE_TRY(tx->UpdateCommandDelivery(c));
+            JOULE_ASSIGN_OR_RETURN(MeterRecord meter, tx->GetMeter(c.meter));
+            JOULE_TRY(tx->RaiseAlarm(
+                MeterAlarm(meter, AlarmKind::kCommandFailed, now,
+                           c.kind + " command " + std::to_string(c.id) + " expired: " + c.error)));
+            continue;
+        }
+        c.state = CommandState::kSent;
+        c.attempts += 1;
+        // If this process dies mid-attempt, the command comes due again after the backoff.
+        c.next_attempt_at =
+            now +
+            std::min(policy_.max_backoff,
+                     policy_.first_backoff * (int64_t{1} << std::min<int64_t>(c.attempts - 1, 16)));
+        JOULE_TRY(tx->UpdateCommandDelivery(c));
+        out.push_back(c);
+    }
+    JOULE_TRY(tx->Commit());
+    return out;
+}
+
+Status AcquisitionService::RecordCommandResult(int64_t command_id, bool acknowledged,
+                                               std::string_view error, Instant now) {
+    JOULE_ASSIGN_OR_RETURN(auto tx, store_.Begin());
+    JOULE_ASSIGN_OR_RETURN(CommandRecord c, tx->GetCommand(command_id));
+    if (c.state != CommandState::kSent && c.state != CommandState::kQueued) {
+        return {};  // already finished: a late or repeated result changes nothing
+    }
+    JOULE_ASSIGN_OR_RETURN(MeterRecord meter, tx->GetMeter(c.meter));
+    if (acknowledged) {
+        c.state = CommandState::kAcknowledged;
+        c.finished_at = now;
+        c.error.clear();
+        JOULE_TRY(tx->ClearAlarm(AccountId{}, meter.id, AlarmKind::kCommandFailed, now));
+    } else {
+        c.error = std::string(error.substr(0, 512));
+        const Instant expires =
+            c.expires_at > Instant{} ? c.expires_at : c.created_at + policy_.default_ttl;
+        if (c.attempts >= policy_.max_attempts || now >= expires) {
+            c.state =
+                c.attempts >= policy_.max_attempts ? CommandState::kFailed : CommandState::kExpired;
+            c.finished_at = now;
+            JOULE_TRY(tx->RaiseAlarm(MeterAlarm(meter, AlarmKind::kCommandFailed, now,
+                                                c.kind + " command " + std::to_string(c.id) +
+                                                    " failed after " + std::to_string(c.attempts) +
+                                                    " attempt(s): " + c.error)));
+        } else {
+            c.state = CommandState::kQueued;  // due again at next_attempt_at (set when taken)
+        }
+    }
+    JOULE_TRY(tx->UpdateCommandDelivery(c));
+    return tx->Commit();
+}
+
+Result<int64_t> AcquisitionService::QueueCommand(MeterId meter_id, std::string_view kind,
+                                                 std::string_view params_json,
+                                                 std::string_view reason, const Actor& actor,
+                                                 Instant now) {
+    JOULE_ASSIGN_OR_RETURN(auto tx, store_.Begin());
+    JOULE_ASSIGN_OR_RETURN(MeterRecord meter, tx->GetMeter(meter_id));
+    CommandRecord c;
+    c.meter = meter.id;
+    c.kind = std::string(kind);
+    c.reason = std::string(reason);
+    c.actor = actor.name;
+    c.created_at = now;
+    c.next_attempt_at = now;
+    c.expires_at = now + policy_.default_ttl;
+    c.params = std::string(params_json);
+    JOULE_ASSIGN_OR_RETURN(int64_t id, tx->InsertCommand(c));
+    JOULE_TRY(tx->InsertOperation(
+        {now, actor.name, "command", "meter:" + meter.code, "{\"kind\":\"" + c.kind + "\"}"}));
+    JOULE_TRY(tx->Commit());
+    return id;
+}
+
+}  // namespace joule

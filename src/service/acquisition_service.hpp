@@ -1,0 +1,107 @@
+// The acquisition use cases [DEV-3..DEV-7, CTRL-5, CTRL-6, HIER-4]: what every transport (MQTT
+// gateways, polled Modbus-TCP/serial servers, dial-in DTUs) reports comes in here as typed
+// samples and events, whatever the bytes looked like. Readings go through billing (validate ->
+// bill -> prepaid state -> ledger -> alarms and commands), live state is kept per meter, links
+// per gateway, unknown devices wait as pending, commands are handed out and their results kept.
+//
+// Every call is one or two units of work on the store and reads no clock: `now` is an argument.
+// Thread-safety: as BillingService (calls are serialized by the store's writer lock).
+#pragma once
+
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "service/billing_service.hpp"
+
+namespace joule {
+
+// One meter (or one circuit of a box) read once.
+struct MeterSample {
+    MeterId meter;
+    Instant meter_time;             // the meter's clock in UTC, or the poll time when it has none
+    Instant received;               // server time
+    std::optional<Quantity> total;  // the billing register (Wh, L); nullopt: status only
+    bool has_per_rate = false;
+    PerPeriod<Quantity> per_rate{};
+    RelayState relay = RelayState::kUnknown;
+    ValveState valve = ValveState::kUnknown;
+    bool hold = false;
+    bool battery_low = false;
+    // A frozen register read after an outage: billed at the freeze time, marked as backfill.
+    bool backfill = false;
+    std::string values_json = "{}";  // the other points as decimal strings
+};
+
+struct RecordResult {
+    ApplyReadingsResult billing;
+    std::size_t samples = 0;
+    std::size_t mismatches = 0;  // relay/valve states that contradict the last command
+};
+
+// Retry policy of the command dispatcher (TigerStyle: every retry has a named bound).
+struct CommandPolicy {
+    int max_attempts = 5;
+    Seconds first_backoff{5};  // doubled per attempt
+    Seconds max_backoff{300};
+    Seconds default_ttl{3600};       // a command not delivered by then expires
+    int offline_after_failures = 3;  // consecutive failed reads before a meter is offline
+};
+
+class AcquisitionService {
+public:
+    AcquisitionService(Store& store, BillingService& billing, CommandPolicy policy = {})
+        : store_(store), billing_(billing), policy_(policy) {}
+
+    // Bills the samples' registers, then saves each meter's live state, checks relay/valve
+    // states against the last acknowledged command (a mismatch raises kRelayMismatch), marks
+    // the meters online (clearing kMeterOffline) and clears kBatteryLow/raises it.
+    // Unknown meter ids fail with kNotFound and change nothing.
+    [[nodiscard]] Result<RecordResult> Record(std::span<const MeterSample> samples, Instant now);
+
+    // A read that got no valid answer. After policy.offline_after_failures in a row the meter is
+    // offline and kMeterOffline is raised.
+    [[nodiscard]] Status RecordReadFailure(MeterId meter, std::string_view why, Instant now);
+
+    // A gateway connected or was lost: kGatewayOffline is raised or cleared.
+    [[nodiscard]] Status SetGatewayLink(GatewayId gateway, bool online, Instant now);
+
+    // A device answered or registered that is not configured [HIER-4].
+    [[nodiscard]] Status RecordPendingDevice(const PendingDeviceRecord& device);
+    // Binds a pending device: creates the meter (code, room, model as detected) on its gateway
+    // and bus address, then removes it from the pending list. kNotFound / kAlreadyExists.
+    struct BindRequest {
+        std::string project_code;
+        int64_t pending_id = 0;
+        std::string meter_code;
+        std::string room_code;   // empty: not in a room
+        std::string model_code;  // empty: the detected model
+        bool public_area = false;
+    };
+    [[nodiscard]] Result<MeterId> BindPendingDevice(const BindRequest& r, const Actor& actor,
+                                                    Instant now);
+
+    // The device log: rejected frames, unknown senders, timeouts.
+    [[nodiscard]] Status LogDeviceEvent(const DeviceEventRecord& event);
+
+    // Commands whose next attempt is due, marked as sent (attempts + 1) in the same unit of work
+    // so two dispatchers never send the same attempt.
+    [[nodiscard]] Result<std::vector<CommandRecord>> TakeDueCommands(Instant now, int limit);
+    // The result of one attempt: acknowledged; or failed, retried with exponential backoff until
+    // max_attempts or the command's expiry, then kFailed/kExpired with kCommandFailed raised.
+    [[nodiscard]] Status RecordCommandResult(int64_t command_id, bool acknowledged,
+                                             std::string_view error, Instant now);
+    // Queues a manual device command (time sync, settings, valve) [CTRL-5].
+    [[nodiscard]] Result<int64_t> QueueCommand(MeterId meter, std::string_view kind,
+                                               std::string_view params_json,
+                                               std::string_view reason, const Actor& actor,
+                                               Instant now);
+
+private:
+    Store& store_;
+    BillingService& billing_;
+    CommandPolicy policy_;
+};
+
+}  // namespace joule
