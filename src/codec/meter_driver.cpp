@@ -5,6 +5,8 @@
 #include <utility>
 #include <variant>
 
+#include "base/checked.hpp"
+
 namespace joule::codec {
 
 namespace {
@@ -96,6 +98,39 @@ Result<dlt645::Frame> DecodeDltReply(const dlt645::Frame& request, ByteView repl
     JOULE_ASSIGN_OR_RETURN(dlt645::DecodedFrame decoded, dlt645::DecodeFrame(reply));
     JOULE_TRY(dlt645::CheckReplyMatches(request, decoded.frame));
     return decoded.frame;
+}
+
+// A CJ/T 188 quantity in the reading's unit `want` ("m3", "kWh" or "m3/h"). ToBaseUnit applies
+// only the ×10/×100 of a unit code, so litres, Wh and MWh are converted here; joules have no exact
+// kWh value and are refused (kInvalidArgument "unit") rather than mislabelled.
+Result<Decimal> ToReadingUnit(const cjt188::UnitValue& v, std::string_view want) {
+    JOULE_ASSIGN_OR_RETURN(Decimal value, cjt188::ToBaseUnit(v.value, v.unit));
+    const std::string_view symbol = cjt188::DescribeUnit(v.unit)->symbol;
+    struct Conversion {
+        std::string_view from;
+        std::string_view to;
+        int shift;  // value × 10^shift
+    };
+    static constexpr Conversion kConversions[] = {
+        {"m3", "m3", 0},   {"L", "m3", -3},     {"kWh", "kWh", 0},   {"Wh", "kWh", -3},
+        {"MWh", "kWh", 3}, {"m3/h", "m3/h", 0}, {"L/h", "m3/h", -3},
+    };
+    for (const Conversion& c : kConversions) {
+        if (c.from != symbol || c.to != want)
+            continue;
+        // Moving the decimal point is exact; past zero places the mantissa grows (checked).
+        int decimals = value.decimals - c.shift;
+        std::int64_t mantissa = value.mantissa;
+        for (; decimals < 0; ++decimals) {
+            auto scaled = CheckedMul(mantissa, 10);
+            if (!scaled)
+                return InvalidArgument("value", "overflows int64 in " + std::string(want));
+            mantissa = *scaled;
+        }
+        return Decimal{mantissa, decimals};
+    }
+    return InvalidArgument(
+        "unit", "a value in " + std::string(symbol) + " is not an exact " + std::string(want));
 }
 
 Status FailIfError(const dlt645::Reply& reply) {
@@ -305,12 +340,9 @@ Status ReadPlan::ApplyCjt188(const Step& step, std::uint16_t sequence, ByteView 
         JOULE_ASSIGN_OR_RETURN(
             cjt188::HeatData data,
             cjt188::DecodeHeatData(decoded.frame.data, model_->dialect.heat_layout));
-        JOULE_ASSIGN_OR_RETURN(Decimal heat_kwh,
-                               cjt188::ToBaseUnit(data.current_heat.value, data.current_heat.unit));
-        JOULE_ASSIGN_OR_RETURN(Decimal volume, cjt188::ToBaseUnit(data.cumulative_flow.value,
-                                                                  data.cumulative_flow.unit));
-        JOULE_ASSIGN_OR_RETURN(Decimal flow,
-                               cjt188::ToBaseUnit(data.flow_rate.value, data.flow_rate.unit));
+        JOULE_ASSIGN_OR_RETURN(Decimal heat_kwh, ToReadingUnit(data.current_heat, "kWh"));
+        JOULE_ASSIGN_OR_RETURN(Decimal volume, ToReadingUnit(data.cumulative_flow, "m3"));
+        JOULE_ASSIGN_OR_RETURN(Decimal flow, ToReadingUnit(data.flow_rate, "m3/h"));
         values = {{Point::kHeatTotal, heat_kwh},
                   {Point::kVolumeTotal, volume},
                   {Point::kFlowRate, flow},
@@ -322,8 +354,7 @@ Status ReadPlan::ApplyCjt188(const Step& step, std::uint16_t sequence, ByteView 
         JOULE_ASSIGN_OR_RETURN(
             cjt188::WaterGasData data,
             cjt188::DecodeWaterGasData(decoded.frame.data, model_->dialect.unit_position));
-        JOULE_ASSIGN_OR_RETURN(Decimal volume,
-                               cjt188::ToBaseUnit(data.current.value, data.current.unit));
+        JOULE_ASSIGN_OR_RETURN(Decimal volume, ToReadingUnit(data.current, "m3"));
         values = {{Point::kVolumeTotal, volume}};
         clock = data.clock;
         st = data.st;
