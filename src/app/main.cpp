@@ -12,6 +12,7 @@
 
 #include "app/bench_store.hpp"
 #include "app/demo.hpp"
+#include "app/frame_cli.hpp"
 #include "app/readings_csv.hpp"
 #include "app/report.hpp"
 #include "app/scenario.hpp"
@@ -151,6 +152,12 @@ int Main(int argc, char** argv) {
     bench_store
         ->add_option("--top-ups", bench_options.top_ups, "single top-ups per durability mode")
         ->capture_default_str();
+
+    // frame (DEV-6): decode captures / encode frames; its own parser, so bad usage exits 2.
+    app.add_subcommand("frame", "decode hex captures to JSON, encode JSON to frames");
+    if (argc > 1 && std::string_view(argv[1]) == "frame") {
+        return RunFrameCli(argc - 1, argv + 1);
+    }
 
     try {
         app.parse(argc, argv);
