@@ -3,9 +3,10 @@
 // (energy and heat in Wh, volume in litres, money in fen), the relay/valve state, a meter clock
 // set by the caller, the last daily freezes, and the in-meter prepaid account of 本地费控 meters.
 // The meter decides like a real one: a cut-off circuit does not meter, a local-prepaid meter trips
-// itself at zero balance, a held (保电) meter refuses to trip, a command past its deadline is
-// refused. Faults (silence, corrupted replies, reverse flow, voltage loss, clock drift, rollover,
-// reset) are switched on demand so simulations and tests can exercise the driver's error paths.
+// itself at zero balance (and refuses to close until topped up), a held (保电) meter refuses to
+// trip, a command past its deadline is refused. Faults (silence, corrupted replies, reverse flow,
+// voltage loss, clock drift, rollover, reset) are switched on demand so simulations and tests can
+// exercise the driver's error paths.
 //
 // Pure: no I/O, no clock, no threads, no floating point. Not thread-safe; one owner drives it.
 #pragma once
