@@ -1,0 +1,617 @@
+// The MQTT gateway adapter: topic routing, strict JSON checks and the libmosquitto client.
+// nlohmann-json throws; every call into it is inside Parse() below, which catches at the edge.
+#include "ingest/mqtt_gateway.hpp"
+
+#include <mosquitto.h>
+
+#include <nlohmann/json.hpp>
+
+#include <array>
+#include <cstdio>
+#include <limits>
+#include <mutex>
+#include <optional>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include "base/decimal.hpp"
+#include "wire/json.hpp"
+
+namespace joule::ingest {
+
+using wire::Json;
+using wire::ObjectReader;
+
+struct MqttIngest::Route {
+    std::string topic;
+    ProjectRecord project;
+    GatewayRecord gateway;
+};
+
+namespace {
+
+std::once_flag lib_init;
+
+Status MosqError(int rc, std::string_view what) {
+    const ErrorCode code =
+        rc == MOSQ_ERR_INVAL ? ErrorCode::kInvalidArgument : ErrorCode::kUnavailable;
+    return MakeError(code, std::string(what) + ": " + mosquitto_strerror(rc));
+}
+
+// A failed service call is the store's fault, not the message's: reported as kInternal so the
+// message is logged as "batch_failed" rather than "payload_rejected".
+Status AsInternal(Status s) {
+    if (!s) {
+        s.error().code = ErrorCode::kInternal;
+    }
+    return s;
+}
+
+Result<Json> Parse(std::string_view payload) {
+    if (payload.size() > kMaxPayloadBytes) {
+        return MakeError(ErrorCode::kResourceExhausted,
+                         "payload of " + std::to_string(payload.size()) + " bytes exceeds " +
+                             std::to_string(kMaxPayloadBytes),
+                         "(payload)");
+    }
+    try {
+        Json j = Json::parse(payload.begin(), payload.end());
+        if (!j.is_object()) {
+            return InvalidArgument("(root)", "must be a JSON object");
+        }
+        return j;
+    } catch (const Json::exception& e) {
+        return InvalidArgument("(payload)", std::string("not JSON: ") + e.what());
+    }
+}
+
+std::vector<std::string_view> Split(std::string_view s, char sep) {
+    std::vector<std::string_view> out;
+    std::size_t start = 0;
+    while (true) {
+        const std::size_t at = s.find(sep, start);
+        out.push_back(s.substr(start, at == std::string_view::npos ? at : at - start));
+        if (at == std::string_view::npos) {
+            return out;
+        }
+        start = at + 1;
+    }
+}
+
+Result<bool> RequiredBool(ObjectReader& r, std::string_view key) {
+    JOULE_ASSIGN_OR_RETURN(const Json* v, r.Value(key));
+    if (!v->is_boolean()) {
+        return InvalidArgument(r.PathOf(key), "must be true or false");
+    }
+    return v->get<bool>();
+}
+
+Result<RelayState> RelayOf(std::string_view text, const std::string& field) {
+    if (text == "closed") {
+        return RelayState::kClosed;
+    }
+    if (text == "open") {
+        return RelayState::kOpen;
+    }
+    if (text == "unknown") {
+        return RelayState::kUnknown;
+    }
+    return InvalidArgument(field, "must be \"closed\", \"open\" or \"unknown\"");
+}
+
+Result<ValveState> ValveOf(std::string_view text, const std::string& field) {
+    if (text == "open") {
+        return ValveState::kOpen;
+    }
+    if (text == "closed") {
+        return ValveState::kClosed;
+    }
+    if (text == "abnormal") {
+        return ValveState::kAbnormal;
+    }
+    if (text == "unknown") {
+        return ValveState::kUnknown;
+    }
+    return InvalidArgument(field, "must be \"open\", \"closed\", \"abnormal\" or \"unknown\"");
+}
+
+// "values": short keys, decimal-string values; kept as compact JSON text.
+Result<std::string> ValuesOf(const Json& values, const std::string& path) {
+    if (values.size() > kMaxValuesPerReading) {
+        return InvalidArgument(path, "at most 32 values");
+    }
+    for (const auto& [key, value] : values.items()) {
+        const std::string field = path + "." + key;
+        if (key.empty() || key.size() > 32) {
+            return InvalidArgument(field, "keys are 1..32 characters");
+        }
+        if (!value.is_string() || value.get_ref<const std::string&>().size() > 32) {
+            return InvalidArgument(field, "must be a decimal string");
+        }
+        JOULE_TRY(ParseScaled(value.get_ref<const std::string&>(), 9, field));
+    }
+    return values.dump();
+}
+
+struct ParsedReading {
+    std::string meter;
+    MeterSample sample;
+};
+
+Result<ParsedReading> ReadingOf(const Json& item, const std::string& path) {
+    ObjectReader r(item, path);
+    JOULE_TRY(r.Check());
+    ParsedReading out;
+    MeterSample& s = out.sample;
+    JOULE_ASSIGN_OR_RETURN(out.meter, r.String("meter", 64));
+    if (out.meter.empty()) {
+        return InvalidArgument(r.PathOf("meter"), "must not be empty");
+    }
+    JOULE_ASSIGN_OR_RETURN(s.meter_time, r.InstantField("time"));
+    if (r.Has("total")) {
+        JOULE_ASSIGN_OR_RETURN(s.total, r.QuantityField("total"));
+        if (s.total->milli < 0) {
+            return InvalidArgument(r.PathOf("total"), "must not be negative");
+        }
+    }
+    JOULE_ASSIGN_OR_RETURN(const Json* rates, r.OptObject("rates"));
+    if (rates != nullptr) {
+        ObjectReader rr(*rates, r.PathOf("rates"));
+        static constexpr std::array<const char*, kPeriodCount> kNames = {"sharp", "peak", "flat",
+                                                                         "valley"};
+        for (std::size_t i = 0; i < kNames.size(); ++i) {
+            JOULE_ASSIGN_OR_RETURN(s.per_rate[i], rr.QuantityField(kNames[i]));
+        }
+        JOULE_TRY(rr.Finish());
+        s.has_per_rate = true;
+    }
+    JOULE_ASSIGN_OR_RETURN(std::string relay, r.OptString("relay", "unknown", 16));
+    JOULE_ASSIGN_OR_RETURN(s.relay, RelayOf(relay, r.PathOf("relay")));
+    JOULE_ASSIGN_OR_RETURN(std::string valve, r.OptString("valve", "unknown", 16));
+    JOULE_ASSIGN_OR_RETURN(s.valve, ValveOf(valve, r.PathOf("valve")));
+    JOULE_ASSIGN_OR_RETURN(s.hold, r.OptBool("hold", false));
+    JOULE_ASSIGN_OR_RETURN(s.battery_low, r.OptBool("battery_low", false));
+    JOULE_ASSIGN_OR_RETURN(s.backfill, r.OptBool("backfill", false));
+    JOULE_ASSIGN_OR_RETURN(const Json* values, r.OptObject("values"));
+    if (values != nullptr) {
+        JOULE_ASSIGN_OR_RETURN(s.values_json, ValuesOf(*values, r.PathOf("values")));
+    }
+    JOULE_TRY(r.Finish());
+    return out;
+}
+
+// The meters of one gateway by code and by bus address (a meter with no bus address answers to
+// its code).
+struct GatewayMeters {
+    std::unordered_map<std::string, MeterId> by_code;
+    std::unordered_map<std::string, MeterId> by_bus;
+
+    [[nodiscard]] std::optional<MeterId> Find(const std::string& key) const {
+        if (auto it = by_code.find(key); it != by_code.end()) {
+            return it->second;
+        }
+        if (auto it = by_bus.find(key); it != by_bus.end()) {
+            return it->second;
+        }
+        return std::nullopt;
+    }
+};
+
+Result<GatewayMeters> LoadGatewayMeters(Store& store, const GatewayRecord& gateway) {
+    JOULE_ASSIGN_OR_RETURN(auto tx, store.Begin());
+    GatewayMeters out;
+    JOULE_ASSIGN_OR_RETURN(auto all, tx->ListMeters(gateway.project));
+    for (const MeterRecord& m : all) {
+        out.by_code.emplace(m.code, m.id);  // meter codes are unique in the project
+        if (m.gateway == gateway.id) {
+            out.by_bus.emplace(m.bus_address.empty() ? m.code : m.bus_address, m.id);
+        }
+    }
+    return out;
+}
+
+}  // namespace
+
+// libmosquitto's callbacks run on its network thread.
+struct MqttCallbacks {
+    static void OnConnect(struct mosquitto* client, void* obj, int rc) {
+        auto* self = static_cast<MqttIngest*>(obj);
+        if (rc != 0) {
+            std::fprintf(stderr, "mqtt: broker refused the connection: %s\n",
+                         mosquitto_connack_string(rc));
+            return;
+        }
+        self->connected_.store(true);
+        const std::string filter = self->options_.topic_prefix + "/+/+/up/+";
+        const int sub = mosquitto_subscribe(client, nullptr, filter.c_str(), self->options_.qos);
+        if (sub != MOSQ_ERR_SUCCESS) {
+            std::fprintf(stderr, "mqtt: subscribe %s failed: %s\n", filter.c_str(),
+                         mosquitto_strerror(sub));
+        }
+    }
+    static void OnDisconnect(struct mosquitto* /*client*/, void* obj, int /*rc*/) {
+        static_cast<MqttIngest*>(obj)->connected_.store(false);
+    }
+    static void OnMessage(struct mosquitto* /*client*/, void* obj,
+                          const struct mosquitto_message* message) {
+        auto* self = static_cast<MqttIngest*>(obj);
+        const std::string_view topic = message->topic == nullptr ? "" : message->topic;
+        const std::string_view payload(
+            static_cast<const char*>(message->payload),
+            message->payload == nullptr ? 0U : static_cast<std::size_t>(message->payloadlen));
+        (void)self->HandleMessage(topic, payload);
+    }
+};
+
+std::string CommandTopic(std::string_view prefix, std::string_view project,
+                         std::string_view gateway) {
+    std::string t(prefix);
+    t.append("/").append(project).append("/").append(gateway).append("/down/command");
+    return t;
+}
+
+MqttIngest::MqttIngest(Store& store, AcquisitionService& service, MqttOptions options,
+                       std::function<Instant()> clock)
+    : store_(store), service_(service), options_(std::move(options)), clock_(std::move(clock)) {}
+
+MqttIngest::~MqttIngest() { Stop(); }
+
+Status MqttIngest::Start() {
+    std::lock_guard lock(client_mutex_);
+    if (started_) {
+        return FailedPrecondition("the MQTT client is already started");
+    }
+    if (options_.qos < 0 || options_.qos > 2) {
+        return InvalidArgument("mqtt.qos", "must be 0, 1 or 2");
+    }
+    if (options_.keepalive_s < 5 || options_.keepalive_s > 3600) {
+        return InvalidArgument("mqtt.keepalive_s", "must be 5..3600");
+    }
+    if (options_.topic_prefix.empty() ||
+        options_.topic_prefix.find_first_of("+#") != std::string::npos) {
+        return InvalidArgument("mqtt.topic_prefix", "must be non-empty, without + or #");
+    }
+    std::call_once(lib_init, [] { mosquitto_lib_init(); });
+    client_ = mosquitto_new(options_.client_id.c_str(), /*clean_session=*/false, this);
+    if (client_ == nullptr) {
+        return MakeError(ErrorCode::kInternal, "mosquitto_new failed");
+    }
+    auto fail = [this](int rc, std::string_view what) {
+        mosquitto_destroy(client_);
+        client_ = nullptr;
+        return MosqError(rc, what);
+    };
+    int rc = mosquitto_int_option(client_, MOSQ_OPT_PROTOCOL_VERSION, MQTT_PROTOCOL_V311);
+    if (rc != MOSQ_ERR_SUCCESS) {
+        return fail(rc, "mqtt protocol version");
+    }
+    if (!options_.username.empty()) {
+        rc = mosquitto_username_pw_set(client_, options_.username.c_str(),
+                                       options_.password.c_str());
+        if (rc != MOSQ_ERR_SUCCESS) {
+            return fail(rc, "mqtt username");
+        }
+    }
+    if (!options_.tls_cafile.empty() || !options_.tls_capath.empty()) {
+        auto opt = [](const std::string& s) { return s.empty() ? nullptr : s.c_str(); };
+        rc = mosquitto_tls_set(client_, opt(options_.tls_cafile), opt(options_.tls_capath),
+                               opt(options_.tls_certfile), opt(options_.tls_keyfile), nullptr);
+        if (rc != MOSQ_ERR_SUCCESS) {
+            auto e = fail(rc, "mqtt TLS files");
+            e.error().field = "mqtt.tls_cafile";
+            return e;
+        }
+    }
+    rc = mosquitto_reconnect_delay_set(client_, options_.reconnect_delay_s,
+                                       options_.reconnect_delay_max_s, true);
+    if (rc != MOSQ_ERR_SUCCESS) {
+        return fail(rc, "mqtt reconnect delay");
+    }
+    mosquitto_connect_callback_set(client_, &MqttCallbacks::OnConnect);
+    mosquitto_disconnect_callback_set(client_, &MqttCallbacks::OnDisconnect);
+    mosquitto_message_callback_set(client_, &MqttCallbacks::OnMessage);
+    rc = mosquitto_connect_async(client_, options_.host.c_str(), options_.port,
+                                 options_.keepalive_s);
+    if (rc == MOSQ_ERR_INVAL) {
+        return fail(rc, "mqtt host/port");
+    }
+    // Any other failure (broker down) is retried by the network thread's reconnect loop.
+    rc = mosquitto_loop_start(client_);
+    if (rc != MOSQ_ERR_SUCCESS) {
+        return fail(rc, "mqtt network thread");
+    }
+    started_ = true;
+    return {};
+}
+
+void MqttIngest::Stop() {
+    std::lock_guard lock(client_mutex_);
+    if (client_ == nullptr) {
+        return;
+    }
+    mosquitto_disconnect(client_);
+    mosquitto_loop_stop(client_, false);
+    mosquitto_destroy(client_);
+    client_ = nullptr;
+    connected_.store(false);
+    started_ = false;
+}
+
+Status MqttIngest::SendCommand(const CommandRecord& command, const MeterRecord& meter,
+                               const GatewayRecord& gateway) {
+    if (gateway.transport != "mqtt") {
+        return InvalidArgument("gateway.transport", "gateway " + gateway.code + " is not MQTT");
+    }
+    std::string project_code;
+    {
+        JOULE_ASSIGN_OR_RETURN(auto tx, store_.Begin());
+        JOULE_ASSIGN_OR_RETURN(ProjectRecord project, tx->GetProject(gateway.project));
+        project_code = project.code;
+    }
+    std::string payload;
+    try {
+        Json j = Json::object();
+        j["id"] = command.id;
+        j["meter"] = meter.code;
+        j["bus_address"] = meter.bus_address.empty() ? meter.code : meter.bus_address;
+        j["kind"] = command.kind;
+        j["params"] = Json::parse(command.params.empty() ? std::string("{}") : command.params);
+        if (command.expires_at > Instant{}) {
+            j["expires"] = FormatInstant(command.expires_at);
+        }
+        payload = j.dump();
+    } catch (const Json::exception& e) {
+        return InvalidArgument("command.params", std::string("not JSON: ") + e.what());
+    }
+    const std::string topic = CommandTopic(options_.topic_prefix, project_code, gateway.code);
+    std::lock_guard lock(client_mutex_);
+    if (client_ == nullptr) {
+        return MakeError(ErrorCode::kUnavailable, "the MQTT client is not started");
+    }
+    const int rc =
+        mosquitto_publish(client_, nullptr, topic.c_str(), static_cast<int>(payload.size()),
+                          payload.data(), options_.qos, /*retain=*/false);
+    if (rc != MOSQ_ERR_SUCCESS) {
+        return MosqError(rc, "mqtt publish " + topic);
+    }
+    stats_.commands_sent.fetch_add(1);
+    return {};
+}
+
+void MqttIngest::Log(GatewayId gateway, MeterId meter, std::string kind, std::string detail) {
+    DeviceEventRecord e;
+    e.at = clock_();
+    e.gateway = gateway;
+    e.meter = meter;
+    e.kind = std::move(kind);
+    e.detail = std::move(detail);
+    if (e.detail.size() > 1024) {
+        e.detail.resize(1024);
+    }
+    if (auto s = service_.LogDeviceEvent(e); !s) {
+        stats_.store_errors.fetch_add(1);
+        std::fprintf(stderr, "mqtt: device log: %s\n", s.error().ToString().c_str());
+    }
+}
+
+Status MqttIngest::HandleMessage(std::string_view topic, std::string_view payload) {
+    std::lock_guard lock(handle_mutex_);
+    stats_.messages.fetch_add(1);
+    // <prefix>/<project>/<gateway>/up/<kind>
+    const std::string& prefix = options_.topic_prefix;
+    const bool prefixed = topic.size() > prefix.size() &&
+                          topic.substr(0, prefix.size()) == prefix && topic[prefix.size()] == '/';
+    const auto parts =
+        prefixed ? Split(topic.substr(prefix.size() + 1), '/') : std::vector<std::string_view>{};
+    if (parts.size() != 4 || parts[2] != "up" || parts[0].empty() || parts[1].empty()) {
+        stats_.rejected.fetch_add(1);
+        Log({}, {}, "payload_rejected", std::string(topic.substr(0, 256)) + ": unknown topic");
+        return InvalidArgument("topic", "not <prefix>/<project>/<gateway>/up/<kind>");
+    }
+    Route route;
+    route.topic = std::string(topic);
+    {
+        JOULE_ASSIGN_OR_RETURN(auto tx, store_.Begin());
+        JOULE_ASSIGN_OR_RETURN(auto project, tx->FindProject(parts[0]));
+        std::optional<GatewayRecord> gateway;
+        if (project) {
+            JOULE_ASSIGN_OR_RETURN(gateway, tx->FindGateway(project->id, parts[1]));
+        }
+        if (!gateway || gateway->transport != "mqtt") {
+            tx.reset();  // release the store before logging
+            stats_.rejected.fetch_add(1);
+            Log({}, {}, "unknown_gateway",
+                route.topic + ": no MQTT gateway " + std::string(parts[1]) + " in project " +
+                    std::string(parts[0]));
+            return NotFound("no MQTT gateway " + std::string(parts[1]), "topic");
+        }
+        route.project = std::move(*project);
+        route.gateway = std::move(*gateway);
+    }
+    Status s = Dispatch(route, parts[3], payload);
+    if (!s && s.error().code != ErrorCode::kInternal && s.error().code != ErrorCode::kUnavailable) {
+        stats_.rejected.fetch_add(1);
+        Log(route.gateway.id, {}, "payload_rejected", route.topic + ": " + s.error().ToString());
+    } else if (!s) {
+        stats_.store_errors.fetch_add(1);
+        Log(route.gateway.id, {}, "batch_failed", route.topic + ": " + s.error().ToString());
+    }
+    return s;
+}
+
+Status MqttIngest::Dispatch(const Route& route, std::string_view kind, std::string_view payload) {
+    if (kind == "readings") {
+        return HandleReadings(route, payload);
+    }
+    if (kind == "register") {
+        return HandleRegister(route, payload);
+    }
+    if (kind == "status") {
+        return HandleStatus(route, payload);
+    }
+    if (kind == "event") {
+        return HandleEvent(route, payload);
+    }
+    if (kind == "ack") {
+        return HandleAck(route, payload);
+    }
+    return InvalidArgument("topic", "unknown message kind " + std::string(kind.substr(0, 32)));
+}
+
+Status MqttIngest::HandleReadings(const Route& route, std::string_view payload) {
+    JOULE_ASSIGN_OR_RETURN(Json j, Parse(payload));
+    ObjectReader root(j, "");
+    JOULE_ASSIGN_OR_RETURN(std::string batch_id, root.String("batch_id", 64));
+    JOULE_ASSIGN_OR_RETURN(const Json* readings, root.Array("readings", kMaxReadingsPerBatch));
+    JOULE_TRY(root.Finish());
+    if (batch_id.empty()) {
+        return InvalidArgument("batch_id", "must not be empty");
+    }
+    if (readings->empty()) {
+        return InvalidArgument("readings", "must hold at least one reading");
+    }
+    // The whole batch is checked before anything is stored.
+    std::vector<ParsedReading> parsed;
+    parsed.reserve(readings->size());
+    for (std::size_t i = 0; i < readings->size(); ++i) {
+        JOULE_ASSIGN_OR_RETURN(ParsedReading r,
+                               ReadingOf((*readings)[i], "readings[" + std::to_string(i) + "]"));
+        parsed.push_back(std::move(r));
+    }
+    JOULE_ASSIGN_OR_RETURN(GatewayMeters meters, LoadGatewayMeters(store_, route.gateway));
+    const Instant now = clock_();
+    std::vector<MeterSample> samples;
+    samples.reserve(parsed.size());
+    for (ParsedReading& r : parsed) {
+        auto id = meters.Find(r.meter);
+        if (!id) {
+            stats_.unknown_meters.fetch_add(1);
+            Log(route.gateway.id, {}, "unknown_meter",
+                route.topic + ": batch " + batch_id + ": no meter " + r.meter + " on gateway " +
+                    route.gateway.code);
+            continue;
+        }
+        r.sample.meter = *id;
+        r.sample.received = now;
+        samples.push_back(std::move(r.sample));
+    }
+    if (samples.empty()) {
+        return {};
+    }
+    auto recorded = service_.Record(samples, now);
+    if (!recorded) {
+        return MakeError(ErrorCode::kInternal,
+                         "batch " + batch_id + " not recorded: " + recorded.error().ToString());
+    }
+    stats_.readings.fetch_add(static_cast<int64_t>(samples.size()));
+    return {};
+}
+
+Status MqttIngest::HandleRegister(const Route& route, std::string_view payload) {
+    JOULE_ASSIGN_OR_RETURN(Json j, Parse(payload));
+    ObjectReader root(j, "");
+    JOULE_ASSIGN_OR_RETURN(std::string model, root.String("model", 64));
+    JOULE_ASSIGN_OR_RETURN(std::string serial, root.String("serial", 64));
+    JOULE_ASSIGN_OR_RETURN(std::string firmware, root.OptString("firmware", "", 64));
+    JOULE_ASSIGN_OR_RETURN(const Json* list, root.Array("meters", kMaxRegisteredMeters));
+    JOULE_TRY(root.Finish());
+    struct Announced {
+        std::string bus_address, model, serial;
+    };
+    std::vector<Announced> announced;
+    for (std::size_t i = 0; i < list->size(); ++i) {
+        ObjectReader m((*list)[i], "meters[" + std::to_string(i) + "]");
+        JOULE_TRY(m.Check());
+        Announced a;
+        JOULE_ASSIGN_OR_RETURN(a.bus_address, m.String("bus_address", 64));
+        JOULE_ASSIGN_OR_RETURN(a.model, m.OptString("model", "", 64));
+        JOULE_ASSIGN_OR_RETURN(a.serial, m.OptString("serial", "", 64));
+        JOULE_TRY(m.Finish());
+        if (a.bus_address.empty()) {
+            return InvalidArgument(m.PathOf("bus_address"), "must not be empty");
+        }
+        announced.push_back(std::move(a));
+    }
+    JOULE_ASSIGN_OR_RETURN(GatewayMeters meters, LoadGatewayMeters(store_, route.gateway));
+    const Instant now = clock_();
+    Log(route.gateway.id, {}, "gateway_registered",
+        "model " + model + ", serial " + serial +
+            (firmware.empty() ? "" : ", firmware " + firmware) + ", " +
+            std::to_string(announced.size()) + " meter(s)");
+    for (const Announced& a : announced) {
+        if (meters.by_bus.contains(a.bus_address)) {
+            continue;
+        }
+        PendingDeviceRecord d;
+        d.project = route.project.id;
+        d.gateway = route.gateway.id;
+        d.bus_address = a.bus_address;
+        d.model_code = a.model;
+        d.serial = a.serial;
+        d.first_seen = now;
+        d.last_seen = now;
+        JOULE_TRY(AsInternal(service_.RecordPendingDevice(d)));
+    }
+    return {};
+}
+
+Status MqttIngest::HandleStatus(const Route& route, std::string_view payload) {
+    JOULE_ASSIGN_OR_RETURN(Json j, Parse(payload));
+    ObjectReader root(j, "");
+    JOULE_ASSIGN_OR_RETURN(std::string state, root.String("state", 16));
+    JOULE_TRY(root.Finish());
+    if (state != "online" && state != "offline") {
+        return InvalidArgument("state", "must be \"online\" or \"offline\"");
+    }
+    return AsInternal(service_.SetGatewayLink(route.gateway.id, state == "online", clock_()));
+}
+
+Status MqttIngest::HandleEvent(const Route& route, std::string_view payload) {
+    JOULE_ASSIGN_OR_RETURN(Json j, Parse(payload));
+    ObjectReader root(j, "");
+    JOULE_ASSIGN_OR_RETURN(std::string kind, root.String("kind", 32));
+    JOULE_ASSIGN_OR_RETURN(std::string meter, root.OptString("meter", "", 64));
+    JOULE_ASSIGN_OR_RETURN(std::string detail, root.OptString("detail", "", 512));
+    JOULE_TRY(root.Finish());
+    if (kind.empty() ||
+        kind.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789_") != std::string::npos) {
+        return InvalidArgument("kind", "must be 1..32 characters of [a-z0-9_]");
+    }
+    MeterId meter_id;
+    if (!meter.empty()) {
+        JOULE_ASSIGN_OR_RETURN(GatewayMeters meters, LoadGatewayMeters(store_, route.gateway));
+        meter_id = meters.Find(meter).value_or(MeterId{});
+    }
+    Log(route.gateway.id, meter_id, "gateway_" + kind,
+        (meter.empty() ? std::string() : "meter " + meter + ": ") + detail);
+    return {};
+}
+
+Status MqttIngest::HandleAck(const Route& route, std::string_view payload) {
+    JOULE_ASSIGN_OR_RETURN(Json j, Parse(payload));
+    ObjectReader root(j, "");
+    JOULE_ASSIGN_OR_RETURN(int64_t id, root.Integer("id", 1, std::numeric_limits<int64_t>::max()));
+    JOULE_ASSIGN_OR_RETURN(bool ok, RequiredBool(root, "ok"));
+    JOULE_ASSIGN_OR_RETURN(std::string error, root.OptString("error", "", 512));
+    JOULE_TRY(root.Finish());
+    {
+        JOULE_ASSIGN_OR_RETURN(auto tx, store_.Begin());
+        auto command = tx->GetCommand(id);
+        if (!command) {
+            return NotFound("no command " + std::to_string(id), "id");
+        }
+        JOULE_ASSIGN_OR_RETURN(MeterRecord meter, tx->GetMeter(command->meter));
+        if (meter.gateway != route.gateway.id) {
+            return MakeError(
+                ErrorCode::kPermissionDenied,
+                "command " + std::to_string(id) + " is not for gateway " + route.gateway.code,
+                "id");
+        }
+    }
+    stats_.acks.fetch_add(1);
+    return AsInternal(service_.RecordCommandResult(
+        id, ok, ok ? std::string_view{} : std::string_view(error), clock_()));
+}
+
+}  // namespace joule::ingest
