@@ -1,0 +1,719 @@
+#include "ingest/runtime.hpp"
+
+#include <boost/asio.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
+
+#include <array>
+#include <deque>
+#include <map>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <regex>
+#include <set>
+#include <thread>
+
+#include "codec/meter_driver.hpp"
+#include "core/time.hpp"
+#include "wire/model_json.hpp"
+
+namespace joule::ingest {
+
+namespace asio = boost::asio;
+using tcp = asio::ip::tcp;
+using asio::awaitable;
+using asio::use_awaitable;
+using namespace asio::experimental::awaitable_operators;  // NOLINT(google-build-using-namespace)
+using SteadyClock = std::chrono::steady_clock;
+
+namespace {
+
+constexpr std::size_t kReadChunkBytes = 1024;
+constexpr std::size_t kMaxRegistrationBytes = 256;
+constexpr std::chrono::milliseconds kIdleReadSlice{250};
+
+// One physical device on a bus: a meter, or a multi-circuit box whose circuits are meters.
+struct Device {
+    std::string bus_address;
+    const codec::DeviceModel* model = nullptr;
+    std::vector<MeterRecord> circuits;  // by circuit index; id invalid where unconfigured
+};
+
+struct GatewayState {
+    GatewayRecord record;
+    const Zone* zone = nullptr;
+    int64_t read_interval_s = 1800;
+    std::vector<Device> devices;
+    std::deque<CommandRecord> commands;
+    SteadyClock::time_point next_poll{};
+    std::shared_ptr<tcp::socket> socket;  // the live link, if any
+    uint16_t sequence = 0;
+
+    [[nodiscard]] codec::ModbusFraming framing() const {
+        return record.framing == "mbap" ? codec::ModbusFraming::kMbap : codec::ModbusFraming::kRtu;
+    }
+    [[nodiscard]] codec::StreamScannerOptions ScannerOptions() const {
+        codec::StreamScannerOptions o;
+        for (const Device& d : devices) {
+            switch (d.model->protocol) {
+                case codec::Protocol::kDlt645_2007:
+                case codec::Protocol::kDlt645_1997:
+                    o.dlt645 = true;
+                    break;
+                case codec::Protocol::kCjt188:
+                    o.cjt188 = true;
+                    break;
+                case codec::Protocol::kModbusRtu:
+                    (framing() == codec::ModbusFraming::kMbap ? o.modbus_tcp : o.modbus_rtu) = true;
+                    break;
+            }
+        }
+        return o;
+    }
+};
+
+codec::MeterDateTime ToMeterTime(const Zone& zone, Instant at) {
+    const LocalTime local = zone.ToLocal(at);
+    const auto day = date::floor<date::days>(local);
+    const date::year_month_day ymd{day};
+    const date::hh_mm_ss hms{local - day};
+    return codec::MeterDateTime{static_cast<int>(ymd.year()),
+                                static_cast<int>(static_cast<unsigned>(ymd.month())),
+                                static_cast<int>(static_cast<unsigned>(ymd.day())),
+                                static_cast<int>(hms.hours().count()),
+                                static_cast<int>(hms.minutes().count()),
+                                static_cast<int>(hms.seconds().count())};
+}
+
+Instant FromMeterTime(const Zone& zone, const codec::MeterDateTime& t) {
+    const date::local_days day{date::year{t.year} / t.month / t.day};
+    return zone.ToInstant(LocalTime{day} + std::chrono::hours{t.hour} +
+                          std::chrono::minutes{t.minute} + Seconds{t.second});
+}
+
+// kWh, m3 as decimals -> Wh, L (three places).
+std::optional<Quantity> ToQuantity(std::optional<codec::Decimal> value) {
+    std::int64_t milli = 0;
+    if (!value || !codec::Rescale(*value, 3, &milli) || milli < 0)
+        return std::nullopt;
+    return Quantity{milli};
+}
+
+bool IsHeatMeter(const Device& device) {
+    return codec::cjt188::FamilyOf(device.model->meter_type) == codec::cjt188::MeterFamily::kHeat;
+}
+
+MeterSample ToSample(const Device& device, const codec::DeviceReading& reading, int circuit,
+                     const Zone& zone, Instant now) {
+    MeterSample s;
+    s.meter = device.circuits[static_cast<std::size_t>(circuit)].id;
+    s.received = now;
+    s.meter_time = now;
+    if (reading.meter_clock && codec::IsValid(*reading.meter_clock)) {
+        s.meter_time = FromMeterTime(zone, *reading.meter_clock);
+    }
+    const codec::Point register_point = device.model->protocol != codec::Protocol::kCjt188
+                                            ? codec::Point::kEnergyTotal
+                                        : IsHeatMeter(device) ? codec::Point::kHeatTotal
+                                                              : codec::Point::kVolumeTotal;
+    s.total = ToQuantity(reading.Find(circuit, register_point));
+    auto sharp = ToQuantity(reading.Find(circuit, codec::Point::kEnergySharp));
+    auto peak = ToQuantity(reading.Find(circuit, codec::Point::kEnergyPeak));
+    auto flat = ToQuantity(reading.Find(circuit, codec::Point::kEnergyFlat));
+    auto valley = ToQuantity(reading.Find(circuit, codec::Point::kEnergyValley));
+    if (sharp && peak && flat && valley) {
+        s.has_per_rate = true;
+        s.per_rate = PerPeriod<Quantity>{*sharp, *peak, *flat, *valley};
+    }
+    if (auto closed = codec::RelayClosed(reading, circuit)) {
+        s.relay = *closed ? RelayState::kClosed : RelayState::kOpen;
+    }
+    s.hold = codec::HoldPower(reading, circuit).value_or(false);
+    if (auto valve = reading.Find(circuit, codec::Point::kValveState)) {
+        s.valve = valve->mantissa == 0   ? ValveState::kOpen
+                  : valve->mantissa == 1 ? ValveState::kClosed
+                                         : ValveState::kAbnormal;
+    }
+    if (auto battery = reading.Find(circuit, codec::Point::kBatteryLow)) {
+        s.battery_low = battery->mantissa != 0;
+    }
+    nlohmann::json values = nlohmann::json::object();
+    for (const codec::PointValue& v : reading.circuits[static_cast<std::size_t>(circuit)]) {
+        values[std::string(codec::PointName(v.point))] = codec::FormatDecimal(v.value);
+    }
+    if (reading.meter_clock)
+        values["meter_clock"] = codec::FormatMeterDateTime(*reading.meter_clock);
+    s.values_json = values.dump();
+    return s;
+}
+
+}  // namespace
+
+struct Runtime::Impl {
+    Store& store;
+    AcquisitionService& service;
+    RuntimeOptions options;
+    std::function<Instant()> clock;
+    asio::io_context io;
+    tcp::acceptor acceptor{io};
+    std::thread thread;
+    std::regex registration;
+    CommandSink* sink = nullptr;
+    RuntimeStats stats;
+    uint16_t port = 0;
+    bool stopping = false;
+
+    // The registry: loaded from the store, used on the I/O thread only.
+    std::map<int64_t, std::shared_ptr<GatewayState>> gateways;  // by id
+    std::map<std::string, int64_t> dtu_endpoints;               // registration id -> gateway
+    std::map<int64_t, int64_t> meter_gateway;                   // meter -> gateway
+    std::map<int64_t, codec::DeviceModel> models;               // by model id
+    std::map<std::string, std::unique_ptr<Zone>> zones;
+    std::set<int64_t> outbound_started;  // gateways with an OutboundLoop running
+
+    Impl(Store& s, AcquisitionService& a, RuntimeOptions o, std::function<Instant()> c)
+        : store(s), service(a), options(std::move(o)), clock(std::move(c)) {}
+
+    void Log(GatewayId gateway, MeterId meter, std::string kind, std::string detail) {
+        (void)service.LogDeviceEvent(
+            DeviceEventRecord{0, clock(), gateway, meter, std::move(kind), std::move(detail)});
+    }
+
+    Status LoadRegistry();
+    void StartOutbound();
+    awaitable<void> AcceptLoop();
+    awaitable<void> DtuSession(tcp::socket socket);
+    awaitable<void> OutboundLoop(std::shared_ptr<GatewayState> gateway);
+    awaitable<void> RunLink(std::shared_ptr<GatewayState> gateway,
+                            std::shared_ptr<tcp::socket> socket);
+    awaitable<Result<codec::Bytes>> Exchange(tcp::socket& socket, codec::StreamScanner& scanner,
+                                             const codec::Exchange& exchange);
+    awaitable<Status> PollDevice(GatewayState& gateway, tcp::socket& socket,
+                                 codec::StreamScanner& scanner, const Device& device,
+                                 std::vector<MeterSample>& samples);
+    awaitable<Status> RunCommand(GatewayState& gateway, tcp::socket& socket,
+                                 codec::StreamScanner& scanner, const CommandRecord& command);
+    awaitable<void> DispatchLoop();
+};
+
+Status Runtime::Impl::LoadRegistry() {
+    JOULE_ASSIGN_OR_RETURN(auto tx, store.Begin());
+    JOULE_ASSIGN_OR_RETURN(auto all_models, tx->ListModels());
+    models.clear();
+    for (const MeterModelRecord& m : all_models) {
+        auto device = wire::DeviceModelFromDefinition(m.definition);
+        if (device)
+            models.emplace(m.id.value, std::move(*device));
+    }
+    JOULE_ASSIGN_OR_RETURN(auto records, tx->ListGateways());
+    std::map<int64_t, std::shared_ptr<GatewayState>> next;
+    dtu_endpoints.clear();
+    meter_gateway.clear();
+    for (const GatewayRecord& g : records) {
+        JOULE_ASSIGN_OR_RETURN(ProjectRecord project, tx->GetProject(g.project));
+        auto zone = zones.find(project.time_zone);
+        if (zone == zones.end()) {
+            JOULE_ASSIGN_OR_RETURN(Zone loaded, Zone::Load(project.time_zone));
+            zone =
+                zones.emplace(project.time_zone, std::make_unique<Zone>(std::move(loaded))).first;
+        }
+        auto existing = gateways.find(g.id.value);
+        auto state =
+            existing != gateways.end() ? existing->second : std::make_shared<GatewayState>();
+        state->record = g;
+        state->zone = zone->second.get();
+        state->read_interval_s = options.read_interval_override_s > 0
+                                     ? options.read_interval_override_s
+                                     : project.read_interval_s;
+        state->devices.clear();
+        JOULE_ASSIGN_OR_RETURN(auto meters, tx->ListMetersOfGateway(g.id));
+        for (const MeterRecord& m : meters) {
+            auto model = models.find(m.model.value);
+            if (model == models.end())
+                continue;  // bill-only model: not acquired
+            meter_gateway[m.id.value] = g.id.value;
+            const std::string address = m.bus_address.empty() ? m.code : m.bus_address;
+            auto device = std::find_if(state->devices.begin(), state->devices.end(),
+                                       [&](const Device& d) { return d.bus_address == address; });
+            if (device == state->devices.end()) {
+                state->devices.push_back(Device{address, &model->second, {}});
+                device = state->devices.end() - 1;
+                device->circuits.resize(static_cast<std::size_t>(model->second.circuits));
+            }
+            if (m.circuit >= 0 && m.circuit < model->second.circuits) {
+                device->circuits[static_cast<std::size_t>(m.circuit)] = m;
+            }
+        }
+        if (g.transport == "dtu" && !g.endpoint.empty())
+            dtu_endpoints[g.endpoint] = g.id.value;
+        next[g.id.value] = state;
+    }
+    gateways = std::move(next);
+    return {};
+}
+
+awaitable<Result<codec::Bytes>> Runtime::Impl::Exchange(tcp::socket& socket,
+                                                        codec::StreamScanner& scanner,
+                                                        const codec::Exchange& exchange) {
+    scanner.Reset();  // bytes from before this request cannot answer it
+    if (exchange.rtu)
+        scanner.ExpectModbusRtu(*exchange.rtu);
+    auto [write_error, written] = co_await asio::async_write(socket, asio::buffer(exchange.request),
+                                                             asio::as_tuple(use_awaitable));
+    (void)written;
+    if (write_error) {
+        co_return MakeError(ErrorCode::kUnavailable, "write failed: " + write_error.message());
+    }
+    if (!exchange.expects_reply)
+        co_return codec::Bytes{};
+    const auto deadline = SteadyClock::now() + options.request_timeout;
+    std::array<std::uint8_t, kReadChunkBytes> buffer{};
+    asio::steady_timer timer(socket.get_executor());
+    while (true) {
+        while (auto frame = scanner.Next()) {
+            if (frame->kind == exchange.reply_kind)
+                co_return std::move(frame->bytes);
+        }
+        if (SteadyClock::now() >= deadline) {
+            co_return MakeError(
+                ErrorCode::kDeadlineExceeded,
+                "no reply within " + std::to_string(options.request_timeout.count()) + " ms");
+        }
+        timer.expires_at(deadline);
+        auto result =
+            co_await (socket.async_read_some(asio::buffer(buffer), asio::as_tuple(use_awaitable)) ||
+                      timer.async_wait(asio::as_tuple(use_awaitable)));
+        if (result.index() == 1) {
+            scanner.MarkIdle();
+            continue;
+        }
+        auto [read_error, n] = std::get<0>(result);
+        if (read_error) {
+            co_return MakeError(ErrorCode::kUnavailable, "link lost: " + read_error.message());
+        }
+        scanner.Feed(codec::ByteView(buffer.data(), n));
+    }
+}
+
+awaitable<Status> Runtime::Impl::PollDevice(GatewayState& gateway, tcp::socket& socket,
+                                            codec::StreamScanner& scanner, const Device& device,
+                                            std::vector<MeterSample>& samples) {
+    auto plan = codec::ReadPlan::Make(*device.model, device.bus_address, gateway.framing());
+    if (!plan) {
+        Log(gateway.record.id, device.circuits[0].id, "bad_address", plan.error().ToString());
+        co_return Status{};
+    }
+    codec::DeviceReading reading;
+    for (std::size_t i = 0; i < plan->size(); ++i) {
+        Error last{ErrorCode::kDeadlineExceeded, "no attempt", ""};
+        bool ok = false;
+        for (int attempt = 0; attempt <= options.retries && !ok; ++attempt) {
+            const uint16_t sequence = ++gateway.sequence;
+            auto request = plan->Request(i, sequence);
+            if (!request)
+                co_return std::unexpected(request.error());
+            auto reply = co_await Exchange(socket, scanner, *request);
+            if (!reply) {
+                if (reply.error().code == ErrorCode::kUnavailable) {
+                    co_return std::unexpected(reply.error());
+                }
+                last = reply.error();
+                continue;
+            }
+            auto applied = plan->Apply(i, sequence, *reply, reading);
+            if (applied) {
+                ok = true;
+            } else {
+                last = applied.error();
+                ++stats.frames_rejected;
+                Log(gateway.record.id, device.circuits[0].id, "frame_rejected",
+                    applied.error().ToString() + ": " + codec::ToHex(*reply));
+            }
+        }
+        if (!ok) {
+            ++stats.reads_failed;
+            for (const MeterRecord& m : device.circuits) {
+                if (m.id.valid())
+                    (void)service.RecordReadFailure(m.id, last.ToString(), clock());
+            }
+            co_return Status{};
+        }
+    }
+    ++stats.reads_ok;
+    const Instant now = clock();
+    for (std::size_t c = 0; c < device.circuits.size(); ++c) {
+        if (!device.circuits[c].id.valid())
+            continue;
+        samples.push_back(ToSample(device, reading, static_cast<int>(c), *gateway.zone, now));
+    }
+    co_return Status{};
+}
+
+awaitable<Status> Runtime::Impl::RunCommand(GatewayState& gateway, tcp::socket& socket,
+                                            codec::StreamScanner& scanner,
+                                            const CommandRecord& command) {
+    const Device* device = nullptr;
+    int circuit = 0;
+    for (const Device& d : gateway.devices) {
+        for (std::size_t c = 0; c < d.circuits.size(); ++c) {
+            if (d.circuits[c].id == command.meter) {
+                device = &d;
+                circuit = static_cast<int>(c);
+            }
+        }
+    }
+    auto fail = [&](const std::string& why) {
+        (void)service.RecordCommandResult(command.id, false, why, clock());
+    };
+    if (device == nullptr) {
+        fail("meter is not on gateway " + gateway.record.code);
+        co_return Status{};
+    }
+    auto kind = codec::ParseDeviceCommand(command.kind);
+    if (!kind) {
+        fail(kind.error().ToString());
+        co_return Status{};
+    }
+    codec::DeviceCommand request{*kind, circuit, ToMeterTime(*gateway.zone, clock()), std::nullopt};
+    auto params = nlohmann::json::parse(command.params, nullptr, false);
+    if (params.is_object() && params.contains("value") && params["value"].is_string()) {
+        const std::string text = params["value"].get<std::string>();
+        auto dot = text.find('.');
+        std::string digits = text;
+        int decimals = 0;
+        if (dot != std::string::npos) {
+            digits = text.substr(0, dot) + text.substr(dot + 1);
+            decimals = static_cast<int>(text.size() - dot - 1);
+        }
+        if (!digits.empty() && digits.size() < 18 &&
+            digits.find_first_not_of("0123456789") == std::string::npos) {
+            request.value = codec::Decimal{std::stoll(digits), decimals};
+        }
+    }
+    const uint16_t sequence = ++gateway.sequence;
+    auto exchange = codec::EncodeCommand(*device->model, device->bus_address, gateway.framing(),
+                                         request, sequence);
+    if (!exchange) {
+        fail(exchange.error().ToString());
+        co_return Status{};
+    }
+    ++stats.commands_sent;
+    auto reply = co_await Exchange(socket, scanner, *exchange);
+    if (!reply) {
+        fail(reply.error().ToString());
+        if (reply.error().code == ErrorCode::kUnavailable)
+            co_return std::unexpected(reply.error());
+        co_return Status{};
+    }
+    if (exchange->expects_reply) {
+        auto checked = codec::CheckCommandReply(*device->model, *exchange, *reply);
+        if (!checked) {
+            fail(checked.error().ToString());
+            co_return Status{};
+        }
+    }
+    ++stats.commands_acknowledged;
+    (void)service.RecordCommandResult(command.id, true, "", clock());
+    gateway.next_poll = SteadyClock::now();  // read the new state back soon [CTRL-6]
+    co_return Status{};
+}
+
+awaitable<void> Runtime::Impl::RunLink(std::shared_ptr<GatewayState> gateway,
+                                       std::shared_ptr<tcp::socket> socket) {
+    if (gateway->socket) {
+        boost::system::error_code ignored;
+        gateway->socket->close(ignored);  // the device reconnected: the old link is dead
+    }
+    gateway->socket = socket;
+    ++stats.connections;
+    (void)service.SetGatewayLink(gateway->record.id, true, clock());
+    codec::StreamScanner scanner(gateway->ScannerOptions());
+    gateway->next_poll = SteadyClock::now();
+    auto last_heard = SteadyClock::now();
+    std::array<std::uint8_t, kReadChunkBytes> buffer{};
+    asio::steady_timer timer(socket->get_executor());
+    while (!stopping && socket->is_open() && gateway->socket == socket) {
+        Status link = {};
+        if (!gateway->commands.empty()) {
+            CommandRecord command = gateway->commands.front();
+            gateway->commands.pop_front();
+            link = co_await RunCommand(*gateway, *socket, scanner, command);
+            last_heard = SteadyClock::now();
+        } else if (SteadyClock::now() >= gateway->next_poll) {
+            gateway->next_poll =
+                SteadyClock::now() + std::chrono::seconds(gateway->read_interval_s);
+            std::vector<MeterSample> samples;
+            for (const Device& device : gateway->devices) {
+                link = co_await PollDevice(*gateway, *socket, scanner, device, samples);
+                if (!link)
+                    break;
+            }
+            if (!samples.empty()) {
+                auto recorded = service.Record(samples, clock());
+                if (!recorded) {
+                    Log(gateway->record.id, MeterId{}, "record_failed",
+                        recorded.error().ToString());
+                }
+            }
+            last_heard = SteadyClock::now();
+        } else {
+            // Idle: drain heartbeats and notice a closed link.
+            timer.expires_after(kIdleReadSlice);
+            auto result = co_await (
+                socket->async_read_some(asio::buffer(buffer), asio::as_tuple(use_awaitable)) ||
+                timer.async_wait(asio::as_tuple(use_awaitable)));
+            if (result.index() == 0) {
+                auto [error, n] = std::get<0>(result);
+                if (error)
+                    break;
+                last_heard = SteadyClock::now();
+                scanner.Feed(codec::ByteView(buffer.data(), n));
+                while (scanner.Next()) {
+                }
+            }
+            if (SteadyClock::now() - last_heard > options.link_silence_limit)
+                break;
+        }
+        if (!link)
+            break;
+    }
+    boost::system::error_code ignored;
+    socket->close(ignored);
+    --stats.connections;
+    if (gateway->socket == socket) {
+        gateway->socket.reset();
+        for (const CommandRecord& c : gateway->commands) {
+            (void)service.RecordCommandResult(c.id, false, "gateway link lost", clock());
+        }
+        gateway->commands.clear();
+        if (!stopping)
+            (void)service.SetGatewayLink(gateway->record.id, false, clock());
+    }
+}
+
+awaitable<void> Runtime::Impl::DtuSession(tcp::socket socket) {
+    auto shared = std::make_shared<tcp::socket>(std::move(socket));
+    std::array<char, kMaxRegistrationBytes> buffer{};
+    asio::steady_timer timer(shared->get_executor(), options.registration_timeout);
+    auto result =
+        co_await (shared->async_read_some(asio::buffer(buffer), asio::as_tuple(use_awaitable)) ||
+                  timer.async_wait(asio::as_tuple(use_awaitable)));
+    std::string remote;
+    boost::system::error_code ec;
+    auto endpoint = shared->remote_endpoint(ec);
+    if (!ec)
+        remote = endpoint.address().to_string() + ":" + std::to_string(endpoint.port());
+    if (result.index() == 1 || std::get<0>(std::get<0>(result))) {
+        Log(GatewayId{}, MeterId{}, "registration_timeout", "no registration from " + remote);
+        co_return;
+    }
+    std::string packet(buffer.data(), std::get<1>(std::get<0>(result)));
+    while (!packet.empty() && (packet.back() == '\n' || packet.back() == '\r' ||
+                               packet.back() == '\0' || packet.back() == ' ')) {
+        packet.pop_back();
+    }
+    std::smatch match;
+    if (!std::regex_match(packet, match, registration)) {
+        Log(GatewayId{}, MeterId{}, "registration_rejected",
+            "from " + remote + ": " +
+                codec::ToHex(codec::ByteView(reinterpret_cast<const std::uint8_t*>(packet.data()),
+                                             std::min<std::size_t>(packet.size(), 64))));
+        co_return;
+    }
+    auto found = dtu_endpoints.find(match[1].str());
+    if (found == dtu_endpoints.end()) {
+        Log(GatewayId{}, MeterId{}, "unknown_gateway",
+            "DTU " + match[1].str() + " from " + remote + " is not configured");
+        co_return;
+    }
+    co_await RunLink(gateways.at(found->second), shared);
+}
+
+awaitable<void> Runtime::Impl::AcceptLoop() {
+    while (!stopping) {
+        auto [error, socket] = co_await acceptor.async_accept(asio::as_tuple(use_awaitable));
+        if (error) {
+            if (error == asio::error::operation_aborted)
+                co_return;
+            continue;
+        }
+        if (static_cast<std::size_t>(stats.connections.load()) >= options.max_connections) {
+            continue;  // the socket closes as it goes out of scope
+        }
+        boost::system::error_code ignored;
+        socket.set_option(tcp::no_delay(true), ignored);
+        asio::co_spawn(io, DtuSession(std::move(socket)), asio::detached);
+    }
+}
+
+awaitable<void> Runtime::Impl::OutboundLoop(std::shared_ptr<GatewayState> gateway) {
+    auto backoff = std::chrono::seconds(1);
+    asio::steady_timer timer(io);
+    tcp::resolver resolver(io);
+    while (!stopping) {
+        const std::string& endpoint = gateway->record.endpoint;
+        const auto colon = endpoint.rfind(':');
+        auto [resolve_error, results] = co_await resolver.async_resolve(
+            endpoint.substr(0, colon),
+            colon == std::string::npos ? "502" : endpoint.substr(colon + 1),
+            asio::as_tuple(use_awaitable));
+        if (!resolve_error) {
+            auto socket = std::make_shared<tcp::socket>(io);
+            auto [connect_error, connected] =
+                co_await asio::async_connect(*socket, results, asio::as_tuple(use_awaitable));
+            (void)connected;
+            if (!connect_error) {
+                backoff = std::chrono::seconds(1);
+                co_await RunLink(gateway, socket);
+            } else if (backoff == std::chrono::seconds(1)) {
+                (void)service.SetGatewayLink(gateway->record.id, false, clock());
+            }
+        }
+        if (stopping)
+            co_return;
+        timer.expires_after(backoff);
+        co_await timer.async_wait(asio::as_tuple(use_awaitable));
+        backoff = std::min(backoff * 2, options.reconnect_backoff_max);
+    }
+}
+
+awaitable<void> Runtime::Impl::DispatchLoop() {
+    asio::steady_timer timer(io);
+    while (!stopping) {
+        timer.expires_after(options.dispatch_interval);
+        co_await timer.async_wait(asio::as_tuple(use_awaitable));
+        if (stopping)
+            co_return;
+        auto due = service.TakeDueCommands(clock(), 200);
+        if (!due)
+            continue;
+        for (const CommandRecord& command : *due) {
+            auto route = meter_gateway.find(command.meter.value);
+            if (route == meter_gateway.end()) {
+                (void)LoadRegistry();
+                route = meter_gateway.find(command.meter.value);
+            }
+            if (route == meter_gateway.end()) {
+                (void)service.RecordCommandResult(command.id, false, "the meter has no gateway",
+                                                  clock());
+                continue;
+            }
+            auto gateway = gateways.at(route->second);
+            if (gateway->record.transport == "mqtt") {
+                if (sink == nullptr) {
+                    (void)service.RecordCommandResult(command.id, false, "MQTT is not running",
+                                                      clock());
+                    continue;
+                }
+                MeterRecord meter;
+                for (const Device& d : gateway->devices) {
+                    for (const MeterRecord& m : d.circuits) {
+                        if (m.id == command.meter)
+                            meter = m;
+                    }
+                }
+                auto sent = sink->SendCommand(command, meter, gateway->record);
+                if (!sent) {
+                    (void)service.RecordCommandResult(command.id, false, sent.error().ToString(),
+                                                      clock());
+                }
+                continue;
+            }
+            if (!gateway->socket) {
+                (void)service.RecordCommandResult(command.id, false, "gateway offline", clock());
+                continue;
+            }
+            gateway->commands.push_back(command);
+        }
+    }
+}
+
+void Runtime::Impl::StartOutbound() {
+    for (auto& [id, gateway] : gateways) {
+        if (gateway->record.transport == "modbus_tcp" && !gateway->record.endpoint.empty() &&
+            outbound_started.insert(id).second) {
+            asio::co_spawn(io, OutboundLoop(gateway), asio::detached);
+        }
+    }
+}
+
+Runtime::Runtime(Store& store, AcquisitionService& service, RuntimeOptions options,
+                 std::function<Instant()> clock)
+    : impl_(std::make_unique<Impl>(store, service, std::move(options), std::move(clock))) {}
+
+Runtime::~Runtime() { Stop(); }
+
+void Runtime::SetCommandSink(CommandSink* sink) { impl_->sink = sink; }
+
+Status Runtime::Start() {
+    Impl& d = *impl_;
+    try {
+        d.registration = std::regex(d.options.dtu_registration_pattern);
+    } catch (const std::regex_error& e) {
+        return InvalidArgument("dtu_registration_pattern", e.what());
+    }
+    JOULE_TRY(d.LoadRegistry());
+    const auto colon = d.options.dtu_listen.rfind(':');
+    if (colon == std::string::npos) {
+        return InvalidArgument("dtu_listen", "must be host:port");
+    }
+    boost::system::error_code ec;
+    auto address = asio::ip::make_address(d.options.dtu_listen.substr(0, colon), ec);
+    if (ec)
+        return InvalidArgument("dtu_listen", "bad address: " + ec.message());
+    int port_number = 0;
+    try {
+        port_number = std::stoi(d.options.dtu_listen.substr(colon + 1));
+    } catch (const std::exception&) {
+        return InvalidArgument("dtu_listen", "bad port");
+    }
+    if (port_number < 0 || port_number > 65535)
+        return InvalidArgument("dtu_listen", "bad port");
+    tcp::endpoint endpoint(address, static_cast<uint16_t>(port_number));
+    d.acceptor.open(endpoint.protocol(), ec);
+    if (!ec)
+        d.acceptor.set_option(tcp::acceptor::reuse_address(true), ec);
+    if (!ec)
+        d.acceptor.bind(endpoint, ec);
+    if (!ec)
+        d.acceptor.listen(asio::socket_base::max_listen_connections, ec);
+    if (ec) {
+        return MakeError(ErrorCode::kUnavailable,
+                         "cannot listen on " + d.options.dtu_listen + ": " + ec.message(),
+                         "dtu_listen");
+    }
+    d.port = d.acceptor.local_endpoint().port();
+    asio::co_spawn(d.io, d.AcceptLoop(), asio::detached);
+    asio::co_spawn(d.io, d.DispatchLoop(), asio::detached);
+    d.StartOutbound();
+    d.thread = std::thread([&d] { d.io.run(); });
+    return {};
+}
+
+void Runtime::Stop() {
+    Impl& d = *impl_;
+    if (!d.thread.joinable())
+        return;
+    asio::post(d.io, [&d] {
+        d.stopping = true;
+        boost::system::error_code ignored;
+        d.acceptor.close(ignored);
+        for (auto& [id, gateway] : d.gateways) {
+            if (gateway->socket)
+                gateway->socket->close(ignored);
+        }
+    });
+    d.io.stop();
+    d.thread.join();
+}
+
+void Runtime::Reload() {
+    asio::post(impl_->io, [d = impl_.get()] {
+        if (d->LoadRegistry())
+            d->StartOutbound();
+    });
+}
+
+uint16_t Runtime::dtu_port() const { return impl_->port; }
+const RuntimeStats& Runtime::stats() const { return impl_->stats; }
+
+}  // namespace joule::ingest
