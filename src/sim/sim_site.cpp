@@ -1,0 +1,351 @@
+#include "sim/sim_site.hpp"
+
+#include <boost/asio.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
+
+#include <array>
+#include <chrono>
+#include <map>
+#include <random>
+#include <thread>
+
+#include "codec/stream_scanner.hpp"
+#include "core/time.hpp"
+#include "sim/sim_meter.hpp"
+#include "wire/model_json.hpp"
+
+namespace joule::sim {
+
+namespace asio = boost::asio;
+using tcp = asio::ip::tcp;
+using asio::awaitable;
+using asio::use_awaitable;
+using namespace asio::experimental::awaitable_operators;  // NOLINT(google-build-using-namespace)
+
+namespace {
+
+// Average power of a profile at an hour of the day, in W (per circuit).
+int64_t ProfileWatts(std::string_view profile, int hour) {
+    const bool day = hour >= 9 && hour < 22;
+    if (profile == "public")
+        return 3000;
+    if (profile == "office")
+        return hour >= 8 && hour < 19 ? 2500 : 300;
+    if (profile == "dorm")
+        return hour >= 18 || hour < 1 ? 800 : 150;
+    return day ? 3500 : 400;  // shop
+}
+
+struct SimDevice {
+    std::unique_ptr<SimMeter> meter;
+    std::string profile;
+    bool water = false;
+    int circuits = 1;
+    int64_t carry_mwh = 0;  // sub-Wh remainder so slow loads still add up exactly
+};
+
+struct SimGateway {
+    GatewayRecord record;
+    std::vector<SimDevice*> devices;
+    bool offline = false;
+};
+
+codec::MeterDateTime ToMeterTime(const Zone& zone, Instant at) {
+    const LocalTime local = zone.ToLocal(at);
+    const auto day = date::floor<date::days>(local);
+    const date::year_month_day ymd{day};
+    const date::hh_mm_ss hms{local - day};
+    return codec::MeterDateTime{static_cast<int>(ymd.year()),
+                                static_cast<int>(static_cast<unsigned>(ymd.month())),
+                                static_cast<int>(static_cast<unsigned>(ymd.day())),
+                                static_cast<int>(hms.hours().count()),
+                                static_cast<int>(hms.minutes().count()),
+                                static_cast<int>(hms.seconds().count())};
+}
+
+}  // namespace
+
+struct SimSite::Impl {
+    Store& store;
+    SiteOptions options;
+    asio::io_context io;
+    std::thread thread;
+    SiteStats stats;
+    std::vector<std::unique_ptr<SimDevice>> devices;
+    std::vector<std::unique_ptr<SimGateway>> gateways;
+    std::vector<std::unique_ptr<tcp::acceptor>> acceptors;
+    std::unique_ptr<Zone> zone;
+    std::mt19937_64 rng;
+    std::chrono::steady_clock::time_point started;
+
+    Impl(Store& s, SiteOptions o)
+        : store(s), options(std::move(o)), rng(static_cast<uint64_t>(options.seed)) {}
+
+    Status Load();
+    std::optional<codec::Bytes> Answer(SimGateway& gateway, codec::ByteView frame);
+    awaitable<void> Tick();
+    awaitable<void> DtuClient(SimGateway* gateway);
+    awaitable<void> ServeBus(SimGateway* gateway, tcp::socket socket, bool mbap);
+    awaitable<void> ModbusServer(SimGateway* gateway, tcp::acceptor* acceptor);
+    bool Offline(const SimGateway& gateway) const;
+};
+
+Status SimSite::Impl::Load() {
+    JOULE_ASSIGN_OR_RETURN(auto tx, store.Begin());
+    JOULE_ASSIGN_OR_RETURN(auto records, tx->ListGateways());
+    std::map<int64_t, codec::DeviceModel> models;
+    for (const GatewayRecord& g : records) {
+        if (g.transport != "dtu" && g.transport != "modbus_tcp")
+            continue;
+        if (!zone) {
+            JOULE_ASSIGN_OR_RETURN(ProjectRecord project, tx->GetProject(g.project));
+            JOULE_ASSIGN_OR_RETURN(Zone loaded, Zone::Load(project.time_zone));
+            zone = std::make_unique<Zone>(std::move(loaded));
+        }
+        auto gateway = std::make_unique<SimGateway>();
+        gateway->record = g;
+        JOULE_ASSIGN_OR_RETURN(auto meters, tx->ListMetersOfGateway(g.id));
+        std::map<std::string, SimDevice*> by_address;
+        for (const MeterRecord& m : meters) {
+            auto model = models.find(m.model.value);
+            if (model == models.end()) {
+                JOULE_ASSIGN_OR_RETURN(MeterModelRecord record, tx->GetModel(m.model));
+                auto device_model = wire::DeviceModelFromDefinition(record.definition);
+                if (!device_model)
+                    continue;
+                model = models.emplace(m.model.value, std::move(*device_model)).first;
+            }
+            const std::string address = m.bus_address.empty() ? m.code : m.bus_address;
+            if (by_address.contains(address))
+                continue;  // another circuit of the same box
+            JOULE_ASSIGN_OR_RETURN(SimMeter meter, SimMeter::Make(model->second, address));
+            auto device = std::make_unique<SimDevice>();
+            device->meter = std::make_unique<SimMeter>(std::move(meter));
+            device->water = model->second.protocol == codec::Protocol::kCjt188;
+            device->circuits = model->second.circuits;
+            device->profile = m.public_area                ? "public"
+                              : model->second.circuits > 1 ? "dorm"
+                                                           : "shop";
+            if (model->second.in_meter_prepaid) {
+                // The platform keeps the money (远程费控): the meter's own purse never runs dry.
+                (void)device->meter->SetBalance(1'000'000'000);
+            }
+            by_address[address] = device.get();
+            gateway->devices.push_back(device.get());
+            devices.push_back(std::move(device));
+        }
+        gateways.push_back(std::move(gateway));
+    }
+    return {};
+}
+
+bool SimSite::Impl::Offline(const SimGateway& gateway) const {
+    if (options.offline_gateway != gateway.record.code)
+        return false;
+    const auto elapsed =
+        std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - started)
+            .count();
+    return elapsed >= options.offline_after_s &&
+           elapsed < options.offline_after_s + options.offline_for_s;
+}
+
+std::optional<codec::Bytes> SimSite::Impl::Answer(SimGateway& gateway, codec::ByteView frame) {
+    ++stats.requests;
+    if (options.loss_percent > 0 && static_cast<int>(rng() % 100) < options.loss_percent) {
+        return std::nullopt;  // lost on the line
+    }
+    for (SimDevice* device : gateway.devices) {
+        if (auto reply = device->meter->HandleFrame(frame)) {
+            ++stats.replies;
+            return reply;
+        }
+    }
+    return std::nullopt;
+}
+
+awaitable<void> SimSite::Impl::Tick() {
+    asio::steady_timer timer(io);
+    auto last = std::chrono::steady_clock::now();
+    while (true) {
+        timer.expires_after(std::chrono::seconds(1));
+        co_await timer.async_wait(asio::as_tuple(use_awaitable));
+        const auto now_steady = std::chrono::steady_clock::now();
+        const auto real_ms =
+            std::chrono::duration_cast<std::chrono::milliseconds>(now_steady - last).count();
+        last = now_steady;
+        const Instant now = date::floor<Seconds>(std::chrono::system_clock::now());
+        const codec::MeterDateTime clock = ToMeterTime(*zone, now);
+        const int64_t sim_ms = real_ms * options.speed;
+        for (auto& device : devices) {
+            device->meter->SetClock(clock);
+            if (device->water) {
+                // About 20 L an hour on average, in whole litres.
+                device->carry_mwh += 20 * sim_ms / 3600;
+                const int64_t litres = device->carry_mwh / 1000;
+                device->carry_mwh %= 1000;
+                if (litres > 0)
+                    (void)device->meter->AdvanceVolume(litres);
+                continue;
+            }
+            const int64_t watts = ProfileWatts(device->profile, clock.hour);
+            for (int c = 0; c < device->circuits; ++c) {
+                // W × ms = mWh × 3600.
+                device->carry_mwh += watts * sim_ms / 3600;
+                const int64_t wh = device->carry_mwh / 1000;
+                device->carry_mwh %= 1000;
+                if (wh <= 0)
+                    continue;
+                const int rate = clock.hour >= 19 && clock.hour < 21   ? 0
+                                 : clock.hour >= 10 && clock.hour < 19 ? 1
+                                 : clock.hour >= 8 && clock.hour < 23  ? 2
+                                                                       : 3;
+                auto metered = device->meter->Advance(c, wh, rate);
+                if (metered)
+                    stats.energy_wh += *metered;
+            }
+        }
+        if (options.run_for_s > 0 &&
+            now_steady - started > std::chrono::seconds(options.run_for_s)) {
+            io.stop();
+            co_return;
+        }
+    }
+}
+
+awaitable<void> SimSite::Impl::ServeBus(SimGateway* gateway, tcp::socket socket, bool mbap) {
+    codec::StreamScannerOptions scanner_options;
+    scanner_options.dlt645 = !mbap;
+    scanner_options.cjt188 = !mbap;
+    scanner_options.modbus_tcp = mbap;
+    codec::StreamScanner scanner(scanner_options);
+    std::array<std::uint8_t, 1024> buffer{};
+    asio::steady_timer timer(io);
+    while (socket.is_open()) {
+        if (Offline(*gateway))
+            break;
+        timer.expires_after(std::chrono::milliseconds(500));
+        auto result =
+            co_await (socket.async_read_some(asio::buffer(buffer), asio::as_tuple(use_awaitable)) ||
+                      timer.async_wait(asio::as_tuple(use_awaitable)));
+        if (result.index() == 1) {
+            scanner.MarkIdle();
+            continue;
+        }
+        auto [error, n] = std::get<0>(result);
+        if (error)
+            break;
+        scanner.Feed(codec::ByteView(buffer.data(), n));
+        while (auto frame = scanner.Next()) {
+            if (auto reply = Answer(*gateway, frame->bytes)) {
+                auto [write_error, written] = co_await asio::async_write(
+                    socket, asio::buffer(*reply), asio::as_tuple(use_awaitable));
+                (void)written;
+                if (write_error)
+                    co_return;
+            }
+        }
+    }
+}
+
+awaitable<void> SimSite::Impl::DtuClient(SimGateway* gateway) {
+    const auto colon = options.dtu_connect.rfind(':');
+    tcp::resolver resolver(io);
+    asio::steady_timer timer(io);
+    while (true) {
+        if (!Offline(*gateway)) {
+            auto [resolve_error, endpoints] = co_await resolver.async_resolve(
+                options.dtu_connect.substr(0, colon), options.dtu_connect.substr(colon + 1),
+                asio::as_tuple(use_awaitable));
+            if (!resolve_error) {
+                tcp::socket socket(io);
+                auto [connect_error, endpoint] =
+                    co_await asio::async_connect(socket, endpoints, asio::as_tuple(use_awaitable));
+                (void)endpoint;
+                if (!connect_error) {
+                    const std::string hello = "JOULE-DTU:" + gateway->record.endpoint + "\r\n";
+                    auto [write_error, written] = co_await asio::async_write(
+                        socket, asio::buffer(hello), asio::as_tuple(use_awaitable));
+                    (void)written;
+                    if (!write_error)
+                        co_await ServeBus(gateway, std::move(socket), false);
+                }
+            }
+        }
+        timer.expires_after(std::chrono::seconds(2));
+        co_await timer.async_wait(asio::as_tuple(use_awaitable));
+    }
+}
+
+awaitable<void> SimSite::Impl::ModbusServer(SimGateway* gateway, tcp::acceptor* acceptor) {
+    while (true) {
+        auto [error, socket] = co_await acceptor->async_accept(asio::as_tuple(use_awaitable));
+        if (error)
+            co_return;
+        if (Offline(*gateway))
+            continue;
+        asio::co_spawn(io, ServeBus(gateway, std::move(socket), gateway->record.framing == "mbap"),
+                       asio::detached);
+    }
+}
+
+SimSite::SimSite(Store& store, SiteOptions options)
+    : impl_(std::make_unique<Impl>(store, std::move(options))) {}
+
+SimSite::~SimSite() { Stop(); }
+
+Status SimSite::Start() {
+    Impl& d = *impl_;
+    JOULE_TRY(d.Load());
+    if (!d.zone)
+        return FailedPrecondition("the site has no DTU or Modbus-TCP gateways");
+    d.started = std::chrono::steady_clock::now();
+    for (auto& gateway : d.gateways) {
+        if (gateway->record.transport == "dtu") {
+            asio::co_spawn(d.io, d.DtuClient(gateway.get()), asio::detached);
+            continue;
+        }
+        const std::string& endpoint = gateway->record.endpoint;
+        const auto colon = endpoint.rfind(':');
+        boost::system::error_code ec;
+        auto address = asio::ip::make_address(endpoint.substr(0, colon), ec);
+        if (ec || colon == std::string::npos) {
+            return InvalidArgument("endpoint", "gateway " + gateway->record.code +
+                                                   ": endpoint must be ip:port, got " + endpoint);
+        }
+        auto acceptor = std::make_unique<tcp::acceptor>(d.io);
+        tcp::endpoint at(address, static_cast<uint16_t>(std::stoi(endpoint.substr(colon + 1))));
+        acceptor->open(at.protocol(), ec);
+        if (!ec)
+            acceptor->set_option(tcp::acceptor::reuse_address(true), ec);
+        if (!ec)
+            acceptor->bind(at, ec);
+        if (!ec)
+            acceptor->listen(asio::socket_base::max_listen_connections, ec);
+        if (ec) {
+            return MakeError(ErrorCode::kUnavailable, "gateway " + gateway->record.code +
+                                                          " cannot listen on " + endpoint + ": " +
+                                                          ec.message());
+        }
+        asio::co_spawn(d.io, d.ModbusServer(gateway.get(), acceptor.get()), asio::detached);
+        d.acceptors.push_back(std::move(acceptor));
+    }
+    asio::co_spawn(d.io, d.Tick(), asio::detached);
+    d.thread = std::thread([&d] { d.io.run(); });
+    return {};
+}
+
+void SimSite::Wait() {
+    if (impl_->thread.joinable())
+        impl_->thread.join();
+}
+
+void SimSite::Stop() {
+    impl_->io.stop();
+    if (impl_->thread.joinable())
+        impl_->thread.join();
+}
+
+const SiteStats& SimSite::stats() const { return impl_->stats; }
+std::size_t SimSite::device_count() const { return impl_->devices.size(); }
+
+}  // namespace joule::sim
