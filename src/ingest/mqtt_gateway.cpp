@@ -398,6 +398,12 @@ void MqttIngest::Log(GatewayId gateway, MeterId meter, std::string kind, std::st
 Status MqttIngest::HandleMessage(std::string_view topic, std::string_view payload) {
     std::lock_guard lock(handle_mutex_);
     stats_.messages.fetch_add(1);
+    Status s = HandleLocked(topic, payload);
+    stats_.handled.fetch_add(1);
+    return s;
+}
+
+Status MqttIngest::HandleLocked(std::string_view topic, std::string_view payload) {
     // <prefix>/<project>/<gateway>/up/<kind>
     const std::string& prefix = options_.topic_prefix;
     const bool prefixed = topic.size() > prefix.size() &&

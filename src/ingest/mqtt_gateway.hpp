@@ -46,7 +46,8 @@ struct MqttOptions {
 };
 
 struct MqttStats {
-    std::atomic<int64_t> messages{0};
+    std::atomic<int64_t> messages{0};  // received
+    std::atomic<int64_t> handled{0};   // finished (counted after the store calls returned)
     std::atomic<int64_t> rejected{0};  // payload_rejected, unknown_gateway, ack_rejected
     std::atomic<int64_t> readings{0};  // readings handed to AcquisitionService::Record
     std::atomic<int64_t> unknown_meters{0};
@@ -90,6 +91,7 @@ public:
 
 private:
     struct Route;
+    Status HandleLocked(std::string_view topic, std::string_view payload);
     Status Dispatch(const Route& route, std::string_view kind, std::string_view payload);
     Status HandleReadings(const Route& route, std::string_view payload);
     Status HandleRegister(const Route& route, std::string_view payload);
