@@ -13,6 +13,7 @@
 #include "app/bench_store.hpp"
 #include "app/demo.hpp"
 #include "app/frame_cli.hpp"
+#include "app/live.hpp"
 #include "app/readings_csv.hpp"
 #include "app/report.hpp"
 #include "app/scenario.hpp"
@@ -153,6 +154,47 @@ int Main(int argc, char** argv) {
         ->add_option("--top-ups", bench_options.top_ups, "single top-ups per durability mode")
         ->capture_default_str();
 
+    auto* serve = app.add_subcommand("serve", "acquisition and billing (HTTP comes later)");
+    ServeOptions serve_options;
+    serve->add_option("--db", serve_options.db_path, "SQLite file")->capture_default_str();
+    serve->add_option("--dtu-listen", serve_options.dtu_listen, "DTU listener host:port")
+        ->capture_default_str();
+    serve->add_option("--read-interval", serve_options.read_interval_s,
+                      "seconds between reads, overriding every project's schedule");
+    serve->add_option("--run-for", serve_options.run_for_s, "stop after this many seconds");
+    serve->add_option("--report-every", serve_options.report_every_s, "status line interval")
+        ->capture_default_str();
+
+    auto* sim = app.add_subcommand("sim", "play the site's meters and gateways over TCP");
+    SimOptions sim_options;
+    sim->add_option("--db", sim_options.db_path, "SQLite file of the site")->capture_default_str();
+    sim->add_option("--dtu-connect", sim_options.dtu_connect, "the platform's DTU listener")
+        ->capture_default_str();
+    sim->add_option("--speed", sim_options.speed, "load speed-up")->capture_default_str();
+    sim->add_option("--loss", sim_options.loss_percent, "percent of requests lost");
+    sim->add_option("--offline-gateway", sim_options.offline_gateway, "gateway to take offline");
+    sim->add_option("--offline-after", sim_options.offline_after_s, "seconds before the outage");
+    sim->add_option("--offline-for", sim_options.offline_for_s, "outage length in seconds");
+    sim->add_option("--run-for", sim_options.run_for_s, "stop after this many seconds");
+
+    auto* demo_site =
+        app.add_subcommand("demo-site", "create the live demo mall (joule serve + sim)");
+    LiveSiteOptions site_options;
+    demo_site->add_option("--db", site_options.db_path, "SQLite file (recreated)")
+        ->capture_default_str();
+    demo_site->add_option("--models", site_options.models_dir, "meter model files")
+        ->capture_default_str();
+    demo_site->add_option("--shops", site_options.shops, "prepaid shop meters")
+        ->capture_default_str();
+    demo_site->add_option("--public", site_options.public_meters, "public-area meters")
+        ->capture_default_str();
+    demo_site->add_option("--water", site_options.water_meters, "water meters")
+        ->capture_default_str();
+    demo_site
+        ->add_option("--modbus-port", site_options.modbus_port,
+                     "port of the simulated Modbus-TCP gateway")
+        ->capture_default_str();
+
     // frame (DEV-6): decode captures / encode frames; its own parser, so bad usage exits 2.
     app.add_subcommand("frame", "decode hex captures to JSON, encode JSON to frames");
     if (argc > 1 && std::string_view(argv[1]) == "frame") {
@@ -195,6 +237,18 @@ int Main(int argc, char** argv) {
     }
     if (demo->parsed()) {
         auto done = RunDemo(demo_options);
+        return done ? 0 : Fail(done.error());
+    }
+    if (serve->parsed()) {
+        auto done = RunServe(serve_options);
+        return done ? 0 : Fail(done.error());
+    }
+    if (sim->parsed()) {
+        auto done = RunSim(sim_options);
+        return done ? 0 : Fail(done.error());
+    }
+    if (demo_site->parsed()) {
+        auto done = InitLiveSite(site_options);
         return done ? 0 : Fail(done.error());
     }
     if (bench_store->parsed()) {

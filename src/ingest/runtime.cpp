@@ -552,10 +552,12 @@ awaitable<void> Runtime::Impl::OutboundLoop(std::shared_ptr<GatewayState> gatewa
     while (!stopping) {
         const std::string& endpoint = gateway->record.endpoint;
         const auto colon = endpoint.rfind(':');
-        auto [resolve_error, results] = co_await resolver.async_resolve(
-            endpoint.substr(0, colon),
-            colon == std::string::npos ? "502" : endpoint.substr(colon + 1),
-            asio::as_tuple(use_awaitable));
+        // Named locals: GCC 12 mishandles temporaries inside co_await expressions.
+        const std::string host = endpoint.substr(0, colon);
+        const std::string service_port =
+            colon == std::string::npos ? std::string("502") : endpoint.substr(colon + 1);
+        auto [resolve_error, results] =
+            co_await resolver.async_resolve(host, service_port, asio::as_tuple(use_awaitable));
         if (!resolve_error) {
             auto socket = std::make_shared<tcp::socket>(io);
             auto [connect_error, connected] =

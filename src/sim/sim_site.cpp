@@ -253,9 +253,11 @@ awaitable<void> SimSite::Impl::DtuClient(SimGateway* gateway) {
     asio::steady_timer timer(io);
     while (true) {
         if (!Offline(*gateway)) {
-            auto [resolve_error, endpoints] = co_await resolver.async_resolve(
-                options.dtu_connect.substr(0, colon), options.dtu_connect.substr(colon + 1),
-                asio::as_tuple(use_awaitable));
+            // Named locals: GCC 12 mishandles temporaries inside co_await expressions.
+            const std::string host = options.dtu_connect.substr(0, colon);
+            const std::string port = options.dtu_connect.substr(colon + 1);
+            auto [resolve_error, endpoints] =
+                co_await resolver.async_resolve(host, port, asio::as_tuple(use_awaitable));
             if (!resolve_error) {
                 tcp::socket socket(io);
                 auto [connect_error, endpoint] =

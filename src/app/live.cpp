@@ -1,0 +1,261 @@
+#include "app/live.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <chrono>
+#include <csignal>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include "ingest/runtime.hpp"
+#include "service/acquisition_service.hpp"
+#include "service/site_service.hpp"
+#include "sim/sim_site.hpp"
+#include "storage/sqlite_store.hpp"
+#include "wire/json.hpp"
+#include "wire/model_json.hpp"
+
+namespace joule::app {
+
+namespace {
+
+using Json = nlohmann::json;
+
+Instant WallNow() {
+    return std::chrono::time_point_cast<Seconds>(std::chrono::system_clock::now());
+}
+
+volatile std::sig_atomic_t g_stop = 0;
+void OnSignal(int) { g_stop = 1; }
+
+void WaitFor(int64_t run_for_s, const std::function<void()>& every_second) {
+    std::signal(SIGINT, OnSignal);
+    std::signal(SIGTERM, OnSignal);
+    const auto start = std::chrono::steady_clock::now();
+    while (g_stop == 0) {
+        std::this_thread::sleep_for(std::chrono::seconds(1));
+        every_second();
+        if (run_for_s > 0 &&
+            std::chrono::steady_clock::now() - start >= std::chrono::seconds(run_for_s)) {
+            break;
+        }
+    }
+}
+
+Result<wire::ParsedModel> LoadModel(const std::string& dir, const std::string& code) {
+    std::ifstream in(std::filesystem::path(dir) / (code + ".json"));
+    if (!in)
+        return NotFound("no model file " + code + ".json in " + dir, "models_dir");
+    std::stringstream text;
+    text << in.rdbuf();
+    Json j = Json::parse(text.str(), nullptr, false);
+    if (j.is_discarded())
+        return InvalidArgument(code + ".json", "not JSON");
+    return wire::MeterModelFromJson(j, code + ".json");
+}
+
+constexpr const char* kFlatTariff = R"({"name": "商业电价 Commercial",
+  "versions": [{"effective_from": "2026-01-01T00:00:00+08:00", "price": "1.2000"}]})";
+constexpr const char* kWaterTariff = R"({"name": "水价 Water", "utility": "water",
+  "versions": [{"effective_from": "2026-01-01T00:00:00+08:00", "price": "4.5000"}]})";
+
+}  // namespace
+
+Status InitLiveSite(const LiveSiteOptions& o) {
+    const auto parent = std::filesystem::path(o.db_path).parent_path();
+    if (!parent.empty())
+        std::filesystem::create_directories(parent);
+    for (const char* suffix : {"", "-wal", "-shm"})
+        std::filesystem::remove(o.db_path + suffix);
+    JOULE_ASSIGN_OR_RETURN(auto store, storage::SqliteStore::Open(o.db_path, {}));
+    const Instant now = WallNow();
+    const Actor staff{"demo-setup"};
+
+    SiteSpec site;
+    site.project = {{}, "demo-mall", "万象汇示范商场 Demo Mall", std::string(kDefaultTimeZone)};
+    for (const char* code :
+         {"dlt645-2007-1p-prepaid", "eastron-sdm630", "cjt188-cold-water-valve"}) {
+        JOULE_ASSIGN_OR_RETURN(wire::ParsedModel model, LoadModel(o.models_dir, code));
+        site.models.push_back(model.record);
+    }
+    for (int g = 1; g <= 3; ++g) {
+        GatewayRecord gateway;
+        gateway.code = "gw-dtu-" + std::to_string(g);
+        gateway.name = std::to_string(g) + "F 4G DTU";
+        gateway.transport = "dtu";
+        gateway.endpoint = "86000000000000" + std::to_string(g);
+        site.gateways.push_back(gateway);
+    }
+    GatewayRecord modbus;
+    modbus.code = "gw-modbus";
+    modbus.name = "配电房 Modbus-TCP gateway";
+    modbus.transport = "modbus_tcp";
+    modbus.framing = "mbap";
+    modbus.endpoint = "127.0.0.1:" + std::to_string(o.modbus_port);
+    site.gateways.push_back(modbus);
+    GatewayRecord water;
+    water.code = "gw-dtu-water";
+    water.name = "水表 DTU";
+    water.transport = "dtu";
+    water.endpoint = "860000000000009";
+    site.gateways.push_back(water);
+
+    JOULE_ASSIGN_OR_RETURN(Tariff flat, wire::TariffFromJson(Json::parse(kFlatTariff), "tariff"));
+    JOULE_ASSIGN_OR_RETURN(Tariff water_tariff,
+                           wire::TariffFromJson(Json::parse(kWaterTariff), "tariff"));
+    site.tariffs.push_back({{}, {}, "commercial", flat});
+    site.tariffs.push_back({{}, {}, "water", water_tariff});
+    SiteSpec::Building building;
+    building.building.code = "A";
+    building.building.name = "A座";
+    for (int f = 1; f <= 3; ++f) {
+        SiteSpec::Floor floor;
+        floor.floor.code = "A-" + std::to_string(f) + "F";
+        floor.floor.name = std::to_string(f) + "F";
+        building.floors.push_back(floor);
+    }
+    std::vector<std::string> shop_meters;
+    for (int i = 0; i < o.shops; ++i) {
+        const int f = i % 3;
+        char room[16];
+        std::snprintf(room, sizeof room, "A%d%02d", f + 1, i / 3 + 1);
+        building.floors[static_cast<std::size_t>(f)].rooms.push_back(
+            {{}, {}, {}, room, std::string("Shop ") + room, 4000});
+        SiteSpec::Meter m;
+        char address[16];
+        std::snprintf(address, sizeof address, "%012d", 100000 + i);
+        m.meter.code = std::string("E-") + room;
+        m.meter.bus_address = address;
+        m.model_code = "dlt645-2007-1p-prepaid";
+        m.gateway_code = "gw-dtu-" + std::to_string(f + 1);
+        m.room_code = room;
+        site.meters.push_back(m);
+        shop_meters.push_back(m.meter.code);
+    }
+    for (int i = 0; i < o.public_meters && i < 247; ++i) {
+        SiteSpec::Meter m;
+        m.meter.code = "P-" + std::to_string(i + 1);
+        m.meter.bus_address = std::to_string(i + 1);
+        m.meter.public_area = true;
+        m.model_code = "eastron-sdm630";
+        m.gateway_code = "gw-modbus";
+        m.tariff_code = "commercial";
+        site.meters.push_back(m);
+    }
+    for (int i = 0; i < o.water_meters && i < o.shops; ++i) {
+        SiteSpec::Meter m;
+        char address[16];
+        std::snprintf(address, sizeof address, "%014d", 200000 + i);
+        m.meter.code = "W-" + shop_meters[static_cast<std::size_t>(i)].substr(2);
+        m.meter.bus_address = address;
+        m.model_code = "cjt188-cold-water-valve";
+        m.gateway_code = "gw-dtu-water";
+        m.tariff_code = "water";
+        site.meters.push_back(m);
+    }
+    site.buildings.push_back(building);
+    JOULE_ASSIGN_OR_RETURN(SiteSummary summary, CreateSite(*store, site, staff, now));
+    (void)summary;
+
+    BillingService billing(*store);
+    for (int i = 0; i < o.shops; ++i) {
+        const std::string& meter = shop_meters[static_cast<std::size_t>(i)];
+        OpenAccountRequest open;
+        open.project_code = site.project.code;
+        open.number = "S" + meter.substr(2);
+        open.tenant_name = "租户 Tenant " + open.number;
+        open.tariff_code = "commercial";
+        // Small balances and a 60x load speed: alarms within minutes, the first trips soon after.
+        open.scheme.alarm1 = Money{2000};
+        open.scheme.alarm2 = Money{1000};
+        open.scheme.alarm3 = Money{300};
+        open.scheme.restore = Money{100};
+        open.meters.push_back({meter, Quantity{0}, std::nullopt});
+        if (i < o.water_meters)
+            open.meters.push_back({"W-" + meter.substr(2), Quantity{0}, std::nullopt});
+        open.first_top_up = Money{2500 + 500 * (i % 10)};
+        open.opened_at = now;
+        JOULE_TRY(billing.OpenAccount(open, staff, now));
+    }
+    std::printf(
+        "demo site: %d shops on 3 DTUs, %d public meters on a Modbus-TCP gateway, %d water "
+        "meters on a DTU -> %s\n",
+        o.shops, o.public_meters, o.water_meters, o.db_path.c_str());
+    return {};
+}
+
+Status RunServe(const ServeOptions& o) {
+    JOULE_ASSIGN_OR_RETURN(auto store, storage::SqliteStore::Open(o.db_path, {}));
+    BillingService billing(*store);
+    AcquisitionService acquisition(*store, billing);
+    ingest::RuntimeOptions options;
+    options.dtu_listen = o.dtu_listen;
+    options.read_interval_override_s = o.read_interval_s;
+    ingest::Runtime runtime(*store, acquisition, options, WallNow);
+    JOULE_TRY(runtime.Start());
+    std::printf("joule serve: store %s, DTU listener on port %u%s\n", o.db_path.c_str(),
+                runtime.dtu_port(),
+                o.read_interval_s > 0
+                    ? (", reading every " + std::to_string(o.read_interval_s) + " s").c_str()
+                    : "");
+    std::fflush(stdout);
+    int64_t seconds = 0;
+    const ingest::RuntimeStats& stats = runtime.stats();
+    WaitFor(o.run_for_s, [&] {
+        if (++seconds % o.report_every_s != 0)
+            return;
+        int64_t open_alarms = 0;
+        int64_t tripped = 0;
+        if (auto tx = store->Begin()) {
+            if (auto projects = (*tx)->ListProjects()) {
+                for (const ProjectRecord& p : *projects) {
+                    if (auto alarms = (*tx)->ListAlarms(p.id, true)) {
+                        open_alarms += static_cast<int64_t>(alarms->size());
+                    }
+                    if (auto accounts = (*tx)->ListAccounts(p.id)) {
+                        for (const AccountRecord& a : *accounts) {
+                            tripped += a.prepaid.relay == Relay::kOpen ? 1 : 0;
+                        }
+                    }
+                }
+            }
+        }
+        std::printf(
+            "[%4llds] links %lld, reads ok %lld failed %lld, frames rejected %lld, "
+            "commands sent %lld acked %lld, open alarms %lld, accounts tripped %lld\n",
+            static_cast<long long>(seconds), static_cast<long long>(stats.connections.load()),
+            static_cast<long long>(stats.reads_ok.load()),
+            static_cast<long long>(stats.reads_failed.load()),
+            static_cast<long long>(stats.frames_rejected.load()),
+            static_cast<long long>(stats.commands_sent.load()),
+            static_cast<long long>(stats.commands_acknowledged.load()),
+            static_cast<long long>(open_alarms), static_cast<long long>(tripped));
+        std::fflush(stdout);
+    });
+    runtime.Stop();
+    return {};
+}
+
+Status RunSim(const SimOptions& o) {
+    JOULE_ASSIGN_OR_RETURN(auto store, storage::SqliteStore::Open(o.db_path, {}));
+    sim::SiteOptions options;
+    options.dtu_connect = o.dtu_connect;
+    options.speed = o.speed;
+    options.loss_percent = o.loss_percent;
+    options.offline_gateway = o.offline_gateway;
+    options.offline_after_s = o.offline_after_s;
+    options.offline_for_s = o.offline_for_s;
+    sim::SimSite site(*store, options);
+    JOULE_TRY(site.Start());
+    std::printf("joule sim: %zu devices, load x%lld, DTUs dial %s\n", site.device_count(),
+                static_cast<long long>(o.speed), o.dtu_connect.c_str());
+    std::fflush(stdout);
+    WaitFor(o.run_for_s, [] {});
+    site.Stop();
+    return {};
+}
+
+}  // namespace joule::app

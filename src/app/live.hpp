@@ -1,0 +1,46 @@
+// `joule serve`, `joule sim` and the live demo site: the composition of store, services, the
+// acquisition runtime and the simulated site.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "base/error.hpp"
+
+namespace joule::app {
+
+struct ServeOptions {
+    std::string db_path = "joule.db";
+    std::string dtu_listen = "127.0.0.1:9510";
+    int64_t read_interval_s = 0;  // > 0 overrides every project's schedule
+    int64_t run_for_s = 0;        // 0: until interrupted
+    int64_t report_every_s = 10;
+};
+[[nodiscard]] Status RunServe(const ServeOptions& options);
+
+struct SimOptions {
+    std::string db_path = "joule.db";
+    std::string dtu_connect = "127.0.0.1:9510";
+    int64_t speed = 60;
+    int loss_percent = 0;
+    std::string offline_gateway;
+    int64_t offline_after_s = 0;
+    int64_t offline_for_s = 0;
+    int64_t run_for_s = 0;
+};
+[[nodiscard]] Status RunSim(const SimOptions& options);
+
+struct LiveSiteOptions {
+    std::string db_path = "build/demo.db";
+    std::string models_dir = JOULE_DEFAULT_MODELS_DIR;
+    int shops = 300;
+    int public_meters = 50;
+    int water_meters = 20;
+    int modbus_port = 9502;  // the simulated Modbus-TCP gateway listens here
+};
+// Recreates `db_path` with a mall: shops on three DTU gateways, public-area meters on a Modbus-TCP
+// gateway, water meters on a fourth DTU, accounts opened with small balances so that alarms,
+// trips and top-ups show within minutes.
+[[nodiscard]] Status InitLiveSite(const LiveSiteOptions& options);
+
+}  // namespace joule::app
