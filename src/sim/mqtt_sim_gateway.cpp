@@ -1,0 +1,287 @@
+// The simulated MQTT gateway: libmosquitto client, reading buffer, command execution.
+// nlohmann-json throws; the only parse of foreign input (commands) catches at its call.
+#include "sim/mqtt_sim_gateway.hpp"
+
+#include <mosquitto.h>
+
+#include <nlohmann/json.hpp>
+
+#include <array>
+#include <cstdio>
+
+#include "base/decimal.hpp"
+
+namespace joule::sim {
+
+using Json = nlohmann::json;
+
+namespace {
+std::once_flag lib_init;
+constexpr std::size_t kMaxDoneCommands = 1024;
+
+std::string QuantityText(Quantity q) { return FormatScaled(q.milli, kQuantityScale); }
+}  // namespace
+
+struct SimCallbacks {
+    static void OnConnect(struct mosquitto* /*client*/, void* obj, int rc) {
+        if (rc == 0) {
+            static_cast<MqttSimGateway*>(obj)->OnConnected();
+        }
+    }
+    static void OnDisconnect(struct mosquitto* /*client*/, void* obj, int /*rc*/) {
+        auto* self = static_cast<MqttSimGateway*>(obj);
+        self->connected_.store(false);
+        std::lock_guard lock(self->mutex_);
+        self->inflight_mid_.reset();  // re-sent after the reconnect (the platform dedupes)
+    }
+    static void OnPublish(struct mosquitto* /*client*/, void* obj, int mid) {
+        static_cast<MqttSimGateway*>(obj)->OnPublished(mid);
+    }
+    static void OnMessage(struct mosquitto* /*client*/, void* obj,
+                          const struct mosquitto_message* m) {
+        const std::string_view payload(
+            static_cast<const char*>(m->payload),
+            m->payload == nullptr ? 0U : static_cast<std::size_t>(m->payloadlen));
+        static_cast<MqttSimGateway*>(obj)->OnCommand(payload);
+    }
+};
+
+MqttSimGateway::MqttSimGateway(MqttSimOptions options, std::vector<SimMqttMeter> meters,
+                               CommandHandler handler, std::function<Instant()> clock)
+    : options_(std::move(options)),
+      meters_(std::move(meters)),
+      handler_(std::move(handler)),
+      clock_(std::move(clock)) {}
+
+MqttSimGateway::~MqttSimGateway() { Stop(); }
+
+std::string MqttSimGateway::Topic(std::string_view leaf) const {
+    return options_.topic_prefix + "/" + options_.project + "/" + options_.gateway + "/" +
+           std::string(leaf);
+}
+
+Status MqttSimGateway::Start() {
+    if (client_ != nullptr) {
+        return FailedPrecondition("the simulated gateway is already started");
+    }
+    if (options_.project.empty() || options_.gateway.empty()) {
+        return InvalidArgument("gateway", "project and gateway codes are required");
+    }
+    if (options_.batch_size == 0 || options_.batch_size > 1000) {
+        return InvalidArgument("batch_size", "must be 1..1000");
+    }
+    std::call_once(lib_init, [] { mosquitto_lib_init(); });
+    const std::string id = options_.client_id.empty() ? options_.username : options_.client_id;
+    client_ = mosquitto_new(id.empty() ? nullptr : id.c_str(), /*clean_session=*/id.empty(), this);
+    if (client_ == nullptr) {
+        return MakeError(ErrorCode::kInternal, "mosquitto_new failed");
+    }
+    const std::string status = Topic("up/status");
+    const std::string offline = R"({"state":"offline"})";
+    int rc = mosquitto_will_set(client_, status.c_str(), static_cast<int>(offline.size()),
+                                offline.data(), 1, /*retain=*/true);
+    if (rc == MOSQ_ERR_SUCCESS && !options_.username.empty()) {
+        rc = mosquitto_username_pw_set(client_, options_.username.c_str(),
+                                       options_.password.c_str());
+    }
+    if (rc == MOSQ_ERR_SUCCESS && !options_.tls_cafile.empty()) {
+        rc = mosquitto_tls_set(client_, options_.tls_cafile.c_str(), nullptr, nullptr, nullptr,
+                               nullptr);
+    }
+    if (rc == MOSQ_ERR_SUCCESS) {
+        rc = mosquitto_reconnect_delay_set(client_, 1, 10, true);
+    }
+    if (rc != MOSQ_ERR_SUCCESS) {
+        mosquitto_destroy(client_);
+        client_ = nullptr;
+        return InvalidArgument("mqtt", mosquitto_strerror(rc));
+    }
+    mosquitto_connect_callback_set(client_, &SimCallbacks::OnConnect);
+    mosquitto_disconnect_callback_set(client_, &SimCallbacks::OnDisconnect);
+    mosquitto_publish_callback_set(client_, &SimCallbacks::OnPublish);
+    mosquitto_message_callback_set(client_, &SimCallbacks::OnMessage);
+    (void)mosquitto_connect_async(client_, options_.host.c_str(), options_.port,
+                                  options_.keepalive_s);  // a broker that is down is retried
+    rc = mosquitto_loop_start(client_);
+    if (rc != MOSQ_ERR_SUCCESS) {
+        mosquitto_destroy(client_);
+        client_ = nullptr;
+        return MakeError(ErrorCode::kInternal, mosquitto_strerror(rc));
+    }
+    {
+        std::lock_guard lock(stop_mutex_);
+        stop_ = false;
+    }
+    thread_ = std::thread([this] { Loop(); });
+    return {};
+}
+
+void MqttSimGateway::Stop() {
+    {
+        std::lock_guard lock(stop_mutex_);
+        stop_ = true;
+    }
+    wake_.notify_all();
+    if (thread_.joinable()) {
+        thread_.join();
+    }
+    if (client_ != nullptr) {
+        mosquitto_disconnect(client_);  // a clean disconnect: no Last Will
+        mosquitto_loop_stop(client_, false);
+        mosquitto_destroy(client_);
+        client_ = nullptr;
+    }
+    connected_.store(false);
+}
+
+void MqttSimGateway::Loop() {
+    auto next_sample = std::chrono::steady_clock::now();
+    std::unique_lock lock(stop_mutex_);
+    while (!stop_) {
+        lock.unlock();
+        if (std::chrono::steady_clock::now() >= next_sample) {
+            SampleNow();
+            next_sample += options_.interval;
+        }
+        Flush();
+        lock.lock();
+        wake_.wait_for(lock, std::chrono::milliseconds(50));
+    }
+}
+
+void MqttSimGateway::OnConnected() {
+    stats_.connects.fetch_add(1);
+    const std::string commands = Topic("down/command");
+    (void)mosquitto_subscribe(client_, nullptr, commands.c_str(), 1);
+    const std::string online = R"({"state":"online"})";
+    const std::string status = Topic("up/status");
+    (void)mosquitto_publish(client_, nullptr, status.c_str(), static_cast<int>(online.size()),
+                            online.data(), 1, /*retain=*/true);
+    Json reg = {{"model", options_.model}, {"serial", options_.serial}, {"meters", Json::array()}};
+    for (const SimMqttMeter& m : meters_) {
+        reg["meters"].push_back({{"bus_address", m.bus_address.empty() ? m.code : m.bus_address},
+                                 {"model", m.model},
+                                 {"serial", m.code}});
+    }
+    const std::string text = reg.dump();
+    const std::string topic = Topic("up/register");
+    (void)mosquitto_publish(client_, nullptr, topic.c_str(), static_cast<int>(text.size()),
+                            text.data(), 1, false);
+    connected_.store(true);
+    wake_.notify_all();
+}
+
+void MqttSimGateway::SampleNow() {
+    const Instant now = clock_();
+    std::vector<std::string> readings;
+    for (const SimMqttMeter& m : meters_) {
+        const SimMeterReading r = m.read();
+        Json j = {{"meter", m.code},
+                  {"time", FormatInstant(now)},
+                  {"total", QuantityText(r.total)},
+                  {"relay", r.relay},
+                  {"valve", r.valve}};
+        if (r.per_rate) {
+            static constexpr std::array<const char*, kPeriodCount> kNames = {"sharp", "peak",
+                                                                             "flat", "valley"};
+            Json rates = Json::object();
+            for (std::size_t i = 0; i < kNames.size(); ++i) {
+                rates[kNames[i]] = QuantityText((*r.per_rate)[i]);
+            }
+            j["rates"] = rates;
+        }
+        readings.push_back(j.dump());
+    }
+    std::lock_guard lock(mutex_);
+    for (std::string& r : readings) {
+        buffer_.push_back(std::move(r));
+        stats_.sampled.fetch_add(1);
+    }
+    // Drop the oldest beyond the bound, never the batch in flight.
+    while (buffer_.size() > options_.max_buffered && buffer_.size() > inflight_count_) {
+        buffer_.erase(buffer_.begin() + static_cast<std::ptrdiff_t>(inflight_count_));
+        stats_.dropped.fetch_add(1);
+    }
+}
+
+void MqttSimGateway::Flush() {
+    std::lock_guard lock(mutex_);
+    if (client_ == nullptr || !connected_.load() || inflight_mid_ || buffer_.empty()) {
+        return;
+    }
+    const std::size_t n = std::min(buffer_.size(), options_.batch_size);
+    std::string payload = R"({"batch_id":")" + options_.gateway + "-" +
+                          std::to_string(next_batch_++) + R"(","readings":[)";
+    for (std::size_t i = 0; i < n; ++i) {
+        payload += (i == 0 ? "" : ",") + buffer_[i];
+    }
+    payload += "]}";
+    const std::string topic = Topic("up/readings");
+    int mid = 0;
+    if (mosquitto_publish(client_, &mid, topic.c_str(), static_cast<int>(payload.size()),
+                          payload.data(), 1, false) == MOSQ_ERR_SUCCESS) {
+        inflight_mid_ = mid;
+        inflight_count_ = n;
+    }
+}
+
+void MqttSimGateway::OnPublished(int mid) {
+    {
+        std::lock_guard lock(mutex_);
+        if (!inflight_mid_ || *inflight_mid_ != mid) {
+            return;
+        }
+        buffer_.erase(buffer_.begin(),
+                      buffer_.begin() + static_cast<std::ptrdiff_t>(inflight_count_));
+        stats_.published.fetch_add(static_cast<int64_t>(inflight_count_));
+        inflight_mid_.reset();
+        inflight_count_ = 0;
+    }
+    wake_.notify_all();
+}
+
+void MqttSimGateway::OnCommand(std::string_view payload) {
+    SimCommand c;
+    try {
+        const Json j = Json::parse(payload.begin(), payload.end());
+        c.id = j.at("id").get<int64_t>();
+        c.meter = j.value("meter", "");
+        c.bus_address = j.value("bus_address", "");
+        c.kind = j.at("kind").get<std::string>();
+        c.params_json = j.contains("params") ? j["params"].dump() : "{}";
+    } catch (const Json::exception& e) {
+        std::fprintf(stderr, "sim gateway %s: bad command: %s\n", options_.gateway.c_str(),
+                     e.what());
+        return;
+    }
+    SimCommandResult result;
+    {
+        std::lock_guard lock(mutex_);
+        auto done = done_commands_.find(c.id);
+        if (done != done_commands_.end()) {
+            result = done->second;  // QoS 1 redelivery: ack again, do not execute twice
+        } else {
+            result = handler_ ? handler_(c) : SimCommandResult{false, "no handler"};
+            stats_.commands.fetch_add(1);
+            done_commands_[c.id] = result;
+            if (done_commands_.size() > kMaxDoneCommands) {
+                done_commands_.erase(done_commands_.begin());
+            }
+        }
+    }
+    Json ack = {{"id", c.id}, {"ok", result.ok}};
+    if (!result.ok) {
+        ack["error"] = result.error;
+    }
+    const std::string text = ack.dump();
+    const std::string topic = Topic("up/ack");
+    (void)mosquitto_publish(client_, nullptr, topic.c_str(), static_cast<int>(text.size()),
+                            text.data(), 1, false);
+}
+
+std::size_t MqttSimGateway::buffered() const {
+    std::lock_guard lock(mutex_);
+    return buffer_.size();
+}
+
+}  // namespace joule::sim
