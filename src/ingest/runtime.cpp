@@ -322,6 +322,13 @@ awaitable<Status> Runtime::Impl::PollDevice(GatewayState& gateway, tcp::socket& 
             auto applied = plan->Apply(i, sequence, *reply, reading);
             if (applied) {
                 ok = true;
+            } else if (applied.error().code == ErrorCode::kFailedPrecondition) {
+                // The meter answered with an error (no such data, refused): retrying will not
+                // help, and one missing point must not lose the others. Logged, then skipped.
+                Log(gateway.record.id, device.circuits[0].id, "meter_error",
+                    applied.error().ToString());
+                last = applied.error();
+                break;
             } else {
                 last = applied.error();
                 ++stats.frames_rejected;
@@ -329,6 +336,8 @@ awaitable<Status> Runtime::Impl::PollDevice(GatewayState& gateway, tcp::socket& 
                     applied.error().ToString() + ": " + codec::ToHex(*reply));
             }
         }
+        if (!ok && last.code == ErrorCode::kFailedPrecondition)
+            continue;
         if (!ok) {
             ++stats.reads_failed;
             for (const MeterRecord& m : device.circuits) {
