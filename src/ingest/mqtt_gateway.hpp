@@ -48,7 +48,7 @@ struct MqttOptions {
 struct MqttStats {
     std::atomic<int64_t> messages{0};  // received
     std::atomic<int64_t> handled{0};   // finished (counted after the store calls returned)
-    std::atomic<int64_t> rejected{0};  // payload_rejected, unknown_gateway, ack_rejected
+    std::atomic<int64_t> rejected{0};  // payload_rejected, unknown_gateway
     std::atomic<int64_t> readings{0};  // readings handed to AcquisitionService::Record
     std::atomic<int64_t> unknown_meters{0};
     std::atomic<int64_t> acks{0};

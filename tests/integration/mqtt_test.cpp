@@ -26,6 +26,7 @@
 #include "ingest/mqtt_auth.hpp"
 #include "ingest/mqtt_gateway.hpp"
 #include "service/site_service.hpp"
+#include "sim/mqtt_sim_gateway.hpp"
 #include "storage/sqlite_store.hpp"
 
 namespace joule::ingest {
@@ -103,8 +104,8 @@ RunResult RunProcess(std::vector<std::string> argv) {
 }
 
 // Polls `done` (the broker and our client work on their own threads) for up to 10 s.
-bool WaitFor(const std::function<bool()>& done) {
-    for (int i = 0; i < 500; ++i) {
+bool WaitFor(const std::function<bool()>& done, int seconds = 10) {
+    for (int i = 0; i < seconds * 50; ++i) {
         if (done()) {
             return true;
         }
@@ -137,11 +138,11 @@ protected:
         conf << "user " << ::getpwuid(::geteuid())->pw_name << "\n"
              << "per_listener_settings false\nallow_anonymous false\n"
              << "password_file " << auth.password_file << "\nacl_file " << auth.acl_file << "\n"
-             << "persistence false\nlog_dest file " << dir_ << "/mosquitto.log\nlog_type all\n"
+             << "persistence true\npersistence_location " << dir_ << "/\nlog_dest file " << dir_
+             << "/mosquitto.log\nlog_type all\n"
              << "listener " << port_ << " 127.0.0.1\n";
         conf.close();
-        broker_ = Spawn({"/usr/sbin/mosquitto", "-c", dir_ + "/mosquitto.conf"}, -1);
-        ASSERT_TRUE(WaitFor([&] { return PortOpen(port_); })) << "mosquitto did not start";
+        StartBroker();
 
         MqttOptions options;
         options.port = port_;
@@ -159,6 +160,17 @@ protected:
                       /*retain=*/true),
                   0);
         ASSERT_TRUE(WaitFor([&] { return ingest_->stats().handled.load() == 1; }));
+    }
+
+    void StartBroker() {
+        broker_ = Spawn({"/usr/sbin/mosquitto", "-c", dir_ + "/mosquitto.conf"}, -1);
+        ASSERT_TRUE(WaitFor([&] { return PortOpen(port_); })) << "mosquitto did not start";
+    }
+
+    void StopBroker() {
+        ::kill(broker_, SIGTERM);  // saves the sessions (persistence) like a broker restart
+        ::waitpid(broker_, nullptr, 0);
+        broker_ = -1;
     }
 
     void TearDown() override {
@@ -520,6 +532,80 @@ TEST_F(MqttTest, StatusAndTheLastWillSetTheGatewayLink) {
     ::kill(gateway, SIGKILL);
     ::waitpid(gateway, nullptr, 0);
     EXPECT_TRUE(WaitFor([&] { return !online(); }));
+}
+
+// The simulated gateway through a broker outage: readings taken while the broker is down are
+// buffered and arrive later with their own meter times (断点续传), billed once.
+TEST_F(MqttTest, TheSimulatedGatewayBuffersThroughABrokerOutage) {
+    std::atomic<int64_t> m1_wh{101'000};
+    std::atomic<int64_t> sim_time{T("2026-11-29T00:00:00Z").time_since_epoch().count()};
+    std::vector<sim::SimCommand> executed;
+    std::mutex executed_mutex;
+    sim::MqttSimOptions o;
+    o.port = port_;
+    o.username = "gw1";
+    o.password = "gw1-secret";
+    o.project = "mall";
+    o.gateway = "gw1";
+    o.interval = std::chrono::hours(1);  // the test samples by hand
+    std::vector<sim::SimMqttMeter> meters;
+    meters.push_back({"m1", "000000000001", "dds", [&] {
+                          sim::SimMeterReading r;
+                          r.total = Quantity{m1_wh.load()};
+                          r.relay = "closed";
+                          return r;
+                      }});
+    sim::MqttSimGateway gateway(
+        o, meters,
+        [&](const sim::SimCommand& c) {
+            std::lock_guard lock(executed_mutex);
+            executed.push_back(c);
+            return sim::SimCommandResult{};
+        },
+        [&] { return Instant{std::chrono::seconds(sim_time.load())}; });
+    ASSERT_TRUE(gateway.Start().has_value());
+    ASSERT_TRUE(WaitFor([&] { return ReadingsOf("m1") == 1; }));  // the first interval's read
+    ASSERT_TRUE(WaitFor([&] { return Events("gateway_registered").size() == 1; }));
+
+    StopBroker();
+    ASSERT_TRUE(WaitFor([&] { return !gateway.connected(); }));
+    for (int64_t wh : {110'000, 115'000}) {
+        sim_time += 3600;
+        m1_wh = wh;
+        gateway.SampleNow();
+    }
+    EXPECT_EQ(gateway.buffered(), 2U);
+    StartBroker();
+    ASSERT_TRUE(WaitFor([&] { return ReadingsOf("m1") == 3; }, 60));
+    EXPECT_EQ(gateway.buffered(), 0U);
+    EXPECT_EQ(Paid().fen, 10000 - 1500);
+    ExpectLedgerBalanced();
+    {
+        auto tx = store_->Begin().value();
+        auto m1 = tx->FindMeter(ProjectId{1}, "m1").value();
+        auto readings = tx->ListReadings(m1->id, 10).value();
+        ASSERT_EQ(readings.size(), 3U);
+    }
+
+    // A command reaches the simulated gateway and its ack is kept.
+    ASSERT_TRUE(WaitFor([&] { return ingest_->connected(); }, 60));
+    auto tx = store_->Begin().value();
+    const MeterRecord meter = *tx->FindMeter(ProjectId{1}, "m1").value();
+    const GatewayRecord gw = tx->GetGateway(meter.gateway).value();
+    tx.reset();
+    auto id = acquisition_.QueueCommand(meter.id, "trip", "{}", "test", actor_, now_);
+    ASSERT_TRUE(id.has_value());
+    auto due = acquisition_.TakeDueCommands(now_, 10).value();
+    ASSERT_EQ(due.size(), 1U);
+    ASSERT_TRUE(ingest_->SendCommand(due[0], meter, gw).has_value());
+    ASSERT_TRUE(WaitFor([&] {
+        auto t = store_->Begin().value();
+        return t->GetCommand(*id).value().state == CommandState::kAcknowledged;
+    }));
+    std::lock_guard lock(executed_mutex);
+    ASSERT_EQ(executed.size(), 1U);
+    EXPECT_EQ(executed[0].kind, "trip");
+    EXPECT_EQ(executed[0].bus_address, "000000000001");
 }
 
 }  // namespace
