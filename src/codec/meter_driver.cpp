@@ -484,6 +484,93 @@ Result<DeviceCommandKind> ParseDeviceCommand(std::string_view name) {
     return InvalidArgument("kind", "unknown command \"" + std::string(name) + "\"");
 }
 
+// ------------------------------------------------------------------ daily freezes [DEV-7]
+
+namespace {
+
+// The daily frozen energy point of a DL/T 645-2007 model: a 0506 kk NN block identifier.
+const PointSpec* DailyFreezePoint(const DeviceModel& model) {
+    if (model.protocol != Protocol::kDlt645_2007)
+        return nullptr;
+    for (const PointSpec& p : model.frozen_points) {
+        if (p.point == Point::kDailyFrozenEnergy && (p.di >> 16) == 0x0506 &&
+            ((p.di >> 8) & 0xFF) != 0)
+            return &p;
+    }
+    return nullptr;
+}
+
+}  // namespace
+
+bool FreezeReadPlan::Supports(const DeviceModel& model) {
+    return DailyFreezePoint(model) != nullptr;
+}
+
+Result<FreezeReadPlan> FreezeReadPlan::Make(const DeviceModel& model, std::string_view bus_address,
+                                            int count) {
+    const PointSpec* point = DailyFreezePoint(model);
+    if (point == nullptr) {
+        return FailedPrecondition("model " + model.code + " keeps no readable daily freeze",
+                                  "frozen_points");
+    }
+    if (count < 1 || count > kMaxFreezes)
+        return InvalidArgument("count", "1..62 freezes");
+    FreezeReadPlan plan;
+    plan.model_ = &model;
+    JOULE_ASSIGN_OR_RETURN(plan.address_, dlt645::ParseAddress(bus_address, model.address_padding));
+    plan.block_family_ = point->di & 0xFFFFFF00U;
+    plan.count_ = count;
+    return plan;
+}
+
+std::uint32_t FreezeReadPlan::DataIdOf(std::size_t i) const {
+    const auto back = static_cast<std::uint32_t>(i / 2 + 1);
+    return (IsTimeRequest(i) ? 0x05060000U : block_family_) | back;
+}
+
+Result<Exchange> FreezeReadPlan::Request(std::size_t i) const {
+    if (i >= size())
+        return InvalidArgument("i", "past the plan");
+    dlt645::ReadDataRequest read{dlt645::Edition::k2007, DataIdOf(i), std::nullopt};
+    JOULE_ASSIGN_OR_RETURN(dlt645::Frame frame,
+                           dlt645::BuildRequest(address_, read, model_->dlt645_options));
+    JOULE_ASSIGN_OR_RETURN(Bytes bytes, dlt645::EncodeFrame(frame, {model_->preamble_bytes}));
+    return Exchange{std::move(bytes), true, FrameKind::kDlt645, std::nullopt};
+}
+
+Status FreezeReadPlan::Apply(std::size_t i, ByteView reply,
+                             std::vector<std::optional<FrozenRecord>>& out) const {
+    if (i >= size())
+        return InvalidArgument("i", "past the plan");
+    const std::uint32_t di = DataIdOf(i);
+    dlt645::ReadDataRequest read{dlt645::Edition::k2007, di, std::nullopt};
+    JOULE_ASSIGN_OR_RETURN(dlt645::Frame request,
+                           dlt645::BuildRequest(address_, read, model_->dlt645_options));
+    JOULE_ASSIGN_OR_RETURN(dlt645::Frame frame, DecodeDltReply(request, reply));
+    JOULE_ASSIGN_OR_RETURN(dlt645::Reply parsed, dlt645::ParseReply(frame));
+    JOULE_TRY(FailIfError(parsed));
+    const auto* data = std::get_if<dlt645::ReadReply>(&parsed);
+    if (data == nullptr)
+        return InvalidArgument("control", "not a read reply");
+    out.resize(static_cast<std::size_t>(count_));
+    std::optional<FrozenRecord>& record = out[i / 2];
+    if (IsTimeRequest(i)) {
+        JOULE_ASSIGN_OR_RETURN(MeterDateTime at, dlt645::DecodeDateTimeMinutes(data->payload));
+        FrozenRecord next = record.value_or(FrozenRecord{});
+        next.at = at;
+        record = next;
+        return {};
+    }
+    JOULE_ASSIGN_OR_RETURN(dlt645::DataItem item, dlt645::FindDataItem(di, dlt645::Edition::k2007));
+    JOULE_ASSIGN_OR_RETURN(std::vector<Decimal> values, dlt645::DecodeValues(item, data->payload));
+    FrozenRecord next = record.value_or(FrozenRecord{});
+    next.total = values.front();  // DecodeValues returns at least one value or fails
+    if (values.size() >= 5)
+        next.per_rate = std::array<Decimal, 4>{values[1], values[2], values[3], values[4]};
+    record = next;
+    return {};
+}
+
 Result<Exchange> EncodeCommand(const DeviceModel& model, std::string_view bus_address,
                                ModbusFraming framing, const DeviceCommand& command,
                                std::uint16_t sequence) {

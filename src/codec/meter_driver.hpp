@@ -5,6 +5,7 @@
 // argument. Pure.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -90,6 +91,51 @@ private:
                                      DeviceReading& out) const;
     [[nodiscard]] Status ApplyCjt188(const Step& step, std::uint16_t sequence, ByteView reply,
                                      DeviceReading& out) const;
+};
+
+// One daily freeze (日冻结) as the meter recorded it [DEV-7]: the meter-clock minute it froze and
+// the forward active registers at that minute.
+struct FrozenRecord {
+    MeterDateTime at;  // the meter's local time of the freeze (seconds 0)
+    Decimal total;     // kWh
+    std::optional<std::array<Decimal, 4>> per_rate;  // T1..T4 (尖峰平谷) when the block has them
+
+    friend bool operator==(const FrozenRecord&, const FrozenRecord&) = default;
+};
+
+// The requests that read a meter's last `count` daily freezes, newest first, for backfill after an
+// outage [DEV-7]: for N = 1..count, the freeze time 0506 00 NN then the frozen forward active block
+// 0506 01 NN (DL/T 645-2007; the block DI comes from the model's daily_frozen_energy point).
+// Request 2(N-1) reads freeze N's time, 2(N-1)+1 its block; a caller that only wants freezes newer
+// than some time reads the time first and stops at the first freeze that is not newer.
+// CJ/T 188 history D120..D12B is not offered: its replies carry no freeze date, so the values
+// could only be stamped by guessing the settlement day.
+class FreezeReadPlan {
+public:
+    static constexpr int kMaxFreezes = 62;  // NN 01..3E
+    // kFailedPrecondition ("frozen_points") when the model keeps no daily freeze this plan can
+    // read; kInvalidArgument ("count") outside 1..kMaxFreezes, ("bus_address") as ReadPlan.
+    [[nodiscard]] static Result<FreezeReadPlan> Make(const DeviceModel& model,
+                                                     std::string_view bus_address, int count);
+    // Whether Make can succeed for this model (a DL/T 645-2007 daily freeze point).
+    [[nodiscard]] static bool Supports(const DeviceModel& model);
+
+    [[nodiscard]] std::size_t size() const { return 2 * static_cast<std::size_t>(count_); }
+    [[nodiscard]] Result<Exchange> Request(std::size_t i) const;
+    // Folds the reply to request i into out[N-1] (resized to `count` on first use). Errors as
+    // ReadPlan::Apply; a meter holding fewer freezes answers an error reply (kFailedPrecondition).
+    [[nodiscard]] Status Apply(std::size_t i, ByteView reply,
+                               std::vector<std::optional<FrozenRecord>>& out) const;
+    // Whether request i reads a freeze time (even i) rather than a frozen block.
+    [[nodiscard]] static bool IsTimeRequest(std::size_t i) { return i % 2 == 0; }
+
+private:
+    const DeviceModel* model_ = nullptr;
+    dlt645::Address address_;
+    std::uint32_t block_family_ = 0;  // the block DI without NN, e.g. 0x05060100
+    int count_ = 0;
+
+    [[nodiscard]] std::uint32_t DataIdOf(std::size_t i) const;
 };
 
 // Commands a device can be sent [CTRL-5, CTRL-6].

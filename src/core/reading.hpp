@@ -50,12 +50,20 @@ struct Cursor {
     PerPeriod<Quantity> per_rate{};
 };
 
+// Where a reading came from [DEV-7]. stored: never renumber.
+enum class ReadingSource : uint8_t {
+    kLive = 0,    // the register as read now (or as a gateway buffered it, with its meter time)
+    kFrozen = 1,  // a frozen register (daily freeze) read after an outage: stamped with the
+                  // freeze time, not with when it arrived
+};
+
 struct ReadingInput {
     Instant meter_time;  // the time the meter stamped; the interval is billed in meter time
     Instant received;    // when the platform received it
     Quantity total;
     bool has_per_rate = false;
     PerPeriod<Quantity> per_rate{};
+    ReadingSource source = ReadingSource::kLive;  // kept with the reading; validation ignores it
 };
 
 struct ValidatedReading {

@@ -30,6 +30,10 @@ namespace {
 constexpr std::size_t kReadChunkBytes = 1024;
 constexpr std::size_t kMaxRegistrationBytes = 256;
 constexpr std::chrono::milliseconds kIdleReadSlice{250};
+// Backfill [DEV-7]: at most this many daily freezes are read after an outage (a meter keeps
+// 7..62), and an outage is a gap since the last good read of more than this many read intervals.
+constexpr int kMaxBackfillFreezes = 31;
+constexpr int kOutageAfterReads = 2;
 
 // One physical device on a bus: a meter, or a multi-circuit box whose circuits are meters.
 struct Device {
@@ -47,6 +51,9 @@ struct GatewayState {
     SteadyClock::time_point next_poll{};
     std::shared_ptr<tcp::socket> socket;  // the live link, if any
     uint16_t sequence = 0;
+    // Devices (by bus address) to check for missed readings at their next good read: every
+    // device when the link comes up, and a device whose read failed [DEV-7].
+    std::set<std::string> catch_up;
 
     [[nodiscard]] codec::ModbusFraming framing() const {
         return record.framing == "mbap" ? codec::ModbusFraming::kMbap : codec::ModbusFraming::kRtu;
@@ -190,6 +197,12 @@ struct Runtime::Impl {
     awaitable<Status> PollDevice(GatewayState& gateway, tcp::socket& socket,
                                  codec::StreamScanner& scanner, const Device& device,
                                  std::vector<MeterSample>& samples);
+    awaitable<Result<codec::Bytes>> ExchangeWithRetries(tcp::socket& socket,
+                                                        codec::StreamScanner& scanner,
+                                                        const codec::Exchange& exchange);
+    awaitable<Status> Backfill(GatewayState& gateway, tcp::socket& socket,
+                               codec::StreamScanner& scanner, const Device& device,
+                               std::vector<MeterSample>& samples);
     awaitable<Status> RunCommand(GatewayState& gateway, tcp::socket& socket,
                                  codec::StreamScanner& scanner, const CommandRecord& command);
     awaitable<void> DispatchLoop();
@@ -340,6 +353,7 @@ awaitable<Status> Runtime::Impl::PollDevice(GatewayState& gateway, tcp::socket& 
             continue;
         if (!ok) {
             ++stats.reads_failed;
+            gateway.catch_up.insert(device.bus_address);
             for (const MeterRecord& m : device.circuits) {
                 if (m.id.valid())
                     (void)service.RecordReadFailure(m.id, last.ToString(), clock());
@@ -349,11 +363,135 @@ awaitable<Status> Runtime::Impl::PollDevice(GatewayState& gateway, tcp::socket& 
     }
     ++stats.reads_ok;
     const Instant now = clock();
+    // The live read proved the device answers; now fetch what it froze while it was not heard.
+    // Record() bills a meter's samples in meter-time order, so the freezes are billed before this
+    // live reading whatever the order they are appended in.
+    if (gateway.catch_up.contains(device.bus_address)) {
+        Status caught_up = co_await Backfill(gateway, socket, scanner, device, samples);
+        if (!caught_up)
+            co_return caught_up;
+    }
     for (std::size_t c = 0; c < device.circuits.size(); ++c) {
         if (!device.circuits[c].id.valid())
             continue;
         samples.push_back(ToSample(device, reading, static_cast<int>(c), *gateway.zone, now));
     }
+    co_return Status{};
+}
+
+awaitable<Result<codec::Bytes>> Runtime::Impl::ExchangeWithRetries(
+    tcp::socket& socket, codec::StreamScanner& scanner, const codec::Exchange& exchange) {
+    Result<codec::Bytes> reply =
+        std::unexpected(Error{ErrorCode::kDeadlineExceeded, "no attempt", ""});
+    for (int attempt = 0; attempt <= options.retries; ++attempt) {
+        reply = co_await Exchange(socket, scanner, exchange);
+        if (reply || reply.error().code == ErrorCode::kUnavailable)
+            break;
+    }
+    co_return reply;
+}
+
+// Reads the daily freezes newer than the meter's billing cursor, newest first, stopping at the
+// first one that is not newer (or that the meter does not have), and appends them as backfill
+// samples stamped with their freeze time. Only a link failure (kUnavailable) is returned: a meter
+// that cannot be backfilled is logged and read live as usual.
+awaitable<Status> Runtime::Impl::Backfill(GatewayState& gateway, tcp::socket& socket,
+                                          codec::StreamScanner& scanner, const Device& device,
+                                          std::vector<MeterSample>& samples) {
+    const MeterRecord& meter = device.circuits[0];
+    if (!meter.id.valid() || device.circuits.size() != 1 ||
+        !codec::FreezeReadPlan::Supports(*device.model)) {
+        gateway.catch_up.erase(device.bus_address);  // nothing frozen to read
+        co_return Status{};
+    }
+    auto state = service.CatchUp(meter.id);
+    if (!state) {
+        Log(gateway.record.id, meter.id, "backfill_failed", state.error().ToString());
+        co_return Status{};
+    }
+    const Instant now = clock();
+    const Seconds outage{kOutageAfterReads * gateway.read_interval_s};
+    if (!state->last_seen || !state->cursor || now - *state->last_seen <= outage) {
+        gateway.catch_up.erase(device.bus_address);  // never billed, or no outage to fill
+        co_return Status{};
+    }
+    const auto days = std::chrono::floor<std::chrono::days>(now - *state->last_seen).count();
+    const int count = static_cast<int>(std::clamp<int64_t>(days + 1, 1, kMaxBackfillFreezes));
+    auto plan = codec::FreezeReadPlan::Make(*device.model, device.bus_address, count);
+    if (!plan) {
+        Log(gateway.record.id, meter.id, "backfill_failed", plan.error().ToString());
+        gateway.catch_up.erase(device.bus_address);
+        co_return Status{};
+    }
+    std::vector<std::optional<codec::FrozenRecord>> records;
+    std::string stopped;
+    for (std::size_t i = 0; i < plan->size() && stopped.empty(); ++i) {
+        auto request = plan->Request(i);
+        if (!request)
+            co_return std::unexpected(request.error());
+        auto reply = co_await ExchangeWithRetries(socket, scanner, *request);
+        if (!reply) {
+            if (reply.error().code == ErrorCode::kUnavailable)
+                co_return std::unexpected(reply.error());
+            // No answer: keep the newer freezes already read; the older ones fall into the
+            // first backfilled interval (billed once, spread over its span).
+            stopped = reply.error().ToString();
+            records.resize(std::min(records.size(), i / 2));
+            break;
+        }
+        auto applied = plan->Apply(i, *reply, records);
+        if (!applied) {
+            // An error reply: the meter keeps no older freeze. Anything else: a bad frame.
+            if (applied.error().code != ErrorCode::kFailedPrecondition) {
+                ++stats.frames_rejected;
+                stopped = applied.error().ToString();
+            } else {
+                stopped = "end of the meter's freezes";
+            }
+            records.resize(std::min(records.size(), i / 2));  // freeze i/2 is incomplete
+            break;
+        }
+        if (codec::FreezeReadPlan::IsTimeRequest(i)) {
+            const codec::MeterDateTime& at = records[i / 2]->at;
+            if (FromMeterTime(*gateway.zone, at) <= *state->cursor) {
+                records.resize(i / 2);  // already billed past this freeze: older ones too
+                stopped = "reached the billed cursor";
+            }
+        }
+    }
+    int added = 0;
+    for (auto it = records.rbegin(); it != records.rend(); ++it) {  // oldest first
+        if (!*it)
+            continue;
+        const codec::FrozenRecord& f = **it;
+        MeterSample s;
+        s.meter = meter.id;
+        s.received = now;
+        s.meter_time = FromMeterTime(*gateway.zone, f.at);
+        s.total = ToQuantity(f.total);
+        if (!s.total)
+            continue;
+        if (f.per_rate) {
+            auto sharp = ToQuantity((*f.per_rate)[0]);
+            auto peak = ToQuantity((*f.per_rate)[1]);
+            auto flat = ToQuantity((*f.per_rate)[2]);
+            auto valley = ToQuantity((*f.per_rate)[3]);
+            if (sharp && peak && flat && valley) {
+                s.has_per_rate = true;
+                s.per_rate = PerPeriod<Quantity>{*sharp, *peak, *flat, *valley};
+            }
+        }
+        s.backfill = true;
+        s.values_json = "{\"frozen_at\":\"" + codec::FormatMeterDateTime(f.at) + "\"}";
+        samples.push_back(std::move(s));
+        ++added;
+    }
+    Log(gateway.record.id, meter.id, "backfill",
+        std::to_string(added) + " daily freeze(s) read after " +
+            std::to_string(
+                std::chrono::floor<std::chrono::minutes>(now - *state->last_seen).count()) +
+            " min unheard; stopped: " + (stopped.empty() ? "all read" : stopped));
+    gateway.catch_up.erase(device.bus_address);
     co_return Status{};
 }
 
@@ -436,6 +574,8 @@ awaitable<void> Runtime::Impl::RunLink(std::shared_ptr<GatewayState> gateway,
     ++stats.connections;
     (void)service.SetGatewayLink(gateway->record.id, true, clock());
     codec::StreamScanner scanner(gateway->ScannerOptions());
+    for (const Device& device : gateway->devices)
+        gateway->catch_up.insert(device.bus_address);  // the link was down: look for gaps
     gateway->next_poll = SteadyClock::now();
     auto last_heard = SteadyClock::now();
     std::array<std::uint8_t, kReadChunkBytes> buffer{};

@@ -121,6 +121,42 @@ Status UpdateLiveState(Tx& tx, const MeterRecord& meter, const MeterSample& s, I
 
 }  // namespace
 
+LiveStatus MakeLiveStatus(const MeterStatusRecord& status, Seconds read_interval, Instant now) {
+    LiveStatus out;
+    out.status = status;
+    if (!status.last_seen) {
+        out.stale = true;
+        return out;
+    }
+    out.age = std::max(Seconds{0}, std::chrono::floor<Seconds>(now - *status.last_seen));
+    out.stale = !status.online || out.age > read_interval * kStaleAfterReads;
+    return out;
+}
+
+Result<CatchUpState> AcquisitionService::CatchUp(MeterId meter) {
+    JOULE_ASSIGN_OR_RETURN(auto tx, store_.Begin());
+    JOULE_TRY(tx->GetMeter(meter));
+    CatchUpState out;
+    JOULE_ASSIGN_OR_RETURN(auto status, tx->LoadMeterStatus(meter));
+    if (status)
+        out.last_seen = status->last_seen;
+    JOULE_ASSIGN_OR_RETURN(auto billing, tx->LoadBilling(meter));
+    if (billing && billing->cursor.valid)
+        out.cursor = billing->cursor.time;
+    return out;
+}
+
+Result<std::optional<LiveStatus>> AcquisitionService::GetLiveStatus(MeterId meter_id, Instant now) {
+    JOULE_ASSIGN_OR_RETURN(auto tx, store_.Begin());
+    JOULE_ASSIGN_OR_RETURN(MeterRecord meter, tx->GetMeter(meter_id));
+    JOULE_ASSIGN_OR_RETURN(auto status, tx->LoadMeterStatus(meter_id));
+    if (!status)
+        return std::optional<LiveStatus>{};
+    JOULE_ASSIGN_OR_RETURN(ProjectRecord project, tx->GetProject(meter.project));
+    return std::optional<LiveStatus>(
+        MakeLiveStatus(*status, Seconds{std::max<int64_t>(1, project.read_interval_s)}, now));
+}
+
 Result<RecordResult> AcquisitionService::Record(std::span<const MeterSample> samples, Instant now) {
     if (samples.size() > kMaxSamples) {
         return InvalidArgument("samples", "a batch holds at most 100000 samples");
@@ -129,6 +165,7 @@ Result<RecordResult> AcquisitionService::Record(std::span<const MeterSample> sam
     result.samples = samples.size();
     std::unordered_map<int64_t, MeterRecord> meters;
     std::unordered_map<int64_t, std::string> project_codes;
+    std::unordered_map<int64_t, std::optional<Instant>> cursors;  // meters with backfill samples
     std::vector<ReadingItem> readings;
     {
         JOULE_ASSIGN_OR_RETURN(auto tx, store_.Begin());
@@ -148,8 +185,23 @@ Result<RecordResult> AcquisitionService::Record(std::span<const MeterSample> sam
                 JOULE_ASSIGN_OR_RETURN(ProjectRecord project, tx->GetProject(it->second.project));
                 code = project_codes.emplace(project.id.value, project.code).first;
             }
+            if (s.backfill) {
+                auto cursor = cursors.find(s.meter.value);
+                if (cursor == cursors.end()) {
+                    JOULE_ASSIGN_OR_RETURN(auto billing, tx->LoadBilling(s.meter));
+                    std::optional<Instant> at;
+                    if (billing && billing->cursor.valid)
+                        at = billing->cursor.time;
+                    cursor = cursors.emplace(s.meter.value, at).first;
+                }
+                if (cursor->second && s.meter_time <= *cursor->second) {
+                    ++result.backfill_skipped;  // already billed up to a later reading
+                    continue;
+                }
+            }
             if (s.total) {
                 ReadingInput input{s.meter_time, s.received, *s.total, s.has_per_rate, s.per_rate};
+                input.source = s.backfill ? ReadingSource::kFrozen : ReadingSource::kLive;
                 readings.push_back(ReadingItem{code->second, it->second.code, input});
             }
         }

@@ -29,7 +29,9 @@ struct MeterSample {
     ValveState valve = ValveState::kUnknown;
     bool hold = false;
     bool battery_low = false;
-    // A frozen register read after an outage: billed at the freeze time, marked as backfill.
+    // A frozen register read after an outage [DEV-7]: meter_time is the freeze time (never the
+    // arrival time), the reading is stored with ReadingSource::kFrozen, it does not overwrite the
+    // live state, and it is skipped when it is not newer than the meter's last accepted reading.
     bool backfill = false;
     std::string values_json = "{}";  // the other points as decimal strings
 };
@@ -38,7 +40,30 @@ struct RecordResult {
     ApplyReadingsResult billing;
     std::size_t samples = 0;
     std::size_t mismatches = 0;  // relay/valve states that contradict the last command
+    // Backfill samples not newer than the meter's last accepted reading: already covered, so
+    // neither billed nor stored (a repeated backfill adds nothing).
+    std::size_t backfill_skipped = 0;
 };
+
+// What the runtime needs to decide whether a meter missed readings [DEV-7].
+struct CatchUpState {
+    std::optional<Instant> last_seen;  // server time of the last good read
+    std::optional<Instant> cursor;     // meter time of the last accepted (billed) reading
+};
+
+// Live state older than this many read intervals is shown as stale [DEV-7].
+inline constexpr int kStaleAfterReads = 3;
+
+// A meter's live state as it should be shown: `stale` when the values are not current, i.e. the
+// meter is offline, was never read, or its last good read is older than kStaleAfterReads read
+// intervals. The values stay as last read; only the flag says they are old.
+struct LiveStatus {
+    MeterStatusRecord status;
+    bool stale = true;
+    Seconds age{0};  // now - last_seen (0 when never seen)
+};
+[[nodiscard]] LiveStatus MakeLiveStatus(const MeterStatusRecord& status, Seconds read_interval,
+                                        Instant now);
 
 // Retry policy of the command dispatcher (TigerStyle: every retry has a named bound).
 struct CommandPolicy {
@@ -59,6 +84,13 @@ public:
     // the meters online (clearing kMeterOffline) and clears kBatteryLow/raises it.
     // Unknown meter ids fail with kNotFound and change nothing.
     [[nodiscard]] Result<RecordResult> Record(std::span<const MeterSample> samples, Instant now);
+
+    // The last good read and the billing cursor of a meter. kNotFound for an unknown meter.
+    [[nodiscard]] Result<CatchUpState> CatchUp(MeterId meter);
+
+    // The live state of a meter with its stale flag (see LiveStatus), using the project's read
+    // interval. nullopt when the meter was never polled; kNotFound for an unknown meter.
+    [[nodiscard]] Result<std::optional<LiveStatus>> GetLiveStatus(MeterId meter, Instant now);
 
     // A read that got no valid answer. After policy.offline_after_failures in a row the meter is
     // offline and kMeterOffline is raised.

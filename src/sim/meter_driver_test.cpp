@@ -550,6 +550,117 @@ TEST(MeterDriverAgainstSim, DailyFrozenReadWithoutAFreezeIsANoDataError) {
     EXPECT_EQ(frozen.error().code, ErrorCode::kFailedPrecondition);
 }
 
+// ----------------------------------------------------------------------------- backfill [DEV-7]
+
+// Reads every request of a freeze plan; stops at the first failed one as a caller would.
+std::vector<std::optional<codec::FrozenRecord>> ReadFreezes(const codec::FreezeReadPlan& plan,
+                                                            SimMeter& sim, Status* last = nullptr) {
+    std::vector<std::optional<codec::FrozenRecord>> out;
+    for (std::size_t i = 0; i < plan.size(); ++i) {
+        auto exchange = plan.Request(i);
+        EXPECT_TRUE(exchange.has_value());
+        std::optional<Bytes> reply = sim.HandleFrame(exchange->request);
+        EXPECT_TRUE(reply.has_value());
+        Status applied = plan.Apply(i, *reply, out);
+        if (!applied) {
+            if (last != nullptr)
+                *last = applied;
+            break;
+        }
+    }
+    return out;
+}
+
+TEST(FreezeReadPlan, ReadsEachDailyFreezeWithItsFreezeTimeNewestFirst) {
+    const DeviceModel model = Model("dlt645-2007-3p-tou");
+    SimMeter sim = MustMake(model, AddressFor(model));
+    ASSERT_TRUE(sim.SetEnergyRegisters(0, 1'000'000, {100'000, 200'000, 300'000, 400'000}));
+    sim.Freeze({2026, 3, 1, 0, 0, 0});
+    ASSERT_TRUE(sim.Advance(0, 5'000, 1).has_value());  // peak
+    sim.Freeze({2026, 3, 2, 0, 0, 30});                 // seconds are not kept
+    ASSERT_TRUE(sim.Advance(0, 7'000, 3).has_value());  // valley, after the last freeze
+    auto plan = codec::FreezeReadPlan::Make(model, sim.bus_address(), 2);
+    ASSERT_TRUE(plan.has_value()) << plan.error().ToString();
+    ASSERT_EQ(plan->size(), 4U);
+    const auto records = ReadFreezes(*plan, sim);
+    ASSERT_EQ(records.size(), 2U);
+    ASSERT_TRUE(records[0] && records[1]);
+    EXPECT_EQ(records[0]->at, (codec::MeterDateTime{2026, 3, 2, 0, 0, 0}));
+    EXPECT_TRUE(SameValue(records[0]->total, Decimal{100500, 2}));
+    ASSERT_TRUE(records[0]->per_rate.has_value());
+    EXPECT_TRUE(SameValue((*records[0]->per_rate)[1], Decimal{20500, 2}));
+    EXPECT_TRUE(SameValue((*records[0]->per_rate)[3], Decimal{40000, 2}));
+    EXPECT_EQ(records[1]->at, (codec::MeterDateTime{2026, 3, 1, 0, 0, 0}));
+    EXPECT_TRUE(SameValue(records[1]->total, Decimal{100000, 2}));
+}
+
+TEST(FreezeReadPlan, AMeterWithFewerFreezesAnswersAnErrorForTheMissingOnes) {
+    const DeviceModel model = Model("dlt645-2007-1p-prepaid");
+    SimMeter sim = MustMake(model, AddressFor(model));
+    LoadKnownValues(sim);
+    sim.Freeze({2026, 11, 21, 0, 0, 0});
+    auto plan = codec::FreezeReadPlan::Make(model, sim.bus_address(), 3);
+    ASSERT_TRUE(plan.has_value()) << plan.error().ToString();
+    Status last;
+    const auto records = ReadFreezes(*plan, sim, &last);
+    ASSERT_FALSE(last.has_value());
+    EXPECT_EQ(last.error().code, ErrorCode::kFailedPrecondition);
+    ASSERT_GE(records.size(), 1U);
+    ASSERT_TRUE(records[0].has_value());
+    EXPECT_EQ(records[0]->at, (codec::MeterDateTime{2026, 11, 21, 0, 0, 0}));
+    EXPECT_TRUE(SameValue(records[0]->total, Decimal{1234567, 2}));
+}
+
+TEST(FreezeReadPlan, KeepsOnlySevenFreezesLikeTheMeter) {
+    const DeviceModel model = Model("dlt645-2007-3p-tou");
+    SimMeter sim = MustMake(model, AddressFor(model));
+    for (int day = 1; day <= 9; ++day) {
+        ASSERT_TRUE(sim.Advance(0, 1'000, 2).has_value());
+        sim.Freeze({2026, 4, day, 0, 0, 0});
+    }
+    auto plan = codec::FreezeReadPlan::Make(model, sim.bus_address(), 9);
+    ASSERT_TRUE(plan.has_value());
+    Status last;
+    const auto records = ReadFreezes(*plan, sim, &last);
+    EXPECT_FALSE(last.has_value());
+    ASSERT_TRUE(records[6].has_value());
+    EXPECT_EQ(records[6]->at, (codec::MeterDateTime{2026, 4, 3, 0, 0, 0}));
+    EXPECT_TRUE(SameValue(records[6]->total, Decimal{300, 2}));
+    EXPECT_FALSE(records[7].has_value());
+}
+
+TEST(FreezeReadPlan, ModelsWithoutADailyFreezeAreRefused) {
+    for (std::string_view code : {"dlt645-1997-1p", "eastron-sdm630", "cjt188-cold-water-valve"}) {
+        SCOPED_TRACE(std::string(code));
+        const DeviceModel model = Model(code);
+        EXPECT_FALSE(codec::FreezeReadPlan::Supports(model));
+        auto plan = codec::FreezeReadPlan::Make(model, AddressFor(model), 1);
+        ASSERT_FALSE(plan.has_value());
+        EXPECT_EQ(plan.error().code, ErrorCode::kFailedPrecondition);
+        EXPECT_EQ(plan.error().field, "frozen_points");
+    }
+    const DeviceModel tou = Model("dlt645-2007-3p-tou");
+    EXPECT_TRUE(codec::FreezeReadPlan::Supports(tou));
+    auto zero = codec::FreezeReadPlan::Make(tou, AddressFor(tou), 0);
+    ASSERT_FALSE(zero.has_value());
+    EXPECT_EQ(zero.error().field, "count");
+}
+
+TEST(FreezeReadPlan, AReplyFromAnotherMeterIsRejected) {
+    const DeviceModel model = Model("dlt645-2007-3p-tou");
+    SimMeter other = MustMake(model, OtherAddressFor(model));
+    other.Freeze({2026, 3, 1, 0, 0, 0});
+    auto mine = codec::FreezeReadPlan::Make(model, AddressFor(model), 1);
+    auto theirs = codec::FreezeReadPlan::Make(model, OtherAddressFor(model), 1);
+    ASSERT_TRUE(mine && theirs);
+    auto reply = other.HandleFrame(theirs->Request(0)->request);
+    ASSERT_TRUE(reply.has_value());
+    std::vector<std::optional<codec::FrozenRecord>> out;
+    auto applied = mine->Apply(0, *reply, out);
+    ASSERT_FALSE(applied.has_value());
+    EXPECT_EQ(applied.error().code, ErrorCode::kInvalidArgument);
+}
+
 TEST(MeterDriverAgainstSim, Dlt645_1997ModelReadsEnergyAndWholeVolts) {
     const DeviceModel model = Model("dlt645-1997-1p");
     SimMeter sim = MustMake(model, AddressFor(model));

@@ -843,8 +843,8 @@ public:
         auto q =
             Q("INSERT OR IGNORE INTO readings(meter_id, meter_time, received_at, total, "
               "rate_sharp, rate_peak, rate_flat, rate_valley, verdict, reason, delta, "
-              "charge_fine, deducted, account_id) "
-              "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+              "charge_fine, deducted, account_id, source) "
+              "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
         q.Int(o.meter.value)
             .Int(Secs(o.input.meter_time))
             .Int(Secs(o.input.received))
@@ -858,6 +858,7 @@ public:
                       .Int(o.charge.total.value)
                       .Int(o.deducted.fen)
                       .IdOrNull(r.account.value)
+                      .Int(static_cast<int64_t>(o.input.source))
                       .Run());
         return sqlite3_changes(db_) == 1;
     }
@@ -865,7 +866,7 @@ public:
         auto q =
             Q("SELECT meter_id, meter_time, received_at, total, rate_sharp, rate_peak, "
               "rate_flat, rate_valley, verdict, reason, delta, charge_fine, deducted, "
-              "IFNULL(account_id, 0) FROM readings WHERE meter_id = ? "
+              "IFNULL(account_id, 0), source FROM readings WHERE meter_id = ? "
               "ORDER BY meter_time DESC LIMIT ?");
         q.Int(meter.value).Int(limit);
         std::vector<StoredReading> out;
@@ -890,6 +891,7 @@ public:
             o.charge.total = {q.ColInt(11)};
             o.deducted = {q.ColInt(12)};
             s.account = {q.ColInt(13)};
+            o.input.source = static_cast<ReadingSource>(q.ColInt(14));
             out.push_back(s);
         }
         return out;
