@@ -398,29 +398,31 @@ awaitable<Result<codec::Bytes>> Runtime::Impl::ExchangeWithRetries(
 awaitable<Status> Runtime::Impl::Backfill(GatewayState& gateway, tcp::socket& socket,
                                           codec::StreamScanner& scanner, const Device& device,
                                           std::vector<MeterSample>& samples) {
-    const MeterRecord& meter = device.circuits[0];
-    if (!meter.id.valid() || device.circuits.size() != 1 ||
+    // Copies: a Reload() while this coroutine waits rebuilds the gateway's device list.
+    const std::string address = device.bus_address;
+    const MeterId meter = device.circuits[0].id;
+    if (!meter.valid() || device.circuits.size() != 1 ||
         !codec::FreezeReadPlan::Supports(*device.model)) {
-        gateway.catch_up.erase(device.bus_address);  // nothing frozen to read
+        gateway.catch_up.erase(address);  // nothing frozen to read
         co_return Status{};
     }
-    auto state = service.CatchUp(meter.id);
+    auto state = service.CatchUp(meter);
     if (!state) {
-        Log(gateway.record.id, meter.id, "backfill_failed", state.error().ToString());
+        Log(gateway.record.id, meter, "backfill_failed", state.error().ToString());
         co_return Status{};
     }
     const Instant now = clock();
     const Seconds outage{kOutageAfterReads * gateway.read_interval_s};
     if (!state->last_seen || !state->cursor || now - *state->last_seen <= outage) {
-        gateway.catch_up.erase(device.bus_address);  // never billed, or no outage to fill
+        gateway.catch_up.erase(address);  // never billed, or no outage to fill
         co_return Status{};
     }
     const auto days = std::chrono::floor<std::chrono::days>(now - *state->last_seen).count();
     const int count = static_cast<int>(std::clamp<int64_t>(days + 1, 1, kMaxBackfillFreezes));
-    auto plan = codec::FreezeReadPlan::Make(*device.model, device.bus_address, count);
+    auto plan = codec::FreezeReadPlan::Make(*device.model, address, count);
     if (!plan) {
-        Log(gateway.record.id, meter.id, "backfill_failed", plan.error().ToString());
-        gateway.catch_up.erase(device.bus_address);
+        Log(gateway.record.id, meter, "backfill_failed", plan.error().ToString());
+        gateway.catch_up.erase(address);
         co_return Status{};
     }
     std::vector<std::optional<codec::FrozenRecord>> records;
@@ -465,7 +467,7 @@ awaitable<Status> Runtime::Impl::Backfill(GatewayState& gateway, tcp::socket& so
             continue;
         const codec::FrozenRecord& f = **it;
         MeterSample s;
-        s.meter = meter.id;
+        s.meter = meter;
         s.received = now;
         s.meter_time = FromMeterTime(*gateway.zone, f.at);
         s.total = ToQuantity(f.total);
@@ -486,12 +488,12 @@ awaitable<Status> Runtime::Impl::Backfill(GatewayState& gateway, tcp::socket& so
         samples.push_back(std::move(s));
         ++added;
     }
-    Log(gateway.record.id, meter.id, "backfill",
+    Log(gateway.record.id, meter, "backfill",
         std::to_string(added) + " daily freeze(s) read after " +
             std::to_string(
                 std::chrono::floor<std::chrono::minutes>(now - *state->last_seen).count()) +
             " min unheard; stopped: " + (stopped.empty() ? "all read" : stopped));
-    gateway.catch_up.erase(device.bus_address);
+    gateway.catch_up.erase(address);
     co_return Status{};
 }
 
