@@ -100,7 +100,7 @@ protected:
     BillingService billing_{*store_};
     AcquisitionService acquisition_{*store_, billing_};
     Actor actor_{"tester"};
-    Instant now_ = T("2026-10-30T00:00:00Z");
+    Instant now_ = T("2026-11-01T00:00:00Z");
     MeterId meter_;
 };
 

@@ -16,7 +16,7 @@ std::unique_ptr<SqliteStore> OpenMemory() {
 
 TEST(SqliteStore, MigratesOnceAndReportsVersion) {
     auto store = OpenMemory();
-    EXPECT_EQ(store->SchemaVersion().value(), 2);
+    EXPECT_EQ(store->SchemaVersion().value(), 3);
     EXPECT_EQ(store->Migrate().value(), 0);  // nothing left to apply
 }
 
