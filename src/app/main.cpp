@@ -10,6 +10,7 @@
 #include <iostream>
 #include <sstream>
 
+#include "app/bench_dtu.hpp"
 #include "app/bench_store.hpp"
 #include "app/demo.hpp"
 #include "app/frame_cli.hpp"
@@ -154,6 +155,17 @@ int Main(int argc, char** argv) {
         ->add_option("--top-ups", bench_options.top_ups, "single top-ups per durability mode")
         ->capture_default_str();
 
+    auto* bench_dtu = bench->add_subcommand("dtu", "concurrent DTU connections on loopback");
+    DtuBenchOptions dtu_bench;
+    bench_dtu->add_option("--db", dtu_bench.db_path, "SQLite file (recreated)")
+        ->capture_default_str();
+    bench_dtu->add_option("--connections", dtu_bench.connections, "DTUs")->capture_default_str();
+    bench_dtu->add_option("--seconds", dtu_bench.hold_seconds, "hold time")->capture_default_str();
+    bench_dtu->add_option("--interval", dtu_bench.read_interval_s, "read interval, s")
+        ->capture_default_str();
+    bench_dtu->add_option("--clients", dtu_bench.clients, "process, thread or client-only")
+        ->capture_default_str();
+
     auto* serve = app.add_subcommand("serve", "acquisition and billing (HTTP comes later)");
     ServeOptions serve_options;
     serve->add_option("--db", serve_options.db_path, "SQLite file")->capture_default_str();
@@ -249,6 +261,10 @@ int Main(int argc, char** argv) {
     }
     if (demo_site->parsed()) {
         auto done = InitLiveSite(site_options);
+        return done ? 0 : Fail(done.error());
+    }
+    if (bench_dtu->parsed()) {
+        auto done = RunDtuBench(dtu_bench);
         return done ? 0 : Fail(done.error());
     }
     if (bench_store->parsed()) {
