@@ -349,7 +349,11 @@ Status RunDtuBench(const DtuBenchOptions& o) {
     const auto t_setup = SteadyClock::now();
     JOULE_TRY(CreateBenchSite(o.db_path, n, model.record));
     std::printf("setup: %d DTU gateways with one meter each in %.1f s\n", n, SecondsSince(t_setup));
-    JOULE_ASSIGN_OR_RETURN(auto store, storage::SqliteStore::Open(o.db_path, {}));
+    JOULE_ASSIGN_OR_RETURN(
+        auto store,
+        storage::SqliteStore::Open(o.db_path, {o.sync == "normal" ? storage::Durability::kNormal
+                                                                  : storage::Durability::kFull}));
+    std::printf("store durability: synchronous=%s\n", o.sync == "normal" ? "NORMAL" : "FULL");
     BillingService billing(*store);
     AcquisitionService acquisition(*store, billing);
     ingest::RuntimeOptions options;

@@ -22,6 +22,8 @@ struct DtuBenchOptions {
     // "client-only": the clients against a bare acceptor that only holds the sockets, to subtract
     // from a "thread" run.
     std::string clients = "process";
+    // SQLite durability of the runtime's store: "full" (the product's) or "normal".
+    std::string sync = "full";
 };
 
 [[nodiscard]] Status RunDtuBench(const DtuBenchOptions& options);

@@ -165,6 +165,8 @@ int Main(int argc, char** argv) {
         ->capture_default_str();
     bench_dtu->add_option("--clients", dtu_bench.clients, "process, thread or client-only")
         ->capture_default_str();
+    bench_dtu->add_option("--sync", dtu_bench.sync, "store durability: full or normal")
+        ->capture_default_str();
 
     auto* serve = app.add_subcommand("serve", "acquisition and billing (HTTP comes later)");
     ServeOptions serve_options;
