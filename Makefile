@@ -8,7 +8,7 @@ export CCACHE_DIR ?= $(CURDIR)/.cache/ccache
 FUZZ_TEST_SECONDS ?= 10
 FUZZ_SECONDS      ?= 120
 
-.PHONY: deps demo test unit build-debug build-release bench fuzz format-fix format-check tidy-check clean
+.PHONY: deps demo demo-month test unit build-debug build-release bench fuzz format-fix format-check tidy-check clean
 
 deps:
 	@scripts/install-deps.sh
@@ -26,10 +26,14 @@ build-debug: deps $(DEBUG_DIR)/build.ninja
 build-release: deps $(RELEASE_DIR)/build.ninja
 	cmake --build $(RELEASE_DIR) -j $(JOBS)
 
-# A sample mall, a month of simulated readings and top-ups through the real services and an
-# SQLite store, then balances, states, alarms and the ledger summary.
+# The live demo: `joule serve` reads a simulated mall (`joule sim`) over DTU and Modbus-TCP links
+# and bills it. Runs until Ctrl-C (DEMO_SECONDS=N stops it). `make demo-month` replays a month
+# offline through the same services instead.
 demo: build-release
-	$(RELEASE_DIR)/src/app/joule demo --db build/demo.db
+	scripts/demo.sh
+
+demo-month: build-release
+	$(RELEASE_DIR)/src/app/joule demo --db build/demo-month.db
 
 # Every test, built once with AddressSanitizer + UndefinedBehaviorSanitizer (the fuzz corpora are
 # replayed there too), then each libFuzzer harness for FUZZ_TEST_SECONDS (clang 16, build/fuzz).

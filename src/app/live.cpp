@@ -10,6 +10,8 @@
 #include <sstream>
 #include <thread>
 
+#include "base/decimal.hpp"
+#include "ingest/mqtt_gateway.hpp"
 #include "ingest/runtime.hpp"
 #include "service/acquisition_service.hpp"
 #include "service/site_service.hpp"
@@ -168,15 +170,17 @@ Status InitLiveSite(const LiveSiteOptions& o) {
         open.number = "S" + meter.substr(2);
         open.tenant_name = "租户 Tenant " + open.number;
         open.tariff_code = "commercial";
-        // Small balances and a 60x load speed: alarms within minutes, the first trips soon after.
-        open.scheme.alarm1 = Money{2000};
-        open.scheme.alarm2 = Money{1000};
-        open.scheme.alarm3 = Money{300};
+        // Balances of a few yuan: at `joule sim --speed 4` a shop draws about 14 kW (16.8 yuan an
+        // hour), so alarms fire within minutes and the first trips follow.
+        open.scheme.alarm1 = Money{500};
+        open.scheme.alarm2 = Money{300};
+        open.scheme.alarm3 = Money{100};
         open.scheme.restore = Money{100};
         open.meters.push_back({meter, Quantity{0}, std::nullopt});
         if (i < o.water_meters)
             open.meters.push_back({"W-" + meter.substr(2), Quantity{0}, std::nullopt});
-        open.first_top_up = Money{2500 + 500 * (i % 10)};
+        open.first_top_up =
+            Money{o.first_top_up_fen > 0 ? o.first_top_up_fen : 250 + 50 * (i % 10)};
         open.opened_at = now;
         JOULE_TRY(billing.OpenAccount(open, staff, now));
     }
@@ -195,6 +199,24 @@ Status RunServe(const ServeOptions& o) {
     options.dtu_listen = o.dtu_listen;
     options.read_interval_override_s = o.read_interval_s;
     ingest::Runtime runtime(*store, acquisition, options, WallNow);
+    std::unique_ptr<ingest::MqttIngest> mqtt;
+    if (!o.mqtt.empty()) {
+        ingest::MqttOptions mqtt_options;
+        const auto colon = o.mqtt.rfind(':');
+        mqtt_options.host = o.mqtt.substr(0, colon);
+        if (colon != std::string::npos) {
+            auto port = ParseScaled(o.mqtt.substr(colon + 1), 0, "mqtt");
+            if (!port || *port <= 0 || *port > 65535)
+                return InvalidArgument("mqtt", "bad port");
+            mqtt_options.port = static_cast<int>(*port);
+        }
+        mqtt_options.username = o.mqtt_user;
+        mqtt_options.password = o.mqtt_password;
+        mqtt_options.tls_cafile = o.mqtt_cafile;
+        mqtt = std::make_unique<ingest::MqttIngest>(*store, acquisition, mqtt_options, WallNow);
+        JOULE_TRY(mqtt->Start());
+        runtime.SetCommandSink(mqtt.get());
+    }
     JOULE_TRY(runtime.Start());
     std::printf("joule serve: store %s, DTU listener on port %u%s\n", o.db_path.c_str(),
                 runtime.dtu_port(),
@@ -236,6 +258,8 @@ Status RunServe(const ServeOptions& o) {
         std::fflush(stdout);
     });
     runtime.Stop();
+    if (mqtt)
+        mqtt->Stop();
     return {};
 }
 
@@ -248,6 +272,7 @@ Status RunSim(const SimOptions& o) {
     options.offline_gateway = o.offline_gateway;
     options.offline_after_s = o.offline_after_s;
     options.offline_for_s = o.offline_for_s;
+    options.load_watts = o.load_watts;
     sim::SimSite site(*store, options);
     JOULE_TRY(site.Start());
     std::printf("joule sim: %zu devices, load x%lld, DTUs dial %s\n", site.device_count(),

@@ -15,18 +15,24 @@ struct ServeOptions {
     int64_t read_interval_s = 0;  // > 0 overrides every project's schedule
     int64_t run_for_s = 0;        // 0: until interrupted
     int64_t report_every_s = 10;
+    // MQTT gateways: the broker to subscribe to ("" = no MQTT) and the platform's account.
+    std::string mqtt;  // host:port
+    std::string mqtt_user = "joule-platform";
+    std::string mqtt_password;
+    std::string mqtt_cafile;  // TLS when set
 };
 [[nodiscard]] Status RunServe(const ServeOptions& options);
 
 struct SimOptions {
     std::string db_path = "joule.db";
     std::string dtu_connect = "127.0.0.1:9510";
-    int64_t speed = 60;
+    int64_t speed = 4;
     int loss_percent = 0;
     std::string offline_gateway;
     int64_t offline_after_s = 0;
     int64_t offline_for_s = 0;
     int64_t run_for_s = 0;
+    int64_t load_watts = 0;
 };
 [[nodiscard]] Status RunSim(const SimOptions& options);
 
@@ -36,7 +42,8 @@ struct LiveSiteOptions {
     int shops = 300;
     int public_meters = 50;
     int water_meters = 20;
-    int modbus_port = 9502;  // the simulated Modbus-TCP gateway listens here
+    int modbus_port = 9502;        // the simulated Modbus-TCP gateway listens here
+    int64_t first_top_up_fen = 0;  // > 0: every shop's first top-up; else 2.50..7.00 yuan
 };
 // Recreates `db_path` with a mall: shops on three DTU gateways, public-area meters on a Modbus-TCP
 // gateway, water meters on a fourth DTU, accounts opened with small balances so that alarms,

@@ -178,6 +178,11 @@ int Main(int argc, char** argv) {
     serve->add_option("--run-for", serve_options.run_for_s, "stop after this many seconds");
     serve->add_option("--report-every", serve_options.report_every_s, "status line interval")
         ->capture_default_str();
+    serve->add_option("--mqtt", serve_options.mqtt, "MQTT broker host:port for MQTT gateways");
+    serve->add_option("--mqtt-user", serve_options.mqtt_user, "the platform's broker account")
+        ->capture_default_str();
+    serve->add_option("--mqtt-password", serve_options.mqtt_password, "its password");
+    serve->add_option("--mqtt-cafile", serve_options.mqtt_cafile, "CA file: connect with TLS");
 
     auto* sim = app.add_subcommand("sim", "play the site's meters and gateways over TCP");
     SimOptions sim_options;
@@ -190,6 +195,8 @@ int Main(int argc, char** argv) {
     sim->add_option("--offline-after", sim_options.offline_after_s, "seconds before the outage");
     sim->add_option("--offline-for", sim_options.offline_for_s, "outage length in seconds");
     sim->add_option("--run-for", sim_options.run_for_s, "stop after this many seconds");
+    sim->add_option("--load-watts", sim_options.load_watts,
+                    "every circuit draws this many W (default: load profiles by hour)");
 
     auto* demo_site =
         app.add_subcommand("demo-site", "create the live demo mall (joule serve + sim)");

@@ -92,6 +92,12 @@ Result<SiteSpec> ParseSite(const Json& j) {
         if (gw.transport != "mqtt" && gw.transport != "modbus_tcp" && gw.transport != "dtu") {
             return InvalidArgument(g.PathOf("transport"), "must be mqtt, modbus_tcp or dtu");
         }
+        // How the platform reaches it: host:port (modbus_tcp), registration id (dtu), client id.
+        JOULE_ASSIGN_OR_RETURN(gw.endpoint, g.OptString("endpoint", "", 128));
+        JOULE_ASSIGN_OR_RETURN(gw.framing, g.OptString("framing", "transparent", 16));
+        if (gw.framing != "transparent" && gw.framing != "mbap") {
+            return InvalidArgument(g.PathOf("framing"), "must be transparent or mbap");
+        }
         JOULE_TRY(g.Finish());
         site.gateways.push_back(std::move(gw));
     }
@@ -117,6 +123,8 @@ Result<SiteSpec> ParseSite(const Json& j) {
         JOULE_ASSIGN_OR_RETURN(meter.tariff_code, m.OptString("tariff", "", 64));
         JOULE_ASSIGN_OR_RETURN(meter.parent_code, m.OptString("parent", "", 64));
         JOULE_ASSIGN_OR_RETURN(meter.meter.public_area, m.OptBool("public", false));
+        JOULE_ASSIGN_OR_RETURN(meter.meter.bus_address, m.OptString("bus_address", "", 32));
+        JOULE_ASSIGN_OR_RETURN(meter.meter.circuit, m.OptInteger("circuit", 0, 0, 63));
         JOULE_TRY(m.Finish());
         site.meters.push_back(std::move(meter));
     }

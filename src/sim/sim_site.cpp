@@ -128,7 +128,8 @@ Status SimSite::Impl::Load() {
                                                            : "shop";
             if (model->second.in_meter_prepaid) {
                 // The platform keeps the money (远程费控): the meter's own purse never runs dry.
-                (void)device->meter->SetBalance(1'000'000'000);
+                // 999,999.99 yuan: the most its XXXXXX.XX balance register can show.
+                (void)device->meter->SetBalance(99'999'999);
             }
             by_address[address] = device.get();
             gateway->devices.push_back(device.get());
@@ -187,7 +188,9 @@ awaitable<void> SimSite::Impl::Tick() {
                     (void)device->meter->AdvanceVolume(litres);
                 continue;
             }
-            const int64_t watts = ProfileWatts(device->profile, clock.hour);
+            const int64_t watts = options.load_watts > 0
+                                      ? options.load_watts
+                                      : ProfileWatts(device->profile, clock.hour);
             for (int c = 0; c < device->circuits; ++c) {
                 // W × ms = mWh × 3600.
                 device->carry_mwh += watts * sim_ms / 3600;
