@@ -33,6 +33,7 @@ struct SimOptions {
     int64_t offline_for_s = 0;
     int64_t run_for_s = 0;
     int64_t load_watts = 0;
+    bool freeze_every_minute = false;
 };
 [[nodiscard]] Status RunSim(const SimOptions& options);
 

@@ -197,6 +197,8 @@ int Main(int argc, char** argv) {
     sim->add_option("--run-for", sim_options.run_for_s, "stop after this many seconds");
     sim->add_option("--load-watts", sim_options.load_watts,
                     "every circuit draws this many W (default: load profiles by hour)");
+    sim->add_flag("--freeze-every-minute", sim_options.freeze_every_minute,
+                  "meters freeze registers every minute instead of at midnight");
 
     auto* demo_site =
         app.add_subcommand("demo-site", "create the live demo mall (joule serve + sim)");

@@ -167,6 +167,7 @@ std::optional<codec::Bytes> SimSite::Impl::Answer(SimGateway& gateway, codec::By
 awaitable<void> SimSite::Impl::Tick() {
     asio::steady_timer timer(io);
     auto last = std::chrono::steady_clock::now();
+    codec::MeterDateTime last_clock{0, 1, 1, 0, 0, 0};
     while (true) {
         timer.expires_after(std::chrono::seconds(1));
         co_await timer.async_wait(asio::as_tuple(use_awaitable));
@@ -177,8 +178,22 @@ awaitable<void> SimSite::Impl::Tick() {
         const Instant now = date::floor<Seconds>(std::chrono::system_clock::now());
         const codec::MeterDateTime clock = ToMeterTime(*zone, now);
         const int64_t sim_ms = real_ms * options.speed;
+        // A freeze boundary (local midnight, or each minute) passed since the last tick.
+        const bool freeze = last_clock.year != 0 &&
+                            (options.freeze_every_minute ? clock.minute != last_clock.minute ||
+                                                               clock.hour != last_clock.hour
+                                                         : clock.day != last_clock.day);
+        codec::MeterDateTime freeze_at = clock;
+        freeze_at.second = 0;
+        if (!options.freeze_every_minute) {
+            freeze_at.hour = 0;
+            freeze_at.minute = 0;
+        }
+        last_clock = clock;
         for (auto& device : devices) {
             device->meter->SetClock(clock);
+            if (freeze)
+                device->meter->Freeze(freeze_at);
             if (device->water) {
                 // About 20 L an hour on average, in whole litres.
                 device->carry_mwh += 20 * sim_ms / 3600;

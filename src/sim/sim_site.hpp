@@ -25,7 +25,10 @@ struct SiteOptions {
     int64_t offline_after_s = 0;  // ... this many seconds after start ...
     int64_t offline_for_s = 0;    // ... for this long
     int64_t run_for_s = 0;        // stop after this long; 0 = until Stop()
-    int64_t load_watts = 0;       // > 0: every electric circuit draws this, whatever the hour
+    int64_t load_watts = 0;
+    // Meters freeze their registers at local midnight (daily freeze); true: at every minute, so
+    // tests and demos see backfill without waiting a day.
+    bool freeze_every_minute = false;  // > 0: every electric circuit draws this, whatever the hour
 };
 
 struct SiteStats {
