@@ -14,7 +14,7 @@ constexpr std::array<std::pair<Protocol, std::string_view>, 4> kProtocols{{
     {Protocol::kCjt188, "cjt188"},
 }};
 
-constexpr std::array<std::pair<Point, std::string_view>, 24> kPoints{{
+constexpr std::array<std::pair<Point, std::string_view>, 26> kPoints{{
     {Point::kEnergyTotal, "energy_total"},
     {Point::kEnergySharp, "energy_sharp"},
     {Point::kEnergyPeak, "energy_peak"},
@@ -39,6 +39,8 @@ constexpr std::array<std::pair<Point, std::string_view>, 24> kPoints{{
     {Point::kValveState, "valve_state"},
     {Point::kBatteryLow, "battery_low"},
     {Point::kDailyFrozenEnergy, "daily_frozen_energy"},
+    {Point::kMeterDate, "meter_date"},
+    {Point::kMeterTime, "meter_time"},
 }};
 
 bool IsDlt645(Protocol p) { return p == Protocol::kDlt645_2007 || p == Protocol::kDlt645_1997; }

@@ -51,9 +51,11 @@ enum class Point : std::uint8_t {
     kFlowRate,
     kSupplyTemperature,
     kReturnTemperature,
-    kValveState,        // CJ/T 188: 0 open, 1 closed, 2 undefined, 3 abnormal
-    kBatteryLow,        // CJ/T 188: 1 = low
-    kDailyFrozenEnergy  // the last daily frozen forward active total (backfill) [DEV-7]
+    kValveState,         // CJ/T 188: 0 open, 1 closed, 2 undefined, 3 abnormal
+    kBatteryLow,         // CJ/T 188: 1 = low
+    kDailyFrozenEnergy,  // the last daily frozen forward active total (backfill) [DEV-7]
+    kMeterDate,          // the meter's clock (DL/T 645 04000101 / 04000102): meter_time
+    kMeterTime
 };
 std::string_view PointName(Point point);
 [[nodiscard]] Result<Point> ParsePoint(std::string_view name);

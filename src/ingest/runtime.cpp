@@ -30,6 +30,7 @@ namespace {
 constexpr std::size_t kReadChunkBytes = 1024;
 constexpr std::size_t kMaxRegistrationBytes = 256;
 constexpr std::chrono::milliseconds kIdleReadSlice{250};
+constexpr Seconds kClockDriftResync{300};
 // Backfill [DEV-7]: at most this many daily freezes are read after an outage (a meter keeps
 // 7..62), and an outage is a gap since the last good read of more than this many read intervals.
 constexpr int kMaxBackfillFreezes = 31;
@@ -54,12 +55,29 @@ struct GatewayState {
     // Devices (by bus address) to check for missed readings at their next good read: every
     // device when the link comes up, and a device whose read failed [DEV-7].
     std::set<std::string> catch_up;
+    SteadyClock::time_point next_time_sync{};  // daily broadcast time sync (DL/T 645)
+    SteadyClock::time_point last_forced_sync{};
+    bool discovered = false;  // read-address scan done on this link [HIER-4]
+
+    // A transparent bus that carries (or may carry: no devices yet) DL/T 645-2007 meters.
+    [[nodiscard]] bool Dlt645Bus() const {
+        if (framing() == codec::ModbusFraming::kMbap)
+            return false;
+        if (devices.empty())
+            return record.transport == "dtu";
+        for (const Device& d : devices) {
+            if (d.model->protocol == codec::Protocol::kDlt645_2007)
+                return true;
+        }
+        return false;
+    }
 
     [[nodiscard]] codec::ModbusFraming framing() const {
         return record.framing == "mbap" ? codec::ModbusFraming::kMbap : codec::ModbusFraming::kRtu;
     }
     [[nodiscard]] codec::StreamScannerOptions ScannerOptions() const {
         codec::StreamScannerOptions o;
+        o.dlt645 = Dlt645Bus();
         for (const Device& d : devices) {
             switch (d.model->protocol) {
                 case codec::Protocol::kDlt645_2007:
@@ -117,6 +135,7 @@ MeterSample ToSample(const Device& device, const codec::DeviceReading& reading, 
     s.meter_time = now;
     if (reading.meter_clock && codec::IsValid(*reading.meter_clock)) {
         s.meter_time = FromMeterTime(zone, *reading.meter_clock);
+        s.meter_clock = true;
     }
     const codec::Point register_point = device.model->protocol != codec::Protocol::kCjt188
                                             ? codec::Point::kEnergyTotal
@@ -206,6 +225,8 @@ struct Runtime::Impl {
     awaitable<Status> RunCommand(GatewayState& gateway, tcp::socket& socket,
                                  codec::StreamScanner& scanner, const CommandRecord& command);
     awaitable<void> DispatchLoop();
+    awaitable<Status> LinkHousekeeping(GatewayState& gateway, tcp::socket& socket,
+                                       codec::StreamScanner& scanner);
 };
 
 Status Runtime::Impl::LoadRegistry() {
@@ -375,6 +396,15 @@ awaitable<Status> Runtime::Impl::PollDevice(GatewayState& gateway, tcp::socket& 
         if (!device.circuits[c].id.valid())
             continue;
         samples.push_back(ToSample(device, reading, static_cast<int>(c), *gateway.zone, now));
+        const MeterSample& s = samples.back();
+        const Seconds drift = s.meter_time > now ? s.meter_time - now : now - s.meter_time;
+        // A clock that is off gets a time sync now rather than at the daily one, at most every
+        // ten minutes per link; the service raises kClockDrift meanwhile.
+        if (s.meter_clock && drift > kClockDriftResync &&
+            SteadyClock::now() - gateway.last_forced_sync > std::chrono::minutes(10)) {
+            gateway.last_forced_sync = SteadyClock::now();
+            gateway.next_time_sync = SteadyClock::now();
+        }
     }
     co_return Status{};
 }
@@ -573,6 +603,8 @@ awaitable<void> Runtime::Impl::RunLink(std::shared_ptr<GatewayState> gateway,
         gateway->socket->close(ignored);  // the device reconnected: the old link is dead
     }
     gateway->socket = socket;
+    gateway->discovered = false;
+    gateway->next_time_sync = SteadyClock::now();
     ++stats.connections;
     (void)service.SetGatewayLink(gateway->record.id, true, clock());
     codec::StreamScanner scanner(gateway->ScannerOptions());
@@ -589,6 +621,8 @@ awaitable<void> Runtime::Impl::RunLink(std::shared_ptr<GatewayState> gateway,
             gateway->commands.pop_front();
             link = co_await RunCommand(*gateway, *socket, scanner, command);
             last_heard = SteadyClock::now();
+        } else if (!gateway->discovered || SteadyClock::now() >= gateway->next_time_sync) {
+            link = co_await LinkHousekeeping(*gateway, *socket, scanner);
         } else if (SteadyClock::now() >= gateway->next_poll) {
             gateway->next_poll =
                 SteadyClock::now() + std::chrono::seconds(gateway->read_interval_s);
@@ -639,6 +673,74 @@ awaitable<void> Runtime::Impl::RunLink(std::shared_ptr<GatewayState> gateway,
         if (!stopping)
             (void)service.SetGatewayLink(gateway->record.id, false, clock());
     }
+}
+
+// Once per link: a read-address scan finds a DL/T 645 meter nobody configured (pending device,
+// [HIER-4]); on a bus of several meters the replies collide and nothing is found, which is fine.
+// Daily: a broadcast time sync (08H) keeps meter clocks, and so TOU registers, right [CTRL-5].
+awaitable<Status> Runtime::Impl::LinkHousekeeping(GatewayState& gateway, tcp::socket& socket,
+                                                  codec::StreamScanner& scanner) {
+    if (!gateway.Dlt645Bus()) {
+        gateway.discovered = true;
+        gateway.next_time_sync = SteadyClock::time_point::max();
+        co_return Status{};
+    }
+    if (!gateway.discovered) {
+        gateway.discovered = true;
+        auto frame = codec::dlt645::BuildRequest(codec::dlt645::kWildcardAddress,
+                                                 codec::dlt645::ReadAddressRequest{});
+        if (!frame)
+            co_return Status{};
+        auto bytes = codec::dlt645::EncodeFrame(*frame);
+        if (!bytes)
+            co_return Status{};
+        const codec::Exchange exchange{*bytes, true, codec::FrameKind::kDlt645, std::nullopt};
+        auto reply = co_await Exchange(socket, scanner, exchange);
+        if (!reply) {
+            if (reply.error().code == ErrorCode::kUnavailable)
+                co_return std::unexpected(reply.error());
+            co_return Status{};  // nobody, or several meters answering at once
+        }
+        auto decoded = codec::dlt645::DecodeFrame(*reply);
+        if (!decoded)
+            co_return Status{};
+        auto parsed = codec::dlt645::ParseReply(decoded->frame);
+        const auto* found = parsed ? std::get_if<codec::dlt645::AddressReply>(&*parsed) : nullptr;
+        if (found == nullptr)
+            co_return Status{};
+        const std::string address = codec::dlt645::FormatAddress(found->address);
+        const bool known = std::any_of(gateway.devices.begin(), gateway.devices.end(),
+                                       [&](const Device& d) { return d.bus_address == address; });
+        if (!known) {
+            std::string model = "dlt645-2007-1p-prepaid";  // the shipped default; staff confirm
+            for (const Device& d : gateway.devices) {
+                if (d.model->protocol == codec::Protocol::kDlt645_2007)
+                    model = d.model->code;
+            }
+            const Instant now = clock();
+            (void)service.RecordPendingDevice(PendingDeviceRecord{
+                0, gateway.record.project, gateway.record.id, address, model, address,
+                R"({"protocol":"dlt645-2007","found_by":"read_address"})", now, now});
+        }
+        co_return Status{};
+    }
+    gateway.next_time_sync = SteadyClock::now() + std::chrono::hours(24);
+    for (const Device& device : gateway.devices) {
+        if (device.model->protocol != codec::Protocol::kDlt645_2007)
+            continue;
+        const codec::DeviceCommand sync{codec::DeviceCommandKind::kTimeSync, 0,
+                                        ToMeterTime(*gateway.zone, clock()), std::nullopt};
+        auto exchange = codec::EncodeCommand(*device.model, device.bus_address, gateway.framing(),
+                                             sync, ++gateway.sequence);
+        if (!exchange)
+            co_return Status{};
+        auto sent = co_await Exchange(socket, scanner, *exchange);
+        if (!sent && sent.error().code == ErrorCode::kUnavailable) {
+            co_return std::unexpected(sent.error());
+        }
+        break;  // a broadcast reaches every meter on the bus
+    }
+    co_return Status{};
 }
 
 awaitable<void> Runtime::Impl::DtuSession(tcp::socket socket) {

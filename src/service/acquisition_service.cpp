@@ -73,7 +73,7 @@ Result<Expectation> ExpectedState(Tx& tx, MeterId meter) {
 
 // Saves the live state of one sampled meter and raises or clears the alarms it implies.
 Status UpdateLiveState(Tx& tx, const MeterRecord& meter, const MeterSample& s, Instant now,
-                       RecordResult& result) {
+                       Seconds drift_limit, RecordResult& result) {
     JOULE_ASSIGN_OR_RETURN(auto previous, tx.LoadMeterStatus(meter.id));
     MeterStatusRecord status = previous.value_or(MeterStatusRecord{});
     status.meter = meter.id;
@@ -98,6 +98,17 @@ Status UpdateLiveState(Tx& tx, const MeterRecord& meter, const MeterSample& s, I
     }
     if (s.backfill)
         return {};
+    if (s.meter_clock) {
+        const Seconds drift =
+            s.meter_time > s.received ? s.meter_time - s.received : s.received - s.meter_time;
+        if (drift > drift_limit) {
+            JOULE_TRY(tx.RaiseAlarm(MeterAlarm(
+                meter, AlarmKind::kClockDrift, now,
+                "meter clock is " + std::to_string(drift.count()) + " s off the server")));
+        } else {
+            JOULE_TRY(tx.ClearAlarm(AccountId{}, meter.id, AlarmKind::kClockDrift, now));
+        }
+    }
     JOULE_ASSIGN_OR_RETURN(Expectation expected, ExpectedState(tx, meter.id));
     std::string mismatch;
     if (expected.relay && s.relay != RelayState::kUnknown && s.relay != *expected.relay) {
@@ -211,7 +222,8 @@ Result<RecordResult> AcquisitionService::Record(std::span<const MeterSample> sam
     }
     JOULE_ASSIGN_OR_RETURN(auto tx, store_.Begin());
     for (const MeterSample& s : samples) {
-        JOULE_TRY(UpdateLiveState(*tx, meters.at(s.meter.value), s, now, result));
+        JOULE_TRY(UpdateLiveState(*tx, meters.at(s.meter.value), s, now, policy_.clock_drift_limit,
+                                  result));
     }
     JOULE_TRY(tx->Commit());
     return result;
@@ -225,7 +237,8 @@ Status AcquisitionService::RecordReadFailure(MeterId meter_id, std::string_view 
     status.meter = meter_id;
     status.failures += 1;
     status.last_failure = now;
-    if (status.failures >= policy_.offline_after_failures && (status.online || !previous)) {
+    // At and after the threshold: offline, with one alarm (RaiseAlarm de-duplicates open ones).
+    if (status.failures >= policy_.offline_after_failures) {
         status.online = false;
         JOULE_TRY(tx->RaiseAlarm(MeterAlarm(
             meter, AlarmKind::kMeterOffline, now,

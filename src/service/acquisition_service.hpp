@@ -22,6 +22,7 @@ struct MeterSample {
     MeterId meter;
     Instant meter_time;             // the meter's clock in UTC, or the poll time when it has none
     Instant received;               // server time
+    bool meter_clock = false;       // meter_time came from the meter's own clock
     std::optional<Quantity> total;  // the billing register (Wh, L); nullopt: status only
     bool has_per_rate = false;
     PerPeriod<Quantity> per_rate{};
@@ -67,6 +68,7 @@ struct LiveStatus {
 
 // Retry policy of the command dispatcher (TigerStyle: every retry has a named bound).
 struct CommandPolicy {
+    Seconds clock_drift_limit{300};  // a meter clock further off raises kClockDrift
     int max_attempts = 5;
     Seconds first_backoff{5};  // doubled per attempt
     Seconds max_backoff{300};

@@ -215,3 +215,91 @@ TEST_F(BackfillTest, LiveStatusUsesTheProjectReadInterval) {
 
 }  // namespace
 }  // namespace joule
+
+namespace joule {
+namespace {
+
+std::vector<AlarmRecord> OpenAlarms(storage::SqliteStore& store, AlarmKind kind) {
+    auto tx = store.Begin().value();
+    const ProjectRecord project = tx->FindProject("mall").value().value();
+    std::vector<AlarmRecord> out;
+    // A named copy: GCC 12 warns falsely about iterating the temporary .value() directly.
+    const std::vector<AlarmRecord> alarms = tx->ListAlarms(project.id, true).value();
+    for (const AlarmRecord& a : alarms) {
+        if (a.kind == kind)
+            out.push_back(a);
+    }
+    return out;
+}
+
+TEST_F(BackfillTest, AMeterClockFarOffRaisesClockDriftAndACorrectOneClearsIt) {
+    MeterSample s = Live("2026-11-01T12:00:00Z", 101);
+    s.meter_clock = true;
+    s.meter_time = T("2026-11-01T12:07:00Z");  // 7 minutes ahead of the server
+    ASSERT_TRUE(Record({s}, "2026-11-01T12:00:00Z").has_value());
+    ASSERT_EQ(OpenAlarms(*store_, AlarmKind::kClockDrift).size(), 1U);
+    MeterSample fixed = Live("2026-11-01T12:30:00Z", 102);
+    fixed.meter_clock = true;
+    ASSERT_TRUE(Record({fixed}, "2026-11-01T12:30:00Z").has_value());
+    EXPECT_TRUE(OpenAlarms(*store_, AlarmKind::kClockDrift).empty());
+}
+
+TEST_F(BackfillTest, RelayStateContradictingTheLastAcknowledgedCommandRaisesAMismatch) {
+    auto id =
+        acquisition_.QueueCommand(meter_, "trip", "{}", "test", actor_, T("2026-11-01T12:00:00Z"));
+    ASSERT_TRUE(id.has_value());
+    auto taken = acquisition_.TakeDueCommands(T("2026-11-01T12:00:01Z"), 10);
+    ASSERT_TRUE(taken.has_value());
+    ASSERT_EQ(taken->size(), 1U);
+    ASSERT_TRUE(acquisition_.RecordCommandResult(*id, true, "", T("2026-11-01T12:00:02Z")));
+    MeterSample closed = Live("2026-11-01T12:01:00Z", 101);
+    closed.relay = RelayState::kClosed;  // the meter says closed: the trip did not take
+    auto recorded = Record({closed}, "2026-11-01T12:01:00Z");
+    ASSERT_TRUE(recorded.has_value());
+    EXPECT_EQ(recorded->mismatches, 1U);
+    ASSERT_EQ(OpenAlarms(*store_, AlarmKind::kRelayMismatch).size(), 1U);
+    MeterSample open = Live("2026-11-01T12:02:00Z", 101);
+    open.relay = RelayState::kOpen;
+    ASSERT_TRUE(Record({open}, "2026-11-01T12:02:00Z").has_value());
+    EXPECT_TRUE(OpenAlarms(*store_, AlarmKind::kRelayMismatch).empty());
+}
+
+TEST_F(BackfillTest, AMeterGoesOfflineAfterRepeatedFailuresAndBackOnItsNextRead) {
+    for (int i = 0; i < 2; ++i) {
+        ASSERT_TRUE(acquisition_.RecordReadFailure(meter_, "timeout", T("2026-11-01T12:00:00Z")));
+    }
+    EXPECT_TRUE(OpenAlarms(*store_, AlarmKind::kMeterOffline).empty());
+    ASSERT_TRUE(acquisition_.RecordReadFailure(meter_, "timeout", T("2026-11-01T12:00:00Z")));
+    EXPECT_EQ(OpenAlarms(*store_, AlarmKind::kMeterOffline).size(), 1U);
+    ASSERT_TRUE(Record({Live("2026-11-01T12:30:00Z", 101)}, "2026-11-01T12:30:00Z").has_value());
+    EXPECT_TRUE(OpenAlarms(*store_, AlarmKind::kMeterOffline).empty());
+}
+
+TEST_F(BackfillTest, FailedCommandsBackOffThenFailWithAnAlarm) {
+    auto id =
+        acquisition_.QueueCommand(meter_, "trip", "{}", "test", actor_, T("2026-11-01T12:00:00Z"));
+    ASSERT_TRUE(id.has_value());
+    Instant now = T("2026-11-01T12:00:00Z");
+    for (int attempt = 1; attempt <= 5; ++attempt) {
+        auto taken = acquisition_.TakeDueCommands(now, 10).value();
+        ASSERT_EQ(taken.size(), 1U) << "attempt " << attempt;
+        EXPECT_EQ(taken[0].attempts, attempt);
+        // Not due again before its backoff.
+        EXPECT_TRUE(acquisition_.TakeDueCommands(now, 10).value().empty());
+        ASSERT_TRUE(acquisition_.RecordCommandResult(*id, false, "no reply", now));
+        now = taken[0].next_attempt_at;
+    }
+    auto tx = store_->Begin().value();
+    const CommandRecord c = tx->GetCommand(*id).value();
+    tx.reset();
+    EXPECT_EQ(c.state, CommandState::kFailed);
+    EXPECT_EQ(c.error, "no reply");
+    EXPECT_EQ(OpenAlarms(*store_, AlarmKind::kCommandFailed).size(), 1U);
+    // A late acknowledgement of a finished command changes nothing.
+    ASSERT_TRUE(acquisition_.RecordCommandResult(*id, true, "", now));
+    auto again = store_->Begin().value();
+    EXPECT_EQ(again->GetCommand(*id).value().state, CommandState::kFailed);
+}
+
+}  // namespace
+}  // namespace joule

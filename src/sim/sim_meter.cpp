@@ -524,6 +524,9 @@ std::optional<Decimal> SimMeter::Value(int circuit, codec::Point point) const {
                 return std::nullopt;
             return Decimal{freezes_.front().circuits[static_cast<std::size_t>(circuit)].forward_wh,
                            3};
+        case Point::kMeterDate:
+        case Point::kMeterTime:
+            return std::nullopt;  // the clock is MeterClock(), not a decimal value
     }
     return std::nullopt;
 }

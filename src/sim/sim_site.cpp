@@ -319,6 +319,12 @@ Status SimSite::Start() {
     if (!d.zone)
         return FailedPrecondition("the site has no DTU or Modbus-TCP gateways");
     d.started = std::chrono::steady_clock::now();
+    // Meter clocks run before any frame arrives (a time sync right after connecting must find
+    // them set).
+    const codec::MeterDateTime clock =
+        ToMeterTime(*d.zone, date::floor<Seconds>(std::chrono::system_clock::now()));
+    for (auto& device : d.devices)
+        device->meter->SetClock(clock);
     for (auto& gateway : d.gateways) {
         if (gateway->record.transport == "dtu") {
             asio::co_spawn(d.io, d.DtuClient(gateway.get()), asio::detached);
