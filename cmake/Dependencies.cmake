@@ -7,6 +7,7 @@ find_package(nlohmann_json 3.11 CONFIG REQUIRED)  # nlohmann-json3-dev
 find_package(CLI11 CONFIG REQUIRED)           # libcli11-dev
 find_package(PkgConfig REQUIRED)
 pkg_check_modules(MOSQUITTO REQUIRED IMPORTED_TARGET libmosquitto)  # libmosquitto-dev
+pkg_check_modules(MODBUS REQUIRED IMPORTED_TARGET libmodbus)  # libmodbus-dev (interop tests)
 find_package(Boost 1.81 CONFIG REQUIRED)      # libboost1.81-dev (Asio; header-only here)
 if(JOULE_BUILD_TESTS)
     find_package(GTest REQUIRED)              # libgtest-dev, libgmock-dev

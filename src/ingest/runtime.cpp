@@ -337,6 +337,18 @@ awaitable<Status> Runtime::Impl::PollDevice(GatewayState& gateway, tcp::socket& 
         co_return Status{};
     }
     codec::DeviceReading reading;
+    auto read_failed = [&](const Error& why) {
+        ++stats.reads_failed;
+        gateway.catch_up.insert(device.bus_address);
+        for (const MeterRecord& m : device.circuits) {
+            if (m.id.valid())
+                (void)service.RecordReadFailure(m.id, why.ToString(), clock());
+        }
+    };
+    // A device that answered every request with an error (a Modbus-TCP gateway's "target device
+    // failed to respond" for a dead meter) gave no reading at all: that read failed.
+    bool answered = false;
+    Error refused{ErrorCode::kFailedPrecondition, "no request answered", ""};
     for (std::size_t i = 0; i < plan->size(); ++i) {
         Error last{ErrorCode::kDeadlineExceeded, "no attempt", ""};
         bool ok = false;
@@ -370,17 +382,19 @@ awaitable<Status> Runtime::Impl::PollDevice(GatewayState& gateway, tcp::socket& 
                     applied.error().ToString() + ": " + codec::ToHex(*reply));
             }
         }
-        if (!ok && last.code == ErrorCode::kFailedPrecondition)
+        if (!ok && last.code == ErrorCode::kFailedPrecondition) {
+            refused = last;
             continue;
+        }
         if (!ok) {
-            ++stats.reads_failed;
-            gateway.catch_up.insert(device.bus_address);
-            for (const MeterRecord& m : device.circuits) {
-                if (m.id.valid())
-                    (void)service.RecordReadFailure(m.id, last.ToString(), clock());
-            }
+            read_failed(last);
             co_return Status{};
         }
+        answered = true;
+    }
+    if (!answered) {
+        read_failed(refused);
+        co_return Status{};
     }
     ++stats.reads_ok;
     const Instant now = clock();
