@@ -540,10 +540,11 @@ protected:
         EXPECT_EQ(tx->SummarizeLedger().value().sum_of_balances.fen, 0);
         EXPECT_EQ(tx->CountBalanceMismatches().value(), 0);
     }
-    // Every meter has been read once.
+    // Every meter has been read once and its live state saved (the unit of work after billing).
     void WaitForFirstReadings() {
         for (const char* code : {"sdm", "dtsu", "box-c0", "box-c1", "box-c2"}) {
-            ASSERT_TRUE(WaitFor([&] { return LastTotal(code) >= 0; })) << code << " never read";
+            ASSERT_TRUE(WaitFor([&] { return LastTotal(code) >= 0 && Status(code).online; }))
+                << code << " never read";
         }
     }
     void ExpectNoRejectedFrames() {
@@ -617,7 +618,7 @@ TEST_F(ModbusInteropTest, RegistersAreReadBilledAndShown) {
     EXPECT_EQ(Paid("A-DTSU").fen, 10'000 - 125);
     EXPECT_EQ(Paid("A-C0").fen, 10'000 - 321);
     EXPECT_EQ(Paid("A-C2").fen, 10'000);
-    EXPECT_EQ(Values("sdm").value("energy_total", ""), "1237.067");
+    EXPECT_TRUE(WaitFor([&] { return Values("sdm").value("energy_total", "") == "1237.067"; }));
     for (const char* code : {"sdm", "dtsu", "box-c0"}) {
         for (const StoredReading& r : Readings(code)) {
             EXPECT_NE(r.outcome.validated.verdict, Verdict::kQuarantined)
@@ -698,8 +699,10 @@ TEST_F(ModbusInteropTest, AnExceptionIsLoggedAndADeadUnitGoesOffline) {
     server_.ClearFaults();
     server_.SetHoldingFloat(kDtsu, 0x401E, 5680.0F);
     ASSERT_TRUE(WaitFor([&] { return LastTotal("dtsu") == 5'680'000; }));
-    EXPECT_TRUE(Status("dtsu").online);
+    // The live state is saved in the unit of work after the billing one.
+    ASSERT_TRUE(WaitFor([&] { return Status("dtsu").online; }));
     EXPECT_EQ(Status("dtsu").failures, 0);
+    ASSERT_TRUE(WaitFor([&] { return !Alarms(AlarmKind::kMeterOffline).front().open; }));
     EXPECT_EQ(Paid("A-DTSU").fen, 10'000 - 109);  // 5678.91 -> 5680.00 kWh
     EXPECT_TRUE(Gateway().online);
     EXPECT_EQ(server_.accepts(), 1);  // exceptions never cost the link
