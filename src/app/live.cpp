@@ -274,6 +274,7 @@ Status RunSim(const SimOptions& o) {
     options.offline_for_s = o.offline_for_s;
     options.load_watts = o.load_watts;
     options.freeze_every_minute = o.freeze_every_minute;
+    options.extra_meters = o.extra_meters;
     sim::SimSite site(*store, options);
     JOULE_TRY(site.Start());
     std::printf("joule sim: %zu devices, load x%lld, DTUs dial %s\n", site.device_count(),

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "base/error.hpp"
 
@@ -34,6 +35,7 @@ struct SimOptions {
     int64_t run_for_s = 0;
     int64_t load_watts = 0;
     bool freeze_every_minute = false;
+    std::vector<std::string> extra_meters;
 };
 [[nodiscard]] Status RunSim(const SimOptions& options);
 

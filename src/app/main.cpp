@@ -11,6 +11,7 @@
 #include <sstream>
 
 #include "app/bench_dtu.hpp"
+#include "app/bench_mqtt.hpp"
 #include "app/bench_store.hpp"
 #include "app/demo.hpp"
 #include "app/frame_cli.hpp"
@@ -20,6 +21,7 @@
 #include "app/scenario.hpp"
 #include "app/site_file.hpp"
 #include "base/decimal.hpp"
+#include "service/acquisition_service.hpp"
 #include "service/billing_service.hpp"
 #include "service/site_service.hpp"
 #include "storage/sqlite_store.hpp"
@@ -168,6 +170,23 @@ int Main(int argc, char** argv) {
     bench_dtu->add_option("--sync", dtu_bench.sync, "store durability: full or normal")
         ->capture_default_str();
 
+    auto* bench_mqtt = bench->add_subcommand("mqtt", "MQTT ingest end to end on loopback");
+    MqttBenchOptions mqtt_bench;
+    bench_mqtt->add_option("--db", mqtt_bench.db_path, "SQLite file (recreated)")
+        ->capture_default_str();
+    bench_mqtt->add_option("--meters", mqtt_bench.meters, "meters and accounts")
+        ->capture_default_str();
+    bench_mqtt->add_option("--gateways", mqtt_bench.gateways, "MQTT gateways")
+        ->capture_default_str();
+    bench_mqtt->add_option("--batch", mqtt_bench.batch, "readings per message")
+        ->capture_default_str();
+    bench_mqtt->add_option("--rate", mqtt_bench.rate, "readings/s published")
+        ->capture_default_str();
+    bench_mqtt->add_option("--seconds", mqtt_bench.seconds, "publishing time")
+        ->capture_default_str();
+    bench_mqtt->add_option("--sync", mqtt_bench.sync, "store durability: full or normal")
+        ->capture_default_str();
+
     auto* serve = app.add_subcommand("serve", "acquisition and billing (HTTP comes later)");
     ServeOptions serve_options;
     serve->add_option("--db", serve_options.db_path, "SQLite file")->capture_default_str();
@@ -199,6 +218,24 @@ int Main(int argc, char** argv) {
                     "every circuit draws this many W (default: load profiles by hour)");
     sim->add_flag("--freeze-every-minute", sim_options.freeze_every_minute,
                   "meters freeze registers every minute instead of at midnight");
+    sim->add_option("--extra-meter", sim_options.extra_meters,
+                    "an unconfigured meter: gateway:bus_address:model (repeatable)");
+
+    auto* device =
+        app.add_subcommand("device", "devices: pending (zero-commissioning) and binding");
+    device->require_subcommand(1);
+    auto* device_pending = device->add_subcommand("pending", "devices found but not configured");
+    device_pending->add_option("--project", project, "project code")->required();
+    add_db(device_pending);
+    auto* device_bind = device->add_subcommand("bind", "bind a pending device: it goes live");
+    AcquisitionService::BindRequest bind;
+    device_bind->add_option("--project", bind.project_code, "project code")->required();
+    device_bind->add_option("--pending", bind.pending_id, "pending device id")->required();
+    device_bind->add_option("--meter", bind.meter_code, "the new meter's code")->required();
+    device_bind->add_option("--room", bind.room_code, "room code");
+    device_bind->add_option("--model", bind.model_code, "model code (default: as detected)");
+    device_bind->add_flag("--public", bind.public_area, "a public-area meter");
+    add_db(device_bind);
 
     auto* demo_site =
         app.add_subcommand("demo-site", "create the live demo mall (joule serve + sim)");
@@ -278,6 +315,10 @@ int Main(int argc, char** argv) {
         auto done = RunDtuBench(dtu_bench);
         return done ? 0 : Fail(done.error());
     }
+    if (bench_mqtt->parsed()) {
+        auto done = RunMqttBench(mqtt_bench);
+        return done ? 0 : Fail(done.error());
+    }
     if (bench_store->parsed()) {
         auto done = RunStoreBench(bench_options);
         return done ? 0 : Fail(done.error());
@@ -291,6 +332,44 @@ int Main(int argc, char** argv) {
     const Actor actor{"cli"};
     const Instant now = Now();
 
+    if (device_pending->parsed()) {
+        auto tx = (*store)->Begin();
+        if (!tx) {
+            return Fail(tx.error());
+        }
+        auto found = (*tx)->FindProject(project);
+        if (!found || !*found) {
+            return Fail(Error{ErrorCode::kNotFound, "no project " + project, "project"});
+        }
+        auto pending = (*tx)->ListPendingDevices((**found).id);
+        if (!pending) {
+            return Fail(pending.error());
+        }
+        wire::Json list = wire::Json::array();
+        for (const PendingDeviceRecord& d : *pending) {
+            auto gateway = (*tx)->GetGateway(d.gateway);
+            list.push_back({{"id", d.id},
+                            {"gateway", gateway ? gateway->code : ""},
+                            {"bus_address", d.bus_address},
+                            {"model", d.model_code},
+                            {"serial", d.serial},
+                            {"params", wire::Json::parse(d.params, nullptr, false)},
+                            {"first_seen", FormatInstant(d.first_seen)},
+                            {"last_seen", FormatInstant(d.last_seen)}});
+        }
+        PrintJson(list);
+        return 0;
+    }
+    if (device_bind->parsed()) {
+        AcquisitionService acquisition(**store, billing);
+        auto id = acquisition.BindPendingDevice(bind, actor, now);
+        if (!id) {
+            return Fail(id.error());
+        }
+        std::printf("bound meter %s; joule serve picks it up within seconds\n",
+                    bind.meter_code.c_str());
+        return 0;
+    }
     if (site_create->parsed()) {
         auto file = ReadJsonFile(site_file);
         if (!file) {

@@ -258,6 +258,8 @@ public:
     virtual Result<std::vector<MeterRecord>> ListMeters(ProjectId project) = 0;
     virtual Result<std::vector<MeterRecord>> ListMetersOfGateway(GatewayId gateway) = 0;
     virtual Result<std::vector<MeterModelRecord>> ListModels() = 0;
+    // Changes whenever meters or gateways are added or removed: acquisition reloads on a change.
+    virtual Result<std::string> RegistryStamp() = 0;
 
     // --- live device state, pending devices, the device log
     virtual Result<std::optional<MeterStatusRecord>> LoadMeterStatus(MeterId meter) = 0;

@@ -225,6 +225,8 @@ struct Runtime::Impl {
     awaitable<Status> RunCommand(GatewayState& gateway, tcp::socket& socket,
                                  codec::StreamScanner& scanner, const CommandRecord& command);
     awaitable<void> DispatchLoop();
+    awaitable<void> RegistryWatch();
+    std::string registry_stamp;
     awaitable<Status> LinkHousekeeping(GatewayState& gateway, tcp::socket& socket,
                                        codec::StreamScanner& scanner);
 };
@@ -232,12 +234,13 @@ struct Runtime::Impl {
 Status Runtime::Impl::LoadRegistry() {
     JOULE_ASSIGN_OR_RETURN(auto tx, store.Begin());
     JOULE_ASSIGN_OR_RETURN(auto all_models, tx->ListModels());
-    models.clear();
+    // Models are only ever added: links may hold plans that point at them.
     for (const MeterModelRecord& m : all_models) {
         auto device = wire::DeviceModelFromDefinition(m.definition);
         if (device)
-            models.emplace(m.id.value, std::move(*device));
+            models.try_emplace(m.id.value, std::move(*device));
     }
+    JOULE_ASSIGN_OR_RETURN(registry_stamp, tx->RegistryStamp());
     JOULE_ASSIGN_OR_RETURN(auto records, tx->ListGateways());
     std::map<int64_t, std::shared_ptr<GatewayState>> next;
     dtu_endpoints.clear();
@@ -641,7 +644,9 @@ awaitable<void> Runtime::Impl::RunLink(std::shared_ptr<GatewayState> gateway,
             gateway->next_poll =
                 SteadyClock::now() + std::chrono::seconds(gateway->read_interval_s);
             std::vector<MeterSample> samples;
-            for (const Device& device : gateway->devices) {
+            // A copy: a registry reload between two reads must not pull the list away.
+            const std::vector<Device> devices = gateway->devices;
+            for (const Device& device : devices) {
                 link = co_await PollDevice(*gateway, *socket, scanner, device, samples);
                 if (!link)
                     break;
@@ -845,6 +850,27 @@ awaitable<void> Runtime::Impl::OutboundLoop(std::shared_ptr<GatewayState> gatewa
     }
 }
 
+// Meters bound or gateways added while serving (binding a pending device, an import) are picked
+// up within seconds.
+awaitable<void> Runtime::Impl::RegistryWatch() {
+    asio::steady_timer timer(io);
+    while (!stopping) {
+        timer.expires_after(std::chrono::seconds(5));
+        co_await timer.async_wait(asio::as_tuple(use_awaitable));
+        if (stopping)
+            co_return;
+        auto tx = store.Begin();
+        if (!tx)
+            continue;
+        auto stamp = (*tx)->RegistryStamp();
+        tx->reset();
+        if (!stamp || *stamp == registry_stamp)
+            continue;
+        if (LoadRegistry())
+            StartOutbound();
+    }
+}
+
 awaitable<void> Runtime::Impl::DispatchLoop() {
     asio::steady_timer timer(io);
     while (!stopping) {
@@ -953,6 +979,7 @@ Status Runtime::Start() {
     d.port = d.acceptor.local_endpoint().port();
     asio::co_spawn(d.io, d.AcceptLoop(), asio::detached);
     asio::co_spawn(d.io, d.DispatchLoop(), asio::detached);
+    asio::co_spawn(d.io, d.RegistryWatch(), asio::detached);
     d.StartOutbound();
     d.thread = std::thread([&d] { d.io.run(); });
     return {};

@@ -310,6 +310,12 @@ Result<MeterId> AcquisitionService::BindPendingDevice(const BindRequest& r, cons
                          "meter_code");
     }
     JOULE_ASSIGN_OR_RETURN(MeterId id, tx->InsertMeter(meter));
+    // Billing state as site creation makes it: the first reading becomes the baseline.
+    MeterBilling billing;
+    billing.meter = id;
+    billing.utility = model->utility;
+    billing.spec = model->spec;
+    JOULE_TRY(tx->SaveBilling(billing));
     JOULE_TRY(tx->DeletePendingDevice(device->id));
     JOULE_TRY(tx->InsertOperation({now, actor.name, "bind_device", "meter:" + r.meter_code,
                                    "{\"bus_address\":\"" + device->bus_address +

@@ -3,6 +3,7 @@
 #include <boost/asio.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
 
+#include <algorithm>
 #include <array>
 #include <chrono>
 #include <map>
@@ -136,6 +137,35 @@ Status SimSite::Impl::Load() {
             devices.push_back(std::move(device));
         }
         gateways.push_back(std::move(gateway));
+    }
+    JOULE_ASSIGN_OR_RETURN(auto all_models, tx->ListModels());
+    for (const std::string& extra : options.extra_meters) {
+        const auto first = extra.find(':');
+        const auto second = extra.find(':', first == std::string::npos ? first : first + 1);
+        if (first == std::string::npos || second == std::string::npos) {
+            return InvalidArgument("extra_meters", "must be gateway:bus_address:model: " + extra);
+        }
+        const std::string gateway_code = extra.substr(0, first);
+        const std::string address = extra.substr(first + 1, second - first - 1);
+        const std::string model_code = extra.substr(second + 1);
+        auto gateway = std::find_if(gateways.begin(), gateways.end(),
+                                    [&](const auto& g) { return g->record.code == gateway_code; });
+        auto model = std::find_if(all_models.begin(), all_models.end(),
+                                  [&](const MeterModelRecord& m) { return m.code == model_code; });
+        if (gateway == gateways.end())
+            return NotFound("no gateway " + gateway_code, "extra_meters");
+        if (model == all_models.end())
+            return NotFound("no model " + model_code, "extra_meters");
+        JOULE_ASSIGN_OR_RETURN(codec::DeviceModel device_model,
+                               wire::DeviceModelFromDefinition(model->definition));
+        JOULE_ASSIGN_OR_RETURN(SimMeter meter, SimMeter::Make(device_model, address));
+        auto device = std::make_unique<SimDevice>();
+        device->meter = std::make_unique<SimMeter>(std::move(meter));
+        device->profile = "shop";
+        if (device_model.in_meter_prepaid)
+            (void)device->meter->SetBalance(99'999'999);
+        (*gateway)->devices.push_back(device.get());
+        devices.push_back(std::move(device));
     }
     return {};
 }

@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "base/error.hpp"
 #include "core/ports.hpp"
@@ -28,7 +29,10 @@ struct SiteOptions {
     int64_t load_watts = 0;
     // Meters freeze their registers at local midnight (daily freeze); true: at every minute, so
     // tests and demos see backfill without waiting a day.
-    bool freeze_every_minute = false;  // > 0: every electric circuit draws this, whatever the hour
+    bool freeze_every_minute = false;
+    // Meters the platform does not know yet (zero-commissioning): "gateway:bus_address:model".
+    std::vector<std::string>
+        extra_meters;  // > 0: every electric circuit draws this, whatever the hour
 };
 
 struct SiteStats {

@@ -383,6 +383,13 @@ public:
         q.Int(gateway.value);
         return CollectRows(q, [](const Query& row) { return MeterRow(row); });
     }
+    Result<std::string> RegistryStamp() override {
+        auto q =
+            Q("SELECT (SELECT COUNT(*) || ':' || IFNULL(MAX(id), 0) FROM meters) || '/' || "
+              "(SELECT COUNT(*) || ':' || IFNULL(MAX(id), 0) FROM gateways)");
+        JOULE_ASSIGN_OR_RETURN(bool row, q.Step());
+        return row ? q.ColText(0) : std::string();
+    }
     Result<std::vector<MeterModelRecord>> ListModels() override {
         auto q = Q(JOULE_MODEL_SELECT "ORDER BY id");
         return CollectRows(q, [](const Query& row) { return ModelRow(row); });
@@ -1284,11 +1291,12 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(const std::string& path,
                          "cannot open database '" + path + "': " + message);
     }
     std::unique_ptr<SqliteStore> store(new SqliteStore(db));
+    // First: another process (joule sim, a CLI top-up) may hold the lock the next pragmas need.
+    JOULE_TRY(Exec(db, "PRAGMA busy_timeout = 5000"));
     JOULE_TRY(Exec(db, "PRAGMA journal_mode = WAL"));
     JOULE_TRY(Exec(db, options.durability == Durability::kFull ? "PRAGMA synchronous = FULL"
                                                                : "PRAGMA synchronous = NORMAL"));
     JOULE_TRY(Exec(db, "PRAGMA foreign_keys = ON"));
-    JOULE_TRY(Exec(db, "PRAGMA busy_timeout = 5000"));
     JOULE_TRY(Exec(db, "PRAGMA cache_size = -65536"));  // 64 MiB page cache
     if (options.migrate) {
         JOULE_TRY(store->Migrate());

@@ -144,6 +144,7 @@ protected:
             {"gateways",
              {{{"code", "gw-a"}, {"transport", "dtu"}, {"endpoint", "860000000000101"}},
               {{"code", "gw-b"}, {"transport", "dtu"}, {"endpoint", "860000000000102"}},
+              {{"code", "gw-c"}, {"transport", "dtu"}, {"endpoint", "860000000000103"}},
               {{"code", "gw-m"},
                {"transport", "modbus_tcp"},
                {"framing", "mbap"},
@@ -356,6 +357,45 @@ TEST_F(LiveTest, OutageIsBackfilledFromFrozenRegisters) {
                     "IFNULL((SELECT SUM(amount) FROM transfers WHERE credit_id = a.id), 0) - "
                     "IFNULL((SELECT SUM(amount) FROM transfers WHERE debit_id = a.id), 0)"),
               0);
+}
+
+// Zero-commissioning [HIER-4]: a DTU whose meter nobody configured dials in; the platform's
+// read-address scan finds the meter and lists it as pending; binding it to a room (the CLI here,
+// the console later) makes it live: serve picks it up and reads and bills it.
+TEST_F(LiveTest, AnUnknownMeterAppearsPendingAndBindingMakesItLive) {
+    const std::string dtu = "127.0.0.1:" + std::to_string(dtu_port_);
+    Process serve({"serve", "--db", db_.string(), "--dtu-listen", dtu, "--read-interval", "2",
+                   "--report-every", "5"},
+                  dir_ / "serve.log");
+    Process sim({"sim", "--db", db_.string(), "--dtu-connect", dtu, "--speed", "1", "--load-watts",
+                 "2000", "--extra-meter", "gw-c:000000000999:dlt645-2007-1p-prepaid"},
+                dir_ / "sim.log");
+    auto logs = [&] {
+        return "serve:\n" + ReadFile(dir_ / "serve.log") + "\nsim:\n" + ReadFile(dir_ / "sim.log");
+    };
+    ASSERT_TRUE(WaitFor(
+        [&] {
+            return Query(db_,
+                         "SELECT COUNT(*) FROM pending_devices WHERE bus_address = "
+                         "'000000000999'") == 1;
+        },
+        std::chrono::seconds(40)))
+        << logs();
+    const int64_t pending = Query(db_, "SELECT id FROM pending_devices");
+    ASSERT_EQ(Shell(std::string(JOULE_BINARY) + " device bind --db " + db_.string() +
+                    " --project e2e --pending " + std::to_string(pending) +
+                    " --meter E999 --room 102 > " + (dir_ / "bind.log").string() + " 2>&1"),
+              0)
+        << ReadFile(dir_ / "bind.log");
+    EXPECT_EQ(Query(db_, "SELECT COUNT(*) FROM pending_devices"), 0);
+    ASSERT_TRUE(WaitFor(
+        [&] {
+            return Query(db_,
+                         "SELECT COUNT(*) FROM readings r JOIN meters m ON m.id = "
+                         "r.meter_id WHERE m.code = 'E999' AND r.verdict = 1") >= 2;
+        },
+        std::chrono::seconds(60)))
+        << logs();
 }
 
 }  // namespace

@@ -1,0 +1,585 @@
+#include "app/bench_mqtt.hpp"
+
+#include <arpa/inet.h>
+#include <mosquitto.h>
+#include <netinet/in.h>
+#include <pwd.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "ingest/mqtt_auth.hpp"
+#include "ingest/mqtt_gateway.hpp"
+#include "service/acquisition_service.hpp"
+#include "service/billing_service.hpp"
+#include "service/site_service.hpp"
+#include "storage/sqlite_store.hpp"
+
+namespace joule::app {
+
+namespace {
+
+using SteadyClock = std::chrono::steady_clock;
+
+// Benchmarks measure wall time; only this adapter reads the clock. Timing math uses double.
+int64_t NowNs() {
+    return std::chrono::duration_cast<std::chrono::nanoseconds>(
+               SteadyClock::now().time_since_epoch())
+        .count();
+}
+double SecondsSince(SteadyClock::time_point t0) {
+    return std::chrono::duration<double>(SteadyClock::now() - t0).count();
+}
+Instant WallNow() {
+    return std::chrono::time_point_cast<Seconds>(std::chrono::system_clock::now());
+}
+
+constexpr int kReadingStepS = 5;       // meter time between two readings of a meter
+constexpr int64_t kWhPerReading = 50;  // each reading's total grows by this
+constexpr int kOpeningWh = 1'000'000;
+const char* const kPrefix = "joule";
+const char* const kProject = "bench-mqtt";
+
+std::string GatewayCode(int g) { return "mgw-" + std::to_string(g); }
+std::string GatewayPassword(int g) { return "secret-" + std::to_string(g); }
+std::string MeterCode(int i) { return "M" + std::to_string(i); }
+bool IsLow(int i, int per_mille) { return i % 1000 < per_mille; }
+
+uint16_t FreePort() {
+    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    // NOLINTNEXTLINE(cppcoreguidelines-pro-type-reinterpret-cast): the sockets API
+    (void)::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+    socklen_t len = sizeof addr;
+    // NOLINTNEXTLINE(cppcoreguidelines-pro-type-reinterpret-cast)
+    (void)::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+    ::close(fd);
+    return ntohs(addr.sin_port);
+}
+
+bool PortOpen(uint16_t port) {
+    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    addr.sin_port = htons(port);
+    // NOLINTNEXTLINE(cppcoreguidelines-pro-type-reinterpret-cast)
+    const bool ok = ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
+    ::close(fd);
+    return ok;
+}
+
+void RemoveDb(const std::string& path) {
+    for (const char* suffix : {"", "-wal", "-shm"}) {
+        std::filesystem::remove(path + suffix);
+    }
+}
+
+// The site: one project, G MQTT gateways with N/G meters each, N accounts. Low accounts get
+// balances spread over 0.10 .. 2.50 yuan so alarms and trips happen during the run.
+Status CreateTemplate(const std::string& path, const MqttBenchOptions& o, Instant start) {
+    RemoveDb(path);
+    JOULE_ASSIGN_OR_RETURN(auto store,
+                           storage::SqliteStore::Open(path, {storage::Durability::kNormal}));
+    SiteSpec site;
+    site.project = {{}, kProject, "Bench MQTT", std::string(kDefaultTimeZone)};
+    MeterModelRecord model;
+    model.code = "m";
+    model.name = "bench meter";
+    model.spec.max_rate_per_hour = 100'000;
+    site.models.push_back(model);
+    TariffRecord tariff;
+    tariff.code = "flat";
+    tariff.tariff.name = "flat";
+    TariffVersion v;
+    v.effective_from = start - Seconds{30 * 86400};
+    v.flat_price = UnitPrice{8000};
+    tariff.tariff.versions.push_back(v);
+    site.tariffs.push_back(tariff);
+    const int per_gw = o.meters / o.gateways;
+    for (int g = 0; g < o.gateways; ++g) {
+        GatewayRecord gw;
+        gw.code = GatewayCode(g);
+        gw.name = gw.code;
+        gw.transport = "mqtt";
+        gw.endpoint = gw.code;
+        site.gateways.push_back(gw);
+    }
+    for (int i = 0; i < o.meters; ++i) {
+        SiteSpec::Meter m;
+        m.meter.code = MeterCode(i);
+        m.model_code = "m";
+        m.gateway_code = GatewayCode(i / per_gw);
+        site.meters.push_back(m);
+    }
+    const auto t0 = SteadyClock::now();
+    JOULE_TRY(CreateSite(*store, site, Actor{}, start));
+    BillingService billing(*store);
+    for (int i = 0; i < o.meters; ++i) {
+        OpenAccountRequest open;
+        open.project_code = kProject;
+        open.number = "A" + std::to_string(i);
+        open.tenant_name = "tenant";
+        open.tariff_code = "flat";
+        open.meters.push_back({MeterCode(i), Quantity{kOpeningWh}, std::nullopt});
+        open.first_top_up =
+            IsLow(i, o.low_per_mille) ? Money{10 + (i / 1000 % 60) * 4} : Money{100'000};
+        open.opened_at = start;
+        JOULE_TRY(billing.OpenAccount(open, Actor{}, start));
+    }
+    std::printf("setup: %d meters, %d gateways, %d accounts in %.1f s\n", o.meters, o.gateways,
+                o.meters, SecondsSince(t0));
+    return {};
+}
+
+// Message k of the stream: round k / per_round; within a round, gateway j % G, part j / G.
+struct Stream {
+    int gateways = 0;
+    int per_gw = 0;
+    int batch = 0;
+    int parts = 0;  // messages per gateway per round
+    Instant base;
+
+    [[nodiscard]] int per_round() const { return gateways * parts; }
+    [[nodiscard]] int GatewayOf(int64_t k) const {
+        return static_cast<int>(k % per_round()) % gateways;
+    }
+    [[nodiscard]] std::string Topic(int64_t k) const {
+        return std::string(kPrefix) + "/" + kProject + "/" + GatewayCode(GatewayOf(k)) +
+               "/up/readings";
+    }
+    [[nodiscard]] std::string Payload(int64_t k) const {
+        const int64_t round = k / per_round();
+        const int j = static_cast<int>(k % per_round());
+        const int g = j % gateways;
+        const int part = j / gateways;
+        const std::string time = FormatInstant(base + Seconds{round * kReadingStepS});
+        std::string out;
+        out.reserve(static_cast<std::size_t>(batch) * 72 + 32);
+        out += "{\"batch_id\":\"b" + std::to_string(k) + "\",\"readings\":[";
+        const int first = g * per_gw + part * batch;
+        const int last = std::min(g * per_gw + per_gw, first + batch);
+        char total[32];
+        for (int i = first; i < last; ++i) {
+            const int64_t wh = kOpeningWh + (round + 1) * kWhPerReading + i % 7;
+            std::snprintf(total, sizeof total, "%lld.%03lld", static_cast<long long>(wh / 1000),
+                          static_cast<long long>(wh % 1000));
+            if (i != first) {
+                out += ',';
+            }
+            out += "{\"meter\":\"" + MeterCode(i) + "\",\"time\":\"" + time + "\",\"total\":\"" +
+                   total + "\",\"relay\":\"closed\"}";
+        }
+        out += "]}";
+        return out;
+    }
+    [[nodiscard]] int ReadingsIn(int64_t k) const {
+        const int part = static_cast<int>(k % per_round()) / gateways;
+        return std::min(batch, per_gw - part * batch);
+    }
+};
+
+// One libmosquitto client per gateway (the ACL lets a gateway publish only on its own topics),
+// each with its own network thread.
+struct Publishers {
+    std::vector<struct mosquitto*> clients;
+    std::atomic<int> connected{0};
+    std::atomic<int64_t> acked{0};
+
+    static void OnConnect(struct mosquitto* /*c*/, void* obj, int rc) {
+        if (rc == 0) {
+            static_cast<Publishers*>(obj)->connected.fetch_add(1);
+        }
+    }
+    static void OnPublish(struct mosquitto* /*c*/, void* obj, int /*mid*/) {
+        static_cast<Publishers*>(obj)->acked.fetch_add(1);
+    }
+
+    Status Start(uint16_t port, int gateways) {
+        for (int g = 0; g < gateways; ++g) {
+            const std::string id = "bench-pub-" + std::to_string(g);
+            struct mosquitto* c = mosquitto_new(id.c_str(), true, this);
+            if (c == nullptr) {
+                return MakeError(ErrorCode::kInternal, "mosquitto_new failed");
+            }
+            clients.push_back(c);
+            mosquitto_username_pw_set(c, GatewayCode(g).c_str(), GatewayPassword(g).c_str());
+            mosquitto_connect_callback_set(c, &OnConnect);
+            mosquitto_publish_callback_set(c, &OnPublish);
+            if (mosquitto_connect(c, "127.0.0.1", port, 60) != MOSQ_ERR_SUCCESS ||
+                mosquitto_loop_start(c) != MOSQ_ERR_SUCCESS) {
+                return MakeError(ErrorCode::kUnavailable, "publisher " + id + " cannot connect");
+            }
+        }
+        return {};
+    }
+    Status Publish(const Stream& s, int64_t k) {
+        const std::string topic = s.Topic(k);
+        const std::string payload = s.Payload(k);
+        const int rc = mosquitto_publish(clients[static_cast<std::size_t>(s.GatewayOf(k))], nullptr,
+                                         topic.c_str(), static_cast<int>(payload.size()),
+                                         payload.data(), 1, false);
+        if (rc != MOSQ_ERR_SUCCESS) {
+            return MakeError(ErrorCode::kUnavailable,
+                             std::string("publish: ") + mosquitto_strerror(rc));
+        }
+        return {};
+    }
+    ~Publishers() {
+        for (struct mosquitto* c : clients) {
+            mosquitto_disconnect(c);
+            mosquitto_loop_stop(c, false);
+            mosquitto_destroy(c);
+        }
+    }
+};
+
+// The ceiling: a bare subscriber that only counts what it receives.
+struct BareSubscriber {
+    struct mosquitto* client = nullptr;
+    std::atomic<bool> subscribed{false};
+    std::atomic<int64_t> messages{0};
+    std::atomic<int64_t> bytes{0};
+    std::atomic<int64_t> last_ns{0};
+
+    static void OnConnect(struct mosquitto* c, void* /*obj*/, int rc) {
+        if (rc == 0) {
+            const std::string filter = std::string(kPrefix) + "/+/+/up/+";
+            (void)mosquitto_subscribe(c, nullptr, filter.c_str(), 1);
+        }
+    }
+    static void OnSubscribe(struct mosquitto* /*c*/, void* obj, int /*mid*/, int /*n*/,
+                            const int* /*granted*/) {
+        static_cast<BareSubscriber*>(obj)->subscribed.store(true);
+    }
+    static void OnMessage(struct mosquitto* /*c*/, void* obj, const struct mosquitto_message* m) {
+        auto* self = static_cast<BareSubscriber*>(obj);
+        self->bytes.fetch_add(m->payloadlen);
+        self->messages.fetch_add(1);
+        self->last_ns.store(NowNs());
+    }
+    Status Start(uint16_t port, const std::string& password) {
+        client = mosquitto_new("bench-bare-subscriber", true, this);
+        if (client == nullptr) {
+            return MakeError(ErrorCode::kInternal, "mosquitto_new failed");
+        }
+        mosquitto_username_pw_set(client, "joule-platform", password.c_str());
+        mosquitto_connect_callback_set(client, &OnConnect);
+        mosquitto_subscribe_callback_set(client, &OnSubscribe);
+        mosquitto_message_callback_set(client, &OnMessage);
+        if (mosquitto_connect(client, "127.0.0.1", port, 60) != MOSQ_ERR_SUCCESS ||
+            mosquitto_loop_start(client) != MOSQ_ERR_SUCCESS) {
+            return MakeError(ErrorCode::kUnavailable, "bare subscriber cannot connect");
+        }
+        return {};
+    }
+    ~BareSubscriber() {
+        if (client != nullptr) {
+            mosquitto_disconnect(client);
+            mosquitto_loop_stop(client, false);
+            mosquitto_destroy(client);
+        }
+    }
+};
+
+struct Broker {
+    pid_t pid = -1;
+    ~Broker() {
+        if (pid > 0) {
+            ::kill(pid, SIGTERM);
+            ::waitpid(pid, nullptr, 0);
+        }
+    }
+};
+
+double Percentile(std::vector<double> v, double p) {
+    if (v.empty()) {
+        return 0;
+    }
+    std::sort(v.begin(), v.end());
+    const auto at = static_cast<std::size_t>(p * static_cast<double>(v.size() - 1) + 0.5);
+    return v[std::min(at, v.size() - 1)];
+}
+
+bool WaitUntil(const std::function<bool()>& done, int seconds) {
+    for (int i = 0; i < seconds * 50; ++i) {
+        if (done()) {
+            return true;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    return done();
+}
+
+}  // namespace
+
+Status RunMqttBench(const MqttBenchOptions& o) {
+    if (o.meters <= 0 || o.gateways <= 0 || o.meters % o.gateways != 0 || o.batch <= 0 ||
+        o.batch > static_cast<int>(ingest::kMaxReadingsPerBatch) || o.rate <= 0 || o.seconds <= 0) {
+        return InvalidArgument(
+            "bench mqtt", "meters a multiple of gateways, batch 1..1000, rate and seconds > 0");
+    }
+    if (o.sync != "full" && o.sync != "normal") {
+        return InvalidArgument("--sync", "must be full or normal");
+    }
+    mosquitto_lib_init();  // reference counted by libmosquitto
+    const Instant start = WallNow();
+
+    // The store, from a cached template (setup is not what is measured).
+    const std::string tmpl = o.db_path + ".template-" + std::to_string(o.meters) + "-" +
+                             std::to_string(o.gateways) + "-" + std::to_string(o.low_per_mille);
+    if (!std::filesystem::exists(tmpl)) {
+        JOULE_TRY(CreateTemplate(tmpl + ".tmp", o, start - Seconds{7 * 86400}));
+        {
+            // Fold the WAL into the file so one copy is the whole database.
+            JOULE_ASSIGN_OR_RETURN(
+                auto s, storage::SqliteStore::Open(tmpl + ".tmp", {storage::Durability::kNormal}));
+        }
+        std::filesystem::rename(tmpl + ".tmp", tmpl);
+    }
+    RemoveDb(o.db_path);
+    std::filesystem::copy_file(tmpl, o.db_path);
+    JOULE_ASSIGN_OR_RETURN(
+        auto store,
+        storage::SqliteStore::Open(o.db_path, {o.sync == "full" ? storage::Durability::kFull
+                                                                : storage::Durability::kNormal}));
+
+    // The broker: loopback, a free port, generated credentials, persistence off (the bench
+    // measures our ingest, not the broker's disk).
+    char dir_template[] = "/tmp/joule-bench-mqtt-XXXXXX";
+    if (::mkdtemp(dir_template) == nullptr) {
+        return MakeError(ErrorCode::kUnavailable, "mkdtemp failed");
+    }
+    const std::string dir = dir_template;
+    ingest::BrokerAuthOptions auth;
+    auth.password_file = dir + "/passwd";
+    auth.acl_file = dir + "/acl";
+    auth.platform_password = "bench-platform";
+    auth.mosquitto_passwd = o.mosquitto_passwd;
+    for (int g = 0; g < o.gateways; ++g) {
+        auth.gateway_passwords.emplace(GatewayCode(g), GatewayPassword(g));
+    }
+    JOULE_TRY(ingest::WriteMosquittoAuth(*store, auth));
+    const uint16_t port = FreePort();
+    {
+        std::ofstream conf(dir + "/mosquitto.conf");
+        conf << "user " << ::getpwuid(::geteuid())->pw_name << "\n"
+             << "per_listener_settings false\nallow_anonymous false\n"
+             << "password_file " << auth.password_file << "\nacl_file " << auth.acl_file << "\n"
+             << "persistence false\nmax_queued_messages 0\nmax_queued_bytes 0\n"
+             << "log_dest none\nlistener " << port << " 127.0.0.1\n";
+    }
+    Broker broker;
+    broker.pid = ::fork();
+    if (broker.pid == 0) {
+        const std::string conf = dir + "/mosquitto.conf";
+        ::execl(o.mosquitto.c_str(), o.mosquitto.c_str(), "-c", conf.c_str(),
+                static_cast<char*>(nullptr));
+        ::_exit(127);
+    }
+    if (!WaitUntil([&] { return PortOpen(port); }, 10)) {
+        return MakeError(ErrorCode::kUnavailable, "mosquitto did not start");
+    }
+
+    Stream stream;
+    stream.gateways = o.gateways;
+    stream.per_gw = o.meters / o.gateways;
+    stream.batch = o.batch;
+    stream.parts = (stream.per_gw + o.batch - 1) / o.batch;
+    const int64_t per_round_readings = o.meters;
+    const int64_t total_readings = static_cast<int64_t>(o.rate) * o.seconds;
+    const int64_t rounds = (total_readings + per_round_readings - 1) / per_round_readings;
+    const int64_t messages = rounds * stream.per_round();
+    // Meter times end before the run starts: readings are never in the future.
+    stream.base = start - Seconds{(rounds + 2) * kReadingStepS + 600};
+    std::vector<std::atomic<int64_t>> published_ns(static_cast<std::size_t>(messages));
+
+    BillingService billing(*store);
+    AcquisitionService acquisition(*store, billing);
+    ingest::MqttOptions mo;
+    mo.port = port;
+    mo.username = "joule-platform";
+    mo.password = auth.platform_password;
+    mo.client_id = "joule-platform-bench";
+    auto ingest = std::make_unique<ingest::MqttIngest>(*store, acquisition, mo, WallNow);
+    std::vector<double> latency;  // per batch, s; written on the handling thread only
+    std::vector<double> alarm_latency;
+    int64_t alarms = 0;
+    int64_t commands = 0;
+    latency.reserve(static_cast<std::size_t>(messages));
+    // All batches of one commit are committed at once; an alarm or command queued by that
+    // commit is timed from the earliest-published batch in it (conservative).
+    ingest->set_on_recorded([&](const std::vector<std::string>& ids, const RecordResult& r) {
+        const int64_t now_ns = NowNs();
+        double worst = 0;
+        for (const std::string& id : ids) {
+            const int64_t k = std::atoll(id.c_str() + 1);
+            if (k < 0 || k >= messages) {
+                continue;
+            }
+            const double s =
+                static_cast<double>(now_ns - published_ns[static_cast<std::size_t>(k)].load()) /
+                1e9;
+            latency.push_back(s);
+            worst = std::max(worst, s);
+        }
+        const auto raised = static_cast<int64_t>(r.billing.alarms_raised);
+        const auto queued = static_cast<int64_t>(r.billing.commands);
+        if (raised + queued > 0) {
+            alarm_latency.push_back(worst);
+            alarms += raised;
+            commands += queued;
+        }
+    });
+    JOULE_TRY(ingest->Start());
+    if (!WaitUntil([&] { return ingest->connected(); }, 10)) {
+        return MakeError(ErrorCode::kUnavailable, "MqttIngest did not connect");
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));  // the subscription is placed
+
+    Publishers pubs;
+    JOULE_TRY(pubs.Start(port, o.gateways));
+    if (!WaitUntil([&] { return pubs.connected.load() == o.gateways; }, 30)) {
+        return MakeError(ErrorCode::kUnavailable, "publishers did not connect");
+    }
+    std::printf(
+        "broker 127.0.0.1:%u (persistence off), %lld messages of %d readings, %d/s "
+        "for %d s, store sync %s\n",
+        port, static_cast<long long>(messages), o.batch, o.rate, o.seconds, o.sync.c_str());
+    std::fflush(stdout);
+
+    // Publishing: message k is due at t0 + k * batch / rate.
+    std::atomic<int64_t> sent{0};
+    std::atomic<bool> publish_failed{false};
+    const auto t0 = SteadyClock::now();
+    const double message_interval = static_cast<double>(o.batch) / o.rate;
+    std::thread pacer([&] {
+        for (int64_t k = 0; k < messages; ++k) {
+            std::this_thread::sleep_until(
+                t0 + std::chrono::duration_cast<SteadyClock::duration>(
+                         std::chrono::duration<double>(static_cast<double>(k) * message_interval)));
+            published_ns[static_cast<std::size_t>(k)].store(NowNs());
+            if (!pubs.Publish(stream, k)) {
+                publish_failed.store(true);
+                return;
+            }
+            sent.fetch_add(1);
+        }
+    });
+    // Every 10 s: readings committed in the window.
+    std::vector<double> windows;
+    int64_t last = 0;
+    auto window_start = SteadyClock::now();
+    const double deadline = o.seconds + o.drain_timeout_s;
+    while (ingest->stats().readings.load() + ingest->stats().rejected.load() * o.batch <
+               total_readings &&
+           SecondsSince(t0) < deadline && !publish_failed.load()) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        if (SecondsSince(window_start) >= 10.0) {
+            const int64_t now_readings = ingest->stats().readings.load();
+            const double rate =
+                static_cast<double>(now_readings - last) / SecondsSince(window_start);
+            windows.push_back(rate);
+            std::printf("  t=%5.0f s  %8.0f readings/s committed  (published %lld msgs)\n",
+                        SecondsSince(t0), rate, static_cast<long long>(sent.load()));
+            std::fflush(stdout);
+            last = now_readings;
+            window_start = SteadyClock::now();
+        }
+    }
+    const double ingest_s = SecondsSince(t0);
+    pacer.join();
+    ingest->Stop();  // joins the handling thread: latency vectors are ours now
+    const auto& st = ingest->stats();
+    const int64_t committed = st.readings.load();
+    // Sustained: windows while publishing (the last partial window after it is left out).
+    std::vector<double> sustained;
+    for (std::size_t w = 0; w < windows.size(); ++w) {
+        if (static_cast<double>(w + 1) * 10.0 <= o.seconds) {
+            sustained.push_back(windows[w]);
+        }
+    }
+    double avg = 0;
+    for (double r : sustained) {
+        avg += r / static_cast<double>(sustained.size());
+    }
+    const double min_window =
+        sustained.empty() ? 0 : *std::min_element(sustained.begin(), sustained.end());
+    const double overall = static_cast<double>(committed) / ingest_s;
+
+    // The ceiling: the same messages drained by a bare subscriber, published as fast as it
+    // drains (at most 200 messages in flight so the publishers' queues stay bounded).
+    ingest.reset();
+    BareSubscriber bare;
+    JOULE_TRY(bare.Start(port, auth.platform_password));
+    if (!WaitUntil([&] { return bare.subscribed.load(); }, 10)) {
+        return MakeError(ErrorCode::kUnavailable, "bare subscriber did not subscribe");
+    }
+    const int64_t t1 = NowNs();
+    for (int64_t k = 0; k < messages; ++k) {
+        while (k - bare.messages.load() > 200) {
+            std::this_thread::sleep_for(std::chrono::microseconds(200));
+        }
+        JOULE_TRY(pubs.Publish(stream, k));
+    }
+    (void)WaitUntil([&] { return bare.messages.load() >= messages; }, 60);
+    const double bare_s = static_cast<double>(bare.last_ns.load() - t1) / 1e9;
+    const double bare_msgs = static_cast<double>(bare.messages.load()) / bare_s;
+    const double bare_readings =
+        static_cast<double>(bare.messages.load()) *
+        (static_cast<double>(total_readings) / static_cast<double>(messages)) / bare_s;
+
+    std::printf("\nmeters / gateways / readings per message   %d / %d / %d\n", o.meters, o.gateways,
+                o.batch);
+    std::printf("published                                  %lld messages, %lld readings\n",
+                static_cast<long long>(sent.load()),
+                static_cast<long long>(static_cast<int64_t>(sent.load()) * o.batch));
+    std::printf(
+        "committed                                  %lld readings in %.1f s "
+        "(%.0f/s overall), %lld rejected msgs, %lld store errors\n",
+        static_cast<long long>(committed), ingest_s, overall,
+        static_cast<long long>(st.rejected.load()), static_cast<long long>(st.store_errors.load()));
+    std::printf("commits (Record calls) / backpressure waits %lld / %lld\n",
+                static_cast<long long>(st.commits.load()),
+                static_cast<long long>(st.backpressure_waits.load()));
+    std::printf(
+        "sustained per 10 s window while publishing  min %.0f / avg %.0f readings/s "
+        "(%zu windows)\n",
+        min_window, avg, sustained.size());
+    std::printf(
+        "publish -> committed per batch             p50 %.3f s / p99 %.3f s / max "
+        "%.3f s (%zu batches)\n",
+        Percentile(latency, 0.5), Percentile(latency, 0.99), Percentile(latency, 1.0),
+        latency.size());
+    std::printf(
+        "alarms raised / commands queued            %lld / %lld in %zu batches; "
+        "reading -> queued p50 %.3f s / p99 %.3f s\n",
+        static_cast<long long>(alarms), static_cast<long long>(commands), alarm_latency.size(),
+        Percentile(alarm_latency, 0.5), Percentile(alarm_latency, 0.99));
+    std::printf(
+        "bare subscriber (ceiling)                  %lld messages in %.2f s = %.0f "
+        "msgs/s = %.0f readings/s\n",
+        static_cast<long long>(bare.messages.load()), bare_s, bare_msgs, bare_readings);
+    std::printf("ingest sustained avg / ceiling             %.2f (ingest paced at %d/s)\n",
+                avg / bare_readings, o.rate);
+    std::filesystem::remove_all(dir);
+    return {};
+}
+
+}  // namespace joule::app
