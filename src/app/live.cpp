@@ -275,6 +275,8 @@ Status RunSim(const SimOptions& o) {
     options.load_watts = o.load_watts;
     options.freeze_every_minute = o.freeze_every_minute;
     options.extra_meters = o.extra_meters;
+    options.faults = o.faults;
+    options.garbage_percent = o.garbage_percent;
     sim::SimSite site(*store, options);
     JOULE_TRY(site.Start());
     std::printf("joule sim: %zu devices, load x%lld, DTUs dial %s\n", site.device_count(),

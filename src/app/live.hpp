@@ -36,6 +36,8 @@ struct SimOptions {
     int64_t load_watts = 0;
     bool freeze_every_minute = false;
     std::vector<std::string> extra_meters;
+    std::vector<std::string> faults;
+    int garbage_percent = 0;
 };
 [[nodiscard]] Status RunSim(const SimOptions& options);
 

@@ -220,6 +220,11 @@ int Main(int argc, char** argv) {
                   "meters freeze registers every minute instead of at midnight");
     sim->add_option("--extra-meter", sim_options.extra_meters,
                     "an unconfigured meter: gateway:bus_address:model (repeatable)");
+    sim->add_option("--fault", sim_options.faults,
+                    "bus_address:kind[:value][@after_s]; kinds: silent corrupt reverse "
+                    "voltage_loss clock_drift overload rollover reset (repeatable)");
+    sim->add_option("--garbage", sim_options.garbage_percent,
+                    "percent of replies preceded by garbage bytes");
 
     auto* device =
         app.add_subcommand("device", "devices: pending (zero-commissioning) and binding");

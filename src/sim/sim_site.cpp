@@ -39,11 +39,47 @@ int64_t ProfileWatts(std::string_view profile, int hour) {
 
 struct SimDevice {
     std::unique_ptr<SimMeter> meter;
+    std::string bus_address;
+    int64_t overload_watts = 0;  // > 0: draws this instead of its profile
     std::string profile;
     bool water = false;
     int circuits = 1;
     int64_t carry_mwh = 0;  // sub-Wh remainder so slow loads still add up exactly
 };
+
+struct Fault {
+    std::string address;
+    std::string kind;
+    int64_t value = 0;
+    int64_t after_s = 0;
+    bool applied = false;
+};
+
+Result<Fault> ParseFault(const std::string& text) {
+    Fault f;
+    std::string body = text;
+    if (auto at = body.find('@'); at != std::string::npos) {
+        f.after_s = std::atoll(body.substr(at + 1).c_str());
+        body = body.substr(0, at);
+    }
+    const auto first = body.find(':');
+    if (first == std::string::npos) {
+        return InvalidArgument("faults", "must be bus_address:kind[:value][@after_s]: " + text);
+    }
+    f.address = body.substr(0, first);
+    f.kind = body.substr(first + 1);
+    if (auto second = f.kind.find(':'); second != std::string::npos) {
+        f.value = std::atoll(f.kind.substr(second + 1).c_str());
+        f.kind = f.kind.substr(0, second);
+    }
+    static constexpr std::string_view kKinds[] = {"silent",       "corrupt",     "reverse",
+                                                  "voltage_loss", "clock_drift", "overload",
+                                                  "rollover",     "reset"};
+    if (std::find(std::begin(kKinds), std::end(kKinds), f.kind) == std::end(kKinds)) {
+        return InvalidArgument("faults", "unknown fault kind: " + f.kind);
+    }
+    return f;
+}
 
 struct SimGateway {
     GatewayRecord record;
@@ -77,12 +113,14 @@ struct SimSite::Impl {
     std::vector<std::unique_ptr<tcp::acceptor>> acceptors;
     std::unique_ptr<Zone> zone;
     std::mt19937_64 rng;
+    std::vector<Fault> faults;
     std::chrono::steady_clock::time_point started;
 
     Impl(Store& s, SiteOptions o)
         : store(s), options(std::move(o)), rng(static_cast<uint64_t>(options.seed)) {}
 
     Status Load();
+    void ApplyFaults(int64_t elapsed_s);
     std::optional<codec::Bytes> Answer(SimGateway& gateway, codec::ByteView frame);
     awaitable<void> Tick();
     awaitable<void> DtuClient(SimGateway* gateway);
@@ -122,6 +160,7 @@ Status SimSite::Impl::Load() {
             JOULE_ASSIGN_OR_RETURN(SimMeter meter, SimMeter::Make(model->second, address));
             auto device = std::make_unique<SimDevice>();
             device->meter = std::make_unique<SimMeter>(std::move(meter));
+            device->bus_address = address;
             device->water = model->second.protocol == codec::Protocol::kCjt188;
             device->circuits = model->second.circuits;
             device->profile = m.public_area                ? "public"
@@ -161,13 +200,47 @@ Status SimSite::Impl::Load() {
         JOULE_ASSIGN_OR_RETURN(SimMeter meter, SimMeter::Make(device_model, address));
         auto device = std::make_unique<SimDevice>();
         device->meter = std::make_unique<SimMeter>(std::move(meter));
+        device->bus_address = address;
         device->profile = "shop";
         if (device_model.in_meter_prepaid)
             (void)device->meter->SetBalance(99'999'999);
         (*gateway)->devices.push_back(device.get());
         devices.push_back(std::move(device));
     }
+    for (const std::string& text : options.faults) {
+        JOULE_ASSIGN_OR_RETURN(Fault fault, ParseFault(text));
+        faults.push_back(fault);
+    }
     return {};
+}
+
+void SimSite::Impl::ApplyFaults(int64_t elapsed_s) {
+    for (Fault& f : faults) {
+        if (f.applied || elapsed_s < f.after_s)
+            continue;
+        f.applied = true;
+        for (auto& device : devices) {
+            if (device->bus_address != f.address)
+                continue;
+            SimMeter& m = *device->meter;
+            if (f.kind == "silent")
+                m.SetSilent(true);
+            if (f.kind == "corrupt")
+                m.SetReplyCorruption(true);
+            if (f.kind == "reverse")
+                (void)m.SetReverseFlow(0, true);
+            if (f.kind == "voltage_loss")
+                (void)m.SetVoltageLoss(0, true);
+            if (f.kind == "clock_drift")
+                m.SetClockDrift(f.value);
+            if (f.kind == "overload")
+                device->overload_watts = f.value;
+            if (f.kind == "rollover")
+                (void)m.SetEnergyRegisters(0, m.register_modulus() - 100);
+            if (f.kind == "reset")
+                m.ResetRegisters();
+        }
+    }
 }
 
 bool SimSite::Impl::Offline(const SimGateway& gateway) const {
@@ -188,6 +261,14 @@ std::optional<codec::Bytes> SimSite::Impl::Answer(SimGateway& gateway, codec::By
     for (SimDevice* device : gateway.devices) {
         if (auto reply = device->meter->HandleFrame(frame)) {
             ++stats.replies;
+            if (options.garbage_percent > 0 &&
+                static_cast<int>(rng() % 100) < options.garbage_percent) {
+                codec::Bytes noisy(1 + rng() % 16);
+                for (auto& b : noisy)
+                    b = static_cast<std::uint8_t>(rng());
+                noisy.insert(noisy.end(), reply->begin(), reply->end());
+                return noisy;
+            }
             return reply;
         }
     }
@@ -220,6 +301,7 @@ awaitable<void> SimSite::Impl::Tick() {
             freeze_at.minute = 0;
         }
         last_clock = clock;
+        ApplyFaults(std::chrono::duration_cast<std::chrono::seconds>(now_steady - started).count());
         for (auto& device : devices) {
             device->meter->SetClock(clock);
             if (freeze)
@@ -233,7 +315,8 @@ awaitable<void> SimSite::Impl::Tick() {
                     (void)device->meter->AdvanceVolume(litres);
                 continue;
             }
-            const int64_t watts = options.load_watts > 0
+            const int64_t watts = device->overload_watts > 0 ? device->overload_watts
+                                  : options.load_watts > 0
                                       ? options.load_watts
                                       : ProfileWatts(device->profile, clock.hour);
             for (int c = 0; c < device->circuits; ++c) {

@@ -26,13 +26,17 @@ struct SiteOptions {
     int64_t offline_after_s = 0;  // ... this many seconds after start ...
     int64_t offline_for_s = 0;    // ... for this long
     int64_t run_for_s = 0;        // stop after this long; 0 = until Stop()
-    int64_t load_watts = 0;
+    int64_t load_watts = 0;       // > 0: every electric circuit draws this, whatever the hour
     // Meters freeze their registers at local midnight (daily freeze); true: at every minute, so
     // tests and demos see backfill without waiting a day.
     bool freeze_every_minute = false;
     // Meters the platform does not know yet (zero-commissioning): "gateway:bus_address:model".
-    std::vector<std::string>
-        extra_meters;  // > 0: every electric circuit draws this, whatever the hour
+    std::vector<std::string> extra_meters;
+    // Faults on demand, "bus_address:kind[:value][@after_s]": silent (offline meter), corrupt
+    // (bad checksums), reverse (reverse current), voltage_loss, clock_drift:S, overload:W (draws W
+    // watts), rollover (register just below its modulus), reset (register back to 0).
+    std::vector<std::string> faults;
+    int garbage_percent = 0;  // replies preceded by random garbage bytes on the line
 };
 
 struct SiteStats {

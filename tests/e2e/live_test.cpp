@@ -398,4 +398,49 @@ TEST_F(LiveTest, AnUnknownMeterAppearsPendingAndBindingMakesItLive) {
         << logs();
 }
 
+// Faults on the line and in the meters are caught, not billed: garbage bytes before replies are
+// skipped by the scanner; a meter clock 15 minutes fast raises clock_drift and the platform's time
+// sync fixes it (the alarm clears); a meter reset is quarantined as regressed; an impossible load
+// on the Modbus meter is quarantined as a spike. The ledger still balances.
+TEST_F(LiveTest, FaultsAreCaughtAndNotBilled) {
+    ReopenWith("500.00");
+    const std::string dtu = "127.0.0.1:" + std::to_string(dtu_port_);
+    Process serve({"serve", "--db", db_.string(), "--dtu-listen", dtu, "--read-interval", "2",
+                   "--report-every", "5"},
+                  dir_ / "serve.log");
+    Process sim({"sim", "--db", db_.string(), "--dtu-connect", dtu, "--speed", "1", "--load-watts",
+                 "15000", "--garbage", "30", "--fault", "000000000101:clock_drift:900@10",
+                 "--fault", "000000000102:reset@20", "--fault", "1:overload:900000@12"},
+                dir_ / "sim.log");
+    auto logs = [&] {
+        return "serve:\n" + ReadFile(dir_ / "serve.log") + "\nsim:\n" + ReadFile(dir_ / "sim.log");
+    };
+    auto reading_reasons = [&](const std::string& meter, int reason) {
+        return Query(db_,
+                     "SELECT COUNT(*) FROM readings r JOIN meters m ON m.id = r.meter_id "
+                     "WHERE m.code = '" +
+                         meter + "' AND r.reason = " + std::to_string(reason));
+    };
+    // The drifted clock was noticed and then corrected by a time sync.
+    ASSERT_TRUE(WaitFor(
+        [&] { return Query(db_, "SELECT COUNT(*) FROM alarms WHERE kind = 26 AND open = 0") >= 1; },
+        std::chrono::seconds(60)))
+        << logs();
+    // The reset meter's register went backwards: quarantined as regressed (6), and the Modbus
+    // meter's impossible load as a spike (7).
+    ASSERT_TRUE(
+        WaitFor([&] { return reading_reasons("E102", 6) >= 1 && reading_reasons("P1", 7) >= 1; },
+                std::chrono::seconds(60)))
+        << logs();
+    // Garbage never stopped the reads.
+    EXPECT_GE(Query(db_,
+                    "SELECT COUNT(*) FROM readings r JOIN meters m ON m.id = r.meter_id "
+                    "WHERE m.code = 'E101' AND r.verdict = 1"),
+              3);
+    serve.Stop();
+    sim.Stop();
+    EXPECT_EQ(Query(db_, "SELECT SUM(balance) FROM ledger_accounts"), 0);
+    EXPECT_EQ(Query(db_, "SELECT COUNT(*) FROM readings WHERE verdict = 3 AND deducted <> 0"), 0);
+}
+
 }  // namespace
