@@ -11,6 +11,7 @@
 #include <limits>
 #include <mutex>
 #include <optional>
+#include <span>
 #include <unordered_map>
 #include <utility>
 #include <vector>
@@ -29,6 +30,12 @@ struct MqttIngest::Route {
     GatewayRecord gateway;
 };
 
+struct MqttIngest::Prepared {
+    Route route;
+    std::string batch_id;
+    std::vector<MeterSample> samples;  // may be empty: every meter was unknown
+};
+
 namespace {
 
 std::once_flag lib_init;
@@ -41,7 +48,8 @@ Status MosqError(int rc, std::string_view what) {
 
 // A failed service call is the store's fault, not the message's: reported as kInternal so the
 // message is logged as "batch_failed" rather than "payload_rejected".
-Status AsInternal(Status s) {
+template <typename T>
+T AsInternal(T s) {
     if (!s) {
         s.error().code = ErrorCode::kInternal;
     }
@@ -182,31 +190,40 @@ Result<ParsedReading> ReadingOf(const Json& item, const std::string& path) {
 }
 
 // The meters of one gateway by code and by bus address (a meter with no bus address answers to
-// its code).
+// its code). A key is looked up as a meter code in the whole project first (codes are unique in
+// the project), then as a bus address on this gateway. Only the gateway's own meters are loaded;
+// codes of meters on other gateways are looked up one by one.
 struct GatewayMeters {
+    ProjectId project;
     std::unordered_map<std::string, MeterId> by_code;
     std::unordered_map<std::string, MeterId> by_bus;
 
-    [[nodiscard]] std::optional<MeterId> Find(const std::string& key) const {
+    [[nodiscard]] Result<std::optional<MeterId>> Find(Store& store, const std::string& key) const {
         if (auto it = by_code.find(key); it != by_code.end()) {
-            return it->second;
+            return std::optional<MeterId>(it->second);
+        }
+        {
+            JOULE_ASSIGN_OR_RETURN(auto tx, store.Begin());
+            JOULE_ASSIGN_OR_RETURN(auto meter, tx->FindMeter(project, key));
+            if (meter) {
+                return std::optional<MeterId>(meter->id);
+            }
         }
         if (auto it = by_bus.find(key); it != by_bus.end()) {
-            return it->second;
+            return std::optional<MeterId>(it->second);
         }
-        return std::nullopt;
+        return std::optional<MeterId>();
     }
 };
 
 Result<GatewayMeters> LoadGatewayMeters(Store& store, const GatewayRecord& gateway) {
     JOULE_ASSIGN_OR_RETURN(auto tx, store.Begin());
     GatewayMeters out;
-    JOULE_ASSIGN_OR_RETURN(auto all, tx->ListMeters(gateway.project));
-    for (const MeterRecord& m : all) {
-        out.by_code.emplace(m.code, m.id);  // meter codes are unique in the project
-        if (m.gateway == gateway.id) {
-            out.by_bus.emplace(m.bus_address.empty() ? m.code : m.bus_address, m.id);
-        }
+    out.project = gateway.project;
+    JOULE_ASSIGN_OR_RETURN(auto mine, tx->ListMetersOfGateway(gateway.id));
+    for (const MeterRecord& m : mine) {
+        out.by_code.emplace(m.code, m.id);
+        out.by_bus.emplace(m.bus_address.empty() ? m.code : m.bus_address, m.id);
     }
     return out;
 }
@@ -240,7 +257,7 @@ struct MqttCallbacks {
         const std::string_view payload(
             static_cast<const char*>(message->payload),
             message->payload == nullptr ? 0U : static_cast<std::size_t>(message->payloadlen));
-        (void)self->HandleMessage(topic, payload);
+        self->Enqueue(topic, payload);
     }
 };
 
@@ -316,9 +333,20 @@ Status MqttIngest::Start() {
     if (rc == MOSQ_ERR_INVAL) {
         return fail(rc, "mqtt host/port");
     }
+    {
+        std::lock_guard q(queue_mutex_);
+        stopping_ = false;
+    }
+    worker_ = std::thread([this] { WorkerLoop(); });
     // Any other failure (broker down) is retried by the network thread's reconnect loop.
     rc = mosquitto_loop_start(client_);
     if (rc != MOSQ_ERR_SUCCESS) {
+        {
+            std::lock_guard q(queue_mutex_);
+            stopping_ = true;
+        }
+        queue_ready_.notify_all();
+        worker_.join();
         return fail(rc, "mqtt network thread");
     }
     started_ = true;
@@ -331,7 +359,13 @@ void MqttIngest::Stop() {
         return;
     }
     mosquitto_disconnect(client_);
-    mosquitto_loop_stop(client_, false);
+    mosquitto_loop_stop(client_, false);  // no message arrives after this
+    {
+        std::lock_guard q(queue_mutex_);
+        stopping_ = true;
+    }
+    queue_ready_.notify_all();
+    worker_.join();  // handles what is still queued first
     mosquitto_destroy(client_);
     client_ = nullptr;
     connected_.store(false);
@@ -403,7 +437,7 @@ Status MqttIngest::HandleMessage(std::string_view topic, std::string_view payloa
     return s;
 }
 
-Status MqttIngest::HandleLocked(std::string_view topic, std::string_view payload) {
+Result<MqttIngest::Route> MqttIngest::RouteOf(std::string_view topic, std::string_view* kind) {
     // <prefix>/<project>/<gateway>/up/<kind>
     const std::string& prefix = options_.topic_prefix;
     const bool prefixed = topic.size() > prefix.size() &&
@@ -435,7 +469,11 @@ Status MqttIngest::HandleLocked(std::string_view topic, std::string_view payload
         route.project = std::move(*project);
         route.gateway = std::move(*gateway);
     }
-    Status s = Dispatch(route, parts[3], payload);
+    *kind = parts[3];
+    return route;
+}
+
+void MqttIngest::LogFailure(const Route& route, const Status& s) {
     if (!s && s.error().code != ErrorCode::kInternal && s.error().code != ErrorCode::kUnavailable) {
         stats_.rejected.fetch_add(1);
         Log(route.gateway.id, {}, "payload_rejected", route.topic + ": " + s.error().ToString());
@@ -443,7 +481,80 @@ Status MqttIngest::HandleLocked(std::string_view topic, std::string_view payload
         stats_.store_errors.fetch_add(1);
         Log(route.gateway.id, {}, "batch_failed", route.topic + ": " + s.error().ToString());
     }
+}
+
+Status MqttIngest::HandleLocked(std::string_view topic, std::string_view payload) {
+    std::string_view kind;
+    JOULE_ASSIGN_OR_RETURN(Route route, RouteOf(topic, &kind));
+    Status s = Dispatch(route, kind, payload);
+    LogFailure(route, s);
     return s;
+}
+
+void MqttIngest::Enqueue(std::string_view topic, std::string_view payload) {
+    std::unique_lock lock(queue_mutex_);
+    if (queue_.size() >= kMaxQueuedMessages) {
+        stats_.backpressure_waits.fetch_add(1);
+        queue_room_.wait(lock, [this] { return queue_.size() < kMaxQueuedMessages; });
+    }
+    stats_.messages.fetch_add(1);
+    queue_.push_back({std::string(topic), std::string(payload)});
+    lock.unlock();
+    queue_ready_.notify_one();
+}
+
+void MqttIngest::WorkerLoop() {
+    std::vector<Queued> drained;
+    while (true) {
+        {
+            std::unique_lock lock(queue_mutex_);
+            queue_ready_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+            if (queue_.empty()) {
+                return;  // stopping, and everything was handled
+            }
+            drained.swap(queue_);
+        }
+        queue_room_.notify_all();
+        HandleDrained(drained);
+        drained.clear();
+    }
+}
+
+void MqttIngest::HandleDrained(std::vector<Queued>& drained) {
+    std::lock_guard lock(handle_mutex_);
+    std::vector<Prepared> pending;
+    std::size_t pending_readings = 0;
+    auto flush = [&] {
+        CommitReadings(pending);
+        pending.clear();
+        pending_readings = 0;
+    };
+    for (Queued& m : drained) {
+        std::string_view kind;
+        auto route = RouteOf(m.topic, &kind);
+        if (!route) {
+            stats_.handled.fetch_add(1);
+            continue;
+        }
+        if (kind != "readings") {
+            flush();  // in order: what came before is recorded first
+            LogFailure(*route, Dispatch(*route, kind, m.payload));
+            stats_.handled.fetch_add(1);
+            continue;
+        }
+        auto prepared = PrepareReadings(*route, m.payload);
+        if (!prepared) {
+            LogFailure(*route, Status(std::unexpected(prepared.error())));
+            stats_.handled.fetch_add(1);
+            continue;
+        }
+        if (pending_readings + prepared->samples.size() > kMaxReadingsPerCommit) {
+            flush();
+        }
+        pending_readings += prepared->samples.size();
+        pending.push_back(std::move(*prepared));
+    }
+    flush();
 }
 
 Status MqttIngest::Dispatch(const Route& route, std::string_view kind, std::string_view payload) {
@@ -466,6 +577,16 @@ Status MqttIngest::Dispatch(const Route& route, std::string_view kind, std::stri
 }
 
 Status MqttIngest::HandleReadings(const Route& route, std::string_view payload) {
+    JOULE_ASSIGN_OR_RETURN(Prepared p, PrepareReadings(route, payload));
+    Status s = RecordBatches(std::span<Prepared>(&p, 1));
+    if (!s) {
+        return MakeError(ErrorCode::kInternal, "batch " + p.batch_id + " " + s.error().message);
+    }
+    return {};
+}
+
+Result<MqttIngest::Prepared> MqttIngest::PrepareReadings(const Route& route,
+                                                         std::string_view payload) {
     JOULE_ASSIGN_OR_RETURN(Json j, Parse(payload));
     ObjectReader root(j, "");
     JOULE_ASSIGN_OR_RETURN(std::string batch_id, root.String("batch_id", 64));
@@ -485,33 +606,70 @@ Status MqttIngest::HandleReadings(const Route& route, std::string_view payload) 
                                ReadingOf((*readings)[i], "readings[" + std::to_string(i) + "]"));
         parsed.push_back(std::move(r));
     }
-    JOULE_ASSIGN_OR_RETURN(GatewayMeters meters, LoadGatewayMeters(store_, route.gateway));
+    JOULE_ASSIGN_OR_RETURN(GatewayMeters meters,
+                           AsInternal(LoadGatewayMeters(store_, route.gateway)));
     const Instant now = clock_();
-    std::vector<MeterSample> samples;
-    samples.reserve(parsed.size());
+    Prepared out;
+    out.route = route;
+    out.batch_id = std::move(batch_id);
+    out.samples.reserve(parsed.size());
     for (ParsedReading& r : parsed) {
-        auto id = meters.Find(r.meter);
+        JOULE_ASSIGN_OR_RETURN(auto id, AsInternal(meters.Find(store_, r.meter)));
         if (!id) {
             stats_.unknown_meters.fetch_add(1);
             Log(route.gateway.id, {}, "unknown_meter",
-                route.topic + ": batch " + batch_id + ": no meter " + r.meter + " on gateway " +
+                route.topic + ": batch " + out.batch_id + ": no meter " + r.meter + " on gateway " +
                     route.gateway.code);
             continue;
         }
         r.sample.meter = *id;
         r.sample.received = now;
-        samples.push_back(std::move(r.sample));
+        out.samples.push_back(std::move(r.sample));
+    }
+    return out;
+}
+
+Status MqttIngest::RecordBatches(std::span<Prepared> group) {
+    std::vector<MeterSample> samples;
+    std::vector<std::string> ids;
+    for (Prepared& p : group) {
+        samples.insert(samples.end(), p.samples.begin(), p.samples.end());
+        ids.push_back(p.batch_id);
     }
     if (samples.empty()) {
         return {};
     }
+    const Instant now = clock_();
     auto recorded = service_.Record(samples, now);
     if (!recorded) {
-        return MakeError(ErrorCode::kInternal,
-                         "batch " + batch_id + " not recorded: " + recorded.error().ToString());
+        return MakeError(ErrorCode::kInternal, "not recorded: " + recorded.error().ToString());
     }
+    stats_.commits.fetch_add(1);
     stats_.readings.fetch_add(static_cast<int64_t>(samples.size()));
+    if (on_recorded_) {
+        on_recorded_(ids, *recorded);
+    }
     return {};
+}
+
+// Records the batches in one Record call (one transaction). When that fails, each batch is
+// recorded on its own so only the batch at fault fails (logged as batch_failed).
+void MqttIngest::CommitReadings(std::vector<Prepared>& batches) {
+    if (batches.empty()) {
+        return;
+    }
+    if (batches.size() > 1 && RecordBatches(batches)) {
+        stats_.handled.fetch_add(static_cast<int64_t>(batches.size()));
+        return;
+    }
+    for (Prepared& p : batches) {
+        Status s = RecordBatches(std::span<Prepared>(&p, 1));
+        if (!s) {
+            LogFailure(p.route, MakeError(ErrorCode::kInternal,
+                                          "batch " + p.batch_id + " " + s.error().message));
+        }
+        stats_.handled.fetch_add(1);
+    }
 }
 
 Status MqttIngest::HandleRegister(const Route& route, std::string_view payload) {
@@ -587,7 +745,8 @@ Status MqttIngest::HandleEvent(const Route& route, std::string_view payload) {
     MeterId meter_id;
     if (!meter.empty()) {
         JOULE_ASSIGN_OR_RETURN(GatewayMeters meters, LoadGatewayMeters(store_, route.gateway));
-        meter_id = meters.Find(meter).value_or(MeterId{});
+        JOULE_ASSIGN_OR_RETURN(auto found, meters.Find(store_, meter));
+        meter_id = found.value_or(MeterId{});
     }
     Log(route.gateway.id, meter_id, "gateway_" + kind,
         (meter.empty() ? std::string() : "meter " + meter + ": ") + detail);

@@ -6,12 +6,16 @@
 #pragma once
 
 #include <atomic>
+#include <condition_variable>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <mutex>
+#include <span>
 #include <string>
 #include <string_view>
+#include <thread>
+#include <vector>
 
 #include "ingest/runtime.hpp"
 #include "service/acquisition_service.hpp"
@@ -25,6 +29,12 @@ inline constexpr std::size_t kMaxPayloadBytes = 256 * 1024;
 inline constexpr std::size_t kMaxReadingsPerBatch = 1000;
 inline constexpr std::size_t kMaxRegisteredMeters = 1024;
 inline constexpr std::size_t kMaxValuesPerReading = 32;
+// Messages received but not yet handled. When full, the network thread waits for room (TCP
+// backpressure to the broker, counted in MqttStats::backpressure_waits); nothing is dropped.
+inline constexpr std::size_t kMaxQueuedMessages = 2000;
+// Reading batches drained together are recorded in one AcquisitionService::Record call (one
+// transaction) up to this many readings.
+inline constexpr std::size_t kMaxReadingsPerCommit = 20'000;
 
 struct MqttOptions {
     std::string host = "127.0.0.1";
@@ -53,12 +63,19 @@ struct MqttStats {
     std::atomic<int64_t> unknown_meters{0};
     std::atomic<int64_t> acks{0};
     std::atomic<int64_t> commands_sent{0};
-    std::atomic<int64_t> store_errors{0};  // a service call failed (logged to stderr)
+    std::atomic<int64_t> store_errors{0};        // a service call failed (logged to stderr)
+    std::atomic<int64_t> commits{0};             // Record calls (each one transaction)
+    std::atomic<int64_t> backpressure_waits{0};  // the queue was full; the network thread waited
 };
 
-// Thread-safety: messages are handled on libmosquitto's network thread, one at a time (a mutex
-// serializes HandleMessage, which tests may also call directly). SendCommand may be called from
-// any thread. The Store and AcquisitionService must outlive this object.
+// Thread-safety: libmosquitto's network thread copies each message into a bounded queue
+// (kMaxQueuedMessages); one worker thread drains it in order and handles the messages, recording
+// the reading batches drained together in one Record call (one transaction, up to
+// kMaxReadingsPerCommit readings); a batch that fails there is retried on its own so one bad
+// batch never fails another. Other kinds are handled in order between those commits. A mutex
+// serializes handling, so HandleMessage (synchronous, one message) may also be called directly.
+// SendCommand may be called from any thread. The Store and AcquisitionService must outlive this
+// object.
 class MqttIngest final : public CommandSink {
 public:
     MqttIngest(Store& store, AcquisitionService& service, MqttOptions options,
@@ -71,7 +88,8 @@ public:
     // and starts the network thread. kInvalidArgument for bad options or TLS files,
     // kInternal when libmosquitto cannot be set up. Calling it twice is kFailedPrecondition.
     [[nodiscard]] Status Start();
-    // Disconnects and joins the network thread. Idempotent.
+    // Disconnects, joins the network thread, handles what is still queued and joins the worker.
+    // Idempotent.
     void Stop();
     // True while the client holds a CONNACKed connection.
     [[nodiscard]] bool connected() const { return connected_.load(); }
@@ -89,9 +107,28 @@ public:
 
     [[nodiscard]] const MqttStats& stats() const { return stats_; }
 
+    // Called after each commit of reading batches, on the handling thread, with their batch_ids
+    // and what that one Record call did. For metrics and benchmarks; set before Start().
+    using RecordedHook =
+        std::function<void(const std::vector<std::string>& batch_ids, const RecordResult&)>;
+    void set_on_recorded(RecordedHook hook) { on_recorded_ = std::move(hook); }
+
 private:
     struct Route;
+    struct Prepared;
+    struct Queued {
+        std::string topic;
+        std::string payload;
+    };
     Status HandleLocked(std::string_view topic, std::string_view payload);
+    Result<Route> RouteOf(std::string_view topic, std::string_view* kind);
+    void LogFailure(const Route& route, const Status& s);
+    Result<Prepared> PrepareReadings(const Route& route, std::string_view payload);
+    Status RecordBatches(std::span<Prepared> group);
+    void CommitReadings(std::vector<Prepared>& batches);
+    void Enqueue(std::string_view topic, std::string_view payload);
+    void WorkerLoop();
+    void HandleDrained(std::vector<Queued>& drained);
     Status Dispatch(const Route& route, std::string_view kind, std::string_view payload);
     Status HandleReadings(const Route& route, std::string_view payload);
     Status HandleRegister(const Route& route, std::string_view payload);
@@ -112,6 +149,13 @@ private:
     bool started_ = false;
     std::atomic<bool> connected_{false};
     MqttStats stats_;
+    RecordedHook on_recorded_;
+    std::mutex queue_mutex_;
+    std::condition_variable queue_ready_;  // a message arrived, or stopping
+    std::condition_variable queue_room_;   // the worker took messages
+    std::vector<Queued> queue_;
+    bool stopping_ = false;
+    std::thread worker_;
 };
 
 // The topic a gateway receives its commands on: "<prefix>/<project>/<gateway>/down/command".
