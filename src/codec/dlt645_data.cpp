@@ -282,7 +282,8 @@ std::optional<DataItem> FindPriceItem(DataId di) {
 std::optional<DataItem> FindDailyFreezeItem(DataId di) {
     const std::uint8_t kind = Byte(di, 1);
     const std::uint8_t back = Byte(di, 0);
-    if ((di >> 16) != 0x0506 || back < 1 || back > 0x3E || kind > 2) return std::nullopt;
+    if ((di >> 16) != 0x0506 || back < 1 || back > 0x3E || kind > 2)
+        return std::nullopt;
     DataItem item;
     item.di = di;
     item.edition = Edition::k2007;
