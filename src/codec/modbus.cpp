@@ -730,7 +730,7 @@ Result<std::uint32_t> EncodeF32(Decimal value) {
         q = num / divisor;
         sticky = sticky || num % divisor != 0;
     }
-    // |value| ~ q × 2^(b - t). The float's last significand bit weighs 2^lsb.
+    // |value| ~ q × 2^(b - t). The binary32 pattern's last significand bit weighs 2^lsb.
     int q_bits = BitLength(q);
     int top = q_bits - 1 + b - t;
     int lsb = std::max(top - 23, -149);

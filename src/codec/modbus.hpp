@@ -1,6 +1,6 @@
 // Modbus application protocol, RTU and TCP framings: a pure codec (bytes <-> typed PDUs) for the
 // ingest client that reads meters and for the simulator that plays them. No I/O, no clock, no
-// floating point: IEEE-754 float registers are converted with integer arithmetic to exact Decimals.
+// floating point: IEEE-754 binary32 registers are converted with integer arithmetic to exact Decimals.
 // Frame grammar and the vendor choices are in docs/protocols/modbus.md.
 //
 // Error convention (all codecs): truncated / incomplete input is kOutOfRange ("need more bytes"
@@ -230,7 +230,7 @@ enum class WordOrder : std::uint8_t { kAbcd = 0, kCdab = 1, kBadc = 2, kDcba = 3
 struct RegisterFormat {
     ValueType type = ValueType::kU16;
     WordOrder word_order = WordOrder::kAbcd;
-    // value = raw × 10^scale_exponent: DTSU666 voltage stored as float in 0.1 V is -1,
+    // value = raw × 10^scale_exponent: DTSU666 voltage stored as binary32 in 0.1 V is -1,
     // DDSY1352 energy as UINT32 in 0.01 kWh is -2.
     int scale_exponent = 0;
     // f32 only: places of the decoded Decimal (rounded half away from zero). Integer types decode
@@ -244,8 +244,8 @@ struct RegisterFormat {
 [[nodiscard]] Result<Decimal> DecodeRegisters(std::span<const std::uint16_t> registers,
                                               const RegisterFormat& format);
 // The inverse, for the simulator: value / 10^scale_exponent rounded half away from zero for
-// integer types (kInvalidArgument when it does not fit the type), the nearest float (ties to
-// even) for f32 (kInvalidArgument beyond the float range).
+// integer types (kInvalidArgument when it does not fit the type), the nearest binary32 pattern (ties to
+// even) for f32 (kInvalidArgument beyond the binary32 range).
 [[nodiscard]] Result<std::vector<std::uint16_t>> EncodeRegisters(Decimal value,
                                                                  const RegisterFormat& format);
 
@@ -253,7 +253,7 @@ struct RegisterFormat {
 // round half away from zero. -0 gives 0. Errors as DecodeRegisters.
 [[nodiscard]] Result<Decimal> DecodeF32(std::uint32_t bits, int scale_exponent, int decimals);
 // Decimal -> nearest binary32 pattern (round half to even, subnormals included).
-// kInvalidArgument when |value| rounds beyond the largest finite float or decimals is outside
+// kInvalidArgument when |value| rounds beyond the largest finite binary32 or decimals is outside
 // -36..36.
 [[nodiscard]] Result<std::uint32_t> EncodeF32(Decimal value);
 

@@ -587,7 +587,7 @@ TEST(Registers, FloatEncodesWideValuesExactly) {
 }
 
 // Nine significant digits identify every binary32 value, so decode-then-encode must return the
-// same pattern for every normal float in [1, 2^30) (a deterministic sample of them).
+// same pattern for every normal binary32 in [1, 2^30) (a deterministic sample of them).
 TEST(Registers, FloatDecodeEncodeRoundTripsAcrossTheRange) {
     std::uint32_t state = 12345;
     for (int i = 0; i < 20000; ++i) {
@@ -603,7 +603,7 @@ TEST(Registers, FloatDecodeEncodeRoundTripsAcrossTheRange) {
 }
 
 TEST(Registers, Dtsu666VoltageFloatWithTenthScale) {
-    // DTSU666 2006H Ua: float in units of 0.1 V, high word first. 2303.6 -> 230.36 V.
+    // DTSU666 2006H Ua: binary32 in units of 0.1 V, high word first. 2303.6 -> 230.36 V.
     RegisterFormat format = Format(ValueType::kF32, WordOrder::kAbcd, -1, 2);
     std::vector<std::uint16_t> wire{0x450F, 0xF99A};
     EXPECT_EQ(*DecodeRegisters(wire, format), (Decimal{23036, 2}));
