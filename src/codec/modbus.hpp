@@ -1,7 +1,7 @@
 // Modbus application protocol, RTU and TCP framings: a pure codec (bytes <-> typed PDUs) for the
 // ingest client that reads meters and for the simulator that plays them. No I/O, no clock, no
-// floating point: IEEE-754 binary32 registers are converted with integer arithmetic to exact Decimals.
-// Frame grammar and the vendor choices are in docs/protocols/modbus.md.
+// floating point: IEEE-754 binary32 registers are converted with integer arithmetic to exact
+// Decimals. Frame grammar and the vendor choices are in docs/protocols/modbus.md.
 //
 // Error convention (all codecs): truncated / incomplete input is kOutOfRange ("need more bytes"
 // to a stream scanner); malformed input is kInvalidArgument; a CRC mismatch is kDataLoss. The
@@ -244,8 +244,8 @@ struct RegisterFormat {
 [[nodiscard]] Result<Decimal> DecodeRegisters(std::span<const std::uint16_t> registers,
                                               const RegisterFormat& format);
 // The inverse, for the simulator: value / 10^scale_exponent rounded half away from zero for
-// integer types (kInvalidArgument when it does not fit the type), the nearest binary32 pattern (ties to
-// even) for f32 (kInvalidArgument beyond the binary32 range).
+// integer types (kInvalidArgument when it does not fit the type), the nearest binary32 pattern
+// (ties to even) for f32 (kInvalidArgument beyond the binary32 range).
 [[nodiscard]] Result<std::vector<std::uint16_t>> EncodeRegisters(Decimal value,
                                                                  const RegisterFormat& format);
 
