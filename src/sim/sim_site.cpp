@@ -13,9 +13,12 @@
 #include "codec/stream_scanner.hpp"
 #include "core/time.hpp"
 #include "sim/sim_meter.hpp"
+#include "wire/meter_time.hpp"
 #include "wire/model_json.hpp"
 
 namespace joule::sim {
+
+using wire::ToMeterTime;
 
 namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
@@ -86,19 +89,6 @@ struct SimGateway {
     std::vector<SimDevice*> devices;
     bool offline = false;
 };
-
-codec::MeterDateTime ToMeterTime(const Zone& zone, Instant at) {
-    const LocalTime local = zone.ToLocal(at);
-    const auto day = date::floor<date::days>(local);
-    const date::year_month_day ymd{day};
-    const date::hh_mm_ss hms{local - day};
-    return codec::MeterDateTime{static_cast<int>(ymd.year()),
-                                static_cast<int>(static_cast<unsigned>(ymd.month())),
-                                static_cast<int>(static_cast<unsigned>(ymd.day())),
-                                static_cast<int>(hms.hours().count()),
-                                static_cast<int>(hms.minutes().count()),
-                                static_cast<int>(hms.seconds().count())};
-}
 
 }  // namespace
 
