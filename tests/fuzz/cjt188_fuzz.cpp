@@ -105,9 +105,13 @@ void CheckRequest(const cjt188::Frame& request) {
     cjt188::MeterIdentity self;
     self.type = request.meter_type == cjt188::MeterType::kWildcard ? cjt188::MeterType::kColdWater
                                                                    : request.meter_type;
+    // Like the simulator: AA is a per-byte wildcard, all-99 is the broadcast address, and a 99
+    // byte in any other address is just the BCD digits 99 of the meter's own address.
     self.address = request.address;
+    const bool broadcast = std::all_of(self.address.begin(), self.address.end(),
+                                       [](std::uint8_t b) { return b == 0x99; });
     for (auto& b : self.address) {
-        if (b == 0xAA || b == 0x99)
+        if (b == 0xAA || broadcast)
             b = 0x11;
     }
     const cjt188::Dialect dialect;
