@@ -178,8 +178,10 @@ Result<RecordResult> AcquisitionService::Record(std::span<const MeterSample> sam
     std::unordered_map<int64_t, std::string> project_codes;
     std::unordered_map<int64_t, std::optional<Instant>> cursors;  // meters with backfill samples
     std::vector<ReadingItem> readings;
+    // One transaction: the bill, the ledger, the alarms and commands and the live state commit
+    // together (one durable commit per batch, and no bill without its live state).
+    JOULE_ASSIGN_OR_RETURN(auto tx, store_.Begin());
     {
-        JOULE_ASSIGN_OR_RETURN(auto tx, store_.Begin());
         for (std::size_t i = 0; i < samples.size(); ++i) {
             const MeterSample& s = samples[i];
             auto it = meters.find(s.meter.value);
@@ -218,9 +220,8 @@ Result<RecordResult> AcquisitionService::Record(std::span<const MeterSample> sam
         }
     }
     if (!readings.empty()) {
-        JOULE_ASSIGN_OR_RETURN(result.billing, billing_.ApplyReadings(readings, now));
+        JOULE_ASSIGN_OR_RETURN(result.billing, billing_.ApplyReadingsInTx(*tx, readings, now));
     }
-    JOULE_ASSIGN_OR_RETURN(auto tx, store_.Begin());
     for (const MeterSample& s : samples) {
         JOULE_TRY(UpdateLiveState(*tx, meters.at(s.meter.value), s, now, policy_.clock_drift_limit,
                                   result));

@@ -843,8 +843,9 @@ Status ApplyInTx(Tx& tx, std::span<const ReadingItem> batch, Instant now, BatchS
 
 }  // namespace
 
-Result<ApplyReadingsResult> BillingService::ApplyReadings(std::span<const ReadingItem> batch,
-                                                          Instant now) {
+namespace {
+
+Status ValidateReadingBatch(std::span<const ReadingItem> batch) {
     if (batch.size() > kMaxBatchReadings) {
         return InvalidArgument("readings", "a batch holds at most 100000 readings");
     }
@@ -861,11 +862,29 @@ Result<ApplyReadingsResult> BillingService::ApplyReadings(std::span<const Readin
             return InvalidArgument(field + ".total", "must not be negative");
         }
     }
+    return {};
+}
+
+}  // namespace
+
+Result<ApplyReadingsResult> BillingService::ApplyReadings(std::span<const ReadingItem> batch,
+                                                          Instant now) {
+    JOULE_TRY(ValidateReadingBatch(batch));
     JOULE_ASSIGN_OR_RETURN(auto tx, store_.Begin());
     BatchState state;
     ApplyReadingsResult result;
     JOULE_TRY(ApplyInTx(*tx, batch, now, state, result));
     JOULE_TRY(tx->Commit());
+    return result;
+}
+
+Result<ApplyReadingsResult> BillingService::ApplyReadingsInTx(Tx& tx,
+                                                              std::span<const ReadingItem> batch,
+                                                              Instant now) {
+    JOULE_TRY(ValidateReadingBatch(batch));
+    BatchState state;
+    ApplyReadingsResult result;
+    JOULE_TRY(ApplyInTx(tx, batch, now, state, result));
     return result;
 }
 

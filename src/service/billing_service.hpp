@@ -47,6 +47,11 @@ public:
     // Unknown meters fail the whole batch (kNotFound naming "readings[i].meter").
     [[nodiscard]] Result<ApplyReadingsResult> ApplyReadings(std::span<const ReadingItem> batch,
                                                             Instant now);
+    // The same inside the caller's unit of work, so acquisition can bill and save live state in
+    // one transaction. On an error the caller must roll back (drop `tx` without committing).
+    [[nodiscard]] Result<ApplyReadingsResult> ApplyReadingsInTx(Tx& tx,
+                                                                std::span<const ReadingItem> batch,
+                                                                Instant now);
 
     // Re-evaluates time-dependent state: grant expiry and friendly periods ending.
     [[nodiscard]] Result<ApplyReadingsResult> Tick(std::string_view project_code, Instant now);
