@@ -656,4 +656,71 @@ Result<Bytes> EncodeHistoryData(const UnitValue& value, UnitPosition position) {
     return out;
 }
 
+// ---- Purchases [ACCT-1] ---------------------------------------------------------------------
+
+namespace {
+
+constexpr std::int64_t kMaxAmountFen = 99'999'999;  // XXXXXX.XX
+
+Status AppendAmount(Bytes& out, std::int64_t fen, std::string_view what) {
+    if (fen < 0 || fen > kMaxAmountFen)
+        return InvalidArgument(std::string(what), "must be 0 .. 999999.99 yuan");
+    JOULE_ASSIGN_OR_RETURN(Bytes bcd, EncodeBcdLe(static_cast<std::uint64_t>(fen), 4, what));
+    out.insert(out.end(), bcd.begin(), bcd.end());
+    return {};
+}
+
+Result<std::int64_t> ReadAmount(ByteView data, std::size_t at, std::string_view what) {
+    JOULE_ASSIGN_OR_RETURN(std::uint64_t fen, DecodeBcdLe(data.subspan(at, 4), what));
+    return static_cast<std::int64_t>(fen);
+}
+
+}  // namespace
+
+Result<Bytes> EncodePurchaseData(const PurchaseData& purchase) {
+    if (purchase.amount_fen <= 0)
+        return InvalidArgument("amount", "a purchase is positive");
+    Bytes out{purchase.sequence};
+    JOULE_TRY(AppendAmount(out, purchase.amount_fen, "amount"));
+    return out;
+}
+
+Result<PurchaseData> DecodePurchaseData(ByteView data) {
+    if (data.size() < 5)
+        return MakeError(ErrorCode::kOutOfRange, "A013 data is 5 bytes", "data");
+    if (data.size() > 5)
+        return InvalidArgument("data", "A013 data is 5 bytes");
+    PurchaseData out;
+    out.sequence = data[0];
+    JOULE_ASSIGN_OR_RETURN(out.amount_fen, ReadAmount(data, 1, "amount"));
+    return out;
+}
+
+Result<Bytes> EncodePurchaseStatus(const PurchaseStatus& status) {
+    Bytes out{status.sequence};
+    JOULE_TRY(AppendAmount(out, status.last_fen, "last"));
+    JOULE_TRY(AppendAmount(out, status.cumulative_fen, "cumulative"));
+    JOULE_TRY(AppendAmount(out, status.remaining_fen, "remaining"));
+    out.push_back(static_cast<std::uint8_t>(status.st & 0xFF));
+    out.push_back(static_cast<std::uint8_t>(status.st >> 8));
+    return out;
+}
+
+Result<PurchaseStatus> DecodePurchaseStatus(ByteView data) {
+    if (data.size() < 13)
+        return MakeError(ErrorCode::kOutOfRange, "8105 data is at least 13 bytes", "data");
+    if (data.size() > 15)
+        return InvalidArgument("data", "8105 data is 13 bytes and ST");
+    PurchaseStatus out;
+    out.sequence = data[0];
+    JOULE_ASSIGN_OR_RETURN(out.last_fen, ReadAmount(data, 1, "last"));
+    JOULE_ASSIGN_OR_RETURN(out.cumulative_fen, ReadAmount(data, 5, "cumulative"));
+    JOULE_ASSIGN_OR_RETURN(out.remaining_fen, ReadAmount(data, 9, "remaining"));
+    if (data.size() >= 14)
+        out.st = data[13];
+    if (data.size() == 15)
+        out.st = static_cast<std::uint16_t>(out.st | (data[14] << 8));
+    return out;
+}
+
 }  // namespace joule::codec::cjt188

@@ -95,6 +95,8 @@ inline constexpr std::uint16_t kDiReadAddress = 0x810A;
 inline constexpr std::uint16_t kDiMotorSync = 0xA016;
 inline constexpr std::uint16_t kDiValveControl = 0xA017;
 inline constexpr std::uint16_t kDiWriteAddress = 0xA018;
+inline constexpr std::uint16_t kDiReadPurchase = 0x8105;   // read purchase amount (读购入金额)
+inline constexpr std::uint16_t kDiWritePurchase = 0xA013;  // write purchase amount (写购入金额)
 
 // How the two DI bytes go on the wire. Stored in model files: never renumber.
 //   kBigEndian:    90 1F  (2004 per ng-gateway; JY heat meter; SC water meter's A0 17 valve)
@@ -347,6 +349,33 @@ struct HeatData {
 // The 7-byte clock ss mm hh DD MM YY CC (each BCD, low first): 2015-05-11 22:01:31 is
 // 31 01 22 11 05 15 20. nullopt for 00×7.
 [[nodiscard]] Result<std::optional<MeterDateTime>> DecodeClock(ByteView bytes);
+
+// A purchase (A013, C = 04H) [ACCT-1]: DATA = purchase sequence number (1 byte, binary: the
+// meter's purchase count after this purchase, mod 256) then the amount, 4 bytes BCD XXXXXX.XX
+// yuan, low byte first. The reply is the write reply (DI SER ST). [MEM: layout to confirm per
+// vendor; the sequence number is what makes a replay detectable.]
+struct PurchaseData {
+    std::uint8_t sequence = 0;
+    std::int64_t amount_fen = 0;  // 1 .. 99999999
+    friend bool operator==(const PurchaseData&, const PurchaseData&) = default;
+};
+[[nodiscard]] Result<Bytes> EncodePurchaseData(const PurchaseData& purchase);
+// kOutOfRange when short; kInvalidArgument for extra bytes or non-BCD amount digits.
+[[nodiscard]] Result<PurchaseData> DecodePurchaseData(ByteView data);
+
+// The reply to read purchase amount (8105, C = 01H) [MEM]: the sequence number of the last
+// purchase (1 byte), its amount, the cumulative purchased amount and the remaining amount (each
+// 4 bytes BCD XXXXXX.XX yuan, low byte first), then ST (2 bytes). L = 3 + 13 + 2 = 12H.
+struct PurchaseStatus {
+    std::uint8_t sequence = 0;
+    std::int64_t last_fen = 0;
+    std::int64_t cumulative_fen = 0;
+    std::int64_t remaining_fen = 0;  // not negative: the meter shows 0 when overdrawn
+    std::uint16_t st = 0;
+    friend bool operator==(const PurchaseStatus&, const PurchaseStatus&) = default;
+};
+[[nodiscard]] Result<Bytes> EncodePurchaseStatus(const PurchaseStatus& status);
+[[nodiscard]] Result<PurchaseStatus> DecodePurchaseStatus(ByteView data);
 [[nodiscard]] Result<Bytes> EncodeClock(const std::optional<MeterDateTime>& clock);
 
 }  // namespace joule::codec::cjt188

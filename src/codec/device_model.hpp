@@ -73,6 +73,15 @@ struct PointSpec {
     modbus::RegisterFormat format;
 };
 
+// Meter billing [ACCT-1]: the data of a DL/T 645 purchase write (a vendor 14H write on cheap
+// meters without ESAM): the amount, 4 bytes BCD XXXXXX.XX yuan, and the purchase count after the
+// purchase, 2 bytes BCD XXXX, each low byte first, in this order. Stored by name.
+enum class PurchaseLayout : std::uint8_t { kAmountCount = 0, kCountAmount = 1 };
+
+// The purchase write's identifier unless a model names another: 070102FF, the identifier the
+// 2013 amendment gives remote purchase (there inside a 03H ESAM frame) — confirm per vendor.
+inline constexpr std::uint32_t kDefaultPurchaseDi = 0x070102FF;
+
 struct DeviceModel {
     std::string code;
     Protocol protocol = Protocol::kDlt645_2007;
@@ -100,6 +109,9 @@ struct DeviceModel {
     dlt645::RequestOptions dlt645_options;
     // Relay command validity: the deadline sent in N3..N8, after the meter's current time.
     std::int64_t command_validity_s = 600;
+    // Purchases to an in-meter prepaid meter (14H write).
+    std::uint32_t purchase_di = kDefaultPurchaseDi;
+    PurchaseLayout purchase_layout = PurchaseLayout::kAmountCount;
 
     // Modbus relay: a coil per circuit, on = closed.
     std::uint16_t relay_coil = 0;

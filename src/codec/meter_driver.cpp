@@ -373,7 +373,7 @@ Status ReadPlan::ApplyCjt188(const Step& step, std::uint16_t sequence, ByteView 
 
 namespace {
 
-constexpr std::array<std::pair<DeviceCommandKind, std::string_view>, 10> kCommandNames{{
+constexpr std::array<std::pair<DeviceCommandKind, std::string_view>, 11> kCommandNames{{
     {DeviceCommandKind::kTrip, "trip"},
     {DeviceCommandKind::kClose, "close"},
     {DeviceCommandKind::kHoldPower, "keep_power"},
@@ -384,7 +384,20 @@ constexpr std::array<std::pair<DeviceCommandKind, std::string_view>, 10> kComman
     {DeviceCommandKind::kSetAlarmAmount1, "set_alarm_amount_1"},
     {DeviceCommandKind::kSetAlarmAmount2, "set_alarm_amount_2"},
     {DeviceCommandKind::kSetPrice, "set_price"},
+    {DeviceCommandKind::kPurchase, "purchase"},
 }};
+
+// A purchase command's amount in fen and its count, checked.
+Result<Dlt645Purchase> PurchaseOf(const DeviceModel& model, const DeviceCommand& command) {
+    if (!model.in_meter_prepaid)
+        return FailedPrecondition("model " + model.code + " keeps no money", "kind");
+    std::int64_t fen = 0;
+    if (!command.value || !Rescale(*command.value, 2, &fen) || fen <= 0 || fen > 99'999'999)
+        return InvalidArgument("value", "a purchase is 0.01 .. 999999.99 yuan");
+    if (!command.count || *command.count < 0)
+        return InvalidArgument("count", "a purchase needs the purchase count after it");
+    return Dlt645Purchase{fen, *command.count % PurchaseCountModulus(model)};
+}
 
 std::unexpected<Error> Unsupported(const DeviceModel& model, DeviceCommandKind kind) {
     return FailedPrecondition(
@@ -455,6 +468,15 @@ Result<Exchange> EncodeDlt645Command(const DeviceModel& model, const dlt645::Add
             JOULE_ASSIGN_OR_RETURN(Bytes value, dlt645::EncodeValues(item, values));
             request = dlt645::WriteDataRequest{dlt645::Edition::k2007, di, model.password,
                                                model.operator_code, std::move(value)};
+            break;
+        }
+        case DeviceCommandKind::kPurchase: {
+            JOULE_ASSIGN_OR_RETURN(Dlt645Purchase purchase, PurchaseOf(model, command));
+            JOULE_ASSIGN_OR_RETURN(Bytes data,
+                                   EncodeDlt645Purchase(model.purchase_layout, purchase));
+            request =
+                dlt645::WriteDataRequest{dlt645::Edition::k2007, model.purchase_di, model.password,
+                                         model.operator_code, std::move(data)};
             break;
         }
         default:
@@ -581,6 +603,19 @@ Result<Exchange> EncodeCommand(const DeviceModel& model, std::string_view bus_ad
                                dlt645::ParseAddress(bus_address, model.address_padding));
         return EncodeDlt645Command(model, address, command);
     }
+    if (model.protocol == Protocol::kCjt188 && command.kind == DeviceCommandKind::kPurchase) {
+        JOULE_ASSIGN_OR_RETURN(Dlt645Purchase purchase, PurchaseOf(model, command));
+        JOULE_ASSIGN_OR_RETURN(cjt188::Address address, cjt188::ParseAddress(bus_address));
+        JOULE_ASSIGN_OR_RETURN(
+            Bytes data, cjt188::EncodePurchaseData(
+                            {static_cast<std::uint8_t>(purchase.count), purchase.amount_fen}));
+        cjt188::Frame frame = cjt188::WriteDataRequest(
+            model.meter_type, address, cjt188::kDiWritePurchase,
+            static_cast<std::uint8_t>(sequence), std::move(data), model.dialect);
+        JOULE_ASSIGN_OR_RETURN(Bytes bytes,
+                               cjt188::EncodeFrame(frame, model.dialect.preamble_bytes));
+        return Exchange{std::move(bytes), true, FrameKind::kCjt188, std::nullopt};
+    }
     if (model.protocol == Protocol::kCjt188) {
         if (!model.has_valve || (command.kind != DeviceCommandKind::kValveOpen &&
                                  command.kind != DeviceCommandKind::kValveClose)) {
@@ -631,7 +666,7 @@ Status CheckCommandReply(const DeviceModel& model, const Exchange& exchange, Byt
                                cjt188::DecodeFrame(reply, model.dialect.di_order));
         JOULE_TRY(cjt188::CheckReplyMatches(request.frame, decoded.frame));
         if (cjt188::ControlOf(decoded.frame).abnormal) {
-            return FailedPrecondition("meter refused the valve command", "reply");
+            return FailedPrecondition("meter refused the command (abnormal reply)", "reply");
         }
         return {};
     }
@@ -677,6 +712,111 @@ std::optional<bool> HoldPower(const DeviceReading& reading, int circuit) {
         return dlt645::DecodeRunStatus3(static_cast<std::uint16_t>(word->mantissa)).hold_power;
     }
     return std::nullopt;
+}
+
+// ------------------------------------------------------------------ purchases [ACCT-1]
+
+Result<Bytes> EncodeDlt645Purchase(PurchaseLayout layout, const Dlt645Purchase& purchase) {
+    if (purchase.amount_fen <= 0 || purchase.amount_fen > 99'999'999)
+        return InvalidArgument("amount", "a purchase is 0.01 .. 999999.99 yuan");
+    if (purchase.count < 0 || purchase.count > 9999)
+        return InvalidArgument("count", "the purchase count is 0 .. 9999 on the wire");
+    JOULE_ASSIGN_OR_RETURN(
+        Bytes amount, EncodeBcdLe(static_cast<std::uint64_t>(purchase.amount_fen), 4, "amount"));
+    JOULE_ASSIGN_OR_RETURN(Bytes count,
+                           EncodeBcdLe(static_cast<std::uint64_t>(purchase.count), 2, "count"));
+    Bytes out = layout == PurchaseLayout::kAmountCount ? amount : count;
+    const Bytes& second = layout == PurchaseLayout::kAmountCount ? count : amount;
+    out.insert(out.end(), second.begin(), second.end());
+    return out;
+}
+
+Result<Dlt645Purchase> DecodeDlt645Purchase(PurchaseLayout layout, ByteView data) {
+    if (data.size() != 6)
+        return InvalidArgument("data", "a purchase is 6 bytes (amount 4, count 2)");
+    const bool amount_first = layout == PurchaseLayout::kAmountCount;
+    JOULE_ASSIGN_OR_RETURN(std::uint64_t amount,
+                           DecodeBcdLe(data.subspan(amount_first ? 0 : 2, 4), "amount"));
+    JOULE_ASSIGN_OR_RETURN(std::uint64_t count,
+                           DecodeBcdLe(data.subspan(amount_first ? 4 : 0, 2), "count"));
+    return Dlt645Purchase{static_cast<std::int64_t>(amount), static_cast<std::int64_t>(count)};
+}
+
+std::int64_t PurchaseCountModulus(const DeviceModel& model) {
+    return model.protocol == Protocol::kCjt188 ? 256 : 10000;
+}
+
+namespace {
+
+// The DL/T 645 identifier of the purchase count: the model's point, else the money-type record.
+std::uint32_t PurchaseCountDiOf(const DeviceModel& model) {
+    for (const PointSpec& p : model.points) {
+        if (p.point == Point::kPurchaseCount)
+            return p.di;
+    }
+    return 0x03330201;
+}
+
+}  // namespace
+
+Result<Exchange> EncodePurchaseCountRead(const DeviceModel& model, std::string_view bus_address,
+                                         std::uint16_t sequence) {
+    if (!model.in_meter_prepaid)
+        return Unsupported(model, DeviceCommandKind::kPurchase);
+    if (model.protocol == Protocol::kDlt645_2007) {
+        JOULE_ASSIGN_OR_RETURN(dlt645::Address address,
+                               dlt645::ParseAddress(bus_address, model.address_padding));
+        dlt645::ReadDataRequest read{dlt645::Edition::k2007, PurchaseCountDiOf(model),
+                                     std::nullopt};
+        JOULE_ASSIGN_OR_RETURN(dlt645::Frame frame,
+                               dlt645::BuildRequest(address, read, model.dlt645_options));
+        JOULE_ASSIGN_OR_RETURN(Bytes bytes, dlt645::EncodeFrame(frame, {model.preamble_bytes}));
+        return Exchange{std::move(bytes), true, FrameKind::kDlt645, std::nullopt};
+    }
+    if (model.protocol == Protocol::kCjt188) {
+        JOULE_ASSIGN_OR_RETURN(cjt188::Address address, cjt188::ParseAddress(bus_address));
+        cjt188::Frame frame =
+            cjt188::ReadDataRequest(model.meter_type, address, cjt188::kDiReadPurchase,
+                                    static_cast<std::uint8_t>(sequence), model.dialect);
+        JOULE_ASSIGN_OR_RETURN(Bytes bytes,
+                               cjt188::EncodeFrame(frame, model.dialect.preamble_bytes));
+        return Exchange{std::move(bytes), true, FrameKind::kCjt188, std::nullopt};
+    }
+    return Unsupported(model, DeviceCommandKind::kPurchase);
+}
+
+Result<std::int64_t> DecodePurchaseCount(const DeviceModel& model, const Exchange& exchange,
+                                         ByteView reply) {
+    if (model.protocol == Protocol::kCjt188) {
+        JOULE_ASSIGN_OR_RETURN(cjt188::DecodedFrame request,
+                               cjt188::DecodeFrame(exchange.request, model.dialect.di_order));
+        JOULE_ASSIGN_OR_RETURN(cjt188::DecodedFrame decoded,
+                               cjt188::DecodeFrame(reply, model.dialect.di_order));
+        JOULE_TRY(cjt188::CheckReplyMatches(request.frame, decoded.frame));
+        if (cjt188::ControlOf(decoded.frame).abnormal)
+            return FailedPrecondition("meter reported an abnormal reply", "reply");
+        JOULE_ASSIGN_OR_RETURN(cjt188::PurchaseStatus status,
+                               cjt188::DecodePurchaseStatus(decoded.frame.data));
+        return static_cast<std::int64_t>(status.sequence);
+    }
+    if (model.protocol != Protocol::kDlt645_2007)
+        return Unsupported(model, DeviceCommandKind::kPurchase);
+    JOULE_ASSIGN_OR_RETURN(dlt645::DecodedFrame request, dlt645::DecodeFrame(exchange.request));
+    JOULE_ASSIGN_OR_RETURN(dlt645::Frame frame, DecodeDltReply(request.frame, reply));
+    JOULE_ASSIGN_OR_RETURN(dlt645::Reply parsed, dlt645::ParseReply(frame));
+    JOULE_TRY(FailIfError(parsed));
+    const auto* data = std::get_if<dlt645::ReadReply>(&parsed);
+    if (data == nullptr)
+        return InvalidArgument("control", "not a read reply");
+    const std::uint32_t di = PurchaseCountDiOf(model);
+    if (data->di != di)
+        return InvalidArgument("di", "a reply to a request never sent");
+    JOULE_ASSIGN_OR_RETURN(dlt645::DataItem item, dlt645::FindDataItem(di, dlt645::Edition::k2007));
+    JOULE_ASSIGN_OR_RETURN(std::vector<Decimal> values, dlt645::DecodeValues(item, data->payload));
+    std::int64_t count = 0;
+    if (!Rescale(values.front(), 0, &count) || count < 0 || count >= 10000)
+        return InvalidArgument("value", "not a purchase count");
+    return count;
 }
 
 }  // namespace joule::codec

@@ -150,6 +150,9 @@ enum class DeviceCommandKind : std::uint8_t {
     kSetAlarmAmount1,  // in-meter alarm amount 1 (yuan)
     kSetAlarmAmount2,
     kSetPrice,  // in-meter price, tariff 1 (yuan/kWh)
+    // Meter billing [ACCT-1]: credit `value` yuan to an in-meter prepaid meter; `count` is the
+    // meter's purchase count after it, so the meter applies it once (its count + 1) only.
+    kPurchase,
 };
 std::string_view DeviceCommandName(DeviceCommandKind kind);
 [[nodiscard]] Result<DeviceCommandKind> ParseDeviceCommand(std::string_view name);
@@ -158,8 +161,37 @@ struct DeviceCommand {
     DeviceCommandKind kind = DeviceCommandKind::kTrip;
     int circuit = 0;
     MeterDateTime meter_now;       // the meter's local time now: deadlines and time sync
-    std::optional<Decimal> value;  // settings: the amount or price
+    std::optional<Decimal> value;  // settings: the amount or price; purchases: the amount
+    std::optional<std::int64_t> count = std::nullopt;  // purchases: the count after it
 };
+
+// Meter billing [ACCT-1] ----------------------------------------------------------------------
+
+// The DL/T 645 purchase write's data (PurchaseLayout): amount 4 bytes BCD XXXXXX.XX yuan and
+// count 2 bytes BCD XXXX, low byte first, plain (EncodeFrame adds 33H). kInvalidArgument for an
+// amount outside 0.01 .. 999999.99 or a count outside 0 .. 9999.
+struct Dlt645Purchase {
+    std::int64_t amount_fen = 0;
+    std::int64_t count = 0;
+    friend bool operator==(const Dlt645Purchase&, const Dlt645Purchase&) = default;
+};
+[[nodiscard]] Result<Bytes> EncodeDlt645Purchase(PurchaseLayout layout,
+                                                 const Dlt645Purchase& purchase);
+// kInvalidArgument when the data is not 6 bytes or not BCD.
+[[nodiscard]] Result<Dlt645Purchase> DecodeDlt645Purchase(PurchaseLayout layout, ByteView data);
+
+// Where the purchase count wraps on the wire: DL/T 645 XXXX 10000, CJ/T 188's one byte 256.
+[[nodiscard]] std::int64_t PurchaseCountModulus(const DeviceModel& model);
+// The request that reads the meter's purchase count before a purchase is (re)sent: DL/T 645 the
+// model's purchase_count point (03330201 when it has none), CJ/T 188 read purchase amount 8105.
+// kFailedPrecondition ("kind") for a model that is not in_meter_prepaid or speaks neither.
+[[nodiscard]] Result<Exchange> EncodePurchaseCountRead(const DeviceModel& model,
+                                                       std::string_view bus_address,
+                                                       std::uint16_t sequence);
+// The purchase count (a wire value, below PurchaseCountModulus) in the reply to that request.
+// Errors as ReadPlan::Apply.
+[[nodiscard]] Result<std::int64_t> DecodePurchaseCount(const DeviceModel& model,
+                                                       const Exchange& exchange, ByteView reply);
 
 // The frame of `command` for the meter at `bus_address`. kFailedPrecondition ("kind") when the
 // model cannot do it (no relay, no valve, a setting its protocol has no identifier for).

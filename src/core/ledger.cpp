@@ -12,6 +12,10 @@ std::string_view LedgerAccountKindName(LedgerAccountKind kind) {
             return "tenant_grant";
         case LedgerAccountKind::kTenantDebt:
             return "tenant_debt";
+        case LedgerAccountKind::kTenantMeterPending:
+            return "meter_pending";
+        case LedgerAccountKind::kTenantMeterHeld:
+            return "meter_held";
         case LedgerAccountKind::kCash:
             return "cash";
         case LedgerAccountKind::kEnergyRevenue:
@@ -30,7 +34,9 @@ std::string_view LedgerAccountKindName(LedgerAccountKind kind) {
 
 bool IsTenantKind(LedgerAccountKind kind) {
     return kind == LedgerAccountKind::kTenantPaid || kind == LedgerAccountKind::kTenantGrant ||
-           kind == LedgerAccountKind::kTenantDebt;
+           kind == LedgerAccountKind::kTenantDebt ||
+           kind == LedgerAccountKind::kTenantMeterPending ||
+           kind == LedgerAccountKind::kTenantMeterHeld;
 }
 
 std::string_view TransferCodeName(TransferCode code) {
@@ -55,6 +61,12 @@ std::string_view TransferCodeName(TransferCode code) {
             return "grant_expiry";
         case TransferCode::kDebtRecorded:
             return "debt_recorded";
+        case TransferCode::kPurchaseSent:
+            return "purchase_sent";
+        case TransferCode::kPurchaseConfirmed:
+            return "purchase_confirmed";
+        case TransferCode::kPurchaseReturned:
+            return "purchase_returned";
     }
     return "unknown";
 }
@@ -79,6 +91,8 @@ std::string_view PostResultName(PostResult result) {
             return "grant_would_go_negative";
         case PostResult::kDebtWouldGoPositive:
             return "debt_would_go_positive";
+        case PostResult::kMeterAccountWouldGoNegative:
+            return "meter_account_would_go_negative";
     }
     return "unknown";
 }
@@ -107,6 +121,11 @@ PostResult CheckTransfer(const Transfer& t, const LedgerAccount& debit,
     }
     if (credit.kind == LedgerAccountKind::kTenantDebt && (credit.balance + t.amount).fen > 0) {
         return PostResult::kDebtWouldGoPositive;
+    }
+    if ((debit.kind == LedgerAccountKind::kTenantMeterPending ||
+         debit.kind == LedgerAccountKind::kTenantMeterHeld) &&
+        debit.balance < t.amount) {
+        return PostResult::kMeterAccountWouldGoNegative;
     }
     return PostResult::kOk;
 }

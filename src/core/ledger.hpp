@@ -21,15 +21,19 @@ namespace joule {
 
 // stored: never renumber.
 enum class LedgerAccountKind : uint8_t {
-    kTenantPaid = 1,       // paid credit; may go negative (arrears, overdraft, keep-power)
-    kTenantGrant = 2,      // one granted credit (subsidy, free quota, compensation); never negative
-    kTenantDebt = 3,       // recorded debt, never positive; recovered by a share of top-ups
-    kCash = 10,            // money received, per channel (cash, POS, transfer, online ...)
-    kEnergyRevenue = 11,   // electricity sold
-    kWaterRevenue = 12,    // water sold
-    kSubsidyExpense = 13,  // the operator's cost of granted credit
-    kFeeIncome = 14,       // fees deducted from balances
-    kAdjustments = 15,     // corrections and write-offs
+    kTenantPaid = 1,   // paid credit; may go negative (arrears, overdraft, keep-power)
+    kTenantGrant = 2,  // one granted credit (subsidy, free quota, compensation); never negative
+    kTenantDebt = 3,   // recorded debt, never positive; recovered by a share of top-ups
+    // Meter billing [ACCT-1]: money on its way to the meter and money the meter confirmed it
+    // holds. Both are the tenant's (the operator's liability) and never negative.
+    kTenantMeterPending = 4,  // purchases sent to the meter, not yet confirmed by its count
+    kTenantMeterHeld = 5,     // purchases the meter confirmed (its purse is mirrored, not this)
+    kCash = 10,               // money received, per channel (cash, POS, transfer, online ...)
+    kEnergyRevenue = 11,      // electricity sold
+    kWaterRevenue = 12,       // water sold
+    kSubsidyExpense = 13,     // the operator's cost of granted credit
+    kFeeIncome = 14,          // fees deducted from balances
+    kAdjustments = 15,        // corrections and write-offs
 };
 std::string_view LedgerAccountKindName(LedgerAccountKind kind);
 [[nodiscard]] bool IsTenantKind(LedgerAccountKind kind);
@@ -46,6 +50,9 @@ enum class TransferCode : uint16_t {
     kDebtRecovery = 8,
     kGrantExpiry = 9,
     kDebtRecorded = 10,
+    kPurchaseSent = 11,       // tenant_paid -> meter_pending: a purchase queued to the meter
+    kPurchaseConfirmed = 12,  // meter_pending -> meter_held: the meter's count confirmed it
+    kPurchaseReturned = 13,   // meter_pending -> tenant_paid: the meter never took it
 };
 std::string_view TransferCodeName(TransferCode code);
 
@@ -83,6 +90,7 @@ enum class PostResult : uint8_t {
     kSameAccount = 6,
     kGrantWouldGoNegative = 7,
     kDebtWouldGoPositive = 8,
+    kMeterAccountWouldGoNegative = 9,  // meter_pending / meter_held below zero
 };
 std::string_view PostResultName(PostResult result);
 

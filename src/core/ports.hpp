@@ -15,6 +15,7 @@
 #include "core/ids.hpp"
 #include "core/ledger.hpp"
 #include "core/prepaid.hpp"
+#include "core/purchase.hpp"
 #include "core/tariff.hpp"
 
 namespace joule {
@@ -73,6 +74,7 @@ struct MeterModelRecord {
     RegisterSpec spec;
     bool has_relay = true;
     bool per_rate = false;
+    bool in_meter_prepaid = false;  // the meter can hold the money itself [ACCT-1]
     std::string definition = "{}";  // the model file as JSON: protocol, points, capabilities
 };
 
@@ -115,6 +117,8 @@ struct AccountRecord {
     PrepaidStatus prepaid;
     LedgerAccountId paid;
     LedgerAccountId debt;
+    BillingMode billing_mode = BillingMode::kPlatform;
+    MeterPurse purse;     // meter billing only
     int64_t version = 0;  // bumped on every update (optimistic concurrency for later editors)
 };
 
@@ -350,6 +354,9 @@ public:
     // The newest command of the meter among `kinds`, whatever its state.
     virtual Result<std::optional<CommandRecord>> LastCommand(
         MeterId meter, std::span<const std::string_view> kinds) = 0;
+    // The oldest queued or sent command of the meter of `kind` (purchases go out in order).
+    virtual Result<std::optional<CommandRecord>> FirstOpenCommand(MeterId meter,
+                                                                  std::string_view kind) = 0;
     virtual Status InsertOutbox(std::string_view topic, std::string_view payload, Instant at) = 0;
     virtual Status InsertOperation(const OperationRecord& op) = 0;
 

@@ -59,6 +59,8 @@ std::string_view AlarmKindName(AlarmKind kind) {
             return "clock_drift";
         case AlarmKind::kBatteryLow:
             return "battery_low";
+        case AlarmKind::kPurchaseCountMismatch:
+            return "purchase_count_mismatch";
     }
     return "unknown";
 }

@@ -100,6 +100,9 @@ enum class AlarmKind : uint16_t {
     kCommandFailed = 25,
     kClockDrift = 26,
     kBatteryLow = 27,
+    // Meter billing [ACCT-1]: the meter's purchase count is neither the count before a purchase
+    // nor after it, so the purchase is not sent (a replay or a lost purchase would be a guess).
+    kPurchaseCountMismatch = 28,
 };
 std::string_view AlarmKindName(AlarmKind kind);
 

@@ -225,6 +225,10 @@ Result<RecordResult> AcquisitionService::Record(std::span<const MeterSample> sam
     for (const MeterSample& s : samples) {
         JOULE_TRY(UpdateLiveState(*tx, meters.at(s.meter.value), s, now, policy_.clock_drift_limit,
                                   result));
+        if (s.in_meter_remaining && !s.backfill) {
+            JOULE_TRY(billing_.MirrorMeterRemainingInTx(*tx, s.meter, *s.in_meter_remaining,
+                                                        s.purchase_count, now));
+        }
     }
     JOULE_TRY(tx->Commit());
     return result;
@@ -337,6 +341,12 @@ Result<std::vector<CommandRecord>> AcquisitionService::TakeDueCommands(Instant n
                            tx->ListDueCommands(now, std::clamp(limit, 1, kMaxCommandsPerTake)));
     std::vector<CommandRecord> out;
     for (CommandRecord& c : due) {
+        if (c.kind == "purchase") {
+            JOULE_ASSIGN_OR_RETURN(auto first, tx->FirstOpenCommand(c.meter, "purchase"));
+            if (first && first->id != c.id) {
+                continue;  // an older purchase of this meter goes first (counts N+1, N+2 ...)
+            }
+        }
         const Instant expires =
             c.expires_at > Instant{} ? c.expires_at : c.created_at + policy_.default_ttl;
         if (now >= expires) {
@@ -381,9 +391,10 @@ Status AcquisitionService::RecordCommandResult(int64_t command_id, bool acknowle
         c.error = std::string(error.substr(0, 512));
         const Instant expires =
             c.expires_at > Instant{} ? c.expires_at : c.created_at + policy_.default_ttl;
-        if (c.attempts >= policy_.max_attempts || now >= expires) {
-            c.state =
-                c.attempts >= policy_.max_attempts ? CommandState::kFailed : CommandState::kExpired;
+        const int max_attempts =
+            c.kind == "purchase" ? policy_.max_purchase_attempts : policy_.max_attempts;
+        if (c.attempts >= max_attempts || now >= expires) {
+            c.state = c.attempts >= max_attempts ? CommandState::kFailed : CommandState::kExpired;
             c.finished_at = now;
             JOULE_TRY(tx->RaiseAlarm(MeterAlarm(meter, AlarmKind::kCommandFailed, now,
                                                 c.kind + " command " + std::to_string(c.id) +
@@ -395,6 +406,51 @@ Status AcquisitionService::RecordCommandResult(int64_t command_id, bool acknowle
     }
     JOULE_TRY(tx->UpdateCommandDelivery(c));
     return tx->Commit();
+}
+
+Result<PurchaseCheck> AcquisitionService::CheckPurchase(int64_t command_id, int64_t observed,
+                                                        int64_t count_modulus, Instant now) {
+    if (count_modulus <= 0) {
+        return InvalidArgument("count_modulus", "must be positive");
+    }
+    PurchaseCheck check = PurchaseCheck::kMismatch;
+    {
+        JOULE_ASSIGN_OR_RETURN(auto tx, store_.Begin());
+        JOULE_ASSIGN_OR_RETURN(CommandRecord c, tx->GetCommand(command_id));
+        const std::optional<int64_t> expected = PurchaseCountOf(c);
+        if (!expected) {
+            return InvalidArgument("command",
+                                   "command " + std::to_string(command_id) + " is not a purchase");
+        }
+        if (c.state == CommandState::kAcknowledged) {
+            return PurchaseCheck::kAlreadyApplied;  // confirmed before: nothing to send
+        }
+        check = CheckPurchaseCount(*expected, observed, count_modulus);
+        if (check == PurchaseCheck::kSend) {
+            return check;
+        }
+        if (check == PurchaseCheck::kMismatch) {
+            JOULE_ASSIGN_OR_RETURN(MeterRecord meter, tx->GetMeter(c.meter));
+            c.state = CommandState::kFailed;
+            c.finished_at = now;
+            c.error = "meter purchase count is " + std::to_string(observed) + "; purchase " +
+                      std::to_string(c.id) + " needs " +
+                      std::to_string(WireCount(*expected - 1, count_modulus)) + " (to send) or " +
+                      std::to_string(WireCount(*expected, count_modulus)) + " (applied); not sent";
+            JOULE_TRY(tx->UpdateCommandDelivery(c));
+            JOULE_TRY(
+                tx->RaiseAlarm(MeterAlarm(meter, AlarmKind::kPurchaseCountMismatch, now, c.error)));
+            JOULE_TRY(tx->Commit());
+            return check;
+        }
+    }
+    JOULE_TRY(billing_.ConfirmPurchase(command_id, count_modulus, "count read back", now));
+    return check;
+}
+
+Status AcquisitionService::ConfirmPurchase(int64_t command_id, int64_t count_modulus, Instant now) {
+    JOULE_TRY(billing_.ConfirmPurchase(command_id, count_modulus, "acknowledged", now));
+    return {};
 }
 
 Result<int64_t> AcquisitionService::QueueCommand(MeterId meter_id, std::string_view kind,

@@ -35,6 +35,10 @@ struct MeterSample {
     // live state, and it is skipped when it is not newer than the meter's last accepted reading.
     bool backfill = false;
     std::string values_json = "{}";  // the other points as decimal strings
+    // In-meter prepaid models: the meter's remaining amount and purchase count (as on the
+    // wire). Mirrored on a meter-billing account [ACCT-1].
+    std::optional<Money> in_meter_remaining;
+    std::optional<int64_t> purchase_count;
 };
 
 struct RecordResult {
@@ -74,6 +78,9 @@ struct CommandPolicy {
     Seconds max_backoff{300};
     Seconds default_ttl{3600};       // a command not delivered by then expires
     int offline_after_failures = 3;  // consecutive failed reads before a meter is offline
+    // Meter billing: a purchase is retried longer (it is money); each attempt reads the count
+    // first, so retrying never credits twice.
+    int max_purchase_attempts = 20;
 };
 
 class AcquisitionService {
@@ -120,12 +127,26 @@ public:
     [[nodiscard]] Status LogDeviceEvent(const DeviceEventRecord& event);
 
     // Commands whose next attempt is due, marked as sent (attempts + 1) in the same unit of work
-    // so two dispatchers never send the same attempt.
+    // so two dispatchers never send the same attempt. A meter's purchases go out one at a time
+    // in the order they were queued: a purchase waits while an older one is unfinished.
     [[nodiscard]] Result<std::vector<CommandRecord>> TakeDueCommands(Instant now, int limit);
     // The result of one attempt: acknowledged; or failed, retried with exponential backoff until
     // max_attempts or the command's expiry, then kFailed/kExpired with kCommandFailed raised.
     [[nodiscard]] Status RecordCommandResult(int64_t command_id, bool acknowledged,
                                              std::string_view error, Instant now);
+    // Meter billing [ACCT-1], before each attempt of purchase `command_id`: the meter's purchase
+    // count was read as `observed` (a wire value; the count wraps at `count_modulus`).
+    //   kSend:           the meter is at count - 1: send the purchase now;
+    //   kAlreadyApplied: the meter is at the command's count (the acknowledgement was lost, or
+    //                    the command was confirmed already): confirmed without resending;
+    //   kMismatch:       anything else: the command fails with the counts in its error and
+    //                    kPurchaseCountMismatch is raised; the money stays in meter_pending.
+    // kInvalidArgument ("command") for a command that is not a purchase.
+    [[nodiscard]] Result<PurchaseCheck> CheckPurchase(int64_t command_id, int64_t observed,
+                                                      int64_t count_modulus, Instant now);
+    // The meter acknowledged purchase `command_id`: BillingService::ConfirmPurchase.
+    [[nodiscard]] Status ConfirmPurchase(int64_t command_id, int64_t count_modulus, Instant now);
+
     // Queues a manual device command (time sync, settings, valve) [CTRL-5].
     [[nodiscard]] Result<int64_t> QueueCommand(MeterId meter, std::string_view kind,
                                                std::string_view params_json,

@@ -11,6 +11,11 @@ namespace joule {
 namespace {
 
 constexpr int64_t kMaxMoneyFen = kMaxTransferFen;
+// Meter billing: a purchase waits this long for its meter (offline for days is not unusual).
+constexpr Seconds kPurchaseTtl{7 * 24 * 3600};
+// Meter billing: the platform never trips for money; this overdraft keeps the prepaid state
+// machine's trip level out of reach while its alarm levels still apply to the meter's amount.
+constexpr Money kNoTripOverdraft{kMaxTransferFen * 1000};
 
 // Everything a money operation on one account needs, loaded in its unit of work.
 struct AccountContext {
@@ -19,6 +24,9 @@ struct AccountContext {
     Wallet wallet;
     TariffRecord tariff;
     std::optional<Zone> zone;
+    // Meter billing only: the two ledger accounts of money sent to the meter.
+    LedgerAccount meter_pending;
+    LedgerAccount meter_held;
 };
 
 Status CheckText(std::string_view value, std::string_view field, std::size_t max_bytes) {
@@ -93,6 +101,33 @@ Result<Wallet> LoadWallet(Tx& tx, const AccountRecord& account) {
     return wallet;
 }
 
+// Meter billing: the pending and held ledger accounts of the account.
+Status LoadMeterLedgers(Tx& tx, AccountContext& ctx) {
+    if (ctx.account.billing_mode != BillingMode::kMeter) {
+        return {};
+    }
+    JOULE_ASSIGN_OR_RETURN(auto ledgers, tx.LedgerAccountsOf(ctx.account.id));
+    for (LedgerAccount& l : ledgers) {
+        if (l.kind == LedgerAccountKind::kTenantMeterPending) {
+            ctx.meter_pending = l;
+        } else if (l.kind == LedgerAccountKind::kTenantMeterHeld) {
+            ctx.meter_held = l;
+        }
+    }
+    JOULE_ASSERT(ctx.meter_pending.id.valid() && ctx.meter_held.id.valid(),
+                 "meter-billing account without its meter ledger accounts");
+    return {};
+}
+
+// What prepaid alarms act on: the platform's balance, or for meter billing the meter's own
+// remaining amount as last read (before the first read: what was sent to it).
+Money AvailableOf(const AccountContext& ctx, Instant now) {
+    if (ctx.account.billing_mode != BillingMode::kMeter) {
+        return ctx.wallet.Available(now);
+    }
+    return ctx.account.purse.remaining.value_or(ctx.meter_pending.balance + ctx.meter_held.balance);
+}
+
 // The context of an account whose row is already loaded: its wallet and tariff.
 Result<AccountContext> ContextOf(Tx& tx, const ProjectRecord& project, const Zone& zone,
                                  AccountRecord account) {
@@ -102,6 +137,7 @@ Result<AccountContext> ContextOf(Tx& tx, const ProjectRecord& project, const Zon
     JOULE_ASSIGN_OR_RETURN(ctx.wallet, LoadWallet(tx, ctx.account));
     JOULE_ASSIGN_OR_RETURN(ctx.tariff, tx.GetTariff(ctx.account.tariff));
     ctx.zone = zone;
+    JOULE_TRY(LoadMeterLedgers(tx, ctx));
     return ctx;
 }
 
@@ -220,10 +256,16 @@ Status QueueRelayCommand(Tx& tx, AccountId account, MeterId meter_id, CommandKin
 Status StepAndPersist(Tx& tx, AccountContext& ctx, ControlEvent event, Instant now,
                       std::string_view actor, std::string_view reason, ApplyReadingsResult* stats) {
     ControlEffects effects;
-    const Money available = ctx.wallet.Available(now);
-    const bool friendly = FriendlyNow(ctx.account.scheme, *ctx.zone, ctx.tariff.tariff, now);
+    const Money available = AvailableOf(ctx, now);
+    ControlScheme scheme = ctx.account.scheme;
+    if (ctx.account.billing_mode == BillingMode::kMeter) {
+        // The meter trips itself at zero; the platform only raises the balance alarms.
+        scheme.overdraft = kNoTripOverdraft;
+        scheme.emergency = Money{};
+    }
+    const bool friendly = FriendlyNow(scheme, *ctx.zone, ctx.tariff.tariff, now);
     const PrepaidStatus next =
-        StepPrepaid(ctx.account.scheme, ctx.account.prepaid, event, available, friendly, effects);
+        StepPrepaid(scheme, ctx.account.prepaid, event, available, friendly, effects);
     for (const AlarmEffect& a : effects.alarms) {
         if (a.action == AlarmAction::kRaise) {
             AlarmRecord record;
@@ -364,7 +406,110 @@ Status InsertAccountWithLedger(Tx& tx, AccountRecord& account) {
     // The ledger accounts learn their owner now that the account has an id (they were inserted
     // first because the account row references them).
     JOULE_TRY(tx.SetLedgerAccountOwner(account.paid, account.id));
-    return tx.SetLedgerAccountOwner(account.debt, account.id);
+    JOULE_TRY(tx.SetLedgerAccountOwner(account.debt, account.id));
+    if (account.billing_mode == BillingMode::kMeter) {
+        for (LedgerAccountKind kind :
+             {LedgerAccountKind::kTenantMeterPending, LedgerAccountKind::kTenantMeterHeld}) {
+            LedgerAccount l;
+            l.kind = kind;
+            l.owner = account.id;
+            JOULE_TRY(tx.InsertLedgerAccount(l));
+        }
+    }
+    return {};
+}
+
+// Meter billing needs one meter that can hold money: refused before anything is written.
+Status CheckMeterBilling(Tx& tx, const OpenAccountRequest& r, ProjectId project) {
+    if (r.billing_mode != BillingMode::kMeter) {
+        return {};
+    }
+    if (r.meters.size() != 1) {
+        return InvalidArgument("meters",
+                               "a meter-billing account holds exactly one meter (the money is kept "
+                               "in that meter)");
+    }
+    if (r.purchase_count < 0 || r.purchase_count > 9999) {
+        return InvalidArgument("purchase_count", "must be the meter's count, 0..9999");
+    }
+    JOULE_ASSIGN_OR_RETURN(auto meter, tx.FindMeter(project, r.meters[0].meter_code));
+    if (!meter) {
+        return NotFound("no meter '" + r.meters[0].meter_code + "'", "meters[0].meter");
+    }
+    JOULE_ASSIGN_OR_RETURN(MeterModelRecord model, tx.GetModel(meter->model));
+    if (!model.in_meter_prepaid) {
+        return FailedPrecondition("billing_mode \"meter\" needs a meter that holds money: model '" +
+                                      model.code + "' of meter '" + meter->code +
+                                      "' has capabilities.in_meter_prepaid false",
+                                  "billing_mode");
+    }
+    return {};
+}
+
+// Operations that assume the platform holds the money.
+Status RequirePlatformBilling(const AccountRecord& account, std::string_view what) {
+    if (account.billing_mode == BillingMode::kMeter) {
+        return FailedPrecondition(std::string(what) + " is not available for account '" +
+                                      account.number +
+                                      "': it is meter-billed (the meter holds the money)",
+                                  "billing_mode");
+    }
+    return {};
+}
+
+// Fen as the yuan text a purchase command carries ("12.34"); amounts are positive.
+std::string YuanText(Money m) {
+    const int64_t fen = m.fen % 100;
+    return std::to_string(m.fen / 100) + (fen < 10 ? ".0" : ".") + std::to_string(fen);
+}
+
+// The one meter a meter-billing account holds.
+Result<MeterRecord> PurseMeter(Tx& tx, const AccountContext& ctx) {
+    JOULE_ASSIGN_OR_RETURN(auto bindings, tx.BindingsOfAccount(ctx.account.id));
+    for (const MeterBinding& b : bindings) {
+        if (!b.bound_to) {
+            return tx.GetMeter(b.meter);
+        }
+    }
+    return FailedPrecondition("account '" + ctx.account.number + "' has no meter to send to",
+                              "account_number");
+}
+
+// Meter billing: queues the purchase of `amount` to the account's meter with the next purchase
+// count, and moves the money from paid credit to meter_pending, in the caller's unit of work.
+Status QueuePurchase(Tx& tx, AccountContext& ctx, Money amount, std::string_view actor,
+                     std::string_view ref, Instant now, TopUpResult& result) {
+    JOULE_ASSIGN_OR_RETURN(MeterRecord meter, PurseMeter(tx, ctx));
+    const int64_t count = AssignPurchase(ctx.account.purse);
+    CommandRecord command;
+    command.meter = meter.id;
+    command.account = ctx.account.id;
+    command.kind = "purchase";
+    command.reason = "top-up";
+    command.actor = std::string(actor);
+    command.created_at = now;
+    command.next_attempt_at = now;
+    command.expires_at = now + kPurchaseTtl;
+    // "value" in yuan for the frame, "count" the meter's purchase count after applying it.
+    command.params = "{\"value\":\"" + YuanText(amount) + "\",\"count\":" + std::to_string(count) +
+                     ",\"amount_fen\":" + std::to_string(amount.fen) + "}";
+    JOULE_ASSIGN_OR_RETURN(int64_t id, tx.InsertCommand(command));
+    JOULE_TRY(Post(tx, Transfer{"purchase:" + std::to_string(id), ctx.account.paid,
+                                ctx.meter_pending.id, amount, TransferCode::kPurchaseSent,
+                                std::string(ref), std::string(actor), now}));
+    ctx.wallet.paid.balance -= amount;
+    ctx.meter_pending.balance += amount;
+    JOULE_TRY(tx.UpdateAccount(ctx.account));
+    ++ctx.account.version;
+    JOULE_TRY(tx.InsertOutbox("command",
+                              "{\"command\":" + std::to_string(id) +
+                                  ",\"meter\":" + Quote(meter.code) +
+                                  ",\"kind\":\"purchase\",\"count\":" + std::to_string(count) + "}",
+                              now));
+    result.purchase_command = id;
+    result.purchase_count = count;
+    result.purchase_amount = amount;
+    return {};
 }
 
 // Posts a top-up (with its debt recovery share) into `ctx` within the caller's unit of work.
@@ -379,11 +524,14 @@ Result<TopUpResult> PostTopUp(Tx& tx, AccountContext& ctx, const TopUpRequest& r
     if (seen == PostResult::kExists) {
         result.outcome = TopUpOutcome::kAlreadyCredited;
         result.credited = r.amount;
-        result.balance_after = ctx.wallet.Available(now);
+        result.balance_after = AvailableOf(ctx, now);
         result.state = ctx.account.prepaid.state;
         return result;
     }
     JOULE_TRY(RequireOpen(ctx.account));
+    if (ctx.account.billing_mode == BillingMode::kMeter && r.amount > kMaxPurchase) {
+        return InvalidArgument("amount", "a meter takes at most 999999.99 yuan in one purchase");
+    }
     JOULE_TRY(Post(tx, top_up));
     ctx.wallet.paid.balance += r.amount;
     result.credited = r.amount;
@@ -402,6 +550,11 @@ Result<TopUpResult> PostTopUp(Tx& tx, AccountContext& ctx, const TopUpRequest& r
             result.credited = r.amount - share;
         }
     }
+    if (ctx.account.billing_mode == BillingMode::kMeter && result.credited.fen > 0) {
+        // Meter billing: what is left after debt recovery goes to the meter, queued in this
+        // unit of work so a payment never exists without its purchase (or the reverse).
+        JOULE_TRY(QueuePurchase(tx, ctx, result.credited, actor.name, r.ref, now, result));
+    }
     JOULE_TRY(ExpireGrants(tx, ctx, now));
     JOULE_TRY(
         StepAndPersist(tx, ctx, ControlEvent::kBalanceChanged, now, actor.name, "top-up", nullptr));
@@ -413,7 +566,7 @@ Result<TopUpResult> PostTopUp(Tx& tx, AccountContext& ctx, const TopUpRequest& r
                   "{\"amount_fen\":" + std::to_string(r.amount.fen) +
                       ",\"channel\":" + Quote(r.channel) + ",\"key\":" + Quote(transfer_id) + "}",
                   now));
-    result.balance_after = ctx.wallet.Available(now);
+    result.balance_after = AvailableOf(ctx, now);
     result.state = ctx.account.prepaid.state;
     return result;
 }
@@ -458,6 +611,7 @@ Result<AccountId> BillingService::OpenAccount(const OpenAccountRequest& r, const
         return FailedPrecondition("tariff '" + r.tariff_code + "' is not in effect at the opening",
                                   "opened_at");
     }
+    JOULE_TRY(CheckMeterBilling(*tx, r, project.id));
 
     AccountRecord account;
     account.project = project.id;
@@ -468,6 +622,9 @@ Result<AccountId> BillingService::OpenAccount(const OpenAccountRequest& r, const
     account.scheme = r.scheme;
     account.debt_share_basis_points = r.debt_share_basis_points;
     account.opened_at = r.opened_at;
+    account.billing_mode = r.billing_mode;
+    account.purse.confirmed_count = r.purchase_count;
+    account.purse.assigned_count = r.purchase_count;
     JOULE_TRY(InsertAccountWithLedger(*tx, account));
     for (std::size_t i = 0; i < r.meters.size(); ++i) {
         const std::string field = "meters[" + std::to_string(i) + "]";
@@ -481,9 +638,10 @@ Result<AccountId> BillingService::OpenAccount(const OpenAccountRequest& r, const
         }
         JOULE_TRY(BindMeter(*tx, account, *meter, r.meters[i], r.opened_at, field));
     }
-    JOULE_TRY(Log(
-        *tx, actor, "account.open", r.number,
-        "{\"tenant\":" + Quote(r.tenant_name) + ",\"tariff\":" + Quote(r.tariff_code) + "}", now));
+    JOULE_TRY(Log(*tx, actor, "account.open", r.number,
+                  "{\"tenant\":" + Quote(r.tenant_name) + ",\"tariff\":" + Quote(r.tariff_code) +
+                      ",\"billing_mode\":\"" + std::string(BillingModeName(r.billing_mode)) + "\"}",
+                  now));
     // The first top-up belongs to the opening: same unit of work, a system id that no client
     // key can take, so a failed opening leaves neither an account nor a payment behind.
     JOULE_ASSIGN_OR_RETURN(AccountContext ctx, LoadAccount(*tx, r.project_code, r.number));
@@ -562,6 +720,7 @@ Result<LedgerAccountId> BillingService::GrantSubsidy(const SubsidyRequest& r, co
     }
     JOULE_ASSIGN_OR_RETURN(auto tx, store_.Begin());
     JOULE_ASSIGN_OR_RETURN(AccountContext ctx, LoadAccount(*tx, r.project_code, r.account_number));
+    JOULE_TRY(RequirePlatformBilling(ctx.account, "a subsidy"));
     JOULE_ASSIGN_OR_RETURN(auto existing, tx->FindTransfer(r.idempotency_key));
     if (existing) {
         if (existing->amount == r.amount && existing->code == TransferCode::kSubsidy) {
@@ -666,7 +825,13 @@ Result<AccountView> BillingService::ViewAccount(std::string_view project_code,
             view.granted += l.balance;
         }
     }
-    view.available = view.paid + view.granted;
+    view.available = AvailableOf(ctx, Instant{});
+    if (ctx.account.billing_mode == BillingMode::kMeter) {
+        view.meter_pending = ctx.meter_pending.balance;
+        view.meter_held = ctx.meter_held.balance;
+    } else {
+        view.available = view.paid + view.granted;
+    }
     JOULE_ASSIGN_OR_RETURN(view.bindings, tx->BindingsOfAccount(ctx.account.id));
     return view;
 }
@@ -708,6 +873,7 @@ Result<AccountContext*> CachedAccount(Tx& tx, BatchState& batch, const ProjectRe
                                CachedTariff(tx, batch, ctx.account.tariff));
         ctx.tariff = *tariff;
         ctx.zone = zone;
+        JOULE_TRY(LoadMeterLedgers(tx, ctx));
         batch.balances_before.push_back(ctx.wallet.paid);
         batch.balances_before.insert(batch.balances_before.end(), ctx.wallet.grants.begin(),
                                      ctx.wallet.grants.end());
@@ -802,8 +968,17 @@ Status ApplyInTx(Tx& tx, std::span<const ReadingItem> batch, Instant now, BatchS
         ctx.revenue = rit->second;
         outcomes.clear();
         const std::size_t first_transfer = state.transfers.size();
-        BillMeterReadings(billing, account != nullptr ? &account->wallet : nullptr, inputs, ctx,
-                          engine, outcomes, state.transfers);
+        // Meter billing: the meter deducts from its own purse; readings are priced, not deducted.
+        Wallet* wallet =
+            account != nullptr && account->account.billing_mode == BillingMode::kPlatform
+                ? &account->wallet
+                : nullptr;
+        BillMeterReadings(billing, wallet, inputs, ctx, engine, outcomes, state.transfers);
+        if (wallet == nullptr && account != nullptr) {
+            for (ReadingOutcome& o : outcomes) {
+                o.deducted = Money{};  // the charge is kept for reports; nothing was deducted
+            }
+        }
         result.transfers += state.transfers.size() - first_transfer;
         bool alarm = false;
         for (const ReadingOutcome& o : outcomes) {
@@ -998,6 +1173,7 @@ Status BillingService::ReplaceMeter(const ReplaceMeterRequest& r, const Actor& a
     JOULE_ASSIGN_OR_RETURN(auto tx, store_.Begin());
     JOULE_ASSIGN_OR_RETURN(AccountContext ctx, LoadAccount(*tx, r.project_code, r.account_number));
     JOULE_TRY(RequireOpen(ctx.account));
+    JOULE_TRY(RequirePlatformBilling(ctx.account, "meter replacement"));
     JOULE_ASSIGN_OR_RETURN(MeterRecord old_meter,
                            BoundMeter(*tx, ctx, r.old_meter_code, "old_meter"));
     JOULE_ASSIGN_OR_RETURN(auto new_meter, tx->FindMeter(ctx.project.id, r.new_meter_code));
@@ -1040,6 +1216,7 @@ Result<CloseAccountResult> BillingService::CloseAccount(const CloseAccountReques
     JOULE_ASSIGN_OR_RETURN(auto tx, store_.Begin());
     JOULE_ASSIGN_OR_RETURN(AccountContext ctx, LoadAccount(*tx, r.project_code, r.account_number));
     JOULE_TRY(RequireOpen(ctx.account));
+    JOULE_TRY(RequirePlatformBilling(ctx.account, "closing"));
     JOULE_TRY(SettleAndUnbindAll(*tx, ctx, r.final_readings, r.at, now));
     if (ctx.wallet.paid.balance.fen < 0 || ctx.wallet.debt.balance.fen < 0) {
         return FailedPrecondition(
@@ -1091,6 +1268,7 @@ Result<AccountId> BillingService::TransferTenant(const TransferTenantRequest& r,
     JOULE_ASSIGN_OR_RETURN(auto tx, store_.Begin());
     JOULE_ASSIGN_OR_RETURN(AccountContext ctx, LoadAccount(*tx, r.project_code, r.account_number));
     JOULE_TRY(RequireOpen(ctx.account));
+    JOULE_TRY(RequirePlatformBilling(ctx.account, "tenant transfer"));
     JOULE_ASSIGN_OR_RETURN(auto taken, tx->FindAccount(ctx.project.id, r.new_number));
     if (taken) {
         return MakeError(ErrorCode::kAlreadyExists, "account '" + r.new_number + "' exists",
@@ -1171,6 +1349,112 @@ Result<AccountId> BillingService::TransferTenant(const TransferTenantRequest& r,
                              "tenant transfer", nullptr));
     JOULE_TRY(tx->Commit());
     return next.id;
+}
+
+// ------------------------------------------------------------------------- meter billing
+
+namespace {
+
+Result<AccountContext> ContextOfAccount(Tx& tx, AccountId id) {
+    JOULE_ASSIGN_OR_RETURN(AccountRecord account, tx.GetAccount(id));
+    JOULE_ASSIGN_OR_RETURN(ProjectRecord project, tx.GetProject(account.project));
+    JOULE_ASSIGN_OR_RETURN(Zone zone, Zone::Load(project.time_zone));
+    return ContextOf(tx, project, zone, std::move(account));
+}
+
+// An integer field of a command's params, which the service writes itself ("count":N).
+std::optional<int64_t> IntParam(std::string_view params, std::string_view name) {
+    const std::string key = "\"" + std::string(name) + "\":";
+    const auto at = params.find(key);
+    if (at == std::string_view::npos) {
+        return std::nullopt;
+    }
+    int64_t value = 0;
+    std::size_t i = at + key.size();
+    const std::size_t first = i;
+    for (; i < params.size() && params[i] >= '0' && params[i] <= '9' && i - first < 18; ++i) {
+        value = value * 10 + (params[i] - '0');
+    }
+    if (i == first) {
+        return std::nullopt;
+    }
+    return value;
+}
+
+}  // namespace
+
+std::optional<int64_t> PurchaseCountOf(const CommandRecord& command) {
+    if (command.kind != "purchase") {
+        return std::nullopt;
+    }
+    return IntParam(command.params, "count");
+}
+
+Result<bool> BillingService::ConfirmPurchase(int64_t command_id, int64_t count_modulus,
+                                             std::string_view how, Instant now) {
+    if (count_modulus <= 0) {
+        return InvalidArgument("count_modulus", "must be positive");
+    }
+    JOULE_ASSIGN_OR_RETURN(auto tx, store_.Begin());
+    JOULE_ASSIGN_OR_RETURN(CommandRecord command, tx->GetCommand(command_id));
+    const std::optional<int64_t> count = PurchaseCountOf(command);
+    if (!count) {
+        return InvalidArgument("command",
+                               "command " + std::to_string(command_id) + " is not a purchase");
+    }
+    const std::string sent_id = "purchase:" + std::to_string(command_id);
+    const std::string confirmed_id = sent_id + ":confirmed";
+    JOULE_ASSIGN_OR_RETURN(auto confirmed, tx->FindTransfer(confirmed_id));
+    if (confirmed) {
+        return false;  // the money moved already: never twice
+    }
+    JOULE_ASSIGN_OR_RETURN(auto sent, tx->FindTransfer(sent_id));
+    if (!sent) {
+        return MakeError(ErrorCode::kDataLoss,
+                         "purchase command " + std::to_string(command_id) + " has no transfer");
+    }
+    JOULE_ASSIGN_OR_RETURN(AccountContext ctx, ContextOfAccount(*tx, command.account));
+    JOULE_TRY(
+        Post(*tx, Transfer{confirmed_id, ctx.meter_pending.id, ctx.meter_held.id, sent->amount,
+                           TransferCode::kPurchaseConfirmed,
+                           "meter purchase count " + std::to_string(*count), "dispatcher", now}));
+    ctx.meter_pending.balance -= sent->amount;
+    ctx.meter_held.balance += sent->amount;
+    joule::ConfirmPurchase(ctx.account.purse, *count, sent->amount, count_modulus);
+    JOULE_TRY(tx->UpdateAccount(ctx.account));
+    ++ctx.account.version;
+    command.state = CommandState::kAcknowledged;
+    command.finished_at = now;
+    command.error.clear();
+    JOULE_TRY(tx->UpdateCommandDelivery(command));
+    JOULE_TRY(tx->ClearAlarm(AccountId{}, command.meter, AlarmKind::kCommandFailed, now));
+    JOULE_TRY(tx->ClearAlarm(AccountId{}, command.meter, AlarmKind::kPurchaseCountMismatch, now));
+    JOULE_TRY(
+        StepAndPersist(*tx, ctx, ControlEvent::kBalanceChanged, now, "dispatcher", "", nullptr));
+    JOULE_TRY(Log(
+        *tx, Actor{"dispatcher"}, "purchase.confirm", ctx.account.number,
+        "{\"command\":" + std::to_string(command_id) + ",\"count\":" + std::to_string(*count) +
+            ",\"amount_fen\":" + std::to_string(sent->amount.fen) + ",\"how\":" + Quote(how) + "}",
+        now));
+    JOULE_TRY(tx->Commit());
+    return true;
+}
+
+Status BillingService::MirrorMeterRemainingInTx(Tx& tx, MeterId meter, Money remaining,
+                                                std::optional<int64_t> wire_count, Instant now) {
+    JOULE_ASSIGN_OR_RETURN(auto binding, tx.CurrentBinding(meter));
+    if (!binding) {
+        return {};
+    }
+    JOULE_ASSIGN_OR_RETURN(AccountRecord account, tx.GetAccount(binding->account));
+    if (account.billing_mode != BillingMode::kMeter || account.status != AccountStatus::kOpen) {
+        return {};
+    }
+    JOULE_ASSIGN_OR_RETURN(AccountContext ctx, ContextOfAccount(tx, account.id));
+    MirrorRemaining(ctx.account.purse, remaining, wire_count, now);
+    JOULE_TRY(tx.UpdateAccount(ctx.account));
+    ++ctx.account.version;
+    return StepAndPersist(tx, ctx, ControlEvent::kBalanceChanged, now, "billing", "", nullptr);
 }
 
 }  // namespace joule

@@ -13,6 +13,9 @@
 
 namespace joule {
 
+// The purchase count a purchase command brings its meter to; nullopt for other commands.
+[[nodiscard]] std::optional<int64_t> PurchaseCountOf(const CommandRecord& command);
+
 class BillingService {
 public:
     explicit BillingService(Store& store) : store_(store) {}
@@ -74,6 +77,23 @@ public:
 
     [[nodiscard]] Result<AccountView> ViewAccount(std::string_view project_code,
                                                   std::string_view number);
+
+    // Meter billing [ACCT-1]: the meter applied purchase command `command_id` (it acknowledged
+    // the purchase, or its purchase count reads as the command's count). Moves the amount from
+    // meter_pending to meter_held exactly once (transfer "purchase:<id>:confirmed"), advances the
+    // purse's confirmed count, acknowledges the command and re-evaluates the balance alarms, in
+    // one unit of work. Returns false when it was already confirmed (nothing changes), so a
+    // repeated or late confirmation never credits twice. `count_modulus` is where the meter's
+    // count wraps on the wire (codec::PurchaseCountModulus). kInvalidArgument ("command") for a
+    // command that is not a purchase; kNotFound for an unknown command.
+    [[nodiscard]] Result<bool> ConfirmPurchase(int64_t command_id, int64_t count_modulus,
+                                               std::string_view how, Instant now);
+
+    // Meter billing: a read of `meter`'s remaining amount (and the purchase count read with it,
+    // as on the wire) is mirrored on its account and its balance alarms re-evaluated, inside the
+    // caller's unit of work. Meters of platform-billed or no accounts are left alone.
+    [[nodiscard]] Status MirrorMeterRemainingInTx(Tx& tx, MeterId meter, Money remaining,
+                                                  std::optional<int64_t> wire_count, Instant now);
 
 private:
     Store& store_;

@@ -35,6 +35,10 @@ struct OpenAccountRequest {
     Money first_top_up;            // 0 = none
     std::string channel = "cash";  // of the first top-up
     Instant opened_at;
+    // Meter billing [ACCT-1]: exactly one meter whose model is in_meter_prepaid, and the purchase
+    // count the meter shows now (its next purchase carries this + 1).
+    BillingMode billing_mode = BillingMode::kPlatform;
+    int64_t purchase_count = 0;
 };
 
 struct TopUpRequest {
@@ -55,6 +59,11 @@ struct TopUpResult {
     Money debt_recovered;
     Money balance_after;
     PrepaidState state = PrepaidState::kNormal;
+    // Meter billing: the purchase queued to the meter (command id, the count it carries, the
+    // amount sent); 0 for platform billing or when nothing was left to send.
+    int64_t purchase_command = 0;
+    int64_t purchase_count = 0;
+    Money purchase_amount;
 };
 
 struct RefundRequest {
@@ -147,7 +156,9 @@ struct AccountView {
     Money paid;
     Money granted;
     Money debt;
-    Money available;
+    Money available;      // platform billing: paid + granted; meter billing: the meter's amount
+    Money meter_pending;  // meter billing: sent to the meter, not yet confirmed
+    Money meter_held;     // meter billing: purchases the meter confirmed
     std::vector<LedgerAccount> ledger_accounts;
     std::vector<MeterBinding> bindings;
 };

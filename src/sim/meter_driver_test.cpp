@@ -811,5 +811,92 @@ TEST(MeterDriverAgainstSim, SettingsWithAWrongPasswordAreRefused) {
     EXPECT_EQ(sim.prepaid().price_e4, kDefaultPriceE4);
 }
 
+// ------------------------------------------------------------------ purchases [ACCT-1]
+
+// One purchase over the bus: kUnavailable when the reply is lost, the meter's refusal as
+// CheckCommandReply reports it.
+Status Purchase(const DeviceModel& model, SimMeter& sim, std::int64_t fen, std::int64_t count) {
+    DeviceCommand command{DeviceCommandKind::kPurchase, 0, sim.MeterClock(), Decimal{fen, 2}};
+    command.count = count;
+    JOULE_ASSIGN_OR_RETURN(
+        codec::Exchange exchange,
+        codec::EncodeCommand(model, sim.bus_address(), ModbusFraming::kRtu, command, 9));
+    std::optional<Bytes> reply = sim.HandleFrame(exchange.request);
+    if (!reply)
+        return MakeError(ErrorCode::kUnavailable, "no reply");
+    return codec::CheckCommandReply(model, exchange, *reply);
+}
+
+Result<std::int64_t> ReadPurchaseCount(const DeviceModel& model, SimMeter& sim) {
+    JOULE_ASSIGN_OR_RETURN(codec::Exchange exchange,
+                           codec::EncodePurchaseCountRead(model, sim.bus_address(), 3));
+    std::optional<Bytes> reply = sim.HandleFrame(exchange.request);
+    if (!reply)
+        return MakeError(ErrorCode::kUnavailable, "no reply");
+    return codec::DecodePurchaseCount(model, exchange, *reply);
+}
+
+DeviceModel PrepaidWater() {
+    DeviceModel model = Model("cjt188-cold-water-valve");
+    model.in_meter_prepaid = true;
+    return model;
+}
+
+TEST(MeterDriverAgainstSim, APurchaseIsAppliedOnlyAtTheMetersCountPlusOne) {
+    for (const DeviceModel& model : {Model("dlt645-2007-1p-prepaid"), PrepaidWater()}) {
+        SCOPED_TRACE(model.code);
+        SimMeter sim = MustMake(model, AddressFor(model));
+        ASSERT_EQ(ReadPurchaseCount(model, sim).value(), 0);
+        ASSERT_TRUE(Purchase(model, sim, 5000, 1)) << "count 0 + 1";
+        EXPECT_EQ(sim.prepaid().balance_fen, 5000);
+        EXPECT_EQ(sim.prepaid().purchase_count, 1);
+        EXPECT_EQ(ReadPurchaseCount(model, sim).value(), 1);
+        // The same purchase again (a replay): the error reply, and no credit.
+        auto replay = Purchase(model, sim, 5000, 1);
+        ASSERT_FALSE(replay.has_value());
+        EXPECT_EQ(replay.error().code, ErrorCode::kFailedPrecondition);
+        EXPECT_EQ(sim.prepaid().balance_fen, 5000);
+        EXPECT_EQ(sim.stats().purchases_replayed, 1);
+        // A count ahead of the meter (one purchase missing) is refused too.
+        auto ahead = Purchase(model, sim, 700, 3);
+        ASSERT_FALSE(ahead.has_value());
+        EXPECT_EQ(ahead.error().code, ErrorCode::kFailedPrecondition);
+        EXPECT_EQ(sim.stats().purchases_refused, 1);
+        ASSERT_TRUE(Purchase(model, sim, 700, 2));
+        EXPECT_EQ(sim.prepaid().balance_fen, 5700);
+        EXPECT_EQ(sim.prepaid().cumulative_purchase_fen, 5700);
+        EXPECT_EQ(sim.stats().purchases_applied, 2);
+    }
+}
+
+TEST(MeterDriverAgainstSim, ALostPurchaseReplyStillCreditedOnceAndTheCountShowsIt) {
+    for (const DeviceModel& model : {Model("dlt645-2007-1p-prepaid"), PrepaidWater()}) {
+        SCOPED_TRACE(model.code);
+        SimMeter sim = MustMake(model, AddressFor(model));
+        sim.SetDropWriteReplies(1);
+        auto lost = Purchase(model, sim, 1234, 1);
+        ASSERT_FALSE(lost.has_value());
+        EXPECT_EQ(lost.error().code, ErrorCode::kUnavailable);
+        EXPECT_EQ(sim.prepaid().balance_fen, 1234);  // applied all the same
+        EXPECT_EQ(sim.stats().replies_dropped, 1);
+        // The master reads the count before retrying: it already is 1, so it resends nothing.
+        EXPECT_EQ(ReadPurchaseCount(model, sim).value(), 1);
+        // A blind resend would not credit again either.
+        EXPECT_FALSE(Purchase(model, sim, 1234, 1).has_value());
+        EXPECT_EQ(sim.prepaid().balance_fen, 1234);
+    }
+}
+
+TEST(MeterDriverAgainstSim, PurchaseCountsWrapAtTheWireWidth) {
+    const DeviceModel model = Model("dlt645-2007-1p-prepaid");
+    SimMeter sim = MustMake(model, AddressFor(model));
+    for (int i = 0; i < 9999; ++i)
+        ASSERT_TRUE(sim.TopUp(1));
+    EXPECT_EQ(ReadPurchaseCount(model, sim).value(), 9999);
+    ASSERT_TRUE(Purchase(model, sim, 100, 10000));  // goes out as 0000
+    EXPECT_EQ(ReadPurchaseCount(model, sim).value(), 0);
+    EXPECT_EQ(sim.prepaid().purchase_count, 10000);
+}
+
 }  // namespace
 }  // namespace joule::sim

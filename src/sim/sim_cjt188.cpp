@@ -125,6 +125,16 @@ std::optional<Bytes> SimMeter::HandleCjt188(ByteView bytes) {
                     return refuse();
                 return send(cj::MakeReply(request, identity, std::move(*data)));
             }
+            if (request.di == cj::kDiReadPurchase && model_.in_meter_prepaid) {
+                const cj::PurchaseStatus status{
+                    static_cast<std::uint8_t>(prepaid_.purchase_count % 256),
+                    prepaid_.last_purchase_fen, prepaid_.cumulative_purchase_fen,
+                    std::max<std::int64_t>(prepaid_.balance_fen, 0), Cjt188Status()};
+                auto data = cj::EncodePurchaseStatus(status);
+                if (!data)
+                    return refuse();
+                return send(cj::MakeReply(request, identity, std::move(*data)));
+            }
             if (request.di >= cj::kDiHistoryFirst && request.di <= cj::kDiHistoryLast) {
                 const std::size_t back = request.di - cj::kDiHistoryFirst;
                 if (back >= freezes_.size())
@@ -147,6 +157,15 @@ std::optional<Bytes> SimMeter::HandleCjt188(ByteView bytes) {
         case static_cast<std::uint8_t>(cj::Function::kWriteData): {
             if (!exact)
                 return std::nullopt;  // writes need the meter's own address
+            if (request.di == cj::kDiWritePurchase) {
+                auto purchase = cj::DecodePurchaseData(request.data);
+                const bool applied =
+                    purchase && ApplyPurchase(purchase->amount_fen, purchase->sequence, 256) ==
+                                    PurchaseOutcome::kApplied;
+                return WriteReply(applied
+                                      ? send(cj::MakeWriteReply(request, identity, Cjt188Status()))
+                                      : refuse());
+            }
             auto valve = cj::ParseValveControlRequest(request);
             if (!valve || !model_.has_valve || fluid_.valve_stuck)
                 return refuse();

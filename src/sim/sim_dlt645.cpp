@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include "codec/dlt645.hpp"
+#include "codec/meter_driver.hpp"
 #include "sim/sim_meter.hpp"
 #include "sim/sim_values.hpp"
 
@@ -83,7 +84,7 @@ Result<std::vector<Decimal>> SimMeter::Dlt645Values(std::uint32_t di, bool* regi
             case 0x00900201:
                 return std::vector{*Value(0, codec::Point::kOverdraft)};
             case 0x03330201:
-                return std::vector{*Value(0, codec::Point::kPurchaseCount)};
+                return std::vector{Decimal{prepaid_.purchase_count % 10000, 0}};  // XXXX wraps
             case 0x03330601:
                 return std::vector{Decimal{prepaid_.cumulative_purchase_fen, 2}};
             case 0x04001001:
@@ -195,6 +196,17 @@ std::uint8_t SimMeter::Dlt645Write(const dlt::WriteDataRequest& write) {
         return kPassword;
     if (!model_.in_meter_prepaid)
         return kOther;
+    if (write.di == model_.purchase_di) {
+        auto purchase = codec::DecodeDlt645Purchase(model_.purchase_layout, write.value);
+        if (!purchase)
+            return kOther;
+        // A replay or a wrong count: "other error" (the 2013 amendment's 'repeated top-up' bit
+        // lives in the ESAM 03H error word, which plaintext 14H meters do not send).
+        return ApplyPurchase(purchase->amount_fen, purchase->count, 10000) ==
+                       PurchaseOutcome::kApplied
+                   ? 0
+                   : kOther;
+    }
     if (write.di != 0x04001001 && write.di != 0x04001002 && write.di != 0x04050101)
         return kOther;
     auto values = dlt::DecodeValues(write.di, write.value);
@@ -319,7 +331,7 @@ std::optional<Bytes> SimMeter::HandleDlt645(ByteView bytes) {
         return send(dlt::AddressReply{self});
     if (const auto* write = std::get_if<dlt::WriteDataRequest>(&*request)) {
         const std::uint8_t error = Dlt645Write(*write);
-        return error != 0 ? refuse(error) : send(dlt::AckReply{function});
+        return WriteReply(error != 0 ? refuse(error) : send(dlt::AckReply{function}));
     }
     if (const auto* control = std::get_if<dlt::RemoteControlRequest>(&*request)) {
         const std::uint8_t error = Dlt645RemoteControl(*control);

@@ -414,6 +414,33 @@ Status SimMeter::TopUp(std::int64_t amount_fen) {
     return {};
 }
 
+PurchaseOutcome SimMeter::ApplyPurchase(std::int64_t amount_fen, std::int64_t wire_count,
+                                        std::int64_t modulus) {
+    const std::int64_t now = prepaid_.purchase_count % modulus;
+    if (model_.in_meter_prepaid && amount_fen > 0 && wire_count == (now + 1) % modulus) {
+        (void)TopUp(amount_fen);
+        prepaid_.last_purchase_fen = amount_fen;
+        ++stats_.purchases_applied;
+        ++stats_.commands;
+        return PurchaseOutcome::kApplied;
+    }
+    if (model_.in_meter_prepaid && wire_count == now && prepaid_.purchase_count > 0) {
+        ++stats_.purchases_replayed;
+        return PurchaseOutcome::kReplayed;
+    }
+    ++stats_.purchases_refused;
+    return PurchaseOutcome::kRefused;
+}
+
+std::optional<Bytes> SimMeter::WriteReply(std::optional<Bytes> reply) {
+    if (reply && drop_write_replies_ > 0) {
+        --drop_write_replies_;
+        ++stats_.replies_dropped;
+        return std::nullopt;
+    }
+    return reply;
+}
+
 Status SimMeter::SetBalance(std::int64_t balance_fen) {
     if (!model_.in_meter_prepaid)
         return FailedPrecondition("model " + model_.code + " keeps no money", "model");

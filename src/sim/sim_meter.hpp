@@ -94,6 +94,7 @@ struct PrepaidState {
     std::int64_t balance_fen = 0;  // may go negative by the step that crossed zero (overdraft)
     std::int64_t purchase_count = 0;
     std::int64_t cumulative_purchase_fen = 0;
+    std::int64_t last_purchase_fen = 0;
     std::int64_t price_e4 = kDefaultPriceE4;
     std::int64_t alarm_1_fen = 0;  // 04001001: alarm bit below this balance
     std::int64_t alarm_2_fen = 0;  // 04001002: stored and read back only
@@ -115,7 +116,16 @@ struct SimStats {
     std::int64_t errors = 0;    // error / exception / abnormal replies among them
     std::int64_t commands = 0;  // relay, valve, setting and time commands applied
     std::int64_t ignored = 0;   // undecodable, not addressed here, broadcast or silent
+    // Purchases sent over the bus [ACCT-1]: applied (count + 1), replays of the count already
+    // applied (not credited again) and other counts (refused).
+    std::int64_t purchases_applied = 0;
+    std::int64_t purchases_replayed = 0;
+    std::int64_t purchases_refused = 0;
+    std::int64_t replies_dropped = 0;  // write replies swallowed by SetDropWriteReplies
 };
+
+// What a purchase over the bus did. Replays and wrong counts get the protocol's error reply.
+enum class PurchaseOutcome : std::uint8_t { kApplied, kReplayed, kRefused };
 
 class SimMeter {
 public:
@@ -183,12 +193,21 @@ public:
     // balance turns positive. SetBalance sets the balance without a purchase.
     [[nodiscard]] Status TopUp(std::int64_t amount_fen);
     [[nodiscard]] Status SetBalance(std::int64_t balance_fen);
+    // A purchase as it arrives over the bus [ACCT-1], `wire_count` being the purchase count the
+    // sender says the meter will have after it (mod `modulus`, the wire width). Applied only when
+    // it is exactly the meter's count + 1; the count the meter already has is a replay and is
+    // not credited again; any other count is refused. Both answer with the error reply.
+    [[nodiscard]] PurchaseOutcome ApplyPurchase(std::int64_t amount_fen, std::int64_t wire_count,
+                                                std::int64_t modulus);
 
     // The user presses the meter's button: closes a relay left open by 1BH close-allowed.
     [[nodiscard]] Status PressButton(int circuit);
 
     // --- Faults ----------------------------------------------------------------------------
     void SetSilent(bool silent) { silent_ = silent; }
+    // The next `n` writes (DL/T 645 14H, CJ/T 188 04H) are applied but their replies are lost:
+    // what a master sees when an acknowledgement vanishes on the line.
+    void SetDropWriteReplies(int n) { drop_write_replies_ = n; }
     // Replies leave with their checksum broken (DL/T 645 and CJ/T 188 CS, RTU CRC); MBAP has no
     // checksum, so its protocol id is broken instead.
     void SetReplyCorruption(bool corrupt) { corrupt_ = corrupt; }
@@ -222,6 +241,8 @@ private:
     std::optional<Bytes> HandleDlt645(ByteView bytes);
     std::optional<Bytes> HandleModbus(ByteView bytes);
     std::optional<Bytes> HandleCjt188(ByteView bytes);
+    // A write's reply, or nothing while SetDropWriteReplies has replies to swallow.
+    std::optional<Bytes> WriteReply(std::optional<Bytes> reply);
     // DL/T 645: a read's payload (kNotFound: "no requested data"); a write's or a remote
     // control's outcome as an error word (0 = done).
     Result<Bytes> Dlt645ReadPayload(std::uint32_t di, codec::dlt645::Edition edition) const;
@@ -260,6 +281,7 @@ private:
     std::int64_t drift_s_ = 0;
     bool silent_ = false;
     bool corrupt_ = false;
+    int drop_write_replies_ = 0;
     bool reply_is_mbap_ = false;  // the last Modbus request came as Modbus-TCP
     SimStats stats_;
     // Parsed bus address: DL/T 645 (6 bytes), CJ/T 188 (7 bytes) or the Modbus unit.

@@ -126,12 +126,14 @@ Status Exec(sqlite3* db, const char* sql) {
     "overdraft, restore_level, emergency, friendly_nights, night_start_minute, night_end_minute, " \
     "friendly_weekends, friendly_holidays, debt_share_bp, status, opened_at, closed_at, "          \
     "prepaid_state, relay, keep_power, forced_trip, emergency_taken, band, paid_ledger_id, "       \
-    "debt_ledger_id, version "
+    "debt_ledger_id, version, billing_mode, purchase_confirmed, purchase_assigned, "               \
+    "meter_remaining, meter_remaining_count, meter_remaining_at "
 
 // Column lists shared by every query that maps rows with ModelRow / MeterRow.
-#define JOULE_MODEL_SELECT                                                  \
-    "SELECT id, code, name, utility, register_modulus, max_rate_per_hour, " \
-    "future_tolerance_s, gap_threshold_s, has_relay, per_rate, definition FROM meter_models "
+#define JOULE_MODEL_SELECT                                                                    \
+    "SELECT id, code, name, utility, register_modulus, max_rate_per_hour, "                   \
+    "future_tolerance_s, gap_threshold_s, has_relay, per_rate, definition, in_meter_prepaid " \
+    "FROM meter_models "
 #define JOULE_METER_SELECT                                                               \
     "SELECT id, project_id, code, model_id, IFNULL(gateway_id, 0), IFNULL(room_id, 0), " \
     "IFNULL(tariff_id, 0), IFNULL(parent_id, 0), public_area, bus_address, circuit "
@@ -298,13 +300,14 @@ public:
         m.has_relay = q.ColInt(8) != 0;
         m.per_rate = q.ColInt(9) != 0;
         m.definition = q.ColText(10);
+        m.in_meter_prepaid = q.ColInt(11) != 0;
         return m;
     }
     Result<ModelId> InsertModel(const MeterModelRecord& r) override {
         auto q =
             Q("INSERT INTO meter_models(code, name, utility, register_modulus, "
               "max_rate_per_hour, future_tolerance_s, gap_threshold_s, has_relay, per_rate, "
-              "definition) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+              "definition, in_meter_prepaid) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
         JOULE_TRY(q.Text(r.code)
                       .Text(r.name)
                       .Int(static_cast<int64_t>(r.utility))
@@ -315,6 +318,7 @@ public:
                       .Int(r.has_relay)
                       .Int(r.per_rate)
                       .Text(r.definition)
+                      .Int(r.in_meter_prepaid)
                       .Run());
         return ModelId{sqlite3_last_insert_rowid(db_)};
     }
@@ -609,6 +613,16 @@ public:
         a.paid = {q.ColInt(27)};
         a.debt = {q.ColInt(28)};
         a.version = q.ColInt(29);
+        a.billing_mode = static_cast<BillingMode>(q.ColInt(30));
+        a.purse.confirmed_count = q.ColInt(31);
+        a.purse.assigned_count = q.ColInt(32);
+        if (auto r = q.ColOptInt(33)) {
+            a.purse.remaining = Money{*r};
+        }
+        a.purse.remaining_count = q.ColOptInt(34);
+        if (auto t = q.ColOptInt(35)) {
+            a.purse.remaining_at = At(*t);
+        }
         return a;
     }
     static void BindScheme(Query& q, const ControlScheme& s) {
@@ -624,31 +638,42 @@ public:
             .Int(s.friendly.weekends)
             .Int(s.friendly.holidays);
     }
+    static void BindPurse(Query& q, const AccountRecord& a) {
+        const MeterPurse& p = a.purse;
+        q.Int(static_cast<int64_t>(a.billing_mode))
+            .Int(p.confirmed_count)
+            .Int(p.assigned_count)
+            .OptInt(p.remaining ? std::optional<int64_t>(p.remaining->fen) : std::nullopt)
+            .OptInt(p.remaining_count)
+            .OptInt(p.remaining_at ? std::optional<int64_t>(Secs(*p.remaining_at)) : std::nullopt);
+    }
     Result<AccountId> InsertAccount(const AccountRecord& a) override {
         auto q =
             Q("INSERT INTO accounts(project_id, number, tenant_name, phone, tariff_id, "
               "alarm1, alarm2, alarm3, overdraft, restore_level, emergency, friendly_nights, "
               "night_start_minute, night_end_minute, friendly_weekends, friendly_holidays, "
               "debt_share_bp, status, opened_at, closed_at, prepaid_state, relay, keep_power, "
-              "forced_trip, emergency_taken, band, paid_ledger_id, debt_ledger_id, version) "
+              "forced_trip, emergency_taken, band, paid_ledger_id, debt_ledger_id, version, "
+              "billing_mode, purchase_confirmed, purchase_assigned, meter_remaining, "
+              "meter_remaining_count, meter_remaining_at) "
               "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
-              "?, ?, ?, ?, 1)");
+              "?, ?, ?, ?, 1, ?, ?, ?, ?, ?, ?)");
         q.Int(a.project.value).Text(a.number).Text(a.tenant_name).Text(a.phone).Int(a.tariff.value);
         BindScheme(q, a.scheme);
-        JOULE_TRY(
-            q.Int(a.debt_share_basis_points)
-                .Int(static_cast<int64_t>(a.status))
-                .Int(Secs(a.opened_at))
-                .OptInt(a.closed_at ? std::optional<int64_t>(Secs(*a.closed_at)) : std::nullopt)
-                .Int(static_cast<int64_t>(a.prepaid.state))
-                .Int(static_cast<int64_t>(a.prepaid.relay))
-                .Int(a.prepaid.keep_power)
-                .Int(a.prepaid.forced_trip)
-                .Int(a.prepaid.emergency_taken)
-                .Int(a.prepaid.band)
-                .Int(a.paid.value)
-                .Int(a.debt.value)
-                .Run());
+        q.Int(a.debt_share_basis_points)
+            .Int(static_cast<int64_t>(a.status))
+            .Int(Secs(a.opened_at))
+            .OptInt(a.closed_at ? std::optional<int64_t>(Secs(*a.closed_at)) : std::nullopt)
+            .Int(static_cast<int64_t>(a.prepaid.state))
+            .Int(static_cast<int64_t>(a.prepaid.relay))
+            .Int(a.prepaid.keep_power)
+            .Int(a.prepaid.forced_trip)
+            .Int(a.prepaid.emergency_taken)
+            .Int(a.prepaid.band)
+            .Int(a.paid.value)
+            .Int(a.debt.value);
+        BindPurse(q, a);
+        JOULE_TRY(q.Run());
         return AccountId{sqlite3_last_insert_rowid(db_)};
     }
     Status UpdateAccount(const AccountRecord& a) override {
@@ -659,22 +684,22 @@ public:
               "friendly_weekends = ?, friendly_holidays = ?, "
               "debt_share_bp = ?, status = ?, closed_at = ?, prepaid_state = ?, relay = ?, "
               "keep_power = ?, forced_trip = ?, emergency_taken = ?, band = ?, "
+              "billing_mode = ?, purchase_confirmed = ?, purchase_assigned = ?, "
+              "meter_remaining = ?, meter_remaining_count = ?, meter_remaining_at = ?, "
               "version = version + 1 WHERE id = ? AND version = ?");
         q.Text(a.tenant_name).Text(a.phone).Int(a.tariff.value);
         BindScheme(q, a.scheme);
-        JOULE_TRY(
-            q.Int(a.debt_share_basis_points)
-                .Int(static_cast<int64_t>(a.status))
-                .OptInt(a.closed_at ? std::optional<int64_t>(Secs(*a.closed_at)) : std::nullopt)
-                .Int(static_cast<int64_t>(a.prepaid.state))
-                .Int(static_cast<int64_t>(a.prepaid.relay))
-                .Int(a.prepaid.keep_power)
-                .Int(a.prepaid.forced_trip)
-                .Int(a.prepaid.emergency_taken)
-                .Int(a.prepaid.band)
-                .Int(a.id.value)
-                .Int(a.version)
-                .Run());
+        q.Int(a.debt_share_basis_points)
+            .Int(static_cast<int64_t>(a.status))
+            .OptInt(a.closed_at ? std::optional<int64_t>(Secs(*a.closed_at)) : std::nullopt)
+            .Int(static_cast<int64_t>(a.prepaid.state))
+            .Int(static_cast<int64_t>(a.prepaid.relay))
+            .Int(a.prepaid.keep_power)
+            .Int(a.prepaid.forced_trip)
+            .Int(a.prepaid.emergency_taken)
+            .Int(a.prepaid.band);
+        BindPurse(q, a);
+        JOULE_TRY(q.Int(a.id.value).Int(a.version).Run());
         if (sqlite3_changes(db_) != 1) {
             return MakeError(
                 ErrorCode::kAborted,
@@ -1238,6 +1263,13 @@ public:
                    "WHERE meter_id = ? AND kind IN (SELECT value FROM json_each(?)) "
                    "ORDER BY id DESC LIMIT 1");
         q.Int(meter.value).Text(list.dump());
+        return FirstRow(q, [](const Query& row) { return CommandRow(row); });
+    }
+    Result<std::optional<CommandRecord>> FirstOpenCommand(MeterId meter,
+                                                          std::string_view kind) override {
+        auto q = Q(JOULE_COMMAND_SELECT
+                   "WHERE meter_id = ? AND kind = ? AND state IN (1, 2) ORDER BY id LIMIT 1");
+        q.Int(meter.value).Text(kind);
         return FirstRow(q, [](const Query& row) { return CommandRow(row); });
     }
     Status InsertOutbox(std::string_view topic, std::string_view payload, Instant at) override {

@@ -16,7 +16,7 @@ std::unique_ptr<SqliteStore> OpenMemory() {
 
 TEST(SqliteStore, MigratesOnceAndReportsVersion) {
     auto store = OpenMemory();
-    EXPECT_EQ(store->SchemaVersion().value(), 3);
+    EXPECT_EQ(store->SchemaVersion().value(), 4);
     EXPECT_EQ(store->Migrate().value(), 0);  // nothing left to apply
 }
 
@@ -159,6 +159,27 @@ TEST(SqliteStore, CommandsComeDueAndRecordDelivery) {
     EXPECT_EQ(last->id, id);
     EXPECT_EQ(last->state, CommandState::kAcknowledged);
     EXPECT_EQ(last->finished_at, T(12));
+}
+
+TEST(SqliteStore, FirstOpenCommandIsTheOldestUnfinishedOfItsKind) {
+    DeviceFixture f;
+    auto tx = f.store->Begin().value();
+    auto insert = [&](std::string kind) {
+        CommandRecord c;
+        c.meter = f.meter;
+        c.kind = std::move(kind);
+        c.created_at = T(1);
+        return tx->InsertCommand(c).value();
+    };
+    const int64_t first = insert("purchase");
+    insert("trip");
+    const int64_t second = insert("purchase");
+    EXPECT_EQ(tx->FirstOpenCommand(f.meter, "purchase").value()->id, first);
+    CommandRecord done = tx->GetCommand(first).value();
+    done.state = CommandState::kAcknowledged;
+    ASSERT_TRUE(tx->UpdateCommandDelivery(done).has_value());
+    EXPECT_EQ(tx->FirstOpenCommand(f.meter, "purchase").value()->id, second);
+    EXPECT_FALSE(tx->FirstOpenCommand(f.meter, "close").value().has_value());
 }
 
 TEST(SqliteStore, MeterStatusIsOverwritten) {

@@ -124,6 +124,10 @@ constexpr std::array<std::pair<std::string_view, codec::dlt645::TimeSyncForm>, 2
     {"plus33", codec::dlt645::TimeSyncForm::kPlus33},
     {"plain", codec::dlt645::TimeSyncForm::kPlain},
 }};
+constexpr std::array<std::pair<std::string_view, codec::PurchaseLayout>, 2> kPurchaseLayouts{{
+    {"amount_count", codec::PurchaseLayout::kAmountCount},
+    {"count_amount", codec::PurchaseLayout::kCountAmount},
+}};
 constexpr std::array<std::pair<std::string_view, codec::dlt645::Read1997Code>, 2> kRead1997{{
     {"01", codec::dlt645::Read1997Code::k01},
     {"11", codec::dlt645::Read1997Code::k11},
@@ -208,6 +212,13 @@ Status ParseDlt645Settings(const Json& j, const std::string& path, codec::Device
                            Enum(read97, kRead1997, r.PathOf("read_1997")));
     JOULE_ASSIGN_OR_RETURN(m.command_validity_s,
                            r.OptInteger("command_validity_s", 600, 60, 7 * 86400));
+    if (r.Has("purchase_di")) {
+        JOULE_ASSIGN_OR_RETURN(const Json* di, r.Value("purchase_di"));
+        JOULE_ASSIGN_OR_RETURN(m.purchase_di, ParseDi(*di, r.PathOf("purchase_di")));
+    }
+    JOULE_ASSIGN_OR_RETURN(std::string layout, r.OptString("purchase_layout", "amount_count", 16));
+    JOULE_ASSIGN_OR_RETURN(m.purchase_layout,
+                           Enum(layout, kPurchaseLayouts, r.PathOf("purchase_layout")));
     return r.Finish();
 }
 
@@ -318,6 +329,7 @@ Result<ParsedModel> MeterModelFromJson(const Json& j, const std::string& path) {
         JOULE_ASSIGN_OR_RETURN(codec::DeviceModel device, ParseDevice(r, j, m.code, protocol));
         m.has_relay = device.has_relay || device.has_valve;
         m.per_rate = device.per_rate;
+        m.in_meter_prepaid = device.in_meter_prepaid;
         m.definition = j.dump();
         out.device = std::move(device);
     }
