@@ -8,6 +8,7 @@ find_package(CLI11 CONFIG REQUIRED)           # libcli11-dev
 find_package(PkgConfig REQUIRED)
 pkg_check_modules(MOSQUITTO REQUIRED IMPORTED_TARGET libmosquitto)  # libmosquitto-dev
 pkg_check_modules(MODBUS REQUIRED IMPORTED_TARGET libmodbus)  # libmodbus-dev (interop tests)
+pkg_check_modules(SODIUM REQUIRED IMPORTED_TARGET libsodium)  # libsodium-dev (argon2id, tokens)
 find_package(Boost 1.81 CONFIG REQUIRED)      # libboost1.81-dev (Asio; header-only here)
 if(JOULE_BUILD_TESTS)
     find_package(GTest REQUIRED)              # libgtest-dev, libgmock-dev

@@ -11,6 +11,7 @@ packages=(
     clang-format clang-tidy
     libboost1.81-dev libmosquitto-dev mosquitto mosquitto-clients libmodbus-dev
     clang-16 libclang-rt-16-dev
+    libsodium-dev openssl
 )
 
 missing=()

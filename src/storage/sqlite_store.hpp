@@ -7,6 +7,7 @@
 #include <string>
 #include <unordered_map>
 
+#include "core/access_ports.hpp"
 #include "core/ports.hpp"
 
 struct sqlite3;
@@ -25,7 +26,7 @@ struct SqliteOptions {
     bool migrate = true;  // apply pending migrations on open
 };
 
-class SqliteStore final : public Store {
+class SqliteStore final : public Store, public AccessStore {
 public:
     // Opens (creating if needed) the database at `path` (":memory:" for a private one), sets
     // WAL and the durability, and applies pending migrations. Fails with kUnavailable when the file
@@ -37,6 +38,8 @@ public:
     SqliteStore& operator=(const SqliteStore&) = delete;
 
     [[nodiscard]] Result<std::unique_ptr<Tx>> Begin() override;
+    // Users, sessions and API keys (sqlite_access.cpp); the same writer lock as Begin().
+    [[nodiscard]] Result<std::unique_ptr<AccessTx>> BeginAccess() override;
 
     // The schema version after migrations, and how many were applied by Open/Migrate.
     [[nodiscard]] Result<int> SchemaVersion();
@@ -59,6 +62,7 @@ private:
     // finalized on close. Guarded by writer_.
     std::unordered_map<const char*, sqlite3_stmt*> statements_;
     friend class SqliteTx;
+    friend class SqliteAccessTx;
 };
 
 }  // namespace joule::storage

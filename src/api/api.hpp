@@ -1,0 +1,89 @@
+// The HTTP API under /api/v1 [ADM-1, ADM-2, SEC-1]: one route table drives dispatch, the
+// permission check, the project scope and the OpenAPI document, so they cannot disagree.
+//
+// Every request: request id → route → principal (session cookie or bearer API key) → CSRF for
+// cookie sessions on writes → permission → project scope (a project the principal cannot see is
+// 404, never 403, so its existence does not leak) → JSON body checks → handler → one error body
+// {code, message, field}. Money-moving calls need an Idempotency-Key header.
+//
+// Thread-safety: Handle() may be called concurrently; the store serializes units of work.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "api/http_server.hpp"
+#include "core/access.hpp"
+#include "core/access_ports.hpp"
+#include "core/ports.hpp"
+
+namespace joule {
+class BillingService;
+}
+
+namespace joule::api {
+
+struct ApiOptions {
+    bool secure_cookies = false;  // set the Secure flag (TLS here or at a reverse proxy)
+    std::chrono::seconds session_ttl{std::chrono::hours(12)};
+    int lockout_after_failures = 5;
+    std::chrono::seconds lockout_for{std::chrono::minutes(15)};
+    bool access_log = true;  // one JSON line per request on stderr
+    std::function<Instant()> clock;
+};
+
+// How a route is reached.
+enum class RouteAccess : std::uint8_t {
+    kPublic,      // no principal (health, login, the OpenAPI document)
+    kSignedIn,    // any principal
+    kPermission,  // a principal with `permission`
+};
+
+struct RouteInfo {
+    std::string method;
+    std::string pattern;  // "/api/v1/projects/{project}/accounts"
+    std::string operation_id;
+    std::string summary;
+    std::string tag;
+    RouteAccess access = RouteAccess::kPermission;
+    Permission permission = Permission::kProjectsView;
+    bool money = false;  // moves money: Idempotency-Key required
+    bool paged = false;  // a list: page, page_size, sort, order, q
+    bool has_body = false;
+};
+
+class Api {
+public:
+    Api(Store& store, AccessStore& access, BillingService& billing, ApiOptions options);
+    ~Api();
+    Api(const Api&) = delete;
+    Api& operator=(const Api&) = delete;
+
+    // Answers one request; never throws.
+    [[nodiscard]] HttpResponse Handle(const HttpRequest& request);
+
+    [[nodiscard]] const std::vector<RouteInfo>& routes() const;
+    // The OpenAPI 3.0 document, built from routes().
+    [[nodiscard]] std::string OpenApiJson() const;
+
+    // Creates a user (used by `joule admin create` and the first start). kAlreadyExists for a
+    // taken name, kInvalidArgument for a weak password or an unknown role.
+    [[nodiscard]] Result<int64_t> CreateUser(const std::string& username,
+                                             const std::string& password, const std::string& role,
+                                             bool all_projects,
+                                             const std::vector<std::string>& project_codes);
+    // When there is no user at all: creates "admin" with a random password and returns it (to be
+    // printed once). nullopt when users exist.
+    [[nodiscard]] Result<std::optional<std::string>> EnsureFirstAdmin();
+
+private:
+    struct Impl;
+    std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace joule::api

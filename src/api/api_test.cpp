@@ -1,0 +1,399 @@
+// The API against the real SQLite store (in memory), called through Api::Handle exactly as the
+// HTTP server calls it: routes, sign-in, CSRF, roles, project isolation, bad input, idempotency.
+#include "api/api.hpp"
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <set>
+
+#include "api/http_util.hpp"
+#include "service/billing_service.hpp"
+#include "service/site_service.hpp"
+#include "storage/sqlite_store.hpp"
+
+namespace joule::api {
+namespace {
+
+using Json = nlohmann::json;
+
+Instant T(std::string_view text) { return ParseInstant(text, "t").value(); }
+
+constexpr const char* kPassword = "Secret12345";
+
+class ApiTest : public ::testing::Test {
+protected:
+    void SetUp() override {
+        for (const char* code : {"mall", "park"}) {
+            SiteSpec site;
+            site.project = {{}, code, code, "Asia/Shanghai"};
+            MeterModelRecord model;
+            model.code = std::string("dds-") + code;
+            model.name = "single-phase";
+            model.spec.max_rate_per_hour = 20'000;
+            model.has_relay = true;
+            site.models.push_back(model);
+            TariffRecord flat;
+            flat.code = "flat";
+            flat.tariff.name = "Flat";
+            TariffVersion v;
+            v.effective_from = T("2026-01-01T00:00:00Z");
+            v.flat_price = UnitPrice{10'000};
+            flat.tariff.versions.push_back(v);
+            site.tariffs.push_back(flat);
+            SiteSpec::Meter m;
+            m.meter.code = "m1";
+            m.model_code = model.code;
+            site.meters.push_back(m);
+            ASSERT_TRUE(CreateSite(*store_, site, Actor{}, now_).has_value());
+            OpenAccountRequest open;
+            open.project_code = code;
+            open.number = "A001";
+            open.tenant_name = "Tea shop";
+            open.tariff_code = "flat";
+            open.scheme.alarm1 = Money{5000};
+            open.scheme.alarm2 = Money{2000};
+            open.scheme.alarm3 = Money{500};
+            open.meters.push_back({"m1", Quantity{100'000}, std::nullopt});
+            open.opened_at = now_;
+            open.first_top_up = Money{10000};
+            ASSERT_TRUE(billing_.OpenAccount(open, Actor{}, now_).has_value());
+        }
+        for (const auto& [name, role] : std::vector<std::pair<std::string, std::string>>{
+                 {"boss", "admin"}, {"fin", "finance"}, {"eng", "engineering"}}) {
+            const bool group = role == "admin";
+            auto created = api_.CreateUser(
+                name, kPassword, role, group,
+                group ? std::vector<std::string>{} : std::vector<std::string>{"mall"});
+            ASSERT_TRUE(created.has_value()) << created.error().ToString();
+        }
+    }
+
+    HttpResponse Call(std::string method, std::string path, std::string body = "",
+                      std::vector<std::pair<std::string, std::string>> headers = {}) {
+        HttpRequest r;
+        r.method = std::move(method);
+        const auto q = path.find('?');
+        r.path = path.substr(0, q);
+        if (q != std::string::npos) {
+            r.query = path.substr(q + 1);
+        }
+        r.body = std::move(body);
+        r.remote = "127.0.0.1";
+        r.headers = std::move(headers);
+        if (!r.body.empty()) {
+            r.headers.emplace_back("content-type", "application/json");
+        }
+        return api_.Handle(r);
+    }
+
+    struct Session {
+        std::string cookie;
+        std::string csrf;
+    };
+
+    Session Login(const std::string& user, const std::string& password = kPassword) {
+        auto r = Call("POST", "/api/v1/auth/login",
+                      Json{{"username", user}, {"password", password}}.dump());
+        EXPECT_EQ(r.status, 200) << r.body;
+        Session s;
+        for (const auto& [name, value] : r.headers) {
+            if (name == "Set-Cookie") {
+                s.cookie = value.substr(0, value.find(';'));
+            }
+        }
+        s.csrf = Json::parse(r.body).value("csrf_token", "");
+        return s;
+    }
+
+    HttpResponse As(const Session& s, std::string method, std::string path, std::string body = "",
+                    std::vector<std::pair<std::string, std::string>> headers = {}) {
+        headers.emplace_back("cookie", s.cookie);
+        headers.emplace_back("x-csrf-token", s.csrf);
+        return Call(std::move(method), std::move(path), std::move(body), std::move(headers));
+    }
+
+    static Json Body(const HttpResponse& r) { return Json::parse(r.body); }
+
+    std::string Balance(const Session& s, const std::string& project = "mall") {
+        auto r = As(s, "GET", "/api/v1/projects/" + project + "/accounts/A001");
+        EXPECT_EQ(r.status, 200) << r.body;
+        return Body(r)["balance"]["paid"].get<std::string>();
+    }
+
+    Instant now_ = T("2026-11-20T00:00:00Z");
+    std::unique_ptr<storage::SqliteStore> store_ =
+        std::move(storage::SqliteStore::Open(":memory:", {}).value());
+    BillingService billing_{*store_};
+    Api api_{*store_, *store_, billing_,
+             ApiOptions{false, std::chrono::hours(12), 5, std::chrono::minutes(15), false,
+                        [this] { return now_; }}};
+};
+
+TEST_F(ApiTest, HealthAndOpenApiArePublic) {
+    EXPECT_EQ(Call("GET", "/healthz").status, 200);
+    EXPECT_EQ(Call("GET", "/readyz").status, 200);
+    auto doc = Call("GET", "/api/v1/openapi.json");
+    ASSERT_EQ(doc.status, 200);
+    EXPECT_EQ(Body(doc)["openapi"], "3.0.3");
+}
+
+TEST_F(ApiTest, OpenApiDocumentsEveryRouteAndNothingElse) {
+    const Json doc = Json::parse(api_.OpenApiJson());
+    std::set<std::pair<std::string, std::string>> documented;
+    for (const auto& [path, item] : doc["paths"].items()) {
+        for (const auto& [method, op] : item.items()) {
+            std::string upper = method;
+            for (char& c : upper) {
+                c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+            }
+            documented.emplace(upper, path);
+            EXPECT_TRUE(op.contains("operationId")) << path;
+        }
+    }
+    std::set<std::pair<std::string, std::string>> routed;
+    for (const RouteInfo& r : api_.routes()) {
+        EXPECT_TRUE(routed.emplace(r.method, r.pattern).second) << "duplicate " << r.pattern;
+    }
+    EXPECT_EQ(documented, routed);
+    // And each documented route answers something other than "no such resource".
+    const Session boss = Login("boss");
+    for (const auto& [method, path] : routed) {
+        std::string concrete = path;
+        for (const auto& [from, to] : std::vector<std::pair<std::string, std::string>>{
+                 {"{project}", "mall"}, {"{account}", "A001"}, {"{user}", "1"}, {"{key}", "1"}}) {
+            if (auto at = concrete.find(from); at != std::string::npos) {
+                concrete.replace(at, from.size(), to);
+            }
+        }
+        auto r = As(boss, method, concrete);
+        if (r.status == 404) {
+            EXPECT_NE(Body(r)["field"], "path") << method << " " << concrete;
+        }
+    }
+}
+
+TEST_F(ApiTest, SignInSetsAStrictHttpOnlyCookie) {
+    auto r = Call("POST", "/api/v1/auth/login",
+                  Json{{"username", "fin"}, {"password", kPassword}}.dump());
+    ASSERT_EQ(r.status, 200) << r.body;
+    std::string cookie;
+    for (const auto& [name, value] : r.headers) {
+        if (name == "Set-Cookie") {
+            cookie = value;
+        }
+    }
+    EXPECT_NE(cookie.find("joule_session="), std::string::npos);
+    EXPECT_NE(cookie.find("HttpOnly"), std::string::npos);
+    EXPECT_NE(cookie.find("SameSite=Strict"), std::string::npos);
+    EXPECT_NE(cookie.find("Path=/"), std::string::npos);
+    EXPECT_FALSE(Body(r)["csrf_token"].get<std::string>().empty());
+}
+
+TEST_F(ApiTest, WithoutSignInEverythingElseIs401) {
+    auto r = Call("GET", "/api/v1/projects");
+    EXPECT_EQ(r.status, 401);
+    EXPECT_EQ(Body(r)["code"], "unauthenticated");
+    EXPECT_EQ(Call("GET", "/api/v1/projects", "", {{"cookie", "joule_session=forged"}}).status,
+              401);
+    EXPECT_EQ(Call("GET", "/api/v1/projects", "", {{"authorization", "Bearer jk_1_2"}}).status,
+              401);
+}
+
+TEST_F(ApiTest, WrongPasswordLocksOutAfterFiveFailures) {
+    for (int i = 0; i < 5; ++i) {
+        auto r = Call("POST", "/api/v1/auth/login",
+                      Json{{"username", "fin"}, {"password", "Wrong123456"}}.dump());
+        EXPECT_EQ(r.status, 401);
+        EXPECT_EQ(Body(r)["message"], "wrong user name or password");
+    }
+    auto locked = Call("POST", "/api/v1/auth/login",
+                       Json{{"username", "fin"}, {"password", kPassword}}.dump());
+    EXPECT_EQ(locked.status, 429) << locked.body;
+    now_ += std::chrono::minutes(16);
+    Login("fin");
+    // An unknown user gets the same answer as a wrong password.
+    auto unknown = Call("POST", "/api/v1/auth/login",
+                        Json{{"username", "nobody"}, {"password", kPassword}}.dump());
+    EXPECT_EQ(unknown.status, 401);
+    EXPECT_EQ(Body(unknown)["message"], "wrong user name or password");
+}
+
+TEST_F(ApiTest, WritesWithACookieNeedTheCsrfToken) {
+    const Session fin = Login("fin");
+    const std::string body = Json{{"amount", "10.00"}}.dump();
+    auto r = Call("POST", "/api/v1/projects/mall/accounts/A001/top-ups", body,
+                  {{"cookie", fin.cookie}, {"idempotency-key", "k1"}});
+    EXPECT_EQ(r.status, 403);
+    EXPECT_EQ(Body(r)["field"], "X-CSRF-Token");
+    EXPECT_EQ(Balance(fin), "100.00");  // nothing changed
+    auto ok = As(fin, "POST", "/api/v1/projects/mall/accounts/A001/top-ups", body,
+                 {{"idempotency-key", "k1"}});
+    EXPECT_EQ(ok.status, 201) << ok.body;
+    EXPECT_EQ(Balance(fin), "110.00");
+}
+
+TEST_F(ApiTest, TheSameTopUpTwiceWithOneKeyCreditsOnce) {
+    const Session fin = Login("fin");
+    const std::string body = Json{{"amount", "25.50"}, {"channel", "pos"}}.dump();
+    auto first = As(fin, "POST", "/api/v1/projects/mall/accounts/A001/top-ups", body,
+                    {{"idempotency-key", "order-7"}});
+    ASSERT_EQ(first.status, 201) << first.body;
+    auto again = As(fin, "POST", "/api/v1/projects/mall/accounts/A001/top-ups", body,
+                    {{"idempotency-key", "order-7"}});
+    EXPECT_EQ(again.status, 200) << again.body;
+    EXPECT_EQ(Body(again)["outcome"], "already_credited");
+    EXPECT_EQ(Balance(fin), "125.50");
+    auto missing = As(fin, "POST", "/api/v1/projects/mall/accounts/A001/top-ups", body);
+    EXPECT_EQ(missing.status, 400);
+    EXPECT_EQ(Body(missing)["field"], "Idempotency-Key");
+}
+
+TEST_F(ApiTest, BadInputIsRejectedNamingTheFieldAndChangesNothing) {
+    const Session fin = Login("fin");
+    const std::string path = "/api/v1/projects/mall/accounts/A001/top-ups";
+    struct Case {
+        std::string body;
+        std::string field;
+    };
+    const std::vector<Case> cases = {
+        {"{not json", "body"},
+        {"[1,2]", "body"},
+        {"{\"amount\":\"\xff\xfe\"}", "body"},  // invalid UTF-8
+        {Json{{"amount", 10}}.dump(), "amount"},
+        {Json{{"amount", "-5.00"}}.dump(), "amount"},
+        {Json{{"amount", "0.00"}}.dump(), "amount"},
+        {Json{{"amount", "99999999999.00"}}.dump(), "amount"},
+        {Json{{"amount", "1.001"}}.dump(), "amount"},
+        {Json{{"amount", "1' OR 1=1 --"}}.dump(), "amount"},
+        {Json{{"amount", "5.00"}, {"colour", "red"}}.dump(), "colour"},
+        {Json{{"amount", "5.00"}, {"channel", std::string(40, 'x')}}.dump(), "channel"},
+    };
+    int n = 0;
+    for (const Case& c : cases) {
+        auto r = As(fin, "POST", path, c.body, {{"idempotency-key", "bad" + std::to_string(n++)}});
+        EXPECT_EQ(r.status, 400) << c.body << " -> " << r.body;
+        const Json body = Body(r);
+        EXPECT_EQ(body["code"], "invalid_argument") << c.body;
+        EXPECT_EQ(body["field"], c.field) << c.body << " -> " << r.body;
+    }
+    EXPECT_EQ(Balance(fin), "100.00");
+    // SQL meta-characters in path and query parameters are data, never SQL.
+    EXPECT_EQ(As(fin, "GET", "/api/v1/projects/mall'--/accounts").status, 404);
+    EXPECT_EQ(As(fin, "GET", "/api/v1/projects/mall/accounts/A001'%20OR%20'1'='1").status, 404);
+    auto q = As(fin, "GET", "/api/v1/projects/mall/accounts?q=%27%3B%20DROP%20TABLE%20accounts");
+    EXPECT_EQ(q.status, 200);
+    EXPECT_EQ(Body(q)["total"], 0);
+    EXPECT_EQ(Balance(fin), "100.00");
+    auto unknown = As(fin, "GET", "/api/v1/projects/mall/accounts?colour=red");
+    EXPECT_EQ(unknown.status, 400);
+    EXPECT_EQ(Body(unknown)["field"], "colour");
+}
+
+TEST_F(ApiTest, RolesDecideWhatEachUserMayDo) {
+    const Session fin = Login("fin");
+    const Session eng = Login("eng");
+    const std::string body = Json{{"amount", "1.00"}}.dump();
+    EXPECT_EQ(As(eng, "POST", "/api/v1/projects/mall/accounts/A001/top-ups", body,
+                 {{"idempotency-key", "e1"}})
+                  .status,
+              403);
+    EXPECT_EQ(As(fin, "GET", "/api/v1/projects/mall/meters").status, 200);
+    EXPECT_EQ(As(fin, "GET", "/api/v1/users").status, 403);
+    EXPECT_EQ(As(eng, "GET", "/api/v1/operations").status, 403);
+}
+
+TEST_F(ApiTest, AForeignProjectLooksLikeNoProject) {
+    const Session fin = Login("fin");  // mall only
+    auto own = As(fin, "GET", "/api/v1/projects");
+    ASSERT_EQ(own.status, 200);
+    EXPECT_EQ(Body(own)["total"], 1);
+    EXPECT_EQ(Body(own)["items"][0]["code"], "mall");
+    for (const std::string path :
+         {"/api/v1/projects/park/accounts", "/api/v1/projects/park/accounts/A001",
+          "/api/v1/projects/park/meters", "/api/v1/projects/park/alarms"}) {
+        auto foreign = As(fin, "GET", path);
+        auto missing = As(fin, "GET", "/api/v1/projects/nowhere" + path.substr(21));
+        EXPECT_EQ(foreign.status, 404) << path;
+        EXPECT_EQ(Body(foreign)["code"], "not_found");
+        // Same answer as a project that does not exist, apart from the name echoed back.
+        EXPECT_EQ(Body(missing)["field"], Body(foreign)["field"]);
+    }
+    auto write = As(fin, "POST", "/api/v1/projects/park/accounts/A001/top-ups",
+                    Json{{"amount", "1.00"}}.dump(), {{"idempotency-key", "x1"}});
+    EXPECT_EQ(write.status, 404);
+    const Session boss = Login("boss");
+    EXPECT_EQ(Balance(boss, "park"), "100.00");
+}
+
+TEST_F(ApiTest, ChangingThePasswordEndsEverySession) {
+    const Session first = Login("fin");
+    const Session second = Login("fin");
+    auto changed = As(first, "POST", "/api/v1/auth/password",
+                      Json{{"old_password", kPassword}, {"new_password", "NewSecret999"}}.dump());
+    ASSERT_EQ(changed.status, 204) << changed.body;
+    EXPECT_EQ(As(first, "GET", "/api/v1/auth/me").status, 401);
+    EXPECT_EQ(As(second, "GET", "/api/v1/auth/me").status, 401);
+    const Session fresh = Login("fin", "NewSecret999");
+    EXPECT_EQ(As(fresh, "GET", "/api/v1/auth/me").status, 200);
+}
+
+TEST_F(ApiTest, LogoutRevokesTheSession) {
+    const Session s = Login("eng");
+    EXPECT_EQ(As(s, "POST", "/api/v1/auth/logout").status, 204);
+    EXPECT_EQ(As(s, "GET", "/api/v1/auth/me").status, 401);
+}
+
+TEST_F(ApiTest, ApiKeysAreScopedAndRevocable) {
+    const Session boss = Login("boss");
+    auto created = As(boss, "POST", "/api/v1/api-keys",
+                      Json{{"name", "erp"}, {"scopes", {"accounts.view", "projects.view"}}}.dump());
+    ASSERT_EQ(created.status, 201) << created.body;
+    const std::string key = Body(created)["key"];
+    const int64_t id = Body(created)["id"];
+    const std::vector<std::pair<std::string, std::string>> bearer = {
+        {"authorization", "Bearer " + key}};
+    EXPECT_EQ(Call("GET", "/api/v1/projects/park/accounts/A001", "", bearer).status, 200);
+    // Beyond its scopes, even though its user is an admin.
+    EXPECT_EQ(
+        Call("POST", "/api/v1/projects/park/accounts/A001/top-ups", Json{{"amount", "1.00"}}.dump(),
+             {{"authorization", "Bearer " + key}, {"idempotency-key", "b1"}})
+            .status,
+        403);
+    // A wrong secret with the right prefix is refused.
+    std::string forged = key;
+    forged.back() = forged.back() == 'a' ? 'b' : 'a';
+    EXPECT_EQ(Call("GET", "/api/v1/projects", "", {{"authorization", "Bearer " + forged}}).status,
+              401);
+    EXPECT_EQ(As(boss, "DELETE", "/api/v1/api-keys/" + std::to_string(id)).status, 204);
+    EXPECT_EQ(Call("GET", "/api/v1/projects", "", bearer).status, 401);
+}
+
+TEST_F(ApiTest, ListsPageFilterAndSort) {
+    const Session boss = Login("boss");
+    auto r = As(boss, "GET", "/api/v1/projects?page_size=1&sort=-code");
+    ASSERT_EQ(r.status, 200) << r.body;
+    EXPECT_EQ(Body(r)["total"], 2);
+    EXPECT_EQ(Body(r)["items"].size(), 1u);
+    EXPECT_EQ(Body(r)["items"][0]["code"], "park");
+    EXPECT_EQ(As(boss, "GET", "/api/v1/projects?sort=phone").status, 400);
+    EXPECT_EQ(As(boss, "GET", "/api/v1/projects?page=0").status, 400);
+    EXPECT_EQ(As(boss, "GET", "/api/v1/projects?page_size=501").status, 400);
+    auto filtered = As(boss, "GET", "/api/v1/projects/mall/accounts?status=open&q=Tea");
+    EXPECT_EQ(Body(filtered)["total"], 1);
+}
+
+TEST_F(ApiTest, FirstAdminIsCreatedOnlyOnce) {
+    auto store = std::move(storage::SqliteStore::Open(":memory:", {}).value());
+    BillingService billing(*store);
+    Api api(*store, *store, billing, ApiOptions{});
+    auto first = api.EnsureFirstAdmin();
+    ASSERT_TRUE(first.has_value() && first->has_value());
+    EXPECT_GE((*first)->size(), 10u);
+    auto second = api.EnsureFirstAdmin();
+    ASSERT_TRUE(second.has_value());
+    EXPECT_FALSE(second->has_value());
+}
+
+}  // namespace
+}  // namespace joule::api

@@ -1,0 +1,81 @@
+// The HTTP/1.1 server of the API (Boost.Beast on Asio). This header keeps Beast out of its users:
+// a request and a response are plain structs and the whole API is one handler function. The
+// server owns the limits (header and body size, idle time, connection count); a request that
+// breaks one gets a JSON error and nothing reaches the handler.
+//
+// Thread-safety: Start/Stop from one thread. The handler is called on the server's I/O threads,
+// concurrently for different connections, so it must be thread-safe.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "base/error.hpp"
+
+namespace joule::api {
+
+struct HttpRequest {
+    std::string method;                                        // "GET", "POST" ...
+    std::string path;                                          // percent-decoded, without the query
+    std::string query;                                         // raw, after '?'
+    std::vector<std::pair<std::string, std::string>> headers;  // names lower-cased
+    std::string body;
+    std::string remote;  // the peer's address ("127.0.0.1")
+
+    // The first header of that (lower-case) name, or "".
+    [[nodiscard]] std::string_view Header(std::string_view name) const;
+};
+
+struct HttpResponse {
+    int status = 200;
+    std::string content_type = "application/json";
+    std::string body;
+    std::vector<std::pair<std::string, std::string>> headers;  // extra headers (Set-Cookie ...)
+};
+
+using HttpHandler = std::function<HttpResponse(const HttpRequest&)>;
+
+struct HttpServerOptions {
+    std::string listen = "127.0.0.1:8080";  // host:port; port 0 picks a free one
+    int threads = 2;
+    std::size_t max_header_bytes = 16 * 1024;
+    std::size_t max_body_bytes = 1024 * 1024;
+    std::chrono::seconds idle_timeout{60};
+    int max_connections = 10'000;
+};
+
+class HttpServer {
+public:
+    HttpServer(HttpServerOptions options, HttpHandler handler);
+    ~HttpServer();  // Stop()s
+    HttpServer(const HttpServer&) = delete;
+    HttpServer& operator=(const HttpServer&) = delete;
+
+    // Binds and starts the I/O threads. kInvalidArgument for a bad listen address ("listen"),
+    // kUnavailable when the address cannot be bound.
+    [[nodiscard]] Status Start();
+    // Closes the listener and every connection and joins the threads. Idempotent.
+    void Stop();
+    // The bound port (after Start).
+    [[nodiscard]] std::uint16_t port() const;
+
+private:
+    struct Impl;
+    std::unique_ptr<Impl> impl_;
+};
+
+// Splits "host:port". kInvalidArgument naming `field` when the port is not 0..65535.
+[[nodiscard]] Result<std::pair<std::string, std::uint16_t>> SplitHostPort(std::string_view text,
+                                                                          std::string_view field);
+
+// Decodes %XX escapes (and nothing else). kInvalidArgument for a bad escape.
+[[nodiscard]] Result<std::string> PercentDecode(std::string_view text);
+
+}  // namespace joule::api

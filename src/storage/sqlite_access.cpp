@@ -1,0 +1,300 @@
+// SqliteStore's AccessStore: users, sessions and API keys, in the same database and under the same
+// writer lock as the rest of the store.
+#include <sstream>
+
+#include "base/assert.hpp"
+#include "storage/sqlite_query.hpp"
+#include "storage/sqlite_store.hpp"
+
+namespace joule::storage {
+
+using sqlite::At;
+using sqlite::CollectRows;
+using sqlite::Exec;
+using sqlite::FirstRow;
+using sqlite::Query;
+using sqlite::Secs;
+
+#define JOULE_USER_SELECT                                                              \
+    "SELECT id, username, display_name, password_hash, role, all_projects, disabled, " \
+    "failed_logins, locked_until, created_at, password_changed_at, version FROM users "
+
+class SqliteAccessTx final : public AccessTx {
+public:
+    SqliteAccessTx(SqliteStore& store, std::unique_lock<std::mutex> lock)
+        : store_(store), db_(store.db_), lock_(std::move(lock)) {}
+    ~SqliteAccessTx() override {
+        if (!done_) {
+            (void)Exec(db_, "ROLLBACK");
+        }
+    }
+    SqliteAccessTx(const SqliteAccessTx&) = delete;
+    SqliteAccessTx& operator=(const SqliteAccessTx&) = delete;
+
+    Result<int64_t> InsertUser(const UserRecord& u) override {
+        auto q =
+            Q("INSERT INTO users(username, display_name, password_hash, role, all_projects, "
+              "disabled, failed_logins, locked_until, created_at, password_changed_at) "
+              "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+        q.Text(u.username)
+            .Text(u.display_name)
+            .Text(u.password_hash)
+            .Text(u.role)
+            .Int(u.all_projects)
+            .Int(u.disabled)
+            .Int(u.failed_logins)
+            .OptInt(u.locked_until ? std::optional<int64_t>(Secs(*u.locked_until)) : std::nullopt)
+            .Int(Secs(u.created_at))
+            .Int(Secs(u.password_changed_at));
+        auto inserted = q.Run();
+        if (!inserted) {
+            if (inserted.error().code == ErrorCode::kAlreadyExists) {
+                return MakeError(ErrorCode::kAlreadyExists,
+                                 "a user named '" + u.username + "' exists", "username");
+            }
+            return std::unexpected(inserted.error());
+        }
+        const int64_t id = sqlite3_last_insert_rowid(db_);
+        JOULE_TRY(SaveLists(id, u));
+        return id;
+    }
+    Result<std::optional<UserRecord>> FindUser(std::string_view username) override {
+        auto q = Q(JOULE_USER_SELECT "WHERE username = ?");
+        q.Text(username);
+        JOULE_ASSIGN_OR_RETURN(auto user, FirstRow(q, UserRow));
+        return WithLists(std::move(user));
+    }
+    Result<std::optional<UserRecord>> GetUser(int64_t id) override {
+        auto q = Q(JOULE_USER_SELECT "WHERE id = ?");
+        q.Int(id);
+        JOULE_ASSIGN_OR_RETURN(auto user, FirstRow(q, UserRow));
+        return WithLists(std::move(user));
+    }
+    Result<std::vector<UserRecord>> ListUsers() override {
+        auto q = Q(JOULE_USER_SELECT "ORDER BY id");
+        JOULE_ASSIGN_OR_RETURN(auto users, CollectRows(q, UserRow));
+        for (UserRecord& u : users) {
+            JOULE_TRY(LoadLists(u));
+        }
+        return users;
+    }
+    Result<int64_t> CountUsers() override {
+        auto q = Q("SELECT COUNT(*) FROM users");
+        JOULE_ASSIGN_OR_RETURN(bool row, q.Step());
+        return row ? q.ColInt(0) : 0;
+    }
+    Status UpdateUser(const UserRecord& u) override {
+        auto q =
+            Q("UPDATE users SET display_name = ?, password_hash = ?, role = ?, "
+              "all_projects = ?, disabled = ?, failed_logins = ?, locked_until = ?, "
+              "password_changed_at = ?, version = version + 1 WHERE id = ? AND version = ?");
+        JOULE_TRY(q.Text(u.display_name)
+                      .Text(u.password_hash)
+                      .Text(u.role)
+                      .Int(u.all_projects)
+                      .Int(u.disabled)
+                      .Int(u.failed_logins)
+                      .OptInt(u.locked_until ? std::optional<int64_t>(Secs(*u.locked_until))
+                                             : std::nullopt)
+                      .Int(Secs(u.password_changed_at))
+                      .Int(u.id)
+                      .Int(u.version)
+                      .Run());
+        if (sqlite3_changes(db_) != 1) {
+            return MakeError(ErrorCode::kAborted,
+                             "user " + std::to_string(u.id) + " was changed by someone else",
+                             "version");
+        }
+        return SaveLists(u.id, u);
+    }
+    Status InsertSession(const SessionRecord& s) override {
+        auto q =
+            Q("INSERT INTO sessions(token_hash, user_id, csrf_token, remote, created_at, "
+              "expires_at) VALUES (?, ?, ?, ?, ?, ?)");
+        return q.Text(s.token_hash)
+            .Int(s.user_id)
+            .Text(s.csrf_token)
+            .Text(s.remote)
+            .Int(Secs(s.created_at))
+            .Int(Secs(s.expires_at))
+            .Run();
+    }
+    Result<std::optional<SessionRecord>> FindSession(std::string_view token_hash) override {
+        auto q =
+            Q("SELECT token_hash, user_id, csrf_token, remote, created_at, expires_at "
+              "FROM sessions WHERE token_hash = ?");
+        q.Text(token_hash);
+        return FirstRow(q, [](const Query& r) {
+            SessionRecord s;
+            s.token_hash = r.ColText(0);
+            s.user_id = r.ColInt(1);
+            s.csrf_token = r.ColText(2);
+            s.remote = r.ColText(3);
+            s.created_at = At(r.ColInt(4));
+            s.expires_at = At(r.ColInt(5));
+            return s;
+        });
+    }
+    Status DeleteSession(std::string_view token_hash) override {
+        auto q = Q("DELETE FROM sessions WHERE token_hash = ?");
+        return q.Text(token_hash).Run();
+    }
+    Status DeleteSessionsOf(int64_t user_id) override {
+        auto q = Q("DELETE FROM sessions WHERE user_id = ?");
+        return q.Int(user_id).Run();
+    }
+    Result<int64_t> InsertApiKey(const ApiKeyRecord& k) override {
+        auto q =
+            Q("INSERT INTO api_keys(prefix, secret_hash, user_id, name, scopes, created_at) "
+              "VALUES (?, ?, ?, ?, ?, ?)");
+        JOULE_TRY(q.Text(k.prefix)
+                      .Text(k.secret_hash)
+                      .Int(k.user_id)
+                      .Text(k.name)
+                      .Text(JoinScopes(k.scopes))
+                      .Int(Secs(k.created_at))
+                      .Run());
+        return sqlite3_last_insert_rowid(db_);
+    }
+    Result<std::optional<ApiKeyRecord>> FindApiKey(std::string_view prefix) override {
+        auto q =
+            Q("SELECT id, prefix, secret_hash, user_id, name, scopes, created_at, revoked_at "
+              "FROM api_keys WHERE prefix = ?");
+        q.Text(prefix);
+        return FirstRow(q, ApiKeyRow);
+    }
+    Result<std::vector<ApiKeyRecord>> ListApiKeys() override {
+        auto q =
+            Q("SELECT id, prefix, secret_hash, user_id, name, scopes, created_at, revoked_at "
+              "FROM api_keys ORDER BY id");
+        return CollectRows(q, ApiKeyRow);
+    }
+    Status RevokeApiKey(int64_t id, Instant at) override {
+        auto q = Q("UPDATE api_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL");
+        return q.Int(Secs(at)).Int(id).Run();
+    }
+    Status InsertOperation(const OperationRecord& op) override {
+        auto q =
+            Q("INSERT INTO operation_log(at, actor, action, target, detail) "
+              "VALUES (?, ?, ?, ?, ?)");
+        return q.Int(Secs(op.at))
+            .Text(op.actor)
+            .Text(op.action)
+            .Text(op.target)
+            .Text(op.detail)
+            .Run();
+    }
+    Status Commit() override {
+        JOULE_TRY(Exec(db_, "COMMIT"));
+        done_ = true;
+        return {};
+    }
+
+private:
+    static UserRecord UserRow(const Query& r) {
+        UserRecord u;
+        u.id = r.ColInt(0);
+        u.username = r.ColText(1);
+        u.display_name = r.ColText(2);
+        u.password_hash = r.ColText(3);
+        u.role = r.ColText(4);
+        u.all_projects = r.ColInt(5) != 0;
+        u.disabled = r.ColInt(6) != 0;
+        u.failed_logins = static_cast<int32_t>(r.ColInt(7));
+        if (auto locked = r.ColOptInt(8)) {
+            u.locked_until = At(*locked);
+        }
+        u.created_at = At(r.ColInt(9));
+        u.password_changed_at = At(r.ColInt(10));
+        u.version = r.ColInt(11);
+        return u;
+    }
+    static std::string JoinScopes(const PermissionSet& scopes) {
+        std::string out;
+        for (const std::string& name : PermissionNames(scopes)) {
+            out += (out.empty() ? "" : ",") + name;
+        }
+        return out;
+    }
+    static ApiKeyRecord ApiKeyRow(const Query& r) {
+        ApiKeyRecord k;
+        k.id = r.ColInt(0);
+        k.prefix = r.ColText(1);
+        k.secret_hash = r.ColText(2);
+        k.user_id = r.ColInt(3);
+        k.name = r.ColText(4);
+        std::stringstream scopes(r.ColText(5));
+        std::string name;
+        while (std::getline(scopes, name, ',')) {
+            if (auto p = ParsePermission(name, "scopes")) {
+                k.scopes.set(static_cast<std::size_t>(*p));
+            }
+        }
+        k.created_at = At(r.ColInt(6));
+        if (auto revoked = r.ColOptInt(7)) {
+            k.revoked_at = At(*revoked);
+        }
+        return k;
+    }
+    Result<std::optional<UserRecord>> WithLists(std::optional<UserRecord> user) {
+        if (user) {
+            JOULE_TRY(LoadLists(*user));
+        }
+        return user;
+    }
+    Status LoadLists(UserRecord& u) {
+        {
+            auto q = Q("SELECT project_id FROM user_projects WHERE user_id = ? ORDER BY 1");
+            q.Int(u.id);
+            JOULE_ASSIGN_OR_RETURN(
+                u.projects, CollectRows(q, [](const Query& r) { return ProjectId{r.ColInt(0)}; }));
+        }
+        auto q = Q("SELECT account_id FROM user_accounts WHERE user_id = ? ORDER BY 1");
+        q.Int(u.id);
+        JOULE_ASSIGN_OR_RETURN(
+            u.accounts, CollectRows(q, [](const Query& r) { return AccountId{r.ColInt(0)}; }));
+        return {};
+    }
+    Status SaveLists(int64_t id, const UserRecord& u) {
+        JOULE_TRY(Q("DELETE FROM user_projects WHERE user_id = ?").Int(id).Run());
+        JOULE_TRY(Q("DELETE FROM user_accounts WHERE user_id = ?").Int(id).Run());
+        for (ProjectId p : u.projects) {
+            JOULE_TRY(Q("INSERT OR IGNORE INTO user_projects(user_id, project_id) VALUES (?, ?)")
+                          .Int(id)
+                          .Int(p.value)
+                          .Run());
+        }
+        for (AccountId a : u.accounts) {
+            JOULE_TRY(Q("INSERT OR IGNORE INTO user_accounts(user_id, account_id) VALUES (?, ?)")
+                          .Int(id)
+                          .Int(a.value)
+                          .Run());
+        }
+        return {};
+    }
+    Query Q(const char* sql) {
+        auto& cache = store_.statements_;
+        auto it = cache.find(sql);
+        if (it == cache.end()) {
+            sqlite3_stmt* stmt = nullptr;
+            const int rc =
+                sqlite3_prepare_v3(db_, sql, -1, SQLITE_PREPARE_PERSISTENT, &stmt, nullptr);
+            JOULE_ASSERT(rc == SQLITE_OK, sqlite3_errmsg(db_));
+            it = cache.emplace(sql, stmt).first;
+        }
+        return Query(db_, it->second);
+    }
+
+    SqliteStore& store_;
+    sqlite3* db_;
+    std::unique_lock<std::mutex> lock_;
+    bool done_ = false;
+};
+
+Result<std::unique_ptr<AccessTx>> SqliteStore::BeginAccess() {
+    std::unique_lock lock(writer_);
+    JOULE_TRY(Exec(db_, "BEGIN IMMEDIATE"));
+    return std::unique_ptr<AccessTx>(new SqliteAccessTx(*this, std::move(lock)));
+}
+
+}  // namespace joule::storage
