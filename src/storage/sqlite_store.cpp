@@ -8,116 +8,20 @@
 
 #include "base/assert.hpp"
 #include "storage/migrations.hpp"
+#include "storage/sqlite_query.hpp"
 #include "wire/json.hpp"
 
 namespace joule::storage {
 
 namespace {
 
-int64_t Secs(Instant t) { return t.time_since_epoch().count(); }
-Instant At(int64_t s) { return Instant{Seconds{s}}; }
-
-Error SqlError(sqlite3* db, int rc, std::string_view what) {
-    const ErrorCode code = (rc & 0xff) == SQLITE_CONSTRAINT ? ErrorCode::kAlreadyExists
-                           : (rc & 0xff) == SQLITE_BUSY     ? ErrorCode::kUnavailable
-                           : (rc & 0xff) == SQLITE_FULL     ? ErrorCode::kResourceExhausted
-                                                            : ErrorCode::kInternal;
-    return Error{code, std::string(what) + ": " + sqlite3_errmsg(db), ""};
-}
-
-// A bound statement from the cache; reset when it goes out of scope.
-class Query {
-public:
-    Query(sqlite3* db, sqlite3_stmt* stmt) : db_(db), stmt_(stmt) {}
-    ~Query() {
-        sqlite3_reset(stmt_);
-        sqlite3_clear_bindings(stmt_);
-    }
-    Query(const Query&) = delete;
-    Query& operator=(const Query&) = delete;
-
-    Query& Int(int64_t v) {
-        sqlite3_bind_int64(stmt_, ++index_, v);
-        return *this;
-    }
-    Query& OptInt(std::optional<int64_t> v) {
-        if (v) {
-            sqlite3_bind_int64(stmt_, ++index_, *v);
-        } else {
-            sqlite3_bind_null(stmt_, ++index_);
-        }
-        return *this;
-    }
-    Query& IdOrNull(int64_t v) { return OptInt(v > 0 ? std::optional<int64_t>(v) : std::nullopt); }
-    Query& Text(std::string_view v) {
-        sqlite3_bind_text(stmt_, ++index_, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
-        return *this;
-    }
-    // true when a row is available
-    Result<bool> Step() {
-        const int rc = sqlite3_step(stmt_);
-        if (rc == SQLITE_ROW) {
-            return true;
-        }
-        if (rc == SQLITE_DONE) {
-            return false;
-        }
-        return std::unexpected(SqlError(db_, rc, "sqlite step"));
-    }
-    Status Run() {
-        JOULE_ASSIGN_OR_RETURN(bool row, Step());
-        (void)row;
-        return {};
-    }
-    int64_t ColInt(int c) const { return sqlite3_column_int64(stmt_, c); }
-    bool ColNull(int c) const { return sqlite3_column_type(stmt_, c) == SQLITE_NULL; }
-    std::optional<int64_t> ColOptInt(int c) const {
-        return ColNull(c) ? std::nullopt : std::optional<int64_t>(ColInt(c));
-    }
-    std::string ColText(int c) const {
-        const auto* p = reinterpret_cast<const char*>(sqlite3_column_text(stmt_, c));
-        return p ? std::string(p, static_cast<std::size_t>(sqlite3_column_bytes(stmt_, c))) : "";
-    }
-
-private:
-    sqlite3* db_;
-    sqlite3_stmt* stmt_;
-    int index_ = 0;
-};
-
-// Steps `q` to the end, turning each row into an element with `row`.
-template <class RowFn>
-auto CollectRows(Query& q, RowFn row) -> Result<std::vector<decltype(row(q))>> {
-    std::vector<decltype(row(q))> out;
-    while (true) {
-        JOULE_ASSIGN_OR_RETURN(bool more, q.Step());
-        if (!more) {
-            return out;
-        }
-        out.push_back(row(q));
-    }
-}
-
-// The first row of `q` turned into a value with `row`, or nullopt when there is none.
-template <class RowFn>
-auto FirstRow(Query& q, RowFn row) -> Result<std::optional<decltype(row(q))>> {
-    JOULE_ASSIGN_OR_RETURN(bool found, q.Step());
-    if (!found) {
-        return std::nullopt;
-    }
-    return row(q);
-}
-
-Status Exec(sqlite3* db, const char* sql) {
-    char* message = nullptr;
-    const int rc = sqlite3_exec(db, sql, nullptr, nullptr, &message);
-    if (rc != SQLITE_OK) {
-        std::string text = message ? message : "unknown";
-        sqlite3_free(message);
-        return MakeError(ErrorCode::kInternal, std::string("sqlite: ") + text);
-    }
-    return {};
-}
+using sqlite::At;
+using sqlite::CollectRows;
+using sqlite::Exec;
+using sqlite::FirstRow;
+using sqlite::Query;
+using sqlite::Secs;
+using sqlite::SqlError;
 
 }  // namespace
 

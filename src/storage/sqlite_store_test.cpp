@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 
+#include "storage/migrations.hpp"
+
 namespace joule::storage {
 namespace {
 
@@ -16,7 +18,7 @@ std::unique_ptr<SqliteStore> OpenMemory() {
 
 TEST(SqliteStore, MigratesOnceAndReportsVersion) {
     auto store = OpenMemory();
-    EXPECT_EQ(store->SchemaVersion().value(), 4);
+    EXPECT_EQ(store->SchemaVersion().value(), Migrations().back().version);
     EXPECT_EQ(store->Migrate().value(), 0);  // nothing left to apply
 }
 
