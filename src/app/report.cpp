@@ -58,6 +58,7 @@ Result<Json> ProjectReport(Store& store, std::string_view project_code,
         Money paid;
         Money granted;
         Money debt;
+        Money in_meter;  // meter billing: sent to the meter (pending + held)
         for (const LedgerAccount& l : ledgers) {
             switch (l.kind) {
                 case LedgerAccountKind::kTenantPaid:
@@ -67,6 +68,14 @@ Result<Json> ProjectReport(Store& store, std::string_view project_code,
                 case LedgerAccountKind::kTenantDebt:
                     debt = l.balance;
                     ledger_names[l.id.value] = a.number + ":debt";
+                    break;
+                case LedgerAccountKind::kTenantMeterPending:
+                    in_meter += l.balance;
+                    ledger_names[l.id.value] = a.number + ":meter_pending";
+                    break;
+                case LedgerAccountKind::kTenantMeterHeld:
+                    in_meter += l.balance;
+                    ledger_names[l.id.value] = a.number + ":meter_held";
                     break;
                 default:
                     granted += l.balance;
@@ -81,6 +90,11 @@ Result<Json> ProjectReport(Store& store, std::string_view project_code,
                      {"granted", MoneyText(granted)},
                      {"debt", MoneyText(debt)},
                      {"available", MoneyText(paid + granted)}};
+        if (a.billing_mode == BillingMode::kMeter) {
+            // The meter holds the money: what it showed last (before any read, what was sent).
+            account["billing_mode"] = "meter";
+            account["available"] = MoneyText(a.purse.remaining.value_or(in_meter));
+        }
         account.update(StatusJson(a.prepaid));
         accounts.push_back(account);
         if (a.status == AccountStatus::kOpen) {
@@ -180,7 +194,22 @@ Result<Json> AccountReport(Store& store, BillingService& billing, std::string_vi
              {"paid", MoneyText(view.paid)},
              {"granted", MoneyText(view.granted)},
              {"debt", MoneyText(view.debt)},
-             {"available", MoneyText(view.available)}};
+             {"available", MoneyText(view.available)},
+             {"billing_mode", std::string(BillingModeName(view.account.billing_mode))}};
+    if (view.account.billing_mode == BillingMode::kMeter) {
+        // Meter billing [ACCT-1]: money sent but unconfirmed, confirmed in the meter, and the
+        // meter's own amount as last read ("available" is that amount).
+        const MeterPurse& purse = view.account.purse;
+        Json meter{{"pending", MoneyText(view.meter_pending)},
+                   {"held", MoneyText(view.meter_held)},
+                   {"purchase_count_confirmed", purse.confirmed_count},
+                   {"purchase_count_assigned", purse.assigned_count}};
+        if (purse.remaining) {
+            meter["remaining"] = MoneyText(*purse.remaining);
+            meter["remaining_at"] = FormatInstant(*purse.remaining_at);
+        }
+        out["meter_purse"] = meter;
+    }
     out.update(StatusJson(view.account.prepaid));
     JOULE_ASSIGN_OR_RETURN(auto tx, store.Begin());
     Json meters = Json::array();

@@ -158,6 +158,17 @@ Result<OpenAccountRequest> ParseAccount(const Json& j, const std::string& path,
     JOULE_ASSIGN_OR_RETURN(a.first_top_up, r.OptMoney("top_up", Money{}));
     JOULE_ASSIGN_OR_RETURN(a.channel, r.OptString("channel", "cash", 32));
     JOULE_ASSIGN_OR_RETURN(a.opened_at, r.InstantField("opened_at"));
+    // Meter billing [ACCT-1]: who holds the balance, and the meter's purchase count at opening.
+    JOULE_ASSIGN_OR_RETURN(std::string mode, r.OptString("billing_mode", "platform", 16));
+    auto billing_mode = ParseBillingMode(mode);
+    if (!billing_mode) {
+        return InvalidArgument(r.PathOf("billing_mode"), billing_mode.error().message);
+    }
+    a.billing_mode = *billing_mode;
+    JOULE_ASSIGN_OR_RETURN(a.purchase_count, r.OptInteger("purchase_count", 0, 0, 9999));
+    if (r.Has("purchase_count") && a.billing_mode != BillingMode::kMeter) {
+        return InvalidArgument(r.PathOf("purchase_count"), "only for billing_mode \"meter\"");
+    }
     JOULE_TRY(r.Finish());
     return a;
 }

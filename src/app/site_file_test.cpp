@@ -68,5 +68,25 @@ TEST(AccountFile, RequiresOpeningReadingsAndTime) {
     EXPECT_EQ(bad.error().field, "top_up");
 }
 
+TEST(SiteFile, AccountBillingModeAndPurchaseCount) {
+    Json account = Json::parse(R"({"number": "A1", "tenant": "T", "tariff": "flat",
+        "meters": [{"meter": "E101", "reading": "0"}], "billing_mode": "meter",
+        "purchase_count": 12, "opened_at": "2026-11-01T00:00:00+08:00"})");
+    auto ok = ParseAccount(account, "", "p");
+    ASSERT_TRUE(ok.has_value()) << ok.error().ToString();
+    EXPECT_EQ(ok->billing_mode, BillingMode::kMeter);
+    EXPECT_EQ(ok->purchase_count, 12);
+    account["billing_mode"] = "prepaid";
+    auto bad = ParseAccount(account, "", "p");
+    ASSERT_FALSE(bad.has_value());
+    EXPECT_EQ(bad.error().field, "billing_mode");
+    account["billing_mode"] = "platform";
+    auto stray = ParseAccount(account, "", "p");
+    ASSERT_FALSE(stray.has_value());
+    EXPECT_EQ(stray.error().field, "purchase_count");
+    account.erase("purchase_count");
+    EXPECT_EQ(ParseAccount(account, "", "p")->billing_mode, BillingMode::kPlatform);
+}
+
 }  // namespace
 }  // namespace joule::app

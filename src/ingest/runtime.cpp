@@ -147,6 +147,22 @@ MeterSample ToSample(const Device& device, const codec::DeviceReading& reading, 
     if (auto battery = reading.Find(circuit, codec::Point::kBatteryLow)) {
         s.battery_low = battery->mantissa != 0;
     }
+    // In-meter purse [ACCT-1]: the remaining amount (negative by the overdraft once it is used)
+    // and the purchase count, mirrored on a meter-billing account.
+    std::int64_t fen = 0;
+    if (auto balance = reading.Find(circuit, codec::Point::kBalance);
+        balance && codec::Rescale(*balance, 2, &fen)) {
+        std::int64_t overdraft = 0;
+        auto over = reading.Find(circuit, codec::Point::kOverdraft);
+        if (fen == 0 && over && codec::Rescale(*over, 2, &overdraft))
+            fen = -overdraft;
+        s.in_meter_remaining = Money{fen};
+    }
+    std::int64_t count = 0;
+    if (auto purchases = reading.Find(circuit, codec::Point::kPurchaseCount);
+        purchases && codec::Rescale(*purchases, 0, &count) && count >= 0) {
+        s.purchase_count = count;
+    }
     nlohmann::json values = nlohmann::json::object();
     for (const codec::PointValue& v : reading.circuits[static_cast<std::size_t>(circuit)]) {
         values[std::string(codec::PointName(v.point))] = codec::FormatDecimal(v.value);
@@ -209,6 +225,9 @@ struct Runtime::Impl {
                                std::vector<MeterSample>& samples);
     awaitable<Status> RunCommand(GatewayState& gateway, tcp::socket& socket,
                                  codec::StreamScanner& scanner, const CommandRecord& command);
+    awaitable<Status> RunPurchase(GatewayState& gateway, tcp::socket& socket,
+                                  codec::StreamScanner& scanner, const Device& device,
+                                  const CommandRecord& command, codec::DeviceCommand request);
     awaitable<void> DispatchLoop();
     awaitable<void> RegistryWatch();
     std::string registry_stamp;
@@ -570,6 +589,12 @@ awaitable<Status> Runtime::Impl::RunCommand(GatewayState& gateway, tcp::socket& 
             request.value = codec::Decimal{std::stoll(digits), decimals};
         }
     }
+    if (params.is_object() && params.contains("count") && params["count"].is_number_integer())
+        request.count = params["count"].get<std::int64_t>();
+    if (*kind == codec::DeviceCommandKind::kPurchase) {
+        Status done = co_await RunPurchase(gateway, socket, scanner, *device, command, request);
+        co_return done;
+    }
     const uint16_t sequence = ++gateway.sequence;
     auto exchange = codec::EncodeCommand(*device->model, device->bus_address, gateway.framing(),
                                          request, sequence);
@@ -595,6 +620,79 @@ awaitable<Status> Runtime::Impl::RunCommand(GatewayState& gateway, tcp::socket& 
     ++stats.commands_acknowledged;
     (void)service.RecordCommandResult(command.id, true, "", clock());
     gateway.next_poll = SteadyClock::now();  // read the new state back soon [CTRL-6]
+    co_return Status{};
+}
+
+// Meter billing [ACCT-1]: one attempt of a purchase. The meter's purchase count is read first,
+// every attempt: the service confirms the purchase without sending when the count already shows
+// it (the last acknowledgement was lost), fails it on any count but the one before, and only
+// otherwise is it written, once: a write that gets no answer is never repeated blindly, the next
+// attempt reads the count again.
+awaitable<Status> Runtime::Impl::RunPurchase(GatewayState& gateway, tcp::socket& socket,
+                                             codec::StreamScanner& scanner, const Device& device,
+                                             const CommandRecord& command,
+                                             codec::DeviceCommand request) {
+    // Copies: a Reload() while this coroutine waits rebuilds the gateway's device list.
+    const std::string address = device.bus_address;
+    const codec::DeviceModel model = *device.model;
+    const std::int64_t modulus = codec::PurchaseCountModulus(model);
+    auto fail = [&](const std::string& why) {
+        (void)service.RecordCommandResult(command.id, false, why, clock());
+    };
+    auto read = codec::EncodePurchaseCountRead(model, address, ++gateway.sequence);
+    if (!read) {
+        fail(read.error().ToString());
+        co_return Status{};
+    }
+    const codec::Exchange read_exchange = *read;
+    auto counted = co_await ExchangeWithRetries(socket, scanner, read_exchange);
+    if (!counted) {
+        fail("purchase count not read: " + counted.error().ToString());
+        if (counted.error().code == ErrorCode::kUnavailable)
+            co_return std::unexpected(counted.error());
+        co_return Status{};
+    }
+    auto count = codec::DecodePurchaseCount(model, read_exchange, *counted);
+    if (!count) {
+        fail("purchase count not read: " + count.error().ToString());
+        co_return Status{};
+    }
+    auto check = service.CheckPurchase(command.id, *count, modulus, clock());
+    if (!check) {
+        Log(gateway.record.id, command.meter, "purchase_check_failed", check.error().ToString());
+        co_return Status{};
+    }
+    if (*check != PurchaseCheck::kSend) {
+        gateway.next_poll = SteadyClock::now();  // mirror the meter's amount soon
+        co_return Status{};
+    }
+    auto exchange =
+        codec::EncodeCommand(model, address, gateway.framing(), request, ++gateway.sequence);
+    if (!exchange) {
+        fail(exchange.error().ToString());
+        co_return Status{};
+    }
+    const codec::Exchange write_exchange = *exchange;
+    ++stats.commands_sent;
+    auto reply = co_await Exchange(socket, scanner, write_exchange);
+    if (!reply) {
+        fail("no acknowledgement (the next attempt reads the count first): " +
+             reply.error().ToString());
+        if (reply.error().code == ErrorCode::kUnavailable)
+            co_return std::unexpected(reply.error());
+        co_return Status{};
+    }
+    auto checked = codec::CheckCommandReply(model, write_exchange, *reply);
+    if (!checked) {
+        fail(checked.error().ToString());
+        co_return Status{};
+    }
+    ++stats.commands_acknowledged;
+    auto confirmed = service.ConfirmPurchase(command.id, modulus, clock());
+    if (!confirmed)
+        Log(gateway.record.id, command.meter, "purchase_confirm_failed",
+            confirmed.error().ToString());
+    gateway.next_poll = SteadyClock::now();
     co_return Status{};
 }
 
@@ -878,6 +976,14 @@ awaitable<void> Runtime::Impl::DispatchLoop() {
                 continue;
             }
             auto gateway = gateways.at(route->second);
+            if (gateway->record.transport == "mqtt" && command.kind == "purchase") {
+                // The count must be read right before each attempt; MQTT gateways do not do
+                // that yet, and a blind resend could credit twice.
+                (void)service.RecordCommandResult(
+                    command.id, false, "purchases need a DTU or polled link (count check)",
+                    clock());
+                continue;
+            }
             if (gateway->record.transport == "mqtt") {
                 if (sink == nullptr) {
                     (void)service.RecordCommandResult(command.id, false, "MQTT is not running",

@@ -4,6 +4,10 @@
 // The ledger balances after every step.
 #include <gtest/gtest.h>
 
+#include <cstdlib>
+#include <map>
+#include <random>
+
 #include "service/acquisition_service.hpp"
 #include "service/site_service.hpp"
 #include "storage/sqlite_store.hpp"
@@ -307,6 +311,100 @@ TEST_F(MeterBillingTest, PlatformOnlyOperationsAreRefusedAndChangeNothing) {
     EXPECT_EQ(view.meter_pending, Money{1000});
     EXPECT_EQ(view.account.status, AccountStatus::kOpen);
     EXPECT_EQ(view.granted, Money{0});
+    ExpectLedgerBalanced();
+}
+
+// Seeded: random top-ups (keys repeated), dispatch attempts whose acknowledgement is lost or
+// whose write is refused, and mirror reads, against a fake meter that applies a purchase only at
+// its count + 1. After every step the ledger balances, the money is all either pending or held,
+// nothing is held that the meter did not apply, and once drained the meter got every payment
+// exactly once. JOULE_SEED=N replays a seed.
+TEST_F(MeterBillingTest, RandomLostAcknowledgementsAndRefusalsNeverCreditTwice) {
+    const char* env = std::getenv("JOULE_SEED");
+    const uint64_t seed = env != nullptr ? std::strtoull(env, nullptr, 10) : 20261101;
+    SCOPED_TRACE("JOULE_SEED=" + std::to_string(seed));
+    std::mt19937_64 rng(seed);
+    Open();
+    struct FakeMeter {
+        int64_t count = 7;
+        int64_t balance = 0;
+    } meter;
+    std::map<std::string, int64_t> keys;  // key -> amount
+    int64_t paid_in = 0;
+    auto dispatch = [&](bool flaky) {
+        now_ += Seconds{600};  // past any backoff
+        const std::vector<CommandRecord> due = acquisition_.TakeDueCommands(now_, 100).value();
+        for (const CommandRecord& c : due) {
+            const PurchaseCheck check =
+                acquisition_.CheckPurchase(c.id, meter.count % kDlt645Counts, kDlt645Counts, now_)
+                    .value();
+            if (check != PurchaseCheck::kSend)
+                continue;
+            const int64_t count = PurchaseCountOf(c).value();
+            const int64_t fen = std::stoll(c.params.substr(c.params.find("amount_fen") + 12));
+            const uint64_t fate = flaky ? rng() % 3 : 0;
+            if (fate == 2) {  // the meter refuses (a bad moment): nothing applied
+                ASSERT_TRUE(acquisition_.RecordCommandResult(c.id, false, "refused", now_));
+                continue;
+            }
+            ASSERT_EQ(count, meter.count + 1);  // sent in order, each exactly at count + 1
+            meter.count = count;
+            meter.balance += fen;
+            if (fate == 1) {  // applied, acknowledgement lost
+                ASSERT_TRUE(acquisition_.RecordCommandResult(c.id, false, "timeout", now_));
+            } else {
+                ASSERT_TRUE(acquisition_.ConfirmPurchase(c.id, kDlt645Counts, now_));
+            }
+        }
+    };
+    for (int step = 0; step < 1000; ++step) {
+        switch (rng() % 4) {
+            case 0: {
+                const std::string key = "k" + std::to_string(rng() % 40);
+                auto known = keys.find(key);
+                const int64_t fen =
+                    known != keys.end() ? known->second : 1 + static_cast<int64_t>(rng() % 5000);
+                const TopUpResult r = TopUp(fen, key);
+                if (known == keys.end()) {
+                    keys[key] = fen;
+                    paid_in += fen;
+                    EXPECT_EQ(r.outcome, TopUpOutcome::kCredited);
+                } else {
+                    EXPECT_EQ(r.outcome, TopUpOutcome::kAlreadyCredited);
+                }
+                break;
+            }
+            case 1:
+            case 2:
+                dispatch(true);
+                break;
+            default: {
+                MeterSample s;
+                s.meter = meter_;
+                s.meter_time = now_;
+                s.received = now_;
+                s.in_meter_remaining = Money{meter.balance};
+                s.purchase_count = meter.count % kDlt645Counts;
+                ASSERT_TRUE(acquisition_.Record(std::vector<MeterSample>{s}, now_));
+                break;
+            }
+        }
+        const AccountView view = View();
+        ASSERT_EQ(view.meter_pending.fen + view.meter_held.fen, paid_in);
+        ASSERT_LE(view.meter_held.fen, meter.balance);  // only what the meter applied
+        ASSERT_EQ(view.paid.fen, 0);
+        ExpectLedgerBalanced();
+        if (HasFatalFailure())
+            return;
+    }
+    for (int i = 0; i < 200 && View().meter_pending.fen > 0; ++i)
+        dispatch(false);
+    const AccountView view = View();
+    EXPECT_EQ(meter.balance, paid_in);
+    EXPECT_EQ(view.meter_held.fen, paid_in);
+    EXPECT_EQ(view.meter_pending.fen, 0);
+    EXPECT_EQ(view.account.purse.confirmed_count, meter.count);
+    EXPECT_EQ(view.account.purse.assigned_count, meter.count);
     ExpectLedgerBalanced();
 }
 

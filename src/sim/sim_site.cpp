@@ -75,9 +75,9 @@ Result<Fault> ParseFault(const std::string& text) {
         f.value = std::atoll(f.kind.substr(second + 1).c_str());
         f.kind = f.kind.substr(0, second);
     }
-    static constexpr std::string_view kKinds[] = {"silent",       "corrupt",     "reverse",
-                                                  "voltage_loss", "clock_drift", "overload",
-                                                  "rollover",     "reset"};
+    static constexpr std::string_view kKinds[] = {
+        "silent",   "corrupt",  "reverse", "voltage_loss",    "clock_drift",
+        "overload", "rollover", "reset",   "drop_write_reply"};
     if (std::find(std::begin(kKinds), std::end(kKinds), f.kind) == std::end(kKinds)) {
         return InvalidArgument("faults", "unknown fault kind: " + f.kind);
     }
@@ -156,7 +156,12 @@ Status SimSite::Impl::Load() {
             device->profile = m.public_area                ? "public"
                               : model->second.circuits > 1 ? "dorm"
                                                            : "shop";
-            if (model->second.in_meter_prepaid) {
+            bool meter_billed = false;  // [ACCT-1] the meter holds the money: it starts empty
+            if (auto binding = tx->CurrentBinding(m.id); binding && *binding) {
+                auto account = tx->GetAccount((*binding)->account);
+                meter_billed = account && account->billing_mode == BillingMode::kMeter;
+            }
+            if (model->second.in_meter_prepaid && !meter_billed) {
                 // The platform keeps the money (远程费控): the meter's own purse never runs dry.
                 // 999,999.99 yuan: the most its XXXXXX.XX balance register can show.
                 (void)device->meter->SetBalance(99'999'999);
@@ -229,6 +234,8 @@ void SimSite::Impl::ApplyFaults(int64_t elapsed_s) {
                 (void)m.SetEnergyRegisters(0, m.register_modulus() - 100);
             if (f.kind == "reset")
                 m.ResetRegisters();
+            if (f.kind == "drop_write_reply")  // [ACCT-1] a purchase's acknowledgement is lost
+                m.SetDropWriteReplies(static_cast<int>(std::max<int64_t>(f.value, 1)));
         }
     }
 }

@@ -194,6 +194,11 @@ protected:
                             {"meters", {{{"meter", std::string("E") + number}, {"reading", "0"}}}},
                             {"top_up", top_up},
                             {"opened_at", opened}};
+            if (meter_billed_ && std::string(number) == "101") {
+                // [ACCT-1] the meter holds S101's money; it starts empty (purchase count 0).
+                account["billing_mode"] = "meter";
+                account.erase("top_up");
+            }
             const fs::path file = dir_ / (std::string("account-") + number + ".json");
             std::ofstream(file) << account.dump(2);
             ASSERT_EQ(Shell(std::string(JOULE_BINARY) + " account open --db " + db_.string() +
@@ -214,6 +219,7 @@ protected:
 
     fs::path dir_;
     fs::path db_;
+    bool meter_billed_ = false;  // S101 opens in meter billing
     int dtu_port_ = 0;
     int modbus_port_ = 0;
 };
@@ -441,6 +447,99 @@ TEST_F(LiveTest, FaultsAreCaughtAndNotBilled) {
     sim.Stop();
     EXPECT_EQ(Query(db_, "SELECT SUM(balance) FROM ledger_accounts"), 0);
     EXPECT_EQ(Query(db_, "SELECT COUNT(*) FROM readings WHERE verdict = 3 AND deducted <> 0"), 0);
+}
+
+// Meter billing [ACCT-1]: S101's meter holds the money. A counter top-up is sent to the meter as a
+// purchase with the next purchase count; the meter's first acknowledgement is lost on the line
+// (drop_write_reply), so the dispatcher reads the count on the retry, finds the purchase applied
+// and confirms it without sending it again. The meter's amount rises exactly once, the platform
+// mirrors it, deducts nothing itself, and the ledger balances.
+TEST_F(LiveTest, MeterBilledTopUpReachesTheMeterOnceDespiteALostAcknowledgement) {
+    meter_billed_ = true;
+    ReopenWith("1.00");
+    const std::string dtu = "127.0.0.1:" + std::to_string(dtu_port_);
+    Process serve({"serve", "--db", db_.string(), "--dtu-listen", dtu, "--read-interval", "2",
+                   "--report-every", "5"},
+                  dir_ / "serve.log");
+    Process sim({"sim", "--db", db_.string(), "--dtu-connect", dtu, "--speed", "1", "--load-watts",
+                 "15000", "--fault", "000000000101:drop_write_reply:1"},
+                dir_ / "sim.log");
+    auto logs = [&] {
+        return "serve:\n" + ReadFile(dir_ / "serve.log") + "\nsim:\n" + ReadFile(dir_ / "sim.log");
+    };
+    const std::string account = "(SELECT id FROM accounts WHERE number = 'S101')";
+    // The empty meter is read and mirrored before anything is bought.
+    ASSERT_TRUE(WaitFor(
+        [&] {
+            return Query(db_,
+                         "SELECT COUNT(*) FROM accounts WHERE number = 'S101' AND "
+                         "meter_remaining_count = 0") == 1;
+        },
+        std::chrono::seconds(60)))
+        << logs();
+    ASSERT_EQ(Shell(std::string(JOULE_BINARY) + " topup --db " + db_.string() +
+                    " --project e2e --account S101 --amount 50.00 --key e2e-meter-1 > " +
+                    (dir_ / "topup.log").string() + " 2>&1"),
+              0)
+        << ReadFile(dir_ / "topup.log");
+    // Confirmed by the count read back on the retry, not by the (lost) acknowledgement.
+    ASSERT_TRUE(WaitFor(
+        [&] {
+            return Query(db_,
+                         "SELECT COUNT(*) FROM commands WHERE kind = 'purchase' AND state = 3") ==
+                   1;
+        },
+        std::chrono::seconds(60)))
+        << logs();
+    EXPECT_GE(Query(db_, "SELECT attempts FROM commands WHERE kind = 'purchase'"), 2);
+    EXPECT_EQ(Query(db_,
+                    "SELECT COUNT(*) FROM operation_log WHERE action = 'purchase.confirm' AND "
+                    "detail LIKE '%count read back%'"),
+              1);
+    // The meter shows the purchase once: count 1 and at most 50.00 yuan (it spends as it meters).
+    ASSERT_TRUE(WaitFor(
+        [&] {
+            return Query(db_, "SELECT meter_remaining_count FROM accounts WHERE number = 'S101'") ==
+                   1;
+        },
+        std::chrono::seconds(60)))
+        << logs();
+    const int64_t remaining =
+        Query(db_, "SELECT meter_remaining FROM accounts WHERE number = 'S101'");
+    EXPECT_GT(remaining, 4000) << logs();
+    EXPECT_LE(remaining, 5000) << logs();
+    // A retried counter top-up (same key) sends nothing more.
+    ASSERT_EQ(Shell(std::string(JOULE_BINARY) + " topup --db " + db_.string() +
+                    " --project e2e --account S101 --amount 50.00 --key e2e-meter-1 > " +
+                    (dir_ / "topup2.log").string() + " 2>&1"),
+              0)
+        << ReadFile(dir_ / "topup2.log");
+    std::this_thread::sleep_for(std::chrono::seconds(5));
+    serve.Stop();
+    sim.Stop();
+    EXPECT_EQ(Query(db_, "SELECT COUNT(*) FROM commands WHERE kind = 'purchase'"), 1);
+    EXPECT_EQ(Query(db_, "SELECT purchase_confirmed FROM accounts WHERE number = 'S101'"), 1);
+    EXPECT_LE(Query(db_, "SELECT meter_remaining FROM accounts WHERE number = 'S101'"), 5000);
+    // Ledger: 50.00 held in the meter, nothing pending, nothing deducted by the platform.
+    EXPECT_EQ(
+        Query(db_, "SELECT balance FROM ledger_accounts WHERE kind = 5 AND owner_account_id = " +
+                       account),
+        5000);
+    EXPECT_EQ(
+        Query(db_, "SELECT balance FROM ledger_accounts WHERE kind = 4 AND owner_account_id = " +
+                       account),
+        0);
+    EXPECT_EQ(Query(db_,
+                    "SELECT COUNT(*) FROM transfers t JOIN ledger_accounts l ON l.id = t.debit_id "
+                    "WHERE t.code = 3 AND l.owner_account_id = " +
+                        account),
+              0);
+    EXPECT_EQ(Query(db_, "SELECT SUM(balance) FROM ledger_accounts"), 0);
+    EXPECT_EQ(Query(db_,
+                    "SELECT COUNT(*) FROM ledger_accounts a WHERE a.balance <> "
+                    "(SELECT IFNULL(SUM(CASE WHEN t.credit_id = a.id THEN t.amount ELSE -t.amount "
+                    "END), 0) FROM transfers t WHERE t.credit_id = a.id OR t.debit_id = a.id)"),
+              0);
 }
 
 }  // namespace
