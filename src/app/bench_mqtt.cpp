@@ -1,12 +1,6 @@
 #include "app/bench_mqtt.hpp"
 
-#include <arpa/inet.h>
 #include <mosquitto.h>
-#include <netinet/in.h>
-#include <pwd.h>
-#include <signal.h>
-#include <sys/socket.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -15,13 +9,13 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
-#include <fstream>
 #include <functional>
 #include <memory>
 #include <mutex>
 #include <thread>
 #include <vector>
 
+#include "app/mosquitto_broker.hpp"
 #include "ingest/mqtt_auth.hpp"
 #include "ingest/mqtt_gateway.hpp"
 #include "service/acquisition_service.hpp"
@@ -58,32 +52,6 @@ std::string GatewayCode(int g) { return "mgw-" + std::to_string(g); }
 std::string GatewayPassword(int g) { return "secret-" + std::to_string(g); }
 std::string MeterCode(int i) { return "M" + std::to_string(i); }
 bool IsLow(int i, int per_mille) { return i % 1000 < per_mille; }
-
-uint16_t FreePort() {
-    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    // NOLINTNEXTLINE(cppcoreguidelines-pro-type-reinterpret-cast): the sockets API
-    (void)::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-    socklen_t len = sizeof addr;
-    // NOLINTNEXTLINE(cppcoreguidelines-pro-type-reinterpret-cast)
-    (void)::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-    ::close(fd);
-    return ntohs(addr.sin_port);
-}
-
-bool PortOpen(uint16_t port) {
-    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    addr.sin_port = htons(port);
-    // NOLINTNEXTLINE(cppcoreguidelines-pro-type-reinterpret-cast)
-    const bool ok = ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
-    ::close(fd);
-    return ok;
-}
 
 void RemoveDb(const std::string& path) {
     for (const char* suffix : {"", "-wal", "-shm"}) {
@@ -298,16 +266,6 @@ struct BareSubscriber {
     }
 };
 
-struct Broker {
-    pid_t pid = -1;
-    ~Broker() {
-        if (pid > 0) {
-            ::kill(pid, SIGTERM);
-            ::waitpid(pid, nullptr, 0);
-        }
-    }
-};
-
 double Percentile(std::vector<double> v, double p) {
     if (v.empty()) {
         return 0;
@@ -376,26 +334,15 @@ Status RunMqttBench(const MqttBenchOptions& o) {
         auth.gateway_passwords.emplace(GatewayCode(g), GatewayPassword(g));
     }
     JOULE_TRY(ingest::WriteMosquittoAuth(*store, auth));
-    const uint16_t port = FreePort();
-    {
-        std::ofstream conf(dir + "/mosquitto.conf");
-        conf << "user " << ::getpwuid(::geteuid())->pw_name << "\n"
-             << "per_listener_settings false\nallow_anonymous false\n"
-             << "password_file " << auth.password_file << "\nacl_file " << auth.acl_file << "\n"
-             << "persistence false\nmax_queued_messages 0\nmax_queued_bytes 0\n"
-             << "log_dest none\nlistener " << port << " 127.0.0.1\n";
-    }
-    Broker broker;
-    broker.pid = ::fork();
-    if (broker.pid == 0) {
-        const std::string conf = dir + "/mosquitto.conf";
-        ::execl(o.mosquitto.c_str(), o.mosquitto.c_str(), "-c", conf.c_str(),
-                static_cast<char*>(nullptr));
-        ::_exit(127);
-    }
-    if (!WaitUntil([&] { return PortOpen(port); }, 10)) {
-        return MakeError(ErrorCode::kUnavailable, "mosquitto did not start");
-    }
+    app::BrokerOptions broker_options;
+    broker_options.dir = dir;
+    broker_options.password_file = auth.password_file;
+    broker_options.acl_file = auth.acl_file;
+    broker_options.unlimited_queues = true;
+    broker_options.mosquitto = o.mosquitto;
+    MosquittoBroker broker;
+    JOULE_TRY(broker.Start(broker_options));
+    const uint16_t port = broker.port();
 
     Stream stream;
     stream.gateways = o.gateways;

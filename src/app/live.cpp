@@ -2,6 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <csignal>
 #include <cstdio>
@@ -10,6 +11,7 @@
 #include <sstream>
 #include <thread>
 
+#include "app/mqtt_credentials.hpp"
 #include "base/decimal.hpp"
 #include "ingest/mqtt_gateway.hpp"
 #include "ingest/runtime.hpp"
@@ -104,6 +106,14 @@ Status InitLiveSite(const LiveSiteOptions& o) {
     water.transport = "dtu";
     water.endpoint = "860000000000009";
     site.gateways.push_back(water);
+    if (o.mqtt_meters > 0) {
+        GatewayRecord mqtt;
+        mqtt.code = "gw-mqtt";
+        mqtt.name = "4F MQTT edge gateway";
+        mqtt.transport = "mqtt";
+        mqtt.endpoint = "gw-mqtt";  // its MQTT client id
+        site.gateways.push_back(mqtt);
+    }
 
     JOULE_ASSIGN_OR_RETURN(Tariff flat, wire::TariffFromJson(Json::parse(kFlatTariff), "tariff"));
     JOULE_ASSIGN_OR_RETURN(Tariff water_tariff,
@@ -113,7 +123,8 @@ Status InitLiveSite(const LiveSiteOptions& o) {
     SiteSpec::Building building;
     building.building.code = "A";
     building.building.name = "A座";
-    for (int f = 1; f <= 3; ++f) {
+    const int floors = o.mqtt_meters > 0 ? 4 : 3;
+    for (int f = 1; f <= floors; ++f) {
         SiteSpec::Floor floor;
         floor.floor.code = "A-" + std::to_string(f) + "F";
         floor.floor.name = std::to_string(f) + "F";
@@ -133,6 +144,22 @@ Status InitLiveSite(const LiveSiteOptions& o) {
         m.meter.bus_address = address;
         m.model_code = "dlt645-2007-1p-prepaid";
         m.gateway_code = "gw-dtu-" + std::to_string(f + 1);
+        m.room_code = room;
+        site.meters.push_back(m);
+        shop_meters.push_back(m.meter.code);
+    }
+    // The 4th floor's shops hang on an MQTT edge gateway that reads them itself and pushes.
+    for (int i = 0; i < o.mqtt_meters && i < 99; ++i) {
+        char room[16];
+        std::snprintf(room, sizeof room, "A4%02d", i + 1);
+        building.floors[3].rooms.push_back({{}, {}, {}, room, std::string("Shop ") + room, 4000});
+        SiteSpec::Meter m;
+        char address[16];
+        std::snprintf(address, sizeof address, "%012d", 300000 + i);
+        m.meter.code = std::string("E-") + room;
+        m.meter.bus_address = address;
+        m.model_code = "dlt645-2007-1p-prepaid";
+        m.gateway_code = "gw-mqtt";
         m.room_code = room;
         site.meters.push_back(m);
         shop_meters.push_back(m.meter.code);
@@ -163,8 +190,8 @@ Status InitLiveSite(const LiveSiteOptions& o) {
     (void)summary;
 
     BillingService billing(*store);
-    for (int i = 0; i < o.shops; ++i) {
-        const std::string& meter = shop_meters[static_cast<std::size_t>(i)];
+    for (std::size_t i = 0; i < shop_meters.size(); ++i) {
+        const std::string& meter = shop_meters[i];
         OpenAccountRequest open;
         open.project_code = site.project.code;
         open.number = "S" + meter.substr(2);
@@ -177,17 +204,17 @@ Status InitLiveSite(const LiveSiteOptions& o) {
         open.scheme.alarm3 = Money{100};
         open.scheme.restore = Money{100};
         open.meters.push_back({meter, Quantity{0}, std::nullopt});
-        if (i < o.water_meters)
+        if (i < static_cast<std::size_t>(o.water_meters))
             open.meters.push_back({"W-" + meter.substr(2), Quantity{0}, std::nullopt});
-        open.first_top_up =
-            Money{o.first_top_up_fen > 0 ? o.first_top_up_fen : 250 + 50 * (i % 10)};
+        open.first_top_up = Money{o.first_top_up_fen > 0 ? o.first_top_up_fen
+                                                         : 250 + 50 * static_cast<int64_t>(i % 10)};
         open.opened_at = now;
         JOULE_TRY(billing.OpenAccount(open, staff, now));
     }
     std::printf(
         "demo site: %d shops on 3 DTUs, %d public meters on a Modbus-TCP gateway, %d water "
-        "meters on a DTU -> %s\n",
-        o.shops, o.public_meters, o.water_meters, o.db_path.c_str());
+        "meters on a DTU, %d shops on an MQTT gateway -> %s\n",
+        o.shops, o.public_meters, o.water_meters, std::min(o.mqtt_meters, 99), o.db_path.c_str());
     return {};
 }
 
@@ -212,7 +239,19 @@ Status RunServe(const ServeOptions& o) {
         }
         mqtt_options.username = o.mqtt_user;
         mqtt_options.password = o.mqtt_password;
+        if (mqtt_options.password.empty() && !o.mqtt_credentials.empty()) {
+            JOULE_ASSIGN_OR_RETURN(Credentials credentials,
+                                   ReadCredentialsFile(o.mqtt_credentials));
+            auto mine = credentials.find(o.mqtt_user);
+            if (mine == credentials.end())
+                return NotFound("no " + o.mqtt_user + " line in " + o.mqtt_credentials,
+                                "mqtt_credentials");
+            mqtt_options.password = mine->second;
+        }
         mqtt_options.tls_cafile = o.mqtt_cafile;
+        mqtt_options.tls_capath = o.mqtt_capath;
+        mqtt_options.tls_certfile = o.mqtt_certfile;
+        mqtt_options.tls_keyfile = o.mqtt_keyfile;
         mqtt = std::make_unique<ingest::MqttIngest>(*store, acquisition, mqtt_options, WallNow);
         JOULE_TRY(mqtt->Start());
         runtime.SetCommandSink(mqtt.get());
@@ -277,13 +316,39 @@ Status RunSim(const SimOptions& o) {
     options.extra_meters = o.extra_meters;
     options.faults = o.faults;
     options.garbage_percent = o.garbage_percent;
+    options.mqtt = o.mqtt;
+    options.mqtt_cafile = o.mqtt_cafile;
+    options.mqtt_read_interval_s = o.mqtt_read_interval_s;
+    if (!o.mqtt.empty()) {
+        if (o.mqtt_credentials.empty())
+            return InvalidArgument("mqtt_credentials",
+                                   "MQTT gateways need the credentials file of joule mqtt-auth");
+        JOULE_ASSIGN_OR_RETURN(options.mqtt_passwords, ReadCredentialsFile(o.mqtt_credentials));
+    }
     sim::SimSite site(*store, options);
     JOULE_TRY(site.Start());
-    std::printf("joule sim: %zu devices, load x%lld, DTUs dial %s\n", site.device_count(),
-                static_cast<long long>(o.speed), o.dtu_connect.c_str());
+    std::printf("joule sim: %zu devices, load x%lld, DTUs dial %s%s\n", site.device_count(),
+                static_cast<long long>(o.speed), o.dtu_connect.c_str(),
+                o.mqtt.empty() ? "" : (", MQTT gateways publish to " + o.mqtt).c_str());
     std::fflush(stdout);
     WaitFor(o.run_for_s, [] {});
     site.Stop();
+    return {};
+}
+
+Status RunMqttAuth(const MqttAuthCliOptions& o) {
+    JOULE_ASSIGN_OR_RETURN(auto store, storage::SqliteStore::Open(o.db_path, {}));
+    MqttAuthOptions options;
+    options.dir = o.dir;
+    options.topic_prefix = o.topic_prefix;
+    options.platform_username = o.platform_username;
+    options.mosquitto_passwd = o.mosquitto_passwd;
+    JOULE_ASSIGN_OR_RETURN(MqttAuthFiles files, WriteMqttAuth(*store, options));
+    std::printf(
+        "mqtt-auth: %d MQTT gateways + %s, %d new passwords\n  mosquitto: password_file %s, "
+        "acl_file %s\n  credentials (keep private): %s\n",
+        files.gateways, o.platform_username.c_str(), files.generated, files.password_file.c_str(),
+        files.acl_file.c_str(), files.credentials_file.c_str());
     return {};
 }
 

@@ -20,7 +20,15 @@ struct ServeOptions {
     std::string mqtt;  // host:port
     std::string mqtt_user = "joule-platform";
     std::string mqtt_password;
-    std::string mqtt_cafile;  // TLS when set
+    // Where the password comes from when mqtt_password is empty: the credentials file written by
+    // `joule mqtt-auth` (the mqtt_user line).
+    std::string mqtt_credentials;
+    // TLS when cafile or capath is set (MqttOptions): the broker's certificate is verified,
+    // hostname included; certfile/keyfile: a client certificate, if the broker asks for one.
+    std::string mqtt_cafile;
+    std::string mqtt_capath;
+    std::string mqtt_certfile;
+    std::string mqtt_keyfile;
 };
 [[nodiscard]] Status RunServe(const ServeOptions& options);
 
@@ -38,8 +46,24 @@ struct SimOptions {
     std::vector<std::string> extra_meters;
     std::vector<std::string> faults;
     int garbage_percent = 0;
+    // MQTT gateways: the broker ("" = not played), TLS CA, the credentials file written by
+    // `joule mqtt-auth` (each gateway logs in with its own line), how often they read.
+    std::string mqtt;
+    std::string mqtt_cafile;
+    std::string mqtt_credentials;
+    int64_t mqtt_read_interval_s = 60;
 };
 [[nodiscard]] Status RunSim(const SimOptions& options);
+
+struct MqttAuthCliOptions {
+    std::string db_path = "joule.db";
+    std::string dir;
+    std::string topic_prefix = "joule";
+    std::string platform_username = "joule-platform";
+    std::string mosquitto_passwd = "mosquitto_passwd";
+};
+// `joule mqtt-auth`: broker credentials for the site's MQTT gateways (app/mqtt_credentials.hpp).
+[[nodiscard]] Status RunMqttAuth(const MqttAuthCliOptions& options);
 
 struct LiveSiteOptions {
     std::string db_path = "build/demo.db";
@@ -47,12 +71,13 @@ struct LiveSiteOptions {
     int shops = 300;
     int public_meters = 50;
     int water_meters = 20;
+    int mqtt_meters = 30;          // prepaid shops on an MQTT edge gateway (gw-mqtt)
     int modbus_port = 9502;        // the simulated Modbus-TCP gateway listens here
     int64_t first_top_up_fen = 0;  // > 0: every shop's first top-up; else 2.50..7.00 yuan
 };
 // Recreates `db_path` with a mall: shops on three DTU gateways, public-area meters on a Modbus-TCP
-// gateway, water meters on a fourth DTU, accounts opened with small balances so that alarms,
-// trips and top-ups show within minutes.
+// gateway, water meters on a fourth DTU, more shops on an MQTT edge gateway, accounts opened with
+// small balances so that alarms, trips and top-ups show within minutes.
 [[nodiscard]] Status InitLiveSite(const LiveSiteOptions& options);
 
 }  // namespace joule::app

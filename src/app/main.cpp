@@ -201,7 +201,14 @@ int Main(int argc, char** argv) {
     serve->add_option("--mqtt-user", serve_options.mqtt_user, "the platform's broker account")
         ->capture_default_str();
     serve->add_option("--mqtt-password", serve_options.mqtt_password, "its password");
+    serve->add_option("--mqtt-credentials", serve_options.mqtt_credentials,
+                      "credentials file of joule mqtt-auth (when --mqtt-password is not given)");
     serve->add_option("--mqtt-cafile", serve_options.mqtt_cafile, "CA file: connect with TLS");
+    serve->add_option("--mqtt-capath", serve_options.mqtt_capath,
+                      "CA directory (c_rehash): connect with TLS");
+    serve->add_option("--mqtt-certfile", serve_options.mqtt_certfile,
+                      "client certificate, if the broker requires one");
+    serve->add_option("--mqtt-keyfile", serve_options.mqtt_keyfile, "its private key");
 
     auto* sim = app.add_subcommand("sim", "play the site's meters and gateways over TCP");
     SimOptions sim_options;
@@ -225,6 +232,32 @@ int Main(int argc, char** argv) {
                     "voltage_loss clock_drift overload rollover reset (repeatable)");
     sim->add_option("--garbage", sim_options.garbage_percent,
                     "percent of replies preceded by garbage bytes");
+    sim->add_option("--mqtt", sim_options.mqtt,
+                    "MQTT broker host:port: play the site's MQTT gateways");
+    sim->add_option("--mqtt-credentials", sim_options.mqtt_credentials,
+                    "credentials file of joule mqtt-auth (one line per gateway)");
+    sim->add_option("--mqtt-cafile", sim_options.mqtt_cafile, "CA file: connect with TLS");
+    sim->add_option("--mqtt-interval", sim_options.mqtt_read_interval_s,
+                    "seconds between an MQTT gateway's reads of its meters")
+        ->capture_default_str();
+
+    auto* mqtt_auth = app.add_subcommand(
+        "mqtt-auth", "broker credentials for the MQTT gateways: mosquitto password/ACL files");
+    MqttAuthCliOptions mqtt_auth_options;
+    mqtt_auth->add_option("--db", mqtt_auth_options.db_path, "SQLite file of the site")
+        ->capture_default_str();
+    mqtt_auth->add_option("--dir", mqtt_auth_options.dir, "writes passwd, acl and credentials")
+        ->required();
+    mqtt_auth->add_option("--prefix", mqtt_auth_options.topic_prefix, "topic prefix")
+        ->capture_default_str();
+    mqtt_auth
+        ->add_option("--platform-user", mqtt_auth_options.platform_username,
+                     "the platform's broker account")
+        ->capture_default_str();
+    mqtt_auth
+        ->add_option("--mosquitto-passwd", mqtt_auth_options.mosquitto_passwd,
+                     "the mosquitto_passwd binary")
+        ->capture_default_str();
 
     auto* device =
         app.add_subcommand("device", "devices: pending (zero-commissioning) and binding");
@@ -254,6 +287,8 @@ int Main(int argc, char** argv) {
     demo_site->add_option("--public", site_options.public_meters, "public-area meters")
         ->capture_default_str();
     demo_site->add_option("--water", site_options.water_meters, "water meters")
+        ->capture_default_str();
+    demo_site->add_option("--mqtt-meters", site_options.mqtt_meters, "shops on an MQTT gateway")
         ->capture_default_str();
     demo_site
         ->add_option("--modbus-port", site_options.modbus_port,
@@ -314,6 +349,10 @@ int Main(int argc, char** argv) {
     }
     if (demo_site->parsed()) {
         auto done = InitLiveSite(site_options);
+        return done ? 0 : Fail(done.error());
+    }
+    if (mqtt_auth->parsed()) {
+        auto done = RunMqttAuth(mqtt_auth_options);
         return done ? 0 : Fail(done.error());
     }
     if (bench_dtu->parsed()) {

@@ -2,12 +2,15 @@
 // nlohmann-json throws; the only parse of foreign input (commands) catches at its call.
 #include "sim/mqtt_sim_gateway.hpp"
 
+#include <fcntl.h>
 #include <mosquitto.h>
+#include <unistd.h>
 
 #include <nlohmann/json.hpp>
 
 #include <array>
 #include <cstdio>
+#include <stdexcept>
 
 #include "base/decimal.hpp"
 
@@ -24,8 +27,11 @@ std::string QuantityText(Quantity q) { return FormatScaled(q.milli, kQuantitySca
 
 struct SimCallbacks {
     static void OnConnect(struct mosquitto* /*client*/, void* obj, int rc) {
+        auto* self = static_cast<MqttSimGateway*>(obj);
         if (rc == 0) {
-            static_cast<MqttSimGateway*>(obj)->OnConnected();
+            self->OnConnected();
+        } else {
+            self->stats_.refused.fetch_add(1);
         }
     }
     static void OnDisconnect(struct mosquitto* /*client*/, void* obj, int /*rc*/) {
@@ -125,13 +131,56 @@ void MqttSimGateway::Stop() {
     if (thread_.joinable()) {
         thread_.join();
     }
+    std::lock_guard link(link_mutex_);
     if (client_ != nullptr) {
-        mosquitto_disconnect(client_);  // a clean disconnect: no Last Will
+        if (connected_.load()) {
+            // A clean disconnect sends no Last Will, so say it ourselves: the platform would
+            // otherwise keep a stopped gateway online. Queued ahead of the DISCONNECT.
+            const std::string status = Topic("up/status");
+            const std::string offline = R"({"state":"offline"})";
+            (void)mosquitto_publish(client_, nullptr, status.c_str(),
+                                    static_cast<int>(offline.size()), offline.data(), 1,
+                                    /*retain=*/true);
+        }
+        mosquitto_disconnect(client_);
         mosquitto_loop_stop(client_, false);
         mosquitto_destroy(client_);
         client_ = nullptr;
     }
     connected_.store(false);
+}
+
+void MqttSimGateway::SetLinkUp(bool up) {
+    std::lock_guard link(link_mutex_);
+    if (client_ == nullptr || up == link_up_) {
+        return;
+    }
+    link_up_ = up;
+    if (up) {
+        (void)mosquitto_reconnect_async(client_);  // failures are retried by the loop
+        (void)mosquitto_loop_start(client_);
+        return;
+    }
+    stats_.link_drops.fetch_add(1);
+    // Cut the TCP connection under libmosquitto without a DISCONNECT packet, as a lost 4G link
+    // does, so the broker publishes our Last Will. /dev/null takes the socket's descriptor: the
+    // socket closes once the library lets go of it, and what the library still writes (the
+    // DISCONNECT below) goes nowhere instead of raising SIGPIPE on a dead socket.
+    const int sock = mosquitto_socket(client_);
+    if (sock >= 0) {
+        const int null_fd = ::open("/dev/null", O_RDWR | O_CLOEXEC);
+        if (null_fd >= 0) {
+            ::dup2(null_fd, sock);
+            ::close(null_fd);
+        }
+    }
+    // Marks the client disconnecting, so the network thread ends instead of reconnecting.
+    mosquitto_disconnect(client_);
+    mosquitto_loop_stop(client_, false);
+    connected_.store(false);
+    std::lock_guard lock(mutex_);
+    inflight_mid_.reset();  // re-sent after the link comes back (the platform dedupes)
+    inflight_count_ = 0;
 }
 
 void MqttSimGateway::Loop() {
@@ -174,10 +223,16 @@ void MqttSimGateway::OnConnected() {
 void MqttSimGateway::SampleNow() {
     const Instant now = clock_();
     std::vector<std::string> readings;
+    std::vector<const SimMqttMeter*> unanswered;
     for (const SimMqttMeter& m : meters_) {
-        const SimMeterReading r = m.read();
+        const std::optional<SimMeterReading> read = m.read();
+        if (!read) {
+            unanswered.push_back(&m);
+            continue;
+        }
+        const SimMeterReading& r = *read;
         Json j = {{"meter", m.code},
-                  {"time", FormatInstant(now)},
+                  {"time", FormatInstant(r.time.value_or(now))},
                   {"total", QuantityText(r.total)},
                   {"relay", r.relay},
                   {"valve", r.valve}};
@@ -190,7 +245,25 @@ void MqttSimGateway::SampleNow() {
             }
             j["rates"] = rates;
         }
+        if (r.hold) {
+            j["hold"] = true;
+        }
+        if (r.battery_low) {
+            j["battery_low"] = true;
+        }
+        if (!r.values.empty()) {
+            Json values = Json::object();
+            for (const auto& [key, value] : r.values) {
+                values[key] = value;
+            }
+            j["values"] = values;
+        }
         readings.push_back(j.dump());
+    }
+    for (const SimMqttMeter* m : unanswered) {
+        stats_.unanswered.fetch_add(1);
+        PublishEvent("rs485_timeout", m->bus_address.empty() ? m->code : m->bus_address,
+                     "no answer on the bus");
     }
     std::lock_guard lock(mutex_);
     for (std::string& r : readings) {
@@ -202,6 +275,18 @@ void MqttSimGateway::SampleNow() {
         buffer_.erase(buffer_.begin() + static_cast<std::ptrdiff_t>(inflight_count_));
         stats_.dropped.fetch_add(1);
     }
+}
+
+// Events are not buffered: one lost while the link is down is not worth re-sending.
+void MqttSimGateway::PublishEvent(std::string_view kind, std::string_view meter,
+                                  std::string_view detail) {
+    if (client_ == nullptr || !connected_.load()) {
+        return;
+    }
+    const std::string text = Json{{"kind", kind}, {"meter", meter}, {"detail", detail}}.dump();
+    const std::string topic = Topic("up/event");
+    (void)mosquitto_publish(client_, nullptr, topic.c_str(), static_cast<int>(text.size()),
+                            text.data(), 1, false);
 }
 
 void MqttSimGateway::Flush() {
@@ -249,7 +334,14 @@ void MqttSimGateway::OnCommand(std::string_view payload) {
         c.bus_address = j.value("bus_address", "");
         c.kind = j.at("kind").get<std::string>();
         c.params_json = j.contains("params") ? j["params"].dump() : "{}";
-    } catch (const Json::exception& e) {
+        if (j.contains("expires")) {
+            auto expires = ParseInstant(j["expires"].get<std::string>(), "expires");
+            if (!expires) {
+                throw std::invalid_argument(expires.error().ToString());
+            }
+            c.expires = *expires;
+        }
+    } catch (const std::exception& e) {
         std::fprintf(stderr, "sim gateway %s: bad command: %s\n", options_.gateway.c_str(),
                      e.what());
         return;
@@ -260,6 +352,8 @@ void MqttSimGateway::OnCommand(std::string_view payload) {
         auto done = done_commands_.find(c.id);
         if (done != done_commands_.end()) {
             result = done->second;  // QoS 1 redelivery: ack again, do not execute twice
+        } else if (c.expires && clock_() > *c.expires) {
+            result = {false, "expired"};  // the protocol forbids executing it late
         } else {
             result = handler_ ? handler_(c) : SimCommandResult{false, "no handler"};
             stats_.commands.fetch_add(1);

@@ -2,7 +2,9 @@
 // through libmosquitto. It registers its meters, reads them on an interval into a local buffer
 // and publishes the buffer in batches; while the broker is unreachable the buffer grows (up to a
 // bound, oldest dropped and counted) and is re-sent on reconnect with the original meter times
-// (断点续传). It executes commands through a handler, once per command id, and acks them.
+// (断点续传). It executes commands through a handler, once per command id and never after their
+// expiry, and acks them. Its Last Will marks it offline when its link is lost (SetLinkUp(false)
+// simulates that); a clean Stop() publishes the offline status itself.
 #pragma once
 
 #include <atomic>
@@ -16,6 +18,7 @@
 #include <optional>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "base/error.hpp"
@@ -32,14 +35,21 @@ struct SimMeterReading {
     Quantity total;                               // kWh or m^3 register, in thousandths
     std::optional<PerPeriod<Quantity>> per_rate;  // sharp, peak, flat, valley
     std::string relay = "unknown";                // "closed", "open", "unknown"
-    std::string valve = "unknown";
+    std::string valve = "unknown";                // "open", "closed", "abnormal", "unknown"
+    bool hold = false;                            // 保电
+    bool battery_low = false;
+    std::optional<Instant> time;  // the meter's own clock; default: the gateway's clock
+    // Instantaneous values ("voltage" -> "220.1"): decimal strings, at most 32.
+    std::vector<std::pair<std::string, std::string>> values;
 };
 
 struct SimMqttMeter {
     std::string code;         // sent as "meter" in readings
     std::string bus_address;  // announced in the registration
     std::string model;
-    std::function<SimMeterReading()> read;  // called on the gateway's own thread
+    // Called on the gateway's own thread. nullopt: the meter did not answer on the bus; the
+    // gateway publishes an rs485_timeout event instead of a reading.
+    std::function<std::optional<SimMeterReading>()> read;
 };
 
 struct SimCommand {
@@ -48,6 +58,7 @@ struct SimCommand {
     std::string bus_address;
     std::string kind;
     std::string params_json = "{}";
+    std::optional<Instant> expires;
 };
 
 struct SimCommandResult {
@@ -70,7 +81,8 @@ struct MqttSimOptions {
     std::size_t max_buffered = 100'000;          // readings kept while offline
     std::size_t batch_size = 500;                // readings per published batch (<= 1000)
     int keepalive_s = 30;
-    std::string tls_cafile;  // TLS when set
+    // TLS when set: the broker's certificate must chain to this CA and name the host.
+    std::string tls_cafile;
 };
 
 struct MqttSimStats {
@@ -79,6 +91,9 @@ struct MqttSimStats {
     std::atomic<int64_t> dropped{0};    // buffer overflow
     std::atomic<int64_t> commands{0};   // executed (duplicates not counted)
     std::atomic<int64_t> connects{0};
+    std::atomic<int64_t> refused{0};     // CONNACKs refusing us (bad credentials, not allowed)
+    std::atomic<int64_t> unanswered{0};  // meter reads that got no answer (rs485_timeout)
+    std::atomic<int64_t> link_drops{0};  // SetLinkUp(false) calls that cut a link
 };
 
 // Thread-safety: Start/Stop/SampleNow/Flush from any thread; the handler and the meters' read
@@ -98,6 +113,12 @@ public:
     [[nodiscard]] Status Start();
     void Stop();
 
+    // Simulates the uplink going away (a 4G outage) and coming back. Down: the TCP connection is
+    // cut without an MQTT DISCONNECT, so the broker publishes the Last Will (offline), and the
+    // gateway stops reconnecting; readings keep accumulating in the buffer. Up: it reconnects,
+    // announces itself online and re-sends the buffer. No-op before Start or when unchanged.
+    void SetLinkUp(bool up);
+
     // Reads every meter once into the buffer (the interval thread does this too).
     void SampleNow();
     // Publishes the next batch if connected and none is in flight.
@@ -113,6 +134,7 @@ private:
     void OnConnected();
     void OnPublished(int mid);
     void OnCommand(std::string_view payload);
+    void PublishEvent(std::string_view kind, std::string_view meter, std::string_view detail);
     std::string Topic(std::string_view leaf) const;
 
     MqttSimOptions options_;
@@ -129,6 +151,8 @@ private:
 
     struct mosquitto* client_ = nullptr;
     std::atomic<bool> connected_{false};
+    std::mutex link_mutex_;  // serializes SetLinkUp and Stop
+    bool link_up_ = true;
     std::thread thread_;
     std::mutex stop_mutex_;
     std::condition_variable wake_;

@@ -3,21 +3,29 @@
 #include <boost/asio.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
 
+#include <nlohmann/json.hpp>
+
 #include <algorithm>
 #include <array>
+#include <charconv>
 #include <chrono>
+#include <cstdio>
 #include <map>
+#include <mutex>
 #include <random>
 #include <thread>
 
+#include "codec/meter_driver.hpp"
 #include "codec/stream_scanner.hpp"
 #include "core/time.hpp"
+#include "sim/mqtt_sim_gateway.hpp"
 #include "sim/sim_meter.hpp"
 #include "wire/meter_time.hpp"
 #include "wire/model_json.hpp"
 
 namespace joule::sim {
 
+using wire::FromMeterTime;
 using wire::ToMeterTime;
 
 namespace asio = boost::asio;
@@ -43,7 +51,8 @@ int64_t ProfileWatts(std::string_view profile, int hour) {
 struct SimDevice {
     std::unique_ptr<SimMeter> meter;
     std::string bus_address;
-    int64_t overload_watts = 0;  // > 0: draws this instead of its profile
+    std::vector<std::string> codes;  // the platform's meter code per circuit ("": none)
+    int64_t overload_watts = 0;      // > 0: draws this instead of its profile
     std::string profile;
     bool water = false;
     int circuits = 1;
@@ -86,9 +95,105 @@ Result<Fault> ParseFault(const std::string& text) {
 
 struct SimGateway {
     GatewayRecord record;
+    std::string project_code;
     std::vector<SimDevice*> devices;
     bool offline = false;
+    std::unique_ptr<MqttSimGateway> mqtt;  // transport "mqtt"
+    uint16_t sequence = 0;                 // MQTT gateways: their own bus's request counter
 };
+
+Instant WallNow() { return date::floor<Seconds>(std::chrono::system_clock::now()); }
+
+// The reply frame to `exchange` as the gateway's serial port would see it: the meter's bytes
+// through a scanner (preamble stripped, checksum verified). nullopt: silence or a garbled reply.
+std::optional<codec::Bytes> BusExchange(SimMeter& meter, const codec::Exchange& exchange) {
+    auto reply = meter.HandleFrame(exchange.request);
+    if (!reply || !exchange.expects_reply)
+        return std::nullopt;
+    codec::StreamScannerOptions o;
+    o.dlt645 = exchange.reply_kind == codec::FrameKind::kDlt645;
+    o.cjt188 = exchange.reply_kind == codec::FrameKind::kCjt188;
+    o.modbus_rtu = exchange.reply_kind == codec::FrameKind::kModbusRtu;
+    codec::StreamScanner scanner(o);
+    if (exchange.rtu)
+        scanner.ExpectModbusRtu(*exchange.rtu);
+    scanner.Feed(*reply);
+    scanner.MarkIdle();
+    while (auto frame = scanner.Next()) {
+        if (frame->kind == exchange.reply_kind)
+            return std::move(frame->bytes);
+    }
+    return std::nullopt;
+}
+
+std::optional<Quantity> Milli(std::optional<codec::Decimal> value) {
+    std::int64_t milli = 0;
+    if (!value || !codec::Rescale(*value, 3, &milli) || milli < 0)
+        return std::nullopt;
+    return Quantity{milli};
+}
+
+// A decoded read as the gateway reports it (the same mapping as ingest's ToSample).
+std::optional<SimMeterReading> ToMqttReading(const codec::DeviceModel& model,
+                                             const codec::DeviceReading& reading, int circuit,
+                                             const Zone& zone) {
+    const bool heat =
+        model.protocol == codec::Protocol::kCjt188 &&
+        codec::cjt188::FamilyOf(model.meter_type) == codec::cjt188::MeterFamily::kHeat;
+    const codec::Point register_point = model.protocol != codec::Protocol::kCjt188
+                                            ? codec::Point::kEnergyTotal
+                                        : heat ? codec::Point::kHeatTotal
+                                               : codec::Point::kVolumeTotal;
+    const auto total = Milli(reading.Find(circuit, register_point));
+    if (!total)
+        return std::nullopt;  // nothing to bill: treated as a failed read
+    SimMeterReading r;
+    r.total = *total;
+    auto sharp = Milli(reading.Find(circuit, codec::Point::kEnergySharp));
+    auto peak = Milli(reading.Find(circuit, codec::Point::kEnergyPeak));
+    auto flat = Milli(reading.Find(circuit, codec::Point::kEnergyFlat));
+    auto valley = Milli(reading.Find(circuit, codec::Point::kEnergyValley));
+    if (sharp && peak && flat && valley)
+        r.per_rate = PerPeriod<Quantity>{*sharp, *peak, *flat, *valley};
+    if (auto closed = codec::RelayClosed(reading, circuit))
+        r.relay = *closed ? "closed" : "open";
+    r.hold = codec::HoldPower(reading, circuit).value_or(false);
+    if (auto valve = reading.Find(circuit, codec::Point::kValveState)) {
+        r.valve = valve->mantissa == 0 ? "open" : valve->mantissa == 1 ? "closed" : "abnormal";
+    }
+    if (auto battery = reading.Find(circuit, codec::Point::kBatteryLow))
+        r.battery_low = battery->mantissa != 0;
+    if (reading.meter_clock && codec::IsValid(*reading.meter_clock))
+        r.time = FromMeterTime(zone, *reading.meter_clock);
+    for (codec::Point point : {codec::Point::kVoltage, codec::Point::kCurrent, codec::Point::kPower,
+                               codec::Point::kPowerFactor}) {
+        if (auto value = reading.Find(circuit, point))
+            r.values.emplace_back(std::string(codec::PointName(point)),
+                                  codec::FormatDecimal(*value));
+    }
+    return r;
+}
+
+// A command's "value" parameter ("12.50"), as the runtime reads it for settings.
+std::optional<codec::Decimal> ParamValue(const std::string& params_json) {
+    const auto params = nlohmann::json::parse(params_json, nullptr, false);
+    if (!params.is_object() || !params.contains("value") || !params["value"].is_string())
+        return std::nullopt;
+    const std::string text = params["value"].get<std::string>();
+    const auto dot = text.find('.');
+    std::string digits = text;
+    int decimals = 0;
+    if (dot != std::string::npos) {
+        digits = text.substr(0, dot) + text.substr(dot + 1);
+        decimals = static_cast<int>(text.size() - dot - 1);
+    }
+    std::int64_t mantissa = 0;
+    const auto [end, error] =
+        std::from_chars(digits.data(), digits.data() + digits.size(), mantissa);
+    if (digits.empty() || error != std::errc() || end != digits.data() + digits.size())
+        return std::nullopt;
+    return codec::Decimal{mantissa, decimals};
+}
 
 }  // namespace
 
@@ -109,7 +214,14 @@ struct SimSite::Impl {
     Impl(Store& s, SiteOptions o)
         : store(s), options(std::move(o)), rng(static_cast<uint64_t>(options.seed)) {}
 
+    // Guards the SimMeters against the MQTT gateways' threads (reads, commands); the DTU and
+    // Modbus paths and the ticks run on the io thread.
+    std::mutex meters_mutex;
+
     Status Load();
+    Status StartMqtt(SimGateway& gateway);
+    std::optional<SimMeterReading> ReadOverBus(SimGateway& gateway, SimDevice& device, int circuit);
+    SimCommandResult Execute(SimGateway& gateway, const SimCommand& command);
     void ApplyFaults(int64_t elapsed_s);
     std::optional<codec::Bytes> Answer(SimGateway& gateway, codec::ByteView frame);
     awaitable<void> Tick();
@@ -124,15 +236,21 @@ Status SimSite::Impl::Load() {
     JOULE_ASSIGN_OR_RETURN(auto records, tx->ListGateways());
     std::map<int64_t, codec::DeviceModel> models;
     for (const GatewayRecord& g : records) {
-        if (g.transport != "dtu" && g.transport != "modbus_tcp")
+        if (g.transport != "dtu" && g.transport != "modbus_tcp" && g.transport != "mqtt")
             continue;
+        if (g.transport == "mqtt" && options.mqtt.empty()) {
+            std::fprintf(stderr, "joule sim: MQTT gateway %s is not played (no --mqtt broker)\n",
+                         g.code.c_str());
+            continue;
+        }
+        JOULE_ASSIGN_OR_RETURN(ProjectRecord project, tx->GetProject(g.project));
         if (!zone) {
-            JOULE_ASSIGN_OR_RETURN(ProjectRecord project, tx->GetProject(g.project));
             JOULE_ASSIGN_OR_RETURN(Zone loaded, Zone::Load(project.time_zone));
             zone = std::make_unique<Zone>(std::move(loaded));
         }
         auto gateway = std::make_unique<SimGateway>();
         gateway->record = g;
+        gateway->project_code = project.code;
         JOULE_ASSIGN_OR_RETURN(auto meters, tx->ListMetersOfGateway(g.id));
         std::map<std::string, SimDevice*> by_address;
         for (const MeterRecord& m : meters) {
@@ -145,12 +263,19 @@ Status SimSite::Impl::Load() {
                 model = models.emplace(m.model.value, std::move(*device_model)).first;
             }
             const std::string address = m.bus_address.empty() ? m.code : m.bus_address;
-            if (by_address.contains(address))
-                continue;  // another circuit of the same box
+            const auto circuit = static_cast<std::size_t>(m.circuit);
+            if (auto known = by_address.find(address); known != by_address.end()) {
+                if (circuit < known->second->codes.size())
+                    known->second->codes[circuit] = m.code;  // another circuit of the same box
+                continue;
+            }
             JOULE_ASSIGN_OR_RETURN(SimMeter meter, SimMeter::Make(model->second, address));
             auto device = std::make_unique<SimDevice>();
             device->meter = std::make_unique<SimMeter>(std::move(meter));
             device->bus_address = address;
+            device->codes.resize(static_cast<std::size_t>(model->second.circuits));
+            if (circuit < device->codes.size())
+                device->codes[circuit] = m.code;
             device->water = model->second.protocol == codec::Protocol::kCjt188;
             device->circuits = model->second.circuits;
             device->profile = m.public_area                ? "public"
@@ -197,6 +322,7 @@ Status SimSite::Impl::Load() {
         device->meter = std::make_unique<SimMeter>(std::move(meter));
         device->bus_address = address;
         device->profile = "shop";
+        device->codes.resize(static_cast<std::size_t>(device_model.circuits));
         if (device_model.in_meter_prepaid)
             (void)device->meter->SetBalance(99'999'999);
         (*gateway)->devices.push_back(device.get());
@@ -207,6 +333,131 @@ Status SimSite::Impl::Load() {
         faults.push_back(fault);
     }
     return {};
+}
+
+std::optional<SimMeterReading> SimSite::Impl::ReadOverBus(SimGateway& gateway, SimDevice& device,
+                                                          int circuit) {
+    std::lock_guard lock(meters_mutex);
+    const codec::DeviceModel& model = device.meter->model();
+    auto plan = codec::ReadPlan::Make(model, device.bus_address, codec::ModbusFraming::kRtu);
+    if (!plan)
+        return std::nullopt;
+    codec::DeviceReading reading;
+    bool answered = false;
+    for (std::size_t i = 0; i < plan->size(); ++i) {
+        const uint16_t sequence = ++gateway.sequence;
+        auto request = plan->Request(i, sequence);
+        if (!request)
+            return std::nullopt;
+        auto reply = BusExchange(*device.meter, *request);
+        if (!reply)
+            return std::nullopt;  // silent or garbled: the read failed
+        auto applied = plan->Apply(i, sequence, *reply, reading);
+        if (applied) {
+            answered = true;
+        } else if (applied.error().code != ErrorCode::kFailedPrecondition) {
+            return std::nullopt;  // an error reply only skips its point
+        }
+    }
+    if (!answered)
+        return std::nullopt;
+    return ToMqttReading(model, reading, circuit, *zone);
+}
+
+// A platform command as an edge gateway carries it out: the meter's own frame on the bus, its
+// reply checked. A broadcast (time sync) goes to every meter of the gateway.
+SimCommandResult SimSite::Impl::Execute(SimGateway& gateway, const SimCommand& command) {
+    std::lock_guard lock(meters_mutex);
+    SimDevice* device = nullptr;
+    int circuit = 0;
+    for (SimDevice* d : gateway.devices) {
+        for (std::size_t c = 0; c < d->codes.size() && device == nullptr; ++c) {
+            if (!command.meter.empty() && d->codes[c] == command.meter) {
+                device = d;
+                circuit = static_cast<int>(c);
+            }
+        }
+    }
+    for (SimDevice* d : gateway.devices) {
+        if (device == nullptr && d->bus_address == command.bus_address)
+            device = d;
+    }
+    if (device == nullptr)
+        return {false, "meter " + command.meter + " is not on this gateway"};
+    auto kind = codec::ParseDeviceCommand(command.kind);
+    if (!kind)
+        return {false, kind.error().ToString()};
+    codec::DeviceCommand request;
+    request.kind = *kind;
+    request.circuit = circuit;
+    request.meter_now = ToMeterTime(*zone, WallNow());
+    request.value = ParamValue(command.params_json);
+    auto exchange = codec::EncodeCommand(device->meter->model(), device->bus_address,
+                                         codec::ModbusFraming::kRtu, request, ++gateway.sequence);
+    if (!exchange)
+        return {false, exchange.error().ToString()};
+    if (!exchange->expects_reply) {
+        for (SimDevice* d : gateway.devices)
+            (void)d->meter->HandleFrame(exchange->request);
+        ++stats.mqtt_commands;
+        return {};
+    }
+    auto reply = BusExchange(*device->meter, *exchange);
+    if (!reply)
+        return {false, "the meter did not answer"};
+    auto checked = codec::CheckCommandReply(device->meter->model(), *exchange, *reply);
+    if (!checked)
+        return {false, checked.error().ToString()};
+    ++stats.mqtt_commands;
+    return {};
+}
+
+Status SimSite::Impl::StartMqtt(SimGateway& gateway) {
+    const std::string& code = gateway.record.code;
+    auto password = options.mqtt_passwords.find(code);
+    if (password == options.mqtt_passwords.end()) {
+        return NotFound("no broker password for MQTT gateway " + code +
+                            " (the credentials file written by joule mqtt-auth)",
+                        "mqtt_passwords");
+    }
+    MqttSimOptions o;
+    const auto colon = options.mqtt.rfind(':');
+    o.host = options.mqtt.substr(0, colon);
+    if (colon != std::string::npos) {
+        const std::string port = options.mqtt.substr(colon + 1);
+        const auto [end, error] = std::from_chars(port.data(), port.data() + port.size(), o.port);
+        if (error != std::errc() || end != port.data() + port.size() || o.port <= 0 ||
+            o.port > 65535)
+            return InvalidArgument("mqtt", "must be host:port, got " + options.mqtt);
+    }
+    o.username = code;
+    o.password = password->second;
+    o.client_id = gateway.record.endpoint.empty() ? code : gateway.record.endpoint;
+    o.topic_prefix = options.mqtt_prefix;
+    o.project = gateway.project_code;
+    o.gateway = code;
+    o.serial = "SIM-" + code;
+    o.interval = std::chrono::seconds(std::max<int64_t>(1, options.mqtt_read_interval_s));
+    o.tls_cafile = options.mqtt_cafile;
+    std::vector<SimMqttMeter> meters;
+    for (SimDevice* d : gateway.devices) {
+        for (std::size_t c = 0; c < d->codes.size(); ++c) {
+            // A meter the platform does not know (an --extra-meter) reports under its address.
+            const std::string meter_code = !d->codes[c].empty() ? d->codes[c]
+                                           : c == 0             ? d->bus_address
+                                                                : "";
+            if (meter_code.empty())
+                continue;
+            const int circuit = static_cast<int>(c);
+            meters.push_back(
+                {meter_code, d->bus_address, d->meter->model().code,
+                 [this, g = &gateway, d, circuit] { return ReadOverBus(*g, *d, circuit); }});
+        }
+    }
+    gateway.mqtt = std::make_unique<MqttSimGateway>(
+        std::move(o), std::move(meters),
+        [this, g = &gateway](const SimCommand& c) { return Execute(*g, c); }, WallNow);
+    return gateway.mqtt->Start();
 }
 
 void SimSite::Impl::ApplyFaults(int64_t elapsed_s) {
@@ -298,6 +549,15 @@ awaitable<void> SimSite::Impl::Tick() {
             freeze_at.minute = 0;
         }
         last_clock = clock;
+        for (auto& gateway : gateways) {
+            // Outside meters_mutex: taking the link down joins the gateway's network thread,
+            // which may be waiting for that mutex to execute a command.
+            const bool offline = Offline(*gateway);
+            if (gateway->mqtt && offline != gateway->offline)
+                gateway->mqtt->SetLinkUp(!offline);
+            gateway->offline = offline;
+        }
+        std::unique_lock meters_lock(meters_mutex);
         ApplyFaults(std::chrono::duration_cast<std::chrono::seconds>(now_steady - started).count());
         for (auto& device : devices) {
             device->meter->SetClock(clock);
@@ -332,6 +592,7 @@ awaitable<void> SimSite::Impl::Tick() {
                     stats.energy_wh += *metered;
             }
         }
+        meters_lock.unlock();
         if (options.run_for_s > 0 &&
             now_steady - started > std::chrono::seconds(options.run_for_s)) {
             io.stop();
@@ -427,7 +688,8 @@ Status SimSite::Start() {
     Impl& d = *impl_;
     JOULE_TRY(d.Load());
     if (!d.zone)
-        return FailedPrecondition("the site has no DTU or Modbus-TCP gateways");
+        return FailedPrecondition(
+            "the site has no DTU, Modbus-TCP or MQTT gateways (MQTT ones need --mqtt)");
     d.started = std::chrono::steady_clock::now();
     // Meter clocks run before any frame arrives (a time sync right after connecting must find
     // them set).
@@ -438,6 +700,10 @@ Status SimSite::Start() {
     for (auto& gateway : d.gateways) {
         if (gateway->record.transport == "dtu") {
             asio::co_spawn(d.io, d.DtuClient(gateway.get()), asio::detached);
+            continue;
+        }
+        if (gateway->record.transport == "mqtt") {
+            JOULE_TRY(d.StartMqtt(*gateway));
             continue;
         }
         const std::string& endpoint = gateway->record.endpoint;
@@ -476,6 +742,10 @@ void SimSite::Wait() {
 }
 
 void SimSite::Stop() {
+    for (auto& gateway : impl_->gateways) {
+        if (gateway->mqtt)
+            gateway->mqtt->Stop();  // says offline, as a gateway switched off cleanly would
+    }
     impl_->io.stop();
     if (impl_->thread.joinable())
         impl_->thread.join();

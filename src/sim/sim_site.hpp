@@ -1,13 +1,16 @@
 // `joule sim`: plays a whole site over real transports. It reads the site's gateways, meters and
 // models from the platform's store, builds one SimMeter per device and puts them behind their
 // gateways: DTU gateways dial the platform's DTU listener, register and answer transparent frames;
-// Modbus-TCP gateways listen on their endpoint for the platform to poll. Load profiles advance the
-// registers (shop, office, dorm, public area, water); relays and valves obey the platform's
-// commands because the SimMeters do. Faults on demand: a gateway offline, lost or corrupted frames.
+// Modbus-TCP gateways listen on their endpoint for the platform to poll; MQTT gateways
+// (MqttSimGateway) read their meters over a simulated RS-485 bus with our codecs, as an edge
+// gateway does, and publish the readings to a broker. Load profiles advance the registers (shop,
+// office, dorm, public area, water); relays and valves obey the platform's commands because the
+// SimMeters do. Faults on demand: a gateway offline, lost or corrupted frames.
 #pragma once
 
 #include <atomic>
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -37,12 +40,23 @@ struct SiteOptions {
     // watts), rollover (register just below its modulus), reset (register back to 0).
     std::vector<std::string> faults;
     int garbage_percent = 0;  // replies preceded by random garbage bytes on the line
+
+    // MQTT gateways (transport "mqtt") publish to this broker, "host:port". Empty: they are not
+    // played (a note is printed).
+    std::string mqtt;
+    std::string mqtt_cafile;            // TLS when set
+    std::string mqtt_prefix = "joule";  // topic prefix
+    // Each MQTT gateway's broker password by gateway code (= its broker username), as the
+    // platform generated them (`joule mqtt-auth` writes them to a credentials file).
+    std::map<std::string, std::string, std::less<>> mqtt_passwords;
+    int64_t mqtt_read_interval_s = 60;  // how often an MQTT gateway reads its meters
 };
 
 struct SiteStats {
     std::atomic<int64_t> requests{0};
     std::atomic<int64_t> replies{0};
     std::atomic<int64_t> energy_wh{0};
+    std::atomic<int64_t> mqtt_commands{0};  // commands MQTT gateways executed on their meters
 };
 
 class SimSite {

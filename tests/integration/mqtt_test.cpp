@@ -1,13 +1,9 @@
 // MQTT gateways through a real mosquitto broker [DEV-3a]. The fixture starts /usr/sbin/mosquitto
-// on 127.0.0.1 (a free port) with the password and ACL files our code generates, a SQLite store
-// with a project, two MQTT gateways and three meters, and MqttIngest. The gateways are played by
-// mosquitto_pub / mosquitto_sub: independent peers, not our code.
-#include <arpa/inet.h>
+// on 127.0.0.1 (a free port, app/mosquitto_broker.hpp) with the password and ACL files our code
+// generates, a SQLite store with a project, two MQTT gateways and three meters, and MqttIngest.
+// The gateways are played by mosquitto_pub / mosquitto_sub: independent peers, not our code.
 #include <fcntl.h>
-#include <netinet/in.h>
-#include <pwd.h>
 #include <signal.h>
-#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -18,11 +14,11 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
-#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "app/mosquitto_broker.hpp"
 #include "ingest/mqtt_auth.hpp"
 #include "ingest/mqtt_gateway.hpp"
 #include "service/site_service.hpp"
@@ -33,33 +29,6 @@ namespace joule::ingest {
 namespace {
 
 Instant T(std::string_view text) { return ParseInstant(text, "t").value(); }
-
-uint16_t FreePort() {
-    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    addr.sin_port = 0;
-    // NOLINTNEXTLINE(cppcoreguidelines-pro-type-reinterpret-cast): the sockets API
-    EXPECT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
-    socklen_t len = sizeof addr;
-    // NOLINTNEXTLINE(cppcoreguidelines-pro-type-reinterpret-cast)
-    EXPECT_EQ(::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len), 0);
-    ::close(fd);
-    return ntohs(addr.sin_port);
-}
-
-bool PortOpen(uint16_t port) {
-    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    addr.sin_port = htons(port);
-    // NOLINTNEXTLINE(cppcoreguidelines-pro-type-reinterpret-cast)
-    const bool ok = ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
-    ::close(fd);
-    return ok;
-}
 
 // Starts argv; stdout and stderr go to `out_fd` (or /dev/null when negative).
 pid_t Spawn(std::vector<std::string> argv, int out_fd) {
@@ -79,28 +48,11 @@ pid_t Spawn(std::vector<std::string> argv, int out_fd) {
     return pid;
 }
 
-struct RunResult {
-    int exit_code = -1;
-    std::string output;
-};
-
 // Runs argv to completion, capturing stdout and stderr.
-RunResult RunProcess(std::vector<std::string> argv) {
-    int fds[2];
-    EXPECT_EQ(::pipe(fds), 0);
-    const pid_t pid = Spawn(std::move(argv), fds[1]);
-    ::close(fds[1]);
-    RunResult r;
-    char buf[4096];
-    ssize_t n = 0;
-    while ((n = ::read(fds[0], buf, sizeof buf)) > 0) {
-        r.output.append(buf, static_cast<std::size_t>(n));
-    }
-    ::close(fds[0]);
-    int status = 0;
-    ::waitpid(pid, &status, 0);
-    r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    return r;
+app::CommandOutput RunProcess(std::vector<std::string> argv) {
+    auto out = app::RunCommand(std::move(argv));
+    EXPECT_TRUE(out.has_value()) << out.error().ToString();
+    return out.value_or(app::CommandOutput{});
 }
 
 // Polls `done` (the broker and our client work on their own threads) for up to 10 s.
@@ -131,18 +83,15 @@ protected:
         auto written = WriteMosquittoAuth(*store_, auth);
         ASSERT_TRUE(written.has_value()) << written.error().ToString();
 
-        port_ = FreePort();
-        std::ofstream conf(dir_ + "/mosquitto.conf");
-        // Run as ourselves: mosquitto started as root would switch to user "mosquitto", which
-        // cannot read our private temporary directory.
-        conf << "user " << ::getpwuid(::geteuid())->pw_name << "\n"
-             << "per_listener_settings false\nallow_anonymous false\n"
-             << "password_file " << auth.password_file << "\nacl_file " << auth.acl_file << "\n"
-             << "persistence true\npersistence_location " << dir_ << "/\nlog_dest file " << dir_
-             << "/mosquitto.log\nlog_type all\n"
-             << "listener " << port_ << " 127.0.0.1\n";
-        conf.close();
-        StartBroker();
+        app::BrokerOptions broker;
+        broker.dir = dir_;
+        broker.password_file = auth.password_file;
+        broker.acl_file = auth.acl_file;
+        broker.persistence = true;  // the outage test restarts it with the sessions kept
+        broker.log = true;
+        auto started_broker = broker_.Start(broker);
+        ASSERT_TRUE(started_broker.has_value()) << started_broker.error().ToString();
+        port_ = broker_.port();
 
         MqttOptions options;
         options.port = port_;
@@ -163,22 +112,16 @@ protected:
     }
 
     void StartBroker() {
-        broker_ = Spawn({"/usr/sbin/mosquitto", "-c", dir_ + "/mosquitto.conf"}, -1);
-        ASSERT_TRUE(WaitFor([&] { return PortOpen(port_); })) << "mosquitto did not start";
+        auto restarted = broker_.Restart();
+        ASSERT_TRUE(restarted.has_value()) << restarted.error().ToString();
     }
 
-    void StopBroker() {
-        ::kill(broker_, SIGTERM);  // saves the sessions (persistence) like a broker restart
-        ::waitpid(broker_, nullptr, 0);
-        broker_ = -1;
-    }
+    // SIGTERM saves the sessions (persistence) like a broker restart.
+    void StopBroker() { broker_.Stop(); }
 
     void TearDown() override {
         ingest_.reset();
-        if (broker_ > 0) {
-            ::kill(broker_, SIGTERM);
-            ::waitpid(broker_, nullptr, 0);
-        }
+        broker_.Stop();
         std::filesystem::remove_all(dir_);
     }
 
@@ -297,7 +240,7 @@ protected:
 
     std::string dir_;
     uint16_t port_ = 0;
-    pid_t broker_ = -1;
+    app::MosquittoBroker broker_;
     std::unique_ptr<storage::SqliteStore> store_ =
         std::move(storage::SqliteStore::Open(":memory:", {}).value());
     BillingService billing_{*store_};
@@ -394,9 +337,9 @@ TEST_F(MqttTest, AnUnknownGatewayIsLogged) {
 }
 
 TEST_F(MqttTest, TheBrokerRefusesAWrongPassword) {
-    const RunResult r = RunProcess({"/usr/bin/mosquitto_pub", "-h", "127.0.0.1", "-p",
-                                    std::to_string(port_), "-u", "gw1", "-P", "wrong", "-q", "1",
-                                    "-t", "joule/mall/gw1/up/readings", "-m", kBatch});
+    const app::CommandOutput r = RunProcess(
+        {"/usr/bin/mosquitto_pub", "-h", "127.0.0.1", "-p", std::to_string(port_), "-u", "gw1",
+         "-P", "wrong", "-q", "1", "-t", "joule/mall/gw1/up/readings", "-m", kBatch});
     EXPECT_NE(r.exit_code, 0);
     EXPECT_NE(r.output.find("not authorised"), std::string::npos) << r.output;
     EXPECT_EQ(ReadingsOf("m1"), 0U);
@@ -412,13 +355,11 @@ TEST_F(MqttTest, TheAclKeepsAGatewayToItsOwnTopics) {
     EXPECT_EQ(ingest_->stats().handled.load(), before + 1);
     EXPECT_EQ(ReadingsOf("m1"), 0U);
     EXPECT_EQ(Paid().fen, 10000);
-    std::ifstream log(dir_ + "/mosquitto.log");
-    std::stringstream text;
-    text << log.rdbuf();
-    EXPECT_NE(text.str().find("Denied PUBLISH from gw2-client (d0, q1, r0, m1, "
-                              "'joule/mall/gw1/up/readings'"),
+    const std::string log = broker_.ReadLog();
+    EXPECT_NE(log.find("Denied PUBLISH from gw2-client (d0, q1, r0, m1, "
+                       "'joule/mall/gw1/up/readings'"),
               std::string::npos)
-        << text.str();
+        << log;
 }
 
 TEST_F(MqttTest, ACommandReachesTheGatewayAndItsAckIsKept) {
@@ -463,7 +404,7 @@ TEST_F(MqttTest, ACommandReachesTheGatewayAndItsAckIsKept) {
     for (const char* a : {"-C", "1", "-W", "10"}) {
         receive.emplace_back(a);
     }
-    const RunResult got = RunProcess(receive);
+    const app::CommandOutput got = RunProcess(receive);
     ASSERT_EQ(got.exit_code, 0) << got.output;
     EXPECT_NE(got.output.find("\"id\":" + std::to_string(*id)), std::string::npos) << got.output;
     EXPECT_NE(got.output.find("\"kind\":\"trip\""), std::string::npos) << got.output;
@@ -521,12 +462,7 @@ TEST_F(MqttTest, StatusAndTheLastWillSetTheGatewayLink) {
                                  "1",
                                  "--will-retain"},
                                 -1);
-    ASSERT_TRUE(WaitFor([&] {
-        std::ifstream log(dir_ + "/mosquitto.log");
-        std::stringstream text;
-        text << log.rdbuf();
-        return text.str().find("as gw1-lwt") != std::string::npos;
-    }));
+    ASSERT_TRUE(WaitFor([&] { return broker_.ReadLog().find("as gw1-lwt") != std::string::npos; }));
     PubAndWait("gw1", topic, R"({"state": "online"})");
     EXPECT_TRUE(online());
     ::kill(gateway, SIGKILL);
