@@ -1,34 +1,86 @@
 #!/usr/bin/env bash
 # The live demo: a simulated mall read over real protocols and billed. `joule demo-site` builds the
 # site in an SQLite file, `joule sim` plays its meters and gateways (4G DTUs dialling in with
-# DL/T 645 and CJ/T 188 meters, a Modbus-TCP gateway with Eastron meters), and `joule serve` reads
-# and bills them. Runs until Ctrl-C; DEMO_SECONDS=N (or CI=true: 60 s) stops it by itself.
+# DL/T 645 and CJ/T 188 meters, a Modbus-TCP gateway with Eastron meters, an MQTT edge gateway
+# pushing its meters' readings through a mosquitto broker started here on 127.0.0.1), and
+# `joule serve` reads and bills them. Runs until Ctrl-C; DEMO_SECONDS=N (or CI=true: 60 s) stops it
+# by itself. DEMO_MQTT_PORT picks the broker's port (default: the first free one from 18830).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 joule=build/release/src/app/joule
 db=build/demo.db
+mqtt_dir=$PWD/build/demo-mqtt
 dtu_port=${DEMO_DTU_PORT:-9510}
 modbus_port=${DEMO_MODBUS_PORT:-9502}
 seconds=${DEMO_SECONDS:-0}
 if [ "${CI:-}" = "true" ] && [ "$seconds" = "0" ]; then seconds=60; fi
 
+# Nobody answers on 127.0.0.1:$1.
+port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+mqtt_port=${DEMO_MQTT_PORT:-}
+if [ -z "$mqtt_port" ]; then
+    for p in $(seq 18830 18929); do
+        if port_free "$p"; then mqtt_port=$p; break; fi
+    done
+fi
+if [ -z "$mqtt_port" ]; then echo "demo: no free port for the MQTT broker" >&2; exit 1; fi
+
 "$joule" demo-site --db "$db" --modbus-port "$modbus_port"
-"$joule" sim --db "$db" --dtu-connect "127.0.0.1:$dtu_port" --speed 4 \
-    ${seconds:+--run-for $((seconds + 5))} > build/demo-sim.log 2>&1 &
-sim_pid=$!
-trap 'kill $sim_pid 2>/dev/null || true' EXIT
+
+# The broker: loopback only, no anonymous clients, one account per gateway from the credentials the
+# platform generates (joule mqtt-auth), persistence off, everything under build/demo-mqtt. It runs
+# as the current user: started as root with no `user` line it would switch to user mosquitto,
+# which cannot read build/.
+rm -rf "$mqtt_dir"
+"$joule" mqtt-auth --db "$db" --dir "$mqtt_dir" > /dev/null
+cat > "$mqtt_dir/mosquitto.conf" <<CONF
+user $(id -un)
+per_listener_settings false
+allow_anonymous false
+password_file $mqtt_dir/passwd
+acl_file $mqtt_dir/acl
+persistence false
+log_dest file $mqtt_dir/mosquitto.log
+listener $mqtt_port 127.0.0.1
+CONF
+pids=()
+cleanup() {  # in order: the simulator says its gateways are offline before the broker goes
+    for pid in "${pids[@]}"; do
+        kill "$pid" 2>/dev/null || true
+        wait "$pid" 2>/dev/null || true
+    done
+}
+trap cleanup EXIT
+/usr/sbin/mosquitto -c "$mqtt_dir/mosquitto.conf" > "$mqtt_dir/mosquitto.out" 2>&1 &
+pids+=($!)
+for _ in $(seq 100); do
+    if ! port_free "$mqtt_port"; then break; fi
+    sleep 0.1
+done
+if port_free "$mqtt_port"; then
+    echo "demo: mosquitto did not start on 127.0.0.1:$mqtt_port (see $mqtt_dir/mosquitto.log)" >&2
+    exit 1
+fi
+mqtt=(--mqtt "127.0.0.1:$mqtt_port" --mqtt-credentials "$mqtt_dir/credentials")
+
+"$joule" sim --db "$db" --dtu-connect "127.0.0.1:$dtu_port" --speed 4 "${mqtt[@]}" \
+    --mqtt-interval 10 ${seconds:+--run-for $((seconds + 5))} > build/demo-sim.log 2>&1 &
+pids=($! "${pids[@]}")  # the simulator stops before the broker: its gateways say offline
 
 cat <<TEXT
 
   Joule live demo — 300 prepaid shops on three 4G DTUs, 50 public-area meters on a Modbus-TCP
-  gateway, 20 water meters on a fourth DTU. Loads run 4x faster than life, balances are a few
-  yuan, so low-balance alarms fire within minutes and the first relays trip soon after.
+  gateway, 20 water meters on a fourth DTU, 30 more shops on an MQTT edge gateway that reads them
+  itself and pushes through mosquitto. Loads run 4x faster than life, balances are a few yuan, so
+  low-balance alarms fire within minutes and the first relays trip soon after.
 
   Store:      $db   (the HTTP console and its URL/login arrive with the HTTP API issue)
   Look at:    $joule account show --db $db --project demo-mall --account SA101
               $joule topup --db $db --project demo-mall --account SA101 --amount 50.00 --key demo-1
               sqlite3 $db "SELECT kind, COUNT(*) FROM alarms WHERE open = 1 GROUP BY kind"
               sqlite3 $db "SELECT kind, state, COUNT(*) FROM commands GROUP BY 1, 2"
+  MQTT:       broker 127.0.0.1:$mqtt_port, log build/demo-mqtt/mosquitto.log; watch it with
+              mosquitto_sub -p $mqtt_port -u joule-platform -P \$(sed -n 's/^joule-platform://p' build/demo-mqtt/credentials) -t 'joule/#' -v
   Decode:     $joule frame decode 68 12 90 78 56 34 12 68 D1 01 35 8D 16
   Simulator:  build/demo-sim.log
   Stop:       Ctrl-C
@@ -37,4 +89,4 @@ TEXT
 run_for=()
 if [ "$seconds" != "0" ]; then run_for=(--run-for "$seconds"); fi
 "$joule" serve --db "$db" --dtu-listen "127.0.0.1:$dtu_port" --read-interval 10 \
-    --report-every 10 "${run_for[@]}"
+    --report-every 10 "${mqtt[@]}" "${run_for[@]}"

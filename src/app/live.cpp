@@ -284,13 +284,17 @@ Status RunServe(const ServeOptions& o) {
                 }
             }
         }
+        const std::string mqtt_line =
+            mqtt ? ", MQTT readings " + std::to_string(mqtt->stats().readings.load()) +
+                       (mqtt->connected() ? "" : " (broker not connected)")
+                 : "";
         std::printf(
-            "[%4llds] links %lld, reads ok %lld failed %lld, frames rejected %lld, "
+            "[%4llds] links %lld, reads ok %lld failed %lld, frames rejected %lld%s, "
             "commands sent %lld acked %lld, open alarms %lld, accounts tripped %lld\n",
             static_cast<long long>(seconds), static_cast<long long>(stats.connections.load()),
             static_cast<long long>(stats.reads_ok.load()),
             static_cast<long long>(stats.reads_failed.load()),
-            static_cast<long long>(stats.frames_rejected.load()),
+            static_cast<long long>(stats.frames_rejected.load()), mqtt_line.c_str(),
             static_cast<long long>(stats.commands_sent.load()),
             static_cast<long long>(stats.commands_acknowledged.load()),
             static_cast<long long>(open_alarms), static_cast<long long>(tripped));
