@@ -6,6 +6,7 @@
 #include <netinet/in.h>
 #include <pwd.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -164,6 +165,8 @@ Status MosquittoBroker::Launch() {
         return MakeError(ErrorCode::kUnavailable, std::string("fork: ") + std::strerror(errno));
     }
     if (pid_ == 0) {
+        // A test that crashes or is killed on timeout must not leave its broker behind.
+        ::prctl(PR_SET_PDEATHSIG, SIGTERM);
         const int devnull = ::open("/dev/null", O_WRONLY);
         if (devnull >= 0) {
             ::dup2(devnull, STDOUT_FILENO);
