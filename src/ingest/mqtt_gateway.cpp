@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include <array>
+#include <chrono>
 #include <cstdio>
 #include <limits>
 #include <mutex>
@@ -230,6 +231,36 @@ Result<GatewayMeters> LoadGatewayMeters(Store& store, const GatewayRecord& gatew
 
 }  // namespace
 
+// Each gateway's meters, so a batch does not list them from the store again. The whole cache is
+// dropped when the registry stamp (meter and gateway counts and ids) changes, checked at most
+// once per kStampCheck; a meter missing from an entry reloads that entry once per batch, so a
+// meter added to a gateway is found at once.
+struct MqttIngest::MeterCache {
+    static constexpr std::chrono::seconds kStampCheck{1};
+    std::unordered_map<int64_t, GatewayMeters> by_gateway;
+    std::string stamp;
+    std::chrono::steady_clock::time_point checked;
+
+    Result<const GatewayMeters*> Get(Store& store, const GatewayRecord& gateway, bool reload) {
+        const auto now = std::chrono::steady_clock::now();
+        if (now - checked >= kStampCheck) {
+            JOULE_ASSIGN_OR_RETURN(auto tx, store.Begin());
+            JOULE_ASSIGN_OR_RETURN(std::string fresh, tx->RegistryStamp());
+            checked = now;
+            if (fresh != stamp) {
+                by_gateway.clear();
+                stamp = std::move(fresh);
+            }
+        }
+        auto it = by_gateway.find(gateway.id.value);
+        if (it == by_gateway.end() || reload) {
+            JOULE_ASSIGN_OR_RETURN(GatewayMeters fresh, LoadGatewayMeters(store, gateway));
+            it = by_gateway.insert_or_assign(gateway.id.value, std::move(fresh)).first;
+        }
+        return &it->second;
+    }
+};
+
 // libmosquitto's callbacks run on its network thread.
 struct MqttCallbacks {
     static void OnConnect(struct mosquitto* client, void* obj, int rc) {
@@ -270,7 +301,11 @@ std::string CommandTopic(std::string_view prefix, std::string_view project,
 
 MqttIngest::MqttIngest(Store& store, AcquisitionService& service, MqttOptions options,
                        std::function<Instant()> clock)
-    : store_(store), service_(service), options_(std::move(options)), clock_(std::move(clock)) {}
+    : store_(store),
+      service_(service),
+      options_(std::move(options)),
+      clock_(std::move(clock)),
+      meter_cache_(std::make_unique<MeterCache>()) {}
 
 MqttIngest::~MqttIngest() { Stop(); }
 
@@ -606,15 +641,22 @@ Result<MqttIngest::Prepared> MqttIngest::PrepareReadings(const Route& route,
                                ReadingOf((*readings)[i], "readings[" + std::to_string(i) + "]"));
         parsed.push_back(std::move(r));
     }
-    JOULE_ASSIGN_OR_RETURN(GatewayMeters meters,
-                           AsInternal(LoadGatewayMeters(store_, route.gateway)));
+    JOULE_ASSIGN_OR_RETURN(const GatewayMeters* meters,
+                           AsInternal(meter_cache_->Get(store_, route.gateway, false)));
+    bool reloaded = false;
     const Instant now = clock_();
     Prepared out;
     out.route = route;
     out.batch_id = std::move(batch_id);
     out.samples.reserve(parsed.size());
     for (ParsedReading& r : parsed) {
-        JOULE_ASSIGN_OR_RETURN(auto id, AsInternal(meters.Find(store_, r.meter)));
+        JOULE_ASSIGN_OR_RETURN(auto id, AsInternal(meters->Find(store_, r.meter)));
+        if (!id && !reloaded) {
+            reloaded = true;
+            JOULE_ASSIGN_OR_RETURN(meters,
+                                   AsInternal(meter_cache_->Get(store_, route.gateway, true)));
+            JOULE_ASSIGN_OR_RETURN(id, AsInternal(meters->Find(store_, r.meter)));
+        }
         if (!id) {
             stats_.unknown_meters.fetch_add(1);
             Log(route.gateway.id, {}, "unknown_meter",

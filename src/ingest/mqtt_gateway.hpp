@@ -10,6 +10,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <span>
 #include <string>
@@ -116,6 +117,7 @@ public:
 private:
     struct Route;
     struct Prepared;
+    struct MeterCache;
     struct Queued {
         std::string topic;
         std::string payload;
@@ -156,6 +158,7 @@ private:
     std::vector<Queued> queue_;
     bool stopping_ = false;
     std::thread worker_;
+    std::unique_ptr<MeterCache> meter_cache_;  // the handling thread's, under handle_mutex_
 };
 
 // The topic a gateway receives its commands on: "<prefix>/<project>/<gateway>/down/command".
