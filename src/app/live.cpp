@@ -8,14 +8,18 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <iostream>
 #include <sstream>
 #include <thread>
 
+#include "api/api.hpp"
+#include "api/http_server.hpp"
 #include "app/mqtt_credentials.hpp"
 #include "base/decimal.hpp"
 #include "ingest/mqtt_gateway.hpp"
 #include "ingest/runtime.hpp"
 #include "service/acquisition_service.hpp"
+#include "service/billing_service.hpp"
 #include "service/site_service.hpp"
 #include "sim/sim_site.hpp"
 #include "storage/sqlite_store.hpp"
@@ -257,6 +261,30 @@ Status RunServe(const ServeOptions& o) {
         runtime.SetCommandSink(mqtt.get());
     }
     JOULE_TRY(runtime.Start());
+    api::ApiOptions api_options;
+    api_options.secure_cookies = o.secure_cookies;
+    api_options.access_log = o.access_log;
+    api_options.clock = WallNow;
+    api::Api api(*store, *store, billing, api_options);
+    std::unique_ptr<api::HttpServer> http;
+    if (!o.http_listen.empty()) {
+        JOULE_ASSIGN_OR_RETURN(auto first_admin, api.EnsureFirstAdmin());
+        if (first_admin) {
+            std::printf(
+                "joule serve: first start, created user 'admin' with password %s "
+                "(shown once; change it after signing in)\n",
+                first_admin->c_str());
+        }
+        api::HttpServerOptions http_options;
+        http_options.listen = o.http_listen;
+        http_options.threads = o.http_threads;
+        http = std::make_unique<api::HttpServer>(
+            http_options, [&api](const api::HttpRequest& r) { return api.Handle(r); });
+        JOULE_TRY(http->Start());
+        JOULE_ASSIGN_OR_RETURN(auto host_port, api::SplitHostPort(o.http_listen, "http"));
+        std::printf("joule serve: HTTP API on http://%s:%u/api/v1 (OpenAPI /api/v1/openapi.json)\n",
+                    host_port.first.c_str(), http->port());
+    }
     std::printf("joule serve: store %s, DTU listener on port %u%s\n", o.db_path.c_str(),
                 runtime.dtu_port(),
                 o.read_interval_s > 0
@@ -300,9 +328,28 @@ Status RunServe(const ServeOptions& o) {
             static_cast<long long>(open_alarms), static_cast<long long>(tripped));
         std::fflush(stdout);
     });
+    if (http)
+        http->Stop();
     runtime.Stop();
     if (mqtt)
         mqtt->Stop();
+    return {};
+}
+
+Status RunAdminCreate(const AdminCreateOptions& o) {
+    JOULE_ASSIGN_OR_RETURN(auto store, storage::SqliteStore::Open(o.db_path, {}));
+    BillingService billing(*store);
+    api::ApiOptions options;
+    options.clock = WallNow;
+    api::Api api(*store, *store, billing, options);
+    std::string password = o.password;
+    if (password.empty()) {
+        std::getline(std::cin, password);  // keeps the password out of the process list
+    }
+    JOULE_ASSIGN_OR_RETURN(
+        int64_t id, api.CreateUser(o.username, password, o.role, o.all_projects, o.projects));
+    std::printf("created user %s (id %lld, role %s)\n", o.username.c_str(),
+                static_cast<long long>(id), o.role.c_str());
     return {};
 }
 

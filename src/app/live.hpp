@@ -12,6 +12,12 @@ namespace joule::app {
 
 struct ServeOptions {
     std::string db_path = "joule.db";
+    // The HTTP API ("" = off). Loopback by default; expose it through a reverse proxy with TLS,
+    // or set secure_cookies when TLS terminates in front of it.
+    std::string http_listen = "127.0.0.1:8080";
+    int http_threads = 2;
+    bool secure_cookies = false;
+    bool access_log = true;
     std::string dtu_listen = "127.0.0.1:9510";
     int64_t read_interval_s = 0;  // > 0 overrides every project's schedule
     int64_t run_for_s = 0;        // 0: until interrupted
@@ -31,6 +37,17 @@ struct ServeOptions {
     std::string mqtt_keyfile;
 };
 [[nodiscard]] Status RunServe(const ServeOptions& options);
+
+// `joule admin create`: a user for the HTTP API and the console.
+struct AdminCreateOptions {
+    std::string db_path = "joule.db";
+    std::string username;
+    std::string password;  // "" = read one line from stdin
+    std::string role = "admin";
+    bool all_projects = false;
+    std::vector<std::string> projects;
+};
+[[nodiscard]] Status RunAdminCreate(const AdminCreateOptions& options);
 
 struct SimOptions {
     std::string db_path = "joule.db";

@@ -187,9 +187,33 @@ int Main(int argc, char** argv) {
     bench_mqtt->add_option("--sync", mqtt_bench.sync, "store durability: full or normal")
         ->capture_default_str();
 
-    auto* serve = app.add_subcommand("serve", "acquisition and billing (HTTP comes later)");
+    auto* admin = app.add_subcommand("admin", "users of the HTTP API and the console");
+    admin->require_subcommand(1);
+    auto* admin_create = admin->add_subcommand("create", "create a user");
+    AdminCreateOptions admin_options;
+    admin_create->add_option("--db", admin_options.db_path, "SQLite file")->capture_default_str();
+    admin_create->add_option("--username", admin_options.username, "user name")->required();
+    admin_create->add_option("--password", admin_options.password,
+                             "password (default: one line from stdin)");
+    admin_create
+        ->add_option("--role", admin_options.role,
+                     "admin, commercial, finance, engineering or tenant")
+        ->capture_default_str();
+    admin_create->add_flag("--all-projects", admin_options.all_projects,
+                           "a group user: every project");
+    admin_create->add_option("--project", admin_options.projects, "a project code (repeat)");
+
+    auto* serve = app.add_subcommand("serve", "HTTP API, acquisition and billing");
     ServeOptions serve_options;
     serve->add_option("--db", serve_options.db_path, "SQLite file")->capture_default_str();
+    serve->add_option("--http", serve_options.http_listen, "HTTP API host:port (\"\" = off)")
+        ->capture_default_str();
+    serve->add_option("--http-threads", serve_options.http_threads, "HTTP I/O threads")
+        ->capture_default_str();
+    serve->add_flag("--secure-cookies", serve_options.secure_cookies,
+                    "mark session cookies Secure (TLS here or at a reverse proxy)");
+    serve->add_flag("!--no-access-log", serve_options.access_log,
+                    "no JSON line per HTTP request on stderr");
     serve->add_option("--dtu-listen", serve_options.dtu_listen, "DTU listener host:port")
         ->capture_default_str();
     serve->add_option("--read-interval", serve_options.read_interval_s,
@@ -337,6 +361,10 @@ int Main(int argc, char** argv) {
     }
     if (demo->parsed()) {
         auto done = RunDemo(demo_options);
+        return done ? 0 : Fail(done.error());
+    }
+    if (admin_create->parsed()) {
+        auto done = RunAdminCreate(admin_options);
         return done ? 0 : Fail(done.error());
     }
     if (serve->parsed()) {
