@@ -4,7 +4,8 @@
 # DL/T 645 and CJ/T 188 meters, a Modbus-TCP gateway with Eastron meters, an MQTT edge gateway
 # pushing its meters' readings through a mosquitto broker started here on 127.0.0.1), and
 # `joule serve` reads and bills them. Runs until Ctrl-C; DEMO_SECONDS=N (or CI=true: 60 s) stops it
-# by itself. DEMO_MQTT_PORT picks the broker's port (default: the first free one from 18830).
+# by itself. DEMO_MQTT_PORT picks the broker's port (default: the first free one from 18830),
+# DEMO_HTTP_PORT the HTTP API's (default: the first free one from 8080).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 joule=build/release/src/app/joule
@@ -24,8 +25,19 @@ if [ -z "$mqtt_port" ]; then
     done
 fi
 if [ -z "$mqtt_port" ]; then echo "demo: no free port for the MQTT broker" >&2; exit 1; fi
+http_port=${DEMO_HTTP_PORT:-}
+if [ -z "$http_port" ]; then
+    for p in $(seq 8080 8179); do
+        if port_free "$p"; then http_port=$p; break; fi
+    done
+fi
+if [ -z "$http_port" ]; then echo "demo: no free port for the HTTP API" >&2; exit 1; fi
 
 "$joule" demo-site --db "$db" --modbus-port "$modbus_port"
+# A fresh admin password for every demo site (the store is rebuilt each time).
+admin_password="Demo1$(od -An -N6 -tx1 /dev/urandom | tr -d ' \n')"
+echo "$admin_password" | "$joule" admin create --db "$db" --username admin --role admin \
+    --all-projects > /dev/null
 
 # The broker: loopback only, no anonymous clients, one account per gateway from the credentials the
 # platform generates (joule mqtt-auth), persistence off, everything under build/demo-mqtt. It runs
@@ -74,7 +86,13 @@ cat <<TEXT
   itself and pushes through mosquitto. Loads run 4x faster than life, balances are a few yuan, so
   low-balance alarms fire within minutes and the first relays trip soon after.
 
-  Store:      $db   (the HTTP console and its URL/login arrive with the HTTP API issue)
+  HTTP API:   http://127.0.0.1:$http_port/api/v1   login: admin / $admin_password
+              (OpenAPI: http://127.0.0.1:$http_port/api/v1/openapi.json; the web console
+              arrives with the console issue)
+              curl -c build/demo-cookies -H 'content-type: application/json' \\
+                -d '{"username":"admin","password":"$admin_password"}' http://127.0.0.1:$http_port/api/v1/auth/login
+              curl -b build/demo-cookies http://127.0.0.1:$http_port/api/v1/projects/demo-mall/accounts?state=tripped
+  Store:      $db
   Look at:    $joule account show --db $db --project demo-mall --account SA101
               $joule topup --db $db --project demo-mall --account SA101 --amount 50.00 --key demo-1
               sqlite3 $db "SELECT kind, COUNT(*) FROM alarms WHERE open = 1 GROUP BY kind"
@@ -89,4 +107,5 @@ TEXT
 run_for=()
 if [ "$seconds" != "0" ]; then run_for=(--run-for "$seconds"); fi
 "$joule" serve --db "$db" --dtu-listen "127.0.0.1:$dtu_port" --read-interval 10 \
+    --http "127.0.0.1:$http_port" --no-access-log \
     --report-every 10 "${mqtt[@]}" "${run_for[@]}"
