@@ -13,6 +13,12 @@ packages=(
     clang-16 libclang-rt-16-dev
     libsodium-dev openssl
 )
+# --bench: what bench/http.sh needs besides (wrk, and nginx as the static-file ceiling).
+bench=false
+if [ "${1:-}" = "--bench" ]; then
+    bench=true
+    packages+=(wrk nginx-light curl)
+fi
 
 missing=()
 for p in "${packages[@]}"; do
@@ -33,3 +39,7 @@ fi
 export DEBIAN_FRONTEND=noninteractive
 "${sudo_cmd[@]}" apt-get update -qq
 "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
+if $bench && command -v systemctl > /dev/null && systemctl is-enabled nginx > /dev/null 2>&1; then
+    # The package starts its default site on port 80; the benchmark runs its own on loopback.
+    "${sudo_cmd[@]}" systemctl disable --now nginx > /dev/null 2>&1 || true
+fi

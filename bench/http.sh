@@ -1,0 +1,92 @@
+#!/usr/bin/env bash
+# HTTP API throughput with wrk against 127.0.0.1 (issue 4): `joule serve` on the demo mall's store,
+# authenticated with an API key, versus nginx (Debian) serving a static file of the same size on
+# loopback as the ceiling. Bounded: each wrk run lasts BENCH_SECONDS (default 15) and stops by
+# itself; both servers are stopped on exit. Needs the release build (make build-release) and the
+# packages wrk and nginx-light (scripts/install-deps.sh --bench installs them).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+joule=build/release/src/app/joule
+seconds=${BENCH_SECONDS:-15}
+connections=${BENCH_CONNECTIONS:-50}
+threads=${BENCH_THREADS:-2}
+dir=$PWD/build/bench-http
+rm -rf "$dir" && mkdir -p "$dir"
+db=$dir/bench.db
+
+port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+free_port() {
+    for p in $(seq "$1" $(($1 + 100))); do
+        if port_free "$p"; then echo "$p"; return; fi
+    done
+    echo "no free port from $1" >&2
+    exit 1
+}
+http_port=$(free_port 18180)
+nginx_port=$(free_port 18280)
+
+"$joule" demo-site --db "$db" > /dev/null
+password="Bench1$(od -An -N6 -tx1 /dev/urandom | tr -d ' \n')"
+echo "$password" | "$joule" admin create --db "$db" --username bench --role admin \
+    --all-projects > /dev/null
+
+pids=()
+cleanup() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; wait 2>/dev/null || true; }
+trap cleanup EXIT
+"$joule" serve --db "$db" --http "127.0.0.1:$http_port" --http-threads 2 --no-access-log \
+    --dtu-listen "127.0.0.1:$(free_port 18380)" > "$dir/serve.log" 2>&1 &
+pids+=($!)
+for _ in $(seq 100); do if ! port_free "$http_port"; then break; fi; sleep 0.1; done
+
+base=http://127.0.0.1:$http_port
+cookies=$dir/cookies
+login=$(curl -s -c "$cookies" -H 'content-type: application/json' \
+    -d "{\"username\":\"bench\",\"password\":\"$password\"}" "$base/api/v1/auth/login")
+csrf=$(echo "$login" | sed -n 's/.*"csrf_token":"\([0-9a-f]*\)".*/\1/p')
+key=$(curl -s -b "$cookies" -H "X-CSRF-Token: $csrf" -H 'content-type: application/json' \
+    -d '{"name":"bench","scopes":["projects.view","accounts.view"]}' "$base/api/v1/api-keys" |
+    sed -n 's/.*"key":"\([^"]*\)".*/\1/p')
+auth="Authorization: Bearer $key"
+
+# The simple authenticated GET: one project's summary.
+target=/api/v1/projects
+curl -s -H "$auth" "$base$target" > "$dir/body.json"
+size=$(stat -c %s "$dir/body.json")
+
+mkdir -p "$dir/www"
+cp "$dir/body.json" "$dir/www/projects.json"
+cat > "$dir/nginx.conf" <<CONF
+worker_processes 2;
+pid $dir/nginx.pid;
+error_log $dir/nginx-error.log;
+events { worker_connections 1024; }
+http {
+    access_log off;
+    server {
+        listen 127.0.0.1:$nginx_port;
+        root $dir/www;
+        location / { default_type application/json; }
+    }
+}
+CONF
+/usr/sbin/nginx -c "$dir/nginx.conf" -g 'daemon off;' &
+pids+=($!)
+for _ in $(seq 100); do if ! port_free "$nginx_port"; then break; fi; sleep 0.1; done
+
+run() {  # name url [header]
+    echo "== $1"
+    if [ -n "${3:-}" ]; then
+        wrk -t "$threads" -c "$connections" -d "${seconds}s" --latency -H "$3" "$2"
+    else
+        wrk -t "$threads" -c "$connections" -d "${seconds}s" --latency "$2"
+    fi | tee "$dir/$1.txt" | grep -E "Requests/sec|Latency|99%|Non-2xx"
+}
+echo "body: $size bytes; $connections connections, $threads wrk threads, ${seconds}s each"
+run joule "$base$target" "$auth"
+run nginx "http://127.0.0.1:$nginx_port/projects.json"
+run joule-account "$base/api/v1/projects/demo-mall/accounts/SA101" "$auth"
+run joule-accounts-page "$base/api/v1/projects/demo-mall/accounts?page_size=100&state=normal" "$auth"
+joule_rps=$(sed -n 's/Requests\/sec: *//p' "$dir/joule.txt")
+nginx_rps=$(sed -n 's/Requests\/sec: *//p' "$dir/nginx.txt")
+echo "joule / nginx = $(awk -v a="$joule_rps" -v b="$nginx_rps" 'BEGIN { printf "%.2f", a / b }')"
+echo "machine: $(nproc) cores, $(sed -n 's/model name\t: //p' /proc/cpuinfo | head -1)"
