@@ -852,8 +852,53 @@ Result<Reply> Api::Impl::RevokeApiKey(Call& c) {
 }
 
 Result<Reply> Api::Impl::ListOperations(Call& c) {
-    (void)c;
-    return MakeError(ErrorCode::kFailedPrecondition, "the operation log query is not built yet");
+    if (!c.principal.all_projects) {
+        // The log is not yet tagged by project, so only group users may read it.
+        return MakeError(ErrorCode::kPermissionDenied,
+                         "the operation log spans projects; only group users can read it");
+    }
+    static constexpr std::string_view kKnown[] = {"page",   "page_size", "actor", "action",
+                                                  "target", "from",      "to"};
+    for (const auto& [key, value] : c.query) {
+        if (std::find(std::begin(kKnown), std::end(kKnown), key) == std::end(kKnown)) {
+            return InvalidArgument(key, "unknown query parameter");
+        }
+    }
+    OperationFilter filter;
+    auto text = [&](std::string_view key) {
+        const auto it = c.query.find(key);
+        return it == c.query.end() ? std::string() : it->second;
+    };
+    filter.actor = text("actor");
+    filter.action = text("action");
+    filter.target_prefix = text("target");
+    for (const auto& [key, slot] : {std::pair{"from", &filter.from}, std::pair{"to", &filter.to}}) {
+        if (const std::string value = text(key); !value.empty()) {
+            JOULE_ASSIGN_OR_RETURN(*slot, ParseInstant(value, key));
+        }
+    }
+    JOULE_ASSIGN_OR_RETURN(PageBounds bounds, PageParams(c.query));
+    const int64_t page = bounds.page;
+    filter.limit = bounds.page_size;
+    filter.offset = (page - 1) * filter.limit;
+    JOULE_ASSIGN_OR_RETURN(auto tx, access.BeginAccess());
+    JOULE_ASSIGN_OR_RETURN(auto found, tx->ListOperations(filter));
+    Json items = Json::array();
+    for (const LoggedOperation& l : found.first) {
+        Json detail = Json::parse(l.op.detail, nullptr, false);
+        items.push_back(Json{{"seq", l.seq},
+                             {"at", FormatInstant(l.op.at)},
+                             {"actor", l.op.actor},
+                             {"action", l.op.action},
+                             {"target", l.op.target},
+                             {"detail", detail.is_discarded() ? Json(l.op.detail) : detail}});
+    }
+    return Reply{200,
+                 Json{{"items", std::move(items)},
+                      {"page", page},
+                      {"page_size", filter.limit},
+                      {"total", found.second}},
+                 {}};
 }
 
 // --------------------------------------------------------------------------------- resources

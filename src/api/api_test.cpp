@@ -383,6 +383,38 @@ TEST_F(ApiTest, ListsPageFilterAndSort) {
     EXPECT_EQ(Body(filtered)["total"], 1);
 }
 
+TEST_F(ApiTest, TheOperationLogRecordsWhoDidWhatFromWhere) {
+    const Session fin = Login("fin");
+    ASSERT_EQ(As(fin, "POST", "/api/v1/projects/mall/accounts/A001/top-ups",
+                 Json{{"amount", "3.00"}}.dump(), {{"idempotency-key", "op-1"}})
+                  .status,
+              201);
+    (void)Call("POST", "/api/v1/auth/login",
+               Json{{"username", "eng"}, {"password", "Wrong123456"}}.dump());
+    const Session boss = Login("boss");
+    auto all = As(boss, "GET", "/api/v1/operations?page_size=100");
+    ASSERT_EQ(all.status, 200) << all.body;
+    std::set<std::string> actions;
+    const Json listed = Body(all);  // the loop must not range over a temporary's member
+    for (const Json& item : listed["items"]) {
+        actions.insert(item["action"].get<std::string>());
+    }
+    EXPECT_TRUE(actions.count("auth.login"));
+    EXPECT_TRUE(actions.count("auth.login_failed"));
+    auto failed = As(boss, "GET", "/api/v1/operations?action=auth.login_failed");
+    ASSERT_EQ(Body(failed)["total"], 1);
+    const Json entry = Body(failed)["items"][0];
+    EXPECT_EQ(entry["target"], "user:eng");
+    EXPECT_EQ(entry["detail"]["remote"], "127.0.0.1");
+    EXPECT_FALSE(entry["detail"]["request_id"].get<std::string>().empty());
+    auto by_fin = As(boss, "GET", "/api/v1/operations?actor=fin");
+    EXPECT_GE(Body(by_fin)["total"].get<int>(), 2);  // the sign-in and the top-up
+    EXPECT_EQ(As(boss, "GET", "/api/v1/operations?from=yesterday").status, 400);
+    EXPECT_EQ(As(boss, "GET", "/api/v1/operations?colour=red").status, 400);
+    // A project user cannot read a log that spans projects.
+    EXPECT_EQ(As(fin, "GET", "/api/v1/operations").status, 403);
+}
+
 TEST_F(ApiTest, FirstAdminIsCreatedOnlyOnce) {
     auto store = std::move(storage::SqliteStore::Open(":memory:", {}).value());
     BillingService billing(*store);

@@ -160,6 +160,14 @@ Result<int> IntParam(const QueryParams& query, std::string_view name, int fallba
 
 }  // namespace
 
+Result<PageBounds> PageParams(const QueryParams& query) {
+    PageBounds out;
+    JOULE_ASSIGN_OR_RETURN(out.page, IntParam(query, "page", 1, 1, 1'000'000));
+    JOULE_ASSIGN_OR_RETURN(out.page_size,
+                           IntParam(query, "page_size", kDefaultPageSize, 1, kMaxPageSize));
+    return out;
+}
+
 Result<Json> Page(std::vector<Json> items, const QueryParams& query,
                   std::initializer_list<std::string_view> sortable,
                   std::initializer_list<std::string_view> filters,
@@ -173,9 +181,9 @@ Result<Json> Page(std::vector<Json> items, const QueryParams& query,
             return InvalidArgument(key, "unknown query parameter");
         }
     }
-    JOULE_ASSIGN_OR_RETURN(int page, IntParam(query, "page", 1, 1, 1'000'000));
-    JOULE_ASSIGN_OR_RETURN(int page_size,
-                           IntParam(query, "page_size", kDefaultPageSize, 1, kMaxPageSize));
+    JOULE_ASSIGN_OR_RETURN(PageBounds bounds, PageParams(query));
+    const int page = bounds.page;
+    const int page_size = bounds.page_size;
     for (std::string_view filter : filters) {
         if (const auto it = query.find(filter); it != query.end()) {
             std::erase_if(items,

@@ -45,6 +45,13 @@ using QueryParams = std::map<std::string, std::string, std::less<>>;
 // The body of a write: a JSON object, valid UTF-8, Content-Type application/json.
 [[nodiscard]] Result<nlohmann::json> ParseJsonBody(const HttpRequest& request);
 
+struct PageBounds {
+    int page = 1;
+    int page_size = 50;
+};
+// ?page (1..1,000,000, default 1) and ?page_size (1..500, default 50).
+[[nodiscard]] Result<PageBounds> PageParams(const QueryParams& query);
+
 // A page of `items`: ?page (1..), page_size (1..500, default 50), sort (one of `sortable`, '-'
 // prefix for descending), any of `filters` as exact matches on the item's field (as text), q (a
 // case-sensitive substring of any of `searchable`). Unknown parameters are rejected, so a typo

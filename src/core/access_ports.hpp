@@ -52,6 +52,23 @@ struct ApiKeyRecord {
     std::optional<Instant> revoked_at;
 };
 
+// A query of the operation log [ADM-2]: exact actor and action, a target prefix, an instant range,
+// newest first.
+struct OperationFilter {
+    std::string actor;
+    std::string action;
+    std::string target_prefix;
+    std::optional<Instant> from;  // inclusive
+    std::optional<Instant> to;    // exclusive
+    int64_t offset = 0;
+    int64_t limit = 50;
+};
+
+struct LoggedOperation {
+    int64_t seq = 0;
+    OperationRecord op;
+};
+
 class AccessTx {
 public:
     virtual ~AccessTx() = default;
@@ -74,6 +91,9 @@ public:
     virtual Status RevokeApiKey(int64_t id, Instant at) = 0;
     // The operation log [ADM-2], in the same unit of work as the change it records.
     virtual Status InsertOperation(const OperationRecord& op) = 0;
+    // The matching page and the total number of matches.
+    virtual Result<std::pair<std::vector<LoggedOperation>, int64_t>> ListOperations(
+        const OperationFilter& filter) = 0;
     virtual Status Commit() = 0;
 };
 

@@ -184,6 +184,47 @@ public:
             .Text(op.detail)
             .Run();
     }
+    Result<std::pair<std::vector<LoggedOperation>, int64_t>> ListOperations(
+        const OperationFilter& f) override {
+        // Empty filters match everything ('' = ?), so one statement serves every combination.
+        constexpr const char* kWhere =
+            "WHERE (?1 = '' OR actor = ?1) AND (?2 = '' OR action = ?2) AND "
+            "(?3 = '' OR substr(target, 1, length(?3)) = ?3) AND (?4 IS NULL OR at >= ?4) AND "
+            "(?5 IS NULL OR at < ?5) ";
+        auto bind = [&](Query& q) {
+            q.Text(f.actor)
+                .Text(f.action)
+                .Text(f.target_prefix)
+                .OptInt(f.from ? std::optional<int64_t>(Secs(*f.from)) : std::nullopt)
+                .OptInt(f.to ? std::optional<int64_t>(Secs(*f.to)) : std::nullopt);
+        };
+        static const std::string kCount =
+            std::string("SELECT COUNT(*) FROM operation_log ") + kWhere;
+        static const std::string kPage =
+            std::string("SELECT seq, at, actor, action, target, detail FROM operation_log ") +
+            kWhere + "ORDER BY seq DESC LIMIT ?6 OFFSET ?7";
+        int64_t total = 0;
+        {
+            auto q = Q(kCount.c_str());
+            bind(q);
+            JOULE_ASSIGN_OR_RETURN(bool row, q.Step());
+            total = row ? q.ColInt(0) : 0;
+        }
+        auto q = Q(kPage.c_str());
+        bind(q);
+        q.Int(f.limit).Int(f.offset);
+        JOULE_ASSIGN_OR_RETURN(auto items, CollectRows(q, [](const Query& r) {
+                                   LoggedOperation l;
+                                   l.seq = r.ColInt(0);
+                                   l.op.at = At(r.ColInt(1));
+                                   l.op.actor = r.ColText(2);
+                                   l.op.action = r.ColText(3);
+                                   l.op.target = r.ColText(4);
+                                   l.op.detail = r.ColText(5);
+                                   return l;
+                               }));
+        return std::pair{std::move(items), total};
+    }
     Status Commit() override {
         JOULE_TRY(Exec(db_, "COMMIT"));
         done_ = true;
@@ -272,18 +313,7 @@ private:
         }
         return {};
     }
-    Query Q(const char* sql) {
-        auto& cache = store_.statements_;
-        auto it = cache.find(sql);
-        if (it == cache.end()) {
-            sqlite3_stmt* stmt = nullptr;
-            const int rc =
-                sqlite3_prepare_v3(db_, sql, -1, SQLITE_PREPARE_PERSISTENT, &stmt, nullptr);
-            JOULE_ASSERT(rc == SQLITE_OK, sqlite3_errmsg(db_));
-            it = cache.emplace(sql, stmt).first;
-        }
-        return Query(db_, it->second);
-    }
+    Query Q(const char* sql) { return sqlite::CachedQuery(db_, store_.statements_, sql); }
 
     SqliteStore& store_;
     sqlite3* db_;

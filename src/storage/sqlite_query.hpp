@@ -7,8 +7,10 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
+#include "base/assert.hpp"
 #include "base/error.hpp"
 #include "core/time.hpp"
 
@@ -117,6 +119,21 @@ inline Status Exec(sqlite3* db, const char* sql) {
         return MakeError(ErrorCode::kInternal, std::string("sqlite: ") + text);
     }
     return {};
+}
+
+// Prepared statements by SQL text (string literals or other strings that live as long as the
+// cache: their address is their identity), prepared once and kept. A statement that does not
+// prepare is a bug in this code, not an operating error.
+using StatementCache = std::unordered_map<const char*, sqlite3_stmt*>;
+inline Query CachedQuery(sqlite3* db, StatementCache& cache, const char* sql) {
+    auto it = cache.find(sql);
+    if (it == cache.end()) {
+        sqlite3_stmt* stmt = nullptr;
+        const int rc = sqlite3_prepare_v3(db, sql, -1, SQLITE_PREPARE_PERSISTENT, &stmt, nullptr);
+        JOULE_ASSERT(rc == SQLITE_OK, sqlite3_errmsg(db));
+        it = cache.emplace(sql, stmt).first;
+    }
+    return Query(db, it->second);
 }
 
 }  // namespace joule::storage::sqlite

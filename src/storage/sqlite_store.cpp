@@ -1194,19 +1194,7 @@ public:
 
 private:
     // Statements are prepared once per SQL text and cached for the store's life.
-    sqlite3_stmt* Cached(const char* sql) {
-        auto it = store_cache().find(sql);
-        if (it != store_cache().end()) {
-            return it->second;
-        }
-        sqlite3_stmt* stmt = nullptr;
-        const int rc = sqlite3_prepare_v3(db_, sql, -1, SQLITE_PREPARE_PERSISTENT, &stmt, nullptr);
-        JOULE_ASSERT(rc == SQLITE_OK, sqlite3_errmsg(db_));
-        store_cache().emplace(sql, stmt);
-        return stmt;
-    }
-    Query Q(const char* sql) { return Query(db_, Cached(sql)); }
-    std::unordered_map<const char*, sqlite3_stmt*>& store_cache() { return store_.statements_; }
+    Query Q(const char* sql) { return sqlite::CachedQuery(db_, store_.statements_, sql); }
 
     SqliteStore& store_;
     sqlite3* db_;
