@@ -31,26 +31,10 @@ std::string RandomPassword() {
 }
 
 // Written with mode 0600 from the start (never readable by others), then renamed into place.
-Status WritePrivateFile(const std::string& path, const std::string& text) {
+Status WriteAndRename(const std::string& path, const std::string& text) {
     const std::string tmp = path + ".tmp";
-    const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    if (fd < 0) {
-        return MakeError(ErrorCode::kUnavailable, tmp + ": " + std::strerror(errno));
-    }
-    std::size_t done = 0;
-    while (done < text.size()) {
-        const ssize_t n = ::write(fd, text.data() + done, text.size() - done);
-        if (n < 0 && errno == EINTR) {
-            continue;
-        }
-        if (n <= 0) {
-            const std::string why = std::strerror(errno);
-            ::close(fd);
-            return MakeError(ErrorCode::kUnavailable, tmp + ": " + why);
-        }
-        done += static_cast<std::size_t>(n);
-    }
-    if (::close(fd) != 0 || ::rename(tmp.c_str(), path.c_str()) != 0) {
+    JOULE_TRY(ingest::WritePrivateFile(tmp, text));
+    if (::rename(tmp.c_str(), path.c_str()) != 0) {
         return MakeError(ErrorCode::kUnavailable, path + ": " + std::strerror(errno));
     }
     return {};
@@ -117,7 +101,7 @@ Result<MqttAuthFiles> WriteMqttAuth(Store& store, const MqttAuthOptions& options
     for (const auto& [user, password] : credentials) {
         text += user + ":" + password + "\n";
     }
-    JOULE_TRY(WritePrivateFile(files.credentials_file, text));
+    JOULE_TRY(WriteAndRename(files.credentials_file, text));
     JOULE_TRY(ingest::WriteMosquittoAuth(store, auth));
     return files;
 }

@@ -32,30 +32,6 @@ Status CheckName(std::string_view name, const std::string& field) {
     return {};
 }
 
-Status WriteFile(const std::string& path, std::string_view text) {
-    const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    if (fd < 0) {
-        return MakeError(ErrorCode::kUnavailable, path + ": " + std::strerror(errno));
-    }
-    std::size_t done = 0;
-    while (done < text.size()) {
-        const ssize_t n = ::write(fd, text.data() + done, text.size() - done);
-        if (n < 0 && errno == EINTR) {
-            continue;
-        }
-        if (n <= 0) {
-            const std::string why = std::strerror(errno);
-            ::close(fd);
-            return MakeError(ErrorCode::kUnavailable, path + ": " + why);
-        }
-        done += static_cast<std::size_t>(n);
-    }
-    if (::fsync(fd) != 0 || ::close(fd) != 0) {
-        return MakeError(ErrorCode::kUnavailable, path + ": " + std::strerror(errno));
-    }
-    return {};
-}
-
 Status Rename(const std::string& from, const std::string& to) {
     if (::rename(from.c_str(), to.c_str()) != 0) {
         return MakeError(ErrorCode::kUnavailable, to + ": " + std::strerror(errno));
@@ -97,6 +73,30 @@ Status HashInPlace(const std::string& binary, const std::string& file) {
 }
 
 }  // namespace
+
+Status WritePrivateFile(const std::string& path, std::string_view text) {
+    const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        return MakeError(ErrorCode::kUnavailable, path + ": " + std::strerror(errno));
+    }
+    std::size_t done = 0;
+    while (done < text.size()) {
+        const ssize_t n = ::write(fd, text.data() + done, text.size() - done);
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        if (n <= 0) {
+            const std::string why = std::strerror(errno);
+            ::close(fd);
+            return MakeError(ErrorCode::kUnavailable, path + ": " + why);
+        }
+        done += static_cast<std::size_t>(n);
+    }
+    if (::fsync(fd) != 0 || ::close(fd) != 0) {
+        return MakeError(ErrorCode::kUnavailable, path + ": " + std::strerror(errno));
+    }
+    return {};
+}
 
 Result<std::string> MosquittoAclText(const std::vector<BrokerGateway>& gateways,
                                      std::string_view platform_username,
@@ -172,12 +172,12 @@ Status WriteMosquittoAuth(Store& store, const BrokerAuthOptions& options) {
     }
     const std::string pw_tmp = options.password_file + ".tmp";
     const std::string acl_tmp = options.acl_file + ".tmp";
-    JOULE_TRY(WriteFile(pw_tmp, passwords));
+    JOULE_TRY(WritePrivateFile(pw_tmp, passwords));
     if (auto hashed = HashInPlace(options.mosquitto_passwd, pw_tmp); !hashed) {
         ::unlink(pw_tmp.c_str());
         return hashed;
     }
-    JOULE_TRY(WriteFile(acl_tmp, acl));
+    JOULE_TRY(WritePrivateFile(acl_tmp, acl));
     JOULE_TRY(Rename(pw_tmp, options.password_file));
     return Rename(acl_tmp, options.acl_file);
 }

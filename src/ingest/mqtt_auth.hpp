@@ -42,6 +42,10 @@ struct BrokerAuthOptions {
     std::string mosquitto_passwd = "mosquitto_passwd";  // the binary that hashes the file
 };
 
+// Writes `text` to `path`, created with mode 0600 (never readable by others), and fsyncs it. The
+// caller renames it into place when the whole set of files is written.
+[[nodiscard]] Status WritePrivateFile(const std::string& path, std::string_view text);
+
 // Writes the ACL file and the password file for every MQTT gateway in the store plus the
 // platform account. The password file is written as plaintext "user:password" lines with mode
 // 0600 and hashed in place with `mosquitto_passwd -U` (PBKDF2-SHA512 "$7$" on mosquitto 2.x)

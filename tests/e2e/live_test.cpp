@@ -127,9 +127,10 @@ protected:
 
 TEST_F(LiveTest, ReadingsBillAlarmsTripTopUpClosesOutageRecovers) {
     const std::string dtu = "127.0.0.1:" + std::to_string(dtu_port_);
-    Process serve({"serve", "--db", db_.string(), "--dtu-listen", dtu, "--read-interval", "2",
-                   "--report-every", "5"},
-                  dir_ / "serve.log");
+    Process serve(
+        {"serve", "--db", db_.string(), "--http", "127.0.0.1:" + std::to_string(FreePort()),
+         "--dtu-listen", dtu, "--read-interval", "2", "--report-every", "5"},
+        dir_ / "serve.log");
     Process sim(
         {"sim", "--db", db_.string(), "--dtu-connect", dtu, "--speed", "1", "--load-watts", "15000",
          "--offline-gateway", "gw-b", "--offline-after", "8", "--offline-for", "12"},
@@ -226,9 +227,10 @@ TEST_F(LiveTest, ReadingsBillAlarmsTripTopUpClosesOutageRecovers) {
 TEST_F(LiveTest, OutageIsBackfilledFromFrozenRegisters) {
     ReopenWith("500.00");
     const std::string dtu = "127.0.0.1:" + std::to_string(dtu_port_);
-    Process serve({"serve", "--db", db_.string(), "--dtu-listen", dtu, "--read-interval", "2",
-                   "--report-every", "5"},
-                  dir_ / "serve.log");
+    Process serve(
+        {"serve", "--db", db_.string(), "--http", "127.0.0.1:" + std::to_string(FreePort()),
+         "--dtu-listen", dtu, "--read-interval", "2", "--report-every", "5"},
+        dir_ / "serve.log");
     Process sim({"sim", "--db", db_.string(), "--dtu-connect", dtu, "--speed", "1", "--load-watts",
                  "15000", "--freeze-every-minute", "--offline-gateway", "gw-a", "--offline-after",
                  "6", "--offline-for", "75"},
@@ -271,9 +273,10 @@ TEST_F(LiveTest, OutageIsBackfilledFromFrozenRegisters) {
 // the console later) makes it live: serve picks it up and reads and bills it.
 TEST_F(LiveTest, AnUnknownMeterAppearsPendingAndBindingMakesItLive) {
     const std::string dtu = "127.0.0.1:" + std::to_string(dtu_port_);
-    Process serve({"serve", "--db", db_.string(), "--dtu-listen", dtu, "--read-interval", "2",
-                   "--report-every", "5"},
-                  dir_ / "serve.log");
+    Process serve(
+        {"serve", "--db", db_.string(), "--http", "127.0.0.1:" + std::to_string(FreePort()),
+         "--dtu-listen", dtu, "--read-interval", "2", "--report-every", "5"},
+        dir_ / "serve.log");
     Process sim({"sim", "--db", db_.string(), "--dtu-connect", dtu, "--speed", "1", "--load-watts",
                  "2000", "--extra-meter", "gw-c:000000000999:dlt645-2007-1p-prepaid"},
                 dir_ / "sim.log");
@@ -312,9 +315,10 @@ TEST_F(LiveTest, AnUnknownMeterAppearsPendingAndBindingMakesItLive) {
 TEST_F(LiveTest, FaultsAreCaughtAndNotBilled) {
     ReopenWith("500.00");
     const std::string dtu = "127.0.0.1:" + std::to_string(dtu_port_);
-    Process serve({"serve", "--db", db_.string(), "--dtu-listen", dtu, "--read-interval", "2",
-                   "--report-every", "5"},
-                  dir_ / "serve.log");
+    Process serve(
+        {"serve", "--db", db_.string(), "--http", "127.0.0.1:" + std::to_string(FreePort()),
+         "--dtu-listen", dtu, "--read-interval", "2", "--report-every", "5"},
+        dir_ / "serve.log");
     Process sim({"sim", "--db", db_.string(), "--dtu-connect", dtu, "--speed", "1", "--load-watts",
                  "15000", "--garbage", "30", "--fault", "000000000101:clock_drift:900@10",
                  "--fault", "000000000102:reset@20", "--fault", "1:overload:900000@12"},
@@ -359,9 +363,10 @@ TEST_F(LiveTest, MeterBilledTopUpReachesTheMeterOnceDespiteALostAcknowledgement)
     meter_billed_ = true;
     ReopenWith("1.00");
     const std::string dtu = "127.0.0.1:" + std::to_string(dtu_port_);
-    Process serve({"serve", "--db", db_.string(), "--dtu-listen", dtu, "--read-interval", "2",
-                   "--report-every", "5"},
-                  dir_ / "serve.log");
+    Process serve(
+        {"serve", "--db", db_.string(), "--http", "127.0.0.1:" + std::to_string(FreePort()),
+         "--dtu-listen", dtu, "--read-interval", "2", "--report-every", "5"},
+        dir_ / "serve.log");
     Process sim({"sim", "--db", db_.string(), "--dtu-connect", dtu, "--speed", "1", "--load-watts",
                  "15000", "--fault", "000000000101:drop_write_reply:1"},
                 dir_ / "sim.log");
