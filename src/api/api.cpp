@@ -22,6 +22,7 @@ namespace {
 
 constexpr std::string_view kSessionCookie = "joule_session";
 constexpr std::size_t kMaxIdempotencyKeyBytes = 64;
+constexpr std::size_t kMaxCachedSessions = 10'000;
 
 // One call's context, handed to a route's handler.
 struct Call {
@@ -473,6 +474,9 @@ Result<Principal> Api::Impl::Authenticate(const HttpRequest& request, Call* call
         JOULE_ASSIGN_OR_RETURN(Principal p, PrincipalOf(*tx, *user));
         cached = CachedSession{*session, std::move(p)};
         std::lock_guard lock(sessions_mutex);
+        if (sessions.size() >= kMaxCachedSessions) {
+            sessions.clear();  // only a cache: the store still has every session
+        }
         sessions.insert_or_assign(token_hash, *cached);
     }
     if (cached->session.expires_at <= now) {
@@ -531,7 +535,9 @@ Result<Reply> Api::Impl::Login(Call& c) {
     JOULE_ASSIGN_OR_RETURN(auto tx, access.BeginAccess());
     JOULE_ASSIGN_OR_RETURN(auto user, tx->FindUser(username));
     if (!user) {
-        (void)VerifyPassword(password, "");  // no faster than a real user's check
+        // Check against a real hash anyway, so an unknown name costs the time a known one does.
+        static const std::string kDecoy = HashPassword("decoy-password-0").value_or("");
+        (void)VerifyPassword(password, kDecoy);
         return refused();
     }
     if (user->locked_until && *user->locked_until > c.now) {
