@@ -86,6 +86,25 @@ run joule "$base$target" "$auth"
 run nginx "http://127.0.0.1:$nginx_port/projects.json"
 run joule-account "$base/api/v1/projects/demo-mall/accounts/SA101" "$auth"
 run joule-accounts-page "$base/api/v1/projects/demo-mall/accounts?page_size=100&state=normal" "$auth"
+# Counter top-ups with a durable commit: every request a new Idempotency-Key (wrk's Lua).
+cat > "$dir/topup.lua" <<'LUA'
+local n = 0
+request = function()
+    n = n + 1
+    local key = string.format("bench-%d-%d", os.time(), n)
+    return wrk.format("POST", "/api/v1/projects/demo-mall/accounts/SA101/top-ups",
+        { ["Content-Type"] = "application/json", ["Idempotency-Key"] = key,
+          ["Authorization"] = os.getenv("BENCH_AUTH") },
+        '{"amount":"0.01","channel":"cash"}')
+end
+LUA
+echo "== joule-topup"
+topup_key=$(curl -s -b "$cookies" -H "X-CSRF-Token: $csrf" -H 'content-type: application/json' \
+    -d '{"name":"bench-topup","scopes":["accounts.view","money.topup"]}' "$base/api/v1/api-keys" |
+    sed -n 's/.*"key":"\([^"]*\)".*/\1/p')
+BENCH_AUTH="Bearer $topup_key" wrk -t "$threads" -c "$connections" -d "${seconds}s" --latency \
+    -s "$dir/topup.lua" "$base" | tee "$dir/joule-topup.txt" |
+    grep -E "Requests/sec|Latency|99%|Non-2xx"
 joule_rps=$(sed -n 's/Requests\/sec: *//p' "$dir/joule.txt")
 nginx_rps=$(sed -n 's/Requests\/sec: *//p' "$dir/nginx.txt")
 echo "joule / nginx = $(awk -v a="$joule_rps" -v b="$nginx_rps" 'BEGIN { printf "%.2f", a / b }')"
