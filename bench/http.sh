@@ -88,10 +88,16 @@ run joule-account "$base/api/v1/projects/demo-mall/accounts/SA101" "$auth"
 run joule-accounts-page "$base/api/v1/projects/demo-mall/accounts?page_size=100&state=normal" "$auth"
 # Counter top-ups with a durable commit: every request a new Idempotency-Key (wrk's Lua).
 cat > "$dir/topup.lua" <<'LUA'
+-- One Lua state per wrk thread: each gets its own id, so keys never repeat across threads.
+local threads = 0
+setup = function(thread)
+    threads = threads + 1
+    thread:set("id", threads)
+end
 local n = 0
 request = function()
     n = n + 1
-    local key = string.format("bench-%d-%d", os.time(), n)
+    local key = string.format("bench-%d-%d-%d", os.time(), id, n)
     return wrk.format("POST", "/api/v1/projects/demo-mall/accounts/SA101/top-ups",
         { ["Content-Type"] = "application/json", ["Idempotency-Key"] = key,
           ["Authorization"] = os.getenv("BENCH_AUTH") },
