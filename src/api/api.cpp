@@ -38,6 +38,28 @@ struct Call {
     std::string session_token_hash;  // the cookie session, if that is how the caller came
 };
 
+// Who made a change and from where, for the operation log.
+struct Origin {
+    std::string actor;
+    std::string remote;
+    std::string request_id;
+    Instant at;
+};
+
+Origin OriginOf(const Call& call) {
+    return {call.principal.username.empty() ? "anonymous" : call.principal.username,
+            call.http.remote, call.request_id, call.now};
+}
+
+// The fields of a new user, from the API or the command line.
+struct NewUser {
+    std::string username;
+    std::string password;
+    std::string role;
+    bool all_projects = false;
+    std::vector<std::string> projects;  // codes
+};
+
 struct Reply {
     int status = 200;
     Json body;
@@ -84,21 +106,15 @@ Json UserJson(const UserRecord& u, const std::vector<ProjectRecord>& projects) {
                 {"version", u.version}};
 }
 
-std::string_view AccountStatusText(AccountStatus s) {
-    return s == AccountStatus::kOpen ? "open" : "closed";
-}
-
-std::string_view RelayText(Relay r) { return r == Relay::kOpen ? "open" : "closed"; }
-
 Json AccountSummaryJson(const AccountRecord& a) {
     return Json{{"number", a.number},
                 {"tenant_name", a.tenant_name},
                 {"phone", a.phone},
-                {"status", AccountStatusText(a.status)},
+                {"status", AccountStatusName(a.status)},
                 {"state", PrepaidStateName(a.prepaid.state)},
-                {"relay", RelayText(a.prepaid.relay)},
+                {"relay", RelayName(a.prepaid.relay)},
                 {"keep_power", a.prepaid.keep_power},
-                {"billing_mode", a.billing_mode == BillingMode::kMeter ? "meter" : "platform"},
+                {"billing_mode", BillingModeName(a.billing_mode)},
                 {"opened_at", FormatInstant(a.opened_at)},
                 {"version", a.version}};
 }
@@ -123,6 +139,12 @@ struct Api::Impl {
     };
     std::mutex sessions_mutex;
     std::unordered_map<std::string, CachedSession> sessions;
+    // API keys by the SHA-256 of the whole key, like sessions: revoking drops the entry.
+    struct CachedKey {
+        std::string prefix;
+        Principal principal;
+    };
+    std::unordered_map<std::string, CachedKey> cached_keys;  // guarded by sessions_mutex
 
     Impl(Store& s, AccessStore& a, BillingService& b, ApiOptions o)
         : store(s), access(a), billing(b), options(std::move(o)) {
@@ -150,12 +172,16 @@ struct Api::Impl {
     Result<Reply> Dispatch(const HttpRequest& request, const std::string& request_id,
                            std::string& route_label, std::string& user_label);
     Result<Principal> Authenticate(const HttpRequest& request, Call* call);
-    Result<Principal> PrincipalOf(AccessTx& tx, const UserRecord& user);
+    static Result<Principal> PrincipalOf(const UserRecord& user);
     void Forget(std::string_view token_hash);
     void ForgetUser(int64_t user_id);
     // Records a mutating call in the operation log inside the caller's unit of work.
-    static Status LogOperation(AccessTx& tx, const Call& call, std::string action,
+    static Status LogOperation(AccessTx& tx, const Origin& origin, std::string action,
                                std::string target, Json detail);
+    // Validates and stores a user, logged as made by `origin`. `creator` is the signed-in
+    // principal (it may not create group users unless it is one, nor reach projects it does not
+    // see); nullptr for the command line.
+    Result<int64_t> InsertUser(const NewUser& spec, const Principal* creator, const Origin& origin);
     Result<std::vector<ProjectRecord>> Projects();
 
     // Handlers
@@ -400,8 +426,7 @@ Result<Reply> Api::Impl::Dispatch(const HttpRequest& request, const std::string&
 
 // ---------------------------------------------------------------------------------- principal
 
-Result<Principal> Api::Impl::PrincipalOf(AccessTx& tx, const UserRecord& user) {
-    (void)tx;
+Result<Principal> Api::Impl::PrincipalOf(const UserRecord& user) {
     const RoleDefinition* role = FindBuiltinRole(user.role);
     if (role == nullptr) {
         return MakeError(ErrorCode::kPermissionDenied, "the user's role no longer exists");
@@ -432,10 +457,17 @@ Result<Principal> Api::Impl::Authenticate(const HttpRequest& request, Call* call
         if (!key.starts_with("jk_") || second == std::string_view::npos) {
             return MakeError(ErrorCode::kUnauthenticated, "malformed API key", "Authorization");
         }
+        const std::string key_hash = Sha256Hex(key);
+        {
+            std::lock_guard lock(sessions_mutex);
+            if (auto it = cached_keys.find(key_hash); it != cached_keys.end()) {
+                return it->second.principal;
+            }
+        }
         const std::string prefix(key.substr(0, second));
         JOULE_ASSIGN_OR_RETURN(auto tx, access.BeginAccess());
         JOULE_ASSIGN_OR_RETURN(auto found, tx->FindApiKey(prefix));
-        if (!found || found->revoked_at || !SameSecret(found->secret_hash, Sha256Hex(key))) {
+        if (!found || found->revoked_at || !SameSecret(found->secret_hash, key_hash)) {
             return MakeError(ErrorCode::kUnauthenticated, "unknown or revoked API key",
                              "Authorization");
         }
@@ -444,9 +476,14 @@ Result<Principal> Api::Impl::Authenticate(const HttpRequest& request, Call* call
             return MakeError(ErrorCode::kUnauthenticated, "the key's user is disabled",
                              "Authorization");
         }
-        JOULE_ASSIGN_OR_RETURN(Principal p, PrincipalOf(*tx, *user));
+        JOULE_ASSIGN_OR_RETURN(Principal p, PrincipalOf(*user));
         p.permissions &= found->scopes;  // a key never exceeds its user
         p.via_api_key = true;
+        std::lock_guard lock(sessions_mutex);
+        if (cached_keys.size() >= kMaxCachedSessions) {
+            cached_keys.clear();  // only a cache: the store still has every key
+        }
+        cached_keys.insert_or_assign(key_hash, CachedKey{prefix, p});
         return p;
     }
     const std::string token = CookieValue(request.Header("cookie"), kSessionCookie);
@@ -471,7 +508,7 @@ Result<Principal> Api::Impl::Authenticate(const HttpRequest& request, Call* call
         if (!user || user->disabled) {
             return MakeError(ErrorCode::kUnauthenticated, "the user is disabled");
         }
-        JOULE_ASSIGN_OR_RETURN(Principal p, PrincipalOf(*tx, *user));
+        JOULE_ASSIGN_OR_RETURN(Principal p, PrincipalOf(*user));
         cached = CachedSession{*session, std::move(p)};
         std::lock_guard lock(sessions_mutex);
         if (sessions.size() >= kMaxCachedSessions) {
@@ -501,15 +538,17 @@ void Api::Impl::ForgetUser(int64_t user_id) {
     std::lock_guard lock(sessions_mutex);
     std::erase_if(sessions,
                   [&](const auto& entry) { return entry.second.session.user_id == user_id; });
+    std::erase_if(cached_keys,
+                  [&](const auto& entry) { return entry.second.principal.user_id == user_id; });
 }
 
-Status Api::Impl::LogOperation(AccessTx& tx, const Call& call, std::string action,
+Status Api::Impl::LogOperation(AccessTx& tx, const Origin& origin, std::string action,
                                std::string target, Json detail) {
-    detail["request_id"] = call.request_id;
-    detail["remote"] = call.http.remote;
+    detail["request_id"] = origin.request_id;
+    detail["remote"] = origin.remote;
     OperationRecord op;
-    op.at = call.now;
-    op.actor = call.principal.username.empty() ? "anonymous" : call.principal.username;
+    op.at = origin.at;
+    op.actor = origin.actor;
     op.action = std::move(action);
     op.target = std::move(target);
     op.detail = detail.dump(-1, ' ', false, Json::error_handler_t::replace);
@@ -552,7 +591,7 @@ Result<Reply> Api::Impl::Login(Call& c) {
             user->failed_logins = 0;
         }
         JOULE_TRY(tx->UpdateUser(*user));
-        JOULE_TRY(LogOperation(*tx, c, "auth.login_failed", "user:" + user->username,
+        JOULE_TRY(LogOperation(*tx, OriginOf(c), "auth.login_failed", "user:" + user->username,
                                Json{{"locked", user->locked_until.has_value()}}));
         JOULE_TRY(tx->Commit());
         return refused();
@@ -569,9 +608,10 @@ Result<Reply> Api::Impl::Login(Call& c) {
     session.created_at = c.now;
     session.expires_at = c.now + options.session_ttl;
     JOULE_TRY(tx->InsertSession(session));
-    JOULE_ASSIGN_OR_RETURN(Principal principal, PrincipalOf(*tx, *user));
+    JOULE_ASSIGN_OR_RETURN(Principal principal, PrincipalOf(*user));
     c.principal = principal;
-    JOULE_TRY(LogOperation(*tx, c, "auth.login", "user:" + user->username, Json::object()));
+    JOULE_TRY(
+        LogOperation(*tx, OriginOf(c), "auth.login", "user:" + user->username, Json::object()));
     JOULE_TRY(tx->Commit());
     Reply r;
     r.body = Json{{"username", user->username},
@@ -589,7 +629,8 @@ Result<Reply> Api::Impl::Logout(Call& c) {
     if (!c.session_token_hash.empty()) {
         JOULE_TRY(tx->DeleteSession(c.session_token_hash));
     }
-    JOULE_TRY(LogOperation(*tx, c, "auth.logout", "user:" + c.principal.username, Json::object()));
+    JOULE_TRY(LogOperation(*tx, OriginOf(c), "auth.logout", "user:" + c.principal.username,
+                           Json::object()));
     JOULE_TRY(tx->Commit());
     Forget(c.session_token_hash);
     Reply r;
@@ -644,8 +685,8 @@ Result<Reply> Api::Impl::ChangePassword(Call& c) {
     JOULE_TRY(tx->UpdateUser(*user));
     // Every session of the user ends, this one included: a stolen cookie dies with the password.
     JOULE_TRY(tx->DeleteSessionsOf(user->id));
-    JOULE_TRY(
-        LogOperation(*tx, c, "auth.password_changed", "user:" + user->username, Json::object()));
+    JOULE_TRY(LogOperation(*tx, OriginOf(c), "auth.password_changed", "user:" + user->username,
+                           Json::object()));
     JOULE_TRY(tx->Commit());
     ForgetUser(user->id);
     Reply r;
@@ -671,69 +712,59 @@ Result<Reply> Api::Impl::ListUsers(Call& c) {
 
 Result<Reply> Api::Impl::CreateUserRoute(Call& c) {
     wire::ObjectReader body(c.body, "");
-    JOULE_ASSIGN_OR_RETURN(std::string username, body.String("username", 64));
-    JOULE_ASSIGN_OR_RETURN(std::string password, body.String("password", kMaxPasswordBytes));
-    JOULE_ASSIGN_OR_RETURN(std::string role, body.String("role", 32));
-    JOULE_ASSIGN_OR_RETURN(bool all_projects, body.OptBool("all_projects", false));
+    NewUser spec;
+    JOULE_ASSIGN_OR_RETURN(spec.username, body.String("username", 64));
+    JOULE_ASSIGN_OR_RETURN(spec.password, body.String("password", kMaxPasswordBytes));
+    JOULE_ASSIGN_OR_RETURN(spec.role, body.String("role", 32));
+    JOULE_ASSIGN_OR_RETURN(spec.all_projects, body.OptBool("all_projects", false));
     JOULE_ASSIGN_OR_RETURN(const Json* project_list, body.OptArray("projects", 1000));
     JOULE_TRY(body.Finish());
-    std::vector<std::string> codes;
     if (project_list != nullptr) {
-        for (std::size_t i = 0; i < project_list->size(); ++i) {
-            if (!(*project_list)[i].is_string()) {
-                return InvalidArgument("projects[" + std::to_string(i) + "]", "must be a string");
-            }
-            codes.push_back((*project_list)[i].get<std::string>());
-        }
+        JOULE_ASSIGN_OR_RETURN(spec.projects, StringList(*project_list, "projects"));
     }
-    if (!c.principal.all_projects) {
-        // A project admin cannot create group users or reach projects it does not see.
-        if (all_projects) {
-            return MakeError(ErrorCode::kPermissionDenied,
-                             "only a group user can create group users", "all_projects");
-        }
+    JOULE_ASSIGN_OR_RETURN(int64_t id, InsertUser(spec, &c.principal, OriginOf(c)));
+    return Reply{201, Json{{"id", id}, {"username", spec.username}}, {}};
+}
+
+Result<int64_t> Api::Impl::InsertUser(const NewUser& spec, const Principal* creator,
+                                      const Origin& origin) {
+    if (creator != nullptr && !creator->all_projects && spec.all_projects) {
+        return MakeError(ErrorCode::kPermissionDenied, "only a group user can create group users",
+                         "all_projects");
     }
+    JOULE_TRY(CheckUsername(spec.username));
+    JOULE_TRY(CheckPasswordPolicy(spec.password, "password"));
+    if (FindBuiltinRole(spec.role) == nullptr) {
+        return InvalidArgument("role", "unknown role '" + spec.role.substr(0, 32) + "'");
+    }
+    UserRecord u;
     JOULE_ASSIGN_OR_RETURN(auto projects, Projects());
-    for (std::size_t i = 0; i < codes.size(); ++i) {
-        const auto it = std::find_if(projects.begin(), projects.end(),
-                                     [&](const ProjectRecord& p) { return p.code == codes[i]; });
-        if (it == projects.end() || !c.principal.SeesProject(it->id)) {
-            return NotFound("no project '" + codes[i].substr(0, 64) + "'",
+    for (std::size_t i = 0; i < spec.projects.size(); ++i) {
+        const auto it = std::find_if(projects.begin(), projects.end(), [&](const ProjectRecord& p) {
+            return p.code == spec.projects[i];
+        });
+        // A project the creator cannot see answers like one that does not exist.
+        if (it == projects.end() || (creator != nullptr && !creator->SeesProject(it->id))) {
+            return NotFound("no project '" + spec.projects[i].substr(0, 64) + "'",
                             "projects[" + std::to_string(i) + "]");
         }
+        u.projects.push_back(it->id);
     }
-    Impl* self = this;
-    JOULE_ASSIGN_OR_RETURN(int64_t id, [&]() -> Result<int64_t> {
-        JOULE_TRY(CheckUsername(username));
-        JOULE_TRY(CheckPasswordPolicy(password, "password"));
-        if (FindBuiltinRole(role) == nullptr) {
-            return InvalidArgument("role", "unknown role '" + role.substr(0, 32) + "'");
-        }
-        JOULE_ASSIGN_OR_RETURN(std::string hash, HashPassword(password));
-        UserRecord u;
-        u.username = username;
-        u.password_hash = std::move(hash);
-        u.role = role;
-        u.all_projects = all_projects;
-        for (const std::string& code : codes) {
-            for (const ProjectRecord& p : projects) {
-                if (p.code == code) {
-                    u.projects.push_back(p.id);
-                }
-            }
-        }
-        u.created_at = c.now;
-        u.password_changed_at = c.now;
-        JOULE_ASSIGN_OR_RETURN(auto tx, self->access.BeginAccess());
-        JOULE_ASSIGN_OR_RETURN(int64_t new_id, tx->InsertUser(u));
-        JOULE_TRY(LogOperation(
-            *tx, c, "user.create", "user:" + username,
-            Json{
-                {"after", {{"role", role}, {"all_projects", all_projects}, {"projects", codes}}}}));
-        JOULE_TRY(tx->Commit());
-        return new_id;
-    }());
-    return Reply{201, Json{{"id", id}, {"username", username}}, {}};
+    JOULE_ASSIGN_OR_RETURN(u.password_hash, HashPassword(spec.password));
+    u.username = spec.username;
+    u.role = spec.role;
+    u.all_projects = spec.all_projects;
+    u.created_at = origin.at;
+    u.password_changed_at = origin.at;
+    JOULE_ASSIGN_OR_RETURN(auto tx, access.BeginAccess());
+    JOULE_ASSIGN_OR_RETURN(int64_t id, tx->InsertUser(u));
+    JOULE_TRY(LogOperation(*tx, origin, "user.create", "user:" + spec.username,
+                           Json{{"after",
+                                 {{"role", spec.role},
+                                  {"all_projects", spec.all_projects},
+                                  {"projects", spec.projects}}}}));
+    JOULE_TRY(tx->Commit());
+    return id;
 }
 
 Result<Reply> Api::Impl::ResetPassword(Call& c) {
@@ -759,8 +790,8 @@ Result<Reply> Api::Impl::ResetPassword(Call& c) {
     user->locked_until.reset();
     JOULE_TRY(tx->UpdateUser(*user));
     JOULE_TRY(tx->DeleteSessionsOf(user->id));
-    JOULE_TRY(
-        LogOperation(*tx, c, "user.password_reset", "user:" + user->username, Json::object()));
+    JOULE_TRY(LogOperation(*tx, OriginOf(c), "user.password_reset", "user:" + user->username,
+                           Json::object()));
     JOULE_TRY(tx->Commit());
     ForgetUser(user->id);
     return Reply{204, nullptr, {}};
@@ -783,13 +814,7 @@ Result<Reply> Api::Impl::CreateApiKey(Call& c) {
     JOULE_ASSIGN_OR_RETURN(std::string name, body.String("name", 64));
     JOULE_ASSIGN_OR_RETURN(const Json* scope_list, body.Array("scopes", kPermissionCount));
     JOULE_TRY(body.Finish());
-    std::vector<std::string> names;
-    for (std::size_t i = 0; i < scope_list->size(); ++i) {
-        if (!(*scope_list)[i].is_string()) {
-            return InvalidArgument("scopes[" + std::to_string(i) + "]", "must be a string");
-        }
-        names.push_back((*scope_list)[i].get<std::string>());
-    }
+    JOULE_ASSIGN_OR_RETURN(std::vector<std::string> names, StringList(*scope_list, "scopes"));
     JOULE_ASSIGN_OR_RETURN(PermissionSet scopes, ParsePermissions(names, "scopes"));
     if ((scopes & ~c.principal.permissions).any()) {
         return MakeError(ErrorCode::kPermissionDenied, "a key cannot have more than its creator",
@@ -809,7 +834,7 @@ Result<Reply> Api::Impl::CreateApiKey(Call& c) {
     record.created_at = c.now;
     JOULE_ASSIGN_OR_RETURN(auto tx, access.BeginAccess());
     JOULE_ASSIGN_OR_RETURN(int64_t id, tx->InsertApiKey(record));
-    JOULE_TRY(LogOperation(*tx, c, "api_key.create", "api_key:" + prefix,
+    JOULE_TRY(LogOperation(*tx, OriginOf(c), "api_key.create", "api_key:" + prefix,
                            Json{{"after", {{"name", name}, {"scopes", names}}}}));
     JOULE_TRY(tx->Commit());
     return Reply{201,
@@ -852,8 +877,14 @@ Result<Reply> Api::Impl::RevokeApiKey(Call& c) {
         return NotFound("no API key " + std::to_string(id), "key");
     }
     JOULE_TRY(tx->RevokeApiKey(id, c.now));
-    JOULE_TRY(LogOperation(*tx, c, "api_key.revoke", "api_key:" + it->prefix, Json::object()));
+    JOULE_TRY(
+        LogOperation(*tx, OriginOf(c), "api_key.revoke", "api_key:" + it->prefix, Json::object()));
     JOULE_TRY(tx->Commit());
+    {
+        std::lock_guard lock(sessions_mutex);
+        std::erase_if(cached_keys,
+                      [&](const auto& entry) { return entry.second.prefix == it->prefix; });
+    }
     return Reply{204, nullptr, {}};
 }
 
@@ -1036,7 +1067,7 @@ Result<Reply> Api::Impl::ListMeters(Call& c) {
         if (status) {
             item["online"] = status->online;
             item["last_seen"] = status->last_seen ? FormatInstant(*status->last_seen) : "";
-            item["relay"] = std::string(RelayStateText(status->relay));
+            item["relay"] = std::string(RelayStateName(status->relay));
             item["values"] = Json::parse(status->values_json, nullptr, false);
         }
         items.push_back(std::move(item));
@@ -1081,33 +1112,8 @@ std::string Api::OpenApiJson() const { return OpenApiDocument(impl_->infos); }
 Result<int64_t> Api::CreateUser(const std::string& username, const std::string& password,
                                 const std::string& role, bool all_projects,
                                 const std::vector<std::string>& project_codes) {
-    JOULE_TRY(CheckUsername(username));
-    JOULE_TRY(CheckPasswordPolicy(password, "password"));
-    if (FindBuiltinRole(role) == nullptr) {
-        return InvalidArgument("role", "unknown role '" + role.substr(0, 32) + "'");
-    }
-    JOULE_ASSIGN_OR_RETURN(auto projects, impl_->Projects());
-    UserRecord u;
-    for (std::size_t i = 0; i < project_codes.size(); ++i) {
-        const auto it = std::find_if(projects.begin(), projects.end(), [&](const ProjectRecord& p) {
-            return p.code == project_codes[i];
-        });
-        if (it == projects.end()) {
-            return NotFound("no project '" + project_codes[i] + "'",
-                            "projects[" + std::to_string(i) + "]");
-        }
-        u.projects.push_back(it->id);
-    }
-    JOULE_ASSIGN_OR_RETURN(u.password_hash, HashPassword(password));
-    u.username = username;
-    u.role = role;
-    u.all_projects = all_projects;
-    u.created_at = impl_->options.clock();
-    u.password_changed_at = u.created_at;
-    JOULE_ASSIGN_OR_RETURN(auto tx, impl_->access.BeginAccess());
-    JOULE_ASSIGN_OR_RETURN(int64_t id, tx->InsertUser(u));
-    JOULE_TRY(tx->Commit());
-    return id;
+    const NewUser spec{username, password, role, all_projects, project_codes};
+    return impl_->InsertUser(spec, nullptr, Origin{"cli", "local", "", impl_->options.clock()});
 }
 
 Result<std::optional<std::string>> Api::EnsureFirstAdmin() {

@@ -407,6 +407,9 @@ TEST_F(ApiTest, TheOperationLogRecordsWhoDidWhatFromWhere) {
     EXPECT_EQ(entry["target"], "user:eng");
     EXPECT_EQ(entry["detail"]["remote"], "127.0.0.1");
     EXPECT_FALSE(entry["detail"]["request_id"].get<std::string>().empty());
+    // Users made from the command line (the fixture's three) are logged too.
+    auto from_cli = As(boss, "GET", "/api/v1/operations?actor=cli&action=user.create");
+    EXPECT_EQ(Body(from_cli)["total"], 3);
     auto by_fin = As(boss, "GET", "/api/v1/operations?actor=fin");
     EXPECT_GE(Body(by_fin)["total"].get<int>(), 2);  // the sign-in and the top-up
     EXPECT_EQ(As(boss, "GET", "/api/v1/operations?from=yesterday").status, 400);

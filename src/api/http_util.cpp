@@ -113,6 +113,21 @@ Result<bool> BoolParam(const QueryParams& query, std::string_view name, bool fal
     return InvalidArgument(std::string(name), "must be true or false");
 }
 
+Result<std::vector<std::string>> StringList(const Json& list, std::string_view field) {
+    std::vector<std::string> out;
+    for (std::size_t i = 0; i < list.size(); ++i) {
+        const std::string path = std::string(field) + "[" + std::to_string(i) + "]";
+        if (!list[i].is_string()) {
+            return InvalidArgument(path, "must be a string");
+        }
+        out.push_back(list[i].get<std::string>());
+        if (out.back().size() > 256) {
+            return InvalidArgument(path, "must be at most 256 bytes");
+        }
+    }
+    return out;
+}
+
 Result<Json> ParseJsonBody(const HttpRequest& request) {
     const std::string_view type = request.Header("content-type");
     if (!type.starts_with("application/json")) {
@@ -255,18 +270,6 @@ std::string SessionCookie(std::string_view name, std::string_view value, Seconds
         out += "; Secure";
     }
     return out;
-}
-
-std::string_view RelayStateText(RelayState state) {
-    switch (state) {
-        case RelayState::kClosed:
-            return "closed";
-        case RelayState::kOpen:
-            return "open";
-        case RelayState::kUnknown:
-            break;
-    }
-    return "unknown";
 }
 
 namespace {

@@ -42,6 +42,10 @@ using QueryParams = std::map<std::string, std::string, std::less<>>;
 [[nodiscard]] Result<bool> BoolParam(const QueryParams& query, std::string_view name,
                                      bool fallback);
 
+// A JSON array of strings, each at most 256 bytes; errors name "<field>[i]".
+[[nodiscard]] Result<std::vector<std::string>> StringList(const nlohmann::json& list,
+                                                          std::string_view field);
+
 // The body of a write: a JSON object, valid UTF-8, Content-Type application/json.
 [[nodiscard]] Result<nlohmann::json> ParseJsonBody(const HttpRequest& request);
 
@@ -67,8 +71,6 @@ struct PageBounds {
 // HttpOnly, SameSite=Strict, Path=/, Max-Age; Secure when asked.
 [[nodiscard]] std::string SessionCookie(std::string_view name, std::string_view value,
                                         Seconds max_age, bool secure);
-
-[[nodiscard]] std::string_view RelayStateText(RelayState state);
 
 // OpenAPI 3.0.3, one path item per route pattern.
 [[nodiscard]] std::string OpenApiDocument(const std::vector<RouteInfo>& routes);

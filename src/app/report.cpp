@@ -29,7 +29,7 @@ Json TransferJson(const Transfer& t, const std::map<int64_t, std::string>& names
 
 Json StatusJson(const PrepaidStatus& s) {
     return Json{{"state", std::string(PrepaidStateName(s.state))},
-                {"relay", s.relay == Relay::kOpen ? "open" : "closed"},
+                {"relay", RelayName(s.relay)},
                 {"keep_power", s.keep_power},
                 {"forced_trip", s.forced_trip},
                 {"emergency_taken", s.emergency_taken}};
@@ -85,7 +85,7 @@ Result<Json> ProjectReport(Store& store, std::string_view project_code,
         }
         Json account{{"number", a.number},
                      {"tenant", a.tenant_name},
-                     {"status", a.status == AccountStatus::kOpen ? "open" : "closed"},
+                     {"status", AccountStatusName(a.status)},
                      {"paid", MoneyText(paid)},
                      {"granted", MoneyText(granted)},
                      {"debt", MoneyText(debt)},
@@ -190,7 +190,7 @@ Result<Json> AccountReport(Store& store, BillingService& billing, std::string_vi
     JOULE_ASSIGN_OR_RETURN(AccountView view, billing.ViewAccount(project_code, number));
     Json out{{"number", view.account.number},
              {"tenant", view.account.tenant_name},
-             {"status", view.account.status == AccountStatus::kOpen ? "open" : "closed"},
+             {"status", AccountStatusName(view.account.status)},
              {"paid", MoneyText(view.paid)},
              {"granted", MoneyText(view.granted)},
              {"debt", MoneyText(view.debt)},

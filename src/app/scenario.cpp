@@ -162,7 +162,7 @@ Result<Step> ParseEvent(const Json& j, const std::string& path, Services& s) {
         step.run = [&s, req](Instant now) -> Result<Json> {
             JOULE_ASSIGN_OR_RETURN(PrepaidStatus st, s.billing->Control(req, s.actor, now));
             return Json{{"state", std::string(PrepaidStateName(st.state))},
-                        {"relay", st.relay == Relay::kOpen ? "open" : "closed"}};
+                        {"relay", RelayName(st.relay)}};
         };
     } else if (type == "tariff_version") {
         JOULE_ASSIGN_OR_RETURN(std::string tariff, r.String("tariff", 64));

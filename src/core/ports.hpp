@@ -8,6 +8,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "base/error.hpp"
@@ -101,6 +102,7 @@ struct TariffRecord {
 
 // stored: never renumber.
 enum class AccountStatus : uint8_t { kOpen = 1, kClosed = 2 };
+std::string_view AccountStatusName(AccountStatus status);  // "open", "closed"
 
 struct AccountRecord {
     AccountId id;
@@ -180,6 +182,8 @@ struct CommandRecord {
 // stored: never renumber.
 enum class RelayState : uint8_t { kUnknown = 0, kClosed = 1, kOpen = 2 };
 enum class ValveState : uint8_t { kUnknown = 0, kOpen = 1, kClosed = 2, kAbnormal = 3 };
+std::string_view RelayStateName(RelayState state);  // "unknown", "closed", "open"
+std::string_view ValveStateName(ValveState state);  // "unknown", "open", "closed", "abnormal"
 
 struct MeterStatusRecord {
     MeterId meter;

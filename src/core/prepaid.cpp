@@ -5,6 +5,8 @@
 
 namespace joule {
 
+std::string_view RelayName(Relay relay) { return relay == Relay::kOpen ? "open" : "closed"; }
+
 std::string_view PrepaidStateName(PrepaidState state) {
     switch (state) {
         case PrepaidState::kNormal:

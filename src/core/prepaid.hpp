@@ -41,6 +41,7 @@ std::string_view PrepaidStateName(PrepaidState state);
 
 // stored: never renumber.
 enum class Relay : uint8_t { kClosed = 0, kOpen = 1 };
+std::string_view RelayName(Relay relay);  // "closed", "open"
 
 // Friendly periods (友好时段): arrears trips are held back during these.
 struct FriendlyPolicy {

@@ -10,32 +10,6 @@ namespace {
 constexpr std::size_t kMaxSamples = 100'000;
 constexpr int kMaxCommandsPerTake = 1'000;
 
-std::string_view RelayText(RelayState s) {
-    switch (s) {
-        case RelayState::kClosed:
-            return "closed";
-        case RelayState::kOpen:
-            return "open";
-        case RelayState::kUnknown:
-            break;
-    }
-    return "unknown";
-}
-
-std::string_view ValveText(ValveState s) {
-    switch (s) {
-        case ValveState::kOpen:
-            return "open";
-        case ValveState::kClosed:
-            return "closed";
-        case ValveState::kAbnormal:
-            return "abnormal";
-        case ValveState::kUnknown:
-            break;
-    }
-    return "unknown";
-}
-
 AlarmRecord MeterAlarm(const MeterRecord& meter, AlarmKind kind, Instant at, std::string detail) {
     AlarmRecord a;
     a.project = meter.project;
@@ -112,14 +86,14 @@ Status UpdateLiveState(Tx& tx, const MeterRecord& meter, const MeterSample& s, I
     JOULE_ASSIGN_OR_RETURN(Expectation expected, ExpectedState(tx, meter.id));
     std::string mismatch;
     if (expected.relay && s.relay != RelayState::kUnknown && s.relay != *expected.relay) {
-        mismatch = "relay is " + std::string(RelayText(s.relay)) + ", command " +
+        mismatch = "relay is " + std::string(RelayStateName(s.relay)) + ", command " +
                    std::to_string(expected.command) + " set it " +
-                   std::string(RelayText(*expected.relay));
+                   std::string(RelayStateName(*expected.relay));
     }
     if (expected.valve && s.valve != ValveState::kUnknown && s.valve != *expected.valve) {
-        mismatch = "valve is " + std::string(ValveText(s.valve)) + ", command " +
+        mismatch = "valve is " + std::string(ValveStateName(s.valve)) + ", command " +
                    std::to_string(expected.command) + " set it " +
-                   std::string(ValveText(*expected.valve));
+                   std::string(ValveStateName(*expected.valve));
     }
     if (!mismatch.empty()) {
         ++result.mismatches;

@@ -1,0 +1,35 @@
+#include "core/ports.hpp"
+
+namespace joule {
+
+std::string_view AccountStatusName(AccountStatus status) {
+    return status == AccountStatus::kOpen ? "open" : "closed";
+}
+
+std::string_view RelayStateName(RelayState state) {
+    switch (state) {
+        case RelayState::kClosed:
+            return "closed";
+        case RelayState::kOpen:
+            return "open";
+        case RelayState::kUnknown:
+            break;
+    }
+    return "unknown";
+}
+
+std::string_view ValveStateName(ValveState state) {
+    switch (state) {
+        case ValveState::kOpen:
+            return "open";
+        case ValveState::kClosed:
+            return "closed";
+        case ValveState::kAbnormal:
+            return "abnormal";
+        case ValveState::kUnknown:
+            break;
+    }
+    return "unknown";
+}
+
+}  // namespace joule
