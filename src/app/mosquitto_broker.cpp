@@ -63,7 +63,7 @@ bool LoopbackPortOpen(std::uint16_t port) {
     return ok;
 }
 
-Result<CommandOutput> RunCommand(std::vector<std::string> argv) {
+Result<ProcessOutput> RunProcess(std::vector<std::string> argv) {
     if (argv.empty()) {
         return InvalidArgument("argv", "no command");
     }
@@ -89,7 +89,7 @@ Result<CommandOutput> RunCommand(std::vector<std::string> argv) {
         ::_exit(127);
     }
     ::close(fds[1]);
-    CommandOutput out;
+    ProcessOutput out;
     char buf[4096];
     ssize_t n = 0;
     while ((n = ::read(fds[0], buf, sizeof buf)) > 0 || (n < 0 && errno == EINTR)) {

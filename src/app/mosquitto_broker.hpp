@@ -23,13 +23,13 @@ namespace joule::app {
 [[nodiscard]] bool LoopbackPortOpen(std::uint16_t port);
 
 // What a finished command printed (stdout and stderr together) and its exit code (-1: killed).
-struct CommandOutput {
+struct ProcessOutput {
     int exit_code = -1;
     std::string output;
 };
 // Runs argv[0] (a path, no shell, no PATH search) with its arguments to completion: the
 // mosquitto_pub/mosquitto_sub peers and openssl of the tests. kUnavailable when it cannot start.
-[[nodiscard]] Result<CommandOutput> RunCommand(std::vector<std::string> argv);
+[[nodiscard]] Result<ProcessOutput> RunProcess(std::vector<std::string> argv);
 
 struct BrokerTls {
     std::string cafile;    // the CA that signed certfile (sent to clients that ask)

@@ -49,10 +49,10 @@ pid_t Spawn(std::vector<std::string> argv, int out_fd) {
 }
 
 // Runs argv to completion, capturing stdout and stderr.
-app::CommandOutput RunProcess(std::vector<std::string> argv) {
-    auto out = app::RunCommand(std::move(argv));
+app::ProcessOutput RunProcess(std::vector<std::string> argv) {
+    auto out = app::RunProcess(std::move(argv));
     EXPECT_TRUE(out.has_value()) << out.error().ToString();
-    return out.value_or(app::CommandOutput{});
+    return out.value_or(app::ProcessOutput{});
 }
 
 // Polls `done` (the broker and our client work on their own threads) for up to 10 s.
@@ -337,7 +337,7 @@ TEST_F(MqttTest, AnUnknownGatewayIsLogged) {
 }
 
 TEST_F(MqttTest, TheBrokerRefusesAWrongPassword) {
-    const app::CommandOutput r = RunProcess(
+    const app::ProcessOutput r = RunProcess(
         {"/usr/bin/mosquitto_pub", "-h", "127.0.0.1", "-p", std::to_string(port_), "-u", "gw1",
          "-P", "wrong", "-q", "1", "-t", "joule/mall/gw1/up/readings", "-m", kBatch});
     EXPECT_NE(r.exit_code, 0);
@@ -404,7 +404,7 @@ TEST_F(MqttTest, ACommandReachesTheGatewayAndItsAckIsKept) {
     for (const char* a : {"-C", "1", "-W", "10"}) {
         receive.emplace_back(a);
     }
-    const app::CommandOutput got = RunProcess(receive);
+    const app::ProcessOutput got = RunProcess(receive);
     ASSERT_EQ(got.exit_code, 0) << got.output;
     EXPECT_NE(got.output.find("\"id\":" + std::to_string(*id)), std::string::npos) << got.output;
     EXPECT_NE(got.output.find("\"kind\":\"trip\""), std::string::npos) << got.output;

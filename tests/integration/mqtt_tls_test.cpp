@@ -86,7 +86,7 @@ protected:
 
     void OpenSsl(std::vector<std::string> args) {
         args.insert(args.begin(), "/usr/bin/openssl");
-        auto run = app::RunCommand(args);
+        auto run = app::RunProcess(args);
         ASSERT_TRUE(run.has_value()) << run.error().ToString();
         ASSERT_EQ(run->exit_code, 0) << run->output;
     }
@@ -183,13 +183,13 @@ protected:
     }
 
     // mosquitto_pub over TLS: the independent peer.
-    app::CommandOutput Pub(const std::string& cafile, const std::string& password) {
-        auto out = app::RunCommand({"/usr/bin/mosquitto_pub", "-h", "127.0.0.1", "-p",
+    app::ProcessOutput Pub(const std::string& cafile, const std::string& password) {
+        auto out = app::RunProcess({"/usr/bin/mosquitto_pub", "-h", "127.0.0.1", "-p",
                                     std::to_string(broker_.port()), "--cafile", cafile, "-u", "gw1",
                                     "-P", password, "-q", "1", "-t", "joule/mall/gw1/up/event",
                                     "-m", R"({"kind": "probe"})"});
         EXPECT_TRUE(out.has_value()) << out.error().ToString();
-        return out.value_or(app::CommandOutput{});
+        return out.value_or(app::ProcessOutput{});
     }
 
     std::string dir_;
@@ -217,7 +217,7 @@ TEST_F(MqttTlsTest, IngestAndSimulatedGatewayConnectOverTlsAndReadingsAreRecorde
     EXPECT_EQ(gateway->stats().refused.load(), 0);
     // The independent client with the same CA gets through too.
     const int64_t before = ingest_->stats().handled.load();
-    const app::CommandOutput pub = Pub(ca_, "gw1-secret");
+    const app::ProcessOutput pub = Pub(ca_, "gw1-secret");
     EXPECT_EQ(pub.exit_code, 0) << pub.output;
     EXPECT_TRUE(WaitFor([&] { return ingest_->stats().handled.load() > before; }));
 }
@@ -241,7 +241,7 @@ TEST_F(MqttTlsTest, AClientThatDoesNotTrustTheCaCannotConnect) {
     gateway.reset();
 
     // mosquitto_pub says why.
-    const app::CommandOutput pub = Pub(other_ca, "gw1-secret");
+    const app::ProcessOutput pub = Pub(other_ca, "gw1-secret");
     EXPECT_NE(pub.exit_code, 0);
     EXPECT_NE(pub.output.find("TLS error"), std::string::npos) << pub.output;
 
@@ -264,7 +264,7 @@ TEST_F(MqttTlsTest, AWrongPasswordIsRefusedOverTls) {
     EXPECT_EQ(gateway->stats().connects.load(), 0);
     EXPECT_FALSE(gateway->connected());
     gateway.reset();
-    const app::CommandOutput pub = Pub(ca_, "not-the-password");
+    const app::ProcessOutput pub = Pub(ca_, "not-the-password");
     EXPECT_NE(pub.exit_code, 0);
     EXPECT_NE(pub.output.find("not authorised"), std::string::npos) << pub.output;
     EXPECT_EQ(Readings(), 0U);
