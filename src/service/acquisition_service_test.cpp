@@ -3,19 +3,16 @@
 // live reading that follows the outage; live state older than a few read intervals is stale.
 #include "service/acquisition_service.hpp"
 
-#include <gtest/gtest.h>
-
-#include "service/site_service.hpp"
-#include "storage/sqlite_store.hpp"
+#include "service/service_test_support.hpp"
 
 namespace joule {
 namespace {
 
-Instant T(std::string_view text) { return ParseInstant(text, "t").value(); }
-Quantity Kwh(int64_t kwh) { return Quantity{kwh * 1000}; }
+using service_test::Kwh;
+using service_test::T;
 
 // Asia/Shanghai is UTC+8: local midnight of day D is 16:00Z of day D-1.
-class BackfillTest : public ::testing::Test {
+class BackfillTest : public service_test::ServiceTest {
 protected:
     void SetUp() override {
         SiteSpec site;
@@ -89,17 +86,6 @@ protected:
         return tx->ListReadings(meter_, 100).value();
     }
 
-    void ExpectLedgerBalanced() {
-        auto tx = store_->Begin().value();
-        EXPECT_EQ(tx->SummarizeLedger().value().sum_of_balances.fen, 0);
-        EXPECT_EQ(tx->CountBalanceMismatches().value(), 0);
-    }
-
-    std::unique_ptr<storage::SqliteStore> store_ =
-        std::move(storage::SqliteStore::Open(":memory:", {}).value());
-    BillingService billing_{*store_};
-    AcquisitionService acquisition_{*store_, billing_};
-    Actor actor_{"tester"};
     Instant now_ = T("2026-11-01T00:00:00Z");
     MeterId meter_;
 };
@@ -219,29 +205,16 @@ TEST_F(BackfillTest, LiveStatusUsesTheProjectReadInterval) {
 namespace joule {
 namespace {
 
-std::vector<AlarmRecord> OpenAlarms(storage::SqliteStore& store, AlarmKind kind) {
-    auto tx = store.Begin().value();
-    const ProjectRecord project = tx->FindProject("mall").value().value();
-    std::vector<AlarmRecord> out;
-    // A named copy: GCC 12 warns falsely about iterating the temporary .value() directly.
-    const std::vector<AlarmRecord> alarms = tx->ListAlarms(project.id, true).value();
-    for (const AlarmRecord& a : alarms) {
-        if (a.kind == kind)
-            out.push_back(a);
-    }
-    return out;
-}
-
 TEST_F(BackfillTest, AMeterClockFarOffRaisesClockDriftAndACorrectOneClearsIt) {
     MeterSample s = Live("2026-11-01T12:00:00Z", 101);
     s.meter_clock = true;
     s.meter_time = T("2026-11-01T12:07:00Z");  // 7 minutes ahead of the server
     ASSERT_TRUE(Record({s}, "2026-11-01T12:00:00Z").has_value());
-    ASSERT_EQ(OpenAlarms(*store_, AlarmKind::kClockDrift).size(), 1U);
+    ASSERT_EQ(OpenAlarms(AlarmKind::kClockDrift).size(), 1U);
     MeterSample fixed = Live("2026-11-01T12:30:00Z", 102);
     fixed.meter_clock = true;
     ASSERT_TRUE(Record({fixed}, "2026-11-01T12:30:00Z").has_value());
-    EXPECT_TRUE(OpenAlarms(*store_, AlarmKind::kClockDrift).empty());
+    EXPECT_TRUE(OpenAlarms(AlarmKind::kClockDrift).empty());
 }
 
 TEST_F(BackfillTest, RelayStateContradictingTheLastAcknowledgedCommandRaisesAMismatch) {
@@ -257,22 +230,22 @@ TEST_F(BackfillTest, RelayStateContradictingTheLastAcknowledgedCommandRaisesAMis
     auto recorded = Record({closed}, "2026-11-01T12:01:00Z");
     ASSERT_TRUE(recorded.has_value());
     EXPECT_EQ(recorded->mismatches, 1U);
-    ASSERT_EQ(OpenAlarms(*store_, AlarmKind::kRelayMismatch).size(), 1U);
+    ASSERT_EQ(OpenAlarms(AlarmKind::kRelayMismatch).size(), 1U);
     MeterSample open = Live("2026-11-01T12:02:00Z", 101);
     open.relay = RelayState::kOpen;
     ASSERT_TRUE(Record({open}, "2026-11-01T12:02:00Z").has_value());
-    EXPECT_TRUE(OpenAlarms(*store_, AlarmKind::kRelayMismatch).empty());
+    EXPECT_TRUE(OpenAlarms(AlarmKind::kRelayMismatch).empty());
 }
 
 TEST_F(BackfillTest, AMeterGoesOfflineAfterRepeatedFailuresAndBackOnItsNextRead) {
     for (int i = 0; i < 2; ++i) {
         ASSERT_TRUE(acquisition_.RecordReadFailure(meter_, "timeout", T("2026-11-01T12:00:00Z")));
     }
-    EXPECT_TRUE(OpenAlarms(*store_, AlarmKind::kMeterOffline).empty());
+    EXPECT_TRUE(OpenAlarms(AlarmKind::kMeterOffline).empty());
     ASSERT_TRUE(acquisition_.RecordReadFailure(meter_, "timeout", T("2026-11-01T12:00:00Z")));
-    EXPECT_EQ(OpenAlarms(*store_, AlarmKind::kMeterOffline).size(), 1U);
+    EXPECT_EQ(OpenAlarms(AlarmKind::kMeterOffline).size(), 1U);
     ASSERT_TRUE(Record({Live("2026-11-01T12:30:00Z", 101)}, "2026-11-01T12:30:00Z").has_value());
-    EXPECT_TRUE(OpenAlarms(*store_, AlarmKind::kMeterOffline).empty());
+    EXPECT_TRUE(OpenAlarms(AlarmKind::kMeterOffline).empty());
 }
 
 TEST_F(BackfillTest, FailedCommandsBackOffThenFailWithAnAlarm) {
@@ -294,7 +267,7 @@ TEST_F(BackfillTest, FailedCommandsBackOffThenFailWithAnAlarm) {
     tx.reset();
     EXPECT_EQ(c.state, CommandState::kFailed);
     EXPECT_EQ(c.error, "no reply");
-    EXPECT_EQ(OpenAlarms(*store_, AlarmKind::kCommandFailed).size(), 1U);
+    EXPECT_EQ(OpenAlarms(AlarmKind::kCommandFailed).size(), 1U);
     // A late acknowledgement of a finished command changes nothing.
     ASSERT_TRUE(acquisition_.RecordCommandResult(*id, true, "", now));
     auto again = store_->Begin().value();

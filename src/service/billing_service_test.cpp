@@ -1,18 +1,15 @@
 // Use-case tests against the real SQLite store (in memory): the full path from request to ledger.
 #include "service/billing_service.hpp"
 
-#include <gtest/gtest.h>
-
-#include "service/site_service.hpp"
-#include "storage/sqlite_store.hpp"
+#include "service/service_test_support.hpp"
 
 namespace joule {
 namespace {
 
-Instant T(std::string_view text) { return ParseInstant(text, "t").value(); }
-Quantity Kwh(int64_t kwh) { return Quantity{kwh * 1000}; }
+using service_test::Kwh;
+using service_test::T;
 
-class BillingServiceTest : public ::testing::Test {
+class BillingServiceTest : public service_test::ServiceTest {
 protected:
     void SetUp() override {
         SiteSpec site;
@@ -58,28 +55,18 @@ protected:
         open.meters.push_back({"m1", Kwh(100), std::nullopt});
         open.opened_at = T("2026-11-01T00:00:00Z");
         open.first_top_up = Money{10000};  // 100 yuan
-        auto opened = service_.OpenAccount(open, actor_, now_);
+        auto opened = billing_.OpenAccount(open, actor_, now_);
         ASSERT_TRUE(opened.has_value()) << opened.error().ToString();
     }
 
     Result<ApplyReadingsResult> Read(std::string_view meter, std::string_view at, int64_t kwh) {
         ReadingItem item{"mall", std::string(meter),
                          ReadingInput{T(at), T(at), Kwh(kwh), false, {}}};
-        return service_.ApplyReadings(std::span<const ReadingItem>(&item, 1), T(at));
+        return billing_.ApplyReadings(std::span<const ReadingItem>(&item, 1), T(at));
     }
 
-    AccountView View() { return service_.ViewAccount("mall", "A001").value(); }
+    AccountView View() { return billing_.ViewAccount("mall", "A001").value(); }
 
-    void ExpectLedgerBalanced() {
-        auto tx = store_->Begin().value();
-        EXPECT_EQ(tx->SummarizeLedger().value().sum_of_balances.fen, 0);
-        EXPECT_EQ(tx->CountBalanceMismatches().value(), 0);
-    }
-
-    std::unique_ptr<storage::SqliteStore> store_ =
-        std::move(storage::SqliteStore::Open(":memory:", {}).value());
-    BillingService service_{*store_};
-    Actor actor_{"tester"};
     Instant now_ = T("2026-11-30T00:00:00Z");
 };
 
@@ -92,15 +79,15 @@ TEST_F(BillingServiceTest, OpeningWithFirstTopUpCreditsOnce) {
 
 TEST_F(BillingServiceTest, TopUpIsIdempotentOnItsKey) {
     TopUpRequest r{"mall", "A001", Money{5000}, "cash", "receipt-1", "R1"};
-    auto first = service_.TopUp(r, actor_, now_);
+    auto first = billing_.TopUp(r, actor_, now_);
     ASSERT_TRUE(first.has_value()) << first.error().ToString();
     EXPECT_EQ(first->outcome, TopUpOutcome::kCredited);
-    auto second = service_.TopUp(r, actor_, now_);
+    auto second = billing_.TopUp(r, actor_, now_);
     ASSERT_TRUE(second.has_value());
     EXPECT_EQ(second->outcome, TopUpOutcome::kAlreadyCredited);
     EXPECT_EQ(View().paid.fen, 15000);
     r.amount = Money{6000};
-    auto different = service_.TopUp(r, actor_, now_);
+    auto different = billing_.TopUp(r, actor_, now_);
     ASSERT_FALSE(different.has_value());
     EXPECT_EQ(different.error().code, ErrorCode::kAlreadyExists);
     EXPECT_EQ(different.error().field, "idempotency_key");
@@ -110,11 +97,11 @@ TEST_F(BillingServiceTest, TopUpIsIdempotentOnItsKey) {
 
 TEST_F(BillingServiceTest, BadTopUpsChangeNothing) {
     for (Money amount : {Money{0}, Money{-100}, Money{kMaxTransferFen + 1}}) {
-        auto r = service_.TopUp({"mall", "A001", amount, "cash", "k", ""}, actor_, now_);
+        auto r = billing_.TopUp({"mall", "A001", amount, "cash", "k", ""}, actor_, now_);
         ASSERT_FALSE(r.has_value());
         EXPECT_EQ(r.error().field, "amount");
     }
-    auto unknown = service_.TopUp({"mall", "NOPE", Money{100}, "cash", "k2", ""}, actor_, now_);
+    auto unknown = billing_.TopUp({"mall", "NOPE", Money{100}, "cash", "k2", ""}, actor_, now_);
     ASSERT_FALSE(unknown.has_value());
     EXPECT_EQ(unknown.error().code, ErrorCode::kNotFound);
     EXPECT_EQ(unknown.error().field, "account_number");
@@ -136,7 +123,7 @@ TEST_F(BillingServiceTest, ReadingsDeductAlarmTripAndTopUpCloses) {
     EXPECT_EQ(trip->commands, 1U);
     EXPECT_EQ(View().account.prepaid.state, PrepaidState::kTripped);
     EXPECT_EQ(View().account.prepaid.relay, Relay::kOpen);
-    auto top = service_.TopUp({"mall", "A001", Money{5000}, "wechat", "pay-1", ""}, actor_, now_);
+    auto top = billing_.TopUp({"mall", "A001", Money{5000}, "wechat", "pay-1", ""}, actor_, now_);
     ASSERT_TRUE(top.has_value());
     EXPECT_EQ(top->state, PrepaidState::kAlarm1);  // 49 yuan
     EXPECT_EQ(View().account.prepaid.relay, Relay::kClosed);
@@ -155,11 +142,11 @@ TEST_F(BillingServiceTest, ApplyingABatchTwiceChangesNothing) {
         const std::string at = "2026-11-01T0" + std::to_string(h) + ":00:00Z";
         batch.push_back({"mall", "m1", ReadingInput{T(at), T(at), Kwh(100 + h), false, {}}});
     }
-    auto first = service_.ApplyReadings(batch, now_);
+    auto first = billing_.ApplyReadings(batch, now_);
     ASSERT_TRUE(first.has_value()) << first.error().ToString();
     EXPECT_EQ(first->accepted, 5U);
     EXPECT_EQ(View().paid.fen, 9500);
-    auto second = service_.ApplyReadings(batch, now_);
+    auto second = billing_.ApplyReadings(batch, now_);
     ASSERT_TRUE(second.has_value());
     EXPECT_EQ(second->accepted, 0U);
     EXPECT_EQ(second->duplicates, 5U);
@@ -171,7 +158,7 @@ TEST_F(BillingServiceTest, UnknownMeterFailsTheWholeBatch) {
     std::vector<ReadingItem> batch{
         {"mall", "m1", ReadingInput{T("2026-11-01T01:00:00Z"), now_, Kwh(101), false, {}}},
         {"mall", "ghost", ReadingInput{T("2026-11-01T01:00:00Z"), now_, Kwh(1), false, {}}}};
-    auto r = service_.ApplyReadings(batch, now_);
+    auto r = billing_.ApplyReadings(batch, now_);
     ASSERT_FALSE(r.has_value());
     EXPECT_EQ(r.error().code, ErrorCode::kNotFound);
     EXPECT_EQ(r.error().field, "readings[1].meter");
@@ -198,12 +185,12 @@ TEST_F(BillingServiceTest, QuarantinedReadingsAreKeptNotBilled) {
 TEST_F(BillingServiceTest, SubsidyIsDrawnFirstAndExpires) {
     SubsidyRequest s{"mall",  "A001",      Money{300}, 0, T("2026-11-02T00:00:00Z"),
                      "sub-1", "base quota"};
-    ASSERT_TRUE(service_.GrantSubsidy(s, actor_, T("2026-11-01T00:00:00Z")).has_value());
+    ASSERT_TRUE(billing_.GrantSubsidy(s, actor_, T("2026-11-01T00:00:00Z")).has_value());
     ASSERT_TRUE(Read("m1", "2026-11-01T01:00:00Z", 102).has_value());  // 2 yuan from the grant
     AccountView v = View();
     EXPECT_EQ(v.paid.fen, 10000);
     EXPECT_EQ(v.granted.fen, 100);
-    ASSERT_TRUE(service_.Tick("mall", T("2026-11-02T00:00:00Z")).has_value());
+    ASSERT_TRUE(billing_.Tick("mall", T("2026-11-02T00:00:00Z")).has_value());
     v = View();
     EXPECT_EQ(v.granted.fen, 0);  // the rest expired back to the subsidy pool
     ExpectLedgerBalanced();
@@ -211,10 +198,10 @@ TEST_F(BillingServiceTest, SubsidyIsDrawnFirstAndExpires) {
 
 TEST_F(BillingServiceTest, RefundCannotExceedPaidBalance) {
     auto too_much =
-        service_.Refund({"mall", "A001", Money{10001}, "cash", "ref-1", ""}, actor_, now_);
+        billing_.Refund({"mall", "A001", Money{10001}, "cash", "ref-1", ""}, actor_, now_);
     ASSERT_FALSE(too_much.has_value());
     EXPECT_EQ(too_much.error().field, "amount");
-    ASSERT_TRUE(service_.Refund({"mall", "A001", Money{4000}, "cash", "ref-2", ""}, actor_, now_)
+    ASSERT_TRUE(billing_.Refund({"mall", "A001", Money{4000}, "cash", "ref-2", ""}, actor_, now_)
                     .has_value());
     EXPECT_EQ(View().paid.fen, 6000);
     ExpectLedgerBalanced();
@@ -222,13 +209,13 @@ TEST_F(BillingServiceTest, RefundCannotExceedPaidBalance) {
 
 TEST_F(BillingServiceTest, DebtIsRecoveredByAShareOfTopUps) {
     ASSERT_TRUE(
-        service_
+        billing_
             .Control({"mall", "A001", ControlEvent::kKeepPowerOn, "hospital stall"}, actor_, now_)
             .has_value());
     ASSERT_TRUE(Read("m1", "2026-11-01T10:00:00Z", 250).has_value());  // -50 yuan under keep power
     EXPECT_EQ(View().account.prepaid.relay, Relay::kClosed);
     ASSERT_TRUE(
-        service_.RecordDebt({"mall", "A001", Money{5000}, "debt-1", "keep power"}, actor_, now_)
+        billing_.RecordDebt({"mall", "A001", Money{5000}, "debt-1", "keep power"}, actor_, now_)
             .has_value());
     EXPECT_EQ(View().paid.fen, 0);
     EXPECT_EQ(View().debt.fen, -5000);
@@ -238,7 +225,7 @@ TEST_F(BillingServiceTest, DebtIsRecoveredByAShareOfTopUps) {
     account.debt_share_basis_points = 3000;
     ASSERT_TRUE(tx->UpdateAccount(account).has_value());
     ASSERT_TRUE(tx->Commit().has_value());
-    auto top = service_.TopUp({"mall", "A001", Money{10000}, "cash", "t-1", ""}, actor_, now_);
+    auto top = billing_.TopUp({"mall", "A001", Money{10000}, "cash", "t-1", ""}, actor_, now_);
     ASSERT_TRUE(top.has_value()) << top.error().ToString();
     EXPECT_EQ(top->debt_recovered.fen, 3000);
     EXPECT_EQ(View().paid.fen, 7000);
@@ -249,7 +236,7 @@ TEST_F(BillingServiceTest, DebtIsRecoveredByAShareOfTopUps) {
 TEST_F(BillingServiceTest, MeterReplacementKeepsBalanceAndHistory) {
     ASSERT_TRUE(Read("m1", "2026-11-01T10:00:00Z", 110).has_value());
     ReplaceMeterRequest r{"mall", "A001", "m1", Kwh(112), "m2", Kwh(5), T("2026-11-02T00:00:00Z")};
-    auto replaced = service_.ReplaceMeter(r, actor_, now_);
+    auto replaced = billing_.ReplaceMeter(r, actor_, now_);
     ASSERT_TRUE(replaced.has_value()) << replaced.error().ToString();
     EXPECT_EQ(View().paid.fen, 10000 - 1200);
     ASSERT_TRUE(Read("m2", "2026-11-02T10:00:00Z", 8).has_value());  // 3 kWh on the new meter
@@ -264,13 +251,13 @@ TEST_F(BillingServiceTest, MeterReplacementKeepsBalanceAndHistory) {
 TEST_F(BillingServiceTest, CloseAccountSettlesAndRefunds) {
     CloseAccountRequest r{
         "mall", "A001", {{"m1", Kwh(120), std::nullopt}}, "cash", T("2026-11-03T00:00:00Z")};
-    auto closed = service_.CloseAccount(r, actor_, now_);
+    auto closed = billing_.CloseAccount(r, actor_, now_);
     ASSERT_TRUE(closed.has_value()) << closed.error().ToString();
     EXPECT_EQ(closed->refunded.fen, 8000);
     const AccountView v = View();
     EXPECT_EQ(v.account.status, AccountStatus::kClosed);
     EXPECT_EQ(v.paid.fen, 0);
-    auto again = service_.TopUp({"mall", "A001", Money{100}, "cash", "late", ""}, actor_, now_);
+    auto again = billing_.TopUp({"mall", "A001", Money{100}, "cash", "late", ""}, actor_, now_);
     ASSERT_FALSE(again.has_value());
     EXPECT_EQ(again.error().code, ErrorCode::kFailedPrecondition);
     ExpectLedgerBalanced();
@@ -284,13 +271,13 @@ TEST_F(BillingServiceTest, TenantTransferCarriesBalanceToTheNewAccount) {
     r.new_tenant_name = "Noodle bar";
     r.transfer_readings = {{"m1", Kwh(130), std::nullopt}};
     r.at = T("2026-11-05T00:00:00Z");
-    auto moved = service_.TransferTenant(r, actor_, now_);
+    auto moved = billing_.TransferTenant(r, actor_, now_);
     ASSERT_TRUE(moved.has_value()) << moved.error().ToString();
-    auto next = service_.ViewAccount("mall", "A001-2").value();
+    auto next = billing_.ViewAccount("mall", "A001-2").value();
     EXPECT_EQ(next.paid.fen, 7000);
     EXPECT_EQ(View().account.status, AccountStatus::kClosed);
     ASSERT_TRUE(Read("m1", "2026-11-05T10:00:00Z", 131).has_value());
-    EXPECT_EQ(service_.ViewAccount("mall", "A001-2")->paid.fen, 6900);
+    EXPECT_EQ(billing_.ViewAccount("mall", "A001-2")->paid.fen, 6900);
     ExpectLedgerBalanced();
 }
 
@@ -311,7 +298,7 @@ TEST_F(BillingServiceTest, AMeterCannotBeBoundBeforeItsLastReading) {
     ASSERT_TRUE(Read("m1", "2026-11-01T10:00:00Z", 110).has_value());
     CloseAccountRequest close{
         "mall", "A001", {{"m1", Kwh(111), std::nullopt}}, "cash", T("2026-11-01T11:00:00Z")};
-    ASSERT_TRUE(service_.CloseAccount(close, actor_, now_).has_value());
+    ASSERT_TRUE(billing_.CloseAccount(close, actor_, now_).has_value());
     OpenAccountRequest open;
     open.project_code = "mall";
     open.number = "B001";
@@ -319,16 +306,16 @@ TEST_F(BillingServiceTest, AMeterCannotBeBoundBeforeItsLastReading) {
     open.tariff_code = "flat";
     open.meters.push_back({"m1", Kwh(105), std::nullopt});
     open.opened_at = T("2026-11-01T09:00:00Z");  // before the last billed reading
-    auto r = service_.OpenAccount(open, actor_, now_);
+    auto r = billing_.OpenAccount(open, actor_, now_);
     ASSERT_FALSE(r.has_value());
     EXPECT_EQ(r.error().code, ErrorCode::kFailedPrecondition);
     EXPECT_EQ(r.error().field, "meters[0]");
-    EXPECT_FALSE(service_.ViewAccount("mall", "B001").has_value());  // nothing half-created
+    EXPECT_FALSE(billing_.ViewAccount("mall", "B001").has_value());  // nothing half-created
 }
 
 TEST_F(BillingServiceTest, ClientKeysCannotTakeSystemIds) {
     for (const char* key : {"expire:1", "rd:1:2:0", "k:debt", "close:5"}) {
-        auto r = service_.TopUp({"mall", "A001", Money{100}, "cash", key, ""}, actor_, now_);
+        auto r = billing_.TopUp({"mall", "A001", Money{100}, "cash", key, ""}, actor_, now_);
         ASSERT_FALSE(r.has_value()) << key;
         EXPECT_EQ(r.error().field, "idempotency_key");
     }
@@ -343,20 +330,20 @@ TEST_F(BillingServiceTest, ASubsidyKeyReplayedForAnotherAccountIsRefused) {
     open.tariff_code = "flat";
     open.meters.push_back({"m2", Kwh(0), std::nullopt});
     open.opened_at = T("2026-11-01T00:00:00Z");
-    ASSERT_TRUE(service_.OpenAccount(open, actor_, now_).has_value());
+    ASSERT_TRUE(billing_.OpenAccount(open, actor_, now_).has_value());
     ASSERT_TRUE(
-        service_.GrantSubsidy({"mall", "A001", Money{100}, 0, std::nullopt, "g1", ""}, actor_, now_)
+        billing_.GrantSubsidy({"mall", "A001", Money{100}, 0, std::nullopt, "g1", ""}, actor_, now_)
             .has_value());
-    auto other = service_.GrantSubsidy({"mall", "A002", Money{100}, 0, std::nullopt, "g1", ""},
+    auto other = billing_.GrantSubsidy({"mall", "A002", Money{100}, 0, std::nullopt, "g1", ""},
                                        actor_, now_);
     ASSERT_FALSE(other.has_value());
     EXPECT_EQ(other.error().field, "idempotency_key");
-    EXPECT_EQ(service_.ViewAccount("mall", "A002")->granted.fen, 0);
+    EXPECT_EQ(billing_.ViewAccount("mall", "A002")->granted.fen, 0);
 }
 
 TEST_F(BillingServiceTest, ClosingNeedsAFinalReadingForEveryMeter) {
     CloseAccountRequest close{"mall", "A001", {}, "cash", T("2026-11-02T00:00:00Z")};
-    auto r = service_.CloseAccount(close, actor_, now_);
+    auto r = billing_.CloseAccount(close, actor_, now_);
     ASSERT_FALSE(r.has_value());
     EXPECT_EQ(r.error().field, "readings");
     EXPECT_EQ(View().account.status, AccountStatus::kOpen);
@@ -366,12 +353,12 @@ TEST_F(BillingServiceTest, ClosingNeedsAFinalReadingForEveryMeter) {
 TEST_F(BillingServiceTest, ReplacementRefusesNegativeRegistersAndPublicMeters) {
     ReplaceMeterRequest r{
         "mall", "A001", "m1", Kwh(101), "m2", Quantity{-1}, T("2026-11-02T00:00:00Z")};
-    auto negative = service_.ReplaceMeter(r, actor_, now_);
+    auto negative = billing_.ReplaceMeter(r, actor_, now_);
     ASSERT_FALSE(negative.has_value());
     EXPECT_EQ(negative.error().field, "new_opening_reading");
     r.new_opening_total = Kwh(1);
     r.new_meter_code = "public";
-    auto public_meter = service_.ReplaceMeter(r, actor_, now_);
+    auto public_meter = billing_.ReplaceMeter(r, actor_, now_);
     ASSERT_FALSE(public_meter.has_value());
     EXPECT_EQ(public_meter.error().code, ErrorCode::kFailedPrecondition);
     EXPECT_EQ(View().paid.fen, 10000);  // the old meter's final reading was rolled back too
@@ -381,7 +368,7 @@ TEST_F(BillingServiceTest, ANewMeterOnATrippedAccountIsTrippedToo) {
     ASSERT_TRUE(Read("m1", "2026-11-01T10:00:00Z", 201).has_value());  // -1.00: tripped
     ASSERT_EQ(View().account.prepaid.relay, Relay::kOpen);
     ReplaceMeterRequest r{"mall", "A001", "m1", Kwh(201), "m2", Kwh(0), T("2026-11-01T11:00:00Z")};
-    ASSERT_TRUE(service_.ReplaceMeter(r, actor_, now_).has_value());
+    ASSERT_TRUE(billing_.ReplaceMeter(r, actor_, now_).has_value());
     auto tx = store_->Begin().value();
     auto commands = tx->ListCommands(ProjectId{1}, 10).value();
     ASSERT_FALSE(commands.empty());
@@ -390,7 +377,7 @@ TEST_F(BillingServiceTest, ANewMeterOnATrippedAccountIsTrippedToo) {
 }
 
 TEST_F(BillingServiceTest, OverlongReasonsAndFutureTransfersAreRefused) {
-    auto refund = service_.Refund(
+    auto refund = billing_.Refund(
         {"mall", "A001", Money{100}, "cash", "r-long", std::string(300, 'x')}, actor_, now_);
     ASSERT_FALSE(refund.has_value());
     EXPECT_EQ(refund.error().field, "reason");
@@ -401,7 +388,7 @@ TEST_F(BillingServiceTest, OverlongReasonsAndFutureTransfersAreRefused) {
     transfer.new_tenant_name = "Too early";
     transfer.transfer_readings = {{"m1", Kwh(100), std::nullopt}};
     transfer.at = now_ + Seconds{86400};
-    auto moved = service_.TransferTenant(transfer, actor_, now_);
+    auto moved = billing_.TransferTenant(transfer, actor_, now_);
     ASSERT_FALSE(moved.has_value());
     EXPECT_EQ(moved.error().field, "at");
     EXPECT_EQ(View().paid.fen, 10000);
@@ -417,10 +404,10 @@ TEST_F(BillingServiceTest, AnInconsistentSchemeIsRefusedByTheServiceItself) {
     open.opened_at = T("2026-11-01T00:00:00Z");
     open.scheme.alarm1 = Money{100};
     open.scheme.alarm2 = Money{500};
-    auto r = service_.OpenAccount(open, actor_, now_);
+    auto r = billing_.OpenAccount(open, actor_, now_);
     ASSERT_FALSE(r.has_value());
     EXPECT_EQ(r.error().field, "scheme.alarm2");
-    EXPECT_FALSE(service_.ViewAccount("mall", "A004").has_value());
+    EXPECT_FALSE(billing_.ViewAccount("mall", "A004").has_value());
 }
 
 TEST_F(BillingServiceTest, FirstTopUpFailureLeavesNoAccount) {
@@ -433,10 +420,10 @@ TEST_F(BillingServiceTest, FirstTopUpFailureLeavesNoAccount) {
     open.opened_at = T("2026-11-01T00:00:00Z");
     open.first_top_up = Money{1000};
     open.channel = std::string(40, 'x');
-    auto r = service_.OpenAccount(open, actor_, now_);
+    auto r = billing_.OpenAccount(open, actor_, now_);
     ASSERT_FALSE(r.has_value());
     EXPECT_EQ(r.error().field, "channel");
-    EXPECT_FALSE(service_.ViewAccount("mall", "A003").has_value());
+    EXPECT_FALSE(billing_.ViewAccount("mall", "A003").has_value());
 }
 
 }  // namespace

@@ -8,18 +8,16 @@
 #include <map>
 #include <random>
 
-#include "service/acquisition_service.hpp"
-#include "service/site_service.hpp"
-#include "storage/sqlite_store.hpp"
+#include "service/service_test_support.hpp"
 
 namespace joule {
 namespace {
 
-Instant T(std::string_view text) { return ParseInstant(text, "t").value(); }
-Quantity Kwh(int64_t kwh) { return Quantity{kwh * 1000}; }
+using service_test::Kwh;
+using service_test::T;
 constexpr int64_t kDlt645Counts = 10000;
 
-class MeterBillingTest : public ::testing::Test {
+class MeterBillingTest : public service_test::ServiceTest {
 protected:
     void SetUp() override {
         SiteSpec site;
@@ -88,29 +86,8 @@ protected:
         return acquisition_.TakeDueCommands(now_, 100).value();
     }
     CommandRecord Command(int64_t id) { return store_->Begin().value()->GetCommand(id).value(); }
-    std::vector<AlarmRecord> OpenAlarms() {
-        auto tx = store_->Begin().value();
-        const ProjectRecord project = tx->FindProject("mall").value().value();
-        return tx->ListAlarms(project.id, true).value();
-    }
-    bool AlarmOpen(AlarmKind kind) {
-        for (const AlarmRecord& a : OpenAlarms()) {
-            if (a.kind == kind)
-                return true;
-        }
-        return false;
-    }
-    void ExpectLedgerBalanced() {
-        auto tx = store_->Begin().value();
-        EXPECT_EQ(tx->SummarizeLedger().value().sum_of_balances.fen, 0);
-        EXPECT_EQ(tx->CountBalanceMismatches().value(), 0);
-    }
+    bool AlarmOpen(AlarmKind kind) { return !OpenAlarms(kind).empty(); }
 
-    std::unique_ptr<storage::SqliteStore> store_ =
-        std::move(storage::SqliteStore::Open(":memory:", {}).value());
-    BillingService billing_{*store_};
-    AcquisitionService acquisition_{*store_, billing_};
-    Actor actor_{"tester"};
     Instant now_ = T("2026-11-01T00:00:00Z");
     MeterId meter_;
 };
@@ -307,6 +284,13 @@ TEST_F(MeterBillingTest, PlatformOnlyOperationsAreRefusedAndChangeNothing) {
         billing_.TopUp({"mall", "M001", Money{100'000'000}, "cash", "k9", ""}, actor_, now_);
     ASSERT_FALSE(too_big.has_value());
     EXPECT_EQ(too_big.error().field, "amount");
+    // The paid credit of a meter-billing account is always 0 and never in arrears.
+    auto refund = billing_.Refund({"mall", "M001", Money{100}, "cash", "r1", ""}, actor_, now_);
+    ASSERT_FALSE(refund.has_value());
+    EXPECT_EQ(refund.error().field, "billing_mode");
+    auto debt = billing_.RecordDebt({"mall", "M001", Money{100}, "d1", ""}, actor_, now_);
+    ASSERT_FALSE(debt.has_value());
+    EXPECT_EQ(debt.error().field, "billing_mode");
     const AccountView view = View();
     EXPECT_EQ(view.meter_pending, Money{1000});
     EXPECT_EQ(view.account.status, AccountStatus::kOpen);

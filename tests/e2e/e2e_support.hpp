@@ -110,4 +110,15 @@ inline bool WaitFor(const std::function<bool()>& condition, std::chrono::seconds
     return condition();
 }
 
+// Nothing billed twice and the ledger balances: every balance equals its transfers, and the
+// balances sum to zero.
+inline void ExpectLedgerBalanced(const fs::path& db) {
+    EXPECT_EQ(Query(db, "SELECT SUM(balance) FROM ledger_accounts"), 0);
+    EXPECT_EQ(Query(db,
+                    "SELECT COUNT(*) FROM ledger_accounts a WHERE a.balance <> "
+                    "IFNULL((SELECT SUM(amount) FROM transfers WHERE credit_id = a.id), 0) - "
+                    "IFNULL((SELECT SUM(amount) FROM transfers WHERE debit_id = a.id), 0)"),
+              0);
+}
+
 }  // namespace joule::e2e

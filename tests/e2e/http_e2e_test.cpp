@@ -178,7 +178,7 @@ TEST_F(HttpE2eTest, TopUpOverHttpCreditsOnceAndIsLogged) {
     EXPECT_EQ(again.status, 200) << again.body;
     EXPECT_EQ(again.json()["outcome"], "already_credited");
     EXPECT_EQ(Paid(admin), "15.00");
-    EXPECT_EQ(Query(db_, "SELECT SUM(balance) FROM ledger_accounts"), 0);
+    ExpectLedgerBalanced(db_);
     EXPECT_EQ(Query(db_,
                     "SELECT COUNT(*) FROM operation_log WHERE actor = 'admin' AND "
                     "action LIKE '%top%'"),

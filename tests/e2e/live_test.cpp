@@ -113,6 +113,30 @@ protected:
         fs::remove_all(dir_);
         CreateSite(top_up);
     }
+    std::string Dtu() const { return "127.0.0.1:" + std::to_string(dtu_port_); }
+    std::vector<std::string> ServeArgs() const {
+        return {"serve",
+                "--db",
+                db_.string(),
+                "--http",
+                "127.0.0.1:" + std::to_string(FreePort()),
+                "--dtu-listen",
+                Dtu(),
+                "--read-interval",
+                "2",
+                "--report-every",
+                "5"};
+    }
+    // `joule sim` at real speed against this test's DTU port, plus `extra` options.
+    std::vector<std::string> SimArgs(std::vector<std::string> extra) const {
+        std::vector<std::string> args = {"sim", "--db",    db_.string(), "--dtu-connect",
+                                         Dtu(), "--speed", "1"};
+        args.insert(args.end(), extra.begin(), extra.end());
+        return args;
+    }
+    std::string Logs() const {
+        return "serve:\n" + ReadFile(dir_ / "serve.log") + "\nsim:\n" + ReadFile(dir_ / "sim.log");
+    }
     void TearDown() override {
         if (!HasFailure())
             fs::remove_all(dir_);
@@ -126,18 +150,10 @@ protected:
 };
 
 TEST_F(LiveTest, ReadingsBillAlarmsTripTopUpClosesOutageRecovers) {
-    const std::string dtu = "127.0.0.1:" + std::to_string(dtu_port_);
-    Process serve(
-        {"serve", "--db", db_.string(), "--http", "127.0.0.1:" + std::to_string(FreePort()),
-         "--dtu-listen", dtu, "--read-interval", "2", "--report-every", "5"},
-        dir_ / "serve.log");
-    Process sim(
-        {"sim", "--db", db_.string(), "--dtu-connect", dtu, "--speed", "1", "--load-watts", "15000",
-         "--offline-gateway", "gw-b", "--offline-after", "8", "--offline-for", "12"},
-        dir_ / "sim.log");
-    auto logs = [&] {
-        return "serve:\n" + ReadFile(dir_ / "serve.log") + "\nsim:\n" + ReadFile(dir_ / "sim.log");
-    };
+    Process serve(ServeArgs(), dir_ / "serve.log");
+    Process sim(SimArgs({"--load-watts", "15000", "--offline-gateway", "gw-b", "--offline-after",
+                         "8", "--offline-for", "12"}),
+                dir_ / "sim.log");
     const std::string account_a = "(SELECT id FROM accounts WHERE number = 'S101')";
     const std::string meter_a = "(SELECT id FROM meters WHERE code = 'E101')";
 
@@ -151,7 +167,7 @@ TEST_F(LiveTest, ReadingsBillAlarmsTripTopUpClosesOutageRecovers) {
                          "r.meter_id WHERE m.code = 'P1' AND r.verdict = 1") >= 2;
         },
         std::chrono::seconds(40)))
-        << logs();
+        << Logs();
 
     // The balance runs down through every alarm level to a trip, and the meter reports its relay
     // open (run status word 3) after the platform's trip command was acknowledged.
@@ -161,13 +177,13 @@ TEST_F(LiveTest, ReadingsBillAlarmsTripTopUpClosesOutageRecovers) {
                                   meter_a) == 1;
         },
         std::chrono::seconds(120)))
-        << logs();
+        << Logs();
     for (int kind : {1, 2, 3, 4}) {
         EXPECT_EQ(Query(db_, "SELECT COUNT(*) FROM alarms WHERE kind = " + std::to_string(kind) +
                                  " AND account_id = " + account_a),
                   1)
             << "alarm kind " << kind << "\n"
-            << logs();
+            << Logs();
     }
     EXPECT_GE(Query(db_,
                     "SELECT COUNT(*) FROM commands WHERE kind = 'trip' AND state = 3 AND "
@@ -191,7 +207,7 @@ TEST_F(LiveTest, ReadingsBillAlarmsTripTopUpClosesOutageRecovers) {
                              meter_a) >= 1;
         },
         std::chrono::seconds(30)))
-        << logs();
+        << Logs();
 
     // gw-b went offline for 12 s (from 8 s after the simulator started): the platform raised a
     // gateway-offline alarm and cleared it when the DTU dialled in again.
@@ -202,18 +218,13 @@ TEST_F(LiveTest, ReadingsBillAlarmsTripTopUpClosesOutageRecovers) {
                          "gateway_id = (SELECT id FROM gateways WHERE code = 'gw-b')") >= 1;
         },
         std::chrono::seconds(60)))
-        << logs();
+        << Logs();
 
     serve.Stop();
     sim.Stop();
     // Nothing billed twice and the ledger balances: every balance equals its transfers, and the
     // balances sum to zero.
-    EXPECT_EQ(Query(db_, "SELECT SUM(balance) FROM ledger_accounts"), 0);
-    EXPECT_EQ(Query(db_,
-                    "SELECT COUNT(*) FROM ledger_accounts a WHERE a.balance <> "
-                    "IFNULL((SELECT SUM(amount) FROM transfers WHERE credit_id = a.id), 0) - "
-                    "IFNULL((SELECT SUM(amount) FROM transfers WHERE debit_id = a.id), 0)"),
-              0);
+    ExpectLedgerBalanced(db_);
     EXPECT_EQ(Query(db_,
                     "SELECT COUNT(*) FROM (SELECT id FROM transfers GROUP BY id HAVING "
                     "COUNT(*) > 1)"),
@@ -226,18 +237,10 @@ TEST_F(LiveTest, ReadingsBillAlarmsTripTopUpClosesOutageRecovers) {
 // exactly, so nothing is billed twice and nothing is lost.
 TEST_F(LiveTest, OutageIsBackfilledFromFrozenRegisters) {
     ReopenWith("500.00");
-    const std::string dtu = "127.0.0.1:" + std::to_string(dtu_port_);
-    Process serve(
-        {"serve", "--db", db_.string(), "--http", "127.0.0.1:" + std::to_string(FreePort()),
-         "--dtu-listen", dtu, "--read-interval", "2", "--report-every", "5"},
-        dir_ / "serve.log");
-    Process sim({"sim", "--db", db_.string(), "--dtu-connect", dtu, "--speed", "1", "--load-watts",
-                 "15000", "--freeze-every-minute", "--offline-gateway", "gw-a", "--offline-after",
-                 "6", "--offline-for", "75"},
+    Process serve(ServeArgs(), dir_ / "serve.log");
+    Process sim(SimArgs({"--load-watts", "15000", "--freeze-every-minute", "--offline-gateway",
+                         "gw-a", "--offline-after", "6", "--offline-for", "75"}),
                 dir_ / "sim.log");
-    auto logs = [&] {
-        return "serve:\n" + ReadFile(dir_ / "serve.log") + "\nsim:\n" + ReadFile(dir_ / "sim.log");
-    };
     const std::string meter_a = "(SELECT id FROM meters WHERE code = 'E101')";
     ASSERT_TRUE(WaitFor(
         [&] {
@@ -248,7 +251,7 @@ TEST_F(LiveTest, OutageIsBackfilledFromFrozenRegisters) {
                    Query(db_, "SELECT COUNT(*) FROM alarms WHERE kind = 23 AND open = 0") >= 1;
         },
         std::chrono::seconds(150)))
-        << logs();
+        << Logs();
     // A few more live reads after the backfill, then stop and audit.
     std::this_thread::sleep_for(std::chrono::seconds(5));
     serve.Stop();
@@ -259,30 +262,18 @@ TEST_F(LiveTest, OutageIsBackfilledFromFrozenRegisters) {
     EXPECT_EQ(
         Query(db_, "SELECT SUM(delta) FROM readings WHERE verdict = 1 AND meter_id = " + meter_a),
         register_wh)
-        << logs();
-    EXPECT_EQ(Query(db_, "SELECT SUM(balance) FROM ledger_accounts"), 0);
-    EXPECT_EQ(Query(db_,
-                    "SELECT COUNT(*) FROM ledger_accounts a WHERE a.balance <> "
-                    "IFNULL((SELECT SUM(amount) FROM transfers WHERE credit_id = a.id), 0) - "
-                    "IFNULL((SELECT SUM(amount) FROM transfers WHERE debit_id = a.id), 0)"),
-              0);
+        << Logs();
+    ExpectLedgerBalanced(db_);
 }
 
 // Zero-commissioning [HIER-4]: a DTU whose meter nobody configured dials in; the platform's
 // read-address scan finds the meter and lists it as pending; binding it to a room (the CLI here,
 // the console later) makes it live: serve picks it up and reads and bills it.
 TEST_F(LiveTest, AnUnknownMeterAppearsPendingAndBindingMakesItLive) {
-    const std::string dtu = "127.0.0.1:" + std::to_string(dtu_port_);
-    Process serve(
-        {"serve", "--db", db_.string(), "--http", "127.0.0.1:" + std::to_string(FreePort()),
-         "--dtu-listen", dtu, "--read-interval", "2", "--report-every", "5"},
-        dir_ / "serve.log");
-    Process sim({"sim", "--db", db_.string(), "--dtu-connect", dtu, "--speed", "1", "--load-watts",
-                 "2000", "--extra-meter", "gw-c:000000000999:dlt645-2007-1p-prepaid"},
+    Process serve(ServeArgs(), dir_ / "serve.log");
+    Process sim(SimArgs({"--load-watts", "2000", "--extra-meter",
+                         "gw-c:000000000999:dlt645-2007-1p-prepaid"}),
                 dir_ / "sim.log");
-    auto logs = [&] {
-        return "serve:\n" + ReadFile(dir_ / "serve.log") + "\nsim:\n" + ReadFile(dir_ / "sim.log");
-    };
     ASSERT_TRUE(WaitFor(
         [&] {
             return Query(db_,
@@ -290,7 +281,7 @@ TEST_F(LiveTest, AnUnknownMeterAppearsPendingAndBindingMakesItLive) {
                          "'000000000999'") == 1;
         },
         std::chrono::seconds(40)))
-        << logs();
+        << Logs();
     const int64_t pending = Query(db_, "SELECT id FROM pending_devices");
     ASSERT_EQ(Shell(std::string(JOULE_BINARY) + " device bind --db " + db_.string() +
                     " --project e2e --pending " + std::to_string(pending) +
@@ -305,7 +296,7 @@ TEST_F(LiveTest, AnUnknownMeterAppearsPendingAndBindingMakesItLive) {
                          "r.meter_id WHERE m.code = 'E999' AND r.verdict = 1") >= 2;
         },
         std::chrono::seconds(60)))
-        << logs();
+        << Logs();
 }
 
 // Faults on the line and in the meters are caught, not billed: garbage bytes before replies are
@@ -314,18 +305,11 @@ TEST_F(LiveTest, AnUnknownMeterAppearsPendingAndBindingMakesItLive) {
 // on the Modbus meter is quarantined as a spike. The ledger still balances.
 TEST_F(LiveTest, FaultsAreCaughtAndNotBilled) {
     ReopenWith("500.00");
-    const std::string dtu = "127.0.0.1:" + std::to_string(dtu_port_);
-    Process serve(
-        {"serve", "--db", db_.string(), "--http", "127.0.0.1:" + std::to_string(FreePort()),
-         "--dtu-listen", dtu, "--read-interval", "2", "--report-every", "5"},
-        dir_ / "serve.log");
-    Process sim({"sim", "--db", db_.string(), "--dtu-connect", dtu, "--speed", "1", "--load-watts",
-                 "15000", "--garbage", "30", "--fault", "000000000101:clock_drift:900@10",
-                 "--fault", "000000000102:reset@20", "--fault", "1:overload:900000@12"},
+    Process serve(ServeArgs(), dir_ / "serve.log");
+    Process sim(SimArgs({"--load-watts", "15000", "--garbage", "30", "--fault",
+                         "000000000101:clock_drift:900@10", "--fault", "000000000102:reset@20",
+                         "--fault", "1:overload:900000@12"}),
                 dir_ / "sim.log");
-    auto logs = [&] {
-        return "serve:\n" + ReadFile(dir_ / "serve.log") + "\nsim:\n" + ReadFile(dir_ / "sim.log");
-    };
     auto reading_reasons = [&](const std::string& meter, int reason) {
         return Query(db_,
                      "SELECT COUNT(*) FROM readings r JOIN meters m ON m.id = r.meter_id "
@@ -336,13 +320,13 @@ TEST_F(LiveTest, FaultsAreCaughtAndNotBilled) {
     ASSERT_TRUE(WaitFor(
         [&] { return Query(db_, "SELECT COUNT(*) FROM alarms WHERE kind = 26 AND open = 0") >= 1; },
         std::chrono::seconds(60)))
-        << logs();
+        << Logs();
     // The reset meter's register went backwards: quarantined as regressed (6), and the Modbus
     // meter's impossible load as a spike (7).
     ASSERT_TRUE(
         WaitFor([&] { return reading_reasons("E102", 6) >= 1 && reading_reasons("P1", 7) >= 1; },
                 std::chrono::seconds(60)))
-        << logs();
+        << Logs();
     // Garbage never stopped the reads.
     EXPECT_GE(Query(db_,
                     "SELECT COUNT(*) FROM readings r JOIN meters m ON m.id = r.meter_id "
@@ -362,17 +346,9 @@ TEST_F(LiveTest, FaultsAreCaughtAndNotBilled) {
 TEST_F(LiveTest, MeterBilledTopUpReachesTheMeterOnceDespiteALostAcknowledgement) {
     meter_billed_ = true;
     ReopenWith("1.00");
-    const std::string dtu = "127.0.0.1:" + std::to_string(dtu_port_);
-    Process serve(
-        {"serve", "--db", db_.string(), "--http", "127.0.0.1:" + std::to_string(FreePort()),
-         "--dtu-listen", dtu, "--read-interval", "2", "--report-every", "5"},
-        dir_ / "serve.log");
-    Process sim({"sim", "--db", db_.string(), "--dtu-connect", dtu, "--speed", "1", "--load-watts",
-                 "15000", "--fault", "000000000101:drop_write_reply:1"},
+    Process serve(ServeArgs(), dir_ / "serve.log");
+    Process sim(SimArgs({"--load-watts", "15000", "--fault", "000000000101:drop_write_reply:1"}),
                 dir_ / "sim.log");
-    auto logs = [&] {
-        return "serve:\n" + ReadFile(dir_ / "serve.log") + "\nsim:\n" + ReadFile(dir_ / "sim.log");
-    };
     const std::string account = "(SELECT id FROM accounts WHERE number = 'S101')";
     // The empty meter is read and mirrored before anything is bought.
     ASSERT_TRUE(WaitFor(
@@ -382,7 +358,7 @@ TEST_F(LiveTest, MeterBilledTopUpReachesTheMeterOnceDespiteALostAcknowledgement)
                          "meter_remaining_count = 0") == 1;
         },
         std::chrono::seconds(60)))
-        << logs();
+        << Logs();
     ASSERT_EQ(Shell(std::string(JOULE_BINARY) + " topup --db " + db_.string() +
                     " --project e2e --account S101 --amount 50.00 --key e2e-meter-1 > " +
                     (dir_ / "topup.log").string() + " 2>&1"),
@@ -396,7 +372,7 @@ TEST_F(LiveTest, MeterBilledTopUpReachesTheMeterOnceDespiteALostAcknowledgement)
                    1;
         },
         std::chrono::seconds(60)))
-        << logs();
+        << Logs();
     EXPECT_GE(Query(db_, "SELECT attempts FROM commands WHERE kind = 'purchase'"), 2);
     EXPECT_EQ(Query(db_,
                     "SELECT COUNT(*) FROM operation_log WHERE action = 'purchase.confirm' AND "
@@ -409,11 +385,11 @@ TEST_F(LiveTest, MeterBilledTopUpReachesTheMeterOnceDespiteALostAcknowledgement)
                    1;
         },
         std::chrono::seconds(60)))
-        << logs();
+        << Logs();
     const int64_t remaining =
         Query(db_, "SELECT meter_remaining FROM accounts WHERE number = 'S101'");
-    EXPECT_GT(remaining, 4000) << logs();
-    EXPECT_LE(remaining, 5000) << logs();
+    EXPECT_GT(remaining, 4000) << Logs();
+    EXPECT_LE(remaining, 5000) << Logs();
     // A retried counter top-up (same key) sends nothing more.
     ASSERT_EQ(Shell(std::string(JOULE_BINARY) + " topup --db " + db_.string() +
                     " --project e2e --account S101 --amount 50.00 --key e2e-meter-1 > " +
@@ -440,12 +416,7 @@ TEST_F(LiveTest, MeterBilledTopUpReachesTheMeterOnceDespiteALostAcknowledgement)
                     "WHERE t.code = 3 AND l.owner_account_id = " +
                         account),
               0);
-    EXPECT_EQ(Query(db_, "SELECT SUM(balance) FROM ledger_accounts"), 0);
-    EXPECT_EQ(Query(db_,
-                    "SELECT COUNT(*) FROM ledger_accounts a WHERE a.balance <> "
-                    "(SELECT IFNULL(SUM(CASE WHEN t.credit_id = a.id THEN t.amount ELSE -t.amount "
-                    "END), 0) FROM transfers t WHERE t.credit_id = a.id OR t.debit_id = a.id)"),
-              0);
+    ExpectLedgerBalanced(db_);
 }
 
 }  // namespace

@@ -38,6 +38,7 @@
 #include <vector>
 
 #include "ingest/runtime.hpp"
+#include "integration_support.hpp"
 #include "service/site_service.hpp"
 #include "storage/sqlite_store.hpp"
 #include "wire/model_json.hpp"
@@ -45,20 +46,10 @@
 namespace joule::ingest {
 namespace {
 
+using test::T;
+using test::WaitFor;
+
 using Json = nlohmann::json;
-
-Instant T(std::string_view text) { return ParseInstant(text, "t").value(); }
-
-// Polls `done` every 20 ms for up to `seconds` (the server and the runtime run on their own
-// threads).
-bool WaitFor(const std::function<bool()>& done, int seconds = 30) {
-    for (int i = 0; i < seconds * 50; ++i) {
-        if (done())
-            return true;
-        std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
-    return done();
-}
 
 // One request as the server received it (MBAP header, then the PDU).
 struct PeerRequest {
@@ -406,14 +397,7 @@ protected:
         gateway.framing = "mbap";
         gateway.endpoint = "127.0.0.1:" + std::to_string(server_.port());
         site.gateways.push_back(gateway);
-        TariffRecord flat;
-        flat.code = "flat";
-        flat.tariff.name = "Flat 1.0000";
-        TariffVersion v;
-        v.effective_from = T("2026-01-01T00:00:00Z");
-        v.flat_price = UnitPrice{10'000};  // 1 yuan per kWh
-        flat.tariff.versions.push_back(v);
-        site.tariffs.push_back(flat);
+        site.tariffs.push_back(test::FlatTariff(T("2026-01-01T00:00:00Z")));
         auto meter = [&](const char* code, const char* model, int unit, int64_t circuit) {
             SiteSpec::Meter m;
             m.meter.code = code;

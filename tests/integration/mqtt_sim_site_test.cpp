@@ -23,6 +23,7 @@
 #include "app/mosquitto_broker.hpp"
 #include "app/mqtt_credentials.hpp"
 #include "ingest/mqtt_gateway.hpp"
+#include "integration_support.hpp"
 #include "service/site_service.hpp"
 #include "sim/sim_site.hpp"
 #include "storage/sqlite_store.hpp"
@@ -31,19 +32,10 @@
 namespace joule {
 namespace {
 
+using test::WaitFor;
+
 Instant WallNow() {
     return std::chrono::time_point_cast<Seconds>(std::chrono::system_clock::now());
-}
-
-// Polls `done` (broker, gateway and ingest work on their own threads) for up to `seconds`.
-bool WaitFor(const std::function<bool()>& done, int seconds = 20) {
-    for (int i = 0; i < seconds * 50; ++i) {
-        if (done()) {
-            return true;
-        }
-        std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
-    return done();
 }
 
 MeterModelRecord LoadModel(const std::string& code) {
@@ -115,14 +107,7 @@ protected:
         g.endpoint = "gw-m";
         site.gateways.push_back(g);
         site.models.push_back(LoadModel(kModel));
-        TariffRecord flat;
-        flat.code = "flat";
-        flat.tariff.name = "Flat 1.0000";
-        TariffVersion v;
-        v.effective_from = WallNow() - Seconds{86400};
-        v.flat_price = UnitPrice{10'000};  // 1 yuan per kWh
-        flat.tariff.versions.push_back(v);
-        site.tariffs.push_back(flat);
+        site.tariffs.push_back(test::FlatTariff(WallNow() - Seconds{86400}));
         for (int i = 1; i <= 2; ++i) {
             SiteSpec::Meter m;
             m.meter.code = "E" + std::to_string(i);

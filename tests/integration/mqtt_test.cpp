@@ -21,6 +21,7 @@
 #include "app/mosquitto_broker.hpp"
 #include "ingest/mqtt_auth.hpp"
 #include "ingest/mqtt_gateway.hpp"
+#include "integration_support.hpp"
 #include "service/site_service.hpp"
 #include "sim/mqtt_sim_gateway.hpp"
 #include "storage/sqlite_store.hpp"
@@ -28,7 +29,8 @@
 namespace joule::ingest {
 namespace {
 
-Instant T(std::string_view text) { return ParseInstant(text, "t").value(); }
+using test::T;
+using test::WaitFor;
 
 // Starts argv; stdout and stderr go to `out_fd` (or /dev/null when negative).
 pid_t Spawn(std::vector<std::string> argv, int out_fd) {
@@ -53,17 +55,6 @@ app::ProcessOutput RunProcess(std::vector<std::string> argv) {
     auto out = app::RunProcess(std::move(argv));
     EXPECT_TRUE(out.has_value()) << out.error().ToString();
     return out.value_or(app::ProcessOutput{});
-}
-
-// Polls `done` (the broker and our client work on their own threads) for up to 10 s.
-bool WaitFor(const std::function<bool()>& done, int seconds = 10) {
-    for (int i = 0; i < seconds * 50; ++i) {
-        if (done()) {
-            return true;
-        }
-        std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
-    return done();
 }
 
 class MqttTest : public ::testing::Test {
@@ -141,14 +132,7 @@ protected:
         model.name = "single-phase prepaid";
         model.spec.max_rate_per_hour = 20'000;
         site.models.push_back(model);
-        TariffRecord flat;
-        flat.code = "flat";
-        flat.tariff.name = "Flat 1.0000";
-        TariffVersion v;
-        v.effective_from = T("2026-01-01T00:00:00Z");
-        v.flat_price = UnitPrice{10'000};  // 1 yuan per kWh
-        flat.tariff.versions.push_back(v);
-        site.tariffs.push_back(flat);
+        site.tariffs.push_back(test::FlatTariff(T("2026-01-01T00:00:00Z")));
         const std::vector<std::pair<const char*, const char*>> meters = {
             {"m1", "gw1"}, {"m2", "gw1"}, {"m3", "gw2"}};
         int bus = 1;

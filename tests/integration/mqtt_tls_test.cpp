@@ -19,6 +19,7 @@
 #include "app/mosquitto_broker.hpp"
 #include "ingest/mqtt_auth.hpp"
 #include "ingest/mqtt_gateway.hpp"
+#include "integration_support.hpp"
 #include "service/site_service.hpp"
 #include "sim/mqtt_sim_gateway.hpp"
 #include "storage/sqlite_store.hpp"
@@ -26,25 +27,9 @@
 namespace joule::ingest {
 namespace {
 
-Instant T(std::string_view text) { return ParseInstant(text, "t").value(); }
-
-bool WaitFor(const std::function<bool()>& done, int seconds = 20) {
-    for (int i = 0; i < seconds * 50; ++i) {
-        if (done()) {
-            return true;
-        }
-        std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
-    return done();
-}
-
-std::size_t Count(const std::string& text, std::string_view what) {
-    std::size_t n = 0;
-    for (auto at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) {
-        ++n;
-    }
-    return n;
-}
+using test::Count;
+using test::T;
+using test::WaitFor;
 
 class MqttTlsTest : public ::testing::Test {
 protected:
