@@ -58,7 +58,8 @@ Result<Json> ProjectReport(Store& store, std::string_view project_code,
         Money paid;
         Money granted;
         Money debt;
-        Money in_meter;  // meter billing: sent to the meter (pending + held)
+        Money meter_pending;  // meter billing: sent to the meter, not yet applied
+        Money meter_held;     // and applied
         for (const LedgerAccount& l : ledgers) {
             switch (l.kind) {
                 case LedgerAccountKind::kTenantPaid:
@@ -70,11 +71,11 @@ Result<Json> ProjectReport(Store& store, std::string_view project_code,
                     ledger_names[l.id.value] = a.number + ":debt";
                     break;
                 case LedgerAccountKind::kTenantMeterPending:
-                    in_meter += l.balance;
+                    meter_pending = l.balance;
                     ledger_names[l.id.value] = a.number + ":meter_pending";
                     break;
                 case LedgerAccountKind::kTenantMeterHeld:
-                    in_meter += l.balance;
+                    meter_held = l.balance;
                     ledger_names[l.id.value] = a.number + ":meter_held";
                     break;
                 default:
@@ -93,7 +94,7 @@ Result<Json> ProjectReport(Store& store, std::string_view project_code,
         if (a.billing_mode == BillingMode::kMeter) {
             // The meter holds the money: what it showed last (before any read, what was sent).
             account["billing_mode"] = "meter";
-            account["available"] = MoneyText(a.purse.remaining.value_or(in_meter));
+            account["available"] = MoneyText(MeterAvailable(a.purse, meter_pending, meter_held));
         }
         account.update(StatusJson(a.prepaid));
         accounts.push_back(account);

@@ -660,10 +660,9 @@ Result<Bytes> EncodeHistoryData(const UnitValue& value, UnitPosition position) {
 
 namespace {
 
-constexpr std::int64_t kMaxAmountFen = 99'999'999;  // XXXXXX.XX
-
+// An amount field, 4 bytes BCD XXXXXX.XX yuan: 0 .. kMaxPurchaseFen fen.
 Status AppendAmount(Bytes& out, std::int64_t fen, std::string_view what) {
-    if (fen < 0 || fen > kMaxAmountFen)
+    if (fen < 0 || fen > kMaxPurchaseFen)
         return InvalidArgument(std::string(what), "must be 0 .. 999999.99 yuan");
     JOULE_ASSIGN_OR_RETURN(Bytes bcd, EncodeBcdLe(static_cast<std::uint64_t>(fen), 4, what));
     out.insert(out.end(), bcd.begin(), bcd.end());
@@ -678,8 +677,8 @@ Result<std::int64_t> ReadAmount(ByteView data, std::size_t at, std::string_view 
 }  // namespace
 
 Result<Bytes> EncodePurchaseData(const PurchaseData& purchase) {
-    if (purchase.amount_fen <= 0)
-        return InvalidArgument("amount", "a purchase is positive");
+    if (!IsPurchaseAmount(purchase.amount_fen))
+        return InvalidArgument("amount", "a purchase is 0.01 .. 999999.99 yuan");
     Bytes out{purchase.sequence};
     JOULE_TRY(AppendAmount(out, purchase.amount_fen, "amount"));
     return out;

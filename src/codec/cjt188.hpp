@@ -350,6 +350,21 @@ struct HeatData {
 // 31 01 22 11 05 15 20. nullopt for 00×7.
 [[nodiscard]] Result<std::optional<MeterDateTime>> DecodeClock(ByteView bytes);
 
+}  // namespace joule::codec::cjt188
+
+namespace joule::codec {
+
+// Purchases [ACCT-1], both protocols: the amount is 4 bytes BCD XXXXXX.XX yuan (the CJ/T 188
+// A013 write and the DL/T 645 purchase write alike), so a purchase is 1 .. kMaxPurchaseFen fen.
+inline constexpr std::int64_t kMaxPurchaseFen = 99'999'999;
+[[nodiscard]] constexpr bool IsPurchaseAmount(std::int64_t fen) {
+    return fen > 0 && fen <= kMaxPurchaseFen;
+}
+
+}  // namespace joule::codec
+
+namespace joule::codec::cjt188 {
+
 // A purchase (A013, C = 04H) [ACCT-1]: DATA = purchase sequence number (1 byte, binary: the
 // meter's purchase count after this purchase, mod 256) then the amount, 4 bytes BCD XXXXXX.XX
 // yuan, low byte first. The reply is the write reply (DI SER ST). [MEM: layout to confirm per

@@ -88,9 +88,18 @@ Result<Point> ParsePoint(std::string_view name) {
     return InvalidArgument("point", "unknown point \"" + std::string(name) + "\"");
 }
 
+bool TakesPurchases(const DeviceModel& model) {
+    return model.in_meter_prepaid &&
+           (model.protocol == Protocol::kDlt645_2007 || model.protocol == Protocol::kCjt188);
+}
+
 Status ValidateDeviceModel(const DeviceModel& model) {
     if (model.code.empty())
         return InvalidArgument("code", "must not be empty");
+    if (model.in_meter_prepaid && !TakesPurchases(model)) {
+        return InvalidArgument("capabilities.in_meter_prepaid",
+                               "purchases can be sent to dlt645-2007 and cjt188 meters only");
+    }
     if (model.circuits < 1 || model.circuits > 64) {
         return InvalidArgument("circuits", "must be 1..64");
     }

@@ -126,4 +126,9 @@ struct DeviceModel {
 // a way to report the relay, Modbus formats fit. kInvalidArgument naming the field.
 [[nodiscard]] Status ValidateDeviceModel(const DeviceModel& model);
 
+// Whether meters of this model take purchases [ACCT-1]: it is in_meter_prepaid and speaks a
+// protocol with a purchase write and a purchase count read (DL/T 645-2007, CJ/T 188). A model
+// that is in_meter_prepaid on any other protocol fails ValidateDeviceModel.
+[[nodiscard]] bool TakesPurchases(const DeviceModel& model);
+
 }  // namespace joule::codec

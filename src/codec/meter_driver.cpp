@@ -62,6 +62,23 @@ Result<Bytes> EncodeModbus(ModbusFraming framing, std::uint8_t unit, const modbu
     return modbus::EncodeRtu({unit, pdu});
 }
 
+// A purchase count read with the other points [ACCT-1] is a wire value: a whole number below
+// PurchaseCountModulus, or the reply is not what the model says it is.
+Status CheckPurchaseCounts(const DeviceModel& model, const DeviceReading& reading) {
+    for (const std::vector<PointValue>& circuit : reading.circuits) {
+        for (const PointValue& v : circuit) {
+            std::int64_t count = 0;
+            if (v.point == Point::kPurchaseCount && (!Rescale(v.value, 0, &count) || count < 0 ||
+                                                     count >= PurchaseCountModulus(model))) {
+                return InvalidArgument(
+                    "purchase_count",
+                    "not a purchase count below " + std::to_string(PurchaseCountModulus(model)));
+            }
+        }
+    }
+    return {};
+}
+
 // The PDU of a Modbus reply, checked to come from `unit` (and, for MBAP, to carry `sequence`).
 Result<modbus::Pdu> DecodeModbusReply(ModbusFraming framing, std::uint8_t unit,
                                       std::uint16_t sequence, ByteView reply) {
@@ -250,6 +267,7 @@ Status ReadPlan::Apply(std::size_t i, std::uint16_t sequence, ByteView reply,
     } else {
         JOULE_TRY(ApplyModbus(step, sequence, reply, next));
     }
+    JOULE_TRY(CheckPurchaseCounts(*model_, next));
     out = std::move(next);
     return {};
 }
@@ -392,7 +410,7 @@ Result<Dlt645Purchase> PurchaseOf(const DeviceModel& model, const DeviceCommand&
     if (!model.in_meter_prepaid)
         return FailedPrecondition("model " + model.code + " keeps no money", "kind");
     std::int64_t fen = 0;
-    if (!command.value || !Rescale(*command.value, 2, &fen) || fen <= 0 || fen > 99'999'999)
+    if (!command.value || !Rescale(*command.value, 2, &fen) || !IsPurchaseAmount(fen))
         return InvalidArgument("value", "a purchase is 0.01 .. 999999.99 yuan");
     if (!command.count || *command.count < 0)
         return InvalidArgument("count", "a purchase needs the purchase count after it");
@@ -717,9 +735,9 @@ std::optional<bool> HoldPower(const DeviceReading& reading, int circuit) {
 // ------------------------------------------------------------------ purchases [ACCT-1]
 
 Result<Bytes> EncodeDlt645Purchase(PurchaseLayout layout, const Dlt645Purchase& purchase) {
-    if (purchase.amount_fen <= 0 || purchase.amount_fen > 99'999'999)
+    if (!IsPurchaseAmount(purchase.amount_fen))
         return InvalidArgument("amount", "a purchase is 0.01 .. 999999.99 yuan");
-    if (purchase.count < 0 || purchase.count > 9999)
+    if (purchase.count < 0 || purchase.count >= kDlt645PurchaseCounts)
         return InvalidArgument("count", "the purchase count is 0 .. 9999 on the wire");
     JOULE_ASSIGN_OR_RETURN(
         Bytes amount, EncodeBcdLe(static_cast<std::uint64_t>(purchase.amount_fen), 4, "amount"));
@@ -743,7 +761,7 @@ Result<Dlt645Purchase> DecodeDlt645Purchase(PurchaseLayout layout, ByteView data
 }
 
 std::int64_t PurchaseCountModulus(const DeviceModel& model) {
-    return model.protocol == Protocol::kCjt188 ? 256 : 10000;
+    return model.protocol == Protocol::kCjt188 ? kCjt188PurchaseCounts : kDlt645PurchaseCounts;
 }
 
 namespace {
@@ -761,7 +779,7 @@ std::uint32_t PurchaseCountDiOf(const DeviceModel& model) {
 
 Result<Exchange> EncodePurchaseCountRead(const DeviceModel& model, std::string_view bus_address,
                                          std::uint16_t sequence) {
-    if (!model.in_meter_prepaid)
+    if (!TakesPurchases(model))
         return Unsupported(model, DeviceCommandKind::kPurchase);
     if (model.protocol == Protocol::kDlt645_2007) {
         JOULE_ASSIGN_OR_RETURN(dlt645::Address address,
@@ -814,7 +832,7 @@ Result<std::int64_t> DecodePurchaseCount(const DeviceModel& model, const Exchang
     JOULE_ASSIGN_OR_RETURN(dlt645::DataItem item, dlt645::FindDataItem(di, dlt645::Edition::k2007));
     JOULE_ASSIGN_OR_RETURN(std::vector<Decimal> values, dlt645::DecodeValues(item, data->payload));
     std::int64_t count = 0;
-    if (!Rescale(values.front(), 0, &count) || count < 0 || count >= 10000)
+    if (!Rescale(values.front(), 0, &count) || count < 0 || count >= PurchaseCountModulus(model))
         return InvalidArgument("value", "not a purchase count");
     return count;
 }

@@ -181,10 +181,12 @@ struct Dlt645Purchase {
 [[nodiscard]] Result<Dlt645Purchase> DecodeDlt645Purchase(PurchaseLayout layout, ByteView data);
 
 // Where the purchase count wraps on the wire: DL/T 645 XXXX 10000, CJ/T 188's one byte 256.
+inline constexpr std::int64_t kDlt645PurchaseCounts = 10000;
+inline constexpr std::int64_t kCjt188PurchaseCounts = 256;
 [[nodiscard]] std::int64_t PurchaseCountModulus(const DeviceModel& model);
 // The request that reads the meter's purchase count before a purchase is (re)sent: DL/T 645 the
 // model's purchase_count point (03330201 when it has none), CJ/T 188 read purchase amount 8105.
-// kFailedPrecondition ("kind") for a model that is not in_meter_prepaid or speaks neither.
+// kFailedPrecondition ("kind") for a model that does not TakesPurchases.
 [[nodiscard]] Result<Exchange> EncodePurchaseCountRead(const DeviceModel& model,
                                                        std::string_view bus_address,
                                                        std::uint16_t sequence);

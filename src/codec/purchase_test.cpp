@@ -134,5 +134,59 @@ TEST(PurchaseCount, WrapsAtTheWireWidthOfEachProtocol) {
     EXPECT_EQ(PurchaseCountModulus(PrepaidWater()), 256);
 }
 
+TEST(Purchase, AmountsAreOneFenToTheWidthOfXXXXXXdotXX) {
+    EXPECT_FALSE(IsPurchaseAmount(0));
+    EXPECT_FALSE(IsPurchaseAmount(-1));
+    EXPECT_TRUE(IsPurchaseAmount(1));
+    EXPECT_TRUE(IsPurchaseAmount(kMaxPurchaseFen));
+    EXPECT_FALSE(IsPurchaseAmount(kMaxPurchaseFen + 1));
+    EXPECT_FALSE(cjt188::EncodePurchaseData({1, kMaxPurchaseFen + 1}).has_value());
+}
+
+TEST(Purchase, OnlyDlt6452007AndCjt188ModelsTakePurchases) {
+    EXPECT_TRUE(TakesPurchases(PrepaidDlt645()));
+    EXPECT_TRUE(TakesPurchases(PrepaidWater()));
+    DeviceModel plain = PrepaidDlt645();
+    plain.in_meter_prepaid = false;
+    EXPECT_FALSE(TakesPurchases(plain));
+    for (Protocol protocol : {Protocol::kDlt645_1997, Protocol::kModbusRtu}) {
+        DeviceModel m = PrepaidDlt645();
+        m.protocol = protocol;
+        EXPECT_FALSE(TakesPurchases(m));
+        EXPECT_FALSE(EncodePurchaseCountRead(m, "000000000101", 1).has_value());
+        // A model claiming to hold money on such a protocol is refused, naming the claim.
+        m.points = {{Point::kEnergyTotal, true, 0x9010, 0, {}, 0, {}}};
+        auto refused = ValidateDeviceModel(m);
+        ASSERT_FALSE(refused.has_value());
+        EXPECT_EQ(refused.error().field, "capabilities.in_meter_prepaid");
+    }
+}
+
+// A purchase count read with the other points is a wire value below the modulus.
+TEST(PurchaseCount, AReadingWithACountBeyondTheWireWidthIsRefused) {
+    DeviceModel m;
+    m.code = "box";
+    m.protocol = Protocol::kModbusRtu;
+    m.points = {
+        {Point::kEnergyTotal, true, 0, 0, modbus::FunctionCode::kReadHoldingRegisters, 0, {}},
+        {Point::kPurchaseCount, true, 0, 0, modbus::FunctionCode::kReadHoldingRegisters, 1, {}}};
+    auto plan = ReadPlan::Make(m, "1", ModbusFraming::kRtu);
+    ASSERT_TRUE(plan.has_value()) << plan.error().ToString();
+    ASSERT_EQ(plan->size(), 1U);
+    auto reply = [](std::uint16_t count) {
+        const auto hi = static_cast<std::uint8_t>(count >> 8);
+        const auto lo = static_cast<std::uint8_t>(count & 0xFF);
+        return modbus::EncodeRtu({1, {3, Bytes{4, 0x00, 0x64, hi, lo}}}).value();
+    };
+    DeviceReading reading;
+    ASSERT_TRUE(plan->Apply(0, 1, reply(9999), reading).has_value());
+    EXPECT_EQ(reading.Find(0, Point::kPurchaseCount), (Decimal{9999, 0}));
+    DeviceReading refused;
+    auto beyond = plan->Apply(0, 1, reply(10000), refused);
+    ASSERT_FALSE(beyond.has_value());
+    EXPECT_EQ(beyond.error().field, "purchase_count");
+    EXPECT_FALSE(refused.Find(0, Point::kPurchaseCount).has_value());
+}
+
 }  // namespace
 }  // namespace joule::codec

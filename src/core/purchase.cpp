@@ -46,6 +46,10 @@ PurchaseCheck CheckPurchaseCount(int64_t expected, int64_t observed, int64_t mod
     return PurchaseCheck::kMismatch;
 }
 
+Money MeterAvailable(const MeterPurse& purse, Money pending, Money held) {
+    return purse.remaining.value_or(pending + held);
+}
+
 int64_t AssignPurchase(MeterPurse& purse) {
     purse.assigned_count = std::max(purse.assigned_count, purse.confirmed_count) + 1;
     return purse.assigned_count;

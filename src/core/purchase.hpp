@@ -51,6 +51,10 @@ std::string_view PurchaseCheckName(PurchaseCheck check);
 // brings it to (`expected`, the platform's full count).
 [[nodiscard]] PurchaseCheck CheckPurchaseCount(int64_t expected, int64_t observed, int64_t modulus);
 
+// What a meter-billing account has: the meter's remaining amount as last read, else (before the
+// first read) what was sent to it, `pending` plus `held`.
+[[nodiscard]] Money MeterAvailable(const MeterPurse& purse, Money pending, Money held);
+
 // The next purchase of a purse: the count it carries, and the purse with it assigned.
 [[nodiscard]] int64_t AssignPurchase(MeterPurse& purse);
 // A purchase confirmed (by acknowledgement or by the count): the confirmed count advances, and a

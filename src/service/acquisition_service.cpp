@@ -149,7 +149,7 @@ Result<RecordResult> AcquisitionService::Record(std::span<const MeterSample> sam
     RecordResult result;
     result.samples = samples.size();
     std::unordered_map<int64_t, MeterRecord> meters;
-    std::unordered_map<int64_t, std::string> project_codes;
+    std::unordered_map<int64_t, ProjectRecord> projects;
     std::unordered_map<int64_t, std::optional<Instant>> cursors;  // meters with backfill samples
     std::vector<ReadingItem> readings;
     // One transaction: the bill, the ledger, the alarms and commands and the live state commit
@@ -167,10 +167,10 @@ Result<RecordResult> AcquisitionService::Record(std::span<const MeterSample> sam
                 }
                 it = meters.emplace(s.meter.value, *meter).first;
             }
-            auto code = project_codes.find(it->second.project.value);
-            if (code == project_codes.end()) {
-                JOULE_ASSIGN_OR_RETURN(ProjectRecord project, tx->GetProject(it->second.project));
-                code = project_codes.emplace(project.id.value, project.code).first;
+            auto project = projects.find(it->second.project.value);
+            if (project == projects.end()) {
+                JOULE_ASSIGN_OR_RETURN(ProjectRecord record, tx->GetProject(it->second.project));
+                project = projects.emplace(record.id.value, std::move(record)).first;
             }
             if (s.backfill) {
                 auto cursor = cursors.find(s.meter.value);
@@ -189,18 +189,32 @@ Result<RecordResult> AcquisitionService::Record(std::span<const MeterSample> sam
             if (s.total) {
                 ReadingInput input{s.meter_time, s.received, *s.total, s.has_per_rate, s.per_rate};
                 input.source = s.backfill ? ReadingSource::kFrozen : ReadingSource::kLive;
-                readings.push_back(ReadingItem{code->second, it->second.code, input});
+                readings.push_back(ReadingItem{project->second.code, it->second.code, input});
             }
         }
     }
     if (!readings.empty()) {
         JOULE_ASSIGN_OR_RETURN(result.billing, billing_.ApplyReadingsInTx(*tx, readings, now));
     }
+    // Models by id, read once per batch: whether a meter can hold money at all.
+    std::unordered_map<int64_t, bool> in_meter_prepaid;
     for (const MeterSample& s : samples) {
-        JOULE_TRY(UpdateLiveState(*tx, meters.at(s.meter.value), s, now, policy_.clock_drift_limit,
-                                  result));
-        if (s.in_meter_remaining && !s.backfill) {
-            JOULE_TRY(billing_.MirrorMeterRemainingInTx(*tx, s.meter, *s.in_meter_remaining,
+        const MeterRecord& meter = meters.at(s.meter.value);
+        JOULE_TRY(UpdateLiveState(*tx, meter, s, now, policy_.clock_drift_limit, result));
+        if (!s.in_meter_remaining || s.backfill) {
+            continue;
+        }
+        auto model = in_meter_prepaid.find(meter.model.value);
+        if (model == in_meter_prepaid.end()) {
+            JOULE_ASSIGN_OR_RETURN(MeterModelRecord record, tx->GetModel(meter.model));
+            model = in_meter_prepaid.emplace(record.id.value, record.in_meter_prepaid).first;
+        }
+        // Only a meter whose model holds money can be a meter-billing account's meter (checked
+        // when the account opens; such an account never changes meters, a meter never its model),
+        // so other meters skip the binding and account reads.
+        if (model->second) {
+            JOULE_TRY(billing_.MirrorMeterRemainingInTx(*tx, projects.at(meter.project.value),
+                                                        s.meter, *s.in_meter_remaining,
                                                         s.purchase_count, now));
         }
     }

@@ -4,6 +4,7 @@
 #include <map>
 
 #include "base/assert.hpp"
+#include "base/decimal.hpp"
 #include "core/rounding.hpp"
 
 namespace joule {
@@ -77,7 +78,9 @@ Result<ProjectRecord> LoadProject(Tx& tx, std::string_view code) {
     return *project;
 }
 
-Result<Wallet> LoadWallet(Tx& tx, const AccountRecord& account) {
+// The account's ledger accounts in one read: its wallet and, when `meter` is given, the pending
+// and held accounts of meter billing (asserted present for a meter-billing account).
+Result<Wallet> LoadWallet(Tx& tx, const AccountRecord& account, AccountContext* meter = nullptr) {
     JOULE_ASSIGN_OR_RETURN(auto ledgers, tx.LedgerAccountsOf(account.id));
     Wallet wallet;
     for (LedgerAccount& l : ledgers) {
@@ -93,30 +96,25 @@ Result<Wallet> LoadWallet(Tx& tx, const AccountRecord& account) {
                     wallet.grants.push_back(l);
                 }
                 break;
+            case LedgerAccountKind::kTenantMeterPending:
+                if (meter != nullptr) {
+                    meter->meter_pending = l;
+                }
+                break;
+            case LedgerAccountKind::kTenantMeterHeld:
+                if (meter != nullptr) {
+                    meter->meter_held = l;
+                }
+                break;
             default:
                 break;
         }
     }
     JOULE_ASSERT(wallet.paid.id == account.paid, "account's paid ledger account is missing");
-    return wallet;
-}
-
-// Meter billing: the pending and held ledger accounts of the account.
-Status LoadMeterLedgers(Tx& tx, AccountContext& ctx) {
-    if (ctx.account.billing_mode != BillingMode::kMeter) {
-        return {};
-    }
-    JOULE_ASSIGN_OR_RETURN(auto ledgers, tx.LedgerAccountsOf(ctx.account.id));
-    for (LedgerAccount& l : ledgers) {
-        if (l.kind == LedgerAccountKind::kTenantMeterPending) {
-            ctx.meter_pending = l;
-        } else if (l.kind == LedgerAccountKind::kTenantMeterHeld) {
-            ctx.meter_held = l;
-        }
-    }
-    JOULE_ASSERT(ctx.meter_pending.id.valid() && ctx.meter_held.id.valid(),
+    JOULE_ASSERT(meter == nullptr || account.billing_mode != BillingMode::kMeter ||
+                     (meter->meter_pending.id.valid() && meter->meter_held.id.valid()),
                  "meter-billing account without its meter ledger accounts");
-    return {};
+    return wallet;
 }
 
 // What prepaid alarms act on: the platform's balance, or for meter billing the meter's own
@@ -125,7 +123,7 @@ Money AvailableOf(const AccountContext& ctx, Instant now) {
     if (ctx.account.billing_mode != BillingMode::kMeter) {
         return ctx.wallet.Available(now);
     }
-    return ctx.account.purse.remaining.value_or(ctx.meter_pending.balance + ctx.meter_held.balance);
+    return MeterAvailable(ctx.account.purse, ctx.meter_pending.balance, ctx.meter_held.balance);
 }
 
 // The context of an account whose row is already loaded: its wallet and tariff.
@@ -134,10 +132,9 @@ Result<AccountContext> ContextOf(Tx& tx, const ProjectRecord& project, const Zon
     AccountContext ctx;
     ctx.project = project;
     ctx.account = std::move(account);
-    JOULE_ASSIGN_OR_RETURN(ctx.wallet, LoadWallet(tx, ctx.account));
+    JOULE_ASSIGN_OR_RETURN(ctx.wallet, LoadWallet(tx, ctx.account, &ctx));
     JOULE_ASSIGN_OR_RETURN(ctx.tariff, tx.GetTariff(ctx.account.tariff));
     ctx.zone = zone;
-    JOULE_TRY(LoadMeterLedgers(tx, ctx));
     return ctx;
 }
 
@@ -457,12 +454,6 @@ Status RequirePlatformBilling(const AccountRecord& account, std::string_view wha
     return {};
 }
 
-// Fen as the yuan text a purchase command carries ("12.34"); amounts are positive.
-std::string YuanText(Money m) {
-    const int64_t fen = m.fen % 100;
-    return std::to_string(m.fen / 100) + (fen < 10 ? ".0" : ".") + std::to_string(fen);
-}
-
 // The one meter a meter-billing account holds.
 Result<MeterRecord> PurseMeter(Tx& tx, const AccountContext& ctx) {
     JOULE_ASSIGN_OR_RETURN(auto bindings, tx.BindingsOfAccount(ctx.account.id));
@@ -491,7 +482,8 @@ Status QueuePurchase(Tx& tx, AccountContext& ctx, Money amount, std::string_view
     command.next_attempt_at = now;
     command.expires_at = now + kPurchaseTtl;
     // "value" in yuan for the frame, "count" the meter's purchase count after applying it.
-    command.params = "{\"value\":\"" + YuanText(amount) + "\",\"count\":" + std::to_string(count) +
+    command.params = "{\"value\":\"" + FormatScaled(amount.fen, kMoneyScale) +
+                     "\",\"count\":" + std::to_string(count) +
                      ",\"amount_fen\":" + std::to_string(amount.fen) + "}";
     JOULE_ASSIGN_OR_RETURN(int64_t id, tx.InsertCommand(command));
     JOULE_TRY(Post(tx, Transfer{"purchase:" + std::to_string(id), ctx.account.paid,
@@ -684,6 +676,9 @@ Result<Money> BillingService::Refund(const RefundRequest& r, const Actor& actor,
     JOULE_TRY(CheckText(r.channel, "channel", 32));
     JOULE_ASSIGN_OR_RETURN(auto tx, store_.Begin());
     JOULE_ASSIGN_OR_RETURN(AccountContext ctx, LoadAccount(*tx, r.project_code, r.account_number));
+    // A meter-billing account's paid credit is always 0 (every payment goes on to the meter),
+    // so there is nothing on the platform to refund.
+    JOULE_TRY(RequirePlatformBilling(ctx.account, "a refund"));
     JOULE_ASSIGN_OR_RETURN(LedgerAccountId cash,
                            tx->SystemLedgerAccount(LedgerAccountKind::kCash, r.channel));
     const Transfer refund{r.idempotency_key,     ctx.account.paid, cash,       r.amount,
@@ -763,6 +758,9 @@ Status BillingService::RecordDebt(const DebtRequest& r, const Actor& actor, Inst
     JOULE_TRY(CheckReason(r.reason));
     JOULE_ASSIGN_OR_RETURN(auto tx, store_.Begin());
     JOULE_ASSIGN_OR_RETURN(AccountContext ctx, LoadAccount(*tx, r.project_code, r.account_number));
+    // Arrears are a negative paid balance, which a meter-billing account never has (the meter
+    // holds the money and runs into its own overdraft).
+    JOULE_TRY(RequirePlatformBilling(ctx.account, "recording debt"));
     const Transfer t{r.idempotency_key,           ctx.account.debt, ctx.account.paid, r.amount,
                      TransferCode::kDebtRecorded, r.reason,         actor.name,       now};
     JOULE_ASSIGN_OR_RETURN(PostResult seen, CheckIdempotency(*tx, t));
@@ -825,10 +823,10 @@ Result<AccountView> BillingService::ViewAccount(std::string_view project_code,
             view.granted += l.balance;
         }
     }
-    view.available = AvailableOf(ctx, Instant{});
     if (ctx.account.billing_mode == BillingMode::kMeter) {
         view.meter_pending = ctx.meter_pending.balance;
         view.meter_held = ctx.meter_held.balance;
+        view.available = AvailableOf(ctx, Instant{});
     } else {
         view.available = view.paid + view.granted;
     }
@@ -868,12 +866,11 @@ Result<AccountContext*> CachedAccount(Tx& tx, BatchState& batch, const ProjectRe
         AccountContext ctx;
         ctx.project = project;
         JOULE_ASSIGN_OR_RETURN(ctx.account, tx.GetAccount(id));
-        JOULE_ASSIGN_OR_RETURN(ctx.wallet, LoadWallet(tx, ctx.account));
+        JOULE_ASSIGN_OR_RETURN(ctx.wallet, LoadWallet(tx, ctx.account, &ctx));
         JOULE_ASSIGN_OR_RETURN(const TariffRecord* tariff,
                                CachedTariff(tx, batch, ctx.account.tariff));
         ctx.tariff = *tariff;
         ctx.zone = zone;
-        JOULE_TRY(LoadMeterLedgers(tx, ctx));
         batch.balances_before.push_back(ctx.wallet.paid);
         batch.balances_before.insert(batch.balances_before.end(), ctx.wallet.grants.begin(),
                                      ctx.wallet.grants.end());
@@ -1440,8 +1437,9 @@ Result<bool> BillingService::ConfirmPurchase(int64_t command_id, int64_t count_m
     return true;
 }
 
-Status BillingService::MirrorMeterRemainingInTx(Tx& tx, MeterId meter, Money remaining,
-                                                std::optional<int64_t> wire_count, Instant now) {
+Status BillingService::MirrorMeterRemainingInTx(Tx& tx, const ProjectRecord& project, MeterId meter,
+                                                Money remaining, std::optional<int64_t> wire_count,
+                                                Instant now) {
     JOULE_ASSIGN_OR_RETURN(auto binding, tx.CurrentBinding(meter));
     if (!binding) {
         return {};
@@ -1450,10 +1448,15 @@ Status BillingService::MirrorMeterRemainingInTx(Tx& tx, MeterId meter, Money rem
     if (account.billing_mode != BillingMode::kMeter || account.status != AccountStatus::kOpen) {
         return {};
     }
-    JOULE_ASSIGN_OR_RETURN(AccountContext ctx, ContextOfAccount(tx, account.id));
+    JOULE_ASSERT(account.project == project.id, "a meter's account is in the meter's project");
+    JOULE_ASSIGN_OR_RETURN(Zone zone, Zone::Load(project.time_zone));
+    JOULE_ASSIGN_OR_RETURN(AccountContext ctx, ContextOf(tx, project, zone, std::move(account)));
+    const MeterPurse before = ctx.account.purse;
     MirrorRemaining(ctx.account.purse, remaining, wire_count, now);
-    JOULE_TRY(tx.UpdateAccount(ctx.account));
-    ++ctx.account.version;
+    if (ctx.account.purse != before) {
+        JOULE_TRY(tx.UpdateAccount(ctx.account));
+        ++ctx.account.version;
+    }
     return StepAndPersist(tx, ctx, ControlEvent::kBalanceChanged, now, "billing", "", nullptr);
 }
 

@@ -31,7 +31,8 @@ public:
     // with different fields, kAlreadyExists (field "idempotency_key").
     [[nodiscard]] Result<TopUpResult> TopUp(const TopUpRequest& r, const Actor& actor, Instant now);
 
-    // Refund of paid credit [ACCT-3]. kFailedPrecondition when it exceeds the paid balance.
+    // Refund of paid credit [ACCT-3]. kFailedPrecondition when it exceeds the paid balance, and
+    // (field "billing_mode") for a meter-billing account, whose paid credit is always 0.
     [[nodiscard]] Result<Money> Refund(const RefundRequest& r, const Actor& actor, Instant now);
 
     // Grants credit (subsidy, free quota, compensation) kept apart, drawn first [ACCT-4, ACCT-8].
@@ -40,6 +41,7 @@ public:
 
     // Records arrears as debt, recovered by a share of later top-ups [ACCT-9]: moves `amount`
     // of negative paid balance into the debt account, so prepaid control sees the remainder.
+    // kFailedPrecondition ("billing_mode") for a meter-billing account: it has no arrears.
     [[nodiscard]] Status RecordDebt(const DebtRequest& r, const Actor& actor, Instant now);
 
     // Manual control [CTRL-2] and emergency credit [CTRL-7].
@@ -91,8 +93,10 @@ public:
 
     // Meter billing: a read of `meter`'s remaining amount (and the purchase count read with it,
     // as on the wire) is mirrored on its account and its balance alarms re-evaluated, inside the
-    // caller's unit of work. Meters of platform-billed or no accounts are left alone.
-    [[nodiscard]] Status MirrorMeterRemainingInTx(Tx& tx, MeterId meter, Money remaining,
+    // caller's unit of work. Meters of platform-billed or no accounts are left alone. `project`
+    // is the meter's project (the caller has it loaded).
+    [[nodiscard]] Status MirrorMeterRemainingInTx(Tx& tx, const ProjectRecord& project,
+                                                  MeterId meter, Money remaining,
                                                   std::optional<int64_t> wire_count, Instant now);
 
 private:

@@ -5,6 +5,7 @@
 
 #include "base/checked.hpp"
 #include "codec/cjt188.hpp"
+#include "codec/meter_driver.hpp"
 #include "sim/sim_meter.hpp"
 #include "sim/sim_values.hpp"
 
@@ -127,7 +128,8 @@ std::optional<Bytes> SimMeter::HandleCjt188(ByteView bytes) {
             }
             if (request.di == cj::kDiReadPurchase && model_.in_meter_prepaid) {
                 const cj::PurchaseStatus status{
-                    static_cast<std::uint8_t>(prepaid_.purchase_count % 256),
+                    static_cast<std::uint8_t>(prepaid_.purchase_count %
+                                              codec::PurchaseCountModulus(model_)),
                     prepaid_.last_purchase_fen, prepaid_.cumulative_purchase_fen,
                     std::max<std::int64_t>(prepaid_.balance_fen, 0), Cjt188Status()};
                 auto data = cj::EncodePurchaseStatus(status);
@@ -160,7 +162,7 @@ std::optional<Bytes> SimMeter::HandleCjt188(ByteView bytes) {
             if (request.di == cj::kDiWritePurchase) {
                 auto purchase = cj::DecodePurchaseData(request.data);
                 const bool applied =
-                    purchase && ApplyPurchase(purchase->amount_fen, purchase->sequence, 256) ==
+                    purchase && ApplyPurchase(purchase->amount_fen, purchase->sequence) ==
                                     PurchaseOutcome::kApplied;
                 return WriteReply(applied
                                       ? send(cj::MakeWriteReply(request, identity, Cjt188Status()))

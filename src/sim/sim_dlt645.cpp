@@ -84,7 +84,9 @@ Result<std::vector<Decimal>> SimMeter::Dlt645Values(std::uint32_t di, bool* regi
             case 0x00900201:
                 return std::vector{*Value(0, codec::Point::kOverdraft)};
             case 0x03330201:
-                return std::vector{Decimal{prepaid_.purchase_count % 10000, 0}};  // XXXX wraps
+                // XXXX wraps
+                return std::vector{
+                    Decimal{prepaid_.purchase_count % codec::PurchaseCountModulus(model_), 0}};
             case 0x03330601:
                 return std::vector{Decimal{prepaid_.cumulative_purchase_fen, 2}};
             case 0x04001001:
@@ -202,8 +204,7 @@ std::uint8_t SimMeter::Dlt645Write(const dlt::WriteDataRequest& write) {
             return kOther;
         // A replay or a wrong count: "other error" (the 2013 amendment's 'repeated top-up' bit
         // lives in the ESAM 03H error word, which plaintext 14H meters do not send).
-        return ApplyPurchase(purchase->amount_fen, purchase->count, 10000) ==
-                       PurchaseOutcome::kApplied
+        return ApplyPurchase(purchase->amount_fen, purchase->count) == PurchaseOutcome::kApplied
                    ? 0
                    : kOther;
     }

@@ -8,6 +8,7 @@
 #include "base/checked.hpp"
 #include "codec/cjt188.hpp"
 #include "codec/dlt645.hpp"
+#include "codec/meter_driver.hpp"
 #include "codec/modbus.hpp"
 #include "sim/sim_values.hpp"
 
@@ -414,8 +415,8 @@ Status SimMeter::TopUp(std::int64_t amount_fen) {
     return {};
 }
 
-PurchaseOutcome SimMeter::ApplyPurchase(std::int64_t amount_fen, std::int64_t wire_count,
-                                        std::int64_t modulus) {
+PurchaseOutcome SimMeter::ApplyPurchase(std::int64_t amount_fen, std::int64_t wire_count) {
+    const std::int64_t modulus = codec::PurchaseCountModulus(model_);
     const std::int64_t now = prepaid_.purchase_count % modulus;
     if (model_.in_meter_prepaid && amount_fen > 0 && wire_count == (now + 1) % modulus) {
         (void)TopUp(amount_fen);

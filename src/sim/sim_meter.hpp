@@ -194,11 +194,11 @@ public:
     [[nodiscard]] Status TopUp(std::int64_t amount_fen);
     [[nodiscard]] Status SetBalance(std::int64_t balance_fen);
     // A purchase as it arrives over the bus [ACCT-1], `wire_count` being the purchase count the
-    // sender says the meter will have after it (mod `modulus`, the wire width). Applied only when
-    // it is exactly the meter's count + 1; the count the meter already has is a replay and is
-    // not credited again; any other count is refused. Both answer with the error reply.
-    [[nodiscard]] PurchaseOutcome ApplyPurchase(std::int64_t amount_fen, std::int64_t wire_count,
-                                                std::int64_t modulus);
+    // sender says the meter will have after it (mod codec::PurchaseCountModulus, the wire width).
+    // Applied only when it is exactly the meter's count + 1; the count the meter already has is a
+    // replay and is not credited again; any other count is refused. Both answer with the error
+    // reply.
+    [[nodiscard]] PurchaseOutcome ApplyPurchase(std::int64_t amount_fen, std::int64_t wire_count);
 
     // The user presses the meter's button: closes a relay left open by 1BH close-allowed.
     [[nodiscard]] Status PressButton(int circuit);

@@ -5,7 +5,12 @@
 #include <array>
 #include <utility>
 
+#include "core/purchase.hpp"
+
 namespace joule::wire {
+
+// The service refuses a top-up the meter's purchase frame cannot carry; core cannot see codec.
+static_assert(kMaxPurchase.fen == codec::kMaxPurchaseFen, "one purchase limit");
 
 namespace {
 
@@ -213,7 +218,12 @@ Status ParseDlt645Settings(const Json& j, const std::string& path, codec::Device
     JOULE_ASSIGN_OR_RETURN(m.command_validity_s,
                            r.OptInteger("command_validity_s", 600, 60, 7 * 86400));
     if (r.Has("purchase_di")) {
+        // The purchase write is always a DL/T 645-2007 frame: a 4-byte identifier.
         JOULE_ASSIGN_OR_RETURN(const Json* di, r.Value("purchase_di"));
+        if (!di->is_string() || di->get<std::string>().size() != 8) {
+            return InvalidArgument(r.PathOf("purchase_di"),
+                                   "must be 8 hex digits (a DL/T 645-2007 identifier)");
+        }
         JOULE_ASSIGN_OR_RETURN(m.purchase_di, ParseDi(*di, r.PathOf("purchase_di")));
     }
     JOULE_ASSIGN_OR_RETURN(std::string layout, r.OptString("purchase_layout", "amount_count", 16));
