@@ -190,74 +190,114 @@ Result<ParsedReading> ReadingOf(const Json& item, const std::string& path) {
     return out;
 }
 
-// The meters of one gateway by code and by bus address (a meter with no bus address answers to
-// its code). A key is looked up as a meter code in the whole project first (codes are unique in
-// the project), then as a bus address on this gateway. Only the gateway's own meters are loaded;
-// codes of meters on other gateways are looked up one by one.
-struct GatewayMeters {
-    ProjectId project;
-    std::unordered_map<std::string, MeterId> by_code;
-    std::unordered_map<std::string, MeterId> by_bus;
+}  // namespace
 
-    [[nodiscard]] Result<std::optional<MeterId>> Find(Store& store, const std::string& key) const {
-        if (auto it = by_code.find(key); it != by_code.end()) {
-            return std::optional<MeterId>(it->second);
+// Meter keys as gateways send them. A key is looked up as a meter code in the whole project
+// first (codes are unique in the project), then as a bus address on the message's gateway (a
+// meter with no bus address answers to its code). Each project's codes and each gateway's bus
+// addresses are loaded once and kept until the registry stamp (meter and gateway counts and
+// ids) changes: that is checked at most once per kStampCheck, and at once when a key is not
+// found (CheckNow, once per message), so a meter just added is found without listing meters
+// again for every reading. Meters are only ever added, so a new stamp covers every change.
+struct MqttIngest::MeterCache {
+    static constexpr std::chrono::seconds kStampCheck{1};
+    using Index = std::unordered_map<std::string, MeterId>;
+    std::unordered_map<int64_t, Index> codes_of_project;
+    std::unordered_map<int64_t, Index> buses_of_gateway;
+    std::string stamp;
+    std::optional<std::chrono::steady_clock::time_point> checked;
+
+    // Drops everything when the stamp changed. Returns whether it did.
+    Result<bool> CheckStamp(Store& store, bool now_anyway) {
+        const auto now = std::chrono::steady_clock::now();
+        if (!now_anyway && checked && now - *checked < kStampCheck) {
+            return false;
         }
-        {
+        JOULE_ASSIGN_OR_RETURN(auto tx, store.Begin());
+        JOULE_ASSIGN_OR_RETURN(std::string fresh, tx->RegistryStamp());
+        checked = now;
+        if (fresh == stamp) {
+            return false;
+        }
+        codes_of_project.clear();
+        buses_of_gateway.clear();
+        stamp = std::move(fresh);
+        return true;
+    }
+
+    Result<const Index*> CodesOf(Store& store, ProjectId project) {
+        auto it = codes_of_project.find(project.value);
+        if (it == codes_of_project.end()) {
             JOULE_ASSIGN_OR_RETURN(auto tx, store.Begin());
-            JOULE_ASSIGN_OR_RETURN(auto meter, tx->FindMeter(project, key));
-            if (meter) {
-                return std::optional<MeterId>(meter->id);
+            JOULE_ASSIGN_OR_RETURN(auto meters, tx->ListMeters(project));
+            Index index;
+            for (const MeterRecord& m : meters) {
+                index.emplace(m.code, m.id);
+            }
+            it = codes_of_project.emplace(project.value, std::move(index)).first;
+        }
+        return &it->second;
+    }
+
+    Result<const Index*> BusesOf(Store& store, const GatewayRecord& gateway) {
+        auto it = buses_of_gateway.find(gateway.id.value);
+        if (it == buses_of_gateway.end()) {
+            JOULE_ASSIGN_OR_RETURN(auto tx, store.Begin());
+            JOULE_ASSIGN_OR_RETURN(auto meters, tx->ListMetersOfGateway(gateway.id));
+            Index index;
+            for (const MeterRecord& m : meters) {
+                index.emplace(m.bus_address.empty() ? m.code : m.bus_address, m.id);
+            }
+            it = buses_of_gateway.emplace(gateway.id.value, std::move(index)).first;
+        }
+        return &it->second;
+    }
+
+    // The meter a gateway's key names, from the cache (the store is read only to fill it).
+    // *checked_now: whether this message already re-checked the stamp after a miss.
+    Result<std::optional<MeterId>> Find(Store& store, const GatewayRecord& gateway,
+                                        const std::string& key, bool* checked_now) {
+        JOULE_TRY(CheckStamp(store, false));
+        JOULE_ASSIGN_OR_RETURN(auto id, Lookup(store, gateway, key));
+        if (!id && !*checked_now) {
+            *checked_now = true;
+            JOULE_ASSIGN_OR_RETURN(bool changed, CheckStamp(store, true));
+            if (changed) {
+                JOULE_ASSIGN_OR_RETURN(id, Lookup(store, gateway, key));
             }
         }
-        if (auto it = by_bus.find(key); it != by_bus.end()) {
+        return id;
+    }
+
+    // Whether a bus address is a meter of this gateway (the same re-check on a miss).
+    Result<bool> HasBus(Store& store, const GatewayRecord& gateway, const std::string& bus,
+                        bool* checked_now) {
+        JOULE_TRY(CheckStamp(store, false));
+        JOULE_ASSIGN_OR_RETURN(const Index* buses, BusesOf(store, gateway));
+        if (buses->contains(bus) || *checked_now) {
+            return buses->contains(bus);
+        }
+        *checked_now = true;
+        JOULE_ASSIGN_OR_RETURN(bool changed, CheckStamp(store, true));
+        if (!changed) {
+            return false;
+        }
+        JOULE_ASSIGN_OR_RETURN(buses, BusesOf(store, gateway));
+        return buses->contains(bus);
+    }
+
+private:
+    Result<std::optional<MeterId>> Lookup(Store& store, const GatewayRecord& gateway,
+                                          const std::string& key) {
+        JOULE_ASSIGN_OR_RETURN(const Index* codes, CodesOf(store, gateway.project));
+        if (auto it = codes->find(key); it != codes->end()) {
+            return std::optional<MeterId>(it->second);
+        }
+        JOULE_ASSIGN_OR_RETURN(const Index* buses, BusesOf(store, gateway));
+        if (auto it = buses->find(key); it != buses->end()) {
             return std::optional<MeterId>(it->second);
         }
         return std::optional<MeterId>();
-    }
-};
-
-Result<GatewayMeters> LoadGatewayMeters(Store& store, const GatewayRecord& gateway) {
-    JOULE_ASSIGN_OR_RETURN(auto tx, store.Begin());
-    GatewayMeters out;
-    out.project = gateway.project;
-    JOULE_ASSIGN_OR_RETURN(auto mine, tx->ListMetersOfGateway(gateway.id));
-    for (const MeterRecord& m : mine) {
-        out.by_code.emplace(m.code, m.id);
-        out.by_bus.emplace(m.bus_address.empty() ? m.code : m.bus_address, m.id);
-    }
-    return out;
-}
-
-}  // namespace
-
-// Each gateway's meters, so a batch does not list them from the store again. The whole cache is
-// dropped when the registry stamp (meter and gateway counts and ids) changes, checked at most
-// once per kStampCheck; a meter missing from an entry reloads that entry once per batch, so a
-// meter added to a gateway is found at once.
-struct MqttIngest::MeterCache {
-    static constexpr std::chrono::seconds kStampCheck{1};
-    std::unordered_map<int64_t, GatewayMeters> by_gateway;
-    std::string stamp;
-    std::chrono::steady_clock::time_point checked;
-
-    Result<const GatewayMeters*> Get(Store& store, const GatewayRecord& gateway, bool reload) {
-        const auto now = std::chrono::steady_clock::now();
-        if (now - checked >= kStampCheck) {
-            JOULE_ASSIGN_OR_RETURN(auto tx, store.Begin());
-            JOULE_ASSIGN_OR_RETURN(std::string fresh, tx->RegistryStamp());
-            checked = now;
-            if (fresh != stamp) {
-                by_gateway.clear();
-                stamp = std::move(fresh);
-            }
-        }
-        auto it = by_gateway.find(gateway.id.value);
-        if (it == by_gateway.end() || reload) {
-            JOULE_ASSIGN_OR_RETURN(GatewayMeters fresh, LoadGatewayMeters(store, gateway));
-            it = by_gateway.insert_or_assign(gateway.id.value, std::move(fresh)).first;
-        }
-        return &it->second;
     }
 };
 
@@ -486,26 +526,41 @@ Result<MqttIngest::Route> MqttIngest::RouteOf(std::string_view topic, std::strin
     }
     Route route;
     route.topic = std::string(topic);
-    {
-        JOULE_ASSIGN_OR_RETURN(auto tx, store_.Begin());
-        JOULE_ASSIGN_OR_RETURN(auto project, tx->FindProject(parts[0]));
-        std::optional<GatewayRecord> gateway;
-        if (project) {
-            JOULE_ASSIGN_OR_RETURN(gateway, tx->FindGateway(project->id, parts[1]));
-        }
-        if (!gateway || gateway->transport != "mqtt") {
-            tx.reset();  // release the store before logging
-            stats_.rejected.fetch_add(1);
-            Log({}, {}, "unknown_gateway",
-                route.topic + ": no MQTT gateway " + std::string(parts[1]) + " in project " +
-                    std::string(parts[0]));
-            return NotFound("no MQTT gateway " + std::string(parts[1]), "topic");
-        }
-        route.project = std::move(*project);
-        route.gateway = std::move(*gateway);
+    auto found = FindRoute(parts[0], parts[1]);
+    if (!found) {
+        // The message cannot be routed, so it is not logged as a device event (the store is
+        // failing anyway); it was already acknowledged to the broker.
+        stats_.store_errors.fetch_add(1);
+        std::fprintf(stderr, "mqtt: %s: message dropped, store error: %s\n", route.topic.c_str(),
+                     found.error().ToString().c_str());
+        return std::unexpected(std::move(found).error());
     }
+    if (!*found) {
+        stats_.rejected.fetch_add(1);
+        Log({}, {}, "unknown_gateway",
+            route.topic + ": no MQTT gateway " + std::string(parts[1]) + " in project " +
+                std::string(parts[0]));
+        return NotFound("no MQTT gateway " + std::string(parts[1]), "topic");
+    }
+    route.project = std::move((*found)->first);
+    route.gateway = std::move((*found)->second);
     *kind = parts[3];
     return route;
+}
+
+Result<std::optional<std::pair<ProjectRecord, GatewayRecord>>> MqttIngest::FindRoute(
+    std::string_view project_code, std::string_view gateway_code) {
+    using Found = std::optional<std::pair<ProjectRecord, GatewayRecord>>;
+    JOULE_ASSIGN_OR_RETURN(auto tx, store_.Begin());
+    JOULE_ASSIGN_OR_RETURN(auto project, tx->FindProject(project_code));
+    if (!project) {
+        return Found();
+    }
+    JOULE_ASSIGN_OR_RETURN(auto gateway, tx->FindGateway(project->id, gateway_code));
+    if (!gateway || gateway->transport != "mqtt") {
+        return Found();
+    }
+    return Found(std::in_place, std::move(*project), std::move(*gateway));
 }
 
 void MqttIngest::LogFailure(const Route& route, const Status& s) {
@@ -641,22 +696,15 @@ Result<MqttIngest::Prepared> MqttIngest::PrepareReadings(const Route& route,
                                ReadingOf((*readings)[i], "readings[" + std::to_string(i) + "]"));
         parsed.push_back(std::move(r));
     }
-    JOULE_ASSIGN_OR_RETURN(const GatewayMeters* meters,
-                           AsInternal(meter_cache_->Get(store_, route.gateway, false)));
-    bool reloaded = false;
+    bool checked_now = false;
     const Instant now = clock_();
     Prepared out;
     out.route = route;
     out.batch_id = std::move(batch_id);
     out.samples.reserve(parsed.size());
     for (ParsedReading& r : parsed) {
-        JOULE_ASSIGN_OR_RETURN(auto id, AsInternal(meters->Find(store_, r.meter)));
-        if (!id && !reloaded) {
-            reloaded = true;
-            JOULE_ASSIGN_OR_RETURN(meters,
-                                   AsInternal(meter_cache_->Get(store_, route.gateway, true)));
-            JOULE_ASSIGN_OR_RETURN(id, AsInternal(meters->Find(store_, r.meter)));
-        }
+        JOULE_ASSIGN_OR_RETURN(
+            auto id, AsInternal(meter_cache_->Find(store_, route.gateway, r.meter, &checked_now)));
         if (!id) {
             stats_.unknown_meters.fetch_add(1);
             Log(route.gateway.id, {}, "unknown_meter",
@@ -673,10 +721,8 @@ Result<MqttIngest::Prepared> MqttIngest::PrepareReadings(const Route& route,
 
 Status MqttIngest::RecordBatches(std::span<Prepared> group) {
     std::vector<MeterSample> samples;
-    std::vector<std::string> ids;
-    for (Prepared& p : group) {
+    for (const Prepared& p : group) {
         samples.insert(samples.end(), p.samples.begin(), p.samples.end());
-        ids.push_back(p.batch_id);
     }
     if (samples.empty()) {
         return {};
@@ -689,6 +735,11 @@ Status MqttIngest::RecordBatches(std::span<Prepared> group) {
     stats_.commits.fetch_add(1);
     stats_.readings.fetch_add(static_cast<int64_t>(samples.size()));
     if (on_recorded_) {
+        std::vector<std::string> ids;
+        ids.reserve(group.size());
+        for (const Prepared& p : group) {
+            ids.push_back(p.batch_id);
+        }
         on_recorded_(ids, *recorded);
     }
     return {};
@@ -739,14 +790,22 @@ Status MqttIngest::HandleRegister(const Route& route, std::string_view payload) 
         }
         announced.push_back(std::move(a));
     }
-    JOULE_ASSIGN_OR_RETURN(GatewayMeters meters, LoadGatewayMeters(store_, route.gateway));
+    // Which announced meters are already registered, looked up before anything is logged.
+    std::vector<bool> known(announced.size(), false);
+    bool checked_now = false;
+    for (std::size_t i = 0; i < announced.size(); ++i) {
+        JOULE_ASSIGN_OR_RETURN(
+            known[i],
+            meter_cache_->HasBus(store_, route.gateway, announced[i].bus_address, &checked_now));
+    }
     const Instant now = clock_();
     Log(route.gateway.id, {}, "gateway_registered",
         "model " + model + ", serial " + serial +
             (firmware.empty() ? "" : ", firmware " + firmware) + ", " +
             std::to_string(announced.size()) + " meter(s)");
-    for (const Announced& a : announced) {
-        if (meters.by_bus.contains(a.bus_address)) {
+    for (std::size_t i = 0; i < announced.size(); ++i) {
+        const Announced& a = announced[i];
+        if (known[i]) {
             continue;
         }
         PendingDeviceRecord d;
@@ -786,8 +845,9 @@ Status MqttIngest::HandleEvent(const Route& route, std::string_view payload) {
     }
     MeterId meter_id;
     if (!meter.empty()) {
-        JOULE_ASSIGN_OR_RETURN(GatewayMeters meters, LoadGatewayMeters(store_, route.gateway));
-        JOULE_ASSIGN_OR_RETURN(auto found, meters.Find(store_, meter));
+        bool checked_now = false;
+        JOULE_ASSIGN_OR_RETURN(auto found,
+                               meter_cache_->Find(store_, route.gateway, meter, &checked_now));
         meter_id = found.value_or(MeterId{});
     }
     Log(route.gateway.id, meter_id, "gateway_" + kind,

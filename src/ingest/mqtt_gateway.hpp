@@ -16,6 +16,7 @@
 #include <string>
 #include <string_view>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "ingest/runtime.hpp"
@@ -124,6 +125,9 @@ private:
     };
     Status HandleLocked(std::string_view topic, std::string_view payload);
     Result<Route> RouteOf(std::string_view topic, std::string_view* kind);
+    // The project and MQTT gateway a topic names, or nullopt; an error is the store's.
+    Result<std::optional<std::pair<ProjectRecord, GatewayRecord>>> FindRoute(
+        std::string_view project_code, std::string_view gateway_code);
     void LogFailure(const Route& route, const Status& s);
     Result<Prepared> PrepareReadings(const Route& route, std::string_view payload);
     Status RecordBatches(std::span<Prepared> group);
