@@ -23,8 +23,9 @@
 #include "core/ports.hpp"
 
 namespace joule {
+class AcquisitionService;
 class BillingService;
-}
+}  // namespace joule
 
 namespace joule::api {
 
@@ -59,7 +60,8 @@ struct RouteInfo {
 
 class Api {
 public:
-    Api(Store& store, AccessStore& access, BillingService& billing, ApiOptions options);
+    Api(Store& store, AccessStore& access, BillingService& billing, AcquisitionService& acquisition,
+        ApiOptions options);
     ~Api();
     Api(const Api&) = delete;
     Api& operator=(const Api&) = delete;

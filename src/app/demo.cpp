@@ -294,8 +294,11 @@ Status RunDemo(const DemoOptions& o) {
             relays_changed = false;
         }
         if (slot == 3 * 48 + 20) {  // day 3, 10:00: a pharmacy is kept powered whatever happens
-            JOULE_TRY(billing.Control({site.project.code, tenants.back().number,
-                                       ControlEvent::kKeepPowerOn, "药店冷藏 pharmacy cold chain"},
+            JOULE_TRY(billing.Control({site.project.code,
+                                       tenants.back().number,
+                                       ControlEvent::kKeepPowerOn,
+                                       "药店冷藏 pharmacy cold chain",
+                                       {}},
                                       Actor{"demo-manager"}, at));
             relays_changed = true;
         }

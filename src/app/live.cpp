@@ -265,7 +265,7 @@ Status RunServe(const ServeOptions& o) {
     api_options.secure_cookies = o.secure_cookies;
     api_options.access_log = o.access_log;
     api_options.clock = WallNow;
-    api::Api api(*store, *store, billing, api_options);
+    api::Api api(*store, *store, billing, acquisition, api_options);
     std::unique_ptr<api::HttpServer> http;
     if (!o.http_listen.empty()) {
         JOULE_ASSIGN_OR_RETURN(auto first_admin, api.EnsureFirstAdmin());
@@ -339,9 +339,10 @@ Status RunServe(const ServeOptions& o) {
 Status RunAdminCreate(const AdminCreateOptions& o) {
     JOULE_ASSIGN_OR_RETURN(auto store, storage::SqliteStore::Open(o.db_path, {}));
     BillingService billing(*store);
+    AcquisitionService acquisition(*store, billing);
     api::ApiOptions options;
     options.clock = WallNow;
-    api::Api api(*store, *store, billing, options);
+    api::Api api(*store, *store, billing, acquisition, options);
     std::string password = o.password;
     if (password.empty()) {
         std::getline(std::cin, password);  // keeps the password out of the process list

@@ -464,7 +464,7 @@ int Main(int argc, char** argv) {
         if (!file) {
             return Fail(file.error());
         }
-        auto request = ParseAccount(*file, "", project);
+        auto request = ParseOpenAccount(*file, "", project);
         if (!request) {
             return Fail(request.error());
         }

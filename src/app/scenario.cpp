@@ -181,7 +181,7 @@ Result<Step> ParseEvent(const Json& j, const std::string& path, Services& s) {
     } else if (type == "open_account") {
         JOULE_ASSIGN_OR_RETURN(const Json* body, r.Object("account"));
         JOULE_ASSIGN_OR_RETURN(OpenAccountRequest req,
-                               ParseAccount(*body, r.PathOf("account"), s.project));
+                               ParseOpenAccount(*body, r.PathOf("account"), s.project));
         step.run = [&s, req](Instant now) -> Result<Json> {
             JOULE_ASSIGN_OR_RETURN(AccountId id, s.billing->OpenAccount(req, s.actor, now));
             return Json{{"account", id.value}};
@@ -191,10 +191,7 @@ Result<Step> ParseEvent(const Json& j, const std::string& path, Services& s) {
         req.project_code = s.project;
         req.at = step.at;
         JOULE_ASSIGN_OR_RETURN(req.account_number, r.String("account", 64));
-        JOULE_ASSIGN_OR_RETURN(req.old_meter_code, r.String("old_meter", 64));
-        JOULE_ASSIGN_OR_RETURN(req.old_final_total, r.QuantityField("old_final"));
-        JOULE_ASSIGN_OR_RETURN(req.new_meter_code, r.String("new_meter", 64));
-        JOULE_ASSIGN_OR_RETURN(req.new_opening_total, r.QuantityField("new_opening"));
+        JOULE_TRY(api::ReadReplaceMeter(r, req));
         step.run = [&s, req](Instant now) -> Result<Json> {
             JOULE_TRY(s.billing->ReplaceMeter(req, s.actor, now));
             return Json::object();
@@ -204,8 +201,7 @@ Result<Step> ParseEvent(const Json& j, const std::string& path, Services& s) {
         req.project_code = s.project;
         req.at = step.at;
         JOULE_ASSIGN_OR_RETURN(req.account_number, r.String("account", 64));
-        JOULE_ASSIGN_OR_RETURN(req.final_readings, ParseMeterReadings(r, "final_readings"));
-        JOULE_ASSIGN_OR_RETURN(req.channel, r.OptString("channel", "cash", 32));
+        JOULE_TRY(api::ReadCloseAccount(r, req));
         step.run = [&s, req](Instant now) -> Result<Json> {
             JOULE_ASSIGN_OR_RETURN(CloseAccountResult c,
                                    s.billing->CloseAccount(req, s.actor, now));
@@ -217,11 +213,7 @@ Result<Step> ParseEvent(const Json& j, const std::string& path, Services& s) {
         req.project_code = s.project;
         req.at = step.at;
         JOULE_ASSIGN_OR_RETURN(req.account_number, r.String("account", 64));
-        JOULE_ASSIGN_OR_RETURN(req.new_number, r.String("new_number", 64));
-        JOULE_ASSIGN_OR_RETURN(req.new_tenant_name, r.String("new_tenant", 128));
-        JOULE_ASSIGN_OR_RETURN(req.new_phone, r.OptString("new_phone", "", 32));
-        JOULE_ASSIGN_OR_RETURN(req.transfer_readings, ParseMeterReadings(r, "readings"));
-        JOULE_ASSIGN_OR_RETURN(req.carry_balance, r.OptBool("carry_balance", true));
+        JOULE_TRY(api::ReadTransferTenant(r, req));
         step.run = [&s, req](Instant now) -> Result<Json> {
             JOULE_ASSIGN_OR_RETURN(AccountId id, s.billing->TransferTenant(req, s.actor, now));
             return Json{{"account", id.value}};
@@ -252,7 +244,7 @@ Result<Json> RunScenario(const Json& scenario) {
     for (std::size_t i = 0; account_list != nullptr && i < account_list->size(); ++i) {
         JOULE_ASSIGN_OR_RETURN(
             OpenAccountRequest a,
-            ParseAccount((*account_list)[i], "accounts[" + std::to_string(i) + "]", s.project));
+            ParseOpenAccount((*account_list)[i], "accounts[" + std::to_string(i) + "]", s.project));
         accounts.push_back(std::move(a));
     }
     std::vector<Step> steps;

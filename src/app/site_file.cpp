@@ -132,65 +132,6 @@ Result<SiteSpec> ParseSite(const Json& j) {
     return site;
 }
 
-Result<OpenAccountRequest> ParseAccount(const Json& j, const std::string& path,
-                                        std::string_view project_code) {
-    ObjectReader r(j, path);
-    JOULE_TRY(r.Check());
-    OpenAccountRequest a;
-    a.project_code = std::string(project_code);
-    JOULE_ASSIGN_OR_RETURN(a.number, r.String("number", 64));
-    JOULE_ASSIGN_OR_RETURN(a.tenant_name, r.String("tenant", 128));
-    JOULE_ASSIGN_OR_RETURN(a.phone, r.OptString("phone", "", 32));
-    JOULE_ASSIGN_OR_RETURN(a.tariff_code, r.String("tariff", 64));
-    JOULE_ASSIGN_OR_RETURN(const Json* scheme, r.OptObject("scheme"));
-    if (scheme != nullptr) {
-        JOULE_ASSIGN_OR_RETURN(a.scheme, wire::ControlSchemeFromJson(*scheme, r.PathOf("scheme")));
-    }
-    if (r.Has("debt_share_percent")) {
-        JOULE_ASSIGN_OR_RETURN(std::string share, r.String("debt_share_percent", 8));
-        JOULE_ASSIGN_OR_RETURN(int64_t bp, ParseScaled(share, 2, r.PathOf("debt_share_percent")));
-        if (bp < 0 || bp > kBasisPointsOne) {
-            return InvalidArgument(r.PathOf("debt_share_percent"), "must be between 0 and 100");
-        }
-        a.debt_share_basis_points = static_cast<int32_t>(bp);
-    }
-    JOULE_ASSIGN_OR_RETURN(a.meters, ParseMeterReadings(r, "meters"));
-    JOULE_ASSIGN_OR_RETURN(a.first_top_up, r.OptMoney("top_up", Money{}));
-    JOULE_ASSIGN_OR_RETURN(a.channel, r.OptString("channel", "cash", 32));
-    JOULE_ASSIGN_OR_RETURN(a.opened_at, r.InstantField("opened_at"));
-    // Meter billing [ACCT-1]: who holds the balance, and the meter's purchase count at opening.
-    JOULE_ASSIGN_OR_RETURN(std::string mode, r.OptString("billing_mode", "platform", 16));
-    auto billing_mode = ParseBillingMode(mode);
-    if (!billing_mode) {
-        return InvalidArgument(r.PathOf("billing_mode"), billing_mode.error().message);
-    }
-    a.billing_mode = *billing_mode;
-    JOULE_ASSIGN_OR_RETURN(a.purchase_count, r.OptInteger("purchase_count", 0, 0, 9999));
-    if (r.Has("purchase_count") && a.billing_mode != BillingMode::kMeter) {
-        return InvalidArgument(r.PathOf("purchase_count"), "only for billing_mode \"meter\"");
-    }
-    JOULE_TRY(r.Finish());
-    return a;
-}
-
-Result<std::vector<MeterOpening>> ParseMeterReadings(ObjectReader& r, std::string_view key) {
-    std::vector<MeterOpening> out;
-    JOULE_ASSIGN_OR_RETURN(const Json* list, r.Array(key, kMaxMetersPerAccount));
-    for (std::size_t i = 0; i < list->size(); ++i) {
-        ObjectReader m((*list)[i], Indexed(r.PathOf(key), i));
-        JOULE_TRY(m.Check());
-        MeterOpening opening;
-        JOULE_ASSIGN_OR_RETURN(opening.meter_code, m.String("meter", 64));
-        JOULE_ASSIGN_OR_RETURN(opening.opening_total, m.QuantityField("reading"));
-        if (opening.opening_total.milli < 0) {
-            return InvalidArgument(m.PathOf("reading"), "a register is never negative");
-        }
-        JOULE_TRY(m.Finish());
-        out.push_back(std::move(opening));
-    }
-    return out;
-}
-
 Result<Json> ReadJsonFile(const std::string& file) {
     std::ifstream in(file, std::ios::binary);
     if (!in) {

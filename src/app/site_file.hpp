@@ -4,6 +4,7 @@
 
 #include <string>
 
+#include "api/request_json.hpp"
 #include "service/requests.hpp"
 #include "service/site_service.hpp"
 #include "wire/json.hpp"
@@ -11,12 +12,9 @@
 namespace joule::app {
 
 [[nodiscard]] Result<SiteSpec> ParseSite(const wire::Json& j);
-[[nodiscard]] Result<OpenAccountRequest> ParseAccount(const wire::Json& j, const std::string& path,
-                                                      std::string_view project_code);
-// A list of {"meter": CODE, "reading": REGISTER} under `key` (openings, final or transfer
-// readings); registers are never negative.
-[[nodiscard]] Result<std::vector<MeterOpening>> ParseMeterReadings(wire::ObjectReader& r,
-                                                                   std::string_view key);
+// Accounts are read as the API reads them.
+using api::ParseMeterReadings;
+using api::ParseOpenAccount;
 // Reads and parses a whole JSON file; errors name the file (kInvalidArgument, kNotFound).
 [[nodiscard]] Result<wire::Json> ReadJsonFile(const std::string& file);
 

@@ -58,12 +58,12 @@ TEST(AccountFile, RequiresOpeningReadingsAndTime) {
     Json account = Json::parse(R"({"number": "A1", "tenant": "T", "tariff": "flat",
         "meters": [{"meter": "E101", "reading": "12.30"}], "top_up": "100.00",
         "opened_at": "2026-11-01T00:00:00+08:00", "scheme": {"alarm1": "30"}})");
-    auto ok = ParseAccount(account, "", "p");
+    auto ok = ParseOpenAccount(account, "", "p");
     ASSERT_TRUE(ok.has_value()) << ok.error().ToString();
     EXPECT_EQ(ok->meters[0].opening_total.milli, 12'300);
     EXPECT_EQ(ok->first_top_up.fen, 10'000);
     account["top_up"] = 100;
-    auto bad = ParseAccount(account, "", "p");
+    auto bad = ParseOpenAccount(account, "", "p");
     ASSERT_FALSE(bad.has_value());
     EXPECT_EQ(bad.error().field, "top_up");
 }
@@ -72,20 +72,20 @@ TEST(SiteFile, AccountBillingModeAndPurchaseCount) {
     Json account = Json::parse(R"({"number": "A1", "tenant": "T", "tariff": "flat",
         "meters": [{"meter": "E101", "reading": "0"}], "billing_mode": "meter",
         "purchase_count": 12, "opened_at": "2026-11-01T00:00:00+08:00"})");
-    auto ok = ParseAccount(account, "", "p");
+    auto ok = ParseOpenAccount(account, "", "p");
     ASSERT_TRUE(ok.has_value()) << ok.error().ToString();
     EXPECT_EQ(ok->billing_mode, BillingMode::kMeter);
     EXPECT_EQ(ok->purchase_count, 12);
     account["billing_mode"] = "prepaid";
-    auto bad = ParseAccount(account, "", "p");
+    auto bad = ParseOpenAccount(account, "", "p");
     ASSERT_FALSE(bad.has_value());
     EXPECT_EQ(bad.error().field, "billing_mode");
     account["billing_mode"] = "platform";
-    auto stray = ParseAccount(account, "", "p");
+    auto stray = ParseOpenAccount(account, "", "p");
     ASSERT_FALSE(stray.has_value());
     EXPECT_EQ(stray.error().field, "purchase_count");
     account.erase("purchase_count");
-    EXPECT_EQ(ParseAccount(account, "", "p")->billing_mode, BillingMode::kPlatform);
+    EXPECT_EQ(ParseOpenAccount(account, "", "p")->billing_mode, BillingMode::kPlatform);
 }
 
 }  // namespace

@@ -60,6 +60,8 @@ struct OperationFilter {
     std::string target_prefix;
     std::optional<Instant> from;  // inclusive
     std::optional<Instant> to;    // exclusive
+    // Only changes in these projects; nullopt: every row, including those of no project.
+    std::optional<std::vector<ProjectId>> projects;
     int64_t offset = 0;
     int64_t limit = 50;
 };

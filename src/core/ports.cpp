@@ -6,6 +6,22 @@ std::string_view AccountStatusName(AccountStatus status) {
     return status == AccountStatus::kOpen ? "open" : "closed";
 }
 
+std::string_view CommandStateName(CommandState state) {
+    switch (state) {
+        case CommandState::kQueued:
+            return "queued";
+        case CommandState::kSent:
+            return "sent";
+        case CommandState::kAcknowledged:
+            return "acknowledged";
+        case CommandState::kFailed:
+            return "failed";
+        case CommandState::kExpired:
+            return "expired";
+    }
+    return "unknown";
+}
+
 std::string_view RelayStateName(RelayState state) {
     switch (state) {
         case RelayState::kClosed:

@@ -150,6 +150,8 @@ struct AlarmRecord {
     Instant raised_at;
     std::optional<Instant> cleared_at;
     std::string detail;
+    std::optional<Instant> acknowledged_at;  // staff saw it [ALM-2]
+    std::string acknowledged_by;
 };
 
 // stored: never renumber.
@@ -160,6 +162,8 @@ enum class CommandState : uint8_t {
     kFailed = 4,
     kExpired = 5
 };
+
+std::string_view CommandStateName(CommandState state);  // "queued", "sent", "acknowledged" ...
 
 struct CommandRecord {
     int64_t id = 0;
@@ -226,6 +230,9 @@ struct OperationRecord {
     std::string action;
     std::string target;
     std::string detail;  // JSON: before/after
+    ProjectId project;   // invalid: not of one project (users, keys, group settings)
+    std::string remote;  // where the call came from ("cli", an address)
+    std::string request_id;
 };
 
 struct LedgerSummary {
@@ -247,6 +254,9 @@ public:
     virtual Result<BuildingId> InsertBuilding(const BuildingRecord& r) = 0;
     virtual Result<FloorId> InsertFloor(const FloorRecord& r) = 0;
     virtual Result<RoomId> InsertRoom(const RoomRecord& r) = 0;
+    virtual Result<std::vector<BuildingRecord>> ListBuildings(ProjectId project) = 0;
+    virtual Result<std::vector<FloorRecord>> ListFloors(ProjectId project) = 0;
+    virtual Result<std::vector<RoomRecord>> ListRooms(ProjectId project) = 0;
     virtual Result<std::optional<RoomRecord>> FindRoom(ProjectId project,
                                                        std::string_view code) = 0;
     virtual Result<GatewayId> InsertGateway(const GatewayRecord& r) = 0;
@@ -286,6 +296,7 @@ public:
     virtual Result<std::optional<TariffRecord>> FindTariff(ProjectId project,
                                                            std::string_view code) = 0;
     virtual Result<TariffRecord> GetTariff(TariffId id) = 0;
+    virtual Result<std::vector<TariffRecord>> ListTariffs(ProjectId project) = 0;
 
     // --- accounts and bindings
     virtual Result<AccountId> InsertAccount(const AccountRecord& r) = 0;
@@ -348,6 +359,10 @@ public:
     virtual Status ClearAlarm(AccountId account, MeterId meter, AlarmKind kind, Instant at) = 0;
     virtual Status ClearGatewayAlarm(GatewayId gateway, AlarmKind kind, Instant at) = 0;
     virtual Result<std::vector<AlarmRecord>> ListAlarms(ProjectId project, bool open_only) = 0;
+    virtual Result<std::optional<AlarmRecord>> GetAlarm(int64_t id) = 0;
+    // Staff acknowledge an open alarm (once; later calls change nothing) or clear it by hand.
+    virtual Status AcknowledgeAlarm(int64_t id, std::string_view by, Instant at) = 0;
+    virtual Status ClearAlarmById(int64_t id, Instant at) = 0;
     virtual Result<int64_t> InsertCommand(const CommandRecord& c) = 0;
     virtual Result<std::vector<CommandRecord>> ListCommands(ProjectId project, int limit) = 0;
     virtual Result<CommandRecord> GetCommand(int64_t id) = 0;

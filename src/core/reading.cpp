@@ -4,6 +4,18 @@
 
 namespace joule {
 
+std::string_view VerdictName(Verdict verdict) {
+    switch (verdict) {
+        case Verdict::kAccepted:
+            return "accepted";
+        case Verdict::kDuplicate:
+            return "duplicate";
+        case Verdict::kQuarantined:
+            break;
+    }
+    return "quarantined";
+}
+
 std::string_view ReadingReasonName(ReadingReason reason) {
     switch (reason) {
         case ReadingReason::kInterval:

@@ -14,6 +14,7 @@ namespace joule {
 
 // stored: never renumber.
 enum class Verdict : uint8_t { kAccepted = 1, kDuplicate = 2, kQuarantined = 3 };
+std::string_view VerdictName(Verdict verdict);  // "accepted", "duplicate", "quarantined"
 
 // stored: never renumber.
 enum class ReadingReason : uint8_t {

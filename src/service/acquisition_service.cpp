@@ -310,9 +310,10 @@ Result<MeterId> AcquisitionService::BindPendingDevice(const BindRequest& r, cons
     billing.spec = model->spec;
     JOULE_TRY(tx->SaveBilling(billing));
     JOULE_TRY(tx->DeletePendingDevice(device->id));
-    JOULE_TRY(tx->InsertOperation({now, actor.name, "bind_device", "meter:" + r.meter_code,
-                                   "{\"bus_address\":\"" + device->bus_address +
-                                       "\",\"serial\":\"" + device->serial + "\"}"}));
+    JOULE_TRY(tx->InsertOperation(OperationBy(actor, now, project->id, "device.bind",
+                                              "meter:" + r.meter_code,
+                                              "{\"bus_address\":\"" + device->bus_address +
+                                                  "\",\"serial\":\"" + device->serial + "\"}")));
     JOULE_TRY(tx->Commit());
     return id;
 }
@@ -457,8 +458,9 @@ Result<int64_t> AcquisitionService::QueueCommand(MeterId meter_id, std::string_v
     c.expires_at = now + policy_.default_ttl;
     c.params = std::string(params_json);
     JOULE_ASSIGN_OR_RETURN(int64_t id, tx->InsertCommand(c));
-    JOULE_TRY(tx->InsertOperation(
-        {now, actor.name, "command", "meter:" + meter.code, "{\"kind\":\"" + c.kind + "\"}"}));
+    JOULE_TRY(
+        tx->InsertOperation(OperationBy(actor, now, meter.project, "meter.command",
+                                        "meter:" + meter.code, "{\"kind\":\"" + c.kind + "\"}")));
     JOULE_TRY(tx->Commit());
     return id;
 }

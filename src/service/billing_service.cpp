@@ -150,6 +150,17 @@ Result<AccountContext> LoadAccount(Tx& tx, std::string_view project_code, std::s
     return ContextOf(tx, project, zone, std::move(*account));
 }
 
+Status CheckVersion(const AccountRecord& account, std::optional<int64_t> expected) {
+    if (expected && *expected != account.version) {
+        return MakeError(ErrorCode::kAborted,
+                         "the account changed since version " + std::to_string(*expected) +
+                             " (it is at " + std::to_string(account.version) +
+                             "); reload and try again",
+                         "expected_version");
+    }
+    return {};
+}
+
 Status RequireOpen(const AccountRecord& account) {
     if (account.status != AccountStatus::kOpen) {
         return FailedPrecondition("account '" + account.number + "' is closed", "account_number");
@@ -331,9 +342,10 @@ Status ExpireGrants(Tx& tx, AccountContext& ctx, Instant now) {
     return {};
 }
 
-Status Log(Tx& tx, const Actor& actor, std::string_view action, std::string_view target,
-           const std::string& detail, Instant now) {
-    return tx.InsertOperation({now, actor.name, std::string(action), std::string(target), detail});
+Status Log(Tx& tx, const Actor& actor, ProjectId project, std::string_view action,
+           std::string_view target, const std::string& detail, Instant now) {
+    return tx.InsertOperation(
+        OperationBy(actor, now, project, std::string(action), std::string(target), detail));
 }
 
 Status ValidateOpenings(const std::vector<MeterOpening>& meters, std::string_view field) {
@@ -554,7 +566,7 @@ Result<TopUpResult> PostTopUp(Tx& tx, AccountContext& ctx, const TopUpRequest& r
                               "{\"kind\":\"top_up\",\"account\":" + Quote(ctx.account.number) +
                                   ",\"amount\":\"" + std::to_string(r.amount.fen) + "\"}",
                               now));
-    JOULE_TRY(Log(tx, actor, "account.top_up", ctx.account.number,
+    JOULE_TRY(Log(tx, actor, ctx.project.id, "account.top_up", ctx.account.number,
                   "{\"amount_fen\":" + std::to_string(r.amount.fen) +
                       ",\"channel\":" + Quote(r.channel) + ",\"key\":" + Quote(transfer_id) + "}",
                   now));
@@ -630,7 +642,7 @@ Result<AccountId> BillingService::OpenAccount(const OpenAccountRequest& r, const
         }
         JOULE_TRY(BindMeter(*tx, account, *meter, r.meters[i], r.opened_at, field));
     }
-    JOULE_TRY(Log(*tx, actor, "account.open", r.number,
+    JOULE_TRY(Log(*tx, actor, project.id, "account.open", r.number,
                   "{\"tenant\":" + Quote(r.tenant_name) + ",\"tariff\":" + Quote(r.tariff_code) +
                       ",\"billing_mode\":\"" + std::string(BillingModeName(r.billing_mode)) + "\"}",
                   now));
@@ -698,7 +710,7 @@ Result<Money> BillingService::Refund(const RefundRequest& r, const Actor& actor,
     JOULE_TRY(StepAndPersist(*tx, ctx, ControlEvent::kBalanceChanged, now, actor.name, "refund",
                              nullptr));
     JOULE_TRY(Log(
-        *tx, actor, "account.refund", ctx.account.number,
+        *tx, actor, ctx.project.id, "account.refund", ctx.account.number,
         "{\"amount_fen\":" + std::to_string(r.amount.fen) + ",\"reason\":" + Quote(r.reason) + "}",
         now));
     JOULE_TRY(tx->Commit());
@@ -746,7 +758,7 @@ Result<LedgerAccountId> BillingService::GrantSubsidy(const SubsidyRequest& r, co
     ctx.wallet.grants.push_back(grant);
     JOULE_TRY(StepAndPersist(*tx, ctx, ControlEvent::kBalanceChanged, now, actor.name, "subsidy",
                              nullptr));
-    JOULE_TRY(Log(*tx, actor, "account.subsidy", ctx.account.number,
+    JOULE_TRY(Log(*tx, actor, ctx.project.id, "account.subsidy", ctx.account.number,
                   "{\"amount_fen\":" + std::to_string(r.amount.fen) + "}", now));
     JOULE_TRY(tx->Commit());
     return grant.id;
@@ -777,7 +789,7 @@ Status BillingService::RecordDebt(const DebtRequest& r, const Actor& actor, Inst
     JOULE_TRY(
         StepAndPersist(*tx, ctx, ControlEvent::kBalanceChanged, now, actor.name, "debt", nullptr));
     JOULE_TRY(Log(
-        *tx, actor, "account.debt", ctx.account.number,
+        *tx, actor, ctx.project.id, "account.debt", ctx.account.number,
         "{\"amount_fen\":" + std::to_string(r.amount.fen) + ",\"reason\":" + Quote(r.reason) + "}",
         now));
     return tx->Commit();
@@ -792,6 +804,7 @@ Result<PrepaidStatus> BillingService::Control(const ControlRequest& r, const Act
     }
     JOULE_ASSIGN_OR_RETURN(auto tx, store_.Begin());
     JOULE_ASSIGN_OR_RETURN(AccountContext ctx, LoadAccount(*tx, r.project_code, r.account_number));
+    JOULE_TRY(CheckVersion(ctx.account, r.expected_version));
     JOULE_TRY(RequireOpen(ctx.account));
     if (r.event == ControlEvent::kTakeEmergency &&
         !EmergencyAllowed(ctx.account.scheme, ctx.account.prepaid, ctx.wallet.Available(now))) {
@@ -799,7 +812,7 @@ Result<PrepaidStatus> BillingService::Control(const ControlRequest& r, const Act
     }
     const PrepaidStatus before = ctx.account.prepaid;
     JOULE_TRY(StepAndPersist(*tx, ctx, r.event, now, actor.name, r.reason, nullptr));
-    JOULE_TRY(Log(*tx, actor, "account.control", ctx.account.number,
+    JOULE_TRY(Log(*tx, actor, ctx.project.id, "account.control", ctx.account.number,
                   "{\"event\":" + std::to_string(static_cast<int>(r.event)) +
                       ",\"reason\":" + Quote(r.reason) + ",\"before\":\"" +
                       std::string(PrepaidStateName(before.state)) + "\",\"after\":\"" +
@@ -1169,6 +1182,7 @@ Status BillingService::ReplaceMeter(const ReplaceMeterRequest& r, const Actor& a
     }
     JOULE_ASSIGN_OR_RETURN(auto tx, store_.Begin());
     JOULE_ASSIGN_OR_RETURN(AccountContext ctx, LoadAccount(*tx, r.project_code, r.account_number));
+    JOULE_TRY(CheckVersion(ctx.account, r.expected_version));
     JOULE_TRY(RequireOpen(ctx.account));
     JOULE_TRY(RequirePlatformBilling(ctx.account, "meter replacement"));
     JOULE_ASSIGN_OR_RETURN(MeterRecord old_meter,
@@ -1198,7 +1212,7 @@ Status BillingService::ReplaceMeter(const ReplaceMeterRequest& r, const Actor& a
         JOULE_TRY(QueueRelayCommand(*tx, ctx.account.id, new_meter->id, CommandKind::kTrip,
                                     "meter replaced while tripped", actor.name, now, nullptr));
     }
-    JOULE_TRY(Log(*tx, actor, "meter.replace", ctx.account.number,
+    JOULE_TRY(Log(*tx, actor, ctx.project.id, "meter.replace", ctx.account.number,
                   "{\"old\":" + Quote(r.old_meter_code) +
                       ",\"old_final_milli\":" + std::to_string(r.old_final_total.milli) +
                       ",\"new\":" + Quote(r.new_meter_code) +
@@ -1212,6 +1226,7 @@ Result<CloseAccountResult> BillingService::CloseAccount(const CloseAccountReques
     JOULE_TRY(CheckText(r.channel, "channel", 32));
     JOULE_ASSIGN_OR_RETURN(auto tx, store_.Begin());
     JOULE_ASSIGN_OR_RETURN(AccountContext ctx, LoadAccount(*tx, r.project_code, r.account_number));
+    JOULE_TRY(CheckVersion(ctx.account, r.expected_version));
     JOULE_TRY(RequireOpen(ctx.account));
     JOULE_TRY(RequirePlatformBilling(ctx.account, "closing"));
     JOULE_TRY(SettleAndUnbindAll(*tx, ctx, r.final_readings, r.at, now));
@@ -1245,7 +1260,7 @@ Result<CloseAccountResult> BillingService::CloseAccount(const CloseAccountReques
     ctx.account.status = AccountStatus::kClosed;
     ctx.account.closed_at = r.at;
     JOULE_TRY(tx->UpdateAccount(ctx.account));
-    JOULE_TRY(Log(*tx, actor, "account.close", ctx.account.number,
+    JOULE_TRY(Log(*tx, actor, ctx.project.id, "account.close", ctx.account.number,
                   "{\"refunded_fen\":" + std::to_string(result.refunded.fen) + "}", now));
     JOULE_TRY(tx->Commit());
     return result;
@@ -1264,6 +1279,7 @@ Result<AccountId> BillingService::TransferTenant(const TransferTenantRequest& r,
     }
     JOULE_ASSIGN_OR_RETURN(auto tx, store_.Begin());
     JOULE_ASSIGN_OR_RETURN(AccountContext ctx, LoadAccount(*tx, r.project_code, r.account_number));
+    JOULE_TRY(CheckVersion(ctx.account, r.expected_version));
     JOULE_TRY(RequireOpen(ctx.account));
     JOULE_TRY(RequirePlatformBilling(ctx.account, "tenant transfer"));
     JOULE_ASSIGN_OR_RETURN(auto taken, tx->FindAccount(ctx.project.id, r.new_number));
@@ -1331,7 +1347,7 @@ Result<AccountId> BillingService::TransferTenant(const TransferTenantRequest& r,
     ctx.account.status = AccountStatus::kClosed;
     ctx.account.closed_at = r.at;
     JOULE_TRY(tx->UpdateAccount(ctx.account));
-    JOULE_TRY(Log(*tx, actor, "account.transfer", ctx.account.number,
+    JOULE_TRY(Log(*tx, actor, ctx.project.id, "account.transfer", ctx.account.number,
                   "{\"to\":" + Quote(r.new_number) +
                       ",\"carry\":" + (r.carry_balance ? "true" : "false") + "}",
                   now));
@@ -1429,7 +1445,7 @@ Result<bool> BillingService::ConfirmPurchase(int64_t command_id, int64_t count_m
     JOULE_TRY(
         StepAndPersist(*tx, ctx, ControlEvent::kBalanceChanged, now, "dispatcher", "", nullptr));
     JOULE_TRY(Log(
-        *tx, Actor{"dispatcher"}, "purchase.confirm", ctx.account.number,
+        *tx, Actor{"dispatcher"}, ctx.project.id, "purchase.confirm", ctx.account.number,
         "{\"command\":" + std::to_string(command_id) + ",\"count\":" + std::to_string(*count) +
             ",\"amount_fen\":" + std::to_string(sent->amount.fen) + ",\"how\":" + Quote(how) + "}",
         now));

@@ -208,10 +208,10 @@ TEST_F(BillingServiceTest, RefundCannotExceedPaidBalance) {
 }
 
 TEST_F(BillingServiceTest, DebtIsRecoveredByAShareOfTopUps) {
-    ASSERT_TRUE(
-        billing_
-            .Control({"mall", "A001", ControlEvent::kKeepPowerOn, "hospital stall"}, actor_, now_)
-            .has_value());
+    ASSERT_TRUE(billing_
+                    .Control({"mall", "A001", ControlEvent::kKeepPowerOn, "hospital stall", {}},
+                             actor_, now_)
+                    .has_value());
     ASSERT_TRUE(Read("m1", "2026-11-01T10:00:00Z", 250).has_value());  // -50 yuan under keep power
     EXPECT_EQ(View().account.prepaid.relay, Relay::kClosed);
     ASSERT_TRUE(
@@ -235,7 +235,8 @@ TEST_F(BillingServiceTest, DebtIsRecoveredByAShareOfTopUps) {
 
 TEST_F(BillingServiceTest, MeterReplacementKeepsBalanceAndHistory) {
     ASSERT_TRUE(Read("m1", "2026-11-01T10:00:00Z", 110).has_value());
-    ReplaceMeterRequest r{"mall", "A001", "m1", Kwh(112), "m2", Kwh(5), T("2026-11-02T00:00:00Z")};
+    ReplaceMeterRequest r{"mall", "A001", "m1", Kwh(112), "m2", Kwh(5), T("2026-11-02T00:00:00Z"),
+                          {}};
     auto replaced = billing_.ReplaceMeter(r, actor_, now_);
     ASSERT_TRUE(replaced.has_value()) << replaced.error().ToString();
     EXPECT_EQ(View().paid.fen, 10000 - 1200);
@@ -250,7 +251,7 @@ TEST_F(BillingServiceTest, MeterReplacementKeepsBalanceAndHistory) {
 
 TEST_F(BillingServiceTest, CloseAccountSettlesAndRefunds) {
     CloseAccountRequest r{
-        "mall", "A001", {{"m1", Kwh(120), std::nullopt}}, "cash", T("2026-11-03T00:00:00Z")};
+        "mall", "A001", {{"m1", Kwh(120), std::nullopt}}, "cash", T("2026-11-03T00:00:00Z"), {}};
     auto closed = billing_.CloseAccount(r, actor_, now_);
     ASSERT_TRUE(closed.has_value()) << closed.error().ToString();
     EXPECT_EQ(closed->refunded.fen, 8000);
@@ -297,7 +298,7 @@ TEST_F(BillingServiceTest, PublicMeterStartsFromItsFirstReadingAndIsNeverDeducte
 TEST_F(BillingServiceTest, AMeterCannotBeBoundBeforeItsLastReading) {
     ASSERT_TRUE(Read("m1", "2026-11-01T10:00:00Z", 110).has_value());
     CloseAccountRequest close{
-        "mall", "A001", {{"m1", Kwh(111), std::nullopt}}, "cash", T("2026-11-01T11:00:00Z")};
+        "mall", "A001", {{"m1", Kwh(111), std::nullopt}}, "cash", T("2026-11-01T11:00:00Z"), {}};
     ASSERT_TRUE(billing_.CloseAccount(close, actor_, now_).has_value());
     OpenAccountRequest open;
     open.project_code = "mall";
@@ -342,7 +343,7 @@ TEST_F(BillingServiceTest, ASubsidyKeyReplayedForAnotherAccountIsRefused) {
 }
 
 TEST_F(BillingServiceTest, ClosingNeedsAFinalReadingForEveryMeter) {
-    CloseAccountRequest close{"mall", "A001", {}, "cash", T("2026-11-02T00:00:00Z")};
+    CloseAccountRequest close{"mall", "A001", {}, "cash", T("2026-11-02T00:00:00Z"), {}};
     auto r = billing_.CloseAccount(close, actor_, now_);
     ASSERT_FALSE(r.has_value());
     EXPECT_EQ(r.error().field, "readings");
@@ -352,7 +353,7 @@ TEST_F(BillingServiceTest, ClosingNeedsAFinalReadingForEveryMeter) {
 
 TEST_F(BillingServiceTest, ReplacementRefusesNegativeRegistersAndPublicMeters) {
     ReplaceMeterRequest r{
-        "mall", "A001", "m1", Kwh(101), "m2", Quantity{-1}, T("2026-11-02T00:00:00Z")};
+        "mall", "A001", "m1", Kwh(101), "m2", Quantity{-1}, T("2026-11-02T00:00:00Z"), {}};
     auto negative = billing_.ReplaceMeter(r, actor_, now_);
     ASSERT_FALSE(negative.has_value());
     EXPECT_EQ(negative.error().field, "new_opening_reading");
@@ -367,7 +368,8 @@ TEST_F(BillingServiceTest, ReplacementRefusesNegativeRegistersAndPublicMeters) {
 TEST_F(BillingServiceTest, ANewMeterOnATrippedAccountIsTrippedToo) {
     ASSERT_TRUE(Read("m1", "2026-11-01T10:00:00Z", 201).has_value());  // -1.00: tripped
     ASSERT_EQ(View().account.prepaid.relay, Relay::kOpen);
-    ReplaceMeterRequest r{"mall", "A001", "m1", Kwh(201), "m2", Kwh(0), T("2026-11-01T11:00:00Z")};
+    ReplaceMeterRequest r{"mall", "A001", "m1", Kwh(201), "m2", Kwh(0), T("2026-11-01T11:00:00Z"),
+                          {}};
     ASSERT_TRUE(billing_.ReplaceMeter(r, actor_, now_).has_value());
     auto tx = store_->Begin().value();
     auto commands = tx->ListCommands(ProjectId{1}, 10).value();

@@ -277,7 +277,7 @@ TEST_F(MeterBillingTest, PlatformOnlyOperationsAreRefusedAndChangeNothing) {
     EXPECT_EQ(subsidy.error().code, ErrorCode::kFailedPrecondition);
     EXPECT_EQ(subsidy.error().field, "billing_mode");
     auto closing = billing_.CloseAccount(
-        {"mall", "M001", {{"m1", Kwh(100), std::nullopt}}, "cash", now_}, actor_, now_);
+        {"mall", "M001", {{"m1", Kwh(100), std::nullopt}}, "cash", now_, {}}, actor_, now_);
     ASSERT_FALSE(closing.has_value());
     EXPECT_EQ(closing.error().field, "billing_mode");
     auto too_big =

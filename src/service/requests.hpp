@@ -4,6 +4,7 @@
 
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "core/ports.hpp"
@@ -13,9 +14,25 @@ namespace joule {
 inline constexpr std::size_t kMaxBatchReadings = 100'000;
 inline constexpr std::size_t kMaxMetersPerAccount = 64;
 
+// Who asks for a change, and from where: every change is logged with it [ADM-2].
 struct Actor {
+    Actor() = default;
+    Actor(std::string name_, std::string remote_ = "",  // NOLINT(google-explicit-constructor)
+          std::string request_id_ = "")
+        : name(std::move(name_)), remote(std::move(remote_)), request_id(std::move(request_id_)) {}
+
     std::string name = "system";
+    std::string remote;      // the caller's address, "cli", or empty for the platform itself
+    std::string request_id;  // the API request that made the change
 };
+
+// The operation-log row of a change `actor` made in `project` (invalid: of no one project).
+inline OperationRecord OperationBy(const Actor& actor, Instant at, ProjectId project,
+                                   std::string action, std::string target, std::string detail) {
+    return OperationRecord{
+        at,      actor.name,   std::move(action), std::move(target), std::move(detail),
+        project, actor.remote, actor.request_id};
+}
 
 struct MeterOpening {
     std::string meter_code;
@@ -98,6 +115,9 @@ struct ControlRequest {
     std::string account_number;
     ControlEvent event = ControlEvent::kBalanceChanged;
     std::string reason;  // required for keep power and manual trips
+    // Optimistic concurrency: refused (kAborted, field "expected_version") when the account's
+    // version is no longer this one.
+    std::optional<int64_t> expected_version;
 };
 
 struct ReadingItem {
@@ -124,6 +144,9 @@ struct ReplaceMeterRequest {
     std::string new_meter_code;
     Quantity new_opening_total;
     Instant at;
+    // Optimistic concurrency: refused (kAborted, field "expected_version") when the account's
+    // version is no longer this one.
+    std::optional<int64_t> expected_version;
 };
 
 struct TransferTenantRequest {
@@ -136,6 +159,9 @@ struct TransferTenantRequest {
     bool carry_balance = true;                    // move the remaining paid balance, else refund it
     std::string channel = "cash";
     Instant at;
+    // Optimistic concurrency: refused (kAborted, field "expected_version") when the account's
+    // version is no longer this one.
+    std::optional<int64_t> expected_version;
 };
 
 struct CloseAccountRequest {
@@ -144,6 +170,9 @@ struct CloseAccountRequest {
     std::vector<MeterOpening> final_readings;
     std::string channel = "cash";  // where the remaining balance is refunded
     Instant at;
+    // Optimistic concurrency: refused (kAborted, field "expected_version") when the account's
+    // version is no longer this one.
+    std::optional<int64_t> expected_version;
 };
 
 struct CloseAccountResult {

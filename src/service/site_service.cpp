@@ -134,9 +134,10 @@ Result<SiteSummary> CreateSite(Store& store, const SiteSpec& spec, const Actor& 
         JOULE_TRY(tx->SaveBilling(billing));
         ++summary.meters;
     }
-    JOULE_TRY(tx->InsertOperation({now, actor.name, "site.create", spec.project.code,
-                                   "{\"rooms\":" + std::to_string(summary.rooms) +
-                                       ",\"meters\":" + std::to_string(summary.meters) + "}"}));
+    JOULE_TRY(tx->InsertOperation(
+        OperationBy(actor, now, summary.project, "site.create", spec.project.code,
+                    "{\"rooms\":" + std::to_string(summary.rooms) +
+                        ",\"meters\":" + std::to_string(summary.meters) + "}")));
     JOULE_TRY(tx->Commit());
     return summary;
 }
@@ -164,8 +165,8 @@ Status AddTariffVersion(Store& store, std::string_view project_code, std::string
     JOULE_TRY(ValidateTariff(next));  // also checks the effective time follows the last version
     JOULE_TRY(tx->AppendTariffVersion(tariff->id, version));
     JOULE_TRY(tx->InsertOperation(
-        {now, actor.name, "tariff.version", std::string(tariff_code),
-         "{\"effective_from\":\"" + FormatInstant(version.effective_from) + "\"}"}));
+        OperationBy(actor, now, project->id, "tariff.version", std::string(tariff_code),
+                    "{\"effective_from\":\"" + FormatInstant(version.effective_from) + "\"}")));
     return tx->Commit();
 }
 

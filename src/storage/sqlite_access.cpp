@@ -174,15 +174,7 @@ public:
         return q.Int(Secs(at)).Int(id).Run();
     }
     Status InsertOperation(const OperationRecord& op) override {
-        auto q =
-            Q("INSERT INTO operation_log(at, actor, action, target, detail) "
-              "VALUES (?, ?, ?, ?, ?)");
-        return q.Int(Secs(op.at))
-            .Text(op.actor)
-            .Text(op.action)
-            .Text(op.target)
-            .Text(op.detail)
-            .Run();
+        return sqlite::InsertOperationRow(db_, store_.statements_, op);
     }
     Result<std::pair<std::vector<LoggedOperation>, int64_t>> ListOperations(
         const OperationFilter& f) override {
@@ -190,18 +182,31 @@ public:
         constexpr const char* kWhere =
             "WHERE (?1 = '' OR actor = ?1) AND (?2 = '' OR action = ?2) AND "
             "(?3 = '' OR substr(target, 1, length(?3)) = ?3) AND (?4 IS NULL OR at >= ?4) AND "
-            "(?5 IS NULL OR at < ?5) ";
+            "(?5 IS NULL OR at < ?5) AND "
+            "(?8 IS NULL OR project_id IN (SELECT value FROM json_each(?8))) ";
         auto bind = [&](Query& q) {
             q.Text(f.actor)
                 .Text(f.action)
                 .Text(f.target_prefix)
                 .OptInt(f.from ? std::optional<int64_t>(Secs(*f.from)) : std::nullopt)
                 .OptInt(f.to ? std::optional<int64_t>(Secs(*f.to)) : std::nullopt);
+            q.Int(f.limit).Int(f.offset);  // ?6 and ?7, used by the page query only
+            if (f.projects) {
+                std::string ids = "[";
+                for (ProjectId p : *f.projects) {
+                    ids += (ids.size() > 1 ? "," : "") + std::to_string(p.value);
+                }
+                q.Text(ids + "]");
+            } else {
+                q.OptInt(std::nullopt);
+            }
         };
         static const std::string kCount =
             std::string("SELECT COUNT(*) FROM operation_log ") + kWhere;
         static const std::string kPage =
-            std::string("SELECT seq, at, actor, action, target, detail FROM operation_log ") +
+            std::string(
+                "SELECT seq, at, actor, action, target, detail, project_id, remote, "
+                "request_id FROM operation_log ") +
             kWhere + "ORDER BY seq DESC LIMIT ?6 OFFSET ?7";
         int64_t total = 0;
         {
@@ -212,7 +217,6 @@ public:
         }
         auto q = Q(kPage.c_str());
         bind(q);
-        q.Int(f.limit).Int(f.offset);
         JOULE_ASSIGN_OR_RETURN(auto items, CollectRows(q, [](const Query& r) {
                                    LoggedOperation l;
                                    l.seq = r.ColInt(0);
@@ -221,6 +225,9 @@ public:
                                    l.op.action = r.ColText(3);
                                    l.op.target = r.ColText(4);
                                    l.op.detail = r.ColText(5);
+                                   l.op.project = {r.ColInt(6)};
+                                   l.op.remote = r.ColText(7);
+                                   l.op.request_id = r.ColText(8);
                                    return l;
                                }));
         return std::pair{std::move(items), total};

@@ -12,6 +12,7 @@
 
 #include "base/assert.hpp"
 #include "base/error.hpp"
+#include "core/ports.hpp"
 #include "core/time.hpp"
 
 namespace joule::storage::sqlite {
@@ -134,6 +135,22 @@ inline Query CachedQuery(sqlite3* db, StatementCache& cache, const char* sql) {
         it = cache.emplace(sql, stmt).first;
     }
     return Query(db, it->second);
+}
+
+// The operation log is written by both units of work (billing and access): one statement.
+inline Status InsertOperationRow(sqlite3* db, StatementCache& cache, const OperationRecord& op) {
+    auto q = CachedQuery(db, cache,
+                         "INSERT INTO operation_log(at, actor, action, target, detail, project_id, "
+                         "remote, request_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
+    return q.Int(Secs(op.at))
+        .Text(op.actor)
+        .Text(op.action)
+        .Text(op.target)
+        .Text(op.detail)
+        .Int(op.project.value)
+        .Text(op.remote)
+        .Text(op.request_id)
+        .Run();
 }
 
 }  // namespace joule::storage::sqlite

@@ -121,6 +121,33 @@ public:
                       .Run());
         return RoomId{sqlite3_last_insert_rowid(db_)};
     }
+    Result<std::vector<BuildingRecord>> ListBuildings(ProjectId project) override {
+        auto q = Q(
+            "SELECT id, project_id, code, name FROM buildings WHERE project_id = ? ORDER BY code");
+        q.Int(project.value);
+        return CollectRows(q, [](const Query& r) {
+            return BuildingRecord{{r.ColInt(0)}, {r.ColInt(1)}, r.ColText(2), r.ColText(3)};
+        });
+    }
+    Result<std::vector<FloorRecord>> ListFloors(ProjectId project) override {
+        auto q =
+            Q("SELECT f.id, f.building_id, f.code, f.name FROM floors f JOIN buildings b ON "
+              "b.id = f.building_id WHERE b.project_id = ? ORDER BY b.code, f.code");
+        q.Int(project.value);
+        return CollectRows(q, [](const Query& r) {
+            return FloorRecord{{r.ColInt(0)}, {r.ColInt(1)}, r.ColText(2), r.ColText(3)};
+        });
+    }
+    Result<std::vector<RoomRecord>> ListRooms(ProjectId project) override {
+        auto q =
+            Q("SELECT id, project_id, floor_id, code, name, area_dm2 FROM rooms "
+              "WHERE project_id = ? ORDER BY code");
+        q.Int(project.value);
+        return CollectRows(q, [](const Query& r) {
+            return RoomRecord{{r.ColInt(0)}, {r.ColInt(1)}, {r.ColOptInt(2).value_or(0)},
+                              r.ColText(3),  r.ColText(4),  r.ColInt(5)};
+        });
+    }
     Result<std::optional<RoomRecord>> FindRoom(ProjectId project, std::string_view code) override {
         auto q =
             Q("SELECT id, project_id, floor_id, code, name, area_dm2 FROM rooms "
@@ -436,6 +463,21 @@ public:
         }
         JOULE_ASSIGN_OR_RETURN(TariffRecord r, GetTariff(TariffId{id}));
         return r;
+    }
+    Result<std::vector<TariffRecord>> ListTariffs(ProjectId project) override {
+        std::vector<int64_t> ids;
+        {
+            auto q = Q("SELECT id FROM tariffs WHERE project_id = ? ORDER BY code");
+            q.Int(project.value);
+            JOULE_ASSIGN_OR_RETURN(ids, CollectRows(q, [](const Query& r) { return r.ColInt(0); }));
+        }
+        std::vector<TariffRecord> out;
+        out.reserve(ids.size());
+        for (int64_t id : ids) {
+            JOULE_ASSIGN_OR_RETURN(TariffRecord r, GetTariff(TariffId{id}));
+            out.push_back(std::move(r));
+        }
+        return out;
     }
     Result<TariffRecord> GetTariff(TariffId id) override {
         int64_t versions = 0;
@@ -1054,34 +1096,51 @@ public:
               "AND open = 1");
         return q.Int(Secs(at)).Int(gateway.value).Int(static_cast<int64_t>(kind)).Run();
     }
-    Result<std::vector<AlarmRecord>> ListAlarms(ProjectId project, bool open_only) override {
-        auto q =
-            Q("SELECT id, project_id, account_id, meter_id, kind, open, raised_at, cleared_at, "
-              "detail, gateway_id FROM alarms WHERE project_id = ? AND (open = 1 OR ? = 0) "
-              "ORDER BY id");
-        q.Int(project.value).Int(open_only);
-        std::vector<AlarmRecord> out;
-        while (true) {
-            JOULE_ASSIGN_OR_RETURN(bool row, q.Step());
-            if (!row) {
-                break;
-            }
-            AlarmRecord a;
-            a.id = q.ColInt(0);
-            a.project = {q.ColInt(1)};
-            a.account = {q.ColInt(2)};
-            a.meter = {q.ColInt(3)};
-            a.kind = static_cast<AlarmKind>(q.ColInt(4));
-            a.open = q.ColInt(5) != 0;
-            a.raised_at = At(q.ColInt(6));
-            if (auto c = q.ColOptInt(7)) {
-                a.cleared_at = At(*c);
-            }
-            a.detail = q.ColText(8);
-            a.gateway = {q.ColInt(9)};
-            out.push_back(std::move(a));
+    static constexpr const char* kAlarmColumns =
+        "SELECT id, project_id, account_id, meter_id, kind, open, raised_at, cleared_at, detail, "
+        "gateway_id, acknowledged_at, acknowledged_by FROM alarms ";
+    static AlarmRecord AlarmRow(const Query& q) {
+        AlarmRecord a;
+        a.id = q.ColInt(0);
+        a.project = {q.ColInt(1)};
+        a.account = {q.ColInt(2)};
+        a.meter = {q.ColInt(3)};
+        a.kind = static_cast<AlarmKind>(q.ColInt(4));
+        a.open = q.ColInt(5) != 0;
+        a.raised_at = At(q.ColInt(6));
+        if (auto c = q.ColOptInt(7)) {
+            a.cleared_at = At(*c);
         }
-        return out;
+        a.detail = q.ColText(8);
+        a.gateway = {q.ColInt(9)};
+        if (auto ack = q.ColOptInt(10)) {
+            a.acknowledged_at = At(*ack);
+        }
+        a.acknowledged_by = q.ColText(11);
+        return a;
+    }
+    Result<std::vector<AlarmRecord>> ListAlarms(ProjectId project, bool open_only) override {
+        static const std::string kSql =
+            std::string(kAlarmColumns) + "WHERE project_id = ? AND (open = 1 OR ? = 0) ORDER BY id";
+        auto q = Q(kSql.c_str());
+        q.Int(project.value).Int(open_only);
+        return CollectRows(q, AlarmRow);
+    }
+    Result<std::optional<AlarmRecord>> GetAlarm(int64_t id) override {
+        static const std::string kSql = std::string(kAlarmColumns) + "WHERE id = ?";
+        auto q = Q(kSql.c_str());
+        q.Int(id);
+        return FirstRow(q, AlarmRow);
+    }
+    Status AcknowledgeAlarm(int64_t id, std::string_view by, Instant at) override {
+        auto q =
+            Q("UPDATE alarms SET acknowledged_at = ?, acknowledged_by = ? "
+              "WHERE id = ? AND open = 1 AND acknowledged_at IS NULL");
+        return q.Int(Secs(at)).Text(by).Int(id).Run();
+    }
+    Status ClearAlarmById(int64_t id, Instant at) override {
+        auto q = Q("UPDATE alarms SET open = 0, cleared_at = ? WHERE id = ? AND open = 1");
+        return q.Int(Secs(at)).Int(id).Run();
     }
     Result<int64_t> InsertCommand(const CommandRecord& c) override {
         JOULE_ASSIGN_OR_RETURN(MeterRecord meter, GetMeter(c.meter));
@@ -1181,15 +1240,7 @@ public:
         return q.Text(topic).Text(payload).Int(Secs(at)).Run();
     }
     Status InsertOperation(const OperationRecord& op) override {
-        auto q =
-            Q("INSERT INTO operation_log(at, actor, action, target, detail) "
-              "VALUES (?, ?, ?, ?, ?)");
-        return q.Int(Secs(op.at))
-            .Text(op.actor)
-            .Text(op.action)
-            .Text(op.target)
-            .Text(op.detail)
-            .Run();
+        return sqlite::InsertOperationRow(db_, store_.statements_, op);
     }
 
 private:

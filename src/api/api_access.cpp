@@ -1,0 +1,423 @@
+// Sign-in, users, roles, API keys and the operation log [ADM-1, ADM-2, ADM-3, SEC-1].
+#include <algorithm>
+
+#include "api/api_internal.hpp"
+#include "api/credentials.hpp"
+#include "wire/json.hpp"
+
+namespace joule::api {
+
+namespace {
+
+Json UserJson(const UserRecord& u, const std::vector<ProjectRecord>& projects) {
+    Json project_codes = Json::array();
+    for (ProjectId id : u.projects) {
+        for (const ProjectRecord& p : projects) {
+            if (p.id == id) {
+                project_codes.push_back(p.code);
+            }
+        }
+    }
+    return Json{{"id", u.id},
+                {"username", u.username},
+                {"display_name", u.display_name},
+                {"role", u.role},
+                {"all_projects", u.all_projects},
+                {"projects", project_codes},
+                {"disabled", u.disabled},
+                {"locked", u.locked_until.has_value()},
+                {"version", u.version}};
+}
+
+}  // namespace
+
+// -------------------------------------------------------------------------------------- auth
+
+Result<Reply> Api::Impl::Login(Call& c) {
+    wire::ObjectReader body(c.body, "");
+    JOULE_ASSIGN_OR_RETURN(std::string username, body.String("username", 64));
+    JOULE_ASSIGN_OR_RETURN(std::string password, body.String("password", kMaxPasswordBytes));
+    JOULE_TRY(body.Finish());
+    const auto refused = [] {
+        // One message for every refusal, so a caller cannot probe which user names exist.
+        return MakeError(ErrorCode::kUnauthenticated, "wrong user name or password");
+    };
+    JOULE_ASSIGN_OR_RETURN(auto tx, access.BeginAccess());
+    JOULE_ASSIGN_OR_RETURN(auto user, tx->FindUser(username));
+    if (!user) {
+        // Check against a real hash anyway, so an unknown name costs the time a known one does.
+        static const std::string kDecoy = HashPassword("decoy-password-0").value_or("");
+        (void)VerifyPassword(password, kDecoy);
+        return refused();
+    }
+    if (user->locked_until && *user->locked_until > c.now) {
+        return MakeError(
+            ErrorCode::kResourceExhausted,
+            "too many failed sign-ins; try again after " + FormatInstant(*user->locked_until));
+    }
+    if (user->disabled || !VerifyPassword(password, user->password_hash)) {
+        user->failed_logins += 1;
+        if (user->failed_logins >= options.lockout_after_failures) {
+            user->locked_until = c.now + options.lockout_for;
+            user->failed_logins = 0;
+        }
+        JOULE_TRY(tx->UpdateUser(*user));
+        JOULE_TRY(LogOperation(*tx, c.actor(), c.now, "auth.login_failed", "user:" + user->username,
+                               Json{{"locked", user->locked_until.has_value()}}));
+        JOULE_TRY(tx->Commit());
+        return refused();
+    }
+    user->failed_logins = 0;
+    user->locked_until.reset();
+    JOULE_TRY(tx->UpdateUser(*user));
+    const std::string token = RandomHex(32);
+    SessionRecord session;
+    session.token_hash = Sha256Hex(token);
+    session.user_id = user->id;
+    session.csrf_token = RandomHex(16);
+    session.remote = c.http.remote;
+    session.created_at = c.now;
+    session.expires_at = c.now + options.session_ttl;
+    JOULE_TRY(tx->InsertSession(session));
+    JOULE_ASSIGN_OR_RETURN(Principal principal, PrincipalOf(*user));
+    c.principal = principal;
+    JOULE_TRY(LogOperation(*tx, c.actor(), c.now, "auth.login", "user:" + user->username,
+                           Json::object()));
+    JOULE_TRY(tx->Commit());
+    Reply r;
+    r.body = Json{{"username", user->username},
+                  {"role", user->role},
+                  {"permissions", PermissionNames(principal.permissions)},
+                  {"csrf_token", session.csrf_token},
+                  {"expires_at", FormatInstant(session.expires_at)}};
+    r.headers.emplace_back("Set-Cookie", SessionCookie(kSessionCookie, token, options.session_ttl,
+                                                       options.secure_cookies));
+    return r;
+}
+
+Result<Reply> Api::Impl::Logout(Call& c) {
+    JOULE_ASSIGN_OR_RETURN(auto tx, access.BeginAccess());
+    if (!c.session_token_hash.empty()) {
+        JOULE_TRY(tx->DeleteSession(c.session_token_hash));
+    }
+    JOULE_TRY(LogOperation(*tx, c.actor(), c.now, "auth.logout", "user:" + c.principal.username,
+                           Json::object()));
+    JOULE_TRY(tx->Commit());
+    Forget(c.session_token_hash);
+    Reply r;
+    r.status = 204;
+    r.body = nullptr;
+    r.headers.emplace_back("Set-Cookie",
+                           SessionCookie(kSessionCookie, "", Seconds{0}, options.secure_cookies));
+    return r;
+}
+
+Result<Reply> Api::Impl::Me(Call& c) {
+    JOULE_ASSIGN_OR_RETURN(auto projects, Projects());
+    Json visible = Json::array();
+    for (const ProjectRecord& p : projects) {
+        if (c.principal.SeesProject(p.id)) {
+            visible.push_back(Json{{"code", p.code}, {"name", p.name}});
+        }
+    }
+    std::string csrf;
+    if (!c.session_token_hash.empty()) {
+        std::lock_guard lock(sessions_mutex);
+        if (auto it = sessions.find(c.session_token_hash); it != sessions.end()) {
+            csrf = it->second.session.csrf_token;
+        }
+    }
+    Reply r;
+    r.body = Json{{"username", c.principal.username},
+                  {"role", c.principal.role},
+                  {"permissions", PermissionNames(c.principal.permissions)},
+                  {"projects", visible},
+                  {"via_api_key", c.principal.via_api_key},
+                  {"csrf_token", csrf}};
+    return r;
+}
+
+Result<Reply> Api::Impl::ChangePassword(Call& c) {
+    wire::ObjectReader body(c.body, "");
+    JOULE_ASSIGN_OR_RETURN(std::string old_password,
+                           body.String("old_password", kMaxPasswordBytes));
+    JOULE_ASSIGN_OR_RETURN(std::string new_password,
+                           body.String("new_password", kMaxPasswordBytes));
+    JOULE_TRY(body.Finish());
+    JOULE_TRY(CheckPasswordPolicy(new_password, "new_password"));
+    JOULE_ASSIGN_OR_RETURN(std::string hash, HashPassword(new_password));
+    JOULE_ASSIGN_OR_RETURN(auto tx, access.BeginAccess());
+    JOULE_ASSIGN_OR_RETURN(auto user, tx->GetUser(c.principal.user_id));
+    if (!user || !VerifyPassword(old_password, user->password_hash)) {
+        return MakeError(ErrorCode::kPermissionDenied, "the old password is wrong", "old_password");
+    }
+    user->password_hash = hash;
+    user->password_changed_at = c.now;
+    JOULE_TRY(tx->UpdateUser(*user));
+    // Every session of the user ends, this one included: a stolen cookie dies with the password.
+    JOULE_TRY(tx->DeleteSessionsOf(user->id));
+    JOULE_TRY(LogOperation(*tx, c.actor(), c.now, "auth.password_changed", "user:" + user->username,
+                           Json::object()));
+    JOULE_TRY(tx->Commit());
+    ForgetUser(user->id);
+    Reply r;
+    r.status = 204;
+    r.body = nullptr;
+    return r;
+}
+
+// ------------------------------------------------------------------------------------- users
+
+Result<Reply> Api::Impl::ListUsers(Call& c) {
+    JOULE_ASSIGN_OR_RETURN(auto projects, Projects());
+    JOULE_ASSIGN_OR_RETURN(auto tx, access.BeginAccess());
+    JOULE_ASSIGN_OR_RETURN(auto users, tx->ListUsers());
+    std::vector<Json> items;
+    for (const UserRecord& u : users) {
+        items.push_back(UserJson(u, projects));
+    }
+    JOULE_ASSIGN_OR_RETURN(Json page, Page(std::move(items), c.query, {"id", "username", "role"},
+                                           {"role"}, {"username", "display_name"}));
+    return Reply{200, std::move(page), {}};
+}
+
+Result<Reply> Api::Impl::CreateUserRoute(Call& c) {
+    wire::ObjectReader body(c.body, "");
+    NewUser spec;
+    JOULE_ASSIGN_OR_RETURN(spec.username, body.String("username", 64));
+    JOULE_ASSIGN_OR_RETURN(spec.password, body.String("password", kMaxPasswordBytes));
+    JOULE_ASSIGN_OR_RETURN(spec.role, body.String("role", 32));
+    JOULE_ASSIGN_OR_RETURN(spec.all_projects, body.OptBool("all_projects", false));
+    JOULE_ASSIGN_OR_RETURN(const Json* project_list, body.OptArray("projects", 1000));
+    JOULE_TRY(body.Finish());
+    if (project_list != nullptr) {
+        JOULE_ASSIGN_OR_RETURN(spec.projects, StringList(*project_list, "projects"));
+    }
+    JOULE_ASSIGN_OR_RETURN(int64_t id, InsertUser(spec, &c.principal, c.actor(), c.now));
+    return Reply{201, Json{{"id", id}, {"username", spec.username}}, {}};
+}
+
+Result<int64_t> Api::Impl::InsertUser(const NewUser& spec, const Principal* creator,
+                                      const Actor& actor, Instant now) {
+    if (creator != nullptr && !creator->all_projects && spec.all_projects) {
+        return MakeError(ErrorCode::kPermissionDenied, "only a group user can create group users",
+                         "all_projects");
+    }
+    JOULE_TRY(CheckUsername(spec.username));
+    JOULE_TRY(CheckPasswordPolicy(spec.password, "password"));
+    if (FindBuiltinRole(spec.role) == nullptr) {
+        return InvalidArgument("role", "unknown role '" + spec.role.substr(0, 32) + "'");
+    }
+    UserRecord u;
+    JOULE_ASSIGN_OR_RETURN(auto projects, Projects());
+    for (std::size_t i = 0; i < spec.projects.size(); ++i) {
+        const auto it = std::find_if(projects.begin(), projects.end(), [&](const ProjectRecord& p) {
+            return p.code == spec.projects[i];
+        });
+        // A project the creator cannot see answers like one that does not exist.
+        if (it == projects.end() || (creator != nullptr && !creator->SeesProject(it->id))) {
+            return NotFound("no project '" + spec.projects[i].substr(0, 64) + "'",
+                            "projects[" + std::to_string(i) + "]");
+        }
+        u.projects.push_back(it->id);
+    }
+    JOULE_ASSIGN_OR_RETURN(u.password_hash, HashPassword(spec.password));
+    u.username = spec.username;
+    u.role = spec.role;
+    u.all_projects = spec.all_projects;
+    u.created_at = now;
+    u.password_changed_at = now;
+    JOULE_ASSIGN_OR_RETURN(auto tx, access.BeginAccess());
+    JOULE_ASSIGN_OR_RETURN(int64_t id, tx->InsertUser(u));
+    JOULE_TRY(LogOperation(*tx, actor, now, "user.create", "user:" + spec.username,
+                           Json{{"after",
+                                 {{"role", spec.role},
+                                  {"all_projects", spec.all_projects},
+                                  {"projects", spec.projects}}}}));
+    JOULE_TRY(tx->Commit());
+    return id;
+}
+
+Result<Reply> Api::Impl::ResetPassword(Call& c) {
+    JOULE_ASSIGN_OR_RETURN(int64_t user_id, PositiveId(c.params.at("user"), "user"));
+    wire::ObjectReader body(c.body, "");
+    JOULE_ASSIGN_OR_RETURN(std::string password, body.String("password", kMaxPasswordBytes));
+    JOULE_TRY(body.Finish());
+    JOULE_TRY(CheckPasswordPolicy(password, "password"));
+    JOULE_ASSIGN_OR_RETURN(std::string hash, HashPassword(password));
+    JOULE_ASSIGN_OR_RETURN(auto tx, access.BeginAccess());
+    JOULE_ASSIGN_OR_RETURN(auto user, tx->GetUser(user_id));
+    const bool visible =
+        user && (c.principal.all_projects ||
+                 (!user->all_projects &&
+                  std::all_of(user->projects.begin(), user->projects.end(),
+                              [&](ProjectId p) { return c.principal.SeesProject(p); })));
+    if (!visible) {
+        return NotFound("no user " + std::to_string(user_id), "user");
+    }
+    user->password_hash = std::move(hash);
+    user->password_changed_at = c.now;
+    user->failed_logins = 0;
+    user->locked_until.reset();
+    JOULE_TRY(tx->UpdateUser(*user));
+    JOULE_TRY(tx->DeleteSessionsOf(user->id));
+    JOULE_TRY(LogOperation(*tx, c.actor(), c.now, "user.password_reset", "user:" + user->username,
+                           Json::object()));
+    JOULE_TRY(tx->Commit());
+    ForgetUser(user->id);
+    return Reply{204, nullptr, {}};
+}
+
+Result<Reply> Api::Impl::ListRoles(Call& c) {
+    (void)c;
+    Json items = Json::array();
+    for (const RoleDefinition& r : BuiltinRoles()) {
+        items.push_back(Json{{"code", r.code},
+                             {"name", r.name},
+                             {"builtin", r.builtin},
+                             {"permissions", PermissionNames(r.permissions)}});
+    }
+    return Reply{200, Json{{"items", items}}, {}};
+}
+
+Result<Reply> Api::Impl::CreateApiKey(Call& c) {
+    wire::ObjectReader body(c.body, "");
+    JOULE_ASSIGN_OR_RETURN(std::string name, body.String("name", 64));
+    JOULE_ASSIGN_OR_RETURN(const Json* scope_list, body.Array("scopes", kPermissionCount));
+    JOULE_TRY(body.Finish());
+    JOULE_ASSIGN_OR_RETURN(std::vector<std::string> names, StringList(*scope_list, "scopes"));
+    JOULE_ASSIGN_OR_RETURN(PermissionSet scopes, ParsePermissions(names, "scopes"));
+    if ((scopes & ~c.principal.permissions).any()) {
+        return MakeError(ErrorCode::kPermissionDenied, "a key cannot have more than its creator",
+                         "scopes");
+    }
+    if (name.empty()) {
+        return InvalidArgument("name", "must not be empty");
+    }
+    const std::string prefix = "jk_" + RandomHex(4);
+    const std::string key = prefix + "_" + RandomHex(24);
+    ApiKeyRecord record;
+    record.prefix = prefix;
+    record.secret_hash = Sha256Hex(key);
+    record.user_id = c.principal.user_id;
+    record.name = name;
+    record.scopes = scopes;
+    record.created_at = c.now;
+    JOULE_ASSIGN_OR_RETURN(auto tx, access.BeginAccess());
+    JOULE_ASSIGN_OR_RETURN(int64_t id, tx->InsertApiKey(record));
+    JOULE_TRY(LogOperation(*tx, c.actor(), c.now, "api_key.create", "api_key:" + prefix,
+                           Json{{"after", {{"name", name}, {"scopes", names}}}}));
+    JOULE_TRY(tx->Commit());
+    return Reply{201,
+                 Json{{"id", id},
+                      {"prefix", prefix},
+                      {"key", key},
+                      {"name", name},
+                      {"scopes", PermissionNames(scopes)}},
+                 {}};
+}
+
+Result<Reply> Api::Impl::ListApiKeys(Call& c) {
+    JOULE_ASSIGN_OR_RETURN(auto tx, access.BeginAccess());
+    JOULE_ASSIGN_OR_RETURN(auto keys, tx->ListApiKeys());
+    std::vector<Json> items;
+    for (const ApiKeyRecord& k : keys) {
+        if (!c.principal.all_projects && k.user_id != c.principal.user_id) {
+            continue;  // project admins see their own keys only
+        }
+        items.push_back(Json{{"id", k.id},
+                             {"prefix", k.prefix},
+                             {"name", k.name},
+                             {"scopes", PermissionNames(k.scopes)},
+                             {"created_at", FormatInstant(k.created_at)},
+                             {"revoked", k.revoked_at.has_value()}});
+    }
+    JOULE_ASSIGN_OR_RETURN(Json page,
+                           Page(std::move(items), c.query, {"id", "name"}, {}, {"name"}));
+    return Reply{200, std::move(page), {}};
+}
+
+Result<Reply> Api::Impl::RevokeApiKey(Call& c) {
+    JOULE_ASSIGN_OR_RETURN(int64_t id, PositiveId(c.params.at("key"), "key"));
+    JOULE_ASSIGN_OR_RETURN(auto tx, access.BeginAccess());
+    JOULE_ASSIGN_OR_RETURN(auto keys, tx->ListApiKeys());
+    const auto it = std::find_if(keys.begin(), keys.end(), [&](const ApiKeyRecord& k) {
+        return k.id == id && (c.principal.all_projects || k.user_id == c.principal.user_id);
+    });
+    if (it == keys.end()) {
+        return NotFound("no API key " + std::to_string(id), "key");
+    }
+    JOULE_TRY(tx->RevokeApiKey(id, c.now));
+    JOULE_TRY(LogOperation(*tx, c.actor(), c.now, "api_key.revoke", "api_key:" + it->prefix,
+                           Json::object()));
+    JOULE_TRY(tx->Commit());
+    {
+        std::lock_guard lock(sessions_mutex);
+        std::erase_if(cached_keys,
+                      [&](const auto& entry) { return entry.second.prefix == it->prefix; });
+    }
+    return Reply{204, nullptr, {}};
+}
+
+Result<Reply> Api::Impl::ListOperations(Call& c) {
+    JOULE_TRY(OnlyParams(
+        c.query, {"page", "page_size", "actor", "action", "target", "from", "to", "project"}));
+    OperationFilter filter;
+    auto text = [&](std::string_view key) {
+        const auto it = c.query.find(key);
+        return it == c.query.end() ? std::string() : it->second;
+    };
+    // Project staff read the changes of their projects; group users everything, including
+    // changes of no one project (users, keys), unless they ask for one project.
+    if (const std::string code = text("project"); !code.empty()) {
+        JOULE_ASSIGN_OR_RETURN(auto tx, store.Begin());
+        JOULE_ASSIGN_OR_RETURN(auto project, tx->FindProject(code));
+        if (!project || !c.principal.SeesProject(project->id)) {
+            return NotFound("no project '" + code.substr(0, 64) + "'", "project");
+        }
+        filter.projects = std::vector<ProjectId>{project->id};
+    } else if (!c.principal.all_projects) {
+        filter.projects = c.principal.projects;
+    }
+    filter.actor = text("actor");
+    filter.action = text("action");
+    filter.target_prefix = text("target");
+    for (const auto& [key, slot] : {std::pair{"from", &filter.from}, std::pair{"to", &filter.to}}) {
+        if (const std::string value = text(key); !value.empty()) {
+            JOULE_ASSIGN_OR_RETURN(*slot, ParseInstant(value, key));
+        }
+    }
+    JOULE_ASSIGN_OR_RETURN(PageBounds bounds, PageParams(c.query));
+    const int64_t page = bounds.page;
+    filter.limit = bounds.page_size;
+    filter.offset = (page - 1) * filter.limit;
+    JOULE_ASSIGN_OR_RETURN(auto projects, Projects());  // before the access unit of work
+    auto project_code = [&](ProjectId id) {
+        const auto it = std::find_if(projects.begin(), projects.end(),
+                                     [&](const ProjectRecord& p) { return p.id == id; });
+        return it == projects.end() ? std::string() : it->code;
+    };
+    JOULE_ASSIGN_OR_RETURN(auto tx, access.BeginAccess());
+    JOULE_ASSIGN_OR_RETURN(auto found, tx->ListOperations(filter));
+    Json items = Json::array();
+    for (const LoggedOperation& l : found.first) {
+        Json detail = Json::parse(l.op.detail, nullptr, false);
+        items.push_back(Json{{"seq", l.seq},
+                             {"at", FormatInstant(l.op.at)},
+                             {"actor", l.op.actor},
+                             {"remote", l.op.remote},
+                             {"request_id", l.op.request_id},
+                             {"project", project_code(l.op.project)},
+                             {"action", l.op.action},
+                             {"target", l.op.target},
+                             {"detail", detail.is_discarded() ? Json(l.op.detail) : detail}});
+    }
+    return Reply{200,
+                 Json{{"items", std::move(items)},
+                      {"page", page},
+                      {"page_size", filter.limit},
+                      {"total", found.second}},
+                 {}};
+}
+
+}  // namespace joule::api

@@ -1,0 +1,327 @@
+// Accounts and the money on them [ACCT-1..10]: every money-moving call needs an Idempotency-Key
+// (checked by dispatch), every edit honours If-Match with the account's ETag, and the billing
+// service logs each change with the caller in the same transaction.
+#include <algorithm>
+#include <iterator>
+
+#include "api/api_internal.hpp"
+#include "api/request_json.hpp"
+#include "service/billing_service.hpp"
+#include "wire/json.hpp"
+
+namespace joule::api {
+
+namespace {
+
+constexpr int kMaxLedgerRows = 10'000;  // the newest transfers, paged
+
+Status CheckAmount(Money amount) {
+    if (amount.fen <= 0) {
+        return InvalidArgument("amount", "must be positive");
+    }
+    if (amount.fen > kMaxTopUpFen) {
+        return InvalidArgument("amount", "must be at most 1000000.00");
+    }
+    return {};
+}
+
+}  // namespace
+
+Result<Reply> Api::Impl::ListAccounts(Call& c) {
+    JOULE_ASSIGN_OR_RETURN(auto tx, store.Begin());
+    JOULE_ASSIGN_OR_RETURN(auto accounts, tx->ListAccounts(c.project->id));
+    tx.reset();
+    std::vector<Json> items;
+    items.reserve(accounts.size());
+    for (const AccountRecord& a : accounts) {
+        if (c.principal.IsTenant() &&
+            std::find(c.principal.own_accounts.begin(), c.principal.own_accounts.end(), a.id) ==
+                c.principal.own_accounts.end()) {
+            continue;
+        }
+        items.push_back(AccountSummaryJson(a));
+    }
+    JOULE_ASSIGN_OR_RETURN(
+        Json page,
+        Page(std::move(items), c.query, {"number", "tenant_name", "state", "opened_at"},
+             {"status", "state", "relay", "billing_mode"}, {"number", "tenant_name", "phone"}));
+    return Reply{200, std::move(page), {}};
+}
+
+Result<Reply> Api::Impl::GetAccount(Call& c) {
+    const std::string& number = c.params.at("account");
+    JOULE_TRY(OnlyParams(c.query, {}));
+    auto view = billing.ViewAccount(c.project->code, number);
+    if (!view) {
+        return std::unexpected(AsApiError(view.error()));
+    }
+    Json body = AccountSummaryJson(view->account);
+    body["balance"] = {{"paid", wire::MoneyText(view->paid)},
+                       {"granted", wire::MoneyText(view->granted)},
+                       {"debt", wire::MoneyText(view->debt)},
+                       {"available", wire::MoneyText(view->available)},
+                       {"meter_pending", wire::MoneyText(view->meter_pending)},
+                       {"meter_held", wire::MoneyText(view->meter_held)}};
+    Json meters = Json::array();
+    JOULE_ASSIGN_OR_RETURN(auto tx, store.Begin());
+    for (const MeterBinding& b : view->bindings) {
+        if (b.bound_to) {
+            continue;
+        }
+        JOULE_ASSIGN_OR_RETURN(MeterRecord m, tx->GetMeter(b.meter));
+        meters.push_back(Json{{"code", m.code},
+                              {"bound_from", FormatInstant(b.bound_from)},
+                              {"opening_total", wire::QuantityText(b.opening_total)}});
+    }
+    body["meters"] = std::move(meters);
+    body["scheme"] = wire::ControlSchemeToJson(view->account.scheme);
+    Reply r;
+    r.body = std::move(body);
+    r.headers.emplace_back("ETag", "\"" + std::to_string(view->account.version) + "\"");
+    return r;
+}
+
+Result<Reply> Api::Impl::TopUp(Call& c) {
+    wire::ObjectReader body(c.body, "");
+    TopUpRequest request;
+    request.project_code = c.project->code;
+    request.account_number = c.params.at("account");
+    JOULE_ASSIGN_OR_RETURN(request.amount, body.MoneyField("amount"));
+    JOULE_ASSIGN_OR_RETURN(request.channel, body.OptString("channel", "cash", 32));
+    JOULE_ASSIGN_OR_RETURN(request.ref, body.OptString("ref", "", 128));
+    JOULE_TRY(body.Finish());
+    JOULE_TRY(CheckAmount(request.amount));
+    request.idempotency_key = c.idempotency_key();
+    auto result = billing.TopUp(request, c.actor(), c.now);
+    if (!result) {
+        return std::unexpected(AsApiError(result.error()));
+    }
+    const bool replay = result->outcome == TopUpOutcome::kAlreadyCredited;
+    // The billing service records the top-up in the operation log in its own transaction.
+    Json out{{"outcome", replay ? "already_credited" : "credited"},
+             {"credited", wire::MoneyText(result->credited)},
+             {"debt_recovered", wire::MoneyText(result->debt_recovered)},
+             {"balance_after", wire::MoneyText(result->balance_after)},
+             {"state", PrepaidStateName(result->state)}};
+    if (result->purchase_command != 0) {
+        out["purchase"] = {{"command", result->purchase_command},
+                           {"count", result->purchase_count},
+                           {"amount", wire::MoneyText(result->purchase_amount)}};
+    }
+    return Reply{replay ? 200 : 201, std::move(out), {}};
+}
+
+Result<Reply> Api::Impl::OpenAccount(Call& c) {
+    // opened_at defaults to now; the rest is the site file's account format.
+    if (!c.body.contains("opened_at")) {
+        c.body["opened_at"] = FormatInstant(c.now);
+    }
+    JOULE_ASSIGN_OR_RETURN(OpenAccountRequest request,
+                           ParseOpenAccount(c.body, "", c.project->code));
+    if (request.first_top_up.fen != 0) {
+        // Money enters through the top-up call, which is idempotent; opening is not.
+        return InvalidArgument("top_up", "top up after opening (POST .../top-ups)");
+    }
+    auto opened = billing.OpenAccount(request, c.actor(), c.now);
+    if (!opened) {
+        return std::unexpected(AsApiError(opened.error()));
+    }
+    auto view = billing.ViewAccount(c.project->code, request.number);
+    if (!view) {
+        return std::unexpected(AsApiError(view.error()));
+    }
+    Reply r{201, AccountSummaryJson(view->account), {}};
+    r.headers.emplace_back("Location",
+                           "/api/v1/projects/" + c.project->code + "/accounts/" + request.number);
+    return r;
+}
+
+Result<Reply> Api::Impl::Refund(Call& c) {
+    wire::ObjectReader body(c.body, "");
+    RefundRequest request;
+    request.project_code = c.project->code;
+    request.account_number = c.params.at("account");
+    JOULE_ASSIGN_OR_RETURN(request.amount, body.MoneyField("amount"));
+    JOULE_ASSIGN_OR_RETURN(request.channel, body.OptString("channel", "cash", 32));
+    JOULE_ASSIGN_OR_RETURN(request.reason, body.String("reason", 256));
+    JOULE_TRY(body.Finish());
+    JOULE_TRY(CheckAmount(request.amount));
+    request.idempotency_key = c.idempotency_key();
+    auto refunded = billing.Refund(request, c.actor(), c.now);
+    if (!refunded) {
+        return std::unexpected(AsApiError(refunded.error()));
+    }
+    return Reply{201, Json{{"refunded", wire::MoneyText(*refunded)}}, {}};
+}
+
+Result<Reply> Api::Impl::GrantSubsidy(Call& c) {
+    wire::ObjectReader body(c.body, "");
+    SubsidyRequest request;
+    request.project_code = c.project->code;
+    request.account_number = c.params.at("account");
+    JOULE_ASSIGN_OR_RETURN(request.amount, body.MoneyField("amount"));
+    JOULE_ASSIGN_OR_RETURN(int64_t priority, body.OptInteger("priority", 0, 0, 1000));
+    request.priority = static_cast<int32_t>(priority);
+    if (body.Has("expires_at")) {
+        JOULE_ASSIGN_OR_RETURN(request.expires_at, body.InstantField("expires_at"));
+    }
+    JOULE_ASSIGN_OR_RETURN(request.reason, body.String("reason", 256));
+    JOULE_TRY(body.Finish());
+    JOULE_TRY(CheckAmount(request.amount));
+    request.idempotency_key = c.idempotency_key();
+    auto granted = billing.GrantSubsidy(request, c.actor(), c.now);
+    if (!granted) {
+        return std::unexpected(AsApiError(granted.error()));
+    }
+    return Reply{201, Json{{"granted", wire::MoneyText(request.amount)}}, {}};
+}
+
+Result<Reply> Api::Impl::RecordDebt(Call& c) {
+    wire::ObjectReader body(c.body, "");
+    DebtRequest request;
+    request.project_code = c.project->code;
+    request.account_number = c.params.at("account");
+    JOULE_ASSIGN_OR_RETURN(request.amount, body.MoneyField("amount"));
+    JOULE_ASSIGN_OR_RETURN(request.reason, body.String("reason", 256));
+    JOULE_TRY(body.Finish());
+    JOULE_TRY(CheckAmount(request.amount));
+    request.idempotency_key = c.idempotency_key();
+    const Status recorded = billing.RecordDebt(request, c.actor(), c.now);
+    if (!recorded) {
+        return std::unexpected(AsApiError(recorded.error()));
+    }
+    return Reply{201, Json{{"recorded", wire::MoneyText(request.amount)}}, {}};
+}
+
+Result<Reply> Api::Impl::ControlAccount(Call& c) {
+    static constexpr std::pair<std::string_view, ControlEvent> kActions[] = {
+        {"trip", ControlEvent::kManualTrip},
+        {"close", ControlEvent::kManualClose},
+        {"keep_power", ControlEvent::kKeepPowerOn},
+        {"restore_prepaid", ControlEvent::kKeepPowerOff},
+        {"emergency_credit", ControlEvent::kTakeEmergency},
+    };
+    wire::ObjectReader body(c.body, "");
+    JOULE_ASSIGN_OR_RETURN(std::string action, body.String("action", 32));
+    ControlRequest request;
+    request.project_code = c.project->code;
+    request.account_number = c.params.at("account");
+    JOULE_ASSIGN_OR_RETURN(request.reason, body.OptString("reason", "", 256));
+    JOULE_TRY(body.Finish());
+    const auto* found = std::find_if(std::begin(kActions), std::end(kActions),
+                                     [&](const auto& a) { return a.first == action; });
+    if (found == std::end(kActions)) {
+        return InvalidArgument(
+            "action", "must be trip, close, keep_power, restore_prepaid or emergency_credit");
+    }
+    request.event = found->second;
+    JOULE_ASSIGN_OR_RETURN(request.expected_version, IfMatchVersion(c));
+    auto status = billing.Control(request, c.actor(), c.now);
+    if (!status) {
+        return std::unexpected(AsApiError(status.error()));
+    }
+    return Reply{200,
+                 Json{{"state", PrepaidStateName(status->state)},
+                      {"relay", RelayName(status->relay)},
+                      {"keep_power", status->keep_power}},
+                 {}};
+}
+
+Result<Reply> Api::Impl::ReplaceMeter(Call& c) {
+    wire::ObjectReader body(c.body, "");
+    ReplaceMeterRequest request;
+    request.project_code = c.project->code;
+    request.account_number = c.params.at("account");
+    JOULE_TRY(ReadReplaceMeter(body, request));
+    request.at = c.now;
+    if (body.Has("at")) {
+        JOULE_ASSIGN_OR_RETURN(request.at, body.InstantField("at"));
+    }
+    JOULE_TRY(body.Finish());
+    JOULE_ASSIGN_OR_RETURN(request.expected_version, IfMatchVersion(c));
+    const Status replaced = billing.ReplaceMeter(request, c.actor(), c.now);
+    if (!replaced) {
+        return std::unexpected(AsApiError(replaced.error()));
+    }
+    return Reply{201,
+                 Json{{"old_meter", request.old_meter_code}, {"new_meter", request.new_meter_code}},
+                 {}};
+}
+
+Result<Reply> Api::Impl::TransferTenant(Call& c) {
+    wire::ObjectReader body(c.body, "");
+    TransferTenantRequest request;
+    request.project_code = c.project->code;
+    request.account_number = c.params.at("account");
+    JOULE_TRY(ReadTransferTenant(body, request));
+    request.at = c.now;
+    if (body.Has("at")) {
+        JOULE_ASSIGN_OR_RETURN(request.at, body.InstantField("at"));
+    }
+    JOULE_TRY(body.Finish());
+    JOULE_ASSIGN_OR_RETURN(request.expected_version, IfMatchVersion(c));
+    auto moved = billing.TransferTenant(request, c.actor(), c.now);
+    if (!moved) {
+        return std::unexpected(AsApiError(moved.error()));
+    }
+    return Reply{201, Json{{"closed", request.account_number}, {"opened", request.new_number}}, {}};
+}
+
+Result<Reply> Api::Impl::CloseAccount(Call& c) {
+    wire::ObjectReader body(c.body, "");
+    CloseAccountRequest request;
+    request.project_code = c.project->code;
+    request.account_number = c.params.at("account");
+    JOULE_TRY(ReadCloseAccount(body, request));
+    request.at = c.now;
+    if (body.Has("at")) {
+        JOULE_ASSIGN_OR_RETURN(request.at, body.InstantField("at"));
+    }
+    JOULE_TRY(body.Finish());
+    JOULE_ASSIGN_OR_RETURN(request.expected_version, IfMatchVersion(c));
+    auto closed = billing.CloseAccount(request, c.actor(), c.now);
+    if (!closed) {
+        return std::unexpected(AsApiError(closed.error()));
+    }
+    return Reply{200,
+                 Json{{"refunded", wire::MoneyText(closed->refunded)},
+                      {"grants_forfeited", wire::MoneyText(closed->grants_forfeited)}},
+                 {}};
+}
+
+Result<Reply> Api::Impl::ListLedger(Call& c) {
+    JOULE_ASSIGN_OR_RETURN(auto tx, store.Begin());
+    JOULE_ASSIGN_OR_RETURN(AccountRecord account, FindAccountOf(*tx, c));
+    JOULE_ASSIGN_OR_RETURN(auto ledgers, tx->LedgerAccountsOf(account.id));
+    JOULE_ASSIGN_OR_RETURN(auto transfers, tx->TransfersOf(account.id, kMaxLedgerRows));
+    tx.reset();
+    // Each transfer as seen from the account: + into one of its ledger accounts, - out of one.
+    auto owned = [&](LedgerAccountId id) -> const LedgerAccount* {
+        const auto it = std::find_if(ledgers.begin(), ledgers.end(),
+                                     [&](const LedgerAccount& l) { return l.id == id; });
+        return it == ledgers.end() ? nullptr : &*it;
+    };
+    std::vector<Json> items;
+    items.reserve(transfers.size());
+    for (const Transfer& t : transfers) {
+        const LedgerAccount* in = owned(t.credit);
+        const LedgerAccount* out = owned(t.debit);
+        const Money signed_amount = in != nullptr && out == nullptr   ? t.amount
+                                    : out != nullptr && in == nullptr ? Money{-t.amount.fen}
+                                                                      : Money{};
+        const LedgerAccount* side = in != nullptr ? in : out;
+        items.push_back(Json{{"id", t.id},
+                             {"at", FormatInstant(t.at)},
+                             {"code", TransferCodeName(t.code)},
+                             {"amount", wire::MoneyText(signed_amount)},
+                             {"gross", wire::MoneyText(t.amount)},
+                             {"ledger", side ? LedgerAccountKindName(side->kind) : ""},
+                             {"ref", t.ref},
+                             {"actor", t.actor}});
+    }
+    JOULE_ASSIGN_OR_RETURN(Json page, Page(std::move(items), c.query, {"at", "code"}, {"code"},
+                                           {"id", "ref", "actor"}));
+    return Reply{200, std::move(page), {}};
+}
+
+}  // namespace joule::api

@@ -1,0 +1,369 @@
+// Devices [DEV-1..7, HIER-4]: gateways, models, meters with live status and readings, pending
+// devices and binding; manual device commands [CTRL-5] and their history; alarms with
+// acknowledge and clear [ALM-2].
+#include <algorithm>
+#include <iterator>
+
+#include "api/api_internal.hpp"
+#include "base/decimal.hpp"
+#include "service/acquisition_service.hpp"
+#include "wire/json.hpp"
+
+namespace joule::api {
+
+namespace {
+
+constexpr int kMaxReadingRows = 10'000;  // the newest readings of a meter, paged
+constexpr int kMaxCommandRows = 10'000;  // the newest commands of a project, paged
+
+// Commands staff send to a meter directly. Relay commands of an account's meters go through the
+// account's control (POST .../accounts/{account}/control) so prepaid control stays consistent;
+// purchases only come from top-ups.
+constexpr std::string_view kManualCommands[] = {"valve_open",         "valve_close",
+                                                "time_sync",          "set_alarm_amount_1",
+                                                "set_alarm_amount_2", "set_price"};
+constexpr std::string_view kValuedCommands[] = {"set_alarm_amount_1", "set_alarm_amount_2",
+                                                "set_price"};
+
+template <std::size_t N>
+bool Among(const std::string_view (&list)[N], std::string_view name) {
+    return std::find(std::begin(list), std::end(list), name) != std::end(list);
+}
+
+Json AlarmJson(const AlarmRecord& a, const std::string& meter_code) {
+    return Json{{"id", a.id},
+                {"kind", AlarmKindName(a.kind)},
+                {"open", a.open},
+                {"meter", meter_code},
+                {"raised_at", FormatInstant(a.raised_at)},
+                {"cleared_at", a.cleared_at ? FormatInstant(*a.cleared_at) : ""},
+                {"acknowledged", a.acknowledged_at.has_value()},
+                {"acknowledged_at", a.acknowledged_at ? FormatInstant(*a.acknowledged_at) : ""},
+                {"acknowledged_by", a.acknowledged_by},
+                {"detail", a.detail}};
+}
+
+// The alarm of the {alarm} path parameter in the call's project, or 404.
+Result<AlarmRecord> AlarmOf(Tx& tx, const Call& c) {
+    JOULE_ASSIGN_OR_RETURN(int64_t id, PositiveId(c.params.at("alarm"), "alarm"));
+    JOULE_ASSIGN_OR_RETURN(auto alarm, tx.GetAlarm(id));
+    if (!alarm || alarm->project != c.project->id) {
+        return NotFound("no alarm " + std::to_string(id), "alarm");
+    }
+    return *alarm;
+}
+
+}  // namespace
+
+Result<Reply> Api::Impl::ListGateways(Call& c) {
+    JOULE_ASSIGN_OR_RETURN(auto tx, store.Begin());
+    JOULE_ASSIGN_OR_RETURN(auto gateways, tx->ListGateways());
+    std::vector<Json> items;
+    for (const GatewayRecord& g : gateways) {
+        if (g.project != c.project->id) {
+            continue;
+        }
+        JOULE_ASSIGN_OR_RETURN(auto meters, tx->ListMetersOfGateway(g.id));
+        items.push_back(Json{{"code", g.code},
+                             {"name", g.name},
+                             {"transport", g.transport},
+                             {"endpoint", g.endpoint},
+                             {"online", g.online},
+                             {"last_seen", g.last_seen ? FormatInstant(*g.last_seen) : ""},
+                             {"meters", meters.size()}});
+    }
+    tx.reset();
+    JOULE_ASSIGN_OR_RETURN(Json page, Page(std::move(items), c.query, {"code", "last_seen"},
+                                           {"transport", "online"}, {"code", "name", "endpoint"}));
+    return Reply{200, std::move(page), {}};
+}
+
+Result<Reply> Api::Impl::ListModels(Call& c) {
+    JOULE_ASSIGN_OR_RETURN(auto tx, store.Begin());
+    JOULE_ASSIGN_OR_RETURN(auto models, tx->ListModels());
+    tx.reset();
+    std::vector<Json> items;
+    for (const MeterModelRecord& m : models) {
+        Json definition = Json::parse(m.definition, nullptr, false);
+        items.push_back(Json{{"code", m.code},
+                             {"name", m.name},
+                             {"utility", wire::UtilityText(m.utility)},
+                             {"has_relay", m.has_relay},
+                             {"per_rate", m.per_rate},
+                             {"in_meter_prepaid", m.in_meter_prepaid},
+                             {"protocol", definition.is_object() && definition.contains("protocol")
+                                              ? definition["protocol"]
+                                              : Json("")}});
+    }
+    JOULE_ASSIGN_OR_RETURN(Json page, Page(std::move(items), c.query, {"code", "name"},
+                                           {"utility", "protocol"}, {"code", "name"}));
+    return Reply{200, std::move(page), {}};
+}
+
+Result<Reply> Api::Impl::ListMeters(Call& c) {
+    JOULE_ASSIGN_OR_RETURN(auto tx, store.Begin());
+    JOULE_ASSIGN_OR_RETURN(auto meters, tx->ListMeters(c.project->id));
+    std::vector<Json> items;
+    items.reserve(meters.size());
+    for (const MeterRecord& m : meters) {
+        JOULE_ASSIGN_OR_RETURN(auto status, tx->LoadMeterStatus(m.id));
+        Json item{{"code", m.code}, {"bus_address", m.bus_address}, {"online", false}};
+        if (status) {
+            item["online"] = status->online;
+            item["last_seen"] = status->last_seen ? FormatInstant(*status->last_seen) : "";
+            item["relay"] = std::string(RelayStateName(status->relay));
+            item["values"] = Json::parse(status->values_json, nullptr, false);
+        }
+        items.push_back(std::move(item));
+    }
+    tx.reset();
+    JOULE_ASSIGN_OR_RETURN(Json page, Page(std::move(items), c.query, {"code", "last_seen"},
+                                           {"online", "relay"}, {"code", "bus_address"}));
+    return Reply{200, std::move(page), {}};
+}
+
+Result<Reply> Api::Impl::GetMeter(Call& c) {
+    JOULE_TRY(OnlyParams(c.query, {}));
+    JOULE_ASSIGN_OR_RETURN(auto tx, store.Begin());
+    JOULE_ASSIGN_OR_RETURN(MeterRecord meter, FindMeterOf(*tx, c));
+    JOULE_ASSIGN_OR_RETURN(MeterModelRecord model, tx->GetModel(meter.model));
+    JOULE_ASSIGN_OR_RETURN(auto binding, tx->CurrentBinding(meter.id));
+    std::string account_number;
+    if (binding) {
+        JOULE_ASSIGN_OR_RETURN(AccountRecord account, tx->GetAccount(binding->account));
+        account_number = account.number;
+    }
+    std::string gateway_code;
+    if (meter.gateway.valid()) {
+        JOULE_ASSIGN_OR_RETURN(GatewayRecord gateway, tx->GetGateway(meter.gateway));
+        gateway_code = gateway.code;
+    }
+    tx.reset();
+    JOULE_ASSIGN_OR_RETURN(auto live, acquisition.GetLiveStatus(meter.id, c.now));
+    Json body{{"code", meter.code},        {"model", model.code},
+              {"gateway", gateway_code},   {"bus_address", meter.bus_address},
+              {"circuit", meter.circuit},  {"public_area", meter.public_area},
+              {"account", account_number}, {"online", false}};
+    if (live) {
+        body["online"] = live->status.online;
+        body["stale"] = live->stale;
+        body["last_seen"] = live->status.last_seen ? FormatInstant(*live->status.last_seen) : "";
+        body["relay"] = RelayStateName(live->status.relay);
+        body["valve"] = ValveStateName(live->status.valve);
+        body["keep_power"] = live->status.hold;
+        body["values"] = Json::parse(live->status.values_json, nullptr, false);
+    }
+    return Reply{200, std::move(body), {}};
+}
+
+Result<Reply> Api::Impl::ListReadings(Call& c) {
+    JOULE_ASSIGN_OR_RETURN(auto tx, store.Begin());
+    JOULE_ASSIGN_OR_RETURN(MeterRecord meter, FindMeterOf(*tx, c));
+    JOULE_ASSIGN_OR_RETURN(auto readings, tx->ListReadings(meter.id, kMaxReadingRows));
+    tx.reset();
+    std::vector<Json> items;
+    items.reserve(readings.size());
+    for (const StoredReading& r : readings) {
+        const ReadingOutcome& o = r.outcome;
+        items.push_back(
+            Json{{"meter_time", FormatInstant(o.input.meter_time)},
+                 {"received_at", FormatInstant(o.input.received)},
+                 {"total", wire::QuantityText(o.input.total)},
+                 {"verdict", VerdictName(o.validated.verdict)},
+                 {"reason", ReadingReasonName(o.validated.reason)},
+                 {"delta", wire::QuantityText(o.validated.delta)},
+                 {"deducted", wire::MoneyText(o.deducted)},
+                 {"source", o.input.source == ReadingSource::kFrozen ? "frozen" : "live"}});
+    }
+    JOULE_ASSIGN_OR_RETURN(Json page, Page(std::move(items), c.query, {"meter_time"},
+                                           {"verdict", "reason", "source"}, {}));
+    return Reply{200, std::move(page), {}};
+}
+
+Result<Reply> Api::Impl::SendCommand(Call& c) {
+    wire::ObjectReader body(c.body, "");
+    JOULE_ASSIGN_OR_RETURN(std::string kind, body.String("kind", 32));
+    JOULE_ASSIGN_OR_RETURN(std::string reason, body.String("reason", 256));
+    JOULE_ASSIGN_OR_RETURN(std::string value, body.OptString("value", "", 16));
+    JOULE_TRY(body.Finish());
+    if (!Among(kManualCommands, kind)) {
+        return InvalidArgument("kind",
+                               "must be valve_open, valve_close, time_sync, set_alarm_amount_1, "
+                               "set_alarm_amount_2 or set_price (relays: the account's control)");
+    }
+    if (reason.empty()) {
+        return InvalidArgument("reason", "say why (it is kept with the command)");
+    }
+    Json params = Json::object();
+    if (Among(kValuedCommands, kind)) {
+        // Yuan (alarm amounts) or yuan per unit (price), as the meter's register holds them.
+        JOULE_ASSIGN_OR_RETURN(int64_t scaled, ParseScaled(value, 4, "value"));
+        if (scaled < 0 || scaled > 999'999'9999) {
+            return InvalidArgument("value", "must be 0 .. 999999.9999");
+        }
+        params["value"] = FormatScaled(scaled, 4);
+    } else if (!value.empty()) {
+        return InvalidArgument("value", "only for set_alarm_amount_1/2 and set_price");
+    }
+    JOULE_ASSIGN_OR_RETURN(auto tx, store.Begin());
+    JOULE_ASSIGN_OR_RETURN(MeterRecord meter, FindMeterOf(*tx, c));
+    JOULE_ASSIGN_OR_RETURN(MeterModelRecord model, tx->GetModel(meter.model));
+    tx.reset();
+    const bool valve = kind.starts_with("valve_");
+    if (valve && model.utility == Utility::kElectricity) {
+        return MakeError(ErrorCode::kFailedPrecondition, "model " + model.code + " has no valve",
+                         "kind");
+    }
+    auto id = acquisition.QueueCommand(meter.id, kind, params.dump(), reason, c.actor(), c.now);
+    if (!id) {
+        return std::unexpected(AsApiError(id.error()));
+    }
+    return Reply{202, Json{{"id", *id}, {"kind", kind}, {"state", "queued"}}, {}};
+}
+
+Result<Reply> Api::Impl::ListPendingDevices(Call& c) {
+    JOULE_ASSIGN_OR_RETURN(auto tx, store.Begin());
+    JOULE_ASSIGN_OR_RETURN(auto devices, tx->ListPendingDevices(c.project->id));
+    std::vector<Json> items;
+    for (const PendingDeviceRecord& d : devices) {
+        std::string gateway_code;
+        if (d.gateway.valid()) {
+            JOULE_ASSIGN_OR_RETURN(GatewayRecord gateway, tx->GetGateway(d.gateway));
+            gateway_code = gateway.code;
+        }
+        items.push_back(Json{{"id", d.id},
+                             {"gateway", gateway_code},
+                             {"bus_address", d.bus_address},
+                             {"model", d.model_code},
+                             {"serial", d.serial},
+                             {"params", Json::parse(d.params, nullptr, false)},
+                             {"first_seen", FormatInstant(d.first_seen)},
+                             {"last_seen", FormatInstant(d.last_seen)}});
+    }
+    tx.reset();
+    JOULE_ASSIGN_OR_RETURN(Json page, Page(std::move(items), c.query, {"id", "last_seen"},
+                                           {"gateway", "model"}, {"serial", "bus_address"}));
+    return Reply{200, std::move(page), {}};
+}
+
+Result<Reply> Api::Impl::BindPendingDevice(Call& c) {
+    AcquisitionService::BindRequest request;
+    request.project_code = c.project->code;
+    JOULE_ASSIGN_OR_RETURN(request.pending_id, PositiveId(c.params.at("device"), "device"));
+    wire::ObjectReader body(c.body, "");
+    JOULE_ASSIGN_OR_RETURN(request.meter_code, body.String("meter", 64));
+    JOULE_ASSIGN_OR_RETURN(request.room_code, body.OptString("room", "", 64));
+    JOULE_ASSIGN_OR_RETURN(request.model_code, body.OptString("model", "", 64));
+    JOULE_ASSIGN_OR_RETURN(request.public_area, body.OptBool("public_area", false));
+    JOULE_TRY(body.Finish());
+    if (request.meter_code.empty()) {
+        return InvalidArgument("meter", "must not be empty");
+    }
+    auto bound = acquisition.BindPendingDevice(request, c.actor(), c.now);
+    if (!bound) {
+        Error e = AsApiError(bound.error());
+        if (e.code == ErrorCode::kNotFound && e.field == "pending_id") {
+            e.field = "device";
+        }
+        return std::unexpected(e);
+    }
+    Reply r{201, Json{{"meter", request.meter_code}}, {}};
+    r.headers.emplace_back("Location",
+                           "/api/v1/projects/" + c.project->code + "/meters/" + request.meter_code);
+    return r;
+}
+
+Result<Reply> Api::Impl::ListCommands(Call& c) {
+    JOULE_ASSIGN_OR_RETURN(auto tx, store.Begin());
+    JOULE_ASSIGN_OR_RETURN(auto commands, tx->ListCommands(c.project->id, kMaxCommandRows));
+    JOULE_ASSIGN_OR_RETURN(auto meters, tx->ListMeters(c.project->id));
+    JOULE_ASSIGN_OR_RETURN(auto accounts, tx->ListAccounts(c.project->id));
+    tx.reset();
+    std::unordered_map<int64_t, const MeterRecord*> meter_of;
+    for (const MeterRecord& m : meters) {
+        meter_of.emplace(m.id.value, &m);
+    }
+    std::unordered_map<int64_t, const AccountRecord*> account_of;
+    for (const AccountRecord& a : accounts) {
+        account_of.emplace(a.id.value, &a);
+    }
+    std::vector<Json> items;
+    items.reserve(commands.size());
+    for (const CommandRecord& cmd : commands) {
+        const auto m = meter_of.find(cmd.meter.value);
+        const auto a = account_of.find(cmd.account.value);
+        items.push_back(
+            Json{{"id", cmd.id},
+                 {"kind", cmd.kind},
+                 {"state", CommandStateName(cmd.state)},
+                 {"meter", m == meter_of.end() ? "" : m->second->code},
+                 {"account", a == account_of.end() ? "" : a->second->number},
+                 {"reason", cmd.reason},
+                 {"actor", cmd.actor},
+                 {"created_at", FormatInstant(cmd.created_at)},
+                 {"attempts", cmd.attempts},
+                 {"finished_at", cmd.finished_at ? FormatInstant(*cmd.finished_at) : ""},
+                 {"error", cmd.error}});
+    }
+    JOULE_ASSIGN_OR_RETURN(Json page,
+                           Page(std::move(items), c.query, {"id", "created_at"},
+                                {"meter", "account", "state", "kind"}, {"reason", "actor"}));
+    return Reply{200, std::move(page), {}};
+}
+
+Result<Reply> Api::Impl::ListAlarms(Call& c) {
+    JOULE_ASSIGN_OR_RETURN(bool open_only, BoolParam(c.query, "open", true));
+    JOULE_ASSIGN_OR_RETURN(auto tx, store.Begin());
+    JOULE_ASSIGN_OR_RETURN(auto alarms, tx->ListAlarms(c.project->id, open_only));
+    JOULE_ASSIGN_OR_RETURN(auto meters, tx->ListMeters(c.project->id));
+    tx.reset();
+    std::unordered_map<int64_t, std::string> meter_code;
+    for (const MeterRecord& m : meters) {
+        meter_code.emplace(m.id.value, m.code);
+    }
+    std::vector<Json> items;
+    for (const AlarmRecord& a : alarms) {
+        const auto m = meter_code.find(a.meter.value);
+        items.push_back(AlarmJson(a, m == meter_code.end() ? "" : m->second));
+    }
+    JOULE_ASSIGN_OR_RETURN(Json page, Page(std::move(items), c.query, {"id", "raised_at", "kind"},
+                                           {"kind", "meter", "acknowledged"}, {"detail"}));
+    return Reply{200, std::move(page), {}};
+}
+
+Result<Reply> Api::Impl::AcknowledgeAlarm(Call& c) {
+    JOULE_ASSIGN_OR_RETURN(auto tx, store.Begin());
+    JOULE_ASSIGN_OR_RETURN(AlarmRecord alarm, AlarmOf(*tx, c));
+    if (!alarm.open) {
+        return MakeError(ErrorCode::kFailedPrecondition, "the alarm is cleared", "alarm");
+    }
+    if (!alarm.acknowledged_at) {
+        const Actor actor = c.actor();
+        JOULE_TRY(tx->AcknowledgeAlarm(alarm.id, actor.name, c.now));
+        JOULE_TRY(tx->InsertOperation(OperationBy(
+            actor, c.now, c.project->id, "alarm.acknowledge", "alarm:" + std::to_string(alarm.id),
+            Json{{"kind", AlarmKindName(alarm.kind)}}.dump())));
+        JOULE_TRY(tx->Commit());
+        alarm.acknowledged_at = c.now;
+        alarm.acknowledged_by = actor.name;
+    }
+    return Reply{200, AlarmJson(alarm, ""), {}};
+}
+
+Result<Reply> Api::Impl::ClearAlarm(Call& c) {
+    JOULE_ASSIGN_OR_RETURN(auto tx, store.Begin());
+    JOULE_ASSIGN_OR_RETURN(AlarmRecord alarm, AlarmOf(*tx, c));
+    if (alarm.open) {
+        const Actor actor = c.actor();
+        JOULE_TRY(tx->ClearAlarmById(alarm.id, c.now));
+        JOULE_TRY(tx->InsertOperation(OperationBy(
+            actor, c.now, c.project->id, "alarm.clear", "alarm:" + std::to_string(alarm.id),
+            Json{{"kind", AlarmKindName(alarm.kind)}}.dump())));
+        JOULE_TRY(tx->Commit());
+        alarm.open = false;
+        alarm.cleared_at = c.now;
+    }
+    return Reply{200, AlarmJson(alarm, ""), {}};
+}
+
+}  // namespace joule::api

@@ -1,0 +1,193 @@
+// Internal to the API: the call context handed to every handler, and Api::Impl, whose handlers
+// are spread over one file per group of resources (api_access, api_accounts, api_devices,
+// api_site). The route table and dispatch are in api.cpp.
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include <functional>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include "api/api.hpp"
+#include "api/http_util.hpp"
+#include "service/requests.hpp"
+
+namespace joule {
+class AcquisitionService;
+}
+
+namespace joule::api {
+
+using Json = nlohmann::json;
+
+inline constexpr std::string_view kSessionCookie = "joule_session";
+
+// One call's context, handed to a route's handler.
+struct Call {
+    const HttpRequest& http;
+    const RouteInfo& route;
+    std::map<std::string, std::string, std::less<>> params;  // path parameters
+    QueryParams query;
+    Principal principal;
+    std::optional<ProjectRecord> project;  // resolved {project}, visible to the principal
+    Json body;                             // parsed JSON body (an object) for routes with a body
+    Instant now;
+    std::string request_id;
+    std::string session_token_hash;  // the cookie session, if that is how the caller came
+
+    // The caller as the services log it [ADM-2].
+    [[nodiscard]] Actor actor() const {
+        return Actor{principal.username.empty() ? "anonymous" : principal.username, http.remote,
+                     request_id};
+    }
+    // The Idempotency-Key header (checked by dispatch on money routes).
+    [[nodiscard]] std::string idempotency_key() const {
+        return std::string(http.Header("idempotency-key"));
+    }
+};
+
+// The fields of a new user, from the API or the command line.
+struct NewUser {
+    std::string username;
+    std::string password;
+    std::string role;
+    bool all_projects = false;
+    std::vector<std::string> projects;  // codes
+};
+
+struct Reply {
+    int status = 200;
+    Json body;
+    std::vector<std::pair<std::string, std::string>> headers;
+};
+
+using Handler = std::function<Result<Reply>(Call&)>;
+
+struct Route {
+    RouteInfo info;
+    std::vector<std::string> segments;  // pattern split on '/', "{name}" for parameters
+    Handler handler;
+};
+
+// A service error as the API reports it: a missing object names the path parameter it came
+// from, and the idempotency key is the header's name.
+[[nodiscard]] Error AsApiError(Error error);
+// The account of a path parameter, or 404 naming "account".
+[[nodiscard]] Result<AccountRecord> FindAccountOf(Tx& tx, const Call& call);
+// The meter of a path parameter, or 404 naming "meter".
+[[nodiscard]] Result<MeterRecord> FindMeterOf(Tx& tx, const Call& call);
+// The version an edit was made against: the If-Match header ("3", the object's ETag), if any.
+[[nodiscard]] Result<std::optional<int64_t>> IfMatchVersion(const Call& call);
+// Rejects query parameters other than `known` (so a typo never silently returns everything).
+[[nodiscard]] Status OnlyParams(const QueryParams& query,
+                                std::initializer_list<std::string_view> known);
+[[nodiscard]] Json AccountSummaryJson(const AccountRecord& a);
+
+struct Api::Impl {
+    Store& store;
+    AccessStore& access;
+    BillingService& billing;
+    AcquisitionService& acquisition;
+    ApiOptions options;
+    std::vector<Route> routes;
+    std::vector<RouteInfo> infos;
+    std::mutex log_mutex;
+    Metrics metrics;
+
+    // Sessions by token hash: the store is the truth; this saves a read per request. Logout,
+    // password change and lockout erase entries here and in the store together.
+    struct CachedSession {
+        SessionRecord session;
+        Principal principal;
+    };
+    std::mutex sessions_mutex;
+    std::unordered_map<std::string, CachedSession> sessions;
+    // API keys by the SHA-256 of the whole key, like sessions: revoking drops the entry.
+    struct CachedKey {
+        std::string prefix;
+        Principal principal;
+    };
+    std::unordered_map<std::string, CachedKey> cached_keys;  // guarded by sessions_mutex
+
+    Impl(Store& s, AccessStore& a, BillingService& b, AcquisitionService& q, ApiOptions o);
+
+    void Add(RouteInfo info, Handler handler);
+    void AddRoutes();
+
+    HttpResponse Handle(const HttpRequest& request);
+    Result<Reply> Dispatch(const HttpRequest& request, const std::string& request_id,
+                           std::string& route_label, std::string& user_label);
+    Result<Principal> Authenticate(const HttpRequest& request, Call* call);
+    static Result<Principal> PrincipalOf(const UserRecord& user);
+    void Forget(std::string_view token_hash);
+    void ForgetUser(int64_t user_id);
+    // Records a mutating call of the access store in the operation log, in its unit of work.
+    static Status LogOperation(AccessTx& tx, const Actor& actor, Instant at, std::string action,
+                               std::string target, const Json& detail);
+    // Validates and stores a user, logged as made by `actor`. `creator` is the signed-in
+    // principal (it may not create group users unless it is one, nor reach projects it does not
+    // see); nullptr for the command line.
+    Result<int64_t> InsertUser(const NewUser& spec, const Principal* creator, const Actor& actor,
+                               Instant now);
+    Result<std::vector<ProjectRecord>> Projects();
+
+    // api_access.cpp: sign-in, users, roles, API keys, the operation log
+    Result<Reply> Login(Call& c);
+    Result<Reply> Logout(Call& c);
+    Result<Reply> Me(Call& c);
+    Result<Reply> ChangePassword(Call& c);
+    Result<Reply> ListUsers(Call& c);
+    Result<Reply> CreateUserRoute(Call& c);
+    Result<Reply> ResetPassword(Call& c);
+    Result<Reply> ListRoles(Call& c);
+    Result<Reply> CreateApiKey(Call& c);
+    Result<Reply> ListApiKeys(Call& c);
+    Result<Reply> RevokeApiKey(Call& c);
+    Result<Reply> ListOperations(Call& c);
+
+    // api_site.cpp: projects, buildings, floors, rooms, tariffs
+    Result<Reply> ListProjects(Call& c);
+    Result<Reply> GetProject(Call& c);
+    Result<Reply> ListBuildings(Call& c);
+    Result<Reply> ListFloors(Call& c);
+    Result<Reply> ListRooms(Call& c);
+    Result<Reply> ListTariffs(Call& c);
+    Result<Reply> GetTariff(Call& c);
+    Result<Reply> AddTariffVersion(Call& c);
+
+    // api_accounts.cpp: accounts and the money on them
+    Result<Reply> ListAccounts(Call& c);
+    Result<Reply> GetAccount(Call& c);
+    Result<Reply> OpenAccount(Call& c);
+    Result<Reply> TopUp(Call& c);
+    Result<Reply> Refund(Call& c);
+    Result<Reply> GrantSubsidy(Call& c);
+    Result<Reply> RecordDebt(Call& c);
+    Result<Reply> ControlAccount(Call& c);
+    Result<Reply> ReplaceMeter(Call& c);
+    Result<Reply> TransferTenant(Call& c);
+    Result<Reply> CloseAccount(Call& c);
+    Result<Reply> ListLedger(Call& c);
+
+    // api_devices.cpp: gateways, models, meters, readings, pending devices, commands, alarms
+    Result<Reply> ListGateways(Call& c);
+    Result<Reply> ListModels(Call& c);
+    Result<Reply> ListMeters(Call& c);
+    Result<Reply> GetMeter(Call& c);
+    Result<Reply> ListReadings(Call& c);
+    Result<Reply> SendCommand(Call& c);
+    Result<Reply> ListPendingDevices(Call& c);
+    Result<Reply> BindPendingDevice(Call& c);
+    Result<Reply> ListCommands(Call& c);
+    Result<Reply> ListAlarms(Call& c);
+    Result<Reply> AcknowledgeAlarm(Call& c);
+    Result<Reply> ClearAlarm(Call& c);
+};
+
+}  // namespace joule::api

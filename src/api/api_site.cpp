@@ -1,0 +1,141 @@
+// Projects and their hierarchy (buildings, floors, rooms) [HIER-1], and tariffs [TAR-1, TAR-3].
+#include <algorithm>
+
+#include "api/api_internal.hpp"
+#include "base/decimal.hpp"
+#include "service/site_service.hpp"
+#include "wire/json.hpp"
+
+namespace joule::api {
+
+namespace {
+
+Json ProjectJson(const ProjectRecord& p) {
+    return Json{{"code", p.code},
+                {"name", p.name},
+                {"time_zone", p.time_zone},
+                {"read_interval_s", p.read_interval_s}};
+}
+
+// The code of a building or floor id among `records`, "" when there is none.
+template <class Record, class Id>
+std::string CodeOf(const std::vector<Record>& records, Id id) {
+    const auto it =
+        std::find_if(records.begin(), records.end(), [&](const Record& r) { return r.id == id; });
+    return it == records.end() ? std::string() : it->code;
+}
+
+}  // namespace
+
+Result<Reply> Api::Impl::ListProjects(Call& c) {
+    JOULE_ASSIGN_OR_RETURN(auto projects, Projects());
+    std::vector<Json> items;
+    for (const ProjectRecord& p : projects) {
+        if (c.principal.SeesProject(p.id)) {
+            items.push_back(ProjectJson(p));
+        }
+    }
+    JOULE_ASSIGN_OR_RETURN(Json page,
+                           Page(std::move(items), c.query, {"code", "name"}, {}, {"code", "name"}));
+    return Reply{200, std::move(page), {}};
+}
+
+Result<Reply> Api::Impl::GetProject(Call& c) {
+    JOULE_TRY(OnlyParams(c.query, {}));
+    return Reply{200, ProjectJson(*c.project), {}};
+}
+
+Result<Reply> Api::Impl::ListBuildings(Call& c) {
+    JOULE_ASSIGN_OR_RETURN(auto tx, store.Begin());
+    JOULE_ASSIGN_OR_RETURN(auto buildings, tx->ListBuildings(c.project->id));
+    tx.reset();
+    std::vector<Json> items;
+    for (const BuildingRecord& b : buildings) {
+        items.push_back(Json{{"code", b.code}, {"name", b.name}});
+    }
+    JOULE_ASSIGN_OR_RETURN(Json page,
+                           Page(std::move(items), c.query, {"code", "name"}, {}, {"code", "name"}));
+    return Reply{200, std::move(page), {}};
+}
+
+Result<Reply> Api::Impl::ListFloors(Call& c) {
+    JOULE_ASSIGN_OR_RETURN(auto tx, store.Begin());
+    JOULE_ASSIGN_OR_RETURN(auto buildings, tx->ListBuildings(c.project->id));
+    JOULE_ASSIGN_OR_RETURN(auto floors, tx->ListFloors(c.project->id));
+    tx.reset();
+    std::vector<Json> items;
+    for (const FloorRecord& f : floors) {
+        items.push_back(
+            Json{{"code", f.code}, {"name", f.name}, {"building", CodeOf(buildings, f.building)}});
+    }
+    JOULE_ASSIGN_OR_RETURN(Json page, Page(std::move(items), c.query, {"code", "name", "building"},
+                                           {"building"}, {"code", "name"}));
+    return Reply{200, std::move(page), {}};
+}
+
+Result<Reply> Api::Impl::ListRooms(Call& c) {
+    JOULE_ASSIGN_OR_RETURN(auto tx, store.Begin());
+    JOULE_ASSIGN_OR_RETURN(auto buildings, tx->ListBuildings(c.project->id));
+    JOULE_ASSIGN_OR_RETURN(auto floors, tx->ListFloors(c.project->id));
+    JOULE_ASSIGN_OR_RETURN(auto rooms, tx->ListRooms(c.project->id));
+    tx.reset();
+    std::vector<Json> items;
+    items.reserve(rooms.size());
+    for (const RoomRecord& r : rooms) {
+        const auto floor = std::find_if(floors.begin(), floors.end(),
+                                        [&](const FloorRecord& f) { return f.id == r.floor; });
+        items.push_back(
+            Json{{"code", r.code},
+                 {"name", r.name},
+                 {"floor", floor == floors.end() ? "" : floor->code},
+                 {"building", floor == floors.end() ? "" : CodeOf(buildings, floor->building)},
+                 {"area", FormatScaled(r.area_dm2, 2)}});
+    }
+    JOULE_ASSIGN_OR_RETURN(Json page,
+                           Page(std::move(items), c.query, {"code", "name", "building", "floor"},
+                                {"building", "floor"}, {"code", "name"}));
+    return Reply{200, std::move(page), {}};
+}
+
+Result<Reply> Api::Impl::ListTariffs(Call& c) {
+    JOULE_ASSIGN_OR_RETURN(auto tx, store.Begin());
+    JOULE_ASSIGN_OR_RETURN(auto tariffs, tx->ListTariffs(c.project->id));
+    tx.reset();
+    std::vector<Json> items;
+    for (const TariffRecord& t : tariffs) {
+        const TariffVersion* last = t.tariff.versions.empty() ? nullptr : &t.tariff.versions.back();
+        items.push_back(Json{{"code", t.code},
+                             {"name", t.tariff.name},
+                             {"utility", wire::UtilityText(t.tariff.utility)},
+                             {"versions", t.tariff.versions.size()},
+                             {"latest_from", last ? FormatInstant(last->effective_from) : ""}});
+    }
+    JOULE_ASSIGN_OR_RETURN(Json page, Page(std::move(items), c.query, {"code", "name"}, {"utility"},
+                                           {"code", "name"}));
+    return Reply{200, std::move(page), {}};
+}
+
+Result<Reply> Api::Impl::GetTariff(Call& c) {
+    JOULE_TRY(OnlyParams(c.query, {}));
+    const std::string& code = c.params.at("tariff");
+    JOULE_ASSIGN_OR_RETURN(auto tx, store.Begin());
+    JOULE_ASSIGN_OR_RETURN(auto tariff, tx->FindTariff(c.project->id, code));
+    if (!tariff) {
+        return NotFound("no tariff '" + code.substr(0, 64) + "'", "tariff");
+    }
+    Json body = wire::TariffToJson(tariff->tariff);
+    body["code"] = tariff->code;
+    return Reply{200, std::move(body), {}};
+}
+
+Result<Reply> Api::Impl::AddTariffVersion(Call& c) {
+    JOULE_ASSIGN_OR_RETURN(TariffVersion version, wire::TariffVersionFromJson(c.body, ""));
+    const Status added = joule::AddTariffVersion(store, c.project->code, c.params.at("tariff"),
+                                                 version, c.actor(), c.now);
+    if (!added) {
+        return std::unexpected(AsApiError(added.error()));
+    }
+    return Reply{201, wire::TariffVersionToJson(version), {}};
+}
+
+}  // namespace joule::api
