@@ -25,27 +25,86 @@ Status CheckAmount(Money amount) {
     return {};
 }
 
+// An optional exact-match filter naming one value of an enum, by its name.
+template <class E>
+Result<std::optional<E>> EnumParam(const QueryParams& query, std::string_view key,
+                                   std::initializer_list<E> values, std::string_view (*name)(E)) {
+    const auto it = query.find(key);
+    if (it == query.end()) {
+        return std::optional<E>();
+    }
+    std::string names;
+    for (E v : values) {
+        if (name(v) == it->second) {
+            return std::optional<E>(v);
+        }
+        names += (names.empty() ? "" : ", ") + std::string(name(v));
+    }
+    return InvalidArgument(std::string(key), "must be one of " + names);
+}
+
 }  // namespace
 
 Result<Reply> Api::Impl::ListAccounts(Call& c) {
-    JOULE_ASSIGN_OR_RETURN(auto tx, store.Begin());
-    JOULE_ASSIGN_OR_RETURN(auto accounts, tx->ListAccounts(c.project->id));
-    tx.reset();
-    std::vector<Json> items;
-    items.reserve(accounts.size());
-    for (const AccountRecord& a : accounts) {
-        if (c.principal.IsTenant() &&
-            std::find(c.principal.own_accounts.begin(), c.principal.own_accounts.end(), a.id) ==
-                c.principal.own_accounts.end()) {
-            continue;
+    JOULE_TRY(OnlyParams(
+        c.query, {"page", "page_size", "sort", "q", "status", "state", "relay", "billing_mode"}));
+    AccountQuery query;
+    JOULE_ASSIGN_OR_RETURN(
+        query.status, EnumParam(c.query, "status", {AccountStatus::kOpen, AccountStatus::kClosed},
+                                AccountStatusName));
+    JOULE_ASSIGN_OR_RETURN(
+        query.state,
+        EnumParam(c.query, "state",
+                  {PrepaidState::kNormal, PrepaidState::kAlarm1, PrepaidState::kAlarm2,
+                   PrepaidState::kAlarm3, PrepaidState::kTripHeld, PrepaidState::kTripped,
+                   PrepaidState::kKeepPower, PrepaidState::kForcedTrip},
+                  PrepaidStateName));
+    JOULE_ASSIGN_OR_RETURN(query.relay,
+                           EnumParam(c.query, "relay", {Relay::kClosed, Relay::kOpen}, RelayName));
+    JOULE_ASSIGN_OR_RETURN(
+        query.billing_mode,
+        EnumParam(c.query, "billing_mode", {BillingMode::kPlatform, BillingMode::kMeter},
+                  BillingModeName));
+    if (const auto q = c.query.find("q"); q != c.query.end()) {
+        if (q->second.size() > 64) {
+            return InvalidArgument("q", "at most 64 bytes");
         }
+        query.search = q->second;
+    }
+    static constexpr std::pair<std::string_view, AccountQuery::Sort> kSorts[] = {
+        {"number", AccountQuery::Sort::kNumber},
+        {"tenant_name", AccountQuery::Sort::kTenantName},
+        {"state", AccountQuery::Sort::kState},
+        {"opened_at", AccountQuery::Sort::kOpenedAt}};
+    if (const auto sort = c.query.find("sort"); sort != c.query.end()) {
+        query.descending = sort->second.starts_with('-');
+        const std::string_view key =
+            std::string_view(sort->second).substr(query.descending ? 1 : 0);
+        const auto* found = std::find_if(std::begin(kSorts), std::end(kSorts),
+                                         [&](const auto& s) { return s.first == key; });
+        if (found == std::end(kSorts)) {
+            return InvalidArgument("sort",
+                                   "must be one of number, tenant_name, state, opened_at (prefix - "
+                                   "to reverse)");
+        }
+        query.sort = found->second;
+    }
+    JOULE_ASSIGN_OR_RETURN(PageBounds bounds, PageParams(c.query));
+    query.limit = bounds.page_size;
+    query.offset = static_cast<int64_t>(bounds.page - 1) * bounds.page_size;
+    JOULE_ASSIGN_OR_RETURN(auto tx, store.Begin());
+    JOULE_ASSIGN_OR_RETURN(auto page, tx->PageAccounts(c.project->id, query));
+    tx.reset();
+    Json items = Json::array();
+    for (const AccountRecord& a : page.first) {
         items.push_back(AccountSummaryJson(a));
     }
-    JOULE_ASSIGN_OR_RETURN(
-        Json page,
-        Page(std::move(items), c.query, {"number", "tenant_name", "state", "opened_at"},
-             {"status", "state", "relay", "billing_mode"}, {"number", "tenant_name", "phone"}));
-    return Reply{200, std::move(page), {}};
+    return Reply{200,
+                 Json{{"items", std::move(items)},
+                      {"page", bounds.page},
+                      {"page_size", bounds.page_size},
+                      {"total", page.second}},
+                 {}};
 }
 
 Result<Reply> Api::Impl::GetAccount(Call& c) {

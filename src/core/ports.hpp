@@ -124,6 +124,21 @@ struct AccountRecord {
     int64_t version = 0;  // bumped on every update (optimistic concurrency for later editors)
 };
 
+// A page of a project's accounts, filtered, searched and sorted by the store (the account and
+// room-monitoring lists: a page of 100 out of 10,000 without loading the rest).
+struct AccountQuery {
+    enum class Sort : uint8_t { kNumber, kTenantName, kState, kOpenedAt };
+    std::optional<AccountStatus> status;
+    std::optional<PrepaidState> state;
+    std::optional<Relay> relay;
+    std::optional<BillingMode> billing_mode;
+    std::string search;  // a substring of the number, the tenant's name or the phone
+    Sort sort = Sort::kNumber;
+    bool descending = false;
+    int64_t offset = 0;
+    int64_t limit = 50;
+};
+
 // One period of a meter bound to an account, with the registers at both ends [ACCT-10].
 struct MeterBinding {
     AccountId account;
@@ -305,6 +320,9 @@ public:
                                                              std::string_view number) = 0;
     virtual Result<AccountRecord> GetAccount(AccountId id) = 0;
     virtual Result<std::vector<AccountRecord>> ListAccounts(ProjectId project) = 0;
+    // The page and the number of all matching accounts.
+    virtual Result<std::pair<std::vector<AccountRecord>, int64_t>> PageAccounts(
+        ProjectId project, const AccountQuery& query) = 0;
     virtual Status InsertBinding(const MeterBinding& b) = 0;
     virtual Status CloseBinding(MeterId meter, Instant at, Quantity closing_total) = 0;
     virtual Result<std::optional<MeterBinding>> CurrentBinding(MeterId meter) = 0;

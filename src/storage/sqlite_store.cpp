@@ -675,6 +675,54 @@ public:
         q.Int(project.value);
         return CollectRows(q, [](const Query& row) { return AccountRow(row); });
     }
+    Result<std::pair<std::vector<AccountRecord>, int64_t>> PageAccounts(
+        ProjectId project, const AccountQuery& query) override {
+        // Unset filters match everything (?n IS NULL), so one statement per sort order serves
+        // every combination; the number breaks ties so pages never overlap.
+#define JOULE_ACCOUNT_WHERE                                                       \
+    "FROM accounts WHERE project_id = ?1 AND (?2 IS NULL OR status = ?2) AND "    \
+    "(?3 IS NULL OR prepaid_state = ?3) AND (?4 IS NULL OR relay = ?4) AND "      \
+    "(?5 IS NULL OR billing_mode = ?5) AND (?6 = '' OR instr(number, ?6) > 0 OR " \
+    "instr(tenant_name, ?6) > 0 OR instr(phone, ?6) > 0) "
+#define JOULE_ACCOUNT_PAGE(order) \
+    JOULE_ACCOUNT_SELECT JOULE_ACCOUNT_WHERE "ORDER BY " order " LIMIT ?7 OFFSET ?8"
+        static constexpr const char* kPages[4][2] = {
+            {JOULE_ACCOUNT_PAGE("number"), JOULE_ACCOUNT_PAGE("number DESC")},
+            {JOULE_ACCOUNT_PAGE("tenant_name, number"),
+             JOULE_ACCOUNT_PAGE("tenant_name DESC, number DESC")},
+            {JOULE_ACCOUNT_PAGE("prepaid_state, number"),
+             JOULE_ACCOUNT_PAGE("prepaid_state DESC, number DESC")},
+            {JOULE_ACCOUNT_PAGE("opened_at, number"),
+             JOULE_ACCOUNT_PAGE("opened_at DESC, number DESC")},
+        };
+        auto bind = [&](Query& q) {
+            auto opt = [](auto v) {
+                return v ? std::optional<int64_t>(static_cast<int64_t>(*v)) : std::nullopt;
+            };
+            q.Int(project.value)
+                .OptInt(opt(query.status))
+                .OptInt(opt(query.state))
+                .OptInt(opt(query.relay))
+                .OptInt(opt(query.billing_mode))
+                .Text(query.search)
+                .Int(query.limit)
+                .Int(query.offset);
+        };
+        int64_t total = 0;
+        {
+            auto q = Q("SELECT COUNT(*) " JOULE_ACCOUNT_WHERE "AND ?7 = ?7 AND ?8 = ?8");
+            bind(q);
+            JOULE_ASSIGN_OR_RETURN(bool row, q.Step());
+            total = row ? q.ColInt(0) : 0;
+        }
+        auto q = Q(kPages[static_cast<std::size_t>(query.sort)][query.descending ? 1 : 0]);
+        bind(q);
+        JOULE_ASSIGN_OR_RETURN(auto page,
+                               CollectRows(q, [](const Query& row) { return AccountRow(row); }));
+#undef JOULE_ACCOUNT_PAGE
+#undef JOULE_ACCOUNT_WHERE
+        return std::pair{std::move(page), total};
+    }
     Status InsertBinding(const MeterBinding& b) override {
         auto q =
             Q("INSERT INTO account_meters(account_id, meter_id, bound_from, bound_to, "
