@@ -410,8 +410,9 @@ TEST_F(ApiTest, AccountPagesCoverEveryAccountOnce) {
     for (const char* sort : {"number", "-number", "tenant_name", "-opened_at"}) {
         std::vector<std::string> seen;
         for (int page = 1; page <= 5; ++page) {
-            auto r = As(boss, "GET", "/api/v1/projects/mall/accounts?page_size=5&page=" +
-                                         std::to_string(page) + "&sort=" + sort);
+            auto r = As(boss, "GET",
+                        "/api/v1/projects/mall/accounts?page_size=5&page=" + std::to_string(page) +
+                            "&sort=" + sort);
             ASSERT_EQ(r.status, 200) << r.body;
             const Json body = Body(r);
             EXPECT_EQ(body["total"], 24);
