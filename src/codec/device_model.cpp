@@ -93,6 +93,13 @@ bool TakesPurchases(const DeviceModel& model) {
            (model.protocol == Protocol::kDlt645_2007 || model.protocol == Protocol::kCjt188);
 }
 
+Point BillingRegister(const DeviceModel& model) {
+    if (model.protocol != Protocol::kCjt188)
+        return Point::kEnergyTotal;
+    return cjt188::FamilyOf(model.meter_type) == cjt188::MeterFamily::kHeat ? Point::kHeatTotal
+                                                                            : Point::kVolumeTotal;
+}
+
 Status ValidateDeviceModel(const DeviceModel& model) {
     if (model.code.empty())
         return InvalidArgument("code", "must not be empty");
@@ -110,12 +117,7 @@ Status ValidateDeviceModel(const DeviceModel& model) {
         return InvalidArgument("points", "a model needs at least one point");
     if (model.preamble_bytes > 4)
         return InvalidArgument("preamble", "must be 0..4");
-    const bool water = model.protocol == Protocol::kCjt188;
-    const Point register_point =
-        water ? (cjt188::FamilyOf(model.meter_type) == cjt188::MeterFamily::kHeat
-                     ? Point::kHeatTotal
-                     : Point::kVolumeTotal)
-              : Point::kEnergyTotal;
+    const Point register_point = BillingRegister(model);
     if (!HasPoint(model, register_point)) {
         return InvalidArgument(
             "points",
@@ -158,7 +160,7 @@ Status ValidateDeviceModel(const DeviceModel& model) {
                     std::string(IsDlt645(model.protocol) ? "run_status_3" : "relay_closed") + ")");
         }
     }
-    if (model.has_valve && !water)
+    if (model.has_valve && model.protocol != Protocol::kCjt188)
         return InvalidArgument("valve", "valves are CJ/T 188 meters");
     return {};
 }

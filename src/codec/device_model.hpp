@@ -131,4 +131,9 @@ struct DeviceModel {
 // that is in_meter_prepaid on any other protocol fails ValidateDeviceModel.
 [[nodiscard]] bool TakesPurchases(const DeviceModel& model);
 
+// The point a meter of this model is billed on: energy_total on DL/T 645 and Modbus, and on
+// CJ/T 188 heat_total for a heat meter, volume_total for any other (water, gas). A valid model
+// (ValidateDeviceModel) reads it.
+[[nodiscard]] Point BillingRegister(const DeviceModel& model);
+
 }  // namespace joule::codec

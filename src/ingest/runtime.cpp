@@ -108,10 +108,6 @@ std::optional<Quantity> ToQuantity(std::optional<codec::Decimal> value) {
     return Quantity{milli};
 }
 
-bool IsHeatMeter(const Device& device) {
-    return codec::cjt188::FamilyOf(device.model->meter_type) == codec::cjt188::MeterFamily::kHeat;
-}
-
 MeterSample ToSample(const Device& device, const codec::DeviceReading& reading, int circuit,
                      const Zone& zone, Instant now) {
     MeterSample s;
@@ -122,11 +118,7 @@ MeterSample ToSample(const Device& device, const codec::DeviceReading& reading, 
         s.meter_time = FromMeterTime(zone, *reading.meter_clock);
         s.meter_clock = true;
     }
-    const codec::Point register_point = device.model->protocol != codec::Protocol::kCjt188
-                                            ? codec::Point::kEnergyTotal
-                                        : IsHeatMeter(device) ? codec::Point::kHeatTotal
-                                                              : codec::Point::kVolumeTotal;
-    s.total = ToQuantity(reading.Find(circuit, register_point));
+    s.total = ToQuantity(reading.Find(circuit, codec::BillingRegister(*device.model)));
     auto sharp = ToQuantity(reading.Find(circuit, codec::Point::kEnergySharp));
     auto peak = ToQuantity(reading.Find(circuit, codec::Point::kEnergyPeak));
     auto flat = ToQuantity(reading.Find(circuit, codec::Point::kEnergyFlat));

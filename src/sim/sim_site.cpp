@@ -137,14 +137,7 @@ std::optional<Quantity> Milli(std::optional<codec::Decimal> value) {
 std::optional<SimMeterReading> ToMqttReading(const codec::DeviceModel& model,
                                              const codec::DeviceReading& reading, int circuit,
                                              const Zone& zone) {
-    const bool heat =
-        model.protocol == codec::Protocol::kCjt188 &&
-        codec::cjt188::FamilyOf(model.meter_type) == codec::cjt188::MeterFamily::kHeat;
-    const codec::Point register_point = model.protocol != codec::Protocol::kCjt188
-                                            ? codec::Point::kEnergyTotal
-                                        : heat ? codec::Point::kHeatTotal
-                                               : codec::Point::kVolumeTotal;
-    const auto total = Milli(reading.Find(circuit, register_point));
+    const auto total = Milli(reading.Find(circuit, codec::BillingRegister(model)));
     if (!total)
         return std::nullopt;  // nothing to bill: treated as a failed read
     SimMeterReading r;
