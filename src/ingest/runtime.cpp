@@ -14,6 +14,7 @@
 
 #include "codec/meter_driver.hpp"
 #include "core/time.hpp"
+#include "wire/command_params.hpp"
 #include "wire/meter_time.hpp"
 #include "wire/model_json.hpp"
 
@@ -565,22 +566,13 @@ awaitable<Status> Runtime::Impl::RunCommand(GatewayState& gateway, tcp::socket& 
         fail(kind.error().ToString());
         co_return Status{};
     }
-    codec::DeviceCommand request{*kind, circuit, ToMeterTime(*gateway.zone, clock()), std::nullopt};
-    auto params = nlohmann::json::parse(command.params, nullptr, false);
-    if (params.is_object() && params.contains("value") && params["value"].is_string()) {
-        const std::string text = params["value"].get<std::string>();
-        auto dot = text.find('.');
-        std::string digits = text;
-        int decimals = 0;
-        if (dot != std::string::npos) {
-            digits = text.substr(0, dot) + text.substr(dot + 1);
-            decimals = static_cast<int>(text.size() - dot - 1);
-        }
-        if (!digits.empty() && digits.size() < 18 &&
-            digits.find_first_not_of("0123456789") == std::string::npos) {
-            request.value = codec::Decimal{std::stoll(digits), decimals};
-        }
+    auto value = wire::CommandValue(command.params);
+    if (!value) {
+        fail(value.error().ToString());
+        co_return Status{};
     }
+    codec::DeviceCommand request{*kind, circuit, ToMeterTime(*gateway.zone, clock()), *value};
+    auto params = nlohmann::json::parse(command.params, nullptr, false);
     if (params.is_object() && params.contains("count") && params["count"].is_number_integer())
         request.count = params["count"].get<std::int64_t>();
     if (*kind == codec::DeviceCommandKind::kPurchase) {

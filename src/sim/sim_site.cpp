@@ -3,8 +3,6 @@
 #include <boost/asio.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
 
-#include <nlohmann/json.hpp>
-
 #include <algorithm>
 #include <array>
 #include <charconv>
@@ -20,6 +18,7 @@
 #include "core/time.hpp"
 #include "sim/mqtt_sim_gateway.hpp"
 #include "sim/sim_meter.hpp"
+#include "wire/command_params.hpp"
 #include "wire/meter_time.hpp"
 #include "wire/model_json.hpp"
 
@@ -165,27 +164,6 @@ std::optional<SimMeterReading> ToMqttReading(const codec::DeviceModel& model,
                                   codec::FormatDecimal(*value));
     }
     return r;
-}
-
-// A command's "value" parameter ("12.50"), as the runtime reads it for settings.
-std::optional<codec::Decimal> ParamValue(const std::string& params_json) {
-    const auto params = nlohmann::json::parse(params_json, nullptr, false);
-    if (!params.is_object() || !params.contains("value") || !params["value"].is_string())
-        return std::nullopt;
-    const std::string text = params["value"].get<std::string>();
-    const auto dot = text.find('.');
-    std::string digits = text;
-    int decimals = 0;
-    if (dot != std::string::npos) {
-        digits = text.substr(0, dot) + text.substr(dot + 1);
-        decimals = static_cast<int>(text.size() - dot - 1);
-    }
-    std::int64_t mantissa = 0;
-    const auto [end, error] =
-        std::from_chars(digits.data(), digits.data() + digits.size(), mantissa);
-    if (digits.empty() || error != std::errc() || end != digits.data() + digits.size())
-        return std::nullopt;
-    return codec::Decimal{mantissa, decimals};
 }
 
 }  // namespace
@@ -384,7 +362,10 @@ SimCommandResult SimSite::Impl::Execute(SimGateway& gateway, const SimCommand& c
     request.kind = *kind;
     request.circuit = circuit;
     request.meter_now = ToMeterTime(*zone, WallNow());
-    request.value = ParamValue(command.params_json);
+    auto value = wire::CommandValue(command.params_json);
+    if (!value)
+        return {false, value.error().ToString()};
+    request.value = *value;
     auto exchange = codec::EncodeCommand(device->meter->model(), device->bus_address,
                                          codec::ModbusFraming::kRtu, request, ++gateway.sequence);
     if (!exchange)
