@@ -35,7 +35,10 @@ namespace {
 constexpr std::size_t kReadChunkBytes = 1024;
 constexpr std::size_t kMaxRegistrationBytes = 256;
 constexpr std::chrono::milliseconds kIdleReadSlice{250};
-constexpr Seconds kClockDriftResync{300};
+// A meter clock off by more than the drift limit that raises kClockDrift gets a time sync now. The
+// limit of the default CommandPolicy: AcquisitionService does not expose the policy it was built
+// with (every caller uses the default).
+constexpr Seconds kClockDriftResync = CommandPolicy{}.clock_drift_limit;
 // Backfill [DEV-7]: at most this many daily freezes are read after an outage (a meter keeps
 // 7..62), and an outage is a gap since the last good read of more than this many read intervals.
 constexpr int kMaxBackfillFreezes = 31;
