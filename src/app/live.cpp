@@ -15,7 +15,6 @@
 #include "api/api.hpp"
 #include "api/http_server.hpp"
 #include "app/mqtt_credentials.hpp"
-#include "base/decimal.hpp"
 #include "ingest/mqtt_gateway.hpp"
 #include "ingest/runtime.hpp"
 #include "service/acquisition_service.hpp"
@@ -23,6 +22,7 @@
 #include "service/site_service.hpp"
 #include "sim/sim_site.hpp"
 #include "storage/sqlite_store.hpp"
+#include "wire/host_port.hpp"
 #include "wire/json.hpp"
 #include "wire/model_json.hpp"
 
@@ -233,14 +233,11 @@ Status RunServe(const ServeOptions& o) {
     std::unique_ptr<ingest::MqttIngest> mqtt;
     if (!o.mqtt.empty()) {
         ingest::MqttOptions mqtt_options;
-        const auto colon = o.mqtt.rfind(':');
-        mqtt_options.host = o.mqtt.substr(0, colon);
-        if (colon != std::string::npos) {
-            auto port = ParseScaled(o.mqtt.substr(colon + 1), 0, "mqtt");
-            if (!port || *port <= 0 || *port > 65535)
-                return InvalidArgument("mqtt", "bad port");
-            mqtt_options.port = static_cast<int>(*port);
-        }
+        JOULE_ASSIGN_OR_RETURN(wire::HostPort broker,
+                               wire::ParseHostPort(o.mqtt, "mqtt", wire::PortUse::kConnect,
+                                                   static_cast<std::uint16_t>(mqtt_options.port)));
+        mqtt_options.host = broker.host;
+        mqtt_options.port = broker.port;
         mqtt_options.username = o.mqtt_user;
         mqtt_options.password = o.mqtt_password;
         if (mqtt_options.password.empty() && !o.mqtt_credentials.empty()) {

@@ -15,6 +15,7 @@
 #include "codec/meter_driver.hpp"
 #include "core/time.hpp"
 #include "wire/command_params.hpp"
+#include "wire/host_port.hpp"
 #include "wire/meter_time.hpp"
 #include "wire/model_json.hpp"
 
@@ -32,6 +33,7 @@ using SteadyClock = std::chrono::steady_clock;
 
 namespace {
 
+constexpr std::uint16_t kModbusTcpPort = 502;  // a polled gateway's endpoint without a port
 constexpr std::size_t kReadChunkBytes = 1024;
 constexpr std::size_t kMaxRegistrationBytes = 256;
 constexpr std::chrono::milliseconds kIdleReadSlice{250};
@@ -892,24 +894,26 @@ awaitable<void> Runtime::Impl::OutboundLoop(std::shared_ptr<GatewayState> gatewa
     asio::steady_timer timer(io);
     tcp::resolver resolver(io);
     while (!stopping) {
-        const std::string& endpoint = gateway->record.endpoint;
-        const auto colon = endpoint.rfind(':');
-        // Named locals: GCC 12 mishandles temporaries inside co_await expressions.
-        const std::string host = endpoint.substr(0, colon);
-        const std::string service_port =
-            colon == std::string::npos ? std::string("502") : endpoint.substr(colon + 1);
-        auto [resolve_error, results] =
-            co_await resolver.async_resolve(host, service_port, asio::as_tuple(use_awaitable));
-        if (!resolve_error) {
-            auto socket = std::make_shared<tcp::socket>(io);
-            auto [connect_error, connected] =
-                co_await asio::async_connect(*socket, results, asio::as_tuple(use_awaitable));
-            (void)connected;
-            if (!connect_error) {
-                backoff = std::chrono::seconds(1);
-                co_await RunLink(gateway, socket);
-            } else if (backoff == std::chrono::seconds(1)) {
-                (void)service.SetGatewayLink(gateway->record.id, false, clock());
+        // A bad endpoint is treated as an unreachable one: the registry may bring a fixed one.
+        auto peer = wire::ParseHostPort(gateway->record.endpoint, "endpoint",
+                                        wire::PortUse::kConnect, kModbusTcpPort);
+        if (peer) {
+            // Named locals: GCC 12 mishandles temporaries inside co_await expressions.
+            const std::string host = peer->host;
+            const std::string service_port = std::to_string(peer->port);
+            auto [resolve_error, results] =
+                co_await resolver.async_resolve(host, service_port, asio::as_tuple(use_awaitable));
+            if (!resolve_error) {
+                auto socket = std::make_shared<tcp::socket>(io);
+                auto [connect_error, connected] =
+                    co_await asio::async_connect(*socket, results, asio::as_tuple(use_awaitable));
+                (void)connected;
+                if (!connect_error) {
+                    backoff = std::chrono::seconds(1);
+                    co_await RunLink(gateway, socket);
+                } else if (backoff == std::chrono::seconds(1)) {
+                    (void)service.SetGatewayLink(gateway->record.id, false, clock());
+                }
             }
         }
         if (stopping)
@@ -1025,23 +1029,14 @@ Status Runtime::Start() {
         return InvalidArgument("dtu_registration_pattern", e.what());
     }
     JOULE_TRY(d.LoadRegistry());
-    const auto colon = d.options.dtu_listen.rfind(':');
-    if (colon == std::string::npos) {
-        return InvalidArgument("dtu_listen", "must be host:port");
-    }
+    JOULE_ASSIGN_OR_RETURN(
+        wire::HostPort listen,
+        wire::ParseHostPort(d.options.dtu_listen, "dtu_listen", wire::PortUse::kListen));
     boost::system::error_code ec;
-    auto address = asio::ip::make_address(d.options.dtu_listen.substr(0, colon), ec);
+    auto address = asio::ip::make_address(listen.host, ec);
     if (ec)
         return InvalidArgument("dtu_listen", "bad address: " + ec.message());
-    int port_number = 0;
-    try {
-        port_number = std::stoi(d.options.dtu_listen.substr(colon + 1));
-    } catch (const std::exception&) {
-        return InvalidArgument("dtu_listen", "bad port");
-    }
-    if (port_number < 0 || port_number > 65535)
-        return InvalidArgument("dtu_listen", "bad port");
-    tcp::endpoint endpoint(address, static_cast<uint16_t>(port_number));
+    tcp::endpoint endpoint(address, listen.port);
     d.acceptor.open(endpoint.protocol(), ec);
     if (!ec)
         d.acceptor.set_option(tcp::acceptor::reuse_address(true), ec);

@@ -5,7 +5,6 @@
 
 #include <algorithm>
 #include <array>
-#include <charconv>
 #include <chrono>
 #include <cstdio>
 #include <map>
@@ -19,6 +18,7 @@
 #include "sim/mqtt_sim_gateway.hpp"
 #include "sim/sim_meter.hpp"
 #include "wire/command_params.hpp"
+#include "wire/host_port.hpp"
 #include "wire/meter_time.hpp"
 #include "wire/model_json.hpp"
 
@@ -180,6 +180,7 @@ struct SimSite::Impl {
     std::unique_ptr<Zone> zone;
     std::mt19937_64 rng;
     std::vector<Fault> faults;
+    wire::HostPort dtu_peer;  // options.dtu_connect, checked by Start
     std::chrono::steady_clock::time_point started;
 
     Impl(Store& s, SiteOptions o)
@@ -395,15 +396,11 @@ Status SimSite::Impl::StartMqtt(SimGateway& gateway) {
                         "mqtt_passwords");
     }
     MqttSimOptions o;
-    const auto colon = options.mqtt.rfind(':');
-    o.host = options.mqtt.substr(0, colon);
-    if (colon != std::string::npos) {
-        const std::string port = options.mqtt.substr(colon + 1);
-        const auto [end, error] = std::from_chars(port.data(), port.data() + port.size(), o.port);
-        if (error != std::errc() || end != port.data() + port.size() || o.port <= 0 ||
-            o.port > 65535)
-            return InvalidArgument("mqtt", "must be host:port, got " + options.mqtt);
-    }
+    JOULE_ASSIGN_OR_RETURN(wire::HostPort broker,
+                           wire::ParseHostPort(options.mqtt, "mqtt", wire::PortUse::kConnect,
+                                               static_cast<std::uint16_t>(o.port)));
+    o.host = broker.host;
+    o.port = broker.port;
     o.username = code;
     o.password = password->second;
     o.client_id = gateway.record.endpoint.empty() ? code : gateway.record.endpoint;
@@ -611,14 +608,13 @@ awaitable<void> SimSite::Impl::ServeBus(SimGateway* gateway, tcp::socket socket,
 }
 
 awaitable<void> SimSite::Impl::DtuClient(SimGateway* gateway) {
-    const auto colon = options.dtu_connect.rfind(':');
     tcp::resolver resolver(io);
     asio::steady_timer timer(io);
     while (true) {
         if (!Offline(*gateway)) {
             // Named locals: GCC 12 mishandles temporaries inside co_await expressions.
-            const std::string host = options.dtu_connect.substr(0, colon);
-            const std::string port = options.dtu_connect.substr(colon + 1);
+            const std::string host = dtu_peer.host;
+            const std::string port = std::to_string(dtu_peer.port);
             auto [resolve_error, endpoints] =
                 co_await resolver.async_resolve(host, port, asio::as_tuple(use_awaitable));
             if (!resolve_error) {
@@ -673,6 +669,9 @@ Status SimSite::Start() {
         device->meter->SetClock(clock);
     for (auto& gateway : d.gateways) {
         if (gateway->record.transport == "dtu") {
+            JOULE_ASSIGN_OR_RETURN(
+                d.dtu_peer,
+                wire::ParseHostPort(d.options.dtu_connect, "dtu_connect", wire::PortUse::kConnect));
             asio::co_spawn(d.io, d.DtuClient(gateway.get()), asio::detached);
             continue;
         }
@@ -681,15 +680,15 @@ Status SimSite::Start() {
             continue;
         }
         const std::string& endpoint = gateway->record.endpoint;
-        const auto colon = endpoint.rfind(':');
+        auto listen = wire::ParseHostPort(endpoint, "endpoint", wire::PortUse::kConnect);
         boost::system::error_code ec;
-        auto address = asio::ip::make_address(endpoint.substr(0, colon), ec);
-        if (ec || colon == std::string::npos) {
+        auto address = asio::ip::make_address(listen ? listen->host : "", ec);
+        if (!listen || ec) {
             return InvalidArgument("endpoint", "gateway " + gateway->record.code +
                                                    ": endpoint must be ip:port, got " + endpoint);
         }
         auto acceptor = std::make_unique<tcp::acceptor>(d.io);
-        tcp::endpoint at(address, static_cast<uint16_t>(std::stoi(endpoint.substr(colon + 1))));
+        tcp::endpoint at(address, listen->port);
         acceptor->open(at.protocol(), ec);
         if (!ec)
             acceptor->set_option(tcp::acceptor::reuse_address(true), ec);
