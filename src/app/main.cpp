@@ -24,6 +24,7 @@
 #include "service/acquisition_service.hpp"
 #include "service/billing_service.hpp"
 #include "service/site_service.hpp"
+#include "sim/sim_site.hpp"
 #include "storage/sqlite_store.hpp"
 
 namespace joule::app {
@@ -251,9 +252,9 @@ int Main(int argc, char** argv) {
                   "meters freeze registers every minute instead of at midnight");
     sim->add_option("--extra-meter", sim_options.extra_meters,
                     "an unconfigured meter: gateway:bus_address:model (repeatable)");
-    sim->add_option("--fault", sim_options.faults,
-                    "bus_address:kind[:value][@after_s]; kinds: silent corrupt reverse "
-                    "voltage_loss clock_drift overload rollover reset (repeatable)");
+    sim->add_option(
+        "--fault", sim_options.faults,
+        "bus_address:kind[:value][@after_s]; kinds: " + sim::FaultKindNames() + " (repeatable)");
     sim->add_option("--garbage", sim_options.garbage_percent,
                     "percent of replies preceded by garbage bytes");
     sim->add_option("--mqtt", sim_options.mqtt,

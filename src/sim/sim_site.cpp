@@ -12,6 +12,7 @@
 #include <random>
 #include <thread>
 
+#include "base/decimal.hpp"
 #include "codec/meter_driver.hpp"
 #include "codec/stream_scanner.hpp"
 #include "core/time.hpp"
@@ -58,39 +59,9 @@ struct SimDevice {
     int64_t carry_mwh = 0;  // sub-Wh remainder so slow loads still add up exactly
 };
 
-struct Fault {
-    std::string address;
-    std::string kind;
-    int64_t value = 0;
-    int64_t after_s = 0;
+struct Fault : FaultSpec {
     bool applied = false;
 };
-
-Result<Fault> ParseFault(const std::string& text) {
-    Fault f;
-    std::string body = text;
-    if (auto at = body.find('@'); at != std::string::npos) {
-        f.after_s = std::atoll(body.substr(at + 1).c_str());
-        body = body.substr(0, at);
-    }
-    const auto first = body.find(':');
-    if (first == std::string::npos) {
-        return InvalidArgument("faults", "must be bus_address:kind[:value][@after_s]: " + text);
-    }
-    f.address = body.substr(0, first);
-    f.kind = body.substr(first + 1);
-    if (auto second = f.kind.find(':'); second != std::string::npos) {
-        f.value = std::atoll(f.kind.substr(second + 1).c_str());
-        f.kind = f.kind.substr(0, second);
-    }
-    static constexpr std::string_view kKinds[] = {
-        "silent",   "corrupt",  "reverse", "voltage_loss",    "clock_drift",
-        "overload", "rollover", "reset",   "drop_write_reply"};
-    if (std::find(std::begin(kKinds), std::end(kKinds), f.kind) == std::end(kKinds)) {
-        return InvalidArgument("faults", "unknown fault kind: " + f.kind);
-    }
-    return f;
-}
 
 struct SimGateway {
     GatewayRecord record;
@@ -167,6 +138,52 @@ std::optional<SimMeterReading> ToMqttReading(const codec::DeviceModel& model,
 }
 
 }  // namespace
+
+std::string FaultKindNames() {
+    std::string out;
+    for (std::string_view kind : kFaultKinds) {
+        out += out.empty() ? "" : " ";
+        out += kind;
+    }
+    return out;
+}
+
+Result<FaultSpec> ParseFault(std::string_view text) {
+    const std::string quoted = "\"" + std::string(text) + "\"";
+    auto number = [&](std::string_view part, std::string_view what) -> Result<int64_t> {
+        auto n = ParseScaled(part, 0, "fault");
+        if (!n) {
+            return InvalidArgument("fault", quoted + ": " + std::string(what) +
+                                                " must be a whole number, got \"" +
+                                                std::string(part) + "\"");
+        }
+        return n;
+    };
+    FaultSpec f;
+    std::string_view body = text;
+    if (const auto at = body.find('@'); at != std::string_view::npos) {
+        JOULE_ASSIGN_OR_RETURN(f.after_s, number(body.substr(at + 1), "after_s"));
+        if (f.after_s < 0)
+            return InvalidArgument("fault", quoted + ": after_s must be >= 0");
+        body = body.substr(0, at);
+    }
+    const auto first = body.find(':');
+    if (first == std::string_view::npos || first == 0) {
+        return InvalidArgument("fault", quoted + ": must be bus_address:kind[:value][@after_s]");
+    }
+    f.address = std::string(body.substr(0, first));
+    std::string_view kind = body.substr(first + 1);
+    if (const auto second = kind.find(':'); second != std::string_view::npos) {
+        JOULE_ASSIGN_OR_RETURN(f.value, number(kind.substr(second + 1), "the value"));
+        kind = kind.substr(0, second);
+    }
+    if (std::find(kFaultKinds.begin(), kFaultKinds.end(), kind) == kFaultKinds.end()) {
+        return InvalidArgument("fault", quoted + ": unknown kind \"" + std::string(kind) + "\" (" +
+                                            FaultKindNames() + ")");
+    }
+    f.kind = std::string(kind);
+    return f;
+}
 
 struct SimSite::Impl {
     Store& store;
@@ -301,8 +318,8 @@ Status SimSite::Impl::Load() {
         devices.push_back(std::move(device));
     }
     for (const std::string& text : options.faults) {
-        JOULE_ASSIGN_OR_RETURN(Fault fault, ParseFault(text));
-        faults.push_back(fault);
+        JOULE_ASSIGN_OR_RETURN(FaultSpec fault, ParseFault(text));
+        faults.push_back(Fault{std::move(fault), false});
     }
     return {};
 }

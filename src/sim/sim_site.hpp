@@ -8,17 +8,47 @@
 // SimMeters do. Faults on demand: a gateway offline, lost or corrupted frames.
 #pragma once
 
+#include <array>
 #include <atomic>
 #include <cstdint>
 #include <map>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "base/error.hpp"
 #include "core/ports.hpp"
 
 namespace joule::sim {
+
+// The faults a meter can be given on demand (SiteOptions::faults, `joule sim --fault`), by name.
+inline constexpr std::array<std::string_view, 9> kFaultKinds = {
+    "silent",            // the meter stops answering
+    "corrupt",           // its replies have bad checksums
+    "reverse",           // reverse current
+    "voltage_loss",      // no supply: V, I, P read 0 and nothing is metered
+    "clock_drift",       // :S its clock runs S seconds off
+    "overload",          // :W the meter draws W watts
+    "rollover",          // its register just below its modulus
+    "reset",             // its registers back to 0
+    "drop_write_reply",  // :N its next N writes (default 1) are applied but their replies lost
+};
+// The names of kFaultKinds, separated by spaces (for help texts).
+[[nodiscard]] std::string FaultKindNames();
+
+// One fault, "bus_address:kind[:value][@after_s]": `kind` on the meter at `bus_address`, `after_s`
+// seconds after the start (default 0).
+struct FaultSpec {
+    std::string address;
+    std::string kind;
+    int64_t value = 0;
+    int64_t after_s = 0;
+};
+// kInvalidArgument with field "fault", quoting `text`, when it lacks the "bus_address:kind" part,
+// the kind is not one of kFaultKinds, the value is not a whole number or after_s is not a whole
+// number >= 0.
+[[nodiscard]] Result<FaultSpec> ParseFault(std::string_view text);
 
 struct SiteOptions {
     std::string dtu_connect = "127.0.0.1:9510";  // the platform's DTU listener
@@ -35,9 +65,7 @@ struct SiteOptions {
     bool freeze_every_minute = false;
     // Meters the platform does not know yet (zero-commissioning): "gateway:bus_address:model".
     std::vector<std::string> extra_meters;
-    // Faults on demand, "bus_address:kind[:value][@after_s]": silent (offline meter), corrupt
-    // (bad checksums), reverse (reverse current), voltage_loss, clock_drift:S, overload:W (draws W
-    // watts), rollover (register just below its modulus), reset (register back to 0).
+    // Faults on demand, "bus_address:kind[:value][@after_s]" (ParseFault, kFaultKinds).
     std::vector<std::string> faults;
     int garbage_percent = 0;  // replies preceded by random garbage bytes on the line
 
