@@ -2,7 +2,6 @@
 
 #include <nlohmann/json.hpp>
 
-#include <algorithm>
 #include <chrono>
 #include <csignal>
 #include <cstdio>
@@ -73,6 +72,11 @@ constexpr const char* kWaterTariff = R"({"name": "水价 Water", "utility": "wat
 }  // namespace
 
 Status InitLiveSite(const LiveSiteOptions& o) {
+    if (o.mqtt_meters < 0 || o.mqtt_meters > kMaxMqttMeters) {
+        return InvalidArgument("mqtt_meters", "must be 0.." + std::to_string(kMaxMqttMeters) +
+                                                  " (rooms A401..A499), got " +
+                                                  std::to_string(o.mqtt_meters));
+    }
     const auto parent = std::filesystem::path(o.db_path).parent_path();
     if (!parent.empty())
         std::filesystem::create_directories(parent);
@@ -153,7 +157,7 @@ Status InitLiveSite(const LiveSiteOptions& o) {
         shop_meters.push_back(m.meter.code);
     }
     // The 4th floor's shops hang on an MQTT edge gateway that reads them itself and pushes.
-    for (int i = 0; i < o.mqtt_meters && i < 99; ++i) {
+    for (int i = 0; i < o.mqtt_meters; ++i) {
         char room[16];
         std::snprintf(room, sizeof room, "A4%02d", i + 1);
         building.floors[3].rooms.push_back({{}, {}, {}, room, std::string("Shop ") + room, 4000});
@@ -218,7 +222,7 @@ Status InitLiveSite(const LiveSiteOptions& o) {
     std::printf(
         "demo site: %d shops on 3 DTUs, %d public meters on a Modbus-TCP gateway, %d water "
         "meters on a DTU, %d shops on an MQTT gateway -> %s\n",
-        o.shops, o.public_meters, o.water_meters, std::min(o.mqtt_meters, 99), o.db_path.c_str());
+        o.shops, o.public_meters, o.water_meters, o.mqtt_meters, o.db_path.c_str());
     return {};
 }
 

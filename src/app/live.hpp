@@ -82,19 +82,23 @@ struct MqttAuthCliOptions {
 // `joule mqtt-auth`: broker credentials for the site's MQTT gateways (app/mqtt_credentials.hpp).
 [[nodiscard]] Status RunMqttAuth(const MqttAuthCliOptions& options);
 
+// The MQTT gateway's shops are rooms A401..A499.
+inline constexpr int kMaxMqttMeters = 99;
+
 struct LiveSiteOptions {
     std::string db_path = "build/demo.db";
     std::string models_dir = JOULE_DEFAULT_MODELS_DIR;
     int shops = 300;
     int public_meters = 50;
     int water_meters = 20;
-    int mqtt_meters = 30;          // prepaid shops on an MQTT edge gateway (gw-mqtt)
+    int mqtt_meters = 30;          // prepaid shops on an MQTT edge gateway (gw-mqtt), 0..99
     int modbus_port = 9502;        // the simulated Modbus-TCP gateway listens here
     int64_t first_top_up_fen = 0;  // > 0: every shop's first top-up; else 2.50..7.00 yuan
 };
 // Recreates `db_path` with a mall: shops on three DTU gateways, public-area meters on a Modbus-TCP
 // gateway, water meters on a fourth DTU, more shops on an MQTT edge gateway, accounts opened with
-// small balances so that alarms, trips and top-ups show within minutes.
+// small balances so that alarms, trips and top-ups show within minutes. kInvalidArgument
+// ("mqtt_meters") for more than kMaxMqttMeters MQTT shops.
 [[nodiscard]] Status InitLiveSite(const LiveSiteOptions& options);
 
 }  // namespace joule::app

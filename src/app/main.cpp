@@ -241,7 +241,8 @@ int Main(int argc, char** argv) {
     sim->add_option("--dtu-connect", sim_options.dtu_connect, "the platform's DTU listener")
         ->capture_default_str();
     sim->add_option("--speed", sim_options.speed, "load speed-up")->capture_default_str();
-    sim->add_option("--loss", sim_options.loss_percent, "percent of requests lost");
+    sim->add_option("--loss", sim_options.loss_percent, "percent of requests lost")
+        ->check(CLI::Range(0, 100));
     sim->add_option("--offline-gateway", sim_options.offline_gateway, "gateway to take offline");
     sim->add_option("--offline-after", sim_options.offline_after_s, "seconds before the outage");
     sim->add_option("--offline-for", sim_options.offline_for_s, "outage length in seconds");
@@ -256,7 +257,8 @@ int Main(int argc, char** argv) {
         "--fault", sim_options.faults,
         "bus_address:kind[:value][@after_s]; kinds: " + sim::FaultKindNames() + " (repeatable)");
     sim->add_option("--garbage", sim_options.garbage_percent,
-                    "percent of replies preceded by garbage bytes");
+                    "percent of replies preceded by garbage bytes")
+        ->check(CLI::Range(0, 100));
     sim->add_option("--mqtt", sim_options.mqtt,
                     "MQTT broker host:port: play the site's MQTT gateways");
     sim->add_option("--mqtt-credentials", sim_options.mqtt_credentials,
@@ -313,8 +315,11 @@ int Main(int argc, char** argv) {
         ->capture_default_str();
     demo_site->add_option("--water", site_options.water_meters, "water meters")
         ->capture_default_str();
-    demo_site->add_option("--mqtt-meters", site_options.mqtt_meters, "shops on an MQTT gateway")
-        ->capture_default_str();
+    demo_site
+        ->add_option("--mqtt-meters", site_options.mqtt_meters,
+                     "shops on an MQTT gateway, 0.." + std::to_string(kMaxMqttMeters))
+        ->capture_default_str()
+        ->check(CLI::Range(0, kMaxMqttMeters));
     demo_site
         ->add_option("--modbus-port", site_options.modbus_port,
                      "port of the simulated Modbus-TCP gateway")
