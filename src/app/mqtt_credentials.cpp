@@ -53,11 +53,17 @@ Result<Credentials> ReadCredentialsFile(const std::string& path) {
         if (line.empty() || line[0] == '#') {
             continue;
         }
+        const std::string at = path + ":" + std::to_string(number);
         const auto colon = line.find(':');
-        if (colon == std::string::npos || colon == 0 || colon + 1 == line.size()) {
-            return InvalidArgument(path + ":" + std::to_string(number), "must be user:password");
+        if (colon == std::string::npos) {
+            return InvalidArgument(at, "must be user:password");
         }
-        out[line.substr(0, colon)] = line.substr(colon + 1);
+        const std::string user = line.substr(0, colon);
+        JOULE_TRY(ingest::CheckBrokerName(user, at + ": user"));
+        JOULE_TRY(ingest::CheckBrokerPassword(line.substr(colon + 1), at + ": password"));
+        if (!out.emplace(user, line.substr(colon + 1)).second) {
+            return InvalidArgument(at + ": user", user + " has a line already");
+        }
     }
     return out;
 }

@@ -17,8 +17,10 @@ namespace joule::app {
 using Credentials = std::map<std::string, std::string, std::less<>>;  // user -> password
 
 // Reads a credentials file: "user:password" lines; blank lines and lines starting with '#'
-// skipped. kNotFound when the file cannot be opened; kInvalidArgument naming the line when one
-// has no ':' or an empty user or password.
+// skipped. kNotFound when the file cannot be opened; kInvalidArgument with field
+// "<path>:<line>" when a line has no ':', and "<path>:<line>: user" / "...: password" when the
+// user or password breaks the broker's rules (ingest::CheckBrokerName, CheckBrokerPassword: a
+// password with ':' or a CR of a CRLF file is refused) or the user has a line already.
 [[nodiscard]] Result<Credentials> ReadCredentialsFile(const std::string& path);
 
 struct MqttAuthOptions {

@@ -16,22 +16,6 @@ namespace joule::ingest {
 
 namespace {
 
-Status CheckName(std::string_view name, const std::string& field) {
-    if (name.empty() || name.size() > 64) {
-        return InvalidArgument(field, "must be 1..64 bytes");
-    }
-    for (char c : name) {
-        const auto u = static_cast<unsigned char>(c);
-        if (u <= 0x20 || u == 0x7f || c == '/' || c == '+' || c == '#' || c == ':') {
-            return InvalidArgument(field,
-                                   "must not contain '/', '+', '#', ':', spaces or "
-                                   "control characters: " +
-                                       std::string(name));
-        }
-    }
-    return {};
-}
-
 Status Rename(const std::string& from, const std::string& to) {
     if (::rename(from.c_str(), to.c_str()) != 0) {
         return MakeError(ErrorCode::kUnavailable, to + ": " + std::strerror(errno));
@@ -74,6 +58,29 @@ Status HashInPlace(const std::string& binary, const std::string& file) {
 
 }  // namespace
 
+Status CheckBrokerName(std::string_view name, const std::string& field) {
+    if (name.empty() || name.size() > 64) {
+        return InvalidArgument(field, "must be 1..64 bytes");
+    }
+    for (char c : name) {
+        const auto u = static_cast<unsigned char>(c);
+        if (u <= 0x20 || u == 0x7f || c == '/' || c == '+' || c == '#' || c == ':') {
+            return InvalidArgument(field,
+                                   "must not contain '/', '+', '#', ':', spaces or "
+                                   "control characters: " +
+                                       std::string(name));
+        }
+    }
+    return {};
+}
+
+Status CheckBrokerPassword(std::string_view password, const std::string& field) {
+    if (password.empty() || password.find_first_of(":\r\n") != std::string_view::npos) {
+        return InvalidArgument(field, "must be non-empty, without ':' or line breaks");
+    }
+    return {};
+}
+
 Status WritePrivateFile(const std::string& path, std::string_view text) {
     const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
     if (fd < 0) {
@@ -101,7 +108,7 @@ Status WritePrivateFile(const std::string& path, std::string_view text) {
 Result<std::string> MosquittoAclText(const std::vector<BrokerGateway>& gateways,
                                      std::string_view platform_username,
                                      std::string_view topic_prefix) {
-    JOULE_TRY(CheckName(platform_username, "platform_username"));
+    JOULE_TRY(CheckBrokerName(platform_username, "platform_username"));
     if (topic_prefix.empty() || topic_prefix.find_first_of("+# \n") != std::string_view::npos) {
         return InvalidArgument("topic_prefix", "must be non-empty, without '+', '#' or spaces");
     }
@@ -114,8 +121,8 @@ Result<std::string> MosquittoAclText(const std::vector<BrokerGateway>& gateways,
     for (std::size_t i = 0; i < gateways.size(); ++i) {
         const BrokerGateway& g = gateways[i];
         const std::string field = "gateways[" + std::to_string(i) + "]";
-        JOULE_TRY(CheckName(g.project_code, field + ".project"));
-        JOULE_TRY(CheckName(g.gateway_code, field + ".code"));
+        JOULE_TRY(CheckBrokerName(g.project_code, field + ".project"));
+        JOULE_TRY(CheckBrokerName(g.gateway_code, field + ".code"));
         if (!users.insert(g.gateway_code).second) {
             return MakeError(ErrorCode::kAlreadyExists,
                              "broker username " + g.gateway_code + " is used twice",
@@ -153,9 +160,7 @@ Status WriteMosquittoAuth(Store& store, const BrokerAuthOptions& options) {
                                                              options.topic_prefix));
     auto line = [](std::string_view user, std::string_view password,
                    const std::string& field) -> Result<std::string> {
-        if (password.empty() || password.find_first_of(":\r\n") != std::string_view::npos) {
-            return InvalidArgument(field, "must be non-empty, without ':' or line breaks");
-        }
+        JOULE_TRY(CheckBrokerPassword(password, field));
         return std::string(user) + ":" + std::string(password) + "\n";
     };
     JOULE_ASSIGN_OR_RETURN(

@@ -18,6 +18,14 @@ struct BrokerGateway {
     std::string gateway_code;  // = the broker username
 };
 
+// The broker's rules for its accounts (the platform's and each gateway's). A name (a username,
+// which is also a topic level, or a project code in the topics) is 1..64 bytes without '/', '+',
+// '#', ':', whitespace or control characters. A password is non-empty, without ':' or line
+// breaks: the password and credentials files are "user:password" lines. kInvalidArgument naming
+// `field` otherwise.
+[[nodiscard]] Status CheckBrokerName(std::string_view name, const std::string& field);
+[[nodiscard]] Status CheckBrokerPassword(std::string_view password, const std::string& field);
+
 // The ACL text (mosquitto acl_file format) for the platform account and the gateways. Pure.
 // kInvalidArgument naming the field when a code is not a valid topic level / username
 // (empty, over 64 bytes, or containing '/', '+', '#', ':', whitespace or control characters);
