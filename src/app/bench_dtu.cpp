@@ -15,6 +15,7 @@
 #include <sstream>
 #include <thread>
 
+#include "app/bench_support.hpp"
 #include "codec/stream_scanner.hpp"
 #include "ingest/runtime.hpp"
 #include "service/acquisition_service.hpp"
@@ -32,16 +33,8 @@ namespace asio = boost::asio;
 using asio::awaitable;
 using asio::use_awaitable;
 using asio::ip::tcp;
-using SteadyClock = std::chrono::steady_clock;
 
-// Benchmarks measure wall time and memory; only this adapter reads them.
-double SecondsSince(SteadyClock::time_point t0) {
-    return std::chrono::duration<double>(SteadyClock::now() - t0).count();
-}
-
-Instant WallNow() {
-    return std::chrono::time_point_cast<Seconds>(std::chrono::system_clock::now());
-}
+// Benchmarks measure wall time (bench_support.hpp) and memory; only this adapter reads them.
 
 // VmRSS of this process in bytes (0 when /proc is unavailable).
 std::int64_t RssBytes() {
@@ -100,8 +93,7 @@ Result<wire::ParsedModel> LoadModel(const std::string& dir) {
 }
 
 Status CreateBenchSite(const std::string& db_path, int n, const MeterModelRecord& model) {
-    for (const char* suffix : {"", "-wal", "-shm"})
-        std::filesystem::remove(db_path + suffix);
+    RemoveDb(db_path);
     JOULE_ASSIGN_OR_RETURN(auto store,
                            storage::SqliteStore::Open(db_path, {storage::Durability::kNormal}));
     SiteSpec site;
@@ -227,16 +219,6 @@ awaitable<void> HoldAccepted(BareServer& s) {
         if (!error)
             s.held.push_back(std::move(socket));
     }
-}
-
-bool WaitUntil(const std::function<bool()>& done, int seconds) {
-    const auto t0 = SteadyClock::now();
-    while (!done()) {
-        if (SecondsSince(t0) > seconds)
-            return false;
-        std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    }
-    return true;
 }
 
 void PrintPerConnection(const char* what, std::int64_t before, std::int64_t after, int n) {

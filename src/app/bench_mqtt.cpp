@@ -15,6 +15,7 @@
 #include <thread>
 #include <vector>
 
+#include "app/bench_support.hpp"
 #include "app/mosquitto_broker.hpp"
 #include "ingest/mqtt_auth.hpp"
 #include "ingest/mqtt_gateway.hpp"
@@ -27,19 +28,12 @@ namespace joule::app {
 
 namespace {
 
-using SteadyClock = std::chrono::steady_clock;
-
-// Benchmarks measure wall time; only this adapter reads the clock. Timing math uses double.
+// Benchmarks measure wall time (bench_support.hpp); only this adapter reads the clock. Timing
+// math uses double.
 int64_t NowNs() {
     return std::chrono::duration_cast<std::chrono::nanoseconds>(
                SteadyClock::now().time_since_epoch())
         .count();
-}
-double SecondsSince(SteadyClock::time_point t0) {
-    return std::chrono::duration<double>(SteadyClock::now() - t0).count();
-}
-Instant WallNow() {
-    return std::chrono::time_point_cast<Seconds>(std::chrono::system_clock::now());
 }
 
 constexpr int kReadingStepS = 5;       // meter time between two readings of a meter
@@ -50,14 +44,7 @@ const char* const kProject = "bench-mqtt";
 
 std::string GatewayCode(int g) { return "mgw-" + std::to_string(g); }
 std::string GatewayPassword(int g) { return "secret-" + std::to_string(g); }
-std::string MeterCode(int i) { return "M" + std::to_string(i); }
 bool IsLow(int i, int per_mille) { return i % 1000 < per_mille; }
-
-void RemoveDb(const std::string& path) {
-    for (const char* suffix : {"", "-wal", "-shm"}) {
-        std::filesystem::remove(path + suffix);
-    }
-}
 
 // The site: one project, G MQTT gateways with N/G meters each, N accounts. Low accounts get
 // balances spread over 0.10 .. 2.50 yuan so alarms and trips happen during the run.
@@ -273,16 +260,6 @@ double Percentile(std::vector<double> v, double p) {
     std::sort(v.begin(), v.end());
     const auto at = static_cast<std::size_t>(p * static_cast<double>(v.size() - 1) + 0.5);
     return v[std::min(at, v.size() - 1)];
-}
-
-bool WaitUntil(const std::function<bool()>& done, int seconds) {
-    for (int i = 0; i < seconds * 50; ++i) {
-        if (done()) {
-            return true;
-        }
-        std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
-    return done();
 }
 
 }  // namespace

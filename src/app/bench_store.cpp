@@ -2,30 +2,15 @@
 
 #include <chrono>
 #include <cstdio>
-#include <filesystem>
 
+#include "app/bench_support.hpp"
 #include "service/billing_service.hpp"
 #include "service/site_service.hpp"
 #include "storage/sqlite_store.hpp"
 
+// Benchmarks measure wall time (bench_support.hpp); only this adapter reads the clock.
+
 namespace joule::app {
-
-namespace {
-
-// Benchmarks measure wall time; only this adapter reads the clock.
-double SecondsSince(std::chrono::steady_clock::time_point t0) {
-    return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-}
-
-void RemoveDb(const std::string& path) {
-    for (const char* suffix : {"", "-wal", "-shm"}) {
-        std::filesystem::remove(path + suffix);
-    }
-}
-
-std::string MeterCode(int i) { return "M" + std::to_string(i); }
-
-}  // namespace
 
 Status RunStoreBench(const StoreBenchOptions& o) {
     RemoveDb(o.db_path);
