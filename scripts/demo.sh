@@ -18,20 +18,17 @@ if [ "${CI:-}" = "true" ] && [ "$seconds" = "0" ]; then seconds=60; fi
 
 # Nobody answers on 127.0.0.1:$1.
 port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-mqtt_port=${DEMO_MQTT_PORT:-}
-if [ -z "$mqtt_port" ]; then
-    for p in $(seq 18830 18929); do
-        if port_free "$p"; then mqtt_port=$p; break; fi
+# Prints the first free port of the 100 from $1, or fails naming what it was for ($2).
+first_free_port() {
+    local p
+    for p in $(seq "$1" $(($1 + 99))); do
+        if port_free "$p"; then echo "$p"; return 0; fi
     done
-fi
-if [ -z "$mqtt_port" ]; then echo "demo: no free port for the MQTT broker" >&2; exit 1; fi
-http_port=${DEMO_HTTP_PORT:-}
-if [ -z "$http_port" ]; then
-    for p in $(seq 8080 8179); do
-        if port_free "$p"; then http_port=$p; break; fi
-    done
-fi
-if [ -z "$http_port" ]; then echo "demo: no free port for the HTTP API" >&2; exit 1; fi
+    echo "demo: no free port for the $2 in $1..$(($1 + 99))" >&2
+    return 1
+}
+mqtt_port=${DEMO_MQTT_PORT:-$(first_free_port 18830 "MQTT broker")}
+http_port=${DEMO_HTTP_PORT:-$(first_free_port 8080 "HTTP API")}
 
 "$joule" demo-site --db "$db" --modbus-port "$modbus_port"
 # A fresh admin password for every demo site (the store is rebuilt each time).
