@@ -10,6 +10,7 @@ joule=build/release/src/app/joule
 seconds=${BENCH_SECONDS:-15}
 connections=${BENCH_CONNECTIONS:-50}
 threads=${BENCH_THREADS:-2}
+shops=${BENCH_SHOPS:-10000}  # the scale: 10,000 rooms with prepaid accounts
 dir=$PWD/build/bench-http
 rm -rf "$dir" && mkdir -p "$dir"
 db=$dir/bench.db
@@ -25,7 +26,7 @@ free_port() {
 http_port=$(free_port 18180)
 nginx_port=$(free_port 18280)
 
-"$joule" demo-site --db "$db" > /dev/null
+"$joule" demo-site --db "$db" --shops "$shops" > /dev/null
 password="Bench1$(od -An -N6 -tx1 /dev/urandom | tr -d ' \n')"
 echo "$password" | "$joule" admin create --db "$db" --username bench --role admin \
     --all-projects > /dev/null
@@ -81,7 +82,7 @@ run() {  # name url [header]
         wrk -t "$threads" -c "$connections" -d "${seconds}s" --latency "$2"
     fi | tee "$dir/$1.txt" | grep -E "Requests/sec|Latency|99%|Non-2xx"
 }
-echo "body: $size bytes; $connections connections, $threads wrk threads, ${seconds}s each"
+echo "body: $size bytes; $shops shops; $connections connections, $threads wrk threads, ${seconds}s each"
 run joule "$base$target" "$auth"
 run nginx "http://127.0.0.1:$nginx_port/projects.json"
 run joule-account "$base/api/v1/projects/demo-mall/accounts/SA101" "$auth"
