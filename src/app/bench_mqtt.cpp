@@ -430,8 +430,12 @@ Status RunMqttBench(const MqttBenchOptions& o) {
     const double ingest_s = SecondsSince(t0);
     pacer.join();
     ingest->Stop();  // joins the handling thread: latency vectors are ours now
-    const auto& st = ingest->stats();
-    const int64_t committed = st.readings.load();
+    // Read before ingest is destroyed for the ceiling run below.
+    const int64_t committed = ingest->stats().readings.load();
+    const int64_t rejected = ingest->stats().rejected.load();
+    const int64_t store_errors = ingest->stats().store_errors.load();
+    const int64_t commits = ingest->stats().commits.load();
+    const int64_t backpressure_waits = ingest->stats().backpressure_waits.load();
     // Sustained: windows while publishing (the last partial window after it is left out).
     std::vector<double> sustained;
     for (std::size_t w = 0; w < windows.size(); ++w) {
@@ -477,11 +481,10 @@ Status RunMqttBench(const MqttBenchOptions& o) {
     std::printf(
         "committed                                  %lld readings in %.1f s "
         "(%.0f/s overall), %lld rejected msgs, %lld store errors\n",
-        static_cast<long long>(committed), ingest_s, overall,
-        static_cast<long long>(st.rejected.load()), static_cast<long long>(st.store_errors.load()));
+        static_cast<long long>(committed), ingest_s, overall, static_cast<long long>(rejected),
+        static_cast<long long>(store_errors));
     std::printf("commits (Record calls) / backpressure waits %lld / %lld\n",
-                static_cast<long long>(st.commits.load()),
-                static_cast<long long>(st.backpressure_waits.load()));
+                static_cast<long long>(commits), static_cast<long long>(backpressure_waits));
     std::printf(
         "sustained per 10 s window while publishing  min %.0f / avg %.0f readings/s "
         "(%zu windows)\n",
