@@ -52,21 +52,7 @@ Status CreateTemplate(const std::string& path, const MqttBenchOptions& o, Instan
     RemoveDb(path);
     JOULE_ASSIGN_OR_RETURN(auto store,
                            storage::SqliteStore::Open(path, {storage::Durability::kNormal}));
-    SiteSpec site;
-    site.project = {{}, kProject, "Bench MQTT", std::string(kDefaultTimeZone)};
-    MeterModelRecord model;
-    model.code = "m";
-    model.name = "bench meter";
-    model.spec.max_rate_per_hour = 100'000;
-    site.models.push_back(model);
-    TariffRecord tariff;
-    tariff.code = "flat";
-    tariff.tariff.name = "flat";
-    TariffVersion v;
-    v.effective_from = start - Seconds{30 * 86400};
-    v.flat_price = UnitPrice{8000};
-    tariff.tariff.versions.push_back(v);
-    site.tariffs.push_back(tariff);
+    SiteSpec site = BenchSite(kProject, "Bench MQTT", start - Seconds{30 * 86400});
     const int per_gw = o.meters / o.gateways;
     for (int g = 0; g < o.gateways; ++g) {
         GatewayRecord gw;

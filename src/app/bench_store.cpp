@@ -19,21 +19,7 @@ Status RunStoreBench(const StoreBenchOptions& o) {
     {
         JOULE_ASSIGN_OR_RETURN(
             auto store, storage::SqliteStore::Open(o.db_path, {storage::Durability::kNormal}));
-        SiteSpec site;
-        site.project = {{}, "bench", "Bench", std::string(kDefaultTimeZone)};
-        MeterModelRecord model;
-        model.code = "m";
-        model.name = "bench meter";
-        model.spec.max_rate_per_hour = 100'000;
-        site.models.push_back(model);
-        TariffRecord tariff;
-        tariff.code = "flat";
-        tariff.tariff.name = "flat";
-        TariffVersion v;
-        v.effective_from = start - Seconds{86400};
-        v.flat_price = UnitPrice{8000};
-        tariff.tariff.versions.push_back(v);
-        site.tariffs.push_back(tariff);
+        SiteSpec site = BenchSite("bench", "Bench", start - Seconds{86400});
         for (int i = 0; i < o.meters; ++i) {
             SiteSpec::Meter m;
             m.meter.code = MeterCode(i);

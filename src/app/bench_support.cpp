@@ -30,4 +30,23 @@ void RemoveDb(const std::string& path) {
 
 std::string MeterCode(int i) { return "M" + std::to_string(i); }
 
+SiteSpec BenchSite(const std::string& code, const std::string& name, Instant tariff_from) {
+    SiteSpec site;
+    site.project = {{}, code, name, std::string(kDefaultTimeZone)};
+    MeterModelRecord model;
+    model.code = "m";
+    model.name = "bench meter";
+    model.spec.max_rate_per_hour = 100'000;
+    site.models.push_back(model);
+    TariffRecord tariff;
+    tariff.code = "flat";
+    tariff.tariff.name = "flat";
+    TariffVersion v;
+    v.effective_from = tariff_from;
+    v.flat_price = UnitPrice{8000};
+    tariff.tariff.versions.push_back(v);
+    site.tariffs.push_back(tariff);
+    return site;
+}
+
 }  // namespace joule::app

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "core/time.hpp"
+#include "service/site_service.hpp"
 
 namespace joule::app {
 
@@ -27,5 +28,11 @@ void RemoveDb(const std::string& path);
 
 // The code of the i-th benchmark meter ("M<i>").
 [[nodiscard]] std::string MeterCode(int i);
+
+// A site of one project (`code`, `name`) with the benchmark meter model "m" (readings posted
+// directly, up to 100 kWh an hour) and the tariff "flat", 0.8000 yuan/kWh from `tariff_from`.
+// The caller adds gateways and meters.
+[[nodiscard]] SiteSpec BenchSite(const std::string& code, const std::string& name,
+                                 Instant tariff_from);
 
 }  // namespace joule::app
