@@ -55,51 +55,33 @@ Result<Json> ProjectReport(Store& store, std::string_view project_code,
     for (const AccountRecord& a : records) {
         account_numbers[a.id.value] = a.number;
         JOULE_ASSIGN_OR_RETURN(auto ledgers, tx->LedgerAccountsOf(a.id));
-        Money paid;
-        Money granted;
-        Money debt;
-        Money meter_pending;  // meter billing: sent to the meter, not yet applied
-        Money meter_held;     // and applied
         for (const LedgerAccount& l : ledgers) {
-            switch (l.kind) {
-                case LedgerAccountKind::kTenantPaid:
-                    paid = l.balance;
-                    ledger_names[l.id.value] = a.number + ":paid";
-                    break;
-                case LedgerAccountKind::kTenantDebt:
-                    debt = l.balance;
-                    ledger_names[l.id.value] = a.number + ":debt";
-                    break;
-                case LedgerAccountKind::kTenantMeterPending:
-                    meter_pending = l.balance;
-                    ledger_names[l.id.value] = a.number + ":meter_pending";
-                    break;
-                case LedgerAccountKind::kTenantMeterHeld:
-                    meter_held = l.balance;
-                    ledger_names[l.id.value] = a.number + ":meter_held";
-                    break;
-                default:
-                    granted += l.balance;
-                    ledger_names[l.id.value] = a.number + ":grant:" + std::to_string(l.id.value);
-                    break;
+            // "A001:paid", "A001:meter_pending", "A001:grant:17" (an account may have many grants)
+            std::string_view kind = LedgerAccountKindName(l.kind);
+            if (kind.starts_with("tenant_")) {
+                kind.remove_prefix(7);
             }
+            ledger_names[l.id.value] =
+                a.number + ":" + std::string(kind) +
+                (l.kind == LedgerAccountKind::kTenantGrant ? ":" + std::to_string(l.id.value) : "");
         }
+        const TenantBalances b = BalancesOf(ledgers);
+        const Money available = AvailableBalance(a.billing_mode, a.purse, b);
         Json account{{"number", a.number},
                      {"tenant", a.tenant_name},
                      {"status", AccountStatusName(a.status)},
-                     {"paid", MoneyText(paid)},
-                     {"granted", MoneyText(granted)},
-                     {"debt", MoneyText(debt)},
-                     {"available", MoneyText(paid + granted)}};
+                     {"paid", MoneyText(b.paid)},
+                     {"granted", MoneyText(b.granted)},
+                     {"debt", MoneyText(b.debt)},
+                     // meter billing: what the meter showed last (before any read, what was sent)
+                     {"available", MoneyText(available)}};
         if (a.billing_mode == BillingMode::kMeter) {
-            // The meter holds the money: what it showed last (before any read, what was sent).
             account["billing_mode"] = "meter";
-            account["available"] = MoneyText(MeterAvailable(a.purse, meter_pending, meter_held));
         }
         account.update(StatusJson(a.prepaid));
         accounts.push_back(account);
         if (a.status == AccountStatus::kOpen) {
-            total_available += paid + granted;
+            total_available += available;
             ++by_state[std::string(PrepaidStateName(a.prepaid.state))];
         }
     }

@@ -32,6 +32,32 @@ std::string_view LedgerAccountKindName(LedgerAccountKind kind) {
     return "unknown";
 }
 
+TenantBalances BalancesOf(std::span<const LedgerAccount> ledgers) {
+    TenantBalances b;
+    for (const LedgerAccount& l : ledgers) {
+        switch (l.kind) {
+            case LedgerAccountKind::kTenantPaid:
+                b.paid += l.balance;
+                break;
+            case LedgerAccountKind::kTenantGrant:
+                b.granted += l.balance;
+                break;
+            case LedgerAccountKind::kTenantDebt:
+                b.debt += l.balance;
+                break;
+            case LedgerAccountKind::kTenantMeterPending:
+                b.meter_pending += l.balance;
+                break;
+            case LedgerAccountKind::kTenantMeterHeld:
+                b.meter_held += l.balance;
+                break;
+            default:
+                break;
+        }
+    }
+    return b;
+}
+
 bool IsTenantKind(LedgerAccountKind kind) {
     return kind == LedgerAccountKind::kTenantPaid || kind == LedgerAccountKind::kTenantGrant ||
            kind == LedgerAccountKind::kTenantDebt ||

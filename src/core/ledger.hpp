@@ -10,6 +10,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -67,6 +68,16 @@ struct LedgerAccount {
     std::optional<Instant> expires_at;  // grants: unusable from this instant
     Money balance;                      // credits - debits
 };
+
+// A tenant account's balances summed by kind over its ledger accounts (grants together).
+struct TenantBalances {
+    Money paid;
+    Money granted;
+    Money debt;
+    Money meter_pending;  // meter billing: sent to the meter, not yet confirmed
+    Money meter_held;     // meter billing: confirmed by the meter
+};
+[[nodiscard]] TenantBalances BalancesOf(std::span<const LedgerAccount> ledgers);
 
 struct Transfer {
     std::string id;  // idempotency key chosen by the client before the first attempt

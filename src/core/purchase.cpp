@@ -50,6 +50,13 @@ Money MeterAvailable(const MeterPurse& purse, Money pending, Money held) {
     return purse.remaining.value_or(pending + held);
 }
 
+Money AvailableBalance(BillingMode mode, const MeterPurse& purse, const TenantBalances& balances) {
+    if (mode == BillingMode::kMeter) {
+        return MeterAvailable(purse, balances.meter_pending, balances.meter_held);
+    }
+    return balances.paid + balances.granted;
+}
+
 int64_t AssignPurchase(MeterPurse& purse) {
     purse.assigned_count = std::max(purse.assigned_count, purse.confirmed_count) + 1;
     return purse.assigned_count;

@@ -10,6 +10,7 @@
 #include <string_view>
 
 #include "base/error.hpp"
+#include "core/ledger.hpp"
 #include "core/time.hpp"
 #include "core/units.hpp"
 
@@ -54,6 +55,10 @@ std::string_view PurchaseCheckName(PurchaseCheck check);
 // What a meter-billing account has: the meter's remaining amount as last read, else (before the
 // first read) what was sent to it, `pending` plus `held`.
 [[nodiscard]] Money MeterAvailable(const MeterPurse& purse, Money pending, Money held);
+// What an account shows as available: platform billing paid + granted, meter billing
+// MeterAvailable.
+[[nodiscard]] Money AvailableBalance(BillingMode mode, const MeterPurse& purse,
+                                     const TenantBalances& balances);
 
 // The next purchase of a purse: the count it carries, and the purse with it assigned.
 [[nodiscard]] int64_t AssignPurchase(MeterPurse& purse);

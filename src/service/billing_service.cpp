@@ -138,16 +138,22 @@ Result<AccountContext> ContextOf(Tx& tx, const ProjectRecord& project, const Zon
     return ctx;
 }
 
-Result<AccountContext> LoadAccount(Tx& tx, std::string_view project_code, std::string_view number) {
-    JOULE_ASSIGN_OR_RETURN(ProjectRecord project, LoadProject(tx, project_code));
+// The account `number` of `project`, or kNotFound naming "account_number".
+Result<AccountRecord> FindAccountIn(Tx& tx, const ProjectRecord& project, std::string_view number) {
     JOULE_ASSIGN_OR_RETURN(auto account, tx.FindAccount(project.id, number));
     if (!account) {
-        return NotFound("no account '" + std::string(number) + "' in project '" +
-                            std::string(project_code) + "'",
-                        "account_number");
+        return NotFound(
+            "no account '" + std::string(number) + "' in project '" + project.code + "'",
+            "account_number");
     }
+    return *std::move(account);
+}
+
+Result<AccountContext> LoadAccount(Tx& tx, std::string_view project_code, std::string_view number) {
+    JOULE_ASSIGN_OR_RETURN(ProjectRecord project, LoadProject(tx, project_code));
+    JOULE_ASSIGN_OR_RETURN(AccountRecord account, FindAccountIn(tx, project, number));
     JOULE_ASSIGN_OR_RETURN(Zone zone, Zone::Load(project.time_zone));
-    return ContextOf(tx, project, zone, std::move(*account));
+    return ContextOf(tx, project, zone, std::move(account));
 }
 
 Status CheckVersion(const AccountRecord& account, std::optional<int64_t> expected) {
@@ -824,26 +830,20 @@ Result<PrepaidStatus> BillingService::Control(const ControlRequest& r, const Act
 
 Result<AccountView> BillingService::ViewAccount(std::string_view project_code,
                                                 std::string_view number) {
+    // A read: the account row, its ledger accounts and meters (no tariff, no wallet context).
     JOULE_ASSIGN_OR_RETURN(auto tx, store_.Begin());
-    JOULE_ASSIGN_OR_RETURN(AccountContext ctx, LoadAccount(*tx, project_code, number));
+    JOULE_ASSIGN_OR_RETURN(ProjectRecord project, LoadProject(*tx, project_code));
     AccountView view;
-    view.account = ctx.account;
-    view.paid = ctx.wallet.paid.balance;
-    view.debt = ctx.wallet.debt.balance;
-    JOULE_ASSIGN_OR_RETURN(view.ledger_accounts, tx->LedgerAccountsOf(ctx.account.id));
-    for (const LedgerAccount& l : view.ledger_accounts) {
-        if (l.kind == LedgerAccountKind::kTenantGrant) {
-            view.granted += l.balance;
-        }
-    }
-    if (ctx.account.billing_mode == BillingMode::kMeter) {
-        view.meter_pending = ctx.meter_pending.balance;
-        view.meter_held = ctx.meter_held.balance;
-        view.available = AvailableOf(ctx, Instant{});
-    } else {
-        view.available = view.paid + view.granted;
-    }
-    JOULE_ASSIGN_OR_RETURN(view.bindings, tx->BindingsOfAccount(ctx.account.id));
+    JOULE_ASSIGN_OR_RETURN(view.account, FindAccountIn(*tx, project, number));
+    JOULE_ASSIGN_OR_RETURN(view.ledger_accounts, tx->LedgerAccountsOf(view.account.id));
+    const TenantBalances balances = BalancesOf(view.ledger_accounts);
+    view.paid = balances.paid;
+    view.granted = balances.granted;
+    view.debt = balances.debt;
+    view.meter_pending = balances.meter_pending;
+    view.meter_held = balances.meter_held;
+    view.available = AvailableBalance(view.account.billing_mode, view.account.purse, balances);
+    JOULE_ASSIGN_OR_RETURN(view.bindings, tx->BindingsOfAccount(view.account.id));
     return view;
 }
 
