@@ -29,7 +29,24 @@ Json UserJson(const UserRecord& u, const std::vector<ProjectRecord>& projects) {
                 {"version", u.version}};
 }
 
+// Whether `principal` may see and manage `user`: group users see everyone; project users see the
+// users whose every project is theirs (a user of no project belongs to no project admin).
+bool SeesUser(const Principal& principal, const UserRecord& user) {
+    if (principal.all_projects) {
+        return true;
+    }
+    return !user.all_projects && !user.projects.empty() &&
+           std::all_of(user.projects.begin(), user.projects.end(),
+                       [&](ProjectId p) { return principal.SeesProject(p); });
+}
+
 }  // namespace
+
+Result<std::optional<UserRecord>> Api::Impl::ReadUser(
+    const std::function<Result<std::optional<UserRecord>>(AccessTx&)>& read) {
+    JOULE_ASSIGN_OR_RETURN(auto tx, access.BeginAccess());
+    return read(*tx);
+}
 
 // -------------------------------------------------------------------------------------- auth
 
@@ -42,20 +59,29 @@ Result<Reply> Api::Impl::Login(Call& c) {
         // One message for every refusal, so a caller cannot probe which user names exist.
         return MakeError(ErrorCode::kUnauthenticated, "wrong user name or password");
     };
-    JOULE_ASSIGN_OR_RETURN(auto tx, access.BeginAccess());
-    JOULE_ASSIGN_OR_RETURN(auto user, tx->FindUser(username));
-    if (!user) {
+    // argon2id takes tens of milliseconds: the hash is checked outside any unit of work, whose
+    // lock billing and ingest share, and the outcome recorded in a second one.
+    JOULE_ASSIGN_OR_RETURN(auto found,
+                           ReadUser([&](AccessTx& tx) { return tx.FindUser(username); }));
+    if (!found) {
         // Check against a real hash anyway, so an unknown name costs the time a known one does.
         static const std::string kDecoy = HashPassword("decoy-password-0").value_or("");
         (void)VerifyPassword(password, kDecoy);
         return refused();
     }
-    if (user->locked_until && *user->locked_until > c.now) {
+    if (found->locked_until && *found->locked_until > c.now) {
         return MakeError(
             ErrorCode::kResourceExhausted,
-            "too many failed sign-ins; try again after " + FormatInstant(*user->locked_until));
+            "too many failed sign-ins; try again after " + FormatInstant(*found->locked_until));
     }
-    if (user->disabled || !VerifyPassword(password, user->password_hash)) {
+    const bool verified = !found->disabled && VerifyPassword(password, found->password_hash);
+    JOULE_ASSIGN_OR_RETURN(auto tx, access.BeginAccess());
+    JOULE_ASSIGN_OR_RETURN(auto user, tx->GetUser(found->id));
+    if (!user) {
+        return refused();
+    }
+    // A password changed or a user disabled in between is judged by what the store has now.
+    if (!verified || user->disabled || user->password_hash != found->password_hash) {
         user->failed_logins += 1;
         if (user->failed_logins >= options.lockout_after_failures) {
             user->locked_until = c.now + options.lockout_for;
@@ -146,10 +172,18 @@ Result<Reply> Api::Impl::ChangePassword(Call& c) {
     JOULE_TRY(body.Finish());
     JOULE_TRY(CheckPasswordPolicy(new_password, "new_password"));
     JOULE_ASSIGN_OR_RETURN(std::string hash, HashPassword(new_password));
-    JOULE_ASSIGN_OR_RETURN(auto tx, access.BeginAccess());
-    JOULE_ASSIGN_OR_RETURN(auto user, tx->GetUser(c.principal.user_id));
-    if (!user || !VerifyPassword(old_password, user->password_hash)) {
+    // Both hashes are computed outside the unit of work (see Login).
+    const int64_t user_id = c.principal.user_id;
+    JOULE_ASSIGN_OR_RETURN(auto before,
+                           ReadUser([&](AccessTx& tx) { return tx.GetUser(user_id); }));
+    if (!before || !VerifyPassword(old_password, before->password_hash)) {
         return MakeError(ErrorCode::kPermissionDenied, "the old password is wrong", "old_password");
+    }
+    JOULE_ASSIGN_OR_RETURN(auto tx, access.BeginAccess());
+    JOULE_ASSIGN_OR_RETURN(auto user, tx->GetUser(user_id));
+    if (!user || user->password_hash != before->password_hash) {
+        return MakeError(ErrorCode::kAborted, "the password changed meanwhile; sign in again",
+                         "old_password");
     }
     user->password_hash = hash;
     user->password_changed_at = c.now;
@@ -174,7 +208,9 @@ Result<Reply> Api::Impl::ListUsers(Call& c) {
     JOULE_ASSIGN_OR_RETURN(auto users, tx->ListUsers());
     std::vector<Json> items;
     for (const UserRecord& u : users) {
-        items.push_back(UserJson(u, projects));
+        if (SeesUser(c.principal, u)) {
+            items.push_back(UserJson(u, projects));
+        }
     }
     JOULE_ASSIGN_OR_RETURN(Json page, Page(std::move(items), c.query, {"id", "username", "role"},
                                            {"role"}, {"username", "display_name"}));
@@ -247,12 +283,7 @@ Result<Reply> Api::Impl::ResetPassword(Call& c) {
     JOULE_ASSIGN_OR_RETURN(std::string hash, HashPassword(password));
     JOULE_ASSIGN_OR_RETURN(auto tx, access.BeginAccess());
     JOULE_ASSIGN_OR_RETURN(auto user, tx->GetUser(user_id));
-    const bool visible =
-        user && (c.principal.all_projects ||
-                 (!user->all_projects &&
-                  std::all_of(user->projects.begin(), user->projects.end(),
-                              [&](ProjectId p) { return c.principal.SeesProject(p); })));
-    if (!visible) {
+    if (!user || !SeesUser(c.principal, *user)) {
         return NotFound("no user " + std::to_string(user_id), "user");
     }
     user->password_hash = std::move(hash);
@@ -290,9 +321,6 @@ Result<Reply> Api::Impl::CreateApiKey(Call& c) {
     if ((scopes & ~c.principal.permissions).any()) {
         return MakeError(ErrorCode::kPermissionDenied, "a key cannot have more than its creator",
                          "scopes");
-    }
-    if (name.empty()) {
-        return InvalidArgument("name", "must not be empty");
     }
     const std::string prefix = "jk_" + RandomHex(4);
     const std::string key = prefix + "_" + RandomHex(24);

@@ -191,9 +191,6 @@ Result<Reply> Api::Impl::SendCommand(Call& c) {
                                "must be valve_open, valve_close, time_sync, set_alarm_amount_1, "
                                "set_alarm_amount_2 or set_price (relays: the account's control)");
     }
-    if (reason.empty()) {
-        return InvalidArgument("reason", "say why (it is kept with the command)");
-    }
     Json params = Json::object();
     if (Among(kValuedCommands, kind)) {
         // Yuan (alarm amounts) or yuan per unit (price), as the meter's register holds them.
@@ -208,10 +205,19 @@ Result<Reply> Api::Impl::SendCommand(Call& c) {
     JOULE_ASSIGN_OR_RETURN(auto tx, store.Begin());
     JOULE_ASSIGN_OR_RETURN(MeterRecord meter, FindMeterOf(*tx, c));
     JOULE_ASSIGN_OR_RETURN(MeterModelRecord model, tx->GetModel(meter.model));
+    JOULE_ASSIGN_OR_RETURN(auto binding, tx->CurrentBinding(meter.id));
     tx.reset();
     const bool valve = kind.starts_with("valve_");
     if (valve && model.utility == Utility::kElectricity) {
         return MakeError(ErrorCode::kFailedPrecondition, "model " + model.code + " has no valve",
+                         "kind");
+    }
+    // A water or heat meter's valve is its account's relay: opening it by hand would undo a
+    // trip for arrears behind prepaid control's back.
+    if (valve && binding) {
+        return MakeError(ErrorCode::kFailedPrecondition,
+                         "the meter has an account: use the account's control "
+                         "(POST .../accounts/{account}/control)",
                          "kind");
     }
     auto id = acquisition.QueueCommand(meter.id, kind, params.dump(), reason, c.actor(), c.now);
@@ -256,9 +262,6 @@ Result<Reply> Api::Impl::BindPendingDevice(Call& c) {
     JOULE_ASSIGN_OR_RETURN(request.model_code, body.OptString("model", "", 64));
     JOULE_ASSIGN_OR_RETURN(request.public_area, body.OptBool("public_area", false));
     JOULE_TRY(body.Finish());
-    if (request.meter_code.empty()) {
-        return InvalidArgument("meter", "must not be empty");
-    }
     auto bound = acquisition.BindPendingDevice(request, c.actor(), c.now);
     if (!bound) {
         Error e = AsApiError(bound.error());

@@ -136,6 +136,9 @@ struct Api::Impl {
     Result<int64_t> InsertUser(const NewUser& spec, const Principal* creator, const Actor& actor,
                                Instant now);
     Result<std::vector<ProjectRecord>> Projects();
+    // One short read of the access store (a user), its unit of work ended on return.
+    Result<std::optional<UserRecord>> ReadUser(
+        const std::function<Result<std::optional<UserRecord>>(AccessTx&)>& read);
 
     // api_access.cpp: sign-in, users, roles, API keys, the operation log
     Result<Reply> Login(Call& c);

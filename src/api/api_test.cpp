@@ -716,6 +716,67 @@ TEST_F(ApiTest, TariffsDevicesAndAlarmsAreReachable) {
     EXPECT_EQ(As(eng, "POST", alarm + "/acknowledge").status, 409);
 }
 
+// A project admin manages the users of its projects only: no user of another project, no group
+// user and no user of no project is listed or reachable.
+TEST_F(ApiTest, ProjectAdminsSeeOnlyTheirProjectsUsers) {
+    ASSERT_TRUE(api_.CreateUser("padmin", kPassword, "admin", false, {"mall"}).has_value());
+    ASSERT_TRUE(api_.CreateUser("parker", kPassword, "finance", false, {"park"}).has_value());
+    auto loose = api_.CreateUser("loose", kPassword, "finance", false, {});
+    ASSERT_TRUE(loose.has_value());
+    const Session padmin = Login("padmin");
+    auto listed = As(padmin, "GET", "/api/v1/users?page_size=100");
+    ASSERT_EQ(listed.status, 200) << listed.body;
+    std::set<std::string> names;
+    const Json users = Body(listed);
+    for (const Json& u : users["items"]) {
+        names.insert(u["username"].get<std::string>());
+    }
+    EXPECT_EQ(names, (std::set<std::string>{"fin", "eng", "padmin"})) << listed.body;
+    EXPECT_EQ(listed.body.find("park"), std::string::npos);
+    const Json reset{{"password", "Another12345"}};
+    EXPECT_EQ(
+        As(padmin, "POST", "/api/v1/users/" + std::to_string(*loose) + "/password", reset.dump())
+            .status,
+        404);
+    const Session boss = Login("boss");
+    EXPECT_EQ(
+        As(boss, "POST", "/api/v1/users/" + std::to_string(*loose) + "/password", reset.dump())
+            .status,
+        204);
+}
+
+// A water meter's valve is its account's relay: by hand only through the account's control.
+TEST_F(ApiTest, AValveOfAMeterWithAnAccountIsNotOpenedBehindPrepaidControl) {
+    {
+        auto tx = store_->Begin().value();
+        const ProjectRecord mall = tx->FindProject("mall").value().value();
+        MeterModelRecord water;
+        water.code = "water-mall";
+        water.name = "cold water";
+        water.utility = Utility::kWater;
+        water.has_relay = false;
+        const ModelId model = tx->InsertModel(water).value();
+        for (const char* code : {"w1", "w2"}) {
+            MeterRecord m;
+            m.project = mall.id;
+            m.code = code;
+            m.model = model;
+            ASSERT_TRUE(tx->InsertMeter(m).has_value());
+        }
+        const AccountRecord a001 = tx->FindAccount(mall.id, "A001").value().value();
+        ASSERT_TRUE(tx->InsertBinding({a001.id, tx->FindMeter(mall.id, "w1").value()->id, now_,
+                                       std::nullopt, Quantity{0}, std::nullopt})
+                        .has_value());
+        ASSERT_TRUE(tx->Commit().has_value());
+    }
+    const Session eng = Login("eng");
+    const Json open{{"kind", "valve_open"}, {"reason", "tenant asked"}};
+    auto refused = As(eng, "POST", "/api/v1/projects/mall/meters/w1/commands", open.dump());
+    EXPECT_EQ(refused.status, 409) << refused.body;
+    EXPECT_EQ(Body(refused)["field"], "kind");
+    EXPECT_EQ(As(eng, "POST", "/api/v1/projects/mall/meters/w2/commands", open.dump()).status, 202);
+}
+
 TEST_F(ApiTest, FirstAdminIsCreatedOnlyOnce) {
     auto store = std::move(storage::SqliteStore::Open(":memory:", {}).value());
     BillingService billing(*store);
