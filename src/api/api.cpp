@@ -38,6 +38,8 @@ Error AsApiError(Error error) {
         error.field = "If-Match";
     } else if (error.code == ErrorCode::kNotFound && error.field == "account_number") {
         error.field = "account";
+    } else if (error.code == ErrorCode::kNotFound && error.field == "pending_id") {
+        error.field = "device";
     }
     return error;
 }
@@ -322,7 +324,7 @@ Result<Reply> Api::Impl::Dispatch(const HttpRequest& request, const std::string&
     }
     const std::vector<std::string> segments = SplitPath(request.path);
     const Route* match = nullptr;
-    bool path_matched = false;
+    std::string allowed;  // methods of the routes whose pattern the path matches
     std::map<std::string, std::string, std::less<>> params;
     for (const Route& r : routes) {
         if (r.segments.size() != segments.size()) {
@@ -342,7 +344,7 @@ Result<Reply> Api::Impl::Dispatch(const HttpRequest& request, const std::string&
         if (!ok) {
             continue;
         }
-        path_matched = true;
+        allowed += (allowed.empty() ? "" : ", ") + r.info.method;
         if (r.info.method == request.method) {
             match = &r;
             params = std::move(found);
@@ -350,10 +352,15 @@ Result<Reply> Api::Impl::Dispatch(const HttpRequest& request, const std::string&
         }
     }
     if (match == nullptr) {
-        if (path_matched) {
-            return MakeError(ErrorCode::kFailedPrecondition,
-                             "method " + request.method.substr(0, 16) + " is not allowed here",
-                             "method");
+        if (!allowed.empty()) {
+            // 405 with the methods there are (the error body as everywhere else).
+            Reply r{405,
+                    Json{{"code", ErrorCodeName(ErrorCode::kInvalidArgument)},
+                         {"message", "method " + request.method.substr(0, 16) +
+                                         " is not allowed here; use " + allowed},
+                         {"field", "method"}},
+                    {{"Allow", allowed}}};
+            return r;
         }
         return NotFound("no such resource", "path");
     }

@@ -220,11 +220,9 @@ Result<Reply> Api::Impl::SendCommand(Call& c) {
                          "(POST .../accounts/{account}/control)",
                          "kind");
     }
-    auto id = acquisition.QueueCommand(meter.id, kind, params.dump(), reason, c.actor(), c.now);
-    if (!id) {
-        return std::unexpected(AsApiError(id.error()));
-    }
-    return Reply{202, Json{{"id", *id}, {"kind", kind}, {"state", "queued"}}, {}};
+    JOULE_ASSIGN_OR_RETURN(auto id, FromService(acquisition.QueueCommand(
+                                        meter.id, kind, params.dump(), reason, c.actor(), c.now)));
+    return Reply{202, Json{{"id", id}, {"kind", kind}, {"state", "queued"}}, {}};
 }
 
 Result<Reply> Api::Impl::ListPendingDevices(Call& c) {
@@ -262,14 +260,7 @@ Result<Reply> Api::Impl::BindPendingDevice(Call& c) {
     JOULE_ASSIGN_OR_RETURN(request.model_code, body.OptString("model", "", 64));
     JOULE_ASSIGN_OR_RETURN(request.public_area, body.OptBool("public_area", false));
     JOULE_TRY(body.Finish());
-    auto bound = acquisition.BindPendingDevice(request, c.actor(), c.now);
-    if (!bound) {
-        Error e = AsApiError(bound.error());
-        if (e.code == ErrorCode::kNotFound && e.field == "pending_id") {
-            e.field = "device";
-        }
-        return std::unexpected(e);
-    }
+    JOULE_TRY(FromService(acquisition.BindPendingDevice(request, c.actor(), c.now)));
     Reply r{201, Json{{"meter", request.meter_code}}, {}};
     r.headers.emplace_back("Location",
                            "/api/v1/projects/" + c.project->code + "/meters/" + request.meter_code);
@@ -329,7 +320,9 @@ Result<Reply> Api::Impl::ListAlarms(Call& c) {
         const auto m = meter_code.find(a.meter.value);
         items.push_back(AlarmJson(a, m == meter_code.end() ? "" : m->second));
     }
-    JOULE_ASSIGN_OR_RETURN(Json page, Page(std::move(items), c.query, {"id", "raised_at", "kind"},
+    QueryParams query = c.query;
+    query.erase("open");  // read above; the rest are the list's own
+    JOULE_ASSIGN_OR_RETURN(Json page, Page(std::move(items), query, {"id", "raised_at", "kind"},
                                            {"kind", "meter", "acknowledged"}, {"detail"}));
     return Reply{200, std::move(page), {}};
 }

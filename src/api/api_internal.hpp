@@ -78,6 +78,14 @@ struct Route {
 // A service error as the API reports it: a missing object names the path parameter it came
 // from, and the idempotency key is the header's name.
 [[nodiscard]] Error AsApiError(Error error);
+// A service's answer, its error as the API reports it (AsApiError).
+template <class T>
+[[nodiscard]] Result<T> FromService(Result<T> answer) {
+    if (!answer) {
+        return std::unexpected(AsApiError(std::move(answer).error()));
+    }
+    return answer;
+}
 // The account of a path parameter, or 404 naming "account".
 [[nodiscard]] Result<AccountRecord> FindAccountOf(Tx& tx, const Call& call);
 // The meter of a path parameter, or 404 naming "meter".

@@ -130,11 +130,8 @@ Result<Reply> Api::Impl::GetTariff(Call& c) {
 
 Result<Reply> Api::Impl::AddTariffVersion(Call& c) {
     JOULE_ASSIGN_OR_RETURN(TariffVersion version, wire::TariffVersionFromJson(c.body, ""));
-    const Status added = joule::AddTariffVersion(store, c.project->code, c.params.at("tariff"),
-                                                 version, c.actor(), c.now);
-    if (!added) {
-        return std::unexpected(AsApiError(added.error()));
-    }
+    JOULE_TRY(FromService(joule::AddTariffVersion(store, c.project->code, c.params.at("tariff"),
+                                                  version, c.actor(), c.now)));
     return Reply{201, wire::TariffVersionToJson(version), {}};
 }
 

@@ -777,6 +777,36 @@ TEST_F(ApiTest, AValveOfAMeterWithAnAccountIsNotOpenedBehindPrepaidControl) {
     EXPECT_EQ(As(eng, "POST", "/api/v1/projects/mall/meters/w2/commands", open.dump()).status, 202);
 }
 
+// Errors name what the caller sent: the method, the body's own field names, and only the
+// parameters a list takes.
+TEST_F(ApiTest, ErrorsNameTheCallersOwnFieldsAndMethods) {
+    const Session boss = Login("boss");
+    auto wrong_method = As(boss, "DELETE", "/api/v1/projects/mall/accounts");
+    EXPECT_EQ(wrong_method.status, 405) << wrong_method.body;
+    EXPECT_EQ(Body(wrong_method)["field"], "method");
+    bool allow = false;
+    for (const auto& [k, v] : wrong_method.headers) {
+        allow = allow || (k == "Allow" && v == "GET, POST");
+    }
+    EXPECT_TRUE(allow);
+    const std::string base = "/api/v1/projects/mall/accounts/A001";
+    auto negative =
+        As(boss, "POST", base + "/meter-replacements",
+           Json{{"old_meter", "m1"}, {"old_final", "-1"}, {"new_meter", "m2"}, {"new_opening", "0"}}
+               .dump());
+    EXPECT_EQ(negative.status, 400);
+    EXPECT_EQ(Body(negative)["field"], "old_final");
+    now_ += Seconds{3600};  // later than the opening registers: the meters need final readings
+    auto no_readings =
+        As(boss, "POST", base + "/close", Json{{"final_readings", Json::array()}}.dump());
+    EXPECT_EQ(no_readings.status, 409) << no_readings.body;
+    EXPECT_EQ(Body(no_readings)["field"], "final_readings") << no_readings.body;
+    EXPECT_EQ(Body(As(boss, "GET", base))["status"], "open");
+    // "open" belongs to the alarm list only.
+    EXPECT_EQ(As(boss, "GET", "/api/v1/projects/mall/alarms?open=false").status, 200);
+    EXPECT_EQ(As(boss, "GET", "/api/v1/projects/mall/accounts?open=true").status, 400);
+}
+
 TEST_F(ApiTest, FirstAdminIsCreatedOnlyOnce) {
     auto store = std::move(storage::SqliteStore::Open(":memory:", {}).value());
     BillingService billing(*store);

@@ -187,7 +187,7 @@ Result<Json> Page(std::vector<Json> items, const QueryParams& query,
                   std::initializer_list<std::string_view> sortable,
                   std::initializer_list<std::string_view> filters,
                   std::initializer_list<std::string_view> searchable) {
-    static constexpr std::string_view kPaging[] = {"page", "page_size", "sort", "q", "open"};
+    static constexpr std::string_view kPaging[] = {"page", "page_size", "sort", "q"};
     for (const auto& [key, value] : query) {
         const bool known =
             std::find(std::begin(kPaging), std::end(kPaging), key) != std::end(kPaging) ||

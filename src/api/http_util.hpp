@@ -21,7 +21,6 @@
 
 namespace joule::api {
 
-inline constexpr int64_t kMaxTopUpFen = 100'000'000;  // 1,000,000.00 yuan per top-up
 inline constexpr int kMaxPageSize = 500;
 inline constexpr int kDefaultPageSize = 50;
 

@@ -86,6 +86,12 @@ Status ReadReplaceMeter(ObjectReader& r, ReplaceMeterRequest& out) {
     JOULE_ASSIGN_OR_RETURN(out.old_final_total, r.QuantityField("old_final"));
     JOULE_ASSIGN_OR_RETURN(out.new_meter_code, r.String("new_meter", 64));
     JOULE_ASSIGN_OR_RETURN(out.new_opening_total, r.QuantityField("new_opening"));
+    for (const auto& [key, total] : {std::pair{"old_final", out.old_final_total},
+                                     std::pair{"new_opening", out.new_opening_total}}) {
+        if (total.milli < 0) {
+            return InvalidArgument(r.PathOf(key), "a register is never negative");
+        }
+    }
     return {};
 }
 

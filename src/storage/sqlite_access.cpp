@@ -178,45 +178,46 @@ public:
     }
     Result<std::pair<std::vector<LoggedOperation>, int64_t>> ListOperations(
         const OperationFilter& f) override {
-        // Empty filters match everything ('' = ?), so one statement serves every combination.
-        constexpr const char* kWhere =
-            "WHERE (?1 = '' OR actor = ?1) AND (?2 = '' OR action = ?2) AND "
+        // Empty filters match everything ('' = ?); the project clause is a separate statement
+        // so SQLite can use the operation_log_project index for it.
+        static const std::string kAll =
+            "FROM operation_log WHERE (?1 = '' OR actor = ?1) AND (?2 = '' OR action = ?2) AND "
             "(?3 = '' OR substr(target, 1, length(?3)) = ?3) AND (?4 IS NULL OR at >= ?4) AND "
-            "(?5 IS NULL OR at < ?5) AND "
-            "(?8 IS NULL OR project_id IN (SELECT value FROM json_each(?8))) ";
+            "(?5 IS NULL OR at < ?5) ";
+        static const std::string kMine =
+            kAll + "AND project_id IN (SELECT value FROM json_each(?6)) ";
+        static const std::string kCount[2] = {"SELECT COUNT(*) " + kAll,
+                                              "SELECT COUNT(*) " + kMine};
+        static const std::string kPage[2] = {
+            "SELECT seq, at, actor, action, target, detail, project_id, remote, request_id " +
+                kAll + "ORDER BY seq DESC LIMIT ? OFFSET ?",
+            "SELECT seq, at, actor, action, target, detail, project_id, remote, request_id " +
+                kMine + "ORDER BY seq DESC LIMIT ? OFFSET ?"};
+        const int mine = f.projects ? 1 : 0;
         auto bind = [&](Query& q) {
             q.Text(f.actor)
                 .Text(f.action)
                 .Text(f.target_prefix)
                 .OptInt(f.from ? std::optional<int64_t>(Secs(*f.from)) : std::nullopt)
                 .OptInt(f.to ? std::optional<int64_t>(Secs(*f.to)) : std::nullopt);
-            q.Int(f.limit).Int(f.offset);  // ?6 and ?7, used by the page query only
             if (f.projects) {
                 std::string ids = "[";
                 for (ProjectId p : *f.projects) {
                     ids += (ids.size() > 1 ? "," : "") + std::to_string(p.value);
                 }
                 q.Text(ids + "]");
-            } else {
-                q.OptInt(std::nullopt);
             }
         };
-        static const std::string kCount =
-            std::string("SELECT COUNT(*) FROM operation_log ") + kWhere;
-        static const std::string kPage =
-            std::string(
-                "SELECT seq, at, actor, action, target, detail, project_id, remote, "
-                "request_id FROM operation_log ") +
-            kWhere + "ORDER BY seq DESC LIMIT ?6 OFFSET ?7";
         int64_t total = 0;
         {
-            auto q = Q(kCount.c_str());
+            auto q = Q(kCount[mine].c_str());
             bind(q);
             JOULE_ASSIGN_OR_RETURN(bool row, q.Step());
             total = row ? q.ColInt(0) : 0;
         }
-        auto q = Q(kPage.c_str());
+        auto q = Q(kPage[mine].c_str());
         bind(q);
+        q.Int(f.limit).Int(f.offset);
         JOULE_ASSIGN_OR_RETURN(auto items, CollectRows(q, [](const Query& r) {
                                    LoggedOperation l;
                                    l.seq = r.ColInt(0);
