@@ -684,6 +684,9 @@ Status SimSite::Start() {
         ToMeterTime(*d.zone, date::floor<Seconds>(std::chrono::system_clock::now()));
     for (auto& device : d.devices)
         device->meter->SetClock(clock);
+    // Faults due at once hold from the first request, not from the first tick a second later (a
+    // purchase sent within that second met its meter without the fault).
+    d.ApplyFaults(0);
     for (auto& gateway : d.gateways) {
         if (gateway->record.transport == "dtu") {
             JOULE_ASSIGN_OR_RETURN(
