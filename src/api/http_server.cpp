@@ -10,6 +10,8 @@
 #include <charconv>
 #include <thread>
 
+#include "wire/host_port.hpp"
+
 namespace joule::api {
 
 namespace asio = boost::asio;
@@ -24,28 +26,6 @@ std::string_view HttpRequest::Header(std::string_view name) const {
         }
     }
     return {};
-}
-
-Result<std::pair<std::string, std::uint16_t>> SplitHostPort(std::string_view text,
-                                                            std::string_view field) {
-    const auto colon = text.rfind(':');
-    if (colon == std::string_view::npos) {
-        return InvalidArgument(std::string(field), "must be host:port");
-    }
-    const std::string_view port_text = text.substr(colon + 1);
-    unsigned port = 0;
-    const auto [end, ec] =
-        std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
-    if (ec != std::errc() || end != port_text.data() + port_text.size() || port > 65535 ||
-        port_text.empty()) {
-        return InvalidArgument(std::string(field), "port must be 0..65535");
-    }
-    std::string host(text.substr(0, colon));
-    if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
-        host = host.substr(1, host.size() - 2);  // [::1]:8080
-    }
-    return std::pair{host.empty() ? std::string("0.0.0.0") : host,
-                     static_cast<std::uint16_t>(port)};
 }
 
 Result<std::string> PercentDecode(std::string_view text) {
@@ -87,6 +67,7 @@ struct HttpServer::Impl {
     tcp::acceptor acceptor{io};
     std::vector<std::thread> threads;
     std::atomic<int> connections{0};
+    std::string host;  // the address listened on
     std::uint16_t port = 0;
     bool started = false;
 
@@ -233,13 +214,18 @@ Status HttpServer::Start() {
     if (d.options.threads < 1 || d.options.threads > 64) {
         return InvalidArgument("http.threads", "must be 1..64");
     }
-    JOULE_ASSIGN_OR_RETURN(auto host_port, SplitHostPort(d.options.listen, "http.listen"));
+    // ":8080" listens on every IPv4 address.
+    const std::string listen =
+        d.options.listen.starts_with(':') ? "0.0.0.0" + d.options.listen : d.options.listen;
+    JOULE_ASSIGN_OR_RETURN(wire::HostPort host_port,
+                           wire::ParseHostPort(listen, "http.listen", wire::PortUse::kListen));
     beast::error_code ec;
-    const auto address = asio::ip::make_address(host_port.first, ec);
+    const auto address = asio::ip::make_address(host_port.host, ec);
     if (ec) {
-        return InvalidArgument("http.listen", "not an IP address: " + host_port.first);
+        return InvalidArgument("http.listen", "not an IP address: " + host_port.host);
     }
-    const tcp::endpoint endpoint(address, host_port.second);
+    const tcp::endpoint endpoint(address, host_port.port);
+    d.host = host_port.host;
     d.acceptor.open(endpoint.protocol(), ec);
     if (!ec) {
         d.acceptor.set_option(asio::socket_base::reuse_address(true), ec);
@@ -282,5 +268,7 @@ void HttpServer::Stop() {
 }
 
 std::uint16_t HttpServer::port() const { return impl_->port; }
+
+const std::string& HttpServer::host() const { return impl_->host; }
 
 }  // namespace joule::api

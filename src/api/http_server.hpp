@@ -63,17 +63,14 @@ public:
     [[nodiscard]] Status Start();
     // Closes the listener and every connection and joins the threads. Idempotent.
     void Stop();
-    // The bound port (after Start).
+    // The bound address and port (after Start).
+    [[nodiscard]] const std::string& host() const;
     [[nodiscard]] std::uint16_t port() const;
 
 private:
     struct Impl;
     std::unique_ptr<Impl> impl_;
 };
-
-// Splits "host:port". kInvalidArgument naming `field` when the port is not 0..65535.
-[[nodiscard]] Result<std::pair<std::string, std::uint16_t>> SplitHostPort(std::string_view text,
-                                                                          std::string_view field);
 
 // Decodes %XX escapes (and nothing else). kInvalidArgument for a bad escape.
 [[nodiscard]] Result<std::string> PercentDecode(std::string_view text);

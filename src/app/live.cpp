@@ -282,9 +282,8 @@ Status RunServe(const ServeOptions& o) {
         http = std::make_unique<api::HttpServer>(
             http_options, [&api](const api::HttpRequest& r) { return api.Handle(r); });
         JOULE_TRY(http->Start());
-        JOULE_ASSIGN_OR_RETURN(auto host_port, api::SplitHostPort(o.http_listen, "http"));
         std::printf("joule serve: HTTP API on http://%s:%u/api/v1 (OpenAPI /api/v1/openapi.json)\n",
-                    host_port.first.c_str(), http->port());
+                    http->host().c_str(), http->port());
     }
     std::printf("joule serve: store %s, DTU listener on port %u%s\n", o.db_path.c_str(),
                 runtime.dtu_port(),

@@ -31,8 +31,12 @@ Result<HostPort> ParseHostPort(std::string_view text, std::string_view field, Po
         }
         out.port = static_cast<std::uint16_t>(value);
     }
-    if (host.size() >= 2 && host.front() == '[' && host.back() == ']')
+    if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
         host = host.substr(1, host.size() - 2);
+    } else if (host.find_first_of(":[]") != std::string_view::npos) {
+        // "::1:80" cannot be split: which ':' is the port's?
+        return bad("an IPv6 address is written in brackets, e.g. [::1]:8080");
+    }
     if (host.empty())
         return bad("must name a host (host:port)");
     out.host = std::string(host);

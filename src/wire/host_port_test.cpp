@@ -51,5 +51,14 @@ TEST(ParseHostPort, RefusesBadTextNamingTheFieldAndQuotingIt) {
     }
 }
 
+TEST(ParseHostPort, AnIpv6AddressNeedsItsBrackets) {
+    EXPECT_EQ(ParseHostPort("[::1]:8080", "http", PortUse::kListen)->host, "::1");
+    for (const char* text : {"::1:8080", "::1", "fe80::1:502", "[::1:80"}) {
+        auto refused = ParseHostPort(text, "http", PortUse::kListen, 80);
+        ASSERT_FALSE(refused.has_value()) << text;
+        EXPECT_EQ(refused.error().field, "http") << text;
+    }
+}
+
 }  // namespace
 }  // namespace joule::wire
