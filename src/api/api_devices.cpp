@@ -43,36 +43,30 @@ Json AlarmJson(const AlarmRecord& a, const std::string& meter_code) {
                 {"detail", a.detail}};
 }
 
-// The alarm of the {alarm} path parameter in the call's project, or 404.
-Result<AlarmRecord> AlarmOf(Tx& tx, const Call& c) {
-    JOULE_ASSIGN_OR_RETURN(int64_t id, PositiveId(c.params.at("alarm"), "alarm"));
-    JOULE_ASSIGN_OR_RETURN(auto alarm, tx.GetAlarm(id));
-    if (!alarm || alarm->project != c.project->id) {
-        return NotFound("no alarm " + std::to_string(id), "alarm");
-    }
-    return *alarm;
-}
-
 }  // namespace
 
 Result<Reply> Api::Impl::ListGateways(Call& c) {
     JOULE_ASSIGN_OR_RETURN(auto tx, store.Begin());
     JOULE_ASSIGN_OR_RETURN(auto gateways, tx->ListGateways());
+    JOULE_ASSIGN_OR_RETURN(auto meters, tx->ListMeters(c.project->id));
+    tx.reset();
+    std::unordered_map<int64_t, int64_t> meters_on;  // gateway id -> meters
+    for (const MeterRecord& m : meters) {
+        ++meters_on[m.gateway.value];
+    }
     std::vector<Json> items;
     for (const GatewayRecord& g : gateways) {
         if (g.project != c.project->id) {
             continue;
         }
-        JOULE_ASSIGN_OR_RETURN(auto meters, tx->ListMetersOfGateway(g.id));
         items.push_back(Json{{"code", g.code},
                              {"name", g.name},
                              {"transport", g.transport},
                              {"endpoint", g.endpoint},
                              {"online", g.online},
                              {"last_seen", g.last_seen ? FormatInstant(*g.last_seen) : ""},
-                             {"meters", meters.size()}});
+                             {"meters", meters_on[g.id.value]}});
     }
-    tx.reset();
     JOULE_ASSIGN_OR_RETURN(Json page, Page(std::move(items), c.query, {"code", "last_seen"},
                                            {"transport", "online"}, {"code", "name", "endpoint"}));
     return Reply{200, std::move(page), {}};
@@ -103,20 +97,27 @@ Result<Reply> Api::Impl::ListModels(Call& c) {
 Result<Reply> Api::Impl::ListMeters(Call& c) {
     JOULE_ASSIGN_OR_RETURN(auto tx, store.Begin());
     JOULE_ASSIGN_OR_RETURN(auto meters, tx->ListMeters(c.project->id));
+    JOULE_ASSIGN_OR_RETURN(auto statuses, tx->ListMeterStatuses(c.project->id));
+    tx.reset();
+    std::unordered_map<int64_t, const MeterStatusRecord*> status_of;
+    for (const MeterStatusRecord& s : statuses) {
+        status_of.emplace(s.meter.value, &s);
+    }
+    const Seconds read_interval{std::max<int64_t>(1, c.project->read_interval_s)};
     std::vector<Json> items;
     items.reserve(meters.size());
     for (const MeterRecord& m : meters) {
-        JOULE_ASSIGN_OR_RETURN(auto status, tx->LoadMeterStatus(m.id));
         Json item{{"code", m.code}, {"bus_address", m.bus_address}, {"online", false}};
-        if (status) {
-            item["online"] = status->online;
-            item["last_seen"] = status->last_seen ? FormatInstant(*status->last_seen) : "";
-            item["relay"] = std::string(RelayStateName(status->relay));
-            item["values"] = Json::parse(status->values_json, nullptr, false);
+        if (const auto s = status_of.find(m.id.value); s != status_of.end()) {
+            const LiveStatus live = MakeLiveStatus(*s->second, read_interval, c.now);
+            item["online"] = live.status.online;
+            item["stale"] = live.stale;
+            item["last_seen"] = live.status.last_seen ? FormatInstant(*live.status.last_seen) : "";
+            item["relay"] = std::string(RelayStateName(live.status.relay));
+            item["values"] = Json::parse(live.status.values_json, nullptr, false);
         }
         items.push_back(std::move(item));
     }
-    tx.reset();
     JOULE_ASSIGN_OR_RETURN(Json page, Page(std::move(items), c.query, {"code", "last_seen"},
                                            {"online", "relay"}, {"code", "bus_address"}));
     return Reply{200, std::move(page), {}};
@@ -228,15 +229,16 @@ Result<Reply> Api::Impl::SendCommand(Call& c) {
 Result<Reply> Api::Impl::ListPendingDevices(Call& c) {
     JOULE_ASSIGN_OR_RETURN(auto tx, store.Begin());
     JOULE_ASSIGN_OR_RETURN(auto devices, tx->ListPendingDevices(c.project->id));
+    JOULE_ASSIGN_OR_RETURN(auto gateways, tx->ListGateways());
+    tx.reset();
+    std::unordered_map<int64_t, std::string> gateway_code;
+    for (const GatewayRecord& g : gateways) {
+        gateway_code.emplace(g.id.value, g.code);
+    }
     std::vector<Json> items;
     for (const PendingDeviceRecord& d : devices) {
-        std::string gateway_code;
-        if (d.gateway.valid()) {
-            JOULE_ASSIGN_OR_RETURN(GatewayRecord gateway, tx->GetGateway(d.gateway));
-            gateway_code = gateway.code;
-        }
         items.push_back(Json{{"id", d.id},
-                             {"gateway", gateway_code},
+                             {"gateway", gateway_code[d.gateway.value]},
                              {"bus_address", d.bus_address},
                              {"model", d.model_code},
                              {"serial", d.serial},
@@ -244,7 +246,6 @@ Result<Reply> Api::Impl::ListPendingDevices(Call& c) {
                              {"first_seen", FormatInstant(d.first_seen)},
                              {"last_seen", FormatInstant(d.last_seen)}});
     }
-    tx.reset();
     JOULE_ASSIGN_OR_RETURN(Json page, Page(std::move(items), c.query, {"id", "last_seen"},
                                            {"gateway", "model"}, {"serial", "bus_address"}));
     return Reply{200, std::move(page), {}};
@@ -328,38 +329,29 @@ Result<Reply> Api::Impl::ListAlarms(Call& c) {
 }
 
 Result<Reply> Api::Impl::AcknowledgeAlarm(Call& c) {
-    JOULE_ASSIGN_OR_RETURN(auto tx, store.Begin());
-    JOULE_ASSIGN_OR_RETURN(AlarmRecord alarm, AlarmOf(*tx, c));
-    if (!alarm.open) {
-        return MakeError(ErrorCode::kFailedPrecondition, "the alarm is cleared", "alarm");
-    }
-    if (!alarm.acknowledged_at) {
-        const Actor actor = c.actor();
-        JOULE_TRY(tx->AcknowledgeAlarm(alarm.id, actor.name, c.now));
-        JOULE_TRY(tx->InsertOperation(OperationBy(
-            actor, c.now, c.project->id, "alarm.acknowledge", "alarm:" + std::to_string(alarm.id),
-            Json{{"kind", AlarmKindName(alarm.kind)}}.dump())));
-        JOULE_TRY(tx->Commit());
-        alarm.acknowledged_at = c.now;
-        alarm.acknowledged_by = actor.name;
-    }
-    return Reply{200, AlarmJson(alarm, ""), {}};
+    JOULE_ASSIGN_OR_RETURN(int64_t id, PositiveId(c.params.at("alarm"), "alarm"));
+    JOULE_ASSIGN_OR_RETURN(AlarmRecord alarm, FromService(acquisition.AcknowledgeAlarm(
+                                                  c.project->id, id, c.actor(), c.now)));
+    JOULE_ASSIGN_OR_RETURN(Json body, AlarmReply(alarm));
+    return Reply{200, std::move(body), {}};
 }
 
 Result<Reply> Api::Impl::ClearAlarm(Call& c) {
-    JOULE_ASSIGN_OR_RETURN(auto tx, store.Begin());
-    JOULE_ASSIGN_OR_RETURN(AlarmRecord alarm, AlarmOf(*tx, c));
-    if (alarm.open) {
-        const Actor actor = c.actor();
-        JOULE_TRY(tx->ClearAlarmById(alarm.id, c.now));
-        JOULE_TRY(tx->InsertOperation(OperationBy(
-            actor, c.now, c.project->id, "alarm.clear", "alarm:" + std::to_string(alarm.id),
-            Json{{"kind", AlarmKindName(alarm.kind)}}.dump())));
-        JOULE_TRY(tx->Commit());
-        alarm.open = false;
-        alarm.cleared_at = c.now;
+    JOULE_ASSIGN_OR_RETURN(int64_t id, PositiveId(c.params.at("alarm"), "alarm"));
+    JOULE_ASSIGN_OR_RETURN(AlarmRecord alarm, FromService(acquisition.ClearAlarm(
+                                                  c.project->id, id, c.actor(), c.now)));
+    JOULE_ASSIGN_OR_RETURN(Json body, AlarmReply(alarm));
+    return Reply{200, std::move(body), {}};
+}
+
+Result<Json> Api::Impl::AlarmReply(const AlarmRecord& alarm) {
+    std::string meter_code;
+    if (alarm.meter.valid()) {
+        JOULE_ASSIGN_OR_RETURN(auto tx, store.Begin());
+        JOULE_ASSIGN_OR_RETURN(MeterRecord meter, tx->GetMeter(alarm.meter));
+        meter_code = meter.code;
     }
-    return Reply{200, AlarmJson(alarm, ""), {}};
+    return AlarmJson(alarm, meter_code);
 }
 
 }  // namespace joule::api

@@ -199,6 +199,7 @@ struct Api::Impl {
     Result<Reply> ListAlarms(Call& c);
     Result<Reply> AcknowledgeAlarm(Call& c);
     Result<Reply> ClearAlarm(Call& c);
+    Result<Json> AlarmReply(const AlarmRecord& alarm);  // with its meter's code
 };
 
 }  // namespace joule::api

@@ -296,6 +296,8 @@ public:
 
     // --- live device state, pending devices, the device log
     virtual Result<std::optional<MeterStatusRecord>> LoadMeterStatus(MeterId meter) = 0;
+    // The live state of every meter of a project that has one (one read for a whole list).
+    virtual Result<std::vector<MeterStatusRecord>> ListMeterStatuses(ProjectId project) = 0;
     virtual Status SaveMeterStatus(const MeterStatusRecord& s) = 0;
     // Inserts, or refreshes last_seen/model/serial/params of the same (gateway, bus address).
     virtual Status UpsertPendingDevice(const PendingDeviceRecord& d) = 0;

@@ -442,6 +442,60 @@ Status AcquisitionService::ConfirmPurchase(int64_t command_id, int64_t count_mod
     return {};
 }
 
+namespace {
+
+// Alarm `id` of `project`, or kNotFound: an alarm of another project does not exist here.
+Result<AlarmRecord> AlarmIn(Tx& tx, ProjectId project, int64_t id) {
+    JOULE_ASSIGN_OR_RETURN(auto alarm, tx.GetAlarm(id));
+    if (!alarm || alarm->project != project) {
+        return NotFound("no alarm " + std::to_string(id), "alarm");
+    }
+    return *alarm;
+}
+
+std::string AlarmDetail(const AlarmRecord& alarm) {
+    return "{\"kind\":\"" + std::string(AlarmKindName(alarm.kind)) + "\"}";
+}
+
+}  // namespace
+
+Result<AlarmRecord> AcquisitionService::AcknowledgeAlarm(ProjectId project, int64_t alarm_id,
+                                                         const Actor& actor, Instant now) {
+    JOULE_ASSIGN_OR_RETURN(auto tx, store_.Begin());
+    JOULE_ASSIGN_OR_RETURN(AlarmRecord alarm, AlarmIn(*tx, project, alarm_id));
+    if (!alarm.open) {
+        return FailedPrecondition("alarm " + std::to_string(alarm_id) + " is cleared", "alarm");
+    }
+    if (alarm.acknowledged_at) {
+        return alarm;
+    }
+    JOULE_TRY(tx->AcknowledgeAlarm(alarm.id, actor.name, now));
+    JOULE_TRY(
+        tx->InsertOperation(OperationBy(actor, now, project, "alarm.acknowledge",
+                                        "alarm:" + std::to_string(alarm.id), AlarmDetail(alarm))));
+    JOULE_TRY(tx->Commit());
+    alarm.acknowledged_at = now;
+    alarm.acknowledged_by = actor.name;
+    return alarm;
+}
+
+Result<AlarmRecord> AcquisitionService::ClearAlarm(ProjectId project, int64_t alarm_id,
+                                                   const Actor& actor, Instant now) {
+    JOULE_ASSIGN_OR_RETURN(auto tx, store_.Begin());
+    JOULE_ASSIGN_OR_RETURN(AlarmRecord alarm, AlarmIn(*tx, project, alarm_id));
+    if (!alarm.open) {
+        return alarm;
+    }
+    JOULE_TRY(tx->ClearAlarmById(alarm.id, now));
+    JOULE_TRY(
+        tx->InsertOperation(OperationBy(actor, now, project, "alarm.clear",
+                                        "alarm:" + std::to_string(alarm.id), AlarmDetail(alarm))));
+    JOULE_TRY(tx->Commit());
+    alarm.open = false;
+    alarm.cleared_at = now;
+    return alarm;
+}
+
 Result<int64_t> AcquisitionService::QueueCommand(MeterId meter_id, std::string_view kind,
                                                  std::string_view params_json,
                                                  std::string_view reason, const Actor& actor,

@@ -147,6 +147,15 @@ public:
     // The meter acknowledged purchase `command_id`: BillingService::ConfirmPurchase.
     [[nodiscard]] Status ConfirmPurchase(int64_t command_id, int64_t count_modulus, Instant now);
 
+    // Staff handle an alarm of `project` [ALM-2]: acknowledge it while open (once; later calls
+    // change nothing), or clear it by hand (a cleared alarm stays cleared). Each change is
+    // logged. kNotFound ("alarm") for no such alarm in the project; acknowledging a cleared
+    // alarm is kFailedPrecondition. The alarm as it is afterwards.
+    [[nodiscard]] Result<AlarmRecord> AcknowledgeAlarm(ProjectId project, int64_t alarm_id,
+                                                       const Actor& actor, Instant now);
+    [[nodiscard]] Result<AlarmRecord> ClearAlarm(ProjectId project, int64_t alarm_id,
+                                                 const Actor& actor, Instant now);
+
     // Queues a manual device command (time sync, settings, valve) [CTRL-5].
     [[nodiscard]] Result<int64_t> QueueCommand(MeterId meter, std::string_view kind,
                                                std::string_view params_json,

@@ -19,17 +19,10 @@ using sqlite::Secs;
     "SELECT id, username, display_name, password_hash, role, all_projects, disabled, " \
     "failed_logins, locked_until, created_at, password_changed_at, version FROM users "
 
-class SqliteAccessTx final : public AccessTx {
+class SqliteAccessTx final : public AccessTx, private sqlite::UnitOfWork {
 public:
     SqliteAccessTx(SqliteStore& store, std::unique_lock<std::mutex> lock)
-        : store_(store), db_(store.db_), lock_(std::move(lock)) {}
-    ~SqliteAccessTx() override {
-        if (!done_) {
-            (void)Exec(db_, "ROLLBACK");
-        }
-    }
-    SqliteAccessTx(const SqliteAccessTx&) = delete;
-    SqliteAccessTx& operator=(const SqliteAccessTx&) = delete;
+        : UnitOfWork(store.db_, store.statements_, std::move(lock)) {}
 
     Result<int64_t> InsertUser(const UserRecord& u) override {
         auto q =
@@ -173,9 +166,7 @@ public:
         auto q = Q("UPDATE api_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL");
         return q.Int(Secs(at)).Int(id).Run();
     }
-    Status InsertOperation(const OperationRecord& op) override {
-        return sqlite::InsertOperationRow(db_, store_.statements_, op);
-    }
+    Status InsertOperation(const OperationRecord& op) override { return InsertOperationRow(op); }
     Result<std::pair<std::vector<LoggedOperation>, int64_t>> ListOperations(
         const OperationFilter& f) override {
         // Empty filters match everything ('' = ?); the project clause is a separate statement
@@ -233,11 +224,7 @@ public:
                                }));
         return std::pair{std::move(items), total};
     }
-    Status Commit() override {
-        JOULE_TRY(Exec(db_, "COMMIT"));
-        done_ = true;
-        return {};
-    }
+    Status Commit() override { return CommitWork(); }
 
 private:
     static UserRecord UserRow(const Query& r) {
@@ -321,12 +308,6 @@ private:
         }
         return {};
     }
-    Query Q(const char* sql) { return sqlite::CachedQuery(db_, store_.statements_, sql); }
-
-    SqliteStore& store_;
-    sqlite3* db_;
-    std::unique_lock<std::mutex> lock_;
-    bool done_ = false;
 };
 
 Result<std::unique_ptr<AccessTx>> SqliteStore::BeginAccess() {

@@ -4,6 +4,7 @@
 
 #include <sqlite3.h>
 
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -137,20 +138,51 @@ inline Query CachedQuery(sqlite3* db, StatementCache& cache, const char* sql) {
     return Query(db, it->second);
 }
 
-// The operation log is written by both units of work (billing and access): one statement.
-inline Status InsertOperationRow(sqlite3* db, StatementCache& cache, const OperationRecord& op) {
-    auto q = CachedQuery(db, cache,
-                         "INSERT INTO operation_log(at, actor, action, target, detail, project_id, "
-                         "remote, request_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
-    return q.Int(Secs(op.at))
-        .Text(op.actor)
-        .Text(op.action)
-        .Text(op.target)
-        .Text(op.detail)
-        .Int(op.project.value)
-        .Text(op.remote)
-        .Text(op.request_id)
-        .Run();
-}
+// What both units of work (billing and access) share: the store's lock, held from BEGIN until
+// COMMIT or the rollback when the object dies, and the store's prepared statements.
+class UnitOfWork {
+public:
+    UnitOfWork(sqlite3* db, StatementCache& statements, std::unique_lock<std::mutex> lock)
+        : db_(db), statements_(statements), lock_(std::move(lock)) {}
+    ~UnitOfWork() {
+        if (!done_) {
+            (void)Exec(db_, "ROLLBACK");
+        }
+    }
+    UnitOfWork(const UnitOfWork&) = delete;
+    UnitOfWork& operator=(const UnitOfWork&) = delete;
+
+protected:
+    Status CommitWork() {
+        JOULE_ASSERT(!done_, "a unit of work was committed twice");
+        JOULE_TRY(Exec(db_, "COMMIT"));
+        done_ = true;
+        lock_.unlock();  // the next unit of work may begin while this object still lives
+        return {};
+    }
+    Query Q(const char* sql) { return CachedQuery(db_, statements_, sql); }
+    // The operation log is written by both units of work: one statement.
+    Status InsertOperationRow(const OperationRecord& op) {
+        auto q =
+            Q("INSERT INTO operation_log(at, actor, action, target, detail, project_id, "
+              "remote, request_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
+        return q.Int(Secs(op.at))
+            .Text(op.actor)
+            .Text(op.action)
+            .Text(op.target)
+            .Text(op.detail)
+            .Int(op.project.value)
+            .Text(op.remote)
+            .Text(op.request_id)
+            .Run();
+    }
+
+    sqlite3* db_;
+
+private:
+    StatementCache& statements_;
+    std::unique_lock<std::mutex> lock_;
+    bool done_ = false;
+};
 
 }  // namespace joule::storage::sqlite

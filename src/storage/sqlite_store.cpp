@@ -42,25 +42,12 @@ using sqlite::SqlError;
     "SELECT id, project_id, code, model_id, IFNULL(gateway_id, 0), IFNULL(room_id, 0), " \
     "IFNULL(tariff_id, 0), IFNULL(parent_id, 0), public_area, bus_address, circuit "
 
-class SqliteTx final : public Tx {
+class SqliteTx final : public Tx, private sqlite::UnitOfWork {
 public:
     SqliteTx(SqliteStore& store, std::unique_lock<std::mutex> lock)
-        : store_(store), db_(store.db_), lock_(std::move(lock)) {}
-    ~SqliteTx() override {
-        if (!done_) {
-            (void)Exec(db_, "ROLLBACK");
-        }
-    }
-    SqliteTx(const SqliteTx&) = delete;
-    SqliteTx& operator=(const SqliteTx&) = delete;
+        : UnitOfWork(store.db_, store.statements_, std::move(lock)), store_(store) {}
 
-    Status Commit() override {
-        JOULE_ASSERT(!done_, "a unit of work was committed twice");
-        JOULE_TRY(Exec(db_, "COMMIT"));
-        done_ = true;
-        lock_.unlock();  // the next unit of work may begin while this object still lives
-        return {};
-    }
+    Status Commit() override { return CommitWork(); }
 
     // ----------------------------------------------------------- hierarchy
     static ProjectRecord ProjectRow(const Query& q) {
@@ -331,29 +318,38 @@ public:
     }
 
     // ----------------------------------------------------------- live device state
-    Result<std::optional<MeterStatusRecord>> LoadMeterStatus(MeterId meter) override {
-        auto q =
-            Q("SELECT meter_id, online, last_seen, last_failure, failures, meter_time, relay, "
-              "valve, hold, values_json FROM meter_status WHERE meter_id = ?");
-        q.Int(meter.value);
-        return FirstRow(q, [](const Query& row) {
-            MeterStatusRecord s;
-            s.meter = {row.ColInt(0)};
-            s.online = row.ColInt(1) != 0;
-            if (auto v = row.ColOptInt(2))
-                s.last_seen = At(*v);
-            if (auto v = row.ColOptInt(3))
-                s.last_failure = At(*v);
-            s.failures = row.ColInt(4);
-            if (auto v = row.ColOptInt(5))
-                s.meter_time = At(*v);
-            s.relay = static_cast<RelayState>(row.ColInt(6));
-            s.valve = static_cast<ValveState>(row.ColInt(7));
-            s.hold = row.ColInt(8) != 0;
-            s.values_json = row.ColText(9);
-            return s;
-        });
+#define JOULE_STATUS_SELECT                                                                \
+    "SELECT s.meter_id, s.online, s.last_seen, s.last_failure, s.failures, s.meter_time, " \
+    "s.relay, s.valve, s.hold, s.values_json FROM meter_status s "
+    static MeterStatusRecord StatusRow(const Query& row) {
+        MeterStatusRecord s;
+        s.meter = {row.ColInt(0)};
+        s.online = row.ColInt(1) != 0;
+        if (auto v = row.ColOptInt(2))
+            s.last_seen = At(*v);
+        if (auto v = row.ColOptInt(3))
+            s.last_failure = At(*v);
+        s.failures = row.ColInt(4);
+        if (auto v = row.ColOptInt(5))
+            s.meter_time = At(*v);
+        s.relay = static_cast<RelayState>(row.ColInt(6));
+        s.valve = static_cast<ValveState>(row.ColInt(7));
+        s.hold = row.ColInt(8) != 0;
+        s.values_json = row.ColText(9);
+        return s;
     }
+    Result<std::optional<MeterStatusRecord>> LoadMeterStatus(MeterId meter) override {
+        auto q = Q(JOULE_STATUS_SELECT "WHERE s.meter_id = ?");
+        q.Int(meter.value);
+        return FirstRow(q, StatusRow);
+    }
+    Result<std::vector<MeterStatusRecord>> ListMeterStatuses(ProjectId project) override {
+        auto q = Q(JOULE_STATUS_SELECT
+                   "JOIN meters m ON m.id = s.meter_id WHERE m.project_id = ? ORDER BY m.code");
+        q.Int(project.value);
+        return CollectRows(q, StatusRow);
+    }
+#undef JOULE_STATUS_SELECT
     Status SaveMeterStatus(const MeterStatusRecord& s) override {
         auto secs = [](const std::optional<Instant>& t) {
             return t ? std::optional<int64_t>(Secs(*t)) : std::nullopt;
@@ -1287,18 +1283,10 @@ public:
         auto q = Q("INSERT INTO outbox(topic, payload, created_at) VALUES (?, ?, ?)");
         return q.Text(topic).Text(payload).Int(Secs(at)).Run();
     }
-    Status InsertOperation(const OperationRecord& op) override {
-        return sqlite::InsertOperationRow(db_, store_.statements_, op);
-    }
+    Status InsertOperation(const OperationRecord& op) override { return InsertOperationRow(op); }
 
 private:
-    // Statements are prepared once per SQL text and cached for the store's life.
-    Query Q(const char* sql) { return sqlite::CachedQuery(db_, store_.statements_, sql); }
-
-    SqliteStore& store_;
-    sqlite3* db_;
-    std::unique_lock<std::mutex> lock_;
-    bool done_ = false;
+    SqliteStore& store_;  // its caches (tariffs)
 };
 
 Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(const std::string& path,
