@@ -14,6 +14,7 @@
 #include <optional>
 #include <span>
 #include <unordered_map>
+#include <unordered_set>
 #include <utility>
 #include <vector>
 
@@ -192,25 +193,83 @@ Result<ParsedReading> ReadingOf(const Json& item, const std::string& path) {
 
 }  // namespace
 
-// Meter keys as gateways send them. A key is looked up as a meter code in the whole project
-// first (codes are unique in the project), then as a bus address on the message's gateway (a
-// meter with no bus address answers to its code). Each project's codes and each gateway's bus
-// addresses are loaded once and kept until the registry stamp (meter and gateway counts and
-// ids) changes: that is checked at most once per kStampCheck, and at once when a key is not
-// found (CheckNow, once per message), so a meter just added is found without listing meters
-// again for every reading. Meters are only ever added, so a new stamp covers every change.
+// Meter keys as gateways send them: a meter's code, else its bus address (a meter with no bus
+// address answers to its code), and only among the meters of the message's gateway — a gateway's
+// credentials never reach another gateway's meters. Each gateway's meters are loaded once and kept
+// until the registry stamp (meter and gateway counts and ids) changes: that is checked at most
+// once per kStampCheck, at once after a miss of a new key, and at most once per kMissCheck for a
+// key that missed before: a meter just added is found at once, and a gateway that keeps sending
+// an unbound meter does not cost a store read per message.
+// Meters are only ever added, so a new stamp covers every change.
 struct MqttIngest::MeterCache {
-    static constexpr std::chrono::seconds kStampCheck{1};
+    static constexpr std::chrono::milliseconds kStampCheck{1000};
+    static constexpr std::chrono::milliseconds kMissCheck{100};
+    static constexpr std::size_t kMaxMissed = 10'000;
     using Index = std::unordered_map<std::string, MeterId>;
-    std::unordered_map<int64_t, Index> codes_of_project;
-    std::unordered_map<int64_t, Index> buses_of_gateway;
+    struct GatewayMeters {
+        Index by_code;
+        Index by_bus;
+    };
+    std::unordered_map<int64_t, GatewayMeters> gateways;
+    std::unordered_set<std::string> missed;  // keys not found since the stamp last changed
     std::string stamp;
     std::optional<std::chrono::steady_clock::time_point> checked;
 
-    // Drops everything when the stamp changed. Returns whether it did.
-    Result<bool> CheckStamp(Store& store, bool now_anyway) {
+    // The meter `key` names on `gateway`, code first.
+    Result<std::optional<MeterId>> Find(Store& store, const GatewayRecord& gateway,
+                                        const std::string& key) {
+        return Lookup(store, gateway, key, [&](const GatewayMeters& m) {
+            for (const Index* index : {&m.by_code, &m.by_bus}) {
+                if (auto it = index->find(key); it != index->end()) {
+                    return std::optional<MeterId>(it->second);
+                }
+            }
+            return std::optional<MeterId>();
+        });
+    }
+
+    // Whether a bus address is a meter of `gateway`.
+    Result<bool> HasBus(Store& store, const GatewayRecord& gateway, const std::string& bus) {
+        JOULE_ASSIGN_OR_RETURN(auto id, Lookup(store, gateway, bus, [&](const GatewayMeters& m) {
+                                   const auto it = m.by_bus.find(bus);
+                                   return it == m.by_bus.end() ? std::optional<MeterId>()
+                                                               : std::optional<MeterId>(it->second);
+                               }));
+        return id.has_value();
+    }
+
+private:
+    // `pick` on the gateway's meters; after a miss, once more if the registry changed.
+    template <class Pick>
+    Result<std::optional<MeterId>> Lookup(Store& store, const GatewayRecord& gateway,
+                                          const std::string& key, Pick pick) {
+        JOULE_TRY(CheckStamp(store, kStampCheck));
+        JOULE_ASSIGN_OR_RETURN(const GatewayMeters* meters, MetersOf(store, gateway));
+        if (auto id = pick(*meters)) {
+            return id;
+        }
+        const bool new_miss = !missed.contains(key);
+        JOULE_ASSIGN_OR_RETURN(
+            bool changed, CheckStamp(store, new_miss ? std::chrono::milliseconds(0) : kMissCheck));
+        std::optional<MeterId> id;
+        if (changed) {
+            JOULE_ASSIGN_OR_RETURN(meters, MetersOf(store, gateway));
+            id = pick(*meters);
+        }
+        if (!id) {
+            if (missed.size() >= kMaxMissed) {
+                missed.clear();  // only a throttle: forgetting costs one store read per key
+            }
+            missed.insert(key);
+        }
+        return id;
+    }
+
+    // Drops everything when the stamp changed (checked when the last check is older than
+    // `max_age`). Returns whether it did.
+    Result<bool> CheckStamp(Store& store, std::chrono::milliseconds max_age) {
         const auto now = std::chrono::steady_clock::now();
-        if (!now_anyway && checked && now - *checked < kStampCheck) {
+        if (checked && now - *checked < max_age) {
             return false;
         }
         JOULE_ASSIGN_OR_RETURN(auto tx, store.Begin());
@@ -219,85 +278,25 @@ struct MqttIngest::MeterCache {
         if (fresh == stamp) {
             return false;
         }
-        codes_of_project.clear();
-        buses_of_gateway.clear();
+        gateways.clear();
+        missed.clear();
         stamp = std::move(fresh);
         return true;
     }
 
-    Result<const Index*> CodesOf(Store& store, ProjectId project) {
-        auto it = codes_of_project.find(project.value);
-        if (it == codes_of_project.end()) {
-            JOULE_ASSIGN_OR_RETURN(auto tx, store.Begin());
-            JOULE_ASSIGN_OR_RETURN(auto meters, tx->ListMeters(project));
-            Index index;
-            for (const MeterRecord& m : meters) {
-                index.emplace(m.code, m.id);
-            }
-            it = codes_of_project.emplace(project.value, std::move(index)).first;
-        }
-        return &it->second;
-    }
-
-    Result<const Index*> BusesOf(Store& store, const GatewayRecord& gateway) {
-        auto it = buses_of_gateway.find(gateway.id.value);
-        if (it == buses_of_gateway.end()) {
+    Result<const GatewayMeters*> MetersOf(Store& store, const GatewayRecord& gateway) {
+        auto it = gateways.find(gateway.id.value);
+        if (it == gateways.end()) {
             JOULE_ASSIGN_OR_RETURN(auto tx, store.Begin());
             JOULE_ASSIGN_OR_RETURN(auto meters, tx->ListMetersOfGateway(gateway.id));
-            Index index;
+            GatewayMeters index;
             for (const MeterRecord& m : meters) {
-                index.emplace(m.bus_address.empty() ? m.code : m.bus_address, m.id);
+                index.by_code.emplace(m.code, m.id);
+                index.by_bus.emplace(m.bus_address.empty() ? m.code : m.bus_address, m.id);
             }
-            it = buses_of_gateway.emplace(gateway.id.value, std::move(index)).first;
+            it = gateways.emplace(gateway.id.value, std::move(index)).first;
         }
         return &it->second;
-    }
-
-    // The meter a gateway's key names, from the cache (the store is read only to fill it).
-    // *checked_now: whether this message already re-checked the stamp after a miss.
-    Result<std::optional<MeterId>> Find(Store& store, const GatewayRecord& gateway,
-                                        const std::string& key, bool* checked_now) {
-        JOULE_TRY(CheckStamp(store, false));
-        JOULE_ASSIGN_OR_RETURN(auto id, Lookup(store, gateway, key));
-        if (!id && !*checked_now) {
-            *checked_now = true;
-            JOULE_ASSIGN_OR_RETURN(bool changed, CheckStamp(store, true));
-            if (changed) {
-                JOULE_ASSIGN_OR_RETURN(id, Lookup(store, gateway, key));
-            }
-        }
-        return id;
-    }
-
-    // Whether a bus address is a meter of this gateway (the same re-check on a miss).
-    Result<bool> HasBus(Store& store, const GatewayRecord& gateway, const std::string& bus,
-                        bool* checked_now) {
-        JOULE_TRY(CheckStamp(store, false));
-        JOULE_ASSIGN_OR_RETURN(const Index* buses, BusesOf(store, gateway));
-        if (buses->contains(bus) || *checked_now) {
-            return buses->contains(bus);
-        }
-        *checked_now = true;
-        JOULE_ASSIGN_OR_RETURN(bool changed, CheckStamp(store, true));
-        if (!changed) {
-            return false;
-        }
-        JOULE_ASSIGN_OR_RETURN(buses, BusesOf(store, gateway));
-        return buses->contains(bus);
-    }
-
-private:
-    Result<std::optional<MeterId>> Lookup(Store& store, const GatewayRecord& gateway,
-                                          const std::string& key) {
-        JOULE_ASSIGN_OR_RETURN(const Index* codes, CodesOf(store, gateway.project));
-        if (auto it = codes->find(key); it != codes->end()) {
-            return std::optional<MeterId>(it->second);
-        }
-        JOULE_ASSIGN_OR_RETURN(const Index* buses, BusesOf(store, gateway));
-        if (auto it = buses->find(key); it != buses->end()) {
-            return std::optional<MeterId>(it->second);
-        }
-        return std::optional<MeterId>();
     }
 };
 
@@ -696,15 +695,14 @@ Result<MqttIngest::Prepared> MqttIngest::PrepareReadings(const Route& route,
                                ReadingOf((*readings)[i], "readings[" + std::to_string(i) + "]"));
         parsed.push_back(std::move(r));
     }
-    bool checked_now = false;
     const Instant now = clock_();
     Prepared out;
     out.route = route;
     out.batch_id = std::move(batch_id);
     out.samples.reserve(parsed.size());
     for (ParsedReading& r : parsed) {
-        JOULE_ASSIGN_OR_RETURN(
-            auto id, AsInternal(meter_cache_->Find(store_, route.gateway, r.meter, &checked_now)));
+        JOULE_ASSIGN_OR_RETURN(auto id,
+                               AsInternal(meter_cache_->Find(store_, route.gateway, r.meter)));
         if (!id) {
             stats_.unknown_meters.fetch_add(1);
             Log(route.gateway.id, {}, "unknown_meter",
@@ -792,11 +790,9 @@ Status MqttIngest::HandleRegister(const Route& route, std::string_view payload) 
     }
     // Which announced meters are already registered, looked up before anything is logged.
     std::vector<bool> known(announced.size(), false);
-    bool checked_now = false;
     for (std::size_t i = 0; i < announced.size(); ++i) {
         JOULE_ASSIGN_OR_RETURN(
-            known[i],
-            meter_cache_->HasBus(store_, route.gateway, announced[i].bus_address, &checked_now));
+            known[i], meter_cache_->HasBus(store_, route.gateway, announced[i].bus_address));
     }
     const Instant now = clock_();
     Log(route.gateway.id, {}, "gateway_registered",
@@ -845,9 +841,7 @@ Status MqttIngest::HandleEvent(const Route& route, std::string_view payload) {
     }
     MeterId meter_id;
     if (!meter.empty()) {
-        bool checked_now = false;
-        JOULE_ASSIGN_OR_RETURN(auto found,
-                               meter_cache_->Find(store_, route.gateway, meter, &checked_now));
+        JOULE_ASSIGN_OR_RETURN(auto found, meter_cache_->Find(store_, route.gateway, meter));
         meter_id = found.value_or(MeterId{});
     }
     Log(route.gateway.id, meter_id, "gateway_" + kind,

@@ -302,6 +302,19 @@ TEST_F(MqttTest, BadPayloadsAreRejectedLoggedAndChangeNothing) {
     ExpectLedgerBalanced();
 }
 
+// A gateway's credentials reach its own meters only: gw1 naming gw2's meter by its code is an
+// unknown meter, nothing recorded.
+TEST_F(MqttTest, AGatewayCannotReportAnotherGatewaysMeterByCode) {
+    PubAndWait("gw1", "joule/mall/gw1/up/readings", R"({"batch_id": "b", "readings": [
+        {"meter": "m3", "time": "2026-11-29T08:00:00Z", "total": "5"}]})");
+    EXPECT_EQ(Events("unknown_meter").size(), 1U);
+    EXPECT_EQ(ReadingsOf("m3"), 0U);
+    // gw2 reports its own meter by code.
+    PubAndWait("gw2", "joule/mall/gw2/up/readings", R"({"batch_id": "c", "readings": [
+        {"meter": "m3", "time": "2026-11-29T08:00:00Z", "total": "5"}]})");
+    EXPECT_EQ(ReadingsOf("m3"), 1U);
+}
+
 TEST_F(MqttTest, AnUnknownMeterIsLoggedAndSkipped) {
     PubAndWait("gw1", "joule/mall/gw1/up/readings", R"({"batch_id": "b", "readings": [
         {"meter": "nope", "time": "2026-11-29T08:00:00Z", "total": "5"},
