@@ -968,8 +968,8 @@ awaitable<void> Runtime::Impl::DispatchLoop() {
             }
             auto gateway = gateways.at(route->second);
             if (gateway->record.transport == "mqtt" && command.kind == "purchase") {
-                // The count must be read right before each attempt; MQTT gateways do not do
-                // that yet, and a blind resend could credit twice.
+                // Opening refuses meter billing on MQTT meters (the count must be read right
+                // before each attempt); this guards a meter moved to an MQTT gateway afterwards.
                 (void)service.RecordCommandResult(
                     command.id, false, "purchases need a DTU or polled link (count check)",
                     clock());

@@ -458,6 +458,18 @@ Status CheckMeterBilling(Tx& tx, const OpenAccountRequest& r, ProjectId project)
                                       "' has capabilities.in_meter_prepaid false",
                                   "billing_mode");
     }
+    // Each purchase attempt needs the meter's count read right before it [ACCT-1]; an MQTT
+    // gateway reads its meters itself and cannot, so its money would wait in meter_pending.
+    if (meter->gateway.valid()) {
+        JOULE_ASSIGN_OR_RETURN(GatewayRecord gateway, tx.GetGateway(meter->gateway));
+        if (gateway.transport == "mqtt") {
+            return FailedPrecondition(
+                "billing_mode \"meter\" needs a DTU or polled link to meter '" + meter->code +
+                    "' (its gateway " + gateway.code +
+                    " is MQTT: the purchase count cannot be read first)",
+                "billing_mode");
+        }
+    }
     return {};
 }
 

@@ -110,6 +110,34 @@ TEST_F(MeterBillingTest, MeterModeNeedsAModelThatHoldsMoneyAndChangesNothingOthe
     EXPECT_EQ(tx->SummarizeLedger().value().transfers, 0);
 }
 
+// A meter behind an MQTT gateway cannot have its purchase count read before each attempt, so
+// it cannot hold the money: refused at opening, not after the money was sent on.
+TEST_F(MeterBillingTest, MeterModeIsRefusedForAMeterBehindAnMqttGateway) {
+    {
+        auto tx = store_->Begin().value();
+        const ProjectRecord project = tx->FindProject("mall").value().value();
+        GatewayRecord edge;
+        edge.project = project.id;
+        edge.code = "edge";
+        edge.transport = "mqtt";
+        edge.endpoint = "edge";
+        const GatewayId gateway = tx->InsertGateway(edge).value();
+        MeterRecord m = tx->FindMeter(project.id, "m2").value().value();
+        m.code = "m-edge";
+        m.gateway = gateway;
+        ASSERT_TRUE(tx->InsertMeter(m).has_value());
+        MeterBilling billing;
+        billing.meter = tx->FindMeter(project.id, "m-edge").value()->id;
+        ASSERT_TRUE(tx->SaveBilling(billing).has_value());
+        ASSERT_TRUE(tx->Commit().has_value());
+    }
+    auto refused = billing_.OpenAccount(Opening("m-edge"), actor_, now_);
+    ASSERT_FALSE(refused.has_value());
+    EXPECT_EQ(refused.error().code, ErrorCode::kFailedPrecondition);
+    EXPECT_EQ(refused.error().field, "billing_mode");
+    EXPECT_FALSE(billing_.ViewAccount("mall", "M001").has_value());
+}
+
 TEST_F(MeterBillingTest, TopUpsQueuePurchasesWithTheNextCountsInOrder) {
     Open();
     const TopUpResult a = TopUp(10000, "k1");
