@@ -253,6 +253,12 @@ Status RunServe(const ServeOptions& o) {
                                 "mqtt_credentials");
             mqtt_options.password = mine->second;
         }
+        if (mqtt_options.password.empty()) {
+            // The broker refuses an anonymous platform; without this the ingest would retry
+            // forever.
+            return InvalidArgument("mqtt_password",
+                                   "--mqtt needs --mqtt-password or --mqtt-credentials");
+        }
         mqtt_options.tls_cafile = o.mqtt_cafile;
         mqtt_options.tls_capath = o.mqtt_capath;
         mqtt_options.tls_certfile = o.mqtt_certfile;

@@ -266,7 +266,8 @@ int Main(int argc, char** argv) {
     sim->add_option("--mqtt-cafile", sim_options.mqtt_cafile, "CA file: connect with TLS");
     sim->add_option("--mqtt-interval", sim_options.mqtt_read_interval_s,
                     "seconds between an MQTT gateway's reads of its meters")
-        ->capture_default_str();
+        ->capture_default_str()
+        ->check(CLI::Range(1, 86400));
 
     auto* mqtt_auth = app.add_subcommand(
         "mqtt-auth", "broker credentials for the MQTT gateways: mosquitto password/ACL files");

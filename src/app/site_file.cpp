@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "base/decimal.hpp"
+#include "wire/host_port.hpp"
 #include "wire/model_json.hpp"
 
 namespace joule::app {
@@ -94,6 +95,11 @@ Result<SiteSpec> ParseSite(const Json& j) {
         }
         // How the platform reaches it: host:port (modbus_tcp), registration id (dtu), client id.
         JOULE_ASSIGN_OR_RETURN(gw.endpoint, g.OptString("endpoint", "", 128));
+        if (gw.transport == "modbus_tcp") {
+            // The platform connects there: checked now, not found unreachable forever later.
+            JOULE_TRY(wire::ParseHostPort(gw.endpoint, g.PathOf("endpoint"),
+                                          wire::PortUse::kConnect, 502));
+        }
         JOULE_ASSIGN_OR_RETURN(gw.framing, g.OptString("framing", "transparent", 16));
         if (gw.framing != "transparent" && gw.framing != "mbap") {
             return InvalidArgument(g.PathOf("framing"), "must be transparent or mbap");

@@ -54,6 +54,20 @@ TEST(SiteFile, ErrorsNameTheFieldPath) {
     }
 }
 
+// A Modbus-TCP gateway's endpoint is where the platform connects: checked when the site is read.
+TEST(SiteFile, AModbusTcpEndpointIsAHostAndPort) {
+    Json site = MinimalSite();
+    site["gateways"][0]["transport"] = "modbus_tcp";
+    site["gateways"][0]["endpoint"] = "10.0.0.7";  // the Modbus port 502 by default
+    EXPECT_TRUE(ParseSite(site).has_value());
+    for (const char* bad : {"10.0.0.7:abc", ":502", "10.0.0.7:0", ""}) {
+        site["gateways"][0]["endpoint"] = bad;
+        auto r = ParseSite(site);
+        ASSERT_FALSE(r.has_value()) << bad;
+        EXPECT_EQ(r.error().field, "gateways[0].endpoint") << bad;
+    }
+}
+
 TEST(AccountFile, RequiresOpeningReadingsAndTime) {
     Json account = Json::parse(R"({"number": "A1", "tenant": "T", "tariff": "flat",
         "meters": [{"meter": "E101", "reading": "12.30"}], "top_up": "100.00",

@@ -37,10 +37,6 @@ constexpr std::uint16_t kModbusTcpPort = 502;  // a polled gateway's endpoint wi
 constexpr std::size_t kReadChunkBytes = 1024;
 constexpr std::size_t kMaxRegistrationBytes = 256;
 constexpr std::chrono::milliseconds kIdleReadSlice{250};
-// A meter clock off by more than the drift limit that raises kClockDrift gets a time sync now. The
-// limit of the default CommandPolicy: AcquisitionService does not expose the policy it was built
-// with (every caller uses the default).
-constexpr Seconds kClockDriftResync = CommandPolicy{}.clock_drift_limit;
 // Backfill [DEV-7]: at most this many daily freezes are read after an outage (a meter keeps
 // 7..62), and an outage is a gap since the last good read of more than this many read intervals.
 constexpr int kMaxBackfillFreezes = 31;
@@ -419,7 +415,7 @@ awaitable<Status> Runtime::Impl::PollDevice(GatewayState& gateway, tcp::socket& 
         const Seconds drift = s.meter_time > now ? s.meter_time - now : now - s.meter_time;
         // A clock that is off gets a time sync now rather than at the daily one, at most every
         // ten minutes per link; the service raises kClockDrift meanwhile.
-        if (s.meter_clock && drift > kClockDriftResync &&
+        if (s.meter_clock && drift > service.policy().clock_drift_limit &&
             SteadyClock::now() - gateway.last_forced_sync > std::chrono::minutes(10)) {
             gateway.last_forced_sync = SteadyClock::now();
             gateway.next_time_sync = SteadyClock::now();
@@ -577,9 +573,7 @@ awaitable<Status> Runtime::Impl::RunCommand(GatewayState& gateway, tcp::socket& 
         co_return Status{};
     }
     codec::DeviceCommand request{*kind, circuit, ToMeterTime(*gateway.zone, clock()), *value};
-    auto params = nlohmann::json::parse(command.params, nullptr, false);
-    if (params.is_object() && params.contains("count") && params["count"].is_number_integer())
-        request.count = params["count"].get<std::int64_t>();
+    request.count = PurchaseCountOf(command);
     if (*kind == codec::DeviceCommandKind::kPurchase) {
         Status done = co_await RunPurchase(gateway, socket, scanner, *device, command, request);
         co_return done;

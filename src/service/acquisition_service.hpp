@@ -162,6 +162,8 @@ public:
                                                std::string_view reason, const Actor& actor,
                                                Instant now);
 
+    [[nodiscard]] const CommandPolicy& policy() const { return policy_; }
+
 private:
     Store& store_;
     BillingService& billing_;

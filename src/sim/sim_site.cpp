@@ -277,8 +277,8 @@ Status SimSite::Impl::Load() {
             }
             if (model->second.in_meter_prepaid && !meter_billed) {
                 // The platform keeps the money (远程费控): the meter's own purse never runs dry.
-                // 999,999.99 yuan: the most its XXXXXX.XX balance register can show.
-                (void)device->meter->SetBalance(99'999'999);
+                // The most its XXXXXX.XX balance register can show.
+                (void)device->meter->SetBalance(codec::kMaxPurchaseFen);
             }
             by_address[address] = device.get();
             gateway->devices.push_back(device.get());
@@ -313,7 +313,7 @@ Status SimSite::Impl::Load() {
         device->profile = "shop";
         device->codes.resize(static_cast<std::size_t>(device_model.circuits));
         if (device_model.in_meter_prepaid)
-            (void)device->meter->SetBalance(99'999'999);
+            (void)device->meter->SetBalance(codec::kMaxPurchaseFen);
         (*gateway)->devices.push_back(device.get());
         devices.push_back(std::move(device));
     }
