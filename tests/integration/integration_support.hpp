@@ -1,6 +1,10 @@
 // Shared by the integration tests: polling with a deadline (brokers, servers and the runtime work
-// on their own threads), instants from text, and the flat tariff most test sites bill with.
+// on their own threads), instants from text, the flat tariff most test sites bill with, temporary
+// directories and the store checks every test makes.
 #pragma once
+
+#include <gtest/gtest.h>
+#include <stdlib.h>  // mkdtemp
 
 #include <chrono>
 #include <cstddef>
@@ -46,6 +50,28 @@ inline TariffRecord FlatTariff(Instant from) {
     v.flat_price = UnitPrice{10'000};
     flat.tariff.versions.push_back(v);
     return flat;
+}
+
+// A new directory /tmp/<prefix>-XXXXXX; the test removes it.
+inline std::string MakeTempDir(const std::string& prefix) {
+    std::string path = "/tmp/" + prefix + "-XXXXXX";
+    EXPECT_NE(::mkdtemp(path.data()), nullptr) << path;
+    return path;
+}
+
+// Money is neither made nor lost: the balances sum to zero and each matches its transfers.
+inline void ExpectLedgerBalanced(Store& store) {
+    auto tx = store.Begin().value();
+    EXPECT_EQ(tx->SummarizeLedger().value().sum_of_balances.fen, 0);
+    EXPECT_EQ(tx->CountBalanceMismatches().value(), 0);
+}
+
+// How many readings meter `code` of `project` has stored.
+inline std::size_t ReadingCount(Store& store, std::string_view code,
+                                ProjectId project = ProjectId{1}) {
+    auto tx = store.Begin().value();
+    const auto meter = tx->FindMeter(project, code).value();
+    return meter ? tx->ListReadings(meter->id, 100'000).value().size() : 0;
 }
 
 }  // namespace joule::test

@@ -310,9 +310,7 @@ CommandPolicy LongLivedCommands() {
 class ModbusInteropTest : public ::testing::Test {
 protected:
     void SetUp() override {
-        char tmpl[] = "/tmp/joule-modbus-XXXXXX";
-        ASSERT_NE(::mkdtemp(tmpl), nullptr);
-        dir_ = tmpl;
+        dir_ = test::MakeTempDir("joule-modbus");
         auto store = storage::SqliteStore::Open(dir_ + "/joule.db", {});
         ASSERT_TRUE(store.has_value()) << store.error().ToString();
         store_ = std::move(*store);
@@ -519,11 +517,6 @@ protected:
         }
         return false;
     }
-    void ExpectLedgerBalanced() {
-        auto tx = store_->Begin().value();
-        EXPECT_EQ(tx->SummarizeLedger().value().sum_of_balances.fen, 0);
-        EXPECT_EQ(tx->CountBalanceMismatches().value(), 0);
-    }
     // Every meter has been read once and its live state saved (the unit of work after billing).
     void WaitForFirstReadings() {
         for (const char* code : {"sdm", "dtsu", "box-c0", "box-c1", "box-c2"}) {
@@ -612,7 +605,7 @@ TEST_F(ModbusInteropTest, RegistersAreReadBilledAndShown) {
     ExpectNoRejectedFrames();
     EXPECT_EQ(runtime_->stats().reads_failed.load(), 0);
     EXPECT_TRUE(Alarms(AlarmKind::kReadingQuarantined).empty());
-    ExpectLedgerBalanced();
+    test::ExpectLedgerBalanced(*store_);
 }
 
 TEST_F(ModbusInteropTest, ATripReachesTheCoilAndTheOpenRelayIsReadBack) {
@@ -648,7 +641,7 @@ TEST_F(ModbusInteropTest, ATripReachesTheCoilAndTheOpenRelayIsReadBack) {
     EXPECT_EQ(Status("box-c0").relay, RelayState::kClosed);
     EXPECT_TRUE(Alarms(AlarmKind::kRelayMismatch).empty());
     ExpectNoRejectedFrames();
-    ExpectLedgerBalanced();
+    test::ExpectLedgerBalanced(*store_);
 }
 
 TEST_F(ModbusInteropTest, AnExceptionIsLoggedAndADeadUnitGoesOffline) {
@@ -691,7 +684,7 @@ TEST_F(ModbusInteropTest, AnExceptionIsLoggedAndADeadUnitGoesOffline) {
     EXPECT_TRUE(Gateway().online);
     EXPECT_EQ(server_.accepts(), 1);  // exceptions never cost the link
     ExpectNoRejectedFrames();
-    ExpectLedgerBalanced();
+    test::ExpectLedgerBalanced(*store_);
 }
 
 TEST_F(ModbusInteropTest, TheRuntimeReconnectsWhenTheServerClosesTheLink) {
@@ -713,7 +706,7 @@ TEST_F(ModbusInteropTest, TheRuntimeReconnectsWhenTheServerClosesTheLink) {
     EXPECT_EQ(Paid("A-SDM").fen, 10'000 - 143);  // 1234.567 -> 1236.000 kWh: 1.433 yuan
     EXPECT_EQ(Paid("A-C2").fen, 10'000 - 33);
     ExpectNoRejectedFrames();
-    ExpectLedgerBalanced();
+    test::ExpectLedgerBalanced(*store_);
 }
 
 }  // namespace

@@ -24,6 +24,7 @@
 #include "app/mqtt_credentials.hpp"
 #include "ingest/mqtt_gateway.hpp"
 #include "integration_support.hpp"
+#include "mqtt_support.hpp"
 #include "service/site_service.hpp"
 #include "sim/sim_site.hpp"
 #include "storage/sqlite_store.hpp"
@@ -52,9 +53,7 @@ constexpr const char* kModel = "dlt645-2007-1p-prepaid";
 class MqttSimSiteTest : public ::testing::Test {
 protected:
     void SetUp() override {
-        char tmpl[] = "/tmp/joule-mqtt-sim-XXXXXX";
-        ASSERT_NE(::mkdtemp(tmpl), nullptr);
-        dir_ = tmpl;
+        dir_ = test::MakeTempDir("joule-mqtt-sim");
         CreateTestSite();
 
         app::MqttAuthOptions auth;
@@ -81,13 +80,10 @@ protected:
 
         ingest::MqttOptions options;
         options.port = broker_.port();
-        options.username = "joule-platform";
         options.password = credentials_.at("joule-platform");
         options.client_id = "joule-platform-sim-test";
-        ingest_ = std::make_unique<ingest::MqttIngest>(*store_, acquisition_, options, WallNow);
-        auto ingest_started = ingest_->Start();
-        ASSERT_TRUE(ingest_started.has_value()) << ingest_started.error().ToString();
-        ASSERT_TRUE(WaitFor([&] { return ingest_->connected(); }));
+        ASSERT_NO_FATAL_FAILURE(
+            test::StartIngest(ingest_, *store_, acquisition_, options, WallNow));
     }
 
     void TearDown() override {
@@ -100,12 +96,7 @@ protected:
     void CreateTestSite() {
         SiteSpec site;
         site.project = {{}, "mall", "Test Mall", "Asia/Shanghai"};
-        GatewayRecord g;
-        g.code = "gw-m";
-        g.name = "MQTT edge gateway";
-        g.transport = "mqtt";
-        g.endpoint = "gw-m";
-        site.gateways.push_back(g);
+        site.gateways.push_back(test::MqttGateway("gw-m"));
         site.models.push_back(LoadModel(kModel));
         site.tariffs.push_back(test::FlatTariff(WallNow() - Seconds{86400}));
         for (int i = 1; i <= 2; ++i) {
@@ -164,12 +155,6 @@ protected:
     bool GatewayOnline() {
         auto tx = store_->Begin().value();
         return tx->FindGateway(ProjectId{1}, "gw-m").value()->online;
-    }
-
-    void ExpectLedgerBalanced() {
-        auto tx = store_->Begin().value();
-        EXPECT_EQ(tx->SummarizeLedger().value().sum_of_balances.fen, 0);
-        EXPECT_EQ(tx->CountBalanceMismatches().value(), 0);
     }
 
     std::string dir_;
@@ -237,7 +222,7 @@ TEST_F(MqttSimSiteTest, ReadingsRegistrationAndACommandGoThroughTheBroker) {
         auto tx = store_->Begin().value();
         return tx->LoadMeterStatus(e1.id).value()->relay == RelayState::kOpen;
     }));
-    ExpectLedgerBalanced();
+    test::ExpectLedgerBalanced(*store_);
 
     // A clean stop says offline (no Last Will on a clean disconnect).
     site_->Stop();
@@ -264,24 +249,26 @@ TEST_F(MqttSimSiteTest, AnOutageIsBridgedWithTheGatewaysOwnTimes) {
     // Readings taken while the link was down arrive afterwards with the meter's times of the
     // outage, not their arrival times.
     auto bridged = [&] {
-        int n = 0;
+        std::vector<StoredReading> out;
         for (const StoredReading& r : Readings("E1")) {
             const Instant at = r.outcome.input.meter_time;
             if (at > outage.raised_at && at < *outage.cleared_at) {
-                EXPECT_GE(r.outcome.input.received, *outage.cleared_at);
-                ++n;
+                out.push_back(r);
             }
         }
-        return n;
+        return out;
     };
-    ASSERT_TRUE(WaitFor([&] { return bridged() >= 2; }));
+    ASSERT_TRUE(WaitFor([&] { return bridged().size() >= 2; }));
+    for (const StoredReading& r : bridged()) {
+        EXPECT_GE(r.outcome.input.received, *outage.cleared_at);
+    }
     // Each reading is stored once (by meter time) and billed once.
     const auto readings = Readings("E1");
     std::set<Instant> times;
     for (const StoredReading& r : readings) {
         EXPECT_TRUE(times.insert(r.outcome.input.meter_time).second);
     }
-    ExpectLedgerBalanced();
+    test::ExpectLedgerBalanced(*store_);
 }
 
 }  // namespace

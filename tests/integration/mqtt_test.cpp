@@ -22,6 +22,7 @@
 #include "ingest/mqtt_auth.hpp"
 #include "ingest/mqtt_gateway.hpp"
 #include "integration_support.hpp"
+#include "mqtt_support.hpp"
 #include "service/site_service.hpp"
 #include "sim/mqtt_sim_gateway.hpp"
 #include "storage/sqlite_store.hpp"
@@ -60,40 +61,20 @@ app::ProcessOutput RunProcess(std::vector<std::string> argv) {
 class MqttTest : public ::testing::Test {
 protected:
     void SetUp() override {
-        char tmpl[] = "/tmp/joule-mqtt-XXXXXX";
-        ASSERT_NE(::mkdtemp(tmpl), nullptr);
-        dir_ = tmpl;
+        dir_ = test::MakeTempDir("joule-mqtt");
         CreateSiteAndAccount();
-
-        BrokerAuthOptions auth;
-        auth.password_file = dir_ + "/passwd";
-        auth.acl_file = dir_ + "/acl";
-        auth.platform_password = "platform-secret";
-        auth.gateway_passwords = {{"gw1", "gw1-secret"}, {"gw2", "gw2-secret"}};
-        auth.mosquitto_passwd = "/usr/bin/mosquitto_passwd";
-        auto written = WriteMosquittoAuth(*store_, auth);
-        ASSERT_TRUE(written.has_value()) << written.error().ToString();
-
         app::BrokerOptions broker;
         broker.dir = dir_;
-        broker.password_file = auth.password_file;
-        broker.acl_file = auth.acl_file;
         broker.persistence = true;  // the outage test restarts it with the sessions kept
-        broker.log = true;
-        auto started_broker = broker_.Start(broker);
-        ASSERT_TRUE(started_broker.has_value()) << started_broker.error().ToString();
+        ASSERT_NO_FATAL_FAILURE(test::StartBroker(broker_, *store_, broker, "platform-secret",
+                                                  {{"gw1", "gw1-secret"}, {"gw2", "gw2-secret"}}));
         port_ = broker_.port();
-
         MqttOptions options;
         options.port = port_;
-        options.username = "joule-platform";
         options.password = "platform-secret";
         options.client_id = "joule-platform-test";
-        ingest_ =
-            std::make_unique<MqttIngest>(*store_, acquisition_, options, [this] { return now_; });
-        auto started = ingest_->Start();
-        ASSERT_TRUE(started.has_value()) << started.error().ToString();
-        ASSERT_TRUE(WaitFor([&] { return ingest_->connected(); }));
+        ASSERT_NO_FATAL_FAILURE(
+            test::StartIngest(ingest_, *store_, acquisition_, options, [this] { return now_; }));
         // The subscription is in place once a probe comes through. It is retained, so it arrives
         // exactly once whether it was published before or after the subscription.
         ASSERT_EQ(Pub("gw1", "gw1-secret", "joule/mall/gw1/up/event", R"({"kind": "probe"})",
@@ -120,12 +101,7 @@ protected:
         SiteSpec site;
         site.project = {{}, "mall", "Test Mall", "Asia/Shanghai"};
         for (const char* code : {"gw1", "gw2"}) {
-            GatewayRecord g;
-            g.code = code;
-            g.name = code;
-            g.transport = "mqtt";
-            g.endpoint = code;
-            site.gateways.push_back(g);
+            site.gateways.push_back(test::MqttGateway(code));
         }
         MeterModelRecord model;
         model.code = "dds";
@@ -210,17 +186,7 @@ protected:
         return out;
     }
 
-    std::size_t ReadingsOf(std::string_view meter) {
-        auto tx = store_->Begin().value();
-        auto m = tx->FindMeter(ProjectId{1}, meter).value();
-        return tx->ListReadings(m->id, 1000).value().size();
-    }
-
-    void ExpectLedgerBalanced() {
-        auto tx = store_->Begin().value();
-        EXPECT_EQ(tx->SummarizeLedger().value().sum_of_balances.fen, 0);
-        EXPECT_EQ(tx->CountBalanceMismatches().value(), 0);
-    }
+    std::size_t ReadingsOf(std::string_view meter) { return test::ReadingCount(*store_, meter); }
 
     std::string dir_;
     uint16_t port_ = 0;
@@ -249,7 +215,7 @@ TEST_F(MqttTest, ReadingsFlowAndTheBalanceFalls) {
     }
     EXPECT_EQ(ReadingsOf("m1"), 2U);
     EXPECT_EQ(Paid().fen, 10000 - 2050);  // 20.5 kWh at 1 yuan
-    ExpectLedgerBalanced();
+    test::ExpectLedgerBalanced(*store_);
 }
 
 TEST_F(MqttTest, AResentBatchIsBilledOnce) {
@@ -265,7 +231,7 @@ TEST_F(MqttTest, AResentBatchIsBilledOnce) {
                    {"meter": "m1", "time": "2026-11-29T10:00:00+08:00", "total": "121.5"}]})");
     EXPECT_EQ(Paid().fen, 10000 - 2150);
     EXPECT_EQ(ReadingsOf("m1"), 3U);
-    ExpectLedgerBalanced();
+    test::ExpectLedgerBalanced(*store_);
 }
 
 TEST_F(MqttTest, BadPayloadsAreRejectedLoggedAndChangeNothing) {
@@ -299,7 +265,7 @@ TEST_F(MqttTest, BadPayloadsAreRejectedLoggedAndChangeNothing) {
     // The connection is kept: a good batch still goes through.
     PubAndWait("gw1", topic, kBatch);
     EXPECT_EQ(ReadingsOf("m1"), 2U);
-    ExpectLedgerBalanced();
+    test::ExpectLedgerBalanced(*store_);
 }
 
 // A gateway's credentials reach its own meters only: gw1 naming gw2's meter by its code is an
@@ -514,7 +480,7 @@ TEST_F(MqttTest, TheSimulatedGatewayBuffersThroughABrokerOutage) {
     // races with our commit: wait for it rather than expect it at once.
     EXPECT_TRUE(WaitFor([&] { return gateway.buffered() == 0U; }));
     EXPECT_EQ(Paid().fen, 10000 - 1500);
-    ExpectLedgerBalanced();
+    test::ExpectLedgerBalanced(*store_);
     {
         auto tx = store_->Begin().value();
         auto m1 = tx->FindMeter(ProjectId{1}, "m1").value();

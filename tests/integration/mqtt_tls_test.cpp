@@ -20,6 +20,7 @@
 #include "ingest/mqtt_auth.hpp"
 #include "ingest/mqtt_gateway.hpp"
 #include "integration_support.hpp"
+#include "mqtt_support.hpp"
 #include "service/site_service.hpp"
 #include "sim/mqtt_sim_gateway.hpp"
 #include "storage/sqlite_store.hpp"
@@ -34,9 +35,7 @@ using test::WaitFor;
 class MqttTlsTest : public ::testing::Test {
 protected:
     void SetUp() override {
-        char tmpl[] = "/tmp/joule-mqtt-tls-XXXXXX";
-        ASSERT_NE(::mkdtemp(tmpl), nullptr);
-        dir_ = tmpl;
+        dir_ = test::MakeTempDir("joule-mqtt-tls");
         ca_ = dir_ + "/ca.crt";
         MakeCertificates();
         if (HasFatalFailure()) {
@@ -44,23 +43,11 @@ protected:
         }
         CreateTestSite();
 
-        BrokerAuthOptions auth;
-        auth.password_file = dir_ + "/passwd";
-        auth.acl_file = dir_ + "/acl";
-        auth.platform_password = "platform-secret";
-        auth.gateway_passwords = {{"gw1", "gw1-secret"}};
-        auth.mosquitto_passwd = "/usr/bin/mosquitto_passwd";
-        auto written = WriteMosquittoAuth(*store_, auth);
-        ASSERT_TRUE(written.has_value()) << written.error().ToString();
-
         app::BrokerOptions broker;
         broker.dir = dir_;
-        broker.password_file = auth.password_file;
-        broker.acl_file = auth.acl_file;
-        broker.log = true;
         broker.tls = app::BrokerTls{ca_, dir_ + "/server.crt", dir_ + "/server.key"};
-        auto started = broker_.Start(broker);
-        ASSERT_TRUE(started.has_value()) << started.error().ToString();
+        ASSERT_NO_FATAL_FAILURE(test::StartBroker(broker_, *store_, broker, "platform-secret",
+                                                  {{"gw1", "gw1-secret"}}));
     }
 
     void TearDown() override {
@@ -106,12 +93,7 @@ protected:
     void CreateTestSite() {
         SiteSpec site;
         site.project = {{}, "mall", "Test Mall", "Asia/Shanghai"};
-        GatewayRecord g;
-        g.code = "gw1";
-        g.name = "gw1";
-        g.transport = "mqtt";
-        g.endpoint = "gw1";
-        site.gateways.push_back(g);
+        site.gateways.push_back(test::MqttGateway("gw1"));
         MeterModelRecord model;
         model.code = "dds";
         model.name = "single-phase";
@@ -129,14 +111,11 @@ protected:
     void StartIngest(const std::string& cafile) {
         MqttOptions options;
         options.port = broker_.port();
-        options.username = "joule-platform";
         options.password = "platform-secret";
         options.client_id = "joule-platform-tls-test";
         options.tls_cafile = cafile;
-        ingest_ =
-            std::make_unique<MqttIngest>(*store_, acquisition_, options, [this] { return now_; });
-        auto started = ingest_->Start();
-        ASSERT_TRUE(started.has_value()) << started.error().ToString();
+        ASSERT_NO_FATAL_FAILURE(test::StartIngest(
+            ingest_, *store_, acquisition_, options, [this] { return now_; }, /*wait=*/false));
     }
 
     std::unique_ptr<sim::MqttSimGateway> Gateway(const std::string& cafile,
@@ -161,11 +140,7 @@ protected:
             [this] { return Instant{std::chrono::seconds(sim_time_.fetch_add(60))}; });
     }
 
-    std::size_t Readings() {
-        auto tx = store_->Begin().value();
-        auto m = tx->FindMeter(ProjectId{1}, "m1").value();
-        return tx->ListReadings(m->id, 1000).value().size();
-    }
+    std::size_t Readings() { return test::ReadingCount(*store_, "m1"); }
 
     // mosquitto_pub over TLS: the independent peer.
     app::ProcessOutput Pub(const std::string& cafile, const std::string& password) {
