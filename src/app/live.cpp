@@ -260,6 +260,7 @@ Status RunServe(const ServeOptions& o) {
                                    "--mqtt needs --mqtt-password or --mqtt-credentials");
         }
         mqtt_options.tls_cafile = o.mqtt_cafile;
+        mqtt_options.topic_prefix = o.mqtt_prefix;
         mqtt_options.tls_capath = o.mqtt_capath;
         mqtt_options.tls_certfile = o.mqtt_certfile;
         mqtt_options.tls_keyfile = o.mqtt_keyfile;
@@ -376,6 +377,7 @@ Status RunSim(const SimOptions& o) {
     options.garbage_percent = o.garbage_percent;
     options.mqtt = o.mqtt;
     options.mqtt_cafile = o.mqtt_cafile;
+    options.mqtt_prefix = o.mqtt_prefix;
     options.mqtt_read_interval_s = o.mqtt_read_interval_s;
     if (!o.mqtt.empty()) {
         if (o.mqtt_credentials.empty())

@@ -32,6 +32,7 @@ struct ServeOptions {
     // TLS when cafile or capath is set (MqttOptions): the broker's certificate is verified,
     // hostname included; certfile/keyfile: a client certificate, if the broker asks for one.
     std::string mqtt_cafile;
+    std::string mqtt_prefix = "joule";  // topic prefix, as given to joule mqtt-auth --prefix
     std::string mqtt_capath;
     std::string mqtt_certfile;
     std::string mqtt_keyfile;
@@ -67,6 +68,7 @@ struct SimOptions {
     // `joule mqtt-auth` (each gateway logs in with its own line), how often they read.
     std::string mqtt;
     std::string mqtt_cafile;
+    std::string mqtt_prefix = "joule";  // topic prefix, as given to joule mqtt-auth --prefix
     std::string mqtt_credentials;
     int64_t mqtt_read_interval_s = 60;
 };

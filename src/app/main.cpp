@@ -229,6 +229,8 @@ int Main(int argc, char** argv) {
     serve->add_option("--mqtt-credentials", serve_options.mqtt_credentials,
                       "credentials file of joule mqtt-auth (when --mqtt-password is not given)");
     serve->add_option("--mqtt-cafile", serve_options.mqtt_cafile, "CA file: connect with TLS");
+    serve->add_option("--mqtt-prefix", serve_options.mqtt_prefix, "topic prefix (as mqtt-auth)")
+        ->capture_default_str();
     serve->add_option("--mqtt-capath", serve_options.mqtt_capath,
                       "CA directory (c_rehash): connect with TLS");
     serve->add_option("--mqtt-certfile", serve_options.mqtt_certfile,
@@ -264,6 +266,8 @@ int Main(int argc, char** argv) {
     sim->add_option("--mqtt-credentials", sim_options.mqtt_credentials,
                     "credentials file of joule mqtt-auth (one line per gateway)");
     sim->add_option("--mqtt-cafile", sim_options.mqtt_cafile, "CA file: connect with TLS");
+    sim->add_option("--mqtt-prefix", sim_options.mqtt_prefix, "topic prefix (as mqtt-auth)")
+        ->capture_default_str();
     sim->add_option("--mqtt-interval", sim_options.mqtt_read_interval_s,
                     "seconds between an MQTT gateway's reads of its meters")
         ->capture_default_str()
@@ -276,7 +280,9 @@ int Main(int argc, char** argv) {
         ->capture_default_str();
     mqtt_auth->add_option("--dir", mqtt_auth_options.dir, "writes passwd, acl and credentials")
         ->required();
-    mqtt_auth->add_option("--prefix", mqtt_auth_options.topic_prefix, "topic prefix")
+    mqtt_auth
+        ->add_option("--prefix", mqtt_auth_options.topic_prefix,
+                     "topic prefix (give serve and sim the same --mqtt-prefix)")
         ->capture_default_str();
     mqtt_auth
         ->add_option("--platform-user", mqtt_auth_options.platform_username,
