@@ -12,6 +12,7 @@
 #include "api/http_util.hpp"
 #include "service/acquisition_service.hpp"
 #include "service/billing_service.hpp"
+#include "service/service_test_support.hpp"
 #include "service/site_service.hpp"
 #include "storage/sqlite_store.hpp"
 
@@ -20,7 +21,7 @@ namespace {
 
 using Json = nlohmann::json;
 
-Instant T(std::string_view text) { return ParseInstant(text, "t").value(); }
+using service_test::T;
 
 constexpr const char* kPassword = "Secret12345";
 
@@ -36,14 +37,7 @@ protected:
             model.spec.max_rate_per_hour = 20'000;
             model.has_relay = true;
             site.models.push_back(model);
-            TariffRecord flat;
-            flat.code = "flat";
-            flat.tariff.name = "Flat";
-            TariffVersion v;
-            v.effective_from = T("2026-01-01T00:00:00Z");
-            v.flat_price = UnitPrice{10'000};
-            flat.tariff.versions.push_back(v);
-            site.tariffs.push_back(flat);
+            site.tariffs.push_back(service_test::FlatTariff(T("2026-01-01T00:00:00Z")));
             SiteSpec::Meter m;
             m.meter.code = "m1";
             m.model_code = model.code;
@@ -646,9 +640,7 @@ TEST_F(ApiTest, AccountsAreOpenedChargedControlledAndClosedThroughTheApi) {
                           "account.control", "account.close"}) {
         EXPECT_TRUE(actions.count(a)) << a << " " << log.body;
     }
-    auto tx = store_->Begin().value();
-    EXPECT_EQ(tx->SummarizeLedger().value().sum_of_balances.fen, 0);
-    EXPECT_EQ(tx->CountBalanceMismatches().value(), 0);
+    service_test::ExpectLedgerBalanced(*store_);
 }
 
 TEST_F(ApiTest, TariffsDevicesAndAlarmsAreReachable) {

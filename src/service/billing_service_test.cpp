@@ -23,14 +23,7 @@ protected:
         water.code = "water";
         water.utility = Utility::kWater;
         site.models.push_back(water);
-        TariffRecord flat;
-        flat.code = "flat";
-        flat.tariff.name = "Flat 1.0000";
-        TariffVersion v;
-        v.effective_from = T("2026-01-01T00:00:00Z");
-        v.flat_price = UnitPrice{10'000};  // 1 yuan per kWh
-        flat.tariff.versions.push_back(v);
-        site.tariffs.push_back(flat);
+        site.tariffs.push_back(service_test::FlatTariff(T("2026-01-01T00:00:00Z")));
         for (const char* code : {"m1", "m2", "m3"}) {
             SiteSpec::Meter m;
             m.meter.code = code;

@@ -32,14 +32,7 @@ protected:
         plain.code = "dds";
         plain.in_meter_prepaid = false;
         site.models.push_back(plain);
-        TariffRecord flat;
-        flat.code = "flat";
-        flat.tariff.name = "Flat 1.0000";
-        TariffVersion v;
-        v.effective_from = T("2026-01-01T00:00:00Z");
-        v.flat_price = UnitPrice{10'000};
-        flat.tariff.versions.push_back(v);
-        site.tariffs.push_back(flat);
+        site.tariffs.push_back(service_test::FlatTariff(T("2026-01-01T00:00:00Z")));
         for (auto [code, model] :
              {std::pair{"m1", "ddsy"}, std::pair{"m2", "ddsy"}, std::pair{"plain", "dds"}}) {
             SiteSpec::Meter m;

@@ -20,16 +20,29 @@ namespace joule::service_test {
 inline Instant T(std::string_view text) { return ParseInstant(text, "t").value(); }
 inline Quantity Kwh(int64_t kwh) { return Quantity{kwh * 1000}; }
 
+// Tariff "flat": 1 yuan per kWh from `from` on (the tariff most test sites bill with).
+inline TariffRecord FlatTariff(Instant from) {
+    TariffRecord flat;
+    flat.code = "flat";
+    flat.tariff.name = "Flat 1.0000";
+    TariffVersion v;
+    v.effective_from = from;
+    v.flat_price = UnitPrice{10'000};
+    flat.tariff.versions.push_back(v);
+    return flat;
+}
+
+// Money is neither made nor lost: the balances sum to zero and each matches its transfers.
+inline void ExpectLedgerBalanced(Store& store) {
+    auto tx = store.Begin().value();
+    EXPECT_EQ(tx->SummarizeLedger().value().sum_of_balances.fen, 0);
+    EXPECT_EQ(tx->CountBalanceMismatches().value(), 0);
+}
+
 // The fixture base: every test project is "mall".
 class ServiceTest : public ::testing::Test {
 protected:
-    // Money is neither made nor lost: the balances sum to zero and each one matches its
-    // transfers.
-    void ExpectLedgerBalanced() {
-        auto tx = store_->Begin().value();
-        EXPECT_EQ(tx->SummarizeLedger().value().sum_of_balances.fen, 0);
-        EXPECT_EQ(tx->CountBalanceMismatches().value(), 0);
-    }
+    void ExpectLedgerBalanced() { service_test::ExpectLedgerBalanced(*store_); }
 
     // The open alarms of project "mall", all or of one kind.
     std::vector<AlarmRecord> OpenAlarms(std::optional<AlarmKind> kind = std::nullopt) {

@@ -15,6 +15,7 @@
 
 #include "core/ports.hpp"
 #include "core/time.hpp"
+#include "service/service_test_support.hpp"
 
 namespace joule::test {
 
@@ -29,7 +30,7 @@ inline bool WaitFor(const std::function<bool()>& done, int seconds = 30) {
     return done();
 }
 
-inline Instant T(std::string_view text) { return ParseInstant(text, "t").value(); }
+using service_test::T;
 
 // How often `what` occurs in `text` (lines in a broker log).
 inline std::size_t Count(const std::string& text, std::string_view what) {
@@ -40,17 +41,7 @@ inline std::size_t Count(const std::string& text, std::string_view what) {
     return n;
 }
 
-// Tariff "flat": 1 yuan per kWh from `from` on.
-inline TariffRecord FlatTariff(Instant from) {
-    TariffRecord flat;
-    flat.code = "flat";
-    flat.tariff.name = "Flat 1.0000";
-    TariffVersion v;
-    v.effective_from = from;
-    v.flat_price = UnitPrice{10'000};
-    flat.tariff.versions.push_back(v);
-    return flat;
-}
+using service_test::FlatTariff;
 
 // A new directory /tmp/<prefix>-XXXXXX; the test removes it.
 inline std::string MakeTempDir(const std::string& prefix) {
@@ -59,12 +50,7 @@ inline std::string MakeTempDir(const std::string& prefix) {
     return path;
 }
 
-// Money is neither made nor lost: the balances sum to zero and each matches its transfers.
-inline void ExpectLedgerBalanced(Store& store) {
-    auto tx = store.Begin().value();
-    EXPECT_EQ(tx->SummarizeLedger().value().sum_of_balances.fen, 0);
-    EXPECT_EQ(tx->CountBalanceMismatches().value(), 0);
-}
+using service_test::ExpectLedgerBalanced;
 
 // How many readings meter `code` of `project` has stored.
 inline std::size_t ReadingCount(Store& store, std::string_view code,
