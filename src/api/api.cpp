@@ -263,7 +263,7 @@ HttpResponse Api::Impl::Handle(const HttpRequest& request) {
     if (request.path == "/healthz") {
         out.body = R"({"status":"ok"})";
     } else if (request.path == "/readyz") {
-        auto tx = store.Begin();
+        auto tx = store.BeginRead();
         out.status = tx ? 200 : 503;
         out.body = tx ? R"({"status":"ready"})" : R"({"status":"store unavailable"})";
     } else if (request.path == "/metrics") {
@@ -379,7 +379,7 @@ Result<Reply> Api::Impl::Dispatch(const HttpRequest& request, const std::string&
         }
     }
     if (auto p = call.params.find("project"); p != call.params.end()) {
-        JOULE_ASSIGN_OR_RETURN(auto tx, store.Begin());
+        JOULE_ASSIGN_OR_RETURN(auto tx, store.BeginRead());
         JOULE_ASSIGN_OR_RETURN(auto project, tx->FindProject(p->second));
         // A project the caller cannot see answers exactly like one that does not exist.
         if (!project || !call.principal.SeesProject(project->id)) {
@@ -531,7 +531,7 @@ Status Api::Impl::LogOperation(AccessTx& tx, const Actor& actor, Instant at, std
 }
 
 Result<std::vector<ProjectRecord>> Api::Impl::Projects() {
-    JOULE_ASSIGN_OR_RETURN(auto tx, store.Begin());
+    JOULE_ASSIGN_OR_RETURN(auto tx, store.BeginRead());
     return tx->ListProjects();
 }
 

@@ -398,7 +398,7 @@ Result<Reply> Api::Impl::ListOperations(Call& c) {
     // Project staff read the changes of their projects; group users everything, including
     // changes of no one project (users, keys), unless they ask for one project.
     if (const std::string code = text("project"); !code.empty()) {
-        JOULE_ASSIGN_OR_RETURN(auto tx, store.Begin());
+        JOULE_ASSIGN_OR_RETURN(auto tx, store.BeginRead());
         JOULE_ASSIGN_OR_RETURN(auto project, tx->FindProject(code));
         if (!project || !c.principal.SeesProject(project->id)) {
             return NotFound("no project '" + code.substr(0, 64) + "'", "project");

@@ -100,7 +100,7 @@ Result<Reply> Api::Impl::ListAccounts(Call& c) {
     JOULE_ASSIGN_OR_RETURN(PageBounds bounds, PageParams(c.query));
     query.limit = bounds.page_size;
     query.offset = static_cast<int64_t>(bounds.page - 1) * bounds.page_size;
-    JOULE_ASSIGN_OR_RETURN(auto tx, store.Begin());
+    JOULE_ASSIGN_OR_RETURN(auto tx, store.BeginRead());
     JOULE_ASSIGN_OR_RETURN(auto page, tx->PageAccounts(c.project->id, query));
     tx.reset();
     Json items = Json::array();
@@ -127,7 +127,7 @@ Result<Reply> Api::Impl::GetAccount(Call& c) {
                        {"meter_pending", wire::MoneyText(view.meter_pending)},
                        {"meter_held", wire::MoneyText(view.meter_held)}};
     Json meters = Json::array();
-    JOULE_ASSIGN_OR_RETURN(auto tx, store.Begin());
+    JOULE_ASSIGN_OR_RETURN(auto tx, store.BeginRead());
     for (const MeterBinding& b : view.bindings) {
         if (b.bound_to) {
             continue;
@@ -299,7 +299,7 @@ Result<Reply> Api::Impl::CloseAccount(Call& c) {
 }
 
 Result<Reply> Api::Impl::ListLedger(Call& c) {
-    JOULE_ASSIGN_OR_RETURN(auto tx, store.Begin());
+    JOULE_ASSIGN_OR_RETURN(auto tx, store.BeginRead());
     JOULE_ASSIGN_OR_RETURN(AccountRecord account, FindAccountOf(*tx, c));
     JOULE_ASSIGN_OR_RETURN(auto ledgers, tx->LedgerAccountsOf(account.id));
     JOULE_ASSIGN_OR_RETURN(auto transfers, tx->TransfersOf(account.id, kMaxLedgerRows));

@@ -46,7 +46,7 @@ Json AlarmJson(const AlarmRecord& a, const std::string& meter_code) {
 }  // namespace
 
 Result<Reply> Api::Impl::ListGateways(Call& c) {
-    JOULE_ASSIGN_OR_RETURN(auto tx, store.Begin());
+    JOULE_ASSIGN_OR_RETURN(auto tx, store.BeginRead());
     JOULE_ASSIGN_OR_RETURN(auto gateways, tx->ListGateways());
     JOULE_ASSIGN_OR_RETURN(auto meters, tx->ListMeters(c.project->id));
     tx.reset();
@@ -73,7 +73,7 @@ Result<Reply> Api::Impl::ListGateways(Call& c) {
 }
 
 Result<Reply> Api::Impl::ListModels(Call& c) {
-    JOULE_ASSIGN_OR_RETURN(auto tx, store.Begin());
+    JOULE_ASSIGN_OR_RETURN(auto tx, store.BeginRead());
     JOULE_ASSIGN_OR_RETURN(auto models, tx->ListModels());
     tx.reset();
     std::vector<Json> items;
@@ -95,7 +95,7 @@ Result<Reply> Api::Impl::ListModels(Call& c) {
 }
 
 Result<Reply> Api::Impl::ListMeters(Call& c) {
-    JOULE_ASSIGN_OR_RETURN(auto tx, store.Begin());
+    JOULE_ASSIGN_OR_RETURN(auto tx, store.BeginRead());
     JOULE_ASSIGN_OR_RETURN(auto meters, tx->ListMeters(c.project->id));
     JOULE_ASSIGN_OR_RETURN(auto statuses, tx->ListMeterStatuses(c.project->id));
     tx.reset();
@@ -125,7 +125,7 @@ Result<Reply> Api::Impl::ListMeters(Call& c) {
 
 Result<Reply> Api::Impl::GetMeter(Call& c) {
     JOULE_TRY(OnlyParams(c.query, {}));
-    JOULE_ASSIGN_OR_RETURN(auto tx, store.Begin());
+    JOULE_ASSIGN_OR_RETURN(auto tx, store.BeginRead());
     JOULE_ASSIGN_OR_RETURN(MeterRecord meter, FindMeterOf(*tx, c));
     JOULE_ASSIGN_OR_RETURN(MeterModelRecord model, tx->GetModel(meter.model));
     JOULE_ASSIGN_OR_RETURN(auto binding, tx->CurrentBinding(meter.id));
@@ -158,7 +158,7 @@ Result<Reply> Api::Impl::GetMeter(Call& c) {
 }
 
 Result<Reply> Api::Impl::ListReadings(Call& c) {
-    JOULE_ASSIGN_OR_RETURN(auto tx, store.Begin());
+    JOULE_ASSIGN_OR_RETURN(auto tx, store.BeginRead());
     JOULE_ASSIGN_OR_RETURN(MeterRecord meter, FindMeterOf(*tx, c));
     JOULE_ASSIGN_OR_RETURN(auto readings, tx->ListReadings(meter.id, kMaxReadingRows));
     tx.reset();
@@ -203,7 +203,7 @@ Result<Reply> Api::Impl::SendCommand(Call& c) {
     } else if (!value.empty()) {
         return InvalidArgument("value", "only for set_alarm_amount_1/2 and set_price");
     }
-    JOULE_ASSIGN_OR_RETURN(auto tx, store.Begin());
+    JOULE_ASSIGN_OR_RETURN(auto tx, store.BeginRead());
     JOULE_ASSIGN_OR_RETURN(MeterRecord meter, FindMeterOf(*tx, c));
     JOULE_ASSIGN_OR_RETURN(MeterModelRecord model, tx->GetModel(meter.model));
     JOULE_ASSIGN_OR_RETURN(auto binding, tx->CurrentBinding(meter.id));
@@ -227,7 +227,7 @@ Result<Reply> Api::Impl::SendCommand(Call& c) {
 }
 
 Result<Reply> Api::Impl::ListPendingDevices(Call& c) {
-    JOULE_ASSIGN_OR_RETURN(auto tx, store.Begin());
+    JOULE_ASSIGN_OR_RETURN(auto tx, store.BeginRead());
     JOULE_ASSIGN_OR_RETURN(auto devices, tx->ListPendingDevices(c.project->id));
     JOULE_ASSIGN_OR_RETURN(auto gateways, tx->ListGateways());
     tx.reset();
@@ -269,7 +269,7 @@ Result<Reply> Api::Impl::BindPendingDevice(Call& c) {
 }
 
 Result<Reply> Api::Impl::ListCommands(Call& c) {
-    JOULE_ASSIGN_OR_RETURN(auto tx, store.Begin());
+    JOULE_ASSIGN_OR_RETURN(auto tx, store.BeginRead());
     JOULE_ASSIGN_OR_RETURN(auto commands, tx->ListCommands(c.project->id, kMaxCommandRows));
     JOULE_ASSIGN_OR_RETURN(auto meters, tx->ListMeters(c.project->id));
     JOULE_ASSIGN_OR_RETURN(auto accounts, tx->ListAccounts(c.project->id));
@@ -308,7 +308,7 @@ Result<Reply> Api::Impl::ListCommands(Call& c) {
 
 Result<Reply> Api::Impl::ListAlarms(Call& c) {
     JOULE_ASSIGN_OR_RETURN(bool open_only, BoolParam(c.query, "open", true));
-    JOULE_ASSIGN_OR_RETURN(auto tx, store.Begin());
+    JOULE_ASSIGN_OR_RETURN(auto tx, store.BeginRead());
     JOULE_ASSIGN_OR_RETURN(auto alarms, tx->ListAlarms(c.project->id, open_only));
     JOULE_ASSIGN_OR_RETURN(auto meters, tx->ListMeters(c.project->id));
     tx.reset();
@@ -347,7 +347,7 @@ Result<Reply> Api::Impl::ClearAlarm(Call& c) {
 Result<Json> Api::Impl::AlarmReply(const AlarmRecord& alarm) {
     std::string meter_code;
     if (alarm.meter.valid()) {
-        JOULE_ASSIGN_OR_RETURN(auto tx, store.Begin());
+        JOULE_ASSIGN_OR_RETURN(auto tx, store.BeginRead());
         JOULE_ASSIGN_OR_RETURN(MeterRecord meter, tx->GetMeter(alarm.meter));
         meter_code = meter.code;
     }

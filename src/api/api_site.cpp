@@ -46,7 +46,7 @@ Result<Reply> Api::Impl::GetProject(Call& c) {
 }
 
 Result<Reply> Api::Impl::ListBuildings(Call& c) {
-    JOULE_ASSIGN_OR_RETURN(auto tx, store.Begin());
+    JOULE_ASSIGN_OR_RETURN(auto tx, store.BeginRead());
     JOULE_ASSIGN_OR_RETURN(auto buildings, tx->ListBuildings(c.project->id));
     tx.reset();
     std::vector<Json> items;
@@ -59,7 +59,7 @@ Result<Reply> Api::Impl::ListBuildings(Call& c) {
 }
 
 Result<Reply> Api::Impl::ListFloors(Call& c) {
-    JOULE_ASSIGN_OR_RETURN(auto tx, store.Begin());
+    JOULE_ASSIGN_OR_RETURN(auto tx, store.BeginRead());
     JOULE_ASSIGN_OR_RETURN(auto buildings, tx->ListBuildings(c.project->id));
     JOULE_ASSIGN_OR_RETURN(auto floors, tx->ListFloors(c.project->id));
     tx.reset();
@@ -74,7 +74,7 @@ Result<Reply> Api::Impl::ListFloors(Call& c) {
 }
 
 Result<Reply> Api::Impl::ListRooms(Call& c) {
-    JOULE_ASSIGN_OR_RETURN(auto tx, store.Begin());
+    JOULE_ASSIGN_OR_RETURN(auto tx, store.BeginRead());
     JOULE_ASSIGN_OR_RETURN(auto buildings, tx->ListBuildings(c.project->id));
     JOULE_ASSIGN_OR_RETURN(auto floors, tx->ListFloors(c.project->id));
     JOULE_ASSIGN_OR_RETURN(auto rooms, tx->ListRooms(c.project->id));
@@ -98,7 +98,7 @@ Result<Reply> Api::Impl::ListRooms(Call& c) {
 }
 
 Result<Reply> Api::Impl::ListTariffs(Call& c) {
-    JOULE_ASSIGN_OR_RETURN(auto tx, store.Begin());
+    JOULE_ASSIGN_OR_RETURN(auto tx, store.BeginRead());
     JOULE_ASSIGN_OR_RETURN(auto tariffs, tx->ListTariffs(c.project->id));
     tx.reset();
     std::vector<Json> items;
@@ -118,7 +118,7 @@ Result<Reply> Api::Impl::ListTariffs(Call& c) {
 Result<Reply> Api::Impl::GetTariff(Call& c) {
     JOULE_TRY(OnlyParams(c.query, {}));
     const std::string& code = c.params.at("tariff");
-    JOULE_ASSIGN_OR_RETURN(auto tx, store.Begin());
+    JOULE_ASSIGN_OR_RETURN(auto tx, store.BeginRead());
     JOULE_ASSIGN_OR_RETURN(auto tariff, tx->FindTariff(c.project->id, code));
     if (!tariff) {
         return NotFound("no tariff '" + code.substr(0, 64) + "'", "tariff");

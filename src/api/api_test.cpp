@@ -119,8 +119,7 @@ protected:
     }
 
     Instant now_ = T("2026-11-20T00:00:00Z");
-    std::unique_ptr<storage::SqliteStore> store_ =
-        std::move(storage::SqliteStore::Open(":memory:", {}).value());
+    service_test::TempFileStore store_;
     BillingService billing_{*store_};
     AcquisitionService acquisition_{*store_, billing_};
     Api api_{*store_, *store_, billing_, acquisition_,

@@ -407,6 +407,9 @@ public:
     virtual ~Store() = default;
     // Starts a write unit of work. On SQLite writers are serialized by the store itself.
     virtual Result<std::unique_ptr<Tx>> Begin() = 0;
+    // Starts a unit of work that only reads: it may run beside other reads and beside a writer,
+    // and sees the store as of its first read. Writing through it fails (kInternal).
+    virtual Result<std::unique_ptr<Tx>> BeginRead() { return Begin(); }
 };
 
 }  // namespace joule

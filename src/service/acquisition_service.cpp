@@ -119,7 +119,7 @@ LiveStatus MakeLiveStatus(const MeterStatusRecord& status, Seconds read_interval
 }
 
 Result<CatchUpState> AcquisitionService::CatchUp(MeterId meter) {
-    JOULE_ASSIGN_OR_RETURN(auto tx, store_.Begin());
+    JOULE_ASSIGN_OR_RETURN(auto tx, store_.BeginRead());
     JOULE_TRY(tx->GetMeter(meter));
     CatchUpState out;
     JOULE_ASSIGN_OR_RETURN(auto status, tx->LoadMeterStatus(meter));
@@ -132,7 +132,7 @@ Result<CatchUpState> AcquisitionService::CatchUp(MeterId meter) {
 }
 
 Result<std::optional<LiveStatus>> AcquisitionService::GetLiveStatus(MeterId meter_id, Instant now) {
-    JOULE_ASSIGN_OR_RETURN(auto tx, store_.Begin());
+    JOULE_ASSIGN_OR_RETURN(auto tx, store_.BeginRead());
     JOULE_ASSIGN_OR_RETURN(MeterRecord meter, tx->GetMeter(meter_id));
     JOULE_ASSIGN_OR_RETURN(auto status, tx->LoadMeterStatus(meter_id));
     if (!status)

@@ -843,7 +843,7 @@ Result<PrepaidStatus> BillingService::Control(const ControlRequest& r, const Act
 Result<AccountView> BillingService::ViewAccount(std::string_view project_code,
                                                 std::string_view number) {
     // A read: the account row, its ledger accounts and meters (no tariff, no wallet context).
-    JOULE_ASSIGN_OR_RETURN(auto tx, store_.Begin());
+    JOULE_ASSIGN_OR_RETURN(auto tx, store_.BeginRead());
     JOULE_ASSIGN_OR_RETURN(ProjectRecord project, LoadProject(*tx, project_code));
     AccountView view;
     JOULE_ASSIGN_OR_RETURN(view.account, FindAccountIn(*tx, project, number));

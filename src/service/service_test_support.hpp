@@ -1,12 +1,16 @@
 // What the service tests (joule_service_tests) share: time and energy literals, a fixture with
-// the real SQLite store (in memory) and the billing and acquisition services over it, and the
-// checks every money test makes.
+// the real SQLite store (in a temporary file) and the billing and acquisition services over it, and
+// the checks every money test makes.
 #pragma once
 
 #include <gtest/gtest.h>
 
+#include <stdlib.h>
+
+#include <filesystem>
 #include <memory>
 #include <optional>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -31,6 +35,34 @@ inline TariffRecord FlatTariff(Instant from) {
     flat.tariff.versions.push_back(v);
     return flat;
 }
+
+// A real store in a file of its own, removed afterwards: in a file (not ":memory:") reads go
+// through the read-only connections beside the writer, as in production. synchronous=NORMAL, as
+// no test pulls the power.
+class TempFileStore {
+public:
+    TempFileStore() {
+        std::string dir = (std::filesystem::temp_directory_path() / "joule-test-XXXXXX").string();
+        EXPECT_NE(::mkdtemp(dir.data()), nullptr) << dir;
+        dir_ = dir;
+        store_ = std::move(
+            storage::SqliteStore::Open(dir_ + "/joule.db", {storage::Durability::kNormal}).value());
+    }
+    ~TempFileStore() {
+        store_.reset();
+        std::error_code ignored;
+        std::filesystem::remove_all(dir_, ignored);
+    }
+    TempFileStore(const TempFileStore&) = delete;
+    TempFileStore& operator=(const TempFileStore&) = delete;
+
+    storage::SqliteStore& operator*() { return *store_; }
+    storage::SqliteStore* operator->() { return store_.get(); }
+
+private:
+    std::string dir_;
+    std::unique_ptr<storage::SqliteStore> store_;
+};
 
 // Money is neither made nor lost: the balances sum to zero and each matches its transfers.
 inline void ExpectLedgerBalanced(Store& store) {
@@ -58,8 +90,7 @@ protected:
         return out;
     }
 
-    std::unique_ptr<storage::SqliteStore> store_ =
-        std::move(storage::SqliteStore::Open(":memory:", {}).value());
+    TempFileStore store_;
     BillingService billing_{*store_};
     AcquisitionService acquisition_{*store_, billing_};
     Actor actor_{"tester"};

@@ -21,8 +21,8 @@ using sqlite::Secs;
 
 class SqliteAccessTx final : public AccessTx, private sqlite::UnitOfWork {
 public:
-    SqliteAccessTx(SqliteStore& store, std::unique_lock<std::mutex> lock)
-        : UnitOfWork(store.db_, store.statements_, std::move(lock)) {}
+    SqliteAccessTx(SqliteStore::Connection& connection, std::unique_lock<std::mutex> lock)
+        : UnitOfWork(connection.db, connection.statements, std::move(lock)) {}
 
     Result<int64_t> InsertUser(const UserRecord& u) override {
         auto q =
@@ -311,9 +311,9 @@ private:
 };
 
 Result<std::unique_ptr<AccessTx>> SqliteStore::BeginAccess() {
-    std::unique_lock lock(writer_);
-    JOULE_TRY(Exec(db_, "BEGIN IMMEDIATE"));
-    return std::unique_ptr<AccessTx>(new SqliteAccessTx(*this, std::move(lock)));
+    std::unique_lock lock(writer_->mutex);
+    JOULE_TRY(Exec(writer_->db, "BEGIN IMMEDIATE"));
+    return std::unique_ptr<AccessTx>(new SqliteAccessTx(*writer_, std::move(lock)));
 }
 
 }  // namespace joule::storage

@@ -4,6 +4,7 @@
 
 #include <sqlite3.h>
 
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -15,6 +16,7 @@
 #include "base/error.hpp"
 #include "core/ports.hpp"
 #include "core/time.hpp"
+#include "storage/sqlite_store.hpp"
 
 namespace joule::storage::sqlite {
 
@@ -186,3 +188,31 @@ private:
 };
 
 }  // namespace joule::storage::sqlite
+
+namespace joule::storage {
+
+struct SqliteStore::Connection {
+    explicit Connection(sqlite3* handle) : db(handle) {}
+    ~Connection() {
+        for (auto& [sql, stmt] : statements) {
+            sqlite3_finalize(stmt);
+        }
+        sqlite3_close(db);
+    }
+    Connection(const Connection&) = delete;
+    Connection& operator=(const Connection&) = delete;
+
+    sqlite3* db;
+    std::mutex mutex;  // one unit of work at a time
+    // Prepared statements by SQL text (string literals: their address is their identity).
+    sqlite::StatementCache statements;
+    // Parsed tariffs by id, with the number of versions they were read with. Versions are only
+    // ever appended, so an unchanged count means an unchanged tariff.
+    struct CachedTariff {
+        int64_t versions = 0;
+        std::shared_ptr<const TariffRecord> record;
+    };
+    std::unordered_map<int64_t, CachedTariff> tariffs;
+};
+
+}  // namespace joule::storage

@@ -44,8 +44,9 @@ using sqlite::SqlError;
 
 class SqliteTx final : public Tx, private sqlite::UnitOfWork {
 public:
-    SqliteTx(SqliteStore& store, std::unique_lock<std::mutex> lock)
-        : UnitOfWork(store.db_, store.statements_, std::move(lock)), store_(store) {}
+    SqliteTx(SqliteStore::Connection& connection, std::unique_lock<std::mutex> lock)
+        : UnitOfWork(connection.db, connection.statements, std::move(lock)),
+          tariff_cache_(connection.tariffs) {}
 
     Status Commit() override { return CommitWork(); }
 
@@ -483,8 +484,8 @@ public:
             JOULE_ASSIGN_OR_RETURN(bool row, q.Step());
             versions = row ? q.ColInt(0) : 0;
         }
-        auto cached = store_.tariff_cache_.find(id.value);
-        if (cached != store_.tariff_cache_.end() && cached->second.versions == versions) {
+        auto cached = tariff_cache_.find(id.value);
+        if (cached != tariff_cache_.end() && cached->second.versions == versions) {
             return *cached->second.record;
         }
         TariffRecord r;
@@ -516,7 +517,7 @@ public:
             }
             r.tariff.versions.push_back(std::move(*v));
         }
-        store_.tariff_cache_[id.value] = {versions, std::make_shared<const TariffRecord>(r)};
+        tariff_cache_[id.value] = {versions, std::make_shared<const TariffRecord>(r)};
         return r;
     }
 
@@ -706,7 +707,15 @@ public:
         };
         int64_t total = 0;
         {
-            auto q = Q("SELECT COUNT(*) " JOULE_ACCOUNT_WHERE "AND ?7 = ?7 AND ?8 = ?8");
+            // Without a search the total is a sum of the kept counts (migration 8): a few rows,
+            // not every account of the project.
+            auto q = query.search.empty()
+                         ? Q("SELECT IFNULL(SUM(n), 0) FROM account_counts WHERE project_id = ?1 "
+                             "AND (?2 IS NULL OR status = ?2) AND "
+                             "(?3 IS NULL OR prepaid_state = ?3) AND (?4 IS NULL OR relay = ?4) "
+                             "AND (?5 IS NULL OR billing_mode = ?5) AND ?6 = ?6 AND ?7 = ?7 AND "
+                             "?8 = ?8")
+                         : Q("SELECT COUNT(*) " JOULE_ACCOUNT_WHERE "AND ?7 = ?7 AND ?8 = ?8");
             bind(q);
             JOULE_ASSIGN_OR_RETURN(bool row, q.Step());
             total = row ? q.ColInt(0) : 0;
@@ -1286,24 +1295,42 @@ public:
     Status InsertOperation(const OperationRecord& op) override { return InsertOperationRow(op); }
 
 private:
-    SqliteStore& store_;  // its caches (tariffs)
+    std::unordered_map<int64_t, SqliteStore::Connection::CachedTariff>& tariff_cache_;
 };
 
-Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(const std::string& path,
-                                                       const SqliteOptions& options) {
+namespace {
+
+// Opens one connection with the settings every connection shares.
+Result<sqlite3*> OpenConnection(const std::string& path, int flags) {
     sqlite3* db = nullptr;
-    const int rc =
-        sqlite3_open_v2(path.c_str(), &db,
-                        SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
+    const int rc = sqlite3_open_v2(path.c_str(), &db, flags | SQLITE_OPEN_NOMUTEX, nullptr);
     if (rc != SQLITE_OK) {
         std::string message = db ? sqlite3_errmsg(db) : "out of memory";
         sqlite3_close(db);
         return MakeError(ErrorCode::kUnavailable,
                          "cannot open database '" + path + "': " + message);
     }
-    std::unique_ptr<SqliteStore> store(new SqliteStore(db));
     // First: another process (joule sim, a CLI top-up) may hold the lock the next pragmas need.
-    JOULE_TRY(Exec(db, "PRAGMA busy_timeout = 5000"));
+    if (auto busy = Exec(db, "PRAGMA busy_timeout = 5000"); !busy) {
+        sqlite3_close(db);
+        return std::unexpected(busy.error());
+    }
+    return db;
+}
+
+}  // namespace
+
+SqliteStore::SqliteStore(std::unique_ptr<Connection> writer) : writer_(std::move(writer)) {}
+
+SqliteStore::~SqliteStore() = default;
+
+sqlite3* SqliteStore::handle() { return writer_->db; }
+
+Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(const std::string& path,
+                                                       const SqliteOptions& options) {
+    JOULE_ASSIGN_OR_RETURN(sqlite3 * db,
+                           OpenConnection(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE));
+    std::unique_ptr<SqliteStore> store(new SqliteStore(std::make_unique<Connection>(db)));
     JOULE_TRY(Exec(db, "PRAGMA journal_mode = WAL"));
     JOULE_TRY(Exec(db, options.durability == Durability::kFull ? "PRAGMA synchronous = FULL"
                                                                : "PRAGMA synchronous = NORMAL"));
@@ -1312,24 +1339,56 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(const std::string& path,
     if (options.migrate) {
         JOULE_TRY(store->Migrate());
     }
+    // A database without a file (":memory:", a temporary one) has no second connection.
+    const char* file = sqlite3_db_filename(db, "main");
+    if (file != nullptr && *file != '\0' && options.read_connections > 0) {
+        JOULE_TRY(store->OpenReaders(file, options.read_connections));
+    }
     return store;
 }
 
-SqliteStore::~SqliteStore() {
-    for (auto& [sql, stmt] : statements_) {
-        sqlite3_finalize(stmt);
+Status SqliteStore::OpenReaders(const std::string& path, int count) {
+    for (int i = 0; i < count; ++i) {
+        JOULE_ASSIGN_OR_RETURN(sqlite3 * db, OpenConnection(path, SQLITE_OPEN_READONLY));
+        readers_.push_back(std::make_unique<Connection>(db));
+        JOULE_TRY(Exec(db, "PRAGMA cache_size = -16384"));  // 16 MiB each
     }
-    sqlite3_close(db_);
+    return {};
 }
 
 Result<std::unique_ptr<Tx>> SqliteStore::Begin() {
-    std::unique_lock lock(writer_);
+    std::unique_lock lock(writer_->mutex);
     // IMMEDIATE takes the write lock now, so a unit of work never fails half-way on a busy lock.
-    JOULE_TRY(Exec(db_, "BEGIN IMMEDIATE"));
-    return std::unique_ptr<Tx>(new SqliteTx(*this, std::move(lock)));
+    JOULE_TRY(Exec(writer_->db, "BEGIN IMMEDIATE"));
+    return std::unique_ptr<Tx>(new SqliteTx(*writer_, std::move(lock)));
+}
+
+Result<std::unique_ptr<Tx>> SqliteStore::BeginRead() {
+    if (readers_.empty()) {
+        return Begin();
+    }
+    // The first free reader from a rotating start; when all are busy, wait for the start one.
+    const std::size_t start = next_reader_.fetch_add(1, std::memory_order_relaxed);
+    Connection* reader = nullptr;
+    std::unique_lock<std::mutex> lock;
+    for (std::size_t i = 0; i < readers_.size() && reader == nullptr; ++i) {
+        Connection& candidate = *readers_[(start + i) % readers_.size()];
+        lock = std::unique_lock(candidate.mutex, std::try_to_lock);
+        if (lock.owns_lock()) {
+            reader = &candidate;
+        }
+    }
+    if (reader == nullptr) {
+        reader = readers_[start % readers_.size()].get();
+        lock = std::unique_lock(reader->mutex);
+    }
+    // DEFERRED: the snapshot is taken at the first read and never blocks the writer (WAL).
+    JOULE_TRY(Exec(reader->db, "BEGIN"));
+    return std::unique_ptr<Tx>(new SqliteTx(*reader, std::move(lock)));
 }
 
 Result<int> SqliteStore::SchemaVersion() {
+    sqlite3* db_ = writer_->db;
     JOULE_TRY(Exec(db_,
                    "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, "
                    "name TEXT NOT NULL, applied_at INTEGER NOT NULL DEFAULT (unixepoch()))"));
@@ -1345,7 +1404,8 @@ Result<int> SqliteStore::SchemaVersion() {
 }
 
 Result<int> SqliteStore::Migrate() {
-    std::lock_guard lock(writer_);
+    std::lock_guard lock(writer_->mutex);
+    sqlite3* db_ = writer_->db;
     JOULE_ASSIGN_OR_RETURN(int current, SchemaVersion());
     const auto migrations = Migrations();
     if (!migrations.empty() && current > migrations.back().version) {

@@ -1,17 +1,17 @@
-// The embedded store: SQLite in WAL mode, one connection, one writer at a time. Implements the
-// ports of core/ports.hpp.
+// The embedded store: SQLite in WAL mode. One writer connection (one unit of work that writes at a
+// time) and a few read-only connections, so reads run beside each other and beside the writer.
+// Implements the ports of core/ports.hpp.
 #pragma once
 
+#include <atomic>
 #include <memory>
-#include <mutex>
 #include <string>
-#include <unordered_map>
+#include <vector>
 
 #include "core/access_ports.hpp"
 #include "core/ports.hpp"
 
 struct sqlite3;
-struct sqlite3_stmt;
 
 namespace joule::storage {
 
@@ -24,6 +24,9 @@ enum class Durability {
 struct SqliteOptions {
     Durability durability = Durability::kFull;
     bool migrate = true;  // apply pending migrations on open
+    // Read-only connections for BeginRead(). 0, or a database without a file (":memory:"): reads
+    // use the writer's connection and wait for its lock.
+    int read_connections = 4;
 };
 
 class SqliteStore final : public Store, public AccessStore {
@@ -38,6 +41,7 @@ public:
     SqliteStore& operator=(const SqliteStore&) = delete;
 
     [[nodiscard]] Result<std::unique_ptr<Tx>> Begin() override;
+    [[nodiscard]] Result<std::unique_ptr<Tx>> BeginRead() override;
     // Users, sessions and API keys (sqlite_access.cpp); the same writer lock as Begin().
     [[nodiscard]] Result<std::unique_ptr<AccessTx>> BeginAccess() override;
 
@@ -45,24 +49,18 @@ public:
     [[nodiscard]] Result<int> SchemaVersion();
     [[nodiscard]] Result<int> Migrate();
 
-    sqlite3* handle() { return db_; }
+    sqlite3* handle();  // the writer's connection
+
+    // One connection and what belongs to it (prepared statements, parsed tariffs); used by one
+    // unit of work at a time, under its mutex. Defined in sqlite_store.cpp.
+    struct Connection;
 
 private:
-    explicit SqliteStore(sqlite3* db) : db_(db) {}
-    sqlite3* db_;
-    std::mutex writer_;  // one unit of work at a time
-    // Parsed tariffs by id, with the number of versions they were read with. Versions are only
-    // ever appended, so an unchanged count means an unchanged tariff. Guarded by writer_.
-    struct CachedTariff {
-        int64_t versions = 0;
-        std::shared_ptr<const TariffRecord> record;
-    };
-    std::unordered_map<int64_t, CachedTariff> tariff_cache_;
-    // Prepared statements by SQL text (string literals: their address is their identity),
-    // finalized on close. Guarded by writer_.
-    std::unordered_map<const char*, sqlite3_stmt*> statements_;
-    friend class SqliteTx;
-    friend class SqliteAccessTx;
+    explicit SqliteStore(std::unique_ptr<Connection> writer);
+    Status OpenReaders(const std::string& path, int count);
+    std::unique_ptr<Connection> writer_;
+    std::vector<std::unique_ptr<Connection>> readers_;
+    std::atomic<std::size_t> next_reader_{0};
 };
 
 }  // namespace joule::storage

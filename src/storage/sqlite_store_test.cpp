@@ -3,6 +3,12 @@
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 
+#include <stdlib.h>
+
+#include <filesystem>
+#include <thread>
+#include <vector>
+
 #include "storage/migrations.hpp"
 
 namespace joule::storage {
@@ -20,6 +26,39 @@ TEST(SqliteStore, MigratesOnceAndReportsVersion) {
     auto store = OpenMemory();
     EXPECT_EQ(store->SchemaVersion().value(), Migrations().back().version);
     EXPECT_EQ(store->Migrate().value(), 0);  // nothing left to apply
+}
+
+TEST(SqliteStore, ReadsRunBesideTheWriterAndSeeOnlyCommittedWork) {
+    std::string dir = (std::filesystem::temp_directory_path() / "joule-store-XXXXXX").string();
+    ASSERT_NE(::mkdtemp(dir.data()), nullptr);
+    {
+        auto store = SqliteStore::Open(dir + "/joule.db", {Durability::kNormal}).value();
+        auto writer = store->Begin().value();
+        ASSERT_TRUE(writer->InsertProject({{}, "p1", "Project", "Asia/Shanghai"}).has_value());
+        {
+            // The writer holds its lock; a read begins anyway and does not see its work.
+            auto reader = store->BeginRead().value();
+            EXPECT_FALSE(reader->FindProject("p1").value().has_value());
+            // A read unit of work cannot write.
+            auto write = reader->InsertProject({{}, "p2", "Project 2", "Asia/Shanghai"});
+            ASSERT_FALSE(write.has_value());
+            EXPECT_EQ(write.error().code, ErrorCode::kInternal);
+        }
+        ASSERT_TRUE(writer->Commit().has_value());
+        // More reads at once than there are read connections: the extra ones wait their turn.
+        std::vector<std::unique_ptr<Tx>> readers;
+        for (int i = 0; i < 4; ++i) {
+            readers.push_back(store->BeginRead().value());
+            EXPECT_TRUE(readers.back()->FindProject("p1").value().has_value());
+        }
+        std::thread late([&] {
+            auto reader = store->BeginRead().value();
+            EXPECT_TRUE(reader->FindProject("p1").value().has_value());
+        });
+        readers.clear();
+        late.join();
+    }
+    std::filesystem::remove_all(dir);
 }
 
 TEST(SqliteStore, UncommittedWorkRollsBack) {

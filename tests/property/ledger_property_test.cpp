@@ -193,6 +193,22 @@ public:
                             Money{paid + accounts_[a].Granted(now_)}, false, effects);
             ASSERT_EQ(again, record.prepaid) << "state does not match the balance of A" << a;
         }
+        // The account counts kept by triggers (the list's total without a search) agree with a
+        // count over the accounts (with a search every account matches).
+        for (int state = -1; state <= 7; ++state) {
+            for (int relay = -1; relay <= 1; ++relay) {
+                AccountQuery query;
+                query.limit = 1;
+                if (state >= 0)
+                    query.state = static_cast<PrepaidState>(state);
+                if (relay >= 0)
+                    query.relay = static_cast<Relay>(relay);
+                const int64_t kept = tx->PageAccounts(ProjectId{1}, query).value().second;
+                query.search = "A";
+                const int64_t counted = tx->PageAccounts(ProjectId{1}, query).value().second;
+                ASSERT_EQ(kept, counted) << "account count, state " << state << " relay " << relay;
+            }
+        }
         for (int m = 0; m < kMeters; ++m) {
             const MeterBilling b = tx->LoadBilling(MeterId{m + 1}).value().value();
             ASSERT_EQ(b.charged_total.value, static_cast<int64_t>(meters_[m].exact))
