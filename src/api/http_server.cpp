@@ -1,14 +1,21 @@
 // Beast's HTTP/1.1 parser and serializer over Asio coroutines: one coroutine per connection,
-// requests on a connection answered in order (keep-alive), limits enforced by the parser.
+// requests on a connection answered in order (keep-alive), limits enforced by the parser. The
+// connection coroutine is a template on the stream, so plain HTTP runs on a bare tcp_stream and
+// only HTTPS connections go through OpenSSL (beast::ssl_stream).
 #include "api/http_server.hpp"
+
+#include <openssl/ssl.h>
 
 #include <atomic>
 #include <boost/asio.hpp>
+#include <boost/asio/ssl.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
 #include <cctype>
 #include <charconv>
 #include <thread>
+#include <type_traits>
 
 #include "wire/host_port.hpp"
 
@@ -58,13 +65,75 @@ std::string ErrorBody(std::string_view code, std::string_view message, std::stri
            "\",\"field\":\"" + std::string(field) + "\"}";
 }
 
+using TlsStream = beast::ssl_stream<beast::tcp_stream>;
+
+// Mozilla's "intermediate" TLS 1.2 ciphers: ECDHE key exchange, AEAD only. TLS 1.3 suites are
+// OpenSSL's defaults (all AEAD).
+constexpr const char* kTls12Ciphers =
+    "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:"
+    "ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:"
+    "ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305";
+
+Result<std::unique_ptr<asio::ssl::context>> MakeTlsContext(const std::string& cert_file,
+                                                           const std::string& key_file) {
+    std::unique_ptr<asio::ssl::context> tls;
+    try {
+        tls = std::make_unique<asio::ssl::context>(asio::ssl::context::tls_server);
+    } catch (const std::exception& e) {
+        return MakeError(ErrorCode::kInternal, std::string("OpenSSL: ") + e.what(), "tls");
+    }
+    SSL_CTX* ctx = tls->native_handle();
+    if (SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION) != 1 ||
+        SSL_CTX_set_cipher_list(ctx, kTls12Ciphers) != 1) {
+        return MakeError(ErrorCode::kInternal, "OpenSSL refused the TLS settings", "tls");
+    }
+    // No client-initiated renegotiation (a cheap way to make the server work hard).
+    SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE);
+    beast::error_code ec;
+    tls->use_certificate_chain_file(cert_file, ec);
+    if (ec) {
+        return InvalidArgument("tls.cert", "cannot use '" + cert_file + "': " + ec.message());
+    }
+    tls->use_private_key_file(key_file, asio::ssl::context::pem, ec);
+    if (ec) {
+        return InvalidArgument("tls.key", "cannot use '" + key_file + "': " + ec.message());
+    }
+    if (SSL_CTX_check_private_key(ctx) != 1) {
+        return InvalidArgument("tls.key",
+                               "'" + key_file + "' is not the key of '" + cert_file + "'");
+    }
+    return tls;
+}
+
+// v4-mapped IPv6 addresses ("::ffff:10.0.0.1", a dual-stack listener's IPv4 peers) as IPv4, so
+// they compare equal to the trusted proxies as written.
+asio::ip::address Unmapped(const asio::ip::address& address) {
+    if (address.is_v6() && address.to_v6().is_v4_mapped()) {
+        return asio::ip::make_address_v4(asio::ip::v4_mapped, address.to_v6());
+    }
+    return address;
+}
+
 }  // namespace
 
+Status CheckTlsFiles(const std::string& cert_file, const std::string& key_file) {
+    JOULE_TRY(MakeTlsContext(cert_file, key_file));
+    return {};
+}
+
 struct HttpServer::Impl {
+    // Who is at the other end of a connection.
+    struct Peer {
+        std::string address;         // the TCP peer
+        bool trusted_proxy = false;  // one of options.trusted_proxies
+    };
+
     HttpServerOptions options;
     HttpHandler handler;
     asio::io_context io;
     tcp::acceptor acceptor{io};
+    std::unique_ptr<asio::ssl::context> tls;  // null: plain HTTP
+    std::vector<asio::ip::address> trusted_proxies;
     std::vector<std::thread> threads;
     std::atomic<int> connections{0};
     std::string host;  // the address listened on
@@ -72,9 +141,14 @@ struct HttpServer::Impl {
     bool started = false;
 
     asio::awaitable<void> Accept();
+    // One connection: beast::tcp_stream (plain HTTP) or TlsStream.
+    template <class Stream>
     asio::awaitable<void> Serve(tcp::socket socket);
+    Peer PeerOf(const tcp::socket& socket) const;
+    std::string ClientBehindProxies(const http::request<http::string_body>& req,
+                                    const std::string& peer) const;
     http::response<http::string_body> Answer(http::request<http::string_body>& req,
-                                             const std::string& remote);
+                                             const Peer& peer);
 };
 
 asio::awaitable<void> HttpServer::Impl::Accept() {
@@ -91,13 +165,18 @@ asio::awaitable<void> HttpServer::Impl::Accept() {
             socket.close(ignored);  // the limit is a refusal, not a queue
             continue;
         }
-        auto session = Serve(std::move(socket));
-        asio::co_spawn(acceptor.get_executor(), std::move(session), asio::detached);
+        if (tls) {
+            auto session = Serve<TlsStream>(std::move(socket));
+            asio::co_spawn(acceptor.get_executor(), std::move(session), asio::detached);
+        } else {
+            auto session = Serve<beast::tcp_stream>(std::move(socket));
+            asio::co_spawn(acceptor.get_executor(), std::move(session), asio::detached);
+        }
     }
 }
 
 http::response<http::string_body> HttpServer::Impl::Answer(http::request<http::string_body>& req,
-                                                           const std::string& remote) {
+                                                           const Peer& peer) {
     HttpRequest r;
     r.method = std::string(req.method_string());
     const std::string_view target = req.target();
@@ -122,7 +201,7 @@ http::response<http::string_body> HttpServer::Impl::Answer(http::request<http::s
             r.headers.emplace_back(std::move(name), std::string(field.value()));
         }
         r.body = std::move(req.body());
-        r.remote = remote;
+        r.remote = peer.trusted_proxy ? ClientBehindProxies(req, peer.address) : peer.address;
         out = handler(r);
     }
     http::response<http::string_body> res{static_cast<http::status>(out.status), req.version()};
@@ -137,18 +216,94 @@ http::response<http::string_body> HttpServer::Impl::Answer(http::request<http::s
     return res;
 }
 
-asio::awaitable<void> HttpServer::Impl::Serve(tcp::socket socket) {
-    connections.fetch_add(1);
+HttpServer::Impl::Peer HttpServer::Impl::PeerOf(const tcp::socket& socket) const {
     beast::error_code peer_error;
     const auto endpoint = socket.remote_endpoint(peer_error);
-    const std::string remote = peer_error ? std::string() : endpoint.address().to_string();
-    beast::tcp_stream stream(std::move(socket));
+    if (peer_error) {
+        return {};
+    }
+    const asio::ip::address address = Unmapped(endpoint.address());
+    bool trusted = false;
+    for (const asio::ip::address& proxy : trusted_proxies) {
+        trusted = trusted || proxy == address;
+    }
+    return {address.to_string(), trusted};
+}
+
+// X-Forwarded-For lists the client and then each proxy that forwarded the request; each proxy
+// appends the address it received the request from. Read from the right: the first address that
+// is not a trusted proxy is the client (whatever is further left, that client could have written
+// itself). An entry that is not an IP address ends the walk at the last address believed.
+std::string HttpServer::Impl::ClientBehindProxies(const http::request<http::string_body>& req,
+                                                  const std::string& peer) const {
+    std::vector<std::string_view> hops;
+    for (const auto& field : req) {
+        if (!beast::iequals(field.name_string(), "x-forwarded-for")) {
+            continue;
+        }
+        std::string_view list = field.value();
+        while (!list.empty()) {
+            const auto comma = list.find(',');
+            std::string_view hop = list.substr(0, comma);
+            list = comma == std::string_view::npos ? std::string_view() : list.substr(comma + 1);
+            while (!hop.empty() && (hop.front() == ' ' || hop.front() == '\t')) {
+                hop.remove_prefix(1);
+            }
+            while (!hop.empty() && (hop.back() == ' ' || hop.back() == '\t')) {
+                hop.remove_suffix(1);
+            }
+            hops.push_back(hop);
+        }
+    }
+    std::string client = peer;
+    for (auto hop = hops.rbegin(); hop != hops.rend(); ++hop) {
+        beast::error_code ec;
+        const auto address = asio::ip::make_address(*hop, ec);
+        if (ec) {
+            break;
+        }
+        const asio::ip::address unmapped = Unmapped(address);
+        client = unmapped.to_string();
+        bool trusted = false;
+        for (const asio::ip::address& proxy : trusted_proxies) {
+            trusted = trusted || proxy == unmapped;
+        }
+        if (!trusted) {
+            break;
+        }
+    }
+    return client;
+}
+
+template <class Stream>
+asio::awaitable<void> HttpServer::Impl::Serve(tcp::socket socket) {
+    constexpr bool kTls = std::is_same_v<Stream, TlsStream>;
+    connections.fetch_add(1);
+    const Peer peer = PeerOf(socket);
+    auto stream = [&] {
+        if constexpr (kTls) {
+            return Stream(std::move(socket), *tls);
+        } else {
+            return Stream(std::move(socket));
+        }
+    }();
+    if constexpr (kTls) {
+        // A peer that does not complete the handshake in time, or speaks plain HTTP to the
+        // HTTPS port, is closed without a word.
+        beast::get_lowest_layer(stream).expires_after(options.tls_handshake_timeout);
+        auto [handshake_error] = co_await stream.async_handshake(
+            asio::ssl::stream_base::server, asio::as_tuple(asio::use_awaitable));
+        if (handshake_error) {
+            connections.fetch_sub(1);
+            co_return;  // the stream closes the socket
+        }
+    }
     beast::flat_buffer buffer;
     while (true) {
         http::request_parser<http::string_body> parser;
         parser.header_limit(static_cast<std::uint32_t>(options.max_header_bytes));
         parser.body_limit(options.max_body_bytes);
-        stream.expires_after(options.idle_timeout);
+        beast::get_lowest_layer(stream).expires_after(options.idle_timeout);
         auto [read_error, read_bytes] =
             co_await http::async_read(stream, buffer, parser, asio::as_tuple(asio::use_awaitable));
         (void)read_bytes;
@@ -184,7 +339,7 @@ asio::awaitable<void> HttpServer::Impl::Serve(tcp::socket socket) {
             break;
         }
         http::request<http::string_body> req = parser.release();
-        http::response<http::string_body> res = Answer(req, remote);
+        http::response<http::string_body> res = Answer(req, peer);
         const bool keep_alive = res.keep_alive();
         auto [write_error, written] =
             co_await http::async_write(stream, res, asio::as_tuple(asio::use_awaitable));
@@ -193,8 +348,14 @@ asio::awaitable<void> HttpServer::Impl::Serve(tcp::socket socket) {
             break;
         }
     }
+    if constexpr (kTls) {
+        // close_notify; a peer that never answers it costs at most this long.
+        beast::get_lowest_layer(stream).expires_after(std::chrono::seconds(5));
+        auto [shutdown_error] = co_await stream.async_shutdown(asio::as_tuple(asio::use_awaitable));
+        (void)shutdown_error;
+    }
     beast::error_code ignored;
-    stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    beast::get_lowest_layer(stream).socket().shutdown(tcp::socket::shutdown_send, ignored);
     connections.fetch_sub(1);
 }
 
@@ -225,6 +386,18 @@ Status HttpServer::Start() {
         return InvalidArgument("http.listen", "not an IP address: " + host_port.host);
     }
     const tcp::endpoint endpoint(address, host_port.port);
+    d.trusted_proxies.clear();
+    for (const std::string& proxy : d.options.trusted_proxies) {
+        const auto proxy_address = asio::ip::make_address(proxy, ec);
+        if (ec) {
+            return InvalidArgument("http.trusted_proxies", "not an IP address: " + proxy);
+        }
+        d.trusted_proxies.push_back(Unmapped(proxy_address));
+    }
+    if (!d.options.tls_cert_file.empty() || !d.options.tls_key_file.empty()) {
+        JOULE_ASSIGN_OR_RETURN(d.tls,
+                               MakeTlsContext(d.options.tls_cert_file, d.options.tls_key_file));
+    }
     d.host = host_port.host;
     d.acceptor.open(endpoint.protocol(), ec);
     if (!ec) {
@@ -268,6 +441,8 @@ void HttpServer::Stop() {
 }
 
 std::uint16_t HttpServer::port() const { return impl_->port; }
+
+bool HttpServer::tls() const { return impl_->tls != nullptr; }
 
 const std::string& HttpServer::host() const { return impl_->host; }
 

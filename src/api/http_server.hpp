@@ -1,7 +1,8 @@
 // The HTTP/1.1 server of the API (Boost.Beast on Asio). This header keeps Beast out of its users:
 // a request and a response are plain structs and the whole API is one handler function. The
 // server owns the limits (header and body size, idle time, connection count); a request that
-// breaks one gets a JSON error and nothing reaches the handler.
+// breaks one gets a JSON error and nothing reaches the handler. With a certificate and key it
+// speaks HTTPS only (OpenSSL, TLS 1.2 at least); without, plain HTTP with no TLS code in the path.
 //
 // Thread-safety: Start/Stop from one thread. The handler is called on the server's I/O threads,
 // concurrently for different connections, so it must be thread-safe.
@@ -27,7 +28,9 @@ struct HttpRequest {
     std::string query;                                         // raw, after '?'
     std::vector<std::pair<std::string, std::string>> headers;  // names lower-cased
     std::string body;
-    std::string remote;  // the peer's address ("127.0.0.1")
+    // The client's address ("127.0.0.1"): the TCP peer, or, when the peer is a trusted proxy
+    // (HttpServerOptions::trusted_proxies), the rightmost X-Forwarded-For entry that is not one.
+    std::string remote;
 
     // The first header of that (lower-case) name, or "".
     [[nodiscard]] std::string_view Header(std::string_view name) const;
@@ -45,10 +48,17 @@ using HttpHandler = std::function<HttpResponse(const HttpRequest&)>;
 struct HttpServerOptions {
     std::string listen = "127.0.0.1:8080";  // host:port; port 0 picks a free one
     int threads = 2;
-    std::size_t max_header_bytes = 16 * 1024;
-    std::size_t max_body_bytes = 1024 * 1024;
+    std::size_t max_header_bytes = std::size_t{16} * 1024;
+    std::size_t max_body_bytes = std::size_t{1024} * 1024;
     std::chrono::seconds idle_timeout{60};
     int max_connections = 10'000;
+    // HTTPS only when both are set: a PEM certificate chain (the server's certificate first) and
+    // its PEM private key. TLS 1.2 or 1.3, forward-secret AEAD ciphers only.
+    std::string tls_cert_file;
+    std::string tls_key_file;
+    std::chrono::seconds tls_handshake_timeout{10};
+    // IP addresses of reverse proxies whose X-Forwarded-For is believed (see HttpRequest::remote).
+    std::vector<std::string> trusted_proxies;
 };
 
 class HttpServer {
@@ -58,19 +68,28 @@ public:
     HttpServer(const HttpServer&) = delete;
     HttpServer& operator=(const HttpServer&) = delete;
 
-    // Binds and starts the I/O threads. kInvalidArgument for a bad listen address ("listen"),
-    // kUnavailable when the address cannot be bound.
+    // Binds and starts the I/O threads. kInvalidArgument for a bad listen address
+    // ("http.listen"), a certificate or key that cannot be used ("tls.cert", "tls.key") or a
+    // trusted proxy that is not an IP address ("http.trusted_proxies"); kUnavailable when the
+    // address cannot be bound.
     [[nodiscard]] Status Start();
     // Closes the listener and every connection and joins the threads. Idempotent.
     void Stop();
     // The bound address and port (after Start).
     [[nodiscard]] const std::string& host() const;
     [[nodiscard]] std::uint16_t port() const;
+    // Whether it speaks HTTPS.
+    [[nodiscard]] bool tls() const;
 
 private:
     struct Impl;
     std::unique_ptr<Impl> impl_;
 };
+
+// Loads a certificate chain and its key as Start() does, so that a bad file stops `joule serve`
+// before anything starts: kInvalidArgument naming "tls.cert" or "tls.key" with OpenSSL's reason
+// when a file cannot be read or parsed, or when the key does not belong to the certificate.
+[[nodiscard]] Status CheckTlsFiles(const std::string& cert_file, const std::string& key_file);
 
 // Decodes %XX escapes (and nothing else). kInvalidArgument for a bad escape.
 [[nodiscard]] Result<std::string> PercentDecode(std::string_view text);
