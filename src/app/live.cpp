@@ -227,6 +227,11 @@ Status InitLiveSite(const LiveSiteOptions& o) {
 }
 
 Status RunServe(const ServeOptions& o) {
+    const bool tls = !o.tls_cert.empty() || !o.tls_key.empty();
+    if (tls && !o.http_listen.empty()) {
+        // A certificate that cannot be used stops serve before the store opens or a port binds.
+        JOULE_TRY(api::CheckTlsFiles(o.tls_cert, o.tls_key));
+    }
     JOULE_ASSIGN_OR_RETURN(auto store, storage::SqliteStore::Open(o.db_path, {}));
     BillingService billing(*store);
     AcquisitionService acquisition(*store, billing);
@@ -270,7 +275,7 @@ Status RunServe(const ServeOptions& o) {
     }
     JOULE_TRY(runtime.Start());
     api::ApiOptions api_options;
-    api_options.secure_cookies = o.secure_cookies;
+    api_options.secure_cookies = o.secure_cookies || tls;
     api_options.access_log = o.access_log;
     api_options.clock = WallNow;
     api::Api api(*store, *store, billing, acquisition, api_options);
@@ -286,11 +291,14 @@ Status RunServe(const ServeOptions& o) {
         api::HttpServerOptions http_options;
         http_options.listen = o.http_listen;
         http_options.threads = o.http_threads;
+        http_options.tls_cert_file = o.tls_cert;
+        http_options.tls_key_file = o.tls_key;
+        http_options.trusted_proxies = o.trusted_proxies;
         http = std::make_unique<api::HttpServer>(
             http_options, [&api](const api::HttpRequest& r) { return api.Handle(r); });
         JOULE_TRY(http->Start());
-        std::printf("joule serve: HTTP API on http://%s:%u/api/v1 (OpenAPI /api/v1/openapi.json)\n",
-                    http->host().c_str(), http->port());
+        std::printf("joule serve: HTTP API on %s://%s:%u/api/v1 (OpenAPI /api/v1/openapi.json)\n",
+                    http->tls() ? "https" : "http", http->host().c_str(), http->port());
     }
     std::printf("joule serve: store %s, DTU listener on port %u%s\n", o.db_path.c_str(),
                 runtime.dtu_port(),

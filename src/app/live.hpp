@@ -16,8 +16,14 @@ struct ServeOptions {
     // or set secure_cookies when TLS terminates in front of it.
     std::string http_listen = "127.0.0.1:8080";
     int http_threads = 2;
-    bool secure_cookies = false;
+    bool secure_cookies = false;  // implied by tls_cert
     bool access_log = true;
+    // Peers whose X-Forwarded-For names the client (a reverse proxy's address); empty: the TCP
+    // peer is the client.
+    std::vector<std::string> trusted_proxies;
+    // HTTPS on the HTTP listener when both are set: PEM certificate chain and private key.
+    std::string tls_cert;
+    std::string tls_key;
     std::string dtu_listen = "127.0.0.1:9510";
     int64_t read_interval_s = 0;  // > 0 overrides every project's schedule
     int64_t run_for_s = 0;        // 0: until interrupted
@@ -36,6 +42,8 @@ struct ServeOptions {
     std::string mqtt_capath;
     std::string mqtt_certfile;
     std::string mqtt_keyfile;
+
+    bool operator==(const ServeOptions&) const = default;
 };
 [[nodiscard]] Status RunServe(const ServeOptions& options);
 

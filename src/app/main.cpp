@@ -9,6 +9,10 @@
 #include <fstream>
 #include <iostream>
 #include <sstream>
+#include <string>
+#include <utility>
+#include <variant>
+#include <vector>
 
 #include "app/bench_dtu.hpp"
 #include "app/bench_mqtt.hpp"
@@ -19,6 +23,7 @@
 #include "app/readings_csv.hpp"
 #include "app/report.hpp"
 #include "app/scenario.hpp"
+#include "app/serve_config.hpp"
 #include "app/site_file.hpp"
 #include "base/decimal.hpp"
 #include "service/acquisition_service.hpp"
@@ -50,6 +55,20 @@ void PrintJson(const wire::Json& j) { std::cout << j.dump(2) << "\n"; }
 Result<Money> ParseMoneyArg(const std::string& text) {
     JOULE_ASSIGN_OR_RETURN(int64_t fen, ParseScaled(text, kMoneyScale, "amount"));
     return Money{fen};
+}
+
+// One `joule serve` flag from the settings table, bound to that setting's member of `flags`.
+CLI::Option* AddServeFlag(CLI::App& serve, const ServeSetting& setting, ServeOptions& flags) {
+    const std::string name(setting.flag);
+    const std::string help(setting.help);
+    if (const auto* member = std::get_if<bool ServeOptions::*>(&setting.member)) {
+        return serve.add_flag(name, flags.**member, help);
+    }
+    return std::visit(
+        [&](auto member) {
+            return serve.add_option(name, flags.*member, help)->capture_default_str();
+        },
+        setting.member);
 }
 
 }  // namespace
@@ -205,37 +224,14 @@ int Main(int argc, char** argv) {
     admin_create->add_option("--project", admin_options.projects, "a project code (repeat)");
 
     auto* serve = app.add_subcommand("serve", "HTTP API, acquisition and billing");
-    ServeOptions serve_options;
-    serve->add_option("--db", serve_options.db_path, "SQLite file")->capture_default_str();
-    serve->add_option("--http", serve_options.http_listen, "HTTP API host:port (\"\" = off)")
-        ->capture_default_str();
-    serve->add_option("--http-threads", serve_options.http_threads, "HTTP I/O threads")
-        ->capture_default_str();
-    serve->add_flag("--secure-cookies", serve_options.secure_cookies,
-                    "mark session cookies Secure (TLS here or at a reverse proxy)");
-    serve->add_flag("!--no-access-log", serve_options.access_log,
-                    "no JSON line per HTTP request on stderr");
-    serve->add_option("--dtu-listen", serve_options.dtu_listen, "DTU listener host:port")
-        ->capture_default_str();
-    serve->add_option("--read-interval", serve_options.read_interval_s,
-                      "seconds between reads, overriding every project's schedule");
-    serve->add_option("--run-for", serve_options.run_for_s, "stop after this many seconds");
-    serve->add_option("--report-every", serve_options.report_every_s, "status line interval")
-        ->capture_default_str();
-    serve->add_option("--mqtt", serve_options.mqtt, "MQTT broker host:port for MQTT gateways");
-    serve->add_option("--mqtt-user", serve_options.mqtt_user, "the platform's broker account")
-        ->capture_default_str();
-    serve->add_option("--mqtt-password", serve_options.mqtt_password, "its password");
-    serve->add_option("--mqtt-credentials", serve_options.mqtt_credentials,
-                      "credentials file of joule mqtt-auth (when --mqtt-password is not given)");
-    serve->add_option("--mqtt-cafile", serve_options.mqtt_cafile, "CA file: connect with TLS");
-    serve->add_option("--mqtt-prefix", serve_options.mqtt_prefix, "topic prefix (as mqtt-auth)")
-        ->capture_default_str();
-    serve->add_option("--mqtt-capath", serve_options.mqtt_capath,
-                      "CA directory (c_rehash): connect with TLS");
-    serve->add_option("--mqtt-certfile", serve_options.mqtt_certfile,
-                      "client certificate, if the broker requires one");
-    serve->add_option("--mqtt-keyfile", serve_options.mqtt_keyfile, "its private key");
+    std::string serve_config;
+    serve->add_option("--config", serve_config,
+                      "TOML file of settings (docs/configuration.md); flags override it");
+    ServeOptions serve_flags;  // what the command line says; defaults where it says nothing
+    std::vector<std::pair<CLI::Option*, std::string>> serve_keys;
+    for (const ServeSetting& setting : ServeSettings()) {
+        serve_keys.emplace_back(AddServeFlag(*serve, setting, serve_flags), setting.key);
+    }
 
     auto* sim = app.add_subcommand("sim", "play the site's meters and gateways over TCP");
     SimOptions sim_options;
@@ -381,7 +377,17 @@ int Main(int argc, char** argv) {
         return done ? 0 : Fail(done.error());
     }
     if (serve->parsed()) {
-        auto done = RunServe(serve_options);
+        std::vector<std::string> given;
+        for (const auto& [option, setting_key] : serve_keys) {
+            if (option->count() > 0) {
+                given.push_back(setting_key);
+            }
+        }
+        auto options = ResolveServeOptions(serve_config, serve_flags, given);
+        if (!options) {
+            return Fail(options.error());
+        }
+        auto done = RunServe(*options);
         return done ? 0 : Fail(done.error());
     }
     if (sim->parsed()) {

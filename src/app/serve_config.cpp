@@ -1,0 +1,393 @@
+// The settings table of `joule serve` and its TOML file. The only file that includes toml++ (it
+// throws, so its parse error is caught here and becomes an Error naming the file and line).
+#include "app/serve_config.hpp"
+
+#include <arpa/inet.h>
+
+#include <toml++/toml.h>
+#include <algorithm>
+#include <array>
+#include <fstream>
+#include <sstream>
+
+#include "wire/host_port.hpp"
+
+namespace joule::app {
+
+namespace {
+
+using Check = ServeSettingCheck;
+
+ServeSetting Text(std::string_view key, std::string_view flag, std::string_view help,
+                  std::string ServeOptions::*member, Check check = Check::kNone) {
+    return {key, flag, help, member, 0, 0, check};
+}
+ServeSetting Integer(std::string_view key, std::string_view flag, std::string_view help,
+                     ServeSetting::Member member, int64_t min, int64_t max) {
+    return {key, flag, help, member, min, max, Check::kNone};
+}
+ServeSetting Flag(std::string_view key, std::string_view flag, std::string_view help,
+                  bool ServeOptions::*member) {
+    return {key, flag, help, member, 0, 0, Check::kNone};
+}
+
+// The order here is the order of docs/joule.example.toml and of `joule serve --help`.
+const std::array kSettings = {
+    Text("store.db", "--db", "SQLite file", &ServeOptions::db_path),
+    Text("http.listen", "--http", "HTTP API host:port (\"\" = off)", &ServeOptions::http_listen,
+         Check::kHttpListen),
+    Integer("http.threads", "--http-threads", "HTTP I/O threads", &ServeOptions::http_threads, 1,
+            64),
+    Flag("http.secure_cookies", "--secure-cookies",
+         "mark session cookies Secure (implied by --tls-cert; set it when TLS ends at a reverse "
+         "proxy)",
+         &ServeOptions::secure_cookies),
+    Flag("http.access_log", "!--no-access-log", "no JSON line per HTTP request on stderr",
+         &ServeOptions::access_log),
+    ServeSetting{"http.trusted_proxies", "--trusted-proxy",
+                 "a reverse proxy's IP address: its X-Forwarded-For names the client (repeatable)",
+                 &ServeOptions::trusted_proxies, 0, 0, Check::kIpAddressList},
+    Text("tls.cert", "--tls-cert",
+         "PEM certificate chain: the HTTP listener speaks HTTPS only (with --tls-key)",
+         &ServeOptions::tls_cert),
+    Text("tls.key", "--tls-key", "PEM private key of --tls-cert", &ServeOptions::tls_key),
+    Text("acquisition.dtu_listen", "--dtu-listen", "DTU listener host:port",
+         &ServeOptions::dtu_listen, Check::kDtuListen),
+    Integer("acquisition.read_interval_s", "--read-interval",
+            "seconds between reads, overriding every project's schedule (0 = the projects')",
+            &ServeOptions::read_interval_s, 0, 86'400),
+    Text("mqtt.broker", "--mqtt", "MQTT broker host:port for MQTT gateways (\"\" = none)",
+         &ServeOptions::mqtt, Check::kBroker),
+    Text("mqtt.user", "--mqtt-user", "the platform's broker account", &ServeOptions::mqtt_user),
+    Text("mqtt.password", "--mqtt-password", "its password", &ServeOptions::mqtt_password),
+    Text("mqtt.credentials", "--mqtt-credentials",
+         "credentials file of joule mqtt-auth (when --mqtt-password is not given)",
+         &ServeOptions::mqtt_credentials),
+    Text("mqtt.prefix", "--mqtt-prefix", "topic prefix (as mqtt-auth)", &ServeOptions::mqtt_prefix),
+    Text("mqtt.cafile", "--mqtt-cafile", "CA file: connect with TLS", &ServeOptions::mqtt_cafile),
+    Text("mqtt.capath", "--mqtt-capath", "CA directory (c_rehash): connect with TLS",
+         &ServeOptions::mqtt_capath),
+    Text("mqtt.certfile", "--mqtt-certfile", "client certificate, if the broker requires one",
+         &ServeOptions::mqtt_certfile),
+    Text("mqtt.keyfile", "--mqtt-keyfile", "its private key", &ServeOptions::mqtt_keyfile),
+    Integer("run.for_s", "--run-for", "stop after this many seconds (0 = until stopped)",
+            &ServeOptions::run_for_s, 0, 315'360'000),
+    Integer("run.report_every_s", "--report-every", "seconds between status lines",
+            &ServeOptions::report_every_s, 1, 86'400),
+};
+
+const ServeSetting* FindSetting(std::string_view key) {
+    for (const ServeSetting& s : kSettings) {
+        if (s.key == key) {
+            return &s;
+        }
+    }
+    return nullptr;
+}
+
+std::string_view SectionOf(std::string_view key) { return key.substr(0, key.find('.')); }
+
+// "[http] has listen, threads, ..." for an unknown key's message.
+std::string KeysOfSection(std::string_view section) {
+    std::string out;
+    for (const ServeSetting& s : kSettings) {
+        if (SectionOf(s.key) == section) {
+            out += out.empty() ? "" : ", ";
+            out += s.key.substr(section.size() + 1);
+        }
+    }
+    return out;
+}
+
+std::string Sections() {
+    std::string out;
+    std::string_view last;
+    for (const ServeSetting& s : kSettings) {
+        if (SectionOf(s.key) != last) {
+            last = SectionOf(s.key);
+            out += out.empty() ? "[" : ", [";
+            out += last;
+            out += "]";
+        }
+    }
+    return out;
+}
+
+bool IsIpAddress(const std::string& text) {
+    std::array<unsigned char, 16> bytes{};
+    return inet_pton(AF_INET, text.c_str(), bytes.data()) == 1 ||
+           inet_pton(AF_INET6, text.c_str(), bytes.data()) == 1;
+}
+
+Status CheckListen(const std::string& text, std::string_view key) {
+    // ":8080" listens on every IPv4 address (as the HTTP server reads it).
+    const std::string listen = text.starts_with(':') ? "0.0.0.0" + text : text;
+    JOULE_ASSIGN_OR_RETURN(wire::HostPort host_port,
+                           wire::ParseHostPort(listen, key, wire::PortUse::kListen));
+    if (!IsIpAddress(host_port.host)) {
+        return InvalidArgument(std::string(key), "'" + host_port.host +
+                                                     "' is not an IP address (listen on "
+                                                     "0.0.0.0, 127.0.0.1, [::] ...)");
+    }
+    return {};
+}
+
+Status CheckString(const ServeSetting& s, const std::string& value) {
+    switch (s.check) {
+        case ServeSettingCheck::kNone:
+        case ServeSettingCheck::kIpAddressList:
+            return {};
+        case ServeSettingCheck::kHttpListen:
+            return value.empty() ? Status{} : CheckListen(value, s.key);
+        case ServeSettingCheck::kDtuListen:
+            if (value.starts_with(':')) {
+                return InvalidArgument(std::string(s.key),
+                                       "needs an address, e.g. 0.0.0.0" + value);
+            }
+            return CheckListen(value, s.key);
+        case ServeSettingCheck::kBroker:
+            if (value.empty()) {
+                return {};
+            }
+            JOULE_TRY(wire::ParseHostPort(value, s.key, wire::PortUse::kConnect, 1883));
+            return {};
+    }
+    return {};
+}
+
+Status InRange(const ServeSetting& s, int64_t value) {
+    if (value < s.min || value > s.max) {
+        return InvalidArgument(std::string(s.key), "must be " + std::to_string(s.min) + ".." +
+                                                       std::to_string(s.max) + ", got " +
+                                                       std::to_string(value));
+    }
+    return {};
+}
+
+// One setting's value in `o`: its range or its form.
+Status CheckValue(const ServeSetting& s, const ServeOptions& o) {
+    const auto in_range = [&s](int64_t value) { return InRange(s, value); };
+    if (const auto* m = std::get_if<int ServeOptions::*>(&s.member)) {
+        return in_range(o.**m);
+    }
+    if (const auto* m = std::get_if<int64_t ServeOptions::*>(&s.member)) {
+        return in_range(o.**m);
+    }
+    if (const auto* m = std::get_if<std::string ServeOptions::*>(&s.member)) {
+        return CheckString(s, o.**m);
+    }
+    if (const auto* m = std::get_if<std::vector<std::string> ServeOptions::*>(&s.member)) {
+        const std::vector<std::string>& list = o.**m;
+        for (std::size_t i = 0; i < list.size(); ++i) {
+            if (s.check == ServeSettingCheck::kIpAddressList && !IsIpAddress(list[i])) {
+                return InvalidArgument(std::string(s.key),
+                                       "'" + list[i] + "' is not an IP address");
+            }
+        }
+    }
+    return {};
+}
+
+std::string_view TypeName(toml::node_type type) {
+    switch (type) {
+        case toml::node_type::table:
+            return "a table";
+        case toml::node_type::array:
+            return "an array";
+        case toml::node_type::string:
+            return "a string";
+        case toml::node_type::integer:
+            return "an integer";
+        case toml::node_type::floating_point:
+            return "a float";
+        case toml::node_type::boolean:
+            return "a boolean";
+        case toml::node_type::date:
+        case toml::node_type::time:
+        case toml::node_type::date_time:
+            return "a date or time";
+        case toml::node_type::none:
+            break;
+    }
+    return "nothing";
+}
+
+Status WrongType(const ServeSetting& s, std::string_view wanted, const toml::node& node) {
+    return InvalidArgument(std::string(s.key), "must be " + std::string(wanted) + ", got " +
+                                                   std::string(TypeName(node.type())));
+}
+
+// Each member type takes its one TOML type; values are never coerced.
+Status AssignTo(const ServeSetting& s, const toml::node& node, std::string& out) {
+    const auto* value = node.as_string();
+    if (value == nullptr) {
+        return WrongType(s, "a string", node);
+    }
+    out = value->get();
+    return {};
+}
+Status AssignTo(const ServeSetting& s, const toml::node& node, bool& out) {
+    const auto* value = node.as_boolean();
+    if (value == nullptr) {
+        return WrongType(s, "true or false", node);
+    }
+    out = value->get();
+    return {};
+}
+Status AssignTo(const ServeSetting& s, const toml::node& node, int64_t& out) {
+    const auto* value = node.as_integer();
+    if (value == nullptr) {
+        return WrongType(s, "an integer", node);
+    }
+    JOULE_TRY(InRange(s, value->get()));
+    out = value->get();
+    return {};
+}
+Status AssignTo(const ServeSetting& s, const toml::node& node, int& out) {
+    int64_t wide = 0;
+    JOULE_TRY(AssignTo(s, node, wide));  // the range is checked before narrowing
+    out = static_cast<int>(wide);
+    return {};
+}
+Status AssignTo(const ServeSetting& s, const toml::node& node, std::vector<std::string>& out) {
+    const auto* array = node.as_array();
+    if (array == nullptr) {
+        return WrongType(s, "an array of strings", node);
+    }
+    std::vector<std::string> list;
+    for (const toml::node& item : *array) {
+        const auto* value = item.as_string();
+        if (value == nullptr) {
+            return WrongType(s, "an array of strings", item);
+        }
+        list.push_back(value->get());
+    }
+    out = std::move(list);
+    return {};
+}
+
+// Stores `node` into the setting's member of `o`, if its TOML type fits, and checks the value.
+Status Assign(const ServeSetting& s, const toml::node& node, ServeOptions& o) {
+    JOULE_TRY(std::visit([&](auto member) { return AssignTo(s, node, o.*member); }, s.member));
+    return CheckValue(s, o);
+}
+
+std::string Where(std::string_view source, int64_t line, std::string_view key) {
+    std::string out = std::string(source) + ":" + std::to_string(line);
+    if (!key.empty()) {
+        out += ": ";
+        out += key;
+    }
+    return out;
+}
+
+int64_t LineOf(const toml::node& node) { return static_cast<int64_t>(node.source().begin.line); }
+
+}  // namespace
+
+std::span<const ServeSetting> ServeSettings() { return kSettings; }
+
+Result<ServeConfigFile> ParseServeConfig(std::string_view text, std::string_view source) {
+    toml::table root;
+    try {
+        root = toml::parse(text, source);
+    } catch (const toml::parse_error& e) {
+        return InvalidArgument(Where(source, static_cast<int64_t>(e.source().begin.line), ""),
+                               std::string(e.description()));
+    }
+    ServeConfigFile file;
+    for (auto&& [section_key, section_node] : root) {
+        const std::string section(section_key.str());
+        const toml::table* table = section_node.as_table();
+        if (KeysOfSection(section).empty()) {
+            return InvalidArgument(
+                Where(source, LineOf(section_node), section),
+                table != nullptr ? "unknown section; the sections are " + Sections()
+                                 : "unknown key; settings live in the sections " + Sections());
+        }
+        if (table == nullptr) {
+            return InvalidArgument(Where(source, LineOf(section_node), section),
+                                   "must be a section [" + section + "], got " +
+                                       std::string(TypeName(section_node.type())));
+        }
+        for (auto&& [name, node] : *table) {
+            const std::string key = section + "." + std::string(name.str());
+            const ServeSetting* setting = FindSetting(key);
+            if (setting == nullptr) {
+                return InvalidArgument(
+                    Where(source, LineOf(node), key),
+                    "unknown key; [" + section + "] has " + KeysOfSection(section));
+            }
+            auto assigned = Assign(*setting, node, file.options);
+            if (!assigned) {
+                return InvalidArgument(Where(source, LineOf(node), key),
+                                       std::move(assigned.error().message));
+            }
+            file.keys.push_back({key, LineOf(node)});
+        }
+    }
+    return file;
+}
+
+Result<ServeConfigFile> LoadServeConfig(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) {
+        return NotFound("cannot read '" + path + "'", "config");
+    }
+    std::stringstream text;
+    text << in.rdbuf();
+    return ParseServeConfig(text.str(), path);
+}
+
+Status ValidateServeOptions(const ServeOptions& o) {
+    for (const ServeSetting& s : kSettings) {
+        JOULE_TRY(CheckValue(s, o));
+    }
+    if (o.tls_cert.empty() != o.tls_key.empty()) {
+        return o.tls_cert.empty() ? InvalidArgument("tls.cert", "needed with tls.key")
+                                  : InvalidArgument("tls.key", "needed with tls.cert");
+    }
+    if (!o.tls_cert.empty() && o.http_listen.empty()) {
+        return InvalidArgument("tls.cert",
+                               "HTTPS needs the HTTP listener, but http.listen is \"\"");
+    }
+    if (!o.mqtt.empty() && o.mqtt_password.empty() && o.mqtt_credentials.empty()) {
+        // The broker refuses an anonymous platform; the ingest would retry forever.
+        return InvalidArgument("mqtt.password",
+                               "needed with mqtt.broker, or mqtt.credentials (the credentials "
+                               "file of joule mqtt-auth)");
+    }
+    return {};
+}
+
+Result<ServeOptions> ResolveServeOptions(const std::string& config_path, const ServeOptions& flags,
+                                         const std::vector<std::string>& given) {
+    ServeConfigFile file;
+    if (!config_path.empty()) {
+        JOULE_ASSIGN_OR_RETURN(file, LoadServeConfig(config_path));
+    }
+    ServeOptions options = file.options;
+    for (const ServeSetting& s : kSettings) {
+        if (std::find(given.begin(), given.end(), s.key) != given.end()) {
+            std::visit([&](auto member) { options.*member = flags.*member; }, s.member);
+        }
+    }
+    auto valid = ValidateServeOptions(options);
+    if (valid) {
+        return options;
+    }
+    Error error = std::move(valid).error();
+    const ServeSetting* setting = FindSetting(error.field);
+    const auto in_file =
+        std::find_if(file.keys.begin(), file.keys.end(),
+                     [&](const ServeConfigFile::Key& k) { return k.key == error.field; });
+    if (setting != nullptr && std::find(given.begin(), given.end(), setting->key) != given.end()) {
+        std::string_view flag = setting->flag;
+        error.field = std::string(flag.starts_with('!') ? flag.substr(1) : flag);
+    } else if (in_file != file.keys.end()) {
+        error.field = Where(config_path, in_file->line, in_file->key);
+    }
+    return std::unexpected(std::move(error));
+}
+
+}  // namespace joule::app

@@ -1,0 +1,370 @@
+// The settings of `joule serve`: the documented example file parses to the defaults and names every
+// setting, a full file sets every setting, flags override the file, and every kind of bad value is
+// refused naming the file, line and key (or the flag).
+#include "app/serve_config.hpp"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+namespace joule::app {
+namespace {
+
+std::string ReadText(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    std::stringstream text;
+    text << in.rdbuf();
+    return text.str();
+}
+
+// The error of parsing `text` as "t.toml".
+Error ParseError(const std::string& text) {
+    auto parsed = ParseServeConfig(text, "t.toml");
+    EXPECT_FALSE(parsed.has_value()) << text;
+    return parsed ? Error{} : parsed.error();
+}
+
+TEST(ServeSettings, EveryKeyIsSectionDotNameWithItsOwnFlagAndADefaultInRange) {
+    std::set<std::string_view> keys;
+    std::set<std::string_view> flags;
+    const ServeOptions defaults;
+    EXPECT_TRUE(ValidateServeOptions(defaults).has_value());
+    for (const ServeSetting& s : ServeSettings()) {
+        EXPECT_NE(s.key.find('.'), std::string_view::npos) << s.key;
+        EXPECT_TRUE(s.flag.starts_with("--") || s.flag.starts_with("!--")) << s.flag;
+        EXPECT_FALSE(s.help.empty()) << s.key;
+        EXPECT_TRUE(keys.insert(s.key).second) << s.key;
+        EXPECT_TRUE(flags.insert(s.flag).second) << s.flag;
+        if (const auto* m = std::get_if<int ServeOptions::*>(&s.member)) {
+            EXPECT_LE(s.min, defaults.**m) << s.key;
+            EXPECT_GE(s.max, defaults.**m) << s.key;
+        }
+        if (const auto* m = std::get_if<int64_t ServeOptions::*>(&s.member)) {
+            EXPECT_LE(s.min, defaults.**m) << s.key;
+            EXPECT_GE(s.max, defaults.**m) << s.key;
+        }
+    }
+}
+
+// docs/joule.example.toml cannot rot: it parses, every value in it is the default, it names
+// every setting, and the error it quotes is the error.
+TEST(ServeConfigExample, ParsesToTheDefaultsAndNamesEverySetting) {
+    auto file = LoadServeConfig(JOULE_EXAMPLE_CONFIG);
+    ASSERT_TRUE(file.has_value()) << file.error().ToString();
+    EXPECT_EQ(file->options, ServeOptions{});
+    for (const ServeSetting& s : ServeSettings()) {
+        const bool named =
+            std::any_of(file->keys.begin(), file->keys.end(),
+                        [&](const ServeConfigFile::Key& k) { return k.key == s.key; });
+        EXPECT_TRUE(named) << s.key << " is missing from docs/joule.example.toml";
+    }
+    EXPECT_EQ(file->keys.size(), ServeSettings().size());
+
+    std::string text = ReadText(JOULE_EXAMPLE_CONFIG);
+    const auto at = text.find("\nthreads = 2\n");
+    ASSERT_NE(at, std::string::npos);
+    text.replace(at, 13, "\nthreads = 100\n");
+    auto bad = ParseServeConfig(text, "joule.toml");
+    ASSERT_FALSE(bad.has_value());
+    EXPECT_NE(text.find("\"" + bad.error().field + ": " + bad.error().message + "\""),
+              std::string::npos)
+        << "the example quotes another error than " << bad.error().ToString();
+}
+
+// docs/configuration.md's table names every key and flag.
+TEST(ServeConfigExample, TheConfigurationPageNamesEveryKeyAndFlag) {
+    const std::string page = ReadText(JOULE_CONFIGURATION_DOC);
+    ASSERT_FALSE(page.empty());
+    for (const ServeSetting& s : ServeSettings()) {
+        const std::string_view flag = s.flag.starts_with('!') ? s.flag.substr(1) : s.flag;
+        EXPECT_NE(page.find("`" + std::string(s.key) + "`"), std::string::npos) << s.key;
+        EXPECT_NE(page.find("`" + std::string(flag) + "`"), std::string::npos) << flag;
+    }
+}
+
+TEST(ServeConfig, AFullFileSetsEverySetting) {
+    auto file = ParseServeConfig(R"(
+[store]
+db = "/var/lib/joule/site.db"
+[http]
+listen = "0.0.0.0:8443"
+threads = 8
+secure_cookies = true
+access_log = false
+trusted_proxies = ["127.0.0.1", "::1"]
+[tls]
+cert = "/etc/joule/cert.pem"
+key = "/etc/joule/key.pem"
+[acquisition]
+dtu_listen = "0.0.0.0:9510"
+read_interval_s = 60
+[mqtt]
+broker = "broker.local:8883"
+user = "platform"
+password = "secret"
+credentials = "/etc/joule/mqtt/credentials"
+prefix = "site1"
+cafile = "/etc/joule/mqtt/ca.pem"
+capath = "/etc/ssl/certs"
+certfile = "/etc/joule/mqtt/client.pem"
+keyfile = "/etc/joule/mqtt/client.key"
+[run]
+for_s = 3600
+report_every_s = 30
+)",
+                                 "full.toml");
+    ASSERT_TRUE(file.has_value()) << file.error().ToString();
+    ServeOptions want;
+    want.db_path = "/var/lib/joule/site.db";
+    want.http_listen = "0.0.0.0:8443";
+    want.http_threads = 8;
+    want.secure_cookies = true;
+    want.access_log = false;
+    want.trusted_proxies = {"127.0.0.1", "::1"};
+    want.tls_cert = "/etc/joule/cert.pem";
+    want.tls_key = "/etc/joule/key.pem";
+    want.dtu_listen = "0.0.0.0:9510";
+    want.read_interval_s = 60;
+    want.mqtt = "broker.local:8883";
+    want.mqtt_user = "platform";
+    want.mqtt_password = "secret";
+    want.mqtt_credentials = "/etc/joule/mqtt/credentials";
+    want.mqtt_prefix = "site1";
+    want.mqtt_cafile = "/etc/joule/mqtt/ca.pem";
+    want.mqtt_capath = "/etc/ssl/certs";
+    want.mqtt_certfile = "/etc/joule/mqtt/client.pem";
+    want.mqtt_keyfile = "/etc/joule/mqtt/client.key";
+    want.run_for_s = 3600;
+    want.report_every_s = 30;
+    EXPECT_EQ(file->options, want);
+    EXPECT_EQ(file->keys.size(), ServeSettings().size());
+    EXPECT_TRUE(ValidateServeOptions(file->options).has_value());
+}
+
+TEST(ServeConfig, WhatTheFileDoesNotSayIsTheDefault) {
+    auto empty = ParseServeConfig("", "empty.toml");
+    ASSERT_TRUE(empty.has_value()) << empty.error().ToString();
+    EXPECT_EQ(empty->options, ServeOptions{});
+    EXPECT_TRUE(empty->keys.empty());
+
+    auto some = ParseServeConfig("# only this\nhttp.threads = 4\n", "some.toml");
+    ASSERT_TRUE(some.has_value()) << some.error().ToString();
+    ServeOptions want;
+    want.http_threads = 4;
+    EXPECT_EQ(some->options, want);
+    ASSERT_EQ(some->keys.size(), 1U);
+    EXPECT_EQ(some->keys[0].key, "http.threads");
+    EXPECT_EQ(some->keys[0].line, 2);
+
+    auto none = ResolveServeOptions("", ServeOptions{}, {});
+    ASSERT_TRUE(none.has_value()) << none.error().ToString();
+    EXPECT_EQ(*none, ServeOptions{});
+}
+
+class ServeConfigFileTest : public ::testing::Test {
+protected:
+    void SetUp() override {
+        path_ = (std::filesystem::temp_directory_path() /
+                 ("joule-serve-config-" + std::to_string(getpid()) + ".toml"))
+                    .string();
+    }
+    void TearDown() override { std::filesystem::remove(path_); }
+    void Write(const std::string& text) { std::ofstream(path_, std::ios::binary) << text; }
+    std::string path_;
+};
+
+TEST_F(ServeConfigFileTest, FlagsOverrideTheFile) {
+    Write(R"([http]
+listen = "127.0.0.1:9000"
+threads = 4
+access_log = true
+trusted_proxies = ["10.0.0.1"]
+[run]
+report_every_s = 30
+)");
+    ServeOptions flags;  // as the command line parsed them: defaults where no flag was given
+    flags.http_threads = 8;
+    flags.access_log = false;  // --no-access-log
+    flags.trusted_proxies = {"127.0.0.1"};
+    flags.db_path = "flag.db";
+    flags.report_every_s = 99;  // not given: the file's value stays
+    auto options = ResolveServeOptions(
+        path_, flags, {"http.threads", "http.access_log", "http.trusted_proxies", "store.db"});
+    ASSERT_TRUE(options.has_value()) << options.error().ToString();
+    EXPECT_EQ(options->http_listen, "127.0.0.1:9000");  // the file
+    EXPECT_EQ(options->http_threads, 8);                // the flag
+    EXPECT_FALSE(options->access_log);
+    EXPECT_EQ(options->trusted_proxies, std::vector<std::string>{"127.0.0.1"});
+    EXPECT_EQ(options->db_path, "flag.db");
+    EXPECT_EQ(options->report_every_s, 30);
+    EXPECT_EQ(options->dtu_listen, ServeOptions{}.dtu_listen);  // neither: the default
+}
+
+TEST_F(ServeConfigFileTest, AMissingFileIsNotFound) {
+    auto options = ResolveServeOptions(path_, ServeOptions{}, {});
+    ASSERT_FALSE(options.has_value());
+    EXPECT_EQ(options.error().code, ErrorCode::kNotFound);
+    EXPECT_EQ(options.error().field, "config");
+}
+
+TEST_F(ServeConfigFileTest, ABadValueNamesTheFileLineAndKeyOrTheFlag) {
+    Write("[http]\nlisten = \"127.0.0.1:0\"\n\nthreads = 65\n");
+    auto from_file = ResolveServeOptions(path_, ServeOptions{}, {});
+    ASSERT_FALSE(from_file.has_value());
+    EXPECT_EQ(from_file.error().code, ErrorCode::kInvalidArgument);
+    EXPECT_EQ(from_file.error().field, path_ + ":4: http.threads");
+    EXPECT_EQ(from_file.error().message, "must be 1..64, got 65");
+
+    Write("[http]\nthreads = 4\n");
+    ServeOptions flags;
+    flags.http_threads = 0;
+    auto from_flag = ResolveServeOptions(path_, flags, {"http.threads"});
+    ASSERT_FALSE(from_flag.has_value());
+    EXPECT_EQ(from_flag.error().field, "--http-threads");
+    EXPECT_EQ(from_flag.error().message, "must be 1..64, got 0");
+
+    // Settings that go together are checked after the flags: the file's key is named with its
+    // line, one the file does not set by its key.
+    Write("[tls]\ncert = \"c.pem\"\n");
+    auto half = ResolveServeOptions(path_, ServeOptions{}, {});
+    ASSERT_FALSE(half.has_value());
+    EXPECT_EQ(half.error().field, "tls.key");
+    EXPECT_EQ(half.error().message, "needed with tls.cert");
+    flags = ServeOptions{};
+    flags.tls_key = "k.pem";
+    EXPECT_TRUE(ResolveServeOptions(path_, flags, {"tls.key"}).has_value());
+    flags.http_listen = "";
+    auto no_listener = ResolveServeOptions(path_, flags, {"tls.key", "http.listen"});
+    ASSERT_FALSE(no_listener.has_value());
+    EXPECT_EQ(no_listener.error().field, path_ + ":2: tls.cert");
+}
+
+TEST(ServeConfigErrors, SyntaxErrorNamesTheLine) {
+    const Error e = ParseError("[http]\nthreads = = 4\n");
+    EXPECT_EQ(e.code, ErrorCode::kInvalidArgument);
+    EXPECT_EQ(e.field, "t.toml:2");
+    EXPECT_FALSE(e.message.empty());
+    EXPECT_EQ(ParseError("[http]\nthreads = 1\nthreads = 2\n").field, "t.toml:3");  // redefined
+}
+
+TEST(ServeConfigErrors, UnknownSectionsAndKeysAreRefused) {
+    Error e = ParseError("[http]\nthread = 4\n");
+    EXPECT_EQ(e.field, "t.toml:2: http.thread");
+    EXPECT_NE(e.message.find("unknown key"), std::string::npos) << e.message;
+    EXPECT_NE(e.message.find("threads"), std::string::npos) << e.message;  // what [http] has
+
+    e = ParseError("\n[htp]\nthreads = 4\n");
+    EXPECT_EQ(e.field, "t.toml:2: htp");
+    EXPECT_NE(e.message.find("[http]"), std::string::npos) << e.message;
+
+    e = ParseError("db = \"x.db\"\n");  // settings live in sections
+    EXPECT_EQ(e.field, "t.toml:1: db");
+    EXPECT_NE(e.message.find("settings live in the sections [store]"), std::string::npos)
+        << e.message;
+
+    e = ParseError("store = \"x.db\"\n");
+    EXPECT_EQ(e.field, "t.toml:1: store");
+    EXPECT_EQ(e.message, "must be a section [store], got a string");
+
+    e = ParseError("[http.tls]\ncert = \"c.pem\"\n");  // a table where a value belongs
+    EXPECT_EQ(e.field, "t.toml:1: http.tls");
+}
+
+TEST(ServeConfigErrors, WrongTypesAreRefused) {
+    struct Case {
+        const char* text;
+        const char* field;
+        const char* message;
+    };
+    for (const Case& c : {
+             Case{"[http]\nthreads = \"4\"", "t.toml:2: http.threads",
+                  "must be an integer, got a string"},
+             Case{"[http]\nthreads = 4.0", "t.toml:2: http.threads",
+                  "must be an integer, got a float"},
+             Case{"[http]\nsecure_cookies = 1", "t.toml:2: http.secure_cookies",
+                  "must be true or false, got an integer"},
+             Case{"[store]\ndb = 1", "t.toml:2: store.db", "must be a string, got an integer"},
+             Case{"[http]\ntrusted_proxies = \"127.0.0.1\"", "t.toml:2: http.trusted_proxies",
+                  "must be an array of strings, got a string"},
+             Case{"[http]\ntrusted_proxies = [\"127.0.0.1\", 1]", "t.toml:2: http.trusted_proxies",
+                  "must be an array of strings, got an integer"},
+             Case{"[run]\nfor_s = 1979-05-27", "t.toml:2: run.for_s",
+                  "must be an integer, got a date or time"},
+         }) {
+        const Error e = ParseError(c.text);
+        EXPECT_EQ(e.code, ErrorCode::kInvalidArgument) << c.text;
+        EXPECT_EQ(e.field, c.field) << c.text;
+        EXPECT_EQ(e.message, c.message) << c.text;
+    }
+}
+
+TEST(ServeConfigErrors, ValuesOutOfRangeOrOfTheWrongFormAreRefused) {
+    struct Case {
+        const char* text;
+        const char* field;
+        const char* message;  // "" = only the field is checked
+    };
+    for (const Case& c : {
+             Case{"[http]\nthreads = 0", "t.toml:2: http.threads", "must be 1..64, got 0"},
+             Case{"[http]\nthreads = 4294967297", "t.toml:2: http.threads",
+                  "must be 1..64, got 4294967297"},
+             Case{"[acquisition]\nread_interval_s = -1", "t.toml:2: acquisition.read_interval_s",
+                  "must be 0..86400, got -1"},
+             Case{"[run]\nreport_every_s = 0", "t.toml:2: run.report_every_s",
+                  "must be 1..86400, got 0"},
+             Case{"[run]\nfor_s = -5", "t.toml:2: run.for_s", "must be 0..315360000, got -5"},
+             Case{"[http]\nlisten = \"localhost:8080\"", "t.toml:2: http.listen", ""},
+             Case{"[http]\nlisten = \"127.0.0.1:70000\"", "t.toml:2: http.listen", ""},
+             Case{"[http]\nlisten = \"127.0.0.1\"", "t.toml:2: http.listen", ""},
+             Case{"[acquisition]\ndtu_listen = \":9510\"", "t.toml:2: acquisition.dtu_listen", ""},
+             Case{"[acquisition]\ndtu_listen = \"\"", "t.toml:2: acquisition.dtu_listen", ""},
+             Case{"[mqtt]\nbroker = \"broker:0\"", "t.toml:2: mqtt.broker", ""},
+             Case{"[http]\ntrusted_proxies = [\"proxy.local\"]", "t.toml:2: http.trusted_proxies",
+                  "'proxy.local' is not an IP address"},
+         }) {
+        const Error e = ParseError(c.text);
+        EXPECT_EQ(e.code, ErrorCode::kInvalidArgument) << c.text;
+        EXPECT_EQ(e.field, c.field) << c.text;
+        if (*c.message != '\0') {
+            EXPECT_EQ(e.message, c.message) << c.text;
+        }
+    }
+    // The forms that are fine.
+    for (const char* text : {"[http]\nlisten = \"\"", "[http]\nlisten = \":8080\"",
+                             "[http]\nlisten = \"[::1]:0\"", "[mqtt]\nbroker = \"broker.local\"",
+                             "[http]\ntrusted_proxies = [\"::1\", \"10.1.2.3\"]"}) {
+        auto parsed = ParseServeConfig(text, "t.toml");
+        EXPECT_TRUE(parsed.has_value()) << text << ": " << parsed.error().ToString();
+    }
+}
+
+TEST(ServeConfigErrors, SettingsThatGoTogether) {
+    ServeOptions o;
+    o.tls_key = "k.pem";
+    auto e = ValidateServeOptions(o);
+    ASSERT_FALSE(e.has_value());
+    EXPECT_EQ(e.error().field, "tls.cert");
+
+    o.tls_cert = "c.pem";
+    EXPECT_TRUE(ValidateServeOptions(o).has_value());
+    o.http_listen = "";
+    e = ValidateServeOptions(o);
+    ASSERT_FALSE(e.has_value());
+    EXPECT_EQ(e.error().field, "tls.cert");
+
+    o = ServeOptions{};
+    o.mqtt = "127.0.0.1:1883";
+    e = ValidateServeOptions(o);
+    ASSERT_FALSE(e.has_value());
+    EXPECT_EQ(e.error().field, "mqtt.password");
+    o.mqtt_credentials = "mqtt/credentials";
+    EXPECT_TRUE(ValidateServeOptions(o).has_value());
+}
+
+}  // namespace
+}  // namespace joule::app
