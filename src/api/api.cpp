@@ -86,17 +86,35 @@ Status OnlyParams(const QueryParams& query, std::initializer_list<std::string_vi
     return {};
 }
 
+void WriteAccountSummary(wire::JsonText& out, const AccountSummary& a) {
+    out.BeginObject()
+        .Key("number")
+        .String(a.number)
+        .Key("tenant_name")
+        .String(a.tenant_name)
+        .Key("phone")
+        .String(a.phone)
+        .Key("status")
+        .String(AccountStatusName(a.status))
+        .Key("state")
+        .String(PrepaidStateName(a.state))
+        .Key("relay")
+        .String(RelayName(a.relay))
+        .Key("keep_power")
+        .Bool(a.keep_power)
+        .Key("billing_mode")
+        .String(BillingModeName(a.billing_mode))
+        .Key("opened_at")
+        .String(FormatInstant(a.opened_at))
+        .Key("version")
+        .Int(a.version)
+        .EndObject();
+}
+
 Json AccountSummaryJson(const AccountRecord& a) {
-    return Json{{"number", a.number},
-                {"tenant_name", a.tenant_name},
-                {"phone", a.phone},
-                {"status", AccountStatusName(a.status)},
-                {"state", PrepaidStateName(a.prepaid.state)},
-                {"relay", RelayName(a.prepaid.relay)},
-                {"keep_power", a.prepaid.keep_power},
-                {"billing_mode", BillingModeName(a.billing_mode)},
-                {"opened_at", FormatInstant(a.opened_at)},
-                {"version", a.version}};
+    wire::JsonText text;
+    WriteAccountSummary(text, SummaryOf(a));
+    return Json::parse(text.Take());
 }
 
 Api::Impl::Impl(Store& s, AccessStore& a, BillingService& b, AcquisitionService& q, ApiOptions o)
@@ -285,7 +303,9 @@ HttpResponse Api::Impl::Handle(const HttpRequest& request) {
         }();
         if (reply) {
             out.status = reply->status;
-            if (!reply->body.is_null()) {
+            if (!reply->json_text.empty()) {
+                out.body = std::move(reply->json_text);
+            } else if (!reply->body.is_null()) {
                 out.body = reply->body.dump(-1, ' ', false, Json::error_handler_t::replace);
             }
             out.headers = std::move(reply->headers);

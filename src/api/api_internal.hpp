@@ -17,6 +17,7 @@
 #include "api/api.hpp"
 #include "api/http_util.hpp"
 #include "service/requests.hpp"
+#include "wire/json_text.hpp"
 
 namespace joule {
 class AcquisitionService;
@@ -62,9 +63,14 @@ struct NewUser {
 };
 
 struct Reply {
+    Reply() = default;
+    Reply(int s, Json b, std::vector<std::pair<std::string, std::string>> h)
+        : status(s), body(std::move(b)), headers(std::move(h)) {}
+
     int status = 200;
     Json body;
     std::vector<std::pair<std::string, std::string>> headers;
+    std::string json_text;  // when set, the body as written JSON text (wire::JsonText) instead
 };
 
 using Handler = std::function<Result<Reply>(Call&)>;
@@ -96,6 +102,8 @@ template <class T>
 [[nodiscard]] Status OnlyParams(const QueryParams& query,
                                 std::initializer_list<std::string_view> known);
 [[nodiscard]] Json AccountSummaryJson(const AccountRecord& a);
+// The same object written into `out`: the account list writes 100 of them without a document.
+void WriteAccountSummary(wire::JsonText& out, const AccountSummary& a);
 
 struct Api::Impl {
     Store& store;

@@ -6,6 +6,12 @@ std::string_view AccountStatusName(AccountStatus status) {
     return status == AccountStatus::kOpen ? "open" : "closed";
 }
 
+AccountSummary SummaryOf(const AccountRecord& a) {
+    return AccountSummary{
+        a.number,        a.tenant_name,        a.phone,        a.status,    a.prepaid.state,
+        a.prepaid.relay, a.prepaid.keep_power, a.billing_mode, a.opened_at, a.version};
+}
+
 std::string_view CommandStateName(CommandState state) {
     switch (state) {
         case CommandState::kQueued:

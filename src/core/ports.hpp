@@ -139,6 +139,22 @@ struct AccountQuery {
     int64_t limit = 50;
 };
 
+// A row of the account list: what staff scan in a page of 100 (no scheme, purse or ledger ids,
+// so the store reads only these columns).
+struct AccountSummary {
+    std::string number;
+    std::string tenant_name;
+    std::string phone;
+    AccountStatus status = AccountStatus::kOpen;
+    PrepaidState state = PrepaidState::kNormal;
+    Relay relay = Relay::kClosed;
+    bool keep_power = false;
+    BillingMode billing_mode = BillingMode::kPlatform;
+    Instant opened_at;
+    int64_t version = 0;
+};
+AccountSummary SummaryOf(const AccountRecord& a);
+
 // One period of a meter bound to an account, with the registers at both ends [ACCT-10].
 struct MeterBinding {
     AccountId account;
@@ -323,7 +339,7 @@ public:
     virtual Result<AccountRecord> GetAccount(AccountId id) = 0;
     virtual Result<std::vector<AccountRecord>> ListAccounts(ProjectId project) = 0;
     // The page and the number of all matching accounts.
-    virtual Result<std::pair<std::vector<AccountRecord>, int64_t>> PageAccounts(
+    virtual Result<std::pair<std::vector<AccountSummary>, int64_t>> PageAccounts(
         ProjectId project, const AccountQuery& query) = 0;
     virtual Status InsertBinding(const MeterBinding& b) = 0;
     virtual Status CloseBinding(MeterId meter, Instant at, Quantity closing_total) = 0;

@@ -154,6 +154,30 @@ Result<Instant> ParseInstant(std::string_view text, std::string_view field) {
     return Instant{date::sys_days{date}.time_since_epoch() + clock - offset};
 }
 
-std::string FormatInstant(Instant at) { return date::format("%FT%TZ", at); }
+std::string FormatInstant(Instant at) {
+    // By hand: date::format goes through an ostringstream and its locale on every call, and lists
+    // format an instant per row.
+    const auto day = std::chrono::floor<date::days>(at);
+    const date::year_month_day ymd{day};
+    const int year = static_cast<int>(ymd.year());
+    if (year < 0 || year > 9999) {
+        return date::format("%FT%TZ", at);
+    }
+    const int64_t second_of_day = (at - day).count();
+    const int fields[] = {year,
+                          static_cast<int>(static_cast<unsigned>(ymd.month())),
+                          static_cast<int>(static_cast<unsigned>(ymd.day())),
+                          static_cast<int>(second_of_day / 3600),
+                          static_cast<int>(second_of_day / 60 % 60),
+                          static_cast<int>(second_of_day % 60)};
+    std::string out = "0000-00-00T00:00:00Z";
+    static constexpr std::size_t kEnds[] = {4, 7, 10, 13, 16, 19};  // one past each field
+    for (std::size_t i = 0; i < std::size(fields); ++i) {
+        for (int v = fields[i], p = static_cast<int>(kEnds[i]) - 1; v > 0; v /= 10, --p) {
+            out[static_cast<std::size_t>(p)] = static_cast<char>('0' + v % 10);
+        }
+    }
+    return out;
+}
 
 }  // namespace joule

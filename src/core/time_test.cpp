@@ -46,6 +46,20 @@ TEST(ParseInstant, RejectsMalformedTextNamingTheField) {
     }
 }
 
+TEST(FormatInstant, MatchesTheLibraryFormatEverywhere) {
+    // The hand-written formatter against date::format over 400 years of seconds, leap days
+    // included, and the fallback beyond year 9999.
+    const int64_t start = -62'135'596'800;  // 0001-01-01T00:00:00Z
+    for (int64_t s = start; s < int64_t{253'402'300'800}; s += 86'400 * 37 + 3'607) {
+        const Instant at{Seconds{s}};
+        ASSERT_EQ(FormatInstant(at), date::format("%FT%TZ", at)) << s;
+    }
+    const Instant leap = ParseInstant("2024-02-29T23:59:59Z", "at").value();
+    EXPECT_EQ(FormatInstant(leap), "2024-02-29T23:59:59Z");
+    const Instant far{Seconds{int64_t{253'402'300'800}}};
+    EXPECT_EQ(FormatInstant(far), date::format("%FT%TZ", far));
+}
+
 TEST(FormatInstant, RoundTripsThroughParse) {
     const Instant at = Utc(2026, 2, 28, 23, 59, 59);
     EXPECT_EQ(FormatInstant(at), "2026-02-28T23:59:59Z");

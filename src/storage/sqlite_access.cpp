@@ -10,7 +10,6 @@ namespace joule::storage {
 
 using sqlite::At;
 using sqlite::CollectRows;
-using sqlite::Exec;
 using sqlite::FirstRow;
 using sqlite::Query;
 using sqlite::Secs;
@@ -312,7 +311,7 @@ private:
 
 Result<std::unique_ptr<AccessTx>> SqliteStore::BeginAccess() {
     std::unique_lock lock(writer_->mutex);
-    JOULE_TRY(Exec(writer_->db, "BEGIN IMMEDIATE"));
+    JOULE_TRY(sqlite::CachedQuery(writer_->db, writer_->statements, "BEGIN IMMEDIATE").Run());
     return std::unique_ptr<AccessTx>(new SqliteAccessTx(*writer_, std::move(lock)));
 }
 

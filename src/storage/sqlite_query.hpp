@@ -148,7 +148,7 @@ public:
         : db_(db), statements_(statements), lock_(std::move(lock)) {}
     ~UnitOfWork() {
         if (!done_) {
-            (void)Exec(db_, "ROLLBACK");
+            (void)Q("ROLLBACK").Run();
         }
     }
     UnitOfWork(const UnitOfWork&) = delete;
@@ -157,7 +157,7 @@ public:
 protected:
     Status CommitWork() {
         JOULE_ASSERT(!done_, "a unit of work was committed twice");
-        JOULE_TRY(Exec(db_, "COMMIT"));
+        JOULE_TRY(Q("COMMIT").Run());  // prepared once: sqlite3_exec would parse it each time
         done_ = true;
         lock_.unlock();  // the next unit of work may begin while this object still lives
         return {};

@@ -672,7 +672,7 @@ public:
         q.Int(project.value);
         return CollectRows(q, [](const Query& row) { return AccountRow(row); });
     }
-    Result<std::pair<std::vector<AccountRecord>, int64_t>> PageAccounts(
+    Result<std::pair<std::vector<AccountSummary>, int64_t>> PageAccounts(
         ProjectId project, const AccountQuery& query) override {
         // Unset filters match everything (?n IS NULL), so one statement per sort order serves
         // every combination; the number breaks ties so pages never overlap.
@@ -681,8 +681,9 @@ public:
     "(?3 IS NULL OR prepaid_state = ?3) AND (?4 IS NULL OR relay = ?4) AND "      \
     "(?5 IS NULL OR billing_mode = ?5) AND (?6 = '' OR instr(number, ?6) > 0 OR " \
     "instr(tenant_name, ?6) > 0 OR instr(phone, ?6) > 0) "
-#define JOULE_ACCOUNT_PAGE(order) \
-    JOULE_ACCOUNT_SELECT JOULE_ACCOUNT_WHERE "ORDER BY " order " LIMIT ?7 OFFSET ?8"
+#define JOULE_ACCOUNT_PAGE(order)                                                                 \
+    "SELECT number, tenant_name, phone, status, prepaid_state, relay, keep_power, billing_mode, " \
+    "opened_at, version " JOULE_ACCOUNT_WHERE "ORDER BY " order " LIMIT ?7 OFFSET ?8"
         static constexpr const char* kPages[4][2] = {
             {JOULE_ACCOUNT_PAGE("number"), JOULE_ACCOUNT_PAGE("number DESC")},
             {JOULE_ACCOUNT_PAGE("tenant_name, number"),
@@ -722,8 +723,18 @@ public:
         }
         auto q = Q(kPages[static_cast<std::size_t>(query.sort)][query.descending ? 1 : 0]);
         bind(q);
-        JOULE_ASSIGN_OR_RETURN(auto page,
-                               CollectRows(q, [](const Query& row) { return AccountRow(row); }));
+        JOULE_ASSIGN_OR_RETURN(auto page, CollectRows(q, [](const Query& row) {
+                                   return AccountSummary{row.ColText(0),
+                                                         row.ColText(1),
+                                                         row.ColText(2),
+                                                         static_cast<AccountStatus>(row.ColInt(3)),
+                                                         static_cast<PrepaidState>(row.ColInt(4)),
+                                                         static_cast<Relay>(row.ColInt(5)),
+                                                         row.ColInt(6) != 0,
+                                                         static_cast<BillingMode>(row.ColInt(7)),
+                                                         At(row.ColInt(8)),
+                                                         row.ColInt(9)};
+                               }));
 #undef JOULE_ACCOUNT_PAGE
 #undef JOULE_ACCOUNT_WHERE
         return std::pair{std::move(page), total};
@@ -1359,7 +1370,7 @@ Status SqliteStore::OpenReaders(const std::string& path, int count) {
 Result<std::unique_ptr<Tx>> SqliteStore::Begin() {
     std::unique_lock lock(writer_->mutex);
     // IMMEDIATE takes the write lock now, so a unit of work never fails half-way on a busy lock.
-    JOULE_TRY(Exec(writer_->db, "BEGIN IMMEDIATE"));
+    JOULE_TRY(sqlite::CachedQuery(writer_->db, writer_->statements, "BEGIN IMMEDIATE").Run());
     return std::unique_ptr<Tx>(new SqliteTx(*writer_, std::move(lock)));
 }
 
@@ -1383,7 +1394,7 @@ Result<std::unique_ptr<Tx>> SqliteStore::BeginRead() {
         lock = std::unique_lock(reader->mutex);
     }
     // DEFERRED: the snapshot is taken at the first read and never blocks the writer (WAL).
-    JOULE_TRY(Exec(reader->db, "BEGIN"));
+    JOULE_TRY(sqlite::CachedQuery(reader->db, reader->statements, "BEGIN").Run());
     return std::unique_ptr<Tx>(new SqliteTx(*reader, std::move(lock)));
 }
 
