@@ -9,6 +9,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "base/error.hpp"
@@ -272,6 +273,14 @@ struct LedgerSummary {
     std::vector<std::pair<LedgerAccountKind, Money>> by_kind;
 };
 
+// What recording a sample needs about its meter's live state, read for a whole batch with a few
+// set queries instead of several statements per sample.
+struct MeterLiveContext {
+    std::optional<MeterStatusRecord> status;
+    std::optional<CommandRecord> last_switch;  // the newest command among the switch kinds
+    std::vector<AlarmKind> open_alarms;        // the meter's own (no account, no gateway)
+};
+
 class Tx {
 public:
     virtual ~Tx() = default;
@@ -304,6 +313,8 @@ public:
     virtual Result<std::optional<MeterRecord>> FindMeter(ProjectId project,
                                                          std::string_view code) = 0;
     virtual Result<MeterRecord> GetMeter(MeterId id) = 0;
+    // The meters of `ids` that exist, in no particular order.
+    virtual Result<std::vector<MeterRecord>> GetMeters(std::span<const MeterId> ids) = 0;
     virtual Result<std::vector<MeterRecord>> ListMeters(ProjectId project) = 0;
     virtual Result<std::vector<MeterRecord>> ListMetersOfGateway(GatewayId gateway) = 0;
     virtual Result<std::vector<MeterModelRecord>> ListModels() = 0;
@@ -409,6 +420,10 @@ public:
     // The newest command of the meter among `kinds`, whatever its state.
     virtual Result<std::optional<CommandRecord>> LastCommand(
         MeterId meter, std::span<const std::string_view> kinds) = 0;
+    // For each of `meters` that has any: its status, its newest command among `switch_kinds`
+    // and its own open alarms, by meter id.
+    virtual Result<std::vector<std::pair<MeterId, MeterLiveContext>>> LoadLiveContexts(
+        std::span<const MeterId> meters, std::span<const std::string_view> switch_kinds) = 0;
     // The oldest queued or sent command of the meter of `kind` (purchases go out in order).
     virtual Result<std::optional<CommandRecord>> FirstOpenCommand(MeterId meter,
                                                                   std::string_view kind) = 0;

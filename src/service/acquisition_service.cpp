@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <unordered_map>
+#include <unordered_set>
 
 namespace joule {
 
@@ -27,9 +28,10 @@ struct Expectation {
     int64_t command = 0;
 };
 
-Result<Expectation> ExpectedState(Tx& tx, MeterId meter) {
-    static constexpr std::string_view kKinds[] = {"trip", "close", "valve_close", "valve_open"};
-    JOULE_ASSIGN_OR_RETURN(auto last, tx.LastCommand(meter, kKinds));
+// The commands that set a relay or valve: the newest of them says what the state must be.
+constexpr std::string_view kSwitchKinds[] = {"trip", "close", "valve_close", "valve_open"};
+
+Expectation ExpectedState(const std::optional<CommandRecord>& last) {
     Expectation e;
     if (!last || last->state != CommandState::kAcknowledged)
         return e;
@@ -45,13 +47,32 @@ Result<Expectation> ExpectedState(Tx& tx, MeterId meter) {
     return e;
 }
 
-// Saves the live state of one sampled meter and raises or clears the alarms it implies.
+// Saves the live state of one sampled meter and raises or clears the alarms it implies. `live`
+// is the meter's state as loaded for the batch and is kept current here, so a second sample of
+// the same meter in the batch sees the first one's effects; an alarm that is not open is not
+// cleared (no statement).
 Status UpdateLiveState(Tx& tx, const MeterRecord& meter, const MeterSample& s, Instant now,
-                       Seconds drift_limit, RecordResult& result) {
-    JOULE_ASSIGN_OR_RETURN(auto previous, tx.LoadMeterStatus(meter.id));
-    MeterStatusRecord status = previous.value_or(MeterStatusRecord{});
+                       Seconds drift_limit, MeterLiveContext& live, RecordResult& result) {
+    auto is_open = [&](AlarmKind kind) {
+        return std::find(live.open_alarms.begin(), live.open_alarms.end(), kind) !=
+               live.open_alarms.end();
+    };
+    auto raise = [&](AlarmKind kind, std::string detail) -> Status {
+        JOULE_TRY(tx.RaiseAlarm(MeterAlarm(meter, kind, now, std::move(detail))));
+        if (!is_open(kind))
+            live.open_alarms.push_back(kind);
+        return {};
+    };
+    auto clear = [&](AlarmKind kind) -> Status {
+        if (!is_open(kind))
+            return {};
+        JOULE_TRY(tx.ClearAlarm(AccountId{}, meter.id, kind, now));
+        std::erase(live.open_alarms, kind);
+        return {};
+    };
+    MeterStatusRecord status = live.status.value_or(MeterStatusRecord{});
     status.meter = meter.id;
-    const bool was_offline = previous && !previous->online;
+    const bool was_offline = live.status && !live.status->online;
     status.online = true;
     status.failures = 0;
     status.last_seen = s.received;
@@ -63,12 +84,13 @@ Status UpdateLiveState(Tx& tx, const MeterRecord& meter, const MeterSample& s, I
         status.values_json = s.values_json;
     }
     JOULE_TRY(tx.SaveMeterStatus(status));
+    live.status = std::move(status);
     if (was_offline)
-        JOULE_TRY(tx.ClearAlarm(AccountId{}, meter.id, AlarmKind::kMeterOffline, now));
+        JOULE_TRY(clear(AlarmKind::kMeterOffline));
     if (s.battery_low) {
-        JOULE_TRY(tx.RaiseAlarm(MeterAlarm(meter, AlarmKind::kBatteryLow, now, "battery low")));
+        JOULE_TRY(raise(AlarmKind::kBatteryLow, "battery low"));
     } else {
-        JOULE_TRY(tx.ClearAlarm(AccountId{}, meter.id, AlarmKind::kBatteryLow, now));
+        JOULE_TRY(clear(AlarmKind::kBatteryLow));
     }
     if (s.backfill)
         return {};
@@ -76,14 +98,14 @@ Status UpdateLiveState(Tx& tx, const MeterRecord& meter, const MeterSample& s, I
         const Seconds drift =
             s.meter_time > s.received ? s.meter_time - s.received : s.received - s.meter_time;
         if (drift > drift_limit) {
-            JOULE_TRY(tx.RaiseAlarm(MeterAlarm(
-                meter, AlarmKind::kClockDrift, now,
-                "meter clock is " + std::to_string(drift.count()) + " s off the server")));
+            JOULE_TRY(
+                raise(AlarmKind::kClockDrift,
+                      "meter clock is " + std::to_string(drift.count()) + " s off the server"));
         } else {
-            JOULE_TRY(tx.ClearAlarm(AccountId{}, meter.id, AlarmKind::kClockDrift, now));
+            JOULE_TRY(clear(AlarmKind::kClockDrift));
         }
     }
-    JOULE_ASSIGN_OR_RETURN(Expectation expected, ExpectedState(tx, meter.id));
+    const Expectation expected = ExpectedState(live.last_switch);
     std::string mismatch;
     if (expected.relay && s.relay != RelayState::kUnknown && s.relay != *expected.relay) {
         mismatch = "relay is " + std::string(RelayStateName(s.relay)) + ", command " +
@@ -97,9 +119,9 @@ Status UpdateLiveState(Tx& tx, const MeterRecord& meter, const MeterSample& s, I
     }
     if (!mismatch.empty()) {
         ++result.mismatches;
-        JOULE_TRY(tx.RaiseAlarm(MeterAlarm(meter, AlarmKind::kRelayMismatch, now, mismatch)));
+        JOULE_TRY(raise(AlarmKind::kRelayMismatch, std::move(mismatch)));
     } else if (expected.relay || expected.valve) {
-        JOULE_TRY(tx.ClearAlarm(AccountId{}, meter.id, AlarmKind::kRelayMismatch, now));
+        JOULE_TRY(clear(AlarmKind::kRelayMismatch));
     }
     return {};
 }
@@ -155,17 +177,27 @@ Result<RecordResult> AcquisitionService::Record(std::span<const MeterSample> sam
     // One transaction: the bill, the ledger, the alarms and commands and the live state commit
     // together (one durable commit per batch, and no bill without its live state).
     JOULE_ASSIGN_OR_RETURN(auto tx, store_.Begin());
+    // The batch's meters, once each, in one statement.
+    std::vector<MeterId> ids;
+    {
+        std::unordered_set<int64_t> seen;
+        for (const MeterSample& s : samples) {
+            if (seen.insert(s.meter.value).second)
+                ids.push_back(s.meter);
+        }
+        JOULE_ASSIGN_OR_RETURN(std::vector<MeterRecord> found, tx->GetMeters(ids));
+        for (MeterRecord& m : found) {
+            const int64_t id = m.id.value;
+            meters.emplace(id, std::move(m));
+        }
+    }
     {
         for (std::size_t i = 0; i < samples.size(); ++i) {
             const MeterSample& s = samples[i];
             auto it = meters.find(s.meter.value);
             if (it == meters.end()) {
-                auto meter = tx->GetMeter(s.meter);
-                if (!meter) {
-                    return std::unexpected(
-                        meter.error().WithFieldPrefix("samples[" + std::to_string(i) + "].meter"));
-                }
-                it = meters.emplace(s.meter.value, *meter).first;
+                return NotFound("no meter " + std::to_string(s.meter.value),
+                                "samples[" + std::to_string(i) + "].meter");
             }
             auto project = projects.find(it->second.project.value);
             if (project == projects.end()) {
@@ -196,11 +228,21 @@ Result<RecordResult> AcquisitionService::Record(std::span<const MeterSample> sam
     if (!readings.empty()) {
         JOULE_ASSIGN_OR_RETURN(result.billing, billing_.ApplyReadingsInTx(*tx, readings, now));
     }
+    // Live state after billing, so the commands billing just queued count as the newest.
+    std::unordered_map<int64_t, MeterLiveContext> live;
+    {
+        JOULE_ASSIGN_OR_RETURN(auto contexts, tx->LoadLiveContexts(ids, kSwitchKinds));
+        for (auto& [id, context] : contexts) {
+            live.emplace(id.value, std::move(context));
+        }
+    }
     // Models by id, read once per batch: whether a meter can hold money at all.
     std::unordered_map<int64_t, bool> in_meter_prepaid;
     for (const MeterSample& s : samples) {
         const MeterRecord& meter = meters.at(s.meter.value);
-        JOULE_TRY(UpdateLiveState(*tx, meter, s, now, policy_.clock_drift_limit, result));
+        MeterLiveContext& meter_live = live[s.meter.value];
+        JOULE_TRY(
+            UpdateLiveState(*tx, meter, s, now, policy_.clock_drift_limit, meter_live, result));
         if (!s.in_meter_remaining || s.backfill) {
             continue;
         }
@@ -216,6 +258,8 @@ Result<RecordResult> AcquisitionService::Record(std::span<const MeterSample> sam
             JOULE_TRY(billing_.MirrorMeterRemainingInTx(*tx, projects.at(meter.project.value),
                                                         s.meter, *s.in_meter_remaining,
                                                         s.purchase_count, now));
+            // The mirror may have queued a trip or close: the newest switch command again.
+            JOULE_ASSIGN_OR_RETURN(meter_live.last_switch, tx->LastCommand(s.meter, kSwitchKinds));
         }
     }
     JOULE_TRY(tx->Commit());

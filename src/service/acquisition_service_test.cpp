@@ -217,6 +217,28 @@ TEST_F(BackfillTest, AMeterClockFarOffRaisesClockDriftAndACorrectOneClearsIt) {
     EXPECT_TRUE(OpenAlarms(AlarmKind::kClockDrift).empty());
 }
 
+TEST_F(BackfillTest, SamplesOfOneMeterInOneBatchSeeEachOthersAlarms) {
+    // The batch's live state is read once; within the batch it follows each sample: the first
+    // raises, the second clears, the third raises again.
+    MeterSample low = Live("2026-11-01T12:00:00Z", 101);
+    low.battery_low = true;
+    MeterSample fine = Live("2026-11-01T12:15:00Z", 101);
+    ASSERT_TRUE(Record({low, fine}, "2026-11-01T12:15:00Z").has_value());
+    EXPECT_TRUE(OpenAlarms(AlarmKind::kBatteryLow).empty());
+    MeterSample low_again = Live("2026-11-01T12:45:00Z", 102);
+    low_again.battery_low = true;
+    MeterSample fine_again = Live("2026-11-01T12:30:00Z", 101);
+    ASSERT_TRUE(Record({fine_again, low_again}, "2026-11-01T12:45:00Z").has_value());
+    EXPECT_EQ(OpenAlarms(AlarmKind::kBatteryLow).size(), 1U);
+    // An unknown meter among known ones names its sample.
+    MeterSample stranger = Live("2026-11-01T13:00:00Z", 103);
+    stranger.meter = MeterId{999};
+    auto refused = Record({Live("2026-11-01T13:00:00Z", 103), stranger}, "2026-11-01T13:00:00Z");
+    ASSERT_FALSE(refused.has_value());
+    EXPECT_EQ(refused.error().code, ErrorCode::kNotFound);
+    EXPECT_EQ(refused.error().field, "samples[1].meter");
+}
+
 TEST_F(BackfillTest, RelayStateContradictingTheLastAcknowledgedCommandRaisesAMismatch) {
     auto id =
         acquisition_.QueueCommand(meter_, "trip", "{}", "test", actor_, T("2026-11-01T12:00:00Z"));

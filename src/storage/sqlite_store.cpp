@@ -23,6 +23,20 @@ using sqlite::Query;
 using sqlite::Secs;
 using sqlite::SqlError;
 
+// Ids as a JSON array, for "IN (SELECT value FROM json_each(?))": one statement for a set.
+template <class Id>
+std::string IdArray(std::span<const Id> ids) {
+    std::string out = "[";
+    for (const Id& id : ids) {
+        if (out.size() > 1) {
+            out.push_back(',');
+        }
+        out += std::to_string(id.value);
+    }
+    out.push_back(']');
+    return out;
+}
+
 }  // namespace
 
 #define JOULE_ACCOUNT_SELECT                                                                       \
@@ -33,6 +47,9 @@ using sqlite::SqlError;
     "debt_ledger_id, version, billing_mode, purchase_confirmed, purchase_assigned, "               \
     "meter_remaining, meter_remaining_count, meter_remaining_at "
 
+#define JOULE_COMMAND_SELECT                                                            \
+    "SELECT id, meter_id, account_id, kind, state, reason, actor, created_at, params, " \
+    "attempts, next_attempt_at, expires_at, finished_at, error FROM commands "
 // Column lists shared by every query that maps rows with ModelRow / MeterRow.
 #define JOULE_MODEL_SELECT                                                                    \
     "SELECT id, code, name, utility, register_modulus, max_rate_per_hour, "                   \
@@ -295,6 +312,11 @@ public:
         }
         return *found;
     }
+    Result<std::vector<MeterRecord>> GetMeters(std::span<const MeterId> ids) override {
+        auto q = Q(JOULE_METER_SELECT "FROM meters WHERE id IN (SELECT value FROM json_each(?))");
+        q.Text(IdArray(ids));
+        return CollectRows(q, [](const Query& row) { return MeterRow(row); });
+    }
     Result<std::vector<MeterRecord>> ListMeters(ProjectId project) override {
         auto q = Q(JOULE_METER_SELECT "FROM meters WHERE project_id = ? ORDER BY id");
         q.Int(project.value);
@@ -349,6 +371,55 @@ public:
                    "JOIN meters m ON m.id = s.meter_id WHERE m.project_id = ? ORDER BY m.code");
         q.Int(project.value);
         return CollectRows(q, StatusRow);
+    }
+    Result<std::vector<std::pair<MeterId, MeterLiveContext>>> LoadLiveContexts(
+        std::span<const MeterId> meters, std::span<const std::string_view> switch_kinds) override {
+        const std::string ids = IdArray(meters);
+        std::unordered_map<int64_t, MeterLiveContext> by_meter;
+        {
+            auto q = Q(JOULE_STATUS_SELECT "WHERE s.meter_id IN (SELECT value FROM json_each(?))");
+            q.Text(ids);
+            JOULE_ASSIGN_OR_RETURN(auto statuses, CollectRows(q, StatusRow));
+            for (MeterStatusRecord& status : statuses) {
+                by_meter[status.meter.value].status = std::move(status);
+            }
+        }
+        {
+            nlohmann::json kinds = nlohmann::json::array();
+            for (std::string_view k : switch_kinds) {
+                kinds.push_back(std::string(k));
+            }
+            auto q = Q(JOULE_COMMAND_SELECT
+                       "WHERE id IN (SELECT MAX(id) FROM commands WHERE meter_id IN (SELECT value "
+                       "FROM json_each(?1)) AND kind IN (SELECT value FROM json_each(?2)) GROUP "
+                       "BY meter_id)");
+            q.Text(ids).Text(kinds.dump());
+            JOULE_ASSIGN_OR_RETURN(
+                auto commands, CollectRows(q, [](const Query& row) { return CommandRow(row); }));
+            for (CommandRecord& command : commands) {
+                by_meter[command.meter.value].last_switch = std::move(command);
+            }
+        }
+        {
+            // The partial index alarms_one_open serves (open, account 0, meter, gateway 0).
+            auto q =
+                Q("SELECT meter_id, kind FROM alarms WHERE open = 1 AND account_id = 0 AND "
+                  "gateway_id = 0 AND meter_id IN (SELECT value FROM json_each(?))");
+            q.Text(ids);
+            while (true) {
+                JOULE_ASSIGN_OR_RETURN(bool row, q.Step());
+                if (!row) {
+                    break;
+                }
+                by_meter[q.ColInt(0)].open_alarms.push_back(static_cast<AlarmKind>(q.ColInt(1)));
+            }
+        }
+        std::vector<std::pair<MeterId, MeterLiveContext>> out;
+        out.reserve(by_meter.size());
+        for (auto& [id, context] : by_meter) {
+            out.emplace_back(MeterId{id}, std::move(context));
+        }
+        return out;
     }
 #undef JOULE_STATUS_SELECT
     Status SaveMeterStatus(const MeterStatusRecord& s) override {
@@ -1226,9 +1297,6 @@ public:
                       .Run());
         return sqlite3_last_insert_rowid(db_);
     }
-#define JOULE_COMMAND_SELECT                                                            \
-    "SELECT id, meter_id, account_id, kind, state, reason, actor, created_at, params, " \
-    "attempts, next_attempt_at, expires_at, finished_at, error FROM commands "
     static CommandRecord CommandRow(const Query& q) {
         CommandRecord c;
         c.id = q.ColInt(0);
