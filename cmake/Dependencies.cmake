@@ -9,6 +9,7 @@ find_package(PkgConfig REQUIRED)
 pkg_check_modules(MOSQUITTO REQUIRED IMPORTED_TARGET libmosquitto)  # libmosquitto-dev
 pkg_check_modules(MODBUS REQUIRED IMPORTED_TARGET libmodbus)  # libmodbus-dev (interop tests)
 pkg_check_modules(SODIUM REQUIRED IMPORTED_TARGET libsodium)  # libsodium-dev (argon2id, tokens)
+pkg_check_modules(XLSXWRITER REQUIRED IMPORTED_TARGET xlsxwriter)  # libxlsxwriter-dev (exports)
 find_package(Boost 1.81 CONFIG REQUIRED)      # libboost1.81-dev (Asio; header-only here)
 find_package(OpenSSL 3 REQUIRED)              # libssl-dev (HTTPS in joule serve)
 find_package(tomlplusplus 3 CONFIG REQUIRED)  # libtomlplusplus-dev (joule serve --config)

@@ -1,6 +1,7 @@
 #include "api/api.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <cstdio>
 
 #include "api/api_internal.hpp"
@@ -14,6 +15,7 @@ namespace {
 
 constexpr std::size_t kMaxIdempotencyKeyBytes = 64;
 constexpr std::size_t kMaxCachedSessions = 10'000;
+constexpr int kMaxConcurrentExports = 2;  // each may hold 100,000 rows a few times over
 
 std::vector<std::string> SplitPath(std::string_view path) {
     std::vector<std::string> out;
@@ -23,6 +25,75 @@ std::vector<std::string> SplitPath(std::string_view path) {
         const auto end = slash == std::string_view::npos ? path.size() : slash;
         out.emplace_back(path.substr(start, end - start));
         start = end + 1;
+    }
+    return out;
+}
+
+// ?format of a request: kJson when absent. Only lists take it (anything else is a 400 naming
+// "format", as an unknown parameter would be); it is taken out of the query, so the list's own
+// handler never sees it.
+Result<ExportFormat> TakeFormat(QueryParams& query, const RouteInfo& route) {
+    const auto it = query.find("format");
+    if (it == query.end()) {
+        return ExportFormat::kJson;
+    }
+    if (!route.paged) {
+        return InvalidArgument("format", "only lists can be exported; this is not a list");
+    }
+    JOULE_ASSIGN_OR_RETURN(const ExportFormat format, ParseExportFormat(it->second));
+    query.erase(it);
+    return format;
+}
+
+// The rows of a list's answer {items, page, page_size, total} as a table. Above `max_rows` it is
+// refused before any table is built (kOutOfRange naming "format"); a list that gave fewer rows
+// than it counted is an error too, never a file silently cut short.
+template <class J>
+Result<ExportTable> RowsOf(const J& page, int max_rows) {
+    if (!page.is_object() || !page.contains("items")) {
+        return MakeError(ErrorCode::kInternal, "the list's answer has no items to export");
+    }
+    const int64_t total = page.value("total", int64_t{0});
+    if (total > max_rows) {
+        return MakeError(ErrorCode::kOutOfRange,
+                         "the export would have " + std::to_string(total) +
+                             " rows, more than the " + std::to_string(max_rows) +
+                             " one export may have; narrow it with the list's filters",
+                         "format");
+    }
+    JOULE_ASSIGN_OR_RETURN(ExportTable table, TableOf(page.at("items")));
+    if (table.rows.size() != static_cast<std::size_t>(total)) {
+        return MakeError(ErrorCode::kInternal, "the list gave " +
+                                                   std::to_string(table.rows.size()) + " of " +
+                                                   std::to_string(total) + " rows to export");
+    }
+    return table;
+}
+
+// The list a request reads, relative to /api/v1/ and to its project: "accounts",
+// "meters/m1/readings", "operations".
+std::string ListPathOf(const Call& call) {
+    std::string_view rest = call.http.path;
+    constexpr std::string_view kRoot = "/api/v1/";
+    if (rest.starts_with(kRoot)) {
+        rest.remove_prefix(kRoot.size());
+    }
+    if (call.project) {
+        const std::string prefix = "projects/" + call.project->code + "/";
+        if (rest.starts_with(prefix)) {
+            rest.remove_prefix(prefix.size());
+        }
+    }
+    return std::string(rest.substr(0, 200));
+}
+
+// A piece of a file name: letters, digits, '.', '_' and '-' kept, '/' as '-', the rest '_'.
+std::string FileNamePart(std::string_view text) {
+    std::string out;
+    for (char c : text.substr(0, 100)) {
+        const bool keep =
+            std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '.' || c == '_' || c == '-';
+        out += keep ? c : c == '/' ? '-' : '_';
     }
     return out;
 }
@@ -303,7 +374,10 @@ HttpResponse Api::Impl::Handle(const HttpRequest& request) {
         }();
         if (reply) {
             out.status = reply->status;
-            if (!reply->json_text.empty()) {
+            if (!reply->content_type.empty()) {
+                out.content_type = std::move(reply->content_type);
+                out.body = std::move(reply->file);
+            } else if (!reply->json_text.empty()) {
                 out.body = std::move(reply->json_text);
             } else if (!reply->body.is_null()) {
                 out.body = reply->body.dump(-1, ' ', false, Json::error_handler_t::replace);
@@ -422,7 +496,74 @@ Result<Reply> Api::Impl::Dispatch(const HttpRequest& request, const std::string&
                                    "must be 1 to 64 characters of A-Z a-z 0-9 - _ .");
         }
     }
+    // After the permission and the project scope: an export of a list the caller cannot read is
+    // refused exactly like the list.
+    JOULE_ASSIGN_OR_RETURN(const ExportFormat format, TakeFormat(call.query, match->info));
+    if (format != ExportFormat::kJson) {
+        return Export(call, *match, format);
+    }
     return match->handler(call);
+}
+
+Result<Reply> Api::Impl::Export(Call& call, const Route& route, ExportFormat format) {
+    if (exports_running.fetch_add(1) >= kMaxConcurrentExports) {
+        exports_running.fetch_sub(1);
+        return MakeError(ErrorCode::kResourceExhausted,
+                         "other exports are running; try again in a moment", "format");
+    }
+    struct Running {
+        std::atomic<int>& count;
+        ~Running() { count.fetch_sub(1); }
+    } running{exports_running};
+    // The filters as asked, for the log; paging is the export's own: every row, from the first.
+    Json filters = Json::object();
+    for (const auto& [key, value] : call.query) {
+        if (key != "page" && key != "page_size") {
+            filters[key] = value;
+        }
+    }
+    const int max_rows = std::max(options.max_export_rows, kMaxPageSize);
+    call.query.max_page_size = max_rows;
+    call.query.insert_or_assign("page", "1");
+    call.query.insert_or_assign("page_size", std::to_string(max_rows));
+    JOULE_ASSIGN_OR_RETURN(Reply listed, route.handler(call));
+    ExportTable table;
+    if (listed.json_text.empty()) {
+        JOULE_ASSIGN_OR_RETURN(table, RowsOf(listed.body, max_rows));
+    } else {
+        // Written JSON text (the account list): parsed keeping its key order for the columns.
+        JOULE_ASSIGN_OR_RETURN(
+            table,
+            RowsOf(nlohmann::ordered_json::parse(listed.json_text, nullptr, false), max_rows));
+    }
+    listed = Reply();
+    const std::string list = ListPathOf(call);
+    const auto slash = route.info.pattern.rfind('/');
+    const std::string sheet = route.info.pattern.substr(slash + 1);
+    Reply reply;
+    reply.content_type = ExportContentType(format);
+    if (format == ExportFormat::kXlsx) {
+        JOULE_ASSIGN_OR_RETURN(reply.file, Xlsx(table, sheet));
+    } else {
+        reply.file = Csv(table);
+    }
+    // Exports carry tenants' names and phones out of the product: each is logged, who, what and
+    // with which filters, before a byte leaves.
+    const Json detail{{"format", ExportExtension(format)},
+                      {"rows", table.rows.size()},
+                      {"filters", std::move(filters)}};
+    {
+        JOULE_ASSIGN_OR_RETURN(auto tx, access.BeginAccess());
+        JOULE_TRY(tx->InsertOperation(OperationBy(
+            call.actor(), call.now, call.project ? call.project->id : ProjectId{}, "list.export",
+            "list:" + list, detail.dump(-1, ' ', false, Json::error_handler_t::replace))));
+        JOULE_TRY(tx->Commit());
+    }
+    const std::string file_name = FileNamePart(call.project ? call.project->code : "joule") + "-" +
+                                  FileNamePart(list) + "-" + FormatInstant(call.now).substr(0, 10) +
+                                  "." + std::string(ExportExtension(format));
+    reply.headers.emplace_back("Content-Disposition", "attachment; filename=\"" + file_name + "\"");
+    return reply;
 }
 
 // ---------------------------------------------------------------------------------- principal

@@ -29,6 +29,9 @@ class BillingService;
 
 namespace joule::api {
 
+// The most rows one export of a list (?format=csv|xlsx) may have by default.
+inline constexpr int kDefaultMaxExportRows = 100'000;
+
 struct ApiOptions {
     bool secure_cookies = false;  // set the Secure flag (TLS here or at a reverse proxy)
     std::chrono::seconds session_ttl{std::chrono::hours(12)};
@@ -36,6 +39,9 @@ struct ApiOptions {
     std::chrono::seconds lockout_for{std::chrono::minutes(15)};
     bool access_log = true;  // one JSON line per request on stderr
     std::function<Instant()> clock;
+    // Above it an export is refused (400, field "format") rather than cut short. At least
+    // kMaxPageSize (500), so an export is never smaller than a page.
+    int max_export_rows = kDefaultMaxExportRows;
 };
 
 // How a route is reached.

@@ -5,6 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <atomic>
 #include <functional>
 #include <map>
 #include <mutex>
@@ -15,6 +16,7 @@
 #include <vector>
 
 #include "api/api.hpp"
+#include "api/export.hpp"
 #include "api/http_util.hpp"
 #include "service/requests.hpp"
 #include "wire/json_text.hpp"
@@ -71,6 +73,9 @@ struct Reply {
     Json body;
     std::vector<std::pair<std::string, std::string>> headers;
     std::string json_text;  // when set, the body as written JSON text (wire::JsonText) instead
+    // An export: when content_type is set, `file` is the body, sent as it is with that type.
+    std::string content_type;
+    std::string file;
 };
 
 using Handler = std::function<Result<Reply>(Call&)>;
@@ -115,6 +120,8 @@ struct Api::Impl {
     std::vector<RouteInfo> infos;
     std::mutex log_mutex;
     Metrics metrics;
+    // Exports running now: each holds up to max_export_rows rows in memory a few times over.
+    std::atomic<int> exports_running{0};
 
     // Sessions by token hash: the store is the truth; this saves a read per request. Logout,
     // password change and lockout erase entries here and in the store together.
@@ -139,6 +146,10 @@ struct Api::Impl {
     HttpResponse Handle(const HttpRequest& request);
     Result<Reply> Dispatch(const HttpRequest& request, const std::string& request_id,
                            std::string& route_label, std::string& user_label);
+    // A list as a file (?format=csv|xlsx): the route's handler run for every row at once (at most
+    // options.max_export_rows, else kOutOfRange naming "format"), its items as a table, the
+    // export logged.
+    Result<Reply> Export(Call& call, const Route& route, ExportFormat format);
     Result<Principal> Authenticate(const HttpRequest& request, Call* call);
     static Result<Principal> PrincipalOf(const UserRecord& user);
     void Forget(std::string_view token_hash);

@@ -9,6 +9,7 @@
 #include <map>
 #include <set>
 
+#include "api/export.hpp"
 #include "api/http_util.hpp"
 #include "service/acquisition_service.hpp"
 #include "service/billing_service.hpp"
@@ -124,7 +125,7 @@ protected:
     AcquisitionService acquisition_{*store_, billing_};
     Api api_{*store_, *store_, billing_, acquisition_,
              ApiOptions{false, std::chrono::hours(12), 5, std::chrono::minutes(15), false,
-                        [this] { return now_; }}};
+                        [this] { return now_; }, kDefaultMaxExportRows}};
 };
 
 TEST_F(ApiTest, HealthAndOpenApiArePublic) {
@@ -527,6 +528,27 @@ TEST_F(ApiTest, AuthorizationMatrixOfEveryRouteRoleAndProject) {
                     EXPECT_NE(r.status, 403) << what << " " << r.body;
                     EXPECT_FALSE(r.status == 404 && body.value("field", "") == "project") << what;
                 }
+                if (!route.paged) {
+                    continue;
+                }
+                // The list's export: the same permission and the same project scope, and of a
+                // foreign project not one byte (the CSV would name A001).
+                const auto e = As(session, route.method, path + "?format=csv");
+                const std::string exported = what + "?format=csv";
+                ++checked;
+                if (!permitted) {
+                    EXPECT_EQ(e.status, 403) << exported << " " << e.body;
+                } else if (std::string(project) == "park") {
+                    EXPECT_EQ(e.status, 404) << exported << " " << e.body;
+                    EXPECT_EQ(Body(e).value("field", ""), "project") << exported;
+                    EXPECT_EQ(e.body.find("A001"), std::string::npos) << exported;
+                } else if (e.status == 200) {
+                    EXPECT_EQ(e.content_type, "text/csv; charset=utf-8") << exported;
+                } else {
+                    EXPECT_NE(e.status, 403) << exported << " " << e.body;
+                    EXPECT_FALSE(e.status == 404 && Body(e).value("field", "") == "project")
+                        << exported;
+                }
             }
         }
     }
@@ -796,6 +818,211 @@ TEST_F(ApiTest, ErrorsNameTheCallersOwnFieldsAndMethods) {
     // "open" belongs to the alarm list only.
     EXPECT_EQ(As(boss, "GET", "/api/v1/projects/mall/alarms?open=false").status, 200);
     EXPECT_EQ(As(boss, "GET", "/api/v1/projects/mall/accounts?open=true").status, 400);
+}
+
+// ------------------------------------------------------------------------------------ exports
+
+std::string HeaderOf(const HttpResponse& r, std::string_view name) {
+    for (const auto& [k, v] : r.headers) {
+        if (k == name) {
+            return v;
+        }
+    }
+    return {};
+}
+
+// The records of a CSV export without its BOM, split on CRLF (the fields here hold no CRLF).
+std::vector<std::string> CsvLines(const std::string& csv) {
+    std::vector<std::string> lines;
+    std::size_t start = csv.starts_with("\xEF\xBB\xBF") ? 3 : 0;
+    while (start < csv.size()) {
+        const auto end = csv.find("\r\n", start);
+        lines.push_back(csv.substr(start, end - start));
+        start = end == std::string::npos ? csv.size() : end + 2;
+    }
+    return lines;
+}
+
+// An export has every matching row, not a page: 60 accounts in one file, filters applied, the
+// file named after the project, the list and the day, and the columns as the list writes them.
+TEST_F(ApiTest, AnExportHasEveryMatchingRowOfTheList) {
+    {
+        auto tx = store_->Begin().value();
+        const ProjectRecord mall = tx->FindProject("mall").value().value();
+        AccountRecord a = tx->FindAccount(mall.id, "A001").value().value();
+        for (int i = 0; i < 59; ++i) {
+            a.number = "P" + std::to_string(100 + i);
+            a.tenant_name = i % 2 == 0 ? "偶数 商户" : "=Odd,tenant";
+            a.phone = "+86 138 0000 " + std::to_string(1000 + i);
+            ASSERT_TRUE(tx->InsertAccount(a).has_value());
+        }
+        ASSERT_TRUE(tx->Commit().has_value());
+    }
+    const Session boss = Login("boss");
+    auto r = As(boss, "GET", "/api/v1/projects/mall/accounts?format=csv&sort=number");
+    ASSERT_EQ(r.status, 200) << r.body;
+    EXPECT_EQ(r.content_type, "text/csv; charset=utf-8");
+    EXPECT_EQ(HeaderOf(r, "Content-Disposition"),
+              "attachment; filename=\"mall-accounts-2026-11-20.csv\"");
+    ASSERT_TRUE(r.body.starts_with("\xEF\xBB\xBF"));
+    const std::vector<std::string> lines = CsvLines(r.body);
+    ASSERT_EQ(lines.size(), 61u) << r.body.substr(0, 500);  // the header and all 60, not 50
+    // The account list's own key order, not sorted.
+    EXPECT_TRUE(lines[0].starts_with("number,tenant_name,phone,status,state,relay")) << lines[0];
+    EXPECT_TRUE(lines[1].starts_with("A001,Tea shop,")) << lines[1];
+    EXPECT_TRUE(lines[60].starts_with("P158,")) << lines[60];
+    // Formula-like text is guarded, Chinese kept as UTF-8.
+    EXPECT_NE(r.body.find("\"'=Odd,tenant\",'+86 138 0000 1001"), std::string::npos);
+    EXPECT_NE(r.body.find("P100,偶数 商户,'+86 138 0000 1000"), std::string::npos);
+    // The list's filters and search apply; page and page_size do not cut an export.
+    auto odd =
+        As(boss, "GET", "/api/v1/projects/mall/accounts?q=Odd&page=3&page_size=5&format=csv");
+    ASSERT_EQ(odd.status, 200) << odd.body;
+    EXPECT_EQ(CsvLines(odd.body).size(), 1u + 29u);
+    auto none = As(boss, "GET", "/api/v1/projects/mall/accounts?relay=open&format=csv");
+    ASSERT_EQ(none.status, 200) << none.body;
+    EXPECT_EQ(CsvLines(none.body).size(), 1u);  // an empty header: no item, no columns
+    // The list's own checks still answer for it.
+    auto bad_state = As(boss, "GET", "/api/v1/projects/mall/accounts?state=bogus&format=csv");
+    EXPECT_EQ(bad_state.status, 400);
+    EXPECT_EQ(Body(bad_state)["field"], "state");
+    // format=json is the list as always.
+    auto json = As(boss, "GET", "/api/v1/projects/mall/accounts?format=json");
+    ASSERT_EQ(json.status, 200) << json.body;
+    EXPECT_EQ(json.content_type, "application/json");
+    EXPECT_EQ(Body(json)["items"].size(), 50u);
+    EXPECT_EQ(Body(json)["total"], 60);
+    // XLSX: a zip, with its own type and name.
+    auto xlsx = As(boss, "GET", "/api/v1/projects/mall/accounts?format=xlsx");
+    ASSERT_EQ(xlsx.status, 200) << xlsx.body;
+    EXPECT_EQ(xlsx.content_type,
+              "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet");
+    EXPECT_EQ(xlsx.body.substr(0, 2), "PK");
+    EXPECT_EQ(HeaderOf(xlsx, "Content-Disposition"),
+              "attachment; filename=\"mall-accounts-2026-11-20.xlsx\"");
+}
+
+// Plain JSON callers keep the 500-row page; a bad or misplaced format names "format"; a foreign
+// or missing project is 404 whatever the format.
+TEST_F(ApiTest, ExportsAreRefusedNamingFormatAndNeverReachAForeignProject) {
+    const Session boss = Login("boss");
+    auto big_page = As(boss, "GET", "/api/v1/projects/mall/accounts?page_size=100000");
+    EXPECT_EQ(big_page.status, 400);
+    EXPECT_EQ(Body(big_page)["field"], "page_size");
+    EXPECT_EQ(As(boss, "GET", "/api/v1/operations?page_size=501").status, 400);
+    for (const char* path :
+         {"/api/v1/projects/mall/accounts?format=pdf",
+          "/api/v1/projects/mall/accounts/A001?format=csv", "/api/v1/operations?format=CSV"}) {
+        auto r = As(boss, "GET", path);
+        EXPECT_EQ(r.status, 400) << path;
+        EXPECT_EQ(Body(r)["field"], "format") << path << " " << r.body;
+    }
+    const Session fin = Login("fin");  // a project user of mall only
+    for (const char* path :
+         {"/api/v1/projects/park/accounts?format=csv", "/api/v1/projects/park/accounts?format=pdf",
+          "/api/v1/projects/park/accounts/A001/ledger?format=xlsx",
+          "/api/v1/projects/nowhere/accounts?format=csv"}) {
+        auto r = As(fin, "GET", path);
+        EXPECT_EQ(r.status, 404) << path;
+        EXPECT_EQ(Body(r)["field"], "project") << path;
+        EXPECT_EQ(r.body.find("A001"), std::string::npos) << path;
+    }
+    EXPECT_EQ(As(fin, "GET", "/api/v1/operations?project=park&format=csv").status, 404);
+    const Session eng = Login("eng");  // no operations.view
+    EXPECT_EQ(As(eng, "GET", "/api/v1/operations?format=csv").status, 403);
+    EXPECT_EQ(Call("GET", "/api/v1/projects/mall/accounts?format=csv").status, 401);
+}
+
+// Each export is in the operation log — who, which list, which filters, how many rows — and the
+// operation log itself exports, its details flattened into columns.
+TEST_F(ApiTest, ExportsAreLoggedAndTheOperationLogExports) {
+    const Session fin = Login("fin");
+    ASSERT_EQ(As(fin, "GET", "/api/v1/projects/mall/accounts?format=csv&status=open&q=Tea").status,
+              200);
+    const Session boss = Login("boss");
+    auto logged = As(boss, "GET", "/api/v1/operations?action=list.export");
+    ASSERT_EQ(logged.status, 200) << logged.body;
+    const Json log = Body(logged);
+    ASSERT_EQ(log["total"], 1) << logged.body;
+    const Json entry = log["items"][0];
+    EXPECT_EQ(entry["actor"], "fin");
+    EXPECT_EQ(entry["project"], "mall");
+    EXPECT_EQ(entry["target"], "list:accounts");
+    EXPECT_EQ(entry["detail"]["format"], "csv");
+    EXPECT_EQ(entry["detail"]["rows"], 1);
+    EXPECT_EQ(entry["detail"]["filters"], (Json{{"status", "open"}, {"q", "Tea"}}));
+    // The project user sees its own export in its project's log.
+    auto mine = As(fin, "GET", "/api/v1/operations?action=list.export&format=csv");
+    ASSERT_EQ(mine.status, 200) << mine.body;
+    EXPECT_EQ(CsvLines(mine.body).size(), 2u) << mine.body;
+    // The whole log as CSV: every entry (more than one page of 50 here), detail flattened.
+    auto top_up = [&](int i) {
+        return As(fin, "POST", "/api/v1/projects/mall/accounts/A001/top-ups",
+                  Json{{"amount", "1.00"}}.dump(),
+                  {{"idempotency-key", "exp-" + std::to_string(i)}});
+    };
+    for (int i = 0; i < 55; ++i) {
+        ASSERT_EQ(top_up(i).status, 201);
+    }
+    const int64_t total = Body(As(boss, "GET", "/api/v1/operations"))["total"].get<int64_t>();
+    ASSERT_GT(total, 55);
+    auto all = As(boss, "GET", "/api/v1/operations?format=csv");
+    ASSERT_EQ(all.status, 200) << all.body;
+    EXPECT_EQ(HeaderOf(all, "Content-Disposition"),
+              "attachment; filename=\"joule-operations-2026-11-20.csv\"");
+    const auto lines = CsvLines(all.body);
+    EXPECT_EQ(static_cast<int64_t>(lines.size()), 1 + total);
+    EXPECT_NE(lines[0].find("detail.format"), std::string::npos) << lines[0];
+    auto xlsx = As(boss, "GET", "/api/v1/operations?actor=fin&format=xlsx");
+    ASSERT_EQ(xlsx.status, 200) << xlsx.body;
+    EXPECT_EQ(xlsx.body.substr(0, 2), "PK");
+    EXPECT_EQ(Body(As(boss, "GET", "/api/v1/operations?action=list.export"))["total"], 4);
+}
+
+// Above the cap the export is refused, naming format, rather than cut short; narrowed by the
+// list's filters it goes. (An API with a cap of 500 rows, so the test needs no 100,000 rows.)
+TEST_F(ApiTest, AnExportAboveTheCapIsRefusedNotTruncated) {
+    {
+        auto tx = store_->Begin().value();
+        const ProjectRecord mall = tx->FindProject("mall").value().value();
+        AccountRecord a = tx->FindAccount(mall.id, "A001").value().value();
+        for (int i = 0; i < kMaxPageSize; ++i) {  // 501 accounts with A001
+            a.number = "Q" + std::to_string(1000 + i);
+            a.tenant_name = i < 10 ? "Few" : "Many";
+            ASSERT_TRUE(tx->InsertAccount(a).has_value());
+        }
+        ASSERT_TRUE(tx->Commit().has_value());
+    }
+    ApiOptions options{false, std::chrono::hours(12),  5,           std::chrono::minutes(15),
+                       false, [this] { return now_; }, kMaxPageSize};
+    Api capped(*store_, *store_, billing_, acquisition_, std::move(options));
+    const Session boss = Login("boss");  // sessions live in the store: good for both APIs
+    auto get = [&](const std::string& path_and_query) {
+        HttpRequest r;
+        r.method = "GET";
+        const auto q = path_and_query.find('?');
+        r.path = path_and_query.substr(0, q);
+        r.query = path_and_query.substr(q + 1);
+        r.remote = "127.0.0.1";
+        r.headers = {{"cookie", boss.cookie}};
+        return capped.Handle(r);
+    };
+    auto over = get("/api/v1/projects/mall/accounts?format=csv");
+    EXPECT_EQ(over.status, 400) << over.body.substr(0, 300);
+    EXPECT_EQ(over.content_type, "application/json");
+    EXPECT_EQ(Body(over)["code"], "out_of_range");
+    EXPECT_EQ(Body(over)["field"], "format");
+    EXPECT_NE(Body(over)["message"].get<std::string>().find("501"), std::string::npos);
+    auto narrowed = get("/api/v1/projects/mall/accounts?q=Few&format=csv");
+    ASSERT_EQ(narrowed.status, 200) << narrowed.body;
+    EXPECT_EQ(CsvLines(narrowed.body).size(), 1u + 10u);
+    // The default cap takes all 501 at once, where a JSON page stops at 500.
+    auto all = As(boss, "GET", "/api/v1/projects/mall/accounts?format=csv");
+    ASSERT_EQ(all.status, 200) << all.body.substr(0, 300);
+    EXPECT_EQ(CsvLines(all.body).size(), 1u + 501u);
+    // A refused export is not logged as one; the two that went are.
+    auto log = As(boss, "GET", "/api/v1/operations?action=list.export");
+    EXPECT_EQ(Body(log)["total"], 2) << log.body;
 }
 
 TEST_F(ApiTest, FirstAdminIsCreatedOnlyOnce) {

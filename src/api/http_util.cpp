@@ -179,7 +179,7 @@ Result<PageBounds> PageParams(const QueryParams& query) {
     PageBounds out;
     JOULE_ASSIGN_OR_RETURN(out.page, IntParam(query, "page", 1, 1, 1'000'000));
     JOULE_ASSIGN_OR_RETURN(out.page_size,
-                           IntParam(query, "page_size", kDefaultPageSize, 1, kMaxPageSize));
+                           IntParam(query, "page_size", kDefaultPageSize, 1, query.max_page_size));
     return out;
 }
 
@@ -303,6 +303,14 @@ std::string OpenApiDocument(const std::vector<RouteInfo>& routes) {
                                           {"required", false},
                                           {"schema", {{"type", "string"}}}});
             }
+            parameters.push_back(Json{
+                {"name", "format"},
+                {"in", "query"},
+                {"required", false},
+                {"description",
+                 "json (default) pages; csv or xlsx export every matching row (at most 100,000 by "
+                 "default) as a file, with the same filters and sort"},
+                {"schema", {{"type", "string"}, {"enum", {"json", "csv", "xlsx"}}}}});
         }
         if (r.money) {
             parameters.push_back(Json{{"name", "Idempotency-Key"},
@@ -321,6 +329,17 @@ std::string OpenApiDocument(const std::vector<RouteInfo>& routes) {
         op["responses"] = {{"2XX", {{"description", "success"}}},
                            {"4XX", ErrorResponse("rejected; nothing changed")},
                            {"5XX", ErrorResponse("server error")}};
+        if (r.paged) {
+            op["responses"]["2XX"] = {
+                {"description",
+                 "a page {items, page, page_size, total}; with format=csv or xlsx every row as "
+                 "a file (Content-Disposition: attachment)"},
+                {"content",
+                 {{"application/json", {{"schema", {{"type", "object"}}}}},
+                  {"text/csv", {{"schema", {{"type", "string"}}}}},
+                  {"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                   {{"schema", {{"type", "string"}, {"format", "binary"}}}}}}}};
+        }
         if (r.access == RouteAccess::kPublic) {
             op["security"] = Json::array();
         } else if (r.access == RouteAccess::kPermission) {

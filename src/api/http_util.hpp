@@ -35,7 +35,14 @@ inline constexpr int kDefaultPageSize = 50;
 [[nodiscard]] Status CheckUsername(std::string_view name);
 [[nodiscard]] Result<int64_t> PositiveId(std::string_view text, std::string_view field);
 
-using QueryParams = std::map<std::string, std::string, std::less<>>;
+// A request's query parameters, and the largest page_size its list may be asked for. Every
+// request gets kMaxPageSize; only an export (dispatch, ?format=csv|xlsx) raises the bound to read
+// every row at once. It is a member, not a parameter, so no query string can raise it.
+struct QueryParams : std::map<std::string, std::string, std::less<>> {
+    using map::map;
+    int max_page_size = kMaxPageSize;
+};
+
 // Decodes "a=1&b=x%20y" (+ is a space). kInvalidArgument for a repeated or malformed parameter.
 [[nodiscard]] Result<QueryParams> ParseQuery(std::string_view query);
 [[nodiscard]] Result<bool> BoolParam(const QueryParams& query, std::string_view name,
@@ -52,7 +59,7 @@ struct PageBounds {
     int page = 1;
     int page_size = 50;
 };
-// ?page (1..1,000,000, default 1) and ?page_size (1..500, default 50).
+// ?page (1..1,000,000, default 1) and ?page_size (1..query.max_page_size, default 50).
 [[nodiscard]] Result<PageBounds> PageParams(const QueryParams& query);
 
 // A page of `items`: ?page (1..), page_size (1..500, default 50), sort (one of `sortable`, '-'
