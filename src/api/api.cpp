@@ -157,6 +157,20 @@ Status OnlyParams(const QueryParams& query, std::initializer_list<std::string_vi
     return {};
 }
 
+int RowsToLoad(const QueryParams& query, int window) {
+    return query.max_page_size > kMaxPageSize ? std::max(window, query.max_page_size + 1) : window;
+}
+
+Status CheckWindow(const QueryParams& query, std::size_t loaded, int loaded_limit) {
+    if (query.max_page_size > kMaxPageSize && loaded >= static_cast<std::size_t>(loaded_limit)) {
+        return MakeError(ErrorCode::kOutOfRange,
+                         "the list has more than the " + std::to_string(query.max_page_size) +
+                             " rows one export may have; narrow it with the list's filters",
+                         "format");
+    }
+    return {};
+}
+
 void WriteAccountSummary(wire::JsonText& out, const AccountSummary& a) {
     out.BeginObject()
         .Key("number")

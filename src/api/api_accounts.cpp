@@ -309,8 +309,10 @@ Result<Reply> Api::Impl::ListLedger(Call& c) {
     JOULE_ASSIGN_OR_RETURN(auto tx, store.BeginRead());
     JOULE_ASSIGN_OR_RETURN(AccountRecord account, FindAccountOf(*tx, c));
     JOULE_ASSIGN_OR_RETURN(auto ledgers, tx->LedgerAccountsOf(account.id));
-    JOULE_ASSIGN_OR_RETURN(auto transfers, tx->TransfersOf(account.id, kMaxLedgerRows));
+    const int limit = RowsToLoad(c.query, kMaxLedgerRows);
+    JOULE_ASSIGN_OR_RETURN(auto transfers, tx->TransfersOf(account.id, limit));
     tx.reset();
+    JOULE_TRY(CheckWindow(c.query, transfers.size(), limit));
     // Each transfer as seen from the account: + into one of its ledger accounts, - out of one.
     auto owned = [&](LedgerAccountId id) -> const LedgerAccount* {
         const auto it = std::find_if(ledgers.begin(), ledgers.end(),

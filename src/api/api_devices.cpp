@@ -160,8 +160,10 @@ Result<Reply> Api::Impl::GetMeter(Call& c) {
 Result<Reply> Api::Impl::ListReadings(Call& c) {
     JOULE_ASSIGN_OR_RETURN(auto tx, store.BeginRead());
     JOULE_ASSIGN_OR_RETURN(MeterRecord meter, FindMeterOf(*tx, c));
-    JOULE_ASSIGN_OR_RETURN(auto readings, tx->ListReadings(meter.id, kMaxReadingRows));
+    const int limit = RowsToLoad(c.query, kMaxReadingRows);
+    JOULE_ASSIGN_OR_RETURN(auto readings, tx->ListReadings(meter.id, limit));
     tx.reset();
+    JOULE_TRY(CheckWindow(c.query, readings.size(), limit));
     std::vector<Json> items;
     items.reserve(readings.size());
     for (const StoredReading& r : readings) {
@@ -270,7 +272,9 @@ Result<Reply> Api::Impl::BindPendingDevice(Call& c) {
 
 Result<Reply> Api::Impl::ListCommands(Call& c) {
     JOULE_ASSIGN_OR_RETURN(auto tx, store.BeginRead());
-    JOULE_ASSIGN_OR_RETURN(auto commands, tx->ListCommands(c.project->id, kMaxCommandRows));
+    const int limit = RowsToLoad(c.query, kMaxCommandRows);
+    JOULE_ASSIGN_OR_RETURN(auto commands, tx->ListCommands(c.project->id, limit));
+    JOULE_TRY(CheckWindow(c.query, commands.size(), limit));
     JOULE_ASSIGN_OR_RETURN(auto meters, tx->ListMeters(c.project->id));
     JOULE_ASSIGN_OR_RETURN(auto accounts, tx->ListAccounts(c.project->id));
     tx.reset();

@@ -106,6 +106,13 @@ template <class T>
 // Rejects query parameters other than `known` (so a typo never silently returns everything).
 [[nodiscard]] Status OnlyParams(const QueryParams& query,
                                 std::initializer_list<std::string_view> known);
+// Lists that load a window of the newest rows (ledger, readings, commands) and page it in memory:
+// how many rows to load, `window` for a page, one more than the export may have for an export
+// (QueryParams::max_page_size raised by dispatch), so CheckWindow can tell a cut-off list.
+[[nodiscard]] int RowsToLoad(const QueryParams& query, int window);
+// kOutOfRange naming "format" when an export loaded all `loaded_limit` rows it asked for: there
+// are older rows the export would silently leave out. A page is never refused.
+[[nodiscard]] Status CheckWindow(const QueryParams& query, std::size_t loaded, int loaded_limit);
 [[nodiscard]] Json AccountSummaryJson(const AccountRecord& a);
 // The same object written into `out`: the account list writes 100 of them without a document.
 void WriteAccountSummary(wire::JsonText& out, const AccountSummary& a);

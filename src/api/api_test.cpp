@@ -9,6 +9,7 @@
 #include <map>
 #include <set>
 
+#include "api/api_internal.hpp"
 #include "api/export.hpp"
 #include "api/http_util.hpp"
 #include "service/acquisition_service.hpp"
@@ -1023,6 +1024,40 @@ TEST_F(ApiTest, AnExportAboveTheCapIsRefusedNotTruncated) {
     // A refused export is not logged as one; the two that went are.
     auto log = As(boss, "GET", "/api/v1/operations?action=list.export");
     EXPECT_EQ(Body(log)["total"], 2) << log.body;
+}
+
+// Lists that load a window of the newest rows (ledger, readings, commands): an export loads one
+// more row than it may have, and refuses when the window is full rather than leave rows out.
+TEST(ExportWindow, AFullWindowRefusesTheExportButNeverAPage) {
+    const QueryParams page;
+    EXPECT_EQ(RowsToLoad(page, 10'000), 10'000);
+    EXPECT_TRUE(CheckWindow(page, 10'000, 10'000).has_value());
+    QueryParams exported;
+    exported.max_page_size = kDefaultMaxExportRows;
+    const int limit = RowsToLoad(exported, 10'000);
+    EXPECT_EQ(limit, kDefaultMaxExportRows + 1);
+    EXPECT_TRUE(CheckWindow(exported, kDefaultMaxExportRows, limit).has_value());
+    const auto full = CheckWindow(exported, static_cast<std::size_t>(limit), limit);
+    ASSERT_FALSE(full.has_value());
+    EXPECT_EQ(full.error().code, ErrorCode::kOutOfRange);
+    EXPECT_EQ(full.error().field, "format");
+}
+
+// A nested list's file is named after its path; amounts are the ledger's exact text.
+TEST_F(ApiTest, TheLedgerExportsWithItsAmountsAsText) {
+    const Session fin = Login("fin");
+    ASSERT_EQ(As(fin, "POST", "/api/v1/projects/mall/accounts/A001/refunds",
+                 Json{{"amount", "12.50"}, {"reason", "overpaid"}}.dump(),
+                 {{"idempotency-key", "ledger-exp-1"}})
+                  .status,
+              201);
+    auto r = As(fin, "GET", "/api/v1/projects/mall/accounts/A001/ledger?format=csv&sort=at");
+    ASSERT_EQ(r.status, 200) << r.body;
+    EXPECT_EQ(HeaderOf(r, "Content-Disposition"),
+              "attachment; filename=\"mall-accounts-A001-ledger-2026-11-20.csv\"");
+    EXPECT_NE(r.body.find(",-12.50,"), std::string::npos) << r.body;  // not '-12.50
+    EXPECT_NE(r.body.find(",100.00,"), std::string::npos) << r.body;
+    EXPECT_EQ(r.body.find("'-12.50"), std::string::npos) << r.body;
 }
 
 TEST_F(ApiTest, FirstAdminIsCreatedOnlyOnce) {
