@@ -8,9 +8,9 @@
 #include <charconv>
 #include <cstdlib>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 #include <unordered_map>
+
+#include "base/file.hpp"
 
 namespace joule::api {
 
@@ -200,13 +200,12 @@ lxw_error WriteSheet(lxw_worksheet* sheet, lxw_format* bold, const ExportTable& 
 }
 
 Result<std::string> ReadWhole(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    std::ostringstream bytes;
-    bytes << in.rdbuf();
-    if (!in) {
-        return MakeError(ErrorCode::kInternal, "cannot read the workbook back from " + path);
+    auto bytes = ReadFileText(path, "format", std::size_t{1} << 30);
+    if (!bytes) {
+        return MakeError(ErrorCode::kInternal,
+                         "cannot read the workbook back: " + bytes.error().message);
     }
-    return std::move(bytes).str();
+    return bytes;
 }
 
 }  // namespace

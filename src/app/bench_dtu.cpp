@@ -12,10 +12,10 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
-#include <sstream>
 #include <thread>
 
 #include "app/bench_support.hpp"
+#include "app/site_file.hpp"
 #include "codec/stream_scanner.hpp"
 #include "ingest/runtime.hpp"
 #include "service/acquisition_service.hpp"
@@ -77,19 +77,6 @@ std::string BusAddress(int i) {
     char text[16];
     std::snprintf(text, sizeof text, "%012d", i + 1);
     return text;
-}
-
-Result<wire::ParsedModel> LoadModel(const std::string& dir) {
-    const std::string code = "dlt645-2007-1p-prepaid";
-    std::ifstream in(std::filesystem::path(dir) / (code + ".json"));
-    if (!in)
-        return NotFound("no model file " + code + ".json in " + dir, "models_dir");
-    std::stringstream text;
-    text << in.rdbuf();
-    auto j = nlohmann::json::parse(text.str(), nullptr, false);
-    if (j.is_discarded())
-        return InvalidArgument(code + ".json", "not JSON");
-    return wire::MeterModelFromJson(j, code + ".json");
 }
 
 Status CreateBenchSite(const std::string& db_path, int n, const MeterModelRecord& model) {
@@ -276,7 +263,8 @@ Status RunDtuBench(const DtuBenchOptions& o) {
     }
     JOULE_ASSIGN_OR_RETURN(
         wire::ParsedModel model,
-        LoadModel(o.models_dir.empty() ? JOULE_DEFAULT_MODELS_DIR : o.models_dir));
+        LoadModelFile(o.models_dir.empty() ? JOULE_DEFAULT_MODELS_DIR : o.models_dir,
+                      "dlt645-2007-1p-prepaid"));
     if (!model.device)
         return InvalidArgument("model", "the model has no protocol map");
 

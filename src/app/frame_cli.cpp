@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "base/file.hpp"
 #include "codec/bytes.hpp"
 #include "wire/frame_json.hpp"
 
@@ -35,30 +36,15 @@ int Usage(const std::string& message) {
     return kExitUsage;
 }
 
-// All of `in`, or kResourceExhausted past `max_bytes`.
-Result<std::string> ReadAll(std::istream& in, std::size_t max_bytes, const std::string& what) {
-    std::string text;
-    char buffer[1 << 16];
-    while (in.read(buffer, sizeof buffer) || in.gcount() > 0) {
-        text.append(buffer, static_cast<std::size_t>(in.gcount()));
-        if (text.size() > max_bytes) {
-            return MakeError(ErrorCode::kResourceExhausted,
-                             what + " is larger than " + std::to_string(max_bytes) + " bytes",
-                             "input");
-        }
-    }
-    return text;
-}
-
 Result<std::string> ReadInput(const std::string& file, std::size_t max_bytes) {
     if (file.empty() || file == "-") {
-        return ReadAll(std::cin, max_bytes, "standard input");
+        return ReadAll(std::cin, max_bytes, "standard input", "input");
     }
     std::ifstream in(file, std::ios::binary);
     if (!in) {
         return NotFound("cannot read '" + file + "'", "file");
     }
-    return ReadAll(in, max_bytes, "'" + file + "'");
+    return ReadAll(in, max_bytes, "'" + file + "'", "input");
 }
 
 int Decode(const std::vector<std::string>& hex_args, const std::string& protocol,

@@ -6,14 +6,13 @@
 #include <csignal>
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
 #include <iostream>
-#include <sstream>
 #include <thread>
 
 #include "api/api.hpp"
 #include "api/http_server.hpp"
 #include "app/mqtt_credentials.hpp"
+#include "app/site_file.hpp"
 #include "ingest/mqtt_gateway.hpp"
 #include "ingest/runtime.hpp"
 #include "service/acquisition_service.hpp"
@@ -52,18 +51,6 @@ void WaitFor(int64_t run_for_s, const std::function<void()>& every_second) {
     }
 }
 
-Result<wire::ParsedModel> LoadModel(const std::string& dir, const std::string& code) {
-    std::ifstream in(std::filesystem::path(dir) / (code + ".json"));
-    if (!in)
-        return NotFound("no model file " + code + ".json in " + dir, "models_dir");
-    std::stringstream text;
-    text << in.rdbuf();
-    Json j = Json::parse(text.str(), nullptr, false);
-    if (j.is_discarded())
-        return InvalidArgument(code + ".json", "not JSON");
-    return wire::MeterModelFromJson(j, code + ".json");
-}
-
 constexpr const char* kFlatTariff = R"({"name": "商业电价 Commercial",
   "versions": [{"effective_from": "2026-01-01T00:00:00+08:00", "price": "1.2000"}]})";
 constexpr const char* kWaterTariff = R"({"name": "水价 Water", "utility": "water",
@@ -90,7 +77,7 @@ Status InitLiveSite(const LiveSiteOptions& o) {
     site.project = {{}, "demo-mall", "万象汇示范商场 Demo Mall", std::string(kDefaultTimeZone)};
     for (const char* code :
          {"dlt645-2007-1p-prepaid", "eastron-sdm630", "cjt188-cold-water-valve"}) {
-        JOULE_ASSIGN_OR_RETURN(wire::ParsedModel model, LoadModel(o.models_dir, code));
+        JOULE_ASSIGN_OR_RETURN(wire::ParsedModel model, LoadModelFile(o.models_dir, code));
         site.models.push_back(model.record);
     }
     for (int g = 1; g <= 3; ++g) {

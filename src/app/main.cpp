@@ -26,6 +26,7 @@
 #include "app/serve_config.hpp"
 #include "app/site_file.hpp"
 #include "base/decimal.hpp"
+#include "base/file.hpp"
 #include "service/acquisition_service.hpp"
 #include "service/billing_service.hpp"
 #include "service/site_service.hpp"
@@ -528,13 +529,11 @@ int Main(int argc, char** argv) {
         return 0;
     }
     if (import_readings->parsed()) {
-        std::ifstream in(csv_file, std::ios::binary);
-        if (!in) {
-            return Fail(Error{ErrorCode::kNotFound, "cannot read '" + csv_file + "'", "file"});
+        auto csv = ReadFileText(csv_file, "file");
+        if (!csv) {
+            return Fail(csv.error());
         }
-        std::stringstream buffer;
-        buffer << in.rdbuf();
-        auto items = ParseReadingsCsv(buffer.str(), project, now);
+        auto items = ParseReadingsCsv(*csv, project, now);
         if (!items) {
             return Fail(items.error());
         }

@@ -1,5 +1,6 @@
 // The mosquitto child process: config file, fork/exec, readiness by connecting to its port.
 #include "app/mosquitto_broker.hpp"
+#include "base/file.hpp"
 
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -15,7 +16,6 @@
 #include <chrono>
 #include <cstring>
 #include <fstream>
-#include <sstream>
 #include <thread>
 
 namespace joule::app {
@@ -216,10 +216,7 @@ Status MosquittoBroker::Restart() {
 }
 
 std::string MosquittoBroker::ReadLog() const {
-    std::ifstream in(log_path());
-    std::stringstream text;
-    text << in.rdbuf();
-    return text.str();
+    return ReadFileText(log_path(), "log").value_or("");
 }
 
 }  // namespace joule::app

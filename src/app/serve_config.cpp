@@ -1,14 +1,13 @@
 // The settings table of `joule serve` and its TOML file. The only file that includes toml++ (it
 // throws, so its parse error is caught here and becomes an Error naming the file and line).
 #include "app/serve_config.hpp"
+#include "base/file.hpp"
 
 #include <arpa/inet.h>
 
 #include <toml++/toml.h>
 #include <algorithm>
 #include <array>
-#include <fstream>
-#include <sstream>
 
 #include "wire/host_port.hpp"
 
@@ -330,13 +329,8 @@ Result<ServeConfigFile> ParseServeConfig(std::string_view text, std::string_view
 }
 
 Result<ServeConfigFile> LoadServeConfig(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) {
-        return NotFound("cannot read '" + path + "'", "config");
-    }
-    std::stringstream text;
-    text << in.rdbuf();
-    return ParseServeConfig(text.str(), path);
+    JOULE_ASSIGN_OR_RETURN(std::string text, ReadFileText(path, "config"));
+    return ParseServeConfig(text, path);
 }
 
 Status ValidateServeOptions(const ServeOptions& o) {

@@ -2,10 +2,10 @@
 
 #include <nlohmann/json.hpp>
 
-#include <fstream>
-#include <sstream>
+#include <filesystem>
 
 #include "base/decimal.hpp"
+#include "base/file.hpp"
 #include "wire/host_port.hpp"
 #include "wire/model_json.hpp"
 
@@ -139,17 +139,25 @@ Result<SiteSpec> ParseSite(const Json& j) {
 }
 
 Result<Json> ReadJsonFile(const std::string& file) {
-    std::ifstream in(file, std::ios::binary);
-    if (!in) {
-        return NotFound("cannot read '" + file + "'", "file");
-    }
-    std::stringstream buffer;
-    buffer << in.rdbuf();
-    Json j = Json::parse(buffer.str(), nullptr, false);
+    JOULE_ASSIGN_OR_RETURN(std::string text, ReadFileText(file, "file"));
+    Json j = Json::parse(text, nullptr, false);
     if (j.is_discarded()) {
         return InvalidArgument("file", "'" + file + "' is not valid JSON");
     }
     return j;
+}
+
+Result<wire::ParsedModel> LoadModelFile(const std::string& dir, const std::string& code) {
+    const std::string file = code + ".json";
+    auto text = ReadFileText((std::filesystem::path(dir) / file).string(), "models_dir");
+    if (!text) {
+        return NotFound("no model file " + file + " in " + dir, "models_dir");
+    }
+    Json j = Json::parse(*text, nullptr, false);
+    if (j.is_discarded()) {
+        return InvalidArgument(file, "not JSON");
+    }
+    return wire::MeterModelFromJson(j, file);
 }
 
 }  // namespace joule::app

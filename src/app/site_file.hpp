@@ -8,6 +8,7 @@
 #include "service/requests.hpp"
 #include "service/site_service.hpp"
 #include "wire/json.hpp"
+#include "wire/model_json.hpp"
 
 namespace joule::app {
 
@@ -17,5 +18,8 @@ using api::ParseMeterReadings;
 using api::ParseOpenAccount;
 // Reads and parses a whole JSON file; errors name the file (kInvalidArgument, kNotFound).
 [[nodiscard]] Result<wire::Json> ReadJsonFile(const std::string& file);
+// The meter model `code` from its file `<dir>/<code>.json` (the shipped models/ directory).
+[[nodiscard]] Result<wire::ParsedModel> LoadModelFile(const std::string& dir,
+                                                      const std::string& code);
 
 }  // namespace joule::app
