@@ -37,6 +37,15 @@ std::string IdArray(std::span<const Id> ids) {
     return out;
 }
 
+// Strings as a JSON array, for "IN (SELECT value FROM json_each(?))".
+std::string TextArray(std::span<const std::string_view> texts) {
+    nlohmann::json list = nlohmann::json::array();
+    for (std::string_view t : texts) {
+        list.push_back(std::string(t));
+    }
+    return list.dump();
+}
+
 }  // namespace
 
 #define JOULE_ACCOUNT_SELECT                                                                       \
@@ -385,15 +394,11 @@ public:
             }
         }
         {
-            nlohmann::json kinds = nlohmann::json::array();
-            for (std::string_view k : switch_kinds) {
-                kinds.push_back(std::string(k));
-            }
             auto q = Q(JOULE_COMMAND_SELECT
                        "WHERE id IN (SELECT MAX(id) FROM commands WHERE meter_id IN (SELECT value "
                        "FROM json_each(?1)) AND kind IN (SELECT value FROM json_each(?2)) GROUP "
                        "BY meter_id)");
-            q.Text(ids).Text(kinds.dump());
+            q.Text(ids).Text(TextArray(switch_kinds));
             JOULE_ASSIGN_OR_RETURN(
                 auto commands, CollectRows(q, [](const Query& row) { return CommandRow(row); }));
             for (CommandRecord& command : commands) {
@@ -1351,13 +1356,10 @@ public:
     }
     Result<std::optional<CommandRecord>> LastCommand(
         MeterId meter, std::span<const std::string_view> kinds) override {
-        nlohmann::json list = nlohmann::json::array();
-        for (std::string_view k : kinds)
-            list.push_back(std::string(k));
         auto q = Q(JOULE_COMMAND_SELECT
                    "WHERE meter_id = ? AND kind IN (SELECT value FROM json_each(?)) "
                    "ORDER BY id DESC LIMIT 1");
-        q.Int(meter.value).Text(list.dump());
+        q.Int(meter.value).Text(TextArray(kinds));
         return FirstRow(q, [](const Query& row) { return CommandRow(row); });
     }
     Result<std::optional<CommandRecord>> FirstOpenCommand(MeterId meter,
@@ -1418,20 +1420,29 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(const std::string& path,
     if (options.migrate) {
         JOULE_TRY(store->Migrate());
     }
-    // A database without a file (":memory:", a temporary one) has no second connection.
+    // A database without a file (":memory:", a temporary one) has no second connection. The
+    // readers open at the first BeginRead: a CLI command that only writes never pays for them.
     const char* file = sqlite3_db_filename(db, "main");
-    if (file != nullptr && *file != '\0' && options.read_connections > 0) {
-        JOULE_TRY(store->OpenReaders(file, options.read_connections));
+    if (file != nullptr && *file != '\0') {
+        store->reader_path_ = file;
+        store->reader_count_ = options.read_connections;
     }
     return store;
 }
 
-Status SqliteStore::OpenReaders(const std::string& path, int count) {
-    for (int i = 0; i < count; ++i) {
-        JOULE_ASSIGN_OR_RETURN(sqlite3 * db, OpenConnection(path, SQLITE_OPEN_READONLY));
-        readers_.push_back(std::make_unique<Connection>(db));
+Status SqliteStore::OpenReaders() {
+    std::lock_guard lock(readers_mutex_);
+    if (readers_ready_.load(std::memory_order_relaxed)) {
+        return {};
+    }
+    std::vector<std::unique_ptr<Connection>> opened;
+    for (int i = 0; i < reader_count_; ++i) {
+        JOULE_ASSIGN_OR_RETURN(sqlite3 * db, OpenConnection(reader_path_, SQLITE_OPEN_READONLY));
+        opened.push_back(std::make_unique<Connection>(db));
         JOULE_TRY(Exec(db, "PRAGMA cache_size = -16384"));  // 16 MiB each
     }
+    readers_ = std::move(opened);  // never changes again once ready
+    readers_ready_.store(true, std::memory_order_release);
     return {};
 }
 
@@ -1443,6 +1454,9 @@ Result<std::unique_ptr<Tx>> SqliteStore::Begin() {
 }
 
 Result<std::unique_ptr<Tx>> SqliteStore::BeginRead() {
+    if (!readers_ready_.load(std::memory_order_acquire)) {
+        JOULE_TRY(OpenReaders());
+    }
     if (readers_.empty()) {
         return Begin();
     }

@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -57,8 +58,12 @@ public:
 
 private:
     explicit SqliteStore(std::unique_ptr<Connection> writer);
-    Status OpenReaders(const std::string& path, int count);
+    Status OpenReaders();
     std::unique_ptr<Connection> writer_;
+    std::string reader_path_;  // empty: no file, no readers
+    int reader_count_ = 0;
+    std::mutex readers_mutex_;  // guards opening the readers
+    std::atomic<bool> readers_ready_{false};
     std::vector<std::unique_ptr<Connection>> readers_;
     std::atomic<std::size_t> next_reader_{0};
 };
