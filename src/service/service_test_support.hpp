@@ -36,15 +36,19 @@ inline TariffRecord FlatTariff(Instant from) {
     return flat;
 }
 
+// A new empty directory under the system's temporary directory.
+inline std::string MakeTempDir(const std::string& prefix) {
+    std::string path = (std::filesystem::temp_directory_path() / (prefix + "-XXXXXX")).string();
+    EXPECT_NE(::mkdtemp(path.data()), nullptr) << path;
+    return path;
+}
+
 // A real store in a file of its own, removed afterwards: in a file (not ":memory:") reads go
 // through the read-only connections beside the writer, as in production. synchronous=NORMAL, as
 // no test pulls the power.
 class TempFileStore {
 public:
-    TempFileStore() {
-        std::string dir = (std::filesystem::temp_directory_path() / "joule-test-XXXXXX").string();
-        EXPECT_NE(::mkdtemp(dir.data()), nullptr) << dir;
-        dir_ = dir;
+    TempFileStore() : dir_(MakeTempDir("joule-test")) {
         store_ = std::move(
             storage::SqliteStore::Open(dir_ + "/joule.db", {storage::Durability::kNormal}).value());
     }

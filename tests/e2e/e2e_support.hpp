@@ -19,6 +19,7 @@
 #include <functional>
 #include <sstream>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -108,6 +109,22 @@ inline bool WaitFor(const std::function<bool()>& condition, std::chrono::seconds
         std::this_thread::sleep_for(std::chrono::milliseconds(500));
     }
     return condition();
+}
+
+// Waits up to 30 s for `joule serve` to say in its log that the HTTP API is up.
+inline bool WaitForHttpApi(const fs::path& log) {
+    return WaitFor([&] { return ReadFile(log).find("HTTP API on") != std::string::npos; },
+                   std::chrono::seconds(30));
+}
+
+// The password `joule serve` printed for the admin it created on a new store ("" when none).
+inline std::string FirstAdminPassword(const std::string& log) {
+    const auto at = log.find("with password ");
+    if (at == std::string::npos) {
+        return "";
+    }
+    const auto start = at + std::string_view("with password ").size();
+    return log.substr(start, log.find(' ', start) - start);
 }
 
 // Nothing billed twice and the ledger balances: every balance equals its transfers, and the

@@ -120,14 +120,10 @@ protected:
                                      "127.0.0.1:" + std::to_string(port_), "--dtu-listen",
                                      "127.0.0.1:" + std::to_string(FreePort())},
             dir_ / "serve.log");
-        ASSERT_TRUE(WaitFor(
-            [&] { return ReadFile(dir_ / "serve.log").find("HTTP API on") != std::string::npos; },
-            std::chrono::seconds(30)))
-            << ReadFile(dir_ / "serve.log");
+        ASSERT_TRUE(WaitForHttpApi(dir_ / "serve.log")) << ReadFile(dir_ / "serve.log");
         const std::string log = ReadFile(dir_ / "serve.log");
-        const auto at = log.find("with password ");
-        ASSERT_NE(at, std::string::npos) << log;
-        admin_password_ = log.substr(at + 14, log.find(' ', at + 14) - at - 14);
+        admin_password_ = FirstAdminPassword(log);
+        ASSERT_FALSE(admin_password_.empty()) << log;
     }
     void TearDown() override {
         server_.reset();

@@ -55,15 +55,11 @@ protected:
         std::ofstream(dir_ / "joule.toml") << config;
         flags.insert(flags.begin(), {"serve", "--config", (dir_ / "joule.toml").string()});
         server_ = std::make_unique<Process>(flags, dir_ / "serve.log");
-        ASSERT_TRUE(WaitFor(
-            [&] { return ReadFile(dir_ / "serve.log").find("HTTP API on") != std::string::npos; },
-            std::chrono::seconds(30)))
-            << ReadFile(dir_ / "serve.log");
+        ASSERT_TRUE(WaitForHttpApi(dir_ / "serve.log")) << ReadFile(dir_ / "serve.log");
         // The first start on a new store creates "admin" and prints its password.
         const std::string log = ReadFile(dir_ / "serve.log");
-        const auto at = log.find("with password ");
-        if (at != std::string::npos) {
-            admin_password_ = log.substr(at + 14, log.find(' ', at + 14) - at - 14);
+        if (const std::string password = FirstAdminPassword(log); !password.empty()) {
+            admin_password_ = password;
         }
         ASSERT_FALSE(admin_password_.empty()) << log;
     }

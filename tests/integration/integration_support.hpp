@@ -4,7 +4,6 @@
 #pragma once
 
 #include <gtest/gtest.h>
-#include <stdlib.h>  // mkdtemp
 
 #include <chrono>
 #include <cstddef>
@@ -44,13 +43,8 @@ inline std::size_t Count(const std::string& text, std::string_view what) {
 using service_test::FlatTariff;
 
 // A new directory /tmp/<prefix>-XXXXXX; the test removes it.
-inline std::string MakeTempDir(const std::string& prefix) {
-    std::string path = "/tmp/" + prefix + "-XXXXXX";
-    EXPECT_NE(::mkdtemp(path.data()), nullptr) << path;
-    return path;
-}
-
 using service_test::ExpectLedgerBalanced;
+using service_test::MakeTempDir;
 
 // How many readings meter `code` of `project` has stored.
 inline std::size_t ReadingCount(Store& store, std::string_view code,
