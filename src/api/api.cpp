@@ -390,9 +390,9 @@ HttpResponse Api::Impl::Handle(const HttpRequest& request) {
             out.status = reply->status;
             if (!reply->content_type.empty()) {
                 out.content_type = std::move(reply->content_type);
-                out.body = std::move(reply->file);
-            } else if (!reply->json_text.empty()) {
-                out.body = std::move(reply->json_text);
+            }
+            if (!reply->text.empty()) {
+                out.body = std::move(reply->text);
             } else if (!reply->body.is_null()) {
                 out.body = reply->body.dump(-1, ' ', false, Json::error_handler_t::replace);
             }
@@ -542,13 +542,12 @@ Result<Reply> Api::Impl::Export(Call& call, const Route& route, ExportFormat for
     call.query.insert_or_assign("page_size", std::to_string(max_rows));
     JOULE_ASSIGN_OR_RETURN(Reply listed, route.handler(call));
     ExportTable table;
-    if (listed.json_text.empty()) {
+    if (listed.text.empty()) {
         JOULE_ASSIGN_OR_RETURN(table, RowsOf(listed.body, max_rows));
     } else {
         // Written JSON text (the account list): parsed keeping its key order for the columns.
         JOULE_ASSIGN_OR_RETURN(
-            table,
-            RowsOf(nlohmann::ordered_json::parse(listed.json_text, nullptr, false), max_rows));
+            table, RowsOf(nlohmann::ordered_json::parse(listed.text, nullptr, false), max_rows));
     }
     listed = Reply();
     const std::string list = ListPathOf(call);
@@ -557,9 +556,9 @@ Result<Reply> Api::Impl::Export(Call& call, const Route& route, ExportFormat for
     Reply reply;
     reply.content_type = ExportContentType(format);
     if (format == ExportFormat::kXlsx) {
-        JOULE_ASSIGN_OR_RETURN(reply.file, Xlsx(table, sheet));
+        JOULE_ASSIGN_OR_RETURN(reply.text, Xlsx(table, sheet));
     } else {
-        reply.file = Csv(table);
+        reply.text = Csv(table);
     }
     // Exports carry tenants' names and phones out of the product: each is logged, who, what and
     // with which filters, before a byte leaves.

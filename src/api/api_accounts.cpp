@@ -118,7 +118,7 @@ Result<Reply> Api::Impl::ListAccounts(Call& c) {
         .Int(page.second)
         .EndObject();
     Reply reply;
-    reply.json_text = text.Take();
+    reply.text = text.Take();
     return reply;
 }
 

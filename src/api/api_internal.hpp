@@ -72,10 +72,10 @@ struct Reply {
     int status = 200;
     Json body;
     std::vector<std::pair<std::string, std::string>> headers;
-    std::string json_text;  // when set, the body as written JSON text (wire::JsonText) instead
-    // An export: when content_type is set, `file` is the body, sent as it is with that type.
+    // When set, the body as it is instead of `body` dumped: JSON text written by wire::JsonText
+    // (content_type empty) or an export's file (with its content_type).
+    std::string text;
     std::string content_type;
-    std::string file;
 };
 
 using Handler = std::function<Result<Reply>(Call&)>;
