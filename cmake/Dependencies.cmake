@@ -10,6 +10,8 @@ pkg_check_modules(MOSQUITTO REQUIRED IMPORTED_TARGET libmosquitto)  # libmosquit
 pkg_check_modules(MODBUS REQUIRED IMPORTED_TARGET libmodbus)  # libmodbus-dev (interop tests)
 pkg_check_modules(SODIUM REQUIRED IMPORTED_TARGET libsodium)  # libsodium-dev (argon2id, tokens)
 pkg_check_modules(XLSXWRITER REQUIRED IMPORTED_TARGET xlsxwriter)  # libxlsxwriter-dev (exports)
+pkg_check_modules(LIBZIP REQUIRED IMPORTED_TARGET libzip)  # libzip-dev (XLSX imports: the zip)
+pkg_check_modules(EXPAT REQUIRED IMPORTED_TARGET expat)    # libexpat1-dev (XLSX imports: the XML)
 find_package(Boost 1.81 CONFIG REQUIRED)      # libboost1.81-dev (Asio; header-only here)
 find_package(OpenSSL 3 REQUIRED)              # libssl-dev (HTTPS in joule serve)
 find_package(tomlplusplus 3 CONFIG REQUIRED)  # libtomlplusplus-dev (joule serve --config)

@@ -12,7 +12,7 @@ packages=(
     libboost1.81-dev libmosquitto-dev mosquitto mosquitto-clients libmodbus-dev
     clang-16 libclang-rt-16-dev
     libsodium-dev openssl libssl-dev curl libtomlplusplus-dev
-    libxlsxwriter-dev unzip
+    libxlsxwriter-dev unzip libzip-dev libexpat1-dev
 )
 # --bench: what bench/http.sh needs besides (wrk, and nginx as the static-file ceiling).
 bench=false
