@@ -1,24 +1,11 @@
 #include "app/readings_csv.hpp"
 
 #include "base/decimal.hpp"
+#include "codec/csv_reader.hpp"
 
 namespace joule::app {
 
 namespace {
-
-std::vector<std::string_view> SplitFields(std::string_view line) {
-    std::vector<std::string_view> out;
-    std::size_t start = 0;
-    while (true) {
-        const std::size_t comma = line.find(',', start);
-        out.push_back(
-            line.substr(start, comma == std::string_view::npos ? line.npos : comma - start));
-        if (comma == std::string_view::npos) {
-            return out;
-        }
-        start = comma + 1;
-    }
-}
 
 std::string_view Trim(std::string_view s) {
     while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) {
@@ -37,27 +24,25 @@ Result<std::vector<ReadingItem>> ParseReadingsCsv(std::string_view text,
     if (text.size() > kMaxCsvBytes) {
         return InvalidArgument("file", "is larger than 64 MiB; split it");
     }
-    if (text.starts_with("\xEF\xBB\xBF")) {
-        text.remove_prefix(3);  // UTF-8 BOM from spreadsheet exports
+    // The tree's one CSV reader (RFC 4180: quoted fields, a BOM from spreadsheet exports); a
+    // malformed file is refused naming the cell.
+    codec::SheetLimits limits;
+    limits.max_rows = kMaxBatchReadings + 1;  // and the header
+    limits.max_columns = 16;
+    limits.max_cell_bytes = 256;
+    JOULE_ASSIGN_OR_RETURN(codec::Sheet sheet, codec::ReadCsv(text, limits));
+    if (sheet.rows.empty()) {
+        return InvalidArgument("line 1", "the file is empty; expected a header meter,time,total");
     }
     std::vector<ReadingItem> out;
-    std::size_t line_no = 0;
     bool per_rate = false;
-    bool header_seen = false;
-    while (!text.empty()) {
-        const std::size_t nl = text.find('\n');
-        std::string_view line = Trim(text.substr(0, nl));
-        text = nl == std::string_view::npos ? std::string_view{} : text.substr(nl + 1);
-        ++line_no;
-        if (line.empty()) {
-            continue;
+    for (std::size_t r = 0; r < sheet.rows.size(); ++r) {
+        std::vector<std::string_view> fields;
+        for (const std::string& cell : sheet.rows[r].cells) {
+            fields.push_back(Trim(cell));
         }
-        auto fields = SplitFields(line);
-        for (auto& f : fields) {
-            f = Trim(f);
-        }
-        const std::string at = "line " + std::to_string(line_no);
-        if (!header_seen) {
+        const std::string at = "line " + std::to_string(sheet.rows[r].number);
+        if (r == 0) {
             if (fields.size() == 3 && fields[0] == "meter" && fields[1] == "time" &&
                 fields[2] == "total") {
                 per_rate = false;
@@ -70,16 +55,13 @@ Result<std::vector<ReadingItem>> ParseReadingsCsv(std::string_view text,
                                        "the header must be meter,time,total or "
                                        "meter,time,total,sharp,peak,flat,valley");
             }
-            header_seen = true;
             continue;
         }
         const std::size_t expected = per_rate ? 7 : 3;
         if (fields.size() != expected) {
+            // Empty trailing fields are not kept by the reader: "E1,t," has 2.
             return InvalidArgument(at, "has " + std::to_string(fields.size()) +
                                            " fields, expected " + std::to_string(expected));
-        }
-        if (out.size() >= kMaxBatchReadings) {
-            return InvalidArgument(at, "more than 100000 readings in one file; split it");
         }
         ReadingItem item;
         item.project_code = std::string(project_code);
@@ -110,9 +92,6 @@ Result<std::vector<ReadingItem>> ParseReadingsCsv(std::string_view text,
             }
         }
         out.push_back(std::move(item));
-    }
-    if (!header_seen) {
-        return InvalidArgument("line 1", "the file is empty; expected a header meter,time,total");
     }
     return out;
 }

@@ -24,6 +24,19 @@ TEST(ReadingsCsv, ParsesTotalsAndPerRateRegisters) {
     EXPECT_EQ((*rates)[0].reading.per_rate[3].milli, 4000);
 }
 
+// The tree's one CSV reader: quoted fields as a spreadsheet writes them, and a malformed file is
+// refused naming the cell.
+TEST(ReadingsCsv, ReadsQuotedFieldsAndNamesTheCellOfAMalformedFile) {
+    auto quoted = ParseReadingsCsv(
+        "meter,time,total\r\n\"E,1\",\"2026-10-31T10:00:00Z\",\"7.5\"\r\n", "p", kNow);
+    ASSERT_TRUE(quoted.has_value()) << quoted.error().ToString();
+    EXPECT_EQ((*quoted)[0].meter_code, "E,1");
+    EXPECT_EQ((*quoted)[0].reading.total.milli, 7'500);
+    auto open = ParseReadingsCsv("meter,time,total\nE1,\"2026-10-31T10:00:00Z,1\n", "p", kNow);
+    ASSERT_FALSE(open.has_value());
+    EXPECT_EQ(open.error().field, "B2");
+}
+
 TEST(ReadingsCsv, ErrorsNameTheLineAndField) {
     struct Case {
         const char* csv;
