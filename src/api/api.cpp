@@ -203,7 +203,12 @@ Json AccountSummaryJson(const AccountRecord& a) {
 }
 
 Api::Impl::Impl(Store& s, AccessStore& a, BillingService& b, AcquisitionService& q, ApiOptions o)
-    : store(s), access(a), billing(b), acquisition(q), options(std::move(o)) {
+    : store(s),
+      access(a),
+      billing(b),
+      acquisition(q),
+      options(std::move(o)),
+      live_hub(s, LiveHub::Options{options.live_poll_interval, options.max_live_streams}) {
     if (!options.clock) {
         options.clock = [] {
             return std::chrono::floor<Seconds>(std::chrono::system_clock::now());
@@ -236,7 +241,7 @@ void Api::Impl::AddRoutes() {
                       const char* tag, RouteAccess reach, P permission, Shape shape,
                       Result<Reply> (Impl::*fn)(Call&)) {
         Add({method, std::move(pattern), id, summary, tag, reach, permission, shape == kMoney,
-             shape == kList, shape == kWrite || shape == kMoney},
+             shape == kList, shape == kWrite || shape == kMoney, ""},
             [this, fn](Call& c) { return (this->*fn)(c); });
     };
     constexpr const char* kProject = "/api/v1/projects/{project}";
@@ -350,6 +355,24 @@ void Api::Impl::AddRoutes() {
         "alarms", kNeeds, P::kAlarmsManage, kRead, &Impl::AcknowledgeAlarm);
     add("POST", p("/alarms/{alarm}/clear"), "clearAlarm", "Clear an open alarm by hand", "alarms",
         kNeeds, P::kAlarmsManage, kRead, &Impl::ClearAlarm);
+    add("GET", p("/events"), "liveEvents",
+        "Live updates as Server-Sent Events: meter and gateway state, account state, alarms and "
+        "command results the caller may see; resumes from Last-Event-ID",
+        "live", kNeeds, P::kProjectsView, kRead, &Impl::LiveEvents);
+    routes.back().info.produces = "text/event-stream";
+    add("GET", p("/summaries/energy"), "energySummary",
+        "Energy and charges by local day or month, per project, building, account or meter "
+        "(from, to, period, group)",
+        "reports", kNeeds, P::kReportsView, kList, &Impl::EnergySummary);
+    add("GET", p("/summaries/sales"), "salesSummary",
+        "Top-ups, refunds and subsidies by local day or month and channel, per project or "
+        "account (from, to, period, group)",
+        "reports", kNeeds, P::kReportsView, kList, &Impl::SalesSummary);
+    add("GET", p("/accounts/{account}/receipt"), "receipt",
+        "A printable receipt of a top-up, refund or subsidy (transfer: its ledger id), amount in "
+        "figures and in Chinese capitals",
+        "accounts", kNeeds, P::kAccountsView, kRead, &Impl::Receipt);
+    routes.back().info.produces = "text/html";
 }
 
 // ------------------------------------------------------------------------------------ dispatch
@@ -397,6 +420,7 @@ HttpResponse Api::Impl::Handle(const HttpRequest& request) {
                 out.body = reply->body.dump(-1, ' ', false, Json::error_handler_t::replace);
             }
             out.headers = std::move(reply->headers);
+            out.stream = std::move(reply->stream);
         } else {
             out.status = HttpStatusOf(reply.error());
             out.body = ErrorJson(reply.error());

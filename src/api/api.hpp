@@ -42,6 +42,9 @@ struct ApiOptions {
     // Above it an export is refused (400, field "format") rather than cut short. At least
     // kMaxPageSize (500), so an export is never smaller than a page.
     int max_export_rows = kDefaultMaxExportRows;
+    // The live stream: how often the store's changes are read, and how many streams may be open.
+    std::chrono::milliseconds live_poll_interval{250};
+    int max_live_streams = 1'000;
 };
 
 // How a route is reached.
@@ -62,6 +65,8 @@ struct RouteInfo {
     bool money = false;  // moves money: Idempotency-Key required
     bool paged = false;  // a list: page, page_size, sort, order, q
     bool has_body = false;
+    // The media type of a success that is not JSON ("text/event-stream", "text/html").
+    std::string produces;
 };
 
 class Api {

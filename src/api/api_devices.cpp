@@ -2,6 +2,7 @@
 // devices and binding; manual device commands [CTRL-5] and their history; alarms with
 // acknowledge and clear [ALM-2].
 #include <algorithm>
+#include <charconv>
 #include <iterator>
 
 #include "api/api_internal.hpp"
@@ -30,6 +31,8 @@ bool Among(const std::string_view (&list)[N], std::string_view name) {
     return std::find(std::begin(list), std::end(list), name) != std::end(list);
 }
 
+}  // namespace
+
 Json AlarmJson(const AlarmRecord& a, const std::string& meter_code) {
     return Json{{"id", a.id},
                 {"kind", AlarmKindName(a.kind)},
@@ -43,7 +46,20 @@ Json AlarmJson(const AlarmRecord& a, const std::string& meter_code) {
                 {"detail", a.detail}};
 }
 
-}  // namespace
+Json CommandJson(const CommandRecord& c, const std::string& meter_code,
+                 const std::string& account_number) {
+    return Json{{"id", c.id},
+                {"kind", c.kind},
+                {"state", CommandStateName(c.state)},
+                {"meter", meter_code},
+                {"account", account_number},
+                {"reason", c.reason},
+                {"actor", c.actor},
+                {"created_at", FormatInstant(c.created_at)},
+                {"attempts", c.attempts},
+                {"finished_at", c.finished_at ? FormatInstant(*c.finished_at) : ""},
+                {"error", c.error}};
+}
 
 Result<Reply> Api::Impl::ListGateways(Call& c) {
     JOULE_ASSIGN_OR_RETURN(auto tx, store.BeginRead());
@@ -291,18 +307,8 @@ Result<Reply> Api::Impl::ListCommands(Call& c) {
     for (const CommandRecord& cmd : commands) {
         const auto m = meter_of.find(cmd.meter.value);
         const auto a = account_of.find(cmd.account.value);
-        items.push_back(
-            Json{{"id", cmd.id},
-                 {"kind", cmd.kind},
-                 {"state", CommandStateName(cmd.state)},
-                 {"meter", m == meter_of.end() ? "" : m->second->code},
-                 {"account", a == account_of.end() ? "" : a->second->number},
-                 {"reason", cmd.reason},
-                 {"actor", cmd.actor},
-                 {"created_at", FormatInstant(cmd.created_at)},
-                 {"attempts", cmd.attempts},
-                 {"finished_at", cmd.finished_at ? FormatInstant(*cmd.finished_at) : ""},
-                 {"error", cmd.error}});
+        items.push_back(CommandJson(cmd, m == meter_of.end() ? "" : m->second->code,
+                                    a == account_of.end() ? "" : a->second->number));
     }
     JOULE_ASSIGN_OR_RETURN(Json page,
                            Page(std::move(items), c.query, {"id", "created_at"},
@@ -356,6 +362,31 @@ Result<Json> Api::Impl::AlarmReply(const AlarmRecord& alarm) {
         meter_code = meter.code;
     }
     return AlarmJson(alarm, meter_code);
+}
+
+Result<Reply> Api::Impl::LiveEvents(Call& c) {
+    JOULE_TRY(OnlyParams(c.query, {}));
+    const Principal& who = c.principal;
+    LiveFilter filter{c.project->id, who.Allows(Permission::kDevicesView),
+                      who.Allows(Permission::kAccountsView), who.Allows(Permission::kAlarmsView)};
+    if (!filter.devices && !filter.accounts && !filter.alarms) {
+        return MakeError(ErrorCode::kPermissionDenied, "no live updates are visible to this user");
+    }
+    // A reconnecting EventSource sends the id of the last event it received.
+    std::optional<int64_t> resume_after;
+    if (const std::string_view last = c.http.Header("last-event-id"); !last.empty()) {
+        int64_t seq = -1;
+        const auto [end, ec] = std::from_chars(last.data(), last.data() + last.size(), seq);
+        if (ec != std::errc() || end != last.data() + last.size() || seq < 0) {
+            return InvalidArgument("Last-Event-ID", "must be the id of an event (a number)");
+        }
+        resume_after = seq;
+    }
+    JOULE_ASSIGN_OR_RETURN(auto stream, live_hub.Subscribe(std::move(filter), resume_after));
+    Reply reply{200, Json(), {}};
+    reply.content_type = "text/event-stream; charset=utf-8";
+    reply.stream = std::move(stream);
+    return reply;
 }
 
 }  // namespace joule::api

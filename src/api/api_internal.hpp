@@ -18,6 +18,7 @@
 #include "api/api.hpp"
 #include "api/export.hpp"
 #include "api/http_util.hpp"
+#include "api/live_hub.hpp"
 #include "service/requests.hpp"
 #include "wire/json_text.hpp"
 
@@ -76,6 +77,8 @@ struct Reply {
     // (content_type empty) or an export's file (with its content_type).
     std::string text;
     std::string content_type;
+    // A stream response (the live events): written as it comes after the head.
+    std::shared_ptr<ResponseStream> stream;
 };
 
 using Handler = std::function<Result<Reply>(Call&)>;
@@ -114,6 +117,10 @@ template <class T>
 // are older rows the export would silently leave out. A page is never refused.
 [[nodiscard]] Status CheckWindow(const QueryParams& query, std::size_t loaded, int loaded_limit);
 [[nodiscard]] Json AccountSummaryJson(const AccountRecord& a);
+// An alarm and a command as lists and the live stream show them.
+[[nodiscard]] Json AlarmJson(const AlarmRecord& a, const std::string& meter_code);
+[[nodiscard]] Json CommandJson(const CommandRecord& c, const std::string& meter_code,
+                               const std::string& account_number);
 // The same object written into `out`: the account list writes 100 of them without a document.
 void WriteAccountSummary(wire::JsonText& out, const AccountSummary& a);
 
@@ -129,6 +136,8 @@ struct Api::Impl {
     Metrics metrics;
     // Exports running now: each holds up to max_export_rows rows in memory a few times over.
     std::atomic<int> exports_running{0};
+    // The live stream's fan-out; its thread starts with the first subscriber.
+    LiveHub live_hub;
 
     // Sessions by token hash: the store is the truth; this saves a read per request. Logout,
     // password change and lockout erase entries here and in the store together.
@@ -225,6 +234,12 @@ struct Api::Impl {
     Result<Reply> ListAlarms(Call& c);
     Result<Reply> AcknowledgeAlarm(Call& c);
     Result<Reply> ClearAlarm(Call& c);
+    Result<Reply> LiveEvents(Call& c);
+
+    // api_reports.cpp: day and month summaries, receipts
+    Result<Reply> EnergySummary(Call& c);
+    Result<Reply> SalesSummary(Call& c);
+    Result<Reply> Receipt(Call& c);
     Result<Json> AlarmReply(const AlarmRecord& alarm);  // with its meter's code
 };
 

@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <map>
 #include <set>
+#include <thread>
 
 #include "api/api_internal.hpp"
 #include "api/export.hpp"
@@ -126,7 +127,8 @@ protected:
     AcquisitionService acquisition_{*store_, billing_};
     Api api_{*store_, *store_, billing_, acquisition_,
              ApiOptions{false, std::chrono::hours(12), 5, std::chrono::minutes(15), false,
-                        [this] { return now_; }, kDefaultMaxExportRows}};
+                        [this] { return now_; }, kDefaultMaxExportRows,
+                        std::chrono::milliseconds(10), 4}};
 };
 
 TEST_F(ApiTest, HealthAndOpenApiArePublic) {
@@ -135,6 +137,226 @@ TEST_F(ApiTest, HealthAndOpenApiArePublic) {
     auto doc = Call("GET", "/api/v1/openapi.json");
     ASSERT_EQ(doc.status, 200);
     EXPECT_EQ(Body(doc)["openapi"], "3.0.3");
+}
+
+// What a live stream has written by the time `until` appears (or 10 s have passed).
+std::string ReadStream(ResponseStream& stream, std::string_view until) {
+    std::string seen;
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (seen.find(until) == std::string::npos && std::chrono::steady_clock::now() < deadline) {
+        bool closed = false;
+        seen += stream.Take(closed);
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    return seen;
+}
+
+std::size_t Count(std::string_view text, std::string_view what) {
+    std::size_t n = 0;
+    for (auto at = text.find(what); at != std::string_view::npos; at = text.find(what, at + 1)) {
+        ++n;
+    }
+    return n;
+}
+
+TEST_F(ApiTest, LiveEventsStreamTheChangesTheCallerMaySee) {
+    const Session boss = Login("boss");
+    const Session eng = Login("eng");
+    auto boss_events = As(boss, "GET", "/api/v1/projects/mall/events");
+    ASSERT_EQ(boss_events.status, 200) << boss_events.body;
+    EXPECT_EQ(boss_events.content_type, "text/event-stream; charset=utf-8");
+    ASSERT_NE(boss_events.stream, nullptr);
+    const std::string hello = ReadStream(*boss_events.stream, "event: ready\n");
+    EXPECT_NE(hello.find("retry: 3000\n\n"), std::string::npos) << hello;
+    const auto ready = Json::parse(hello.substr(hello.find("data: ") + 6));
+    const int64_t start = ready["seq"].get<int64_t>();
+    auto key = As(boss, "POST", "/api/v1/api-keys",
+                  Json{{"name", "erp"}, {"scopes", {"accounts.view", "projects.view"}}}.dump());
+    ASSERT_EQ(key.status, 201) << key.body;
+    auto fin_events = Call("GET", "/api/v1/projects/mall/events", "",
+                           {{"authorization", "Bearer " + Body(key)["key"].get<std::string>()}});
+    ASSERT_EQ(fin_events.status, 200) << fin_events.body;
+    // A foreign project's stream is as absent as any of its objects.
+    EXPECT_EQ(As(eng, "GET", "/api/v1/projects/park/events").status, 404);
+    EXPECT_EQ(As(boss, "GET", "/api/v1/projects/mall/events?since=3").status, 400);
+
+    // The park trips first, then the mall: only the mall's changes reach the mall's streams.
+    auto park = As(boss, "POST", "/api/v1/projects/park/accounts/A001/control",
+                   Json{{"action", "trip"}, {"reason", "inspection"}}.dump());
+    ASSERT_EQ(park.status, 200) << park.body;
+    auto mall = As(boss, "POST", "/api/v1/projects/mall/accounts/A001/control",
+                   Json{{"action", "trip"}, {"reason", "inspection"}}.dump());
+    ASSERT_EQ(mall.status, 200) << mall.body;
+    const std::string seen = ReadStream(*boss_events.stream, "event: command\n");
+    EXPECT_EQ(Count(seen, "event: account\n"), 1U) << seen;
+    EXPECT_EQ(Count(seen, "event: command\n"), 1U) << seen;
+    EXPECT_NE(seen.find(R"("number":"A001")"), std::string::npos) << seen;
+    EXPECT_NE(seen.find(R"("relay":"open")"), std::string::npos) << seen;
+    EXPECT_NE(seen.find(R"("kind":"trip")"), std::string::npos) << seen;
+    EXPECT_NE(seen.find(R"("reason":"inspection")"), std::string::npos) << seen;
+    // An integration key that may read accounts but not devices: account events, no commands.
+    const std::string fin_seen = ReadStream(*fin_events.stream, "event: account\n");
+    EXPECT_EQ(Count(fin_seen, "event: account\n"), 1U) << fin_seen;
+    EXPECT_EQ(fin_seen.find("event: command"), std::string::npos) << fin_seen;
+
+    // A client that reconnects with the last id it saw gets what it missed, and only that.
+    auto resumed = As(boss, "GET", "/api/v1/projects/mall/events", "",
+                      {{"last-event-id", std::to_string(start)}});
+    ASSERT_EQ(resumed.status, 200) << resumed.body;
+    const std::string replay = ReadStream(*resumed.stream, "event: ready\n");
+    EXPECT_EQ(Count(replay, "event: account\n"), 1U) << replay;
+    EXPECT_EQ(Count(replay, "event: command\n"), 1U) << replay;
+    EXPECT_LT(replay.find("event: command"), replay.find("event: ready")) << replay;
+    // An id this store never gave means "reload everything"; a malformed one is refused.
+    auto future =
+        As(boss, "GET", "/api/v1/projects/mall/events", "", {{"last-event-id", "999999999"}});
+    ASSERT_EQ(future.status, 200) << future.body;
+    EXPECT_NE(ReadStream(*future.stream, "event: reset\n").find("event: reset"), std::string::npos);
+    auto bad = As(boss, "GET", "/api/v1/projects/mall/events", "", {{"last-event-id", "x1"}});
+    EXPECT_EQ(bad.status, 400);
+    EXPECT_EQ(Body(bad)["field"], "Last-Event-ID");
+
+    // At most max_live_streams (4 here) are open; a stream whose client left frees its place.
+    auto full = As(boss, "GET", "/api/v1/projects/mall/events");
+    EXPECT_EQ(full.status, 429) << full.body;
+    future.stream->MarkGone();
+    std::string retry_body;
+    for (int i = 0; i < 1000; ++i) {
+        auto again = As(boss, "GET", "/api/v1/projects/mall/events");
+        if (again.status == 200) {
+            retry_body = "ok";
+            break;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    EXPECT_EQ(retry_body, "ok");
+}
+
+// Day and month totals come from the store's day totals: local days (Asia/Shanghai), a reading at
+// local midnight counted for the day it closes, other projects apart.
+TEST_F(ApiTest, EnergyAndSalesSummariesByDayMonthAndGroup) {
+    now_ = T("2026-11-21T00:00:00Z");
+    const Session fin = Login("fin");
+    const auto read = [&](const char* project, const char* at, int64_t kwh) {
+        ReadingItem item{project, "m1",
+                         ReadingInput{T(at), T(at), Quantity{kwh * 1000}, false, {}}};
+        auto applied = billing_.ApplyReadings(std::span<const ReadingItem>(&item, 1), T(at));
+        ASSERT_TRUE(applied.has_value()) << applied.error().ToString();
+        EXPECT_EQ(applied->accepted, 1U) << at;
+    };
+    read("mall", "2026-11-20T02:00:00Z", 110);  // 10:00 local, 10 kWh
+    read("mall", "2026-11-20T16:00:00Z", 115);  // midnight local: still the 20th, 5 kWh
+    read("mall", "2026-11-20T16:30:00Z", 117);  // the 21st, 2 kWh
+    read("park", "2026-11-20T02:00:00Z", 130);  // another project's 30 kWh
+    const std::string base = "/api/v1/projects/mall/summaries/";
+    auto days = As(fin, "GET", base + "energy?from=2026-11-20&to=2026-11-21");
+    ASSERT_EQ(days.status, 200) << days.body;
+    std::map<std::string, Json> by_day;
+    const Json day_page = Body(days);
+    for (const Json& item : day_page["items"]) {
+        by_day[item["period"].get<std::string>()] = item;
+    }
+    ASSERT_EQ(by_day.size(), 2U) << days.body;
+    EXPECT_EQ(by_day["2026-11-20"]["energy"], "15.000");
+    EXPECT_EQ(by_day["2026-11-20"]["charged"], "15.00");
+    EXPECT_EQ(by_day["2026-11-20"]["readings"], 2);
+    EXPECT_EQ(by_day["2026-11-20"]["utility"], "electricity");
+    EXPECT_EQ(by_day["2026-11-21"]["energy"], "2.000");
+    auto month = As(fin, "GET", base + "energy?period=month&group=account");
+    ASSERT_EQ(month.status, 200) << month.body;  // default range: this month so far
+    ASSERT_EQ(Body(month)["total"], 1) << month.body;
+    const Json m = Body(month)["items"][0];
+    EXPECT_EQ(m["period"], "2026-11");
+    EXPECT_EQ(m["account"], "A001");
+    EXPECT_EQ(m["energy"], "17.000");
+    EXPECT_EQ(m["charged"], "17.00");
+    auto by_meter = As(fin, "GET", base + "energy?period=month&group=meter&format=csv");
+    ASSERT_EQ(by_meter.status, 200) << by_meter.body;
+    EXPECT_NE(by_meter.body.find("17.000"), std::string::npos) << by_meter.body;
+    // The opening top-up of 100.00 and a counter top-up of 50.00, on the 20th and the 21st.
+    ASSERT_EQ(As(fin, "POST", "/api/v1/projects/mall/accounts/A001/top-ups",
+                 Json{{"amount", "50.00"}}.dump(), {{"idempotency-key", "sum-1"}})
+                  .status,
+              201);
+    auto sales = As(fin, "GET", base + "sales?from=2026-11-01&to=2026-11-30&group=account");
+    ASSERT_EQ(sales.status, 200) << sales.body;
+    int64_t top_up_fen = 0;
+    int64_t count = 0;
+    const Json sales_page = Body(sales);
+    for (const Json& item : sales_page["items"]) {
+        EXPECT_EQ(item["kind"], "top_up") << sales.body;
+        EXPECT_EQ(item["account"], "A001");
+        EXPECT_FALSE(item["channel"].get<std::string>().empty());
+        const std::string amount = item["amount"];
+        top_up_fen += std::stoll(amount.substr(0, amount.find('.'))) * 100 +
+                      std::stoll(amount.substr(amount.find('.') + 1));
+        count += item["count"].get<int64_t>();
+    }
+    EXPECT_EQ(top_up_fen, 15000);
+    EXPECT_EQ(count, 2);
+    auto by_day_sales = As(fin, "GET", base + "sales?from=2026-11-21&to=2026-11-21");
+    ASSERT_EQ(by_day_sales.status, 200) << by_day_sales.body;
+    ASSERT_EQ(Body(by_day_sales)["total"], 1) << by_day_sales.body;
+    EXPECT_EQ(Body(by_day_sales)["items"][0]["amount"], "50.00");
+
+    // Bad parameters name themselves; nothing is summed.
+    for (const auto& [query, field] : std::vector<std::pair<std::string, std::string>>{
+             {"energy?period=week", "period"},
+             {"energy?from=2026-02-30", "from"},
+             {"energy?from=2026-11-21&to=2026-11-20", "to"},
+             {"energy?from=2025-01-01&to=2026-11-20", "to"},
+             {"energy?group=floor", "group"},
+             {"sales?group=building", "group"},
+             {"energy?colour=red", "colour"}}) {
+        auto bad = As(fin, "GET", base + query);
+        EXPECT_EQ(bad.status, 400) << query << " " << bad.body;
+        EXPECT_EQ(Body(bad)["field"], field) << query;
+    }
+    // An integration key without reports.view gets none.
+    auto key = As(Login("boss"), "POST", "/api/v1/api-keys",
+                  Json{{"name", "erp"}, {"scopes", {"accounts.view", "projects.view"}}}.dump());
+    ASSERT_EQ(key.status, 201) << key.body;
+    EXPECT_EQ(Call("GET", base + "energy", "",
+                   {{"authorization", "Bearer " + Body(key)["key"].get<std::string>()}})
+                  .status,
+              403);
+}
+
+TEST_F(ApiTest, ReceiptsArePrintablePagesOfTheAccountsOwnMoneyMovements) {
+    const Session fin = Login("fin");
+    const std::string base = "/api/v1/projects/mall/accounts/A001";
+    ASSERT_EQ(As(fin, "POST", base + "/top-ups", Json{{"amount", "1005.30"}}.dump(),
+                 {{"idempotency-key", "receipt-1"}})
+                  .status,
+              201);
+    auto ledger = As(fin, "GET", base + "/ledger?code=top_up&sort=-at");
+    ASSERT_EQ(ledger.status, 200) << ledger.body;
+    std::string id;
+    const Json ledger_page = Body(ledger);
+    for (const Json& t : ledger_page["items"]) {
+        if (t["gross"] == "1005.30") {
+            id = t["id"];
+        }
+    }
+    ASSERT_FALSE(id.empty()) << ledger.body;
+    auto receipt = As(fin, "GET", base + "/receipt?transfer=" + id);
+    ASSERT_EQ(receipt.status, 200) << receipt.body;
+    EXPECT_EQ(receipt.content_type, "text/html; charset=utf-8");
+    for (const char* text : {"预付费充值收据", "¥1005.30", "壹仟零伍元叁角整", "A001", "Tea shop",
+                             "m1", "fin", "window.print()"}) {
+        EXPECT_NE(receipt.body.find(text), std::string::npos) << text << "\n" << receipt.body;
+    }
+    // The park's account A001 has transfers too: none of them is a receipt of the mall's.
+    auto park_ledger = As(Login("boss"), "GET", "/api/v1/projects/park/accounts/A001/ledger");
+    ASSERT_EQ(park_ledger.status, 200);
+    const std::string foreign = Body(park_ledger)["items"][0]["id"];
+    auto other = As(fin, "GET", base + "/receipt?transfer=" + foreign);
+    EXPECT_EQ(other.status, 404) << other.body;
+    EXPECT_EQ(Body(other)["field"], "transfer");
+    auto missing = As(fin, "GET", base + "/receipt");
+    EXPECT_EQ(missing.status, 400);
+    EXPECT_EQ(Body(missing)["field"], "transfer");
+    EXPECT_EQ(As(fin, "GET", base + "/receipt?transfer=nope").status, 404);
 }
 
 TEST_F(ApiTest, OpenApiDocumentsEveryRouteAndNothingElse) {
@@ -511,7 +733,13 @@ TEST_F(ApiTest, AuthorizationMatrixOfEveryRouteRoleAndProject) {
                     }
                 }
                 const auto r = As(session, route.method, path);
-                const Json body = r.body.empty() ? Json::object() : Body(r);
+                if (r.stream) {
+                    r.stream->MarkGone();  // the live events: nobody reads it here
+                }
+                // A file route (an import's template) answers a file, not JSON.
+                const Json body = r.content_type == "application/json" && !r.body.empty()
+                                      ? Body(r)
+                                      : Json::object();
                 const std::string what = role.code + " " + route.method + " " + path;
                 const bool permitted =
                     route.access == RouteAccess::kSignedIn ||

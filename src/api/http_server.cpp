@@ -16,6 +16,7 @@
 #include <charconv>
 #include <thread>
 #include <type_traits>
+#include <utility>
 
 #include "wire/host_port.hpp"
 
@@ -33,6 +34,26 @@ std::string_view HttpRequest::Header(std::string_view name) const {
         }
     }
     return {};
+}
+
+bool ResponseStream::Push(std::string_view text) {
+    const std::lock_guard lock(mutex_);
+    if (closed_ || pending_.size() + text.size() > max_pending) {
+        return false;
+    }
+    pending_.append(text);
+    return true;
+}
+
+void ResponseStream::Close() {
+    const std::lock_guard lock(mutex_);
+    closed_ = true;
+}
+
+std::string ResponseStream::Take(bool& closed) {
+    const std::lock_guard lock(mutex_);
+    closed = closed_;
+    return std::exchange(pending_, std::string());
 }
 
 Result<std::string> PercentDecode(std::string_view text) {
@@ -147,8 +168,13 @@ struct HttpServer::Impl {
     Peer PeerOf(const tcp::socket& socket) const;
     std::string ClientBehindProxies(const http::request<http::string_body>& req,
                                     const std::string& peer) const;
+    // The handler's response to `req`; a stream response leaves its stream in `stream`.
     http::response<http::string_body> Answer(http::request<http::string_body>& req,
-                                             const Peer& peer);
+                                             const Peer& peer,
+                                             std::shared_ptr<ResponseStream>& stream);
+    // Writes a stream response's text as it comes, until it ends or the client goes away.
+    template <class Stream>
+    asio::awaitable<void> WriteStream(Stream& stream, ResponseStream& out);
 };
 
 asio::awaitable<void> HttpServer::Impl::Accept() {
@@ -175,8 +201,9 @@ asio::awaitable<void> HttpServer::Impl::Accept() {
     }
 }
 
-http::response<http::string_body> HttpServer::Impl::Answer(http::request<http::string_body>& req,
-                                                           const Peer& peer) {
+http::response<http::string_body> HttpServer::Impl::Answer(
+    http::request<http::string_body>& req, const Peer& peer,
+    std::shared_ptr<ResponseStream>& stream) {
     HttpRequest r;
     r.method = std::string(req.method_string());
     const std::string_view target = req.target();
@@ -210,10 +237,50 @@ http::response<http::string_body> HttpServer::Impl::Answer(http::request<http::s
     for (auto& [name, value] : out.headers) {
         res.insert(name, value);
     }
-    res.keep_alive(req.keep_alive());
     res.body() = std::move(out.body);
+    if (out.stream) {
+        // No length and no chunking: the body runs until the connection closes.
+        res.set("X-Accel-Buffering", "no");  // nginx: pass events on at once
+        res.keep_alive(false);
+        stream = std::move(out.stream);
+        return res;
+    }
+    res.keep_alive(req.keep_alive());
     res.prepare_payload();
     return res;
+}
+
+template <class Stream>
+asio::awaitable<void> HttpServer::Impl::WriteStream(Stream& stream, ResponseStream& out) {
+    // Polled rather than woken: a producer on another thread never touches this coroutine's
+    // timer, and a fifth of a second is well inside "fresh within seconds".
+    asio::steady_timer timer(co_await asio::this_coro::executor);
+    auto last_write = std::chrono::steady_clock::now();
+    while (true) {
+        bool closed = false;
+        std::string text = out.Take(closed);
+        const auto now = std::chrono::steady_clock::now();
+        if (text.empty() && !closed && now - last_write >= options.stream_heartbeat) {
+            text = ": keep-alive\n\n";
+        }
+        if (!text.empty()) {
+            beast::get_lowest_layer(stream).expires_after(options.idle_timeout);
+            auto [write_error, written] = co_await asio::async_write(
+                stream, asio::buffer(text), asio::as_tuple(asio::use_awaitable));
+            (void)written;
+            if (write_error) {
+                break;
+            }
+            last_write = now;
+        }
+        if (closed) {
+            break;
+        }
+        timer.expires_after(options.stream_flush_interval);
+        auto [wait_error] = co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
+        (void)wait_error;
+    }
+    out.MarkGone();
 }
 
 HttpServer::Impl::Peer HttpServer::Impl::PeerOf(const tcp::socket& socket) const {
@@ -339,11 +406,20 @@ asio::awaitable<void> HttpServer::Impl::Serve(tcp::socket socket) {
             break;
         }
         http::request<http::string_body> req = parser.release();
-        http::response<http::string_body> res = Answer(req, peer);
+        std::shared_ptr<ResponseStream> body_stream;
+        http::response<http::string_body> res = Answer(req, peer, body_stream);
         const bool keep_alive = res.keep_alive();
         auto [write_error, written] =
             co_await http::async_write(stream, res, asio::as_tuple(asio::use_awaitable));
         (void)written;
+        if (body_stream) {
+            if (write_error) {
+                body_stream->MarkGone();
+            } else {
+                co_await WriteStream(stream, *body_stream);
+            }
+            break;
+        }
         if (write_error || !keep_alive) {
             break;
         }

@@ -8,11 +8,13 @@
 // concurrently for different connections, so it must be thread-safe.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -36,11 +38,40 @@ struct HttpRequest {
     [[nodiscard]] std::string_view Header(std::string_view name) const;
 };
 
+// The body of a response that stays open and is written as it comes (Server-Sent Events). The
+// producer pushes text from any thread; the server writes what has been pushed a few times a
+// second, a comment line when nothing came for a while (so proxies keep the connection and a
+// client that went away is noticed), and ends the response after Close() or when the client has
+// gone (then gone() is true and the producer drops the stream).
+class ResponseStream {
+public:
+    // Appends text to write. Returns false, and appends nothing, when more than `max_pending`
+    // bytes are already waiting (a client that does not read): the producer should Close() it.
+    bool Push(std::string_view text);
+    void Close();
+    [[nodiscard]] bool gone() const { return gone_.load(); }
+
+    // The server's side: what is waiting, and whether the stream is over once it is written.
+    std::string Take(bool& closed);
+    void MarkGone() { gone_.store(true); }
+
+    std::size_t max_pending = std::size_t{1} << 20;
+
+private:
+    mutable std::mutex mutex_;
+    std::string pending_;
+    bool closed_ = false;
+    std::atomic<bool> gone_{false};
+};
+
 struct HttpResponse {
     int status = 200;
     std::string content_type = "application/json";
     std::string body;
     std::vector<std::pair<std::string, std::string>> headers;  // extra headers (Set-Cookie ...)
+    // When set, the response is a stream: `body` is written first, then the stream's text until
+    // it ends; the connection closes after it.
+    std::shared_ptr<ResponseStream> stream;
 };
 
 using HttpHandler = std::function<HttpResponse(const HttpRequest&)>;
@@ -59,6 +90,9 @@ struct HttpServerOptions {
     std::chrono::seconds tls_handshake_timeout{10};
     // IP addresses of reverse proxies whose X-Forwarded-For is believed (see HttpRequest::remote).
     std::vector<std::string> trusted_proxies;
+    // Streams: how often pushed text is written, and the longest silence before a comment line.
+    std::chrono::milliseconds stream_flush_interval{200};
+    std::chrono::seconds stream_heartbeat{15};
 };
 
 class HttpServer {

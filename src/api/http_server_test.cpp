@@ -1,13 +1,18 @@
 // HttpServer on loopback: whose address a request is recorded with (the TCP peer, or the client a
-// trusted proxy names in X-Forwarded-For), and the TLS files checked before anything binds.
+// trusted proxy names in X-Forwarded-For), the TLS files checked before anything binds, and
+// stream responses (the live events).
 #include "api/http_server.hpp"
 
 #include <gtest/gtest.h>
 
 #include <boost/asio/connect.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <chrono>
+#include <memory>
+#include <thread>
 
 namespace joule::api {
 namespace {
@@ -97,6 +102,97 @@ TEST(HttpServerStart, BadProxiesAndTlsFilesAreRefusedBeforeBinding) {
     EXPECT_EQ(started.error().field, "tls.cert");
     EXPECT_EQ(CheckTlsFiles("/nonexistent/cert.pem", "/nonexistent/key.pem").error().field,
               "tls.cert");
+}
+
+// Reads from the socket until `text` has arrived (or the peer closed); everything read so far.
+std::string ReadUntil(asio::ip::tcp::socket& socket, std::string_view text) {
+    std::string seen;
+    char chunk[4096];
+    while (seen.find(text) == std::string::npos) {
+        beast::error_code ec;
+        const std::size_t n = socket.read_some(asio::buffer(chunk), ec);
+        seen.append(chunk, n);
+        if (ec) {
+            break;
+        }
+    }
+    return seen;
+}
+
+TEST(HttpServerStream, PushedTextFollowsTheHeadUntilClosed) {
+    auto stream = std::make_shared<ResponseStream>();
+    HttpServerOptions options;
+    options.listen = "127.0.0.1:0";
+    options.threads = 1;
+    options.stream_flush_interval = std::chrono::milliseconds(10);
+    HttpServer server(options, [&](const HttpRequest&) {
+        HttpResponse out;
+        out.content_type = "text/event-stream";
+        out.body = "retry: 3000\n\n";
+        out.stream = stream;
+        return out;
+    });
+    ASSERT_TRUE(server.Start().has_value());
+    asio::io_context io;
+    asio::ip::tcp::socket socket(io);
+    socket.connect({asio::ip::make_address("127.0.0.1"), server.port()});
+    const std::string request = "GET /events HTTP/1.1\r\nHost: x\r\n\r\n";
+    asio::write(socket, asio::buffer(request));
+    const std::string head = ReadUntil(socket, "retry: 3000\n\n");
+    EXPECT_NE(head.find("HTTP/1.1 200"), std::string::npos) << head;
+    EXPECT_NE(head.find("Content-Type: text/event-stream"), std::string::npos) << head;
+    EXPECT_EQ(head.find("Content-Length"), std::string::npos) << head;  // runs until closed
+    EXPECT_NE(head.find("Connection: close"), std::string::npos) << head;
+
+    EXPECT_TRUE(stream->Push("data: one\n\n"));
+    EXPECT_NE(ReadUntil(socket, "data: one\n\n").find("data: one"), std::string::npos);
+    EXPECT_TRUE(stream->Push("data: two\n\n"));
+    stream->Close();
+    EXPECT_FALSE(stream->Push("data: three\n\n"));  // closed: nothing more is taken
+    // What was pushed before Close() is written, then the server ends the response.
+    const std::string rest = ReadUntil(socket, "never sent");
+    EXPECT_NE(rest.find("data: two"), std::string::npos) << rest;
+    EXPECT_EQ(rest.find("data: three"), std::string::npos) << rest;
+    for (int i = 0; i < 500 && !stream->gone(); ++i) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    EXPECT_TRUE(stream->gone());
+}
+
+TEST(HttpServerStream, AClientThatLeavesIsNoticedAndAFullStreamRefusesMore) {
+    auto stream = std::make_shared<ResponseStream>();
+    stream->max_pending = 16;
+    HttpServerOptions options;
+    options.listen = "127.0.0.1:0";
+    options.threads = 1;
+    options.stream_flush_interval = std::chrono::milliseconds(10);
+    options.stream_heartbeat = std::chrono::seconds(0);  // a comment line at every flush
+    HttpServer server(options, [&](const HttpRequest&) {
+        HttpResponse out;
+        out.content_type = "text/event-stream";
+        out.stream = stream;
+        return out;
+    });
+    ASSERT_TRUE(server.Start().has_value());
+    {
+        asio::io_context io;
+        asio::ip::tcp::socket socket(io);
+        socket.connect({asio::ip::make_address("127.0.0.1"), server.port()});
+        const std::string request = "GET /events HTTP/1.1\r\nHost: x\r\n\r\n";
+        asio::write(socket, asio::buffer(request));
+        EXPECT_NE(ReadUntil(socket, ": keep-alive\n\n").find(": keep-alive"), std::string::npos);
+    }  // the client goes away
+    for (int i = 0; i < 1000 && !stream->gone(); ++i) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    EXPECT_TRUE(stream->gone());
+    auto full = std::make_shared<ResponseStream>();
+    full->max_pending = 16;
+    EXPECT_TRUE(full->Push("0123456789"));
+    EXPECT_FALSE(full->Push("0123456789"));  // would pass max_pending: refused whole
+    bool closed = true;
+    EXPECT_EQ(full->Take(closed), "0123456789");
+    EXPECT_FALSE(closed);
 }
 
 }  // namespace

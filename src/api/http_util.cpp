@@ -340,6 +340,11 @@ std::string OpenApiDocument(const std::vector<RouteInfo>& routes) {
                   {"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                    {{"schema", {{"type", "string"}, {"format", "binary"}}}}}}}};
         }
+        if (!r.produces.empty()) {
+            op["responses"]["2XX"] = {
+                {"description", "success"},
+                {"content", {{r.produces, {{"schema", {{"type", "string"}}}}}}}};
+        }
         if (r.access == RouteAccess::kPublic) {
             op["security"] = Json::array();
         } else if (r.access == RouteAccess::kPermission) {

@@ -67,6 +67,7 @@ struct LedgerAccount {
     int32_t priority = 0;               // grants: lower draws first
     std::optional<Instant> expires_at;  // grants: unusable from this instant
     Money balance;                      // credits - debits
+    std::string code;  // system accounts: the channel or purpose ("cash", "wechat"); else empty
 };
 
 // A tenant account's balances summed by kind over its ledger accounts (grants together).

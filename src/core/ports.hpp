@@ -267,10 +267,50 @@ struct OperationRecord {
     std::string request_id;
 };
 
+// Day and month totals of a project [RPT-*]: energy from accepted readings, money from top-ups,
+// refunds and subsidies, added up by the store as they are written (local days, see the
+// migration "live_and_daily").
+enum class SummaryPeriod : uint8_t { kDay, kMonth };
+enum class SummaryGroup : uint8_t { kProject, kBuilding, kAccount, kMeter };
+struct EnergyTotal {
+    std::string period;  // "2026-11-21" or "2026-11"
+    int64_t group = 0;   // the building, account or meter id; 0: the project, or none
+    Utility utility = Utility::kElectricity;
+    Quantity energy;
+    Money deducted;  // taken from prepaid balances for it
+    int64_t readings = 0;
+};
+struct SalesTotal {
+    std::string period;
+    int64_t group = 0;                         // the account id; 0: the project
+    TransferCode code = TransferCode::kTopUp;  // top-up, refund or subsidy
+    std::string channel;                       // "cash", "wechat" ... (the other ledger side)
+    Money amount;
+    int64_t transfers = 0;
+};
+// Local days as counted by the store: days since 1970-01-01.
+struct DayRange {
+    int64_t first = 0;
+    int64_t last = 0;  // inclusive
+};
+
 struct LedgerSummary {
     int64_t transfers = 0;
     Money sum_of_balances;  // must be zero
     std::vector<std::pair<LedgerAccountKind, Money>> by_kind;
+};
+
+// A change the live stream announces (GET .../events): the store records one, in the unit of
+// work that made it, whenever a meter's link or switch state, an account's state, an alarm, a
+// command's state or a gateway's link changes. It names the subject; its state is read when sent.
+// stored: never renumber.
+enum class LiveKind : uint8_t { kMeter = 1, kAccount = 2, kAlarm = 3, kCommand = 4, kGateway = 5 };
+struct LiveChange {
+    int64_t seq = 0;  // increasing, never reused
+    ProjectId project;
+    LiveKind kind = LiveKind::kMeter;
+    int64_t subject = 0;  // the meter, account, alarm, command or gateway id
+    Instant at;
 };
 
 // What recording a sample needs about its meter's live state, read for a whole batch with a few
@@ -333,6 +373,11 @@ public:
     virtual Status InsertDeviceEvent(const DeviceEventRecord& e) = 0;
     virtual Result<std::vector<DeviceEventRecord>> ListDeviceEvents(int64_t after_seq,
                                                                     int limit) = 0;
+    // Live changes after `after_seq`, oldest first, at most `limit`; the store keeps the newest
+    // 100,000.
+    virtual Result<std::vector<LiveChange>> ListLiveChanges(int64_t after_seq, int limit) = 0;
+    // The newest live change's seq (0: none yet).
+    virtual Result<int64_t> LastLiveChange() = 0;
 
     // --- tariffs: a tariff's versions are appended, never rewritten
     virtual Result<TariffId> InsertTariff(const TariffRecord& r) = 0;
@@ -395,6 +440,13 @@ public:
                                    std::span<const LedgerAccount> known) = 0;
     virtual Result<std::vector<Transfer>> TransfersOf(AccountId owner, int limit) = 0;
     virtual Result<LedgerSummary> SummarizeLedger() = 0;
+    // Energy and sales totals of a project's local days, by period and group, in period order.
+    // Sales have no building group (an account's meters may be in several).
+    virtual Result<std::vector<EnergyTotal>> SumEnergy(ProjectId project, DayRange days,
+                                                       SummaryPeriod period,
+                                                       SummaryGroup group) = 0;
+    virtual Result<std::vector<SalesTotal>> SumSales(ProjectId project, DayRange days,
+                                                     SummaryPeriod period, SummaryGroup group) = 0;
     // All transfers in posting order, from `after_seq` (exclusive), at most `limit`.
     virtual Result<std::vector<Transfer>> ListTransfers(int64_t after_seq, int limit) = 0;
     // Ledger accounts whose stored balance differs from the sum of their transfers (must be 0).

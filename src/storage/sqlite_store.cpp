@@ -7,6 +7,7 @@
 #include <unordered_map>
 
 #include "base/assert.hpp"
+#include "core/time.hpp"
 #include "storage/migrations.hpp"
 #include "storage/sqlite_query.hpp"
 #include "wire/json.hpp"
@@ -68,6 +69,62 @@ std::string TextArray(std::span<const std::string_view> texts) {
     "SELECT id, project_id, code, model_id, IFNULL(gateway_id, 0), IFNULL(room_id, 0), " \
     "IFNULL(tariff_id, 0), IFNULL(parent_id, 0), public_area, bus_address, circuit "
 
+namespace {
+
+// The day-total queries, one text per period and group, made once: the statement cache knows a
+// statement by the address of its text.
+std::string PeriodColumn(SummaryPeriod period) {
+    // The local day number as "YYYY-MM-DD", or "YYYY-MM".
+    return period == SummaryPeriod::kDay ? "date(d.day * 86400, 'unixepoch')"
+                                         : "substr(date(d.day * 86400, 'unixepoch'), 1, 7)";
+}
+
+const char* EnergySql(SummaryPeriod period, SummaryGroup group) {
+    static const std::vector<std::string> texts = [] {
+        std::vector<std::string> out;
+        for (const SummaryPeriod p : {SummaryPeriod::kDay, SummaryPeriod::kMonth}) {
+            for (const SummaryGroup g : {SummaryGroup::kProject, SummaryGroup::kBuilding,
+                                         SummaryGroup::kAccount, SummaryGroup::kMeter}) {
+                const char* key = g == SummaryGroup::kBuilding  ? "COALESCE(f.building_id, 0)"
+                                  : g == SummaryGroup::kAccount ? "d.account_id"
+                                  : g == SummaryGroup::kMeter   ? "d.meter_id"
+                                                                : "0";
+                out.push_back("SELECT " + PeriodColumn(p) + ", " + key +
+                              ", mm.utility, SUM(d.energy), SUM(d.deducted), SUM(d.readings) "
+                              "FROM meter_days d JOIN meters m ON m.id = d.meter_id "
+                              "JOIN meter_models mm ON mm.id = m.model_id" +
+                              (g == SummaryGroup::kBuilding
+                                   ? " LEFT JOIN rooms r ON r.id = m.room_id "
+                                     "LEFT JOIN floors f ON f.id = r.floor_id"
+                                   : "") +
+                              " WHERE d.day BETWEEN ? AND ? AND m.project_id = ? "
+                              "GROUP BY 1, 2, 3 ORDER BY 1, 2, 3");
+            }
+        }
+        return out;
+    }();
+    return texts[static_cast<std::size_t>(period) * 4 + static_cast<std::size_t>(group)].c_str();
+}
+
+const char* SalesSql(SummaryPeriod period, bool by_account) {
+    static const std::vector<std::string> texts = [] {
+        std::vector<std::string> out;
+        for (const SummaryPeriod p : {SummaryPeriod::kDay, SummaryPeriod::kMonth}) {
+            for (const bool account : {false, true}) {
+                out.push_back("SELECT " + PeriodColumn(p) + ", " +
+                              (account ? "d.account_id" : "0") +
+                              ", d.code, d.channel, SUM(d.amount), SUM(d.transfers) "
+                              "FROM sales_days d WHERE d.project_id = ? AND d.day BETWEEN ? AND ? "
+                              "GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4");
+            }
+        }
+        return out;
+    }();
+    return texts[static_cast<std::size_t>(period) * 2 + (by_account ? 1 : 0)].c_str();
+}
+
+}  // namespace
+
 class SqliteTx final : public Tx, private sqlite::UnitOfWork {
 public:
     SqliteTx(SqliteStore::Connection& connection, std::unique_lock<std::mutex> lock)
@@ -89,9 +146,19 @@ public:
         return q.Int(seconds).Int(id.value).Run();
     }
     Result<ProjectId> InsertProject(const ProjectRecord& r) override {
+        // Day totals (meter_days, sales_days) are cut at one offset: the zone's on 2026-01-01,
+        // standard time north of the equator (China has no daylight saving).
+        JOULE_ASSIGN_OR_RETURN(const Zone zone, Zone::Load(r.time_zone));
+        const Seconds day_offset = zone.SpanAt(Instant{Seconds{1'767'225'600}}).offset;
         auto q =
-            Q("INSERT INTO projects(code, name, time_zone, read_interval_s) VALUES (?, ?, ?, ?)");
-        JOULE_TRY(q.Text(r.code).Text(r.name).Text(r.time_zone).Int(r.read_interval_s).Run());
+            Q("INSERT INTO projects(code, name, time_zone, read_interval_s, day_offset_s) "
+              "VALUES (?, ?, ?, ?, ?)");
+        JOULE_TRY(q.Text(r.code)
+                      .Text(r.name)
+                      .Text(r.time_zone)
+                      .Int(r.read_interval_s)
+                      .Int(day_offset.count())
+                      .Run());
         return ProjectId{sqlite3_last_insert_rowid(db_)};
     }
     Result<std::optional<ProjectRecord>> FindProject(std::string_view code) override {
@@ -432,9 +499,14 @@ public:
             return t ? std::optional<int64_t>(Secs(*t)) : std::nullopt;
         };
         auto q =
-            Q("INSERT OR REPLACE INTO meter_status(meter_id, online, last_seen, last_failure, "
-              "failures, meter_time, relay, valve, hold, values_json) "
-              "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+            // An upsert, not a replace: the live-change trigger compares the old row with the
+            // new one (migration 9).
+            Q("INSERT INTO meter_status(meter_id, online, last_seen, last_failure, failures, "
+              "meter_time, relay, valve, hold, values_json) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+              "ON CONFLICT(meter_id) DO UPDATE SET online = excluded.online, last_seen = "
+              "excluded.last_seen, last_failure = excluded.last_failure, failures = "
+              "excluded.failures, meter_time = excluded.meter_time, relay = excluded.relay, "
+              "valve = excluded.valve, hold = excluded.hold, values_json = excluded.values_json");
         return q.Int(s.meter.value)
             .Int(s.online)
             .OptInt(secs(s.last_seen))
@@ -499,6 +571,48 @@ public:
             return DeviceEventRecord{row.ColInt(0),   At(row.ColInt(1)), {row.ColInt(2)},
                                      {row.ColInt(3)}, row.ColText(4),    row.ColText(5)};
         });
+    }
+    Result<std::vector<EnergyTotal>> SumEnergy(ProjectId project, DayRange days,
+                                               SummaryPeriod period, SummaryGroup group) override {
+        auto q = Q(EnergySql(period, group));
+        q.Int(days.first).Int(days.last).Int(project.value);
+        return CollectRows(q, [](const Query& row) {
+            return EnergyTotal{
+                row.ColText(0),          row.ColInt(1),        static_cast<Utility>(row.ColInt(2)),
+                Quantity{row.ColInt(3)}, Money{row.ColInt(4)}, row.ColInt(5)};
+        });
+    }
+    Result<std::vector<SalesTotal>> SumSales(ProjectId project, DayRange days, SummaryPeriod period,
+                                             SummaryGroup group) override {
+        if (group != SummaryGroup::kProject && group != SummaryGroup::kAccount) {
+            return InvalidArgument("group", "sales are summed by project or account");
+        }
+        auto q = Q(SalesSql(period, group == SummaryGroup::kAccount));
+        q.Int(project.value).Int(days.first).Int(days.last);
+        return CollectRows(q, [](const Query& row) {
+            return SalesTotal{
+                row.ColText(0), row.ColInt(1),        static_cast<TransferCode>(row.ColInt(2)),
+                row.ColText(3), Money{row.ColInt(4)}, row.ColInt(5)};
+        });
+    }
+
+    Result<std::vector<LiveChange>> ListLiveChanges(int64_t after_seq, int limit) override {
+        auto q =
+            Q("SELECT seq, project_id, kind, subject_id, at FROM live_changes WHERE seq > ? "
+              "ORDER BY seq LIMIT ?");
+        q.Int(after_seq).Int(limit);
+        return CollectRows(q, [](const Query& row) {
+            return LiveChange{row.ColInt(0),
+                              {row.ColInt(1)},
+                              static_cast<LiveKind>(row.ColInt(2)),
+                              row.ColInt(3),
+                              At(row.ColInt(4))};
+        });
+    }
+    Result<int64_t> LastLiveChange() override {
+        auto q = Q("SELECT COALESCE(MAX(seq), 0) FROM live_changes");
+        JOULE_ASSIGN_OR_RETURN(bool row, q.Step());
+        return row ? q.ColInt(0) : 0;
     }
 
     // ----------------------------------------------------------- tariffs
@@ -1026,6 +1140,7 @@ public:
             a.expires_at = At(*e);
         }
         a.balance = {q.ColInt(5)};
+        a.code = q.ColText(6);
         return a;
     }
     Result<LedgerAccountId> InsertLedgerAccount(const LedgerAccount& a) override {
@@ -1062,7 +1177,8 @@ public:
     }
     Result<LedgerAccount> GetLedgerAccount(LedgerAccountId id) override {
         auto q =
-            Q("SELECT id, kind, IFNULL(owner_account_id, 0), priority, expires_at, balance "
+            Q("SELECT id, kind, IFNULL(owner_account_id, 0), priority, expires_at, balance, "
+              "IFNULL(code, '') "
               "FROM ledger_accounts WHERE id = ?");
         q.Int(id.value);
         JOULE_ASSIGN_OR_RETURN(auto found,
@@ -1074,7 +1190,8 @@ public:
     }
     Result<std::vector<LedgerAccount>> LedgerAccountsOf(AccountId owner) override {
         auto q =
-            Q("SELECT id, kind, IFNULL(owner_account_id, 0), priority, expires_at, balance "
+            Q("SELECT id, kind, IFNULL(owner_account_id, 0), priority, expires_at, balance, "
+              "IFNULL(code, '') "
               "FROM ledger_accounts WHERE owner_account_id = ? ORDER BY id");
         q.Int(owner.value);
         return CollectRows(q, [](const Query& row) { return LedgerRow(row); });

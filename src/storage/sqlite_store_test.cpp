@@ -242,5 +242,84 @@ TEST(SqliteStore, MeterStatusIsOverwritten) {
     EXPECT_EQ(loaded->values_json, R"({"voltage":"220.1"})");
 }
 
+TEST(SqliteStore, LiveChangesAreRecordedOnlyWhenAnnouncedStateChanges) {
+    DeviceFixture f;
+    auto tx = f.store->Begin().value();
+    const int64_t start = tx->LastLiveChange().value();
+    MeterStatusRecord s;
+    s.meter = f.meter;
+    s.online = true;
+    s.relay = RelayState::kClosed;
+    ASSERT_TRUE(tx->SaveMeterStatus(s).has_value());  // first status: announced
+    s.last_seen = T(60);
+    s.values_json = R"({"voltage":"220.0"})";
+    ASSERT_TRUE(tx->SaveMeterStatus(s).has_value());  // a new reading, same state: not
+    s.relay = RelayState::kOpen;
+    ASSERT_TRUE(tx->SaveMeterStatus(s).has_value());  // the relay opened: announced
+    ASSERT_TRUE(tx->SetGatewayLink(f.gateway, false, T(70)).has_value());  // already offline
+    ASSERT_TRUE(tx->SetGatewayLink(f.gateway, true, T(80)).has_value());   // came online
+    CommandRecord c;
+    c.meter = f.meter;
+    c.kind = "trip";
+    c.created_at = T(90);
+    const int64_t command = tx->InsertCommand(c).value();
+    c = tx->GetCommand(command).value();
+    c.attempts = 1;
+    ASSERT_TRUE(tx->UpdateCommandDelivery(c).has_value());  // same state: not
+    c.state = CommandState::kAcknowledged;
+    ASSERT_TRUE(tx->UpdateCommandDelivery(c).has_value());
+    AlarmRecord a;
+    a.project = f.project;
+    a.meter = f.meter;
+    a.kind = AlarmKind::kMeterOffline;
+    a.raised_at = T(95);
+    ASSERT_TRUE(tx->RaiseAlarm(a).has_value());
+    ASSERT_TRUE(tx->RaiseAlarm(a).has_value());  // already open: nothing new
+    ASSERT_TRUE(tx->ClearAlarm({}, f.meter, AlarmKind::kMeterOffline, T(99)).has_value());
+    ASSERT_TRUE(tx->Commit().has_value());
+
+    auto read = f.store->BeginRead().value();
+    auto changes = read->ListLiveChanges(start, 100).value();
+    std::vector<std::pair<LiveKind, int64_t>> seen;
+    for (const LiveChange& c2 : changes) {
+        EXPECT_EQ(c2.project, f.project);
+        seen.emplace_back(c2.kind, c2.subject);
+    }
+    auto alarms = read->ListAlarms(f.project, false).value();
+    ASSERT_EQ(alarms.size(), 1U);
+    const int64_t alarm = alarms[0].id;
+    const std::vector<std::pair<LiveKind, int64_t>> want = {{LiveKind::kMeter, f.meter.value},
+                                                            {LiveKind::kMeter, f.meter.value},
+                                                            {LiveKind::kGateway, f.gateway.value},
+                                                            {LiveKind::kCommand, command},
+                                                            {LiveKind::kCommand, command},
+                                                            {LiveKind::kAlarm, alarm},
+                                                            {LiveKind::kAlarm, alarm}};
+    EXPECT_EQ(seen, want);
+    for (std::size_t i = 1; i < changes.size(); ++i) {
+        EXPECT_EQ(changes[i].seq, changes[i - 1].seq + 1);  // contiguous: resuming finds gaps
+    }
+    EXPECT_EQ(read->LastLiveChange().value(), changes.back().seq);
+    EXPECT_EQ(read->ListLiveChanges(changes[2].seq, 2).value().front().seq, changes[3].seq);
+}
+
+TEST(SqliteStore, LiveChangesKeepTheNewestHundredThousand) {
+    DeviceFixture f;
+    auto tx = f.store->Begin().value();
+    MeterStatusRecord s;
+    s.meter = f.meter;
+    for (int i = 0; i < 101'000; ++i) {
+        s.online = i % 2 == 0;  // every save a change
+        ASSERT_TRUE(tx->SaveMeterStatus(s).has_value());
+    }
+    ASSERT_TRUE(tx->Commit().has_value());
+    auto read = f.store->BeginRead().value();
+    const int64_t last = read->LastLiveChange().value();
+    auto oldest = read->ListLiveChanges(0, 1).value();
+    ASSERT_EQ(oldest.size(), 1U);
+    EXPECT_GT(oldest[0].seq, last - 100'000);
+    EXPECT_LE(oldest[0].seq, last - 99'000);
+}
+
 }  // namespace
 }  // namespace joule::storage
