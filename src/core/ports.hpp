@@ -30,11 +30,14 @@ struct ProjectRecord {
     int64_t read_interval_s = 1800;  // polling schedule [DEV-4]
 };
 
+// Buildings, floors, rooms, gateways and meters carry a version: 1 when inserted, bumped by every
+// update (optimistic concurrency of the API's edits, migration 10).
 struct BuildingRecord {
     BuildingId id;
     ProjectId project;
     std::string code;
     std::string name;
+    int64_t version = 0;
 };
 
 struct FloorRecord {
@@ -42,6 +45,7 @@ struct FloorRecord {
     BuildingId building;
     std::string code;
     std::string name;
+    int64_t version = 0;
 };
 
 struct RoomRecord {
@@ -51,6 +55,7 @@ struct RoomRecord {
     std::string code;
     std::string name;
     int64_t area_dm2 = 0;  // floor area in 0.01 m^2
+    int64_t version = 0;
 };
 
 struct GatewayRecord {
@@ -66,6 +71,7 @@ struct GatewayRecord {
     bool online = false;
     std::optional<Instant> last_seen;
     std::string secret_hash;  // mqtt: hex SHA-256 of the gateway's password
+    int64_t version = 0;
 };
 
 struct MeterModelRecord {
@@ -92,6 +98,15 @@ struct MeterRecord {
     bool public_area = false;
     std::string bus_address;  // what it answers to on its bus; empty: the code
     int64_t circuit = 0;      // circuit of a multi-circuit box, 0 for a single meter
+    int64_t version = 0;
+};
+
+// What still refers to a meter: a meter with any of it has a history a delete would lose.
+struct MeterHistory {
+    int64_t bindings = 0;    // account bindings, past and present
+    int64_t readings = 0;    // stored readings, whatever their verdict
+    int64_t commands = 0;    // commands, whatever their state
+    int64_t sub_meters = 0;  // meters that name it as their parent
 };
 
 struct TariffRecord {
@@ -358,8 +373,41 @@ public:
     virtual Result<std::vector<MeterRecord>> ListMeters(ProjectId project) = 0;
     virtual Result<std::vector<MeterRecord>> ListMetersOfGateway(GatewayId gateway) = 0;
     virtual Result<std::vector<MeterModelRecord>> ListModels() = 0;
-    // Changes whenever meters or gateways are added or removed: acquisition reloads on a change.
+    // Changes whenever meters or gateways are added, edited or removed: acquisition reloads on a
+    // change.
     virtual Result<std::string> RegistryStamp() = 0;
+
+    // --- editing the hierarchy and devices (the API's site editing and imports). An update
+    // writes every column of the record and bumps its version, provided the row is still at
+    // r.version: else kAborted and nothing changes (callers check the version first, in the same
+    // unit of work, to say more). A taken code is kAlreadyExists. A delete removes only the row
+    // (and what the comments say): the caller has checked that nothing else refers to it.
+    virtual Result<std::optional<BuildingRecord>> FindBuilding(ProjectId project,
+                                                               std::string_view code) = 0;
+    virtual Result<BuildingRecord> GetBuilding(BuildingId id) = 0;  // kNotFound when none
+    virtual Result<FloorRecord> GetFloor(FloorId id) = 0;
+    virtual Result<RoomRecord> GetRoom(RoomId id) = 0;
+    virtual Status UpdateBuilding(const BuildingRecord& r) = 0;
+    virtual Status DeleteBuilding(BuildingId id) = 0;
+    virtual Result<std::optional<FloorRecord>> FindFloor(BuildingId building,
+                                                         std::string_view code) = 0;
+    virtual Status UpdateFloor(const FloorRecord& r) = 0;
+    virtual Status DeleteFloor(FloorId id) = 0;
+    virtual Status UpdateRoom(const RoomRecord& r) = 0;
+    virtual Status DeleteRoom(RoomId id) = 0;
+    // Code, name, transport, endpoint, framing (not the link state or the MQTT secret).
+    virtual Status UpdateGateway(const GatewayRecord& r) = 0;
+    // Also deletes the gateway's pending devices (they re-register through a gateway that
+    // exists) and clears its open alarms at `at` (alarm history is kept).
+    virtual Status DeleteGateway(GatewayId id, Instant at) = 0;
+    virtual Status UpdateMeter(const MeterRecord& r) = 0;
+    // Also deletes the meter's live status and billing state, and clears its open alarms at `at`.
+    virtual Status DeleteMeter(MeterId id, Instant at) = 0;
+    // What refers to a building, floor or room: its floors, its rooms, the meters in it.
+    virtual Result<int64_t> CountFloorsOf(BuildingId building) = 0;
+    virtual Result<int64_t> CountRoomsOn(FloorId floor) = 0;
+    virtual Result<int64_t> CountMetersIn(RoomId room) = 0;
+    virtual Result<MeterHistory> MeterHistoryOf(MeterId meter) = 0;
 
     // --- live device state, pending devices, the device log
     virtual Result<std::optional<MeterStatusRecord>> LoadMeterStatus(MeterId meter) = 0;

@@ -599,6 +599,14 @@ Result<TopUpResult> PostTopUp(Tx& tx, AccountContext& ctx, const TopUpRequest& r
 
 Result<AccountId> BillingService::OpenAccount(const OpenAccountRequest& r, const Actor& actor,
                                               Instant now) {
+    JOULE_ASSIGN_OR_RETURN(auto tx, store_.Begin());
+    JOULE_ASSIGN_OR_RETURN(AccountId id, OpenAccountInTx(*tx, r, actor, now));
+    JOULE_TRY(tx->Commit());
+    return id;
+}
+
+Result<AccountId> BillingService::OpenAccountInTx(Tx& tx, const OpenAccountRequest& r,
+                                                  const Actor& actor, Instant now) {
     JOULE_TRY(CheckText(r.number, "number", 64));
     JOULE_TRY(CheckText(r.tenant_name, "tenant_name", 128));
     if (r.phone.size() > 32) {
@@ -619,13 +627,12 @@ Result<AccountId> BillingService::OpenAccount(const OpenAccountRequest& r, const
         return InvalidArgument("opened_at", "is in the future");
     }
 
-    JOULE_ASSIGN_OR_RETURN(auto tx, store_.Begin());
-    JOULE_ASSIGN_OR_RETURN(ProjectRecord project, LoadProject(*tx, r.project_code));
-    JOULE_ASSIGN_OR_RETURN(auto existing, tx->FindAccount(project.id, r.number));
+    JOULE_ASSIGN_OR_RETURN(ProjectRecord project, LoadProject(tx, r.project_code));
+    JOULE_ASSIGN_OR_RETURN(auto existing, tx.FindAccount(project.id, r.number));
     if (existing) {
         return MakeError(ErrorCode::kAlreadyExists, "account '" + r.number + "' exists", "number");
     }
-    JOULE_ASSIGN_OR_RETURN(auto tariff, tx->FindTariff(project.id, r.tariff_code));
+    JOULE_ASSIGN_OR_RETURN(auto tariff, tx.FindTariff(project.id, r.tariff_code));
     if (!tariff) {
         return NotFound("no tariff '" + r.tariff_code + "'", "tariff");
     }
@@ -633,7 +640,7 @@ Result<AccountId> BillingService::OpenAccount(const OpenAccountRequest& r, const
         return FailedPrecondition("tariff '" + r.tariff_code + "' is not in effect at the opening",
                                   "opened_at");
     }
-    JOULE_TRY(CheckMeterBilling(*tx, r, project.id));
+    JOULE_TRY(CheckMeterBilling(tx, r, project.id));
 
     AccountRecord account;
     account.project = project.id;
@@ -647,10 +654,10 @@ Result<AccountId> BillingService::OpenAccount(const OpenAccountRequest& r, const
     account.billing_mode = r.billing_mode;
     account.purse.confirmed_count = r.purchase_count;
     account.purse.assigned_count = r.purchase_count;
-    JOULE_TRY(InsertAccountWithLedger(*tx, account));
+    JOULE_TRY(InsertAccountWithLedger(tx, account));
     for (std::size_t i = 0; i < r.meters.size(); ++i) {
         const std::string field = "meters[" + std::to_string(i) + "]";
-        JOULE_ASSIGN_OR_RETURN(auto meter, tx->FindMeter(project.id, r.meters[i].meter_code));
+        JOULE_ASSIGN_OR_RETURN(auto meter, tx.FindMeter(project.id, r.meters[i].meter_code));
         if (!meter) {
             return NotFound("no meter '" + r.meters[i].meter_code + "'", field + ".meter");
         }
@@ -658,26 +665,25 @@ Result<AccountId> BillingService::OpenAccount(const OpenAccountRequest& r, const
             return FailedPrecondition("meter '" + meter->code + "' is a public-area meter",
                                       field + ".meter");
         }
-        JOULE_TRY(BindMeter(*tx, account, *meter, r.meters[i], r.opened_at, field));
+        JOULE_TRY(BindMeter(tx, account, *meter, r.meters[i], r.opened_at, field));
     }
-    JOULE_TRY(Log(*tx, actor, project.id, "account.open", r.number,
+    JOULE_TRY(Log(tx, actor, project.id, "account.open", r.number,
                   "{\"tenant\":" + Quote(r.tenant_name) + ",\"tariff\":" + Quote(r.tariff_code) +
                       ",\"billing_mode\":\"" + std::string(BillingModeName(r.billing_mode)) + "\"}",
                   now));
     // The first top-up belongs to the opening: same unit of work, a system id that no client
     // key can take, so a failed opening leaves neither an account nor a payment behind.
-    JOULE_ASSIGN_OR_RETURN(AccountContext ctx, LoadAccount(*tx, r.project_code, r.number));
+    JOULE_ASSIGN_OR_RETURN(AccountContext ctx, LoadAccount(tx, r.project_code, r.number));
     if (r.first_top_up.fen > 0) {
         const TopUpRequest top_up{r.project_code, r.number, r.first_top_up,
                                   r.channel,      "",       "first top-up"};
         JOULE_TRY(
-            PostTopUp(*tx, ctx, top_up, "open:" + std::to_string(account.id.value), actor, now));
+            PostTopUp(tx, ctx, top_up, "open:" + std::to_string(account.id.value), actor, now));
     } else {
         // Evaluate the empty balance once so the account starts in its true state.
         JOULE_TRY(
-            StepAndPersist(*tx, ctx, ControlEvent::kBalanceChanged, now, actor.name, "", nullptr));
+            StepAndPersist(tx, ctx, ControlEvent::kBalanceChanged, now, actor.name, "", nullptr));
     }
-    JOULE_TRY(tx->Commit());
     return account.id;
 }
 

@@ -25,6 +25,11 @@ public:
     // is bound to another account; kNotFound for an unknown project, tariff or meter.
     [[nodiscard]] Result<AccountId> OpenAccount(const OpenAccountRequest& r, const Actor& actor,
                                                 Instant now);
+    // The same inside the caller's unit of work, so an import opens many accounts all or none.
+    // On an error the caller must roll back (drop `tx` without committing): a failed opening may
+    // have written part of its rows.
+    [[nodiscard]] Result<AccountId> OpenAccountInTx(Tx& tx, const OpenAccountRequest& r,
+                                                    const Actor& actor, Instant now);
 
     // Counter or online top-up [ACCT-3] with debt recovery [ACCT-9]. Idempotent on
     // `idempotency_key`: the same key with the same amount and account returns kAlreadyCredited;

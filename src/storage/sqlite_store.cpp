@@ -67,7 +67,7 @@ std::string TextArray(std::span<const std::string_view> texts) {
     "FROM meter_models "
 #define JOULE_METER_SELECT                                                               \
     "SELECT id, project_id, code, model_id, IFNULL(gateway_id, 0), IFNULL(room_id, 0), " \
-    "IFNULL(tariff_id, 0), IFNULL(parent_id, 0), public_area, bus_address, circuit "
+    "IFNULL(tariff_id, 0), IFNULL(parent_id, 0), public_area, bus_address, circuit, version "
 
 namespace {
 
@@ -202,44 +202,45 @@ public:
                       .Run());
         return RoomId{sqlite3_last_insert_rowid(db_)};
     }
+    static BuildingRecord BuildingRow(const Query& r) {
+        return BuildingRecord{
+            {r.ColInt(0)}, {r.ColInt(1)}, r.ColText(2), r.ColText(3), r.ColInt(4)};
+    }
+    static FloorRecord FloorRow(const Query& r) {
+        return FloorRecord{{r.ColInt(0)}, {r.ColInt(1)}, r.ColText(2), r.ColText(3), r.ColInt(4)};
+    }
+    static RoomRecord RoomRow(const Query& r) {
+        return RoomRecord{{r.ColInt(0)}, {r.ColInt(1)}, {r.ColOptInt(2).value_or(0)},
+                          r.ColText(3),  r.ColText(4),  r.ColInt(5),
+                          r.ColInt(6)};
+    }
     Result<std::vector<BuildingRecord>> ListBuildings(ProjectId project) override {
-        auto q = Q(
-            "SELECT id, project_id, code, name FROM buildings WHERE project_id = ? ORDER BY code");
+        auto q =
+            Q("SELECT id, project_id, code, name, version FROM buildings WHERE project_id = ? "
+              "ORDER BY code");
         q.Int(project.value);
-        return CollectRows(q, [](const Query& r) {
-            return BuildingRecord{{r.ColInt(0)}, {r.ColInt(1)}, r.ColText(2), r.ColText(3)};
-        });
+        return CollectRows(q, BuildingRow);
     }
     Result<std::vector<FloorRecord>> ListFloors(ProjectId project) override {
         auto q =
-            Q("SELECT f.id, f.building_id, f.code, f.name FROM floors f JOIN buildings b ON "
-              "b.id = f.building_id WHERE b.project_id = ? ORDER BY b.code, f.code");
+            Q("SELECT f.id, f.building_id, f.code, f.name, f.version FROM floors f JOIN "
+              "buildings b ON b.id = f.building_id WHERE b.project_id = ? ORDER BY b.code, f.code");
         q.Int(project.value);
-        return CollectRows(q, [](const Query& r) {
-            return FloorRecord{{r.ColInt(0)}, {r.ColInt(1)}, r.ColText(2), r.ColText(3)};
-        });
+        return CollectRows(q, FloorRow);
     }
     Result<std::vector<RoomRecord>> ListRooms(ProjectId project) override {
         auto q =
-            Q("SELECT id, project_id, floor_id, code, name, area_dm2 FROM rooms "
+            Q("SELECT id, project_id, floor_id, code, name, area_dm2, version FROM rooms "
               "WHERE project_id = ? ORDER BY code");
         q.Int(project.value);
-        return CollectRows(q, [](const Query& r) {
-            return RoomRecord{{r.ColInt(0)}, {r.ColInt(1)}, {r.ColOptInt(2).value_or(0)},
-                              r.ColText(3),  r.ColText(4),  r.ColInt(5)};
-        });
+        return CollectRows(q, RoomRow);
     }
     Result<std::optional<RoomRecord>> FindRoom(ProjectId project, std::string_view code) override {
         auto q =
-            Q("SELECT id, project_id, floor_id, code, name, area_dm2 FROM rooms "
+            Q("SELECT id, project_id, floor_id, code, name, area_dm2, version FROM rooms "
               "WHERE project_id = ? AND code = ?");
         q.Int(project.value).Text(code);
-        JOULE_ASSIGN_OR_RETURN(bool row, q.Step());
-        if (!row) {
-            return std::optional<RoomRecord>();
-        }
-        return RoomRecord{{q.ColInt(0)}, {q.ColInt(1)}, {q.ColInt(2)},
-                          q.ColText(3),  q.ColText(4),  q.ColInt(5)};
+        return FirstRow(q, RoomRow);
     }
     Result<GatewayId> InsertGateway(const GatewayRecord& r) override {
         auto q =
@@ -268,11 +269,12 @@ public:
         if (auto seen = q.ColOptInt(8))
             g.last_seen = At(*seen);
         g.secret_hash = q.ColText(9);
+        g.version = q.ColInt(10);
         return g;
     }
 #define JOULE_GATEWAY_SELECT                                                               \
     "SELECT id, project_id, code, name, transport, endpoint, framing, online, last_seen, " \
-    "secret_hash FROM gateways "
+    "secret_hash, version FROM gateways "
     Result<std::optional<GatewayRecord>> FindGateway(ProjectId project,
                                                      std::string_view code) override {
         auto q = Q(JOULE_GATEWAY_SELECT "WHERE project_id = ? AND code = ?");
@@ -352,7 +354,7 @@ public:
     static MeterRecord MeterRow(const Query& q) {
         return MeterRecord{{q.ColInt(0)},    {q.ColInt(1)}, q.ColText(2),  {q.ColInt(3)},
                            {q.ColInt(4)},    {q.ColInt(5)}, {q.ColInt(6)}, {q.ColInt(7)},
-                           q.ColInt(8) != 0, q.ColText(9),  q.ColInt(10)};
+                           q.ColInt(8) != 0, q.ColText(9),  q.ColInt(10),  q.ColInt(11)};
     }
     Result<MeterId> InsertMeter(const MeterRecord& r) override {
         auto q =
@@ -405,11 +407,195 @@ public:
         return CollectRows(q, [](const Query& row) { return MeterRow(row); });
     }
     Result<std::string> RegistryStamp() override {
+        // Counts and newest ids see additions and removals; the sums of versions see edits.
         auto q =
-            Q("SELECT (SELECT COUNT(*) || ':' || IFNULL(MAX(id), 0) FROM meters) || '/' || "
-              "(SELECT COUNT(*) || ':' || IFNULL(MAX(id), 0) FROM gateways)");
+            Q("SELECT (SELECT COUNT(*) || ':' || IFNULL(MAX(id), 0) || ':' || "
+              "IFNULL(SUM(version), 0) FROM meters) || '/' || (SELECT COUNT(*) || ':' || "
+              "IFNULL(MAX(id), 0) || ':' || IFNULL(SUM(version), 0) FROM gateways)");
         JOULE_ASSIGN_OR_RETURN(bool row, q.Step());
         return row ? q.ColText(0) : std::string();
+    }
+    // ----------------------------------------------------------- editing the site
+    // An update of a row still at `version`, bumping it; kAborted when it moved on.
+    Status Updated(std::string_view what, int64_t version) {
+        if (sqlite3_changes(db_) == 0) {
+            return MakeError(ErrorCode::kAborted,
+                             "the " + std::string(what) + " changed since version " +
+                                 std::to_string(version) + "; reload and try again",
+                             "expected_version");
+        }
+        return {};
+    }
+    Result<std::optional<BuildingRecord>> FindBuilding(ProjectId project,
+                                                       std::string_view code) override {
+        auto q =
+            Q("SELECT id, project_id, code, name, version FROM buildings WHERE project_id = ? AND "
+              "code = ?");
+        q.Int(project.value).Text(code);
+        return FirstRow(q, BuildingRow);
+    }
+    Result<BuildingRecord> GetBuilding(BuildingId id) override {
+        auto q = Q("SELECT id, project_id, code, name, version FROM buildings WHERE id = ?");
+        q.Int(id.value);
+        JOULE_ASSIGN_OR_RETURN(auto found, FirstRow(q, BuildingRow));
+        if (!found) {
+            return NotFound("no building " + std::to_string(id.value));
+        }
+        return *found;
+    }
+    Result<FloorRecord> GetFloor(FloorId id) override {
+        auto q = Q("SELECT id, building_id, code, name, version FROM floors WHERE id = ?");
+        q.Int(id.value);
+        JOULE_ASSIGN_OR_RETURN(auto found, FirstRow(q, FloorRow));
+        if (!found) {
+            return NotFound("no floor " + std::to_string(id.value));
+        }
+        return *found;
+    }
+    Result<RoomRecord> GetRoom(RoomId id) override {
+        auto q = Q(
+            "SELECT id, project_id, floor_id, code, name, area_dm2, version FROM rooms WHERE id = "
+            "?");
+        q.Int(id.value);
+        JOULE_ASSIGN_OR_RETURN(auto found, FirstRow(q, RoomRow));
+        if (!found) {
+            return NotFound("no room " + std::to_string(id.value));
+        }
+        return *found;
+    }
+    Status UpdateBuilding(const BuildingRecord& r) override {
+        auto q =
+            Q("UPDATE buildings SET code = ?, name = ?, version = version + 1 WHERE id = ? AND "
+              "version = ?");
+        JOULE_TRY(q.Text(r.code).Text(r.name).Int(r.id.value).Int(r.version).Run());
+        return Updated("building", r.version);
+    }
+    Status DeleteBuilding(BuildingId id) override {
+        auto q = Q("DELETE FROM buildings WHERE id = ?");
+        return q.Int(id.value).Run();
+    }
+    Result<std::optional<FloorRecord>> FindFloor(BuildingId building,
+                                                 std::string_view code) override {
+        auto q =
+            Q("SELECT id, building_id, code, name, version FROM floors WHERE building_id = ? AND "
+              "code = ?");
+        q.Int(building.value).Text(code);
+        return FirstRow(q, FloorRow);
+    }
+    Status UpdateFloor(const FloorRecord& r) override {
+        auto q =
+            Q("UPDATE floors SET code = ?, name = ?, version = version + 1 WHERE id = ? AND "
+              "version = ?");
+        JOULE_TRY(q.Text(r.code).Text(r.name).Int(r.id.value).Int(r.version).Run());
+        return Updated("floor", r.version);
+    }
+    Status DeleteFloor(FloorId id) override {
+        auto q = Q("DELETE FROM floors WHERE id = ?");
+        return q.Int(id.value).Run();
+    }
+    Status UpdateRoom(const RoomRecord& r) override {
+        auto q = Q(
+            "UPDATE rooms SET floor_id = ?, code = ?, name = ?, area_dm2 = ?, version = version + "
+            "1 WHERE id = ? AND version = ?");
+        JOULE_TRY(q.IdOrNull(r.floor.value)
+                      .Text(r.code)
+                      .Text(r.name)
+                      .Int(r.area_dm2)
+                      .Int(r.id.value)
+                      .Int(r.version)
+                      .Run());
+        return Updated("room", r.version);
+    }
+    Status DeleteRoom(RoomId id) override {
+        auto q = Q("DELETE FROM rooms WHERE id = ?");
+        return q.Int(id.value).Run();
+    }
+    Status UpdateGateway(const GatewayRecord& r) override {
+        auto q =
+            Q("UPDATE gateways SET code = ?, name = ?, transport = ?, endpoint = ?, framing = ?, "
+              "version = version + 1 WHERE id = ? AND version = ?");
+        JOULE_TRY(q.Text(r.code)
+                      .Text(r.name)
+                      .Text(r.transport)
+                      .Text(r.endpoint)
+                      .Text(r.framing)
+                      .Int(r.id.value)
+                      .Int(r.version)
+                      .Run());
+        return Updated("gateway", r.version);
+    }
+    Status DeleteGateway(GatewayId id, Instant at) override {
+        auto alarms =
+            Q("UPDATE alarms SET open = 0, cleared_at = ? WHERE gateway_id = ? AND open = 1");
+        JOULE_TRY(alarms.Int(Secs(at)).Int(id.value).Run());
+        auto pending = Q("DELETE FROM pending_devices WHERE gateway_id = ?");
+        JOULE_TRY(pending.Int(id.value).Run());
+        auto q = Q("DELETE FROM gateways WHERE id = ?");
+        return q.Int(id.value).Run();
+    }
+    Status UpdateMeter(const MeterRecord& r) override {
+        auto q = Q(
+            "UPDATE meters SET code = ?, model_id = ?, gateway_id = ?, room_id = ?, tariff_id = ?, "
+            "parent_id = ?, public_area = ?, bus_address = ?, circuit = ?, version = version + 1 "
+            "WHERE id = ? AND version = ?");
+        JOULE_TRY(q.Text(r.code)
+                      .Int(r.model.value)
+                      .IdOrNull(r.gateway.value)
+                      .IdOrNull(r.room.value)
+                      .IdOrNull(r.tariff.value)
+                      .IdOrNull(r.parent.value)
+                      .Int(r.public_area)
+                      .Text(r.bus_address)
+                      .Int(r.circuit)
+                      .Int(r.id.value)
+                      .Int(r.version)
+                      .Run());
+        return Updated("meter", r.version);
+    }
+    Status DeleteMeter(MeterId id, Instant at) override {
+        auto alarms =
+            Q("UPDATE alarms SET open = 0, cleared_at = ? WHERE meter_id = ? AND open = 1");
+        JOULE_TRY(alarms.Int(Secs(at)).Int(id.value).Run());
+        auto status = Q("DELETE FROM meter_status WHERE meter_id = ?");
+        JOULE_TRY(status.Int(id.value).Run());
+        auto billing = Q("DELETE FROM meter_billing WHERE meter_id = ?");
+        JOULE_TRY(billing.Int(id.value).Run());
+        auto q = Q("DELETE FROM meters WHERE id = ?");
+        return q.Int(id.value).Run();
+    }
+    Result<int64_t> Count(Query& q) {
+        JOULE_ASSIGN_OR_RETURN(bool row, q.Step());
+        return row ? q.ColInt(0) : 0;
+    }
+    Result<int64_t> CountFloorsOf(BuildingId building) override {
+        auto q = Q("SELECT COUNT(*) FROM floors WHERE building_id = ?");
+        q.Int(building.value);
+        return Count(q);
+    }
+    Result<int64_t> CountRoomsOn(FloorId floor) override {
+        auto q = Q("SELECT COUNT(*) FROM rooms WHERE floor_id = ?");
+        q.Int(floor.value);
+        return Count(q);
+    }
+    Result<int64_t> CountMetersIn(RoomId room) override {
+        auto q = Q("SELECT COUNT(*) FROM meters WHERE room_id = ?");
+        q.Int(room.value);
+        return Count(q);
+    }
+    Result<MeterHistory> MeterHistoryOf(MeterId meter) override {
+        // EXISTS-style counts capped at 1,000 each: the answer only says whether, and roughly how
+        // much, history there is, without counting a year of readings.
+        auto q =
+            Q("SELECT (SELECT COUNT(*) FROM account_meters WHERE meter_id = ?1), "
+              "(SELECT COUNT(*) FROM (SELECT 1 FROM readings WHERE meter_id = ?1 LIMIT 1000)), "
+              "(SELECT COUNT(*) FROM (SELECT 1 FROM commands WHERE meter_id = ?1 LIMIT 1000)), "
+              "(SELECT COUNT(*) FROM meters WHERE parent_id = ?1)");
+        q.Int(meter.value);
+        JOULE_ASSIGN_OR_RETURN(bool row, q.Step());
+        if (!row) {
+            return MeterHistory{};
+        }
+        return MeterHistory{q.ColInt(0), q.ColInt(1), q.ColInt(2), q.ColInt(3)};
     }
     Result<std::vector<MeterModelRecord>> ListModels() override {
         auto q = Q(JOULE_MODEL_SELECT "ORDER BY id");
@@ -1020,9 +1206,11 @@ public:
     Result<std::optional<MeterWithBilling>> LoadMeterBilling(ProjectId project,
                                                              std::string_view code) override {
         auto q =
+            // The meter's columns as MeterRow reads them (0..11), then the billing state's.
             Q("SELECT m.id, m.project_id, m.code, m.model_id, IFNULL(m.gateway_id, 0), "
               "IFNULL(m.room_id, 0), IFNULL(m.tariff_id, 0), IFNULL(m.parent_id, 0), "
-              "m.public_area, b.meter_id IS NOT NULL, " JOULE_BILLING_COLUMNS
+              "m.public_area, m.bus_address, m.circuit, m.version, b.meter_id IS NOT "
+              "NULL, " JOULE_BILLING_COLUMNS
               "FROM meters m JOIN meter_models mm ON mm.id = m.model_id "
               "LEFT JOIN meter_billing b ON b.meter_id = m.id "
               "WHERE m.project_id = ? AND m.code = ?");
@@ -1032,8 +1220,8 @@ public:
             return std::optional<MeterWithBilling>();
         }
         MeterWithBilling out{MeterRow(q), std::nullopt};
-        if (q.ColInt(9) != 0) {
-            out.billing = BillingRow(q, 10);
+        if (q.ColInt(12) != 0) {
+            out.billing = BillingRow(q, 13);
         }
         return out;
     }
