@@ -31,11 +31,12 @@ std::vector<std::string> SplitPath(std::string_view path) {
 
 // ?format of a request: kJson when absent. Only lists take it (anything else is a 400 naming
 // "format", as an unknown parameter would be); it is taken out of the query, so the list's own
-// handler never sees it.
+// handler never sees it. A file route (an import's template) answers a file of its own and reads
+// ?format itself.
 Result<ExportFormat> TakeFormat(QueryParams& query, const RouteInfo& route) {
     const auto it = query.find("format");
-    if (it == query.end()) {
-        return ExportFormat::kJson;
+    if (it == query.end() || !route.file_types.empty()) {
+        return ExportFormat::kJson;  // a file route reads its ?format itself
     }
     if (!route.paged) {
         return InvalidArgument("format", "only lists can be exported; this is not a list");
@@ -287,6 +288,57 @@ void Api::Impl::AddRoutes() {
         kNeeds, P::kProjectsView, kList, &Impl::ListFloors);
     add("GET", p("/rooms"), "listRooms", "Rooms of a project (filters: building, floor)",
         "projects", kNeeds, P::kProjectsView, kList, &Impl::ListRooms);
+    // Editing the hierarchy and devices: every edit and delete with If-Match (the ETag of GET).
+    add("POST", p("/buildings"), "createBuilding", "Create a building", "projects", kNeeds,
+        P::kProjectsManage, kWrite, &Impl::CreateBuilding);
+    add("GET", p("/buildings/{building}"), "getBuilding", "A building; ETag", "projects", kNeeds,
+        P::kProjectsView, kRead, &Impl::GetBuilding);
+    add("PATCH", p("/buildings/{building}"), "updateBuilding",
+        "Rename a building or change its code (If-Match)", "projects", kNeeds, P::kProjectsManage,
+        kWrite, &Impl::UpdateBuilding);
+    add("DELETE", p("/buildings/{building}"), "deleteBuilding",
+        "Delete a building that has no floors (If-Match)", "projects", kNeeds, P::kProjectsManage,
+        kRead, &Impl::DeleteBuilding);
+    add("POST", p("/buildings/{building}/floors"), "createFloor", "Create a floor of a building",
+        "projects", kNeeds, P::kProjectsManage, kWrite, &Impl::CreateFloor);
+    add("GET", p("/buildings/{building}/floors/{floor}"), "getFloor", "A floor; ETag", "projects",
+        kNeeds, P::kProjectsView, kRead, &Impl::GetFloor);
+    add("PATCH", p("/buildings/{building}/floors/{floor}"), "updateFloor",
+        "Rename a floor or change its code (If-Match)", "projects", kNeeds, P::kProjectsManage,
+        kWrite, &Impl::UpdateFloor);
+    add("DELETE", p("/buildings/{building}/floors/{floor}"), "deleteFloor",
+        "Delete a floor that has no rooms (If-Match)", "projects", kNeeds, P::kProjectsManage,
+        kRead, &Impl::DeleteFloor);
+    add("POST", p("/rooms"), "createRoom", "Create a room on a floor (or on none)", "projects",
+        kNeeds, P::kProjectsManage, kWrite, &Impl::CreateRoom);
+    add("GET", p("/rooms/{room}"), "getRoom", "A room; ETag", "projects", kNeeds, P::kProjectsView,
+        kRead, &Impl::GetRoom);
+    add("PATCH", p("/rooms/{room}"), "updateRoom",
+        "Change a room's code, name, area or floor (If-Match)", "projects", kNeeds,
+        P::kProjectsManage, kWrite, &Impl::UpdateRoom);
+    add("DELETE", p("/rooms/{room}"), "deleteRoom", "Delete a room that has no meters (If-Match)",
+        "projects", kNeeds, P::kProjectsManage, kRead, &Impl::DeleteRoom);
+    add("POST", p("/gateways"), "createGateway", "Create a gateway (MQTT, Modbus-TCP or DTU)",
+        "devices", kNeeds, P::kDevicesManage, kWrite, &Impl::CreateGateway);
+    add("GET", p("/gateways/{gateway}"), "getGateway", "A gateway with its link state; ETag",
+        "devices", kNeeds, P::kDevicesView, kRead, &Impl::GetGateway);
+    add("PATCH", p("/gateways/{gateway}"), "updateGateway",
+        "Change a gateway's code, name, transport, endpoint or framing (If-Match)", "devices",
+        kNeeds, P::kDevicesManage, kWrite, &Impl::UpdateGateway);
+    add("DELETE", p("/gateways/{gateway}"), "deleteGateway",
+        "Delete a gateway that has no meters (If-Match)", "devices", kNeeds, P::kDevicesManage,
+        kRead, &Impl::DeleteGateway);
+    add("POST", p("/meters"), "createMeter",
+        "Create a meter: serial/address, model, gateway and bus address, room, tariff, parent",
+        "devices", kNeeds, P::kDevicesManage, kWrite, &Impl::CreateMeter);
+    add("PATCH", p("/meters/{meter}"), "updateMeter",
+        "Change a meter's wiring, room, tariff, parent or code (If-Match)", "devices", kNeeds,
+        P::kDevicesManage, kWrite, &Impl::UpdateMeter);
+    add("DELETE", p("/meters/{meter}"), "deleteMeter",
+        "Delete a meter that has no history: no account, readings, commands or sub-meters "
+        "(If-Match)",
+        "devices", kNeeds, P::kDevicesManage, kRead, &Impl::DeleteMeter);
+    AddImportRoutes();
     add("GET", p("/tariffs"), "listTariffs", "Tariffs of a project", "tariffs", kNeeds,
         P::kTariffsView, kList, &Impl::ListTariffs);
     add("GET", p("/tariffs/{tariff}"), "getTariff", "A tariff with every version", "tariffs",
@@ -519,9 +571,9 @@ Result<Reply> Api::Impl::Dispatch(const HttpRequest& request, const std::string&
         }
         call.project = std::move(*project);
     }
-    if (match->info.has_body) {
+    if (match->info.has_body && match->info.file_types.empty()) {
         JOULE_ASSIGN_OR_RETURN(call.body, ParseJsonBody(request));
-    } else if (!request.body.empty() && request.method != "GET") {
+    } else if (!match->info.has_body && !request.body.empty() && request.method != "GET") {
         return InvalidArgument("body", "this call takes no body");
     }
     if (match->info.money) {
@@ -746,6 +798,25 @@ HttpResponse Api::Handle(const HttpRequest& request) { return impl_->Handle(requ
 const std::vector<RouteInfo>& Api::routes() const { return impl_->infos; }
 
 std::string Api::OpenApiJson() const { return OpenApiDocument(impl_->infos); }
+
+std::size_t Api::BodyLimitOf(std::string_view method, std::string_view target) const {
+    const std::vector<std::string> segments = SplitPath(target.substr(0, target.find('?')));
+    for (const Route& r : impl_->routes) {
+        if (r.info.file_types.empty() || !r.info.has_body || r.info.method != method ||
+            r.segments.size() != segments.size()) {
+            continue;
+        }
+        bool same = true;
+        for (std::size_t i = 0; i < segments.size() && same; ++i) {
+            const std::string& want = r.segments[i];
+            same = (want.size() > 2 && want.front() == '{') || want == segments[i];
+        }
+        if (same) {
+            return kMaxImportBytes;
+        }
+    }
+    return 0;
+}
 
 Result<int64_t> Api::CreateUser(const std::string& username, const std::string& password,
                                 const std::string& role, bool all_projects,

@@ -31,6 +31,9 @@ namespace joule::api {
 
 // The most rows one export of a list (?format=csv|xlsx) may have by default.
 inline constexpr int kDefaultMaxExportRows = 100'000;
+// The largest file an import takes (POST .../imports/{kind}); other bodies keep the HTTP
+// server's limit (1 MiB).
+inline constexpr std::size_t kMaxImportBytes = std::size_t{16} * 1024 * 1024;
 
 struct ApiOptions {
     bool secure_cookies = false;  // set the Secure flag (TLS here or at a reverse proxy)
@@ -67,6 +70,9 @@ struct RouteInfo {
     bool has_body = false;
     // The media type of a success that is not JSON ("text/event-stream", "text/html").
     std::string produces;
+    // A file route: the media types of the file a POST takes as its body (read by the handler, not
+    // parsed as JSON, up to kMaxImportBytes) or a GET answers with (chosen by its ?format).
+    std::vector<std::string> file_types{};
 };
 
 class Api {
@@ -83,6 +89,10 @@ public:
     [[nodiscard]] const std::vector<RouteInfo>& routes() const;
     // The OpenAPI 3.0 document, built from routes().
     [[nodiscard]] std::string OpenApiJson() const;
+    // The body limit of a request to `target` (its path, and maybe '?' and a query) by `method`:
+    // kMaxImportBytes for the routes that take files, 0 (the server's own limit) for the rest.
+    // For HttpServerOptions::body_limit_of.
+    [[nodiscard]] std::size_t BodyLimitOf(std::string_view method, std::string_view target) const;
 
     // Creates a user (used by `joule admin create` and the first start). kAlreadyExists for a
     // taken name, kInvalidArgument for a weak password or an unknown role.

@@ -8,6 +8,7 @@
 #include "api/api_internal.hpp"
 #include "base/decimal.hpp"
 #include "service/acquisition_service.hpp"
+#include "service/site_edit.hpp"
 #include "wire/json.hpp"
 
 namespace joule::api {
@@ -81,7 +82,8 @@ Result<Reply> Api::Impl::ListGateways(Call& c) {
                              {"endpoint", g.endpoint},
                              {"online", g.online},
                              {"last_seen", g.last_seen ? FormatInstant(*g.last_seen) : ""},
-                             {"meters", meters_on[g.id.value]}});
+                             {"meters", meters_on[g.id.value]},
+                             {"version", g.version}});
     }
     JOULE_ASSIGN_OR_RETURN(Json page, Page(std::move(items), c.query, {"code", "last_seen"},
                                            {"transport", "online"}, {"code", "name", "endpoint"}));
@@ -123,7 +125,10 @@ Result<Reply> Api::Impl::ListMeters(Call& c) {
     std::vector<Json> items;
     items.reserve(meters.size());
     for (const MeterRecord& m : meters) {
-        Json item{{"code", m.code}, {"bus_address", m.bus_address}, {"online", false}};
+        Json item{{"code", m.code},
+                  {"bus_address", m.bus_address},
+                  {"online", false},
+                  {"version", m.version}};
         if (const auto s = status_of.find(m.id.value); s != status_of.end()) {
             const LiveStatus live = MakeLiveStatus(*s->second, read_interval, c.now);
             item["online"] = live.status.online;
@@ -143,23 +148,20 @@ Result<Reply> Api::Impl::GetMeter(Call& c) {
     JOULE_TRY(OnlyParams(c.query, {}));
     JOULE_ASSIGN_OR_RETURN(auto tx, store.BeginRead());
     JOULE_ASSIGN_OR_RETURN(MeterRecord meter, FindMeterOf(*tx, c));
-    JOULE_ASSIGN_OR_RETURN(MeterModelRecord model, tx->GetModel(meter.model));
+    JOULE_ASSIGN_OR_RETURN(MeterView view, ViewOf(*tx, meter));  // the codes it refers to
     JOULE_ASSIGN_OR_RETURN(auto binding, tx->CurrentBinding(meter.id));
     std::string account_number;
     if (binding) {
         JOULE_ASSIGN_OR_RETURN(AccountRecord account, tx->GetAccount(binding->account));
         account_number = account.number;
     }
-    std::string gateway_code;
-    if (meter.gateway.valid()) {
-        JOULE_ASSIGN_OR_RETURN(GatewayRecord gateway, tx->GetGateway(meter.gateway));
-        gateway_code = gateway.code;
-    }
     tx.reset();
     JOULE_ASSIGN_OR_RETURN(auto live, acquisition.GetLiveStatus(meter.id, c.now));
-    Json body{{"code", meter.code},        {"model", model.code},
-              {"gateway", gateway_code},   {"bus_address", meter.bus_address},
+    Json body{{"code", meter.code},        {"model", view.model},
+              {"gateway", view.gateway},   {"bus_address", meter.bus_address},
               {"circuit", meter.circuit},  {"public_area", meter.public_area},
+              {"room", view.room},         {"tariff", view.tariff},
+              {"parent", view.parent},     {"version", meter.version},
               {"account", account_number}, {"online", false}};
     if (live) {
         body["online"] = live->status.online;
@@ -170,7 +172,9 @@ Result<Reply> Api::Impl::GetMeter(Call& c) {
         body["keep_power"] = live->status.hold;
         body["values"] = Json::parse(live->status.values_json, nullptr, false);
     }
-    return Reply{200, std::move(body), {}};
+    Reply r{200, std::move(body), {}};
+    r.headers.emplace_back("ETag", "\"" + std::to_string(meter.version) + "\"");
+    return r;
 }
 
 Result<Reply> Api::Impl::ListReadings(Call& c) {

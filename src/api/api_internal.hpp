@@ -24,7 +24,8 @@
 
 namespace joule {
 class AcquisitionService;
-}
+enum class ImportKind : uint8_t;
+}  // namespace joule
 
 namespace joule::api {
 
@@ -206,6 +207,35 @@ struct Api::Impl {
     Result<Reply> ListTariffs(Call& c);
     Result<Reply> GetTariff(Call& c);
     Result<Reply> AddTariffVersion(Call& c);
+
+    // api_site_edit.cpp: creating, editing and deleting buildings, floors, rooms, gateways and
+    // meters, If-Match on every edit
+    Result<Reply> GetBuilding(Call& c);
+    Result<Reply> CreateBuilding(Call& c);
+    Result<Reply> UpdateBuilding(Call& c);
+    Result<Reply> DeleteBuilding(Call& c);
+    Result<Reply> GetFloor(Call& c);
+    Result<Reply> CreateFloor(Call& c);
+    Result<Reply> UpdateFloor(Call& c);
+    Result<Reply> DeleteFloor(Call& c);
+    Result<Reply> GetRoom(Call& c);
+    Result<Reply> CreateRoom(Call& c);
+    Result<Reply> UpdateRoom(Call& c);
+    Result<Reply> DeleteRoom(Call& c);
+    Result<Reply> GetGateway(Call& c);
+    Result<Reply> CreateGateway(Call& c);
+    Result<Reply> UpdateGateway(Call& c);
+    Result<Reply> DeleteGateway(Call& c);
+    Result<Reply> CreateMeter(Call& c);
+    Result<Reply> UpdateMeter(Call& c);
+    Result<Reply> DeleteMeter(Call& c);
+
+    // api_import.cpp: imports of CSV or XLSX templates [HIER-3], and the templates
+    void AddImportRoutes();  // called by AddRoutes: two routes per kind
+    Result<Reply> Import(Call& c, ImportKind kind);
+    Result<Reply> ImportTemplate(Call& c, ImportKind kind);
+    // Imports running now: each holds its file decoded, up to 16 MiB of XLSX a few times over.
+    std::atomic<int> imports_running{0};
 
     // api_accounts.cpp: accounts and the money on them
     Result<Reply> ListAccounts(Call& c);

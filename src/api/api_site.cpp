@@ -51,7 +51,7 @@ Result<Reply> Api::Impl::ListBuildings(Call& c) {
     tx.reset();
     std::vector<Json> items;
     for (const BuildingRecord& b : buildings) {
-        items.push_back(Json{{"code", b.code}, {"name", b.name}});
+        items.push_back(Json{{"code", b.code}, {"name", b.name}, {"version", b.version}});
     }
     JOULE_ASSIGN_OR_RETURN(Json page,
                            Page(std::move(items), c.query, {"code", "name"}, {}, {"code", "name"}));
@@ -65,8 +65,10 @@ Result<Reply> Api::Impl::ListFloors(Call& c) {
     tx.reset();
     std::vector<Json> items;
     for (const FloorRecord& f : floors) {
-        items.push_back(
-            Json{{"code", f.code}, {"name", f.name}, {"building", CodeOf(buildings, f.building)}});
+        items.push_back(Json{{"code", f.code},
+                             {"name", f.name},
+                             {"building", CodeOf(buildings, f.building)},
+                             {"version", f.version}});
     }
     JOULE_ASSIGN_OR_RETURN(Json page, Page(std::move(items), c.query, {"code", "name", "building"},
                                            {"building"}, {"code", "name"}));
@@ -89,7 +91,8 @@ Result<Reply> Api::Impl::ListRooms(Call& c) {
                  {"name", r.name},
                  {"floor", floor == floors.end() ? "" : floor->code},
                  {"building", floor == floors.end() ? "" : CodeOf(buildings, floor->building)},
-                 {"area", FormatScaled(r.area_dm2, 2)}});
+                 {"area", FormatScaled(r.area_dm2, 2)},
+                 {"version", r.version}});
     }
     JOULE_ASSIGN_OR_RETURN(Json page,
                            Page(std::move(items), c.query, {"code", "name", "building", "floor"},

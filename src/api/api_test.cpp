@@ -704,8 +704,18 @@ TEST_F(ApiTest, TheOperationLogRecordsWhoDidWhatFromWhere) {
 // foreign project answers 404 exactly like a missing one.
 TEST_F(ApiTest, AuthorizationMatrixOfEveryRouteRoleAndProject) {
     const std::vector<std::pair<std::string, std::string>> objects = {
-        {"{account}", "A001"},  {"{meter}", "m1"},    {"{tariff}", "flat"}, {"{alarm}", "999999"},
-        {"{device}", "999999"}, {"{user}", "999999"}, {"{key}", "999999"}};
+        {"{account}", "A001"},
+        {"{meter}", "m1"},
+        {"{tariff}", "flat"},
+        {"{alarm}", "999999"},
+        {"{device}", "999999"},
+        {"{user}", "999999"},
+        {"{key}", "999999"},
+        // Site editing: objects that do not exist (a delete or an edit never reaches a row).
+        {"{building}", "B-none"},
+        {"{floor}", "F-none"},
+        {"{room}", "R-none"},
+        {"{gateway}", "G-none"}};
     int checked = 0;
     for (const RoleDefinition& role : BuiltinRoles()) {
         const std::string name = "matrix-" + role.code;

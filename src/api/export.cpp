@@ -8,6 +8,7 @@
 #include <charconv>
 #include <cstdlib>
 #include <filesystem>
+#include <set>
 #include <unordered_map>
 
 #include "base/file.hpp"
@@ -134,6 +135,19 @@ std::size_t Utf8Chars(std::string_view text) {
     }));
 }
 
+// A column's width for `text` in spreadsheet characters: a CJK (3-byte UTF-8) character is two.
+std::size_t ColumnWidth(std::string_view text) {
+    std::size_t width = 0;
+    for (std::size_t i = 0; i < text.size(); ++i) {
+        const auto b = static_cast<unsigned char>(text[i]);
+        if ((b & 0xC0U) == 0x80U) {
+            continue;
+        }
+        width += b >= 0xE0U ? 2 : 1;
+    }
+    return width;
+}
+
 // Removes a file when it goes out of scope.
 class TempFile {
 public:
@@ -166,8 +180,16 @@ private:
     std::string path_;
 };
 
+// The formats of one sheet's cells: the header's, the examples', the data's (null: none).
+struct SheetFormats {
+    lxw_format* header = nullptr;
+    lxw_format* example = nullptr;
+    lxw_format* data = nullptr;
+    std::size_t example_rows = 0;
+};
+
 // Writes the rows into an open worksheet; the first error, or LXW_NO_ERROR.
-lxw_error WriteSheet(lxw_worksheet* sheet, lxw_format* bold, const ExportTable& table) {
+lxw_error WriteSheet(lxw_worksheet* sheet, const SheetFormats& formats, const ExportTable& table) {
     lxw_error first = LXW_NO_ERROR;
     const auto keep = [&first](lxw_error e) {
         if (first == LXW_NO_ERROR) {
@@ -176,10 +198,11 @@ lxw_error WriteSheet(lxw_worksheet* sheet, lxw_format* bold, const ExportTable& 
     };
     for (std::size_t c = 0; c < table.columns.size(); ++c) {
         keep(worksheet_write_string(sheet, 0, static_cast<lxw_col_t>(c), table.columns[c].c_str(),
-                                    bold));
+                                    formats.header));
     }
     for (std::size_t r = 0; r < table.rows.size(); ++r) {
         const auto row = static_cast<lxw_row_t>(r + 1);
+        lxw_format* format = r < formats.example_rows ? formats.example : formats.data;
         for (std::size_t c = 0; c < table.rows[r].size(); ++c) {
             const ExportCell& cell = table.rows[r][c];
             const auto col = static_cast<lxw_col_t>(c);
@@ -190,9 +213,9 @@ lxw_error WriteSheet(lxw_worksheet* sheet, lxw_format* bold, const ExportTable& 
             const char* end = cell.text.data() + cell.text.size();
             if (cell.integer && std::from_chars(cell.text.data(), end, n).ptr == end &&
                 n <= kMaxExactDouble && n >= -kMaxExactDouble) {
-                keep(worksheet_write_number(sheet, row, col, static_cast<double>(n), nullptr));
+                keep(worksheet_write_number(sheet, row, col, static_cast<double>(n), format));
             } else {
-                keep(worksheet_write_string(sheet, row, col, cell.text.c_str(), nullptr));
+                keep(worksheet_write_string(sheet, row, col, cell.text.c_str(), format));
             }
         }
     }
@@ -309,13 +332,20 @@ std::string SheetName(std::string_view name) {
 }
 
 Result<std::string> Xlsx(const ExportTable& table, std::string_view sheet_name) {
-    for (const std::vector<ExportCell>& row : table.rows) {
-        for (const ExportCell& cell : row) {
-            if (Utf8Chars(cell.text) > kMaxXlsxCellChars) {
-                return MakeError(ErrorCode::kOutOfRange,
-                                 "a cell is longer than XLSX allows (32,767 characters); export "
-                                 "as CSV instead",
-                                 "format");
+    const XlsxSheet sheet{std::string(sheet_name), &table, false, 0};
+    return XlsxWorkbook(std::span<const XlsxSheet>(&sheet, 1));
+}
+
+Result<std::string> XlsxWorkbook(std::span<const XlsxSheet> sheets) {
+    for (const XlsxSheet& sheet : sheets) {
+        for (const std::vector<ExportCell>& row : sheet.table->rows) {
+            for (const ExportCell& cell : row) {
+                if (Utf8Chars(cell.text) > kMaxXlsxCellChars) {
+                    return MakeError(ErrorCode::kOutOfRange,
+                                     "a cell is longer than XLSX allows (32,767 characters); "
+                                     "export as CSV instead",
+                                     "format");
+                }
             }
         }
     }
@@ -328,14 +358,50 @@ Result<std::string> Xlsx(const ExportTable& table, std::string_view sheet_name) 
     if (workbook == nullptr) {
         return MakeError(ErrorCode::kInternal, "cannot start a workbook in " + file.path());
     }
-    const std::string name = SheetName(sheet_name);
-    lxw_worksheet* sheet = workbook_add_worksheet(workbook, name.c_str());
     lxw_format* bold = workbook_add_format(workbook);
+    lxw_format* text = workbook_add_format(workbook);
+    lxw_format* example = workbook_add_format(workbook);
     lxw_error written = LXW_ERROR_MEMORY_MALLOC_FAILED;
-    if (sheet != nullptr && bold != nullptr) {
+    if (bold != nullptr && text != nullptr && example != nullptr) {
         format_set_bold(bold);
-        worksheet_freeze_panes(sheet, 1, 0);
-        written = WriteSheet(sheet, bold, table);
+        format_set_num_format(text, "@");
+        format_set_num_format(example, "@");
+        format_set_italic(example);
+        format_set_font_color(example, LXW_COLOR_GRAY);
+        written = LXW_NO_ERROR;
+    }
+    std::set<std::string> names;
+    for (const XlsxSheet& sheet : sheets) {
+        if (written != LXW_NO_ERROR) {
+            break;
+        }
+        std::string name = SheetName(sheet.name);
+        while (!names.insert(name).second) {
+            name = SheetName(name.substr(0, 28) + "_" + std::to_string(names.size()));
+        }
+        lxw_worksheet* ws = workbook_add_worksheet(workbook, name.c_str());
+        if (ws == nullptr) {
+            written = LXW_ERROR_MEMORY_MALLOC_FAILED;
+            break;
+        }
+        worksheet_freeze_panes(ws, 1, 0);
+        SheetFormats formats{bold, nullptr, nullptr, sheet.example_rows};
+        if (sheet.text_columns) {
+            formats.data = text;
+            formats.example = example;
+            // Width by the widest cell, in characters (a CJK character counts two), 8..60.
+            for (std::size_t c = 0; c < sheet.table->columns.size(); ++c) {
+                std::size_t widest = ColumnWidth(sheet.table->columns[c]);
+                for (const auto& row : sheet.table->rows) {
+                    widest = std::max(widest, ColumnWidth(row[c].text));
+                }
+                const auto col = static_cast<lxw_col_t>(c);
+                worksheet_set_column(
+                    ws, col, col, static_cast<double>(std::clamp<std::size_t>(widest + 2, 8, 60)),
+                    text);
+            }
+        }
+        written = WriteSheet(ws, formats, *sheet.table);
     }
     const lxw_error closed = workbook_close(workbook);  // writes the file and frees the workbook
     if (written != LXW_NO_ERROR || closed != LXW_NO_ERROR) {

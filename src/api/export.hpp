@@ -17,6 +17,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -75,5 +76,19 @@ struct ExportTable {
 // A valid sheet name: []:*?/\ replaced by '_', apostrophes trimmed at either end, at most 31
 // characters (cut on a UTF-8 boundary), "export" when nothing is left.
 [[nodiscard]] std::string SheetName(std::string_view name);
+
+// One sheet of XlsxWorkbook: a table with its header row bold and frozen.
+struct XlsxSheet {
+    std::string name;                    // cleaned by SheetName
+    const ExportTable* table = nullptr;  // not owned
+    // Every column formatted as text ("@"), so what a user types there stays text (a meter
+    // serial keeps its leading zeros), and sized to its widest cell.
+    bool text_columns = false;
+    // The first rows after the header are examples: grey italic.
+    std::size_t example_rows = 0;
+};
+
+// A workbook of `sheets` in their order, cells as Xlsx() writes them. The same errors as Xlsx().
+[[nodiscard]] Result<std::string> XlsxWorkbook(std::span<const XlsxSheet> sheets);
 
 }  // namespace joule::api

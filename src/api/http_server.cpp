@@ -369,11 +369,36 @@ asio::awaitable<void> HttpServer::Impl::Serve(tcp::socket socket) {
     while (true) {
         http::request_parser<http::string_body> parser;
         parser.header_limit(static_cast<std::uint32_t>(options.max_header_bytes));
-        parser.body_limit(options.max_body_bytes);
+        // Beast checks a Content-Length against the limit while it reads the headers, before the
+        // route is known: with per-route limits the headers are read without one, and the
+        // route's limit is applied right after (a chunked body is then held to it as it comes).
+        if (options.body_limit_of) {
+            parser.body_limit(boost::none);
+        } else {
+            parser.body_limit(options.max_body_bytes);
+        }
         beast::get_lowest_layer(stream).expires_after(options.idle_timeout);
-        auto [read_error, read_bytes] =
-            co_await http::async_read(stream, buffer, parser, asio::as_tuple(asio::use_awaitable));
+        auto [read_error, read_bytes] = co_await http::async_read_header(
+            stream, buffer, parser, asio::as_tuple(asio::use_awaitable));
         (void)read_bytes;
+        if (!read_error && options.body_limit_of) {
+            const auto& head = parser.get();
+            std::size_t limit = options.body_limit_of(head.method_string(), head.target());
+            if (limit == 0) {
+                limit = options.max_body_bytes;
+            }
+            if (parser.content_length() && *parser.content_length() > limit) {
+                read_error = http::error::body_limit;  // refused before a byte of it is read
+            } else {
+                parser.body_limit(limit);
+            }
+        }
+        if (!read_error && !parser.is_done()) {
+            auto [body_error, body_bytes] = co_await http::async_read(
+                stream, buffer, parser, asio::as_tuple(asio::use_awaitable));
+            (void)body_bytes;
+            read_error = body_error;
+        }
         if (read_error) {
             // Answer what the peer can act on; just close on EOF, timeout and reset.
             int status = 0;

@@ -81,6 +81,9 @@ struct HttpServerOptions {
     int threads = 2;
     std::size_t max_header_bytes = std::size_t{16} * 1024;
     std::size_t max_body_bytes = std::size_t{1024} * 1024;
+    // When set, a request's body limit by its method and target (path and query), asked once its
+    // headers are read, so a route that takes files (an import) may allow more. 0: max_body_bytes.
+    std::function<std::size_t(std::string_view method, std::string_view target)> body_limit_of;
     std::chrono::seconds idle_timeout{60};
     int max_connections = 10'000;
     // HTTPS only when both are set: a PEM certificate chain (the server's certificate first) and

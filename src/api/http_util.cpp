@@ -321,7 +321,14 @@ std::string OpenApiDocument(const std::vector<RouteInfo>& routes) {
         if (!parameters.empty()) {
             op["parameters"] = parameters;
         }
-        if (r.has_body) {
+        // A file route takes a file as its body (an import) or answers one (a template).
+        Json files = Json::object();
+        for (const std::string& type : r.file_types) {
+            files[type] = {{"schema", {{"type", "string"}, {"format", "binary"}}}};
+        }
+        if (r.has_body && !r.file_types.empty()) {
+            op["requestBody"] = {{"required", true}, {"content", files}};
+        } else if (r.has_body) {
             op["requestBody"] = {
                 {"required", true},
                 {"content", {{"application/json", {{"schema", {{"type", "object"}}}}}}}};
@@ -329,6 +336,10 @@ std::string OpenApiDocument(const std::vector<RouteInfo>& routes) {
         op["responses"] = {{"2XX", {{"description", "success"}}},
                            {"4XX", ErrorResponse("rejected; nothing changed")},
                            {"5XX", ErrorResponse("server error")}};
+        if (!r.has_body && !r.file_types.empty()) {
+            op["responses"]["2XX"] = {{"description", "the file (Content-Disposition: attachment)"},
+                                      {"content", files}};
+        }
         if (r.paged) {
             op["responses"]["2XX"] = {
                 {"description",

@@ -281,6 +281,10 @@ Status RunServe(const ServeOptions& o) {
         http_options.tls_cert_file = o.tls_cert;
         http_options.tls_key_file = o.tls_key;
         http_options.trusted_proxies = o.trusted_proxies;
+        // Imports take files larger than the 1 MiB every other body is held to.
+        http_options.body_limit_of = [&api](std::string_view method, std::string_view target) {
+            return api.BodyLimitOf(method, target);
+        };
         http = std::make_unique<api::HttpServer>(
             http_options, [&api](const api::HttpRequest& r) { return api.Handle(r); });
         JOULE_TRY(http->Start());

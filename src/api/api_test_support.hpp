@@ -1,0 +1,106 @@
+// The API over a real SQLite store in a temporary file, called through Api::Handle exactly as the
+// HTTP server calls it, with signed-in sessions: for the API's tests. ApiHarness builds no site;
+// each suite's SetUp does (service/site_service.hpp CreateSite, or the API itself).
+#pragma once
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "api/api.hpp"
+#include "service/acquisition_service.hpp"
+#include "service/billing_service.hpp"
+#include "service/service_test_support.hpp"
+
+namespace joule::api::test {
+
+inline constexpr const char* kPassword = "Secret12345";
+
+class ApiHarness : public ::testing::Test {
+protected:
+    using Json = nlohmann::json;
+    using Headers = std::vector<std::pair<std::string, std::string>>;
+
+    struct Session {
+        std::string cookie;
+        std::string csrf;
+    };
+
+    // One request; a body is sent as JSON unless `headers` name another content type.
+    HttpResponse Call(std::string method, std::string path, std::string body = "",
+                      Headers headers = {}) {
+        HttpRequest r;
+        r.method = std::move(method);
+        const auto q = path.find('?');
+        r.path = path.substr(0, q);
+        if (q != std::string::npos) {
+            r.query = path.substr(q + 1);
+        }
+        r.body = std::move(body);
+        r.remote = "127.0.0.1";
+        bool typed = false;
+        for (const auto& [name, value] : headers) {
+            typed = typed || name == "content-type";
+        }
+        r.headers = std::move(headers);
+        if (!r.body.empty() && !typed) {
+            r.headers.emplace_back("content-type", "application/json");
+        }
+        return api_.Handle(r);
+    }
+
+    Session Login(const std::string& user, const std::string& password = kPassword) {
+        auto r = Call("POST", "/api/v1/auth/login",
+                      Json{{"username", user}, {"password", password}}.dump());
+        EXPECT_EQ(r.status, 200) << r.body;
+        Session s;
+        for (const auto& [name, value] : r.headers) {
+            if (name == "Set-Cookie") {
+                s.cookie = value.substr(0, value.find(';'));
+            }
+        }
+        s.csrf = Json::parse(r.body).value("csrf_token", "");
+        return s;
+    }
+
+    HttpResponse As(const Session& s, std::string method, std::string path, std::string body = "",
+                    Headers headers = {}) {
+        headers.emplace_back("cookie", s.cookie);
+        headers.emplace_back("x-csrf-token", s.csrf);
+        return Call(std::move(method), std::move(path), std::move(body), std::move(headers));
+    }
+
+    static Json Body(const HttpResponse& r) { return Json::parse(r.body); }
+
+    static std::string HeaderOf(const HttpResponse& r, std::string_view name) {
+        for (const auto& [k, v] : r.headers) {
+            if (k == name) {
+                return v;
+            }
+        }
+        return {};
+    }
+
+    // Creates a user of `role` in `projects` (a group user when none).
+    void AddUser(const std::string& name, const std::string& role,
+                 const std::vector<std::string>& projects) {
+        auto created = api_.CreateUser(name, kPassword, role, projects.empty(), projects);
+        ASSERT_TRUE(created.has_value()) << created.error().ToString();
+    }
+
+    Instant now_ = service_test::T("2026-11-20T00:00:00Z");
+    service_test::TempFileStore store_;
+    BillingService billing_{*store_};
+    AcquisitionService acquisition_{*store_, billing_};
+    Api api_{*store_, *store_, billing_, acquisition_, [this] {
+                 ApiOptions options;
+                 options.access_log = false;
+                 options.clock = [this] { return now_; };
+                 return options;
+             }()};
+};
+
+}  // namespace joule::api::test
