@@ -141,7 +141,8 @@ Result<Sheet> ReadCsv(std::string_view bytes, const SheetLimits& limits) {
             continue;
         }
         // CRLF, LF or a lone CR ends the record.
-        i += bytes[i] == '\r' && i + 1 < n && bytes[i + 1] == '\n' ? std::size_t{2} : std::size_t{1};
+        i +=
+            bytes[i] == '\r' && i + 1 < n && bytes[i + 1] == '\n' ? std::size_t{2} : std::size_t{1};
         JOULE_TRY(rows.EndRow());
     }
     if (rows.column() > 0) {
