@@ -303,6 +303,17 @@ struct SalesTotal {
     Money amount;
     int64_t transfers = 0;
 };
+// What a batch of readings adds to a meter's day (meter_days): the accepted readings that close
+// intervals of that local day (core/time.hpp DayNumber of meter time - 1 s: a reading at exactly
+// midnight closes the day before).
+struct MeterDayTotal {
+    int64_t day = 0;
+    MeterId meter;
+    AccountId account;  // invalid: none (a public-area meter)
+    Quantity energy;
+    Money deducted;
+    int64_t readings = 0;
+};
 // Local days as counted by the store: days since 1970-01-01.
 struct DayRange {
     int64_t first = 0;
@@ -464,6 +475,8 @@ public:
     // whether it was stored (false = an exact duplicate already kept).
     virtual Result<bool> InsertReading(const StoredReading& r) = 0;
     virtual Result<std::vector<StoredReading>> ListReadings(MeterId meter, int limit) = 0;
+    // Adds a batch's accepted readings to the day totals (one row per day, meter and account).
+    virtual Status AddMeterDays(std::span<const MeterDayTotal> totals) = 0;
 
     // --- ledger
     virtual Result<LedgerAccountId> InsertLedgerAccount(const LedgerAccount& a) = 0;

@@ -21,6 +21,14 @@ Zone::Span Zone::SpanAt(Instant at) const {
     return {Instant{info.begin}, Instant{info.end}, info.offset};
 }
 
+Seconds DayCutOffset(const Zone& zone) {
+    return zone.SpanAt(Instant{date::sys_days{date::year{2026} / 1 / 1}}).offset;
+}
+
+int64_t DayNumber(Instant at, Seconds day_offset) {
+    return std::chrono::floor<date::days>(at + day_offset).time_since_epoch().count();
+}
+
 LocalTime Zone::ToLocal(Instant at) const {
     return LocalTime{at.time_since_epoch() + tz_->get_info(at).offset};
 }

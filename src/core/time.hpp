@@ -52,6 +52,13 @@ private:
     const date::time_zone* tz_;
 };
 
+// Day totals (the reports' energy and sales by day) cut local days at one offset per zone: its
+// offset on 2026-01-01, standard time north of the equator. Exact for zones without daylight
+// saving (China); zones with it are cut at standard time all year.
+[[nodiscard]] Seconds DayCutOffset(const Zone& zone);
+// The day (days since 1970-01-01, local at `day_offset`) an instant falls in.
+[[nodiscard]] int64_t DayNumber(Instant at, Seconds day_offset);
+
 // RFC 3339 "2026-11-01T08:00:00Z" or with an offset "2026-11-01T16:00:00+08:00".
 [[nodiscard]] Result<Instant> ParseInstant(std::string_view text, std::string_view field);
 // "2026-11-01T08:00:00Z"

@@ -879,6 +879,7 @@ struct BatchState {  // NOLINT(cppcoreguidelines-pro-type-member-init)
     std::map<std::pair<int, int64_t>, LedgerAccountId> revenue;  // (kind, project) -> account
     std::vector<Transfer> transfers;                             // deductions, appended at the end
     std::vector<LedgerAccount> balances_before;  // wallets as loaded, before billing
+    std::vector<MeterDayTotal> days;             // the accepted readings by meter and local day
 };
 
 Result<const TariffRecord*> CachedTariff(Tx& tx, BatchState& batch, TariffId id) {
@@ -1009,11 +1010,26 @@ Status ApplyInTx(Tx& tx, std::span<const ReadingItem> batch, Instant now, BatchS
         }
         result.transfers += state.transfers.size() - first_transfer;
         bool alarm = false;
+        const Seconds day_offset = DayCutOffset(zone);
         for (const ReadingOutcome& o : outcomes) {
             JOULE_ASSIGN_OR_RETURN(bool stored, tx.InsertReading({o, billing.account}));
             if (o.validated.verdict == Verdict::kAccepted) {
                 ++result.accepted;
                 result.deducted += o.deducted;
+                if (stored) {
+                    // The reading closes the interval that ends at its meter time: one at exactly
+                    // local midnight counts for the day before. A meter's outcomes are in meter
+                    // time order, so its days come one after another.
+                    const int64_t day = DayNumber(o.input.meter_time - Seconds{1}, day_offset);
+                    if (state.days.empty() || state.days.back().day != day ||
+                        state.days.back().meter != meter->id) {
+                        state.days.push_back({day, meter->id, billing.account, {}, {}, 0});
+                    }
+                    MeterDayTotal& total = state.days.back();
+                    total.energy += o.validated.delta;
+                    total.deducted += o.deducted;
+                    ++total.readings;
+                }
             } else if (o.validated.verdict == Verdict::kDuplicate || !stored) {
                 ++result.duplicates;
             } else {
@@ -1036,6 +1052,8 @@ Status ApplyInTx(Tx& tx, std::span<const ReadingItem> batch, Instant now, BatchS
     // Deduction ids derive from (meter, meter time), which the cursors keep unique.
     JOULE_TRY(tx.AppendTransfers(state.transfers, state.balances_before));
     state.transfers.clear();
+    JOULE_TRY(tx.AddMeterDays(state.days));
+    state.days.clear();
     for (auto& [id, account] : state.accounts) {
         JOULE_TRY(ExpireGrants(tx, account, now));
         JOULE_TRY(StepAndPersist(tx, account, ControlEvent::kBalanceChanged, now, "billing", "",

@@ -146,10 +146,9 @@ public:
         return q.Int(seconds).Int(id.value).Run();
     }
     Result<ProjectId> InsertProject(const ProjectRecord& r) override {
-        // Day totals (meter_days, sales_days) are cut at one offset: the zone's on 2026-01-01,
-        // standard time north of the equator (China has no daylight saving).
+        // Day totals (meter_days, sales_days) are cut at one offset per project.
         JOULE_ASSIGN_OR_RETURN(const Zone zone, Zone::Load(r.time_zone));
-        const Seconds day_offset = zone.SpanAt(Instant{Seconds{1'767'225'600}}).offset;
+        const Seconds day_offset = DayCutOffset(zone);
         auto q =
             Q("INSERT INTO projects(code, name, time_zone, read_interval_s, day_offset_s) "
               "VALUES (?, ?, ?, ?, ?)");
@@ -1281,6 +1280,23 @@ public:
                       .Int(static_cast<int64_t>(o.input.source))
                       .Run());
         return sqlite3_changes(db_) == 1;
+    }
+    Status AddMeterDays(std::span<const MeterDayTotal> totals) override {
+        for (const MeterDayTotal& t : totals) {
+            auto q =
+                Q("INSERT INTO meter_days(day, meter_id, account_id, energy, deducted, readings) "
+                  "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (day, meter_id, account_id) DO UPDATE SET "
+                  "energy = energy + excluded.energy, deducted = deducted + excluded.deducted, "
+                  "readings = readings + excluded.readings");
+            JOULE_TRY(q.Int(t.day)
+                          .Int(t.meter.value)
+                          .Int(t.account.value)
+                          .Int(t.energy.milli)
+                          .Int(t.deducted.fen)
+                          .Int(t.readings)
+                          .Run());
+        }
+        return {};
     }
     Result<std::vector<StoredReading>> ListReadings(MeterId meter, int limit) override {
         auto q =
