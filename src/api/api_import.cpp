@@ -18,7 +18,6 @@
 #include "codec/csv_reader.hpp"
 #include "codec/xlsx_reader.hpp"
 #include "service/site_import.hpp"
-#include "wire/host_port.hpp"
 
 namespace joule::api {
 
@@ -364,13 +363,6 @@ void ReadRow(ImportKind kind, RowReader& r, int64_t number, ImportRequest& reque
             row.gateway.framing = r.Text("framing", 16);
             if (row.gateway.framing.empty()) {
                 row.gateway.framing = "transparent";
-            }
-            if (row.gateway.transport == "modbus_tcp") {
-                if (auto hp = wire::ParseHostPort(row.gateway.endpoint, "endpoint",
-                                                  wire::PortUse::kConnect, 502);
-                    !hp) {
-                    r.Fail("endpoint", hp.error().message);
-                }
             }
             request.gateways.push_back(std::move(row));
             break;

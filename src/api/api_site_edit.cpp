@@ -8,7 +8,6 @@
 #include "api/api_internal.hpp"
 #include "base/decimal.hpp"
 #include "service/site_edit.hpp"
-#include "wire/host_port.hpp"
 #include "wire/json.hpp"
 
 namespace joule::api {
@@ -139,13 +138,6 @@ Result<int64_t> AreaField(wire::ObjectReader& body) {
 
 // A modbus_tcp gateway is polled at its endpoint: checked as host:port now, not found
 // unreachable forever later (the site file's rule).
-Status CheckEndpoint(const std::string& transport, const std::string& endpoint) {
-    if (transport == "modbus_tcp") {
-        JOULE_TRY(wire::ParseHostPort(endpoint, "endpoint", wire::PortUse::kConnect, 502));
-    }
-    return {};
-}
-
 // The body of a PATCH must change something.
 Status SomethingToChange(const Json& body) {
     const bool only_version = body.size() == 1 && body.contains("version");
@@ -356,7 +348,6 @@ Result<Reply> Api::Impl::CreateGateway(Call& c) {
     JOULE_ASSIGN_OR_RETURN(gateway.endpoint, OptText(body, "endpoint", kMaxEndpointBytes, ""));
     JOULE_ASSIGN_OR_RETURN(gateway.framing, body.OptString("framing", "transparent", 16));
     JOULE_TRY(body.Finish());
-    JOULE_TRY(CheckEndpoint(gateway.transport, gateway.endpoint));
     JOULE_ASSIGN_OR_RETURN(gateway, FromService(SiteEditor(store).CreateGateway(
                                         c.project->code, gateway, c.actor(), c.now)));
     return Created(GatewayJson(gateway), gateway.version,
@@ -374,16 +365,6 @@ Result<Reply> Api::Impl::UpdateGateway(Call& c) {
     JOULE_ASSIGN_OR_RETURN(patch.framing, OptText(body, "framing", 16));
     JOULE_ASSIGN_OR_RETURN(int64_t version, EditVersion(c, &body));
     JOULE_TRY(body.Finish());
-    if (patch.transport || patch.endpoint) {
-        // The endpoint as it will be: the patch's fields over the gateway's.
-        JOULE_ASSIGN_OR_RETURN(auto tx, store.BeginRead());
-        JOULE_ASSIGN_OR_RETURN(auto current,
-                               tx->FindGateway(c.project->id, c.params.at("gateway")));
-        if (current) {
-            JOULE_TRY(CheckEndpoint(patch.transport.value_or(current->transport),
-                                    patch.endpoint.value_or(current->endpoint)));
-        }
-    }
     JOULE_ASSIGN_OR_RETURN(GatewayRecord gateway, FromService(SiteEditor(store).UpdateGateway(
                                                       c.project->code, c.params.at("gateway"),
                                                       patch, version, c.actor(), c.now)));

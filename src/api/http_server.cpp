@@ -18,7 +18,7 @@
 #include <type_traits>
 #include <utility>
 
-#include "wire/host_port.hpp"
+#include "base/host_port.hpp"
 
 namespace joule::api {
 
@@ -479,8 +479,8 @@ Status HttpServer::Start() {
     // ":8080" listens on every IPv4 address.
     const std::string listen =
         d.options.listen.starts_with(':') ? "0.0.0.0" + d.options.listen : d.options.listen;
-    JOULE_ASSIGN_OR_RETURN(wire::HostPort host_port,
-                           wire::ParseHostPort(listen, "http.listen", wire::PortUse::kListen));
+    JOULE_ASSIGN_OR_RETURN(HostPort host_port,
+                           ParseHostPort(listen, "http.listen", PortUse::kListen));
     beast::error_code ec;
     const auto address = asio::ip::make_address(host_port.host, ec);
     if (ec) {

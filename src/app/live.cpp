@@ -13,6 +13,7 @@
 #include "api/http_server.hpp"
 #include "app/mqtt_credentials.hpp"
 #include "app/site_file.hpp"
+#include "base/host_port.hpp"
 #include "ingest/mqtt_gateway.hpp"
 #include "ingest/runtime.hpp"
 #include "service/acquisition_service.hpp"
@@ -20,7 +21,6 @@
 #include "service/site_service.hpp"
 #include "sim/sim_site.hpp"
 #include "storage/sqlite_store.hpp"
-#include "wire/host_port.hpp"
 #include "wire/json.hpp"
 #include "wire/model_json.hpp"
 
@@ -229,9 +229,9 @@ Status RunServe(const ServeOptions& o) {
     std::unique_ptr<ingest::MqttIngest> mqtt;
     if (!o.mqtt.empty()) {
         ingest::MqttOptions mqtt_options;
-        JOULE_ASSIGN_OR_RETURN(wire::HostPort broker,
-                               wire::ParseHostPort(o.mqtt, "mqtt", wire::PortUse::kConnect,
-                                                   static_cast<std::uint16_t>(mqtt_options.port)));
+        JOULE_ASSIGN_OR_RETURN(HostPort broker,
+                               ParseHostPort(o.mqtt, "mqtt", PortUse::kConnect,
+                                             static_cast<std::uint16_t>(mqtt_options.port)));
         mqtt_options.host = broker.host;
         mqtt_options.port = broker.port;
         mqtt_options.username = o.mqtt_user;

@@ -9,7 +9,7 @@
 #include <algorithm>
 #include <array>
 
-#include "wire/host_port.hpp"
+#include "base/host_port.hpp"
 
 namespace joule::app {
 
@@ -121,8 +121,7 @@ bool IsIpAddress(const std::string& text) {
 Status CheckListen(const std::string& text, std::string_view key) {
     // ":8080" listens on every IPv4 address (as the HTTP server reads it).
     const std::string listen = text.starts_with(':') ? "0.0.0.0" + text : text;
-    JOULE_ASSIGN_OR_RETURN(wire::HostPort host_port,
-                           wire::ParseHostPort(listen, key, wire::PortUse::kListen));
+    JOULE_ASSIGN_OR_RETURN(HostPort host_port, ParseHostPort(listen, key, PortUse::kListen));
     if (!IsIpAddress(host_port.host)) {
         return InvalidArgument(std::string(key), "'" + host_port.host +
                                                      "' is not an IP address (listen on "
@@ -148,7 +147,7 @@ Status CheckString(const ServeSetting& s, const std::string& value) {
             if (value.empty()) {
                 return {};
             }
-            JOULE_TRY(wire::ParseHostPort(value, s.key, wire::PortUse::kConnect, 1883));
+            JOULE_TRY(ParseHostPort(value, s.key, PortUse::kConnect, 1883));
             return {};
     }
     return {};

@@ -6,7 +6,7 @@
 
 #include "base/decimal.hpp"
 #include "base/file.hpp"
-#include "wire/host_port.hpp"
+#include "base/host_port.hpp"
 #include "wire/model_json.hpp"
 
 namespace joule::app {
@@ -97,8 +97,7 @@ Result<SiteSpec> ParseSite(const Json& j) {
         JOULE_ASSIGN_OR_RETURN(gw.endpoint, g.OptString("endpoint", "", 128));
         if (gw.transport == "modbus_tcp") {
             // The platform connects there: checked now, not found unreachable forever later.
-            JOULE_TRY(wire::ParseHostPort(gw.endpoint, g.PathOf("endpoint"),
-                                          wire::PortUse::kConnect, 502));
+            JOULE_TRY(ParseHostPort(gw.endpoint, g.PathOf("endpoint"), PortUse::kConnect, 502));
         }
         JOULE_ASSIGN_OR_RETURN(gw.framing, g.OptString("framing", "transparent", 16));
         if (gw.framing != "transparent" && gw.framing != "mbap") {

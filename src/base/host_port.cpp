@@ -1,8 +1,8 @@
-#include "wire/host_port.hpp"
+#include "base/host_port.hpp"
 
 #include <charconv>
 
-namespace joule::wire {
+namespace joule {
 
 Result<HostPort> ParseHostPort(std::string_view text, std::string_view field, PortUse use,
                                std::optional<std::uint16_t> default_port) {
@@ -43,4 +43,4 @@ Result<HostPort> ParseHostPort(std::string_view text, std::string_view field, Po
     return out;
 }
 
-}  // namespace joule::wire
+}  // namespace joule

@@ -1,5 +1,6 @@
 // "host:port" text (command-line options, gateway endpoints) split and checked in one place, for
-// the acquisition runtime, the simulator and the command line.
+// the acquisition runtime, the simulator, the command line and the site checks (a Modbus-TCP
+// gateway's endpoint, edited or imported).
 #pragma once
 
 #include <cstdint>
@@ -9,7 +10,7 @@
 
 #include "base/error.hpp"
 
-namespace joule::wire {
+namespace joule {
 
 struct HostPort {
     std::string host;  // a name or an address; an IPv6 address without its brackets
@@ -29,4 +30,4 @@ enum class PortUse : std::uint8_t {
                                              PortUse use,
                                              std::optional<std::uint16_t> default_port = {});
 
-}  // namespace joule::wire
+}  // namespace joule

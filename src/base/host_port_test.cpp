@@ -1,8 +1,8 @@
-#include "wire/host_port.hpp"
+#include "base/host_port.hpp"
 
 #include <gtest/gtest.h>
 
-namespace joule::wire {
+namespace joule {
 namespace {
 
 TEST(ParseHostPort, SplitsHostAndPort) {
@@ -61,4 +61,4 @@ TEST(ParseHostPort, AnIpv6AddressNeedsItsBrackets) {
 }
 
 }  // namespace
-}  // namespace joule::wire
+}  // namespace joule

@@ -12,10 +12,10 @@
 #include <set>
 #include <thread>
 
+#include "base/host_port.hpp"
 #include "codec/meter_driver.hpp"
 #include "core/time.hpp"
 #include "wire/command_params.hpp"
-#include "wire/host_port.hpp"
 #include "wire/meter_time.hpp"
 #include "wire/model_json.hpp"
 
@@ -889,8 +889,8 @@ awaitable<void> Runtime::Impl::OutboundLoop(std::shared_ptr<GatewayState> gatewa
     tcp::resolver resolver(io);
     while (!stopping) {
         // A bad endpoint is treated as an unreachable one: the registry may bring a fixed one.
-        auto peer = wire::ParseHostPort(gateway->record.endpoint, "endpoint",
-                                        wire::PortUse::kConnect, kModbusTcpPort);
+        auto peer =
+            ParseHostPort(gateway->record.endpoint, "endpoint", PortUse::kConnect, kModbusTcpPort);
         if (peer) {
             // Named locals: GCC 12 mishandles temporaries inside co_await expressions.
             const std::string host = peer->host;
@@ -1023,9 +1023,8 @@ Status Runtime::Start() {
         return InvalidArgument("dtu_registration_pattern", e.what());
     }
     JOULE_TRY(d.LoadRegistry());
-    JOULE_ASSIGN_OR_RETURN(
-        wire::HostPort listen,
-        wire::ParseHostPort(d.options.dtu_listen, "dtu_listen", wire::PortUse::kListen));
+    JOULE_ASSIGN_OR_RETURN(HostPort listen,
+                           ParseHostPort(d.options.dtu_listen, "dtu_listen", PortUse::kListen));
     boost::system::error_code ec;
     auto address = asio::ip::make_address(listen.host, ec);
     if (ec)

@@ -1,6 +1,10 @@
 #include "service/site_edit.hpp"
 
 #include <algorithm>
+#include <optional>
+#include <string>
+
+#include "base/host_port.hpp"
 
 namespace joule {
 
@@ -56,51 +60,44 @@ Result<std::string> NameOr(const std::string& name, const std::string& code) {
     return out;
 }
 
+// The record a lookup found, or 404 naming `field`: "no <what> '<code>'<where>".
+template <class Record>
+Result<Record> Existing(Result<std::optional<Record>> found, std::string_view what,
+                        std::string_view code, std::string_view field, std::string where = "") {
+    if (!found) {
+        return std::unexpected(std::move(found).error());
+    }
+    if (!*found) {
+        return NotFound(
+            "no " + std::string(what) + " '" + std::string(code.substr(0, 64)) + "'" + where,
+            std::string(field));
+    }
+    return std::move(**found);
+}
+
 Result<BuildingRecord> FindBuildingOf(Tx& tx, ProjectId project, std::string_view code,
                                       std::string_view field = "building") {
-    JOULE_ASSIGN_OR_RETURN(auto found, tx.FindBuilding(project, code));
-    if (!found) {
-        return NotFound("no building '" + std::string(code.substr(0, 64)) + "'",
-                        std::string(field));
-    }
-    return *found;
+    return Existing(tx.FindBuilding(project, code), "building", code, field);
 }
 
 Result<FloorRecord> FindFloorOf(Tx& tx, const BuildingRecord& building, std::string_view code) {
-    JOULE_ASSIGN_OR_RETURN(auto found, tx.FindFloor(building.id, code));
-    if (!found) {
-        return NotFound("no floor '" + std::string(code.substr(0, 64)) + "' in building '" +
-                            building.code + "'",
-                        "floor");
-    }
-    return *found;
+    return Existing(tx.FindFloor(building.id, code), "floor", code, "floor",
+                    " in building '" + building.code + "'");
 }
 
 Result<RoomRecord> FindRoomOf(Tx& tx, ProjectId project, std::string_view code,
                               std::string_view field = "room") {
-    JOULE_ASSIGN_OR_RETURN(auto found, tx.FindRoom(project, code));
-    if (!found) {
-        return NotFound("no room '" + std::string(code.substr(0, 64)) + "'", std::string(field));
-    }
-    return *found;
+    return Existing(tx.FindRoom(project, code), "room", code, field);
 }
 
 Result<GatewayRecord> FindGatewayOf(Tx& tx, ProjectId project, std::string_view code,
                                     std::string_view field = "gateway") {
-    JOULE_ASSIGN_OR_RETURN(auto found, tx.FindGateway(project, code));
-    if (!found) {
-        return NotFound("no gateway '" + std::string(code.substr(0, 64)) + "'", std::string(field));
-    }
-    return *found;
+    return Existing(tx.FindGateway(project, code), "gateway", code, field);
 }
 
 Result<MeterRecord> FindMeterOf(Tx& tx, ProjectId project, std::string_view code,
                                 std::string_view field = "meter") {
-    JOULE_ASSIGN_OR_RETURN(auto found, tx.FindMeter(project, code));
-    if (!found) {
-        return NotFound("no meter '" + std::string(code.substr(0, 64)) + "'", std::string(field));
-    }
-    return *found;
+    return Existing(tx.FindMeter(project, code), "meter", code, field);
 }
 
 // The floor of (building, floor) codes: both empty is no floor; one without the other is refused.
@@ -319,6 +316,9 @@ Status CheckGatewayFields(const GatewayRecord& g) {
         return InvalidArgument("endpoint",
                                "a DTU is known by the registration id it sends when it dials in: "
                                "give it");
+    }
+    if (g.transport == "modbus_tcp") {  // the platform connects to it: host and port (502)
+        JOULE_TRY(ParseHostPort(g.endpoint, "endpoint", PortUse::kConnect, 502));
     }
     return {};
 }

@@ -13,13 +13,13 @@
 #include <thread>
 
 #include "base/decimal.hpp"
+#include "base/host_port.hpp"
 #include "codec/meter_driver.hpp"
 #include "codec/stream_scanner.hpp"
 #include "core/time.hpp"
 #include "sim/mqtt_sim_gateway.hpp"
 #include "sim/sim_meter.hpp"
 #include "wire/command_params.hpp"
-#include "wire/host_port.hpp"
 #include "wire/meter_time.hpp"
 #include "wire/model_json.hpp"
 
@@ -197,7 +197,7 @@ struct SimSite::Impl {
     std::unique_ptr<Zone> zone;
     std::mt19937_64 rng;
     std::vector<Fault> faults;
-    wire::HostPort dtu_peer;  // options.dtu_connect, checked by Start
+    HostPort dtu_peer;  // options.dtu_connect, checked by Start
     std::chrono::steady_clock::time_point started;
 
     Impl(Store& s, SiteOptions o)
@@ -413,9 +413,8 @@ Status SimSite::Impl::StartMqtt(SimGateway& gateway) {
                         "mqtt_passwords");
     }
     MqttSimOptions o;
-    JOULE_ASSIGN_OR_RETURN(wire::HostPort broker,
-                           wire::ParseHostPort(options.mqtt, "mqtt", wire::PortUse::kConnect,
-                                               static_cast<std::uint16_t>(o.port)));
+    JOULE_ASSIGN_OR_RETURN(HostPort broker, ParseHostPort(options.mqtt, "mqtt", PortUse::kConnect,
+                                                          static_cast<std::uint16_t>(o.port)));
     o.host = broker.host;
     o.port = broker.port;
     o.username = code;
@@ -690,8 +689,7 @@ Status SimSite::Start() {
     for (auto& gateway : d.gateways) {
         if (gateway->record.transport == "dtu") {
             JOULE_ASSIGN_OR_RETURN(
-                d.dtu_peer,
-                wire::ParseHostPort(d.options.dtu_connect, "dtu_connect", wire::PortUse::kConnect));
+                d.dtu_peer, ParseHostPort(d.options.dtu_connect, "dtu_connect", PortUse::kConnect));
             asio::co_spawn(d.io, d.DtuClient(gateway.get()), asio::detached);
             continue;
         }
@@ -700,7 +698,7 @@ Status SimSite::Start() {
             continue;
         }
         const std::string& endpoint = gateway->record.endpoint;
-        auto listen = wire::ParseHostPort(endpoint, "endpoint", wire::PortUse::kConnect);
+        auto listen = ParseHostPort(endpoint, "endpoint", PortUse::kConnect);
         boost::system::error_code ec;
         auto address = asio::ip::make_address(listen ? listen->host : "", ec);
         if (!listen || ec) {
