@@ -214,8 +214,10 @@ Result<Reply> Api::Impl::SalesSummary(Call& c) {
 Result<Reply> Api::Impl::Receipt(Call& c) {
     JOULE_TRY(OnlyParams(c.query, {"transfer"}));
     const auto wanted = c.query.find("transfer");
-    if (wanted == c.query.end() || wanted->second.empty()) {
-        return InvalidArgument("transfer", "required: the id of a ledger transfer");
+    if (wanted == c.query.end() || wanted->second.empty() ||
+        wanted->second.size() > kMaxTransferIdBytes) {
+        return InvalidArgument("transfer", "required: the id of a ledger transfer (at most " +
+                                               std::to_string(kMaxTransferIdBytes) + " bytes)");
     }
     JOULE_ASSIGN_OR_RETURN(auto tx, store.BeginRead());
     JOULE_ASSIGN_OR_RETURN(AccountRecord account, FindAccountOf(*tx, c));

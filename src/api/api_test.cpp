@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "api/api_internal.hpp"
+#include "api/api_test_support.hpp"
 #include "api/export.hpp"
 #include "api/http_util.hpp"
 #include "service/acquisition_service.hpp"
@@ -26,10 +27,20 @@ using Json = nlohmann::json;
 
 using service_test::T;
 
-constexpr const char* kPassword = "Secret12345";
+using test::kPassword;
 
-class ApiTest : public ::testing::Test {
+// The live stream polls every 10 ms here, and at most 4 streams may be open.
+ApiOptions LiveTestOptions() {
+    ApiOptions options;
+    options.live_poll_interval = std::chrono::milliseconds(10);
+    options.max_live_streams = 4;
+    return options;
+}
+
+class ApiTest : public test::ApiHarness {
 protected:
+    ApiTest() : ApiHarness(LiveTestOptions()) {}
+
     void SetUp() override {
         for (const char* code : {"mall", "park"}) {
             SiteSpec site;
@@ -69,66 +80,11 @@ protected:
         }
     }
 
-    HttpResponse Call(std::string method, std::string path, std::string body = "",
-                      std::vector<std::pair<std::string, std::string>> headers = {}) {
-        HttpRequest r;
-        r.method = std::move(method);
-        const auto q = path.find('?');
-        r.path = path.substr(0, q);
-        if (q != std::string::npos) {
-            r.query = path.substr(q + 1);
-        }
-        r.body = std::move(body);
-        r.remote = "127.0.0.1";
-        r.headers = std::move(headers);
-        if (!r.body.empty()) {
-            r.headers.emplace_back("content-type", "application/json");
-        }
-        return api_.Handle(r);
-    }
-
-    struct Session {
-        std::string cookie;
-        std::string csrf;
-    };
-
-    Session Login(const std::string& user, const std::string& password = kPassword) {
-        auto r = Call("POST", "/api/v1/auth/login",
-                      Json{{"username", user}, {"password", password}}.dump());
-        EXPECT_EQ(r.status, 200) << r.body;
-        Session s;
-        for (const auto& [name, value] : r.headers) {
-            if (name == "Set-Cookie") {
-                s.cookie = value.substr(0, value.find(';'));
-            }
-        }
-        s.csrf = Json::parse(r.body).value("csrf_token", "");
-        return s;
-    }
-
-    HttpResponse As(const Session& s, std::string method, std::string path, std::string body = "",
-                    std::vector<std::pair<std::string, std::string>> headers = {}) {
-        headers.emplace_back("cookie", s.cookie);
-        headers.emplace_back("x-csrf-token", s.csrf);
-        return Call(std::move(method), std::move(path), std::move(body), std::move(headers));
-    }
-
-    static Json Body(const HttpResponse& r) { return Json::parse(r.body); }
-
     std::string Balance(const Session& s, const std::string& project = "mall") {
         auto r = As(s, "GET", "/api/v1/projects/" + project + "/accounts/A001");
         EXPECT_EQ(r.status, 200) << r.body;
         return Body(r)["balance"]["paid"].get<std::string>();
     }
-
-    Instant now_ = T("2026-11-20T00:00:00Z");
-    service_test::TempFileStore store_;
-    BillingService billing_{*store_};
-    AcquisitionService acquisition_{*store_, billing_};
-    Api api_{*store_, *store_, billing_, acquisition_,
-             ApiOptions{false, std::chrono::hours(12), 5, std::chrono::minutes(15), false,
-                        [this] { return now_; }, kDefaultMaxExportRows,
-                        std::chrono::milliseconds(10), 4}};
 };
 
 TEST_F(ApiTest, HealthAndOpenApiArePublic) {
@@ -245,8 +201,19 @@ TEST_F(ApiTest, EnergyAndSalesSummariesByDayMonthAndGroup) {
         EXPECT_EQ(applied->accepted, 1U) << at;
     };
     read("mall", "2026-11-20T02:00:00Z", 110);  // 10:00 local, 10 kWh
-    read("mall", "2026-11-20T16:00:00Z", 115);  // midnight local: still the 20th, 5 kWh
-    read("mall", "2026-11-20T16:30:00Z", 117);  // the 21st, 2 kWh
+    // One batch across local midnight, with a re-sent reading: the day totals are added up per
+    // batch, the duplicate not at all.
+    std::vector<ReadingItem> batch;
+    for (const auto& [at, kwh] : std::vector<std::pair<const char*, int64_t>>{
+             {"2026-11-20T16:00:00Z", 115},     // midnight local: still the 20th, 5 kWh
+             {"2026-11-20T16:30:00Z", 117},     // the 21st, 2 kWh
+             {"2026-11-20T16:30:00Z", 117}}) {  // the same again
+        batch.push_back(
+            {"mall", "m1", ReadingInput{T(at), T(at), Quantity{kwh * 1000}, false, {}}});
+    }
+    auto applied = billing_.ApplyReadings(batch, T("2026-11-20T16:30:00Z"));
+    ASSERT_TRUE(applied.has_value()) << applied.error().ToString();
+    EXPECT_EQ(applied->accepted, 2U);
     read("park", "2026-11-20T02:00:00Z", 130);  // another project's 30 kWh
     const std::string base = "/api/v1/projects/mall/summaries/";
     auto days = As(fin, "GET", base + "energy?from=2026-11-20&to=2026-11-21");
@@ -1060,15 +1027,6 @@ TEST_F(ApiTest, ErrorsNameTheCallersOwnFieldsAndMethods) {
 }
 
 // ------------------------------------------------------------------------------------ exports
-
-std::string HeaderOf(const HttpResponse& r, std::string_view name) {
-    for (const auto& [k, v] : r.headers) {
-        if (k == name) {
-            return v;
-        }
-    }
-    return {};
-}
 
 // The records of a CSV export without its BOM, split on CRLF (the fields here hold no CRLF).
 std::vector<std::string> CsvLines(const std::string& csv) {

@@ -21,6 +21,11 @@ inline constexpr const char* kPassword = "Secret12345";
 
 class ApiHarness : public ::testing::Test {
 protected:
+    ApiHarness() : ApiHarness(ApiOptions{}) {}
+    // With `options` (the access log off and the clock the test's now_, whatever they say).
+    explicit ApiHarness(ApiOptions options)
+        : api_(*store_, *store_, billing_, acquisition_, Quiet(std::move(options))) {}
+
     using Json = nlohmann::json;
     using Headers = std::vector<std::pair<std::string, std::string>>;
 
@@ -95,12 +100,14 @@ protected:
     service_test::TempFileStore store_;
     BillingService billing_{*store_};
     AcquisitionService acquisition_{*store_, billing_};
-    Api api_{*store_, *store_, billing_, acquisition_, [this] {
-                 ApiOptions options;
-                 options.access_log = false;
-                 options.clock = [this] { return now_; };
-                 return options;
-             }()};
+    Api api_;
+
+private:
+    ApiOptions Quiet(ApiOptions options) {
+        options.access_log = false;
+        options.clock = [this] { return now_; };
+        return options;
+    }
 };
 
 }  // namespace joule::api::test

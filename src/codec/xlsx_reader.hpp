@@ -9,12 +9,14 @@
 //
 // Cells: t="s" shared string, t="inlineStr" <is> text, t="str" a formula's text, t="b" TRUE or
 // FALSE, t="e" the error text ("#N/A"), t="d" the date text as written; otherwise a number, given
-// as exact decimal text: no exponent, at most 15 significant digits (what the spreadsheet shows;
-// "12.300000000000001" -> "12.3", "1.2345E+3" -> "1234.5"), never through a double. Formulas are
-// not evaluated: the value the spreadsheet saved is taken. Phonetic runs (<rPh>, the furigana of
-// CJK names) are not part of the text. A cell without r follows the previous cell; a row without r
-// follows the previous row; cells and rows must come in increasing order, as Excel writes them.
-// Numbers with a date format stay numbers (serial days): dates are not interpreted.
+// as decimal text without an exponent, rounded in the text to the 15 significant digits the
+// spreadsheet shows (it saves a typed 12.3 as "12.300000000000001"; "1.2345E+3" -> "1234.5").
+// Digits are only moved and rounded as characters; amounts and quantities are then parsed from
+// the text as exact integers of their sub-units by the importer, which refuses extra decimals.
+// Formulas are not evaluated: the value the spreadsheet saved is taken. Phonetic runs (<rPh>, the
+// furigana of CJK names) are not part of the text. A cell without r follows the previous cell; a
+// row without r follows the previous row; cells and rows must come in increasing order, as Excel
+// writes them. Numbers with a date format stay numbers (serial days): dates are not interpreted.
 //
 // Untrusted input, bounded: at most max_entries zip entries; every part is decompressed only up to
 // max_part_bytes (a zip bomb stops there, whatever its headers claim) and all parts together up to
