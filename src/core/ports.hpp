@@ -475,6 +475,12 @@ public:
     // whether it was stored (false = an exact duplicate already kept).
     virtual Result<bool> InsertReading(const StoredReading& r) = 0;
     virtual Result<std::vector<StoredReading>> ListReadings(MeterId meter, int limit) = 0;
+    // A meter's accepted readings with meter time in (after, until], oldest first.
+    virtual Result<std::vector<StoredReading>> ListAcceptedReadings(MeterId meter, Instant after,
+                                                                    Instant until) = 0;
+    // A meter's newest accepted reading at or before `at_or_before`.
+    virtual Result<std::optional<StoredReading>> LastAcceptedReading(MeterId meter,
+                                                                     Instant at_or_before) = 0;
     // Adds a batch's accepted readings to the day totals (one row per day, meter and account).
     virtual Status AddMeterDays(std::span<const MeterDayTotal> totals) = 0;
 

@@ -1298,40 +1298,55 @@ public:
         }
         return {};
     }
-    Result<std::vector<StoredReading>> ListReadings(MeterId meter, int limit) override {
-        auto q =
-            Q("SELECT meter_id, meter_time, received_at, total, rate_sharp, rate_peak, "
-              "rate_flat, rate_valley, verdict, reason, delta, charge_fine, deducted, "
-              "IFNULL(account_id, 0), source FROM readings WHERE meter_id = ? "
-              "ORDER BY meter_time DESC LIMIT ?");
-        q.Int(meter.value).Int(limit);
-        std::vector<StoredReading> out;
-        while (true) {
-            JOULE_ASSIGN_OR_RETURN(bool row, q.Step());
-            if (!row) {
-                break;
-            }
-            StoredReading s;
-            ReadingOutcome& o = s.outcome;
-            o.meter = {q.ColInt(0)};
-            o.input.meter_time = At(q.ColInt(1));
-            o.input.received = At(q.ColInt(2));
-            o.input.total = {q.ColInt(3)};
-            o.input.has_per_rate = !q.ColNull(4);
-            for (int p = 0; p < 4; ++p) {
-                o.input.per_rate[static_cast<std::size_t>(p)] = {q.ColInt(4 + p)};
-            }
-            o.validated.verdict = static_cast<Verdict>(q.ColInt(8));
-            o.validated.reason = static_cast<ReadingReason>(q.ColInt(9));
-            o.validated.delta = {q.ColInt(10)};
-            o.charge.total = {q.ColInt(11)};
-            o.deducted = {q.ColInt(12)};
-            s.account = {q.ColInt(13)};
-            o.input.source = static_cast<ReadingSource>(q.ColInt(14));
-            out.push_back(s);
+#define JOULE_READING_SELECT                                                              \
+    "SELECT meter_id, meter_time, received_at, total, rate_sharp, rate_peak, rate_flat, " \
+    "rate_valley, verdict, reason, delta, charge_fine, deducted, IFNULL(account_id, 0), " \
+    "source FROM readings "
+    static StoredReading ReadingRow(const Query& q) {
+        StoredReading s;
+        ReadingOutcome& o = s.outcome;
+        o.meter = {q.ColInt(0)};
+        o.input.meter_time = At(q.ColInt(1));
+        o.input.received = At(q.ColInt(2));
+        o.input.total = {q.ColInt(3)};
+        o.input.has_per_rate = !q.ColNull(4);
+        for (int p = 0; p < 4; ++p) {
+            o.input.per_rate[static_cast<std::size_t>(p)] = {q.ColInt(4 + p)};
         }
-        return out;
+        o.validated.verdict = static_cast<Verdict>(q.ColInt(8));
+        o.validated.reason = static_cast<ReadingReason>(q.ColInt(9));
+        o.validated.delta = {q.ColInt(10)};
+        o.charge.total = {q.ColInt(11)};
+        o.deducted = {q.ColInt(12)};
+        s.account = {q.ColInt(13)};
+        o.input.source = static_cast<ReadingSource>(q.ColInt(14));
+        return s;
     }
+    Result<std::vector<StoredReading>> ListReadings(MeterId meter, int limit) override {
+        auto q = Q(JOULE_READING_SELECT "WHERE meter_id = ? ORDER BY meter_time DESC LIMIT ?");
+        q.Int(meter.value).Int(limit);
+        return CollectRows(q, ReadingRow);
+    }
+    Result<std::vector<StoredReading>> ListAcceptedReadings(MeterId meter, Instant after,
+                                                            Instant until) override {
+        auto q = Q(JOULE_READING_SELECT
+                   "WHERE meter_id = ? AND meter_time > ? AND meter_time <= ? AND verdict = ? "
+                   "ORDER BY meter_time");
+        q.Int(meter.value)
+            .Int(Secs(after))
+            .Int(Secs(until))
+            .Int(static_cast<int64_t>(Verdict::kAccepted));
+        return CollectRows(q, ReadingRow);
+    }
+    Result<std::optional<StoredReading>> LastAcceptedReading(MeterId meter,
+                                                             Instant at_or_before) override {
+        auto q = Q(JOULE_READING_SELECT
+                   "WHERE meter_id = ? AND meter_time <= ? AND verdict = ? "
+                   "ORDER BY meter_time DESC LIMIT 1");
+        q.Int(meter.value).Int(Secs(at_or_before)).Int(static_cast<int64_t>(Verdict::kAccepted));
+        return FirstRow(q, ReadingRow);
+    }
+#undef JOULE_READING_SELECT
 
     // ----------------------------------------------------------- ledger
     static LedgerAccount LedgerRow(const Query& q) {
