@@ -346,6 +346,10 @@ void Api::Impl::AddRoutes() {
     add("POST", p("/tariffs/{tariff}/versions"), "addTariffVersion",
         "A new tariff version from a future instant (past bills never change)", "tariffs", kNeeds,
         P::kTariffsManage, kWrite, &Impl::AddTariffVersion);
+    add("POST", p("/tariffs/{tariff}/quote"), "quoteTariff",
+        "Quote (试算): a past period's readings of the tariff's meters priced under a candidate "
+        "version, next to what was charged; changes nothing",
+        "tariffs", kNeeds, P::kTariffsView, kWrite, &Impl::QuoteTariffRoute);
 
     add("GET", p("/accounts"), "listAccounts", "Accounts of a project", "accounts", kNeeds,
         P::kAccountsView, kList, &Impl::ListAccounts);

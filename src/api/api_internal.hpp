@@ -207,6 +207,7 @@ struct Api::Impl {
     Result<Reply> ListTariffs(Call& c);
     Result<Reply> GetTariff(Call& c);
     Result<Reply> AddTariffVersion(Call& c);
+    Result<Reply> QuoteTariffRoute(Call& c);
 
     // api_site_edit.cpp: creating, editing and deleting buildings, floors, rooms, gateways and
     // meters, If-Match on every edit

@@ -3,7 +3,9 @@
 
 #include "api/api_internal.hpp"
 #include "base/decimal.hpp"
+#include "core/rounding.hpp"
 #include "service/site_service.hpp"
+#include "service/tariff_quote.hpp"
 #include "wire/json.hpp"
 
 namespace joule::api {
@@ -136,6 +138,73 @@ Result<Reply> Api::Impl::AddTariffVersion(Call& c) {
     JOULE_TRY(FromService(joule::AddTariffVersion(store, c.project->code, c.params.at("tariff"),
                                                   version, c.actor(), c.now)));
     return Reply{201, wire::TariffVersionToJson(version), {}};
+}
+
+namespace {
+
+// Components are each rounded to fen for display; the totals are rounded from the exact sums.
+std::string FenText(FineMoney exact) { return wire::MoneyText(RoundFineToFen({}, exact).deduct); }
+
+Json AmountsJson(const QuoteAmounts& a) {
+    Json energy_by_period = Json::object();
+    Json quoted_by_period = Json::object();
+    for (std::size_t p = 0; p < kPeriodCount; ++p) {
+        const std::string name(PeriodName(static_cast<Period>(p)));
+        energy_by_period[name] = wire::QuantityText(a.energy_by_period[p]);
+        quoted_by_period[name] = FenText(a.quoted_by_period[p]);
+    }
+    return Json{{"readings", a.readings},
+                {"energy", wire::QuantityText(a.energy)},
+                {"energy_by_period", std::move(energy_by_period)},
+                {"charged", wire::MoneyText(a.charged)},
+                {"quoted", wire::MoneyText(a.quoted)},
+                {"difference", wire::MoneyText(a.quoted - a.charged)},
+                {"quoted_by_period", std::move(quoted_by_period)},
+                {"quoted_tier_extra", FenText(a.quoted_tier_extra)},
+                {"quoted_surcharges", FenText(a.quoted_surcharges)}};
+}
+
+}  // namespace
+
+// A quote writes nothing: a POST only because the candidate version is a body.
+Result<Reply> Api::Impl::QuoteTariffRoute(Call& c) {
+    wire::ObjectReader body(c.body, "");
+    QuoteRequest r;
+    r.project_code = c.project->code;
+    r.tariff_code = c.params.at("tariff");
+    JOULE_ASSIGN_OR_RETURN(r.from, body.InstantField("from"));
+    JOULE_ASSIGN_OR_RETURN(r.to, body.InstantField("to"));
+    JOULE_ASSIGN_OR_RETURN(const Json* version, body.OptObject("version"));
+    JOULE_ASSIGN_OR_RETURN(const Json* meters, body.OptArray("meters", kMaxQuoteMeters));
+    JOULE_TRY(body.Finish());
+    if (version != nullptr) {
+        // The candidate prices the whole period; its effective_from is optional and unused.
+        Json candidate = *version;
+        if (!candidate.contains("effective_from")) {
+            candidate["effective_from"] = FormatInstant(r.from);
+        }
+        JOULE_ASSIGN_OR_RETURN(r.candidate, wire::TariffVersionFromJson(candidate, "version"));
+    }
+    if (meters != nullptr) {
+        JOULE_ASSIGN_OR_RETURN(r.meters, StringList(*meters, "meters"));
+    }
+    JOULE_ASSIGN_OR_RETURN(Quote quote, FromService(QuoteTariff(store, r)));
+    Json lines = Json::array();
+    for (const QuoteLine& line : quote.lines) {
+        Json item = AmountsJson(line.amounts);
+        item["meter"] = line.meter;
+        item["account"] = line.account;
+        item["unpriced_readings"] = line.unpriced_readings;
+        lines.push_back(std::move(item));
+    }
+    return Reply{200,
+                 Json{{"tariff", r.tariff_code},
+                      {"from", FormatInstant(r.from)},
+                      {"to", FormatInstant(r.to)},
+                      {"version", r.candidate ? wire::TariffVersionToJson(*r.candidate) : Json()},
+                      {"total", AmountsJson(quote.total)},
+                      {"lines", std::move(lines)}},
+                 {}};
 }
 
 }  // namespace joule::api
