@@ -1762,6 +1762,12 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(const std::string& path,
     if (file != nullptr && *file != '\0') {
         store->reader_path_ = file;
         store->reader_count_ = options.read_connections;
+        if (options.background_checkpoints) {
+            CheckpointOptions checkpoints;
+            checkpoints.full_sync = options.durability == Durability::kFull;
+            JOULE_ASSIGN_OR_RETURN(store->checkpointer_,
+                                   WalCheckpointer::Start(db, file, checkpoints));
+        }
     }
     return store;
 }

@@ -11,6 +11,7 @@
 
 #include "core/access_ports.hpp"
 #include "core/ports.hpp"
+#include "storage/wal_checkpointer.hpp"
 
 struct sqlite3;
 
@@ -28,6 +29,8 @@ struct SqliteOptions {
     // Read-only connections for BeginRead(). 0, or a database without a file (":memory:"): reads
     // use the writer's connection and wait for its lock.
     int read_connections = 4;
+    // Checkpoints of a file database run on their own thread (storage/wal_checkpointer.hpp).
+    bool background_checkpoints = true;
 };
 
 class SqliteStore final : public Store, public AccessStore {
@@ -66,6 +69,7 @@ private:
     std::atomic<bool> readers_ready_{false};
     std::vector<std::unique_ptr<Connection>> readers_;
     std::atomic<std::size_t> next_reader_{0};
+    std::unique_ptr<WalCheckpointer> checkpointer_;  // last: stops before the connections close
 };
 
 }  // namespace joule::storage
