@@ -139,6 +139,20 @@ topup_key=$(curl -s -b "$cookies" -H "X-CSRF-Token: $csrf" -H 'content-type: app
 BENCH_AUTH="Bearer $topup_key" wrk -t "$threads" -c "$connections" -d "${seconds}s" --latency \
     -s "$dir/topup.lua" "$base" | tee "$dir/joule-topup.txt" |
     grep -E "Requests/sec|Latency|99%|Non-2xx"
+# The tariff quote (试算): the last 31 days of every meter under the project's first tariff, priced
+# under a candidate price; one request, timed.
+quote_key=$(curl -s -b "$cookies" -H "X-CSRF-Token: $csrf" -H 'content-type: application/json' \
+    -d '{"name":"bench-quote","scopes":["tariffs.view"]}' "$base/api/v1/api-keys" |
+    sed -n 's/.*"key":"\([^"]*\)".*/\1/p')
+tariff=$(curl -s -H "Authorization: Bearer $quote_key" "$base/api/v1/projects/demo-mall/tariffs" |
+    sed -n 's/^{"items":\[{"code":"\([^"]*\)".*/\1/p')
+quote_body="{\"from\":\"$(date -u -d '31 days ago' +%Y-%m-%dT%H:%M:%SZ)\",\"to\":\"$(date -u +%Y-%m-%dT%H:%M:%SZ)\",\"version\":{\"price\":\"1.2000\"}}"
+echo "== joule-quote (tariff $tariff, 31 days)"
+curl -s -o "$dir/quote.json" -w "status %{http_code}, %{time_total} s\n" -H 'content-type: application/json' \
+    -H "Authorization: Bearer $quote_key" -d "$quote_body" \
+    "$base/api/v1/projects/demo-mall/tariffs/$tariff/quote"
+echo "quote total: $(sed -n 's/.*"total":\({[^}]*}\).*/\1/p' "$dir/quote.json" | cut -c1-200)," \
+    "$(grep -o '"meter":' "$dir/quote.json" | wc -l) meters"
 joule_rps=$(sed -n 's/Requests\/sec: *//p' "$dir/joule.txt")
 nginx_rps=$(sed -n 's/Requests\/sec: *//p' "$dir/nginx.txt")
 echo "joule / nginx = $(awk -v a="$joule_rps" -v b="$nginx_rps" 'BEGIN { printf "%.2f", a / b }')"
