@@ -261,11 +261,28 @@ void Api::Impl::AddRoutes() {
         &Impl::ListUsers);
     add("POST", "/api/v1/users", "createUser", "Create a user", "users", kNeeds, P::kUsersManage,
         kWrite, &Impl::CreateUserRoute);
+    add("GET", "/api/v1/users/{user}", "getUser", "A user; ETag", "users", kNeeds, P::kUsersManage,
+        kRead, &Impl::GetUserRoute);
+    add("PATCH", "/api/v1/users/{user}", "updateUser",
+        "Change a user's display name, role, projects or disabled (If-Match); a new role or "
+        "projects, or disabling, end the user's sessions",
+        "users", kNeeds, P::kUsersManage, kWrite, &Impl::UpdateUserRoute);
     add("POST", "/api/v1/users/{user}/password", "resetPassword",
         "Set a user's password (admin reset); the user's sessions end", "users", kNeeds,
         P::kUsersManage, kWrite, &Impl::ResetPassword);
-    add("GET", "/api/v1/roles", "listRoles", "Built-in roles and their permissions", "users",
-        kSignedIn, P::kProjectsView, kRead, &Impl::ListRoles);
+    add("GET", "/api/v1/roles", "listRoles", "Built-in and custom roles and their permissions",
+        "users", kSignedIn, P::kProjectsView, kList, &Impl::ListRoles);
+    add("POST", "/api/v1/roles", "createRole", "Create a custom role from a list of permissions",
+        "users", kNeeds, P::kUsersManage, kWrite, &Impl::CreateRole);
+    add("GET", "/api/v1/roles/{role}", "getRole", "A role; ETag (custom roles)", "users", kNeeds,
+        P::kUsersManage, kRead, &Impl::GetRole);
+    add("PATCH", "/api/v1/roles/{role}", "updateRole",
+        "Rename a custom role or change its permissions (If-Match); its users have the new "
+        "permissions from their next request",
+        "users", kNeeds, P::kUsersManage, kWrite, &Impl::UpdateRole);
+    add("DELETE", "/api/v1/roles/{role}", "deleteRole",
+        "Delete a custom role no user has (If-Match)", "users", kNeeds, P::kUsersManage, kRead,
+        &Impl::DeleteRole);
     add("GET", "/api/v1/api-keys", "listApiKeys", "API keys for integrations", "users", kNeeds,
         P::kUsersManage, kList, &Impl::ListApiKeys);
     add("POST", "/api/v1/api-keys", "createApiKey", "Create an API key; the secret is shown once",
@@ -661,9 +678,9 @@ Result<Reply> Api::Impl::Export(Call& call, const Route& route, ExportFormat for
 
 // ---------------------------------------------------------------------------------- principal
 
-Result<Principal> Api::Impl::PrincipalOf(const UserRecord& user) {
-    const RoleDefinition* role = FindBuiltinRole(user.role);
-    if (role == nullptr) {
+Result<Principal> Api::Impl::PrincipalOf(AccessTx& tx, const UserRecord& user) {
+    JOULE_ASSIGN_OR_RETURN(std::optional<RoleDefinition> role, tx.ResolveRole(user.role));
+    if (!role) {
         return MakeError(ErrorCode::kPermissionDenied, "the user's role no longer exists");
     }
     Principal p;
@@ -693,11 +710,13 @@ Result<Principal> Api::Impl::Authenticate(const HttpRequest& request, Call* call
             return MakeError(ErrorCode::kUnauthenticated, "malformed API key", "Authorization");
         }
         const std::string key_hash = Sha256Hex(key);
+        uint64_t generation = 0;
         {
             std::lock_guard lock(sessions_mutex);
             if (auto it = cached_keys.find(key_hash); it != cached_keys.end()) {
                 return it->second.principal;
             }
+            generation = principals_generation;
         }
         const std::string prefix(key.substr(0, second));
         JOULE_ASSIGN_OR_RETURN(auto tx, access.BeginAccess());
@@ -711,14 +730,16 @@ Result<Principal> Api::Impl::Authenticate(const HttpRequest& request, Call* call
             return MakeError(ErrorCode::kUnauthenticated, "the key's user is disabled",
                              "Authorization");
         }
-        JOULE_ASSIGN_OR_RETURN(Principal p, PrincipalOf(*user));
+        JOULE_ASSIGN_OR_RETURN(Principal p, PrincipalOf(*tx, *user));
         p.permissions &= found->scopes;  // a key never exceeds its user
         p.via_api_key = true;
         std::lock_guard lock(sessions_mutex);
         if (cached_keys.size() >= kMaxCachedSessions) {
             cached_keys.clear();  // only a cache: the store still has every key
         }
-        cached_keys.insert_or_assign(key_hash, CachedKey{prefix, p});
+        if (generation == principals_generation) {
+            cached_keys.insert_or_assign(key_hash, CachedKey{prefix, p});
+        }
         return p;
     }
     const std::string token = CookieValue(request.Header("cookie"), kSessionCookie);
@@ -727,11 +748,13 @@ Result<Principal> Api::Impl::Authenticate(const HttpRequest& request, Call* call
     }
     const std::string token_hash = Sha256Hex(token);
     std::optional<CachedSession> cached;
+    uint64_t generation = 0;
     {
         std::lock_guard lock(sessions_mutex);
         if (auto it = sessions.find(token_hash); it != sessions.end()) {
             cached = it->second;
         }
+        generation = principals_generation;
     }
     if (!cached) {
         JOULE_ASSIGN_OR_RETURN(auto tx, access.BeginAccess());
@@ -743,13 +766,15 @@ Result<Principal> Api::Impl::Authenticate(const HttpRequest& request, Call* call
         if (!user || user->disabled) {
             return MakeError(ErrorCode::kUnauthenticated, "the user is disabled");
         }
-        JOULE_ASSIGN_OR_RETURN(Principal p, PrincipalOf(*user));
+        JOULE_ASSIGN_OR_RETURN(Principal p, PrincipalOf(*tx, *user));
         cached = CachedSession{*session, std::move(p)};
         std::lock_guard lock(sessions_mutex);
         if (sessions.size() >= kMaxCachedSessions) {
             sessions.clear();  // only a cache: the store still has every session
         }
-        sessions.insert_or_assign(token_hash, *cached);
+        if (generation == principals_generation) {
+            sessions.insert_or_assign(token_hash, *cached);
+        }
     }
     if (cached->session.expires_at <= now) {
         Forget(token_hash);
@@ -766,15 +791,19 @@ Result<Principal> Api::Impl::Authenticate(const HttpRequest& request, Call* call
 
 void Api::Impl::Forget(std::string_view token_hash) {
     std::lock_guard lock(sessions_mutex);
+    ++principals_generation;
     sessions.erase(std::string(token_hash));
 }
 
-void Api::Impl::ForgetUser(int64_t user_id) {
+void Api::Impl::ForgetPrincipals(const std::function<bool(const Principal&)>& which) {
     std::lock_guard lock(sessions_mutex);
-    std::erase_if(sessions,
-                  [&](const auto& entry) { return entry.second.session.user_id == user_id; });
-    std::erase_if(cached_keys,
-                  [&](const auto& entry) { return entry.second.principal.user_id == user_id; });
+    ++principals_generation;
+    std::erase_if(sessions, [&](const auto& entry) { return which(entry.second.principal); });
+    std::erase_if(cached_keys, [&](const auto& entry) { return which(entry.second.principal); });
+}
+
+void Api::Impl::ForgetUser(int64_t user_id) {
+    ForgetPrincipals([&](const Principal& p) { return p.user_id == user_id; });
 }
 
 Status Api::Impl::LogOperation(AccessTx& tx, const Actor& actor, Instant at, std::string action,

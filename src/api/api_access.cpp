@@ -1,4 +1,6 @@
-// Sign-in, users, roles, API keys and the operation log [ADM-1, ADM-2, ADM-3, SEC-1].
+// Sign-in, users, roles (built-in and custom), API keys and the operation log [ADM-1, ADM-2,
+// ADM-3, SEC-1]. Users and custom roles are read with an ETag and edited with If-Match; nobody
+// hands out a permission it does not hold, nor disables or demotes itself.
 #include <algorithm>
 
 #include "api/api_internal.hpp"
@@ -38,6 +40,228 @@ bool SeesUser(const Principal& principal, const UserRecord& user) {
     return !user.all_projects && !user.projects.empty() &&
            std::all_of(user.projects.begin(), user.projects.end(),
                        [&](ProjectId p) { return principal.SeesProject(p); });
+}
+
+constexpr std::size_t kMaxUserProjects = 1000;
+constexpr std::size_t kMaxDisplayNameBytes = 128;
+constexpr std::size_t kMaxRolePermissions = 64;  // names, repeats allowed
+
+// Only a group user makes group users; `granter` nullptr is the command line, which may.
+Status CheckGroupGrant(const Principal* granter, bool all_projects) {
+    if (granter != nullptr && !granter->all_projects && all_projects) {
+        return MakeError(ErrorCode::kPermissionDenied, "only a group user can make group users",
+                         "all_projects");
+    }
+    return {};
+}
+
+// The ids of the projects `codes` name, sorted, each one `granter` sees (nullptr: the command
+// line, every project): a project it cannot see answers like one that does not exist.
+Result<std::vector<ProjectId>> ProjectIdsOf(const std::vector<std::string>& codes,
+                                            const std::vector<ProjectRecord>& projects,
+                                            const Principal* granter) {
+    std::vector<ProjectId> ids;
+    for (std::size_t i = 0; i < codes.size(); ++i) {
+        const auto it = std::find_if(projects.begin(), projects.end(),
+                                     [&](const ProjectRecord& p) { return p.code == codes[i]; });
+        if (it == projects.end() || (granter != nullptr && !granter->SeesProject(it->id))) {
+            return NotFound("no project '" + codes[i].substr(0, 64) + "'",
+                            "projects[" + std::to_string(i) + "]");
+        }
+        ids.push_back(it->id);
+    }
+    std::sort(ids.begin(), ids.end(), [](ProjectId a, ProjectId b) { return a.value < b.value; });
+    ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+    return ids;
+}
+
+// The role `code` a user is given by `granter` (nullptr: the command line): 400 naming "role"
+// when no role has the code, 403 when it holds a permission the granter does not.
+Status CheckRoleGrant(AccessTx& tx, const std::string& code, const Principal* granter) {
+    JOULE_ASSIGN_OR_RETURN(std::optional<RoleDefinition> role, tx.ResolveRole(code));
+    if (!role) {
+        return InvalidArgument("role", "unknown role '" + code.substr(0, 32) + "'");
+    }
+    return granter == nullptr ? Status() : CheckGrant(*granter, role->permissions, "role");
+}
+
+// An edit is made against the version stored now, else 409 naming If-Match.
+Status CheckVersion(int64_t stored, int64_t expected, const std::string& what) {
+    if (stored != expected) {
+        return MakeError(ErrorCode::kAborted,
+                         what + " was changed by someone else (version " + std::to_string(stored) +
+                             " now); read it again",
+                         "If-Match");
+    }
+    return {};
+}
+
+// The user of the path parameter `id`, if `principal` sees it; else 404 naming "user".
+Result<UserRecord> SeenUser(AccessTx& tx, const Principal& principal, const std::string& id) {
+    JOULE_ASSIGN_OR_RETURN(int64_t user_id, PositiveId(id, "user"));
+    JOULE_ASSIGN_OR_RETURN(auto user, tx.GetUser(user_id));
+    if (!user || !SeesUser(principal, *user)) {
+        return NotFound("no user " + std::to_string(user_id), "user");
+    }
+    return *user;
+}
+
+// SeenUser, when `manager` may also change it: a user manager changes (edits, resets) only users
+// whose role it holds every permission of, so it never takes over a more powerful user (403).
+Result<UserRecord> ManagedUser(AccessTx& tx, const Principal& manager, const std::string& id) {
+    JOULE_ASSIGN_OR_RETURN(UserRecord user, SeenUser(tx, manager, id));
+    JOULE_ASSIGN_OR_RETURN(std::optional<RoleDefinition> role, tx.ResolveRole(user.role));
+    if (role && !CheckGrant(manager, role->permissions, "user")) {
+        return MakeError(ErrorCode::kPermissionDenied,
+                         "user " + user.username +
+                             " has permissions you do not hold; a user manager who holds them "
+                             "can change the user",
+                         "user");
+    }
+    return user;
+}
+
+// A PATCH of a user: the fields given, each checked as create checks it.
+struct UserPatch {
+    std::optional<std::string> display_name;
+    std::optional<std::string> role;
+    std::optional<bool> all_projects;
+    std::optional<std::vector<std::string>> projects;  // codes
+    std::optional<bool> disabled;
+};
+
+Result<std::optional<bool>> OptFlag(wire::ObjectReader& body, std::string_view key) {
+    if (!body.Has(key)) {
+        return std::optional<bool>();
+    }
+    JOULE_ASSIGN_OR_RETURN(bool flag, body.OptBool(key, false));
+    return std::optional<bool>(flag);
+}
+
+Result<UserPatch> ReadUserPatch(wire::ObjectReader& body) {
+    UserPatch patch;
+    JOULE_ASSIGN_OR_RETURN(patch.display_name, OptText(body, "display_name", kMaxDisplayNameBytes));
+    if (body.Has("role")) {
+        JOULE_ASSIGN_OR_RETURN(patch.role, body.String("role", kMaxRoleCodeBytes));
+    }
+    JOULE_ASSIGN_OR_RETURN(patch.all_projects, OptFlag(body, "all_projects"));
+    JOULE_ASSIGN_OR_RETURN(const Json* list, body.OptArray("projects", kMaxUserProjects));
+    if (list != nullptr) {
+        JOULE_ASSIGN_OR_RETURN(patch.projects, StringList(*list, "projects"));
+    }
+    JOULE_ASSIGN_OR_RETURN(patch.disabled, OptFlag(body, "disabled"));
+    return patch;
+}
+
+// `patch` applied to `user` by `editor`, with create's rules: a role the editor holds, group users
+// made only by a group user, projects the editor sees. A field given unchanged is not checked.
+Status ApplyUserPatch(AccessTx& tx, const Principal& editor, const UserPatch& patch,
+                      const std::vector<ProjectRecord>& projects, UserRecord& user) {
+    user.display_name = patch.display_name.value_or(user.display_name);
+    if (patch.role && *patch.role != user.role) {
+        JOULE_TRY(CheckRoleGrant(tx, *patch.role, &editor));
+        user.role = *patch.role;
+    }
+    if (patch.all_projects) {
+        JOULE_TRY(CheckGroupGrant(&editor, *patch.all_projects));
+        user.all_projects = *patch.all_projects;
+    }
+    if (patch.projects) {
+        JOULE_ASSIGN_OR_RETURN(user.projects, ProjectIdsOf(*patch.projects, projects, &editor));
+    }
+    user.disabled = patch.disabled.value_or(user.disabled);
+    return {};
+}
+
+// Whether an edit changes what the user may reach: its role or projects, or it is disabled. Its
+// sessions end and its cached principals go.
+bool ReachChanged(const UserRecord& before, const UserRecord& after) {
+    return after.role != before.role || after.all_projects != before.all_projects ||
+           after.projects != before.projects || (after.disabled && !before.disabled);
+}
+
+// Nobody disables or demotes themselves (409), so the last user manager cannot lock everyone out.
+Status CheckSelfEdit(const Principal& editor, const UserRecord& before, const UserRecord& after) {
+    if (editor.user_id != before.id) {
+        return {};
+    }
+    const char* field = after.disabled != before.disabled           ? "disabled"
+                        : after.role != before.role                 ? "role"
+                        : after.all_projects != before.all_projects ? "all_projects"
+                        : after.projects != before.projects         ? "projects"
+                                                                    : nullptr;
+    if (field != nullptr) {
+        return FailedPrecondition(
+            std::string("you cannot change your own ") + field + "; another user manager can",
+            field);
+    }
+    return {};
+}
+
+Json RoleJson(const RoleDefinition& r, int64_t version) {
+    return Json{{"code", r.code},
+                {"name", r.name},
+                {"builtin", r.builtin},
+                {"permissions", PermissionNames(r.permissions)},
+                {"version", version}};
+}
+
+Json RoleJson(const RoleRecord& r) { return RoleJson(r.role, r.version); }
+
+// A role's permissions from the body's "permissions": known, not tenant.self, and none the
+// granter does not hold itself (403 naming "permissions").
+Result<PermissionSet> RolePermissions(wire::ObjectReader& body, const Principal& granter) {
+    JOULE_ASSIGN_OR_RETURN(const Json* list, body.Array("permissions", kMaxRolePermissions));
+    JOULE_ASSIGN_OR_RETURN(std::vector<std::string> names, StringList(*list, "permissions"));
+    JOULE_ASSIGN_OR_RETURN(PermissionSet set, ParseRolePermissions(names, "permissions"));
+    JOULE_TRY(CheckGrant(granter, set, "permissions"));
+    return set;
+}
+
+// The custom role `code` as stored at `version`: 404 naming "role" when there is none, 409 for a
+// built-in role (they never change) or another version (naming If-Match).
+Result<RoleRecord> RoleAtVersion(AccessTx& tx, const std::string& code, int64_t version) {
+    if (FindBuiltinRole(code) != nullptr) {
+        return FailedPrecondition("'" + code +
+                                      "' is a built-in role: built-in roles cannot be changed or "
+                                      "deleted; create a custom role instead",
+                                  "role");
+    }
+    JOULE_ASSIGN_OR_RETURN(auto role, tx.FindRole(code));
+    if (!role) {
+        return NotFound("no role '" + code.substr(0, 32) + "'", "role");
+    }
+    JOULE_TRY(CheckVersion(role->version, version, "role '" + code + "'"));
+    return *role;
+}
+
+// The users who have role `code`.
+Result<std::vector<UserRecord>> HoldersOf(AccessTx& tx, const std::string& code) {
+    JOULE_ASSIGN_OR_RETURN(auto users, tx.ListUsers());
+    std::erase_if(users, [&](const UserRecord& u) { return u.role != code; });
+    return users;
+}
+
+// A role's permissions change for every user who has it: `editor` must see each of them (a
+// project's user manager does not change what another project's users may do), and may not
+// change its own role's (409: it would demote itself).
+Status CheckRoleReach(AccessTx& tx, const Principal& editor, const RoleRecord& role) {
+    if (editor.role == role.role.code) {
+        return FailedPrecondition(
+            "you have the role '" + role.role.code +
+                "': another user manager can change its permissions, you cannot",
+            "permissions");
+    }
+    JOULE_ASSIGN_OR_RETURN(auto holders, HoldersOf(tx, role.role.code));
+    const bool all_seen = std::all_of(holders.begin(), holders.end(),
+                                      [&](const UserRecord& u) { return SeesUser(editor, u); });
+    if (!all_seen) {
+        return MakeError(ErrorCode::kPermissionDenied,
+                         "users outside your projects have the role '" + role.role.code +
+                             "'; a group user manager can change its permissions",
+                         "role");
+    }
+    return {};
 }
 
 }  // namespace
@@ -105,7 +329,7 @@ Result<Reply> Api::Impl::Login(Call& c) {
     session.created_at = c.now;
     session.expires_at = c.now + options.session_ttl;
     JOULE_TRY(tx->InsertSession(session));
-    JOULE_ASSIGN_OR_RETURN(Principal principal, PrincipalOf(*user));
+    JOULE_ASSIGN_OR_RETURN(Principal principal, PrincipalOf(*tx, *user));
     c.principal = principal;
     JOULE_TRY(LogOperation(*tx, c.actor(), c.now, "auth.login", "user:" + user->username,
                            Json::object()));
@@ -224,7 +448,7 @@ Result<Reply> Api::Impl::CreateUserRoute(Call& c) {
     JOULE_ASSIGN_OR_RETURN(spec.password, body.String("password", kMaxPasswordBytes));
     JOULE_ASSIGN_OR_RETURN(spec.role, body.String("role", 32));
     JOULE_ASSIGN_OR_RETURN(spec.all_projects, body.OptBool("all_projects", false));
-    JOULE_ASSIGN_OR_RETURN(const Json* project_list, body.OptArray("projects", 1000));
+    JOULE_ASSIGN_OR_RETURN(const Json* project_list, body.OptArray("projects", kMaxUserProjects));
     JOULE_TRY(body.Finish());
     if (project_list != nullptr) {
         JOULE_ASSIGN_OR_RETURN(spec.projects, StringList(*project_list, "projects"));
@@ -235,28 +459,12 @@ Result<Reply> Api::Impl::CreateUserRoute(Call& c) {
 
 Result<int64_t> Api::Impl::InsertUser(const NewUser& spec, const Principal* creator,
                                       const Actor& actor, Instant now) {
-    if (creator != nullptr && !creator->all_projects && spec.all_projects) {
-        return MakeError(ErrorCode::kPermissionDenied, "only a group user can create group users",
-                         "all_projects");
-    }
+    JOULE_TRY(CheckGroupGrant(creator, spec.all_projects));
     JOULE_TRY(CheckUsername(spec.username));
     JOULE_TRY(CheckPasswordPolicy(spec.password, "password"));
-    if (FindBuiltinRole(spec.role) == nullptr) {
-        return InvalidArgument("role", "unknown role '" + spec.role.substr(0, 32) + "'");
-    }
     UserRecord u;
     JOULE_ASSIGN_OR_RETURN(auto projects, Projects());
-    for (std::size_t i = 0; i < spec.projects.size(); ++i) {
-        const auto it = std::find_if(projects.begin(), projects.end(), [&](const ProjectRecord& p) {
-            return p.code == spec.projects[i];
-        });
-        // A project the creator cannot see answers like one that does not exist.
-        if (it == projects.end() || (creator != nullptr && !creator->SeesProject(it->id))) {
-            return NotFound("no project '" + spec.projects[i].substr(0, 64) + "'",
-                            "projects[" + std::to_string(i) + "]");
-        }
-        u.projects.push_back(it->id);
-    }
+    JOULE_ASSIGN_OR_RETURN(u.projects, ProjectIdsOf(spec.projects, projects, creator));
     JOULE_ASSIGN_OR_RETURN(u.password_hash, HashPassword(spec.password));
     u.username = spec.username;
     u.role = spec.role;
@@ -264,6 +472,9 @@ Result<int64_t> Api::Impl::InsertUser(const NewUser& spec, const Principal* crea
     u.created_at = now;
     u.password_changed_at = now;
     JOULE_ASSIGN_OR_RETURN(auto tx, access.BeginAccess());
+    // The role in the unit of work that stores the user: a custom role deleted meanwhile is not
+    // given to anyone.
+    JOULE_TRY(CheckRoleGrant(*tx, spec.role, creator));
     JOULE_ASSIGN_OR_RETURN(int64_t id, tx->InsertUser(u));
     JOULE_TRY(LogOperation(*tx, actor, now, "user.create", "user:" + spec.username,
                            Json{{"after",
@@ -274,41 +485,168 @@ Result<int64_t> Api::Impl::InsertUser(const NewUser& spec, const Principal* crea
     return id;
 }
 
+Result<Reply> Api::Impl::GetUserRoute(Call& c) {
+    JOULE_TRY(OnlyParams(c.query, {}));
+    JOULE_ASSIGN_OR_RETURN(auto projects, Projects());  // before the access unit of work
+    JOULE_ASSIGN_OR_RETURN(auto tx, access.BeginAccess());
+    JOULE_ASSIGN_OR_RETURN(UserRecord user, SeenUser(*tx, c.principal, c.params.at("user")));
+    return WithTag(200, UserJson(user, projects), user.version);
+}
+
+Result<Reply> Api::Impl::UpdateUserRoute(Call& c) {
+    JOULE_TRY(SomethingToChange(c.body));
+    wire::ObjectReader body(c.body, "");
+    JOULE_ASSIGN_OR_RETURN(UserPatch patch, ReadUserPatch(body));
+    JOULE_ASSIGN_OR_RETURN(int64_t version, EditVersion(c, &body));
+    JOULE_TRY(body.Finish());
+    JOULE_ASSIGN_OR_RETURN(auto projects, Projects());  // before the access unit of work
+    JOULE_ASSIGN_OR_RETURN(auto tx, access.BeginAccess());
+    JOULE_ASSIGN_OR_RETURN(UserRecord before, ManagedUser(*tx, c.principal, c.params.at("user")));
+    JOULE_TRY(CheckVersion(before.version, version, "user " + before.username));
+    UserRecord after = before;
+    JOULE_TRY(ApplyUserPatch(*tx, c.principal, patch, projects, after));
+    JOULE_TRY(CheckSelfEdit(c.principal, before, after));
+    JOULE_TRY(tx->UpdateUser(after));
+    after.version += 1;
+    const bool reach = ReachChanged(before, after);
+    if (reach) {
+        JOULE_TRY(tx->DeleteSessionsOf(after.id));
+    }
+    JOULE_TRY(LogOperation(
+        *tx, c.actor(), c.now, "user.update", "user:" + after.username,
+        Json{{"before", UserJson(before, projects)}, {"after", UserJson(after, projects)}}));
+    JOULE_TRY(tx->Commit());
+    if (reach) {
+        ForgetUser(after.id);
+    }
+    return WithTag(200, UserJson(after, projects), after.version);
+}
+
 Result<Reply> Api::Impl::ResetPassword(Call& c) {
-    JOULE_ASSIGN_OR_RETURN(int64_t user_id, PositiveId(c.params.at("user"), "user"));
     wire::ObjectReader body(c.body, "");
     JOULE_ASSIGN_OR_RETURN(std::string password, body.String("password", kMaxPasswordBytes));
     JOULE_TRY(body.Finish());
     JOULE_TRY(CheckPasswordPolicy(password, "password"));
     JOULE_ASSIGN_OR_RETURN(std::string hash, HashPassword(password));
     JOULE_ASSIGN_OR_RETURN(auto tx, access.BeginAccess());
-    JOULE_ASSIGN_OR_RETURN(auto user, tx->GetUser(user_id));
-    if (!user || !SeesUser(c.principal, *user)) {
-        return NotFound("no user " + std::to_string(user_id), "user");
-    }
-    user->password_hash = std::move(hash);
-    user->password_changed_at = c.now;
-    user->failed_logins = 0;
-    user->locked_until.reset();
-    JOULE_TRY(tx->UpdateUser(*user));
-    JOULE_TRY(tx->DeleteSessionsOf(user->id));
-    JOULE_TRY(LogOperation(*tx, c.actor(), c.now, "user.password_reset", "user:" + user->username,
+    JOULE_ASSIGN_OR_RETURN(UserRecord user, ManagedUser(*tx, c.principal, c.params.at("user")));
+    user.password_hash = std::move(hash);
+    user.password_changed_at = c.now;
+    user.failed_logins = 0;
+    user.locked_until.reset();
+    JOULE_TRY(tx->UpdateUser(user));
+    JOULE_TRY(tx->DeleteSessionsOf(user.id));
+    JOULE_TRY(LogOperation(*tx, c.actor(), c.now, "user.password_reset", "user:" + user.username,
                            Json::object()));
     JOULE_TRY(tx->Commit());
-    ForgetUser(user->id);
+    ForgetUser(user.id);
     return Reply{204, nullptr, {}};
 }
 
+// ------------------------------------------------------------------------------------- roles
+
 Result<Reply> Api::Impl::ListRoles(Call& c) {
-    (void)c;
-    Json items = Json::array();
+    std::vector<Json> items;
     for (const RoleDefinition& r : BuiltinRoles()) {
-        items.push_back(Json{{"code", r.code},
-                             {"name", r.name},
-                             {"builtin", r.builtin},
-                             {"permissions", PermissionNames(r.permissions)}});
+        items.push_back(RoleJson(r, 0));
     }
-    return Reply{200, Json{{"items", items}}, {}};
+    JOULE_ASSIGN_OR_RETURN(auto tx, access.BeginAccess());
+    JOULE_ASSIGN_OR_RETURN(auto custom, tx->ListRoles());
+    for (const RoleRecord& r : custom) {
+        items.push_back(RoleJson(r));
+    }
+    JOULE_ASSIGN_OR_RETURN(Json page, Page(std::move(items), c.query, {"code", "name"}, {"builtin"},
+                                           {"code", "name"}));
+    return Reply{200, std::move(page), {}};
+}
+
+Result<Reply> Api::Impl::GetRole(Call& c) {
+    JOULE_TRY(OnlyParams(c.query, {}));
+    const std::string& code = c.params.at("role");
+    if (const RoleDefinition* builtin = FindBuiltinRole(code)) {
+        return Reply{200, RoleJson(*builtin, 0), {}};  // no ETag: it never changes
+    }
+    JOULE_ASSIGN_OR_RETURN(auto tx, access.BeginAccess());
+    JOULE_ASSIGN_OR_RETURN(auto role, tx->FindRole(code));
+    if (!role) {
+        return NotFound("no role '" + code.substr(0, 32) + "'", "role");
+    }
+    return WithTag(200, RoleJson(*role), role->version);
+}
+
+Result<Reply> Api::Impl::CreateRole(Call& c) {
+    wire::ObjectReader body(c.body, "");
+    RoleRecord role;
+    JOULE_ASSIGN_OR_RETURN(role.role.code, body.String("code", kMaxRoleCodeBytes));
+    JOULE_TRY(CheckCustomRoleCode(role.role.code));
+    JOULE_ASSIGN_OR_RETURN(role.role.name, body.String("name", kMaxRoleNameBytes));
+    JOULE_TRY(CheckCustomRoleName(role.role.name));
+    JOULE_ASSIGN_OR_RETURN(role.role.permissions, RolePermissions(body, c.principal));
+    JOULE_TRY(body.Finish());
+    role.version = 1;
+    role.created_at = c.now;
+    role.updated_at = c.now;
+    JOULE_ASSIGN_OR_RETURN(auto tx, access.BeginAccess());
+    JOULE_TRY(tx->InsertRole(role));
+    JOULE_TRY(LogOperation(*tx, c.actor(), c.now, "role.create", "role:" + role.role.code,
+                           Json{{"after", RoleJson(role)}}));
+    JOULE_TRY(tx->Commit());
+    return Created(RoleJson(role), role.version, "/api/v1/roles/" + role.role.code);
+}
+
+Result<Reply> Api::Impl::UpdateRole(Call& c) {
+    JOULE_TRY(SomethingToChange(c.body));
+    wire::ObjectReader body(c.body, "");
+    JOULE_ASSIGN_OR_RETURN(std::optional<std::string> name,
+                           OptText(body, "name", kMaxRoleNameBytes));
+    if (name) {
+        JOULE_TRY(CheckCustomRoleName(*name));
+    }
+    std::optional<PermissionSet> permissions;
+    if (body.Has("permissions")) {
+        JOULE_ASSIGN_OR_RETURN(permissions, RolePermissions(body, c.principal));
+    }
+    JOULE_ASSIGN_OR_RETURN(int64_t version, EditVersion(c, &body));
+    JOULE_TRY(body.Finish());
+    JOULE_ASSIGN_OR_RETURN(auto tx, access.BeginAccess());
+    JOULE_ASSIGN_OR_RETURN(RoleRecord before, RoleAtVersion(*tx, c.params.at("role"), version));
+    RoleRecord after = before;
+    after.role.name = name.value_or(before.role.name);
+    after.role.permissions = permissions.value_or(before.role.permissions);
+    after.updated_at = c.now;
+    const bool reach = after.role.permissions != before.role.permissions;
+    if (reach) {
+        JOULE_TRY(CheckRoleReach(*tx, c.principal, before));
+    }
+    JOULE_TRY(tx->UpdateRole(after));
+    after.version += 1;
+    JOULE_TRY(LogOperation(*tx, c.actor(), c.now, "role.update", "role:" + after.role.code,
+                           Json{{"before", RoleJson(before)}, {"after", RoleJson(after)}}));
+    JOULE_TRY(tx->Commit());
+    if (reach) {
+        // Every user with the role has the new permissions from the next request on.
+        ForgetPrincipals([&](const Principal& p) { return p.role == after.role.code; });
+    }
+    return WithTag(200, RoleJson(after), after.version);
+}
+
+Result<Reply> Api::Impl::DeleteRole(Call& c) {
+    JOULE_TRY(OnlyParams(c.query, {}));
+    JOULE_ASSIGN_OR_RETURN(int64_t version, EditVersion(c, nullptr));
+    JOULE_ASSIGN_OR_RETURN(auto tx, access.BeginAccess());
+    JOULE_ASSIGN_OR_RETURN(RoleRecord role, RoleAtVersion(*tx, c.params.at("role"), version));
+    JOULE_ASSIGN_OR_RETURN(auto holders, HoldersOf(*tx, role.role.code));
+    if (!holders.empty()) {
+        return FailedPrecondition("the role '" + role.role.code + "' is given to " +
+                                      std::to_string(holders.size()) +
+                                      " user(s); give them another role first",
+                                  "role");
+    }
+    JOULE_TRY(tx->DeleteRole(role.role.code, role.version));
+    JOULE_TRY(LogOperation(*tx, c.actor(), c.now, "role.delete", "role:" + role.role.code,
+                           Json{{"before", RoleJson(role)}}));
+    JOULE_TRY(tx->Commit());
+    return NoContent();
 }
 
 Result<Reply> Api::Impl::CreateApiKey(Call& c) {
@@ -381,6 +719,7 @@ Result<Reply> Api::Impl::RevokeApiKey(Call& c) {
     JOULE_TRY(tx->Commit());
     {
         std::lock_guard lock(sessions_mutex);
+        ++principals_generation;
         std::erase_if(cached_keys,
                       [&](const auto& entry) { return entry.second.prefix == it->prefix; });
     }

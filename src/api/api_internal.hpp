@@ -27,6 +27,10 @@ class AcquisitionService;
 enum class ImportKind : uint8_t;
 }  // namespace joule
 
+namespace joule::wire {
+class ObjectReader;
+}  // namespace joule::wire
+
 namespace joule::api {
 
 using Json = nlohmann::json;
@@ -107,6 +111,20 @@ template <class T>
 [[nodiscard]] Result<MeterRecord> FindMeterOf(Tx& tx, const Call& call);
 // The version an edit was made against: the If-Match header ("3", the object's ETag), if any.
 [[nodiscard]] Result<std::optional<int64_t>> IfMatchVersion(const Call& call);
+// Edits with optimistic concurrency (api_site_edit.cpp; also users and roles): an object's answer
+// with its ETag (the version), the same as 201 with a Location, and 204.
+[[nodiscard]] Reply WithTag(int status, Json body, int64_t version);
+[[nodiscard]] Reply Created(Json body, int64_t version, std::string location);
+[[nodiscard]] Reply NoContent();
+// The version an edit was made against: If-Match, or a "version" field of `body` (nullptr: a
+// call without a body); one of them is required (400 naming If-Match), and both must agree.
+[[nodiscard]] Result<int64_t> EditVersion(const Call& c, wire::ObjectReader* body);
+// A string field of at most `max_bytes` that may be ""; nullopt when absent (a patch leaves it).
+[[nodiscard]] Result<std::optional<std::string>> OptText(wire::ObjectReader& body,
+                                                         std::string_view key,
+                                                         std::size_t max_bytes);
+// The body of a PATCH must change something: 400 naming "body" when it is empty or only "version".
+[[nodiscard]] Status SomethingToChange(const Json& body);
 // Rejects query parameters other than `known` (so a typo never silently returns everything).
 [[nodiscard]] Status OnlyParams(const QueryParams& query,
                                 std::initializer_list<std::string_view> known);
@@ -154,6 +172,9 @@ struct Api::Impl {
         Principal principal;
     };
     std::unordered_map<std::string, CachedKey> cached_keys;  // guarded by sessions_mutex
+    // Bumped (under sessions_mutex) whenever cached principals are dropped: a principal read from
+    // the store before a drop is not cached after it (it may be the dropped one's old self).
+    uint64_t principals_generation = 0;
 
     Impl(Store& s, AccessStore& a, BillingService& b, AcquisitionService& q, ApiOptions o);
 
@@ -168,8 +189,12 @@ struct Api::Impl {
     // export logged.
     Result<Reply> Export(Call& call, const Route& route, ExportFormat format);
     Result<Principal> Authenticate(const HttpRequest& request, Call* call);
-    static Result<Principal> PrincipalOf(const UserRecord& user);
+    // The user's role (built-in or custom, AccessTx::ResolveRole) narrowed to its projects.
+    static Result<Principal> PrincipalOf(AccessTx& tx, const UserRecord& user);
     void Forget(std::string_view token_hash);
+    // Drops the cached sessions and keys whose principal `which` picks: the next request of each
+    // reads the store again (a user edited, a role's permissions changed).
+    void ForgetPrincipals(const std::function<bool(const Principal&)>& which);
     void ForgetUser(int64_t user_id);
     // Records a mutating call of the access store in the operation log, in its unit of work.
     static Status LogOperation(AccessTx& tx, const Actor& actor, Instant at, std::string action,
@@ -191,8 +216,14 @@ struct Api::Impl {
     Result<Reply> ChangePassword(Call& c);
     Result<Reply> ListUsers(Call& c);
     Result<Reply> CreateUserRoute(Call& c);
+    Result<Reply> GetUserRoute(Call& c);
+    Result<Reply> UpdateUserRoute(Call& c);
     Result<Reply> ResetPassword(Call& c);
     Result<Reply> ListRoles(Call& c);
+    Result<Reply> GetRole(Call& c);
+    Result<Reply> CreateRole(Call& c);
+    Result<Reply> UpdateRole(Call& c);
+    Result<Reply> DeleteRole(Call& c);
     Result<Reply> CreateApiKey(Call& c);
     Result<Reply> ListApiKeys(Call& c);
     Result<Reply> RevokeApiKey(Call& c);

@@ -58,6 +58,8 @@ Json MeterJson(const MeterView& m) {
                 {"version", m.meter.version}};
 }
 
+}  // namespace
+
 // An object's answer: its JSON and its ETag (the version).
 Reply WithTag(int status, Json body, int64_t version) {
     Reply r{status, std::move(body), {}};
@@ -94,6 +96,8 @@ Result<int64_t> EditVersion(const Call& c, wire::ObjectReader* body) {
     return tag ? *tag : *field;
 }
 
+namespace {
+
 // A string field that may be "" (a reference to nothing, "take the code"); at most `max_bytes`.
 // The service checks what a code or a name must be.
 Result<std::string> Text(wire::ObjectReader& body, std::string_view key, std::size_t max_bytes) {
@@ -118,6 +122,8 @@ Result<std::string> OptText(wire::ObjectReader& body, std::string_view key, std:
     return Text(body, key, max_bytes);
 }
 
+}  // namespace
+
 // Text, or nothing when the field is absent (a patch leaves it as it is).
 Result<std::optional<std::string>> OptText(wire::ObjectReader& body, std::string_view key,
                                            std::size_t max_bytes) {
@@ -128,6 +134,8 @@ Result<std::optional<std::string>> OptText(wire::ObjectReader& body, std::string
     return std::optional<std::string>(std::move(text));
 }
 
+namespace {
+
 // An area in m² as a decimal string with at most two places ("35.50").
 Result<int64_t> AreaField(wire::ObjectReader& body) {
     JOULE_ASSIGN_OR_RETURN(std::string text, body.String("area", 16));
@@ -135,6 +143,8 @@ Result<int64_t> AreaField(wire::ObjectReader& body) {
     JOULE_TRY(site_checks::CheckArea(area));
     return area;
 }
+
+}  // namespace
 
 // A modbus_tcp gateway is polled at its endpoint: checked as host:port now, not found
 // unreachable forever later (the site file's rule).
@@ -146,6 +156,8 @@ Status SomethingToChange(const Json& body) {
     }
     return {};
 }
+
+namespace {
 
 std::string ProjectPath(const Call& c) { return "/api/v1/projects/" + c.project->code; }
 

@@ -678,6 +678,7 @@ TEST_F(ApiTest, AuthorizationMatrixOfEveryRouteRoleAndProject) {
         {"{device}", "999999"},
         {"{user}", "999999"},
         {"{key}", "999999"},
+        {"{role}", "role-none"},
         // Site editing: objects that do not exist (a delete or an edit never reaches a row).
         {"{building}", "B-none"},
         {"{floor}", "F-none"},

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <array>
 
+#include "core/access_ports.hpp"
+
 namespace joule {
 
 namespace {
@@ -94,6 +96,77 @@ const RoleDefinition* FindBuiltinRole(std::string_view code) {
         }
     }
     return nullptr;
+}
+
+Status CheckCustomRoleCode(std::string_view code) {
+    const bool well_formed =
+        !code.empty() && code.size() <= kMaxRoleCodeBytes &&
+        std::all_of(code.begin(), code.end(), [](char c) {
+            return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-';
+        });
+    if (!well_formed) {
+        return InvalidArgument("code", "must be 1 to 32 characters of a-z 0-9 _ -");
+    }
+    if (FindBuiltinRole(code) != nullptr) {
+        return MakeError(ErrorCode::kAlreadyExists,
+                         "'" + std::string(code) + "' is a built-in role; choose another code",
+                         "code");
+    }
+    return {};
+}
+
+Status CheckCustomRoleName(std::string_view name) {
+    const bool control = std::any_of(name.begin(), name.end(), [](char c) {
+        return static_cast<unsigned char>(c) < 0x20 || c == 0x7f;
+    });
+    if (name.empty() || name.size() > kMaxRoleNameBytes || control) {
+        return InvalidArgument("name", "must be 1 to 64 bytes without control characters");
+    }
+    return {};
+}
+
+Result<PermissionSet> ParseRolePermissions(std::span<const std::string> names,
+                                           std::string_view field) {
+    if (names.empty()) {
+        return InvalidArgument(std::string(field), "a role needs at least one permission");
+    }
+    JOULE_ASSIGN_OR_RETURN(PermissionSet set, ParsePermissions(names, field));
+    const auto tenant =
+        std::find(names.begin(), names.end(), PermissionName(Permission::kTenantSelf));
+    if (tenant != names.end()) {
+        return InvalidArgument(
+            std::string(field) + "[" + std::to_string(tenant - names.begin()) + "]",
+            "tenant.self is only in the built-in tenant role");
+    }
+    return set;
+}
+
+Status CheckGrant(const Principal& granter, const PermissionSet& permissions,
+                  std::string_view field) {
+    PermissionSet beyond = permissions & ~granter.permissions;
+    beyond.reset(static_cast<std::size_t>(Permission::kTenantSelf));
+    if (beyond.any()) {
+        const std::vector<std::string> names = PermissionNames(beyond);
+        std::string list;
+        for (const std::string& name : names) {
+            list += (list.empty() ? "" : ", ") + name;
+        }
+        return MakeError(ErrorCode::kPermissionDenied,
+                         "you cannot grant permissions you do not hold: " + list,
+                         std::string(field));
+    }
+    return {};
+}
+
+Result<std::optional<RoleDefinition>> AccessTx::ResolveRole(std::string_view code) {
+    if (const RoleDefinition* builtin = FindBuiltinRole(code)) {
+        return std::optional<RoleDefinition>(*builtin);
+    }
+    JOULE_ASSIGN_OR_RETURN(std::optional<RoleRecord> custom, FindRole(code));
+    if (!custom) {
+        return std::optional<RoleDefinition>();
+    }
+    return std::optional<RoleDefinition>(std::move(custom->role));
 }
 
 bool Principal::SeesProject(ProjectId project) const {

@@ -54,6 +54,17 @@ struct RoleDefinition {
 [[nodiscard]] std::span<const RoleDefinition> BuiltinRoles();
 [[nodiscard]] const RoleDefinition* FindBuiltinRole(std::string_view code);
 
+// Custom roles [ADM-1]: a code of 1..32 of a-z 0-9 _ - that no built-in role has (kAlreadyExists),
+// errors naming "code"; a name of 1..64 bytes without control characters, naming "name".
+inline constexpr std::size_t kMaxRoleCodeBytes = 32;
+inline constexpr std::size_t kMaxRoleNameBytes = 64;
+[[nodiscard]] Status CheckCustomRoleCode(std::string_view code);
+[[nodiscard]] Status CheckCustomRoleName(std::string_view name);
+// A custom role's permissions: at least one (else kInvalidArgument naming `field`), each a known
+// name and never tenant.self — tenants are the built-in tenant role (errors name "<field>[i]").
+[[nodiscard]] Result<PermissionSet> ParseRolePermissions(std::span<const std::string> names,
+                                                         std::string_view field);
+
 // What one request may do: a user's role narrowed to its projects, or an API key's scopes.
 struct Principal {
     int64_t user_id = 0;
@@ -71,5 +82,12 @@ struct Principal {
     [[nodiscard]] bool SeesProject(ProjectId project) const;
     [[nodiscard]] bool IsTenant() const { return Allows(Permission::kTenantSelf); }
 };
+
+// Whether `granter` may hand `permissions` out, in a role it defines or a role it gives a user:
+// only permissions it holds itself (tenant.self is no power over others and always passes), else
+// kPermissionDenied naming `field`. A user manager never makes anyone, itself included, more
+// than it is.
+[[nodiscard]] Status CheckGrant(const Principal& granter, const PermissionSet& permissions,
+                                std::string_view field);
 
 }  // namespace joule

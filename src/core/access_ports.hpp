@@ -20,7 +20,7 @@ struct UserRecord {
     std::string username;  // unique, 1..64 bytes
     std::string display_name;
     std::string password_hash;  // argon2id, libsodium's encoded string
-    std::string role;           // a built-in role code
+    std::string role;           // a built-in or custom role's code
     bool all_projects = false;
     std::vector<ProjectId> projects;
     std::vector<AccountId> accounts;  // tenant users: their own accounts
@@ -30,6 +30,15 @@ struct UserRecord {
     Instant created_at;
     Instant password_changed_at;
     int64_t version = 0;  // bumped on every update (optimistic concurrency)
+};
+
+// A custom role [ADM-1]: a named list of permissions the user managers define beside the built-in
+// roles (role.builtin is false). Users refer to it by code.
+struct RoleRecord {
+    RoleDefinition role;
+    int64_t version = 0;  // 1 when inserted, bumped on every update (optimistic concurrency)
+    Instant created_at;
+    Instant updated_at;
 };
 
 struct SessionRecord {
@@ -83,6 +92,17 @@ public:
     // Saves every field and the project/account lists when u.version is the stored version, and
     // bumps it; kAborted (field "version") when someone changed the user in between.
     virtual Status UpdateUser(const UserRecord& u) = 0;
+    // Custom roles. InsertRole: kAlreadyExists (field "code") when the code is taken. UpdateRole
+    // saves the name and permissions and bumps the version, DeleteRole deletes, each only when
+    // the stored version is r.version / `version`: else kAborted (field "version").
+    virtual Status InsertRole(const RoleRecord& r) = 0;
+    virtual Result<std::vector<RoleRecord>> ListRoles() = 0;  // by code
+    virtual Result<std::optional<RoleRecord>> FindRole(std::string_view code) = 0;
+    virtual Status UpdateRole(const RoleRecord& r) = 0;
+    virtual Status DeleteRole(std::string_view code, int64_t version) = 0;
+    // A user's role, built-in or custom: the one place a role code becomes permissions. nullopt
+    // when no role has `code`.
+    Result<std::optional<RoleDefinition>> ResolveRole(std::string_view code);
     virtual Status InsertSession(const SessionRecord& s) = 0;
     virtual Result<std::optional<SessionRecord>> FindSession(std::string_view token_hash) = 0;
     virtual Status DeleteSession(std::string_view token_hash) = 0;

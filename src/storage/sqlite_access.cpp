@@ -1,5 +1,5 @@
-// SqliteStore's AccessStore: users, sessions and API keys, in the same database and under the same
-// writer lock as the rest of the store.
+// SqliteStore's AccessStore: users, custom roles, sessions and API keys, in the same database and
+// under the same writer lock as the rest of the store.
 #include <sstream>
 
 #include "base/assert.hpp"
@@ -17,6 +17,9 @@ using sqlite::Secs;
 #define JOULE_USER_SELECT                                                              \
     "SELECT id, username, display_name, password_hash, role, all_projects, disabled, " \
     "failed_logins, locked_until, created_at, password_changed_at, version FROM users "
+
+#define JOULE_ROLE_SELECT \
+    "SELECT code, name, permissions, version, created_at, updated_at FROM roles "
 
 class SqliteAccessTx final : public AccessTx, private sqlite::UnitOfWork {
 public:
@@ -92,12 +95,50 @@ public:
                       .Int(u.id)
                       .Int(u.version)
                       .Run());
-        if (sqlite3_changes(db_) != 1) {
-            return MakeError(ErrorCode::kAborted,
-                             "user " + std::to_string(u.id) + " was changed by someone else",
-                             "version");
-        }
+        JOULE_TRY(ChangedOne("user " + std::to_string(u.id)));
         return SaveLists(u.id, u);
+    }
+    Status InsertRole(const RoleRecord& r) override {
+        auto q =
+            Q("INSERT INTO roles(code, name, permissions, version, created_at, updated_at) "
+              "VALUES (?, ?, ?, 1, ?, ?)");
+        auto inserted = q.Text(r.role.code)
+                            .Text(r.role.name)
+                            .Text(JoinPermissions(r.role.permissions))
+                            .Int(Secs(r.created_at))
+                            .Int(Secs(r.updated_at))
+                            .Run();
+        if (!inserted && inserted.error().code == ErrorCode::kAlreadyExists) {
+            return MakeError(ErrorCode::kAlreadyExists, "a role '" + r.role.code + "' exists",
+                             "code");
+        }
+        return inserted;
+    }
+    Result<std::vector<RoleRecord>> ListRoles() override {
+        auto q = Q(JOULE_ROLE_SELECT "ORDER BY code");
+        return CollectRows(q, RoleRow);
+    }
+    Result<std::optional<RoleRecord>> FindRole(std::string_view code) override {
+        auto q = Q(JOULE_ROLE_SELECT "WHERE code = ?");
+        q.Text(code);
+        return FirstRow(q, RoleRow);
+    }
+    Status UpdateRole(const RoleRecord& r) override {
+        auto q =
+            Q("UPDATE roles SET name = ?, permissions = ?, updated_at = ?, version = version + 1 "
+              "WHERE code = ? AND version = ?");
+        JOULE_TRY(q.Text(r.role.name)
+                      .Text(JoinPermissions(r.role.permissions))
+                      .Int(Secs(r.updated_at))
+                      .Text(r.role.code)
+                      .Int(r.version)
+                      .Run());
+        return ChangedOne("role '" + r.role.code + "'");
+    }
+    Status DeleteRole(std::string_view code, int64_t version) override {
+        auto q = Q("DELETE FROM roles WHERE code = ? AND version = ?");
+        JOULE_TRY(q.Text(code).Int(version).Run());
+        return ChangedOne("role '" + std::string(code) + "'");
     }
     Status InsertSession(const SessionRecord& s) override {
         auto q =
@@ -143,7 +184,7 @@ public:
                       .Text(k.secret_hash)
                       .Int(k.user_id)
                       .Text(k.name)
-                      .Text(JoinScopes(k.scopes))
+                      .Text(JoinPermissions(k.scopes))
                       .Int(Secs(k.created_at))
                       .Run());
         return sqlite3_last_insert_rowid(db_);
@@ -244,12 +285,43 @@ private:
         u.version = r.ColInt(11);
         return u;
     }
-    static std::string JoinScopes(const PermissionSet& scopes) {
+    // The last statement changed exactly one row, else kAborted: `what` was not at the version
+    // the change was made against (or is gone).
+    Status ChangedOne(const std::string& what) {
+        if (sqlite3_changes(db_) != 1) {
+            return MakeError(ErrorCode::kAborted, what + " was changed by someone else", "version");
+        }
+        return {};
+    }
+    // Permission names, comma separated (roles, API key scopes); an unknown name read back is
+    // dropped, never granted.
+    static std::string JoinPermissions(const PermissionSet& set) {
         std::string out;
-        for (const std::string& name : PermissionNames(scopes)) {
+        for (const std::string& name : PermissionNames(set)) {
             out += (out.empty() ? "" : ",") + name;
         }
         return out;
+    }
+    static PermissionSet SplitPermissions(const std::string& text) {
+        PermissionSet set;
+        std::stringstream names(text);
+        std::string name;
+        while (std::getline(names, name, ',')) {
+            if (auto p = ParsePermission(name, "permissions")) {
+                set.set(static_cast<std::size_t>(*p));
+            }
+        }
+        return set;
+    }
+    static RoleRecord RoleRow(const Query& r) {
+        RoleRecord role;
+        role.role.code = r.ColText(0);
+        role.role.name = r.ColText(1);
+        role.role.permissions = SplitPermissions(r.ColText(2));
+        role.version = r.ColInt(3);
+        role.created_at = At(r.ColInt(4));
+        role.updated_at = At(r.ColInt(5));
+        return role;
     }
     static ApiKeyRecord ApiKeyRow(const Query& r) {
         ApiKeyRecord k;
@@ -258,13 +330,7 @@ private:
         k.secret_hash = r.ColText(2);
         k.user_id = r.ColInt(3);
         k.name = r.ColText(4);
-        std::stringstream scopes(r.ColText(5));
-        std::string name;
-        while (std::getline(scopes, name, ',')) {
-            if (auto p = ParsePermission(name, "scopes")) {
-                k.scopes.set(static_cast<std::size_t>(*p));
-            }
-        }
+        k.scopes = SplitPermissions(r.ColText(5));
         k.created_at = At(r.ColInt(6));
         if (auto revoked = r.ColOptInt(7)) {
             k.revoked_at = At(*revoked);

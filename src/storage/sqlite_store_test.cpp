@@ -321,5 +321,67 @@ TEST(SqliteStore, LiveChangesKeepTheNewestHundredThousand) {
     EXPECT_LE(oldest[0].seq, last - 99'000);
 }
 
+RoleRecord CustomRole(std::string code, std::initializer_list<Permission> permissions) {
+    RoleRecord r;
+    r.role.code = std::move(code);
+    r.role.name = "Cashier";
+    for (Permission p : permissions) {
+        r.role.permissions.set(static_cast<std::size_t>(p));
+    }
+    r.created_at = T(1000);
+    r.updated_at = T(1000);
+    return r;
+}
+
+TEST(SqliteStore, CustomRolesAreVersionedAndResolvedBesideTheBuiltInOnes) {
+    auto store = OpenMemory();
+    auto tx = store->BeginAccess().value();
+    ASSERT_TRUE(
+        tx->InsertRole(CustomRole("cashier", {Permission::kAccountsView, Permission::kMoneyTopUp}))
+            .has_value());
+    ASSERT_TRUE(tx->InsertRole(CustomRole("auditor", {Permission::kOperationsView})).has_value());
+    auto taken = tx->InsertRole(CustomRole("cashier", {Permission::kAlarmsView}));
+    ASSERT_FALSE(taken.has_value());
+    EXPECT_EQ(taken.error().code, ErrorCode::kAlreadyExists);
+    EXPECT_EQ(taken.error().field, "code");
+
+    const std::vector<RoleRecord> listed = tx->ListRoles().value();
+    ASSERT_EQ(listed.size(), 2U);
+    EXPECT_EQ(listed[0].role.code, "auditor");  // by code
+    RoleRecord cashier = tx->FindRole("cashier").value().value();
+    EXPECT_EQ(cashier.version, 1);
+    EXPECT_FALSE(cashier.role.builtin);
+    EXPECT_EQ(PermissionNames(cashier.role.permissions),
+              (std::vector<std::string>{"accounts.view", "money.topup"}));
+    EXPECT_FALSE(tx->FindRole("nobody").value().has_value());
+
+    // An update at the version read bumps it; one at an older version changes nothing.
+    cashier.role.name = "Counter cashier";
+    cashier.role.permissions.set(static_cast<std::size_t>(Permission::kMoneyRefund));
+    cashier.updated_at = T(2000);
+    ASSERT_TRUE(tx->UpdateRole(cashier).has_value());
+    auto stale = tx->UpdateRole(cashier);
+    ASSERT_FALSE(stale.has_value());
+    EXPECT_EQ(stale.error().code, ErrorCode::kAborted);
+    const RoleRecord updated = tx->FindRole("cashier").value().value();
+    EXPECT_EQ(updated.version, 2);
+    EXPECT_EQ(updated.role.name, "Counter cashier");
+    EXPECT_EQ(updated.created_at, T(1000));
+    EXPECT_EQ(updated.updated_at, T(2000));
+    EXPECT_TRUE(updated.role.permissions.test(static_cast<std::size_t>(Permission::kMoneyRefund)));
+
+    // A user's role resolves from the built-in table first, then the custom roles.
+    EXPECT_EQ(tx->ResolveRole("finance").value()->name, "Finance");
+    EXPECT_TRUE(tx->ResolveRole("finance").value()->builtin);
+    EXPECT_EQ(tx->ResolveRole("cashier").value()->permissions, updated.role.permissions);
+    EXPECT_FALSE(tx->ResolveRole("nobody").value().has_value());
+
+    EXPECT_EQ(tx->DeleteRole("cashier", 1).error().code, ErrorCode::kAborted);
+    ASSERT_TRUE(tx->DeleteRole("cashier", 2).has_value());
+    EXPECT_FALSE(tx->ResolveRole("cashier").value().has_value());
+    ASSERT_TRUE(tx->Commit().has_value());
+    EXPECT_EQ(store->BeginAccess().value()->ListRoles().value().size(), 1U);
+}
+
 }  // namespace
 }  // namespace joule::storage
