@@ -218,7 +218,7 @@ int Main(int argc, char** argv) {
                              "password (default: one line from stdin)");
     admin_create
         ->add_option("--role", admin_options.role,
-                     "admin, commercial, finance, engineering or tenant")
+                     "admin, commercial, finance, engineering, tenant or a custom role's code")
         ->capture_default_str();
     admin_create->add_flag("--all-projects", admin_options.all_projects,
                            "a group user: every project");
