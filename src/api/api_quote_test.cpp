@@ -17,18 +17,8 @@ protected:
     void SetUp() override {
         now_ = T("2026-10-31T16:00:00Z");
         for (const char* code : {"mall", "park"}) {
-            SiteSpec site;
-            site.project = {{}, code, code, "Asia/Shanghai"};
-            MeterModelRecord model;
-            model.code = "dds";
-            model.name = "single-phase";
-            model.spec.max_rate_per_hour = 20'000;
-            site.models.push_back(model);
-            site.tariffs.push_back(service_test::FlatTariff(T("2026-01-01T00:00:00Z")));
-            SiteSpec::Meter m;
-            m.meter.code = "m1";
-            m.model_code = "dds";
-            site.meters.push_back(m);
+            SiteSpec site = service_test::FlatSite(code);
+            site.meters.push_back(service_test::SiteMeter(site, "m1"));
             ASSERT_TRUE(CreateSite(*store_, site, Actor{}, now_).has_value());
             OpenAccountRequest open;
             open.project_code = code;

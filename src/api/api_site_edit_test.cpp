@@ -21,15 +21,7 @@ class SiteApiTest : public ApiHarness {
 protected:
     void SetUp() override {
         for (const char* code : {"mall", "park"}) {
-            SiteSpec site;
-            site.project = {{}, code, code, "Asia/Shanghai"};
-            MeterModelRecord model;
-            model.code = "dds-1";
-            model.name = "single-phase";
-            model.spec.max_rate_per_hour = 20'000;
-            site.models.push_back(model);
-            site.tariffs.push_back(
-                service_test::FlatTariff(service_test::T("2026-01-01T00:00:00Z")));
+            SiteSpec site = service_test::FlatSite(code, "dds-1");
             SiteSpec::Building b;
             b.building.code = "B1";
             b.building.name = "1号楼";

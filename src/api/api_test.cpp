@@ -43,19 +43,9 @@ protected:
 
     void SetUp() override {
         for (const char* code : {"mall", "park"}) {
-            SiteSpec site;
-            site.project = {{}, code, code, "Asia/Shanghai"};
-            MeterModelRecord model;
-            model.code = std::string("dds-") + code;
-            model.name = "single-phase";
-            model.spec.max_rate_per_hour = 20'000;
-            model.has_relay = true;
-            site.models.push_back(model);
-            site.tariffs.push_back(service_test::FlatTariff(T("2026-01-01T00:00:00Z")));
-            SiteSpec::Meter m;
-            m.meter.code = "m1";
-            m.model_code = model.code;
-            site.meters.push_back(m);
+            SiteSpec site = service_test::FlatSite(code, std::string("dds-") + code);
+            site.models.front().has_relay = true;
+            site.meters.push_back(service_test::SiteMeter(site, "m1"));
             ASSERT_TRUE(CreateSite(*store_, site, Actor{}, now_).has_value());
             OpenAccountRequest open;
             open.project_code = code;

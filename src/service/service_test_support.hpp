@@ -36,6 +36,28 @@ inline TariffRecord FlatTariff(Instant from) {
     return flat;
 }
 
+// The start of most test sites: project `code` (Asia/Shanghai) with a single-phase meter model
+// `model_code` (20 kW at most) and tariff "flat" (FlatTariff from 2026-01-01).
+inline SiteSpec FlatSite(const std::string& code, const std::string& model_code = "dds") {
+    SiteSpec site;
+    site.project = {{}, code, code, "Asia/Shanghai"};
+    MeterModelRecord model;
+    model.code = model_code;
+    model.name = "single-phase";
+    model.spec.max_rate_per_hour = 20'000;
+    site.models.push_back(model);
+    site.tariffs.push_back(FlatTariff(T("2026-01-01T00:00:00Z")));
+    return site;
+}
+
+// A meter of the site's first model.
+inline SiteSpec::Meter SiteMeter(const SiteSpec& site, const std::string& code) {
+    SiteSpec::Meter m;
+    m.meter.code = code;
+    m.model_code = site.models.front().code;
+    return m;
+}
+
 // A new empty directory under the system's temporary directory.
 inline std::string MakeTempDir(const std::string& prefix) {
     std::string path = (std::filesystem::temp_directory_path() / (prefix + "-XXXXXX")).string();

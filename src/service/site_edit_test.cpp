@@ -17,14 +17,7 @@ using service_test::T;
 class SiteEditTest : public service_test::ServiceTest {
 protected:
     void SetUp() override {
-        SiteSpec site;
-        site.project = {{}, "mall", "Test Mall", "Asia/Shanghai"};
-        MeterModelRecord model;
-        model.code = "dds";
-        model.name = "single-phase";
-        model.spec.max_rate_per_hour = 20'000;
-        site.models.push_back(model);
-        site.tariffs.push_back(service_test::FlatTariff(T("2026-01-01T00:00:00Z")));
+        SiteSpec site = service_test::FlatSite("mall");
         SiteSpec::Building b;
         b.building.code = "B1";
         b.building.name = "Tower";

@@ -15,28 +15,14 @@ using service_test::T;
 class TariffQuoteTest : public service_test::ServiceTest {
 protected:
     void SetUp() override {
-        SiteSpec site;
-        site.project = {{}, "mall", "Test Mall", "Asia/Shanghai"};
-        MeterModelRecord model;
-        model.code = "dds";
-        model.name = "single-phase prepaid";
-        model.spec.max_rate_per_hour = 20'000;
-        site.models.push_back(model);
-        site.tariffs.push_back(service_test::FlatTariff(T("2026-01-01T00:00:00Z")));
-        TariffRecord other = service_test::FlatTariff(T("2026-01-01T00:00:00Z"));
+        SiteSpec site = service_test::FlatSite("mall");
+        TariffRecord other = site.tariffs.front();
         other.code = "other";
         other.tariff.versions[0].flat_price = UnitPrice{20'000};
         site.tariffs.push_back(other);
-        for (const char* code : {"m1", "m2"}) {
-            SiteSpec::Meter m;
-            m.meter.code = code;
-            m.model_code = "dds";
-            site.meters.push_back(m);
-        }
-        SiteSpec::Meter pub;
-        pub.meter.code = "pub";
+        site.meters = {service_test::SiteMeter(site, "m1"), service_test::SiteMeter(site, "m2")};
+        SiteSpec::Meter pub = service_test::SiteMeter(site, "pub");
         pub.meter.public_area = true;
-        pub.model_code = "dds";
         pub.tariff_code = "flat";
         site.meters.push_back(pub);
         ASSERT_TRUE(CreateSite(*store_, site, actor_, now_).has_value());
