@@ -75,6 +75,19 @@ Result<Record> Existing(Result<std::optional<Record>> found, std::string_view wh
     return std::move(**found);
 }
 
+// kAlreadyExists naming "code" when `found` holds a record: codes are unique in their scope.
+template <class Record>
+Status CodeFree(Result<std::optional<Record>> found, std::string_view what, std::string_view code) {
+    if (!found) {
+        return std::unexpected(std::move(found).error());
+    }
+    if (*found) {
+        return MakeError(ErrorCode::kAlreadyExists,
+                         std::string(what) + " '" + std::string(code) + "' exists", "code");
+    }
+    return {};
+}
+
 Result<BuildingRecord> FindBuildingOf(Tx& tx, ProjectId project, std::string_view code,
                                       std::string_view field = "building") {
     return Existing(tx.FindBuilding(project, code), "building", code, field);
@@ -415,11 +428,7 @@ Result<BuildingRecord> SiteEditor::CreateBuilding(std::string_view project_code,
     JOULE_ASSIGN_OR_RETURN(building.name, NameOr(building.name, building.code));
     JOULE_ASSIGN_OR_RETURN(auto tx, store_.Begin());
     JOULE_ASSIGN_OR_RETURN(ProjectRecord project, LoadProject(*tx, project_code));
-    JOULE_ASSIGN_OR_RETURN(auto taken, tx->FindBuilding(project.id, building.code));
-    if (taken) {
-        return MakeError(ErrorCode::kAlreadyExists, "building '" + building.code + "' exists",
-                         "code");
-    }
+    JOULE_TRY(CodeFree(tx->FindBuilding(project.id, building.code), "building", building.code));
     building.project = project.id;
     JOULE_ASSIGN_OR_RETURN(building.id, tx->InsertBuilding(building));
     building.version = 1;
@@ -440,11 +449,7 @@ Result<BuildingRecord> SiteEditor::UpdateBuilding(std::string_view project_code,
     BuildingRecord after = before;
     if (patch.code && *patch.code != before.code) {
         JOULE_TRY(CheckCode(*patch.code, "code"));
-        JOULE_ASSIGN_OR_RETURN(auto taken, tx->FindBuilding(project.id, *patch.code));
-        if (taken) {
-            return MakeError(ErrorCode::kAlreadyExists, "building '" + *patch.code + "' exists",
-                             "code");
-        }
+        JOULE_TRY(CodeFree(tx->FindBuilding(project.id, *patch.code), "building", *patch.code));
         after.code = *patch.code;
     }
     if (patch.name) {
@@ -572,10 +577,7 @@ Result<RoomView> SiteEditor::CreateRoom(std::string_view project_code, const Roo
     JOULE_ASSIGN_OR_RETURN(auto tx, store_.Begin());
     JOULE_ASSIGN_OR_RETURN(ProjectRecord project, LoadProject(*tx, project_code));
     JOULE_ASSIGN_OR_RETURN(room.floor, PlaceOf(*tx, project.id, spec.building, spec.floor));
-    JOULE_ASSIGN_OR_RETURN(auto taken, tx->FindRoom(project.id, room.code));
-    if (taken) {
-        return MakeError(ErrorCode::kAlreadyExists, "room '" + room.code + "' exists", "code");
-    }
+    JOULE_TRY(CodeFree(tx->FindRoom(project.id, room.code), "room", room.code));
     room.project = project.id;
     JOULE_ASSIGN_OR_RETURN(room.id, tx->InsertRoom(room));
     room.version = 1;
@@ -597,11 +599,7 @@ Result<RoomView> SiteEditor::UpdateRoom(std::string_view project_code, std::stri
     RoomRecord after = before;
     if (patch.code && *patch.code != before.code) {
         JOULE_TRY(CheckCode(*patch.code, "code"));
-        JOULE_ASSIGN_OR_RETURN(auto taken, tx->FindRoom(project.id, *patch.code));
-        if (taken) {
-            return MakeError(ErrorCode::kAlreadyExists, "room '" + *patch.code + "' exists",
-                             "code");
-        }
+        JOULE_TRY(CodeFree(tx->FindRoom(project.id, *patch.code), "room", *patch.code));
         after.code = *patch.code;
     }
     if (patch.name) {
@@ -656,11 +654,7 @@ Result<GatewayRecord> SiteEditor::CreateGateway(std::string_view project_code,
     JOULE_ASSIGN_OR_RETURN(ProjectRecord project, LoadProject(*tx, project_code));
     gateway.project = project.id;
     JOULE_TRY(site_checks::CheckGateway(*tx, gateway, GatewayId{}));
-    JOULE_ASSIGN_OR_RETURN(auto taken, tx->FindGateway(project.id, gateway.code));
-    if (taken) {
-        return MakeError(ErrorCode::kAlreadyExists, "gateway '" + gateway.code + "' exists",
-                         "code");
-    }
+    JOULE_TRY(CodeFree(tx->FindGateway(project.id, gateway.code), "gateway", gateway.code));
     gateway.online = false;
     gateway.last_seen.reset();
     gateway.secret_hash.clear();  // MQTT credentials come from `joule mqtt-auth`
@@ -688,11 +682,7 @@ Result<GatewayRecord> SiteEditor::UpdateGateway(std::string_view project_code,
     after.framing = patch.framing.value_or(before.framing);
     JOULE_TRY(site_checks::CheckGateway(*tx, after, before.id));
     if (after.code != before.code) {
-        JOULE_ASSIGN_OR_RETURN(auto taken, tx->FindGateway(project.id, after.code));
-        if (taken) {
-            return MakeError(ErrorCode::kAlreadyExists, "gateway '" + after.code + "' exists",
-                             "code");
-        }
+        JOULE_TRY(CodeFree(tx->FindGateway(project.id, after.code), "gateway", after.code));
     }
     JOULE_TRY(tx->UpdateGateway(after));
     after.version = before.version + 1;
@@ -729,10 +719,7 @@ Result<MeterView> SiteEditor::CreateMeter(std::string_view project_code, const M
     JOULE_TRY(site_checks::CheckMeterFields(spec));
     JOULE_ASSIGN_OR_RETURN(auto tx, store_.Begin());
     JOULE_ASSIGN_OR_RETURN(ProjectRecord project, LoadProject(*tx, project_code));
-    JOULE_ASSIGN_OR_RETURN(auto taken, tx->FindMeter(project.id, spec.code));
-    if (taken) {
-        return MakeError(ErrorCode::kAlreadyExists, "meter '" + spec.code + "' exists", "code");
-    }
+    JOULE_TRY(CodeFree(tx->FindMeter(project.id, spec.code), "meter", spec.code));
     MeterRecord meter;
     JOULE_TRY(site_checks::ResolveMeter(*tx, project.id, spec, meter));
     JOULE_TRY(site_checks::CheckBusAddress(*tx, meter));
@@ -772,10 +759,7 @@ Result<MeterView> SiteEditor::UpdateMeter(std::string_view project_code, std::st
     spec.public_area = patch.public_area.value_or(spec.public_area);
     JOULE_TRY(site_checks::CheckMeterFields(spec));
     if (spec.code != before.code) {
-        JOULE_ASSIGN_OR_RETURN(auto taken, tx->FindMeter(project.id, spec.code));
-        if (taken) {
-            return MakeError(ErrorCode::kAlreadyExists, "meter '" + spec.code + "' exists", "code");
-        }
+        JOULE_TRY(CodeFree(tx->FindMeter(project.id, spec.code), "meter", spec.code));
     }
     MeterRecord after = before;
     JOULE_TRY(site_checks::ResolveMeter(*tx, project.id, spec, after));
