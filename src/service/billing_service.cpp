@@ -873,9 +873,13 @@ namespace {
 // 14 misreads this aggregate as uninitialized.)
 struct BatchState {  // NOLINT(cppcoreguidelines-pro-type-member-init)
     std::map<std::string, ProjectRecord, std::less<>> projects;
-    std::map<int64_t, std::optional<Zone>> zones;  // by project id
-    std::map<int64_t, TariffRecord> tariffs;       // by tariff id
-    std::map<int64_t, AccountContext> accounts;    // by account id, touched in the batch
+    struct ProjectZone {
+        Zone zone;
+        Seconds day_offset;  // where its day totals cut days (core/time.hpp DayCutOffset)
+    };
+    std::map<int64_t, ProjectZone> zones;        // by project id
+    std::map<int64_t, TariffRecord> tariffs;     // by tariff id
+    std::map<int64_t, AccountContext> accounts;  // by account id, touched in the batch
     std::map<std::pair<int, int64_t>, LedgerAccountId> revenue;  // (kind, project) -> account
     std::vector<Transfer> transfers;                             // deductions, appended at the end
     std::vector<LedgerAccount> balances_before;  // wallets as loaded, before billing
@@ -947,9 +951,12 @@ Status ApplyInTx(Tx& tx, std::span<const ReadingItem> batch, Instant now, BatchS
         auto zit = state.zones.find(project.id.value);
         if (zit == state.zones.end()) {
             JOULE_ASSIGN_OR_RETURN(Zone zone, Zone::Load(project.time_zone));
-            zit = state.zones.emplace(project.id.value, zone).first;
+            zit = state.zones
+                      .emplace(project.id.value, BatchState::ProjectZone{zone, DayCutOffset(zone)})
+                      .first;
         }
-        const Zone& zone = *zit->second;
+        const Zone& zone = zit->second.zone;
+        const Seconds day_offset = zit->second.day_offset;
         JOULE_ASSIGN_OR_RETURN(auto found, tx.LoadMeterBilling(project.id, key.meter));
         if (!found) {
             return NotFound(
@@ -1010,7 +1017,6 @@ Status ApplyInTx(Tx& tx, std::span<const ReadingItem> batch, Instant now, BatchS
         }
         result.transfers += state.transfers.size() - first_transfer;
         bool alarm = false;
-        const Seconds day_offset = DayCutOffset(zone);
         for (const ReadingOutcome& o : outcomes) {
             JOULE_ASSIGN_OR_RETURN(bool stored, tx.InsertReading({o, billing.account}));
             if (o.validated.verdict == Verdict::kAccepted) {
