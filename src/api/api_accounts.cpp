@@ -146,10 +146,7 @@ Result<Reply> Api::Impl::GetAccount(Call& c) {
     }
     body["meters"] = std::move(meters);
     body["scheme"] = wire::ControlSchemeToJson(view.account.scheme);
-    Reply r;
-    r.body = std::move(body);
-    r.headers.emplace_back("ETag", "\"" + std::to_string(view.account.version) + "\"");
-    return r;
+    return WithTag(200, std::move(body), view.account.version);
 }
 
 Result<Reply> Api::Impl::TopUp(Call& c) {

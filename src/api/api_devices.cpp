@@ -172,9 +172,7 @@ Result<Reply> Api::Impl::GetMeter(Call& c) {
         body["keep_power"] = live->status.hold;
         body["values"] = Json::parse(live->status.values_json, nullptr, false);
     }
-    Reply r{200, std::move(body), {}};
-    r.headers.emplace_back("ETag", "\"" + std::to_string(meter.version) + "\"");
-    return r;
+    return WithTag(200, std::move(body), meter.version);
 }
 
 Result<Reply> Api::Impl::ListReadings(Call& c) {
