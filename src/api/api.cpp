@@ -468,6 +468,9 @@ HttpResponse Api::Impl::Handle(const HttpRequest& request) {
     } else if (request.path == "/metrics") {
         out.content_type = "text/plain; version=0.0.4";
         out.body = metrics.Render();
+        if (options.extra_metrics) {
+            out.body += options.extra_metrics();
+        }
     } else if (request.path == "/api/v1/openapi.json" && request.method == "GET") {
         route_label = "openapi";
         out.body = OpenApiDocument(infos);

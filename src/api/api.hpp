@@ -48,6 +48,8 @@ struct ApiOptions {
     // The live stream: how often the store's changes are read, and how many streams may be open.
     std::chrono::milliseconds live_poll_interval{250};
     int max_live_streams = 1'000;
+    // More Prometheus text for /metrics (the store's counters), appended to the API's own.
+    std::function<std::string()> extra_metrics{};
 };
 
 // How a route is reached.

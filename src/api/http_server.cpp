@@ -156,6 +156,7 @@ struct HttpServer::Impl {
     std::unique_ptr<asio::ssl::context> tls;  // null: plain HTTP
     std::vector<asio::ip::address> trusted_proxies;
     std::vector<std::thread> threads;
+    std::unique_ptr<asio::thread_pool> writers;  // options.write_threads; null when 0
     std::atomic<int> connections{0};
     std::string host;  // the address listened on
     std::uint16_t port = 0;
@@ -432,7 +433,17 @@ asio::awaitable<void> HttpServer::Impl::Serve(tcp::socket socket) {
         }
         http::request<http::string_body> req = parser.release();
         std::shared_ptr<ResponseStream> body_stream;
-        http::response<http::string_body> res = Answer(req, peer, body_stream);
+        http::response<http::string_body> res;
+        if (writers && req.method() != http::verb::get && req.method() != http::verb::head) {
+            res = co_await asio::co_spawn(
+                writers->get_executor(),
+                [&]() -> asio::awaitable<http::response<http::string_body>> {
+                    co_return Answer(req, peer, body_stream);
+                },
+                asio::use_awaitable);
+        } else {
+            res = Answer(req, peer, body_stream);
+        }
         const bool keep_alive = res.keep_alive();
         auto [write_error, written] =
             co_await http::async_write(stream, res, asio::as_tuple(asio::use_awaitable));
@@ -476,6 +487,9 @@ Status HttpServer::Start() {
     if (d.options.threads < 1 || d.options.threads > 64) {
         return InvalidArgument("http.threads", "must be 1..64");
     }
+    if (d.options.write_threads < 0 || d.options.write_threads > 256) {
+        return InvalidArgument("http.write_threads", "must be 0..256");
+    }
     // ":8080" listens on every IPv4 address.
     const std::string listen =
         d.options.listen.starts_with(':') ? "0.0.0.0" + d.options.listen : d.options.listen;
@@ -518,6 +532,9 @@ Status HttpServer::Start() {
     d.port = d.acceptor.local_endpoint().port();
     asio::co_spawn(d.io, d.Accept(), asio::detached);
     d.started = true;
+    if (d.options.write_threads > 0) {
+        d.writers = std::make_unique<asio::thread_pool>(d.options.write_threads);
+    }
     for (int i = 0; i < d.options.threads; ++i) {
         d.threads.emplace_back([&d] { d.io.run(); });
     }
@@ -538,6 +555,10 @@ void HttpServer::Stop() {
         t.join();
     }
     d.threads.clear();
+    if (d.writers) {
+        d.writers->join();  // answers under way finish; their connections are already gone
+        d.writers.reset();
+    }
     d.started = false;
 }
 

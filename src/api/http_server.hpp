@@ -79,6 +79,10 @@ using HttpHandler = std::function<HttpResponse(const HttpRequest&)>;
 struct HttpServerOptions {
     std::string listen = "127.0.0.1:8080";  // host:port; port 0 picks a free one
     int threads = 2;
+    // Threads that answer requests which may wait for the store's writer (every method but GET
+    // and HEAD), so a write waiting for its commit never holds up the reads of an I/O thread, and
+    // writes arriving together can share one commit. 0: everything runs on the I/O threads.
+    int write_threads = 32;
     std::size_t max_header_bytes = std::size_t{16} * 1024;
     std::size_t max_body_bytes = std::size_t{1024} * 1024;
     // When set, a request's body limit by its method and target (path and query), asked once its

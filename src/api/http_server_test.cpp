@@ -11,7 +11,9 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <chrono>
+#include <condition_variable>
 #include <memory>
+#include <mutex>
 #include <thread>
 
 namespace joule::api {
@@ -31,6 +33,21 @@ std::string Get(std::uint16_t port, const std::vector<std::string>& forwarded_fo
     for (const std::string& value : forwarded_for) {
         req.insert("X-Forwarded-For", value);
     }
+    http::write(socket, req);
+    beast::flat_buffer buffer;
+    http::response<http::string_body> res;
+    http::read(socket, buffer, res);
+    return res.body();
+}
+
+// POST `target` with an empty body; the body the server answers.
+std::string Post(std::uint16_t port, const std::string& target) {
+    asio::io_context io;
+    asio::ip::tcp::socket socket(io);
+    socket.connect({asio::ip::make_address("127.0.0.1"), port});
+    http::request<http::string_body> req{http::verb::post, target, 11};
+    req.set(http::field::host, "127.0.0.1");
+    req.prepare_payload();
     http::write(socket, req);
     beast::flat_buffer buffer;
     http::response<http::string_body> res;
@@ -121,6 +138,55 @@ TEST(HttpServerBodyLimit, ARouteMayTakeMoreThanTheDefault) {
     EXPECT_EQ(PostSize(server.port(), "/big?dry_run=true", 2000), 200);
     EXPECT_EQ(PostSize(server.port(), "/big", 8192), 200);
     EXPECT_EQ(PostSize(server.port(), "/big", 9000), 413);
+}
+
+// Writes are answered on their own threads: one waiting (for the store's commit, say) holds up
+// neither the I/O thread's reads nor the other writes, which can then wait together.
+TEST(HttpServerWrites, AWaitingWriteHoldsUpNeitherReadsNorOtherWrites) {
+    HttpServerOptions options;
+    options.listen = "127.0.0.1:0";
+    options.threads = 1;
+    options.write_threads = 4;
+    std::mutex mutex;
+    std::condition_variable changed;
+    int waiting_writes = 0;
+    bool release = false;
+    HttpServer server(options, [&](const HttpRequest& r) {
+        HttpResponse out;
+        if (r.method == "POST") {
+            std::unique_lock lock(mutex);
+            ++waiting_writes;
+            changed.notify_all();
+            // Released only once a GET and a second POST got through meanwhile; the timeout
+            // turns a server that serialises them into a failure instead of a hang.
+            const bool released =
+                changed.wait_for(lock, std::chrono::seconds(30), [&] { return release; });
+            out.body = released ? "released" : "timed out";
+        } else {
+            out.body = "read";
+        }
+        return out;
+    });
+    ASSERT_TRUE(server.Start().has_value());
+    std::string first;
+    std::string second;
+    std::thread write1([&] { first = Post(server.port(), "/w"); });
+    std::thread write2([&] { second = Post(server.port(), "/w"); });
+    {
+        std::unique_lock lock(mutex);
+        ASSERT_TRUE(
+            changed.wait_for(lock, std::chrono::seconds(30), [&] { return waiting_writes == 2; }));
+    }
+    EXPECT_EQ(Get(server.port(), {}), "read");  // the one I/O thread is free
+    {
+        std::lock_guard lock(mutex);
+        release = true;
+    }
+    changed.notify_all();
+    write1.join();
+    write2.join();
+    EXPECT_EQ(first, "released");
+    EXPECT_EQ(second, "released");
 }
 
 TEST(HttpServerStart, BadProxiesAndTlsFilesAreRefusedBeforeBinding) {

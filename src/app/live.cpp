@@ -265,6 +265,19 @@ Status RunServe(const ServeOptions& o) {
     api_options.secure_cookies = o.secure_cookies || tls;
     api_options.access_log = o.access_log;
     api_options.clock = WallNow;
+    api_options.extra_metrics = [&store = *store] {
+        const storage::SqliteStore::GroupStats s = store.group_stats();
+        return "# HELP joule_store_group_commits_total Transactions committed for several "
+               "waiting writes at once (group commit).\n"
+               "# TYPE joule_store_group_commits_total counter\n"
+               "joule_store_group_commits_total " +
+               std::to_string(s.groups) +
+               "\n"
+               "# HELP joule_store_group_works_total Writes committed through group commit.\n"
+               "# TYPE joule_store_group_works_total counter\n"
+               "joule_store_group_works_total " +
+               std::to_string(s.works) + "\n";
+    };
     api::Api api(*store, *store, billing, acquisition, api_options);
     std::unique_ptr<api::HttpServer> http;
     if (!o.http_listen.empty()) {
@@ -278,6 +291,7 @@ Status RunServe(const ServeOptions& o) {
         api::HttpServerOptions http_options;
         http_options.listen = o.http_listen;
         http_options.threads = o.http_threads;
+        http_options.write_threads = o.http_write_threads;
         http_options.tls_cert_file = o.tls_cert;
         http_options.tls_key_file = o.tls_key;
         http_options.trusted_proxies = o.trusted_proxies;

@@ -16,6 +16,7 @@ struct ServeOptions {
     // or set secure_cookies when TLS terminates in front of it.
     std::string http_listen = "127.0.0.1:8080";
     int http_threads = 2;
+    int http_write_threads = 32;
     bool secure_cookies = false;  // implied by tls_cert
     bool access_log = true;
     // Peers whose X-Forwarded-For names the client (a reverse proxy's address); empty: the TCP

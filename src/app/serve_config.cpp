@@ -37,6 +37,9 @@ const std::array kSettings = {
          Check::kHttpListen),
     Integer("http.threads", "--http-threads", "HTTP I/O threads", &ServeOptions::http_threads, 1,
             64),
+    Integer("http.write_threads", "--http-write-threads",
+            "threads answering writes (they may wait for a commit; 0 = on the I/O threads)",
+            &ServeOptions::http_write_threads, 0, 256),
     Flag("http.secure_cookies", "--secure-cookies",
          "mark session cookies Secure (implied by --tls-cert; set it when TLS ends at a reverse "
          "proxy)",

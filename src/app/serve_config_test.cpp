@@ -94,6 +94,7 @@ db = "/var/lib/joule/site.db"
 [http]
 listen = "0.0.0.0:8443"
 threads = 8
+write_threads = 4
 secure_cookies = true
 access_log = false
 trusted_proxies = ["127.0.0.1", "::1"]
@@ -123,6 +124,7 @@ report_every_s = 30
     want.db_path = "/var/lib/joule/site.db";
     want.http_listen = "0.0.0.0:8443";
     want.http_threads = 8;
+    want.http_write_threads = 4;
     want.secure_cookies = true;
     want.access_log = false;
     want.trusted_proxies = {"127.0.0.1", "::1"};

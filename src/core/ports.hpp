@@ -4,6 +4,7 @@
 // broken store); business outcomes are decided by services and core, not here.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <span>
@@ -560,6 +561,17 @@ public:
     // Starts a unit of work that only reads: it may run beside other reads and beside a writer,
     // and sees the store as of its first read. Writing through it fails (kInternal).
     virtual Result<std::unique_ptr<Tx>> BeginRead() { return Begin(); }
+    // Runs `work` in a write unit of work and returns once it is committed (durably, as the store
+    // is configured) or has failed. `work` must not call Commit(): a store may put the work of
+    // several callers waiting at once into one transaction with one commit (group commit), each
+    // inside its own savepoint. A work that fails is rolled back alone and its error returned; a
+    // commit that fails fails every work in it. So `work` may run on another thread than the
+    // caller's, and whatever it reports through its captures is only valid on success.
+    virtual Status RunCommitted(const std::function<Status(Tx&)>& work) {
+        JOULE_ASSIGN_OR_RETURN(std::unique_ptr<Tx> tx, Begin());
+        JOULE_TRY(work(*tx));
+        return tx->Commit();
+    }
 };
 
 }  // namespace joule

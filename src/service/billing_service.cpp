@@ -694,14 +694,15 @@ Result<TopUpResult> BillingService::TopUp(const TopUpRequest& r, const Actor& ac
     if (r.ref.size() > 128) {
         return InvalidArgument("ref", "must be at most 128 bytes");
     }
-    JOULE_ASSIGN_OR_RETURN(auto tx, store_.Begin());
-    JOULE_ASSIGN_OR_RETURN(AccountContext ctx, LoadAccount(*tx, r.project_code, r.account_number));
-    JOULE_ASSIGN_OR_RETURN(TopUpResult result,
-                           PostTopUp(*tx, ctx, r, r.idempotency_key, actor, now));
-    if (result.outcome == TopUpOutcome::kAlreadyCredited) {
-        return result;  // nothing to commit
-    }
-    JOULE_TRY(tx->Commit());
+    // Group commit: top-ups arriving together share one durable commit. A replayed key writes
+    // nothing, and is answered only once the credit it repeats is durable.
+    TopUpResult result;
+    JOULE_TRY(store_.RunCommitted([&](Tx& tx) -> Status {
+        JOULE_ASSIGN_OR_RETURN(AccountContext ctx,
+                               LoadAccount(tx, r.project_code, r.account_number));
+        JOULE_ASSIGN_OR_RETURN(result, PostTopUp(tx, ctx, r, r.idempotency_key, actor, now));
+        return {};
+    }));
     return result;
 }
 

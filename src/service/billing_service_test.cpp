@@ -1,6 +1,10 @@
 // Use-case tests against the real SQLite store (in memory): the full path from request to ledger.
 #include "service/billing_service.hpp"
 
+#include <array>
+#include <thread>
+#include <vector>
+
 #include "service/service_test_support.hpp"
 
 namespace joule {
@@ -85,6 +89,59 @@ TEST_F(BillingServiceTest, TopUpIsIdempotentOnItsKey) {
     EXPECT_EQ(different.error().code, ErrorCode::kAlreadyExists);
     EXPECT_EQ(different.error().field, "idempotency_key");
     EXPECT_EQ(View().paid.fen, 15000);
+    ExpectLedgerBalanced();
+}
+
+// Top-ups arriving together share commits (group commit); each key is still credited once, a
+// replay in the same group as its original sees it, and a refused one does not spoil its group.
+TEST_F(BillingServiceTest, ConcurrentTopUpsCreditEachKeyOnce) {
+    constexpr int kThreads = 8;
+    constexpr int kKeys = 40;
+    std::vector<std::array<int, kKeys>> credited(kThreads);
+    std::vector<int> refused(kThreads, 0);
+    std::vector<std::thread> threads;
+    for (int t = 0; t < kThreads; ++t) {
+        threads.emplace_back([&, t] {
+            auto& mine = credited[static_cast<std::size_t>(t)];
+            mine.fill(0);
+            for (int k = 0; k < kKeys; ++k) {
+                // Every key is sent by every thread, in a different order in each.
+                const int key = (k * 7 + t * 5) % kKeys;
+                TopUpRequest r{"mall", "A001", Money{100}, "cash", "k" + std::to_string(key), ""};
+                auto result = billing_.TopUp(r, actor_, now_);
+                ASSERT_TRUE(result.has_value()) << result.error().ToString();
+                if (result->outcome == TopUpOutcome::kCredited) {
+                    ++mine[static_cast<std::size_t>(key)];
+                }
+                // Refused ones in between: an unknown account and a key reused for another sum.
+                if (k % 10 == t) {
+                    r.account_number = "NOPE";
+                    r.idempotency_key = "bad" + std::to_string(t);
+                    refused[static_cast<std::size_t>(t)] += billing_.TopUp(r, actor_, now_) ? 0 : 1;
+                    r.account_number = "A001";
+                    r.idempotency_key = "k" + std::to_string(key);
+                    r.amount = Money{999};
+                    refused[static_cast<std::size_t>(t)] += billing_.TopUp(r, actor_, now_) ? 0 : 1;
+                }
+            }
+        });
+    }
+    for (std::thread& t : threads) {
+        t.join();
+    }
+    for (int k = 0; k < kKeys; ++k) {
+        int times = 0;
+        for (const auto& mine : credited) {
+            times += mine[static_cast<std::size_t>(k)];
+        }
+        EXPECT_EQ(times, 1) << "key k" << k;
+    }
+    int refusals = 0;
+    for (int r : refused) {
+        refusals += r;
+    }
+    EXPECT_EQ(refusals, kThreads * 4 * 2);  // k % 10 == t four times in each thread, two each
+    EXPECT_EQ(View().paid.fen, 10000 + kKeys * 100);
     ExpectLedgerBalanced();
 }
 

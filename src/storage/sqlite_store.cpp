@@ -4,6 +4,10 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
+#include <condition_variable>
+#include <deque>
+#include <functional>
 #include <unordered_map>
 
 #include "base/assert.hpp"
@@ -131,7 +135,27 @@ public:
         : UnitOfWork(connection.db, connection.statements, std::move(lock)),
           tariff_cache_(connection.tariffs) {}
 
-    Status Commit() override { return CommitWork(); }
+    // A grouped unit of work is committed by its group (SqliteStore::RunGroup), not its members.
+    Status Commit() override {
+        if (grouped_) {
+            return MakeError(ErrorCode::kInternal, "a work run by RunCommitted() must not commit");
+        }
+        return CommitWork();
+    }
+
+    // The group's side: each member's work runs between Enter and Leave, in its own savepoint.
+    void Group() { grouped_ = true; }
+    Status EnterMember() { return Q("SAVEPOINT member").Run(); }
+    Status LeaveMember(bool keep) {
+        if (!keep) {
+            tariff_cache_.clear();  // it may hold a version the rollback took back
+            JOULE_TRY(Q("ROLLBACK TO member").Run());
+        }
+        return Q("RELEASE member").Run();
+    }
+    // False once SQLite has rolled the whole transaction back by itself (I/O error, disk full).
+    bool InTransaction() const { return sqlite3_get_autocommit(db_) == 0; }
+    Status CommitGroup() { return CommitWork(); }
 
     // ----------------------------------------------------------- hierarchy
     static ProjectRecord ProjectRow(const Query& q) {
@@ -1713,6 +1737,7 @@ public:
 
 private:
     std::unordered_map<int64_t, SqliteStore::Connection::CachedTariff>& tariff_cache_;
+    bool grouped_ = false;
 };
 
 namespace {
@@ -1737,7 +1762,8 @@ Result<sqlite3*> OpenConnection(const std::string& path, int flags) {
 
 }  // namespace
 
-SqliteStore::SqliteStore(std::unique_ptr<Connection> writer) : writer_(std::move(writer)) {}
+SqliteStore::SqliteStore(std::unique_ptr<Connection> writer)
+    : writer_(std::move(writer)), group_(std::make_unique<Group>()) {}
 
 SqliteStore::~SqliteStore() = default;
 
@@ -1793,6 +1819,97 @@ Result<std::unique_ptr<Tx>> SqliteStore::Begin() {
     // IMMEDIATE takes the write lock now, so a unit of work never fails half-way on a busy lock.
     JOULE_TRY(sqlite::CachedQuery(writer_->db, writer_->statements, "BEGIN IMMEDIATE").Run());
     return std::unique_ptr<Tx>(new SqliteTx(*writer_, std::move(lock)));
+}
+
+struct SqliteStore::GroupMember {
+    const std::function<Status(Tx&)>* work = nullptr;
+    Status result;
+    bool done = false;
+};
+
+struct SqliteStore::Group {
+    std::mutex mutex;
+    std::condition_variable finished;  // a group has committed or failed
+    std::deque<GroupMember*> queue;
+    bool leading = false;  // a caller is running a group
+    GroupStats stats;
+};
+
+SqliteStore::GroupStats SqliteStore::group_stats() {
+    std::lock_guard lock(group_->mutex);
+    GroupStats out = group_->stats;
+    out.waiting = group_->queue.size();
+    return out;
+}
+
+Status SqliteStore::RunCommitted(const std::function<Status(Tx&)>& work) {
+    Group& g = *group_;
+    GroupMember me;
+    me.work = &work;
+    std::unique_lock lock(g.mutex);
+    g.queue.push_back(&me);
+    while (!me.done) {
+        if (g.leading) {
+            g.finished.wait(lock);
+            continue;
+        }
+        g.leading = true;
+        const std::size_t n = std::min(g.queue.size(), kMaxGroup);
+        std::vector<GroupMember*> members(g.queue.begin(),
+                                          g.queue.begin() + static_cast<std::ptrdiff_t>(n));
+        g.queue.erase(g.queue.begin(), g.queue.begin() + static_cast<std::ptrdiff_t>(n));
+        lock.unlock();
+        RunGroup(members);
+        lock.lock();
+        for (GroupMember* m : members) {
+            m->done = true;
+        }
+        g.leading = false;
+        ++g.stats.groups;
+        g.stats.works += members.size();
+        g.finished.notify_all();
+    }
+    return me.result;
+}
+
+void SqliteStore::RunGroup(std::span<GroupMember* const> members) {
+    auto fail_all = [&](const Status& error) {  // what ran is rolled back, so it all failed
+        for (GroupMember* m : members) {
+            if (m->result) {
+                m->result = error;
+            }
+        }
+    };
+    std::unique_lock lock(writer_->mutex);
+    if (Status begun =
+            sqlite::CachedQuery(writer_->db, writer_->statements, "BEGIN IMMEDIATE").Run();
+        !begun) {
+        fail_all(begun);
+        return;
+    }
+    SqliteTx tx(*writer_, std::move(lock));
+    tx.Group();
+    for (GroupMember* m : members) {
+        if (Status entered = tx.EnterMember(); !entered) {
+            fail_all(entered);
+            return;  // ~SqliteTx rolls back
+        }
+        m->result = (*m->work)(tx);
+        if (!tx.InTransaction()) {
+            // SQLite gave up the whole transaction: nothing of the group is stored.
+            fail_all(m->result ? Status(MakeError(ErrorCode::kUnavailable,
+                                                  "the store rolled the transaction back"))
+                               : m->result);
+            return;
+        }
+        if (Status left = tx.LeaveMember(m->result.has_value()); !left) {
+            fail_all(left);
+            return;
+        }
+    }
+    if (Status committed = tx.CommitGroup(); !committed) {
+        fail_all(committed);
+    }
 }
 
 Result<std::unique_ptr<Tx>> SqliteStore::BeginRead() {

@@ -4,8 +4,10 @@
 #pragma once
 
 #include <atomic>
+#include <cstdint>
 #include <memory>
 #include <mutex>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -46,6 +48,18 @@ public:
 
     [[nodiscard]] Result<std::unique_ptr<Tx>> Begin() override;
     [[nodiscard]] Result<std::unique_ptr<Tx>> BeginRead() override;
+    // Group commit: the callers waiting at once share one transaction and one commit (one fsync
+    // with Durability::kFull). The first caller to find no group running leads: it takes what is
+    // queued (itself included, at most kMaxGroup), runs each work inside a savepoint, commits and
+    // wakes the others; whoever arrived meanwhile forms the next group.
+    [[nodiscard]] Status RunCommitted(const std::function<Status(Tx&)>& work) override;
+    static constexpr std::size_t kMaxGroup = 256;
+    struct GroupStats {
+        std::uint64_t groups = 0;  // transactions run for RunCommitted
+        std::uint64_t works = 0;   // works run in them
+        std::size_t waiting = 0;   // works queued for the next group now
+    };
+    [[nodiscard]] GroupStats group_stats();
     // Users, sessions and API keys (sqlite_access.cpp); the same writer lock as Begin().
     [[nodiscard]] Result<std::unique_ptr<AccessTx>> BeginAccess() override;
 
@@ -62,6 +76,8 @@ public:
 private:
     explicit SqliteStore(std::unique_ptr<Connection> writer);
     Status OpenReaders();
+    struct GroupMember;
+    void RunGroup(std::span<GroupMember* const> members);
     std::unique_ptr<Connection> writer_;
     std::string reader_path_;  // empty: no file, no readers
     int reader_count_ = 0;
@@ -69,6 +85,8 @@ private:
     std::atomic<bool> readers_ready_{false};
     std::vector<std::unique_ptr<Connection>> readers_;
     std::atomic<std::size_t> next_reader_{0};
+    struct Group;  // the queue of RunCommitted
+    std::unique_ptr<Group> group_;
     std::unique_ptr<WalCheckpointer> checkpointer_;  // last: stops before the connections close
 };
 

@@ -383,5 +383,84 @@ TEST(SqliteStore, CustomRolesAreVersionedAndResolvedBesideTheBuiltInOnes) {
     EXPECT_EQ(store->BeginAccess().value()->ListRoles().value().size(), 1U);
 }
 
+// Group commit: works waiting together share a transaction; each is all-or-nothing on its own.
+TEST(SqliteStore, RunCommittedGroupsWaitingWorksAndRollsBackOnlyTheFailedOnes) {
+    auto store = OpenMemory();
+    constexpr int kOthers = 12;
+    auto insert = [&](Tx& tx, const std::string& code) {
+        return tx.InsertProject({{}, code, "Project", "Asia/Shanghai"});
+    };
+    std::vector<std::thread> others;
+    std::vector<Status> results(kOthers);
+    const Status first = store->RunCommitted([&](Tx& tx) -> Status {
+        JOULE_TRY(insert(tx, "first"));
+        // While this group runs, the others queue up behind it; they must all form the next one.
+        for (int i = 0; i < kOthers; ++i) {
+            others.emplace_back([&, i] {
+                results[static_cast<std::size_t>(i)] = store->RunCommitted([&, i](Tx& t) -> Status {
+                    JOULE_TRY(insert(t, "p" + std::to_string(i)));
+                    if (i % 4 == 1) {
+                        return FailedPrecondition("refused after writing", "p");
+                    }
+                    if (i % 4 == 2) {
+                        return t.Commit();  // not allowed: the group commits
+                    }
+                    return {};
+                });
+            });
+        }
+        while (store->group_stats().waiting < kOthers) {
+            std::this_thread::yield();
+        }
+        return {};
+    });
+    for (std::thread& t : others) {
+        t.join();
+    }
+    ASSERT_TRUE(first.has_value()) << first.error().ToString();
+    const SqliteStore::GroupStats stats = store->group_stats();
+    EXPECT_EQ(stats.groups, 2U);
+    EXPECT_EQ(stats.works, 1U + kOthers);
+    EXPECT_EQ(stats.waiting, 0U);
+    auto tx = store->Begin().value();
+    EXPECT_TRUE(tx->FindProject("first").value().has_value());
+    for (int i = 0; i < kOthers; ++i) {
+        const std::string code = "p" + std::to_string(i);
+        const Status& r = results[static_cast<std::size_t>(i)];
+        const bool stored = tx->FindProject(code).value().has_value();
+        if (i % 4 == 1) {
+            ASSERT_FALSE(r.has_value());
+            EXPECT_EQ(r.error().code, ErrorCode::kFailedPrecondition);
+            EXPECT_FALSE(stored) << code;
+        } else if (i % 4 == 2) {
+            ASSERT_FALSE(r.has_value());
+            EXPECT_EQ(r.error().code, ErrorCode::kInternal);
+            EXPECT_FALSE(stored) << code;
+        } else {
+            EXPECT_TRUE(r.has_value()) << code << ": " << r.error().ToString();
+            EXPECT_TRUE(stored) << code;
+        }
+    }
+}
+
+// A group whose commit cannot happen fails every work in it, and stores none of them.
+TEST(SqliteStore, RunCommittedFailsEveryWorkWhenTheGroupCannotCommit) {
+    auto store = OpenMemory();
+    // A deferred foreign key violated by a work is only found at COMMIT: the whole group fails.
+    ASSERT_EQ(sqlite3_exec(store->handle(), "PRAGMA foreign_keys = ON", nullptr, nullptr, nullptr),
+              SQLITE_OK);
+    ASSERT_EQ(
+        sqlite3_exec(store->handle(), "PRAGMA defer_foreign_keys = ON", nullptr, nullptr, nullptr),
+        SQLITE_OK);
+    const Status r = store->RunCommitted([](Tx& tx) -> Status {
+        JOULE_TRY(tx.InsertProject({{}, "p1", "Project", "Asia/Shanghai"}));
+        JOULE_TRY(tx.InsertBuilding({{}, ProjectId{999}, "b1", "Building", 0}));
+        return {};
+    });
+    ASSERT_FALSE(r.has_value());
+    auto tx = store->Begin().value();
+    EXPECT_FALSE(tx->FindProject("p1").value().has_value());
+}
+
 }  // namespace
 }  // namespace joule::storage

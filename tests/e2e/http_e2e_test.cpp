@@ -9,6 +9,9 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <nlohmann/json.hpp>
+#include <string>
+#include <thread>
+#include <vector>
 
 #include "e2e_support.hpp"
 
@@ -179,6 +182,54 @@ TEST_F(HttpE2eTest, TopUpOverHttpCreditsOnceAndIsLogged) {
                     "SELECT COUNT(*) FROM operation_log WHERE actor = 'admin' AND "
                     "action LIKE '%top%'"),
               1);
+}
+
+// Many clients at once, each key sent twice from different clients: the writes share commits
+// (group commit on the write threads) and every key is credited exactly once.
+TEST_F(HttpE2eTest, ConcurrentTopUpsOverHttpCreditEachKeyOnce) {
+    const Session admin = Login("admin", admin_password_);
+    const std::string target = "/api/v1/projects/e2e/accounts/S101/top-ups";
+    const std::string body = Json{{"amount", "0.10"}, {"channel", "cash"}}.dump();
+    constexpr int kClients = 16;
+    constexpr int kKeys = 64;
+    std::vector<int> credited(kClients, 0);
+    std::vector<int> failed(kClients, 0);
+    std::vector<std::thread> clients;
+    for (int c = 0; c < kClients; ++c) {
+        clients.emplace_back([&, c] {
+            // Client c sends keys c, c+16, ...; its twin (c ^ 1) sends the same keys.
+            for (int k = c / 2; k < kKeys; k += kClients / 2) {
+                const Reply r = As(admin, http::verb::post, target, body,
+                                   {{"Idempotency-Key", "many-" + std::to_string(k)}});
+                if (r.status == 201) {
+                    ++credited[static_cast<std::size_t>(c)];
+                } else if (r.status != 200) {
+                    ++failed[static_cast<std::size_t>(c)];
+                }
+            }
+        });
+    }
+    for (std::thread& t : clients) {
+        t.join();
+    }
+    int credits = 0;
+    int failures = 0;
+    for (int c = 0; c < kClients; ++c) {
+        credits += credited[static_cast<std::size_t>(c)];
+        failures += failed[static_cast<std::size_t>(c)];
+    }
+    EXPECT_EQ(failures, 0);
+    EXPECT_EQ(credits, kKeys);
+    EXPECT_EQ(Paid(admin), "16.40");  // 10.00 + 64 x 0.10
+    ExpectLedgerBalanced(db_);
+    // The store reports its group commits on /metrics beside the HTTP counters.
+    const Reply metrics = Send(port_, http::verb::get, "/metrics");
+    EXPECT_EQ(metrics.status, 200);
+    EXPECT_NE(metrics.body.find("joule_http_requests_total{route=\""), std::string::npos);
+    const std::string works = "\njoule_store_group_works_total ";
+    const std::size_t at = metrics.body.find(works);
+    ASSERT_NE(at, std::string::npos) << metrics.body;
+    EXPECT_GE(std::stoll(metrics.body.substr(at + works.size())), 2 * kKeys);
 }
 
 TEST_F(HttpE2eTest, AFinanceUserFromTheCliHasFinanceRights) {
