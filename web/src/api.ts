@@ -1,0 +1,88 @@
+// The HTTP API (/api/v1) from the browser: the session cookie goes by itself; every write sends
+// the CSRF token of the session, money-moving calls an Idempotency-Key. Errors become ApiError
+// with the API's {code, message, field}.
+export class ApiError extends Error {
+  constructor(
+    public status: number,
+    public code: string,
+    message: string,
+    public field: string,
+  ) {
+    super(message)
+  }
+}
+
+let csrfToken = ''
+export function setCsrfToken(token: string): void {
+  csrfToken = token
+}
+
+// A new idempotency key: one per user action, so a retried click never credits twice.
+export function newIdempotencyKey(): string {
+  const bytes = new Uint8Array(16)
+  crypto.getRandomValues(bytes)
+  return 'web-' + Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('')
+}
+
+export interface Page<T> {
+  items: T[]
+  page: number
+  page_size: number
+  total: number
+}
+
+export interface RequestOptions {
+  body?: unknown
+  headers?: Record<string, string>
+  idempotencyKey?: string
+}
+
+export async function api<T>(method: string, path: string, options: RequestOptions = {}): Promise<T> {
+  const headers: Record<string, string> = { Accept: 'application/json', ...options.headers }
+  let body: string | undefined
+  if (options.body !== undefined) {
+    headers['Content-Type'] = 'application/json'
+    body = JSON.stringify(options.body)
+  }
+  if (method !== 'GET' && csrfToken) headers['X-CSRF-Token'] = csrfToken
+  if (options.idempotencyKey) headers['Idempotency-Key'] = options.idempotencyKey
+  const response = await fetch('/api/v1' + path, { method, headers, body, credentials: 'same-origin' })
+  const text = await response.text()
+  let data: unknown = undefined
+  if (text) {
+    try {
+      data = JSON.parse(text)
+    } catch {
+      data = undefined
+    }
+  }
+  if (!response.ok) {
+    const e = (data ?? {}) as { code?: string; message?: string; field?: string }
+    throw new ApiError(response.status, e.code ?? 'unknown', e.message ?? response.statusText, e.field ?? '')
+  }
+  return data as T
+}
+
+export const get = <T>(path: string) => api<T>('GET', path)
+
+// Every page of a list (page_size 500, the API's most), for the views that show a whole project.
+export async function getAll<T>(path: string, limit = 20000): Promise<T[]> {
+  const out: T[] = []
+  const sep = path.includes('?') ? '&' : '?'
+  for (let page = 1; out.length < limit; page++) {
+    const p = await get<Page<T>>(`${path}${sep}page=${page}&page_size=500`)
+    out.push(...p.items)
+    if (p.items.length < 500 || out.length >= p.total) break
+  }
+  return out
+}
+
+// A query string from the set values only.
+export function query(params: Record<string, string | number | boolean | undefined | null>): string {
+  const parts: string[] = []
+  for (const [k, v] of Object.entries(params)) {
+    if (v === undefined || v === null || v === '') continue
+    parts.push(`${encodeURIComponent(k)}=${encodeURIComponent(String(v))}`)
+  }
+  return parts.length ? '?' + parts.join('&') : ''
+}

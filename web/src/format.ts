@@ -1,0 +1,42 @@
+// Display helpers. Money and energy arrive as exact decimal strings from the API and are shown
+// as they are: nothing here does arithmetic on them.
+export function formatTime(iso: string): string {
+  if (!iso) return '—'
+  const d = new Date(iso)
+  if (Number.isNaN(d.getTime())) return iso
+  const pad = (n: number) => String(n).padStart(2, '0')
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`
+}
+
+// A yuan amount typed by a person: digits with at most two decimals, above zero.
+export function isYuanAmount(text: string): boolean {
+  return /^(0|[1-9]\d{0,8})(\.\d{1,2})?$/.test(text.trim()) && !/^0(\.0{1,2})?$/.test(text.trim())
+}
+
+// The local calendar day as YYYY-MM-DD, `offset` days from today.
+export function localDay(offset = 0): string {
+  const d = new Date()
+  d.setDate(d.getDate() + offset)
+  const pad = (n: number) => String(n).padStart(2, '0')
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}`
+}
+
+// Exact sum of decimal strings ("12.34", "-0.5") at `scale` decimals, as a decimal string: the
+// console adds the API's amounts (several channels of one day) without floating point.
+export function sumDecimals(values: string[], scale: number): string {
+  let total = 0n
+  const unit = 10n ** BigInt(scale)
+  for (const v of values) {
+    const m = /^(-?)(\d+)(?:\.(\d+))?$/.exec(v.trim())
+    if (!m) throw new Error(`not a decimal: ${v}`)
+    const frac = (m[3] ?? '').padEnd(scale, '0')
+    if (frac.length > scale) throw new Error(`more than ${scale} decimals: ${v}`)
+    const n = BigInt(m[2]) * unit + BigInt(frac || '0')
+    total += m[1] ? -n : n
+  }
+  const negative = total < 0n
+  const abs = negative ? -total : total
+  const whole = abs / unit
+  const fracText = scale > 0 ? '.' + (abs % unit).toString().padStart(scale, '0') : ''
+  return (negative ? '-' : '') + whole.toString() + fracText
+}

@@ -1,0 +1,31 @@
+// Vite builds the console into dist/, which `joule serve` serves (http.web_root). `npm run dev`
+// proxies the API to a `joule serve` on 127.0.0.1:8080.
+import { defineConfig } from 'vite'
+import vue from '@vitejs/plugin-vue'
+
+export default defineConfig({
+  plugins: [vue()],
+  build: {
+    target: 'es2020',
+    chunkSizeWarningLimit: 1200,
+    rollupOptions: {
+      output: {
+        // Heavy libraries in their own long-cached chunks: Element Plus is needed by every page,
+        // ECharts only by the pages with charts (loaded when one opens).
+        manualChunks(id: string) {
+          if (id.includes('node_modules/echarts') || id.includes('node_modules/zrender')) return 'echarts'
+          if (id.includes('node_modules/element-plus') || id.includes('node_modules/@element-plus')) return 'element'
+          if (id.includes('node_modules/vue') || id.includes('node_modules/@vue')) return 'vue'
+          return undefined
+        },
+      },
+    },
+  },
+  server: {
+    proxy: { '/api': 'http://127.0.0.1:8080' },
+  },
+  test: {
+    environment: 'jsdom',
+    include: ['tests/unit/**/*.test.ts'],
+  },
+})
