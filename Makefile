@@ -8,7 +8,7 @@ export CCACHE_DIR ?= $(CURDIR)/.cache/ccache
 FUZZ_TEST_SECONDS ?= 10
 FUZZ_SECONDS      ?= 120
 
-.PHONY: deps demo demo-month test unit build-debug build-release bench fuzz format-fix format-check tidy-check clean
+.PHONY: deps demo demo-month test unit web web-test build-debug build-release bench fuzz format-fix format-check tidy-check clean
 
 deps:
 	@scripts/install-deps.sh
@@ -20,6 +20,22 @@ $(DEBUG_DIR)/build.ninja: | deps
 $(RELEASE_DIR)/build.ninja: | deps
 	cmake -S . -B $(RELEASE_DIR) $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=Release -DJOULE_BUILD_TESTS=OFF
 
+# The web console (web/): npm ci from the lock file when it changed, a Vite build into web/dist
+# (served by joule serve) when a source did.
+WEB_SOURCES = $(shell git ls-files web/src web/public web/index.html web/vite.config.ts web/tsconfig.json web/package.json web/scripts)
+
+web/node_modules/.package-lock.json: web/package-lock.json | deps
+	cd web && npm ci --no-audit --no-fund
+
+web/dist/index.html: web/node_modules/.package-lock.json $(WEB_SOURCES)
+	cd web && npm run build
+
+web: web/dist/index.html
+
+# The console's component tests (Vitest); the browser tests run under ctest (web_console_e2e).
+web-test: web
+	cd web && npx vitest run
+
 build-debug: deps $(DEBUG_DIR)/build.ninja
 	cmake --build $(DEBUG_DIR) -j $(JOBS)
 
@@ -29,7 +45,7 @@ build-release: deps $(RELEASE_DIR)/build.ninja
 # The live demo: `joule serve` reads a simulated mall (`joule sim`) over DTU and Modbus-TCP links
 # and bills it. Runs until Ctrl-C (DEMO_SECONDS=N stops it). `make demo-month` replays a month
 # offline through the same services instead.
-demo: build-release
+demo: build-release web
 	scripts/demo.sh
 
 demo-month: build-release
@@ -37,7 +53,7 @@ demo-month: build-release
 
 # Every test, built once with AddressSanitizer + UndefinedBehaviorSanitizer (the fuzz corpora are
 # replayed there too), then each libFuzzer harness for FUZZ_TEST_SECONDS (clang 16, build/fuzz).
-test: build-debug
+test: build-debug web
 	@scripts/check-purity.sh
 	@clang-format --dry-run --Werror $(SOURCES)
 	cd $(DEBUG_DIR) && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \

@@ -84,8 +84,8 @@ cat <<TEXT
   low-balance alarms fire within minutes and the first relays trip soon after.
 
   HTTP API:   http://127.0.0.1:$http_port/api/v1   login: admin / $admin_password
-              (OpenAPI: http://127.0.0.1:$http_port/api/v1/openapi.json; the web console
-              arrives with the console issue)
+              (OpenAPI: http://127.0.0.1:$http_port/api/v1/openapi.json)
+  Console:    http://127.0.0.1:$http_port/   login: admin / $admin_password
               curl -c build/demo-cookies -H 'content-type: application/json' \\
                 -d '{"username":"admin","password":"$admin_password"}' http://127.0.0.1:$http_port/api/v1/auth/login
               curl -b build/demo-cookies http://127.0.0.1:$http_port/api/v1/projects/demo-mall/accounts?state=tripped

@@ -13,7 +13,12 @@ packages=(
     clang-16 libclang-rt-16-dev
     libsodium-dev openssl libssl-dev curl libtomlplusplus-dev
     libxlsxwriter-dev unzip libzip-dev libexpat1-dev
+    chromium
 )
+# The web console builds with Node.js and npm: Debian's packages when the machine has no node.
+if ! command -v node > /dev/null || ! command -v npm > /dev/null; then
+    packages+=(nodejs npm)
+fi
 # --bench: what bench/http.sh needs besides (wrk, and nginx as the static-file ceiling).
 bench=false
 if [ "${1:-}" = "--bench" ]; then

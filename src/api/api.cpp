@@ -215,6 +215,9 @@ Api::Impl::Impl(Store& s, AccessStore& a, BillingService& b, AcquisitionService&
             return std::chrono::floor<Seconds>(std::chrono::system_clock::now());
         };
     }
+    if (!options.web_root.empty()) {
+        static_files.emplace(options.web_root);
+    }
     AddRoutes();
     for (const Route& r : routes) {
         infos.push_back(r.info);
@@ -305,6 +308,10 @@ void Api::Impl::AddRoutes() {
         kNeeds, P::kProjectsView, kList, &Impl::ListFloors);
     add("GET", p("/rooms"), "listRooms", "Rooms of a project (filters: building, floor)",
         "projects", kNeeds, P::kProjectsView, kList, &Impl::ListRooms);
+    add("GET", p("/room-monitor"), "roomMonitor",
+        "The room grid: every room with its meters' links and its open account (filters: "
+        "building, floor, state, account)",
+        "accounts", kNeeds, P::kAccountsView, kList, &Impl::RoomMonitor);
     // Editing the hierarchy and devices: every edit and delete with If-Match (the ETag of GET).
     add("POST", p("/buildings"), "createBuilding", "Create a building", "projects", kNeeds,
         P::kProjectsManage, kWrite, &Impl::CreateBuilding);
@@ -474,6 +481,9 @@ HttpResponse Api::Impl::Handle(const HttpRequest& request) {
     } else if (request.path == "/api/v1/openapi.json" && request.method == "GET") {
         route_label = "openapi";
         out.body = OpenApiDocument(infos);
+    } else if (static_files && StaticFiles::Serves(request)) {
+        route_label = "static";  // one label: file names would grow /metrics without bound
+        out = static_files->Serve(request);
     } else {
         Result<Reply> reply = [&]() -> Result<Reply> {
             try {
@@ -503,8 +513,16 @@ HttpResponse Api::Impl::Handle(const HttpRequest& request) {
         }
     }
     out.headers.emplace_back("X-Request-Id", request_id);
-    out.headers.emplace_back("Cache-Control", "no-store");
-    out.headers.emplace_back("X-Content-Type-Options", "nosniff");
+    // Unless the answer set them itself (the console's files cache by their own rules).
+    const auto add_unless_set = [&out](std::string_view name, std::string_view value) {
+        const bool set = std::any_of(out.headers.begin(), out.headers.end(),
+                                     [name](const auto& h) { return h.first == name; });
+        if (!set) {
+            out.headers.emplace_back(name, value);
+        }
+    };
+    add_unless_set("Cache-Control", "no-store");
+    add_unless_set("X-Content-Type-Options", "nosniff");
     const auto elapsed = std::chrono::steady_clock::now() - started;
     metrics.Observe(route_label, out.status, elapsed);
     if (options.access_log) {

@@ -50,6 +50,9 @@ struct ApiOptions {
     int max_live_streams = 1'000;
     // More Prometheus text for /metrics (the store's counters), appended to the API's own.
     std::function<std::string()> extra_metrics{};
+    // The web console's directory (index.html, assets/): GET and HEAD of every path outside the
+    // API's are answered from it (static_files.hpp). "": those paths are 404.
+    std::string web_root{};
 };
 
 // How a route is reached.

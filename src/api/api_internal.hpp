@@ -19,6 +19,7 @@
 #include "api/export.hpp"
 #include "api/http_util.hpp"
 #include "api/live_hub.hpp"
+#include "api/static_files.hpp"
 #include "service/requests.hpp"
 #include "wire/json_text.hpp"
 
@@ -157,6 +158,8 @@ struct Api::Impl {
     std::atomic<int> exports_running{0};
     // The live stream's fan-out; its thread starts with the first subscriber.
     LiveHub live_hub;
+    // The web console's files, when options.web_root is set.
+    std::optional<StaticFiles> static_files;
 
     // Sessions by token hash: the store is the truth; this saves a read per request. Logout,
     // password change and lockout erase entries here and in the store together.
@@ -235,6 +238,7 @@ struct Api::Impl {
     Result<Reply> ListBuildings(Call& c);
     Result<Reply> ListFloors(Call& c);
     Result<Reply> ListRooms(Call& c);
+    Result<Reply> RoomMonitor(Call& c);
     Result<Reply> ListTariffs(Call& c);
     Result<Reply> GetTariff(Call& c);
     Result<Reply> AddTariffVersion(Call& c);

@@ -102,6 +102,50 @@ Result<Reply> Api::Impl::ListRooms(Call& c) {
     return Reply{200, std::move(page), {}};
 }
 
+// The room grid (房间监控): each room with its meters' links and the account open in it. A room
+// whose meters belong to several accounts shows the first; balances are shown for platform billing
+// only (a meter-billed account's money is on the meter: see the account's detail).
+Result<Reply> Api::Impl::RoomMonitor(Call& c) {
+    JOULE_ASSIGN_OR_RETURN(auto tx, store.BeginRead());
+    JOULE_ASSIGN_OR_RETURN(auto lines, tx->ListRoomMonitor(c.project->id));
+    tx.reset();
+    std::vector<Json> items;
+    for (const RoomMonitorLine& line : lines) {
+        if (items.empty() || items.back()["room"] != line.room) {
+            items.push_back(Json{{"room", line.room},
+                                 {"name", line.room_name},
+                                 {"building", line.building},
+                                 {"floor", line.floor},
+                                 {"account", ""},
+                                 {"tenant", ""},
+                                 {"state", ""},
+                                 {"relay", ""},
+                                 {"keep_power", false},
+                                 {"billing_mode", ""},
+                                 {"available", ""},
+                                 {"meters", Json::array()}});
+        }
+        Json& room = items.back();
+        if (!line.meter.empty()) {
+            room["meters"].push_back(Json{{"code", line.meter}, {"online", line.online}});
+        }
+        if (!line.account.empty() && room["account"] == "") {
+            const bool platform = line.billing_mode == BillingMode::kPlatform;
+            room["account"] = line.account;
+            room["tenant"] = line.tenant;
+            room["state"] = PrepaidStateName(line.state);
+            room["relay"] = RelayName(line.relay);
+            room["keep_power"] = line.keep_power;
+            room["billing_mode"] = BillingModeName(line.billing_mode);
+            room["available"] = platform ? wire::MoneyText(line.paid_and_granted) : "";
+        }
+    }
+    JOULE_ASSIGN_OR_RETURN(Json page, Page(std::move(items), c.query, {"room", "name", "building"},
+                                           {"building", "floor", "state", "account"},
+                                           {"room", "name", "account", "tenant"}));
+    return Reply{200, std::move(page), {}};
+}
+
 Result<Reply> Api::Impl::ListTariffs(Call& c) {
     JOULE_ASSIGN_OR_RETURN(auto tx, store.BeginRead());
     JOULE_ASSIGN_OR_RETURN(auto tariffs, tx->ListTariffs(c.project->id));

@@ -569,6 +569,81 @@ TEST_F(ApiTest, ListsPageFilterAndSort) {
     EXPECT_EQ(As(boss, "GET", "/api/v1/projects/mall/accounts?sort=balance").status, 400);
 }
 
+// The room grid: every room once, with its meters' links and the account open on them, filtered
+// by building and floor and searched by tenant; a room without an account or meters is there too.
+TEST_F(ApiTest, TheRoomMonitorShowsEveryRoomWithItsMetersAndAccount) {
+    SiteSpec site = service_test::FlatSite("tower", "dds-tower");
+    SiteSpec::Building building;
+    building.building.code = "T";
+    building.building.name = "Tower";
+    SiteSpec::Floor floor;
+    floor.floor.code = "T-1F";
+    floor.floor.name = "1F";
+    for (const char* code : {"T101", "T102", "T103"}) {
+        RoomRecord room;
+        room.code = code;
+        room.name = std::string("Room ") + code;
+        floor.rooms.push_back(room);
+    }
+    building.floors.push_back(floor);
+    site.buildings.push_back(building);
+    for (const auto& [meter, room] : std::vector<std::pair<std::string, std::string>>{
+             {"e-101", "T101"}, {"w-101", "T101"}, {"e-102", "T102"}}) {
+        SiteSpec::Meter m = service_test::SiteMeter(site, meter);
+        m.room_code = room;
+        site.meters.push_back(m);
+    }
+    ASSERT_TRUE(CreateSite(*store_, site, Actor{}, now_).has_value());
+    OpenAccountRequest open;
+    open.project_code = "tower";
+    open.number = "TA101";
+    open.tenant_name = "Noodle bar";
+    open.tariff_code = "flat";
+    open.scheme.alarm1 = Money{5000};
+    open.scheme.alarm2 = Money{2000};
+    open.scheme.alarm3 = Money{500};
+    open.meters.push_back({"e-101", Quantity{0}, std::nullopt});
+    open.meters.push_back({"w-101", Quantity{0}, std::nullopt});
+    open.opened_at = now_;
+    open.first_top_up = Money{12345};
+    ASSERT_TRUE(billing_.OpenAccount(open, Actor{}, now_).has_value());
+    {
+        auto tx = store_->Begin().value();
+        const ProjectId project = tx->FindProject("tower").value()->id;
+        MeterStatusRecord status;
+        status.meter = tx->FindMeter(project, "w-101").value()->id;
+        status.online = true;
+        ASSERT_TRUE(tx->SaveMeterStatus(status).has_value());
+        ASSERT_TRUE(tx->Commit().has_value());
+    }
+    const Session boss = Login("boss");
+    auto r = As(boss, "GET", "/api/v1/projects/tower/room-monitor");
+    ASSERT_EQ(r.status, 200) << r.body;
+    const Json items = Body(r)["items"];
+    ASSERT_EQ(items.size(), 3U);
+    EXPECT_EQ(items[0]["room"], "T101");
+    EXPECT_EQ(items[0]["building"], "T");
+    EXPECT_EQ(items[0]["floor"], "T-1F");
+    EXPECT_EQ(items[0]["account"], "TA101");
+    EXPECT_EQ(items[0]["tenant"], "Noodle bar");
+    EXPECT_EQ(items[0]["state"], "normal");
+    EXPECT_EQ(items[0]["relay"], "closed");
+    EXPECT_EQ(items[0]["available"], "123.45");
+    EXPECT_EQ(items[0]["meters"],
+              Json::parse(R"([{"code":"e-101","online":false},{"code":"w-101","online":true}])"));
+    EXPECT_EQ(items[1]["room"], "T102");
+    EXPECT_EQ(items[1]["account"], "");  // a meter, no account
+    EXPECT_EQ(items[1]["meters"].size(), 1U);
+    EXPECT_EQ(items[2]["room"], "T103");
+    EXPECT_EQ(items[2]["meters"].size(), 0U);  // no meter at all
+    EXPECT_EQ(Body(As(boss, "GET", "/api/v1/projects/tower/room-monitor?q=Noodle"))["total"], 1);
+    EXPECT_EQ(Body(As(boss, "GET", "/api/v1/projects/tower/room-monitor?building=T"))["total"], 3);
+    EXPECT_EQ(Body(As(boss, "GET", "/api/v1/projects/tower/room-monitor?floor=X"))["total"], 0);
+    EXPECT_EQ(As(boss, "GET", "/api/v1/projects/tower/room-monitor?colour=red").status, 400);
+    // The mall's rooms are not the tower's: the mall has none.
+    EXPECT_EQ(Body(As(boss, "GET", "/api/v1/projects/mall/room-monitor"))["total"], 0);
+}
+
 // Paging over many accounts: every account on exactly one page, in order, in both directions.
 TEST_F(ApiTest, AccountPagesCoverEveryAccountOnce) {
     for (int i = 0; i < 23; ++i) {

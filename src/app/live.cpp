@@ -11,6 +11,7 @@
 
 #include "api/api.hpp"
 #include "api/http_server.hpp"
+#include "api/static_files.hpp"
 #include "app/mqtt_credentials.hpp"
 #include "app/site_file.hpp"
 #include "base/host_port.hpp"
@@ -265,6 +266,7 @@ Status RunServe(const ServeOptions& o) {
     api_options.secure_cookies = o.secure_cookies || tls;
     api_options.access_log = o.access_log;
     api_options.clock = WallNow;
+    api_options.web_root = o.web_root;
     api_options.extra_metrics = [&store = *store] {
         const storage::SqliteStore::GroupStats s = store.group_stats();
         return "# HELP joule_store_group_commits_total Transactions committed for several "
@@ -304,6 +306,15 @@ Status RunServe(const ServeOptions& o) {
         JOULE_TRY(http->Start());
         std::printf("joule serve: HTTP API on %s://%s:%u/api/v1 (OpenAPI /api/v1/openapi.json)\n",
                     http->tls() ? "https" : "http", http->host().c_str(), http->port());
+        if (!o.web_root.empty()) {
+            // Not an error: the API works without the console, which may be built later.
+            if (api::StaticFiles(o.web_root).Built()) {
+                std::printf("joule serve: web console at / from %s\n", o.web_root.c_str());
+            } else {
+                std::printf("joule serve: no web console in %s (no index.html): run `make web`\n",
+                            o.web_root.c_str());
+            }
+        }
     }
     std::printf("joule serve: store %s, DTU listener on port %u%s\n", o.db_path.c_str(),
                 runtime.dtu_port(),

@@ -22,6 +22,9 @@ struct ServeOptions {
     // Peers whose X-Forwarded-For names the client (a reverse proxy's address); empty: the TCP
     // peer is the client.
     std::vector<std::string> trusted_proxies;
+    // The web console's files (index.html, assets/), served at every path outside the API's;
+    // "" = none. By default where `make web` builds them in the source tree.
+    std::string web_root = JOULE_WEB_ROOT;
     // HTTPS on the HTTP listener when both are set: PEM certificate chain and private key.
     std::string tls_cert;
     std::string tls_key;

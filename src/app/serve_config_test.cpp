@@ -56,7 +56,14 @@ TEST(ServeSettings, EveryKeyIsSectionDotNameWithItsOwnFlagAndADefaultInRange) {
 TEST(ServeConfigExample, ParsesToTheDefaultsAndNamesEverySetting) {
     auto file = LoadServeConfig(JOULE_EXAMPLE_CONFIG);
     ASSERT_TRUE(file.has_value()) << file.error().ToString();
-    EXPECT_EQ(file->options, ServeOptions{});
+    // http.web_root's default is an absolute path of the build's source tree, which no file can
+    // spell: the example gives it relative to that tree instead.
+    ServeOptions defaults;
+    EXPECT_EQ(defaults.web_root, std::string(JOULE_WEB_ROOT));
+    EXPECT_TRUE(defaults.web_root.ends_with("/web/dist")) << defaults.web_root;
+    EXPECT_EQ(file->options.web_root, "web/dist");
+    defaults.web_root = file->options.web_root;
+    EXPECT_EQ(file->options, defaults);
     for (const ServeSetting& s : ServeSettings()) {
         const bool named =
             std::any_of(file->keys.begin(), file->keys.end(),
@@ -98,6 +105,7 @@ write_threads = 4
 secure_cookies = true
 access_log = false
 trusted_proxies = ["127.0.0.1", "::1"]
+web_root = "/usr/share/joule/web"
 [tls]
 cert = "/etc/joule/cert.pem"
 key = "/etc/joule/key.pem"
@@ -128,6 +136,7 @@ report_every_s = 30
     want.secure_cookies = true;
     want.access_log = false;
     want.trusted_proxies = {"127.0.0.1", "::1"};
+    want.web_root = "/usr/share/joule/web";
     want.tls_cert = "/etc/joule/cert.pem";
     want.tls_key = "/etc/joule/key.pem";
     want.dtu_listen = "0.0.0.0:9510";
@@ -186,6 +195,7 @@ listen = "127.0.0.1:9000"
 threads = 4
 access_log = true
 trusted_proxies = ["10.0.0.1"]
+web_root = "/srv/joule/web"
 [run]
 report_every_s = 30
 )");
@@ -193,15 +203,18 @@ report_every_s = 30
     flags.http_threads = 8;
     flags.access_log = false;  // --no-access-log
     flags.trusted_proxies = {"127.0.0.1"};
+    flags.web_root = "";  // --web-root "": no console
     flags.db_path = "flag.db";
     flags.report_every_s = 99;  // not given: the file's value stays
     auto options = ResolveServeOptions(
-        path_, flags, {"http.threads", "http.access_log", "http.trusted_proxies", "store.db"});
+        path_, flags,
+        {"http.threads", "http.access_log", "http.trusted_proxies", "http.web_root", "store.db"});
     ASSERT_TRUE(options.has_value()) << options.error().ToString();
     EXPECT_EQ(options->http_listen, "127.0.0.1:9000");  // the file
     EXPECT_EQ(options->http_threads, 8);                // the flag
     EXPECT_FALSE(options->access_log);
     EXPECT_EQ(options->trusted_proxies, std::vector<std::string>{"127.0.0.1"});
+    EXPECT_EQ(options->web_root, "");
     EXPECT_EQ(options->db_path, "flag.db");
     EXPECT_EQ(options->report_every_s, 30);
     EXPECT_EQ(options->dtu_listen, ServeOptions{}.dtu_listen);  // neither: the default

@@ -213,6 +213,24 @@ enum class CommandState : uint8_t {
 
 std::string_view CommandStateName(CommandState state);  // "queued", "sent", "acknowledged" ...
 
+// One meter of a room as the room-monitoring grid shows it (a room without meters: one line with
+// `meter` empty). The account is the one open on the meter now, if any.
+struct RoomMonitorLine {
+    std::string room;
+    std::string room_name;
+    std::string building;  // codes; "" when the room has no floor
+    std::string floor;
+    std::string meter;
+    bool online = false;
+    std::string account;  // "" without an open account
+    std::string tenant;
+    PrepaidState state = PrepaidState::kNormal;
+    Relay relay = Relay::kClosed;
+    bool keep_power = false;
+    BillingMode billing_mode = BillingMode::kPlatform;
+    Money paid_and_granted;  // the available balance of a platform-billed account
+};
+
 struct CommandRecord {
     int64_t id = 0;
     MeterId meter;
@@ -364,6 +382,9 @@ public:
     virtual Result<std::vector<BuildingRecord>> ListBuildings(ProjectId project) = 0;
     virtual Result<std::vector<FloorRecord>> ListFloors(ProjectId project) = 0;
     virtual Result<std::vector<RoomRecord>> ListRooms(ProjectId project) = 0;
+    // Every room of the project with its meters, their link and their open account, by room code
+    // then meter code: the room grid in one read.
+    virtual Result<std::vector<RoomMonitorLine>> ListRoomMonitor(ProjectId project) = 0;
     virtual Result<std::optional<RoomRecord>> FindRoom(ProjectId project,
                                                        std::string_view code) = 0;
     virtual Result<GatewayId> InsertGateway(const GatewayRecord& r) = 0;

@@ -258,6 +258,41 @@ public:
         q.Int(project.value);
         return CollectRows(q, RoomRow);
     }
+    Result<std::vector<RoomMonitorLine>> ListRoomMonitor(ProjectId project) override {
+        auto q =
+            Q("SELECT r.code, r.name, COALESCE(b.code, ''), COALESCE(f.code, ''), "
+              "COALESCE(m.code, ''), COALESCE(ms.online, 0), COALESCE(a.number, ''), "
+              "COALESCE(a.tenant_name, ''), COALESCE(a.prepaid_state, 0), COALESCE(a.relay, 0), "
+              "COALESCE(a.keep_power, 0), COALESCE(a.billing_mode, 0), "
+              "COALESCE((SELECT SUM(la.balance) FROM ledger_accounts la "
+              "          WHERE la.owner_account_id = a.id AND la.kind IN (1, 2)), 0) "
+              "FROM rooms r "
+              "LEFT JOIN floors f ON f.id = r.floor_id "
+              "LEFT JOIN buildings b ON b.id = f.building_id "
+              "LEFT JOIN meters m ON m.room_id = r.id "
+              "LEFT JOIN meter_status ms ON ms.meter_id = m.id "
+              "LEFT JOIN account_meters am ON am.meter_id = m.id AND am.bound_to IS NULL "
+              "LEFT JOIN accounts a ON a.id = am.account_id AND a.status = 1 "
+              "WHERE r.project_id = ? ORDER BY r.code, m.code");
+        q.Int(project.value);
+        return CollectRows(q, [](const Query& row) {
+            RoomMonitorLine line;
+            line.room = row.ColText(0);
+            line.room_name = row.ColText(1);
+            line.building = row.ColText(2);
+            line.floor = row.ColText(3);
+            line.meter = row.ColText(4);
+            line.online = row.ColInt(5) != 0;
+            line.account = row.ColText(6);
+            line.tenant = row.ColText(7);
+            line.state = static_cast<PrepaidState>(row.ColInt(8));
+            line.relay = static_cast<Relay>(row.ColInt(9));
+            line.keep_power = row.ColInt(10) != 0;
+            line.billing_mode = static_cast<BillingMode>(row.ColInt(11));
+            line.paid_and_granted = Money{row.ColInt(12)};
+            return line;
+        });
+    }
     Result<std::optional<RoomRecord>> FindRoom(ProjectId project, std::string_view code) override {
         auto q =
             Q("SELECT id, project_id, floor_id, code, name, area_dm2, version FROM rooms "

@@ -1,0 +1,297 @@
+// The console in Debian's Chromium (playwright-core) against the real `joule serve` reading a
+// simulated mall (`joule sim`), all on 127.0.0.1, started and stopped here. Checks what staff do
+// every day — sign in, the room grid, an account's detail, trip and restore, a top-up whose relay
+// close the simulated meter obeys, roles and project isolation, the language toggle — saves a
+// screenshot of every main page and measures the first load, the JS shipped for it and the frame
+// times of a 2,000-room grid updating live. Figures are printed and written to a JSON report, never
+// asserted. Env: JOULE_BINARY (default build/release/src/app/joule), WEB_ROOT (web/dist), CHROMIUM
+// (/usr/bin/chromium), JOULE_E2E_OUT (screenshots; default a new temporary folder).
+import { chromium } from 'playwright-core'
+import { execFileSync, spawn } from 'node:child_process'
+import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs'
+import { createServer } from 'node:net'
+import { tmpdir } from 'node:os'
+import { dirname, join, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import assert from 'node:assert/strict'
+
+const repo = resolve(dirname(fileURLToPath(import.meta.url)), '../../..')
+const joule = resolve(repo, process.env.JOULE_BINARY ?? 'build/release/src/app/joule')
+const webRoot = resolve(repo, process.env.WEB_ROOT ?? 'web/dist')
+const chromiumPath = process.env.CHROMIUM ?? '/usr/bin/chromium'
+const work = mkdtempSync(join(tmpdir(), 'joule-console-'))
+const shots = process.env.JOULE_E2E_OUT ?? join(work, 'screenshots')
+mkdirSync(shots, { recursive: true })
+const report = { screenshots: shots }
+const children = []
+
+for (const [what, path] of [['joule', joule], ['the console build (make web)', join(webRoot, 'index.html')], ['Chromium', chromiumPath]]) {
+  if (!existsSync(path)) {
+    console.error(`console e2e: ${what} not found at ${path}`)
+    process.exit(1)
+  }
+}
+
+function freePort() {
+  return new Promise((ok, fail) => {
+    const s = createServer()
+    s.once('error', fail)
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address()
+      s.close(() => ok(port))
+    })
+  })
+}
+
+function run(args, input) {
+  return execFileSync(joule, args, { input, cwd: work, stdio: ['pipe', 'pipe', 'pipe'] }).toString()
+}
+
+function start(name, args) {
+  const child = spawn(joule, args, { cwd: work, stdio: ['ignore', 'pipe', 'pipe'] })
+  let log = ''
+  child.stdout.on('data', (d) => (log += d))
+  child.stderr.on('data', (d) => (log += d))
+  child.on('exit', () => writeFileSync(join(work, name + '.log'), log))
+  children.push(child)
+  return child
+}
+
+function stopAll() {
+  for (const c of children.reverse()) if (c.exitCode === null) c.kill('SIGTERM')
+}
+process.on('exit', stopAll)
+
+async function waitFor(what, check, seconds = 30) {
+  const until = Date.now() + seconds * 1000
+  for (;;) {
+    try {
+      if (await check()) return
+    } catch {
+      /* not yet */
+    }
+    if (Date.now() > until) throw new Error(`timed out after ${seconds} s waiting for ${what}`)
+    await new Promise((r) => setTimeout(r, 200))
+  }
+}
+
+// A site in its own store, served (and played by the simulator when `sim`); returns the base URL.
+async function site(name, { shops, sim }) {
+  const db = join(work, name + '.db')
+  const [http, dtu, modbus] = [await freePort(), await freePort(), await freePort()]
+  run(['demo-site', '--db', db, '--modbus-port', String(modbus), ...(shops ? ['--shops', String(shops)] : [])])
+  run(['site', 'create', '--db', db, join(repo, 'examples/site.json')]) // a second project: "demo"
+  run(['admin', 'create', '--db', db, '--username', 'admin', '--role', 'admin', '--all-projects'], 'Console-e2e-1\n')
+  run(['admin', 'create', '--db', db, '--username', 'fin', '--role', 'finance', '--project', 'demo-mall'], 'Console-e2e-1\n')
+  run(['admin', 'create', '--db', db, '--username', 'mallops', '--role', 'engineering', '--project', 'demo-mall'], 'Console-e2e-1\n')
+  start(name + '-serve', [
+    'serve', '--db', db, '--http', `127.0.0.1:${http}`, '--dtu-listen', `127.0.0.1:${dtu}`,
+    '--read-interval', '5', '--no-access-log', '--web-root', webRoot, '--run-for', '900',
+  ])
+  const base = `http://127.0.0.1:${http}`
+  await waitFor('joule serve', async () => (await fetch(base + '/healthz')).ok)
+  if (sim) start(name + '-sim', ['sim', '--db', db, '--dtu-connect', `127.0.0.1:${dtu}`, '--speed', '4', '--run-for', '900'])
+  return base
+}
+
+async function signIn(page, base, username) {
+  await page.goto(base + '/login')
+  await page.fill('[data-test=username] input', username)
+  await page.fill('[data-test=password] input', 'Console-e2e-1')
+  await page.click('[data-test=login-submit]')
+  await page.waitForURL((u) => !u.pathname.startsWith('/login'))
+}
+
+async function shot(page, name) {
+  await page.screenshot({ path: join(shots, name + '.png'), fullPage: true })
+}
+
+const browser = await chromium.launch({
+  executablePath: chromiumPath,
+  args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+})
+let failed = false
+try {
+  const mall = await site('mall', { sim: true })
+
+  // ---- first load, cold cache: the login page's time and the bytes of JS it needed
+  {
+    const context = await browser.newContext()
+    const page = await context.newPage()
+    const started = Date.now()
+    await page.goto(mall + '/login')
+    await page.waitForSelector('[data-test=login-form]')
+    const visible = Date.now() - started
+    const js = await page.evaluate(() =>
+      performance.getEntriesByType('resource').filter((e) => e.name.endsWith('.js')).reduce((n, e) => n + e.transferSize, 0),
+    )
+    const nav = await page.evaluate(() => performance.getEntriesByType('navigation')[0].toJSON())
+    report.first_load = { login_form_visible_ms: visible, load_event_ms: Math.round(nav.loadEventEnd), js_transferred_bytes: js }
+    await shot(page, '01-login')
+    await context.close()
+  }
+
+  // ---- admin: dashboard, room grid, account detail, trip, restore, top-up
+  const context = await browser.newContext({ viewport: { width: 1440, height: 900 } })
+  const page = await context.newPage()
+  await signIn(page, mall, 'admin')
+  await page.waitForSelector('[data-test=stat-online]')
+  await waitFor('meters online on the dashboard', async () => Number(await page.textContent('[data-test=stat-online] .value')) > 0, 60).catch(() => {})
+  await shot(page, '02-dashboard')
+
+  await page.click('[data-test=menu-rooms]')
+  await page.waitForSelector('[data-test=tile-A101]')
+  const tiles = await page.locator('[data-test^=tile-]').count()
+  assert.ok(tiles >= 300, `the grid shows every room (got ${tiles})`)
+  await shot(page, '03-rooms')
+  await page.fill('[data-test=filter-search] input', 'A101')
+  assert.equal(await page.locator('[data-test^=tile-]').count(), 1, 'search narrows the grid')
+  await page.fill('[data-test=filter-search] input', '')
+
+  await page.click('[data-test=tile-A101]')
+  await page.waitForSelector('[data-test=balance-available]')
+  await shot(page, '04-account')
+  // The simulated meter reports its relay; wait for its first reading.
+  await waitFor('meter E-A101 reporting', async () => ['closed', 'open'].includes(await page.getAttribute('[data-test=meter-relay-E-A101]', 'data-relay')), 60)
+
+  // Trip: the command reaches the simulated meter, which opens its relay and reports it.
+  await page.click('[data-test=action-trip]')
+  await page.fill('[data-test=control-reason] input', 'e2e: trip')
+  await page.click('[data-test=control-confirm]')
+  await waitFor('the account tripped', async () => (await page.getAttribute('[data-test=account-relay]', 'data-relay')) === 'open', 30)
+  await waitFor('the meter opened its relay', async () => (await page.getAttribute('[data-test=meter-relay-E-A101]', 'data-relay')) === 'open', 90)
+  await page.click('[data-test=menu-rooms]')
+  await waitFor('the tile turned tripped', async () => (await page.getAttribute('[data-test=tile-A101]', 'data-state')) === 'tripped', 30)
+  await page.click('[data-test=tile-A101]')
+  await page.waitForSelector('[data-test=balance-available]')
+
+  // Restore prepaid control, then top up: the relay closes and the account is normal.
+  await page.click('[data-test=action-restore_prepaid]')
+  await page.fill('[data-test=control-reason] input', 'e2e: restore')
+  await page.click('[data-test=control-confirm]')
+  await page.click('[data-test=action-topup]')
+  await page.fill('[data-test=topup-amount] input', '500')
+  await page.click('[data-test=topup-confirm]')
+  await page.waitForSelector('[data-test=topup-receipt]')
+  await shot(page, '05-topup')
+  const receipt = await page.getAttribute('[data-test=topup-receipt]', 'href')
+  const receiptPage = await context.request.get(mall + receipt)
+  assert.equal(receiptPage.status(), 200, 'the receipt prints')
+  await page.keyboard.press('Escape')
+  await waitFor('the account back to normal', async () => (await page.getAttribute('[data-test=account-state]', 'data-state')) === 'normal', 30)
+  await waitFor('the meter closed its relay', async () => (await page.getAttribute('[data-test=meter-relay-E-A101]', 'data-relay')) === 'closed', 90)
+  await page.click('[data-test=menu-rooms]')
+  await waitFor('the tile turned normal', async () => (await page.getAttribute('[data-test=tile-A101]', 'data-state')) === 'normal', 30)
+
+  for (const [menu, name] of [['alarms', '06-alarms'], ['commands', '07-commands'], ['devices', '08-devices'], ['tariffs', '09-tariffs'], ['users', '10-users'], ['operations', '11-operations']]) {
+    await page.click(`[data-test=menu-${menu}]`)
+    await page.waitForLoadState('networkidle').catch(() => {})
+    await page.waitForTimeout(300)
+    await shot(page, name)
+  }
+  // The operation log has the trip, the restore and the top-up, by admin.
+  const ops = await (await context.request.get(mall + '/api/v1/operations?actor=admin&page_size=100')).json()
+  const actions = ops.items.map((o) => o.action).join(' ')
+  assert.match(actions, /top/, 'the top-up is in the operation log')
+
+  await page.click('[data-test=lang-toggle]')
+  await page.waitForSelector('text=Room monitoring')
+  await shot(page, '12-english')
+  await page.click('[data-test=lang-toggle]')
+  await context.close()
+
+  // ---- finance: money, but no engineering actions and no user admin
+  {
+    const c = await browser.newContext()
+    const p = await c.newPage()
+    await signIn(p, mall, 'fin')
+    await p.goto(mall + '/accounts/SA102')
+    await p.waitForSelector('[data-test=action-topup]')
+    assert.equal(await p.locator('[data-test=action-trip]').count(), 0, 'finance sees no trip')
+    assert.equal(await p.locator('[data-test=action-keep_power]').count(), 0, 'finance sees no keep power')
+    assert.equal(await p.locator('[data-test=menu-users]').count(), 0, 'finance sees no user admin')
+    await shot(p, '13-finance-account')
+    await c.close()
+  }
+
+  // ---- a user of demo-mall cannot reach the other project
+  {
+    const c = await browser.newContext()
+    const p = await c.newPage()
+    await signIn(p, mall, 'mallops')
+    await p.click('[data-test=project-switch]')
+    const options = await p.locator('.el-select-dropdown__item').allTextContents()
+    assert.ok(options.length === 1 && !options.join().includes('Park'), `only the own project is offered (${options})`)
+    const foreign = await c.request.get(mall + '/api/v1/projects/demo/accounts')
+    assert.equal(foreign.status(), 404, 'the other project looks like no project')
+    const own = await c.request.get(mall + '/api/v1/projects/demo-mall/room-monitor?page_size=1')
+    assert.equal(own.status(), 200)
+    assert.equal(await p.locator('[data-test=action-topup]').count(), 0)
+    await c.close()
+  }
+
+  // ---- 2,000 rooms: render time, then frame times while accounts change live
+  {
+    const big = await site('big', { shops: 2000, sim: false })
+    const c = await browser.newContext({ viewport: { width: 1440, height: 900 } })
+    const p = await c.newPage()
+    await signIn(p, big, 'admin')
+    const started = Date.now()
+    await p.goto(big + '/rooms')
+    await p.waitForFunction(() => document.querySelectorAll('[data-test^=tile-]').length >= 2000, null, { timeout: 60000 })
+    const rendered = Date.now() - started
+    await p.evaluate(() => {
+      window.__frames = []
+      let last = performance.now()
+      const tick = (now) => {
+        window.__frames.push(now - last)
+        last = now
+        if (window.__frames.length < 100000) requestAnimationFrame(tick)
+      }
+      requestAnimationFrame(tick)
+    })
+    // Live changes: trip and restore accounts through the API while the grid watches.
+    const csrf = (await (await c.request.get(big + '/api/v1/auth/me')).json()).csrf_token
+    let changes = 0
+    const until = Date.now() + 8000
+    for (let i = 0; Date.now() < until && i < 200; i++) {
+      const number = `SA${101 + (i % 60)}`
+      const detail = await (await c.request.get(`${big}/api/v1/projects/demo-mall/accounts/${number}`)).json()
+      const action = detail.relay === 'open' ? 'restore_prepaid' : 'trip'
+      const r = await c.request.post(`${big}/api/v1/projects/demo-mall/accounts/${number}/control`, {
+        headers: { 'X-CSRF-Token': csrf, 'If-Match': `"${detail.version}"` },
+        data: { action, reason: 'e2e frame times' },
+      })
+      if (r.ok()) changes += 1
+    }
+    await p.waitForTimeout(1000)
+    const frames = await p.evaluate(() => window.__frames.slice(1))
+    frames.sort((a, b) => a - b)
+    const pct = (q) => Math.round(frames[Math.min(frames.length - 1, Math.floor(q * frames.length))] * 10) / 10
+    report.grid_2000 = {
+      tiles: await p.locator('[data-test^=tile-]').count(),
+      first_render_ms: rendered,
+      live_changes: changes,
+      frames: frames.length,
+      frame_ms_p50: pct(0.5),
+      frame_ms_p95: pct(0.95),
+      frame_ms_p99: pct(0.99),
+      frame_ms_max: Math.round(frames[frames.length - 1] * 10) / 10,
+      frames_over_50ms: frames.filter((f) => f > 50).length,
+    }
+    await shot(p, '14-rooms-2000')
+    assert.ok(changes > 0, 'accounts changed while the grid was watched')
+    await c.close()
+  }
+} catch (e) {
+  failed = true
+  console.error('console e2e FAILED:', e)
+} finally {
+  await browser.close()
+  stopAll()
+  writeFileSync(join(work, 'report.json'), JSON.stringify(report, null, 2))
+  console.log('console e2e report:', JSON.stringify(report, null, 2))
+  console.log('console e2e screenshots:', shots)
+  console.log('console e2e logs:', work)
+}
+process.exit(failed ? 1 : 0)
