@@ -13,7 +13,7 @@ packages=(
     clang-16 libclang-rt-16-dev
     libsodium-dev openssl libssl-dev curl libtomlplusplus-dev
     libxlsxwriter-dev unzip libzip-dev libexpat1-dev
-    chromium
+    chromium fonts-wqy-microhei
 )
 # The web console builds with Node.js and npm: Debian's packages when the machine has no node.
 if ! command -v node > /dev/null || ! command -v npm > /dev/null; then

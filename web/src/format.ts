@@ -13,12 +13,12 @@ export function isYuanAmount(text: string): boolean {
   return /^(0|[1-9]\d{0,8})(\.\d{1,2})?$/.test(text.trim()) && !/^0(\.0{1,2})?$/.test(text.trim())
 }
 
-// The local calendar day as YYYY-MM-DD, `offset` days from today.
-export function localDay(offset = 0): string {
-  const d = new Date()
-  d.setDate(d.getDate() + offset)
-  const pad = (n: number) => String(n).padStart(2, '0')
-  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}`
+// The calendar day YYYY-MM-DD `offset` days from today in `timeZone` (the project's: its days
+// are cut there, whatever the browser's zone), or in the browser's zone without one.
+export function localDay(offset = 0, timeZone?: string): string {
+  const d = new Date(Date.now() + offset * 86_400_000)
+  // en-CA formats as YYYY-MM-DD.
+  return new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }).format(d)
 }
 
 // Exact sum of decimal strings ("12.34", "-0.5") at `scale` decimals, as a decimal string: the
