@@ -56,6 +56,11 @@ export async function api<T>(method: string, path: string, options: RequestOptio
       data = undefined
     }
   }
+  if (response.status === 401 && !path.startsWith('/auth/') && typeof window !== 'undefined') {
+    // The session ended (expired, revoked, password changed): back to sign-in, then here again.
+    const here = window.location.pathname + window.location.search
+    if (!window.location.pathname.startsWith('/login')) window.location.assign('/login?next=' + encodeURIComponent(here))
+  }
   if (!response.ok) {
     const e = (data ?? {}) as { code?: string; message?: string; field?: string }
     throw new ApiError(response.status, e.code ?? 'unknown', e.message ?? response.statusText, e.field ?? '')

@@ -160,9 +160,31 @@ try {
   assert.equal(await page.locator('[data-test^=tile-]').count(), 1, 'search narrows the grid')
   await page.fill('[data-test=filter-search]', '')
 
+  // Open an account (开户) from an unopened room's tile: a new room and meter made through the API.
+  {
+    const csrf = (await (await context.request.get(mall + '/api/v1/auth/me')).json()).csrf_token
+    const model = (await (await context.request.get(mall + '/api/v1/projects/demo-mall/meters/E-A101')).json()).model
+    const post = (path, data) => context.request.post(mall + '/api/v1/projects/demo-mall' + path, { headers: { 'X-CSRF-Token': csrf }, data })
+    assert.equal((await post('/rooms', { code: 'Z901', name: 'Kiosk Z901', building: 'A', floor: 'A-1F' })).status(), 201)
+    assert.equal((await post('/meters', { code: 'E-Z901', model, room: 'Z901' })).status(), 201)
+    await page.click('[data-test=menu-dashboard]')
+    await page.click('[data-test=menu-rooms]')
+    await waitFor('the new room unopened', async () => (await page.getAttribute('[data-test=tile-Z901]', 'data-state')) === 'unopened', 30)
+    await page.click('[data-test=tile-Z901]')
+    await page.fill('[data-test=open-number]', 'SZ901')
+    await page.fill('[data-test=open-tenant]', '新租户 e2e')
+    await page.fill('[data-test=open-reading-0]', '0')
+    await shot(page, '04-open-account')
+    await page.click('[data-test=open-confirm]')
+    await page.waitForURL((u) => u.pathname === '/accounts/SZ901')
+    await page.waitForSelector('[data-test=balance-available]')
+    await page.click('[data-test=menu-rooms]')
+    await waitFor('the room shows its account', async () => (await page.getAttribute('[data-test=tile-Z901]', 'data-state')) !== 'unopened', 30)
+  }
+
   await page.click('[data-test=tile-A101]')
   await page.waitForSelector('[data-test=balance-available]')
-  await shot(page, '04-account')
+  await shot(page, '05-account')
   // The simulated meter reports its relay; wait for its first reading.
   await waitFor('meter E-A101 reporting', async () => ['closed', 'open'].includes(await page.getAttribute('[data-test=meter-relay-E-A101]', 'data-relay')), 60)
 
@@ -198,14 +220,14 @@ try {
   }
   await waitFor('the account tripped for arrears', async () => (await page.getAttribute('[data-test=account-state]', 'data-state')) === 'tripped', 30)
   await waitFor('the meter opened its relay', async () => (await page.getAttribute('[data-test=meter-relay-E-A101]', 'data-relay')) === 'open', 90)
-  await shot(page, '05-arrears')
+  await shot(page, '06-arrears')
 
   // Top up: the relay closes at the meter and the tile turns normal.
   await page.click('[data-test=action-topup]')
   await page.fill('[data-test=topup-amount]', '500')
   await page.click('[data-test=topup-confirm]')
   await page.waitForSelector('[data-test=topup-receipt]')
-  await shot(page, '06-topup')
+  await shot(page, '07-topup')
   const receipt = await page.getAttribute('[data-test=topup-receipt]', 'href')
   const receiptPage = await context.request.get(mall + receipt)
   assert.equal(receiptPage.status(), 200, 'the receipt prints')
@@ -215,7 +237,19 @@ try {
   await page.click('[data-test=menu-rooms]')
   await waitFor('the tile turned normal', async () => (await page.getAttribute('[data-test=tile-A101]', 'data-state')) === 'normal', 30)
 
-  for (const [menu, name] of [['alarms', '07-alarms'], ['commands', '08-commands'], ['devices', '09-devices'], ['tariffs', '10-tariffs'], ['users', '11-users'], ['operations', '12-operations']]) {
+  // Keep power (保电) shows on the tile, and restoring prepaid control ends it.
+  await page.click('[data-test=tile-A101]')
+  await page.waitForSelector('[data-test=balance-available]')
+  await control(page, 'keep_power', 'e2e: keep power')
+  await waitFor('keep power', async () => (await page.getAttribute('[data-test=account-state]', 'data-state')) === 'keep_power', 30)
+  await page.click('[data-test=menu-rooms]')
+  await waitFor('the tile shows keep power', async () => (await page.getAttribute('[data-test=tile-A101]', 'data-state')) === 'keep_power', 30)
+  await page.click('[data-test=tile-A101]')
+  await page.waitForSelector('[data-test=balance-available]')
+  await control(page, 'restore_prepaid', 'e2e: back to prepaid')
+  await waitFor('prepaid control again', async () => (await page.getAttribute('[data-test=account-state]', 'data-state')) === 'normal', 30)
+
+  for (const [menu, name] of [['alarms', '08-alarms'], ['commands', '09-commands'], ['devices', '10-devices'], ['tariffs', '11-tariffs'], ['users', '12-users'], ['operations', '13-operations']]) {
     await page.click(`[data-test=menu-${menu}]`)
     await page.waitForLoadState('networkidle').catch(() => {})
     await page.waitForTimeout(300)
@@ -228,7 +262,7 @@ try {
 
   await page.click('[data-test=lang-toggle]')
   await page.waitForSelector('text=Room monitoring')
-  await shot(page, '13-english')
+  await shot(page, '14-english')
   await page.click('[data-test=lang-toggle]')
   await context.close()
 
@@ -242,7 +276,7 @@ try {
     assert.equal(await p.locator('[data-test=action-trip]').count(), 0, 'finance sees no trip')
     assert.equal(await p.locator('[data-test=action-keep_power]').count(), 0, 'finance sees no keep power')
     assert.equal(await p.locator('[data-test=menu-users]').count(), 0, 'finance sees no user admin')
-    await shot(p, '14-finance-account')
+    await shot(p, '15-finance-account')
     await c.close()
   }
 
@@ -317,7 +351,7 @@ try {
       frame_ms_max: Math.round(frames[frames.length - 1] * 10) / 10,
       frames_over_50ms: frames.filter((f) => f > 50).length,
     }
-    await shot(p, '15-rooms-2000')
+    await shot(p, '16-rooms-2000')
     assert.ok(changes > 0, 'accounts changed while the grid was watched')
     await c.close()
   }
