@@ -200,8 +200,9 @@ struct Api::Impl {
     void ForgetPrincipals(const std::function<bool(const Principal&)>& which);
     void ForgetUser(int64_t user_id);
     // Records a mutating call of the access store in the operation log, in its unit of work.
-    static Status LogOperation(AccessTx& tx, const Actor& actor, Instant at, std::string action,
-                               std::string target, const Json& detail);
+    static Status LogOperation(AccessTx& tx, const Actor& actor, Instant at,
+                               const std::string& action, const std::string& target,
+                               const Json& detail);
     // Validates and stores a user, logged as made by `actor`. `creator` is the signed-in
     // principal (it may not create group users unless it is one, nor reach projects it does not
     // see); nullptr for the command line.

@@ -35,7 +35,7 @@ protected:
     };
 
     // One request; a body is sent as JSON unless `headers` name another content type.
-    HttpResponse Call(std::string method, std::string path, std::string body = "",
+    HttpResponse Call(std::string method, const std::string& path, std::string body = "",
                       Headers headers = {}) {
         HttpRequest r;
         r.method = std::move(method);

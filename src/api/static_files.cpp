@@ -224,7 +224,7 @@ public:
     [[nodiscard]] std::optional<std::string> Read() const {
         std::string bytes;
         bytes.reserve(static_cast<std::size_t>(std::max<off_t>(stat_.st_size, 0)));
-        std::array<char, 64 * 1024> chunk{};
+        std::array<char, std::size_t{64} * 1024> chunk{};
         while (true) {
             const ssize_t n = ::read(fd_, chunk.data(), chunk.size());
             if (n < 0 && errno == EINTR) {

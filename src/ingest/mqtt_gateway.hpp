@@ -27,7 +27,7 @@ struct mosquitto;
 namespace joule::ingest {
 
 // Named limits (TigerStyle): hitting one rejects the message and logs a device event.
-inline constexpr std::size_t kMaxPayloadBytes = 256 * 1024;
+inline constexpr std::size_t kMaxPayloadBytes = std::size_t{256} * 1024;
 inline constexpr std::size_t kMaxReadingsPerBatch = 1000;
 inline constexpr std::size_t kMaxRegisteredMeters = 1024;
 inline constexpr std::size_t kMaxValuesPerReading = 32;

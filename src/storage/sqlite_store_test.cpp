@@ -321,9 +321,9 @@ TEST(SqliteStore, LiveChangesKeepTheNewestHundredThousand) {
     EXPECT_LE(oldest[0].seq, last - 99'000);
 }
 
-RoleRecord CustomRole(std::string code, std::initializer_list<Permission> permissions) {
+RoleRecord CustomRole(const std::string& code, std::initializer_list<Permission> permissions) {
     RoleRecord r;
-    r.role.code = std::move(code);
+    r.role.code = code;
     r.role.name = "Cashier";
     for (Permission p : permissions) {
         r.role.permissions.set(static_cast<std::size_t>(p));

@@ -195,6 +195,7 @@ TEST_F(HttpE2eTest, ConcurrentTopUpsOverHttpCreditEachKeyOnce) {
     std::vector<int> credited(kClients, 0);
     std::vector<int> failed(kClients, 0);
     std::vector<std::thread> clients;
+    clients.reserve(kClients);
     for (int c = 0; c < kClients; ++c) {
         clients.emplace_back([&, c] {
             // Client c sends keys c, c+16, ...; its twin (c ^ 1) sends the same keys.
@@ -256,8 +257,9 @@ TEST_F(HttpE2eTest, AFinanceUserFromTheCliHasFinanceRights) {
 }
 
 TEST_F(HttpE2eTest, LimitsAnswerWithTheErrorBody) {
-    const Reply huge = Send(port_, http::verb::post, "/api/v1/auth/login",
-                            "{\"username\":\"" + std::string(2 * 1024 * 1024, 'a') + "\"}");
+    const Reply huge =
+        Send(port_, http::verb::post, "/api/v1/auth/login",
+             "{\"username\":\"" + std::string(std::size_t{2} * 1024 * 1024, 'a') + "\"}");
     EXPECT_EQ(huge.status, 413);
     EXPECT_EQ(huge.json()["code"], "resource_exhausted");
     EXPECT_EQ(SendRaw(port_, "NOT AN HTTP REQUEST\r\n\r\n"), 400);
