@@ -47,17 +47,8 @@ protected:
             site.models.front().has_relay = true;
             site.meters.push_back(service_test::SiteMeter(site, "m1"));
             ASSERT_TRUE(CreateSite(*store_, site, Actor{}, now_).has_value());
-            OpenAccountRequest open;
-            open.project_code = code;
-            open.number = "A001";
-            open.tenant_name = "Tea shop";
-            open.tariff_code = "flat";
-            open.scheme.alarm1 = Money{5000};
-            open.scheme.alarm2 = Money{2000};
-            open.scheme.alarm3 = Money{500};
+            OpenAccountRequest open = FlatAccount(code, "A001", "Tea shop", Money{10000});
             open.meters.push_back({"m1", Quantity{100'000}, std::nullopt});
-            open.opened_at = now_;
-            open.first_top_up = Money{10000};
             ASSERT_TRUE(billing_.OpenAccount(open, Actor{}, now_).has_value());
         }
         for (const auto& [name, role] : std::vector<std::pair<std::string, std::string>>{
@@ -68,6 +59,23 @@ protected:
                 group ? std::vector<std::string>{} : std::vector<std::string>{"mall"});
             ASSERT_TRUE(created.has_value()) << created.error().ToString();
         }
+    }
+
+    // An account on the flat tariff with the alarm scheme every test here uses, opened now; the
+    // caller adds its meters.
+    OpenAccountRequest FlatAccount(const std::string& project, const std::string& number,
+                                   const std::string& tenant, Money first_top_up) const {
+        OpenAccountRequest open;
+        open.project_code = project;
+        open.number = number;
+        open.tenant_name = tenant;
+        open.tariff_code = "flat";
+        open.scheme.alarm1 = Money{5000};
+        open.scheme.alarm2 = Money{2000};
+        open.scheme.alarm3 = Money{500};
+        open.opened_at = now_;
+        open.first_top_up = first_top_up;
+        return open;
     }
 
     std::string Balance(const Session& s, const std::string& project = "mall") {
@@ -594,18 +602,9 @@ TEST_F(ApiTest, TheRoomMonitorShowsEveryRoomWithItsMetersAndAccount) {
         site.meters.push_back(m);
     }
     ASSERT_TRUE(CreateSite(*store_, site, Actor{}, now_).has_value());
-    OpenAccountRequest open;
-    open.project_code = "tower";
-    open.number = "TA101";
-    open.tenant_name = "Noodle bar";
-    open.tariff_code = "flat";
-    open.scheme.alarm1 = Money{5000};
-    open.scheme.alarm2 = Money{2000};
-    open.scheme.alarm3 = Money{500};
+    OpenAccountRequest open = FlatAccount("tower", "TA101", "Noodle bar", Money{12345});
     open.meters.push_back({"e-101", Quantity{0}, std::nullopt});
     open.meters.push_back({"w-101", Quantity{0}, std::nullopt});
-    open.opened_at = now_;
-    open.first_top_up = Money{12345};
     ASSERT_TRUE(billing_.OpenAccount(open, Actor{}, now_).has_value());
     {
         auto tx = store_->Begin().value();
