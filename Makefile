@@ -24,8 +24,10 @@ $(RELEASE_DIR)/build.ninja: | deps
 # (served by joule serve) when a source did.
 WEB_SOURCES = $(shell git ls-files web/src web/public web/index.html web/vite.config.ts web/tsconfig.json web/package.json web/scripts)
 
+# npm 11 writes lock files without the other platforms' optional packages (rollup's native
+# builds), which its own `npm ci` then refuses as out of sync: install from the lock instead.
 web/node_modules/.package-lock.json: web/package-lock.json | deps
-	cd web && npm ci --no-audit --no-fund
+	cd web && (npm ci --no-audit --no-fund || npm install --no-audit --no-fund --no-save)
 
 web/dist/index.html: web/node_modules/.package-lock.json $(WEB_SOURCES)
 	cd web && npm run build
