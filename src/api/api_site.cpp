@@ -110,8 +110,9 @@ Result<Reply> Api::Impl::RoomMonitor(Call& c) {
     JOULE_ASSIGN_OR_RETURN(auto lines, tx->ListRoomMonitor(c.project->id));
     tx.reset();
     std::vector<Json> items;
-    for (const RoomMonitorLine& line : lines) {
-        if (items.empty() || items.back()["room"] != line.room) {
+    for (std::size_t i = 0; i < lines.size(); ++i) {
+        const RoomMonitorLine& line = lines[i];
+        if (i == 0 || lines[i - 1].room != line.room) {  // lines come by room
             items.push_back(Json{{"room", line.room},
                                  {"name", line.room_name},
                                  {"building", line.building},
@@ -137,7 +138,9 @@ Result<Reply> Api::Impl::RoomMonitor(Call& c) {
             room["relay"] = RelayName(line.relay);
             room["keep_power"] = line.keep_power;
             room["billing_mode"] = BillingModeName(line.billing_mode);
-            room["available"] = platform ? wire::MoneyText(line.paid_and_granted) : "";
+            room["available"] =
+                platform ? wire::MoneyText(AvailableBalance(line.billing_mode, {}, line.balances))
+                         : "";
         }
     }
     JOULE_ASSIGN_OR_RETURN(Json page, Page(std::move(items), c.query, {"room", "name", "building"},

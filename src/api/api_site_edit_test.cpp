@@ -22,18 +22,7 @@ protected:
     void SetUp() override {
         for (const char* code : {"mall", "park"}) {
             SiteSpec site = service_test::FlatSite(code, "dds-1");
-            SiteSpec::Building b;
-            b.building.code = "B1";
-            b.building.name = "1号楼";
-            SiteSpec::Floor f;
-            f.floor.code = "1F";
-            f.floor.name = "一层";
-            RoomRecord room;
-            room.code = "101";
-            room.name = "商铺101";
-            f.rooms.push_back(room);
-            b.floors.push_back(f);
-            site.buildings.push_back(b);
+            service_test::AddFloor(site, "B1", "1号楼", "1F", "一层", {{"101", "商铺101"}});
             GatewayRecord gw;
             gw.code = "GW1";
             gw.name = "GW1";

@@ -416,6 +416,12 @@ std::string SecondsText(int64_t us) {
 
 }  // namespace
 
+std::string PrometheusCounter(std::string_view name, std::string_view help, std::uint64_t value) {
+    const std::string n(name);
+    return "# HELP " + n + " " + std::string(help) + "\n# TYPE " + n + " counter\n" + n + " " +
+           std::to_string(value) + "\n";
+}
+
 std::string Metrics::Render() {
     std::lock_guard lock(mutex_);
     std::string out =

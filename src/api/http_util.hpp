@@ -7,6 +7,7 @@
 #include <array>
 #include <atomic>
 #include <chrono>
+#include <cstdint>
 #include <map>
 #include <mutex>
 #include <set>
@@ -80,6 +81,10 @@ struct PageBounds {
 
 // OpenAPI 3.0.3, one path item per route pattern.
 [[nodiscard]] std::string OpenApiDocument(const std::vector<RouteInfo>& routes);
+
+// One Prometheus counter without labels: its HELP and TYPE lines and its value.
+[[nodiscard]] std::string PrometheusCounter(std::string_view name, std::string_view help,
+                                            std::uint64_t value);
 
 // Prometheus counters and a latency histogram per route and status class.
 class Metrics {

@@ -65,5 +65,11 @@ TEST(HttpUtil, PagesFilterSearchAndSort) {
     EXPECT_EQ(Page(items, {{"x", "1"}}, {"n"}, {}, {}).error().field, "x");
 }
 
+TEST(HttpUtil, APrometheusCounterHasItsHelpTypeAndValue) {
+    EXPECT_EQ(PrometheusCounter("joule_x_total", "Things counted.", 42),
+              "# HELP joule_x_total Things counted.\n# TYPE joule_x_total counter\n"
+              "joule_x_total 42\n");
+}
+
 }  // namespace
 }  // namespace joule::api

@@ -11,6 +11,7 @@
 
 #include "api/api.hpp"
 #include "api/http_server.hpp"
+#include "api/http_util.hpp"
 #include "api/static_files.hpp"
 #include "app/mqtt_credentials.hpp"
 #include "app/site_file.hpp"
@@ -269,16 +270,12 @@ Status RunServe(const ServeOptions& o) {
     api_options.web_root = o.web_root;
     api_options.extra_metrics = [&store = *store] {
         const storage::SqliteStore::GroupStats s = store.group_stats();
-        return "# HELP joule_store_group_commits_total Transactions committed for several "
-               "waiting writes at once (group commit).\n"
-               "# TYPE joule_store_group_commits_total counter\n"
-               "joule_store_group_commits_total " +
-               std::to_string(s.groups) +
-               "\n"
-               "# HELP joule_store_group_works_total Writes committed through group commit.\n"
-               "# TYPE joule_store_group_works_total counter\n"
-               "joule_store_group_works_total " +
-               std::to_string(s.works) + "\n";
+        return api::PrometheusCounter(
+                   "joule_store_group_commits_total",
+                   "Transactions committed for several waiting writes at once (group commit).",
+                   s.groups) +
+               api::PrometheusCounter("joule_store_group_works_total",
+                                      "Writes committed through group commit.", s.works);
     };
     api::Api api(*store, *store, billing, acquisition, api_options);
     std::unique_ptr<api::HttpServer> http;

@@ -12,6 +12,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "service/acquisition_service.hpp"
@@ -48,6 +49,26 @@ inline SiteSpec FlatSite(const std::string& code, const std::string& model_code 
     site.models.push_back(model);
     site.tariffs.push_back(FlatTariff(T("2026-01-01T00:00:00Z")));
     return site;
+}
+
+// Adds building `building` with one floor `floor` holding `rooms` (code, name) to the site.
+inline void AddFloor(SiteSpec& site, const std::string& building, const std::string& building_name,
+                     const std::string& floor, const std::string& floor_name,
+                     const std::vector<std::pair<std::string, std::string>>& rooms) {
+    SiteSpec::Building b;
+    b.building.code = building;
+    b.building.name = building_name;
+    SiteSpec::Floor f;
+    f.floor.code = floor;
+    f.floor.name = floor_name;
+    for (const auto& [code, name] : rooms) {
+        RoomRecord room;
+        room.code = code;
+        room.name = name;
+        f.rooms.push_back(room);
+    }
+    b.floors.push_back(f);
+    site.buildings.push_back(b);
 }
 
 // A meter of the site's first model.
