@@ -381,6 +381,10 @@ void Api::Impl::AddRoutes() {
         kNeeds, P::kAccountsManage, kWrite, &Impl::OpenAccount);
     add("GET", p("/accounts/{account}"), "getAccount", "An account with its balances and meters",
         "accounts", kNeeds, P::kAccountsView, kRead, &Impl::GetAccount);
+    add("PATCH", p("/accounts/{account}"), "changeAccountTerms",
+        "Change the tenant's name or phone, the tariff, the alarm scheme or the debt share "
+        "(If-Match); a new scheme applies to the balance at once",
+        "accounts", kNeeds, P::kAccountsManage, kWrite, &Impl::ChangeAccountTerms);
     add("POST", p("/accounts/{account}/top-ups"), "topUp",
         "Counter top-up (Idempotency-Key required)", "accounts", kNeeds, P::kMoneyTopUp, kMoney,
         &Impl::TopUp);

@@ -125,7 +125,8 @@ Result<Reply> Api::Impl::ListAccounts(Call& c) {
 Result<Reply> Api::Impl::GetAccount(Call& c) {
     const std::string& number = c.params.at("account");
     JOULE_TRY(OnlyParams(c.query, {}));
-    JOULE_ASSIGN_OR_RETURN(auto view, FromService(billing.ViewAccount(c.project->code, number)));
+    JOULE_ASSIGN_OR_RETURN(auto view,
+                           FromService(billing.ViewAccount(c.project->code, number, c.now)));
     Json body = AccountSummaryJson(view.account);
     body["balance"] = {{"paid", wire::MoneyText(view.paid)},
                        {"granted", wire::MoneyText(view.granted)},
@@ -140,11 +141,34 @@ Result<Reply> Api::Impl::GetAccount(Call& c) {
             continue;
         }
         JOULE_ASSIGN_OR_RETURN(MeterRecord m, tx->GetMeter(b.meter));
+        MeterDayTotal today;
+        for (const MeterDayTotal& d : view.today) {
+            if (d.meter == m.id) {
+                today.energy = today.energy + d.energy;
+                today.deducted += d.deducted;
+            }
+        }
         meters.push_back(Json{{"code", m.code},
                               {"bound_from", FormatInstant(b.bound_from)},
-                              {"opening_total", wire::QuantityText(b.opening_total)}});
+                              {"opening_total", wire::QuantityText(b.opening_total)},
+                              {"today",
+                               {{"energy", wire::QuantityText(today.energy)},
+                                {"charged", wire::MoneyText(today.deducted)}}}});
     }
     body["meters"] = std::move(meters);
+    JOULE_ASSIGN_OR_RETURN(TariffRecord tariff, tx->GetTariff(view.account.tariff));
+    body["tariff"] = tariff.code;
+    Money charged_today{0};
+    for (const MeterDayTotal& d : view.today) {
+        charged_today += d.deducted;
+    }
+    // Days left [ALM-4]: null when there is nothing to forecast from (opened today, no usage).
+    body["usage"] = {
+        {"charged_today", wire::MoneyText(charged_today)},
+        {"forecast_days", view.forecast_days},
+        {"daily_average", view.forecast ? wire::MoneyText(view.forecast->daily_average) : ""},
+        {"days_left", view.forecast && view.forecast->days_left ? Json(*view.forecast->days_left)
+                                                                : Json(nullptr)}};
     body["scheme"] = wire::ControlSchemeToJson(view.account.scheme);
     return WithTag(200, std::move(body), view.account.version);
 }
@@ -269,6 +293,32 @@ Result<Reply> Api::Impl::ControlAccount(Call& c) {
                       {"relay", RelayName(status.relay)},
                       {"keep_power", status.keep_power}},
                  {}};
+}
+
+Result<Reply> Api::Impl::ChangeAccountTerms(Call& c) {
+    // The scheme's missing fields come from the account as it is; the version check in the
+    // service's transaction refuses the change if it moved on in between.
+    JOULE_ASSIGN_OR_RETURN(
+        auto view, FromService(billing.ViewAccount(c.project->code, c.params.at("account"))));
+    wire::ObjectReader body(c.body, "");
+    JOULE_TRY(body.Check());
+    ChangeTermsRequest request;
+    request.project_code = c.project->code;
+    request.account_number = c.params.at("account");
+    JOULE_ASSIGN_OR_RETURN(request.expected_version, EditVersion(c, &body));
+    JOULE_TRY(ReadChangeTerms(body, view.account.scheme, request));
+    JOULE_TRY(body.Finish());
+    if (!request.tenant_name && !request.phone && !request.tariff_code && !request.scheme &&
+        !request.debt_share_basis_points) {
+        return InvalidArgument("",
+                               "nothing to change: give tenant, phone, tariff, scheme or "
+                               "debt_share_percent");
+    }
+    JOULE_ASSIGN_OR_RETURN(AccountRecord account,
+                           FromService(billing.ChangeTerms(request, c.actor(), c.now)));
+    Json out = AccountSummaryJson(account);
+    out["scheme"] = wire::ControlSchemeToJson(account.scheme);
+    return WithTag(200, std::move(out), account.version);
 }
 
 Result<Reply> Api::Impl::ReplaceMeter(Call& c) {

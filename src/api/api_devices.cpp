@@ -34,11 +34,13 @@ bool Among(const std::string_view (&list)[N], std::string_view name) {
 
 }  // namespace
 
-Json AlarmJson(const AlarmRecord& a, const std::string& meter_code) {
+Json AlarmJson(const AlarmRecord& a, const std::string& meter_code,
+               const std::string& account_number) {
     return Json{{"id", a.id},
                 {"kind", AlarmKindName(a.kind)},
                 {"open", a.open},
                 {"meter", meter_code},
+                {"account", account_number},
                 {"raised_at", FormatInstant(a.raised_at)},
                 {"cleared_at", a.cleared_at ? FormatInstant(*a.cleared_at) : ""},
                 {"acknowledged", a.acknowledged_at.has_value()},
@@ -323,20 +325,28 @@ Result<Reply> Api::Impl::ListAlarms(Call& c) {
     JOULE_ASSIGN_OR_RETURN(auto tx, store.BeginRead());
     JOULE_ASSIGN_OR_RETURN(auto alarms, tx->ListAlarms(c.project->id, open_only));
     JOULE_ASSIGN_OR_RETURN(auto meters, tx->ListMeters(c.project->id));
+    JOULE_ASSIGN_OR_RETURN(auto accounts, tx->ListAccounts(c.project->id));
     tx.reset();
     std::unordered_map<int64_t, std::string> meter_code;
     for (const MeterRecord& m : meters) {
         meter_code.emplace(m.id.value, m.code);
     }
+    std::unordered_map<int64_t, std::string> account_number;
+    for (const AccountRecord& a : accounts) {
+        account_number.emplace(a.id.value, a.number);
+    }
     std::vector<Json> items;
     for (const AlarmRecord& a : alarms) {
         const auto m = meter_code.find(a.meter.value);
-        items.push_back(AlarmJson(a, m == meter_code.end() ? "" : m->second));
+        const auto n = account_number.find(a.account.value);
+        items.push_back(AlarmJson(a, m == meter_code.end() ? "" : m->second,
+                                  n == account_number.end() ? "" : n->second));
     }
     QueryParams query = c.query;
     query.erase("open");  // read above; the rest are the list's own
-    JOULE_ASSIGN_OR_RETURN(Json page, Page(std::move(items), query, {"id", "raised_at", "kind"},
-                                           {"kind", "meter", "acknowledged"}, {"detail"}));
+    JOULE_ASSIGN_OR_RETURN(Json page,
+                           Page(std::move(items), query, {"id", "raised_at", "kind"},
+                                {"kind", "meter", "account", "acknowledged"}, {"detail"}));
     return Reply{200, std::move(page), {}};
 }
 
@@ -358,12 +368,17 @@ Result<Reply> Api::Impl::ClearAlarm(Call& c) {
 
 Result<Json> Api::Impl::AlarmReply(const AlarmRecord& alarm) {
     std::string meter_code;
+    std::string account_number;
+    JOULE_ASSIGN_OR_RETURN(auto tx, store.BeginRead());
     if (alarm.meter.valid()) {
-        JOULE_ASSIGN_OR_RETURN(auto tx, store.BeginRead());
         JOULE_ASSIGN_OR_RETURN(MeterRecord meter, tx->GetMeter(alarm.meter));
         meter_code = meter.code;
     }
-    return AlarmJson(alarm, meter_code);
+    if (alarm.account.valid()) {
+        JOULE_ASSIGN_OR_RETURN(AccountRecord account, tx->GetAccount(alarm.account));
+        account_number = account.number;
+    }
+    return AlarmJson(alarm, meter_code, account_number);
 }
 
 Result<Reply> Api::Impl::LiveEvents(Call& c) {

@@ -138,7 +138,8 @@ template <class T>
 [[nodiscard]] Status CheckWindow(const QueryParams& query, std::size_t loaded, int loaded_limit);
 [[nodiscard]] Json AccountSummaryJson(const AccountRecord& a);
 // An alarm and a command as lists and the live stream show them.
-[[nodiscard]] Json AlarmJson(const AlarmRecord& a, const std::string& meter_code);
+[[nodiscard]] Json AlarmJson(const AlarmRecord& a, const std::string& meter_code,
+                             const std::string& account_number);
 [[nodiscard]] Json CommandJson(const CommandRecord& c, const std::string& meter_code,
                                const std::string& account_number);
 // The same object written into `out`: the account list writes 100 of them without a document.
@@ -283,6 +284,7 @@ struct Api::Impl {
     Result<Reply> GrantSubsidy(Call& c);
     Result<Reply> RecordDebt(Call& c);
     Result<Reply> ControlAccount(Call& c);
+    Result<Reply> ChangeAccountTerms(Call& c);
     Result<Reply> ReplaceMeter(Call& c);
     Result<Reply> TransferTenant(Call& c);
     Result<Reply> CloseAccount(Call& c);

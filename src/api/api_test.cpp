@@ -581,20 +581,8 @@ TEST_F(ApiTest, ListsPageFilterAndSort) {
 // by building and floor and searched by tenant; a room without an account or meters is there too.
 TEST_F(ApiTest, TheRoomMonitorShowsEveryRoomWithItsMetersAndAccount) {
     SiteSpec site = service_test::FlatSite("tower", "dds-tower");
-    SiteSpec::Building building;
-    building.building.code = "T";
-    building.building.name = "Tower";
-    SiteSpec::Floor floor;
-    floor.floor.code = "T-1F";
-    floor.floor.name = "1F";
-    for (const char* code : {"T101", "T102", "T103"}) {
-        RoomRecord room;
-        room.code = code;
-        room.name = std::string("Room ") + code;
-        floor.rooms.push_back(room);
-    }
-    building.floors.push_back(floor);
-    site.buildings.push_back(building);
+    service_test::AddFloor(site, "T", "Tower", "T-1F", "1F",
+                           {{"T101", "Room T101"}, {"T102", "Room T102"}, {"T103", "Room T103"}});
     for (const auto& [meter, room] : std::vector<std::pair<std::string, std::string>>{
              {"e-101", "T101"}, {"w-101", "T101"}, {"e-102", "T102"}}) {
         SiteSpec::Meter m = service_test::SiteMeter(site, meter);
@@ -933,6 +921,86 @@ TEST_F(ApiTest, AccountsAreOpenedChargedControlledAndClosedThroughTheApi) {
         EXPECT_TRUE(actions.count(a)) << a << " " << log.body;
     }
     service_test::ExpectLedgerBalanced(*store_);
+}
+
+// The account detail shows today's usage by meter and the days left [ALM-4]; its terms (tenant,
+// scheme) change with its ETag, a new scheme alarms at once, and the alarm names the account.
+TEST_F(ApiTest, AnAccountsUsageIsShownAndItsTermsChangeWithItsETag) {
+    const auto read = [&](const char* at, int64_t kwh) {
+        ReadingItem item{"mall", "m1", ReadingInput{T(at), T(at), Quantity{kwh * 1000}, false, {}}};
+        ASSERT_TRUE(billing_.ApplyReadings(std::span<const ReadingItem>(&item, 1), T(at)));
+    };
+    read("2026-11-20T10:00:00Z", 110);  // Nov 20 (Shanghai): 10.00
+    read("2026-11-21T03:00:00Z", 113);  // Nov 21: 3.00
+    now_ = T("2026-11-21T04:00:00Z");   // noon on Nov 21
+    const Session boss = Login("boss");
+    const std::string base = "/api/v1/projects/mall/accounts/A001";
+    auto detail = As(boss, "GET", base);
+    ASSERT_EQ(detail.status, 200) << detail.body;
+    Json account = Body(detail);
+    EXPECT_EQ(account["tariff"], "flat");
+    EXPECT_EQ(account["usage"]["charged_today"], "3.00");
+    EXPECT_EQ(account["usage"]["forecast_days"], 1);
+    EXPECT_EQ(account["usage"]["daily_average"], "10.00");
+    EXPECT_EQ(account["usage"]["days_left"], 8);  // 87.00 at 10.00 a day
+    EXPECT_EQ(account["meters"][0]["today"]["energy"], "3.000");
+    EXPECT_EQ(account["meters"][0]["today"]["charged"], "3.00");
+    const std::string etag = HeaderOf(detail, "ETag");
+
+    // Without the ETag, with nothing to change, with a field unknown or a foreign role: refused.
+    const Json rename{{"tenant", "Tea house"}, {"scheme", {{"alarm1", "95.00"}}}};
+    auto untagged = As(boss, "PATCH", base, rename.dump());
+    EXPECT_EQ(untagged.status, 400) << untagged.body;
+    EXPECT_EQ(Body(untagged)["field"], "If-Match");
+    EXPECT_EQ(As(boss, "PATCH", base, "{}", {{"if-match", etag}}).status, 400);
+    auto unknown = As(boss, "PATCH", base, Json{{"color", "red"}}.dump(), {{"if-match", etag}});
+    EXPECT_EQ(unknown.status, 400) << unknown.body;
+    EXPECT_EQ(Body(unknown)["field"], "color");
+    auto upside_down = As(boss, "PATCH", base, Json{{"scheme", {{"alarm2", "99.00"}}}}.dump(),
+                          {{"if-match", etag}});
+    EXPECT_EQ(upside_down.status, 400) << upside_down.body;
+    EXPECT_EQ(Body(upside_down)["field"], "scheme.alarm2");
+    EXPECT_EQ(As(Login("fin"), "PATCH", base, rename.dump(), {{"if-match", etag}}).status, 403);
+    EXPECT_EQ(HeaderOf(As(boss, "GET", base), "ETag"), etag);  // nothing changed
+
+    auto changed = As(boss, "PATCH", base, rename.dump(), {{"if-match", etag}});
+    ASSERT_EQ(changed.status, 200) << changed.body;
+    EXPECT_EQ(Body(changed)["tenant_name"], "Tea house");
+    EXPECT_EQ(Body(changed)["state"], "alarm1");  // 87.00 <= 95.00, at once
+    EXPECT_EQ(Body(changed)["scheme"]["alarm1"], "95.00");
+    EXPECT_EQ(Body(changed)["scheme"]["alarm2"], "20.00");  // the rest of the scheme stays
+    EXPECT_NE(HeaderOf(changed, "ETag"), etag);
+    EXPECT_EQ(As(boss, "PATCH", base, rename.dump(), {{"if-match", etag}}).status, 409);
+    // A phone is set, then cleared with "".
+    auto phoned = As(boss, "PATCH", base, Json{{"phone", "13800000000"}}.dump(),
+                     {{"if-match", HeaderOf(changed, "ETag")}});
+    ASSERT_EQ(phoned.status, 200) << phoned.body;
+    EXPECT_EQ(Body(phoned)["phone"], "13800000000");
+    auto cleared = As(boss, "PATCH", base, Json{{"phone", ""}}.dump(),
+                      {{"if-match", HeaderOf(phoned, "ETag")}});
+    ASSERT_EQ(cleared.status, 200) << cleared.body;
+    EXPECT_EQ(Body(cleared)["phone"], "");
+
+    auto alarms = As(boss, "GET", "/api/v1/projects/mall/alarms?account=A001");
+    ASSERT_EQ(alarms.status, 200) << alarms.body;
+    ASSERT_EQ(Body(alarms)["total"], 1) << alarms.body;
+    EXPECT_EQ(Body(alarms)["items"][0]["kind"], "low_balance_1");
+    EXPECT_EQ(Body(alarms)["items"][0]["account"], "A001");
+    EXPECT_EQ(Body(As(boss, "GET", "/api/v1/projects/mall/alarms?account=B001"))["total"], 0);
+    auto log = As(boss, "GET", "/api/v1/operations?project=mall&target=A001&action=account.terms");
+    ASSERT_EQ(log.status, 200) << log.body;
+    ASSERT_EQ(Body(log)["total"], 3) << log.body;  // the rename, the phone set and cleared
+    int renames = 0;
+    const Json logged_items = Body(log)["items"];
+    for (const Json& item : logged_items) {
+        const Json& logged = item["detail"];
+        if (logged["before"]["tenant_name"] == "Tea shop") {
+            ++renames;
+            EXPECT_EQ(logged["after"]["tenant_name"], "Tea house");
+            EXPECT_EQ(logged["after"]["scheme"]["alarm1"], 9500);
+        }
+    }
+    EXPECT_EQ(renames, 1);
 }
 
 TEST_F(ApiTest, TariffsDevicesAndAlarmsAreReachable) {

@@ -140,12 +140,12 @@ Result<std::vector<LiveHub::Event>> LiveHub::EventsOf(Tx& tx, std::vector<LiveCh
                 auto alarm = tx.GetAlarm(c.subject);
                 if (alarm && *alarm) {
                     const AlarmRecord& a = **alarm;
-                    Json data = AlarmJson(a, MeterCode(tx, a.meter));
+                    std::string number;
                     if (a.account.valid()) {
                         auto account = tx.GetAccount(a.account);
-                        data["account"] = account ? account->number : "";
+                        number = account ? account->number : "";
                     }
-                    e.text = EventText(c.seq, name, data);
+                    e.text = EventText(c.seq, name, AlarmJson(a, MeterCode(tx, a.meter), number));
                 }
                 break;
             }

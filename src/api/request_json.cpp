@@ -19,6 +19,16 @@ std::string Indexed(const std::string& path, std::size_t i) {
     return path + "[" + std::to_string(i) + "]";
 }
 
+// "debt_share_percent": "12.5" → basis points.
+Result<int32_t> DebtShare(ObjectReader& r) {
+    JOULE_ASSIGN_OR_RETURN(std::string share, r.String("debt_share_percent", 8));
+    JOULE_ASSIGN_OR_RETURN(int64_t bp, ParseScaled(share, 2, r.PathOf("debt_share_percent")));
+    if (bp < 0 || bp > kBasisPointsOne) {
+        return InvalidArgument(r.PathOf("debt_share_percent"), "must be between 0 and 100");
+    }
+    return static_cast<int32_t>(bp);
+}
+
 }  // namespace
 
 Result<OpenAccountRequest> ParseOpenAccount(const Json& j, const std::string& path,
@@ -36,12 +46,7 @@ Result<OpenAccountRequest> ParseOpenAccount(const Json& j, const std::string& pa
         JOULE_ASSIGN_OR_RETURN(a.scheme, wire::ControlSchemeFromJson(*scheme, r.PathOf("scheme")));
     }
     if (r.Has("debt_share_percent")) {
-        JOULE_ASSIGN_OR_RETURN(std::string share, r.String("debt_share_percent", 8));
-        JOULE_ASSIGN_OR_RETURN(int64_t bp, ParseScaled(share, 2, r.PathOf("debt_share_percent")));
-        if (bp < 0 || bp > kBasisPointsOne) {
-            return InvalidArgument(r.PathOf("debt_share_percent"), "must be between 0 and 100");
-        }
-        a.debt_share_basis_points = static_cast<int32_t>(bp);
+        JOULE_ASSIGN_OR_RETURN(a.debt_share_basis_points, DebtShare(r));
     }
     JOULE_ASSIGN_OR_RETURN(a.meters, ParseMeterReadings(r, "meters"));
     JOULE_ASSIGN_OR_RETURN(a.first_top_up, r.OptMoney("top_up", Money{}));
@@ -61,6 +66,43 @@ Result<OpenAccountRequest> ParseOpenAccount(const Json& j, const std::string& pa
     }
     JOULE_TRY(r.Finish());
     return a;
+}
+
+Status ReadChangeTerms(ObjectReader& r, const ControlScheme& current, ChangeTermsRequest& out) {
+    if (r.Has("tenant")) {
+        JOULE_ASSIGN_OR_RETURN(out.tenant_name, r.String("tenant", 128));
+    }
+    if (r.Has("phone")) {
+        // "" clears it: a tenant without a phone is allowed, as at opening.
+        JOULE_ASSIGN_OR_RETURN(const Json* phone, r.Value("phone"));
+        if (phone->is_string() && phone->get_ref<const std::string&>().empty()) {
+            out.phone = "";
+        } else {
+            JOULE_ASSIGN_OR_RETURN(out.phone, r.String("phone", 32));
+        }
+    }
+    if (r.Has("tariff")) {
+        JOULE_ASSIGN_OR_RETURN(out.tariff_code, r.String("tariff", 64));
+    }
+    if (r.Has("debt_share_percent")) {
+        JOULE_ASSIGN_OR_RETURN(out.debt_share_basis_points, DebtShare(r));
+    }
+    JOULE_ASSIGN_OR_RETURN(const Json* scheme, r.OptObject("scheme"));
+    if (scheme != nullptr) {
+        // The fields given replace the current ones; the others stay (friendly: field by field).
+        Json merged = wire::ControlSchemeToJson(current);
+        for (const auto& [key, value] : scheme->items()) {
+            if (key == "friendly" && value.is_object()) {
+                for (const auto& [fkey, fvalue] : value.items()) {
+                    merged["friendly"][fkey] = fvalue;
+                }
+            } else {
+                merged[key] = value;
+            }
+        }
+        JOULE_ASSIGN_OR_RETURN(out.scheme, wire::ControlSchemeFromJson(merged, r.PathOf("scheme")));
+    }
+    return {};
 }
 
 Result<std::vector<MeterOpening>> ParseMeterReadings(ObjectReader& r, std::string_view key) {

@@ -26,6 +26,10 @@ namespace joule::api {
 [[nodiscard]] Status ReadReplaceMeter(wire::ObjectReader& r, ReplaceMeterRequest& out);
 // Closing: "final_readings", "channel"?.
 [[nodiscard]] Status ReadCloseAccount(wire::ObjectReader& r, CloseAccountRequest& out);
+// A change of terms (all optional): "tenant", "phone", "tariff", "debt_share_percent", "scheme"
+// (the fields given replace those of `current`, the account's scheme now).
+[[nodiscard]] Status ReadChangeTerms(wire::ObjectReader& r, const ControlScheme& current,
+                                     ChangeTermsRequest& out);
 // A tenant transfer: "new_number", "new_tenant", "new_phone"?, "readings", "carry_balance"?,
 // "channel"?.
 [[nodiscard]] Status ReadTransferTenant(wire::ObjectReader& r, TransferTenantRequest& out);

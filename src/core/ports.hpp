@@ -228,7 +228,7 @@ struct RoomMonitorLine {
     Relay relay = Relay::kClosed;
     bool keep_power = false;
     BillingMode billing_mode = BillingMode::kPlatform;
-    Money paid_and_granted;  // the available balance of a platform-billed account
+    TenantBalances balances;  // paid and granted credit of the account
 };
 
 struct CommandRecord {
@@ -531,6 +531,9 @@ public:
     virtual Result<LedgerSummary> SummarizeLedger() = 0;
     // Energy and sales totals of a project's local days, by period and group, in period order.
     // Sales have no building group (an account's meters may be in several).
+    // One account's day totals (energy and what was deducted for it), by day then meter: the
+    // account detail's today and its days-left forecast [ALM-4].
+    virtual Result<std::vector<MeterDayTotal>> AccountDays(AccountId account, DayRange days) = 0;
     virtual Result<std::vector<EnergyTotal>> SumEnergy(ProjectId project, DayRange days,
                                                        SummaryPeriod period,
                                                        SummaryGroup group) = 0;

@@ -35,6 +35,14 @@ Money ShareOf(Money amount, int32_t basis_points) {
     return Money{static_cast<int64_t>(rounded)};
 }
 
+Money AverageOf(Money amount, int64_t count) {
+    JOULE_ASSERT(count > 0, "average over no items");
+    const Int128 value = amount.fen;
+    const Int128 rounded = value >= 0 ? (2 * value + count) / (2 * Int128{count})
+                                      : -((-2 * value + count) / (2 * Int128{count}));
+    return Money{static_cast<int64_t>(rounded)};
+}
+
 void AllocateByWeights(int64_t total, std::span<const int64_t> weights, std::span<int64_t> out) {
     JOULE_ASSERT(weights.size() == out.size(), "allocation spans differ in size");
     JOULE_ASSERT(total >= 0, "allocation of a negative total");

@@ -31,6 +31,9 @@ struct RoundedCharge {
 // amount x basis_points / 10000, rounded half up (away from zero on .5) to whole fen.
 [[nodiscard]] Money ShareOf(Money amount, int32_t basis_points);
 
+// amount / count (count > 0), rounded half up (away from zero on .5) to whole fen: an average.
+[[nodiscard]] Money AverageOf(Money amount, int64_t count);
+
 // Splits `total` (>= 0) into parts proportional to `weights` (each >= 0, sum > 0) by the
 // largest-remainder method; writes the parts to `out` (same size as weights). Sum(out) == total.
 void AllocateByWeights(int64_t total, std::span<const int64_t> weights, std::span<int64_t> out);

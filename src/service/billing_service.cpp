@@ -847,8 +847,90 @@ Result<PrepaidStatus> BillingService::Control(const ControlRequest& r, const Act
     return ctx.account.prepaid;
 }
 
+namespace {
+
+// What ChangeTerms logs of an account's terms: a JSON object (money in fen).
+std::string TermsText(const AccountRecord& a, std::string_view tariff_code) {
+    const ControlScheme& s = a.scheme;
+    return "{\"tenant_name\":" + Quote(a.tenant_name) + ",\"phone\":" + Quote(a.phone) +
+           ",\"tariff\":" + Quote(tariff_code) +
+           ",\"debt_share_basis_points\":" + std::to_string(a.debt_share_basis_points) +
+           ",\"scheme\":{\"alarm1\":" + std::to_string(s.alarm1.fen) +
+           ",\"alarm2\":" + std::to_string(s.alarm2.fen) +
+           ",\"alarm3\":" + std::to_string(s.alarm3.fen) +
+           ",\"overdraft\":" + std::to_string(s.overdraft.fen) +
+           ",\"restore\":" + std::to_string(s.restore.fen) +
+           ",\"emergency\":" + std::to_string(s.emergency.fen) + ",\"friendly\":\"" +
+           (s.friendly.nights ? "n" : "") + (s.friendly.weekends ? "w" : "") +
+           (s.friendly.holidays ? "h" : "") + "\"}}";
+}
+
+}  // namespace
+
+Result<AccountRecord> BillingService::ChangeTerms(const ChangeTermsRequest& r, const Actor& actor,
+                                                  Instant now) {
+    if (r.tenant_name) {
+        JOULE_TRY(CheckText(*r.tenant_name, "tenant_name", 128));
+    }
+    if (r.phone && r.phone->size() > 32) {
+        return InvalidArgument("phone", "must be at most 32 bytes");
+    }
+    if (r.debt_share_basis_points &&
+        (*r.debt_share_basis_points < 0 || *r.debt_share_basis_points > kBasisPointsOne)) {
+        return InvalidArgument("debt_share_percent", "must be between 0 and 100");
+    }
+    if (r.scheme) {
+        if (auto valid = ValidateControlScheme(*r.scheme); !valid) {
+            return std::unexpected(valid.error().WithFieldPrefix("scheme"));
+        }
+    }
+    JOULE_ASSIGN_OR_RETURN(auto tx, store_.Begin());
+    JOULE_ASSIGN_OR_RETURN(AccountContext ctx, LoadAccount(*tx, r.project_code, r.account_number));
+    JOULE_TRY(CheckVersion(ctx.account, r.expected_version));
+    JOULE_TRY(RequireOpen(ctx.account));
+    const AccountRecord before = ctx.account;
+    const std::string tariff_before = ctx.tariff.code;
+    if (r.tariff_code && *r.tariff_code != ctx.tariff.code) {
+        JOULE_ASSIGN_OR_RETURN(auto tariff, tx->FindTariff(ctx.project.id, *r.tariff_code));
+        if (!tariff) {
+            return NotFound("no tariff '" + *r.tariff_code + "'", "tariff");
+        }
+        if (tariff->tariff.versions.front().effective_from > now) {
+            return FailedPrecondition("tariff '" + *r.tariff_code + "' is not in effect yet",
+                                      "tariff");
+        }
+        ctx.account.tariff = tariff->id;
+        ctx.tariff = *std::move(tariff);
+    }
+    if (r.tenant_name) {
+        ctx.account.tenant_name = *r.tenant_name;
+    }
+    if (r.phone) {
+        ctx.account.phone = *r.phone;
+    }
+    if (r.scheme) {
+        ctx.account.scheme = *r.scheme;
+    }
+    if (r.debt_share_basis_points) {
+        ctx.account.debt_share_basis_points = *r.debt_share_basis_points;
+    }
+    JOULE_TRY(tx->UpdateAccount(ctx.account));
+    ++ctx.account.version;
+    // New alarm levels and overdraft apply to the balance as it stands now, not at the next
+    // reading: a raised level 1 alarms at once, a lowered trip level closes a tripped relay.
+    JOULE_TRY(StepAndPersist(*tx, ctx, ControlEvent::kBalanceChanged, now, actor.name,
+                             "terms changed", nullptr));
+    JOULE_TRY(Log(*tx, actor, ctx.project.id, "account.terms", ctx.account.number,
+                  "{\"before\":" + TermsText(before, tariff_before) +
+                      ",\"after\":" + TermsText(ctx.account, ctx.tariff.code) + "}",
+                  now));
+    JOULE_TRY(tx->Commit());
+    return ctx.account;
+}
+
 Result<AccountView> BillingService::ViewAccount(std::string_view project_code,
-                                                std::string_view number) {
+                                                std::string_view number,
+                                                std::optional<Instant> usage_at) {
     // A read: the account row, its ledger accounts and meters (no tariff, no wallet context).
     JOULE_ASSIGN_OR_RETURN(auto tx, store_.BeginRead());
     JOULE_ASSIGN_OR_RETURN(ProjectRecord project, LoadProject(*tx, project_code));
@@ -863,6 +945,27 @@ Result<AccountView> BillingService::ViewAccount(std::string_view project_code,
     view.meter_held = balances.meter_held;
     view.available = AvailableBalance(view.account.billing_mode, view.account.purse, balances);
     JOULE_ASSIGN_OR_RETURN(view.bindings, tx->BindingsOfAccount(view.account.id));
+    if (!usage_at) {
+        return view;
+    }
+    JOULE_ASSIGN_OR_RETURN(const Zone zone, Zone::Load(project.time_zone));
+    const Seconds day_offset = DayCutOffset(zone);
+    const int64_t today = DayNumber(*usage_at, day_offset);
+    const int64_t opened = DayNumber(view.account.opened_at, day_offset);
+    view.forecast_days = std::clamp<int64_t>(today - opened, 0, kForecastDays);
+    JOULE_ASSIGN_OR_RETURN(auto days,
+                           tx->AccountDays(view.account.id, {today - view.forecast_days, today}));
+    Money spent{0};
+    for (const MeterDayTotal& d : days) {
+        if (d.day == today) {
+            view.today.push_back(d);
+        } else {
+            spent += d.deducted;
+        }
+    }
+    if (view.forecast_days > 0) {
+        view.forecast = ForecastUsage(view.available, spent, view.forecast_days);
+    }
     return view;
 }
 

@@ -6,6 +6,7 @@
 // Thread-safety: one BillingService per store; calls are serialized by the store's writer lock.
 #pragma once
 
+#include <optional>
 #include <span>
 #include <unordered_map>
 
@@ -82,8 +83,16 @@ public:
     [[nodiscard]] Result<CloseAccountResult> CloseAccount(const CloseAccountRequest& r,
                                                           const Actor& actor, Instant now);
 
+    // Tenant name, phone, tariff, alarm scheme, debt share (ChangeTermsRequest); logged with the
+    // values before and after. Returns the account as changed.
+    [[nodiscard]] Result<AccountRecord> ChangeTerms(const ChangeTermsRequest& r, const Actor& actor,
+                                                    Instant now);
+
+    // The account with its balances and meters; with `usage_at`, also that day's usage and the
+    // days-left forecast (AccountView::today, ::forecast).
     [[nodiscard]] Result<AccountView> ViewAccount(std::string_view project_code,
-                                                  std::string_view number);
+                                                  std::string_view number,
+                                                  std::optional<Instant> usage_at = std::nullopt);
 
     // Meter billing [ACCT-1]: the meter applied purchase command `command_id` (it acknowledged
     // the purchase, or its purchase count reads as the command's count). Moves the amount from

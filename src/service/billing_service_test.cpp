@@ -478,5 +478,114 @@ TEST_F(BillingServiceTest, FirstTopUpFailureLeavesNoAccount) {
     EXPECT_FALSE(billing_.ViewAccount("mall", "A003").has_value());
 }
 
+// Today is the project's local day (Asia/Shanghai); the forecast averages the whole days since
+// the opening (at most a week) and divides what is left by it.
+TEST_F(BillingServiceTest, TheViewShowsTodaysUsageAndTheDaysLeft) {
+    ASSERT_TRUE(Read("m1", "2026-11-01T10:00:00Z", 110).has_value());  // Nov 1: 10 yuan
+    ASSERT_TRUE(Read("m1", "2026-11-02T10:00:00Z", 120).has_value());  // Nov 2: 10 yuan
+    ASSERT_TRUE(Read("m1", "2026-11-03T10:00:00Z", 124).has_value());  // Nov 3: 4 yuan
+    // 20:00 on Nov 3 in Shanghai.
+    const AccountView view =
+        billing_.ViewAccount("mall", "A001", T("2026-11-03T12:00:00Z")).value();
+    ASSERT_EQ(view.today.size(), 1U);
+    EXPECT_EQ(view.today[0].energy, Kwh(4));
+    EXPECT_EQ(view.today[0].deducted, Money{400});
+    EXPECT_EQ(view.forecast_days, 2);  // Nov 1 and 2
+    ASSERT_TRUE(view.forecast.has_value());
+    EXPECT_EQ(view.forecast->daily_average, Money{1000});
+    EXPECT_EQ(view.forecast->days_left, 7);  // 76 yuan left at 10 a day
+
+    // 07:00 on Nov 4 in Shanghai is already the next day: nothing today yet, three days behind.
+    const AccountView next =
+        billing_.ViewAccount("mall", "A001", T("2026-11-03T23:00:00Z")).value();
+    EXPECT_TRUE(next.today.empty());
+    EXPECT_EQ(next.forecast_days, 3);
+    EXPECT_EQ(next.forecast->daily_average, Money{800});  // 24 / 3
+    EXPECT_EQ(next.forecast->days_left, 9);               // 76 x 3 / 24 = 9.5
+
+    // The day of the opening has no whole day behind it; without an instant, no usage at all.
+    EXPECT_FALSE(billing_.ViewAccount("mall", "A001", T("2026-11-01T12:00:00Z"))->forecast);
+    const AccountView plain = View();
+    EXPECT_TRUE(plain.today.empty());
+    EXPECT_FALSE(plain.forecast.has_value());
+}
+
+TEST_F(BillingServiceTest, ANewSchemeAppliesToTheBalanceAtOnce) {
+    ChangeTermsRequest change;
+    change.project_code = "mall";
+    change.account_number = "A001";
+    change.tenant_name = "Tea house";
+    change.phone = "13800000000";
+    change.scheme = View().account.scheme;
+    change.scheme->alarm1 = Money{15000};  // 100 yuan left is now below every level
+    change.scheme->alarm2 = Money{12000};
+    change.scheme->alarm3 = Money{11000};
+    change.expected_version = View().account.version;
+    auto changed = billing_.ChangeTerms(change, actor_, now_);
+    ASSERT_TRUE(changed.has_value()) << changed.error().ToString();
+    EXPECT_EQ(changed->tenant_name, "Tea house");
+    EXPECT_EQ(changed->phone, "13800000000");
+    EXPECT_EQ(changed->prepaid.state, PrepaidState::kAlarm3);
+    EXPECT_EQ(View().account.prepaid.state, PrepaidState::kAlarm3);
+    EXPECT_EQ(View().account.scheme.alarm1, Money{15000});
+    EXPECT_EQ(View().account.version, changed->version);
+    EXPECT_EQ(OpenAlarms(AlarmKind::kLowBalance3).size(), 1U);
+
+    // Back to the old levels: the alarm clears, the state is normal again.
+    ChangeTermsRequest back;
+    back.project_code = "mall";
+    back.account_number = "A001";
+    back.scheme = ControlScheme{};
+    back.expected_version = changed->version;
+    auto restored = billing_.ChangeTerms(back, actor_, now_);
+    ASSERT_TRUE(restored.has_value()) << restored.error().ToString();
+    EXPECT_EQ(restored->prepaid.state, PrepaidState::kNormal);
+    EXPECT_TRUE(OpenAlarms(AlarmKind::kLowBalance3).empty());
+    EXPECT_EQ(View().account.tenant_name, "Tea house");  // absent fields stay
+    ExpectLedgerBalanced();
+}
+
+TEST_F(BillingServiceTest, ABadChangeOfTermsChangesNothing) {
+    const AccountRecord before = View().account;
+    const auto refused = [&](ChangeTermsRequest r) {
+        r.project_code = "mall";
+        r.account_number = r.account_number.empty() ? "A001" : r.account_number;
+        auto result = billing_.ChangeTerms(r, actor_, now_);
+        EXPECT_FALSE(result.has_value());
+        const AccountRecord after = View().account;
+        EXPECT_EQ(after.version, before.version);
+        EXPECT_EQ(after.tenant_name, before.tenant_name);
+        EXPECT_EQ(after.tariff, before.tariff);
+        return result ? Error{ErrorCode::kInternal, "accepted", ""} : result.error();
+    };
+    ChangeTermsRequest r;
+    r.tariff_code = "nope";
+    r.tenant_name = "Renamed";
+    EXPECT_EQ(refused(r).field, "tariff");
+    r = {};
+    r.tenant_name = std::string(200, 'x');
+    EXPECT_EQ(refused(r).field, "tenant_name");
+    r = {};
+    r.phone = std::string(40, '1');
+    EXPECT_EQ(refused(r).field, "phone");
+    r = {};
+    r.scheme = ControlScheme{};
+    r.scheme->alarm2 = Money{9000};  // above alarm 1
+    EXPECT_EQ(refused(r).field, "scheme.alarm2");
+    r = {};
+    r.debt_share_basis_points = 10'001;
+    EXPECT_EQ(refused(r).field, "debt_share_percent");
+    r = {};
+    r.tenant_name = "Stale";
+    r.expected_version = before.version + 5;
+    const Error stale = refused(r);
+    EXPECT_EQ(stale.code, ErrorCode::kAborted);
+    EXPECT_EQ(stale.field, "expected_version");
+    r = {};
+    r.account_number = "NOPE";
+    r.tenant_name = "Nobody";
+    EXPECT_EQ(refused(r).code, ErrorCode::kNotFound);
+}
+
 }  // namespace
 }  // namespace joule

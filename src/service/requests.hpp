@@ -7,6 +7,7 @@
 #include <utility>
 #include <vector>
 
+#include "core/forecast.hpp"
 #include "core/ports.hpp"
 
 namespace joule {
@@ -120,6 +121,20 @@ struct ControlRequest {
     std::optional<int64_t> expected_version;
 };
 
+// A change of an open account's terms (PATCH .../accounts/{account}): each present field replaces
+// the account's. A new alarm scheme takes effect at once (alarms raised or cleared, the relay
+// tripped or closed as the balance now stands); a new tariff prices readings from the next one.
+struct ChangeTermsRequest {
+    std::string project_code;
+    std::string account_number;
+    std::optional<std::string> tenant_name;
+    std::optional<std::string> phone;
+    std::optional<std::string> tariff_code;
+    std::optional<ControlScheme> scheme;
+    std::optional<int32_t> debt_share_basis_points;
+    std::optional<int64_t> expected_version;  // as in ControlRequest
+};
+
 struct ReadingItem {
     std::string project_code;
     std::string meter_code;
@@ -190,6 +205,12 @@ struct AccountView {
     Money meter_held;     // meter billing: purchases the meter confirmed
     std::vector<LedgerAccount> ledger_accounts;
     std::vector<MeterBinding> bindings;
+    // Usage [ALM-4]: today's totals by meter (the project's local day so far), and the forecast
+    // from the whole days before today (at most kForecastDays, fewer for a younger account; none
+    // for one opened today).
+    std::vector<MeterDayTotal> today;
+    int64_t forecast_days = 0;
+    std::optional<UsageForecast> forecast;
 };
 
 }  // namespace joule

@@ -264,17 +264,22 @@ public:
               "COALESCE(m.code, ''), COALESCE(ms.online, 0), COALESCE(a.number, ''), "
               "COALESCE(a.tenant_name, ''), COALESCE(a.prepaid_state, 0), COALESCE(a.relay, 0), "
               "COALESCE(a.keep_power, 0), COALESCE(a.billing_mode, 0), "
-              "COALESCE((SELECT SUM(la.balance) FROM ledger_accounts la "
-              "          WHERE la.owner_account_id = a.id AND la.kind IN (1, 2)), 0) "
+              "COALESCE((SELECT SUM(balance) FROM ledger_accounts "
+              "          WHERE owner_account_id = a.id AND kind = ?2), 0), "
+              "COALESCE((SELECT SUM(balance) FROM ledger_accounts "
+              "          WHERE owner_account_id = a.id AND kind = ?3), 0) "
               "FROM rooms r "
               "LEFT JOIN floors f ON f.id = r.floor_id "
               "LEFT JOIN buildings b ON b.id = f.building_id "
               "LEFT JOIN meters m ON m.room_id = r.id "
               "LEFT JOIN meter_status ms ON ms.meter_id = m.id "
               "LEFT JOIN account_meters am ON am.meter_id = m.id AND am.bound_to IS NULL "
-              "LEFT JOIN accounts a ON a.id = am.account_id AND a.status = 1 "
-              "WHERE r.project_id = ? ORDER BY r.code, m.code");
-        q.Int(project.value);
+              "LEFT JOIN accounts a ON a.id = am.account_id AND a.status = ?4 "
+              "WHERE r.project_id = ?1 ORDER BY r.code, m.code");
+        q.Int(project.value)
+            .Int(static_cast<int64_t>(LedgerAccountKind::kTenantPaid))
+            .Int(static_cast<int64_t>(LedgerAccountKind::kTenantGrant))
+            .Int(static_cast<int64_t>(AccountStatus::kOpen));
         return CollectRows(q, [](const Query& row) {
             RoomMonitorLine line;
             line.room = row.ColText(0);
@@ -289,7 +294,8 @@ public:
             line.relay = static_cast<Relay>(row.ColInt(9));
             line.keep_power = row.ColInt(10) != 0;
             line.billing_mode = static_cast<BillingMode>(row.ColInt(11));
-            line.paid_and_granted = Money{row.ColInt(12)};
+            line.balances.paid = Money{row.ColInt(12)};
+            line.balances.granted = Money{row.ColInt(13)};
             return line;
         });
     }
@@ -814,6 +820,16 @@ public:
         return CollectRows(q, [](const Query& row) {
             return DeviceEventRecord{row.ColInt(0),   At(row.ColInt(1)), {row.ColInt(2)},
                                      {row.ColInt(3)}, row.ColText(4),    row.ColText(5)};
+        });
+    }
+    Result<std::vector<MeterDayTotal>> AccountDays(AccountId account, DayRange days) override {
+        auto q =
+            Q("SELECT day, meter_id, energy, deducted, readings FROM meter_days "
+              "WHERE account_id = ? AND day BETWEEN ? AND ? ORDER BY day, meter_id");
+        q.Int(account.value).Int(days.first).Int(days.last);
+        return CollectRows(q, [&](const Query& row) {
+            return MeterDayTotal{row.ColInt(0),           {row.ColInt(1)},      account,
+                                 Quantity{row.ColInt(2)}, Money{row.ColInt(3)}, row.ColInt(4)};
         });
     }
     Result<std::vector<EnergyTotal>> SumEnergy(ProjectId project, DayRange days,
@@ -1849,11 +1865,21 @@ Status SqliteStore::OpenReaders() {
     return {};
 }
 
-Result<std::unique_ptr<Tx>> SqliteStore::Begin() {
-    std::unique_lock lock(writer_->mutex);
+namespace {
+
+// A write unit of work on the writer's connection, holding its lock until it ends.
+Result<std::unique_ptr<SqliteTx>> BeginWrite(SqliteStore::Connection& writer) {
+    std::unique_lock lock(writer.mutex);
     // IMMEDIATE takes the write lock now, so a unit of work never fails half-way on a busy lock.
-    JOULE_TRY(sqlite::CachedQuery(writer_->db, writer_->statements, "BEGIN IMMEDIATE").Run());
-    return std::unique_ptr<Tx>(new SqliteTx(*writer_, std::move(lock)));
+    JOULE_TRY(sqlite::CachedQuery(writer.db, writer.statements, "BEGIN IMMEDIATE").Run());
+    return std::make_unique<SqliteTx>(writer, std::move(lock));
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Tx>> SqliteStore::Begin() {
+    JOULE_ASSIGN_OR_RETURN(std::unique_ptr<SqliteTx> tx, BeginWrite(*writer_));
+    return std::unique_ptr<Tx>(std::move(tx));
 }
 
 struct SqliteStore::GroupMember {
@@ -1915,14 +1941,12 @@ void SqliteStore::RunGroup(std::span<GroupMember* const> members) {
             }
         }
     };
-    std::unique_lock lock(writer_->mutex);
-    if (Status begun =
-            sqlite::CachedQuery(writer_->db, writer_->statements, "BEGIN IMMEDIATE").Run();
-        !begun) {
-        fail_all(begun);
+    Result<std::unique_ptr<SqliteTx>> begun = BeginWrite(*writer_);
+    if (!begun) {
+        fail_all(std::unexpected(begun.error()));
         return;
     }
-    SqliteTx tx(*writer_, std::move(lock));
+    SqliteTx& tx = **begun;
     tx.Group();
     for (GroupMember* m : members) {
         if (Status entered = tx.EnterMember(); !entered) {
