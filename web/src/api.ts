@@ -7,6 +7,8 @@ export class ApiError extends Error {
     public code: string,
     message: string,
     public field: string,
+    // The whole answer: an import's row errors are in `errors`.
+    public details: Record<string, unknown> = {},
   ) {
     super(message)
   }
@@ -33,14 +35,18 @@ export interface Page<T> {
 
 export interface RequestOptions {
   body?: unknown
+  file?: Blob // sent as it is (an import's CSV or XLSX) instead of a JSON body
   headers?: Record<string, string>
   idempotencyKey?: string
 }
 
 export async function api<T>(method: string, path: string, options: RequestOptions = {}): Promise<T> {
   const headers: Record<string, string> = { Accept: 'application/json', ...options.headers }
-  let body: string | undefined
-  if (options.body !== undefined) {
+  let body: string | Blob | undefined
+  if (options.file !== undefined) {
+    headers['Content-Type'] = options.file.type || 'application/octet-stream'
+    body = options.file
+  } else if (options.body !== undefined) {
     headers['Content-Type'] = 'application/json'
     body = JSON.stringify(options.body)
   }
@@ -63,7 +69,7 @@ export async function api<T>(method: string, path: string, options: RequestOptio
   }
   if (!response.ok) {
     const e = (data ?? {}) as { code?: string; message?: string; field?: string }
-    throw new ApiError(response.status, e.code ?? 'unknown', e.message ?? response.statusText, e.field ?? '')
+    throw new ApiError(response.status, e.code ?? 'unknown', e.message ?? response.statusText, e.field ?? '', (data ?? {}) as Record<string, unknown>)
   }
   return data as T
 }

@@ -13,6 +13,32 @@ export function isYuanAmount(text: string): boolean {
   return /^(0|[1-9]\d{0,8})(\.\d{1,2})?$/.test(text.trim()) && !/^0(\.0{1,2})?$/.test(text.trim())
 }
 
+// A yuan level that may be zero (alarm levels, overdraft, restore level).
+export function isYuanLevel(text: string): boolean {
+  return /^(0|[1-9]\d{0,8})(\.\d{1,2})?$/.test(text.trim())
+}
+
+// A meter register as the meter shows it: kWh or m³ with at most three decimals, never negative.
+export function isRegister(text: string): boolean {
+  return /^(0|[1-9]\d{0,11})(\.\d{1,3})?$/.test(text.trim())
+}
+
+// The UTC offset ("+08:00") of `timeZone` at `at`: a local midnight as an instant the API takes.
+export function zoneOffset(timeZone: string | undefined, at = new Date()): string {
+  const name = new Intl.DateTimeFormat('en-US', { timeZone, timeZoneName: 'longOffset' })
+    .formatToParts(at)
+    .find((p) => p.type === 'timeZoneName')?.value ?? 'GMT'
+  const m = /GMT([+-]\d{2}):?(\d{2})?/.exec(name)
+  return m ? `${m[1]}:${m[2] ?? '00'}` : '+00:00'
+}
+
+// The calendar day after YYYY-MM-DD.
+export function nextDay(day: string): string {
+  const d = new Date(day + 'T00:00:00Z')
+  d.setUTCDate(d.getUTCDate() + 1)
+  return d.toISOString().slice(0, 10)
+}
+
 // The calendar day YYYY-MM-DD `offset` days from today in `timeZone` (the project's: its days
 // are cut there, whatever the browser's zone), or in the browser's zone without one.
 export function localDay(offset = 0, timeZone?: string): string {

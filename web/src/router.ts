@@ -6,6 +6,7 @@ import { can, loadSession, session } from './session'
 declare module 'vue-router' {
   interface RouteMeta {
     permission?: string
+    anyOf?: string[] // instead of one permission: any of these
     title?: string
     menu?: boolean
   }
@@ -19,9 +20,16 @@ export const pages: RouteRecordRaw[] = [
   { path: '/commands', name: 'commands', component: () => import('./pages/CommandsPage.vue'), meta: { title: 'menu.commands', permission: 'devices.view', menu: true } },
   { path: '/devices', name: 'devices', component: () => import('./pages/DevicesPage.vue'), meta: { title: 'menu.devices', permission: 'devices.view', menu: true } },
   { path: '/tariffs', name: 'tariffs', component: () => import('./pages/TariffsPage.vue'), meta: { title: 'menu.tariffs', permission: 'tariffs.view', menu: true } },
+  { path: '/imports', name: 'imports', component: () => import('./pages/ImportPage.vue'), meta: { title: 'menu.imports', anyOf: ['projects.manage', 'devices.manage', 'accounts.manage'], menu: true } },
   { path: '/users', name: 'users', component: () => import('./pages/UsersPage.vue'), meta: { title: 'menu.users', permission: 'users.manage', menu: true } },
   { path: '/operations', name: 'operations', component: () => import('./pages/OperationsPage.vue'), meta: { title: 'menu.operations', permission: 'operations.view', menu: true } },
 ]
+
+// Whether the signed-in user may open a page.
+export function allowed(meta: RouteRecordRaw['meta']): boolean {
+  if (meta?.anyOf) return meta.anyOf.some(can)
+  return !meta?.permission || can(meta.permission)
+}
 
 export const router = createRouter({
   history: createWebHistory(),
@@ -36,9 +44,9 @@ router.beforeEach(async (to) => {
   if (!session.loaded) await loadSession()
   if (to.name === 'login') return session.user ? { name: 'dashboard' } : true
   if (!session.user) return { name: 'login', query: { next: to.fullPath } }
-  if (to.meta.permission && !can(to.meta.permission)) {
+  if (!allowed(to.meta)) {
     // The first page this user may open instead.
-    const first = pages.find((p) => p.meta?.menu && (!p.meta.permission || can(p.meta.permission)))
+    const first = pages.find((p) => p.meta?.menu && allowed(p.meta))
     return first && first.name !== to.name ? { name: first.name } : false
   }
   return true

@@ -114,6 +114,45 @@ async function control(page, action, reason) {
   if (outcome === 'error') throw new Error(`${action}: ${await page.textContent('[data-test=control-error]')}`)
 }
 
+// Refunds the paid balance down to `target` yuan through the refund dialog (read again and retried
+// when a reading is deducted in between and the refund would overdraw).
+async function refundTo(page, target) {
+  for (let attempt = 0; ; attempt++) {
+    const paid = Number((await page.textContent('[data-test=balance-paid]')).replace('¥', '').trim())
+    const amount = (Math.round(paid * 100) - Math.round(target * 100)) / 100
+    assert.ok(amount > 0, `a paid balance above ${target} to refund (${paid})`)
+    await page.click('[data-test=action-refund]')
+    await page.fill('[data-test=refund-amount]', amount.toFixed(2))
+    await page.fill('[data-test=refund-reason]', 'e2e: run the balance down')
+    await page.click('[data-test=refund-confirm]')
+    const outcome = await Promise.race([
+      page.waitForSelector('[data-test=refund-dialog]', { state: 'hidden' }).then(() => 'done'),
+      page.waitForSelector('[data-test=refund-error]').then(() => 'error'),
+    ])
+    if (outcome === 'done') return
+    assert.ok(attempt < 5, 'the refund went through: ' + (await page.textContent('[data-test=refund-error]')))
+    await page.keyboard.press('Escape')
+    await page.waitForTimeout(500)
+  }
+}
+
+// The grid's tile of `room` reaches `state` (through the menu, as staff would look).
+async function tileReaches(page, room, state) {
+  await page.click('[data-test=menu-rooms]')
+  await waitFor(`tile ${room} ${state}`, async () => (await page.getAttribute(`[data-test=tile-${room}]`, 'data-state')) === state, 30)
+}
+
+// Confirms dialog `name` (data-test `${name}-confirm`) and waits for it to close; fails with the
+// message it shows instead.
+async function confirmDialog(page, name) {
+  await page.click(`[data-test=${name}-confirm]`)
+  const outcome = await Promise.race([
+    page.waitForSelector(`[data-test=${name}-dialog]`, { state: 'hidden' }).then(() => 'done'),
+    page.waitForSelector(`[data-test=${name}-error]`).then(() => 'error'),
+  ])
+  if (outcome === 'error') throw new Error(`${name}: ${await page.textContent(`[data-test=${name}-error]`)}`)
+}
+
 async function shot(page, name) {
   await page.screenshot({ path: join(shots, name + '.png'), fullPage: true })
 }
@@ -123,6 +162,7 @@ const browser = await chromium.launch({
   args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
 })
 let failed = false
+let watched = null // the page whose state a failure shows
 try {
   const mall = await site('mall', { sim: true })
 
@@ -146,6 +186,7 @@ try {
   // ---- admin: dashboard, room grid, account detail, trip, restore, top-up
   const context = await browser.newContext({ viewport: { width: 1440, height: 900 } })
   const page = await context.newPage()
+  watched = page
   await signIn(page, mall, 'admin')
   await page.waitForSelector('[data-test=stat-online]')
   await waitFor('meters online on the dashboard', async () => Number(await page.textContent('[data-test=stat-online] .value')) > 0, 60).catch(() => {})
@@ -180,6 +221,63 @@ try {
     await page.waitForSelector('[data-test=balance-available]')
     await page.click('[data-test=menu-rooms]')
     await waitFor('the room shows its account', async () => (await page.getAttribute('[data-test=tile-Z901]', 'data-state')) !== 'unopened', 30)
+    // ... and close it (销户) at its final register: nothing was paid, so nothing is refunded.
+    await page.click('[data-test=tile-Z901]')
+    await page.waitForSelector('[data-test=action-close-account]')
+    await page.click('[data-test=action-close-account]')
+    await page.fill('[data-test=close-reading-E-Z901]', '0')
+    await page.click('[data-test=close-confirm]')
+    const closed = await Promise.race([
+      page.waitForSelector('[data-test=close-refunded]').then(() => 'done'),
+      page.waitForSelector('[data-test=close-error]').then(() => 'error'),
+    ])
+    if (closed === 'error') throw new Error('close: ' + (await page.textContent('[data-test=close-error]')))
+    await page.keyboard.press('Escape')
+    await page.click('[data-test=menu-rooms]')
+    await waitFor('the closed room unopened again', async () => (await page.getAttribute('[data-test=tile-Z901]', 'data-state')) === 'unopened', 30)
+  }
+
+  // A balance running down through each alarm level to the trip [ALM-1]: new levels set in the
+  // terms dialog apply at once, then the paid balance is refunded below each in turn; the state,
+  // the tile and the account's alarm list follow, and at the trip the simulated meter opens.
+  {
+    await page.click('[data-test=tile-A103]')
+    await page.waitForSelector('[data-test=balance-available]')
+    assert.ok(await page.isVisible('[data-test=charged-today]'), "today's charge is shown")
+    assert.ok(await page.isVisible('[data-test=days-left]'), 'the days left are shown')
+    // The demo's shops hold a few yuan: top up first, so there is a balance to run down.
+    await page.click('[data-test=action-topup]')
+    await page.fill('[data-test=topup-amount]', '100')
+    await page.click('[data-test=topup-confirm]')
+    await page.waitForSelector('[data-test=topup-receipt]')
+    await page.keyboard.press('Escape')
+    await page.waitForSelector('[data-test=topup-dialog]', { state: 'hidden' })
+    await page.click('[data-test=action-terms]')
+    await page.fill('[data-test=terms-tenant]', '茶叶店 e2e')
+    await page.fill('[data-test=terms-alarm1]', '60')
+    await page.fill('[data-test=terms-alarm2]', '30')
+    await page.fill('[data-test=terms-alarm3]', '10')
+    await shot(page, '05a-terms')
+    await confirmDialog(page, 'terms')
+    await waitFor('the new tenant name', async () => (await page.textContent('.page-title')).includes('茶叶店 e2e'), 10)
+    for (const [target, state] of [[45, 'alarm1'], [25, 'alarm2'], [5, 'alarm3']]) {
+      await refundTo(page, target)
+      await waitFor(`the account at ${state}`, async () => (await page.getAttribute('[data-test=account-state]', 'data-state')) === state, 30)
+      await tileReaches(page, 'A103', state)
+      await page.click('[data-test=tile-A103]')
+      await page.waitForSelector('[data-test=balance-available]')
+    }
+    await refundTo(page, 0)
+    await waitFor('the account tripped', async () => (await page.getAttribute('[data-test=account-state]', 'data-state')) === 'tripped', 30)
+    await waitFor('the meter opened its relay', async () => (await page.getAttribute('[data-test=meter-relay-E-A103]', 'data-relay')) === 'open', 90)
+    await page.click('.el-tabs__item#tab-alarms')
+    await page.waitForSelector('[data-test=account-alarms] .el-table__row')
+    const kinds = await page.locator('[data-test=account-alarms] .el-table__row').allTextContents()
+    for (const kind of ['余额一级告警', '余额二级告警', '余额三级告警', '欠费断电']) {
+      assert.ok(kinds.some((row) => row.includes(kind)), `the account's alarms list ${kind}: ${kinds}`)
+    }
+    await shot(page, '05b-alarms-of-account')
+    await tileReaches(page, 'A103', 'tripped')
   }
 
   await page.click('[data-test=tile-A101]')
@@ -201,23 +299,7 @@ try {
   await waitFor('the meter closed its relay', async () => (await page.getAttribute('[data-test=meter-relay-E-A101]', 'data-relay')) === 'closed', 90)
 
   // Refund the whole paid balance: the account is in arrears and trips by itself.
-  for (let attempt = 0; ; attempt++) {
-    const paid = (await page.textContent('[data-test=balance-paid]')).replace('¥', '').trim()
-    assert.ok(Number(paid) > 0, `a paid balance to refund (${paid})`)
-    await page.click('[data-test=action-refund]')
-    await page.fill('[data-test=refund-amount]', paid)
-    await page.fill('[data-test=refund-reason]', 'e2e: run the balance down')
-    await page.click('[data-test=refund-confirm]')
-    const outcome = await Promise.race([
-      page.waitForSelector('[data-test=refund-dialog]', { state: 'hidden' }).then(() => 'done'),
-      page.waitForSelector('[data-test=refund-error]').then(() => 'error'),
-    ])
-    if (outcome === 'done') break
-    // A reading was deducted between reading the balance and refunding it: read it again.
-    assert.ok(attempt < 5, 'the refund went through: ' + (await page.textContent('[data-test=refund-error]')))
-    await page.keyboard.press('Escape')
-    await page.waitForTimeout(500)
-  }
+  await refundTo(page, 0)
   await waitFor('the account tripped for arrears', async () => (await page.getAttribute('[data-test=account-state]', 'data-state')) === 'tripped', 30)
   await waitFor('the meter opened its relay', async () => (await page.getAttribute('[data-test=meter-relay-E-A101]', 'data-relay')) === 'open', 90)
   await shot(page, '06-arrears')
@@ -255,6 +337,28 @@ try {
     await page.waitForTimeout(300)
     await shot(page, name)
   }
+  // The import wizard: a file with a bad row is checked and each problem shown by row and cell,
+  // nothing written; the corrected file is checked, imported, and its rooms are on the grid.
+  {
+    await page.click('[data-test=menu-imports]')
+    await page.click('[data-test=import-kind-rooms]')
+    const header = 'building,floor,code,name\n'
+    const good = 'A,A-1F,Z950,导入铺位 1\nA,A-1F,Z951,导入铺位 2\n'
+    await page.setInputFiles('[data-test=import-file]', { name: 'rooms.csv', mimeType: 'text/csv', buffer: Buffer.from(header + good + 'A,A-1F,,缺编号\n') })
+    await page.click('[data-test=import-check]')
+    await page.waitForSelector('[data-test=import-errors] .el-table__row')
+    const problems = await page.locator('[data-test=import-errors] .el-table__row').allTextContents()
+    assert.ok(problems.length === 1 && problems[0].includes('C4'), `the bad row is named by its cell: ${problems}`)
+    await shot(page, '13a-import-errors')
+    await page.setInputFiles('[data-test=import-file]', { name: 'rooms.csv', mimeType: 'text/csv', buffer: Buffer.from(header + good) })
+    await page.click('[data-test=import-check]')
+    await page.waitForSelector('[data-test=import-checked]')
+    await page.click('[data-test=import-run]')
+    await page.waitForSelector('[data-test=import-done]')
+    await shot(page, '13b-import-done')
+    await tileReaches(page, 'Z951', 'unopened')
+  }
+
   // The operation log has the trip, the restore and the top-up, by admin.
   const ops = await (await context.request.get(mall + '/api/v1/operations?actor=admin&page_size=100')).json()
   const actions = ops.items.map((o) => o.action).join(' ')
@@ -358,6 +462,7 @@ try {
 } catch (e) {
   failed = true
   console.error('console e2e FAILED:', e)
+  if (watched) await shot(watched, '99-failure').catch(() => {})
 } finally {
   await browser.close()
   stopAll()

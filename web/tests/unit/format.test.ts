@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { isYuanAmount, sumDecimals } from '../../src/format'
+import { isRegister, isYuanAmount, isYuanLevel, sumDecimals, zoneOffset } from '../../src/format'
 import { messageKeys } from '../../src/i18n'
 
 describe('sumDecimals', () => {
@@ -26,5 +26,23 @@ describe('isYuanAmount', () => {
 describe('i18n', () => {
   it('has every text in both languages', () => {
     expect(messageKeys('en')).toEqual(messageKeys('zh-CN'))
+  })
+})
+
+describe('registers and levels', () => {
+  it('takes registers as meters show them and levels that may be zero', () => {
+    for (const ok of ['0', '12', '12.5', '123456.789']) expect(isRegister(ok)).toBe(true)
+    for (const bad of ['', '-1', '1.2345', '01', 'x', '1e3']) expect(isRegister(bad)).toBe(false)
+    for (const ok of ['0', '0.00', '50', '20.5']) expect(isYuanLevel(ok)).toBe(true)
+    for (const bad of ['', '-1', '1.234', '01']) expect(isYuanLevel(bad)).toBe(false)
+  })
+})
+
+describe('zoneOffset', () => {
+  it('names the offset of a zone at an instant', () => {
+    expect(zoneOffset('Asia/Shanghai', new Date('2026-11-22T00:00:00Z'))).toBe('+08:00')
+    expect(zoneOffset('UTC', new Date('2026-11-22T00:00:00Z'))).toBe('+00:00')
+    expect(zoneOffset('America/New_York', new Date('2026-07-01T00:00:00Z'))).toBe('-04:00')
+    expect(zoneOffset('Asia/Kolkata', new Date('2026-07-01T00:00:00Z'))).toBe('+05:30')
   })
 })
