@@ -157,7 +157,7 @@ export function formFromVersion(v: Record<string, any>, effectiveFrom: string): 
     }
     f.holidays = [...(v.tou.holidays ?? [])]
     const holidayDay = seasons[0]?.holiday
-    if (holidayDay && schedules[holidayDay]?.length === 1) f.holidayPeriod = schedules[holidayDay][0].period
+    if (holidayDay && holidayDay !== first && schedules[holidayDay]?.length === 1) f.holidayPeriod = schedules[holidayDay][0].period
   }
   if (v.tiers) {
     f.tiers = { enabled: true, cycle: v.tiers.cycle, steps: v.tiers.steps.map((s: any) => ({ upto: s.upto ?? '', increment: s.increment })) }

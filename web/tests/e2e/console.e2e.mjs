@@ -337,6 +337,39 @@ try {
     await page.waitForTimeout(300)
     await shot(page, name)
   }
+  // A new TOU version of the shops' tariff drawn in the editor: prices, a sharp half hour painted
+  // at 10:00, quoted against last month, saved; the history shows it.
+  {
+    await page.click('[data-test=menu-tariffs]')
+    await page.click('[data-test=tariff-new-commercial]')
+    await page.click('[data-test=tariff-base-tou]')
+    for (const [period, price] of [['sharp', '1.3000'], ['peak', '1.1000'], ['flat', '0.8000'], ['valley', '0.4000']]) {
+      await page.fill(`[data-test=tariff-price-${period}]`, price)
+    }
+    await page.click('[data-test=tariff-editor] .el-radio-button:has-text("尖")')
+    await page.click('[data-test=slot-20]')
+    assert.equal(await page.getAttribute('[data-test=slot-20]', 'data-period'), 'sharp', 'the half hour is painted')
+    await page.click('[data-test=tariff-quote-run]')
+    const quoted = await Promise.race([
+      page.waitForSelector('[data-test=tariff-quote]').then(() => 'done'),
+      page.waitForSelector('[data-test=tariff-error]').then(() => 'error'),
+    ])
+    if (quoted === 'error') throw new Error('tariff quote: ' + (await page.textContent('[data-test=tariff-error]')))
+    await shot(page, '11a-tariff-editor')
+    await page.click('[data-test=tariff-save]')
+    const saved = await Promise.race([
+      page.waitForSelector('[data-test=tariff-editor]', { state: 'hidden' }).then(() => 'done'),
+      page.waitForSelector('[data-test=tariff-error]').then(() => 'error'),
+    ])
+    if (saved === 'error') throw new Error('tariff save: ' + (await page.textContent('[data-test=tariff-error]')))
+    const tariff = await (await context.request.get(mall + '/api/v1/projects/demo-mall/tariffs/commercial')).json()
+    const latest = tariff.versions[tariff.versions.length - 1]
+    assert.equal(latest.tou?.prices?.sharp, '1.3000', 'the new version is stored')
+    // The store names day schedules itself (s0, s1 ...): look in each.
+    const painted = Object.values(latest.tou.day_schedules).some((day) => day.some((s) => s.start === '10:00' && s.period === 'sharp'))
+    assert.ok(painted, 'with the painted half hour: ' + JSON.stringify(latest.tou.day_schedules))
+  }
+
   // The import wizard: a file with a bad row is checked and each problem shown by row and cell,
   // nothing written; the corrected file is checked, imported, and its rooms are on the grid.
   {

@@ -68,6 +68,24 @@ describe('versions', () => {
     expect(versionFromForm(back)).toEqual(v)
   })
 
+  it('reads a version as the API answers it: schedules named by the store, every day type', () => {
+    const stored = {
+      effective_from: '2027-01-01T00:00:00+08:00',
+      tou: {
+        prices: { sharp: '1.2000', peak: '1.0000', flat: '0.7000', valley: '0.3000' },
+        day_schedules: { s0: [{ start: '00:00', period: 'flat' }] },
+        seasons: [{ start: '01-01', workday: 's0', weekend: 's0', holiday: 's0' }],
+        holidays: [],
+        extra_workdays: [],
+        weekend: ['sat', 'sun'],
+      },
+    }
+    const f = formFromVersion(stored, '2027-02-01T00:00:00+08:00')
+    expect(f.workday).toEqual(Array(SLOTS).fill('flat'))
+    expect(f.summer.enabled).toBe(false)
+    expect(f.holidayPeriod).toBe('') // holidays bill like workdays, not "all day flat"
+  })
+
   it('names what is missing or mistyped', () => {
     const f = emptyForm('')
     f.base = 'tou'
