@@ -270,10 +270,10 @@ Status RunServe(const ServeOptions& o) {
     api_options.web_root = o.web_root;
     api_options.extra_metrics = [&store = *store] {
         const storage::SqliteStore::GroupStats s = store.group_stats();
-        return api::PrometheusCounter(
-                   "joule_store_group_commits_total",
-                   "Transactions committed for several waiting writes at once (group commit).",
-                   s.groups) +
+        return api::PrometheusCounter("joule_store_group_commits_total",
+                                      "Group commits run: each commits the writes waiting at that "
+                                      "moment, one or more.",
+                                      s.groups) +
                api::PrometheusCounter("joule_store_group_works_total",
                                       "Writes committed through group commit.", s.works);
     };

@@ -529,11 +529,11 @@ public:
                                    std::span<const LedgerAccount> known) = 0;
     virtual Result<std::vector<Transfer>> TransfersOf(AccountId owner, int limit) = 0;
     virtual Result<LedgerSummary> SummarizeLedger() = 0;
-    // Energy and sales totals of a project's local days, by period and group, in period order.
-    // Sales have no building group (an account's meters may be in several).
     // One account's day totals (energy and what was deducted for it), by day then meter: the
     // account detail's today and its days-left forecast [ALM-4].
     virtual Result<std::vector<MeterDayTotal>> AccountDays(AccountId account, DayRange days) = 0;
+    // Energy and sales totals of a project's local days, by period and group, in period order.
+    // Sales have no building group (an account's meters may be in several).
     virtual Result<std::vector<EnergyTotal>> SumEnergy(ProjectId project, DayRange days,
                                                        SummaryPeriod period,
                                                        SummaryGroup group) = 0;

@@ -27,20 +27,23 @@ RoundedCharge RoundFineToFen(FineMoney carry, FineMoney charge) {
     return {Money{fen}, FineMoney{total - fen * kFinePerFen}};
 }
 
+namespace {
+// numerator / denominator (> 0) to whole fen, half away from zero: the rule of every share and
+// average of money.
+Money DivideHalfAwayFromZero(Int128 numerator, Int128 denominator) {
+    const Int128 magnitude = numerator >= 0 ? numerator : -numerator;
+    const Int128 rounded = (2 * magnitude + denominator) / (2 * denominator);
+    return Money{static_cast<int64_t>(numerator >= 0 ? rounded : -rounded)};
+}
+}  // namespace
+
 Money ShareOf(Money amount, int32_t basis_points) {
-    const Int128 product = static_cast<Int128>(amount.fen) * basis_points;
-    const Int128 half = kBasisPointsOne / 2;
-    const Int128 rounded =
-        product >= 0 ? (product + half) / kBasisPointsOne : -((-product + half) / kBasisPointsOne);
-    return Money{static_cast<int64_t>(rounded)};
+    return DivideHalfAwayFromZero(static_cast<Int128>(amount.fen) * basis_points, kBasisPointsOne);
 }
 
 Money AverageOf(Money amount, int64_t count) {
     JOULE_ASSERT(count > 0, "average over no items");
-    const Int128 value = amount.fen;
-    const Int128 rounded = value >= 0 ? (2 * value + count) / (2 * Int128{count})
-                                      : -((-2 * value + count) / (2 * Int128{count}));
-    return Money{static_cast<int64_t>(rounded)};
+    return DivideHalfAwayFromZero(amount.fen, count);
 }
 
 void AllocateByWeights(int64_t total, std::span<const int64_t> weights, std::span<int64_t> out) {

@@ -163,6 +163,7 @@ protected:
         return {};
     }
     Query Q(const char* sql) { return CachedQuery(db_, statements_, sql); }
+    [[nodiscard]] bool Committed() const { return done_; }
     // The operation log is written by both units of work: one statement.
     Status InsertOperationRow(const OperationRecord& op) {
         auto q =

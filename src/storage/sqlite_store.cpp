@@ -134,6 +134,15 @@ public:
     SqliteTx(SqliteStore::Connection& connection, std::unique_lock<std::mutex> lock)
         : UnitOfWork(connection.db, connection.statements, std::move(lock)),
           tariff_cache_(connection.tariffs) {}
+    // A unit of work that did not commit is rolled back (~UnitOfWork): the tariff cache may hold
+    // a version it added, which a later insert could match by count.
+    ~SqliteTx() override {
+        if (!Committed()) {
+            tariff_cache_.clear();
+        }
+    }
+    SqliteTx(const SqliteTx&) = delete;
+    SqliteTx& operator=(const SqliteTx&) = delete;
 
     // A grouped unit of work is committed by its group (SqliteStore::RunGroup), not its members.
     Status Commit() override {
@@ -1920,7 +1929,15 @@ Status SqliteStore::RunCommitted(const std::function<Status(Tx&)>& work) {
                                           g.queue.begin() + static_cast<std::ptrdiff_t>(n));
         g.queue.erase(g.queue.begin(), g.queue.begin() + static_cast<std::ptrdiff_t>(n));
         lock.unlock();
-        RunGroup(members);
+        try {
+            RunGroup(members);
+        } catch (...) {
+            // Works return errors; one that throws (memory running out) fails its group rather
+            // than leaving every later writer waiting for a leader that is gone.
+            for (GroupMember* m : members) {
+                m->result = MakeError(ErrorCode::kInternal, "a grouped write failed unexpectedly");
+            }
+        }
         lock.lock();
         for (GroupMember* m : members) {
             m->done = true;
