@@ -266,9 +266,11 @@ Status QueueRelayCommand(Tx& tx, AccountId account, MeterId meter_id, CommandKin
 }
 
 // Runs one prepaid step and persists its effects: alarms (de-duplicated), relay commands to every
-// bound meter, their outbox rows, and the account's new status.
+// bound meter, their outbox rows, and the account's new status. `account_changed`: the caller
+// changed the account row too, so it is written (once) whether or not the status moves.
 Status StepAndPersist(Tx& tx, AccountContext& ctx, ControlEvent event, Instant now,
-                      std::string_view actor, std::string_view reason, ApplyReadingsResult* stats) {
+                      std::string_view actor, std::string_view reason, ApplyReadingsResult* stats,
+                      bool account_changed = false) {
     ControlEffects effects;
     const Money available = AvailableOf(ctx, now);
     ControlScheme scheme = ctx.account.scheme;
@@ -315,7 +317,7 @@ Status StepAndPersist(Tx& tx, AccountContext& ctx, ControlEvent event, Instant n
             }
         }
     }
-    if (!(next == ctx.account.prepaid)) {
+    if (account_changed || !(next == ctx.account.prepaid)) {
         ctx.account.prepaid = next;
         JOULE_TRY(tx.UpdateAccount(ctx.account));
         ++ctx.account.version;
@@ -605,20 +607,38 @@ Result<AccountId> BillingService::OpenAccount(const OpenAccountRequest& r, const
     return id;
 }
 
+namespace {
+
+// The checks of an account's terms, wherever they are set (opening, a change of terms).
+Status CheckPhone(std::string_view phone) {
+    if (phone.size() > 32) {
+        return InvalidArgument("phone", "must be at most 32 bytes");
+    }
+    return {};
+}
+Status CheckDebtShare(int32_t basis_points) {
+    if (basis_points < 0 || basis_points > kBasisPointsOne) {
+        return InvalidArgument("debt_share_percent", "must be between 0 and 100");
+    }
+    return {};
+}
+Status CheckScheme(const ControlScheme& scheme) {
+    if (auto valid = ValidateControlScheme(scheme); !valid) {
+        return std::unexpected(valid.error().WithFieldPrefix("scheme"));
+    }
+    return {};
+}
+
+}  // namespace
+
 Result<AccountId> BillingService::OpenAccountInTx(Tx& tx, const OpenAccountRequest& r,
                                                   const Actor& actor, Instant now) {
     JOULE_TRY(CheckText(r.number, "number", 64));
     JOULE_TRY(CheckText(r.tenant_name, "tenant_name", 128));
-    if (r.phone.size() > 32) {
-        return InvalidArgument("phone", "must be at most 32 bytes");
-    }
-    if (r.debt_share_basis_points < 0 || r.debt_share_basis_points > kBasisPointsOne) {
-        return InvalidArgument("debt_share_percent", "must be between 0 and 100");
-    }
+    JOULE_TRY(CheckPhone(r.phone));
+    JOULE_TRY(CheckDebtShare(r.debt_share_basis_points));
     JOULE_TRY(ValidateOpenings(r.meters, "meters"));
-    if (auto scheme = ValidateControlScheme(r.scheme); !scheme) {
-        return std::unexpected(scheme.error().WithFieldPrefix("scheme"));
-    }
+    JOULE_TRY(CheckScheme(r.scheme));
     if (r.first_top_up.fen != 0) {
         JOULE_TRY(CheckAmount(r.first_top_up, "first_top_up"));
     }
@@ -860,9 +880,12 @@ std::string TermsText(const AccountRecord& a, std::string_view tariff_code) {
            ",\"alarm3\":" + std::to_string(s.alarm3.fen) +
            ",\"overdraft\":" + std::to_string(s.overdraft.fen) +
            ",\"restore\":" + std::to_string(s.restore.fen) +
-           ",\"emergency\":" + std::to_string(s.emergency.fen) + ",\"friendly\":\"" +
-           (s.friendly.nights ? "n" : "") + (s.friendly.weekends ? "w" : "") +
-           (s.friendly.holidays ? "h" : "") + "\"}}";
+           ",\"emergency\":" + std::to_string(s.emergency.fen) +
+           ",\"friendly\":{\"nights\":" + (s.friendly.nights ? "true" : "false") +
+           ",\"night_start_minute\":" + std::to_string(s.friendly.night_start_minute) +
+           ",\"night_end_minute\":" + std::to_string(s.friendly.night_end_minute) +
+           ",\"weekends\":" + (s.friendly.weekends ? "true" : "false") +
+           ",\"holidays\":" + (s.friendly.holidays ? "true" : "false") + "}}}";
 }
 
 }  // namespace
@@ -872,17 +895,14 @@ Result<AccountRecord> BillingService::ChangeTerms(const ChangeTermsRequest& r, c
     if (r.tenant_name) {
         JOULE_TRY(CheckText(*r.tenant_name, "tenant_name", 128));
     }
-    if (r.phone && r.phone->size() > 32) {
-        return InvalidArgument("phone", "must be at most 32 bytes");
+    if (r.phone) {
+        JOULE_TRY(CheckPhone(*r.phone));
     }
-    if (r.debt_share_basis_points &&
-        (*r.debt_share_basis_points < 0 || *r.debt_share_basis_points > kBasisPointsOne)) {
-        return InvalidArgument("debt_share_percent", "must be between 0 and 100");
+    if (r.debt_share_basis_points) {
+        JOULE_TRY(CheckDebtShare(*r.debt_share_basis_points));
     }
     if (r.scheme) {
-        if (auto valid = ValidateControlScheme(*r.scheme); !valid) {
-            return std::unexpected(valid.error().WithFieldPrefix("scheme"));
-        }
+        JOULE_TRY(CheckScheme(*r.scheme));
     }
     JOULE_ASSIGN_OR_RETURN(auto tx, store_.Begin());
     JOULE_ASSIGN_OR_RETURN(AccountContext ctx, LoadAccount(*tx, r.project_code, r.account_number));
@@ -897,6 +917,12 @@ Result<AccountRecord> BillingService::ChangeTerms(const ChangeTermsRequest& r, c
         }
         if (tariff->tariff.versions.front().effective_from > now) {
             return FailedPrecondition("tariff '" + *r.tariff_code + "' is not in effect yet",
+                                      "tariff");
+        }
+        if (tariff->tariff.utility != ctx.tariff.tariff.utility) {
+            return FailedPrecondition("tariff '" + *r.tariff_code +
+                                          "' prices another utility than the account's tariff '" +
+                                          ctx.tariff.code + "'",
                                       "tariff");
         }
         ctx.account.tariff = tariff->id;
@@ -914,12 +940,11 @@ Result<AccountRecord> BillingService::ChangeTerms(const ChangeTermsRequest& r, c
     if (r.debt_share_basis_points) {
         ctx.account.debt_share_basis_points = *r.debt_share_basis_points;
     }
-    JOULE_TRY(tx->UpdateAccount(ctx.account));
-    ++ctx.account.version;
     // New alarm levels and overdraft apply to the balance as it stands now, not at the next
-    // reading: a raised level 1 alarms at once, a lowered trip level closes a tripped relay.
+    // reading: a raised level 1 alarms at once, a lowered trip level closes a tripped relay. The
+    // step writes the changed account with its new state, once.
     JOULE_TRY(StepAndPersist(*tx, ctx, ControlEvent::kBalanceChanged, now, actor.name,
-                             "terms changed", nullptr));
+                             "terms changed", nullptr, /*account_changed=*/true));
     JOULE_TRY(Log(*tx, actor, ctx.project.id, "account.terms", ctx.account.number,
                   "{\"before\":" + TermsText(before, tariff_before) +
                       ",\"after\":" + TermsText(ctx.account, ctx.tariff.code) + "}",
@@ -931,7 +956,7 @@ Result<AccountRecord> BillingService::ChangeTerms(const ChangeTermsRequest& r, c
 Result<AccountView> BillingService::ViewAccount(std::string_view project_code,
                                                 std::string_view number,
                                                 std::optional<Instant> usage_at) {
-    // A read: the account row, its ledger accounts and meters (no tariff, no wallet context).
+    // A read: the account row, its ledger accounts, meters and tariff code (no wallet context).
     JOULE_ASSIGN_OR_RETURN(auto tx, store_.BeginRead());
     JOULE_ASSIGN_OR_RETURN(ProjectRecord project, LoadProject(*tx, project_code));
     AccountView view;
@@ -945,6 +970,13 @@ Result<AccountView> BillingService::ViewAccount(std::string_view project_code,
     view.meter_held = balances.meter_held;
     view.available = AvailableBalance(view.account.billing_mode, view.account.purse, balances);
     JOULE_ASSIGN_OR_RETURN(view.bindings, tx->BindingsOfAccount(view.account.id));
+    view.meter_codes.reserve(view.bindings.size());
+    for (const MeterBinding& b : view.bindings) {
+        JOULE_ASSIGN_OR_RETURN(MeterRecord meter, tx->GetMeter(b.meter));
+        view.meter_codes.push_back(std::move(meter.code));
+    }
+    JOULE_ASSIGN_OR_RETURN(TariffRecord tariff, tx->GetTariff(view.account.tariff));
+    view.tariff_code = std::move(tariff.code);
     if (!usage_at) {
         return view;
     }
@@ -959,11 +991,13 @@ Result<AccountView> BillingService::ViewAccount(std::string_view project_code,
     for (const MeterDayTotal& d : days) {
         if (d.day == today) {
             view.today.push_back(d);
+            view.charged_today += d.deducted;
         } else {
             spent += d.deducted;
         }
     }
-    if (view.forecast_days > 0) {
+    // A meter-billing account's money is spent by the meter: nothing here says how fast.
+    if (view.forecast_days > 0 && view.account.billing_mode == BillingMode::kPlatform) {
         view.forecast = ForecastUsage(view.available, spent, view.forecast_days);
     }
     return view;
@@ -1580,16 +1614,15 @@ Result<bool> BillingService::ConfirmPurchase(int64_t command_id, int64_t count_m
     ctx.meter_pending.balance -= sent->amount;
     ctx.meter_held.balance += sent->amount;
     joule::ConfirmPurchase(ctx.account.purse, *count, sent->amount, count_modulus);
-    JOULE_TRY(tx->UpdateAccount(ctx.account));
-    ++ctx.account.version;
     command.state = CommandState::kAcknowledged;
     command.finished_at = now;
     command.error.clear();
     JOULE_TRY(tx->UpdateCommandDelivery(command));
     JOULE_TRY(tx->ClearAlarm(AccountId{}, command.meter, AlarmKind::kCommandFailed, now));
     JOULE_TRY(tx->ClearAlarm(AccountId{}, command.meter, AlarmKind::kPurchaseCountMismatch, now));
-    JOULE_TRY(
-        StepAndPersist(*tx, ctx, ControlEvent::kBalanceChanged, now, "dispatcher", "", nullptr));
+    // The purse changed: the account is written with whatever state the step leaves.
+    JOULE_TRY(StepAndPersist(*tx, ctx, ControlEvent::kBalanceChanged, now, "dispatcher", "",
+                             nullptr, /*account_changed=*/true));
     JOULE_TRY(Log(
         *tx, Actor{"dispatcher"}, ctx.project.id, "purchase.confirm", ctx.account.number,
         "{\"command\":" + std::to_string(command_id) + ",\"count\":" + std::to_string(*count) +
@@ -1615,11 +1648,8 @@ Status BillingService::MirrorMeterRemainingInTx(Tx& tx, const ProjectRecord& pro
     JOULE_ASSIGN_OR_RETURN(AccountContext ctx, ContextOf(tx, project, zone, std::move(account)));
     const MeterPurse before = ctx.account.purse;
     MirrorRemaining(ctx.account.purse, remaining, wire_count, now);
-    if (ctx.account.purse != before) {
-        JOULE_TRY(tx.UpdateAccount(ctx.account));
-        ++ctx.account.version;
-    }
-    return StepAndPersist(tx, ctx, ControlEvent::kBalanceChanged, now, "billing", "", nullptr);
+    return StepAndPersist(tx, ctx, ControlEvent::kBalanceChanged, now, "billing", "", nullptr,
+                          /*account_changed=*/ctx.account.purse != before);
 }
 
 }  // namespace joule

@@ -585,6 +585,21 @@ TEST_F(BillingServiceTest, ABadChangeOfTermsChangesNothing) {
     r.account_number = "NOPE";
     r.tenant_name = "Nobody";
     EXPECT_EQ(refused(r).code, ErrorCode::kNotFound);
+    // A water tariff on an electricity account is a slip, not a change of terms.
+    {
+        auto tx = store_->Begin().value();
+        TariffRecord water = service_test::FlatTariff(T("2026-01-01T00:00:00Z"));
+        water.project = tx->FindProject("mall").value()->id;
+        water.code = "water";
+        water.tariff.utility = Utility::kWater;
+        ASSERT_TRUE(tx->InsertTariff(water).has_value());
+        ASSERT_TRUE(tx->Commit().has_value());
+    }
+    r = {};
+    r.tariff_code = "water";
+    const Error other_utility = refused(r);
+    EXPECT_EQ(other_utility.code, ErrorCode::kFailedPrecondition);
+    EXPECT_EQ(other_utility.field, "tariff");
 }
 
 }  // namespace

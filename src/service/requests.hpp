@@ -205,10 +205,13 @@ struct AccountView {
     Money meter_held;     // meter billing: purchases the meter confirmed
     std::vector<LedgerAccount> ledger_accounts;
     std::vector<MeterBinding> bindings;
-    // Usage [ALM-4]: today's totals by meter (the project's local day so far), and the forecast
-    // from the whole days before today (at most kForecastDays, fewer for a younger account; none
-    // for one opened today).
+    std::vector<std::string> meter_codes;  // the code of each binding's meter, in order
+    std::string tariff_code;
+    // Usage [ALM-4]: today's totals, one per meter (the project's local day so far), what they
+    // charged, and the forecast from the whole days before today (at most kForecastDays, fewer for
+    // a younger account; none for one opened today or billed by its meter).
     std::vector<MeterDayTotal> today;
+    Money charged_today;
     int64_t forecast_days = 0;
     std::optional<UsageForecast> forecast;
 };
