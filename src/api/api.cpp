@@ -831,11 +831,11 @@ void Api::Impl::ForgetUser(int64_t user_id) {
     ForgetPrincipals([&](const Principal& p) { return p.user_id == user_id; });
 }
 
-Status Api::Impl::LogOperation(AccessTx& tx, const Actor& actor, Instant at,
-                               const std::string& action, const std::string& target,
-                               const Json& detail) {
+Status Api::Impl::LogOperation(AccessTx& tx, const Actor& actor, Instant at, std::string action,
+                               std::string target, const Json& detail) {
+    // By value and moved on: callers pass temporaries, which then are never copied.
     return tx.InsertOperation(
-        OperationBy(actor, at, ProjectId{}, action, target,
+        OperationBy(actor, at, ProjectId{}, std::move(action), std::move(target),
                     detail.dump(-1, ' ', false, Json::error_handler_t::replace)));
 }
 

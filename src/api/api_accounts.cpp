@@ -135,36 +135,28 @@ Result<Reply> Api::Impl::GetAccount(Call& c) {
                        {"meter_pending", wire::MoneyText(view.meter_pending)},
                        {"meter_held", wire::MoneyText(view.meter_held)}};
     Json meters = Json::array();
-    JOULE_ASSIGN_OR_RETURN(auto tx, store.BeginRead());
-    for (const MeterBinding& b : view.bindings) {
+    for (std::size_t i = 0; i < view.bindings.size(); ++i) {
+        const MeterBinding& b = view.bindings[i];
         if (b.bound_to) {
             continue;
         }
-        JOULE_ASSIGN_OR_RETURN(MeterRecord m, tx->GetMeter(b.meter));
-        MeterDayTotal today;
-        for (const MeterDayTotal& d : view.today) {
-            if (d.meter == m.id) {
-                today.energy = today.energy + d.energy;
-                today.deducted += d.deducted;
-            }
-        }
-        meters.push_back(Json{{"code", m.code},
+        // The day totals have one row per meter and day: today's, if the meter read today.
+        const auto today = std::find_if(view.today.begin(), view.today.end(),
+                                        [&](const MeterDayTotal& d) { return d.meter == b.meter; });
+        const bool read = today != view.today.end();
+        meters.push_back(Json{{"code", view.meter_codes[i]},
                               {"bound_from", FormatInstant(b.bound_from)},
                               {"opening_total", wire::QuantityText(b.opening_total)},
                               {"today",
-                               {{"energy", wire::QuantityText(today.energy)},
-                                {"charged", wire::MoneyText(today.deducted)}}}});
+                               {{"energy", wire::QuantityText(read ? today->energy : Quantity{})},
+                                {"charged", wire::MoneyText(read ? today->deducted : Money{})}}}});
     }
     body["meters"] = std::move(meters);
-    JOULE_ASSIGN_OR_RETURN(TariffRecord tariff, tx->GetTariff(view.account.tariff));
-    body["tariff"] = tariff.code;
-    Money charged_today{0};
-    for (const MeterDayTotal& d : view.today) {
-        charged_today += d.deducted;
-    }
-    // Days left [ALM-4]: null when there is nothing to forecast from (opened today, no usage).
+    body["tariff"] = view.tariff_code;
+    // Days left [ALM-4]: null when there is nothing to forecast from (opened today, no usage,
+    // billed by the meter).
     body["usage"] = {
-        {"charged_today", wire::MoneyText(charged_today)},
+        {"charged_today", wire::MoneyText(view.charged_today)},
         {"forecast_days", view.forecast_days},
         {"daily_average", view.forecast ? wire::MoneyText(view.forecast->daily_average) : ""},
         {"days_left", view.forecast && view.forecast->days_left ? Json(*view.forecast->days_left)
@@ -296,24 +288,23 @@ Result<Reply> Api::Impl::ControlAccount(Call& c) {
 }
 
 Result<Reply> Api::Impl::ChangeAccountTerms(Call& c) {
-    // The scheme's missing fields come from the account as it is; the version check in the
-    // service's transaction refuses the change if it moved on in between.
-    JOULE_ASSIGN_OR_RETURN(
-        auto view, FromService(billing.ViewAccount(c.project->code, c.params.at("account"))));
+    JOULE_TRY(SomethingToChange(c.body));
     wire::ObjectReader body(c.body, "");
     JOULE_TRY(body.Check());
     ChangeTermsRequest request;
     request.project_code = c.project->code;
     request.account_number = c.params.at("account");
     JOULE_ASSIGN_OR_RETURN(request.expected_version, EditVersion(c, &body));
-    JOULE_TRY(ReadChangeTerms(body, view.account.scheme, request));
-    JOULE_TRY(body.Finish());
-    if (!request.tenant_name && !request.phone && !request.tariff_code && !request.scheme &&
-        !request.debt_share_basis_points) {
-        return InvalidArgument("",
-                               "nothing to change: give tenant, phone, tariff, scheme or "
-                               "debt_share_percent");
+    // A partial scheme is completed from the account's; the version check in the service's
+    // transaction refuses the change if the account moved on in between.
+    ControlScheme current;
+    if (c.body.contains("scheme")) {
+        JOULE_ASSIGN_OR_RETURN(auto tx, store.BeginRead());
+        JOULE_ASSIGN_OR_RETURN(AccountRecord account, FindAccountOf(*tx, c));
+        current = account.scheme;
     }
+    JOULE_TRY(ReadChangeTerms(body, current, request));
+    JOULE_TRY(body.Finish());
     JOULE_ASSIGN_OR_RETURN(AccountRecord account,
                            FromService(billing.ChangeTerms(request, c.actor(), c.now)));
     Json out = AccountSummaryJson(account);

@@ -34,6 +34,22 @@ bool Among(const std::string_view (&list)[N], std::string_view name) {
 
 }  // namespace
 
+std::string MeterCodeOf(Tx& tx, MeterId meter) {
+    if (!meter.valid()) {
+        return "";
+    }
+    auto record = tx.GetMeter(meter);
+    return record ? record->code : "";
+}
+
+std::string AccountNumberOf(Tx& tx, AccountId account) {
+    if (!account.valid()) {
+        return "";
+    }
+    auto record = tx.GetAccount(account);
+    return record ? record->number : "";
+}
+
 Json AlarmJson(const AlarmRecord& a, const std::string& meter_code,
                const std::string& account_number) {
     return Json{{"id", a.id},
@@ -325,23 +341,22 @@ Result<Reply> Api::Impl::ListAlarms(Call& c) {
     JOULE_ASSIGN_OR_RETURN(auto tx, store.BeginRead());
     JOULE_ASSIGN_OR_RETURN(auto alarms, tx->ListAlarms(c.project->id, open_only));
     JOULE_ASSIGN_OR_RETURN(auto meters, tx->ListMeters(c.project->id));
-    JOULE_ASSIGN_OR_RETURN(auto accounts, tx->ListAccounts(c.project->id));
-    tx.reset();
     std::unordered_map<int64_t, std::string> meter_code;
     for (const MeterRecord& m : meters) {
         meter_code.emplace(m.id.value, m.code);
     }
+    // Only the accounts the alarms name, each read once (not every account of the project).
     std::unordered_map<int64_t, std::string> account_number;
-    for (const AccountRecord& a : accounts) {
-        account_number.emplace(a.id.value, a.number);
-    }
     std::vector<Json> items;
     for (const AlarmRecord& a : alarms) {
         const auto m = meter_code.find(a.meter.value);
-        const auto n = account_number.find(a.account.value);
-        items.push_back(AlarmJson(a, m == meter_code.end() ? "" : m->second,
-                                  n == account_number.end() ? "" : n->second));
+        auto n = account_number.find(a.account.value);
+        if (n == account_number.end()) {
+            n = account_number.emplace(a.account.value, AccountNumberOf(*tx, a.account)).first;
+        }
+        items.push_back(AlarmJson(a, m == meter_code.end() ? "" : m->second, n->second));
     }
+    tx.reset();
     QueryParams query = c.query;
     query.erase("open");  // read above; the rest are the list's own
     JOULE_ASSIGN_OR_RETURN(Json page,
@@ -367,18 +382,8 @@ Result<Reply> Api::Impl::ClearAlarm(Call& c) {
 }
 
 Result<Json> Api::Impl::AlarmReply(const AlarmRecord& alarm) {
-    std::string meter_code;
-    std::string account_number;
     JOULE_ASSIGN_OR_RETURN(auto tx, store.BeginRead());
-    if (alarm.meter.valid()) {
-        JOULE_ASSIGN_OR_RETURN(MeterRecord meter, tx->GetMeter(alarm.meter));
-        meter_code = meter.code;
-    }
-    if (alarm.account.valid()) {
-        JOULE_ASSIGN_OR_RETURN(AccountRecord account, tx->GetAccount(alarm.account));
-        account_number = account.number;
-    }
-    return AlarmJson(alarm, meter_code, account_number);
+    return AlarmJson(alarm, MeterCodeOf(*tx, alarm.meter), AccountNumberOf(*tx, alarm.account));
 }
 
 Result<Reply> Api::Impl::LiveEvents(Call& c) {

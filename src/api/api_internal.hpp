@@ -138,6 +138,10 @@ template <class T>
 [[nodiscard]] Status CheckWindow(const QueryParams& query, std::size_t loaded, int loaded_limit);
 [[nodiscard]] Json AccountSummaryJson(const AccountRecord& a);
 // An alarm and a command as lists and the live stream show them.
+// A meter's code and an account's number as answers name them: "" for none, or for one that
+// cannot be read (a name in an answer, never a reason to fail it).
+[[nodiscard]] std::string MeterCodeOf(Tx& tx, MeterId meter);
+[[nodiscard]] std::string AccountNumberOf(Tx& tx, AccountId account);
 [[nodiscard]] Json AlarmJson(const AlarmRecord& a, const std::string& meter_code,
                              const std::string& account_number);
 [[nodiscard]] Json CommandJson(const CommandRecord& c, const std::string& meter_code,
@@ -201,9 +205,8 @@ struct Api::Impl {
     void ForgetPrincipals(const std::function<bool(const Principal&)>& which);
     void ForgetUser(int64_t user_id);
     // Records a mutating call of the access store in the operation log, in its unit of work.
-    static Status LogOperation(AccessTx& tx, const Actor& actor, Instant at,
-                               const std::string& action, const std::string& target,
-                               const Json& detail);
+    static Status LogOperation(AccessTx& tx, const Actor& actor, Instant at, std::string action,
+                               std::string target, const Json& detail);
     // Validates and stores a user, logged as made by `actor`. `creator` is the signed-in
     // principal (it may not create group users unless it is one, nor reach projects it does not
     // see); nullptr for the command line.

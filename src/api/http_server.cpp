@@ -14,6 +14,7 @@
 #include <boost/beast/ssl.hpp>
 #include <cctype>
 #include <charconv>
+#include <cstdio>
 #include <thread>
 #include <type_traits>
 #include <utility>
@@ -230,7 +231,17 @@ http::response<http::string_body> HttpServer::Impl::Answer(
         }
         r.body = std::move(req.body());
         r.remote = peer.trusted_proxy ? ClientBehindProxies(req, peer.address) : peer.address;
-        out = handler(r);
+        try {
+            out = handler(r);
+        } catch (const std::exception& e) {
+            // Handlers return errors; an exception is a bug, answered without detail (and never
+            // left to unwind through the connection's coroutine).
+            std::fprintf(stderr, "http: %s %s: unexpected exception: %s\n", r.method.c_str(),
+                         r.path.c_str(), e.what());
+            out = HttpResponse{};
+            out.status = 500;
+            out.body = ErrorBody("internal", "internal error", "");
+        }
     }
     http::response<http::string_body> res{static_cast<http::status>(out.status), req.version()};
     res.set(http::field::server, "joule");
@@ -247,6 +258,19 @@ http::response<http::string_body> HttpServer::Impl::Answer(
         return res;
     }
     res.keep_alive(req.keep_alive());
+    const unsigned status = res.result_int();
+    if (status == 204 || status == 304) {
+        // No body, and no Content-Length a client could take for the resource's (RFC 9110 8.6).
+        res.body().clear();
+        return res;
+    }
+    if (req.method() == http::verb::head) {
+        // What GET would answer, without the body: its length, and nothing after the header, so
+        // the next request on the connection is read from the right place (RFC 9110 9.3.2).
+        res.content_length(res.body().size());
+        res.body().clear();
+        return res;
+    }
     res.prepare_payload();
     return res;
 }
@@ -556,7 +580,10 @@ void HttpServer::Stop() {
     }
     d.threads.clear();
     if (d.writers) {
-        d.writers->join();  // answers under way finish; their connections are already gone
+        // Writes still queued are dropped (nobody could be told their outcome); the ones under
+        // way finish, their connections already gone.
+        d.writers->stop();
+        d.writers->join();
         d.writers.reset();
     }
     d.started = false;

@@ -225,6 +225,42 @@ std::string ReadUntil(asio::ip::tcp::socket& socket, std::string_view text) {
     return seen;
 }
 
+// HEAD answers GET's length without its body, and a 304 no length at all: a keep-alive
+// connection then reads the next answer from the right place.
+TEST(HttpServerFraming, HeadAndNotModifiedCarryNoBody) {
+    HttpServerOptions options;
+    options.listen = "127.0.0.1:0";
+    options.threads = 1;
+    HttpServer server(options, [](const HttpRequest& r) {
+        HttpResponse out;
+        out.content_type = "text/plain";
+        out.body = "hello";  // whatever the method: the server decides what is sent
+        out.status = r.path == "/cached" ? 304 : 200;
+        return out;
+    });
+    ASSERT_TRUE(server.Start().has_value());
+    asio::io_context io;
+    asio::ip::tcp::socket socket(io);
+    socket.connect({asio::ip::make_address("127.0.0.1"), server.port()});
+    const std::string requests =
+        "HEAD / HTTP/1.1\r\nHost: x\r\n\r\n"
+        "GET /cached HTTP/1.1\r\nHost: x\r\n\r\n"
+        "GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+    asio::write(socket, asio::buffer(requests));
+    const std::string seen = ReadUntil(socket, "never sent");
+    const auto second = seen.find("HTTP/1.1 304");
+    const auto third = seen.find("HTTP/1.1 200", 1);
+    ASSERT_NE(second, std::string::npos) << seen;
+    ASSERT_NE(third, std::string::npos) << seen;
+    const std::string head = seen.substr(0, second);
+    const std::string not_modified = seen.substr(second, third - second);
+    EXPECT_NE(head.find("Content-Length: 5\r\n"), std::string::npos) << head;
+    EXPECT_TRUE(head.ends_with("\r\n\r\n")) << head;  // nothing after the header
+    EXPECT_EQ(not_modified.find("Content-Length"), std::string::npos) << not_modified;
+    EXPECT_TRUE(not_modified.ends_with("\r\n\r\n")) << not_modified;
+    EXPECT_TRUE(seen.ends_with("\r\n\r\nhello")) << seen;  // only GET carries the body
+}
+
 TEST(HttpServerStream, PushedTextFollowsTheHeadUntilClosed) {
     auto stream = std::make_shared<ResponseStream>();
     HttpServerOptions options;

@@ -36,14 +36,6 @@ std::string EventText(int64_t seq, std::string_view name, const Json& data) {
     return text;
 }
 
-std::string MeterCode(Tx& tx, MeterId meter) {
-    if (!meter.valid()) {
-        return "";
-    }
-    auto record = tx.GetMeter(meter);
-    return record ? record->code : "";
-}
-
 }  // namespace
 
 LiveHub::LiveHub(Store& store, Options options) : store_(store), options_(options) {}
@@ -117,7 +109,7 @@ Result<std::vector<LiveHub::Event>> LiveHub::EventsOf(Tx& tx, std::vector<LiveCh
                     const MeterStatusRecord& s = **status;
                     e.text = EventText(
                         c.seq, name,
-                        Json{{"meter", MeterCode(tx, s.meter)},
+                        Json{{"meter", MeterCodeOf(tx, s.meter)},
                              {"online", s.online},
                              {"relay", RelayStateName(s.relay)},
                              {"valve", ValveStateName(s.valve)},
@@ -140,25 +132,18 @@ Result<std::vector<LiveHub::Event>> LiveHub::EventsOf(Tx& tx, std::vector<LiveCh
                 auto alarm = tx.GetAlarm(c.subject);
                 if (alarm && *alarm) {
                     const AlarmRecord& a = **alarm;
-                    std::string number;
-                    if (a.account.valid()) {
-                        auto account = tx.GetAccount(a.account);
-                        number = account ? account->number : "";
-                    }
-                    e.text = EventText(c.seq, name, AlarmJson(a, MeterCode(tx, a.meter), number));
+                    e.text = EventText(
+                        c.seq, name,
+                        AlarmJson(a, MeterCodeOf(tx, a.meter), AccountNumberOf(tx, a.account)));
                 }
                 break;
             }
             case LiveKind::kCommand: {
                 auto command = tx.GetCommand(c.subject);
                 if (command) {
-                    std::string number;
-                    if (command->account.valid()) {
-                        auto account = tx.GetAccount(command->account);
-                        number = account ? account->number : "";
-                    }
-                    e.text = EventText(
-                        c.seq, name, CommandJson(*command, MeterCode(tx, command->meter), number));
+                    e.text = EventText(c.seq, name,
+                                       CommandJson(*command, MeterCodeOf(tx, command->meter),
+                                                   AccountNumberOf(tx, command->account)));
                 }
                 break;
             }

@@ -2,6 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "api/api_internal.hpp"
 #include "base/decimal.hpp"
 #include "core/purchase.hpp"
 
@@ -72,15 +73,8 @@ Status ReadChangeTerms(ObjectReader& r, const ControlScheme& current, ChangeTerm
     if (r.Has("tenant")) {
         JOULE_ASSIGN_OR_RETURN(out.tenant_name, r.String("tenant", 128));
     }
-    if (r.Has("phone")) {
-        // "" clears it: a tenant without a phone is allowed, as at opening.
-        JOULE_ASSIGN_OR_RETURN(const Json* phone, r.Value("phone"));
-        if (phone->is_string() && phone->get_ref<const std::string&>().empty()) {
-            out.phone = "";
-        } else {
-            JOULE_ASSIGN_OR_RETURN(out.phone, r.String("phone", 32));
-        }
-    }
+    // "" clears the phone: a tenant without one is allowed.
+    JOULE_ASSIGN_OR_RETURN(out.phone, OptText(r, "phone", 32));
     if (r.Has("tariff")) {
         JOULE_ASSIGN_OR_RETURN(out.tariff_code, r.String("tariff", 64));
     }

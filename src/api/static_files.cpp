@@ -18,10 +18,14 @@
 #include <system_error>
 #include <utility>
 
+#include <boost/beast/core/string.hpp>
+
 #include "api/http_util.hpp"
 #include "base/file.hpp"
 
 namespace joule::api {
+
+namespace beast = boost::beast;
 namespace {
 
 namespace fs = std::filesystem;
@@ -42,13 +46,6 @@ std::string_view Trim(std::string_view text) {
     return text;
 }
 
-bool EqualsIgnoringCase(std::string_view a, std::string_view b) {
-    return std::equal(a.begin(), a.end(), b.begin(), b.end(), [](char x, char y) {
-        return std::tolower(static_cast<unsigned char>(x)) ==
-               std::tolower(static_cast<unsigned char>(y));
-    });
-}
-
 // Calls `each` with every comma-separated item of a header, trimmed; stops when it returns true.
 template <class Each>
 bool AnyItem(std::string_view header, Each each) {
@@ -66,14 +63,14 @@ bool AnyItem(std::string_view header, Each each) {
 bool AcceptsGzip(std::string_view accept_encoding) {
     return AnyItem(accept_encoding, [](std::string_view item) {
         const auto semicolon = item.find(';');
-        if (!EqualsIgnoringCase(Trim(item.substr(0, semicolon)), "gzip")) {
+        if (!beast::iequals(Trim(item.substr(0, semicolon)), "gzip")) {
             return false;
         }
         if (semicolon == std::string_view::npos) {
             return true;
         }
         const std::string_view parameter = Trim(item.substr(semicolon + 1));
-        if (parameter.size() < 2 || !EqualsIgnoringCase(parameter.substr(0, 2), "q=")) {
+        if (parameter.size() < 2 || !beast::iequals(parameter.substr(0, 2), "q=")) {
             return true;
         }
         const std::string_view q = Trim(parameter.substr(2));
@@ -139,7 +136,7 @@ std::string_view ContentTypeOf(std::string_view name) {
     if (dot != std::string_view::npos) {
         const std::string_view extension = name.substr(dot + 1);
         for (const Type& t : kTypes) {
-            if (EqualsIgnoringCase(t.extension, extension)) {
+            if (beast::iequals(t.extension, extension)) {
                 return t.content_type;
             }
         }
@@ -271,6 +268,11 @@ HttpResponse ErrorResponse(ErrorCode code, std::string message) {
     return out;
 }
 
+// index.html under the (canonical) root: the console is built.
+bool HasIndex(const fs::path& root) {
+    return Resolve(root, root / "index.html").kind == Kind::kFile;
+}
+
 HttpResponse NoSuchFile(std::string_view path) {
     return ErrorResponse(ErrorCode::kNotFound, "no such file: " + std::string(path.substr(0, 128)));
 }
@@ -291,7 +293,7 @@ bool StaticFiles::Serves(const HttpRequest& request) {
 bool StaticFiles::Built() const {
     std::error_code error;
     const fs::path root = fs::canonical(root_, error);
-    return !error && Resolve(root, root / "index.html").kind == Kind::kFile;
+    return !error && HasIndex(root);
 }
 
 HttpResponse StaticFiles::Serve(const HttpRequest& request) const {
@@ -319,8 +321,8 @@ HttpResponse StaticFiles::Serve(const HttpRequest& request) const {
         if (found.kind != Kind::kFile) {
             // A missing asset is 404, never the page: a script tag must not get HTML.
             if (asset || HasExtension(LastSegment(path))) {
-                return Built() ? NoSuchFile(path)
-                               : ErrorResponse(ErrorCode::kNotFound, std::string(kNotBuilt));
+                return HasIndex(root) ? NoSuchFile(path)
+                                      : ErrorResponse(ErrorCode::kNotFound, std::string(kNotBuilt));
             }
             found = Resolve(root, root / "index.html");
             if (found.kind != Kind::kFile) {
@@ -367,9 +369,7 @@ HttpResponse StaticFiles::Serve(const HttpRequest& request) const {
             out.status = 304;
             return out;
         }
-        if (request.method == "HEAD") {
-            return out;
-        }
+        // HEAD reads the file too: the server sends its length and drops the body.
         std::optional<std::string> bytes = file->Read();
         if (!bytes) {
             return ErrorResponse(ErrorCode::kInternal, "cannot read " + found.path.string());
