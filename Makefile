@@ -35,8 +35,8 @@ web/dist/index.html: web/node_modules/.package-lock.json $(WEB_SOURCES)
 web: web/dist/index.html
 
 # The console's component tests (Vitest); the browser tests run under ctest (web_console_e2e).
-web-test: web
-	cd web && npx vitest run
+web-test: web/node_modules/.package-lock.json
+	cd web && npx --no-install vitest run
 
 build-debug: deps $(DEBUG_DIR)/build.ninja
 	cmake --build $(DEBUG_DIR) -j $(JOBS)

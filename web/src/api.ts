@@ -14,6 +14,13 @@ export class ApiError extends Error {
   }
 }
 
+// What a failed call says to the user: the API's message and the field it names (an import's
+// "rows" is shown as its row table instead), or the error's own text.
+export function errorText(e: unknown): string {
+  if (e instanceof ApiError) return e.field && e.field !== 'rows' ? `${e.message} (${e.field})` : e.message
+  return e instanceof Error ? e.message : String(e)
+}
+
 let csrfToken = ''
 export function setCsrfToken(token: string): void {
   csrfToken = token

@@ -72,3 +72,22 @@ export function selectProject(code: string): void {
 export function projectPath(): string {
   return '/projects/' + encodeURIComponent(session.project)
 }
+
+// The current project's time zone (its days are cut there), read once per project; undefined
+// when it cannot be read (the browser's zone is used then, and the next call tries again).
+const zones = new Map<string, Promise<string | undefined>>()
+export function projectZone(): Promise<string | undefined> {
+  const code = session.project
+  let zone = zones.get(code)
+  if (!zone) {
+    zone = get<{ time_zone: string }>(projectPath()).then(
+      (p) => p.time_zone,
+      () => {
+        zones.delete(code)
+        return undefined
+      },
+    )
+    zones.set(code, zone)
+  }
+  return zone
+}

@@ -25,7 +25,10 @@ export interface TariffForm {
   lossPercent: string
 }
 
-const slotStart = (i: number) => `${String(Math.floor(i / 2)).padStart(2, '0')}:${i % 2 ? '30' : '00'}`
+// "HH:MM" where half hour `i` of the day starts.
+export const slotStart = (i: number) => `${String(Math.floor(i / 2)).padStart(2, '0')}:${i % 2 ? '30' : '00'}`
+
+export const periodColors: Record<Period, string> = { sharp: '#c92a2a', peak: '#f08c00', flat: '#4dabf7', valley: '#37b24d' }
 
 // A common commercial day: valley at night, peaks morning and evening.
 export function defaultDay(): Period[] {

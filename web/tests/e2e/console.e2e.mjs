@@ -102,34 +102,47 @@ async function signIn(page, base, username) {
   await page.waitForURL((u) => !u.pathname.startsWith('/login'))
 }
 
+// After a click: waits until `done` (a selector; { state: 'hidden' } with `hidden`) or the error
+// selector shows; true when done, else throws naming `what` and the page's message unless
+// `tolerate` (then false, for a caller that retries).
+async function settle(page, what, done, error, { hidden = false, tolerate = false } = {}) {
+  const outcome = await Promise.race([
+    page.waitForSelector(done, hidden ? { state: 'hidden' } : {}).then(() => 'done'),
+    page.waitForSelector(error).then(() => 'error'),
+  ])
+  if (outcome === 'done') return true
+  const message = await page.textContent(error)
+  if (tolerate) return false
+  throw new Error(`${what}: ${message}`)
+}
+
 // A relay action on the open account page, confirmed with a reason; fails with the API's message.
 async function control(page, action, reason) {
   await page.click(`[data-test=action-${action}]`)
   await page.fill('[data-test=control-reason]', reason)
   await page.click('[data-test=control-confirm]')
-  const outcome = await Promise.race([
-    page.waitForSelector('[data-test=control-dialog]', { state: 'hidden' }).then(() => 'done'),
-    page.waitForSelector('[data-test=control-error]').then(() => 'error'),
-  ])
-  if (outcome === 'error') throw new Error(`${action}: ${await page.textContent('[data-test=control-error]')}`)
+  await settle(page, action, '[data-test=control-dialog]', '[data-test=control-error]', { hidden: true })
 }
 
 // Refunds the paid balance down to `target` yuan through the refund dialog (read again and retried
 // when a reading is deducted in between and the refund would overdraw).
 async function refundTo(page, target) {
+  // Money as integer fen, never a float: "105.50" → 10550.
+  const fen = (text) => {
+    const [whole, part = ''] = text.replace('¥', '').trim().split('.')
+    return Number(whole) * 100 + Number(part.padEnd(2, '0'))
+  }
+  const yuan = (f) => `${Math.floor(f / 100)}.${String(f % 100).padStart(2, '0')}`
   for (let attempt = 0; ; attempt++) {
-    const paid = Number((await page.textContent('[data-test=balance-paid]')).replace('¥', '').trim())
-    const amount = (Math.round(paid * 100) - Math.round(target * 100)) / 100
-    assert.ok(amount > 0, `a paid balance above ${target} to refund (${paid})`)
+    const paid = fen(await page.textContent('[data-test=balance-paid]'))
+    const amount = paid - Math.round(target * 100)
+    assert.ok(amount > 0, `a paid balance above ${target} to refund (${yuan(paid)})`)
     await page.click('[data-test=action-refund]')
-    await page.fill('[data-test=refund-amount]', amount.toFixed(2))
+    await page.fill('[data-test=refund-amount]', yuan(amount))
     await page.fill('[data-test=refund-reason]', 'e2e: run the balance down')
     await page.click('[data-test=refund-confirm]')
-    const outcome = await Promise.race([
-      page.waitForSelector('[data-test=refund-dialog]', { state: 'hidden' }).then(() => 'done'),
-      page.waitForSelector('[data-test=refund-error]').then(() => 'error'),
-    ])
-    if (outcome === 'done') return
+    if (await settle(page, 'refund', '[data-test=refund-dialog]', '[data-test=refund-error]', { hidden: true, tolerate: true })) return
+    // A reading was deducted between reading the balance and refunding it: read it again.
     assert.ok(attempt < 5, 'the refund went through: ' + (await page.textContent('[data-test=refund-error]')))
     await page.keyboard.press('Escape')
     await page.waitForTimeout(500)
@@ -146,11 +159,7 @@ async function tileReaches(page, room, state) {
 // message it shows instead.
 async function confirmDialog(page, name) {
   await page.click(`[data-test=${name}-confirm]`)
-  const outcome = await Promise.race([
-    page.waitForSelector(`[data-test=${name}-dialog]`, { state: 'hidden' }).then(() => 'done'),
-    page.waitForSelector(`[data-test=${name}-error]`).then(() => 'error'),
-  ])
-  if (outcome === 'error') throw new Error(`${name}: ${await page.textContent(`[data-test=${name}-error]`)}`)
+  await settle(page, name, `[data-test=${name}-dialog]`, `[data-test=${name}-error]`, { hidden: true })
 }
 
 async function shot(page, name) {
@@ -227,11 +236,7 @@ try {
     await page.click('[data-test=action-close-account]')
     await page.fill('[data-test=close-reading-E-Z901]', '0')
     await page.click('[data-test=close-confirm]')
-    const closed = await Promise.race([
-      page.waitForSelector('[data-test=close-refunded]').then(() => 'done'),
-      page.waitForSelector('[data-test=close-error]').then(() => 'error'),
-    ])
-    if (closed === 'error') throw new Error('close: ' + (await page.textContent('[data-test=close-error]')))
+    await settle(page, 'close', '[data-test=close-refunded]', '[data-test=close-error]')
     await page.keyboard.press('Escape')
     await page.click('[data-test=menu-rooms]')
     await waitFor('the closed room unopened again', async () => (await page.getAttribute('[data-test=tile-Z901]', 'data-state')) === 'unopened', 30)
@@ -350,18 +355,10 @@ try {
     await page.click('[data-test=slot-20]')
     assert.equal(await page.getAttribute('[data-test=slot-20]', 'data-period'), 'sharp', 'the half hour is painted')
     await page.click('[data-test=tariff-quote-run]')
-    const quoted = await Promise.race([
-      page.waitForSelector('[data-test=tariff-quote]').then(() => 'done'),
-      page.waitForSelector('[data-test=tariff-error]').then(() => 'error'),
-    ])
-    if (quoted === 'error') throw new Error('tariff quote: ' + (await page.textContent('[data-test=tariff-error]')))
+    await settle(page, 'tariff quote', '[data-test=tariff-quote]', '[data-test=tariff-error]')
     await shot(page, '11a-tariff-editor')
     await page.click('[data-test=tariff-save]')
-    const saved = await Promise.race([
-      page.waitForSelector('[data-test=tariff-editor]', { state: 'hidden' }).then(() => 'done'),
-      page.waitForSelector('[data-test=tariff-error]').then(() => 'error'),
-    ])
-    if (saved === 'error') throw new Error('tariff save: ' + (await page.textContent('[data-test=tariff-error]')))
+    await settle(page, 'tariff save', '[data-test=tariff-editor]', '[data-test=tariff-error]', { hidden: true })
     const tariff = await (await context.request.get(mall + '/api/v1/projects/demo-mall/tariffs/commercial')).json()
     const latest = tariff.versions[tariff.versions.length - 1]
     assert.equal(latest.tou?.prices?.sharp, '1.3000', 'the new version is stored')
