@@ -413,8 +413,8 @@ void Api::Impl::AddRoutes() {
         "The account's ledger transfers, newest first", "accounts", kNeeds, P::kAccountsView, kList,
         &Impl::ListLedger);
 
-    add("GET", p("/gateways"), "listGateways", "Gateways with link state", "devices", kNeeds,
-        P::kDevicesView, kList, &Impl::ListGateways);
+    add("GET", p("/gateways"), "listGateways", "Gateways with link state and bus statistics",
+        "devices", kNeeds, P::kDevicesView, kList, &Impl::ListGateways);
     add("GET", p("/meters"), "listMeters", "Meters with their live status", "devices", kNeeds,
         P::kDevicesView, kList, &Impl::ListMeters);
     add("GET", p("/meters/{meter}"), "getMeter", "A meter, its live status and its account",

@@ -25,6 +25,7 @@
 namespace joule {
 class AcquisitionService;
 class BillingService;
+class BusStatistics;
 }  // namespace joule
 
 namespace joule::api {
@@ -53,6 +54,8 @@ struct ApiOptions {
     // The web console's directory (index.html, assets/): GET and HEAD of every path outside the
     // API's are answered from it (static_files.hpp). "": those paths are 404.
     std::string web_root{};
+    // The gateways' bus counters, shown with each gateway; nullptr: none are shown.
+    const BusStatistics* bus_statistics = nullptr;
 };
 
 // How a route is reached.

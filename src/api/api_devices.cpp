@@ -8,6 +8,7 @@
 #include "api/api_internal.hpp"
 #include "base/decimal.hpp"
 #include "service/acquisition_service.hpp"
+#include "service/bus_statistics.hpp"
 #include "service/site_edit.hpp"
 #include "wire/json.hpp"
 
@@ -80,6 +81,36 @@ Json CommandJson(const CommandRecord& c, const std::string& meter_code,
                 {"error", c.error}};
 }
 
+namespace {
+
+// A gateway's bus counters as the console shows them; null when nothing was counted yet.
+Json BusJson(const std::optional<BusSnapshot>& bus) {
+    if (!bus) {
+        return nullptr;
+    }
+    const BusCounters& n = bus->counters;
+    Json j{{"source", bus->source == BusSource::kPlatform ? "platform" : "gateway"},
+           {"since", FormatInstant(bus->since)},
+           {"last_activity", bus->last_activity ? FormatInstant(*bus->last_activity) : ""},
+           {"requests", n.requests},
+           {"answered", n.answered},
+           {"timeouts", n.timeouts},
+           {"retries", n.retries},
+           {"bad_frames", n.bad_frames},
+           {"meter_errors", n.meter_errors},
+           {"link_losses", n.link_losses},
+           {"noise_bytes", n.noise_bytes},
+           {"max_ms", n.reply_ms_max}};
+    // Answered per thousand requests, rounded down, so 999 never shows a bus that lost nothing
+    // as perfect or the reverse; null before the first request.
+    j["success_permille"] = n.requests > 0 ? Json(n.answered * 1000 / n.requests) : Json(nullptr);
+    j["average_ms"] = n.answered > 0 && n.reply_ms_total > 0 ? Json(n.reply_ms_total / n.answered)
+                                                              : Json(nullptr);
+    return j;
+}
+
+}  // namespace
+
 Result<Reply> Api::Impl::ListGateways(Call& c) {
     JOULE_ASSIGN_OR_RETURN(auto tx, store.BeginRead());
     JOULE_ASSIGN_OR_RETURN(auto gateways, tx->ListGateways());
@@ -101,6 +132,9 @@ Result<Reply> Api::Impl::ListGateways(Call& c) {
                              {"online", g.online},
                              {"last_seen", g.last_seen ? FormatInstant(*g.last_seen) : ""},
                              {"meters", meters_on[g.id.value]},
+                             {"bus", options.bus_statistics != nullptr
+                                         ? BusJson(options.bus_statistics->Get(g.id))
+                                         : Json(nullptr)},
                              {"version", g.version}});
     }
     JOULE_ASSIGN_OR_RETURN(Json page, Page(std::move(items), c.query, {"code", "last_seen"},

@@ -288,6 +288,48 @@ TEST_F(SiteApiTest, BadFieldsAreRefusedNamingTheFieldAndChangeNothing) {
     EXPECT_EQ(Total(boss, "rooms"), 2);
 }
 
+TEST_F(SiteApiTest, AGatewayShowsHowItsBusAnswers) {
+    const Session eng = Login("eng");
+    const std::string p = "/api/v1/projects/mall";
+    auto created = As(eng, "POST", p + "/gateways",
+                      Json{{"code", "DTU2"}, {"transport", "dtu"}, {"endpoint", "REG-0002"}}.dump());
+    ASSERT_EQ(created.status, 201) << created.body;
+    auto find = [&](const std::string& code) {
+        const Json list = Body(As(eng, "GET", p + "/gateways?page_size=500"));
+        for (const Json& g : list["items"]) {
+            if (g["code"] == code)
+                return g;
+        }
+        ADD_FAILURE() << "no gateway " << code;
+        return Json();
+    };
+    EXPECT_TRUE(find("DTU2")["bus"].is_null());  // nothing counted yet
+
+    const GatewayId id = [&] {
+        auto tx = store_->Begin().value();
+        return tx->FindGateway(tx->FindProject("mall").value()->id, "DTU2").value()->id;
+    }();
+    using std::chrono::milliseconds;
+    for (int i = 0; i < 5; ++i) {
+        bus_.RecordExchange(id, ExchangeOutcome::kAnswered, milliseconds{100 + 10 * i}, 0, 0,
+                            now_);
+    }
+    bus_.RecordExchange(id, ExchangeOutcome::kTimedOut, milliseconds{1500}, 3, 1, now_);
+    bus_.RecordRetry(id, now_);
+    const Json bus = find("DTU2")["bus"];
+    EXPECT_EQ(bus["source"], "platform");
+    EXPECT_EQ(bus["requests"], 6);
+    EXPECT_EQ(bus["answered"], 5);
+    EXPECT_EQ(bus["timeouts"], 1);
+    EXPECT_EQ(bus["retries"], 1);
+    EXPECT_EQ(bus["bad_frames"], 1);
+    EXPECT_EQ(bus["noise_bytes"], 3);
+    EXPECT_EQ(bus["success_permille"], 833);  // 5 of 6, rounded down
+    EXPECT_EQ(bus["average_ms"], 120);        // of the answered ones only
+    EXPECT_EQ(bus["max_ms"], 140);
+    EXPECT_EQ(bus["since"], "2026-11-20T00:00:00Z");
+}
+
 TEST_F(SiteApiTest, GatewaysAndMetersAreWiredAndRewiredThroughTheApi) {
     const Session eng = Login("eng");
     const std::string p = "/api/v1/projects/mall";

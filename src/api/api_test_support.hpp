@@ -13,6 +13,7 @@
 #include "api/api.hpp"
 #include "service/acquisition_service.hpp"
 #include "service/billing_service.hpp"
+#include "service/bus_statistics.hpp"
 #include "service/service_test_support.hpp"
 
 namespace joule::api::test {
@@ -100,12 +101,14 @@ protected:
     service_test::TempFileStore store_;
     BillingService billing_{*store_};
     AcquisitionService acquisition_{*store_, billing_};
+    BusStatistics bus_;  // what the runtime would count; tests record into it
     Api api_;
 
 private:
     ApiOptions Quiet(ApiOptions options) {
         options.access_log = false;
         options.clock = [this] { return now_; };
+        options.bus_statistics = &bus_;
         return options;
     }
 };

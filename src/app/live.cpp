@@ -227,7 +227,9 @@ Status RunServe(const ServeOptions& o) {
     ingest::RuntimeOptions options;
     options.dtu_listen = o.dtu_listen;
     options.read_interval_override_s = o.read_interval_s;
+    BusStatistics bus_statistics;  // before its writers: they are stopped first
     ingest::Runtime runtime(*store, acquisition, options, WallNow);
+    runtime.SetBusStatistics(&bus_statistics);
     std::unique_ptr<ingest::MqttIngest> mqtt;
     if (!o.mqtt.empty()) {
         ingest::MqttOptions mqtt_options;
@@ -259,6 +261,7 @@ Status RunServe(const ServeOptions& o) {
         mqtt_options.tls_certfile = o.mqtt_certfile;
         mqtt_options.tls_keyfile = o.mqtt_keyfile;
         mqtt = std::make_unique<ingest::MqttIngest>(*store, acquisition, mqtt_options, WallNow);
+        mqtt->set_bus_statistics(&bus_statistics);
         JOULE_TRY(mqtt->Start());
         runtime.SetCommandSink(mqtt.get());
     }
@@ -268,6 +271,7 @@ Status RunServe(const ServeOptions& o) {
     api_options.access_log = o.access_log;
     api_options.clock = WallNow;
     api_options.web_root = o.web_root;
+    api_options.bus_statistics = &bus_statistics;
     api_options.extra_metrics = [&store = *store] {
         const storage::SqliteStore::GroupStats s = store.group_stats();
         return api::PrometheusCounter("joule_store_group_commits_total",

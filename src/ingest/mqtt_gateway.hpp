@@ -114,6 +114,8 @@ public:
     using RecordedHook =
         std::function<void(const std::vector<std::string>& batch_ids, const RecordResult&)>;
     void set_on_recorded(RecordedHook hook) { on_recorded_ = std::move(hook); }
+    // Where gateways' own bus counters (in their status messages) go; before Start().
+    void set_bus_statistics(BusStatistics* statistics) { bus_ = statistics; }
 
 private:
     struct Route;
@@ -156,6 +158,7 @@ private:
     std::atomic<bool> connected_{false};
     MqttStats stats_;
     RecordedHook on_recorded_;
+    BusStatistics* bus_ = nullptr;
     std::mutex queue_mutex_;
     std::condition_variable queue_ready_;  // a message arrived, or stopping
     std::condition_variable queue_room_;   // the worker took messages

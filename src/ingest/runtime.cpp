@@ -180,6 +180,8 @@ struct Runtime::Impl {
     std::regex registration;
     CommandSink* sink = nullptr;
     RuntimeStats stats;
+    BusStatistics own_bus;
+    BusStatistics* bus = &own_bus;
     uint16_t port = 0;
     bool stopping = false;
 
@@ -206,12 +208,21 @@ struct Runtime::Impl {
     awaitable<void> OutboundLoop(std::shared_ptr<GatewayState> gateway);
     awaitable<void> RunLink(std::shared_ptr<GatewayState> gateway,
                             std::shared_ptr<tcp::socket> socket);
-    awaitable<Result<codec::Bytes>> Exchange(tcp::socket& socket, codec::StreamScanner& scanner,
+    awaitable<Result<codec::Bytes>> Exchange(GatewayState& gateway, tcp::socket& socket,
+                                             codec::StreamScanner& scanner,
                                              const codec::Exchange& exchange);
+    awaitable<Result<codec::Bytes>> Await(tcp::socket& socket, codec::StreamScanner& scanner,
+                                          const codec::Exchange& exchange);
+    // A reply that arrived but was refused (it did not fit the request).
+    void Rejected(GatewayState& gateway) {
+        ++stats.frames_rejected;
+        bus->RecordBadFrame(gateway.record.id, clock());
+    }
     awaitable<Status> PollDevice(GatewayState& gateway, tcp::socket& socket,
                                  codec::StreamScanner& scanner, const Device& device,
                                  std::vector<MeterSample>& samples);
-    awaitable<Result<codec::Bytes>> ExchangeWithRetries(tcp::socket& socket,
+    awaitable<Result<codec::Bytes>> ExchangeWithRetries(GatewayState& gateway,
+                                                        tcp::socket& socket,
                                                         codec::StreamScanner& scanner,
                                                         const codec::Exchange& exchange);
     awaitable<Status> Backfill(GatewayState& gateway, tcp::socket& socket,
@@ -286,10 +297,33 @@ Status Runtime::Impl::LoadRegistry() {
     return {};
 }
 
-awaitable<Result<codec::Bytes>> Runtime::Impl::Exchange(tcp::socket& socket,
+// One request and its reply, counted in the bus statistics when a reply is expected.
+awaitable<Result<codec::Bytes>> Runtime::Impl::Exchange(GatewayState& gateway,
+                                                        tcp::socket& socket,
                                                         codec::StreamScanner& scanner,
                                                         const codec::Exchange& exchange) {
     scanner.Reset();  // bytes from before this request cannot answer it
+    const codec::StreamScannerCounters before = scanner.counters();
+    const auto started = SteadyClock::now();
+    auto reply = co_await Await(socket, scanner, exchange);
+    if (exchange.expects_reply) {
+        const codec::StreamScannerCounters& after = scanner.counters();
+        const ExchangeOutcome outcome =
+            reply ? ExchangeOutcome::kAnswered
+                  : (reply.error().code == ErrorCode::kUnavailable ? ExchangeOutcome::kLinkLost
+                                                                   : ExchangeOutcome::kTimedOut);
+        bus->RecordExchange(
+            gateway.record.id, outcome,
+            std::chrono::duration_cast<std::chrono::milliseconds>(SteadyClock::now() - started),
+            static_cast<int64_t>(after.discarded_bytes - before.discarded_bytes),
+            static_cast<int64_t>(after.checksum_failures - before.checksum_failures), clock());
+    }
+    co_return reply;
+}
+
+awaitable<Result<codec::Bytes>> Runtime::Impl::Await(tcp::socket& socket,
+                                                     codec::StreamScanner& scanner,
+                                                     const codec::Exchange& exchange) {
     if (exchange.rtu)
         scanner.ExpectModbusRtu(*exchange.rtu);
     auto [write_error, written] = co_await asio::async_write(socket, asio::buffer(exchange.request),
@@ -354,11 +388,13 @@ awaitable<Status> Runtime::Impl::PollDevice(GatewayState& gateway, tcp::socket& 
         Error last{ErrorCode::kDeadlineExceeded, "no attempt", ""};
         bool ok = false;
         for (int attempt = 0; attempt <= options.retries && !ok; ++attempt) {
+            if (attempt > 0)
+                bus->RecordRetry(gateway.record.id, clock());
             const uint16_t sequence = ++gateway.sequence;
             auto request = plan->Request(i, sequence);
             if (!request)
                 co_return std::unexpected(request.error());
-            auto reply = co_await Exchange(socket, scanner, *request);
+            auto reply = co_await Exchange(gateway, socket, scanner, *request);
             if (!reply) {
                 if (reply.error().code == ErrorCode::kUnavailable) {
                     co_return std::unexpected(reply.error());
@@ -372,13 +408,14 @@ awaitable<Status> Runtime::Impl::PollDevice(GatewayState& gateway, tcp::socket& 
             } else if (applied.error().code == ErrorCode::kFailedPrecondition) {
                 // The meter answered with an error (no such data, refused): retrying will not
                 // help, and one missing point must not lose the others. Logged, then skipped.
+                bus->RecordMeterError(gateway.record.id, clock());
                 Log(gateway.record.id, device.circuits[0].id, "meter_error",
                     applied.error().ToString());
                 last = applied.error();
                 break;
             } else {
                 last = applied.error();
-                ++stats.frames_rejected;
+                Rejected(gateway);
                 Log(gateway.record.id, device.circuits[0].id, "frame_rejected",
                     applied.error().ToString() + ": " + codec::ToHex(*reply));
             }
@@ -425,11 +462,14 @@ awaitable<Status> Runtime::Impl::PollDevice(GatewayState& gateway, tcp::socket& 
 }
 
 awaitable<Result<codec::Bytes>> Runtime::Impl::ExchangeWithRetries(
-    tcp::socket& socket, codec::StreamScanner& scanner, const codec::Exchange& exchange) {
+    GatewayState& gateway, tcp::socket& socket, codec::StreamScanner& scanner,
+    const codec::Exchange& exchange) {
     Result<codec::Bytes> reply =
         std::unexpected(Error{ErrorCode::kDeadlineExceeded, "no attempt", ""});
     for (int attempt = 0; attempt <= options.retries; ++attempt) {
-        reply = co_await Exchange(socket, scanner, exchange);
+        if (attempt > 0)
+            bus->RecordRetry(gateway.record.id, clock());
+        reply = co_await Exchange(gateway, socket, scanner, exchange);
         if (reply || reply.error().code == ErrorCode::kUnavailable)
             break;
     }
@@ -476,7 +516,7 @@ awaitable<Status> Runtime::Impl::Backfill(GatewayState& gateway, tcp::socket& so
         auto request = plan->Request(i);
         if (!request)
             co_return std::unexpected(request.error());
-        auto reply = co_await ExchangeWithRetries(socket, scanner, *request);
+        auto reply = co_await ExchangeWithRetries(gateway, socket, scanner, *request);
         if (!reply) {
             if (reply.error().code == ErrorCode::kUnavailable)
                 co_return std::unexpected(reply.error());
@@ -490,7 +530,7 @@ awaitable<Status> Runtime::Impl::Backfill(GatewayState& gateway, tcp::socket& so
         if (!applied) {
             // An error reply: the meter keeps no older freeze. Anything else: a bad frame.
             if (applied.error().code != ErrorCode::kFailedPrecondition) {
-                ++stats.frames_rejected;
+                Rejected(gateway);
                 stopped = applied.error().ToString();
             } else {
                 stopped = "end of the meter's freezes";
@@ -586,7 +626,7 @@ awaitable<Status> Runtime::Impl::RunCommand(GatewayState& gateway, tcp::socket& 
         co_return Status{};
     }
     ++stats.commands_sent;
-    auto reply = co_await Exchange(socket, scanner, *exchange);
+    auto reply = co_await Exchange(gateway, socket, scanner, *exchange);
     if (!reply) {
         fail(reply.error().ToString());
         if (reply.error().code == ErrorCode::kUnavailable)
@@ -628,7 +668,7 @@ awaitable<Status> Runtime::Impl::RunPurchase(GatewayState& gateway, tcp::socket&
         co_return Status{};
     }
     const codec::Exchange read_exchange = *read;
-    auto counted = co_await ExchangeWithRetries(socket, scanner, read_exchange);
+    auto counted = co_await ExchangeWithRetries(gateway, socket, scanner, read_exchange);
     if (!counted) {
         fail("purchase count not read: " + counted.error().ToString());
         if (counted.error().code == ErrorCode::kUnavailable)
@@ -657,7 +697,7 @@ awaitable<Status> Runtime::Impl::RunPurchase(GatewayState& gateway, tcp::socket&
     }
     const codec::Exchange write_exchange = *exchange;
     ++stats.commands_sent;
-    auto reply = co_await Exchange(socket, scanner, write_exchange);
+    auto reply = co_await Exchange(gateway, socket, scanner, write_exchange);
     if (!reply) {
         fail("no acknowledgement (the next attempt reads the count first): " +
              reply.error().ToString());
@@ -780,7 +820,7 @@ awaitable<Status> Runtime::Impl::LinkHousekeeping(GatewayState& gateway, tcp::so
         if (!bytes)
             co_return Status{};
         const codec::Exchange exchange{*bytes, true, codec::FrameKind::kDlt645, std::nullopt};
-        auto reply = co_await Exchange(socket, scanner, exchange);
+        auto reply = co_await Exchange(gateway, socket, scanner, exchange);
         if (!reply) {
             if (reply.error().code == ErrorCode::kUnavailable)
                 co_return std::unexpected(reply.error());
@@ -819,7 +859,7 @@ awaitable<Status> Runtime::Impl::LinkHousekeeping(GatewayState& gateway, tcp::so
                                              sync, ++gateway.sequence);
         if (!exchange)
             co_return Status{};
-        auto sent = co_await Exchange(socket, scanner, *exchange);
+        auto sent = co_await Exchange(gateway, socket, scanner, *exchange);
         if (!sent && sent.error().code == ErrorCode::kUnavailable) {
             co_return std::unexpected(sent.error());
         }
@@ -1014,6 +1054,10 @@ Runtime::Runtime(Store& store, AcquisitionService& service, RuntimeOptions optio
 Runtime::~Runtime() { Stop(); }
 
 void Runtime::SetCommandSink(CommandSink* sink) { impl_->sink = sink; }
+
+void Runtime::SetBusStatistics(BusStatistics* statistics) {
+    impl_->bus = statistics != nullptr ? statistics : &impl_->own_bus;
+}
 
 Status Runtime::Start() {
     Impl& d = *impl_;

@@ -21,6 +21,7 @@
 #include <string>
 
 #include "service/acquisition_service.hpp"
+#include "service/bus_statistics.hpp"
 
 namespace joule::ingest {
 
@@ -68,6 +69,8 @@ public:
     Runtime& operator=(const Runtime&) = delete;
 
     void SetCommandSink(CommandSink* sink);
+    // Where each request's outcome is counted; before Start(). Default: the runtime's own.
+    void SetBusStatistics(BusStatistics* statistics);
     // Loads gateways, meters and models, binds the DTU listener, connects to polled gateways and
     // starts the I/O thread. kInvalidArgument for a bad listen address or pattern.
     [[nodiscard]] Status Start();

@@ -270,6 +270,25 @@ void MqttSimGateway::SampleNow() {
         buffer_.push_back(std::move(r));
         stats_.sampled.fetch_add(1);
     }
+    bus_requests_ += static_cast<int64_t>(meters_.size());
+    bus_answered_ += static_cast<int64_t>(meters_.size() - unanswered.size());
+    const auto steady_now = std::chrono::steady_clock::now();
+    if (options_.bus_report_interval.count() > 0 && steady_now >= next_bus_report_ &&
+        client_ != nullptr && connected_.load()) {
+        next_bus_report_ = steady_now + options_.bus_report_interval;
+        // One request per meter and read; the simulated bus answers at once or never, so it
+        // reports no reply times.
+        const std::string text =
+            Json{{"state", "online"},
+                 {"bus",
+                  {{"requests", bus_requests_},
+                   {"answered", bus_answered_},
+                   {"timeouts", bus_requests_ - bus_answered_}}}}
+                .dump();
+        const std::string topic = Topic("up/status");
+        (void)mosquitto_publish(client_, nullptr, topic.c_str(), static_cast<int>(text.size()),
+                                text.data(), 1, /*retain=*/true);
+    }
     // Drop the oldest beyond the bound, never the batch in flight.
     while (buffer_.size() > options_.max_buffered && buffer_.size() > inflight_count_) {
         buffer_.erase(buffer_.begin() + static_cast<std::ptrdiff_t>(inflight_count_));

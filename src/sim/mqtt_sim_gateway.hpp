@@ -80,6 +80,9 @@ struct MqttSimOptions {
     std::chrono::milliseconds interval{60'000};  // between reads of all meters
     std::size_t max_buffered = 100'000;          // readings kept while offline
     std::size_t batch_size = 500;                // readings per published batch (<= 1000)
+    // How often the gateway re-publishes its status with its bus counters (the first one after
+    // the first read); 0: never.
+    std::chrono::milliseconds bus_report_interval{60'000};
     int keepalive_s = 30;
     // TLS when set: the broker's certificate must chain to this CA and name the host.
     std::string tls_cafile;
@@ -147,6 +150,10 @@ private:
     std::optional<int> inflight_mid_;
     std::size_t inflight_count_ = 0;
     int64_t next_batch_ = 1;
+    // The bus counters since start, reported in the status message (guarded by mutex_).
+    int64_t bus_requests_ = 0;
+    int64_t bus_answered_ = 0;
+    std::chrono::steady_clock::time_point next_bus_report_{};
     std::map<int64_t, SimCommandResult> done_commands_;  // by id, the newest 1024
 
     struct mosquitto* client_ = nullptr;

@@ -363,6 +363,7 @@ protected:
         options.dispatch_interval = std::chrono::milliseconds(100);
         runtime_ =
             std::make_unique<Runtime>(*store_, *acquisition_, options, [this] { return Now(); });
+        runtime_->SetBusStatistics(&bus_);
         auto started = runtime_->Start();
         ASSERT_TRUE(started.has_value()) << started.error().ToString();
     }
@@ -537,6 +538,7 @@ protected:
     std::unique_ptr<storage::SqliteStore> store_;
     std::unique_ptr<BillingService> billing_;
     std::unique_ptr<AcquisitionService> acquisition_;
+    BusStatistics bus_;  // outlives the runtime that counts into it
     std::unique_ptr<Runtime> runtime_;
     ProjectId project_;
     Actor actor_{"interop-test"};
@@ -604,6 +606,17 @@ TEST_F(ModbusInteropTest, RegistersAreReadBilledAndShown) {
     }
     ExpectNoRejectedFrames();
     EXPECT_EQ(runtime_->stats().reads_failed.load(), 0);
+    // The bus statistics saw a clean bus: every request answered, none repeated, within the
+    // timeout. (A request still in flight is not counted yet, so requests may not be final.)
+    const auto bus = bus_.Get(Gateway().id);
+    ASSERT_TRUE(bus.has_value());
+    EXPECT_EQ(bus->source, BusSource::kPlatform);
+    EXPECT_GT(bus->counters.answered, 10);
+    EXPECT_EQ(bus->counters.answered, bus->counters.requests);
+    EXPECT_EQ(bus->counters.timeouts + bus->counters.retries + bus->counters.bad_frames +
+                  bus->counters.meter_errors + bus->counters.link_losses,
+              0);
+    EXPECT_LT(bus->counters.reply_ms_max, 1000);
     EXPECT_TRUE(Alarms(AlarmKind::kReadingQuarantined).empty());
     test::ExpectLedgerBalanced(*store_);
 }
@@ -684,6 +697,12 @@ TEST_F(ModbusInteropTest, AnExceptionIsLoggedAndADeadUnitGoesOffline) {
     EXPECT_TRUE(Gateway().online);
     EXPECT_EQ(server_.accepts(), 1);  // exceptions never cost the link
     ExpectNoRejectedFrames();
+    // Each exception is an error reply on the bus, not a timeout or a bad frame.
+    const auto bus = bus_.Get(Gateway().id);
+    ASSERT_TRUE(bus.has_value());
+    EXPECT_GE(bus->counters.meter_errors, 4);  // one, then three or more for the dead unit
+    EXPECT_EQ(bus->counters.bad_frames, 0);
+    EXPECT_EQ(bus->counters.link_losses, 0);
     test::ExpectLedgerBalanced(*store_);
 }
 

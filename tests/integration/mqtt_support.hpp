@@ -49,12 +49,15 @@ inline void StartBroker(app::MosquittoBroker& broker, Store& store, app::BrokerO
 }
 
 // Starts the platform's ingest as "joule-platform" with `options` (port, password, client id,
-// TLS) on `clock`; when `wait` it returns once connected.
+// TLS) on `clock`, counting gateways' bus reports into `bus` when given; when `wait` it returns
+// once connected.
 inline void StartIngest(std::unique_ptr<ingest::MqttIngest>& ingest, Store& store,
                         AcquisitionService& acquisition, ingest::MqttOptions options,
-                        std::function<Instant()> clock, bool wait = true) {
+                        std::function<Instant()> clock, bool wait = true,
+                        BusStatistics* bus = nullptr) {
     options.username = "joule-platform";
     ingest = std::make_unique<ingest::MqttIngest>(store, acquisition, options, std::move(clock));
+    ingest->set_bus_statistics(bus);
     auto started = ingest->Start();
     ASSERT_TRUE(started.has_value()) << started.error().ToString();
     if (wait) {

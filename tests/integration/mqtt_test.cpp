@@ -74,7 +74,8 @@ protected:
         options.password = "platform-secret";
         options.client_id = "joule-platform-test";
         ASSERT_NO_FATAL_FAILURE(
-            test::StartIngest(ingest_, *store_, acquisition_, options, [this] { return now_; }));
+            test::StartIngest(ingest_, *store_, acquisition_, options, [this] { return now_; },
+                              /*wait=*/true, &bus_));
         // The subscription is in place once a probe comes through. It is retained, so it arrives
         // exactly once whether it was published before or after the subscription.
         ASSERT_EQ(Pub("gw1", "gw1-secret", "joule/mall/gw1/up/event", R"({"kind": "probe"})",
@@ -197,6 +198,7 @@ protected:
     AcquisitionService acquisition_{*store_, billing_};
     Actor actor_{"tester"};
     Instant now_ = T("2026-11-30T00:00:00Z");
+    BusStatistics bus_;  // outlives ingest_
     std::unique_ptr<MqttIngest> ingest_;
 };
 
@@ -431,6 +433,47 @@ TEST_F(MqttTest, StatusAndTheLastWillSetTheGatewayLink) {
     ::kill(gateway, SIGKILL);
     ::waitpid(gateway, nullptr, 0);
     EXPECT_TRUE(WaitFor([&] { return !online(); }));
+}
+
+TEST_F(MqttTest, AGatewaysBusCountersComeWithItsStatus) {
+    const std::string topic = "joule/mall/gw1/up/status";
+    const GatewayId gw1 = [&] {
+        auto tx = store_->Begin().value();
+        return tx->FindGateway(ProjectId{1}, "gw1").value()->id;
+    }();
+    PubAndWait("gw1", topic,
+               R"({"state": "online", "bus": {"requests": 200, "answered": 190, "timeouts": 8,
+                   "retries": 6, "bad_frames": 2, "average_ms": 90, "max_ms": 1400}})");
+    auto bus = bus_.Get(gw1);
+    ASSERT_TRUE(bus.has_value());
+    EXPECT_EQ(bus->source, BusSource::kGateway);
+    EXPECT_EQ(bus->counters.requests, 200);
+    EXPECT_EQ(bus->counters.answered, 190);
+    EXPECT_EQ(bus->counters.timeouts, 8);
+    EXPECT_EQ(bus->counters.retries, 6);
+    EXPECT_EQ(bus->counters.bad_frames, 2);
+    EXPECT_EQ(bus->counters.reply_ms_total, 90 * 190);
+    EXPECT_EQ(bus->counters.reply_ms_max, 1400);
+    EXPECT_EQ(bus->last_activity, now_);
+
+    // A malformed report rejects the whole message: neither the counters nor the link change.
+    PubAndWait("gw1", topic, R"({"state": "online"})");
+    for (const char* bad : {R"({"state": "offline", "bus": {"requests": 10, "answered": 11}})",
+                            R"({"state": "offline", "bus": {"requests": -1, "answered": 0}})",
+                            R"({"state": "offline", "bus": {"answered": 0}})",
+                            R"({"state": "offline", "bus": {"requests": 1, "answered": 1, "x": 1}})",
+                            R"({"state": "offline", "bus": [1, 2]})"}) {
+        const Status handled = ingest_->HandleMessage(topic, bad);
+        EXPECT_FALSE(handled.has_value()) << bad;
+        if (!handled) {
+            EXPECT_TRUE(handled.error().field.starts_with("bus")) << handled.error().ToString();
+        }
+        auto tx = store_->Begin().value();
+        EXPECT_TRUE(tx->FindGateway(ProjectId{1}, "gw1").value()->online) << bad;
+    }
+    bus = bus_.Get(gw1);
+    ASSERT_TRUE(bus.has_value());
+    EXPECT_EQ(bus->counters.requests, 200);
 }
 
 // The simulated gateway through a broker outage: readings taken while the broker is down are
