@@ -9,11 +9,12 @@
 import { chromium } from 'playwright-core'
 import { execFileSync, spawn } from 'node:child_process'
 import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs'
-import { createServer } from 'node:net'
+import { connect, createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import assert from 'node:assert/strict'
+import QRCode from 'qrcode'
 
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), '../../..')
 const joule = resolve(repo, process.env.JOULE_BINARY ?? 'build/release/src/app/joule')
@@ -24,6 +25,7 @@ const shots = process.env.JOULE_E2E_OUT ?? join(work, 'screenshots')
 mkdirSync(shots, { recursive: true })
 const report = { screenshots: shots }
 const children = []
+const dtuPorts = {} // site name -> the DTU listener's port
 
 for (const [what, path] of [['joule', joule], ['the console build (make web)', join(webRoot, 'index.html')], ['Chromium', chromiumPath]]) {
   if (!existsSync(path)) {
@@ -89,6 +91,7 @@ async function site(name, { shops, sim }) {
     '--read-interval', '5', '--no-access-log', '--web-root', webRoot, '--run-for', '900',
   ])
   const base = `http://127.0.0.1:${http}`
+  dtuPorts[name] = dtu
   await waitFor('joule serve', async () => (await fetch(base + '/healthz')).ok)
   if (sim) start(name + '-sim', ['sim', '--db', db, '--dtu-connect', `127.0.0.1:${dtu}`, '--speed', '4', '--run-for', '900'])
   return base
@@ -162,13 +165,63 @@ async function confirmDialog(page, name) {
   await settle(page, name, `[data-test=${name}-dialog]`, `[data-test=${name}-error]`, { hidden: true })
 }
 
+// A meter label's QR code as the fake camera's video (Y4M, 4:2:0, two identical frames): what
+// Chromium plays to getUserMedia with --use-file-for-fake-video-capture.
+function qrVideo(text) {
+  const [width, height] = [640, 480]
+  const { size, data } = QRCode.create(text, { errorCorrectionLevel: 'M' }).modules
+  const scale = Math.floor((height * 0.8) / (size + 8))
+  const left = Math.floor((width - size * scale) / 2)
+  const top = Math.floor((height - size * scale) / 2)
+  const luma = Buffer.alloc(width * height, 235) // white label
+  for (let y = 0; y < size * scale; y++) {
+    for (let x = 0; x < size * scale; x++) {
+      if (data[Math.floor(y / scale) * size + Math.floor(x / scale)]) luma[(top + y) * width + left + x] = 16
+    }
+  }
+  const chroma = Buffer.alloc((width / 2) * (height / 2) * 2, 128) // no colour
+  const frame = Buffer.concat([Buffer.from('FRAME\n'), luma, chroma])
+  const file = join(work, 'qr-label.y4m')
+  writeFileSync(file, Buffer.concat([Buffer.from(`YUV4MPEG2 W${width} H${height} F10:1 Ip A1:1 C420jpeg\n`), frame, frame]))
+  return file
+}
+
+// A 4G DTU that is not our code: dials in, registers as `registration`, and answers the
+// platform's DL/T 645 broadcast read-address request (control 13H) as a meter at `address`
+// (12 digits), which the platform then lists as a pending device. Other requests go unanswered.
+function fakeDtu(port, registration, address) {
+  const socket = connect(port, '127.0.0.1', () => socket.write(registration))
+  const addressBytes = Buffer.from(address, 'hex').reverse() // low byte first on the wire
+  let pending = Buffer.alloc(0)
+  socket.on('data', (chunk) => {
+    pending = Buffer.concat([pending, chunk])
+    for (let start = pending.indexOf(0x68); start >= 0 && pending.length - start >= 12; start = pending.indexOf(0x68, start + 1)) {
+      const length = pending[start + 9]
+      if (pending[start + 7] !== 0x68 || pending.length - start < 12 + length) continue
+      if (pending[start + 8] === 0x13) {
+        const body = Buffer.concat([Buffer.from([0x68]), addressBytes, Buffer.from([0x68, 0x93, 0x06]), Buffer.from(addressBytes.map((b) => (b + 0x33) & 0xff))])
+        const sum = body.reduce((n, b) => (n + b) & 0xff, 0)
+        socket.write(Buffer.concat([Buffer.from([0xfe, 0xfe]), body, Buffer.from([sum, 0x16])]))
+      }
+      pending = pending.subarray(start + 12 + length)
+      start = -1
+    }
+  })
+  socket.on('error', () => {})
+  return socket
+}
+
 async function shot(page, name) {
   await page.screenshot({ path: join(shots, name + '.png'), fullPage: true })
 }
 
 const browser = await chromium.launch({
   executablePath: chromiumPath,
-  args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  args: [
+    '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync',
+    // The camera for binding by QR scan: a label's code played as the camera, allowed unasked.
+    '--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream', `--use-file-for-fake-video-capture=${qrVideo('https://meter.example/m?addr=12345678')}`,
+  ],
 })
 let failed = false
 let watched = null // the page whose state a failure shows
@@ -342,6 +395,60 @@ try {
     await page.waitForTimeout(300)
     await shot(page, name)
   }
+  // Devices: the simulated DTUs' buses as the runtime counted them; then a DTU that is not ours
+  // dials in with an unknown meter, which appears as pending and is bound by scanning the QR code
+  // on its label (the fake camera plays it), into a room.
+  {
+    const list = await (await context.request.get(mall + '/api/v1/projects/demo-mall/gateways?page_size=500')).json()
+    const counted = list.items.find((g) => g.bus && g.bus.requests > 0)
+    assert.ok(counted, 'a gateway with bus statistics: ' + JSON.stringify(list.items.map((g) => [g.code, g.bus])))
+    await page.click('[data-test=menu-devices]')
+    await page.click(`[data-test=bus-${counted.code}]`)
+    await page.waitForSelector(`[data-test=bus-detail-${counted.code}]`)
+    const requests = Number(await page.textContent(`[data-test=bus-detail-${counted.code}] [data-test=bus-requests]`))
+    assert.ok(requests > 0, `the popover counts requests (${requests})`)
+    await page.waitForTimeout(400) // the popover's fade-in
+    await shot(page, '10b-bus-statistics')
+    await page.keyboard.press('Escape')
+
+    const csrf = (await (await context.request.get(mall + '/api/v1/auth/me')).json()).csrf_token
+    const created = await context.request.post(mall + '/api/v1/projects/demo-mall/gateways', {
+      headers: { 'X-CSRF-Token': csrf },
+      data: { code: 'GW-E2E', name: 'e2e DTU', transport: 'dtu', endpoint: 'E2E0001' },
+    })
+    assert.equal(created.status(), 201, await created.text())
+    let dtu = null
+    const pendingNow = async () =>
+      (await (await context.request.get(mall + '/api/v1/projects/demo-mall/pending-devices')).json()).items.find((d) => d.bus_address === '000012345678')
+    // The runtime picks up the new gateway within seconds; until then a registration is refused.
+    await waitFor('the unknown meter pending', async () => {
+      if (await pendingNow()) return true
+      if (!dtu || dtu.destroyed) dtu = fakeDtu(dtuPorts.mall, 'IMEI:E2E0001', '000012345678')
+      return false
+    }, 60)
+    await page.click('#tab-pending')
+    // A typed code that names nothing says so.
+    await page.fill('[data-test=scan-input]', 'NO-SUCH-METER')
+    await page.press('[data-test=scan-input]', 'Enter')
+    await page.waitForSelector('[data-test=scan-message]')
+    assert.match(await page.textContent('[data-test=scan-message]'), /NO-SUCH-METER/)
+    // The camera reads the label (its address without leading zeros) and opens the binding.
+    await page.click('[data-test=scan-camera]')
+    await page.waitForSelector('[data-test=bind-device]', { timeout: 20000 })
+    assert.match(await page.textContent('[data-test=bind-device]'), /000012345678/)
+    await page.fill('[data-test=bind-meter]', 'E-QR1')
+    await page.click('[data-test=bind-room]')
+    await page.keyboard.type('Z901')
+    await page.click('.el-select-dropdown__item:has-text("Z901")')
+    await shot(page, '10c-bind-by-scan')
+    await confirmDialog(page, 'bind')
+    const meter = await (await context.request.get(mall + '/api/v1/projects/demo-mall/meters/E-QR1')).json()
+    assert.equal(meter.bus_address, '000012345678')
+    assert.equal(meter.room, 'Z901')
+    assert.equal(await pendingNow(), undefined, 'no longer pending')
+    dtu.destroy()
+  }
+
   // A new TOU version of the shops' tariff drawn in the editor: prices, a sharp half hour painted
   // at 10:00, quoted against last month, saved; the history shows it.
   {
