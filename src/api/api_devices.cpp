@@ -105,7 +105,7 @@ Json BusJson(const std::optional<BusSnapshot>& bus) {
     // as perfect or the reverse; null before the first request.
     j["success_permille"] = n.requests > 0 ? Json(n.answered * 1000 / n.requests) : Json(nullptr);
     j["average_ms"] = n.answered > 0 && n.reply_ms_total > 0 ? Json(n.reply_ms_total / n.answered)
-                                                              : Json(nullptr);
+                                                             : Json(nullptr);
     return j;
 }
 
@@ -125,6 +125,8 @@ Result<Reply> Api::Impl::ListGateways(Call& c) {
         if (g.project != c.project->id) {
             continue;
         }
+        Json bus = options.bus_statistics != nullptr ? BusJson(options.bus_statistics->Get(g.id))
+                                                     : Json(nullptr);
         items.push_back(Json{{"code", g.code},
                              {"name", g.name},
                              {"transport", g.transport},
@@ -132,9 +134,7 @@ Result<Reply> Api::Impl::ListGateways(Call& c) {
                              {"online", g.online},
                              {"last_seen", g.last_seen ? FormatInstant(*g.last_seen) : ""},
                              {"meters", meters_on[g.id.value]},
-                             {"bus", options.bus_statistics != nullptr
-                                         ? BusJson(options.bus_statistics->Get(g.id))
-                                         : Json(nullptr)},
+                             {"bus", std::move(bus)},
                              {"version", g.version}});
     }
     JOULE_ASSIGN_OR_RETURN(Json page, Page(std::move(items), c.query, {"code", "last_seen"},

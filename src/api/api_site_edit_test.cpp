@@ -291,8 +291,9 @@ TEST_F(SiteApiTest, BadFieldsAreRefusedNamingTheFieldAndChangeNothing) {
 TEST_F(SiteApiTest, AGatewayShowsHowItsBusAnswers) {
     const Session eng = Login("eng");
     const std::string p = "/api/v1/projects/mall";
-    auto created = As(eng, "POST", p + "/gateways",
-                      Json{{"code", "DTU2"}, {"transport", "dtu"}, {"endpoint", "REG-0002"}}.dump());
+    auto created =
+        As(eng, "POST", p + "/gateways",
+           Json{{"code", "DTU2"}, {"transport", "dtu"}, {"endpoint", "REG-0002"}}.dump());
     ASSERT_EQ(created.status, 201) << created.body;
     auto find = [&](const std::string& code) {
         const Json list = Body(As(eng, "GET", p + "/gateways?page_size=500"));
@@ -311,8 +312,7 @@ TEST_F(SiteApiTest, AGatewayShowsHowItsBusAnswers) {
     }();
     using std::chrono::milliseconds;
     for (int i = 0; i < 5; ++i) {
-        bus_.RecordExchange(id, ExchangeOutcome::kAnswered, milliseconds{100 + 10 * i}, 0, 0,
-                            now_);
+        bus_.RecordExchange(id, ExchangeOutcome::kAnswered, milliseconds{100 + 10 * i}, 0, 0, now_);
     }
     bus_.RecordExchange(id, ExchangeOutcome::kTimedOut, milliseconds{1500}, 3, 1, now_);
     bus_.RecordRetry(id, now_);

@@ -221,8 +221,7 @@ struct Runtime::Impl {
     awaitable<Status> PollDevice(GatewayState& gateway, tcp::socket& socket,
                                  codec::StreamScanner& scanner, const Device& device,
                                  std::vector<MeterSample>& samples);
-    awaitable<Result<codec::Bytes>> ExchangeWithRetries(GatewayState& gateway,
-                                                        tcp::socket& socket,
+    awaitable<Result<codec::Bytes>> ExchangeWithRetries(GatewayState& gateway, tcp::socket& socket,
                                                         codec::StreamScanner& scanner,
                                                         const codec::Exchange& exchange);
     awaitable<Status> Backfill(GatewayState& gateway, tcp::socket& socket,
@@ -298,8 +297,7 @@ Status Runtime::Impl::LoadRegistry() {
 }
 
 // One request and its reply, counted in the bus statistics when a reply is expected.
-awaitable<Result<codec::Bytes>> Runtime::Impl::Exchange(GatewayState& gateway,
-                                                        tcp::socket& socket,
+awaitable<Result<codec::Bytes>> Runtime::Impl::Exchange(GatewayState& gateway, tcp::socket& socket,
                                                         codec::StreamScanner& scanner,
                                                         const codec::Exchange& exchange) {
     scanner.Reset();  // bytes from before this request cannot answer it

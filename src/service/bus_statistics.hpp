@@ -21,14 +21,14 @@
 namespace joule {
 
 struct BusCounters {
-    int64_t requests = 0;      // requests that expect a reply (retries included)
-    int64_t answered = 0;      // got a reply of the expected kind
-    int64_t timeouts = 0;      // no reply in time
-    int64_t retries = 0;       // requests that repeated one that failed
-    int64_t bad_frames = 0;    // replies with a bad checksum, or that did not fit the request
-    int64_t meter_errors = 0;  // error replies (DL/T 645 error word, Modbus exception)
-    int64_t link_losses = 0;   // the connection dropped mid-request
-    int64_t noise_bytes = 0;   // bytes on the line that were no frame
+    int64_t requests = 0;        // requests that expect a reply (retries included)
+    int64_t answered = 0;        // got a reply of the expected kind
+    int64_t timeouts = 0;        // no reply in time
+    int64_t retries = 0;         // requests that repeated one that failed
+    int64_t bad_frames = 0;      // replies with a bad checksum, or that did not fit the request
+    int64_t meter_errors = 0;    // error replies (DL/T 645 error word, Modbus exception)
+    int64_t link_losses = 0;     // the connection dropped mid-request
+    int64_t noise_bytes = 0;     // bytes on the line that were no frame
     int64_t reply_ms_total = 0;  // over the answered requests
     int64_t reply_ms_max = 0;
 };
@@ -41,7 +41,7 @@ enum class BusSource : std::uint8_t {
 struct BusSnapshot {
     BusSource source = BusSource::kPlatform;
     BusCounters counters;
-    Instant since;                      // platform: counting started; gateway: first report
+    Instant since;                         // platform: counting started; gateway: first report
     std::optional<Instant> last_activity;  // platform: last request; gateway: last report
 };
 

@@ -278,13 +278,12 @@ void MqttSimGateway::SampleNow() {
         next_bus_report_ = steady_now + options_.bus_report_interval;
         // One request per meter and read; the simulated bus answers at once or never, so it
         // reports no reply times.
-        const std::string text =
-            Json{{"state", "online"},
-                 {"bus",
-                  {{"requests", bus_requests_},
-                   {"answered", bus_answered_},
-                   {"timeouts", bus_requests_ - bus_answered_}}}}
-                .dump();
+        const std::string text = Json{{"state", "online"},
+                                      {"bus",
+                                       {{"requests", bus_requests_},
+                                        {"answered", bus_answered_},
+                                        {"timeouts", bus_requests_ - bus_answered_}}}}
+                                     .dump();
         const std::string topic = Topic("up/status");
         (void)mosquitto_publish(client_, nullptr, topic.c_str(), static_cast<int>(text.size()),
                                 text.data(), 1, /*retain=*/true);

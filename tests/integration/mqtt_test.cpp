@@ -73,9 +73,9 @@ protected:
         options.port = port_;
         options.password = "platform-secret";
         options.client_id = "joule-platform-test";
-        ASSERT_NO_FATAL_FAILURE(
-            test::StartIngest(ingest_, *store_, acquisition_, options, [this] { return now_; },
-                              /*wait=*/true, &bus_));
+        ASSERT_NO_FATAL_FAILURE(test::StartIngest(
+            ingest_, *store_, acquisition_, options, [this] { return now_; },
+            /*wait=*/true, &bus_));
         // The subscription is in place once a probe comes through. It is retained, so it arrives
         // exactly once whether it was published before or after the subscription.
         ASSERT_EQ(Pub("gw1", "gw1-secret", "joule/mall/gw1/up/event", R"({"kind": "probe"})",
@@ -458,11 +458,12 @@ TEST_F(MqttTest, AGatewaysBusCountersComeWithItsStatus) {
 
     // A malformed report rejects the whole message: neither the counters nor the link change.
     PubAndWait("gw1", topic, R"({"state": "online"})");
-    for (const char* bad : {R"({"state": "offline", "bus": {"requests": 10, "answered": 11}})",
-                            R"({"state": "offline", "bus": {"requests": -1, "answered": 0}})",
-                            R"({"state": "offline", "bus": {"answered": 0}})",
-                            R"({"state": "offline", "bus": {"requests": 1, "answered": 1, "x": 1}})",
-                            R"({"state": "offline", "bus": [1, 2]})"}) {
+    for (const char* bad :
+         {R"({"state": "offline", "bus": {"requests": 10, "answered": 11}})",
+          R"({"state": "offline", "bus": {"requests": -1, "answered": 0}})",
+          R"({"state": "offline", "bus": {"answered": 0}})",
+          R"({"state": "offline", "bus": {"requests": 1, "answered": 1, "x": 1}})",
+          R"({"state": "offline", "bus": [1, 2]})"}) {
         const Status handled = ingest_->HandleMessage(topic, bad);
         EXPECT_FALSE(handled.has_value()) << bad;
         if (!handled) {
