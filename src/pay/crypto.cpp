@@ -1,0 +1,250 @@
+#include "pay/crypto.hpp"
+
+#include <openssl/bio.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+
+#include <array>
+#include <memory>
+
+namespace joule::pay {
+namespace {
+
+constexpr std::string_view kAlphabet =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+int SextetOf(char c) {
+    const auto at = kAlphabet.find(c);
+    return at == std::string_view::npos ? -1 : static_cast<int>(at);
+}
+
+struct KeyFree {
+    void operator()(EVP_PKEY* k) const { EVP_PKEY_free(k); }
+};
+using Key = std::unique_ptr<EVP_PKEY, KeyFree>;
+struct BioFree {
+    void operator()(BIO* b) const { BIO_free(b); }
+};
+struct MdFree {
+    void operator()(EVP_MD_CTX* c) const { EVP_MD_CTX_free(c); }
+};
+struct CipherFree {
+    void operator()(EVP_CIPHER_CTX* c) const { EVP_CIPHER_CTX_free(c); }
+};
+
+std::unique_ptr<BIO, BioFree> BioOf(std::string_view pem) {
+    return std::unique_ptr<BIO, BioFree>(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
+}
+
+// A public key from a PEM public key or certificate.
+Result<Key> LoadPublicKey(std::string_view pem) {
+    if (pem.size() > 64 * 1024) {
+        return InvalidArgument("key", "PEM text over 64 KiB");
+    }
+    if (pem.find("BEGIN CERTIFICATE") != std::string_view::npos) {
+        auto bio = BioOf(pem);
+        X509* cert = PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr);
+        if (cert == nullptr) {
+            return InvalidArgument("key", "the certificate does not load");
+        }
+        Key key(X509_get_pubkey(cert));
+        X509_free(cert);
+        if (!key) {
+            return InvalidArgument("key", "the certificate holds no usable public key");
+        }
+        return key;
+    }
+    auto bio = BioOf(pem);
+    Key key(PEM_read_bio_PUBKEY(bio.get(), nullptr, nullptr, nullptr));
+    if (!key) {
+        return InvalidArgument("key", "the public key does not load (PEM \"PUBLIC KEY\" expected)");
+    }
+    return key;
+}
+
+Result<Key> LoadPrivateKey(std::string_view pem) {
+    if (pem.size() > 64 * 1024) {
+        return InvalidArgument("key", "PEM text over 64 KiB");
+    }
+    auto bio = BioOf(pem);
+    Key key(PEM_read_bio_PrivateKey(bio.get(), nullptr, nullptr, nullptr));
+    if (!key) {
+        return InvalidArgument("key", "the private key does not load");
+    }
+    return key;
+}
+
+}  // namespace
+
+std::string Base64Encode(std::string_view bytes) {
+    std::string out;
+    out.reserve((bytes.size() + 2) / 3 * 4);
+    std::size_t i = 0;
+    auto at = [&](std::size_t k) {
+        return static_cast<unsigned>(static_cast<unsigned char>(bytes[k]));
+    };
+    for (; i + 3 <= bytes.size(); i += 3) {
+        const unsigned v = (at(i) << 16) | (at(i + 1) << 8) | at(i + 2);
+        out += kAlphabet[(v >> 18) & 63];
+        out += kAlphabet[(v >> 12) & 63];
+        out += kAlphabet[(v >> 6) & 63];
+        out += kAlphabet[v & 63];
+    }
+    if (bytes.size() - i == 1) {
+        const unsigned v = at(i) << 16;
+        out += kAlphabet[(v >> 18) & 63];
+        out += kAlphabet[(v >> 12) & 63];
+        out += "==";
+    } else if (bytes.size() - i == 2) {
+        const unsigned v = (at(i) << 16) | (at(i + 1) << 8);
+        out += kAlphabet[(v >> 18) & 63];
+        out += kAlphabet[(v >> 12) & 63];
+        out += kAlphabet[(v >> 6) & 63];
+        out += '=';
+    }
+    return out;
+}
+
+Result<std::string> Base64Decode(std::string_view text, std::string_view field) {
+    if (text.size() % 4 != 0) {
+        return InvalidArgument(std::string(field), "is not Base64 (length not a multiple of 4)");
+    }
+    std::string out;
+    out.reserve(text.size() / 4 * 3);
+    for (std::size_t i = 0; i < text.size(); i += 4) {
+        const bool last = i + 4 == text.size();
+        std::array<int, 4> s{};
+        int padding = 0;
+        for (std::size_t k = 0; k < 4; ++k) {
+            const char c = text[i + k];
+            if (c == '=' && last && k >= 2) {
+                ++padding;
+                s[k] = 0;
+                continue;
+            }
+            if (padding > 0 || (s[k] = SextetOf(c)) < 0) {
+                return InvalidArgument(std::string(field),
+                                       "is not Base64 (a character outside its alphabet)");
+            }
+        }
+        const unsigned v = (static_cast<unsigned>(s[0]) << 18) |
+                           (static_cast<unsigned>(s[1]) << 12) |
+                           (static_cast<unsigned>(s[2]) << 6) | static_cast<unsigned>(s[3]);
+        out += static_cast<char>((v >> 16) & 0xFF);
+        if (padding < 2)
+            out += static_cast<char>((v >> 8) & 0xFF);
+        if (padding < 1)
+            out += static_cast<char>(v & 0xFF);
+    }
+    return out;
+}
+
+Status VerifyRsaSha256(std::string_view key_pem, std::string_view message,
+                       std::string_view signature) {
+    JOULE_ASSIGN_OR_RETURN(Key key, LoadPublicKey(key_pem));
+    std::unique_ptr<EVP_MD_CTX, MdFree> ctx(EVP_MD_CTX_new());
+    if (!ctx || EVP_DigestVerifyInit(ctx.get(), nullptr, EVP_sha256(), nullptr, key.get()) != 1) {
+        return MakeError(ErrorCode::kInternal, "cannot start a SHA256withRSA verification");
+    }
+    const int ok = EVP_DigestVerify(
+        ctx.get(), reinterpret_cast<const unsigned char*>(signature.data()), signature.size(),
+        reinterpret_cast<const unsigned char*>(message.data()), message.size());
+    if (ok != 1) {
+        return MakeError(ErrorCode::kUnauthenticated, "the signature does not verify", "signature");
+    }
+    return {};
+}
+
+Result<std::string> SignRsaSha256(std::string_view private_key_pem, std::string_view message) {
+    JOULE_ASSIGN_OR_RETURN(Key key, LoadPrivateKey(private_key_pem));
+    std::unique_ptr<EVP_MD_CTX, MdFree> ctx(EVP_MD_CTX_new());
+    std::size_t length = 0;
+    if (!ctx || EVP_DigestSignInit(ctx.get(), nullptr, EVP_sha256(), nullptr, key.get()) != 1 ||
+        EVP_DigestSign(ctx.get(), nullptr, &length,
+                       reinterpret_cast<const unsigned char*>(message.data()),
+                       message.size()) != 1) {
+        return MakeError(ErrorCode::kInternal, "cannot sign with SHA256withRSA");
+    }
+    std::string signature(length, '\0');
+    if (EVP_DigestSign(ctx.get(), reinterpret_cast<unsigned char*>(signature.data()), &length,
+                       reinterpret_cast<const unsigned char*>(message.data()),
+                       message.size()) != 1) {
+        return MakeError(ErrorCode::kInternal, "cannot sign with SHA256withRSA");
+    }
+    signature.resize(length);
+    return signature;
+}
+
+Result<std::string> DecryptAes256Gcm(std::string_view key, std::string_view nonce,
+                                     std::string_view associated_data,
+                                     std::string_view ciphertext_and_tag) {
+    constexpr std::size_t kTagBytes = 16;
+    if (key.size() != 32) {
+        return InvalidArgument("key", "an AES-256 key is 32 bytes");
+    }
+    if (nonce.empty() || nonce.size() > 64) {
+        return InvalidArgument("nonce", "must be 1..64 bytes");
+    }
+    if (ciphertext_and_tag.size() < kTagBytes) {
+        return InvalidArgument("ciphertext", "shorter than its 16-byte tag");
+    }
+    const std::string_view ciphertext =
+        ciphertext_and_tag.substr(0, ciphertext_and_tag.size() - kTagBytes);
+    std::string tag(ciphertext_and_tag.substr(ciphertext.size()));
+    std::unique_ptr<EVP_CIPHER_CTX, CipherFree> ctx(EVP_CIPHER_CTX_new());
+    const auto bytes = [](std::string_view s) {
+        return reinterpret_cast<const unsigned char*>(s.data());
+    };
+    int n = 0;
+    std::string plain(ciphertext.size(), '\0');
+    if (!ctx || EVP_DecryptInit_ex(ctx.get(), EVP_aes_256_gcm(), nullptr, nullptr, nullptr) != 1 ||
+        EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_SET_IVLEN, static_cast<int>(nonce.size()),
+                            nullptr) != 1 ||
+        EVP_DecryptInit_ex(ctx.get(), nullptr, nullptr, bytes(key), bytes(nonce)) != 1 ||
+        EVP_DecryptUpdate(ctx.get(), nullptr, &n, bytes(associated_data),
+                          static_cast<int>(associated_data.size())) != 1 ||
+        EVP_DecryptUpdate(ctx.get(), reinterpret_cast<unsigned char*>(plain.data()), &n,
+                          bytes(ciphertext), static_cast<int>(ciphertext.size())) != 1 ||
+        EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_SET_TAG, static_cast<int>(kTagBytes),
+                            tag.data()) != 1) {
+        return MakeError(ErrorCode::kInternal, "cannot start AES-256-GCM");
+    }
+    int tail = 0;
+    if (EVP_DecryptFinal_ex(ctx.get(), reinterpret_cast<unsigned char*>(plain.data()) + n, &tail) !=
+        1) {
+        return MakeError(ErrorCode::kUnauthenticated,
+                         "the AEAD tag does not match (tampered, or another key)", "ciphertext");
+    }
+    plain.resize(static_cast<std::size_t>(n + tail));
+    return plain;
+}
+
+std::string HmacSha256(std::string_view key, std::string_view message) {
+    std::array<unsigned char, EVP_MAX_MD_SIZE> out{};
+    unsigned length = 0;
+    HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
+         reinterpret_cast<const unsigned char*>(message.data()), message.size(), out.data(),
+         &length);
+    return {reinterpret_cast<const char*>(out.data()), length};
+}
+
+std::string HexOf(std::string_view bytes) {
+    static constexpr std::string_view kDigits = "0123456789abcdef";
+    std::string out;
+    out.reserve(bytes.size() * 2);
+    for (const char c : bytes) {
+        const auto b = static_cast<unsigned char>(c);
+        out += kDigits[b >> 4];
+        out += kDigits[b & 15];
+    }
+    return out;
+}
+
+bool ConstantTimeEqual(std::string_view a, std::string_view b) {
+    return a.size() == b.size() && CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
+}
+
+}  // namespace joule::pay

@@ -1,0 +1,68 @@
+#include "pay/crypto.hpp"
+
+#include <gtest/gtest.h>
+
+namespace joule::pay {
+namespace {
+
+TEST(Base64, RoundTripsTheRfc4648Vectors) {
+    const std::pair<const char*, const char*> vectors[] = {{"", ""},
+                                                           {"f", "Zg=="},
+                                                           {"fo", "Zm8="},
+                                                           {"foo", "Zm9v"},
+                                                           {"foob", "Zm9vYg=="},
+                                                           {"fooba", "Zm9vYmE="},
+                                                           {"foobar", "Zm9vYmFy"}};
+    for (const auto& [plain, encoded] : vectors) {
+        EXPECT_EQ(Base64Encode(plain), encoded);
+        auto decoded = Base64Decode(encoded, "x");
+        ASSERT_TRUE(decoded.has_value()) << encoded;
+        EXPECT_EQ(*decoded, plain);
+    }
+    const std::string bytes("\x00\xff\xfe\x80", 4);
+    EXPECT_EQ(Base64Decode(Base64Encode(bytes), "x").value(), bytes);
+}
+
+TEST(Base64, RefusesWhatIsNotBase64NamingTheField) {
+    for (const char* bad : {"Zg=", "Zm9v\n", "Zg==Zg==", "Z===", "Zm9*", "=Zm9"}) {
+        auto decoded = Base64Decode(bad, "sign");
+        ASSERT_FALSE(decoded.has_value()) << bad;
+        EXPECT_EQ(decoded.error().field, "sign");
+    }
+}
+
+TEST(HmacSha256, MatchesRfc4231TestCase2) {
+    EXPECT_EQ(HexOf(HmacSha256("Jefe", "what do ya want for nothing?")),
+              "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
+}
+
+TEST(ConstantTimeEqual, ComparesWholeStrings) {
+    EXPECT_TRUE(ConstantTimeEqual("abc", "abc"));
+    EXPECT_FALSE(ConstantTimeEqual("abc", "abd"));
+    EXPECT_FALSE(ConstantTimeEqual("abc", "abcd"));
+    EXPECT_TRUE(ConstantTimeEqual("", ""));
+}
+
+TEST(Keys, ThatDoNotLoadAreNamed) {
+    auto verified = VerifyRsaSha256("not a key", "m", "s");
+    ASSERT_FALSE(verified.has_value());
+    EXPECT_EQ(verified.error().field, "key");
+    auto signed_ =
+        SignRsaSha256("-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n", "m");
+    ASSERT_FALSE(signed_.has_value());
+    EXPECT_EQ(signed_.error().field, "key");
+}
+
+TEST(Aes256Gcm, RefusesAWrongKeyLengthAndAShortCiphertext) {
+    EXPECT_EQ(DecryptAes256Gcm("short", "nonce", "", std::string(20, 'x')).error().field, "key");
+    EXPECT_EQ(DecryptAes256Gcm(std::string(32, 'k'), "nonce", "", "tiny").error().field,
+              "ciphertext");
+    // A tag that does not match: tampered, or another key.
+    auto tampered =
+        DecryptAes256Gcm(std::string(32, 'k'), "0123456789ab", "transaction", std::string(40, 'x'));
+    ASSERT_FALSE(tampered.has_value());
+    EXPECT_EQ(tampered.error().code, ErrorCode::kUnauthenticated);
+}
+
+}  // namespace
+}  // namespace joule::pay

@@ -1,0 +1,197 @@
+#include "pay/wechat_pay.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <charconv>
+
+#include "pay/crypto.hpp"
+#include "wire/json.hpp"
+
+namespace joule::pay {
+namespace {
+
+using wire::Json;
+using wire::ObjectReader;
+
+constexpr std::string_view kProbePrefix = "WECHATPAY/SIGNTEST/";
+
+Result<int64_t> UnixSeconds(std::string_view text, std::string_view field) {
+    int64_t value = 0;
+    const auto* end = text.data() + text.size();
+    auto [at, ec] = std::from_chars(text.data(), end, value);
+    if (text.empty() || text.size() > 12 || ec != std::errc{} || at != end || value < 0) {
+        return MakeError(ErrorCode::kUnauthenticated, "must be Unix seconds", std::string(field));
+    }
+    return value;
+}
+
+Result<Json> ParseObject(std::string_view text, std::string_view field) {
+    Json j = Json::parse(text.begin(), text.end(), nullptr, /*allow_exceptions=*/false);
+    if (!j.is_object()) {
+        return InvalidArgument(std::string(field), "is not a JSON object");
+    }
+    return j;
+}
+
+// The decrypted transaction (original_type "transaction"). Unknown keys are WeChat's to add.
+Result<PaymentNotice> TransactionOf(const WechatPayConfig& config, const Json& t) {
+    ObjectReader r(t, "resource");
+    PaymentNotice n;
+    n.provider = "wechat";
+    JOULE_ASSIGN_OR_RETURN(std::string app_id, r.String("appid", 64));
+    JOULE_ASSIGN_OR_RETURN(std::string mch_id, r.String("mchid", 64));
+    if (app_id != config.app_id) {
+        return InvalidArgument("resource.appid", "is not this platform's app id");
+    }
+    if (mch_id != config.mch_id) {
+        return InvalidArgument("resource.mchid", "is not this platform's merchant id");
+    }
+    JOULE_ASSIGN_OR_RETURN(n.out_trade_no, r.String("out_trade_no", 64));
+    JOULE_ASSIGN_OR_RETURN(n.transaction_id, r.String("transaction_id", 64));
+    JOULE_ASSIGN_OR_RETURN(n.state, r.String("trade_state", 32));
+    if (n.out_trade_no.empty() || n.transaction_id.empty()) {
+        return InvalidArgument("resource.transaction_id",
+                               "out_trade_no and transaction_id are required");
+    }
+    JOULE_ASSIGN_OR_RETURN(const Json* amount, r.Object("amount"));
+    ObjectReader a(*amount, "resource.amount");
+    JOULE_ASSIGN_OR_RETURN(int64_t total, a.Integer("total", 1, int64_t{1} << 40));
+    JOULE_ASSIGN_OR_RETURN(std::string currency, a.OptString("currency", "CNY", 8));
+    if (currency != "CNY") {
+        return InvalidArgument("resource.amount.currency", "must be CNY");
+    }
+    n.amount = Money{total};
+    if (r.Has("payer")) {
+        JOULE_ASSIGN_OR_RETURN(const Json* payer, r.Object("payer"));
+        ObjectReader p(*payer, "resource.payer");
+        JOULE_ASSIGN_OR_RETURN(n.payer, p.OptString("openid", "", 128));
+    }
+    n.paid = n.state == "SUCCESS";
+    if (n.paid) {
+        JOULE_ASSIGN_OR_RETURN(n.paid_at, r.InstantField("success_time"));
+    }
+    return n;
+}
+
+}  // namespace
+
+Result<PaymentNotice> VerifyWechatNotification(const WechatPayConfig& config,
+                                               const HeaderLookup& header, std::string_view body,
+                                               Instant now) {
+    if (body.size() > kMaxNotificationBytes) {
+        return InvalidArgument("body", "over 64 KiB");
+    }
+    const std::string timestamp = header("Wechatpay-Timestamp");
+    const std::string nonce = header("Wechatpay-Nonce");
+    const std::string signature = header("Wechatpay-Signature");
+    const std::string serial = header("Wechatpay-Serial");
+    const std::string type = header("Wechatpay-Signature-Type");
+    for (const auto& [name, value] :
+         {std::pair{"Wechatpay-Timestamp", &timestamp}, std::pair{"Wechatpay-Nonce", &nonce},
+          std::pair{"Wechatpay-Signature", &signature}, std::pair{"Wechatpay-Serial", &serial}}) {
+        if (value->empty()) {
+            return MakeError(ErrorCode::kUnauthenticated, "missing", name);
+        }
+    }
+    if (!type.empty() && type != "WECHATPAY2-SHA256-RSA2048") {
+        return MakeError(ErrorCode::kUnauthenticated, "must be WECHATPAY2-SHA256-RSA2048",
+                         "Wechatpay-Signature-Type");
+    }
+    if (signature.starts_with(kProbePrefix)) {
+        // WeChat's probes check that merchants verify: they must be refused, never credited.
+        return MakeError(ErrorCode::kUnauthenticated, "a signature-test probe",
+                         "Wechatpay-Signature");
+    }
+    JOULE_ASSIGN_OR_RETURN(int64_t sent, UnixSeconds(timestamp, "Wechatpay-Timestamp"));
+    const int64_t skew = now.time_since_epoch().count() - sent;
+    if (skew > config.timestamp_window.count() || -skew > config.timestamp_window.count()) {
+        return MakeError(ErrorCode::kUnauthenticated,
+                         "outside the " + std::to_string(config.timestamp_window.count()) +
+                             " s window (a replay, or a clock off)",
+                         "Wechatpay-Timestamp");
+    }
+    const auto key = config.platform_keys.find(serial);
+    if (key == config.platform_keys.end()) {
+        return MakeError(ErrorCode::kUnauthenticated,
+                         "names no platform certificate we hold (download the current ones)",
+                         "Wechatpay-Serial");
+    }
+    auto raw_signature = Base64Decode(signature, "Wechatpay-Signature");
+    if (!raw_signature) {
+        return MakeError(ErrorCode::kUnauthenticated, raw_signature.error().message,
+                         "Wechatpay-Signature");
+    }
+    std::string message;
+    message.reserve(timestamp.size() + nonce.size() + body.size() + 3);
+    message.append(timestamp).append("\n").append(nonce).append("\n").append(body).append("\n");
+    if (auto ok = VerifyRsaSha256(key->second, message, *raw_signature); !ok) {
+        if (ok.error().code == ErrorCode::kUnauthenticated) {
+            return MakeError(ErrorCode::kUnauthenticated, "does not verify with the platform key",
+                             "Wechatpay-Signature");
+        }
+        return std::unexpected(ok.error());
+    }
+
+    // Signed by WeChat: now the content.
+    JOULE_ASSIGN_OR_RETURN(Json j, ParseObject(body, "body"));
+    ObjectReader root(j, "");
+    JOULE_ASSIGN_OR_RETURN(std::string event_id, root.String("id", 64));
+    JOULE_ASSIGN_OR_RETURN(std::string event_type, root.String("event_type", 64));
+    JOULE_ASSIGN_OR_RETURN(const Json* resource, root.Object("resource"));
+    ObjectReader res(*resource, "resource");
+    JOULE_ASSIGN_OR_RETURN(std::string algorithm, res.String("algorithm", 32));
+    JOULE_ASSIGN_OR_RETURN(std::string ciphertext, res.String("ciphertext", kMaxNotificationBytes));
+    JOULE_ASSIGN_OR_RETURN(std::string aad, res.OptString("associated_data", "", 256));
+    JOULE_ASSIGN_OR_RETURN(std::string resource_nonce, res.String("nonce", 64));
+    JOULE_ASSIGN_OR_RETURN(std::string original_type, res.OptString("original_type", "", 32));
+    if (algorithm != "AEAD_AES_256_GCM") {
+        return InvalidArgument("resource.algorithm", "must be AEAD_AES_256_GCM");
+    }
+    JOULE_ASSIGN_OR_RETURN(std::string sealed, Base64Decode(ciphertext, "resource.ciphertext"));
+    auto plain = DecryptAes256Gcm(config.api_v3_key, resource_nonce, aad, sealed);
+    if (!plain) {
+        if (plain.error().code == ErrorCode::kUnauthenticated) {
+            return MakeError(ErrorCode::kUnauthenticated, "does not decrypt with the APIv3 key",
+                             "resource.ciphertext");
+        }
+        return std::unexpected(plain.error());
+    }
+    if (original_type != "transaction" || !event_type.starts_with("TRANSACTION.")) {
+        // Refund and other events verify but credit nothing here.
+        PaymentNotice n;
+        n.provider = "wechat";
+        n.state = event_type;
+        n.event_id = event_id;
+        return n;
+    }
+    JOULE_ASSIGN_OR_RETURN(Json transaction, ParseObject(*plain, "resource"));
+    JOULE_ASSIGN_OR_RETURN(PaymentNotice n, TransactionOf(config, transaction));
+    n.event_id = event_id;
+    n.paid = n.paid && event_type == "TRANSACTION.SUCCESS";
+    return n;
+}
+
+Result<std::string> WechatAuthorization(const WechatMerchantKey& key, std::string_view method,
+                                        std::string_view path, int64_t timestamp,
+                                        std::string_view nonce, std::string_view body) {
+    const std::string ts = std::to_string(timestamp);
+    std::string message;
+    message.append(method).append("\n").append(path).append("\n").append(ts).append("\n");
+    message.append(nonce).append("\n").append(body).append("\n");
+    JOULE_ASSIGN_OR_RETURN(std::string signature, SignRsaSha256(key.private_key_pem, message));
+    return "WECHATPAY2-SHA256-RSA2048 mchid=\"" + key.mch_id + "\",nonce_str=\"" +
+           std::string(nonce) + "\",signature=\"" + Base64Encode(signature) + "\",timestamp=\"" +
+           ts + "\",serial_no=\"" + key.serial_no + "\"";
+}
+
+Result<std::string> WechatJsapiPaySign(const WechatMerchantKey& key, std::string_view app_id,
+                                       int64_t timestamp, std::string_view nonce,
+                                       std::string_view package) {
+    std::string message;
+    message.append(app_id).append("\n").append(std::to_string(timestamp)).append("\n");
+    message.append(nonce).append("\n").append(package).append("\n");
+    JOULE_ASSIGN_OR_RETURN(std::string signature, SignRsaSha256(key.private_key_pem, message));
+    return Base64Encode(signature);
+}
+
+}  // namespace joule::pay

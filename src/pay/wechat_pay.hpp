@@ -1,0 +1,70 @@
+// WeChat Pay API v3 [PAY-2], the parts that are pure computation:
+//  - notification verification: SHA256withRSA over "timestamp\nnonce\nbody\n" with the platform
+//    key named by Wechatpay-Serial, the timestamp within a window of now, WeChat's
+//    signature-test probes (signatures beginning "WECHATPAY/SIGNTEST/") refused, then the
+//    resource decrypted (AEAD_AES_256_GCM with the APIv3 key) and its app id and merchant id
+//    checked against ours;
+//  - request signing for the calls we make (order creation, query, close, refund): the
+//    Authorization header over "METHOD\nURL\ntimestamp\nnonce\nbody\n" with the merchant key;
+//  - the JSAPI paySign a WeChat page needs to open the payment.
+// The reply WeChat expects: 200 or 204 without a body for success; any other status (with
+// {"code": "FAIL", "message": ...}) makes it retry (15 times over about 24 hours).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <string>
+#include <string_view>
+
+#include "base/error.hpp"
+#include "pay/notice.hpp"
+
+namespace joule::pay {
+
+struct WechatPayConfig {
+    std::string app_id;      // the official account's or mini program's appid
+    std::string mch_id;      // the merchant number
+    std::string api_v3_key;  // 32 bytes, set in the merchant platform
+    // Platform certificates (or their public keys) in PEM, by serial number: WeChat names the
+    // one it signed with in Wechatpay-Serial, and rotates them.
+    std::map<std::string, std::string, std::less<>> platform_keys;
+    Seconds timestamp_window{300};
+};
+
+// A request header by name (case-insensitive on the caller's side); "" when absent.
+using HeaderLookup = std::function<std::string(std::string_view name)>;
+
+inline constexpr std::size_t kMaxNotificationBytes = 64 * 1024;
+
+// The notice a WeChat Pay notification carries, or why it is refused: kUnauthenticated for a
+// signature, probe, serial, timestamp or decryption that fails (field names the header or
+// "resource"), kInvalidArgument for a malformed body or a transaction of another app or
+// merchant. A transaction event that is not a success (or an event that is not a transaction)
+// verifies with paid = false.
+[[nodiscard]] Result<PaymentNotice> VerifyWechatNotification(const WechatPayConfig& config,
+                                                             const HeaderLookup& header,
+                                                             std::string_view body, Instant now);
+
+struct WechatMerchantKey {
+    std::string mch_id;
+    std::string serial_no;        // the merchant certificate's serial number
+    std::string private_key_pem;  // apiclient_key.pem
+};
+
+// The Authorization header value of a call to WeChat Pay: WECHATPAY2-SHA256-RSA2048 with
+// mchid, nonce_str, timestamp, serial_no and the signature. `path` is the URL's path and query.
+[[nodiscard]] Result<std::string> WechatAuthorization(const WechatMerchantKey& key,
+                                                      std::string_view method,
+                                                      std::string_view path, int64_t timestamp,
+                                                      std::string_view nonce,
+                                                      std::string_view body);
+
+// The paySign of a JSAPI payment: SHA256withRSA over "appId\ntimeStamp\nnonceStr\npackage\n"
+// ("package" is "prepay_id=..."), Base64.
+[[nodiscard]] Result<std::string> WechatJsapiPaySign(const WechatMerchantKey& key,
+                                                     std::string_view app_id, int64_t timestamp,
+                                                     std::string_view nonce,
+                                                     std::string_view package);
+
+}  // namespace joule::pay
