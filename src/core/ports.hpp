@@ -23,6 +23,8 @@
 
 namespace joule {
 
+class PaymentTx;  // core/payment_ports.hpp
+
 struct ProjectRecord {
     ProjectId id;
     std::string code;
@@ -573,6 +575,9 @@ public:
                                                                   std::string_view kind) = 0;
     virtual Status InsertOutbox(std::string_view topic, std::string_view payload, Instant at) = 0;
     virtual Status InsertOperation(const OperationRecord& op) = 0;
+
+    // --- payments [PAY-2]: orders and notifications, in this same unit of work
+    virtual PaymentTx& Payments() = 0;
 
     virtual Status Commit() = 0;
 };

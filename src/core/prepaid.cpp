@@ -63,6 +63,8 @@ std::string_view AlarmKindName(AlarmKind kind) {
             return "battery_low";
         case AlarmKind::kPurchaseCountMismatch:
             return "purchase_count_mismatch";
+        case AlarmKind::kPaymentMismatch:
+            return "payment_mismatch";
     }
     return "unknown";
 }

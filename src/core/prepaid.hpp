@@ -104,6 +104,9 @@ enum class AlarmKind : uint16_t {
     // Meter billing [ACCT-1]: the meter's purchase count is neither the count before a purchase
     // nor after it, so the purchase is not sent (a replay or a lost purchase would be a guess).
     kPurchaseCountMismatch = 28,
+    // Payments [PAY-2, PAY-3]: a paid notification that does not fit its order (another amount,
+    // or a second payment of an order already paid). Nothing is credited; finance decides.
+    kPaymentMismatch = 40,
 };
 std::string_view AlarmKindName(AlarmKind kind);
 

@@ -2,12 +2,14 @@
 
 #include <openssl/bio.h>
 #include <openssl/crypto.h>
+#include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
 #include <array>
+#include <climits>
 #include <memory>
 
 namespace joule::pay {
@@ -35,6 +37,24 @@ struct CipherFree {
     void operator()(EVP_CIPHER_CTX* c) const { EVP_CIPHER_CTX_free(c); }
 };
 
+// OpenSSL leaves the reasons of a failure on the thread's error queue; a later, unrelated call on
+// the same thread (a TLS read) would see them. Cleared whenever a function here returns.
+struct ClearErrorsOnExit {
+    ClearErrorsOnExit() = default;
+    ClearErrorsOnExit(const ClearErrorsOnExit&) = delete;
+    ClearErrorsOnExit& operator=(const ClearErrorsOnExit&) = delete;
+    ~ClearErrorsOnExit() { ERR_clear_error(); }
+};
+
+// Payment signatures are RSA PKCS#1 v1.5 of at least 2048 bits (WeChat's WECHATPAY2-SHA256-
+// RSA2048, Alipay's RSA2): a key of another type would verify another scheme.
+Status RequireRsa2048(const EVP_PKEY* key) {
+    if (EVP_PKEY_get_base_id(key) != EVP_PKEY_RSA || EVP_PKEY_get_bits(key) < 2048) {
+        return InvalidArgument("key", "must be an RSA key of at least 2048 bits");
+    }
+    return {};
+}
+
 std::unique_ptr<BIO, BioFree> BioOf(std::string_view pem) {
     return std::unique_ptr<BIO, BioFree>(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
 }
@@ -55,6 +75,7 @@ Result<Key> LoadPublicKey(std::string_view pem) {
         if (!key) {
             return InvalidArgument("key", "the certificate holds no usable public key");
         }
+        JOULE_TRY(RequireRsa2048(key.get()));
         return key;
     }
     auto bio = BioOf(pem);
@@ -62,6 +83,7 @@ Result<Key> LoadPublicKey(std::string_view pem) {
     if (!key) {
         return InvalidArgument("key", "the public key does not load (PEM \"PUBLIC KEY\" expected)");
     }
+    JOULE_TRY(RequireRsa2048(key.get()));
     return key;
 }
 
@@ -74,6 +96,7 @@ Result<Key> LoadPrivateKey(std::string_view pem) {
     if (!key) {
         return InvalidArgument("key", "the private key does not load");
     }
+    JOULE_TRY(RequireRsa2048(key.get()));
     return key;
 }
 
@@ -130,6 +153,10 @@ Result<std::string> Base64Decode(std::string_view text, std::string_view field) 
                                        "is not Base64 (a character outside its alphabet)");
             }
         }
+        // The bits a padded quartet leaves unused must be zero: one text per byte string.
+        if ((padding == 1 && (s[2] & 3) != 0) || (padding == 2 && (s[1] & 15) != 0)) {
+            return InvalidArgument(std::string(field), "is not canonical Base64");
+        }
         const unsigned v = (static_cast<unsigned>(s[0]) << 18) |
                            (static_cast<unsigned>(s[1]) << 12) |
                            (static_cast<unsigned>(s[2]) << 6) | static_cast<unsigned>(s[3]);
@@ -144,6 +171,7 @@ Result<std::string> Base64Decode(std::string_view text, std::string_view field) 
 
 Status VerifyRsaSha256(std::string_view key_pem, std::string_view message,
                        std::string_view signature) {
+    const ClearErrorsOnExit clear;
     JOULE_ASSIGN_OR_RETURN(Key key, LoadPublicKey(key_pem));
     std::unique_ptr<EVP_MD_CTX, MdFree> ctx(EVP_MD_CTX_new());
     if (!ctx || EVP_DigestVerifyInit(ctx.get(), nullptr, EVP_sha256(), nullptr, key.get()) != 1) {
@@ -159,6 +187,7 @@ Status VerifyRsaSha256(std::string_view key_pem, std::string_view message,
 }
 
 Result<std::string> SignRsaSha256(std::string_view private_key_pem, std::string_view message) {
+    const ClearErrorsOnExit clear;
     JOULE_ASSIGN_OR_RETURN(Key key, LoadPrivateKey(private_key_pem));
     std::unique_ptr<EVP_MD_CTX, MdFree> ctx(EVP_MD_CTX_new());
     std::size_t length = 0;
@@ -191,6 +220,10 @@ Result<std::string> DecryptAes256Gcm(std::string_view key, std::string_view nonc
     if (ciphertext_and_tag.size() < kTagBytes) {
         return InvalidArgument("ciphertext", "shorter than its 16-byte tag");
     }
+    if (ciphertext_and_tag.size() > INT_MAX / 2 || associated_data.size() > INT_MAX / 2) {
+        return InvalidArgument("ciphertext", "too large");
+    }
+    const ClearErrorsOnExit clear;
     const std::string_view ciphertext =
         ciphertext_and_tag.substr(0, ciphertext_and_tag.size() - kTagBytes);
     std::string tag(ciphertext_and_tag.substr(ciphertext.size()));
@@ -223,11 +256,16 @@ Result<std::string> DecryptAes256Gcm(std::string_view key, std::string_view nonc
 }
 
 std::string HmacSha256(std::string_view key, std::string_view message) {
+    const ClearErrorsOnExit clear;
     std::array<unsigned char, EVP_MAX_MD_SIZE> out{};
     unsigned length = 0;
-    HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
-         reinterpret_cast<const unsigned char*>(message.data()), message.size(), out.data(),
-         &length);
+    if (key.size() > INT_MAX ||
+        HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
+             reinterpret_cast<const unsigned char*>(message.data()), message.size(), out.data(),
+             &length) == nullptr ||
+        length != 32) {
+        return {};  // never equal to a signature: callers refuse an empty one
+    }
     return {reinterpret_cast<const char*>(out.data()), length};
 }
 

@@ -12,11 +12,13 @@
 namespace joule::pay {
 
 [[nodiscard]] std::string Base64Encode(std::string_view bytes);
-// Standard alphabet with padding; whitespace is not allowed. kInvalidArgument naming `field`.
+// Standard alphabet with padding, canonical (unused bits zero); no whitespace. kInvalidArgument
+// naming `field`.
 [[nodiscard]] Result<std::string> Base64Decode(std::string_view text, std::string_view field);
 
 // kUnauthenticated ("signature") when `signature` is not `key_pem`'s SHA256withRSA signature of
-// `message`; kInvalidArgument ("key") for a key that does not load.
+// `message`; kInvalidArgument ("key") for a key that does not load or is not RSA of at least 2048
+// bits.
 [[nodiscard]] Status VerifyRsaSha256(std::string_view key_pem, std::string_view message,
                                      std::string_view signature);
 // The signature bytes (not Base64). kInvalidArgument ("key") for a key that does not load.
@@ -29,6 +31,7 @@ namespace joule::pay {
                                                    std::string_view associated_data,
                                                    std::string_view ciphertext_and_tag);
 
+// The 32-byte MAC, or "" when it cannot be computed (a caller must refuse an empty one).
 [[nodiscard]] std::string HmacSha256(std::string_view key, std::string_view message);
 [[nodiscard]] std::string HexOf(std::string_view bytes);  // lower case
 // Compares without an early exit, so the time taken tells nothing about where they differ.

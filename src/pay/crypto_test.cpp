@@ -24,7 +24,8 @@ TEST(Base64, RoundTripsTheRfc4648Vectors) {
 }
 
 TEST(Base64, RefusesWhatIsNotBase64NamingTheField) {
-    for (const char* bad : {"Zg=", "Zm9v\n", "Zg==Zg==", "Z===", "Zm9*", "=Zm9"}) {
+    // "QR==" and "Zm9=" carry bits their padding leaves unused: not canonical.
+    for (const char* bad : {"Zg=", "Zm9v\n", "Zg==Zg==", "Z===", "Zm9*", "=Zm9", "QR==", "Zm9="}) {
         auto decoded = Base64Decode(bad, "sign");
         ASSERT_FALSE(decoded.has_value()) << bad;
         EXPECT_EQ(decoded.error().field, "sign");
@@ -51,6 +52,28 @@ TEST(Keys, ThatDoNotLoadAreNamed) {
         SignRsaSha256("-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n", "m");
     ASSERT_FALSE(signed_.has_value());
     EXPECT_EQ(signed_.error().field, "key");
+}
+
+TEST(Keys, OtherThanRsaOfAtLeast2048BitsAreRefused) {
+    // A P-256 key would verify ECDSA, a 1024-bit RSA key is too weak: neither is RSA2.
+    const char* ec =
+        "-----BEGIN PUBLIC KEY-----\n"
+        "MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEYIQB5AEE9h0/oysS0Vel0zpKpVcQ\n"
+        "Ludbp2QjeAMdBirBOWC7S+6PQxpoj+inVE9hNABfocHxBZvZdudm/B0uzA==\n"
+        "-----END PUBLIC KEY-----\n";
+    const char* rsa1024 =
+        "-----BEGIN PUBLIC KEY-----\n"
+        "MIGfMA0GCSqGSIb3DQEBAQUAA4GNADCBiQKBgQDKIIK0ueNiNXBvsD84SxrSWAbj\n"
+        "RsXyEGiG6bZ3P2+//0ssSXjilU1eK1W8oHjJ3EvxVP+nV2vQjSCLMd+QUKjWLxPY\n"
+        "yPbtAu9ijIDtf744OToW46leO8rlkm+PZr8OZmUPYN0K/uFswPtHFPI9XCTwugsg\n"
+        "a7SpiptCv+/5IZ8pdQIDAQAB\n"
+        "-----END PUBLIC KEY-----\n";
+    for (const char* key : {ec, rsa1024}) {
+        auto verified = VerifyRsaSha256(key, "m", std::string(256, 'x'));
+        ASSERT_FALSE(verified.has_value());
+        EXPECT_EQ(verified.error().code, ErrorCode::kInvalidArgument);
+        EXPECT_EQ(verified.error().field, "key");
+    }
 }
 
 TEST(Aes256Gcm, RefusesAWrongKeyLengthAndAShortCiphertext) {

@@ -17,7 +17,8 @@ Result<PaymentNotice> VerifySandboxNotification(const SandboxConfig& config,
         return MakeError(ErrorCode::kFailedPrecondition, "the sandbox secret is not set", "secret");
     }
     const std::string signature = header("X-Sandbox-Signature");
-    if (!ConstantTimeEqual(signature, HexOf(HmacSha256(config.secret, body)))) {
+    const std::string expected = HexOf(HmacSha256(config.secret, body));
+    if (signature.empty() || expected.empty() || !ConstantTimeEqual(signature, expected)) {
         return MakeError(ErrorCode::kUnauthenticated, "does not verify", "X-Sandbox-Signature");
     }
     wire::Json j = wire::Json::parse(body.begin(), body.end(), nullptr, false);

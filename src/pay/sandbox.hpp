@@ -3,7 +3,8 @@
 // exactly once -> the reply), signed with HMAC-SHA256 under a secret shared with the platform.
 // Its notification is JSON:
 //   {"out_trade_no": "...", "transaction_id": "...", "amount": 5000 (fen),
-//    "state": "SUCCESS" | "CLOSED", "paid_at": RFC 3339, "timestamp": Unix seconds}
+//    "state": "SUCCESS" | "CLOSED", "payer": optional, "timestamp": Unix seconds}
+// (a payment is paid at its timestamp)
 // with the header X-Sandbox-Signature: hex HMAC-SHA256(secret, body). The reply is 200 {"ok":true}.
 #pragma once
 

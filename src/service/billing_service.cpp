@@ -726,6 +726,21 @@ Result<TopUpResult> BillingService::TopUp(const TopUpRequest& r, const Actor& ac
     return result;
 }
 
+Result<TopUpResult> BillingService::TopUpInTx(Tx& tx, const TopUpRequest& r,
+                                              const std::string& transfer_id, const Actor& actor,
+                                              Instant now) {
+    JOULE_TRY(CheckAmount(r.amount, "amount"));
+    JOULE_TRY(CheckText(r.channel, "channel", 32));
+    if (transfer_id.empty() || transfer_id.size() > kMaxTransferIdBytes) {
+        return InvalidArgument("transfer_id", "must be 1..128 bytes");
+    }
+    if (r.ref.size() > 128) {
+        return InvalidArgument("ref", "must be at most 128 bytes");
+    }
+    JOULE_ASSIGN_OR_RETURN(AccountContext ctx, LoadAccount(tx, r.project_code, r.account_number));
+    return PostTopUp(tx, ctx, r, transfer_id, actor, now);
+}
+
 Result<Money> BillingService::Refund(const RefundRequest& r, const Actor& actor, Instant now) {
     JOULE_TRY(CheckAmount(r.amount, "amount"));
     JOULE_TRY(CheckClientKey(r.idempotency_key));

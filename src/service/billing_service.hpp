@@ -36,6 +36,13 @@ public:
     // `idempotency_key`: the same key with the same amount and account returns kAlreadyCredited;
     // with different fields, kAlreadyExists (field "idempotency_key").
     [[nodiscard]] Result<TopUpResult> TopUp(const TopUpRequest& r, const Actor& actor, Instant now);
+    // The same inside the caller's unit of work under a system transfer id (a payment's
+    // "pay:<provider>:<transaction>", so the order turns paid in the same transaction as its
+    // credit, relay command and notice). r.idempotency_key is not used. On an error the caller
+    // must roll back.
+    [[nodiscard]] Result<TopUpResult> TopUpInTx(Tx& tx, const TopUpRequest& r,
+                                                const std::string& transfer_id, const Actor& actor,
+                                                Instant now);
 
     // Refund of paid credit [ACCT-3]. kFailedPrecondition when it exceeds the paid balance, and
     // (field "billing_mode") for a meter-billing account, whose paid credit is always 0.

@@ -11,6 +11,7 @@
 #include <unordered_map>
 
 #include "base/assert.hpp"
+#include "core/payment_ports.hpp"
 #include "core/time.hpp"
 #include "storage/migrations.hpp"
 #include "storage/sqlite_query.hpp"
@@ -129,7 +130,7 @@ const char* SalesSql(SummaryPeriod period, bool by_account) {
 
 }  // namespace
 
-class SqliteTx final : public Tx, private sqlite::UnitOfWork {
+class SqliteTx final : public Tx, public PaymentTx, private sqlite::UnitOfWork {
 public:
     SqliteTx(SqliteStore::Connection& connection, std::unique_lock<std::mutex> lock)
         : UnitOfWork(connection.db, connection.statements, std::move(lock)),
@@ -1794,6 +1795,114 @@ public:
         return q.Text(topic).Text(payload).Int(Secs(at)).Run();
     }
     Status InsertOperation(const OperationRecord& op) override { return InsertOperationRow(op); }
+
+    // --- payments [PAY-2]
+    PaymentTx& Payments() override { return *this; }
+
+    Result<int64_t> InsertPaymentOrder(const PaymentOrderRecord& o) override {
+        auto q =
+            Q("INSERT INTO payment_orders(project_id, account_id, order_no, provider, "
+              "channel, amount_fen, state, created_at, created_by) "
+              "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
+        auto inserted = q.Int(o.project.value)
+                            .Int(o.account.value)
+                            .Text(o.order_no)
+                            .Text(o.provider)
+                            .Text(o.channel)
+                            .Int(o.amount.fen)
+                            .Int(static_cast<int64_t>(o.state))
+                            .Int(Secs(o.created_at))
+                            .Text(o.created_by)
+                            .Run();
+        if (!inserted) {
+            if (inserted.error().code == ErrorCode::kAlreadyExists) {
+                return MakeError(ErrorCode::kAlreadyExists, "order number taken", "order_no");
+            }
+            return std::unexpected(inserted.error());
+        }
+        return sqlite3_last_insert_rowid(db_);
+    }
+    static PaymentOrderRecord PaymentOrderRow(const Query& r) {
+        PaymentOrderRecord o;
+        o.id = r.ColInt(0);
+        o.project = ProjectId{r.ColInt(1)};
+        o.account = AccountId{r.ColInt(2)};
+        o.order_no = r.ColText(3);
+        o.provider = r.ColText(4);
+        o.channel = r.ColText(5);
+        o.amount = Money{r.ColInt(6)};
+        o.state = static_cast<PaymentOrderState>(r.ColInt(7));
+        o.created_at = At(r.ColInt(8));
+        if (auto paid = r.ColOptInt(9)) {
+            o.paid_at = At(*paid);
+        }
+        o.transaction_id = r.ColText(10);
+        o.payer = r.ColText(11);
+        o.created_by = r.ColText(12);
+        return o;
+    }
+#define JOULE_PAYMENT_ORDER_COLUMNS                                                            \
+    "id, project_id, account_id, order_no, provider, channel, amount_fen, state, created_at, " \
+    "paid_at, transaction_id, payer, created_by"
+    Result<std::optional<PaymentOrderRecord>> FindPaymentOrder(std::string_view order_no) override {
+        auto q = Q("SELECT " JOULE_PAYMENT_ORDER_COLUMNS " FROM payment_orders WHERE order_no = ?");
+        q.Text(order_no);
+        return sqlite::FirstRow(q, PaymentOrderRow);
+    }
+    Status MarkPaymentOrderPaid(int64_t id, std::string_view transaction_id, Instant paid_at,
+                                std::string_view payer) override {
+        auto q =
+            Q("UPDATE payment_orders SET state = 1, transaction_id = ?, paid_at = ?, "
+              "payer = ? WHERE id = ? AND state != 1");
+        auto updated = q.Text(transaction_id).Int(Secs(paid_at)).Text(payer).Int(id).Run();
+        if (!updated) {
+            if (updated.error().code == ErrorCode::kAlreadyExists) {
+                return MakeError(ErrorCode::kAlreadyExists, "another order has this transaction",
+                                 "transaction_id");
+            }
+            return updated;
+        }
+        if (sqlite3_changes(db_) != 1) {
+            return FailedPrecondition("the order is paid already", "order_no");
+        }
+        return {};
+    }
+    Status ClosePaymentOrder(int64_t id) override {
+        auto q = Q("UPDATE payment_orders SET state = 2 WHERE id = ? AND state = 0");
+        return q.Int(id).Run();
+    }
+    Result<std::vector<PaymentOrderRecord>> ListPaymentOrders(ProjectId project, AccountId account,
+                                                              int limit) override {
+        auto q = Q("SELECT " JOULE_PAYMENT_ORDER_COLUMNS
+                   " FROM payment_orders WHERE project_id = ? AND (? = 0 OR account_id = ?) "
+                   "ORDER BY id DESC LIMIT ?");
+        q.Int(project.value).Int(account.value).Int(account.value).Int(limit);
+        return CollectRows(q, PaymentOrderRow);
+    }
+    Status InsertPaymentNotification(const PaymentNotificationRecord& n) override {
+        auto q =
+            Q("INSERT INTO payment_notifications(received_at, provider, order_no, "
+              "transaction_id, outcome, detail) VALUES (?, ?, ?, ?, ?, ?)");
+        return q.Int(Secs(n.received_at))
+            .Text(n.provider)
+            .Text(n.order_no)
+            .Text(n.transaction_id)
+            .Text(n.outcome)
+            .Text(n.detail)
+            .Run();
+    }
+    Result<std::vector<PaymentNotificationRecord>> ListPaymentNotifications(
+        std::string_view order_no) override {
+        auto q =
+            Q("SELECT id, received_at, provider, order_no, transaction_id, outcome, detail "
+              "FROM payment_notifications WHERE order_no = ? ORDER BY id");
+        q.Text(order_no);
+        return CollectRows(q, [](const Query& r) {
+            return PaymentNotificationRecord{r.ColInt(0),  At(r.ColInt(1)), r.ColText(2),
+                                             r.ColText(3), r.ColText(4),    r.ColText(5),
+                                             r.ColText(6)};
+        });
+    }
 
 private:
     std::unordered_map<int64_t, SqliteStore::Connection::CachedTariff>& tariff_cache_;

@@ -37,12 +37,14 @@ function transaction(overrides = {}) {
   }
 }
 
-function wechatCase(name, expect, { tx = transaction(), event = 'TRANSACTION.SUCCESS', key = platform.privateKey, timestamp = now, serial = wechat.serial, signature, tamper, apiKey } = {}) {
-  const body = JSON.stringify({ id: 'EV-' + alphanumeric(20), create_time: '2026-11-21T10:04:06+08:00', resource_type: 'encrypt-resource', event_type: event, summary: '支付成功', resource: sealed(JSON.stringify(tx), apiKey) })
+function wechatCase(name, expect, { tx = transaction(), event = 'TRANSACTION.SUCCESS', key = platform.privateKey, timestamp = now, serial = wechat.serial, signature, tamper, apiKey, message, tamperResource } = {}) {
+  const resource = sealed(JSON.stringify(tx), apiKey)
+  if (tamperResource) tamperResource(resource) // before signing: WeChat signed it, the key cannot open it
+  const body = JSON.stringify({ id: 'EV-' + alphanumeric(20), create_time: '2026-11-21T10:04:06+08:00', resource_type: 'encrypt-resource', event_type: event, summary: '支付成功', resource })
   const nonce = alphanumeric(32)
   const sig = signature ?? rsaSign(key, `${timestamp}\n${nonce}\n${body}\n`)
   wechat.cases.push({
-    name, expect,
+    name, expect, ...(message ? { message } : {}),
     headers: { 'Wechatpay-Timestamp': String(timestamp), 'Wechatpay-Nonce': nonce, 'Wechatpay-Signature': sig, 'Wechatpay-Serial': serial, 'Wechatpay-Signature-Type': 'WECHATPAY2-SHA256-RSA2048' },
     body: tamper ? tamper(body) : body,
   })
@@ -55,12 +57,16 @@ wechatCase('a tampered body', 'Wechatpay-Signature', { tamper: (b) => b.replace(
 wechatCase('a signature by another key', 'Wechatpay-Signature', { key: stranger.privateKey })
 wechatCase('a stale timestamp', 'Wechatpay-Timestamp', { timestamp: now - 600 })
 wechatCase('a timestamp from the future', 'Wechatpay-Timestamp', { timestamp: now + 600 })
-wechatCase('a signature-test probe', 'Wechatpay-Signature', { signature: 'WECHATPAY/SIGNTEST/' + randomBytes(48).toString('base64') })
+// The probe's text is valid Base64 (19 + 1 + 64 characters), so only the probe check refuses it
+// before the signature check would: the refusal must say "probe".
+wechatCase('a signature-test probe', 'Wechatpay-Signature', { signature: 'WECHATPAY/SIGNTEST/A' + randomBytes(48).toString('base64'), message: 'probe' })
 wechatCase('an unknown platform serial', 'Wechatpay-Serial', { serial: '0000000000000000000000000000000000000000' })
 wechatCase('another app id', 'resource.appid', { tx: transaction({ appid: 'wx0000000000000000' }) })
 wechatCase('another merchant', 'resource.mchid', { tx: transaction({ mchid: '1900000999' }) })
 wechatCase('a resource sealed with another key', 'resource.ciphertext', { apiKey: alphanumeric(32) })
 wechatCase('a signature that is not Base64', 'Wechatpay-Signature', { signature: 'not base64!' })
+wechatCase('a tampered resource nonce', 'resource.ciphertext', { tamperResource: (r) => (r.nonce = r.nonce.slice(1) + 'x') })
+wechatCase('tampered associated data', 'resource.ciphertext', { tamperResource: (r) => (r.associated_data = 'transactioN') })
 
 // ---- Alipay (RSA2 over the sorted parameters)
 const alipayKey = pair()

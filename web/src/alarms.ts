@@ -9,6 +9,7 @@ export const alarmKinds = [
   'keep_power',
   'forced_trip',
   'purchase_count_mismatch',
+  'payment_mismatch',
   'meter_offline',
   'gateway_offline',
   'relay_mismatch',

@@ -1,0 +1,75 @@
+// The payment records the store keeps [PAY-2]: orders made for the providers, and every
+// notification received, verified or not. Part of a unit of work (Tx::Payments()), so an order
+// turns paid in the same transaction as its credit, its ledger transfer, its meter command and
+// its notice.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/error.hpp"
+#include "core/ids.hpp"
+#include "core/time.hpp"
+#include "core/units.hpp"
+
+namespace joule {
+
+// stored: never renumber.
+enum class PaymentOrderState : uint8_t {
+    kCreated = 0,  // sent to the provider, not paid yet
+    kPaid = 1,     // paid and credited (once)
+    kClosed = 2,   // the provider says it will never be paid
+};
+
+struct PaymentOrderRecord {
+    int64_t id = 0;
+    ProjectId project;
+    AccountId account;
+    std::string order_no;  // our out_trade_no, unique
+    std::string provider;  // "wechat", "alipay", "sandbox"
+    std::string channel;   // "jsapi", "native", "h5", "sandbox", ...
+    Money amount;
+    PaymentOrderState state = PaymentOrderState::kCreated;
+    Instant created_at;
+    std::optional<Instant> paid_at;
+    std::string transaction_id;  // the provider's, once paid; unique per provider
+    std::string payer;
+    std::string created_by;
+};
+
+// One notification as it arrived and what became of it: "credited", "already_credited",
+// "unpaid", "amount_mismatch", "duplicate_payment", "unknown_order", "rejected".
+struct PaymentNotificationRecord {
+    int64_t id = 0;
+    Instant received_at;
+    std::string provider;
+    std::string order_no;
+    std::string transaction_id;
+    std::string outcome;
+    std::string detail;
+};
+
+class PaymentTx {
+public:
+    virtual ~PaymentTx() = default;
+    // kAlreadyExists ("order_no") when the number is taken.
+    virtual Result<int64_t> InsertPaymentOrder(const PaymentOrderRecord& order) = 0;
+    virtual Result<std::optional<PaymentOrderRecord>> FindPaymentOrder(
+        std::string_view order_no) = 0;
+    // Paid with `transaction_id` (kAlreadyExists when another order has it at this provider).
+    virtual Status MarkPaymentOrderPaid(int64_t id, std::string_view transaction_id,
+                                        Instant paid_at, std::string_view payer) = 0;
+    virtual Status ClosePaymentOrder(int64_t id) = 0;
+    // Newest first; an invalid `account` lists the project's.
+    virtual Result<std::vector<PaymentOrderRecord>> ListPaymentOrders(ProjectId project,
+                                                                      AccountId account,
+                                                                      int limit) = 0;
+    virtual Status InsertPaymentNotification(const PaymentNotificationRecord& n) = 0;
+    virtual Result<std::vector<PaymentNotificationRecord>> ListPaymentNotifications(
+        std::string_view order_no) = 0;
+};
+
+}  // namespace joule

@@ -1,0 +1,268 @@
+#include "service/payment_service.hpp"
+
+#include <algorithm>
+
+namespace joule {
+namespace {
+
+bool IsOrderNo(std::string_view s) {
+    return s.size() >= 6 && s.size() <= 32 && std::all_of(s.begin(), s.end(), [](char c) {
+               return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+                      c == '_' || c == '-';
+           });
+}
+
+bool KnownChannel(std::string_view provider, std::string_view channel) {
+    if (provider == "wechat")
+        return channel == "jsapi" || channel == "native" || channel == "h5" || channel == "app";
+    if (provider == "alipay")
+        return channel == "page" || channel == "wap" || channel == "app" || channel == "qr";
+    if (provider == "sandbox")
+        return channel == "sandbox";
+    return false;
+}
+
+// Provider states that mean the order will never be paid.
+bool Final(std::string_view state) {
+    return state == "CLOSED" || state == "REVOKED" || state == "PAYERROR" ||
+           state == "TRADE_CLOSED";
+}
+
+}  // namespace
+
+std::string_view PaymentOutcomeName(PaymentOutcome outcome) {
+    switch (outcome) {
+        case PaymentOutcome::kCredited:
+            return "credited";
+        case PaymentOutcome::kAlreadyCredited:
+            return "already_credited";
+        case PaymentOutcome::kUnpaid:
+            return "unpaid";
+        case PaymentOutcome::kAmountMismatch:
+            return "amount_mismatch";
+        case PaymentOutcome::kDuplicatePayment:
+            return "duplicate_payment";
+        case PaymentOutcome::kNotCredited:
+            return "not_credited";
+    }
+    return "unknown";
+}
+
+Result<PaymentOrderRecord> PaymentService::CreateOrder(const CreatePaymentRequest& r,
+                                                       const Actor& actor, Instant now) {
+    if (r.amount.fen <= 0 || r.amount > kMaxOnlinePayment) {
+        return InvalidArgument("amount", "must be 0.01..50000.00 yuan");
+    }
+    if (r.provider != "wechat" && r.provider != "alipay" &&
+        (r.provider != "sandbox" || !options_.sandbox)) {
+        return InvalidArgument("provider", options_.sandbox
+                                               ? "must be wechat, alipay or sandbox"
+                                               : "must be wechat or alipay (the sandbox is off)");
+    }
+    if (!KnownChannel(r.provider, r.channel)) {
+        return InvalidArgument("channel", "is not a channel of " + r.provider);
+    }
+    if (!IsOrderNo(r.order_no)) {
+        return InvalidArgument("order_no", "must be 6..32 of A-Z a-z 0-9 _ -");
+    }
+    PaymentOrderRecord order;
+    JOULE_TRY(store_.RunCommitted([&](Tx& tx) -> Status {
+        JOULE_ASSIGN_OR_RETURN(auto project, tx.FindProject(r.project_code));
+        if (!project) {
+            return NotFound("no project " + r.project_code, "project");
+        }
+        JOULE_ASSIGN_OR_RETURN(auto account, tx.FindAccount(project->id, r.account_number));
+        if (!account) {
+            return NotFound("no account " + r.account_number, "account_number");
+        }
+        if (account->status != AccountStatus::kOpen) {
+            return FailedPrecondition("account '" + account->number + "' is closed",
+                                      "account_number");
+        }
+        order = PaymentOrderRecord{};
+        order.project = project->id;
+        order.account = account->id;
+        order.order_no = r.order_no;
+        order.provider = r.provider;
+        order.channel = r.channel;
+        order.amount = r.amount;
+        order.created_at = now;
+        order.created_by = actor.name;
+        JOULE_ASSIGN_OR_RETURN(order.id, tx.Payments().InsertPaymentOrder(order));
+        return {};
+    }));
+    return order;
+}
+
+Result<PaymentResult> PaymentService::ConfirmPayment(const PaymentNotification& n, Instant now) {
+    if (n.provider.empty() || n.order_no.size() > 64 || n.transaction_id.size() > 64) {
+        return InvalidArgument("order_no", "must be at most 64 bytes, with its provider");
+    }
+    if (n.provider == "sandbox" && !options_.sandbox) {
+        return InvalidArgument("provider", "the sandbox is off");
+    }
+    if (n.order_no.empty()) {
+        if (n.paid) {
+            return InvalidArgument("order_no", "a payment names its order");
+        }
+        // An event about none of our orders (a refund's own notice, say): recorded, acknowledged.
+        JOULE_TRY(store_.RunCommitted([&](Tx& tx) -> Status {
+            return tx.Payments().InsertPaymentNotification(PaymentNotificationRecord{
+                0, now, n.provider, "", n.transaction_id, "unpaid", n.state.substr(0, 64)});
+        }));
+        PaymentResult unpaid;
+        unpaid.outcome = PaymentOutcome::kUnpaid;
+        return unpaid;
+    }
+    if (n.paid && (n.transaction_id.empty() || n.transaction_id.size() > 64 || n.amount.fen <= 0)) {
+        return InvalidArgument("transaction_id", "a payment needs its transaction and amount");
+    }
+    PaymentResult result;
+    std::optional<Error> refusal;  // recorded in the store, then returned
+    std::optional<Error>
+        not_credited;  // the account refused the credit: rolled back, then recorded
+    const Status done = store_.RunCommitted([&](Tx& tx) -> Status {
+        not_credited.reset();
+        refusal.reset();
+        result = PaymentResult{};
+        PaymentTx& payments = tx.Payments();
+        auto record = [&](std::string_view outcome, std::string detail) {
+            return payments.InsertPaymentNotification(
+                PaymentNotificationRecord{0, now, n.provider, n.order_no, n.transaction_id,
+                                          std::string(outcome), std::move(detail)});
+        };
+        JOULE_ASSIGN_OR_RETURN(auto found, payments.FindPaymentOrder(n.order_no));
+        if (!found) {
+            refusal = Error{ErrorCode::kNotFound, "no order " + n.order_no, "order_no"};
+            return record("unknown_order", n.state);
+        }
+        if (found->provider != n.provider) {
+            refusal = Error{ErrorCode::kInvalidArgument,
+                            "order " + n.order_no + " was made for " + found->provider, "provider"};
+            return record("rejected", refusal->message);
+        }
+        result.order = *found;
+        PaymentOrderRecord& order = result.order;
+        const auto alarm = [&](std::string detail) {
+            AlarmRecord a;
+            a.project = order.project;
+            a.account = order.account;
+            a.kind = AlarmKind::kPaymentMismatch;
+            a.raised_at = now;
+            a.detail = std::move(detail);
+            return tx.RaiseAlarm(a);
+        };
+        const std::string fen = std::to_string(n.amount.fen);
+        if (!n.paid) {
+            if (order.state == PaymentOrderState::kCreated && Final(n.state)) {
+                JOULE_TRY(payments.ClosePaymentOrder(order.id));
+                order.state = PaymentOrderState::kClosed;
+            }
+            result.outcome = PaymentOutcome::kUnpaid;
+            return record(PaymentOutcomeName(result.outcome), n.state);
+        }
+        if (order.state == PaymentOrderState::kPaid) {
+            if (order.transaction_id == n.transaction_id) {
+                result.outcome = PaymentOutcome::kAlreadyCredited;
+                return record(PaymentOutcomeName(result.outcome), "");
+            }
+            // The same order paid twice (two payer sessions): the money is in, not credited
+            // twice; finance refunds one.
+            result.outcome = PaymentOutcome::kDuplicatePayment;
+            JOULE_TRY(alarm("order " + order.order_no + " paid again by " + n.provider + " " +
+                            n.transaction_id + " (" + fen + " fen); credited once by " +
+                            order.transaction_id));
+            return record(PaymentOutcomeName(result.outcome), fen + " fen");
+        }
+        if (n.amount != order.amount) {
+            result.outcome = PaymentOutcome::kAmountMismatch;
+            JOULE_TRY(alarm("order " + order.order_no + " of " + std::to_string(order.amount.fen) +
+                            " fen paid " + fen + " fen by " + n.provider + " " + n.transaction_id +
+                            ": not credited"));
+            return record(PaymentOutcomeName(result.outcome), fen + " fen");
+        }
+        const Instant paid_at = n.paid_at.value_or(now);
+        if (auto marked =
+                payments.MarkPaymentOrderPaid(order.id, n.transaction_id, paid_at, n.payer);
+            !marked) {
+            if (marked.error().code == ErrorCode::kAlreadyExists) {
+                not_credited = marked.error();  // another order holds this transaction
+            }
+            return marked;
+        }
+        JOULE_ASSIGN_OR_RETURN(ProjectRecord project, tx.GetProject(order.project));
+        JOULE_ASSIGN_OR_RETURN(AccountRecord account, tx.GetAccount(order.account));
+        TopUpRequest top_up;
+        top_up.project_code = project.code;
+        top_up.account_number = account.number;
+        top_up.amount = order.amount;
+        top_up.channel = order.provider;
+        top_up.ref = order.order_no;
+        auto credited = billing_.TopUpInTx(tx, top_up, "pay:" + n.provider + ":" + n.transaction_id,
+                                           Actor{"pay:" + n.provider}, now);
+        if (!credited) {
+            if (credited.error().code == ErrorCode::kFailedPrecondition ||
+                credited.error().code == ErrorCode::kInvalidArgument ||
+                credited.error().code == ErrorCode::kAlreadyExists) {
+                not_credited = credited.error();
+            }
+            return std::unexpected(credited.error());  // the order turns back to unpaid
+        }
+        result.top_up = *credited;
+        order.state = PaymentOrderState::kPaid;
+        order.transaction_id = n.transaction_id;
+        order.paid_at = paid_at;
+        order.payer = n.payer;
+        result.outcome = result.top_up.outcome == TopUpOutcome::kCredited
+                             ? PaymentOutcome::kCredited
+                             : PaymentOutcome::kAlreadyCredited;
+        return record(PaymentOutcomeName(result.outcome), fen + " fen");
+    });
+    if (!done && not_credited) {
+        // Money the provider holds for us that the account will not take: never lost silently.
+        // Recorded and alarmed in a unit of work of its own, and acknowledged (retrying cannot
+        // help); the order stays unpaid, for finance to refund through the provider.
+        const std::string why = not_credited->ToString();
+        const Status recorded = store_.RunCommitted([&](Tx& tx) -> Status {
+            JOULE_ASSIGN_OR_RETURN(auto order, tx.Payments().FindPaymentOrder(n.order_no));
+            if (!order) {
+                return NotFound("no order " + n.order_no, "order_no");
+            }
+            result = PaymentResult{};
+            result.order = *order;
+            result.outcome = PaymentOutcome::kNotCredited;
+            AlarmRecord a;
+            a.project = order->project;
+            a.account = order->account;
+            a.kind = AlarmKind::kPaymentMismatch;
+            a.raised_at = now;
+            a.detail = "order " + order->order_no + " paid by " + n.provider + " " +
+                       n.transaction_id + " but not credited: " + why;
+            JOULE_TRY(tx.RaiseAlarm(a));
+            return tx.Payments().InsertPaymentNotification(PaymentNotificationRecord{
+                0, now, n.provider, n.order_no, n.transaction_id, "not_credited", why});
+        });
+        JOULE_TRY(recorded);
+        return result;
+    }
+    JOULE_TRY(done);
+    if (refusal) {
+        return std::unexpected(*refusal);
+    }
+    return result;
+}
+
+Status PaymentService::RecordRejected(std::string_view provider, std::string_view detail,
+                                      Instant now) {
+    return store_.RunCommitted([&](Tx& tx) -> Status {
+        return tx.Payments().InsertPaymentNotification(PaymentNotificationRecord{
+            0, now, std::string(provider), "", "", "rejected", std::string(detail.substr(0, 512))});
+    });
+}
+
+Result<std::optional<PaymentOrderRecord>> PaymentService::FindOrder(std::string_view order_no) {
+    JOULE_ASSIGN_OR_RETURN(auto tx, store_.BeginRead());
+    return tx->Payments().FindPaymentOrder(order_no);
+}
+
+}  // namespace joule

@@ -1,0 +1,100 @@
+// Payments [PAY-2]: orders for WeChat Pay, Alipay or the sandbox provider, and the crediting of
+// verified notifications exactly once per provider transaction, whatever the retries, their
+// order and their concurrency. The verification itself (signatures, decryption) is the pay
+// adapter's; what reaches ConfirmPayment is already known to come from the provider.
+//
+// Crediting is one unit of work: the notification's record, the order turned paid, the top-up
+// with its ledger transfer (id "pay:<provider>:<transaction>"), the prepaid step with its relay
+// command (or the in-meter purchase), and the top-up notice in the outbox. Two guards make a
+// second credit impossible even when notifications race: the order's state and provider
+// transaction id (unique per provider), and the ledger transfer's id.
+#pragma once
+
+#include <string>
+
+#include "core/payment_ports.hpp"
+#include "service/billing_service.hpp"
+
+namespace joule {
+
+struct CreatePaymentRequest {
+    std::string project_code;
+    std::string account_number;
+    Money amount;
+    std::string provider;  // "wechat", "alipay", "sandbox"
+    std::string channel;   // "jsapi", "native", "h5", "app", "sandbox"
+    std::string order_no;  // made by the caller: 6..32 of [A-Za-z0-9_-], unique
+};
+
+// A notification the provider's adapter verified (pay/notice.hpp, as plain fields).
+struct PaymentNotification {
+    std::string provider;
+    std::string order_no;
+    std::string transaction_id;
+    Money amount;
+    bool paid = false;
+    std::string state;
+    std::optional<Instant> paid_at;
+    std::string payer;
+};
+
+// stored in payment_notifications.outcome by name: never rename.
+enum class PaymentOutcome : uint8_t {
+    kCredited,          // this notification credited the payment
+    kAlreadyCredited,   // a repeat: acknowledged, nothing more
+    kUnpaid,            // not a payment (closed, waiting, another event): acknowledged
+    kAmountMismatch,    // paid, but not the order's amount: alarm, nothing credited
+    kDuplicatePayment,  // a second transaction for a paid order: alarm, nothing credited
+    kNotCredited,       // paid, but the account refuses the credit (closed since the order):
+                        // alarm, the order stays unpaid, for finance to refund
+};
+std::string_view PaymentOutcomeName(PaymentOutcome outcome);
+
+struct PaymentResult {
+    PaymentOutcome outcome = PaymentOutcome::kCredited;
+    PaymentOrderRecord order;  // as it is afterwards
+    TopUpResult top_up;        // kCredited only
+};
+
+// The most one online payment may be: 50,000 yuan.
+inline constexpr Money kMaxOnlinePayment{5'000'000};
+
+struct PaymentOptions {
+    // The sandbox provider credits money nobody paid: only for the demo and tests. Off, its
+    // orders and notifications are refused (field "provider").
+    bool sandbox = false;
+};
+
+class PaymentService {
+public:
+    PaymentService(Store& store, BillingService& billing, PaymentOptions options = {})
+        : store_(store), billing_(billing), options_(options) {}
+
+    // An order for an open account. kInvalidArgument naming the field (amount 0.01..50,000
+    // yuan, a known provider and channel, the order number's form), kNotFound for the account,
+    // kFailedPrecondition for a closed one, kAlreadyExists for a number taken.
+    [[nodiscard]] Result<PaymentOrderRecord> CreateOrder(const CreatePaymentRequest& r,
+                                                         const Actor& actor, Instant now);
+
+    // Credits a verified notification at most once (see the file comment). Every outcome in
+    // PaymentOutcome is a success to acknowledge to the provider, and is recorded. An unpaid
+    // notification without an order number (a provider event that is not about one of our
+    // orders) is recorded as kUnpaid. kNotFound
+    // ("order_no") for an order we never made and kInvalidArgument ("provider") for an order of
+    // another provider: those are recorded, not acknowledged (the provider retries, and staff
+    // see them).
+    [[nodiscard]] Result<PaymentResult> ConfirmPayment(const PaymentNotification& n, Instant now);
+
+    // A notification that failed verification, recorded for finance (never credited).
+    [[nodiscard]] Status RecordRejected(std::string_view provider, std::string_view detail,
+                                        Instant now);
+
+    [[nodiscard]] Result<std::optional<PaymentOrderRecord>> FindOrder(std::string_view order_no);
+
+private:
+    Store& store_;
+    BillingService& billing_;
+    PaymentOptions options_;
+};
+
+}  // namespace joule
