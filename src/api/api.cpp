@@ -209,6 +209,7 @@ Api::Impl::Impl(Store& s, AccessStore& a, BillingService& b, AcquisitionService&
       billing(b),
       acquisition(q),
       options(std::move(o)),
+      payments(s, b, PaymentOptions{.sandbox = static_cast<bool>(options.payments.sandbox_pay)}),
       live_hub(s, LiveHub::Options{options.live_poll_interval, options.max_live_streams}) {
     if (!options.clock) {
         options.clock = [] {
@@ -363,6 +364,7 @@ void Api::Impl::AddRoutes() {
         "(If-Match)",
         "devices", kNeeds, P::kDevicesManage, kRead, &Impl::DeleteMeter);
     AddImportRoutes();
+    AddPaymentRoutes();
     add("GET", p("/tariffs"), "listTariffs", "Tariffs of a project", "tariffs", kNeeds,
         P::kTariffsView, kList, &Impl::ListTariffs);
     add("GET", p("/tariffs/{tariff}"), "getTariff", "A tariff with every version", "tariffs",
@@ -861,8 +863,9 @@ std::string Api::OpenApiJson() const { return OpenApiDocument(impl_->infos); }
 std::size_t Api::BodyLimitOf(std::string_view method, std::string_view target) const {
     const std::vector<std::string> segments = SplitPath(target.substr(0, target.find('?')));
     for (const Route& r : impl_->routes) {
+        // Public routes keep the server's limit: an anonymous caller never gets to send 16 MiB.
         if (r.info.file_types.empty() || !r.info.has_body || r.info.method != method ||
-            r.segments.size() != segments.size()) {
+            r.info.access == RouteAccess::kPublic || r.segments.size() != segments.size()) {
             continue;
         }
         bool same = true;

@@ -26,6 +26,8 @@ namespace joule {
 class AcquisitionService;
 class BillingService;
 class BusStatistics;
+struct PaymentNotification;
+struct PaymentOrderRecord;
 }  // namespace joule
 
 namespace joule::api {
@@ -35,6 +37,20 @@ inline constexpr int kDefaultMaxExportRows = 100'000;
 // The largest file an import takes (POST .../imports/{kind}); other bodies keep the HTTP
 // server's limit (1 MiB).
 inline constexpr std::size_t kMaxImportBytes = std::size_t{16} * 1024 * 1024;
+
+// The payment providers [PAY-2], wired by the app to src/pay: the API itself checks no
+// signature. Unset functions: the provider is not configured (its routes answer 404).
+struct PaymentGateway {
+    // Verifies what `provider` ("wechat", "alipay", "sandbox") posted to
+    // /api/v1/pay/notify/{provider}: the notice, or the refusal (kUnauthenticated or
+    // kInvalidArgument naming the header or field; kNotFound for a provider not configured).
+    std::function<Result<PaymentNotification>(std::string_view provider, const HttpRequest& request,
+                                              Instant now)>
+        verify;
+    // The sandbox provider paying `order`: the notification it posts. Set only when the sandbox
+    // is on (the demo, tests): it credits money nobody paid.
+    std::function<HttpRequest(const PaymentOrderRecord& order, Instant now)> sandbox_pay;
+};
 
 struct ApiOptions {
     bool secure_cookies = false;  // set the Secure flag (TLS here or at a reverse proxy)
@@ -56,6 +72,7 @@ struct ApiOptions {
     std::string web_root{};
     // The gateways' bus counters, shown with each gateway; nullptr: none are shown.
     const BusStatistics* bus_statistics = nullptr;
+    PaymentGateway payments{};
 };
 
 // How a route is reached.

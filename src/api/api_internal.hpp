@@ -20,6 +20,7 @@
 #include "api/http_util.hpp"
 #include "api/live_hub.hpp"
 #include "api/static_files.hpp"
+#include "service/payment_service.hpp"
 #include "service/requests.hpp"
 #include "wire/json_text.hpp"
 
@@ -155,6 +156,7 @@ struct Api::Impl {
     BillingService& billing;
     AcquisitionService& acquisition;
     ApiOptions options;
+    PaymentService payments;  // the sandbox only when options.payments.sandbox_pay is set
     std::vector<Route> routes;
     std::vector<RouteInfo> infos;
     std::mutex log_mutex;
@@ -272,7 +274,15 @@ struct Api::Impl {
     Result<Reply> DeleteMeter(Call& c);
 
     // api_import.cpp: imports of CSV or XLSX templates [HIER-3], and the templates
-    void AddImportRoutes();  // called by AddRoutes: two routes per kind
+    void AddImportRoutes();   // called by AddRoutes: two routes per kind
+    void AddPaymentRoutes();  // called by AddRoutes (api_payments.cpp)
+    Result<Reply> CreatePayment(Call& c);
+    Result<Reply> ListPayments(Call& c);
+    Result<Reply> GetPayment(Call& c);
+    Result<Reply> SandboxPay(Call& c);
+    Result<Reply> PaymentNotify(Call& c);
+    // Verifies and credits one notification of `provider`; the provider's reply either way.
+    Reply Notify(std::string_view provider, const HttpRequest& request, Instant now);
     Result<Reply> Import(Call& c, ImportKind kind);
     Result<Reply> ImportTemplate(Call& c, ImportKind kind);
     // Imports running now: each holds its file decoded, up to 16 MiB of XLSX a few times over.

@@ -14,6 +14,7 @@
 #include "api/http_util.hpp"
 #include "api/static_files.hpp"
 #include "app/mqtt_credentials.hpp"
+#include "app/payments.hpp"
 #include "app/site_file.hpp"
 #include "base/host_port.hpp"
 #include "ingest/mqtt_gateway.hpp"
@@ -221,6 +222,8 @@ Status RunServe(const ServeOptions& o) {
         // A certificate that cannot be used stops serve before the store opens or a port binds.
         JOULE_TRY(api::CheckTlsFiles(o.tls_cert, o.tls_key));
     }
+    // Payment keys are read and checked before the store opens: a bad one stops serve here.
+    JOULE_ASSIGN_OR_RETURN(api::PaymentGateway payment_gateway, MakePaymentGateway(o));
     JOULE_ASSIGN_OR_RETURN(auto store, storage::SqliteStore::Open(o.db_path, {}));
     BillingService billing(*store);
     AcquisitionService acquisition(*store, billing);
@@ -272,6 +275,7 @@ Status RunServe(const ServeOptions& o) {
     api_options.clock = WallNow;
     api_options.web_root = o.web_root;
     api_options.bus_statistics = &bus_statistics;
+    api_options.payments = std::move(payment_gateway);
     api_options.extra_metrics = [&store = *store] {
         const storage::SqliteStore::GroupStats s = store.group_stats();
         return api::PrometheusCounter("joule_store_group_commits_total",

@@ -46,6 +46,19 @@ struct ServeOptions {
     std::string mqtt_capath;
     std::string mqtt_certfile;
     std::string mqtt_keyfile;
+    // Payments [PAY-2] (docs/payments.md). The sandbox provider credits money nobody paid: the
+    // demo's and tests' only.
+    bool payments_sandbox = false;
+    // WeChat Pay API v3: all four or none. Platform keys as "SERIAL=path" (a certificate or a
+    // public key in PEM), one per key WeChat may sign with.
+    std::string wechat_app_id;
+    std::string wechat_mch_id;
+    std::string wechat_api_v3_key_file;  // the 32-byte APIv3 key
+    std::vector<std::string> wechat_platform_keys;
+    // Alipay: the app id and Alipay's public key (PEM) together; the seller id is optional.
+    std::string alipay_app_id;
+    std::string alipay_seller_id;
+    std::string alipay_public_key_file;
 
     bool operator==(const ServeOptions&) const = default;
 };

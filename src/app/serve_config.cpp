@@ -75,6 +75,25 @@ const std::array kSettings = {
     Text("mqtt.certfile", "--mqtt-certfile", "client certificate, if the broker requires one",
          &ServeOptions::mqtt_certfile),
     Text("mqtt.keyfile", "--mqtt-keyfile", "its private key", &ServeOptions::mqtt_keyfile),
+    Flag("payments.sandbox", "--payments-sandbox",
+         "the sandbox payment provider (demo and tests: it credits money nobody paid)",
+         &ServeOptions::payments_sandbox),
+    Text("payments.wechat_app_id", "--wechat-app-id", "WeChat Pay: the appid",
+         &ServeOptions::wechat_app_id),
+    Text("payments.wechat_mch_id", "--wechat-mch-id", "WeChat Pay: the merchant id",
+         &ServeOptions::wechat_mch_id),
+    Text("payments.wechat_api_v3_key_file", "--wechat-api-v3-key-file",
+         "WeChat Pay: file holding the 32-byte APIv3 key", &ServeOptions::wechat_api_v3_key_file),
+    ServeSetting{"payments.wechat_platform_keys", "--wechat-platform-key",
+                 "WeChat Pay: a platform key as SERIAL=path (certificate or public key, PEM)",
+                 &ServeOptions::wechat_platform_keys, 0, 0, Check::kNone},
+    Text("payments.alipay_app_id", "--alipay-app-id", "Alipay: the app_id",
+         &ServeOptions::alipay_app_id),
+    Text("payments.alipay_seller_id", "--alipay-seller-id",
+         "Alipay: the seller id notifications must name (\"\" = not checked)",
+         &ServeOptions::alipay_seller_id),
+    Text("payments.alipay_public_key_file", "--alipay-public-key-file",
+         "Alipay: Alipay's public key (PEM)", &ServeOptions::alipay_public_key_file),
     Integer("run.for_s", "--run-for", "stop after this many seconds (0 = until stopped)",
             &ServeOptions::run_for_s, 0, 315'360'000),
     Integer("run.report_every_s", "--report-every", "seconds between status lines",
@@ -349,6 +368,35 @@ Status ValidateServeOptions(const ServeOptions& o) {
     if (!o.tls_cert.empty() && o.http_listen.empty()) {
         return InvalidArgument("tls.cert",
                                "HTTPS needs the HTTP listener, but http.listen is \"\"");
+    }
+    const bool wechat = !o.wechat_app_id.empty() || !o.wechat_mch_id.empty() ||
+                        !o.wechat_api_v3_key_file.empty() || !o.wechat_platform_keys.empty();
+    if (wechat) {
+        for (const auto& [key, value] :
+             {std::pair{"payments.wechat_app_id", &o.wechat_app_id},
+              std::pair{"payments.wechat_mch_id", &o.wechat_mch_id},
+              std::pair{"payments.wechat_api_v3_key_file", &o.wechat_api_v3_key_file}}) {
+            if (value->empty()) {
+                return InvalidArgument(key, "needed with the other WeChat Pay settings");
+            }
+        }
+        if (o.wechat_platform_keys.empty()) {
+            return InvalidArgument("payments.wechat_platform_keys",
+                                   "needed with the other WeChat Pay settings");
+        }
+        for (const std::string& entry : o.wechat_platform_keys) {
+            const auto eq = entry.find('=');
+            if (eq == 0 || eq == std::string::npos || eq + 1 == entry.size()) {
+                return InvalidArgument("payments.wechat_platform_keys",
+                                       "each entry is SERIAL=path, got \"" + entry + "\"");
+            }
+        }
+    }
+    if (o.alipay_app_id.empty() != o.alipay_public_key_file.empty()) {
+        return o.alipay_app_id.empty()
+                   ? InvalidArgument("payments.alipay_app_id", "needed with the Alipay public key")
+                   : InvalidArgument("payments.alipay_public_key_file",
+                                     "needed with the Alipay app id");
     }
     if (!o.mqtt.empty() && o.mqtt_password.empty() && o.mqtt_credentials.empty()) {
         // The broker refuses an anonymous platform; the ingest would retry forever.

@@ -122,6 +122,15 @@ cafile = "/etc/joule/mqtt/ca.pem"
 capath = "/etc/ssl/certs"
 certfile = "/etc/joule/mqtt/client.pem"
 keyfile = "/etc/joule/mqtt/client.key"
+[payments]
+sandbox = true
+wechat_app_id = "wx8888888888888888"
+wechat_mch_id = "1900000109"
+wechat_api_v3_key_file = "/etc/joule/pay/wechat-apiv3.key"
+wechat_platform_keys = ["5157F09EFDC096DE=/etc/joule/pay/wechat-platform.pem"]
+alipay_app_id = "2021000000000001"
+alipay_seller_id = "2088102146225135"
+alipay_public_key_file = "/etc/joule/pay/alipay-public.pem"
 [run]
 for_s = 3600
 report_every_s = 30
@@ -150,6 +159,14 @@ report_every_s = 30
     want.mqtt_capath = "/etc/ssl/certs";
     want.mqtt_certfile = "/etc/joule/mqtt/client.pem";
     want.mqtt_keyfile = "/etc/joule/mqtt/client.key";
+    want.payments_sandbox = true;
+    want.wechat_app_id = "wx8888888888888888";
+    want.wechat_mch_id = "1900000109";
+    want.wechat_api_v3_key_file = "/etc/joule/pay/wechat-apiv3.key";
+    want.wechat_platform_keys = {"5157F09EFDC096DE=/etc/joule/pay/wechat-platform.pem"};
+    want.alipay_app_id = "2021000000000001";
+    want.alipay_seller_id = "2088102146225135";
+    want.alipay_public_key_file = "/etc/joule/pay/alipay-public.pem";
     want.run_for_s = 3600;
     want.report_every_s = 30;
     EXPECT_EQ(file->options, want);
@@ -378,6 +395,36 @@ TEST(ServeConfigErrors, SettingsThatGoTogether) {
     ASSERT_FALSE(e.has_value());
     EXPECT_EQ(e.error().field, "mqtt.password");
     o.mqtt_credentials = "mqtt/credentials";
+    EXPECT_TRUE(ValidateServeOptions(o).has_value());
+}
+
+}  // namespace
+}  // namespace joule::app
+
+namespace joule::app {
+namespace {
+
+TEST(ServeConfig, PaymentProvidersAreConfiguredWholeOrNotAtAll) {
+    ServeOptions o;
+    o.wechat_app_id = "wx8888888888888888";
+    auto partial = ValidateServeOptions(o);
+    ASSERT_FALSE(partial.has_value());
+    EXPECT_EQ(partial.error().field, "payments.wechat_mch_id");
+    o.wechat_mch_id = "1900000109";
+    o.wechat_api_v3_key_file = "/etc/joule/pay/apiv3.key";
+    EXPECT_EQ(ValidateServeOptions(o).error().field, "payments.wechat_platform_keys");
+    o.wechat_platform_keys = {"/etc/joule/pay/platform.pem"};  // no SERIAL=
+    auto bare = ValidateServeOptions(o);
+    ASSERT_FALSE(bare.has_value());
+    EXPECT_NE(bare.error().message.find("SERIAL=path"), std::string::npos);
+    o.wechat_platform_keys = {"5157F09E=/etc/joule/pay/platform.pem"};
+    EXPECT_TRUE(ValidateServeOptions(o).has_value());
+
+    o.alipay_public_key_file = "/etc/joule/pay/alipay.pem";
+    auto alipay = ValidateServeOptions(o);
+    ASSERT_FALSE(alipay.has_value());
+    EXPECT_EQ(alipay.error().field, "payments.alipay_app_id");
+    o.alipay_app_id = "2021000000000001";
     EXPECT_TRUE(ValidateServeOptions(o).has_value());
 }
 

@@ -1,0 +1,278 @@
+// Payments [PAY-2]: orders, their notifications, and the providers' notification endpoint.
+// Verification is the app's PaymentGateway (src/pay); crediting is PaymentService's, exactly once.
+//
+// The endpoint answers each provider as it expects: WeChat Pay 204 without a body for success and
+// 4xx {"code": "FAIL", "message": ...} otherwise (it retries); Alipay the text "success", or
+// "failure" (it retries); the sandbox JSON. Every notification is recorded, refused ones too.
+#include <cstdio>
+
+#include "api/api_internal.hpp"
+#include "api/credentials.hpp"
+#include "wire/json.hpp"
+
+namespace joule::api {
+namespace {
+
+constexpr int kMaxPaymentRows = 10'000;
+
+std::string_view OrderStateName(PaymentOrderState state) {
+    switch (state) {
+        case PaymentOrderState::kCreated:
+            return "created";
+        case PaymentOrderState::kPaid:
+            return "paid";
+        case PaymentOrderState::kClosed:
+            return "closed";
+    }
+    return "unknown";
+}
+
+Json OrderJson(const PaymentOrderRecord& o, std::string_view account_number) {
+    return Json{{"order_no", o.order_no},
+                {"account", account_number},
+                {"provider", o.provider},
+                {"channel", o.channel},
+                {"amount", wire::MoneyText(o.amount)},
+                {"state", OrderStateName(o.state)},
+                {"created_at", FormatInstant(o.created_at)},
+                {"created_by", o.created_by},
+                {"paid_at", o.paid_at ? FormatInstant(*o.paid_at) : ""},
+                {"transaction_id", o.transaction_id},
+                {"payer", o.payer}};
+}
+
+// Our order numbers: "J", the UTC second, 8 random hex digits; 6..32 characters as both
+// providers take, unique, and not guessable from another one.
+std::string NewOrderNo(Instant now) {
+    const auto day = std::chrono::floor<std::chrono::days>(now);
+    const date::year_month_day ymd{day};
+    const date::hh_mm_ss hms{now - day};
+    char stamp[32];
+    std::snprintf(stamp, sizeof stamp, "J%04d%02u%02u%02lld%02lld%02lld",
+                  static_cast<int>(ymd.year()), static_cast<unsigned>(ymd.month()),
+                  static_cast<unsigned>(ymd.day()), static_cast<long long>(hms.hours().count()),
+                  static_cast<long long>(hms.minutes().count()),
+                  static_cast<long long>(hms.seconds().count()));
+    return stamp + RandomHex(4);
+}
+
+bool KnownProvider(std::string_view provider) {
+    return provider == "wechat" || provider == "alipay" || provider == "sandbox";
+}
+
+}  // namespace
+
+void Api::Impl::AddPaymentRoutes() {
+    constexpr const char* kAccountPayments =
+        "/api/v1/projects/{project}/accounts/{account}/payments";
+    const auto add = [this](RouteInfo info, Result<Reply> (Impl::*fn)(Call&)) {
+        info.tag = "payments";
+        Add(std::move(info), [this, fn](Call& c) { return (this->*fn)(c); });
+    };
+    RouteInfo create;
+    create.method = "POST";
+    create.pattern = kAccountPayments;
+    create.operation_id = "createPayment";
+    create.summary =
+        "An online payment order for the account (provider, channel, amount); the sandbox "
+        "provider answers with the path that pays it";
+    create.permission = Permission::kMoneyTopUp;
+    create.has_body = true;
+    add(std::move(create), &Impl::CreatePayment);
+
+    RouteInfo list;
+    list.method = "GET";
+    list.pattern = kAccountPayments;
+    list.operation_id = "listPayments";
+    list.summary = "The account's payment orders, newest first";
+    list.permission = Permission::kAccountsView;
+    list.paged = true;
+    add(std::move(list), &Impl::ListPayments);
+
+    RouteInfo one;
+    one.method = "GET";
+    one.pattern = "/api/v1/projects/{project}/payments/{order}";
+    one.operation_id = "getPayment";
+    one.summary = "A payment order with every notification received for it";
+    one.permission = Permission::kAccountsView;
+    add(std::move(one), &Impl::GetPayment);
+
+    RouteInfo sandbox;
+    sandbox.method = "POST";
+    sandbox.pattern = "/api/v1/projects/{project}/payments/{order}/sandbox-pay";
+    sandbox.operation_id = "sandboxPay";
+    sandbox.summary =
+        "The sandbox provider pays the order: its signed notification goes through the same "
+        "verification and crediting as a real one (only when the sandbox is on)";
+    sandbox.permission = Permission::kMoneyTopUp;
+    add(std::move(sandbox), &Impl::SandboxPay);
+
+    RouteInfo notify;
+    notify.method = "POST";
+    notify.pattern = "/api/v1/pay/notify/{provider}";
+    notify.operation_id = "paymentNotify";
+    notify.summary =
+        "The providers' payment notifications (wechat, alipay, sandbox): verified, credited "
+        "exactly once, answered as each provider expects";
+    notify.access = RouteAccess::kPublic;
+    notify.has_body = true;
+    notify.file_types = {"application/json", "application/x-www-form-urlencoded"};
+    add(std::move(notify), &Impl::PaymentNotify);
+}
+
+Result<Reply> Api::Impl::CreatePayment(Call& c) {
+    wire::ObjectReader body(c.body, "");
+    CreatePaymentRequest request;
+    request.project_code = c.project->code;
+    request.account_number = c.params.at("account");
+    JOULE_ASSIGN_OR_RETURN(request.amount, body.MoneyField("amount"));
+    JOULE_ASSIGN_OR_RETURN(request.provider, body.String("provider", 16));
+    JOULE_ASSIGN_OR_RETURN(
+        request.channel,
+        body.OptString("channel", request.provider == "sandbox" ? "sandbox" : "", 16));
+    JOULE_TRY(body.Finish());
+    if (request.provider != "sandbox" || !options.payments.sandbox_pay) {
+        // WeChat Pay and Alipay orders need the providers' order APIs (prepay), not yet called.
+        return InvalidArgument("provider", options.payments.sandbox_pay
+                                               ? "orders can be made for the sandbox only (WeChat "
+                                                 "Pay and Alipay ordering is not available yet)"
+                                               : "no provider takes orders on this server yet");
+    }
+    request.order_no = NewOrderNo(c.now);
+    JOULE_ASSIGN_OR_RETURN(PaymentOrderRecord order,
+                           FromService(payments.CreateOrder(request, c.actor(), c.now)));
+    Json out = OrderJson(order, request.account_number);
+    out["sandbox_pay"] =
+        "/api/v1/projects/" + c.project->code + "/payments/" + order.order_no + "/sandbox-pay";
+    Reply r{201, std::move(out), {}};
+    r.headers.emplace_back("Location",
+                           "/api/v1/projects/" + c.project->code + "/payments/" + order.order_no);
+    return r;
+}
+
+Result<Reply> Api::Impl::ListPayments(Call& c) {
+    JOULE_ASSIGN_OR_RETURN(auto tx, store.BeginRead());
+    JOULE_ASSIGN_OR_RETURN(AccountRecord account, FindAccountOf(*tx, c));
+    const int limit = RowsToLoad(c.query, kMaxPaymentRows);
+    JOULE_ASSIGN_OR_RETURN(auto orders,
+                           tx->Payments().ListPaymentOrders(c.project->id, account.id, limit));
+    tx.reset();
+    JOULE_TRY(CheckWindow(c.query, orders.size(), limit));
+    std::vector<Json> items;
+    items.reserve(orders.size());
+    for (const PaymentOrderRecord& o : orders) {
+        items.push_back(OrderJson(o, account.number));
+    }
+    JOULE_ASSIGN_OR_RETURN(Json page, Page(std::move(items), c.query, {"created_at", "amount"},
+                                           {"state", "provider"}, {"order_no", "transaction_id"}));
+    return Reply{200, std::move(page), {}};
+}
+
+Result<Reply> Api::Impl::GetPayment(Call& c) {
+    JOULE_ASSIGN_OR_RETURN(auto tx, store.BeginRead());
+    JOULE_ASSIGN_OR_RETURN(auto order, tx->Payments().FindPaymentOrder(c.params.at("order")));
+    if (!order || order->project != c.project->id) {
+        return NotFound("no payment order " + c.params.at("order").substr(0, 64), "order");
+    }
+    JOULE_ASSIGN_OR_RETURN(auto notifications,
+                           tx->Payments().ListPaymentNotifications(order->order_no));
+    const std::string number = AccountNumberOf(*tx, order->account);
+    tx.reset();
+    Json out = OrderJson(*order, number);
+    Json list = Json::array();
+    for (const PaymentNotificationRecord& n : notifications) {
+        list.push_back(Json{{"received_at", FormatInstant(n.received_at)},
+                            {"provider", n.provider},
+                            {"transaction_id", n.transaction_id},
+                            {"outcome", n.outcome},
+                            {"detail", n.detail}});
+    }
+    out["notifications"] = std::move(list);
+    return Reply{200, std::move(out), {}};
+}
+
+Result<Reply> Api::Impl::SandboxPay(Call& c) {
+    if (!options.payments.sandbox_pay) {
+        return NotFound("the sandbox provider is off on this server", "order");
+    }
+    JOULE_ASSIGN_OR_RETURN(auto order, FromService(payments.FindOrder(c.params.at("order"))));
+    if (!order || order->project != c.project->id) {
+        return NotFound("no payment order " + c.params.at("order").substr(0, 64), "order");
+    }
+    if (order->provider != "sandbox") {
+        return InvalidArgument("order", "is an order of " + order->provider);
+    }
+    // The sandbox's own notification, through the endpoint every provider's goes through.
+    const HttpRequest posted = options.payments.sandbox_pay(*order, c.now);
+    Reply reply = Notify("sandbox", posted, c.now);
+    if (reply.status != 200) {
+        return reply;
+    }
+    JOULE_ASSIGN_OR_RETURN(auto tx, store.BeginRead());
+    JOULE_ASSIGN_OR_RETURN(auto paid, tx->Payments().FindPaymentOrder(order->order_no));
+    reply.body["order"] = OrderJson(paid.value_or(*order), AccountNumberOf(*tx, order->account));
+    return reply;
+}
+
+Result<Reply> Api::Impl::PaymentNotify(Call& c) {
+    const std::string& provider = c.params.at("provider");
+    if (!KnownProvider(provider)) {
+        return NotFound("no payment provider '" + provider.substr(0, 32) + "'", "provider");
+    }
+    return Notify(provider, c.http, c.now);
+}
+
+Reply Api::Impl::Notify(std::string_view provider, const HttpRequest& request, Instant now) {
+    // Each provider's way of saying yes and no.
+    const auto success = [&](std::string_view outcome) {
+        if (provider == "wechat") {
+            return Reply{204, nullptr, {}};
+        }
+        if (provider == "alipay") {
+            Reply r{200, nullptr, {}};
+            r.text = "success";
+            r.content_type = "text/plain; charset=utf-8";
+            return r;
+        }
+        return Reply{200, Json{{"outcome", outcome}}, {}};
+    };
+    const auto failure = [&](int status, const Error& e) {
+        if (provider == "alipay") {
+            Reply r{status, nullptr, {}};
+            r.text = "failure";
+            r.content_type = "text/plain; charset=utf-8";
+            return r;
+        }
+        if (provider == "wechat") {
+            return Reply{status, Json{{"code", "FAIL"}, {"message", e.ToString()}}, {}};
+        }
+        return Reply{
+            status,
+            Json{{"code", ErrorCodeName(e.code)}, {"message", e.message}, {"field", e.field}},
+            {}};
+    };
+    if (!options.payments.verify) {
+        return failure(
+            404, Error{ErrorCode::kNotFound, "no payment provider is configured", "provider"});
+    }
+    auto notice = options.payments.verify(provider, request, now);
+    if (!notice) {
+        // Recorded for finance: a forged or broken notification is worth seeing.
+        (void)payments.RecordRejected(provider, notice.error().ToString(), now);
+        const int status = notice.error().code == ErrorCode::kNotFound          ? 404
+                           : notice.error().code == ErrorCode::kUnauthenticated ? 401
+                                                                                : 400;
+        return failure(status, notice.error());
+    }
+    auto confirmed = payments.ConfirmPayment(*notice, now);
+    if (!confirmed) {
+        const ErrorCode code = confirmed.error().code;
+        const int status = code == ErrorCode::kNotFound          ? 404
+                           : code == ErrorCode::kInvalidArgument ? 400
+                                                                 : 503;  // retried
+        return failure(status, confirmed.error());
+    }
+    return success(PaymentOutcomeName(confirmed->outcome));
+}
+
+}  // namespace joule::api

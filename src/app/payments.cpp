@@ -1,0 +1,140 @@
+#include "app/payments.hpp"
+
+#include <memory>
+
+#include "api/credentials.hpp"
+#include "base/file.hpp"
+#include "pay/alipay.hpp"
+#include "pay/crypto.hpp"
+#include "pay/sandbox.hpp"
+#include "pay/wechat_pay.hpp"
+#include "service/payment_service.hpp"
+
+namespace joule::app {
+namespace {
+
+constexpr std::size_t kMaxKeyFileBytes = 64 * 1024;
+
+// A public key or certificate that loads as RSA-2048 (checked now, not at the first payment).
+Result<std::string> ReadPublicKey(const std::string& path, std::string_view setting) {
+    JOULE_ASSIGN_OR_RETURN(std::string pem, ReadFileText(path, setting, kMaxKeyFileBytes));
+    auto probe = pay::VerifyRsaSha256(pem, "probe", std::string(256, '\0'));
+    if (!probe && probe.error().field == "key") {
+        return InvalidArgument(std::string(setting), path + ": " + probe.error().message);
+    }
+    return pem;
+}
+
+std::string Trimmed(std::string text) {
+    while (!text.empty() && (text.back() == '\n' || text.back() == '\r' || text.back() == ' ')) {
+        text.pop_back();
+    }
+    return text;
+}
+
+PaymentNotification FromNotice(pay::PaymentNotice n) {
+    PaymentNotification out;
+    out.provider = std::move(n.provider);
+    out.order_no = std::move(n.out_trade_no);
+    out.transaction_id = std::move(n.transaction_id);
+    out.amount = n.amount;
+    out.paid = n.paid;
+    out.state = std::move(n.state);
+    out.paid_at = n.paid_at;
+    out.payer = std::move(n.payer);
+    return out;
+}
+
+// Providers name headers in any case; the HTTP server keeps them lower-cased.
+pay::HeaderLookup HeadersOf(const api::HttpRequest& request) {
+    return [&request](std::string_view name) {
+        std::string lower(name);
+        for (char& c : lower) {
+            c = static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
+        }
+        return std::string(request.Header(lower));
+    };
+}
+
+}  // namespace
+
+Result<api::PaymentGateway> MakePaymentGateway(const ServeOptions& o) {
+    std::shared_ptr<const pay::WechatPayConfig> wechat;
+    if (!o.wechat_app_id.empty()) {
+        auto config = std::make_shared<pay::WechatPayConfig>();
+        config->app_id = o.wechat_app_id;
+        config->mch_id = o.wechat_mch_id;
+        JOULE_ASSIGN_OR_RETURN(std::string key,
+                               ReadFileText(o.wechat_api_v3_key_file,
+                                            "payments.wechat_api_v3_key_file", kMaxKeyFileBytes));
+        config->api_v3_key = Trimmed(std::move(key));
+        if (config->api_v3_key.size() != 32) {
+            return InvalidArgument("payments.wechat_api_v3_key_file",
+                                   "the APIv3 key is 32 bytes, the file holds " +
+                                       std::to_string(config->api_v3_key.size()));
+        }
+        for (const std::string& entry : o.wechat_platform_keys) {
+            const auto eq = entry.find('=');
+            JOULE_ASSIGN_OR_RETURN(std::string pem, ReadPublicKey(entry.substr(eq + 1),
+                                                                  "payments.wechat_platform_keys"));
+            config->platform_keys.emplace(entry.substr(0, eq), std::move(pem));
+        }
+        wechat = std::move(config);
+    }
+    std::shared_ptr<const pay::AlipayConfig> alipay;
+    if (!o.alipay_app_id.empty()) {
+        JOULE_ASSIGN_OR_RETURN(std::string pem, ReadPublicKey(o.alipay_public_key_file,
+                                                              "payments.alipay_public_key_file"));
+        alipay = std::make_shared<pay::AlipayConfig>(
+            pay::AlipayConfig{o.alipay_app_id, o.alipay_seller_id, std::move(pem)});
+    }
+    std::shared_ptr<const pay::SandboxConfig> sandbox;
+    if (o.payments_sandbox) {
+        sandbox = std::make_shared<pay::SandboxConfig>(
+            pay::SandboxConfig{api::RandomHex(32), std::chrono::seconds{300}});
+    }
+
+    api::PaymentGateway gateway;
+    gateway.verify = [wechat, alipay, sandbox](std::string_view provider,
+                                               const api::HttpRequest& request,
+                                               Instant now) -> Result<PaymentNotification> {
+        Result<pay::PaymentNotice> notice = std::unexpected(
+            Error{ErrorCode::kNotFound,
+                  "payment provider " + std::string(provider) + " is not configured on this server",
+                  "provider"});
+        if (provider == "wechat" && wechat) {
+            notice = pay::VerifyWechatNotification(*wechat, HeadersOf(request), request.body, now);
+        } else if (provider == "alipay" && alipay) {
+            notice = pay::VerifyAlipayNotification(*alipay, request.body);
+        } else if (provider == "sandbox" && sandbox) {
+            notice =
+                pay::VerifySandboxNotification(*sandbox, HeadersOf(request), request.body, now);
+        }
+        if (!notice) {
+            return std::unexpected(notice.error());
+        }
+        return FromNotice(std::move(*notice));
+    };
+    if (sandbox) {
+        gateway.sandbox_pay = [sandbox](const PaymentOrderRecord& order, Instant now) {
+            pay::PaymentNotice paid;
+            paid.out_trade_no = order.order_no;
+            paid.transaction_id = "SBX" + api::RandomHex(8);
+            paid.amount = order.amount;
+            paid.paid = true;
+            paid.payer = "sandbox";
+            const pay::SandboxNotification sent = pay::MakeSandboxNotification(*sandbox, paid, now);
+            api::HttpRequest request;
+            request.method = "POST";
+            request.path = "/api/v1/pay/notify/sandbox";
+            request.headers = {{"content-type", "application/json"},
+                               {"x-sandbox-signature", sent.signature}};
+            request.body = sent.body;
+            request.remote = "sandbox";
+            return request;
+        };
+    }
+    return gateway;
+}
+
+}  // namespace joule::app
