@@ -50,6 +50,8 @@ struct PaymentGateway {
     // The sandbox provider paying `order`: the notification it posts. Set only when the sandbox
     // is on (the demo, tests): it credits money nobody paid.
     std::function<HttpRequest(const PaymentOrderRecord& order, Instant now)> sandbox_pay;
+    // The providers configured ("wechat", "alipay", "sandbox"): orders are made for these only.
+    std::vector<std::string> providers;
 };
 
 struct ApiOptions {

@@ -95,6 +95,13 @@ Result<api::PaymentGateway> MakePaymentGateway(const ServeOptions& o) {
     }
 
     api::PaymentGateway gateway;
+    for (const auto& [name, on] :
+         {std::pair{"wechat", wechat != nullptr}, std::pair{"alipay", alipay != nullptr},
+          std::pair{"sandbox", sandbox != nullptr}}) {
+        if (on) {
+            gateway.providers.emplace_back(name);
+        }
+    }
     gateway.verify = [wechat, alipay, sandbox](std::string_view provider,
                                                const api::HttpRequest& request,
                                                Instant now) -> Result<PaymentNotification> {

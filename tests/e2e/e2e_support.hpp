@@ -63,6 +63,15 @@ public:
     ~Process() { Stop(); }
     Process(const Process&) = delete;
     Process& operator=(const Process&) = delete;
+    // SIGKILL: the process ends wherever it is, as on a power cut (nothing flushed, no cleanup).
+    void Kill() {
+        if (pid_ <= 0)
+            return;
+        kill(pid_, SIGKILL);
+        int status = 0;
+        waitpid(pid_, &status, 0);
+        pid_ = 0;
+    }
     void Stop() {
         if (pid_ <= 0)
             return;

@@ -13,49 +13,14 @@
 #include <thread>
 #include <vector>
 
+#include "e2e_site.hpp"
 #include "e2e_support.hpp"
+#include "http_client.hpp"
 
 namespace {
 
 using namespace joule::e2e;  // NOLINT(google-build-using-namespace): test support
 using Json = nlohmann::json;
-namespace beast = boost::beast;
-namespace http = beast::http;
-namespace asio = boost::asio;
-
-struct Reply {
-    int status = 0;
-    std::string body;
-    std::string set_cookie;
-    Json json() const { return Json::parse(body, nullptr, false); }
-};
-
-Reply Send(int port, http::verb method, const std::string& target, const std::string& body = "",
-           const std::vector<std::pair<std::string, std::string>>& headers = {}) {
-    asio::io_context io;
-    asio::ip::tcp::socket socket(io);
-    socket.connect({asio::ip::make_address("127.0.0.1"), static_cast<unsigned short>(port)});
-    http::request<http::string_body> req{method, target, 11};
-    req.set(http::field::host, "127.0.0.1");
-    for (const auto& [name, value] : headers) {
-        req.set(name, value);
-    }
-    if (!body.empty()) {
-        req.set(http::field::content_type, "application/json");
-        req.body() = body;
-    }
-    req.prepare_payload();
-    http::write(socket, req);
-    beast::flat_buffer buffer;
-    http::response<http::string_body> res;
-    beast::error_code ec;
-    http::read(socket, buffer, res, ec);
-    Reply out;
-    out.status = ec ? -1 : static_cast<int>(res.result_int());
-    out.body = res.body();
-    out.set_cookie = std::string(res[http::field::set_cookie]);
-    return out;
-}
 
 // Raw bytes in, the status line's code out (for requests Beast would refuse to build).
 int SendRaw(int port, const std::string& bytes) {
@@ -77,46 +42,7 @@ protected:
         fs::remove_all(dir_);
         fs::create_directories(dir_);
         db_ = dir_ / "http.db";
-        const Json model =
-            Json::parse(ReadFile(fs::path(JOULE_MODELS_DIR) / "dlt645-2007-1p-prepaid.json"));
-        const Json site = {
-            {"project", {{"code", "e2e"}, {"name", "E2E mall"}, {"time_zone", "Asia/Shanghai"}}},
-            {"models", {model}},
-            {"gateways", {{{"code", "gw-a"}, {"transport", "dtu"}, {"endpoint", "86000001"}}}},
-            {"tariffs",
-             {{{"code", "flat"},
-               {"name", "Flat"},
-               {"versions",
-                {{{"effective_from", "2026-01-01T00:00:00+08:00"}, {"price", "1.0000"}}}}}}},
-            {"meters",
-             {{{"code", "E101"},
-               {"model", "dlt645-2007-1p-prepaid"},
-               {"gateway", "gw-a"},
-               {"bus_address", "000000000101"}}}}};
-        std::ofstream(dir_ / "site.json") << site.dump(2);
-        ASSERT_EQ(
-            Shell(std::string(JOULE_BINARY) + " site create --db " + db_.string() + " " +
-                  (dir_ / "site.json").string() + " > " + (dir_ / "cli.log").string() + " 2>&1"),
-            0)
-            << ReadFile(dir_ / "cli.log");
-        const Json account = {{"number", "S101"},
-                              {"tenant", "Tea shop"},
-                              {"tariff", "flat"},
-                              {"scheme",
-                               {{"alarm1", "5.00"},
-                                {"alarm2", "2.00"},
-                                {"alarm3", "1.00"},
-                                {"overdraft", "0.00"},
-                                {"restore", "0.10"}}},
-                              {"meters", {{{"meter", "E101"}, {"reading", "0"}}}},
-                              {"top_up", "10.00"},
-                              {"opened_at", "2026-11-01T00:00:00Z"}};
-        std::ofstream(dir_ / "account.json") << account.dump(2);
-        ASSERT_EQ(Shell(std::string(JOULE_BINARY) + " account open --db " + db_.string() +
-                        " --project e2e " + (dir_ / "account.json").string() + " > " +
-                        (dir_ / "cli.log").string() + " 2>&1"),
-                  0)
-            << ReadFile(dir_ / "cli.log");
+        ASSERT_NO_FATAL_FAILURE(CreateMallWithOneAccount(dir_, db_));
         port_ = FreePort();
         server_ = std::make_unique<Process>(
             std::vector<std::string>{"serve", "--db", db_.string(), "--http",

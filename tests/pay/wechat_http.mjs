@@ -1,0 +1,61 @@
+// WeChat Pay v3 for the end-to-end payment tests (tests/e2e/payment_e2e_test.cpp), with Node's
+// crypto — not our code:
+//   node wechat_http.mjs keys DIR
+//     writes DIR/platform.key.pem (WeChat's private key, kept by the "provider"),
+//     DIR/platform.pub.pem (what the platform is configured with), DIR/apiv3.key and
+//     DIR/config.json {app_id, mch_id, serial}
+//   node wechat_http.mjs notify DIR ORDERS.json OUT.json
+//     ORDERS.json: [{order_no, amount (fen), transaction_id, variant}] with variant one of
+//     valid, tampered, stale, probe, wrong_key, wrong_app; OUT.json: [{headers, body}] in order.
+import { createCipheriv, createSign, generateKeyPairSync, randomBytes } from 'node:crypto'
+import { readFileSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+
+const [command, dir, ordersFile, outFile] = process.argv.slice(2)
+const alphanumeric = (n) => [...randomBytes(n)].map((b) => 'ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789'[b % 57]).join('')
+const pair = () => generateKeyPairSync('rsa', { modulusLength: 2048, publicKeyEncoding: { type: 'spki', format: 'pem' }, privateKeyEncoding: { type: 'pkcs8', format: 'pem' } })
+
+if (command === 'keys') {
+  const platform = pair()
+  writeFileSync(join(dir, 'platform.key.pem'), platform.privateKey)
+  writeFileSync(join(dir, 'platform.pub.pem'), platform.publicKey)
+  writeFileSync(join(dir, 'stranger.key.pem'), pair().privateKey)
+  writeFileSync(join(dir, 'apiv3.key'), alphanumeric(32) + '\n')
+  writeFileSync(join(dir, 'config.json'), JSON.stringify({ app_id: 'wx8888888888888888', mch_id: '1900000109', serial: '5157F09EFDC096DE15EBE81A47057A7232F1B8E1' }))
+} else if (command === 'notify') {
+  const config = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8'))
+  const apiKey = readFileSync(join(dir, 'apiv3.key'), 'utf8').trim()
+  const platformKey = readFileSync(join(dir, 'platform.key.pem'), 'utf8')
+  const strangerKey = readFileSync(join(dir, 'stranger.key.pem'), 'utf8')
+  const now = Math.floor(Date.now() / 1000)
+  const out = JSON.parse(readFileSync(ordersFile, 'utf8')).map(({ order_no, amount, transaction_id, variant }) => {
+    const tx = {
+      mchid: config.mch_id, appid: variant === 'wrong_app' ? 'wx0000000000000000' : config.app_id, out_trade_no: order_no, transaction_id,
+      trade_type: 'JSAPI', trade_state: 'SUCCESS', trade_state_desc: '支付成功', bank_type: 'OTHERS', attach: '',
+      success_time: new Date(now * 1000).toISOString().replace('.000Z', '+00:00'), payer: { openid: 'o-e2e-payer' },
+      amount: { total: amount, payer_total: amount, currency: 'CNY', payer_currency: 'CNY' },
+    }
+    const nonce = alphanumeric(12)
+    const cipher = createCipheriv('aes-256-gcm', Buffer.from(apiKey, 'utf8'), Buffer.from(nonce, 'utf8'))
+    cipher.setAAD(Buffer.from('transaction', 'utf8'))
+    const sealed = Buffer.concat([cipher.update(JSON.stringify(tx), 'utf8'), cipher.final(), cipher.getAuthTag()])
+    let body = JSON.stringify({
+      id: 'EV-' + alphanumeric(20), create_time: tx.success_time, resource_type: 'encrypt-resource', event_type: 'TRANSACTION.SUCCESS', summary: '支付成功',
+      resource: { original_type: 'transaction', algorithm: 'AEAD_AES_256_GCM', ciphertext: sealed.toString('base64'), associated_data: 'transaction', nonce },
+    })
+    const timestamp = variant === 'stale' ? now - 600 : now
+    const headerNonce = alphanumeric(32)
+    const key = variant === 'wrong_key' ? strangerKey : platformKey
+    let signature = createSign('RSA-SHA256').update(`${timestamp}\n${headerNonce}\n${body}\n`, 'utf8').sign(key, 'base64')
+    if (variant === 'probe') signature = 'WECHATPAY/SIGNTEST/A' + randomBytes(48).toString('base64')
+    if (variant === 'tampered') body = body.replace('"summary":"支付成功"', '"summary":"支付成功!"')
+    return {
+      headers: { 'Wechatpay-Timestamp': String(timestamp), 'Wechatpay-Nonce': headerNonce, 'Wechatpay-Signature': signature, 'Wechatpay-Serial': config.serial, 'Wechatpay-Signature-Type': 'WECHATPAY2-SHA256-RSA2048', 'Content-Type': 'application/json' },
+      body,
+    }
+  })
+  writeFileSync(outFile, JSON.stringify(out))
+} else {
+  console.error('usage: node wechat_http.mjs keys DIR | notify DIR ORDERS.json OUT.json')
+  process.exit(2)
+}
