@@ -5,7 +5,6 @@
 // 4xx {"code": "FAIL", "message": ...} otherwise (it retries); Alipay the text "success", or
 // "failure" (it retries); the sandbox JSON. Every notification is recorded, refused ones too.
 #include <algorithm>
-#include <cstdio>
 
 #include "api/api_internal.hpp"
 #include "api/credentials.hpp"
@@ -45,16 +44,13 @@ Json OrderJson(const PaymentOrderRecord& o, std::string_view account_number) {
 // Our order numbers: "J", the UTC second, 8 random hex digits; 6..32 characters as both
 // providers take, unique, and not guessable from another one.
 std::string NewOrderNo(Instant now) {
-    const auto day = std::chrono::floor<std::chrono::days>(now);
-    const date::year_month_day ymd{day};
-    const date::hh_mm_ss hms{now - day};
-    char stamp[32];
-    std::snprintf(stamp, sizeof stamp, "J%04d%02u%02u%02lld%02lld%02lld",
-                  static_cast<int>(ymd.year()), static_cast<unsigned>(ymd.month()),
-                  static_cast<unsigned>(ymd.day()), static_cast<long long>(hms.hours().count()),
-                  static_cast<long long>(hms.minutes().count()),
-                  static_cast<long long>(hms.seconds().count()));
-    return stamp + RandomHex(4);
+    std::string order = "J";
+    for (const char c : FormatInstant(now)) {  // "2026-11-22T23:59:53Z" -> 20261122235953
+        if (c >= '0' && c <= '9') {
+            order += c;
+        }
+    }
+    return order + RandomHex(4);
 }
 
 bool KnownProvider(std::string_view provider) {
