@@ -18,14 +18,8 @@ dir=$PWD/build/bench-http
 rm -rf "$dir" && mkdir -p "$dir"
 db=$dir/bench.db
 
-port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-free_port() {
-    for p in $(seq "$1" $(($1 + 100))); do
-        if port_free "$p"; then echo "$p"; return; fi
-    done
-    echo "no free port from $1" >&2
-    exit 1
-}
+# shellcheck source=bench/ports.sh
+source bench/ports.sh
 http_port=$(free_port 18180)
 nginx_port=$(free_port 18280)
 

@@ -823,6 +823,11 @@ Result<std::string> SpreadsheetNumberText(std::string_view text) {
             }
         }
     }
+    // The value's magnitude, not only its written exponent, stays within 10^+-400: a longer
+    // plain text would not read back as a number (the fuzzer found "4400...4e384", 407 digits).
+    if (point > kMaxExponent || point < -kMaxExponent) {
+        return bad();
+    }
     while (!digits.empty() && digits.back() == '0') {
         digits.pop_back();
     }

@@ -55,7 +55,7 @@ struct XlsxLimits {
 // A spreadsheet number ("-1.25E-3", "12.300000000000001", "7") as plain decimal text with at
 // most 15 significant digits, rounded half away from zero, trailing fractional zeros and a lone
 // point removed ("-0.00125", "12.3", "7"). kInvalidArgument when `text` is not a number, or its
-// exponent is beyond +-400.
+// exponent or its magnitude is beyond 10^+-400 (so the text it gives always reads back).
 [[nodiscard]] Result<std::string> SpreadsheetNumberText(std::string_view text);
 
 }  // namespace joule::codec

@@ -300,8 +300,18 @@ TEST(XlsxReader, SpreadsheetNumbersAreExactDecimalText) {
         EXPECT_EQ(*text, out) << in;
     }
     for (const char* bad :
-         {"", "-", ".", "E5", "1E", "1E+", "1.2.3", "12x", "1e999", "0x10", "1 2"}) {
+         {"", "-", ".", "E5", "1E", "1E+", "1.2.3", "12x", "1e999", "0x10", "1 2",
+          // Exponents within 400 whose value is not: 23 digits times 10^384 is 407 digits long.
+          "44004440004444444444444e384", "0.0000001e-395"}) {
         EXPECT_FALSE(SpreadsheetNumberText(bad).has_value()) << bad;
+    }
+    // What it gives reads back to itself, at the edge of the range too.
+    for (const char* edge : {"1e399", "9.99999999999999e399", "1e-399", "-123e397"}) {
+        auto text = SpreadsheetNumberText(edge);
+        ASSERT_TRUE(text.has_value()) << edge;
+        auto again = SpreadsheetNumberText(*text);
+        ASSERT_TRUE(again.has_value()) << edge;
+        EXPECT_EQ(*again, *text) << edge;
     }
 }
 
