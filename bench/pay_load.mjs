@@ -1,5 +1,5 @@
 // The payment notification load of bench/payments.sh: WeChat Pay notifications (signed by
-// tests/pay/wechat_http.mjs with Node's crypto) posted to `joule serve` on 127.0.0.1 at a fixed
+// tests/pay/provider_http.mjs with Node's crypto) posted to `joule serve` on 127.0.0.1 at a fixed
 // rate, open loop (a slow reply does not slow the sender, as with a real provider), each
 // latency measured from the send to the reply. Bounded by the count it is given; stops itself.
 // Usage: node pay_load.mjs BASE NOTIFICATIONS.json RATE_PER_SECOND OUT.json

@@ -24,7 +24,7 @@ http_port=$(free_port 18480)
 password="Bench1$(od -An -N6 -tx1 /dev/urandom | tr -d ' \n')"
 echo "$password" | "$joule" admin create --db "$db" --username bench --role admin \
     --all-projects > /dev/null
-node tests/pay/wechat_http.mjs keys "$dir"
+node tests/pay/provider_http.mjs keys "$dir"
 app_id=$(sed -n 's/.*"app_id":"\([^"]*\)".*/\1/p' "$dir/config.json")
 mch_id=$(sed -n 's/.*"mch_id":"\([^"]*\)".*/\1/p' "$dir/config.json")
 serial=$(sed -n 's/.*"serial":"\([^"]*\)".*/\1/p' "$dir/config.json")
@@ -80,7 +80,7 @@ for (let i = 0; i < count; i += batch) {
 writeFileSync(process.env.BENCH_DIR + "/orders.json", JSON.stringify(orders))
 console.log(`accounts ${accounts.length}, ${tripped} run into arrears, ${orders.length} orders`)
 '
-node tests/pay/wechat_http.mjs notify "$dir" "$dir/orders.json" "$dir/notifications.json"
+node tests/pay/provider_http.mjs wechat "$dir" "$dir/orders.json" "$dir/notifications.json"
 closes_before=$(sqlite3 "$db" "SELECT COUNT(*) FROM commands WHERE kind = 'close'")
 echo "== $count WeChat Pay notifications at $rate/s ($(nproc) cores: $(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -1))"
 node bench/pay_load.mjs "$base" "$dir/notifications.json" "$rate" "$dir/result.json"

@@ -1,5 +1,5 @@
 // Payments through the real `joule serve` over loopback [PAY-2]: the sandbox provider paying an
-// order; WeChat Pay notifications signed by Node's crypto (tests/pay/wechat_http.mjs, not our
+// order; WeChat Pay notifications signed by Node's crypto (tests/pay/provider_http.mjs, not our
 // code) — forged ones refused with nothing credited, a genuine one replayed 15 times at once
 // credited once; and the server killed with SIGKILL at seeded random moments while notifications
 // pour in, then restarted and sent everything again as providers do until acknowledged: every
@@ -63,12 +63,29 @@ protected:
     void Start() {
         server_ = std::make_unique<Process>(
             std::vector<std::string>{
-                "serve", "--db", db_.string(), "--http", "127.0.0.1:" + std::to_string(port_),
-                "--dtu-listen", "127.0.0.1:" + std::to_string(dtu_port_), "--no-access-log",
-                "--payments-sandbox", "--wechat-app-id", config_["app_id"].get<std::string>(),
-                "--wechat-mch-id", config_["mch_id"].get<std::string>(), "--wechat-api-v3-key-file",
-                (dir_ / "apiv3.key").string(), "--wechat-platform-key",
-                config_["serial"].get<std::string>() + "=" + (dir_ / "platform.pub.pem").string()},
+                "serve",
+                "--db",
+                db_.string(),
+                "--http",
+                "127.0.0.1:" + std::to_string(port_),
+                "--dtu-listen",
+                "127.0.0.1:" + std::to_string(dtu_port_),
+                "--no-access-log",
+                "--payments-sandbox",
+                "--wechat-app-id",
+                config_["app_id"].get<std::string>(),
+                "--wechat-mch-id",
+                config_["mch_id"].get<std::string>(),
+                "--wechat-api-v3-key-file",
+                (dir_ / "apiv3.key").string(),
+                "--wechat-platform-key",
+                config_["serial"].get<std::string>() + "=" + (dir_ / "platform.pub.pem").string(),
+                "--alipay-app-id",
+                config_["alipay_app_id"].get<std::string>(),
+                "--alipay-seller-id",
+                config_["alipay_seller_id"].get<std::string>(),
+                "--alipay-public-key-file",
+                (dir_ / "alipay.pub.pem").string()},
             dir_ / ("serve-" + std::to_string(starts_++) + ".log"));
         ASSERT_TRUE(WaitForHttpApi(dir_ / ("serve-" + std::to_string(starts_ - 1) + ".log")))
             << ReadFile(dir_ / ("serve-" + std::to_string(starts_ - 1) + ".log"));
@@ -79,7 +96,7 @@ protected:
 
     int Node(const std::vector<std::string>& args) {
         std::string command =
-            "node " + std::string(JOULE_SOURCE_DIR) + "/tests/pay/wechat_http.mjs";
+            "node " + std::string(JOULE_SOURCE_DIR) + "/tests/pay/provider_http.mjs";
         for (const std::string& a : args) {
             command += " '" + a + "'";
         }
@@ -100,10 +117,11 @@ protected:
         EXPECT_EQ(r.status, 201) << r.body;
         return r.json().value("order_no", std::string());
     }
-    // WeChat's notifications for `orders` (order_no, fen, transaction, variant), signed by Node.
-    std::vector<Notification> Signed(const Json& orders) {
+    // `provider`'s notifications for `orders` (order_no, fen, transaction, variant), signed by
+    // Node.
+    std::vector<Notification> Signed(const Json& orders, const std::string& provider = "wechat") {
         std::ofstream(dir_ / "orders.json") << orders.dump();
-        EXPECT_EQ(Node({"notify", dir_.string(), (dir_ / "orders.json").string(),
+        EXPECT_EQ(Node({provider, dir_.string(), (dir_ / "orders.json").string(),
                         (dir_ / "notifications.json").string()}),
                   0)
             << ReadFile(dir_ / "node.log");
@@ -215,6 +233,43 @@ TEST_F(PaymentE2eTest, ForgedWechatNotificationsAreRefusedAndAGenuineOneCreditsO
     }
     EXPECT_EQ(acknowledged.load(), 15);
     EXPECT_EQ(Paid(), "30.00");
+    EXPECT_EQ(Credited(order), 1);
+    ExpectLedgerBalanced(db_);
+}
+
+TEST_F(PaymentE2eTest, AlipayNotificationsAreAnsweredAsAlipayExpects) {
+    const std::string order = NewOrder("alipay", "88.88");
+    ASSERT_FALSE(order.empty());
+    const auto notice = [&](const char* variant) {
+        return Json{{"order_no", order},
+                    {"amount", 8888},
+                    {"transaction_id", "2026112322001400000001"},
+                    {"variant", variant}};
+    };
+    const std::vector<Notification> sent =
+        Signed(Json::array({notice("tampered"), notice("wrong_key"), notice("wrong_app"),
+                            notice("closed"), notice("valid")}),
+               "alipay");
+    ASSERT_EQ(sent.size(), 5U);
+    const auto post = [&](const Notification& n) {
+        return Send(port_, http::verb::post, "/api/v1/pay/notify/alipay", n.body, n.headers);
+    };
+    for (std::size_t i = 0; i < 3; ++i) {  // forged: Alipay's "failure", nothing credited
+        const Reply r = post(sent[i]);
+        EXPECT_NE(r.status, 200) << i;
+        EXPECT_EQ(r.body, "failure") << i;
+    }
+    EXPECT_EQ(Paid(), "10.00");
+    // A closed trade is acknowledged and closes the order; the payment after it still credits.
+    Reply closed = post(sent[3]);
+    EXPECT_EQ(closed.status, 200);
+    EXPECT_EQ(closed.body, "success");
+    for (int i = 0; i < 8; ++i) {  // Alipay's retries
+        const Reply r = post(sent[4]);
+        EXPECT_EQ(r.status, 200);
+        EXPECT_EQ(r.body, "success");
+    }
+    EXPECT_EQ(Paid(), "98.88");
     EXPECT_EQ(Credited(order), 1);
     ExpectLedgerBalanced(db_);
 }

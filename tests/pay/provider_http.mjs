@@ -1,12 +1,14 @@
-// WeChat Pay v3 for the end-to-end payment tests (tests/e2e/payment_e2e_test.cpp), with Node's
-// crypto — not our code:
-//   node wechat_http.mjs keys DIR
+// The payment providers' side of the end-to-end tests and the payment bench
+// (tests/e2e/payment_e2e_test.cpp, bench/payments.sh), with Node's crypto — not our code:
+//   node provider_http.mjs keys DIR
 //     writes DIR/platform.key.pem (WeChat's private key, kept by the "provider"),
-//     DIR/platform.pub.pem (what the platform is configured with), DIR/apiv3.key and
-//     DIR/config.json {app_id, mch_id, serial}
-//   node wechat_http.mjs notify DIR ORDERS.json OUT.json
-//     ORDERS.json: [{order_no, amount (fen), transaction_id, variant}] with variant one of
-//     valid, tampered, stale, probe, wrong_key, wrong_app; OUT.json: [{headers, body}] in order.
+//     DIR/platform.pub.pem (what the platform is configured with), DIR/apiv3.key,
+//     DIR/alipay.key.pem and DIR/alipay.pub.pem (Alipay's), and
+//     DIR/config.json {app_id, mch_id, serial, alipay_app_id, alipay_seller_id}
+//   node provider_http.mjs wechat|alipay DIR ORDERS.json OUT.json
+//     ORDERS.json: [{order_no, amount (fen), transaction_id, variant}]; OUT.json: [{headers, body}]
+//     in order, each as that provider posts it. Variants: valid, tampered, wrong_key, wrong_app;
+//     WeChat also stale and probe; Alipay also closed (TRADE_CLOSED).
 import { createCipheriv, createSign, generateKeyPairSync, randomBytes } from 'node:crypto'
 import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
@@ -21,8 +23,11 @@ if (command === 'keys') {
   writeFileSync(join(dir, 'platform.pub.pem'), platform.publicKey)
   writeFileSync(join(dir, 'stranger.key.pem'), pair().privateKey)
   writeFileSync(join(dir, 'apiv3.key'), alphanumeric(32) + '\n')
-  writeFileSync(join(dir, 'config.json'), JSON.stringify({ app_id: 'wx8888888888888888', mch_id: '1900000109', serial: '5157F09EFDC096DE15EBE81A47057A7232F1B8E1' }))
-} else if (command === 'notify') {
+  const alipay = pair()
+  writeFileSync(join(dir, 'alipay.key.pem'), alipay.privateKey)
+  writeFileSync(join(dir, 'alipay.pub.pem'), alipay.publicKey)
+  writeFileSync(join(dir, 'config.json'), JSON.stringify({ app_id: 'wx8888888888888888', mch_id: '1900000109', serial: '5157F09EFDC096DE15EBE81A47057A7232F1B8E1', alipay_app_id: '2021000000000001', alipay_seller_id: '2088102146225135' }))
+} else if (command === "wechat") {
   const config = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8'))
   const apiKey = readFileSync(join(dir, 'apiv3.key'), 'utf8').trim()
   const platformKey = readFileSync(join(dir, 'platform.key.pem'), 'utf8')
@@ -55,7 +60,30 @@ if (command === 'keys') {
     }
   })
   writeFileSync(outFile, JSON.stringify(out))
+} else if (command === 'alipay') {
+  // Form-encoded, RSA2 over the sorted non-empty parameters without sign and sign_type.
+  const config = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8'))
+  const alipayKey = readFileSync(join(dir, 'alipay.key.pem'), 'utf8')
+  const strangerKey = readFileSync(join(dir, 'stranger.key.pem'), 'utf8')
+  const pad = (n) => String(n).padStart(2, '0')
+  const beijing = new Date(Date.now() + 8 * 3600 * 1000)
+  const time = `${beijing.getUTCFullYear()}-${pad(beijing.getUTCMonth() + 1)}-${pad(beijing.getUTCDate())} ${pad(beijing.getUTCHours())}:${pad(beijing.getUTCMinutes())}:${pad(beijing.getUTCSeconds())}`
+  const out = JSON.parse(readFileSync(ordersFile, 'utf8')).map(({ order_no, amount, transaction_id, variant }) => {
+    const params = {
+      notify_time: time, notify_type: 'trade_status_sync', notify_id: alphanumeric(32), charset: 'utf-8', version: '1.0',
+      app_id: variant === 'wrong_app' ? '2021000000009999' : config.alipay_app_id, seller_id: config.alipay_seller_id,
+      trade_no: transaction_id, out_trade_no: order_no, buyer_id: '2088102122524333',
+      total_amount: `${Math.floor(amount / 100)}.${pad(amount % 100)}`, receipt_amount: `${Math.floor(amount / 100)}.${pad(amount % 100)}`,
+      trade_status: variant === 'closed' ? 'TRADE_CLOSED' : 'TRADE_SUCCESS', gmt_payment: variant === 'closed' ? '' : time, subject: '电费充值',
+    }
+    const content = Object.keys(params).filter((k) => params[k] !== '').sort().map((k) => `${k}=${params[k]}`).join('&')
+    const signed = { ...params, sign_type: 'RSA2', sign: createSign('RSA-SHA256').update(content, 'utf8').sign(variant === 'wrong_key' ? strangerKey : alipayKey, 'base64') }
+    if (variant === 'tampered') signed.total_amount = '99999.00'
+    const body = Object.entries(signed).map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(v)}`).join('&')
+    return { headers: { 'Content-Type': 'application/x-www-form-urlencoded;charset=utf-8' }, body }
+  })
+  writeFileSync(outFile, JSON.stringify(out))
 } else {
-  console.error('usage: node wechat_http.mjs keys DIR | notify DIR ORDERS.json OUT.json')
+  console.error('usage: node provider_http.mjs keys DIR | wechat|alipay DIR ORDERS.json OUT.json')
   process.exit(2)
 }
