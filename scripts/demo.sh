@@ -89,6 +89,8 @@ cat <<TEXT
               curl -c build/demo-cookies -H 'content-type: application/json' \\
                 -d '{"username":"admin","password":"$admin_password"}' http://127.0.0.1:$http_port/api/v1/auth/login
               curl -b build/demo-cookies http://127.0.0.1:$http_port/api/v1/projects/demo-mall/accounts?state=tripped
+  Payments:   the sandbox provider is on (demo only): an account's 在线支付 tab orders and pays,
+              through the same verification and crediting as WeChat Pay and Alipay
   Store:      $db
   Look at:    $joule account show --db $db --project demo-mall --account SA101
               $joule topup --db $db --project demo-mall --account SA101 --amount 50.00 --key demo-1
@@ -104,5 +106,5 @@ TEXT
 run_for=()
 if [ "$seconds" != "0" ]; then run_for=(--run-for "$seconds"); fi
 "$joule" serve --db "$db" --dtu-listen "127.0.0.1:$dtu_port" --read-interval 10 \
-    --http "127.0.0.1:$http_port" --no-access-log \
+    --http "127.0.0.1:$http_port" --no-access-log --payments-sandbox \
     --report-every 10 "${mqtt[@]}" "${run_for[@]}"

@@ -88,7 +88,7 @@ async function site(name, { shops, sim }) {
   run(['admin', 'create', '--db', db, '--username', 'mallops', '--role', 'engineering', '--project', 'demo-mall'], 'Console-e2e-1\n')
   start(name + '-serve', [
     'serve', '--db', db, '--http', `127.0.0.1:${http}`, '--dtu-listen', `127.0.0.1:${dtu}`,
-    '--read-interval', '5', '--no-access-log', '--web-root', webRoot, '--run-for', '900',
+    '--read-interval', '5', '--no-access-log', '--web-root', webRoot, '--run-for', '900', '--payments-sandbox',
   ])
   const base = `http://127.0.0.1:${http}`
   dtuPorts[name] = dtu
@@ -388,6 +388,16 @@ try {
   await page.waitForSelector('[data-test=balance-available]')
   await control(page, 'restore_prepaid', 'e2e: back to prepaid')
   await waitFor('prepaid control again', async () => (await page.getAttribute('[data-test=account-state]', 'data-state')) === 'normal', 30)
+
+  // An online payment: ordered and paid through the sandbox provider from the account's payments
+  // tab, credited through the same notification path as WeChat Pay's, listed as paid.
+  await page.click('#tab-payments')
+  await page.fill('[data-test=sandbox-amount]', '12.34')
+  await page.click('[data-test=sandbox-pay-button]')
+  await page.waitForSelector('[data-test=sandbox-outcome]', { timeout: 15000 })
+  assert.match(await page.textContent('[data-test=sandbox-outcome]'), /已到账|Credited/)
+  await waitFor('the paid order listed', async () => /12\.34/.test(await page.textContent('[data-test=payments]')) && /已支付|Paid/.test(await page.textContent('[data-test=payments]')), 15)
+  await shot(page, '07b-payments')
 
   for (const [menu, name] of [['alarms', '08-alarms'], ['commands', '09-commands'], ['devices', '10-devices'], ['tariffs', '11-tariffs'], ['users', '12-users'], ['operations', '13-operations']]) {
     await page.click(`[data-test=menu-${menu}]`)
