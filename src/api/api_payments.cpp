@@ -203,6 +203,11 @@ Result<Reply> Api::Impl::SandboxPay(Call& c) {
     if (order->provider != "sandbox") {
         return InvalidArgument("order", "is an order of " + order->provider);
     }
+    if (order->state == PaymentOrderState::kPaid) {
+        // A second sandbox payment would be a second payment of one order (alarmed, not
+        // credited): staff asking twice mean once.
+        return FailedPrecondition("the order is paid already", "order");
+    }
     // The sandbox's own notification, through the endpoint every provider's goes through.
     const HttpRequest posted = options.payments.sandbox_pay(*order, c.now);
     Reply reply = Notify("sandbox", posted, c.now);

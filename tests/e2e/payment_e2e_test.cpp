@@ -167,6 +167,11 @@ TEST_F(PaymentE2eTest, TheSandboxPaysAnOrderThroughTheNotificationPath) {
     EXPECT_EQ(paid.json()["outcome"], "credited");
     EXPECT_EQ(paid.json()["order"]["state"], "paid");
     EXPECT_EQ(Paid(), "60.00");
+    // Paying it again is refused: the order is paid.
+    const Reply again =
+        As(http::verb::post, "/api/v1/projects/e2e/payments/" + order + "/sandbox-pay");
+    EXPECT_EQ(again.status, 409) << again.body;
+    EXPECT_EQ(Paid(), "60.00");
     const Reply detail = As(http::verb::get, "/api/v1/projects/e2e/payments/" + order);
     ASSERT_EQ(detail.status, 200) << detail.body;
     ASSERT_EQ(detail.json()["notifications"].size(), 1U);
