@@ -263,8 +263,11 @@ Reply Api::Impl::Notify(std::string_view provider, const HttpRequest& request, I
     }
     auto notice = options.payments.verify(provider, request, now);
     if (!notice) {
-        // Recorded for finance: a forged or broken notification is worth seeing.
-        (void)payments.RecordRejected(provider, notice.error().ToString(), now);
+        // Recorded for finance: a forged or broken notification is worth seeing. A provider this
+        // server does not run is not: anyone could fill the table with those.
+        if (notice.error().code != ErrorCode::kNotFound) {
+            (void)payments.RecordRejected(provider, notice.error().ToString(), now);
+        }
         const int status = notice.error().code == ErrorCode::kNotFound          ? 404
                            : notice.error().code == ErrorCode::kUnauthenticated ? 401
                                                                                 : 400;

@@ -384,13 +384,22 @@ Status ValidateServeOptions(const ServeOptions& o) {
             return InvalidArgument("payments.wechat_platform_keys",
                                    "needed with the other WeChat Pay settings");
         }
+        std::vector<std::string> serials;
         for (const std::string& entry : o.wechat_platform_keys) {
             const auto eq = entry.find('=');
             if (eq == 0 || eq == std::string::npos || eq + 1 == entry.size()) {
                 return InvalidArgument("payments.wechat_platform_keys",
                                        "each entry is SERIAL=path, got \"" + entry + "\"");
             }
+            if (std::find(serials.begin(), serials.end(), entry.substr(0, eq)) != serials.end()) {
+                return InvalidArgument("payments.wechat_platform_keys",
+                                       "serial " + entry.substr(0, eq) + " is given twice");
+            }
+            serials.push_back(entry.substr(0, eq));
         }
+    }
+    if (!o.alipay_seller_id.empty() && o.alipay_app_id.empty()) {
+        return InvalidArgument("payments.alipay_app_id", "needed with the Alipay seller id");
     }
     if (o.alipay_app_id.empty() != o.alipay_public_key_file.empty()) {
         return o.alipay_app_id.empty()

@@ -417,8 +417,15 @@ TEST(ServeConfig, PaymentProvidersAreConfiguredWholeOrNotAtAll) {
     auto bare = ValidateServeOptions(o);
     ASSERT_FALSE(bare.has_value());
     EXPECT_NE(bare.error().message.find("SERIAL=path"), std::string::npos);
+    o.wechat_platform_keys = {"5157F09E=/etc/joule/pay/a.pem", "5157F09E=/etc/joule/pay/b.pem"};
+    auto twice = ValidateServeOptions(o);
+    ASSERT_FALSE(twice.has_value());
+    EXPECT_NE(twice.error().message.find("twice"), std::string::npos);
     o.wechat_platform_keys = {"5157F09E=/etc/joule/pay/platform.pem"};
     EXPECT_TRUE(ValidateServeOptions(o).has_value());
+
+    o.alipay_seller_id = "2088102146225135";
+    EXPECT_EQ(ValidateServeOptions(o).error().field, "payments.alipay_app_id");
 
     o.alipay_public_key_file = "/etc/joule/pay/alipay.pem";
     auto alipay = ValidateServeOptions(o);

@@ -817,40 +817,55 @@ Status MqttIngest::HandleRegister(const Route& route, std::string_view payload) 
     return {};
 }
 
+namespace {
+
+// A gateway's own bus counters, cumulative since it booted (gateway-protocol.md "status").
+// Counters it adds later are ignored, not refused: newer firmware must not lose its link state.
+Result<BusCounters> BusCountersOf(const Json& bus) {
+    // 2^40 requests is centuries of polling; with replies of at most an hour it keeps
+    // average x answered within int64.
+    constexpr int64_t kMaxCount = int64_t{1} << 40;
+    ObjectReader r(bus, "bus");
+    JOULE_TRY(r.Check());
+    BusCounters c;
+    JOULE_ASSIGN_OR_RETURN(c.requests, r.Integer("requests", 0, kMaxCount));
+    JOULE_ASSIGN_OR_RETURN(c.answered, r.Integer("answered", 0, kMaxCount));
+    JOULE_ASSIGN_OR_RETURN(c.timeouts, r.OptInteger("timeouts", 0, 0, kMaxCount));
+    JOULE_ASSIGN_OR_RETURN(c.retries, r.OptInteger("retries", 0, 0, kMaxCount));
+    JOULE_ASSIGN_OR_RETURN(c.bad_frames, r.OptInteger("bad_frames", 0, 0, kMaxCount));
+    JOULE_ASSIGN_OR_RETURN(c.meter_errors, r.OptInteger("meter_errors", 0, 0, kMaxCount));
+    JOULE_ASSIGN_OR_RETURN(int64_t average_ms, r.OptInteger("average_ms", 0, 0, 3'600'000));
+    JOULE_ASSIGN_OR_RETURN(c.reply_ms_max, r.OptInteger("max_ms", 0, 0, 3'600'000));
+    if (c.answered > c.requests) {
+        return InvalidArgument("bus.answered", "must not exceed bus.requests");
+    }
+    c.reply_ms_total = average_ms * c.answered;  // < 2^22 x 2^40
+    return c;
+}
+
+}  // namespace
+
 Status MqttIngest::HandleStatus(const Route& route, std::string_view payload) {
     JOULE_ASSIGN_OR_RETURN(Json j, Parse(payload));
     ObjectReader root(j, "");
     JOULE_ASSIGN_OR_RETURN(std::string state, root.String("state", 16));
-    JOULE_ASSIGN_OR_RETURN(const Json* bus, root.OptObject("bus"));
+    const Json* bus = nullptr;  // checked after the link is set
+    if (root.Has("bus")) {
+        JOULE_ASSIGN_OR_RETURN(bus, root.Value("bus"));
+    }
     JOULE_TRY(root.Finish());
     if (state != "online" && state != "offline") {
         return InvalidArgument("state", "must be \"online\" or \"offline\"");
     }
-    std::optional<BusCounters> reported;
-    if (bus != nullptr) {
-        // The gateway's own counters since it booted (gateway-protocol.md "status").
-        constexpr int64_t kMaxCount = int64_t{1} << 53;  // exact in every JSON reader
-        ObjectReader r(*bus, "bus");
-        BusCounters c;
-        JOULE_ASSIGN_OR_RETURN(c.requests, r.Integer("requests", 0, kMaxCount));
-        JOULE_ASSIGN_OR_RETURN(c.answered, r.Integer("answered", 0, kMaxCount));
-        JOULE_ASSIGN_OR_RETURN(c.timeouts, r.OptInteger("timeouts", 0, 0, kMaxCount));
-        JOULE_ASSIGN_OR_RETURN(c.retries, r.OptInteger("retries", 0, 0, kMaxCount));
-        JOULE_ASSIGN_OR_RETURN(c.bad_frames, r.OptInteger("bad_frames", 0, 0, kMaxCount));
-        JOULE_ASSIGN_OR_RETURN(c.meter_errors, r.OptInteger("meter_errors", 0, 0, kMaxCount));
-        JOULE_ASSIGN_OR_RETURN(int64_t average_ms, r.OptInteger("average_ms", 0, 0, 3'600'000));
-        JOULE_ASSIGN_OR_RETURN(c.reply_ms_max, r.OptInteger("max_ms", 0, 0, 3'600'000));
-        JOULE_TRY(r.Finish());
-        if (c.answered > c.requests) {
-            return InvalidArgument("bus.answered", "must not exceed bus.requests");
-        }
-        c.reply_ms_total = average_ms * c.answered;  // both bounded: no overflow
-        reported = c;
-    }
+    // The link first: counters the platform cannot read never cost the gateway its state.
     const Instant now = clock_();
     JOULE_TRY(AsInternal(service_.SetGatewayLink(route.gateway.id, state == "online", now)));
-    if (reported && bus_ != nullptr) {
-        bus_->RecordReport(route.gateway.id, *reported, now);
+    if (bus == nullptr) {
+        return {};
+    }
+    JOULE_ASSIGN_OR_RETURN(BusCounters counters, BusCountersOf(*bus));  // logged by the caller
+    if (bus_ != nullptr) {
+        bus_->RecordReport(route.gateway.id, counters, now);
     }
     return {};
 }

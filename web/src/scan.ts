@@ -49,7 +49,7 @@ export function codeCandidates(text: string): string[] {
     return out
   }
   // A bare code (a 1D barcode read by a handheld scanner is usually this).
-  if (!/\s/.test(raw) || raw.length <= 64) add(raw)
+  if (!/\s/.test(raw) && raw.length <= 64) add(raw)
   return out
 }
 
