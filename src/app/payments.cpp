@@ -8,7 +8,6 @@
 #include "pay/crypto.hpp"
 #include "pay/sandbox.hpp"
 #include "pay/wechat_pay.hpp"
-#include "service/payment_service.hpp"
 
 namespace joule::app {
 namespace {
@@ -30,19 +29,6 @@ std::string Trimmed(std::string text) {
         text.pop_back();
     }
     return text;
-}
-
-PaymentNotification FromNotice(pay::PaymentNotice n) {
-    PaymentNotification out;
-    out.provider = std::move(n.provider);
-    out.order_no = std::move(n.out_trade_no);
-    out.transaction_id = std::move(n.transaction_id);
-    out.amount = n.amount;
-    out.paid = n.paid;
-    out.state = std::move(n.state);
-    out.paid_at = n.paid_at;
-    out.payer = std::move(n.payer);
-    return out;
 }
 
 // Providers name headers in any case; the HTTP server keeps them lower-cased.
@@ -105,27 +91,23 @@ Result<api::PaymentGateway> MakePaymentGateway(const ServeOptions& o) {
     gateway.verify = [wechat, alipay, sandbox](std::string_view provider,
                                                const api::HttpRequest& request,
                                                Instant now) -> Result<PaymentNotification> {
-        Result<pay::PaymentNotice> notice = std::unexpected(
-            Error{ErrorCode::kNotFound,
-                  "payment provider " + std::string(provider) + " is not configured on this server",
-                  "provider"});
         if (provider == "wechat" && wechat) {
-            notice = pay::VerifyWechatNotification(*wechat, HeadersOf(request), request.body, now);
-        } else if (provider == "alipay" && alipay) {
-            notice = pay::VerifyAlipayNotification(*alipay, request.body);
-        } else if (provider == "sandbox" && sandbox) {
-            notice =
-                pay::VerifySandboxNotification(*sandbox, HeadersOf(request), request.body, now);
+            return pay::VerifyWechatNotification(*wechat, HeadersOf(request), request.body, now);
         }
-        if (!notice) {
-            return std::unexpected(notice.error());
+        if (provider == "alipay" && alipay) {
+            return pay::VerifyAlipayNotification(*alipay, request.body);
         }
-        return FromNotice(std::move(*notice));
+        if (provider == "sandbox" && sandbox) {
+            return pay::VerifySandboxNotification(*sandbox, HeadersOf(request), request.body, now);
+        }
+        return NotFound(
+            "payment provider " + std::string(provider) + " is not configured on this server",
+            "provider");
     };
     if (sandbox) {
         gateway.sandbox_pay = [sandbox](const PaymentOrderRecord& order, Instant now) {
-            pay::PaymentNotice paid;
-            paid.out_trade_no = order.order_no;
+            PaymentNotification paid;
+            paid.order_no = order.order_no;
             paid.transaction_id = "SBX" + api::RandomHex(8);
             paid.amount = order.amount;
             paid.paid = true;

@@ -13,16 +13,6 @@ std::unexpected<Error> Truncated(std::string_view what, std::size_t need, std::s
         std::string(what));
 }
 
-int HexDigit(char c) {
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 }  // namespace
 
 Result<std::uint8_t> ByteReader::U8(std::string_view what) {
@@ -53,6 +43,16 @@ Result<ByteView> ByteReader::Take(std::size_t n, std::string_view what) {
     ByteView out = bytes_.subspan(pos_, n);
     pos_ += n;
     return out;
+}
+
+int HexDigit(char c) {
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
 }
 
 Result<Bytes> ParseHex(std::string_view text) {

@@ -37,6 +37,8 @@ private:
     std::size_t pos_ = 0;
 };
 
+// The value of one hex digit (either case), or -1 for any other character.
+[[nodiscard]] int HexDigit(char c);
 // "68 AA aa-01:ff" -> bytes. Spaces, ':', '-' and a leading "0x" per byte are ignored; anything
 // else, or an odd digit count, is kInvalidArgument with the offending position.
 [[nodiscard]] Result<Bytes> ParseHex(std::string_view text);

@@ -40,6 +40,21 @@ struct PaymentOrderRecord {
     std::string created_by;
 };
 
+// What a provider's notification says once its adapter (src/pay) verified it: signature, time
+// window, our app and merchant, decryption. Only a notification that verified is ever made, so
+// everything downstream may trust its fields; `paid` decides whether it credits anything.
+struct PaymentNotification {
+    std::string provider;        // "wechat", "alipay", "sandbox"
+    std::string order_no;        // our out_trade_no; "" for an event about none of our orders
+    std::string transaction_id;  // the provider's: credited at most once
+    Money amount;                // paid, in fen
+    bool paid = false;           // a success state; any other is acknowledged, never credited
+    std::string state;           // the provider's word: SUCCESS, TRADE_SUCCESS, CLOSED, ...
+    std::optional<Instant> paid_at;
+    std::string payer;     // WeChat openid, Alipay buyer_id
+    std::string event_id;  // the notification's own id, for the log
+};
+
 // One notification as it arrived and what became of it: "credited", "already_credited",
 // "unpaid", "amount_mismatch", "duplicate_payment", "unknown_order", "rejected".
 struct PaymentNotificationRecord {

@@ -1,21 +1,12 @@
 #include "pay/alipay.hpp"
 
 #include "base/decimal.hpp"
+#include "codec/bytes.hpp"
 #include "pay/crypto.hpp"
 #include "pay/wechat_pay.hpp"
 
 namespace joule::pay {
 namespace {
-
-int HexValue(char c) {
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
 
 Result<std::string> Unescape(std::string_view text, std::string_view what) {
     std::string out;
@@ -25,8 +16,8 @@ Result<std::string> Unescape(std::string_view text, std::string_view what) {
         if (c == '+') {
             out += ' ';
         } else if (c == '%') {
-            const int high = i + 2 < text.size() ? HexValue(text[i + 1]) : -1;
-            const int low = i + 2 < text.size() ? HexValue(text[i + 2]) : -1;
+            const int high = i + 2 < text.size() ? codec::HexDigit(text[i + 1]) : -1;
+            const int low = i + 2 < text.size() ? codec::HexDigit(text[i + 2]) : -1;
             if (high < 0 || low < 0) {
                 return InvalidArgument(std::string(what), "a % not followed by two hex digits");
             }
@@ -102,7 +93,8 @@ std::string AlipaySignContent(const std::map<std::string, std::string, std::less
     return out;
 }
 
-Result<PaymentNotice> VerifyAlipayNotification(const AlipayConfig& config, std::string_view body) {
+Result<PaymentNotification> VerifyAlipayNotification(const AlipayConfig& config,
+                                                     std::string_view body) {
     if (body.size() > kMaxNotificationBytes) {
         return InvalidArgument("body", "over 64 KiB");
     }
@@ -137,9 +129,9 @@ Result<PaymentNotice> VerifyAlipayNotification(const AlipayConfig& config, std::
     if (!config.seller_id.empty() && Param(params, "seller_id") != config.seller_id) {
         return InvalidArgument("seller_id", "is not this platform's seller");
     }
-    PaymentNotice n;
+    PaymentNotification n;
     n.provider = "alipay";
-    JOULE_ASSIGN_OR_RETURN(n.out_trade_no, Required(params, "out_trade_no", 64));
+    JOULE_ASSIGN_OR_RETURN(n.order_no, Required(params, "out_trade_no", 64));
     JOULE_ASSIGN_OR_RETURN(n.transaction_id, Required(params, "trade_no", 64));
     JOULE_ASSIGN_OR_RETURN(n.state, Required(params, "trade_status", 32));
     JOULE_ASSIGN_OR_RETURN(std::string total, Required(params, "total_amount", 16));

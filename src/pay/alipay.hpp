@@ -11,7 +11,7 @@
 #include <string_view>
 
 #include "base/error.hpp"
-#include "pay/notice.hpp"
+#include "core/payment_ports.hpp"
 
 namespace joule::pay {
 
@@ -34,7 +34,7 @@ struct AlipayConfig {
 // kUnauthenticated ("sign") for a signature that does not verify or a sign_type that is not
 // RSA2, kInvalidArgument for a malformed form, another app or seller, or a bad amount.
 // TRADE_SUCCESS and TRADE_FINISHED are paid; WAIT_BUYER_PAY and TRADE_CLOSED verify unpaid.
-[[nodiscard]] Result<PaymentNotice> VerifyAlipayNotification(const AlipayConfig& config,
-                                                             std::string_view body);
+[[nodiscard]] Result<PaymentNotification> VerifyAlipayNotification(const AlipayConfig& config,
+                                                                   std::string_view body);
 
 }  // namespace joule::pay

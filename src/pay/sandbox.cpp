@@ -7,9 +7,9 @@
 
 namespace joule::pay {
 
-Result<PaymentNotice> VerifySandboxNotification(const SandboxConfig& config,
-                                                const HeaderLookup& header, std::string_view body,
-                                                Instant now) {
+Result<PaymentNotification> VerifySandboxNotification(const SandboxConfig& config,
+                                                      const HeaderLookup& header,
+                                                      std::string_view body, Instant now) {
     if (body.size() > kMaxNotificationBytes) {
         return InvalidArgument("body", "over 64 KiB");
     }
@@ -31,15 +31,15 @@ Result<PaymentNotice> VerifySandboxNotification(const SandboxConfig& config,
     if (skew > config.timestamp_window.count() || -skew > config.timestamp_window.count()) {
         return MakeError(ErrorCode::kUnauthenticated, "outside the window", "timestamp");
     }
-    PaymentNotice n;
+    PaymentNotification n;
     n.provider = "sandbox";
-    JOULE_ASSIGN_OR_RETURN(n.out_trade_no, r.String("out_trade_no", 64));
+    JOULE_ASSIGN_OR_RETURN(n.order_no, r.String("out_trade_no", 64));
     JOULE_ASSIGN_OR_RETURN(n.transaction_id, r.String("transaction_id", 64));
     JOULE_ASSIGN_OR_RETURN(int64_t fen, r.Integer("amount", 1, int64_t{1} << 40));
     JOULE_ASSIGN_OR_RETURN(n.state, r.String("state", 32));
     JOULE_ASSIGN_OR_RETURN(n.payer, r.OptString("payer", "", 128));
     JOULE_TRY(r.Finish());
-    if (n.out_trade_no.empty() || n.transaction_id.empty()) {
+    if (n.order_no.empty() || n.transaction_id.empty()) {
         return InvalidArgument("transaction_id", "out_trade_no and transaction_id are required");
     }
     n.amount = Money{fen};
@@ -51,8 +51,8 @@ Result<PaymentNotice> VerifySandboxNotification(const SandboxConfig& config,
 }
 
 SandboxNotification MakeSandboxNotification(const SandboxConfig& config,
-                                            const PaymentNotice& notice, Instant now) {
-    wire::Json j{{"out_trade_no", notice.out_trade_no},
+                                            const PaymentNotification& notice, Instant now) {
+    wire::Json j{{"out_trade_no", notice.order_no},
                  {"transaction_id", notice.transaction_id},
                  {"amount", notice.amount.fen},
                  {"state", notice.paid ? "SUCCESS" : notice.state},

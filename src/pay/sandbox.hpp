@@ -12,7 +12,7 @@
 #include <string_view>
 
 #include "base/error.hpp"
-#include "pay/notice.hpp"
+#include "core/payment_ports.hpp"
 #include "pay/wechat_pay.hpp"
 
 namespace joule::pay {
@@ -23,9 +23,10 @@ struct SandboxConfig {
 };
 
 // kUnauthenticated ("X-Sandbox-Signature", "timestamp") or kInvalidArgument naming the field.
-[[nodiscard]] Result<PaymentNotice> VerifySandboxNotification(const SandboxConfig& config,
-                                                              const HeaderLookup& header,
-                                                              std::string_view body, Instant now);
+[[nodiscard]] Result<PaymentNotification> VerifySandboxNotification(const SandboxConfig& config,
+                                                                    const HeaderLookup& header,
+                                                                    std::string_view body,
+                                                                    Instant now);
 
 // What the sandbox "provider" sends when an order is paid: the body and its signature header.
 struct SandboxNotification {
@@ -33,6 +34,7 @@ struct SandboxNotification {
     std::string signature;
 };
 [[nodiscard]] SandboxNotification MakeSandboxNotification(const SandboxConfig& config,
-                                                          const PaymentNotice& notice, Instant now);
+                                                          const PaymentNotification& notice,
+                                                          Instant now);
 
 }  // namespace joule::pay

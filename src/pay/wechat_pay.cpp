@@ -34,9 +34,9 @@ Result<Json> ParseObject(std::string_view text, std::string_view field) {
 }
 
 // The decrypted transaction (original_type "transaction"). Unknown keys are WeChat's to add.
-Result<PaymentNotice> TransactionOf(const WechatPayConfig& config, const Json& t) {
+Result<PaymentNotification> TransactionOf(const WechatPayConfig& config, const Json& t) {
     ObjectReader r(t, "resource");
-    PaymentNotice n;
+    PaymentNotification n;
     n.provider = "wechat";
     JOULE_ASSIGN_OR_RETURN(std::string app_id, r.String("appid", 64));
     JOULE_ASSIGN_OR_RETURN(std::string mch_id, r.String("mchid", 64));
@@ -46,10 +46,10 @@ Result<PaymentNotice> TransactionOf(const WechatPayConfig& config, const Json& t
     if (mch_id != config.mch_id) {
         return InvalidArgument("resource.mchid", "is not this platform's merchant id");
     }
-    JOULE_ASSIGN_OR_RETURN(n.out_trade_no, r.String("out_trade_no", 64));
+    JOULE_ASSIGN_OR_RETURN(n.order_no, r.String("out_trade_no", 64));
     JOULE_ASSIGN_OR_RETURN(n.transaction_id, r.String("transaction_id", 64));
     JOULE_ASSIGN_OR_RETURN(n.state, r.String("trade_state", 32));
-    if (n.out_trade_no.empty() || n.transaction_id.empty()) {
+    if (n.order_no.empty() || n.transaction_id.empty()) {
         return InvalidArgument("resource.transaction_id",
                                "out_trade_no and transaction_id are required");
     }
@@ -75,9 +75,9 @@ Result<PaymentNotice> TransactionOf(const WechatPayConfig& config, const Json& t
 
 }  // namespace
 
-Result<PaymentNotice> VerifyWechatNotification(const WechatPayConfig& config,
-                                               const HeaderLookup& header, std::string_view body,
-                                               Instant now) {
+Result<PaymentNotification> VerifyWechatNotification(const WechatPayConfig& config,
+                                                     const HeaderLookup& header,
+                                                     std::string_view body, Instant now) {
     if (body.size() > kMaxNotificationBytes) {
         return InvalidArgument("body", "over 64 KiB");
     }
@@ -158,14 +158,14 @@ Result<PaymentNotice> VerifyWechatNotification(const WechatPayConfig& config,
     }
     if (original_type != "transaction" || !event_type.starts_with("TRANSACTION.")) {
         // Refund and other events verify but credit nothing here.
-        PaymentNotice n;
+        PaymentNotification n;
         n.provider = "wechat";
         n.state = event_type;
         n.event_id = event_id;
         return n;
     }
     JOULE_ASSIGN_OR_RETURN(Json transaction, ParseObject(*plain, "resource"));
-    JOULE_ASSIGN_OR_RETURN(PaymentNotice n, TransactionOf(config, transaction));
+    JOULE_ASSIGN_OR_RETURN(PaymentNotification n, TransactionOf(config, transaction));
     n.event_id = event_id;
     n.paid = n.paid && event_type == "TRANSACTION.SUCCESS";
     return n;

@@ -18,7 +18,7 @@
 #include <string_view>
 
 #include "base/error.hpp"
-#include "pay/notice.hpp"
+#include "core/payment_ports.hpp"
 
 namespace joule::pay {
 
@@ -42,9 +42,10 @@ inline constexpr std::size_t kMaxNotificationBytes = 64 * 1024;
 // "resource"), kInvalidArgument for a malformed body or a transaction of another app or
 // merchant. A transaction event that is not a success (or an event that is not a transaction)
 // verifies with paid = false.
-[[nodiscard]] Result<PaymentNotice> VerifyWechatNotification(const WechatPayConfig& config,
-                                                             const HeaderLookup& header,
-                                                             std::string_view body, Instant now);
+[[nodiscard]] Result<PaymentNotification> VerifyWechatNotification(const WechatPayConfig& config,
+                                                                   const HeaderLookup& header,
+                                                                   std::string_view body,
+                                                                   Instant now);
 
 struct WechatMerchantKey {
     std::string mch_id;

@@ -156,6 +156,14 @@ Result<AccountContext> LoadAccount(Tx& tx, std::string_view project_code, std::s
     return ContextOf(tx, project, zone, std::move(account));
 }
 
+// The account with id `id`, its project and wallet.
+Result<AccountContext> ContextOfAccount(Tx& tx, AccountId id) {
+    JOULE_ASSIGN_OR_RETURN(AccountRecord account, tx.GetAccount(id));
+    JOULE_ASSIGN_OR_RETURN(ProjectRecord project, tx.GetProject(account.project));
+    JOULE_ASSIGN_OR_RETURN(Zone zone, Zone::Load(project.time_zone));
+    return ContextOf(tx, project, zone, std::move(account));
+}
+
 Status CheckVersion(const AccountRecord& account, std::optional<int64_t> expected) {
     if (expected && *expected != account.version) {
         return MakeError(ErrorCode::kAborted,
@@ -726,9 +734,14 @@ Result<TopUpResult> BillingService::TopUp(const TopUpRequest& r, const Actor& ac
     return result;
 }
 
-Result<TopUpResult> BillingService::TopUpInTx(Tx& tx, const TopUpRequest& r,
+Result<TopUpResult> BillingService::TopUpInTx(Tx& tx, AccountId account, Money amount,
+                                              std::string_view channel, std::string_view ref,
                                               const std::string& transfer_id, const Actor& actor,
                                               Instant now) {
+    TopUpRequest r;
+    r.amount = amount;
+    r.channel = std::string(channel);
+    r.ref = std::string(ref);
     JOULE_TRY(CheckAmount(r.amount, "amount"));
     JOULE_TRY(CheckText(r.channel, "channel", 32));
     if (transfer_id.empty() || transfer_id.size() > kMaxTransferIdBytes) {
@@ -737,7 +750,7 @@ Result<TopUpResult> BillingService::TopUpInTx(Tx& tx, const TopUpRequest& r,
     if (r.ref.size() > 128) {
         return InvalidArgument("ref", "must be at most 128 bytes");
     }
-    JOULE_ASSIGN_OR_RETURN(AccountContext ctx, LoadAccount(tx, r.project_code, r.account_number));
+    JOULE_ASSIGN_OR_RETURN(AccountContext ctx, ContextOfAccount(tx, account));
     return PostTopUp(tx, ctx, r, transfer_id, actor, now);
 }
 
@@ -1562,13 +1575,6 @@ Result<AccountId> BillingService::TransferTenant(const TransferTenantRequest& r,
 // ------------------------------------------------------------------------- meter billing
 
 namespace {
-
-Result<AccountContext> ContextOfAccount(Tx& tx, AccountId id) {
-    JOULE_ASSIGN_OR_RETURN(AccountRecord account, tx.GetAccount(id));
-    JOULE_ASSIGN_OR_RETURN(ProjectRecord project, tx.GetProject(account.project));
-    JOULE_ASSIGN_OR_RETURN(Zone zone, Zone::Load(project.time_zone));
-    return ContextOf(tx, project, zone, std::move(account));
-}
 
 // An integer field of a command's params, which the service writes itself ("count":N).
 std::optional<int64_t> IntParam(std::string_view params, std::string_view name) {

@@ -36,11 +36,12 @@ public:
     // `idempotency_key`: the same key with the same amount and account returns kAlreadyCredited;
     // with different fields, kAlreadyExists (field "idempotency_key").
     [[nodiscard]] Result<TopUpResult> TopUp(const TopUpRequest& r, const Actor& actor, Instant now);
-    // The same inside the caller's unit of work under a system transfer id (a payment's
-    // "pay:<provider>:<transaction>", so the order turns paid in the same transaction as its
-    // credit, relay command and notice). r.idempotency_key is not used. On an error the caller
-    // must roll back.
-    [[nodiscard]] Result<TopUpResult> TopUpInTx(Tx& tx, const TopUpRequest& r,
+    // A top-up of `account` inside the caller's unit of work under a system transfer id (a
+    // payment's "pay:<provider>:<transaction>", so the order turns paid in the same transaction
+    // as its credit, relay command and notice); `channel` and `ref` as in TopUpRequest. On an
+    // error the caller must roll back.
+    [[nodiscard]] Result<TopUpResult> TopUpInTx(Tx& tx, AccountId account, Money amount,
+                                                std::string_view channel, std::string_view ref,
                                                 const std::string& transfer_id, const Actor& actor,
                                                 Instant now);
 

@@ -190,16 +190,9 @@ Result<PaymentResult> PaymentService::ConfirmPayment(const PaymentNotification& 
             }
             return marked;
         }
-        JOULE_ASSIGN_OR_RETURN(ProjectRecord project, tx.GetProject(order.project));
-        JOULE_ASSIGN_OR_RETURN(AccountRecord account, tx.GetAccount(order.account));
-        TopUpRequest top_up;
-        top_up.project_code = project.code;
-        top_up.account_number = account.number;
-        top_up.amount = order.amount;
-        top_up.channel = order.provider;
-        top_up.ref = order.order_no;
-        auto credited = billing_.TopUpInTx(tx, top_up, "pay:" + n.provider + ":" + n.transaction_id,
-                                           Actor{"pay:" + n.provider}, now);
+        auto credited = billing_.TopUpInTx(
+            tx, order.account, order.amount, order.provider, order.order_no,
+            "pay:" + n.provider + ":" + n.transaction_id, Actor{"pay:" + n.provider}, now);
         if (!credited) {
             if (credited.error().code == ErrorCode::kFailedPrecondition ||
                 credited.error().code == ErrorCode::kInvalidArgument ||

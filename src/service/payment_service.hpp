@@ -26,18 +26,6 @@ struct CreatePaymentRequest {
     std::string order_no;  // made by the caller: 6..32 of [A-Za-z0-9_-], unique
 };
 
-// A notification the provider's adapter verified (pay/notice.hpp, as plain fields).
-struct PaymentNotification {
-    std::string provider;
-    std::string order_no;
-    std::string transaction_id;
-    Money amount;
-    bool paid = false;
-    std::string state;
-    std::optional<Instant> paid_at;
-    std::string payer;
-};
-
 // stored in payment_notifications.outcome by name: never rename.
 enum class PaymentOutcome : uint8_t {
     kCredited,          // this notification credited the payment

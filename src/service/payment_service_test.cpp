@@ -18,19 +18,9 @@ using service_test::T;
 class PaymentServiceTest : public service_test::ServiceTest {
 protected:
     void SetUp() override {
-        SiteSpec site;
-        site.project = {{}, "mall", "Test Mall", "Asia/Shanghai"};
-        MeterModelRecord model;
-        model.code = "dds";
-        model.name = "single-phase prepaid";
-        model.spec.max_rate_per_hour = 2'000'000;
-        site.models.push_back(model);
-        site.tariffs.push_back(service_test::FlatTariff(T("2026-01-01T00:00:00Z")));
+        SiteSpec site = service_test::FlatSite("mall");
         for (const char* code : {"m1", "m2"}) {
-            SiteSpec::Meter m;
-            m.meter.code = code;
-            m.model_code = "dds";
-            site.meters.push_back(m);
+            site.meters.push_back(service_test::SiteMeter(site, code));
         }
         ASSERT_TRUE(CreateSite(*store_, site, actor_, now_).has_value());
         for (const auto& [number, meter] : {std::pair{"A001", "m1"}, std::pair{"A002", "m2"}}) {

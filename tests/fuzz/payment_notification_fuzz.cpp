@@ -67,7 +67,7 @@ void FuzzSandbox(std::string_view body) {
     const joule::Instant now{std::chrono::seconds{1'800'000'000}};
     auto notice = pay::VerifySandboxNotification(config, header, body, now);
     if (notice) {
-        JOULE_ASSERT(!notice->out_trade_no.empty() && !notice->transaction_id.empty(),
+        JOULE_ASSERT(!notice->order_no.empty() && !notice->transaction_id.empty(),
                      "a notice without its order or transaction");
         JOULE_ASSERT(notice->amount.fen > 0, "a notice of no money");
     }

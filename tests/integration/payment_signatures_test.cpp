@@ -61,7 +61,7 @@ protected:
 
     // `message`, when given, is a word the refusal's message must hold (where the field alone
     // cannot tell which check refused).
-    static void Expect(const json& c, const Result<PaymentNotice>& got) {
+    static void Expect(const json& c, const Result<PaymentNotification>& got) {
         const std::string name = c["name"];
         const std::string expect = c["expect"];
         if (expect == "paid" || expect == "unpaid") {
@@ -104,7 +104,7 @@ TEST_F(PaymentSignaturesTest, AWechatPaymentCarriesItsOrderTransactionAndExactAm
     auto n = VerifyWechatNotification(Wechat(), header, c["body"].get<std::string>(), Now());
     ASSERT_TRUE(n.has_value()) << n.error().ToString();
     EXPECT_EQ(n->provider, "wechat");
-    EXPECT_EQ(n->out_trade_no, "P20261121000001");
+    EXPECT_EQ(n->order_no, "P20261121000001");
     EXPECT_EQ(n->transaction_id, "4200000000202611210000000001");
     EXPECT_EQ(n->amount, Money{5000});
     EXPECT_EQ(n->state, "SUCCESS");
@@ -131,7 +131,7 @@ TEST_F(PaymentSignaturesTest, AlipayNotificationsAreVerifiedAsTheProviderSignsTh
     auto n = VerifyAlipayNotification(config, a["cases"][0]["body"].get<std::string>());
     ASSERT_TRUE(n.has_value());
     EXPECT_EQ(n->provider, "alipay");
-    EXPECT_EQ(n->out_trade_no, "P20261121000002");
+    EXPECT_EQ(n->order_no, "P20261121000002");
     EXPECT_EQ(n->transaction_id, "2026112122001414760000000001");
     EXPECT_EQ(n->amount, Money{8888});  // "88.88" read exactly
     EXPECT_EQ(FormatInstant(n->paid_at.value()), "2026-11-21T02:04:05Z");
@@ -180,8 +180,8 @@ TEST_F(PaymentSignaturesTest, OurSignedCallsVerifyWithTheOpensslCommandLine) {
 TEST(SandboxNotification, VerifiesItsOwnAndRefusesATamperedOneOrAStaleOne) {
     const SandboxConfig config{"sandbox-secret-0123456789", std::chrono::seconds{300}};
     const Instant now{std::chrono::seconds{1'800'000'000}};
-    PaymentNotice paid;
-    paid.out_trade_no = "P1";
+    PaymentNotification paid;
+    paid.order_no = "P1";
     paid.transaction_id = "SBX-1";
     paid.amount = Money{1234};
     paid.paid = true;
