@@ -364,7 +364,6 @@ void Api::Impl::AddRoutes() {
         "(If-Match)",
         "devices", kNeeds, P::kDevicesManage, kRead, &Impl::DeleteMeter);
     AddImportRoutes();
-    AddPaymentRoutes();
     add("GET", p("/tariffs"), "listTariffs", "Tariffs of a project", "tariffs", kNeeds,
         P::kTariffsView, kList, &Impl::ListTariffs);
     add("GET", p("/tariffs/{tariff}"), "getTariff", "A tariff with every version", "tariffs",
@@ -414,6 +413,36 @@ void Api::Impl::AddRoutes() {
     add("GET", p("/accounts/{account}/ledger"), "listLedger",
         "The account's ledger transfers, newest first", "accounts", kNeeds, P::kAccountsView, kList,
         &Impl::ListLedger);
+
+    add("POST", p("/accounts/{account}/payments"), "createPayment",
+        "An online payment order for the account (provider, channel, amount) with a configured "
+        "provider; a sandbox order answers with the path that pays it",
+        "payments", kNeeds, P::kMoneyTopUp, kWrite, &Impl::CreatePayment);
+    add("GET", p("/accounts/{account}/payments"), "listPayments",
+        "The account's payment orders, newest first", "payments", kNeeds, P::kAccountsView, kList,
+        &Impl::ListPayments);
+    add("GET", p("/payments/{order}"), "getPayment",
+        "A payment order with every notification received for it", "payments", kNeeds,
+        P::kAccountsView, kRead, &Impl::GetPayment);
+    add("POST", p("/payments/{order}/sandbox-pay"), "sandboxPay",
+        "The sandbox provider pays the order: its signed notification goes through the same "
+        "verification and crediting as a real one (only when the sandbox is on)",
+        "payments", kNeeds, P::kMoneyTopUp, kRead, &Impl::SandboxPay);
+    // The providers post JSON (WeChat Pay) or a form (Alipay), verified as it came.
+    Add({"POST",
+         "/api/v1/pay/notify/{provider}",
+         "paymentNotify",
+         "The providers' payment notifications (wechat, alipay, sandbox): verified, credited "
+         "exactly once, answered as each provider expects",
+         "payments",
+         kPublic,
+         P::kProjectsView,
+         false,
+         false,
+         true,
+         "",
+         {"application/json", "application/x-www-form-urlencoded"}},
+        [this](Call& c) { return PaymentNotify(c); });
 
     add("GET", p("/gateways"), "listGateways", "Gateways with link state and bus statistics",
         "devices", kNeeds, P::kDevicesView, kList, &Impl::ListGateways);
@@ -863,9 +892,8 @@ std::string Api::OpenApiJson() const { return OpenApiDocument(impl_->infos); }
 std::size_t Api::BodyLimitOf(std::string_view method, std::string_view target) const {
     const std::vector<std::string> segments = SplitPath(target.substr(0, target.find('?')));
     for (const Route& r : impl_->routes) {
-        // Public routes keep the server's limit: an anonymous caller never gets to send 16 MiB.
-        if (r.info.file_types.empty() || !r.info.has_body || r.info.method != method ||
-            r.info.access == RouteAccess::kPublic || r.segments.size() != segments.size()) {
+        if (r.info.max_body_bytes == 0 || r.info.method != method ||
+            r.segments.size() != segments.size()) {
             continue;
         }
         bool same = true;
@@ -874,7 +902,7 @@ std::size_t Api::BodyLimitOf(std::string_view method, std::string_view target) c
             same = (want.size() > 2 && want.front() == '{') || want == segments[i];
         }
         if (same) {
-            return kMaxImportBytes;
+            return r.info.max_body_bytes;
         }
     }
     return 0;

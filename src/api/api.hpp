@@ -100,6 +100,8 @@ struct RouteInfo {
     // A file route: the media types of the file a POST takes as its body (read by the handler, not
     // parsed as JSON, up to kMaxImportBytes) or a GET answers with (chosen by its ?format).
     std::vector<std::string> file_types{};
+    // The largest body it takes; 0: the HTTP server's own limit (1 MiB).
+    std::size_t max_body_bytes = 0;
 };
 
 class Api {
@@ -117,7 +119,7 @@ public:
     // The OpenAPI 3.0 document, built from routes().
     [[nodiscard]] std::string OpenApiJson() const;
     // The body limit of a request to `target` (its path, and maybe '?' and a query) by `method`:
-    // kMaxImportBytes for the routes that take files, 0 (the server's own limit) for the rest.
+    // its route's max_body_bytes (kMaxImportBytes for imports), 0 (the server's own) for the rest.
     // For HttpServerOptions::body_limit_of.
     [[nodiscard]] std::size_t BodyLimitOf(std::string_view method, std::string_view target) const;
 

@@ -509,6 +509,7 @@ void Api::Impl::AddImportRoutes() {
         import.permission = k.manage;
         import.has_body = true;
         import.file_types = {"text/csv", std::string(kXlsxType)};
+        import.max_body_bytes = kMaxImportBytes;
         const ImportKind kind = k.kind;
         Add(std::move(import), [this, kind](Call& c) { return Import(c, kind); });
         RouteInfo form;

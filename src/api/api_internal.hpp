@@ -274,8 +274,8 @@ struct Api::Impl {
     Result<Reply> DeleteMeter(Call& c);
 
     // api_import.cpp: imports of CSV or XLSX templates [HIER-3], and the templates
-    void AddImportRoutes();   // called by AddRoutes: two routes per kind
-    void AddPaymentRoutes();  // called by AddRoutes (api_payments.cpp)
+    void AddImportRoutes();  // called by AddRoutes: two routes per kind
+    // Payments (api_payments.cpp)
     Result<Reply> CreatePayment(Call& c);
     Result<Reply> ListPayments(Call& c);
     Result<Reply> GetPayment(Call& c);

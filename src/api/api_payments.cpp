@@ -53,69 +53,12 @@ std::string NewOrderNo(Instant now) {
     return order + RandomHex(4);
 }
 
-bool KnownProvider(std::string_view provider) {
-    return provider == "wechat" || provider == "alipay" || provider == "sandbox";
+bool Configured(const PaymentGateway& gateway, std::string_view provider) {
+    return std::find(gateway.providers.begin(), gateway.providers.end(), provider) !=
+           gateway.providers.end();
 }
 
 }  // namespace
-
-void Api::Impl::AddPaymentRoutes() {
-    constexpr const char* kAccountPayments =
-        "/api/v1/projects/{project}/accounts/{account}/payments";
-    const auto add = [this](RouteInfo info, Result<Reply> (Impl::*fn)(Call&)) {
-        info.tag = "payments";
-        Add(std::move(info), [this, fn](Call& c) { return (this->*fn)(c); });
-    };
-    RouteInfo create;
-    create.method = "POST";
-    create.pattern = kAccountPayments;
-    create.operation_id = "createPayment";
-    create.summary =
-        "An online payment order for the account (provider, channel, amount) with a configured "
-        "provider; a sandbox order answers with the path that pays it";
-    create.permission = Permission::kMoneyTopUp;
-    create.has_body = true;
-    add(std::move(create), &Impl::CreatePayment);
-
-    RouteInfo list;
-    list.method = "GET";
-    list.pattern = kAccountPayments;
-    list.operation_id = "listPayments";
-    list.summary = "The account's payment orders, newest first";
-    list.permission = Permission::kAccountsView;
-    list.paged = true;
-    add(std::move(list), &Impl::ListPayments);
-
-    RouteInfo one;
-    one.method = "GET";
-    one.pattern = "/api/v1/projects/{project}/payments/{order}";
-    one.operation_id = "getPayment";
-    one.summary = "A payment order with every notification received for it";
-    one.permission = Permission::kAccountsView;
-    add(std::move(one), &Impl::GetPayment);
-
-    RouteInfo sandbox;
-    sandbox.method = "POST";
-    sandbox.pattern = "/api/v1/projects/{project}/payments/{order}/sandbox-pay";
-    sandbox.operation_id = "sandboxPay";
-    sandbox.summary =
-        "The sandbox provider pays the order: its signed notification goes through the same "
-        "verification and crediting as a real one (only when the sandbox is on)";
-    sandbox.permission = Permission::kMoneyTopUp;
-    add(std::move(sandbox), &Impl::SandboxPay);
-
-    RouteInfo notify;
-    notify.method = "POST";
-    notify.pattern = "/api/v1/pay/notify/{provider}";
-    notify.operation_id = "paymentNotify";
-    notify.summary =
-        "The providers' payment notifications (wechat, alipay, sandbox): verified, credited "
-        "exactly once, answered as each provider expects";
-    notify.access = RouteAccess::kPublic;
-    notify.has_body = true;
-    notify.file_types = {"application/json", "application/x-www-form-urlencoded"};
-    add(std::move(notify), &Impl::PaymentNotify);
-}
 
 Result<Reply> Api::Impl::CreatePayment(Call& c) {
     wire::ObjectReader body(c.body, "");
@@ -131,9 +74,8 @@ Result<Reply> Api::Impl::CreatePayment(Call& c) {
     JOULE_TRY(body.Finish());
     // WeChat Pay and Alipay orders are recorded, but the providers' prepay calls (the parameters
     // a payer's app opens) are not made yet: docs/payments.md.
-    const auto& configured = options.payments.providers;
-    if (std::find(configured.begin(), configured.end(), request.provider) == configured.end()) {
-        return InvalidArgument("provider", configured.empty()
+    if (!Configured(options.payments, request.provider)) {
+        return InvalidArgument("provider", options.payments.providers.empty()
                                                ? "no payment provider is configured on this server"
                                                : "is not configured on this server");
     }
@@ -222,8 +164,11 @@ Result<Reply> Api::Impl::SandboxPay(Call& c) {
 
 Result<Reply> Api::Impl::PaymentNotify(Call& c) {
     const std::string& provider = c.params.at("provider");
-    if (!KnownProvider(provider)) {
-        return NotFound("no payment provider '" + provider.substr(0, 32) + "'", "provider");
+    if (!Configured(options.payments, provider)) {
+        // Not recorded: anyone could fill the notification log with providers this server lacks.
+        return NotFound(
+            "payment provider '" + provider.substr(0, 32) + "' is not configured on this server",
+            "provider");
     }
     return Notify(provider, c.http, c.now);
 }
@@ -257,20 +202,12 @@ Reply Api::Impl::Notify(std::string_view provider, const HttpRequest& request, I
             Json{{"code", ErrorCodeName(e.code)}, {"message", e.message}, {"field", e.field}},
             {}};
     };
-    if (!options.payments.verify) {
-        return failure(
-            404, Error{ErrorCode::kNotFound, "no payment provider is configured", "provider"});
-    }
+    // Only reached for a configured provider (PaymentNotify, SandboxPay): verify is set.
     auto notice = options.payments.verify(provider, request, now);
     if (!notice) {
-        // Recorded for finance: a forged or broken notification is worth seeing. A provider this
-        // server does not run is not: anyone could fill the table with those.
-        if (notice.error().code != ErrorCode::kNotFound) {
-            (void)payments.RecordRejected(provider, notice.error().ToString(), now);
-        }
-        const int status = notice.error().code == ErrorCode::kNotFound          ? 404
-                           : notice.error().code == ErrorCode::kUnauthenticated ? 401
-                                                                                : 400;
+        // Recorded for finance: a forged or broken notification is worth seeing.
+        (void)payments.RecordRejected(provider, notice.error().ToString(), now);
+        const int status = notice.error().code == ErrorCode::kUnauthenticated ? 401 : 400;
         return failure(status, notice.error());
     }
     auto confirmed = payments.ConfirmPayment(*notice, now);
