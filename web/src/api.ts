@@ -83,6 +83,22 @@ export async function api<T>(method: string, path: string, options: RequestOptio
 
 export const get = <T>(path: string) => api<T>('GET', path)
 
+// A dialog's or form's call: `state.busy` while it runs and `state.error` cleared first, then the
+// API's message (with its field, errorText) when it fails. True when it succeeded.
+export async function submit(state: { busy: boolean; error: string }, work: () => Promise<void>): Promise<boolean> {
+  state.busy = true
+  state.error = ''
+  try {
+    await work()
+    return true
+  } catch (e) {
+    state.error = errorText(e)
+    return false
+  } finally {
+    state.busy = false
+  }
+}
+
 // Every page of a list (page_size 500, the API's most), for the views that show a whole project.
 export async function getAll<T>(path: string, limit = 20000): Promise<T[]> {
   const out: T[] = []

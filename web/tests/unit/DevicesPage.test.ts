@@ -42,6 +42,14 @@ afterEach(() => {
 })
 
 const mountIt = () => mount(DevicesPage, { global: { plugins: [ElementPlus] }, attachTo: document.body })
+// Mounted with the pending devices' tab open.
+async function mountOnPending() {
+  const w = mountIt()
+  await flushPromises()
+  ;(w.vm as unknown as { tab: string }).tab = 'pending'
+  await flushPromises()
+  return w
+}
 
 describe('DevicesPage', () => {
   it('shows a bus answering 5 of 6 as 83.3% with sub-millisecond replies', async () => {
@@ -55,10 +63,7 @@ describe('DevicesPage', () => {
 
   it('binds the device a scanned label names, sending only what the form holds', async () => {
     signIn(['devices.view', 'devices.manage'])
-    const w = mountIt()
-    await flushPromises()
-    ;(w.vm as unknown as { tab: string }).tab = 'pending'
-    await flushPromises()
+    const w = await mountOnPending()
     const input = w.find('[data-test=scan-input]')
     await input.setValue('SN:A77-1234;MODEL:DDSY')
     await input.trigger('keyup', { key: 'Enter' })
@@ -79,9 +84,7 @@ describe('DevicesPage', () => {
 
   it('says when a code names no pending device', async () => {
     signIn(['devices.view', 'devices.manage'])
-    const w = mountIt()
-    ;(w.vm as unknown as { tab: string }).tab = 'pending'
-    await flushPromises()
+    const w = await mountOnPending()
     const input = w.find('[data-test=scan-input]')
     await input.setValue('99999')
     await input.trigger('keyup', { key: 'Enter' })
@@ -93,9 +96,7 @@ describe('DevicesPage', () => {
 
   it('offers no scanning without devices.manage', async () => {
     signIn(['devices.view'])
-    const w = mountIt()
-    ;(w.vm as unknown as { tab: string }).tab = 'pending'
-    await flushPromises()
+    const w = await mountOnPending()
     expect(w.find('[data-test=scan-input]').exists()).toBe(false)
     w.unmount()
   })
