@@ -15,6 +15,7 @@ pkg_check_modules(EXPAT REQUIRED IMPORTED_TARGET expat)    # libexpat1-dev (XLSX
 find_package(Boost 1.81 CONFIG REQUIRED)      # libboost1.81-dev (Asio; header-only here)
 find_package(OpenSSL 3 REQUIRED)              # libssl-dev (HTTPS in joule serve)
 find_package(tomlplusplus 3 CONFIG REQUIRED)  # libtomlplusplus-dev (joule serve --config)
+find_package(CURL 7.88 REQUIRED)              # libcurl4-openssl-dev (SMTP and HTTPS out)
 if(JOULE_BUILD_TESTS)
     find_package(GTest REQUIRED)              # libgtest-dev, libgmock-dev
     include(GoogleTest)

@@ -11,7 +11,7 @@ packages=(
     clang-format clang-tidy
     libboost1.81-dev libmosquitto-dev mosquitto mosquitto-clients libmodbus-dev
     clang-16 libclang-rt-16-dev
-    libsodium-dev openssl libssl-dev curl libtomlplusplus-dev
+    libsodium-dev openssl libssl-dev curl libcurl4-openssl-dev libtomlplusplus-dev
     libxlsxwriter-dev unzip libzip-dev libexpat1-dev
     chromium fonts-wqy-microhei
 )

@@ -210,6 +210,7 @@ Api::Impl::Impl(Store& s, AccessStore& a, BillingService& b, AcquisitionService&
       acquisition(q),
       options(std::move(o)),
       payments(s, b, PaymentOptions{.sandbox = static_cast<bool>(options.payments.sandbox_pay)}),
+      notifications(s, NotifyOptions{}),
       live_hub(s, LiveHub::Options{options.live_poll_interval, options.max_live_streams}) {
     if (!options.clock) {
         options.clock = [] {
@@ -443,6 +444,29 @@ void Api::Impl::AddRoutes() {
          "",
          {"application/json", "application/x-www-form-urlencoded"}},
         [this](Call& c) { return PaymentNotify(c); });
+
+    add("GET", p("/notifications/recipients"), "listRecipients",
+        "Staff told of the project's events, and the channels this server sends on",
+        "notifications", kNeeds, P::kAlarmsView, kList, &Impl::ListRecipients);
+    add("POST", p("/notifications/recipients"), "createRecipient",
+        "Add a recipient: name, role (engineering, finance, management), channel (email, sms, "
+        "wechat, webhook), address, language, kinds (empty: the role's), a webhook's secret",
+        "notifications", kNeeds, P::kAlarmsManage, kWrite, &Impl::CreateRecipient);
+    add("PUT", p("/notifications/recipients/{recipient}"), "updateRecipient",
+        "Replace a recipient (an empty secret keeps the webhook's)", "notifications", kNeeds,
+        P::kAlarmsManage, kWrite, &Impl::UpdateRecipient);
+    add("DELETE", p("/notifications/recipients/{recipient}"), "deleteRecipient",
+        "Remove a recipient", "notifications", kNeeds, P::kAlarmsManage, kWrite,
+        &Impl::DeleteRecipient);
+    add("GET", p("/notifications/deliveries"), "listDeliveries",
+        "The delivery log, newest first: state, channel, kind, q, before (an id), limit (1..500)",
+        "notifications", kNeeds, P::kAlarmsView, kRead, &Impl::ListDeliveries);
+    add("POST", p("/notifications/deliveries/{delivery}/retry"), "retryDelivery",
+        "Send a failed or suppressed delivery again", "notifications", kNeeds, P::kAlarmsManage,
+        kWrite, &Impl::RetryDelivery);
+    add("GET", p("/notifications/kinds"), "listEventKinds",
+        "The event kinds, whom they are for, and whether quiet hours hold them", "notifications",
+        kNeeds, P::kAlarmsView, kRead, &Impl::ListEventKinds);
 
     add("GET", p("/gateways"), "listGateways", "Gateways with link state and bus statistics",
         "devices", kNeeds, P::kDevicesView, kList, &Impl::ListGateways);

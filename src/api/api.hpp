@@ -75,6 +75,8 @@ struct ApiOptions {
     // The gateways' bus counters, shown with each gateway; nullptr: none are shown.
     const BusStatistics* bus_statistics = nullptr;
     PaymentGateway payments{};
+    // The notification channels the server sends on ("email", "sms", ...), shown to staff.
+    std::vector<std::string> notify_channels;
 };
 
 // How a route is reached.

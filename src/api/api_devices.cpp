@@ -63,6 +63,7 @@ Json AlarmJson(const AlarmRecord& a, const std::string& meter_code,
                 {"acknowledged", a.acknowledged_at.has_value()},
                 {"acknowledged_at", a.acknowledged_at ? FormatInstant(*a.acknowledged_at) : ""},
                 {"acknowledged_by", a.acknowledged_by},
+                {"notified_at", a.notified_at ? FormatInstant(*a.notified_at) : ""},
                 {"detail", a.detail}};
 }
 

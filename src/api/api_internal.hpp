@@ -20,6 +20,7 @@
 #include "api/http_util.hpp"
 #include "api/live_hub.hpp"
 #include "api/static_files.hpp"
+#include "service/notification_service.hpp"
 #include "service/payment_service.hpp"
 #include "service/requests.hpp"
 #include "wire/json_text.hpp"
@@ -157,6 +158,7 @@ struct Api::Impl {
     AcquisitionService& acquisition;
     ApiOptions options;
     PaymentService payments;  // the sandbox only when options.payments.sandbox_pay is set
+    NotificationService notifications;  // recipients and the delivery log (not the sending)
     std::vector<Route> routes;
     std::vector<RouteInfo> infos;
     std::mutex log_mutex;
@@ -281,6 +283,14 @@ struct Api::Impl {
     Result<Reply> GetPayment(Call& c);
     Result<Reply> SandboxPay(Call& c);
     Result<Reply> PaymentNotify(Call& c);
+    // Notifications (api_notifications.cpp)
+    Result<Reply> ListRecipients(Call& c);
+    Result<Reply> CreateRecipient(Call& c);
+    Result<Reply> UpdateRecipient(Call& c);
+    Result<Reply> DeleteRecipient(Call& c);
+    Result<Reply> ListDeliveries(Call& c);
+    Result<Reply> RetryDelivery(Call& c);
+    Result<Reply> ListEventKinds(Call& c);
     // Verifies and credits one notification of `provider`; the provider's reply either way.
     Reply Notify(std::string_view provider, const HttpRequest& request, Instant now);
     Result<Reply> Import(Call& c, ImportKind kind);

@@ -14,6 +14,7 @@
 #include "api/http_util.hpp"
 #include "api/static_files.hpp"
 #include "app/mqtt_credentials.hpp"
+#include "app/notifier.hpp"
 #include "app/payments.hpp"
 #include "app/site_file.hpp"
 #include "base/host_port.hpp"
@@ -227,6 +228,9 @@ Status RunServe(const ServeOptions& o) {
     JOULE_ASSIGN_OR_RETURN(auto store, storage::SqliteStore::Open(o.db_path, {}));
     BillingService billing(*store);
     AcquisitionService acquisition(*store, billing);
+    // Alarms and top-up notices to tenants and staff [ALM-3]; stopped before the store closes.
+    JOULE_ASSIGN_OR_RETURN(std::unique_ptr<Notifier> notifier, Notifier::Make(*store, o, WallNow));
+    notifier->Start();
     ingest::RuntimeOptions options;
     options.dtu_listen = o.dtu_listen;
     options.read_interval_override_s = o.read_interval_s;
@@ -276,6 +280,7 @@ Status RunServe(const ServeOptions& o) {
     api_options.web_root = o.web_root;
     api_options.bus_statistics = &bus_statistics;
     api_options.payments = std::move(payment_gateway);
+    api_options.notify_channels = notifier->Channels();
     api_options.extra_metrics = [&store = *store] {
         const storage::SqliteStore::GroupStats s = store.group_stats();
         return api::PrometheusCounter("joule_store_group_commits_total",
@@ -326,6 +331,13 @@ Status RunServe(const ServeOptions& o) {
                 o.read_interval_s > 0
                     ? (", reading every " + std::to_string(o.read_interval_s) + " s").c_str()
                     : "");
+    {
+        std::string channels;
+        for (const std::string& c : notifier->Channels()) {
+            channels += (channels.empty() ? "" : ", ") + c;
+        }
+        std::printf("joule serve: notifications on %s\n", channels.empty() ? "no channel" : channels.c_str());
+    }
     std::fflush(stdout);
     int64_t seconds = 0;
     const ingest::RuntimeStats& stats = runtime.stats();

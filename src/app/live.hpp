@@ -59,6 +59,27 @@ struct ServeOptions {
     std::string alipay_app_id;
     std::string alipay_seller_id;
     std::string alipay_public_key_file;
+    // Notifications [ALM-3] (docs/notifications.md): the channels this server sends on. Email
+    // with an SMTP URL, SMS with an access key, WeChat with an app id; webhooks unless turned off.
+    std::string notify_quiet_hours;  // "22:00-07:00": people's messages wait; "" = none
+    int64_t notify_per_address_per_hour = 30;
+    bool notify_webhooks = true;
+    std::string smtp_url;  // smtp://host:587 or smtps://host:465
+    std::string smtp_from;
+    std::string smtp_from_name;
+    std::string smtp_user;
+    std::string smtp_password_file;
+    bool smtp_require_tls = false;
+    std::string sms_endpoint = "https://dysmsapi.aliyuncs.com/";
+    std::string sms_access_key_id;
+    std::string sms_access_key_secret_file;
+    std::string sms_sign_name;
+    std::vector<std::string> sms_templates;  // "kind=TEMPLATE_CODE"
+    std::string wechat_mp_app_id;
+    std::string wechat_mp_app_secret_file;
+    std::string wechat_mp_api_base = "https://api.weixin.qq.com";
+    std::vector<std::string> wechat_mp_templates;  // "kind=TEMPLATE_ID"
+    std::string wechat_mp_default_template;
 
     bool operator==(const ServeOptions&) const = default;
 };

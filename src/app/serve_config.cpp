@@ -1,6 +1,8 @@
 // The settings table of `joule serve` and its TOML file. The only file that includes toml++ (it
 // throws, so its parse error is caught here and becomes an Error naming the file and line).
 #include "app/serve_config.hpp"
+
+#include "core/notification.hpp"
 #include "base/file.hpp"
 
 #include <arpa/inet.h>
@@ -94,6 +96,49 @@ const std::array kSettings = {
          &ServeOptions::alipay_seller_id),
     Text("payments.alipay_public_key_file", "--alipay-public-key-file",
          "Alipay: Alipay's public key (PEM)", &ServeOptions::alipay_public_key_file),
+    Text("notify.quiet_hours", "--quiet-hours",
+         "local hours when messages to people wait, e.g. 22:00-07:00 (\"\" = none)",
+         &ServeOptions::notify_quiet_hours),
+    Integer("notify.per_address_per_hour", "--notify-per-hour",
+            "messages to one address in an hour before more are suppressed",
+            &ServeOptions::notify_per_address_per_hour, 1, 10'000),
+    Flag("notify.webhooks", "!--no-webhooks", "do not send to webhook recipients",
+         &ServeOptions::notify_webhooks),
+    Text("notify.smtp_url", "--smtp-url", "email: smtp://host:587 or smtps://host:465 (\"\" = no email)",
+         &ServeOptions::smtp_url),
+    Text("notify.smtp_from", "--smtp-from", "email: the sender's address", &ServeOptions::smtp_from),
+    Text("notify.smtp_from_name", "--smtp-from-name", "email: the sender's name",
+         &ServeOptions::smtp_from_name),
+    Text("notify.smtp_user", "--smtp-user", "email: login (\"\" = none)", &ServeOptions::smtp_user),
+    Text("notify.smtp_password_file", "--smtp-password-file", "email: file holding the password",
+         &ServeOptions::smtp_password_file),
+    Flag("notify.smtp_require_tls", "--smtp-require-tls", "email: never send in clear",
+         &ServeOptions::smtp_require_tls),
+    Text("notify.sms_endpoint", "--sms-endpoint", "SMS: the provider's URL (Aliyun SendSms)",
+         &ServeOptions::sms_endpoint),
+    Text("notify.sms_access_key_id", "--sms-access-key-id", "SMS: AccessKeyId (\"\" = no SMS)",
+         &ServeOptions::sms_access_key_id),
+    Text("notify.sms_access_key_secret_file", "--sms-access-key-secret-file",
+         "SMS: file holding the AccessKeySecret", &ServeOptions::sms_access_key_secret_file),
+    Text("notify.sms_sign_name", "--sms-sign-name", "SMS: the approved signature",
+         &ServeOptions::sms_sign_name),
+    ServeSetting{"notify.sms_templates", "--sms-template",
+                 "SMS: an approved template as kind=CODE (top_up=SMS_123)",
+                 &ServeOptions::sms_templates, 0, 0, Check::kNone},
+    Text("notify.wechat_app_id", "--wechat-mp-app-id",
+         "WeChat official account: the appid (\"\" = no WeChat messages)",
+         &ServeOptions::wechat_mp_app_id),
+    Text("notify.wechat_app_secret_file", "--wechat-mp-app-secret-file",
+         "WeChat official account: file holding the AppSecret",
+         &ServeOptions::wechat_mp_app_secret_file),
+    Text("notify.wechat_api_base", "--wechat-mp-api-base", "WeChat official account: the API",
+         &ServeOptions::wechat_mp_api_base),
+    ServeSetting{"notify.wechat_templates", "--wechat-mp-template",
+                 "WeChat official account: a template as kind=TEMPLATE_ID",
+                 &ServeOptions::wechat_mp_templates, 0, 0, Check::kNone},
+    Text("notify.wechat_default_template", "--wechat-mp-default-template",
+         "WeChat official account: the template for kinds without their own",
+         &ServeOptions::wechat_mp_default_template),
     Integer("run.for_s", "--run-for", "stop after this many seconds (0 = until stopped)",
             &ServeOptions::run_for_s, 0, 315'360'000),
     Integer("run.report_every_s", "--report-every", "seconds between status lines",
@@ -357,6 +402,61 @@ Result<ServeConfigFile> LoadServeConfig(const std::string& path) {
     return ParseServeConfig(text, path);
 }
 
+namespace {
+
+// The notification channels: each one's settings go together; templates name known kinds.
+Status ValidateNotifyOptions(const ServeOptions& o) {
+    if (auto quiet = ParseQuietHours(o.notify_quiet_hours, "notify.quiet_hours"); !quiet) {
+        return std::unexpected(quiet.error());
+    }
+    if (!o.smtp_url.empty()) {
+        if (!o.smtp_url.starts_with("smtp://") && !o.smtp_url.starts_with("smtps://")) {
+            return InvalidArgument("notify.smtp_url", "must be smtp://host[:port] or smtps://...");
+        }
+        if (o.smtp_from.find('@') == std::string::npos) {
+            return InvalidArgument("notify.smtp_from", "an email address is needed with smtp_url");
+        }
+    }
+    const auto check_templates = [](const std::vector<std::string>& entries,
+                                    std::string_view field) -> Status {
+        for (const std::string& entry : entries) {
+            const std::size_t eq = entry.find('=');
+            if (eq == std::string::npos || eq + 1 == entry.size() ||
+                FindEventKind(entry.substr(0, eq)) == nullptr) {
+                return InvalidArgument(std::string(field),
+                                       "\"" + entry + "\" is not kind=TEMPLATE with a known kind");
+            }
+        }
+        return {};
+    };
+    if (!o.sms_access_key_id.empty() || !o.sms_templates.empty()) {
+        if (o.sms_access_key_id.empty()) {
+            return InvalidArgument("notify.sms_access_key_id", "needed with SMS templates");
+        }
+        if (o.sms_access_key_secret_file.empty()) {
+            return InvalidArgument("notify.sms_access_key_secret_file",
+                                   "needed with the SMS access key");
+        }
+        if (o.sms_sign_name.empty()) {
+            return InvalidArgument("notify.sms_sign_name", "needed with the SMS access key");
+        }
+        JOULE_TRY(check_templates(o.sms_templates, "notify.sms_templates"));
+    }
+    if (!o.wechat_mp_app_id.empty() || !o.wechat_mp_templates.empty()) {
+        if (o.wechat_mp_app_id.empty()) {
+            return InvalidArgument("notify.wechat_app_id", "needed with WeChat templates");
+        }
+        if (o.wechat_mp_app_secret_file.empty()) {
+            return InvalidArgument("notify.wechat_app_secret_file",
+                                   "needed with the WeChat app id");
+        }
+        JOULE_TRY(check_templates(o.wechat_mp_templates, "notify.wechat_templates"));
+    }
+    return {};
+}
+
+}  // namespace
+
 Status ValidateServeOptions(const ServeOptions& o) {
     for (const ServeSetting& s : kSettings) {
         JOULE_TRY(CheckValue(s, o));
@@ -398,6 +498,7 @@ Status ValidateServeOptions(const ServeOptions& o) {
             serials.push_back(entry.substr(0, eq));
         }
     }
+    JOULE_TRY(ValidateNotifyOptions(o));
     if (!o.alipay_seller_id.empty() && o.alipay_app_id.empty()) {
         return InvalidArgument("payments.alipay_app_id", "needed with the Alipay seller id");
     }

@@ -131,6 +131,26 @@ wechat_platform_keys = ["5157F09EFDC096DE=/etc/joule/pay/wechat-platform.pem"]
 alipay_app_id = "2021000000000001"
 alipay_seller_id = "2088102146225135"
 alipay_public_key_file = "/etc/joule/pay/alipay-public.pem"
+[notify]
+quiet_hours = "22:00-07:00"
+per_address_per_hour = 12
+webhooks = false
+smtp_url = "smtps://smtp.example.com:465"
+smtp_from = "notice@mall.example.com"
+smtp_from_name = "物业中心"
+smtp_user = "notice"
+smtp_password_file = "/etc/joule/notify/smtp-password"
+smtp_require_tls = true
+sms_endpoint = "https://dysmsapi.aliyuncs.com/"
+sms_access_key_id = "LTAI5tExample"
+sms_access_key_secret_file = "/etc/joule/notify/sms-secret"
+sms_sign_name = "万达物业"
+sms_templates = ["top_up=SMS_100001", "low_balance_1=SMS_100002"]
+wechat_app_id = "wx1234567890abcdef"
+wechat_app_secret_file = "/etc/joule/notify/wechat-secret"
+wechat_api_base = "https://api.weixin.qq.com"
+wechat_templates = ["top_up=TPL-topup"]
+wechat_default_template = "TPL-general"
 [run]
 for_s = 3600
 report_every_s = 30
@@ -167,11 +187,52 @@ report_every_s = 30
     want.alipay_app_id = "2021000000000001";
     want.alipay_seller_id = "2088102146225135";
     want.alipay_public_key_file = "/etc/joule/pay/alipay-public.pem";
+    want.notify_quiet_hours = "22:00-07:00";
+    want.notify_per_address_per_hour = 12;
+    want.notify_webhooks = false;
+    want.smtp_url = "smtps://smtp.example.com:465";
+    want.smtp_from = "notice@mall.example.com";
+    want.smtp_from_name = "物业中心";
+    want.smtp_user = "notice";
+    want.smtp_password_file = "/etc/joule/notify/smtp-password";
+    want.smtp_require_tls = true;
+    want.sms_endpoint = "https://dysmsapi.aliyuncs.com/";
+    want.sms_access_key_id = "LTAI5tExample";
+    want.sms_access_key_secret_file = "/etc/joule/notify/sms-secret";
+    want.sms_sign_name = "万达物业";
+    want.sms_templates = {"top_up=SMS_100001", "low_balance_1=SMS_100002"};
+    want.wechat_mp_app_id = "wx1234567890abcdef";
+    want.wechat_mp_app_secret_file = "/etc/joule/notify/wechat-secret";
+    want.wechat_mp_api_base = "https://api.weixin.qq.com";
+    want.wechat_mp_templates = {"top_up=TPL-topup"};
+    want.wechat_mp_default_template = "TPL-general";
     want.run_for_s = 3600;
     want.report_every_s = 30;
     EXPECT_EQ(file->options, want);
     EXPECT_EQ(file->keys.size(), ServeSettings().size());
     EXPECT_TRUE(ValidateServeOptions(file->options).has_value());
+}
+
+TEST(ServeConfig, NotificationSettingsAreCheckedTogether) {
+    const auto field_of = [](const char* text) {
+        auto file = ParseServeConfig(text, "n.toml");
+        if (!file) {
+            return file.error().field;
+        }
+        auto valid = ValidateServeOptions(file->options);
+        return valid ? std::string("valid") : valid.error().field;
+    };
+    EXPECT_EQ(field_of("[notify]\nquiet_hours = \"22:00\"\n"), "notify.quiet_hours");
+    EXPECT_EQ(field_of("[notify]\nsmtp_url = \"smtp://mail:25\"\n"), "notify.smtp_from");
+    EXPECT_EQ(field_of("[notify]\nsmtp_url = \"http://mail\"\nsmtp_from = \"a@b.c\"\n"),
+              "notify.smtp_url");
+    EXPECT_EQ(field_of("[notify]\nsms_access_key_id = \"id\"\n"),
+              "notify.sms_access_key_secret_file");
+    EXPECT_EQ(field_of("[notify]\nsms_access_key_id = \"id\"\nsms_access_key_secret_file = "
+                       "\"/s\"\nsms_sign_name = \"x\"\nsms_templates = [\"nonsense=SMS_1\"]\n"),
+              "notify.sms_templates");
+    EXPECT_EQ(field_of("[notify]\nwechat_app_id = \"wx1\"\n"), "notify.wechat_app_secret_file");
+    EXPECT_EQ(field_of("[notify]\nquiet_hours = \"22:00-07:00\"\n"), "valid");
 }
 
 TEST(ServeConfig, WhatTheFileDoesNotSayIsTheDefault) {

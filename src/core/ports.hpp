@@ -24,6 +24,7 @@
 namespace joule {
 
 class PaymentTx;  // core/payment_ports.hpp
+class NotificationTx;  // core/notification_ports.hpp
 
 struct ProjectRecord {
     ProjectId id;
@@ -202,6 +203,7 @@ struct AlarmRecord {
     std::string detail;
     std::optional<Instant> acknowledged_at;  // staff saw it [ALM-2]
     std::string acknowledged_by;
+    std::optional<Instant> notified_at;  // turned into deliveries [ALM-2]
 };
 
 // stored: never renumber.
@@ -578,6 +580,8 @@ public:
 
     // --- payments [PAY-2]: orders and notifications, in this same unit of work
     virtual PaymentTx& Payments() = 0;
+    // --- notifications [ALM-3]: recipients, events waiting to be told, deliveries
+    virtual NotificationTx& Notifications() = 0;
 
     virtual Status Commit() = 0;
 };

@@ -255,18 +255,31 @@ Result<std::string> DecryptAes256Gcm(std::string_view key, std::string_view nonc
     return plain;
 }
 
-std::string HmacSha256(std::string_view key, std::string_view message) {
+namespace {
+
+std::string Hmac(const EVP_MD* digest, std::size_t size, std::string_view key,
+                 std::string_view message) {
     const ClearErrorsOnExit clear;
     std::array<unsigned char, EVP_MAX_MD_SIZE> out{};
     unsigned length = 0;
     if (key.size() > INT_MAX ||
-        HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
+        HMAC(digest, key.data(), static_cast<int>(key.size()),
              reinterpret_cast<const unsigned char*>(message.data()), message.size(), out.data(),
              &length) == nullptr ||
-        length != 32) {
+        length != size) {
         return {};  // never equal to a signature: callers refuse an empty one
     }
     return {reinterpret_cast<const char*>(out.data()), length};
+}
+
+}  // namespace
+
+std::string HmacSha256(std::string_view key, std::string_view message) {
+    return Hmac(EVP_sha256(), 32, key, message);
+}
+
+std::string HmacSha1(std::string_view key, std::string_view message) {
+    return Hmac(EVP_sha1(), 20, key, message);
 }
 
 std::string HexOf(std::string_view bytes) {

@@ -33,6 +33,8 @@ namespace joule::pay {
 
 // The 32-byte MAC, or "" when it cannot be computed (a caller must refuse an empty one).
 [[nodiscard]] std::string HmacSha256(std::string_view key, std::string_view message);
+// The 20-byte MAC (Aliyun's RPC request signatures), or "" when it cannot be computed.
+[[nodiscard]] std::string HmacSha1(std::string_view key, std::string_view message);
 [[nodiscard]] std::string HexOf(std::string_view bytes);  // lower case
 // Compares without an early exit, so the time taken tells nothing about where they differ.
 [[nodiscard]] bool ConstantTimeEqual(std::string_view a, std::string_view b);

@@ -87,5 +87,10 @@ TEST(Aes256Gcm, RefusesAWrongKeyLengthAndAShortCiphertext) {
     EXPECT_EQ(tampered.error().code, ErrorCode::kUnauthenticated);
 }
 
+TEST(Crypto, HmacSha1MatchesRfc2202) {
+    EXPECT_EQ(HexOf(HmacSha1("Jefe", "what do ya want for nothing?")),
+              "effcdf6ae5eb2fa2d27416d5f184df9c259a7c79");
+}
+
 }  // namespace
 }  // namespace joule::pay

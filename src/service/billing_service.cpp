@@ -5,6 +5,7 @@
 
 #include "base/assert.hpp"
 #include "base/decimal.hpp"
+#include "base/json_quote.hpp"
 #include "core/rounding.hpp"
 
 namespace joule {
@@ -231,19 +232,6 @@ std::string CommandKindFor(CommandKind kind, Utility utility) {
     return std::string(CommandKindName(kind));
 }
 
-std::string Quote(std::string_view s) {
-    std::string out = "\"";
-    for (char c : s) {
-        if (c == '"' || c == '\\') {
-            out += '\\';
-        }
-        if (static_cast<unsigned char>(c) < 0x20) {
-            continue;
-        }
-        out += c;
-    }
-    return out + "\"";
-}
 
 // Queues a relay (or, for water, valve) command to one meter, with its outbox row. Meters
 // without a relay or valve are skipped.
@@ -262,11 +250,9 @@ Status QueueRelayCommand(Tx& tx, AccountId account, MeterId meter_id, CommandKin
     command.reason = reason;
     command.actor = std::string(actor);
     command.created_at = now;
+    // The commands table is the commands' outbox: the dispatcher sends what is due there.
     JOULE_ASSIGN_OR_RETURN(int64_t id, tx.InsertCommand(command));
-    JOULE_TRY(tx.InsertOutbox("command",
-                              "{\"command\":" + std::to_string(id) + ",\"meter\":" +
-                                  Quote(meter.code) + ",\"kind\":\"" + command.kind + "\"}",
-                              now));
+    (void)id;
     if (stats != nullptr) {
         ++stats->commands;
     }
@@ -274,7 +260,7 @@ Status QueueRelayCommand(Tx& tx, AccountId account, MeterId meter_id, CommandKin
 }
 
 // Runs one prepaid step and persists its effects: alarms (de-duplicated), relay commands to every
-// bound meter, their outbox rows, and the account's new status. `account_changed`: the caller
+// bound meter, and the account's new status. `account_changed`: the caller
 // changed the account row too, so it is written (once) whether or not the status moves.
 Status StepAndPersist(Tx& tx, AccountContext& ctx, ControlEvent event, Instant now,
                       std::string_view actor, std::string_view reason, ApplyReadingsResult* stats,
@@ -298,12 +284,8 @@ Status StepAndPersist(Tx& tx, AccountContext& ctx, ControlEvent event, Instant n
             record.kind = a.kind;
             record.raised_at = now;
             record.detail = "{\"balance\":\"" + std::to_string(available.fen) + "\"}";
+            // The alarm row is its own outbox entry: the notifier tells whoever hears of it.
             JOULE_TRY(tx.RaiseAlarm(record));
-            JOULE_TRY(tx.InsertOutbox("alarm",
-                                      "{\"account\":" + Quote(ctx.account.number) + ",\"kind\":\"" +
-                                          std::string(AlarmKindName(a.kind)) +
-                                          "\",\"action\":\"raise\"}",
-                                      now));
             if (stats != nullptr) {
                 ++stats->alarms_raised;
             }
@@ -533,11 +515,6 @@ Status QueuePurchase(Tx& tx, AccountContext& ctx, Money amount, std::string_view
     ctx.meter_pending.balance += amount;
     JOULE_TRY(tx.UpdateAccount(ctx.account));
     ++ctx.account.version;
-    JOULE_TRY(tx.InsertOutbox("command",
-                              "{\"command\":" + std::to_string(id) +
-                                  ",\"meter\":" + Quote(meter.code) +
-                                  ",\"kind\":\"purchase\",\"count\":" + std::to_string(count) + "}",
-                              now));
     result.purchase_command = id;
     result.purchase_count = count;
     result.purchase_amount = amount;
@@ -590,16 +567,19 @@ Result<TopUpResult> PostTopUp(Tx& tx, AccountContext& ctx, const TopUpRequest& r
     JOULE_TRY(ExpireGrants(tx, ctx, now));
     JOULE_TRY(
         StepAndPersist(tx, ctx, ControlEvent::kBalanceChanged, now, actor.name, "top-up", nullptr));
-    JOULE_TRY(tx.InsertOutbox("notice",
-                              "{\"kind\":\"top_up\",\"account\":" + Quote(ctx.account.number) +
-                                  ",\"amount\":\"" + std::to_string(r.amount.fen) + "\"}",
-                              now));
     JOULE_TRY(Log(tx, actor, ctx.project.id, "account.top_up", ctx.account.number,
                   "{\"amount_fen\":" + std::to_string(r.amount.fen) +
-                      ",\"channel\":" + Quote(r.channel) + ",\"key\":" + Quote(transfer_id) + "}",
+                      ",\"channel\":" + JsonQuote(r.channel) + ",\"key\":" + JsonQuote(transfer_id) + "}",
                   now));
     result.balance_after = AvailableOf(ctx, now);
     result.state = ctx.account.prepaid.state;
+    // The arrival notice [ALM-3], told to the tenant by the notifier; amounts in fen.
+    JOULE_TRY(tx.InsertOutbox(
+        "notice", "{\"kind\":\"top_up\",\"account_id\":" + std::to_string(ctx.account.id.value) +
+                      ",\"amount_fen\":" + std::to_string(r.amount.fen) +
+                      ",\"balance_fen\":" + std::to_string(result.balance_after.fen) +
+                      ",\"channel\":" + JsonQuote(r.channel) + "}",
+        now));
     return result;
 }
 
@@ -696,7 +676,7 @@ Result<AccountId> BillingService::OpenAccountInTx(Tx& tx, const OpenAccountReque
         JOULE_TRY(BindMeter(tx, account, *meter, r.meters[i], r.opened_at, field));
     }
     JOULE_TRY(Log(tx, actor, project.id, "account.open", r.number,
-                  "{\"tenant\":" + Quote(r.tenant_name) + ",\"tariff\":" + Quote(r.tariff_code) +
+                  "{\"tenant\":" + JsonQuote(r.tenant_name) + ",\"tariff\":" + JsonQuote(r.tariff_code) +
                       ",\"billing_mode\":\"" + std::string(BillingModeName(r.billing_mode)) + "\"}",
                   now));
     // The first top-up belongs to the opening: same unit of work, a system id that no client
@@ -784,7 +764,7 @@ Result<Money> BillingService::Refund(const RefundRequest& r, const Actor& actor,
                              nullptr));
     JOULE_TRY(Log(
         *tx, actor, ctx.project.id, "account.refund", ctx.account.number,
-        "{\"amount_fen\":" + std::to_string(r.amount.fen) + ",\"reason\":" + Quote(r.reason) + "}",
+        "{\"amount_fen\":" + std::to_string(r.amount.fen) + ",\"reason\":" + JsonQuote(r.reason) + "}",
         now));
     JOULE_TRY(tx->Commit());
     return r.amount;
@@ -863,7 +843,7 @@ Status BillingService::RecordDebt(const DebtRequest& r, const Actor& actor, Inst
         StepAndPersist(*tx, ctx, ControlEvent::kBalanceChanged, now, actor.name, "debt", nullptr));
     JOULE_TRY(Log(
         *tx, actor, ctx.project.id, "account.debt", ctx.account.number,
-        "{\"amount_fen\":" + std::to_string(r.amount.fen) + ",\"reason\":" + Quote(r.reason) + "}",
+        "{\"amount_fen\":" + std::to_string(r.amount.fen) + ",\"reason\":" + JsonQuote(r.reason) + "}",
         now));
     return tx->Commit();
 }
@@ -887,7 +867,7 @@ Result<PrepaidStatus> BillingService::Control(const ControlRequest& r, const Act
     JOULE_TRY(StepAndPersist(*tx, ctx, r.event, now, actor.name, r.reason, nullptr));
     JOULE_TRY(Log(*tx, actor, ctx.project.id, "account.control", ctx.account.number,
                   "{\"event\":" + std::to_string(static_cast<int>(r.event)) +
-                      ",\"reason\":" + Quote(r.reason) + ",\"before\":\"" +
+                      ",\"reason\":" + JsonQuote(r.reason) + ",\"before\":\"" +
                       std::string(PrepaidStateName(before.state)) + "\",\"after\":\"" +
                       std::string(PrepaidStateName(ctx.account.prepaid.state)) + "\"}",
                   now));
@@ -900,8 +880,8 @@ namespace {
 // What ChangeTerms logs of an account's terms: a JSON object (money in fen).
 std::string TermsText(const AccountRecord& a, std::string_view tariff_code) {
     const ControlScheme& s = a.scheme;
-    return "{\"tenant_name\":" + Quote(a.tenant_name) + ",\"phone\":" + Quote(a.phone) +
-           ",\"tariff\":" + Quote(tariff_code) +
+    return "{\"tenant_name\":" + JsonQuote(a.tenant_name) + ",\"phone\":" + JsonQuote(a.phone) +
+           ",\"tariff\":" + JsonQuote(tariff_code) +
            ",\"debt_share_basis_points\":" + std::to_string(a.debt_share_basis_points) +
            ",\"scheme\":{\"alarm1\":" + std::to_string(s.alarm1.fen) +
            ",\"alarm2\":" + std::to_string(s.alarm2.fen) +
@@ -1216,7 +1196,7 @@ Status ApplyInTx(Tx& tx, std::span<const ReadingItem> batch, Instant now, BatchS
             record.meter = meter->id;
             record.kind = AlarmKind::kReadingQuarantined;
             record.raised_at = now;
-            record.detail = "{\"meter\":" + Quote(meter->code) + "}";
+            record.detail = "{\"meter\":" + JsonQuote(meter->code) + "}";
             JOULE_TRY(tx.RaiseAlarm(record));
         }
         JOULE_TRY(tx.SaveBilling(billing));
@@ -1421,9 +1401,9 @@ Status BillingService::ReplaceMeter(const ReplaceMeterRequest& r, const Actor& a
                                     "meter replaced while tripped", actor.name, now, nullptr));
     }
     JOULE_TRY(Log(*tx, actor, ctx.project.id, "meter.replace", ctx.account.number,
-                  "{\"old\":" + Quote(r.old_meter_code) +
+                  "{\"old\":" + JsonQuote(r.old_meter_code) +
                       ",\"old_final_milli\":" + std::to_string(r.old_final_total.milli) +
-                      ",\"new\":" + Quote(r.new_meter_code) +
+                      ",\"new\":" + JsonQuote(r.new_meter_code) +
                       ",\"new_opening_milli\":" + std::to_string(r.new_opening_total.milli) + "}",
                   now));
     return tx->Commit();
@@ -1556,7 +1536,7 @@ Result<AccountId> BillingService::TransferTenant(const TransferTenantRequest& r,
     ctx.account.closed_at = r.at;
     JOULE_TRY(tx->UpdateAccount(ctx.account));
     JOULE_TRY(Log(*tx, actor, ctx.project.id, "account.transfer", ctx.account.number,
-                  "{\"to\":" + Quote(r.new_number) +
+                  "{\"to\":" + JsonQuote(r.new_number) +
                       ",\"carry\":" + (r.carry_balance ? "true" : "false") + "}",
                   now));
     // The new account's state from its (carried) balance.
@@ -1647,7 +1627,7 @@ Result<bool> BillingService::ConfirmPurchase(int64_t command_id, int64_t count_m
     JOULE_TRY(Log(
         *tx, Actor{"dispatcher"}, ctx.project.id, "purchase.confirm", ctx.account.number,
         "{\"command\":" + std::to_string(command_id) + ",\"count\":" + std::to_string(*count) +
-            ",\"amount_fen\":" + std::to_string(sent->amount.fen) + ",\"how\":" + Quote(how) + "}",
+            ",\"amount_fen\":" + std::to_string(sent->amount.fen) + ",\"how\":" + JsonQuote(how) + "}",
         now));
     JOULE_TRY(tx->Commit());
     return true;

@@ -1,5 +1,7 @@
 #include "service/site_edit.hpp"
 
+#include "base/json_quote.hpp"
+
 #include <algorithm>
 #include <optional>
 #include <string>
@@ -203,25 +205,6 @@ Status CheckName(std::string_view name, std::string_view field) {
     return {};
 }
 
-std::string JsonString(std::string_view text) {
-    static constexpr char kHex[] = "0123456789abcdef";
-    std::string out = "\"";
-    for (char c : text) {
-        const auto b = static_cast<unsigned char>(c);
-        if (c == '"' || c == '\\') {
-            out += '\\';
-            out += c;
-        } else if (b < 0x20) {
-            out += "\\u00";
-            out += kHex[b >> 4U];
-            out += kHex[b & 0xFU];
-        } else {
-            out += c;
-        }
-    }
-    return out + "\"";
-}
-
 Result<FloorView> ViewOf(Tx& tx, const FloorRecord& floor) {
     JOULE_ASSIGN_OR_RETURN(BuildingRecord building, tx.GetBuilding(floor.building));
     return FloorView{floor, building.code};
@@ -262,32 +245,32 @@ Result<MeterView> ViewOf(Tx& tx, const MeterRecord& meter) {
 }
 
 std::string LogJson(const BuildingRecord& b) {
-    return "{\"code\":" + JsonString(b.code) + ",\"name\":" + JsonString(b.name) + "}";
+    return "{\"code\":" + JsonQuote(b.code) + ",\"name\":" + JsonQuote(b.name) + "}";
 }
 
 std::string LogJson(const FloorView& f) {
-    return "{\"building\":" + JsonString(f.building) + ",\"code\":" + JsonString(f.floor.code) +
-           ",\"name\":" + JsonString(f.floor.name) + "}";
+    return "{\"building\":" + JsonQuote(f.building) + ",\"code\":" + JsonQuote(f.floor.code) +
+           ",\"name\":" + JsonQuote(f.floor.name) + "}";
 }
 
 std::string LogJson(const RoomView& r) {
-    return "{\"code\":" + JsonString(r.room.code) + ",\"name\":" + JsonString(r.room.name) +
-           ",\"building\":" + JsonString(r.building) + ",\"floor\":" + JsonString(r.floor) +
+    return "{\"code\":" + JsonQuote(r.room.code) + ",\"name\":" + JsonQuote(r.room.name) +
+           ",\"building\":" + JsonQuote(r.building) + ",\"floor\":" + JsonQuote(r.floor) +
            ",\"area_dm2\":" + std::to_string(r.room.area_dm2) + "}";
 }
 
 std::string LogJson(const GatewayRecord& g) {
-    return "{\"code\":" + JsonString(g.code) + ",\"name\":" + JsonString(g.name) +
-           ",\"transport\":" + JsonString(g.transport) + ",\"endpoint\":" + JsonString(g.endpoint) +
-           ",\"framing\":" + JsonString(g.framing) + "}";
+    return "{\"code\":" + JsonQuote(g.code) + ",\"name\":" + JsonQuote(g.name) +
+           ",\"transport\":" + JsonQuote(g.transport) + ",\"endpoint\":" + JsonQuote(g.endpoint) +
+           ",\"framing\":" + JsonQuote(g.framing) + "}";
 }
 
 std::string LogJson(const MeterView& m) {
-    return "{\"code\":" + JsonString(m.meter.code) + ",\"model\":" + JsonString(m.model) +
-           ",\"gateway\":" + JsonString(m.gateway) +
-           ",\"bus_address\":" + JsonString(m.meter.bus_address) +
-           ",\"circuit\":" + std::to_string(m.meter.circuit) + ",\"room\":" + JsonString(m.room) +
-           ",\"tariff\":" + JsonString(m.tariff) + ",\"parent\":" + JsonString(m.parent) +
+    return "{\"code\":" + JsonQuote(m.meter.code) + ",\"model\":" + JsonQuote(m.model) +
+           ",\"gateway\":" + JsonQuote(m.gateway) +
+           ",\"bus_address\":" + JsonQuote(m.meter.bus_address) +
+           ",\"circuit\":" + std::to_string(m.meter.circuit) + ",\"room\":" + JsonQuote(m.room) +
+           ",\"tariff\":" + JsonQuote(m.tariff) + ",\"parent\":" + JsonQuote(m.parent) +
            ",\"public_area\":" + (m.meter.public_area ? "true" : "false") + "}";
 }
 

@@ -70,8 +70,6 @@ struct MeterView {
 [[nodiscard]] std::string LogJson(const RoomView& r);
 [[nodiscard]] std::string LogJson(const GatewayRecord& g);
 [[nodiscard]] std::string LogJson(const MeterView& m);
-// `text` as a JSON string literal, quotes included (control characters escaped).
-[[nodiscard]] std::string JsonString(std::string_view text);
 
 // What a new room or meter names, by code.
 struct RoomSpec {

@@ -1,5 +1,7 @@
 #include "service/site_import.hpp"
 
+#include "base/json_quote.hpp"
+
 #include <algorithm>
 #include <cstdint>
 #include <map>
@@ -667,7 +669,7 @@ Result<Created> ImportAccounts(Tx& tx, BillingService& billing, const ProjectRec
 std::string CreatedJson(const Created& created) {
     std::string out = "{";
     for (const auto& [kind, codes] : created) {
-        out += (out.size() > 1 ? "," : "") + JsonString(kind) + ":" + std::to_string(codes.size());
+        out += (out.size() > 1 ? "," : "") + JsonQuote(kind) + ":" + std::to_string(codes.size());
     }
     return out + "}";
 }
@@ -730,7 +732,7 @@ Result<ImportResult> ImportSite(Store& store, BillingService& billing, const Imp
     const std::string kind(ImportKindName(request.kind));
     JOULE_TRY(
         tx->InsertOperation(OperationBy(actor, now, project.id, "import." + kind, "import:" + kind,
-                                        "{\"format\":" + JsonString(request.format) +
+                                        "{\"format\":" + JsonQuote(request.format) +
                                             ",\"rows\":" + std::to_string(request.file_rows) +
                                             ",\"created\":" + CreatedJson(result.created) + "}")));
     JOULE_TRY(tx->Commit());

@@ -15,6 +15,7 @@
 #include "core/time.hpp"
 #include "storage/migrations.hpp"
 #include "storage/sqlite_query.hpp"
+#include "storage/sqlite_notifications.hpp"
 #include "wire/json.hpp"
 
 namespace joule::storage {
@@ -134,7 +135,8 @@ class SqliteTx final : public Tx, public PaymentTx, private sqlite::UnitOfWork {
 public:
     SqliteTx(SqliteStore::Connection& connection, std::unique_lock<std::mutex> lock)
         : UnitOfWork(connection.db, connection.statements, std::move(lock)),
-          tariff_cache_(connection.tariffs) {}
+          tariff_cache_(connection.tariffs),
+          notifications_(connection.db, connection.statements) {}
     // A unit of work that did not commit is rolled back (~UnitOfWork): the tariff cache may hold
     // a version it added, which a later insert could match by count.
     ~SqliteTx() override {
@@ -1659,7 +1661,7 @@ public:
     }
     static constexpr const char* kAlarmColumns =
         "SELECT id, project_id, account_id, meter_id, kind, open, raised_at, cleared_at, detail, "
-        "gateway_id, acknowledged_at, acknowledged_by FROM alarms ";
+        "gateway_id, acknowledged_at, acknowledged_by, notified_at FROM alarms ";
     static AlarmRecord AlarmRow(const Query& q) {
         AlarmRecord a;
         a.id = q.ColInt(0);
@@ -1678,6 +1680,9 @@ public:
             a.acknowledged_at = At(*ack);
         }
         a.acknowledged_by = q.ColText(11);
+        if (auto notified = q.ColOptInt(12)) {
+            a.notified_at = At(*notified);
+        }
         return a;
     }
     Result<std::vector<AlarmRecord>> ListAlarms(ProjectId project, bool open_only) override {
@@ -1798,6 +1803,7 @@ public:
 
     // --- payments [PAY-2]
     PaymentTx& Payments() override { return *this; }
+    NotificationTx& Notifications() override { return notifications_; }
 
     Result<int64_t> InsertPaymentOrder(const PaymentOrderRecord& o) override {
         auto q =
@@ -1906,6 +1912,7 @@ public:
 
 private:
     std::unordered_map<int64_t, SqliteStore::Connection::CachedTariff>& tariff_cache_;
+    sqlite::SqliteNotifications notifications_;
     bool grouped_ = false;
 };
 

@@ -1,0 +1,123 @@
+#include "notify/http_client.hpp"
+
+#include <curl/curl.h>
+
+#include <mutex>
+
+namespace joule::notify {
+
+namespace {
+
+void GlobalInit() {
+    static std::once_flag once;
+    std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
+}
+
+size_t Collect(char* data, size_t size, size_t count, void* user) {
+    auto* out = static_cast<std::string*>(user);
+    const size_t n = size * count;
+    constexpr size_t kMaxBody = 1U << 20;  // a reply is small; never hold more than 1 MiB
+    if (out->size() + n > kMaxBody) {
+        return 0;  // curl reports CURLE_WRITE_ERROR
+    }
+    out->append(data, n);
+    return n;
+}
+
+}  // namespace
+
+struct HttpClient::Handle {
+    CURL* curl = nullptr;
+    ~Handle() {
+        if (curl != nullptr) {
+            curl_easy_cleanup(curl);
+        }
+    }
+};
+
+HttpClient::HttpClient(Seconds timeout) : handle_(std::make_unique<Handle>()), timeout_(timeout) {
+    GlobalInit();
+    handle_->curl = curl_easy_init();
+}
+
+HttpClient::~HttpClient() = default;
+
+Result<HttpResponse> HttpClient::Request(std::string_view method, const std::string& url,
+                                         const std::vector<std::string>& headers,
+                                         std::string_view body) {
+    CURL* curl = handle_->curl;
+    if (curl == nullptr) {
+        return MakeError(ErrorCode::kInternal, "libcurl did not start");
+    }
+    curl_easy_reset(curl);  // keeps the live connection, forgets the last request's options
+    HttpResponse response;
+    curl_slist* list = nullptr;
+    for (const std::string& h : headers) {
+        list = curl_slist_append(list, h.c_str());
+    }
+    // curl adds "Expect: 100-continue" to larger POSTs, which costs a round trip.
+    list = curl_slist_append(list, "Expect:");
+    curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
+    curl_easy_setopt(curl, CURLOPT_HTTPHEADER, list);
+    curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, static_cast<long>(timeout_.count() * 1000));
+    curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS,
+                     static_cast<long>(std::min<int64_t>(timeout_.count(), 5) * 1000));
+    curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 0L);
+    curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, Collect);
+    curl_easy_setopt(curl, CURLOPT_WRITEDATA, &response.body);
+    if (method == "POST") {
+        curl_easy_setopt(curl, CURLOPT_POST, 1L);
+        curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body.data());
+        curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(body.size()));
+    } else {
+        curl_easy_setopt(curl, CURLOPT_HTTPGET, 1L);
+    }
+    const CURLcode rc = curl_easy_perform(curl);
+    curl_slist_free_all(list);
+    if (rc != CURLE_OK) {
+        return MakeError(ErrorCode::kUnavailable,
+                         std::string("no answer from ") + url.substr(0, url.find('?')) + ": " +
+                             curl_easy_strerror(rc));
+    }
+    curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &response.status);
+    return response;
+}
+
+Status StatusOfHttp(const HttpResponse& response, std::string_view what) {
+    if (response.status >= 200 && response.status < 300) {
+        return {};
+    }
+    std::string message = std::string(what) + " answered HTTP " + std::to_string(response.status);
+    if (!response.body.empty()) {
+        message += ": " + response.body.substr(0, 200);
+    }
+    if (response.status == 429) {
+        return MakeError(ErrorCode::kResourceExhausted, message);
+    }
+    if (response.status >= 500 || response.status == 408) {
+        return MakeError(ErrorCode::kUnavailable, message);
+    }
+    return MakeError(ErrorCode::kInvalidArgument, message);
+}
+
+std::string PercentEncode(std::string_view text) {
+    static constexpr char kHex[] = "0123456789ABCDEF";
+    std::string out;
+    out.reserve(text.size() * 3);
+    for (const char c : text) {
+        const auto b = static_cast<unsigned char>(c);
+        if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+            c == '-' || c == '_' || c == '.' || c == '~') {
+            out += c;
+        } else {
+            out += '%';
+            out += kHex[b >> 4];
+            out += kHex[b & 0xF];
+        }
+    }
+    return out;
+}
+
+}  // namespace joule::notify

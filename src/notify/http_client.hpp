@@ -1,0 +1,47 @@
+// A small HTTP(S) client on libcurl for the outbound calls of the adapters (SMS, WeChat, webhooks;
+// later the payment providers' order and query calls). One connection kept alive per client; not
+// for use by two threads at once.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/error.hpp"
+#include "core/time.hpp"
+
+namespace joule::notify {
+
+struct HttpResponse {
+    long status = 0;  // NOLINT(google-runtime-int): libcurl's type
+    std::string body;
+};
+
+class HttpClient {
+public:
+    explicit HttpClient(Seconds timeout = Seconds{10});
+    ~HttpClient();
+    HttpClient(const HttpClient&) = delete;
+    HttpClient& operator=(const HttpClient&) = delete;
+
+    // `method` GET or POST. Any HTTP status is a response; kUnavailable when no response came
+    // (resolution, connection, TLS, timeout), naming what curl said.
+    [[nodiscard]] Result<HttpResponse> Request(std::string_view method, const std::string& url,
+                                               const std::vector<std::string>& headers,
+                                               std::string_view body);
+
+private:
+    struct Handle;
+    std::unique_ptr<Handle> handle_;
+    Seconds timeout_;
+};
+
+// What a status says for a delivery: 2xx fine; 429 and 5xx try later (kResourceExhausted,
+// kUnavailable); any other refused for good (kInvalidArgument). `what` names the service.
+[[nodiscard]] Status StatusOfHttp(const HttpResponse& response, std::string_view what);
+
+// RFC 3986 percent-encoding of everything but A-Z a-z 0-9 - _ . ~ (Aliyun's "percentEncode").
+[[nodiscard]] std::string PercentEncode(std::string_view text);
+
+}  // namespace joule::notify
