@@ -73,6 +73,7 @@ fuzz: deps
 bench: build-release
 	$(RELEASE_DIR)/bench/joule_core_benchmark
 	$(RELEASE_DIR)/src/app/joule bench store --db build/bench.db
+	$(RELEASE_DIR)/bench/joule_notify_benchmark
 
 SOURCES = $(shell git ls-files '*.cpp' '*.hpp')
 

@@ -76,7 +76,7 @@ struct ApiOptions {
     const BusStatistics* bus_statistics = nullptr;
     PaymentGateway payments{};
     // The notification channels the server sends on ("email", "sms", ...), shown to staff.
-    std::vector<std::string> notify_channels;
+    std::vector<std::string> notify_channels{};
 };
 
 // How a route is reached.

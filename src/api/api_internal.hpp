@@ -157,7 +157,7 @@ struct Api::Impl {
     BillingService& billing;
     AcquisitionService& acquisition;
     ApiOptions options;
-    PaymentService payments;  // the sandbox only when options.payments.sandbox_pay is set
+    PaymentService payments;            // the sandbox only when options.payments.sandbox_pay is set
     NotificationService notifications;  // recipients and the delivery log (not the sending)
     std::vector<Route> routes;
     std::vector<RouteInfo> infos;

@@ -102,9 +102,8 @@ Result<Reply> Api::Impl::CreateRecipient(Call& c) {
 Result<Reply> Api::Impl::UpdateRecipient(Call& c) {
     JOULE_ASSIGN_OR_RETURN(int64_t id, IdParam(c, "recipient"));
     JOULE_ASSIGN_OR_RETURN(RecipientRequest request, RecipientOfBody(c.body, c.project->code));
-    JOULE_ASSIGN_OR_RETURN(
-        NotificationRecipient updated,
-        FromService(notifications.UpdateRecipient(id, request, c.actor(), c.now)));
+    JOULE_ASSIGN_OR_RETURN(NotificationRecipient updated, FromService(notifications.UpdateRecipient(
+                                                              id, request, c.actor(), c.now)));
     return Reply{200, RecipientJson(updated), {}};
 }
 
@@ -140,7 +139,8 @@ Result<Reply> Api::Impl::ListDeliveries(Call& c) {
                 n = n * 10 + (ch - '0');
             }
             if (value.empty() || (key == "limit" && (n < 1 || n > 500))) {
-                return InvalidArgument(key, key == "limit" ? "must be 1 to 500" : "must be a number");
+                return InvalidArgument(key,
+                                       key == "limit" ? "must be 1 to 500" : "must be a number");
             }
             (key == "before" ? query.before_id : query.limit) = n;
         } else {
@@ -155,9 +155,10 @@ Result<Reply> Api::Impl::ListDeliveries(Call& c) {
     }
     Json out{{"items", std::move(items)}};
     // The next (older) page starts before the last one here; none when this page was not full.
-    out["next_before"] = static_cast<int64_t>(deliveries.size()) == query.limit && !deliveries.empty()
-                             ? deliveries.back().id
-                             : 0;
+    out["next_before"] =
+        static_cast<int64_t>(deliveries.size()) == query.limit && !deliveries.empty()
+            ? deliveries.back().id
+            : 0;
     return Reply{200, std::move(out), {}};
 }
 

@@ -117,13 +117,13 @@ Result<Reply> Api::Impl::GetPayment(Call& c) {
     if (!order || order->project != c.project->id) {
         return NotFound("no payment order " + c.params.at("order").substr(0, 64), "order");
     }
-    JOULE_ASSIGN_OR_RETURN(auto notifications,
+    JOULE_ASSIGN_OR_RETURN(auto received,
                            tx->Payments().ListPaymentNotifications(order->order_no));
     const std::string number = AccountNumberOf(*tx, order->account);
     tx.reset();
     Json out = OrderJson(*order, number);
     Json list = Json::array();
-    for (const PaymentNotificationRecord& n : notifications) {
+    for (const PaymentNotificationRecord& n : received) {
         list.push_back(Json{{"received_at", FormatInstant(n.received_at)},
                             {"provider", n.provider},
                             {"transaction_id", n.transaction_id},

@@ -336,7 +336,8 @@ Status RunServe(const ServeOptions& o) {
         for (const std::string& c : notifier->Channels()) {
             channels += (channels.empty() ? "" : ", ") + c;
         }
-        std::printf("joule serve: notifications on %s\n", channels.empty() ? "no channel" : channels.c_str());
+        std::printf("joule serve: notifications on %s\n",
+                    channels.empty() ? "no channel" : channels.c_str());
     }
     std::fflush(stdout);
     int64_t seconds = 0;

@@ -54,9 +54,9 @@ Result<std::unique_ptr<Notifier>> Notifier::Make(Store& store, const ServeOption
         notify::SmsSettings sms;
         sms.endpoint = o.sms_endpoint;
         sms.access_key_id = o.sms_access_key_id;
-        JOULE_ASSIGN_OR_RETURN(sms.access_key_secret,
-                               ReadSecret(o.sms_access_key_secret_file,
-                                          "notify.sms_access_key_secret_file"));
+        JOULE_ASSIGN_OR_RETURN(
+            sms.access_key_secret,
+            ReadSecret(o.sms_access_key_secret_file, "notify.sms_access_key_secret_file"));
         sms.sign_name = o.sms_sign_name;
         sms.templates = TemplateMap(o.sms_templates);
         senders[NotifyChannel::kSms] = notify::MakeAliyunSmsSender(std::move(sms));
@@ -75,7 +75,8 @@ Result<std::unique_ptr<Notifier>> Notifier::Make(Store& store, const ServeOption
         senders[NotifyChannel::kWebhook] = notify::MakeWebhookSender();
     }
     NotifyOptions options;
-    JOULE_ASSIGN_OR_RETURN(options.quiet, ParseQuietHours(o.notify_quiet_hours, "notify.quiet_hours"));
+    JOULE_ASSIGN_OR_RETURN(options.quiet,
+                           ParseQuietHours(o.notify_quiet_hours, "notify.quiet_hours"));
     options.per_address_per_hour = o.notify_per_address_per_hour;
     for (const auto& [channel, sender] : senders) {
         options.configured.insert(channel);

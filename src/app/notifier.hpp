@@ -22,8 +22,7 @@ class Notifier {
 public:
     // Reads the channels' secret files and checks them (before the store opens): kNotFound or
     // kInvalidArgument naming the setting.
-    [[nodiscard]] static Result<std::unique_ptr<Notifier>> Make(Store& store,
-                                                                const ServeOptions& o,
+    [[nodiscard]] static Result<std::unique_ptr<Notifier>> Make(Store& store, const ServeOptions& o,
                                                                 std::function<Instant()> clock);
     ~Notifier();
     Notifier(const Notifier&) = delete;

@@ -2,8 +2,8 @@
 // throws, so its parse error is caught here and becomes an Error naming the file and line).
 #include "app/serve_config.hpp"
 
-#include "core/notification.hpp"
 #include "base/file.hpp"
+#include "core/notification.hpp"
 
 #include <arpa/inet.h>
 
@@ -104,9 +104,10 @@ const std::array kSettings = {
             &ServeOptions::notify_per_address_per_hour, 1, 10'000),
     Flag("notify.webhooks", "!--no-webhooks", "do not send to webhook recipients",
          &ServeOptions::notify_webhooks),
-    Text("notify.smtp_url", "--smtp-url", "email: smtp://host:587 or smtps://host:465 (\"\" = no email)",
-         &ServeOptions::smtp_url),
-    Text("notify.smtp_from", "--smtp-from", "email: the sender's address", &ServeOptions::smtp_from),
+    Text("notify.smtp_url", "--smtp-url",
+         "email: smtp://host:587 or smtps://host:465 (\"\" = no email)", &ServeOptions::smtp_url),
+    Text("notify.smtp_from", "--smtp-from", "email: the sender's address",
+         &ServeOptions::smtp_from),
     Text("notify.smtp_from_name", "--smtp-from-name", "email: the sender's name",
          &ServeOptions::smtp_from_name),
     Text("notify.smtp_user", "--smtp-user", "email: login (\"\" = none)", &ServeOptions::smtp_user),

@@ -72,14 +72,15 @@ constexpr std::array kTemplates{
              "In arrears",
              "Account {account} ({project}) is in arrears ({balance} yuan). Supply is held on "
              "for now and stops when the protected period ends: please top up."},
-    Template{"keep_power", "保电通知", "户号{account}（{project}）已设置保电，欠费期间不会停止供应。",
-             "Supply kept on",
+    Template{"keep_power", "保电通知",
+             "户号{account}（{project}）已设置保电，欠费期间不会停止供应。", "Supply kept on",
              "Account {account} ({project}) is set to keep its supply on while in arrears."},
     Template{"forced_trip", "停止供应通知",
              "户号{account}（{project}）已由物业停止供应，如有疑问请联系物业。", "Supply cut",
              "The property office has cut the supply of account {account} ({project}). Please "
              "contact them with any question."},
-    Template{"top_up", "充值到账提醒", "户号{account}（{project}）充值{amount}元已到账，当前余额{balance}元。",
+    Template{"top_up", "充值到账提醒",
+             "户号{account}（{project}）充值{amount}元已到账，当前余额{balance}元。",
              "Top-up received",
              "Account {account} ({project}): your top-up of {amount} yuan has arrived. Balance: "
              "{balance} yuan."},
@@ -89,8 +90,8 @@ constexpr std::array kTemplates{
              "Days left",
              "Account {account} ({project}): at recent usage, {balance} yuan lasts about {days} "
              "days. Please top up in time."},
-    Template{"reading_quarantined", "读数异常", "{project}：表计{meter}的读数异常，已隔离待核查（{at}）。",
-             "Reading quarantined",
+    Template{"reading_quarantined", "读数异常",
+             "{project}：表计{meter}的读数异常，已隔离待核查（{at}）。", "Reading quarantined",
              "{project}: a reading of meter {meter} was quarantined for review ({at})."},
     Template{"meter_reset_suspected", "疑似表计清零",
              "{project}：表计{meter}读数回退，疑似清零或换表，请核查（{at}）。",
@@ -100,7 +101,8 @@ constexpr std::array kTemplates{
     Template{"meter_offline", "表计离线", "{project}：表计{meter}通讯中断，请检查（{at}）。",
              "Meter offline", "{project}: meter {meter} stopped answering ({at})."},
     Template{"gateway_offline", "网关离线",
-             "{project}：网关{gateway}已离线，其下表计无法抄读，请检查（{at}）。", "Gateway offline",
+             "{project}：网关{gateway}已离线，其下表计无法抄读，请检查（{at}）。",
+             "Gateway offline",
              "{project}: gateway {gateway} is offline; its meters cannot be read ({at})."},
     Template{"relay_mismatch", "通断状态不符",
              "{project}：表计{meter}的通断状态与最后一条指令不符，请检查（{at}）。",
@@ -296,8 +298,8 @@ std::optional<Instant> QuietUntil(const QuietHours& quiet, const Zone& zone, Ins
     }
     // The end is today, or tomorrow when the quiet hours began before midnight tonight.
     const bool ends_tomorrow = spans_midnight && minute >= quiet.begin_minute;
-    const LocalTime end = midnight + date::days{ends_tomorrow ? 1 : 0} +
-                          std::chrono::minutes{quiet.end_minute};
+    const LocalTime end =
+        midnight + date::days{ends_tomorrow ? 1 : 0} + std::chrono::minutes{quiet.end_minute};
     return zone.ToInstant(end);
 }
 

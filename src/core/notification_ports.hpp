@@ -47,7 +47,7 @@ struct NotificationEvent {
     std::string meter_code;
     std::string gateway_code;
     Instant at;
-    std::string detail;  // the alarm's detail or the notice's payload (JSON)
+    std::string detail;                  // the alarm's detail or the notice's payload (JSON)
     std::optional<int64_t> balance_fen;  // what the balance was, when the event says
     std::optional<int64_t> amount_fen;   // a top-up's amount
     // False for an alarm cleared before it was told, or an outbox row that is no notice: it is
@@ -71,8 +71,8 @@ struct DeliveryRecord {
     ProjectId project;
     std::string event;  // "alarm:12", "notice:40": one delivery per event, channel and address
     std::string kind;
-    std::string subject;        // the account number, or the meter or gateway code
-    int64_t recipient_id = 0;   // 0: the account's tenant
+    std::string subject;       // the account number, or the meter or gateway code
+    int64_t recipient_id = 0;  // 0: the account's tenant
     std::string recipient_name;
     NotifyChannel channel = NotifyChannel::kSms;
     std::string address;
@@ -94,8 +94,8 @@ struct DeliveryQuery {
     std::optional<DeliveryState> state;
     std::optional<NotifyChannel> channel;
     std::string kind;
-    std::string search;      // a substring of the address, the subject or the recipient's name
-    int64_t before_id = 0;   // newest first; 0: from the newest
+    std::string search;     // a substring of the address, the subject or the recipient's name
+    int64_t before_id = 0;  // newest first; 0: from the newest
     int64_t limit = 100;
 };
 
@@ -105,8 +105,7 @@ public:
     // Alarms raised and not yet notified, then outbox notices not yet delivered, oldest first.
     virtual Result<std::vector<NotificationEvent>> PendingEvents(int limit) = 0;
     // The events were turned into deliveries (alarms: raised -> notified [ALM-2]).
-    virtual Status MarkEventsNotified(const std::vector<NotificationEvent>& events,
-                                      Instant at) = 0;
+    virtual Status MarkEventsNotified(const std::vector<NotificationEvent>& events, Instant at) = 0;
 
     virtual Result<std::vector<NotificationRecipient>> ListRecipients(ProjectId project) = 0;
     virtual Result<std::optional<NotificationRecipient>> GetRecipient(int64_t id) = 0;
@@ -114,9 +113,10 @@ public:
     virtual Status UpdateRecipient(const NotificationRecipient& r) = 0;
     virtual Status DeleteRecipient(int64_t id) = 0;
 
-    // Deliveries on `channel` to `address` made since `since` and not suppressed (rate limits).
+    // Deliveries on `channel` to `address` made since `since` and not suppressed (rate limits),
+    // counted up to `at_most` (so the count costs no more than the limit it is checked against).
     virtual Result<int64_t> CountDeliveriesSince(NotifyChannel channel, std::string_view address,
-                                                 Instant since) = 0;
+                                                 Instant since, int64_t at_most) = 0;
     // False (and nothing written) when the event already has a delivery on that channel and
     // address.
     virtual Result<bool> InsertDelivery(const DeliveryRecord& d) = 0;
@@ -124,8 +124,7 @@ public:
     // (its next attempt moves there), so a crash between sending and recording retries it then.
     // The webhook secret comes with each.
     virtual Result<std::vector<DeliveryRecord>> ClaimDueDeliveries(NotifyChannel channel,
-                                                                   Instant now,
-                                                                   Instant lease_until,
+                                                                   Instant now, Instant lease_until,
                                                                    int limit) = 0;
     // Saves state, attempts, next attempt, error and finish time.
     virtual Status UpdateDelivery(const DeliveryRecord& d) = 0;

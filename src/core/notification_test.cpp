@@ -13,9 +13,10 @@ Instant Utc(int y, unsigned m, unsigned d, int h, int min) {
 }
 
 TEST(Notification, EveryKindHasWordsInBothLanguagesWithItsValuesFilledIn) {
-    const TemplateVars vars{{"project", "万达广场"}, {"account", "A-101"}, {"tenant", "张三"},
-                            {"balance", "12.34"},    {"amount", "100.00"},  {"meter", "M-7"},
-                            {"gateway", "GW-1"},     {"days", "3"},         {"at", "2026-11-23 09:00"}};
+    const TemplateVars vars{
+        {"project", "万达广场"}, {"account", "A-101"}, {"tenant", "张三"},
+        {"balance", "12.34"},    {"amount", "100.00"}, {"meter", "M-7"},
+        {"gateway", "GW-1"},     {"days", "3"},        {"at", "2026-11-23 09:00"}};
     for (const EventKindInfo& k : EventKinds()) {
         for (std::string_view language : {"zh-CN", "en"}) {
             const NotificationText text = RenderNotification(k.kind, language, vars);

@@ -23,7 +23,7 @@
 
 namespace joule {
 
-class PaymentTx;  // core/payment_ports.hpp
+class PaymentTx;       // core/payment_ports.hpp
 class NotificationTx;  // core/notification_ports.hpp
 
 struct ProjectRecord {

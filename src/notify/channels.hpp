@@ -15,11 +15,11 @@ namespace joule::notify {
 
 // ------------------------------------------------------------------------------ email (SMTP)
 struct SmtpSettings {
-    std::string url;  // smtp://host:port (STARTTLS when offered, required with `require_tls`)
-                      // or smtps://host:port
-    std::string from;          // the sender's address
-    std::string from_name;     // shown beside it ("物业中心")
-    std::string user;          // "" for no login
+    std::string url;        // smtp://host:port (STARTTLS when offered, required with `require_tls`)
+                            // or smtps://host:port
+    std::string from;       // the sender's address
+    std::string from_name;  // shown beside it ("物业中心")
+    std::string user;       // "" for no login
     std::string password;
     bool require_tls = false;  // refuse to send in clear
 };
@@ -38,7 +38,7 @@ struct SmsSettings {
     std::string endpoint = "https://dysmsapi.aliyuncs.com/";
     std::string access_key_id;
     std::string access_key_secret;
-    std::string sign_name;                        // the approved signature (签名)
+    std::string sign_name;  // the approved signature (签名)
     std::string region = "cn-hangzhou";
     std::map<std::string, std::string> templates;  // event kind -> approved template code
 };
@@ -51,7 +51,8 @@ struct SmsSettings {
                                            const std::string& nonce, Instant now);
 
 [[nodiscard]] std::unique_ptr<NotificationSender> MakeAliyunSmsSender(SmsSettings settings,
-                                                                      Seconds timeout = Seconds{10});
+                                                                      Seconds timeout = Seconds{
+                                                                          10});
 
 // ------------------------------------------------------ WeChat official-account templates
 struct WechatTemplateSettings {

@@ -29,8 +29,8 @@ TEST(ComposeEmail, HeadersAreSafeAndTextIsUtf8Base64) {
     EXPECT_NE(ComposeEmail(smtp, "a@b.c", "Gateway offline", "x", "id", At("2026-11-23T00:00:00Z"))
                   .find("Subject: Gateway offline\r\n"),
               std::string::npos);
-    const std::string injected = ComposeEmail(smtp, "a@b.c", "Hi\r\nBcc: evil@x.com", "x", "id",
-                                              At("2026-11-23T00:00:00Z"));
+    const std::string injected =
+        ComposeEmail(smtp, "a@b.c", "Hi\r\nBcc: evil@x.com", "x", "id", At("2026-11-23T00:00:00Z"));
     EXPECT_EQ(injected.find("Bcc:"), std::string::npos);
 }
 
@@ -41,7 +41,8 @@ TEST(ComposeEmail, LongSubjectsAreSplitBetweenCharacters) {
     for (int i = 0; i < 40; ++i) {
         subject += "电";  // 3 bytes each: 120 bytes, three encoded words
     }
-    const std::string m = ComposeEmail(smtp, "a@b.c", subject, "x", "id", At("2026-11-23T00:00:00Z"));
+    const std::string m =
+        ComposeEmail(smtp, "a@b.c", subject, "x", "id", At("2026-11-23T00:00:00Z"));
     const auto start = m.find("Subject: ");
     const auto end = m.find("\r\nMessage-ID");
     const std::string header = m.substr(start, end - start);
@@ -63,9 +64,9 @@ TEST(AliyunSignedForm, CarriesEverySortedParameterAndTheSignatureFirst) {
     sms.access_key_id = "testId";
     sms.access_key_secret = "testSecret";
     sms.sign_name = "阿里云短信测试";
-    const std::string form = AliyunSignedForm(sms, "15300000001", "SMS_71390007",
-                                              "{\"customer\":\"test\"}", "45e25e9b-0a6f-4070",
-                                              At("2017-07-12T02:42:19Z"));
+    const std::string form =
+        AliyunSignedForm(sms, "15300000001", "SMS_71390007", "{\"customer\":\"test\"}",
+                         "45e25e9b-0a6f-4070", At("2017-07-12T02:42:19Z"));
     ASSERT_TRUE(form.starts_with("Signature="));
     const std::string query = form.substr(form.find('&') + 1);
     EXPECT_EQ(query,

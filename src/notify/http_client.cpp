@@ -77,9 +77,9 @@ Result<HttpResponse> HttpClient::Request(std::string_view method, const std::str
     const CURLcode rc = curl_easy_perform(curl);
     curl_slist_free_all(list);
     if (rc != CURLE_OK) {
-        return MakeError(ErrorCode::kUnavailable,
-                         std::string("no answer from ") + url.substr(0, url.find('?')) + ": " +
-                             curl_easy_strerror(rc));
+        return MakeError(ErrorCode::kUnavailable, std::string("no answer from ") +
+                                                      url.substr(0, url.find('?')) + ": " +
+                                                      curl_easy_strerror(rc));
     }
     curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &response.status);
     return response;

@@ -54,7 +54,8 @@ public:
         if (result == "OK") {
             return {};
         }
-        const std::string message = "the SMS provider said " + (result.empty() ? response.body.substr(0, 200) : result);
+        const std::string message =
+            "the SMS provider said " + (result.empty() ? response.body.substr(0, 200) : result);
         // Its own words for "this number or template will never do" and "slow down".
         if (result.starts_with("isv.MOBILE") || result == "isv.TEMPLATE_MISSING_PARAMETERS" ||
             result == "isv.SMS_TEMPLATE_ILLEGAL" || result == "isv.SMS_SIGNATURE_ILLEGAL" ||
@@ -89,20 +90,19 @@ public:
         JOULE_ASSIGN_OR_RETURN(std::string token, Token());
         const Json vars = VarsOf(d);
         // The classic industry template: first, keyword1..3, remark.
-        Json message = {
-            {"touser", d.address},
-            {"template_id", template_id},
-            {"data",
-             {{"first", {{"value", d.title}}},
-              {"keyword1", {{"value", d.subject}}},
-              {"keyword2", {{"value", vars.value("at", "")}}},
-              {"keyword3", {{"value", vars.value("balance", "")}}},
-              {"remark", {{"value", d.body}}}}}};
+        Json message = {{"touser", d.address},
+                        {"template_id", template_id},
+                        {"data",
+                         {{"first", {{"value", d.title}}},
+                          {"keyword1", {{"value", d.subject}}},
+                          {"keyword2", {{"value", vars.value("at", "")}}},
+                          {"keyword3", {{"value", vars.value("balance", "")}}},
+                          {"remark", {{"value", d.body}}}}}};
         JOULE_ASSIGN_OR_RETURN(
             HttpResponse response,
             http_.Request("POST",
-                          settings_.api_base + "/cgi-bin/message/template/send?access_token=" +
-                              PercentEncode(token),
+                          settings_.api_base +
+                              "/cgi-bin/message/template/send?access_token=" + PercentEncode(token),
                           {"Content-Type: application/json"}, message.dump()));
         JOULE_TRY(StatusOfHttp(response, "WeChat"));
         const Json reply = Json::parse(response.body, nullptr, false);
@@ -110,9 +110,9 @@ public:
         if (code == 0) {
             return {};
         }
-        const std::string message_text =
-            "WeChat said " + std::to_string(code) + " " +
-            (reply.is_object() ? reply.value("errmsg", std::string()) : response.body.substr(0, 200));
+        const std::string message_text = "WeChat said " + std::to_string(code) + " " +
+                                         (reply.is_object() ? reply.value("errmsg", std::string())
+                                                            : response.body.substr(0, 200));
         if (code == 40001 || code == 42001 || code == 40014) {
             token_.clear();  // the token went stale early: fetch another next time
             return MakeError(ErrorCode::kUnavailable, message_text);
@@ -176,8 +176,8 @@ public:
             HttpResponse response,
             http_.Request("POST", d.address,
                           {"Content-Type: application/json", "User-Agent: Joule-Webhook/1",
-                           "X-Joule-Delivery: " + std::to_string(d.id),
-                           "X-Joule-Event: " + d.kind, "X-Joule-Timestamp: " + timestamp,
+                           "X-Joule-Delivery: " + std::to_string(d.id), "X-Joule-Event: " + d.kind,
+                           "X-Joule-Timestamp: " + timestamp,
                            "X-Joule-Signature: " + WebhookSignature(d.secret, timestamp, body)},
                           body));
         return StatusOfHttp(response, "the webhook");
@@ -219,14 +219,10 @@ std::string AliyunSignedForm(const SmsSettings& sms, const std::string& phone,
 }
 
 std::string WebhookBody(const DeliveryRecord& d) {
-    const Json body = {{"id", d.id},
-                       {"event", d.event},
-                       {"kind", d.kind},
-                       {"subject", d.subject},
-                       {"title", d.title},
-                       {"body", d.body},
-                       {"values", VarsOf(d)},
-                       {"created_at", FormatInstant(d.created_at)}};
+    const Json body = {{"id", d.id},          {"event", d.event},
+                       {"kind", d.kind},      {"subject", d.subject},
+                       {"title", d.title},    {"body", d.body},
+                       {"values", VarsOf(d)}, {"created_at", FormatInstant(d.created_at)}};
     return body.dump();
 }
 

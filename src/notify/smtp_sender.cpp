@@ -90,10 +90,9 @@ public:
             return MakeError(ErrorCode::kInvalidArgument, "not an email address: " + d.address);
         }
         const auto now = date::floor<std::chrono::seconds>(std::chrono::system_clock::now());
-        const std::string message =
-            ComposeEmail(settings_, d.address, d.title, d.body,
-                         "joule-" + std::to_string(d.id) + "-" + std::to_string(d.attempts + 1),
-                         now);
+        const std::string message = ComposeEmail(
+            settings_, d.address, d.title, d.body,
+            "joule-" + std::to_string(d.id) + "-" + std::to_string(d.attempts + 1), now);
         Upload upload{message};
         const std::string from = "<" + settings_.from + ">";
         curl_slist* recipients = curl_slist_append(nullptr, ("<" + d.address + ">").c_str());
@@ -144,9 +143,9 @@ private:
 std::string ComposeEmail(const SmtpSettings& smtp, const std::string& to,
                          const std::string& subject, const std::string& body,
                          const std::string& message_id, Instant date) {
-    const std::string host =
-        smtp.from.find('@') != std::string::npos ? smtp.from.substr(smtp.from.find('@') + 1)
-                                                 : "joule";
+    const std::string host = smtp.from.find('@') != std::string::npos
+                                 ? smtp.from.substr(smtp.from.find('@') + 1)
+                                 : "joule";
     std::string m;
     m += "Date: " + date::format("%a, %d %b %Y %H:%M:%S +0000", date) + "\r\n";
     m += "From: ";

@@ -232,7 +232,6 @@ std::string CommandKindFor(CommandKind kind, Utility utility) {
     return std::string(CommandKindName(kind));
 }
 
-
 // Queues a relay (or, for water, valve) command to one meter, with its outbox row. Meters
 // without a relay or valve are skipped.
 Status QueueRelayCommand(Tx& tx, AccountId account, MeterId meter_id, CommandKind kind,
@@ -568,17 +567,17 @@ Result<TopUpResult> PostTopUp(Tx& tx, AccountContext& ctx, const TopUpRequest& r
     JOULE_TRY(
         StepAndPersist(tx, ctx, ControlEvent::kBalanceChanged, now, actor.name, "top-up", nullptr));
     JOULE_TRY(Log(tx, actor, ctx.project.id, "account.top_up", ctx.account.number,
-                  "{\"amount_fen\":" + std::to_string(r.amount.fen) +
-                      ",\"channel\":" + JsonQuote(r.channel) + ",\"key\":" + JsonQuote(transfer_id) + "}",
+                  "{\"amount_fen\":" + std::to_string(r.amount.fen) + ",\"channel\":" +
+                      JsonQuote(r.channel) + ",\"key\":" + JsonQuote(transfer_id) + "}",
                   now));
     result.balance_after = AvailableOf(ctx, now);
     result.state = ctx.account.prepaid.state;
     // The arrival notice [ALM-3], told to the tenant by the notifier; amounts in fen.
     JOULE_TRY(tx.InsertOutbox(
-        "notice", "{\"kind\":\"top_up\",\"account_id\":" + std::to_string(ctx.account.id.value) +
-                      ",\"amount_fen\":" + std::to_string(r.amount.fen) +
-                      ",\"balance_fen\":" + std::to_string(result.balance_after.fen) +
-                      ",\"channel\":" + JsonQuote(r.channel) + "}",
+        "notice",
+        "{\"kind\":\"top_up\",\"account_id\":" + std::to_string(ctx.account.id.value) +
+            ",\"amount_fen\":" + std::to_string(r.amount.fen) + ",\"balance_fen\":" +
+            std::to_string(result.balance_after.fen) + ",\"channel\":" + JsonQuote(r.channel) + "}",
         now));
     return result;
 }
@@ -676,8 +675,9 @@ Result<AccountId> BillingService::OpenAccountInTx(Tx& tx, const OpenAccountReque
         JOULE_TRY(BindMeter(tx, account, *meter, r.meters[i], r.opened_at, field));
     }
     JOULE_TRY(Log(tx, actor, project.id, "account.open", r.number,
-                  "{\"tenant\":" + JsonQuote(r.tenant_name) + ",\"tariff\":" + JsonQuote(r.tariff_code) +
-                      ",\"billing_mode\":\"" + std::string(BillingModeName(r.billing_mode)) + "\"}",
+                  "{\"tenant\":" + JsonQuote(r.tenant_name) +
+                      ",\"tariff\":" + JsonQuote(r.tariff_code) + ",\"billing_mode\":\"" +
+                      std::string(BillingModeName(r.billing_mode)) + "\"}",
                   now));
     // The first top-up belongs to the opening: same unit of work, a system id that no client
     // key can take, so a failed opening leaves neither an account nor a payment behind.
@@ -762,10 +762,10 @@ Result<Money> BillingService::Refund(const RefundRequest& r, const Actor& actor,
     ctx.wallet.paid.balance -= r.amount;
     JOULE_TRY(StepAndPersist(*tx, ctx, ControlEvent::kBalanceChanged, now, actor.name, "refund",
                              nullptr));
-    JOULE_TRY(Log(
-        *tx, actor, ctx.project.id, "account.refund", ctx.account.number,
-        "{\"amount_fen\":" + std::to_string(r.amount.fen) + ",\"reason\":" + JsonQuote(r.reason) + "}",
-        now));
+    JOULE_TRY(Log(*tx, actor, ctx.project.id, "account.refund", ctx.account.number,
+                  "{\"amount_fen\":" + std::to_string(r.amount.fen) +
+                      ",\"reason\":" + JsonQuote(r.reason) + "}",
+                  now));
     JOULE_TRY(tx->Commit());
     return r.amount;
 }
@@ -841,10 +841,10 @@ Status BillingService::RecordDebt(const DebtRequest& r, const Actor& actor, Inst
     ctx.wallet.debt.balance -= r.amount;
     JOULE_TRY(
         StepAndPersist(*tx, ctx, ControlEvent::kBalanceChanged, now, actor.name, "debt", nullptr));
-    JOULE_TRY(Log(
-        *tx, actor, ctx.project.id, "account.debt", ctx.account.number,
-        "{\"amount_fen\":" + std::to_string(r.amount.fen) + ",\"reason\":" + JsonQuote(r.reason) + "}",
-        now));
+    JOULE_TRY(Log(*tx, actor, ctx.project.id, "account.debt", ctx.account.number,
+                  "{\"amount_fen\":" + std::to_string(r.amount.fen) +
+                      ",\"reason\":" + JsonQuote(r.reason) + "}",
+                  now));
     return tx->Commit();
 }
 
@@ -1624,11 +1624,11 @@ Result<bool> BillingService::ConfirmPurchase(int64_t command_id, int64_t count_m
     // The purse changed: the account is written with whatever state the step leaves.
     JOULE_TRY(StepAndPersist(*tx, ctx, ControlEvent::kBalanceChanged, now, "dispatcher", "",
                              nullptr, /*account_changed=*/true));
-    JOULE_TRY(Log(
-        *tx, Actor{"dispatcher"}, ctx.project.id, "purchase.confirm", ctx.account.number,
-        "{\"command\":" + std::to_string(command_id) + ",\"count\":" + std::to_string(*count) +
-            ",\"amount_fen\":" + std::to_string(sent->amount.fen) + ",\"how\":" + JsonQuote(how) + "}",
-        now));
+    JOULE_TRY(Log(*tx, Actor{"dispatcher"}, ctx.project.id, "purchase.confirm", ctx.account.number,
+                  "{\"command\":" + std::to_string(command_id) +
+                      ",\"count\":" + std::to_string(*count) + ",\"amount_fen\":" +
+                      std::to_string(sent->amount.fen) + ",\"how\":" + JsonQuote(how) + "}",
+                  now));
     JOULE_TRY(tx->Commit());
     return true;
 }

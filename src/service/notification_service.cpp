@@ -58,8 +58,7 @@ Status CheckAddress(NotifyChannel channel, std::string_view address) {
             return {};
         }
         case NotifyChannel::kWechat:
-            if (address.size() < 6 || address.size() > 64 ||
-                !AllOf(address, [](char c) {
+            if (address.size() < 6 || address.size() > 64 || !AllOf(address, [](char c) {
                     return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') ||
                            (c >= 'A' && c <= 'Z') || c == '_' || c == '-';
                 })) {
@@ -108,8 +107,7 @@ Result<NotificationRecipient> RecipientOf(const RecipientRequest& r, std::string
     out.secret = r.secret.empty() ? std::string(old_secret) : r.secret;
     if (out.channel == NotifyChannel::kWebhook) {
         if (out.secret.size() < 16 || out.secret.size() > 256 || HasControl(out.secret)) {
-            return InvalidArgument("secret",
-                                   "a webhook needs a signing secret of 16 to 256 bytes");
+            return InvalidArgument("secret", "a webhook needs a signing secret of 16 to 256 bytes");
         }
     } else if (!r.secret.empty()) {
         return InvalidArgument("secret", "only a webhook has a secret");
@@ -179,7 +177,8 @@ EventVars VarsOf(const NotificationEvent& e, const Zone& zone) {
     }
     add("meter", e.meter_code);
     add("gateway", e.gateway_code);
-    add("at", date::format("%Y-%m-%d %H:%M", date::floor<std::chrono::minutes>(zone.ToLocal(e.at))));
+    add("at",
+        date::format("%Y-%m-%d %H:%M", date::floor<std::chrono::minutes>(zone.ToLocal(e.at))));
     out.json += out.json.empty() ? "{}" : "}";
     return out;
 }
@@ -267,15 +266,18 @@ Result<ExpandResult> NotificationService::ExpandEvents(Instant now) {
                     d.error = std::string(NotifyChannelName(t.channel)) +
                               " is not configured on this server";
                     d.finished_at = now;
-                } else {
+                } else if (t.channel != NotifyChannel::kWebhook) {
+                    // Limits and quiet hours spare people; a webhook is a system, told at once.
                     JOULE_ASSIGN_OR_RETURN(
-                        int64_t recent, n.CountDeliveriesSince(t.channel, t.address, now - kRateWindow));
+                        int64_t recent,
+                        n.CountDeliveriesSince(t.channel, t.address, now - kRateWindow,
+                                               options_.per_address_per_hour));
                     if (recent >= options_.per_address_per_hour) {
                         d.state = DeliveryState::kSuppressed;
                         d.error = "rate limit: " + std::to_string(options_.per_address_per_hour) +
                                   " an hour to one address";
                         d.finished_at = now;
-                    } else if (!urgent && t.channel != NotifyChannel::kWebhook) {
+                    } else if (!urgent) {
                         if (auto until = QuietUntil(options_.quiet, zone, now)) {
                             d.next_attempt_at = *until;
                         }
@@ -303,8 +305,8 @@ Result<DeliverResult> NotificationService::DeliverDue(NotifyChannel channel,
                                                       int limit) {
     std::vector<DeliveryRecord> due;
     const Status committed = store_.RunCommitted([&](Tx& tx) -> Status {
-        JOULE_ASSIGN_OR_RETURN(due, tx.Notifications().ClaimDueDeliveries(
-                                        channel, now, now + options_.lease, limit));
+        JOULE_ASSIGN_OR_RETURN(
+            due, tx.Notifications().ClaimDueDeliveries(channel, now, now + options_.lease, limit));
         return {};
     });
     if (!committed) {
@@ -397,10 +399,10 @@ Result<NotificationRecipient> NotificationService::UpdateRecipient(int64_t id,
         recipient.project = project.id;
         recipient.created_at = old->created_at;
         JOULE_TRY(tx.Notifications().UpdateRecipient(recipient));
-        return Log(tx, actor, project.id, "notify.recipient_update", std::to_string(id),
-                   "{\"before\":" + RecipientLog(*old) + ",\"after\":" + RecipientLog(recipient) +
-                       "}",
-                   now);
+        return Log(
+            tx, actor, project.id, "notify.recipient_update", std::to_string(id),
+            "{\"before\":" + RecipientLog(*old) + ",\"after\":" + RecipientLog(recipient) + "}",
+            now);
     });
     if (!committed) {
         return std::unexpected(committed.error());
@@ -431,9 +433,8 @@ Result<std::vector<DeliveryRecord>> NotificationService::ListDeliveries(
     return tx->Notifications().ListDeliveries(query);
 }
 
-Result<DeliveryRecord> NotificationService::RetryDelivery(std::string_view project_code,
-                                                          int64_t id, const Actor& actor,
-                                                          Instant now) {
+Result<DeliveryRecord> NotificationService::RetryDelivery(std::string_view project_code, int64_t id,
+                                                          const Actor& actor, Instant now) {
     DeliveryRecord delivery;
     const Status committed = store_.RunCommitted([&](Tx& tx) -> Status {
         JOULE_ASSIGN_OR_RETURN(ProjectRecord project, ProjectOf(tx, project_code));
@@ -441,8 +442,7 @@ Result<DeliveryRecord> NotificationService::RetryDelivery(std::string_view proje
         if (!found || found->project != project.id) {
             return MakeError(ErrorCode::kNotFound, "no such delivery in this project", "id");
         }
-        if (found->state != DeliveryState::kFailed &&
-            found->state != DeliveryState::kSuppressed) {
+        if (found->state != DeliveryState::kFailed && found->state != DeliveryState::kSuppressed) {
             return MakeError(ErrorCode::kFailedPrecondition,
                              "only a failed or suppressed delivery can be sent again", "id");
         }

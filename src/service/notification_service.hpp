@@ -21,11 +21,12 @@
 namespace joule {
 
 struct NotifyOptions {
-    QuietHours quiet;                      // human channels wait for their end; webhooks don't
-    int64_t per_address_per_hour = 30;     // more to one address in an hour are suppressed
-    std::set<NotifyChannel> configured;    // channels this server can send on
-    int expand_batch = 500;                // events per unit of work
-    Seconds lease{600};                    // how long a claimed delivery is held
+    QuietHours quiet;                    // people's channels wait for their end; webhooks don't
+    int64_t per_address_per_hour = 30;   // more to one person in an hour are suppressed
+                                         // (webhooks are systems: never limited)
+    std::set<NotifyChannel> configured;  // channels this server can send on
+    int expand_batch = 500;              // events per unit of work
+    Seconds lease{600};                  // how long a claimed delivery is held
 };
 
 struct RecipientRequest {
@@ -64,8 +65,9 @@ public:
     // Claims up to `limit` of `channel`'s due deliveries and sends them one by one with `sender`.
     // A sent one is done; a failed one is tried again after RetryDelay() and given up after
     // kMaxDeliveryAttempts; one the provider refuses for good (kInvalidArgument,
-    // kFailedPrecondition) fails at once. The first kUnavailable (the provider cannot be reached) ends the
-    // round: the rest are released untried, so a dead provider costs one timeout per round.
+    // kFailedPrecondition) fails at once. The first kUnavailable (the provider cannot be reached)
+    // ends the round: the rest are released untried, so a dead provider costs one timeout per
+    // round.
     [[nodiscard]] Result<DeliverResult> DeliverDue(NotifyChannel channel,
                                                    NotificationSender& sender, Instant now,
                                                    int limit = 50);

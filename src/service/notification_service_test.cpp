@@ -128,9 +128,10 @@ TEST_F(NotificationServiceTest, ATopUpTellsTheTenantOnceWithTheBalance) {
     EXPECT_EQ(sms.sent[0].address, "13800138000");
     EXPECT_EQ(sms.sent[0].kind, "top_up");
     EXPECT_EQ(sms.sent[0].body, "户号A001（mall）充值50.00元已到账，当前余额150.00元。");
-    EXPECT_EQ(sms.sent[0].vars,
-              "{\"project\":\"mall\",\"account\":\"A001\",\"tenant\":\"张三\",\"balance\":\"150.00\","
-              "\"amount\":\"50.00\",\"at\":\"2026-11-23 11:00\"}");
+    EXPECT_EQ(
+        sms.sent[0].vars,
+        "{\"project\":\"mall\",\"account\":\"A001\",\"tenant\":\"张三\",\"balance\":\"150.00\","
+        "\"amount\":\"50.00\",\"at\":\"2026-11-23 11:00\"}");
     // Nothing is due any more, and the log says sent.
     EXPECT_EQ(Service().DeliverDue(NotifyChannel::kSms, sms, now_).value().sent, 0);
     const auto log = Log();
@@ -177,7 +178,8 @@ TEST_F(NotificationServiceTest, StaffHearOfTheirKindsOnTheirChannels) {
     const std::vector<NotificationRecipient> recipients = Service().ListRecipients("mall").value();
     for (const auto& r : recipients) {
         if (r.channel == NotifyChannel::kWebhook) {
-            EXPECT_EQ(r.secret, "0123456789abcdef-secret");  // kept for the channel; the API hides it
+            EXPECT_EQ(r.secret,
+                      "0123456789abcdef-secret");  // kept for the channel; the API hides it
         }
     }
 }
@@ -261,10 +263,10 @@ TEST_F(NotificationServiceTest, QuietHoursHoldHumansButNotUrgentNewsOrWebhooks) 
     EXPECT_EQ(Service().DeliverDue(NotifyChannel::kSms, sms, now_).value().sent, 0);
     EXPECT_EQ(Service().DeliverDue(NotifyChannel::kWebhook, hook, now_).value().sent, 1);
     // 07:00 in Shanghai: the tenant's message goes.
-    EXPECT_EQ(Service().DeliverDue(NotifyChannel::kSms, sms, T("2026-11-23T22:59:59Z")).value().sent,
-              0);
-    EXPECT_EQ(Service().DeliverDue(NotifyChannel::kSms, sms, T("2026-11-23T23:00:00Z")).value().sent,
-              1);
+    EXPECT_EQ(
+        Service().DeliverDue(NotifyChannel::kSms, sms, T("2026-11-23T22:59:59Z")).value().sent, 0);
+    EXPECT_EQ(
+        Service().DeliverDue(NotifyChannel::kSms, sms, T("2026-11-23T23:00:00Z")).value().sent, 1);
     // A power cut is told at once, night or not.
     {
         auto tx = store_->Begin().value();
@@ -392,8 +394,8 @@ TEST_F(NotificationServiceTest, RecipientsAreCheckedFieldByField) {
     EXPECT_EQ(field_of(bad), "project");
     EXPECT_TRUE(Service().ListRecipients("mall").value().empty());  // nothing was written
 
-    const NotificationRecipient added = Add("Hook", "management", "webhook",
-                                            "https://hooks.example.com/j", {}, "0123456789abcdef");
+    const NotificationRecipient added =
+        Add("Hook", "management", "webhook", "https://hooks.example.com/j", {}, "0123456789abcdef");
     RecipientRequest update = r;
     update.channel = "webhook";
     update.address = "https://hooks.example.com/k";

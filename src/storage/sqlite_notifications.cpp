@@ -90,17 +90,17 @@ DeliveryRecord DeliveryRow(const Query& q) {
 }  // namespace
 
 Result<std::vector<NotificationEvent>> SqliteNotifications::PendingEvents(int limit) {
-    auto alarms = Q(
-        "SELECT a.id, a.project_id, p.name, p.time_zone, a.kind, a.account_id, "
-        "COALESCE(ac.number, ''), COALESCE(ac.tenant_name, ''), COALESCE(ac.phone, ''), "
-        "COALESCE(m.code, ''), COALESCE(g.code, ''), a.raised_at, a.detail, a.open, "
-        "CASE WHEN json_valid(a.detail) THEN CAST(json_extract(a.detail, '$.balance') AS "
-        "INTEGER) END "
-        "FROM alarms a JOIN projects p ON p.id = a.project_id "
-        "LEFT JOIN accounts ac ON ac.id = a.account_id "
-        "LEFT JOIN meters m ON m.id = a.meter_id "
-        "LEFT JOIN gateways g ON g.id = a.gateway_id "
-        "WHERE a.notified_at IS NULL ORDER BY a.id LIMIT ?");
+    auto alarms =
+        Q("SELECT a.id, a.project_id, p.name, p.time_zone, a.kind, a.account_id, "
+          "COALESCE(ac.number, ''), COALESCE(ac.tenant_name, ''), COALESCE(ac.phone, ''), "
+          "COALESCE(m.code, ''), COALESCE(g.code, ''), a.raised_at, a.detail, a.open, "
+          "CASE WHEN json_valid(a.detail) THEN CAST(json_extract(a.detail, '$.balance') AS "
+          "INTEGER) END "
+          "FROM alarms a JOIN projects p ON p.id = a.project_id "
+          "LEFT JOIN accounts ac ON ac.id = a.account_id "
+          "LEFT JOIN meters m ON m.id = a.meter_id "
+          "LEFT JOIN gateways g ON g.id = a.gateway_id "
+          "WHERE a.notified_at IS NULL ORDER BY a.id LIMIT ?");
     alarms.Int(limit);
     JOULE_ASSIGN_OR_RETURN(auto events, CollectRows(alarms, [](const Query& q) {
                                NotificationEvent e;
@@ -109,8 +109,8 @@ Result<std::vector<NotificationEvent>> SqliteNotifications::PendingEvents(int li
                                e.project = {q.ColInt(1)};
                                e.project_name = q.ColText(2);
                                e.time_zone = q.ColText(3);
-                               e.kind = std::string(
-                                   AlarmKindName(static_cast<AlarmKind>(q.ColInt(4))));
+                               e.kind =
+                                   std::string(AlarmKindName(static_cast<AlarmKind>(q.ColInt(4))));
                                e.account = {q.ColInt(5)};
                                e.account_number = q.ColText(6);
                                e.tenant_name = q.ColText(7);
@@ -128,19 +128,19 @@ Result<std::vector<NotificationEvent>> SqliteNotifications::PendingEvents(int li
         return events;
     }
     // Notices name their account by id; anything else in the outbox is no one's news.
-    auto notices = Q(
-        "SELECT o.seq, o.topic, o.payload, o.created_at, COALESCE(ac.id, 0), "
-        "COALESCE(ac.project_id, 0), COALESCE(p.name, ''), COALESCE(p.time_zone, ''), "
-        "COALESCE(ac.number, ''), COALESCE(ac.tenant_name, ''), COALESCE(ac.phone, ''), "
-        "COALESCE(CASE WHEN json_valid(o.payload) THEN json_extract(o.payload, '$.kind') END, "
-        "''), "
-        "CASE WHEN json_valid(o.payload) THEN json_extract(o.payload, '$.balance_fen') END, "
-        "CASE WHEN json_valid(o.payload) THEN json_extract(o.payload, '$.amount_fen') END "
-        "FROM outbox o "
-        "LEFT JOIN accounts ac ON o.topic = 'notice' AND json_valid(o.payload) AND "
-        "ac.id = json_extract(o.payload, '$.account_id') "
-        "LEFT JOIN projects p ON p.id = ac.project_id "
-        "WHERE o.delivered_at IS NULL ORDER BY o.seq LIMIT ?");
+    auto notices =
+        Q("SELECT o.seq, o.topic, o.payload, o.created_at, COALESCE(ac.id, 0), "
+          "COALESCE(ac.project_id, 0), COALESCE(p.name, ''), COALESCE(p.time_zone, ''), "
+          "COALESCE(ac.number, ''), COALESCE(ac.tenant_name, ''), COALESCE(ac.phone, ''), "
+          "COALESCE(CASE WHEN json_valid(o.payload) THEN json_extract(o.payload, '$.kind') END, "
+          "''), "
+          "CASE WHEN json_valid(o.payload) THEN json_extract(o.payload, '$.balance_fen') END, "
+          "CASE WHEN json_valid(o.payload) THEN json_extract(o.payload, '$.amount_fen') END "
+          "FROM outbox o "
+          "LEFT JOIN accounts ac ON o.topic = 'notice' AND json_valid(o.payload) AND "
+          "ac.id = json_extract(o.payload, '$.account_id') "
+          "LEFT JOIN projects p ON p.id = ac.project_id "
+          "WHERE o.delivered_at IS NULL ORDER BY o.seq LIMIT ?");
     notices.Int(left);
     while (true) {
         JOULE_ASSIGN_OR_RETURN(bool more, notices.Step());
@@ -183,7 +183,8 @@ Status SqliteNotifications::MarkEventsNotified(const std::vector<NotificationEve
 }
 
 Result<std::vector<NotificationRecipient>> SqliteNotifications::ListRecipients(ProjectId project) {
-    static const std::string kSql = std::string(kRecipientColumns) + "WHERE project_id = ? ORDER BY id";
+    static const std::string kSql =
+        std::string(kRecipientColumns) + "WHERE project_id = ? ORDER BY id";
     auto q = Q(kSql.c_str());
     q.Int(project.value);
     return CollectRows(q, RecipientRow);
@@ -197,9 +198,9 @@ Result<std::optional<NotificationRecipient>> SqliteNotifications::GetRecipient(i
 }
 
 Result<int64_t> SqliteNotifications::InsertRecipient(const NotificationRecipient& r) {
-    auto q = Q(
-        "INSERT INTO notification_recipients(project_id, name, role, channel, address, language, "
-        "kinds, secret, enabled, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+    auto q =
+        Q("INSERT INTO notification_recipients(project_id, name, role, channel, address, language, "
+          "kinds, secret, enabled, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
     JOULE_TRY(q.Int(r.project.value)
                   .Text(r.name)
                   .Text(r.role)
@@ -215,9 +216,9 @@ Result<int64_t> SqliteNotifications::InsertRecipient(const NotificationRecipient
 }
 
 Status SqliteNotifications::UpdateRecipient(const NotificationRecipient& r) {
-    auto q = Q(
-        "UPDATE notification_recipients SET name = ?, role = ?, channel = ?, address = ?, "
-        "language = ?, kinds = ?, secret = ?, enabled = ? WHERE id = ?");
+    auto q =
+        Q("UPDATE notification_recipients SET name = ?, role = ?, channel = ?, address = ?, "
+          "language = ?, kinds = ?, secret = ?, enabled = ? WHERE id = ?");
     return q.Text(r.name)
         .Text(r.role)
         .Int(static_cast<int64_t>(r.channel))
@@ -236,43 +237,43 @@ Status SqliteNotifications::DeleteRecipient(int64_t id) {
 }
 
 Result<int64_t> SqliteNotifications::CountDeliveriesSince(NotifyChannel channel,
-                                                          std::string_view address,
-                                                          Instant since) {
-    auto q = Q(
-        "SELECT COUNT(*) FROM notification_deliveries WHERE address = ? AND created_at >= ? "
-        "AND channel = ? AND state <> 3");
-    q.Text(address).Int(Secs(since)).Int(static_cast<int64_t>(channel));
+                                                          std::string_view address, Instant since,
+                                                          int64_t at_most) {
+    auto q =
+        Q("SELECT COUNT(*) FROM (SELECT 1 FROM notification_deliveries WHERE address = ? AND "
+          "created_at >= ? AND channel = ? AND state <> 3 LIMIT ?)");
+    q.Text(address).Int(Secs(since)).Int(static_cast<int64_t>(channel)).Int(at_most);
     JOULE_ASSIGN_OR_RETURN(bool row, q.Step());
     return row ? q.ColInt(0) : 0;
 }
 
 Result<bool> SqliteNotifications::InsertDelivery(const DeliveryRecord& d) {
-    auto q = Q(
-        "INSERT INTO notification_deliveries(project_id, event, kind, subject, recipient_id, "
-        "recipient_name, channel, address, language, title, body, vars, state, attempts, "
-        "next_attempt_at, error, created_at, finished_at) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
-        "ON CONFLICT (event, channel, address) DO NOTHING");
-    JOULE_TRY(q.Int(d.project.value)
-                  .Text(d.event)
-                  .Text(d.kind)
-                  .Text(d.subject)
-                  .Int(d.recipient_id)
-                  .Text(d.recipient_name)
-                  .Int(static_cast<int64_t>(d.channel))
-                  .Text(d.address)
-                  .Text(d.language)
-                  .Text(d.title)
-                  .Text(d.body)
-                  .Text(d.vars)
-                  .Int(static_cast<int64_t>(d.state))
-                  .Int(d.attempts)
-                  .Int(Secs(d.next_attempt_at))
-                  .Text(d.error)
-                  .Int(Secs(d.created_at))
-                  .OptInt(d.finished_at ? std::optional<int64_t>(Secs(*d.finished_at))
-                                        : std::nullopt)
-                  .Run());
+    auto q =
+        Q("INSERT INTO notification_deliveries(project_id, event, kind, subject, recipient_id, "
+          "recipient_name, channel, address, language, title, body, vars, state, attempts, "
+          "next_attempt_at, error, created_at, finished_at) "
+          "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+          "ON CONFLICT (event, channel, address) DO NOTHING");
+    JOULE_TRY(
+        q.Int(d.project.value)
+            .Text(d.event)
+            .Text(d.kind)
+            .Text(d.subject)
+            .Int(d.recipient_id)
+            .Text(d.recipient_name)
+            .Int(static_cast<int64_t>(d.channel))
+            .Text(d.address)
+            .Text(d.language)
+            .Text(d.title)
+            .Text(d.body)
+            .Text(d.vars)
+            .Int(static_cast<int64_t>(d.state))
+            .Int(d.attempts)
+            .Int(Secs(d.next_attempt_at))
+            .Text(d.error)
+            .Int(Secs(d.created_at))
+            .OptInt(d.finished_at ? std::optional<int64_t>(Secs(*d.finished_at)) : std::nullopt)
+            .Run());
     return sqlite3_changes(db_) > 0;
 }
 
@@ -295,9 +296,9 @@ Result<std::vector<DeliveryRecord>> SqliteNotifications::ClaimDueDeliveries(Noti
 }
 
 Status SqliteNotifications::UpdateDelivery(const DeliveryRecord& d) {
-    auto q = Q(
-        "UPDATE notification_deliveries SET state = ?, attempts = ?, next_attempt_at = ?, "
-        "error = ?, finished_at = ? WHERE id = ?");
+    auto q =
+        Q("UPDATE notification_deliveries SET state = ?, attempts = ?, next_attempt_at = ?, "
+          "error = ?, finished_at = ? WHERE id = ?");
     return q.Int(static_cast<int64_t>(d.state))
         .Int(d.attempts)
         .Int(Secs(d.next_attempt_at))
@@ -307,7 +308,8 @@ Status SqliteNotifications::UpdateDelivery(const DeliveryRecord& d) {
         .Run();
 }
 
-Result<std::vector<DeliveryRecord>> SqliteNotifications::ListDeliveries(const DeliveryQuery& query) {
+Result<std::vector<DeliveryRecord>> SqliteNotifications::ListDeliveries(
+    const DeliveryQuery& query) {
     static const std::string kSql =
         std::string(kDeliveryColumns) +
         "WHERE d.project_id = ? AND (? < 0 OR d.state = ?) AND (? = 0 OR d.channel = ?) "

@@ -20,11 +20,10 @@ public:
     Status UpdateRecipient(const NotificationRecipient& r) override;
     Status DeleteRecipient(int64_t id) override;
     Result<int64_t> CountDeliveriesSince(NotifyChannel channel, std::string_view address,
-                                         Instant since) override;
+                                         Instant since, int64_t at_most) override;
     Result<bool> InsertDelivery(const DeliveryRecord& d) override;
     Result<std::vector<DeliveryRecord>> ClaimDueDeliveries(NotifyChannel channel, Instant now,
-                                                           Instant lease_until,
-                                                           int limit) override;
+                                                           Instant lease_until, int limit) override;
     Status UpdateDelivery(const DeliveryRecord& d) override;
     Result<std::vector<DeliveryRecord>> ListDeliveries(const DeliveryQuery& q) override;
     Result<std::optional<DeliveryRecord>> GetDelivery(int64_t id) override;

@@ -14,8 +14,8 @@
 #include "core/payment_ports.hpp"
 #include "core/time.hpp"
 #include "storage/migrations.hpp"
-#include "storage/sqlite_query.hpp"
 #include "storage/sqlite_notifications.hpp"
+#include "storage/sqlite_query.hpp"
 #include "wire/json.hpp"
 
 namespace joule::storage {

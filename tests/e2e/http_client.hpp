@@ -21,6 +21,7 @@ struct Reply {
     int status = 0;
     std::string body;
     std::string set_cookie;
+    std::string etag;
     nlohmann::json json() const { return nlohmann::json::parse(body, nullptr, false); }
 };
 
@@ -33,7 +34,7 @@ inline Reply Send(int port, http::verb method, const std::string& target,
     socket.connect({asio::ip::make_address("127.0.0.1"), static_cast<unsigned short>(port)},
                    connected);
     if (connected) {
-        return Reply{-1, "", ""};
+        return Reply{-1, "", "", ""};
     }
     http::request<http::string_body> req{method, target, 11};
     req.set(http::field::host, "127.0.0.1");
@@ -50,7 +51,7 @@ inline Reply Send(int port, http::verb method, const std::string& target,
     beast::error_code written;
     http::write(socket, req, written);
     if (written) {
-        return Reply{-1, "", ""};
+        return Reply{-1, "", "", ""};
     }
     beast::flat_buffer buffer;
     http::response<http::string_body> res;
@@ -60,6 +61,7 @@ inline Reply Send(int port, http::verb method, const std::string& target,
     out.status = ec ? -1 : static_cast<int>(res.result_int());
     out.body = res.body();
     out.set_cookie = std::string(res[http::field::set_cookie]);
+    out.etag = std::string(res[http::field::etag]);
     return out;
 }
 

@@ -14,70 +14,17 @@
 #include <sstream>
 #include <thread>
 
+#include "../notify/node_sinks.hpp"
 #include "notify/channels.hpp"
-
-extern char** environ;
 
 namespace joule::notify {
 namespace {
 
-namespace fs = std::filesystem;
 using Json = nlohmann::json;
 
-constexpr const char* kSmsSecret = "sms-secret-for-tests";
-constexpr const char* kHookSecret = "webhook-secret-0123456789";
-
-class Sinks {
-public:
-    Sinks() {
-        dir_ = fs::temp_directory_path() / ("joule-sinks-" + std::to_string(::getpid()));
-        fs::create_directories(dir_);
-        const std::string ports = (dir_ / "ports.json").string();
-        std::vector<std::string> args = {"node", JOULE_SOURCE_DIR "/tests/notify/sinks.mjs", ports,
-                                         kSmsSecret, kHookSecret, "wx1234567890abcdef", "mp-secret"};
-        std::vector<char*> argv;
-        for (auto& a : args) {
-            argv.push_back(a.data());
-        }
-        argv.push_back(nullptr);
-        EXPECT_EQ(posix_spawnp(&pid_, "node", nullptr, nullptr, argv.data(), environ), 0);
-        for (int i = 0; i < 100 && !fs::exists(ports); ++i) {
-            std::this_thread::sleep_for(std::chrono::milliseconds(100));
-        }
-        std::this_thread::sleep_for(std::chrono::milliseconds(50));  // the file is whole
-        std::ifstream in(ports);
-        const Json p = Json::parse(in, nullptr, false);
-        http_port = p.is_object() ? p.value("http", 0) : 0;
-        smtp_port = p.is_object() ? p.value("smtp", 0) : 0;
-    }
-    ~Sinks() {
-        if (pid_ > 0) {
-            kill(pid_, SIGTERM);
-            int status = 0;
-            waitpid(pid_, &status, 0);
-        }
-        std::error_code ignored;
-        fs::remove_all(dir_, ignored);
-    }
-    Sinks(const Sinks&) = delete;
-    Sinks& operator=(const Sinks&) = delete;
-
-    std::string Http(const std::string& path) const {
-        return "http://127.0.0.1:" + std::to_string(http_port) + path;
-    }
-    Json Received() const {
-        HttpClient http;
-        auto r = http.Request("GET", Http("/received"), {}, "");
-        return r ? Json::parse(r->body, nullptr, false) : Json::array();
-    }
-
-    int http_port = 0;
-    int smtp_port = 0;
-
-private:
-    fs::path dir_;
-    pid_t pid_ = 0;
-};
+using test::kHookSecret;
+using test::kSmsSecret;
+using test::Sinks;
 
 DeliveryRecord Delivery(int64_t id, std::string kind, std::string address) {
     DeliveryRecord d;

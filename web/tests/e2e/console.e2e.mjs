@@ -8,6 +8,8 @@
 // (/usr/bin/chromium), JOULE_E2E_OUT (screenshots; default a new temporary folder).
 import { chromium } from 'playwright-core'
 import { execFileSync, spawn } from 'node:child_process'
+import { createHmac } from 'node:crypto'
+import { createServer as createHttpServer } from 'node:http'
 import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs'
 import { connect, createServer } from 'node:net'
 import { tmpdir } from 'node:os'
@@ -389,6 +391,43 @@ try {
   await control(page, 'restore_prepaid', 'e2e: back to prepaid')
   await waitFor('prepaid control again', async () => (await page.getAttribute('[data-test=account-state]', 'data-state')) === 'normal', 30)
 
+  // Notifications: a webhook receiver that is not our code (Node checks the HMAC signature) is
+  // added as a recipient of top-ups from the 通知 page; the payment below reaches it, and the
+  // delivery log shows it sent.
+  const hookSecret = 'console-e2e-webhook-secret'
+  const hooks = []
+  const hookServer = createHttpServer((req, res) => {
+    const chunks = []
+    req.on('data', (c) => chunks.push(c))
+    req.on('end', () => {
+      const body = Buffer.concat(chunks).toString('utf8')
+      const expected = 'sha256=' + createHmac('sha256', hookSecret).update(req.headers['x-joule-timestamp'] + '.' + body).digest('hex')
+      hooks.push({ ok: req.headers['x-joule-signature'] === expected, body: JSON.parse(body) })
+      res.writeHead(204)
+      res.end()
+    })
+  })
+  await new Promise((done) => hookServer.listen(0, '127.0.0.1', done))
+  const hookUrl = `http://127.0.0.1:${hookServer.address().port}/joule`
+  await page.click('[data-test=menu-notifications]')
+  await page.click('#tab-recipients')
+  await page.waitForSelector('[data-test=channels-available]')
+  await page.click('[data-test=recipient-new]')
+  await page.fill('[data-test=recipient-name]', '运营系统')
+  await page.click('[data-test=recipient-role-management]')
+  await page.click('[data-test=recipient-channel-webhook]')
+  await page.fill('[data-test=recipient-address]', hookUrl)
+  await page.fill('[data-test=recipient-secret]', hookSecret)
+  await page.click('[data-test=recipient-kinds]')
+  await page.click('.el-select-dropdown__item:has-text("充值到账提醒")')
+  await page.keyboard.press('Escape')
+  await page.click('[data-test=recipient-save]')
+  await waitFor('the recipient listed', async () => (await page.textContent('[data-test=recipients]')).includes('运营系统'), 15)
+  await shot(page, '07c-recipients')
+  await page.click('[data-test=menu-rooms]')
+  await page.click('[data-test=tile-A101]')
+  await page.waitForSelector('[data-test=balance-available]')
+
   // An online payment: ordered and paid through the sandbox provider from the account's payments
   // tab, credited through the same notification path as WeChat Pay's, listed as paid.
   await page.click('#tab-payments')
@@ -398,6 +437,16 @@ try {
   assert.match(await page.textContent('[data-test=sandbox-outcome]'), /已到账|Credited/)
   await waitFor('the paid order listed', async () => /12\.34/.test(await page.textContent('[data-test=payments]')) && /已支付|Paid/.test(await page.textContent('[data-test=payments]')), 15)
   await shot(page, '07b-payments')
+  await waitFor('the top-up notice at the webhook', async () => hooks.some((h) => h.body.kind === 'top_up' && /12\.34/.test(h.body.body)), 20)
+  assert.ok(hooks.every((h) => h.ok), 'every webhook signed: ' + JSON.stringify(hooks))
+  await page.click('[data-test=menu-notifications]')
+  await waitFor('the delivery logged as sent', async () => {
+    await page.click('[data-test=deliveries-refresh]')
+    await page.waitForTimeout(300)
+    return /已发送|Sent/.test(await page.textContent('[data-test=deliveries]'))
+  }, 20)
+  await shot(page, '07d-deliveries')
+  hookServer.close()
 
   for (const [menu, name] of [['alarms', '08-alarms'], ['commands', '09-commands'], ['devices', '10-devices'], ['tariffs', '11-tariffs'], ['users', '12-users'], ['operations', '13-operations']]) {
     await page.click(`[data-test=menu-${menu}]`)
