@@ -419,7 +419,7 @@ try {
   await page.fill('[data-test=recipient-address]', hookUrl)
   await page.fill('[data-test=recipient-secret]', hookSecret)
   await page.click('[data-test=recipient-kinds]')
-  await page.click('.el-select-dropdown__item:has-text("充值到账提醒")')
+  await page.click('.el-select-dropdown__item:has-text("充值到账提醒") >> visible=true')
   await page.keyboard.press('Escape')
   await page.click('[data-test=recipient-save]')
   await waitFor('the recipient listed', async () => (await page.textContent('[data-test=recipients]')).includes('运营系统'), 15)
