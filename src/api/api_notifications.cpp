@@ -1,18 +1,31 @@
 // Notifications [ALM-3]: a project's staff recipients, and the delivery log with a resend for
 // what failed. Sending is the notifier's (src/app/notifier.cpp); this is what staff see and set.
+#include <algorithm>
+
 #include "api/api_internal.hpp"
 #include "core/notification.hpp"
+#include "core/notification_ports.hpp"
 #include "wire/json.hpp"
 
 namespace joule::api {
 namespace {
 
-Json RecipientJson(const NotificationRecipient& r) {
+// A webhook's URL often carries a token in its query (a chat robot's access_token): only those
+// who may manage recipients see it.
+std::string ShownAddress(NotifyChannel channel, const std::string& address, bool manager) {
+    if (channel != NotifyChannel::kWebhook || manager) {
+        return address;
+    }
+    const std::size_t query = address.find('?');
+    return query == std::string::npos ? address : address.substr(0, query) + "?…";
+}
+
+Json RecipientJson(const NotificationRecipient& r, bool manager) {
     return Json{{"id", r.id},
                 {"name", r.name},
                 {"role", r.role},
                 {"channel", NotifyChannelName(r.channel)},
-                {"address", r.address},
+                {"address", ShownAddress(r.channel, r.address, manager)},
                 {"language", r.language},
                 {"kinds", r.kinds},
                 {"has_secret", !r.secret.empty()},  // the secret itself is never shown
@@ -20,7 +33,7 @@ Json RecipientJson(const NotificationRecipient& r) {
                 {"created_at", FormatInstant(r.created_at)}};
 }
 
-Json DeliveryJson(const DeliveryRecord& d) {
+Json DeliveryJson(const DeliveryRecord& d, bool manager) {
     return Json{{"id", d.id},
                 {"event", d.event},
                 {"kind", d.kind},
@@ -29,7 +42,7 @@ Json DeliveryJson(const DeliveryRecord& d) {
                 {"recipient", d.recipient_id == 0 ? "tenant" : "staff"},
                 {"recipient_name", d.recipient_name},
                 {"channel", NotifyChannelName(d.channel)},
-                {"address", d.address},
+                {"address", ShownAddress(d.channel, d.address, manager)},
                 {"language", d.language},
                 {"title", d.title},
                 {"body", d.body},
@@ -81,10 +94,11 @@ Result<int64_t> IdParam(const Call& c, std::string_view name) {
 Result<Reply> Api::Impl::ListRecipients(Call& c) {
     JOULE_ASSIGN_OR_RETURN(auto recipients,
                            FromService(notifications.ListRecipients(c.project->code)));
+    const bool manager = c.principal.Allows(Permission::kAlarmsManage);
     std::vector<Json> items;
     items.reserve(recipients.size());
     for (const NotificationRecipient& r : recipients) {
-        items.push_back(RecipientJson(r));
+        items.push_back(RecipientJson(r, manager));
     }
     JOULE_ASSIGN_OR_RETURN(Json page, Page(std::move(items), c.query, {"name", "created_at"},
                                            {"role", "channel", "enabled"}, {"name", "address"}));
@@ -96,7 +110,7 @@ Result<Reply> Api::Impl::CreateRecipient(Call& c) {
     JOULE_ASSIGN_OR_RETURN(RecipientRequest request, RecipientOfBody(c.body, c.project->code));
     JOULE_ASSIGN_OR_RETURN(NotificationRecipient added,
                            FromService(notifications.AddRecipient(request, c.actor(), c.now)));
-    return Reply{201, RecipientJson(added), {}};
+    return Reply{201, RecipientJson(added, true), {}};
 }
 
 Result<Reply> Api::Impl::UpdateRecipient(Call& c) {
@@ -104,7 +118,7 @@ Result<Reply> Api::Impl::UpdateRecipient(Call& c) {
     JOULE_ASSIGN_OR_RETURN(RecipientRequest request, RecipientOfBody(c.body, c.project->code));
     JOULE_ASSIGN_OR_RETURN(NotificationRecipient updated, FromService(notifications.UpdateRecipient(
                                                               id, request, c.actor(), c.now)));
-    return Reply{200, RecipientJson(updated), {}};
+    return Reply{200, RecipientJson(updated, true), {}};
 }
 
 Result<Reply> Api::Impl::DeleteRecipient(Call& c) {
@@ -149,9 +163,10 @@ Result<Reply> Api::Impl::ListDeliveries(Call& c) {
     }
     JOULE_ASSIGN_OR_RETURN(auto deliveries,
                            FromService(notifications.ListDeliveries(c.project->code, query)));
+    const bool manager = c.principal.Allows(Permission::kAlarmsManage);
     Json items = Json::array();
     for (const DeliveryRecord& d : deliveries) {
-        items.push_back(DeliveryJson(d));
+        items.push_back(DeliveryJson(d, manager));
     }
     Json out{{"items", std::move(items)}};
     // The next (older) page starts before the last one here; none when this page was not full.
@@ -164,9 +179,21 @@ Result<Reply> Api::Impl::ListDeliveries(Call& c) {
 
 Result<Reply> Api::Impl::RetryDelivery(Call& c) {
     JOULE_ASSIGN_OR_RETURN(int64_t id, IdParam(c, "delivery"));
+    {
+        // Queued on a channel no thread sends, it would wait for ever.
+        JOULE_ASSIGN_OR_RETURN(auto tx, store.BeginRead());
+        JOULE_ASSIGN_OR_RETURN(auto found, tx->Notifications().GetDelivery(id));
+        if (found && found->project == c.project->id &&
+            std::find(options.notify_channels.begin(), options.notify_channels.end(),
+                      NotifyChannelName(found->channel)) == options.notify_channels.end()) {
+            return FailedPrecondition(std::string(NotifyChannelName(found->channel)) +
+                                          " is not configured on this server",
+                                      "delivery");
+        }
+    }
     JOULE_ASSIGN_OR_RETURN(DeliveryRecord d, FromService(notifications.RetryDelivery(
                                                  c.project->code, id, c.actor(), c.now)));
-    return Reply{200, DeliveryJson(d), {}};
+    return Reply{200, DeliveryJson(d, true), {}};
 }
 
 Result<Reply> Api::Impl::ListEventKinds(Call& /*c*/) {

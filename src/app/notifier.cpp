@@ -129,27 +129,33 @@ bool Notifier::Sleep(std::chrono::milliseconds period) {
 }
 
 void Notifier::Expand() {
-    do {
+    while (true) {
         auto r = service_.ExpandEvents(clock_());
         if (!r) {
             std::fprintf(stderr, "joule serve: notifications: %s\n", r.error().ToString().c_str());
-        } else if (r->events >= expand_batch_) {
-            continue;  // more are waiting
         }
-    } while (Sleep(std::chrono::milliseconds(500)));
+        // A full batch: more are waiting, go on at once (unless stopping).
+        const bool more = r && r->events >= expand_batch_;
+        if (!Sleep(more ? std::chrono::milliseconds(0) : std::chrono::milliseconds(500))) {
+            return;
+        }
+    }
 }
 
 void Notifier::Deliver(NotifyChannel channel, NotificationSender& sender) {
-    do {
+    while (true) {
         auto r = service_.DeliverDue(channel, sender, clock_(), kDeliverBatch);
         if (!r) {
             std::fprintf(stderr, "joule serve: %s deliveries: %s\n",
                          std::string(NotifyChannelName(channel)).c_str(),
                          r.error().ToString().c_str());
-        } else if (r->sent + r->retried + r->failed == kDeliverBatch) {
-            continue;  // a full batch went: more may be due
         }
-    } while (Sleep(std::chrono::milliseconds(500)));
+        // A full batch went: more may be due, go on at once (unless stopping).
+        const bool more = r && r->sent + r->retried + r->failed == kDeliverBatch;
+        if (!Sleep(more ? std::chrono::milliseconds(0) : std::chrono::milliseconds(500))) {
+            return;
+        }
+    }
 }
 
 }  // namespace joule::app

@@ -111,17 +111,17 @@ public:
     virtual Result<std::optional<NotificationRecipient>> GetRecipient(int64_t id) = 0;
     virtual Result<int64_t> InsertRecipient(const NotificationRecipient& r) = 0;
     virtual Status UpdateRecipient(const NotificationRecipient& r) = 0;
-    virtual Status DeleteRecipient(int64_t id) = 0;
-
-    // Deliveries on `channel` to `address` made since `since` and not suppressed (rate limits),
+    virtual Status DeleteRecipient(int64_t id) = 0;  // Deliveries on `channel` to `address` made
+                                                     // since `since`, queued or sent (rate limits),
     // counted up to `at_most` (so the count costs no more than the limit it is checked against).
     virtual Result<int64_t> CountDeliveriesSince(NotifyChannel channel, std::string_view address,
                                                  Instant since, int64_t at_most) = 0;
     // False (and nothing written) when the event already has a delivery on that channel and
     // address.
     virtual Result<bool> InsertDelivery(const DeliveryRecord& d) = 0;
-    // Queued deliveries of `channel` due at `now`, oldest first, each leased until `lease_until`
-    // (its next attempt moves there), so a crash between sending and recording retries it then.
+    // Queued deliveries of `channel` due at `now`, oldest first, each leased until `lease_until` //
+    // (its next attempt moves there) with the attempt counted, so a crash between sending and
+    // recording retries it then, and a message that crashes the sender runs out of attempts.
     // The webhook secret comes with each.
     virtual Result<std::vector<DeliveryRecord>> ClaimDueDeliveries(NotifyChannel channel,
                                                                    Instant now, Instant lease_until,

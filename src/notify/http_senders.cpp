@@ -56,13 +56,17 @@ public:
         }
         const std::string message =
             "the SMS provider said " + (result.empty() ? response.body.substr(0, 200) : result);
-        // Its own words for "this number or template will never do" and "slow down".
+        // Its own words for "this number or template will never do".
         if (result.starts_with("isv.MOBILE") || result == "isv.TEMPLATE_MISSING_PARAMETERS" ||
             result == "isv.SMS_TEMPLATE_ILLEGAL" || result == "isv.SMS_SIGNATURE_ILLEGAL" ||
-            result == "isv.BLACK_KEY_CONTROL_LIMIT") {
+            result == "isv.BLACK_KEY_CONTROL_LIMIT" || result == "isv.PARAM_LENGTH_LIMIT" ||
+            result == "isv.INVALID_PARAMETERS" || result == "isv.PARAM_NOT_SUPPORT_URL" ||
+            result == "isv.INVALID_JSON_PARAM") {
             return MakeError(ErrorCode::kInvalidArgument, message);
         }
-        if (result.find("LIMIT") != std::string::npos) {
+        if (result.starts_with("isv.")) {
+            // A limit, or a word we do not know about this message: try it later, and let the
+            // rest of the round go on.
             return MakeError(ErrorCode::kResourceExhausted, message);
         }
         return MakeError(ErrorCode::kUnavailable, message);
@@ -86,7 +90,20 @@ public:
         if (template_id.empty()) {
             return MakeError(ErrorCode::kFailedPrecondition,
                              "no WeChat template is configured for " + d.kind);
+        }  // A token WeChat calls stale (it was renewed elsewhere) is fetched again once, at once.
+        Status result = SendOnce(d, template_id);
+        if (!result && result.error().code == ErrorCode::kAborted) {
+            result = SendOnce(d, template_id);
+            if (!result && result.error().code == ErrorCode::kAborted) {
+                return MakeError(ErrorCode::kUnavailable, result.error().message);
+            }
         }
+        return result;
+    }
+
+private:
+    // kAborted: the token was stale and is dropped.
+    Status SendOnce(const DeliveryRecord& d, const std::string& template_id) {
         JOULE_ASSIGN_OR_RETURN(std::string token, Token());
         const Json vars = VarsOf(d);
         // The classic industry template: first, keyword1..3, remark.
@@ -114,8 +131,8 @@ public:
                                          (reply.is_object() ? reply.value("errmsg", std::string())
                                                             : response.body.substr(0, 200));
         if (code == 40001 || code == 42001 || code == 40014) {
-            token_.clear();  // the token went stale early: fetch another next time
-            return MakeError(ErrorCode::kUnavailable, message_text);
+            token_.clear();  // the token went stale early: fetch another
+            return MakeError(ErrorCode::kAborted, message_text);
         }
         if (code == 43004 || code == 40003 || code == 40037) {
             // Unsubscribed, an unknown openid, an unknown template: never going to work.
@@ -127,7 +144,6 @@ public:
         return MakeError(ErrorCode::kUnavailable, message_text);
     }
 
-private:
     // The access token, fetched again 5 minutes before it expires.
     Result<std::string> Token() {
         const Instant now = Now();

@@ -2,6 +2,7 @@
 #include <date/date.h>
 
 #include <algorithm>
+#include <array>
 #include <cstring>
 #include <mutex>
 
@@ -113,6 +114,8 @@ public:
         curl_easy_setopt(curl_, CURLOPT_READFUNCTION, ReadUpload);
         curl_easy_setopt(curl_, CURLOPT_READDATA, &upload);
         curl_easy_setopt(curl_, CURLOPT_UPLOAD, 1L);
+        std::array<char, CURL_ERROR_SIZE> detail{};
+        curl_easy_setopt(curl_, CURLOPT_ERRORBUFFER, detail.data());
         const CURLcode rc = curl_easy_perform(curl_);
         curl_slist_free_all(recipients);
         if (rc == CURLE_OK) {
@@ -120,13 +123,15 @@ public:
         }
         long reply = 0;  // NOLINT(google-runtime-int): libcurl's type
         curl_easy_getinfo(curl_, CURLINFO_RESPONSE_CODE, &reply);
-        std::string what = std::string("SMTP: ") + curl_easy_strerror(rc);
+        const std::string said = detail[0] != '\0' ? detail.data() : curl_easy_strerror(rc);
+        std::string what = "SMTP: " + said;
         if (reply != 0) {
             what += " (server replied " + std::to_string(reply) + ")";
         }
-        // 5xx to the recipient is the server refusing this address for good; anything else
-        // (no connection, 4xx "try later", login) is tried again.
-        if (reply >= 500 && reply < 600 && rc == CURLE_SEND_ERROR) {
+        // A 5xx to RCPT is the server refusing this address for good; anything else (no
+        // connection, 4xx "try later", login, a sender it refuses: the server's settings) is
+        // tried again.
+        if (reply >= 500 && reply < 600 && said.find("RCPT") != std::string::npos) {
             return MakeError(ErrorCode::kInvalidArgument, what);
         }
         return MakeError(ErrorCode::kUnavailable, what);

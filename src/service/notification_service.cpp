@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <map>
+#include <set>
 
 #include "base/decimal.hpp"
 #include "base/json_quote.hpp"
@@ -183,6 +184,20 @@ EventVars VarsOf(const NotificationEvent& e, const Zone& zone) {
     return out;
 }
 
+// The digits of a phone as staff typed it (a leading '+' kept; spaces, dashes, dots and
+// brackets dropped).
+std::string PhoneDigits(std::string_view phone) {
+    std::string out;
+    for (const char c : phone) {
+        if ((c >= '0' && c <= '9') || (c == '+' && out.empty())) {
+            out += c;
+        } else if (c != ' ' && c != '-' && c != '.' && c != '(' && c != ')') {
+            return std::string(phone);  // not a phone: CheckAddress says so
+        }
+    }
+    return out;
+}
+
 struct Target {
     int64_t recipient_id = 0;
     std::string name;
@@ -227,9 +242,11 @@ Result<ExpandResult> NotificationService::ExpandEvents(Instant now) {
             const bool urgent = info != nullptr && info->urgent;
             std::vector<Target> targets;
             if (info != nullptr && info->audience == Audience::kTenant && e.account.value != 0 &&
-                !e.phone.empty() && options_.configured.contains(NotifyChannel::kSms) &&
-                CheckAddress(NotifyChannel::kSms, e.phone)) {
-                targets.push_back(Target{0, e.tenant_name, NotifyChannel::kSms, e.phone, "zh-CN"});
+                !e.phone.empty() && options_.configured.contains(NotifyChannel::kSms)) {
+                // Phones are typed by staff: "138 0013 8000" and "138-0013-8000" are numbers too.
+                // One that is still no number is logged as failed, saying so.
+                targets.push_back(
+                    Target{0, e.tenant_name, NotifyChannel::kSms, PhoneDigits(e.phone), "zh-CN"});
             }
             for (const NotificationRecipient& r : rec_it->second) {
                 if (r.enabled && RoleHears(r.role, r.kinds, e.kind)) {
@@ -265,6 +282,10 @@ Result<ExpandResult> NotificationService::ExpandEvents(Instant now) {
                     d.state = DeliveryState::kFailed;
                     d.error = std::string(NotifyChannelName(t.channel)) +
                               " is not configured on this server";
+                    d.finished_at = now;
+                } else if (t.recipient_id == 0 && !CheckAddress(t.channel, t.address)) {
+                    d.state = DeliveryState::kFailed;
+                    d.error = "the account's phone is not a number: " + e.phone;
                     d.finished_at = now;
                 } else if (t.channel != NotifyChannel::kWebhook) {
                     // Limits and quiet hours spare people; a webhook is a system, told at once.
@@ -315,16 +336,27 @@ Result<DeliverResult> NotificationService::DeliverDue(NotifyChannel channel,
     DeliverResult result;
     if (due.empty()) {
         return result;
-    }
+    }  // An unreachable provider ends the round; an unreachable webhook only its own address's.
     bool unreachable = false;
+    std::set<std::string, std::less<>> dead_addresses;
     for (DeliveryRecord& d : due) {
-        if (unreachable) {
-            d.next_attempt_at = now;
+        if (unreachable || dead_addresses.contains(d.address)) {
+            // Untried: the claim's attempt is given back, and the provider gets a pause.
+            --d.attempts;
+            d.next_attempt_at = now + RetryDelay(0);
             ++result.released;
             continue;
         }
-        const Status sent = sender.Send(d);
-        ++d.attempts;
+        if (d.attempts > kMaxDeliveryAttempts) {
+            // Claimed again and again without a result: the sender died on it each time.
+            d.state = DeliveryState::kFailed;
+            d.error = "given up: the sender stopped while sending it, " +
+                      std::to_string(kMaxDeliveryAttempts) + " times";
+            d.finished_at = now;
+            ++result.failed;
+            continue;
+        }
+        const Status sent = sender.Send(d);  // the claim counted the attempt
         if (sent) {
             d.state = DeliveryState::kSent;
             d.error.clear();
@@ -345,7 +377,13 @@ Result<DeliverResult> NotificationService::DeliverDue(NotifyChannel channel,
             d.next_attempt_at = now + RetryDelay(d.attempts);
             ++result.retried;
         }
-        unreachable = sent.error().code == ErrorCode::kUnavailable;
+        if (sent.error().code == ErrorCode::kUnavailable) {
+            if (channel == NotifyChannel::kWebhook) {
+                dead_addresses.insert(d.address);
+            } else {
+                unreachable = true;
+            }
+        }
     }
     const Status recorded = store_.RunCommitted([&](Tx& tx) -> Status {
         for (const DeliveryRecord& d : due) {

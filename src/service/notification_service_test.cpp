@@ -237,17 +237,107 @@ TEST_F(NotificationServiceTest, AnUnreachableProviderEndsTheRoundAndReleasesTheR
     EXPECT_EQ(email.failures, 1);
     EXPECT_EQ(r.retried, 1);
     EXPECT_EQ(r.released, 4);
+    // The released ones pause with the provider: nothing is due at once.
+    EXPECT_EQ(Service().DeliverDue(NotifyChannel::kEmail, email, now_).value().released, 0);
+    EXPECT_EQ(email.failures, 1);
     // A provider busy with one message (not a dead line) does not stop the others.
     email.fail_with = ErrorCode::kResourceExhausted;
-    const DeliverResult r2 = Service().DeliverDue(NotifyChannel::kEmail, email, now_).value();
-    EXPECT_EQ(r2.retried, 4);
+    const DeliverResult r2 =
+        Service().DeliverDue(NotifyChannel::kEmail, email, now_ + Seconds{30}).value();
+    EXPECT_EQ(r2.retried, 5);
     EXPECT_EQ(r2.released, 0);
     // A message refused for good (a number the provider rejects) fails at once.
     email.fail_with = ErrorCode::kInvalidArgument;
     const DeliverResult r3 =
-        Service().DeliverDue(NotifyChannel::kEmail, email, now_ + Seconds{30}).value();
-    EXPECT_EQ(r3.failed, 5);  // all five were due again 30 s on
+        Service().DeliverDue(NotifyChannel::kEmail, email, now_ + Seconds{300}).value();
+    EXPECT_EQ(r3.failed, 5);
     EXPECT_EQ(r3.retried, 0);
+}
+
+// A sender that fails per address: one webhook down must not hold up another.
+class ByAddressSender final : public NotificationSender {
+public:
+    Status Send(const DeliveryRecord& d) override {
+        if (d.address.find("/down") != std::string::npos) {
+            ++down_calls;
+            return MakeError(ErrorCode::kUnavailable, "no answer", "");
+        }
+        sent.push_back(d.address);
+        return {};
+    }
+    std::vector<std::string> sent;
+    int down_calls = 0;
+};
+
+TEST_F(NotificationServiceTest, ADeadWebhookHoldsUpOnlyItsOwnAddress) {
+    Add("Down", "management", "webhook", "http://127.0.0.1:9/down", {"top_up"},
+        "0123456789abcdef");
+    Add("Up", "management", "webhook", "http://127.0.0.1:9/up", {"top_up"}, "0123456789abcdef");
+    for (int i = 0; i < 3; ++i) {
+        TopUp(100, "w" + std::to_string(i));
+    }
+    Expand();
+    ByAddressSender hooks;
+    const DeliverResult r = Service().DeliverDue(NotifyChannel::kWebhook, hooks, now_).value();
+    EXPECT_EQ(hooks.sent.size(), 3U);  // every message to the live one went
+    EXPECT_EQ(hooks.down_calls, 1);    // the dead one cost one try in the round
+    EXPECT_EQ(r.retried, 1);
+    EXPECT_EQ(r.released, 2);
+}
+
+TEST_F(NotificationServiceTest, APhoneTypedWithSpacesIsANumberAndOneThatIsNotIsLogged) {
+    {
+        auto tx = store_->Begin().value();
+        const ProjectRecord project = tx->FindProject("mall").value().value();
+        AccountRecord a = tx->FindAccount(project.id, "A001").value().value();
+        a.phone = "138 0013-8000";
+        ASSERT_TRUE(tx->UpdateAccount(a).has_value());
+        ASSERT_TRUE(tx->Commit().has_value());
+    }
+    TopUp(100, "p1");
+    Expand();
+    FakeSender sms;
+    ASSERT_EQ(Service().DeliverDue(NotifyChannel::kSms, sms, now_).value().sent, 1);
+    EXPECT_EQ(sms.sent[0].address, "13800138000");
+    {
+        auto tx = store_->Begin().value();
+        const ProjectRecord project = tx->FindProject("mall").value().value();
+        AccountRecord a = tx->FindAccount(project.id, "A001").value().value();
+        a.phone = "ask the guard";
+        ASSERT_TRUE(tx->UpdateAccount(a).has_value());
+        ASSERT_TRUE(tx->Commit().has_value());
+    }
+    TopUp(100, "p2");
+    Expand();
+    DeliveryQuery q;
+    q.state = DeliveryState::kFailed;
+    const auto failed = Log(q);
+    ASSERT_EQ(failed.size(), 1U);
+    EXPECT_EQ(failed[0].error, "the account's phone is not a number: ask the guard");
+}
+
+TEST_F(NotificationServiceTest, AMessageThatKeepsKillingTheSenderRunsOutOfAttempts) {
+    TopUp(100, "k");
+    Expand();
+    // Claimed and never recorded, as when the process dies while sending it, lease after lease.
+    Instant t = now_;
+    for (int i = 0; i < kMaxDeliveryAttempts; ++i) {
+        auto tx = store_->Begin().value();
+        ASSERT_EQ(tx->Notifications()
+                      .ClaimDueDeliveries(NotifyChannel::kSms, t, t + Seconds{600}, 10)
+                      .value()
+                      .size(),
+                  1U);
+        ASSERT_TRUE(tx->Commit().has_value());
+        t += Seconds{600};
+    }
+    FakeSender sms;
+    const DeliverResult r = Service().DeliverDue(NotifyChannel::kSms, sms, t).value();
+    EXPECT_EQ(r.failed, 1);
+    EXPECT_TRUE(sms.sent.empty());
+    DeliveryQuery q;
+    q.state = DeliveryState::kFailed;
+    EXPECT_EQ(Log(q).at(0).error, "given up: the sender stopped while sending it, 8 times");
 }
 
 TEST_F(NotificationServiceTest, QuietHoursHoldHumansButNotUrgentNewsOrWebhooks) {

@@ -137,8 +137,9 @@ Result<std::vector<NotificationEvent>> SqliteNotifications::PendingEvents(int li
           "CASE WHEN json_valid(o.payload) THEN json_extract(o.payload, '$.balance_fen') END, "
           "CASE WHEN json_valid(o.payload) THEN json_extract(o.payload, '$.amount_fen') END "
           "FROM outbox o "
-          "LEFT JOIN accounts ac ON o.topic = 'notice' AND json_valid(o.payload) AND "
-          "ac.id = json_extract(o.payload, '$.account_id') "
+          "LEFT JOIN accounts ac ON o.topic = 'notice' AND "
+          "ac.id = CASE WHEN json_valid(o.payload) THEN json_extract(o.payload, '$.account_id') "
+          "END "
           "LEFT JOIN projects p ON p.id = ac.project_id "
           "WHERE o.delivered_at IS NULL ORDER BY o.seq LIMIT ?");
     notices.Int(left);
@@ -241,7 +242,7 @@ Result<int64_t> SqliteNotifications::CountDeliveriesSince(NotifyChannel channel,
                                                           int64_t at_most) {
     auto q =
         Q("SELECT COUNT(*) FROM (SELECT 1 FROM notification_deliveries WHERE address = ? AND "
-          "created_at >= ? AND channel = ? AND state <> 3 LIMIT ?)");
+          "created_at >= ? AND channel = ? AND state IN (0, 1) LIMIT ?)");
     q.Text(address).Int(Secs(since)).Int(static_cast<int64_t>(channel)).Int(at_most);
     JOULE_ASSIGN_OR_RETURN(bool row, q.Step());
     return row ? q.ColInt(0) : 0;
@@ -288,9 +289,12 @@ Result<std::vector<DeliveryRecord>> SqliteNotifications::ClaimDueDeliveries(Noti
     q.Int(static_cast<int64_t>(channel)).Int(Secs(now)).Int(limit);
     JOULE_ASSIGN_OR_RETURN(auto due, CollectRows(q, DeliveryRow));
     for (DeliveryRecord& d : due) {
-        auto lease = Q("UPDATE notification_deliveries SET next_attempt_at = ? WHERE id = ?");
+        auto lease =
+            Q("UPDATE notification_deliveries SET next_attempt_at = ?, attempts = attempts + 1 "
+              "WHERE id = ?");
         JOULE_TRY(lease.Int(Secs(lease_until)).Int(d.id).Run());
         d.next_attempt_at = lease_until;
+        ++d.attempts;
     }
     return due;
 }
