@@ -117,8 +117,7 @@ Result<Reply> Api::Impl::GetPayment(Call& c) {
     if (!order || order->project != c.project->id) {
         return NotFound("no payment order " + c.params.at("order").substr(0, 64), "order");
     }
-    JOULE_ASSIGN_OR_RETURN(auto received,
-                           tx->Payments().ListPaymentNotifications(order->order_no));
+    JOULE_ASSIGN_OR_RETURN(auto received, tx->Payments().ListPaymentNotifications(order->order_no));
     const std::string number = AccountNumberOf(*tx, order->account);
     tx.reset();
     Json out = OrderJson(*order, number);

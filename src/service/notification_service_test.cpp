@@ -270,8 +270,7 @@ public:
 };
 
 TEST_F(NotificationServiceTest, ADeadWebhookHoldsUpOnlyItsOwnAddress) {
-    Add("Down", "management", "webhook", "http://127.0.0.1:9/down", {"top_up"},
-        "0123456789abcdef");
+    Add("Down", "management", "webhook", "http://127.0.0.1:9/down", {"top_up"}, "0123456789abcdef");
     Add("Up", "management", "webhook", "http://127.0.0.1:9/up", {"top_up"}, "0123456789abcdef");
     for (int i = 0; i < 3; ++i) {
         TopUp(100, "w" + std::to_string(i));
