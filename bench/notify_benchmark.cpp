@@ -16,6 +16,7 @@
 #include <thread>
 
 #include "../tests/notify/node_sinks.hpp"
+#include "app/bench_support.hpp"
 #include "app/live.hpp"
 #include "app/notifier.hpp"
 #include "service/billing_service.hpp"
@@ -26,8 +27,6 @@
 namespace {
 
 using namespace joule;  // NOLINT(google-build-using-namespace): a benchmark's main
-
-Instant Now() { return std::chrono::floor<Seconds>(std::chrono::system_clock::now()); }
 
 int64_t SinkCount(const notify::test::Sinks& sinks) {
     notify::HttpClient http;
@@ -71,27 +70,13 @@ int main(int argc, char** argv) {
     }
     storage::SqliteStore& store = **opened;
     const Actor actor{"bench"};
-    const Instant now = Now();
+    const Instant now = app::WallNow();
 
-    SiteSpec site;
-    site.project = {{}, "bench", "Bench mall", "Asia/Shanghai"};
-    MeterModelRecord model;
-    model.code = "dds";
-    model.name = "single-phase";
-    model.spec.max_rate_per_hour = 20'000;
-    site.models.push_back(model);
-    TariffRecord flat;
-    flat.code = "flat";
-    flat.tariff.name = "Flat";
-    TariffVersion version;
-    version.effective_from = now - Seconds{86'400};
-    version.flat_price = UnitPrice{10'000};
-    flat.tariff.versions.push_back(version);
-    site.tariffs.push_back(flat);
+    SiteSpec site = app::BenchSite("bench", "Bench mall", now - Seconds{86'400});
     for (int i = 0; i < accounts; ++i) {
         SiteSpec::Meter m;
-        m.meter.code = "M" + std::to_string(i);
-        m.model_code = "dds";
+        m.meter.code = app::MeterCode(i);
+        m.model_code = site.models.front().code;
         site.meters.push_back(m);
     }
     if (auto created = CreateSite(store, site, actor, now); !created) {
@@ -107,7 +92,7 @@ int main(int argc, char** argv) {
         open.tenant_name = "Tenant " + std::to_string(i);
         open.phone = std::to_string(13'800'000'000LL + i);
         open.tariff_code = "flat";
-        open.meters.push_back({"M" + std::to_string(i), Quantity{0}, std::nullopt});
+        open.meters.push_back({app::MeterCode(i), Quantity{0}, std::nullopt});
         open.first_top_up = Money{10'000};
         open.opened_at = now;
         if (auto a = billing.OpenAccount(open, actor, now); !a) {
@@ -173,7 +158,7 @@ int main(int argc, char** argv) {
     options.sms_access_key_secret_file = secret.string();
     options.sms_sign_name = "Bench";
     options.sms_templates = {"top_up=SMS_1"};
-    auto notifier = app::Notifier::Make(store, options, Now);
+    auto notifier = app::Notifier::Make(store, options, app::WallNow);
     if (!notifier) {
         return Fail(notifier.error());
     }
