@@ -88,10 +88,10 @@ Result<std::unique_ptr<Notifier>> Notifier::Make(Store& store, const ServeOption
 Notifier::Notifier(Store& store, NotifyOptions options,
                    std::map<NotifyChannel, std::unique_ptr<NotificationSender>> senders,
                    std::function<Instant()> clock)
-    : service_(store, options),
+    : expand_batch_(options.expand_batch),
+      service_(store, std::move(options)),
       senders_(std::move(senders)),
-      clock_(std::move(clock)),
-      expand_batch_(options.expand_batch) {}
+      clock_(std::move(clock)) {}
 
 Notifier::~Notifier() { Stop(); }
 

@@ -42,10 +42,10 @@ private:
     // Waits `period` or until Stop(); false once stopping.
     bool Sleep(std::chrono::milliseconds period);
 
+    int expand_batch_;  // before service_, which takes the options it is read from
     NotificationService service_;
     std::map<NotifyChannel, std::unique_ptr<NotificationSender>> senders_;
     std::function<Instant()> clock_;
-    int expand_batch_;
     std::mutex mutex_;
     std::condition_variable wake_;
     bool stopping_ = false;

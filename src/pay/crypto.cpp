@@ -61,7 +61,7 @@ std::unique_ptr<BIO, BioFree> BioOf(std::string_view pem) {
 
 // A public key from a PEM public key or certificate.
 Result<Key> LoadPublicKey(std::string_view pem) {
-    if (pem.size() > 64 * 1024) {
+    if (pem.size() > std::size_t{64} * 1024) {
         return InvalidArgument("key", "PEM text over 64 KiB");
     }
     if (pem.find("BEGIN CERTIFICATE") != std::string_view::npos) {
@@ -88,7 +88,7 @@ Result<Key> LoadPublicKey(std::string_view pem) {
 }
 
 Result<Key> LoadPrivateKey(std::string_view pem) {
-    if (pem.size() > 64 * 1024) {
+    if (pem.size() > std::size_t{64} * 1024) {
         return InvalidArgument("key", "PEM text over 64 KiB");
     }
     auto bio = BioOf(pem);
@@ -251,7 +251,7 @@ Result<std::string> DecryptAes256Gcm(std::string_view key, std::string_view nonc
         return MakeError(ErrorCode::kUnauthenticated,
                          "the AEAD tag does not match (tampered, or another key)", "ciphertext");
     }
-    plain.resize(static_cast<std::size_t>(n + tail));
+    plain.resize(static_cast<std::size_t>(n) + static_cast<std::size_t>(tail));
     return plain;
 }
 

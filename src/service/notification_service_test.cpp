@@ -96,7 +96,7 @@ protected:
         return r.value_or(ExpandResult{});
     }
 
-    std::vector<DeliveryRecord> Log(DeliveryQuery q = {}) {
+    std::vector<DeliveryRecord> Log(const DeliveryQuery& q = {}) {
         auto r = Service().ListDeliveries("mall", q);
         EXPECT_TRUE(r.has_value()) << r.error().ToString();
         return r.value_or(std::vector<DeliveryRecord>{});
@@ -265,7 +265,7 @@ public:
         sent.push_back(d.address);
         return {};
     }
-    std::vector<std::string> sent;
+    std::vector<std::string> sent{};
     int down_calls = 0;
 };
 
@@ -441,7 +441,7 @@ TEST_F(NotificationServiceTest, RecipientsAreCheckedFieldByField) {
     r.role = "engineering";
     r.channel = "email";
     r.address = "li@example.com";
-    const auto field_of = [&](RecipientRequest changed) {
+    const auto field_of = [&](const RecipientRequest& changed) {
         auto added = Service().AddRecipient(changed, actor_, now_);
         return added ? std::string("accepted") : added.error().field;
     };

@@ -65,7 +65,8 @@ Result<std::string> NameOr(const std::string& name, const std::string& code) {
 // The record a lookup found, or 404 naming `field`: "no <what> '<code>'<where>".
 template <class Record>
 Result<Record> Existing(Result<std::optional<Record>> found, std::string_view what,
-                        std::string_view code, std::string_view field, std::string where = "") {
+                        std::string_view code, std::string_view field,
+                        const std::string& where = "") {
     if (!found) {
         return std::unexpected(std::move(found).error());
     }

@@ -23,8 +23,8 @@ public:
         }
     }
     // An error of a check, its field taken as the column (or `column` when given).
-    void Add(int64_t row, const Error& e, std::string column = {}) {
-        Add(row, column.empty() ? e.field : std::move(column), e.code, e.message);
+    void Add(int64_t row, const Error& e, const std::string& column = {}) {
+        Add(row, column.empty() ? e.field : column, e.code, e.message);
     }
     // Records a failed check; true when it failed.
     bool Failed(int64_t row, const Status& status) {
