@@ -150,7 +150,10 @@ async function refundTo(page, target) {
     // A reading was deducted between reading the balance and refunding it: read it again.
     assert.ok(attempt < 5, 'the refund went through: ' + (await page.textContent('[data-test=refund-error]')))
     await page.keyboard.press('Escape')
+    // The shown balance may be the one the refund was computed from: load the account again.
     await page.waitForTimeout(500)
+    await page.reload()
+    await page.waitForSelector('[data-test=balance-paid]')
   }
 }
 
