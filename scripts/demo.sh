@@ -91,6 +91,8 @@ cat <<TEXT
               curl -b build/demo-cookies http://127.0.0.1:$http_port/api/v1/projects/demo-mall/accounts?state=tripped
   Payments:   the sandbox provider is on (demo only): an account's 在线支付 tab orders and pays,
               through the same verification and crediting as WeChat Pay and Alipay
+  Notify:     the 通知 page: add a webhook recipient (email, SMS and WeChat need [notify]
+              settings, docs/notifications.md); the delivery log shows what went out
   Store:      $db
   Look at:    $joule account show --db $db --project demo-mall --account SA101
               $joule topup --db $db --project demo-mall --account SA101 --amount 50.00 --key demo-1
