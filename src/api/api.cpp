@@ -456,14 +456,14 @@ void Api::Impl::AddRoutes() {
         "Replace a recipient (an empty secret keeps the webhook's)", "notifications", kNeeds,
         P::kAlarmsManage, kWrite, &Impl::UpdateRecipient);
     add("DELETE", p("/notifications/recipients/{recipient}"), "deleteRecipient",
-        "Remove a recipient", "notifications", kNeeds, P::kAlarmsManage, kWrite,
+        "Remove a recipient", "notifications", kNeeds, P::kAlarmsManage, kRead,
         &Impl::DeleteRecipient);
     add("GET", p("/notifications/deliveries"), "listDeliveries",
         "The delivery log, newest first: state, channel, kind, q, before (an id), limit (1..500)",
         "notifications", kNeeds, P::kAlarmsView, kRead, &Impl::ListDeliveries);
     add("POST", p("/notifications/deliveries/{delivery}/retry"), "retryDelivery",
         "Send a failed or suppressed delivery again", "notifications", kNeeds, P::kAlarmsManage,
-        kWrite, &Impl::RetryDelivery);
+        kRead, &Impl::RetryDelivery);
     add("GET", p("/notifications/kinds"), "listEventKinds",
         "The event kinds, whom they are for, and whether quiet hours hold them", "notifications",
         kNeeds, P::kAlarmsView, kRead, &Impl::ListEventKinds);

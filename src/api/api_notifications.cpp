@@ -124,7 +124,7 @@ Result<Reply> Api::Impl::UpdateRecipient(Call& c) {
 Result<Reply> Api::Impl::DeleteRecipient(Call& c) {
     JOULE_ASSIGN_OR_RETURN(int64_t id, IdParam(c, "recipient"));
     JOULE_TRY(FromService(notifications.DeleteRecipient(c.project->code, id, c.actor(), c.now)));
-    return Reply{204, Json(), {}};
+    return Reply{204, nullptr, {}};
 }
 
 Result<Reply> Api::Impl::ListDeliveries(Call& c) {

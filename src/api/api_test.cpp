@@ -16,6 +16,7 @@
 #include "api/http_util.hpp"
 #include "service/acquisition_service.hpp"
 #include "service/billing_service.hpp"
+#include "service/notification_service.hpp"
 #include "service/service_test_support.hpp"
 #include "service/site_service.hpp"
 #include "storage/sqlite_store.hpp"
@@ -1400,6 +1401,88 @@ TEST_F(ApiTest, FirstAdminIsCreatedOnlyOnce) {
     auto second = api.EnsureFirstAdmin();
     ASSERT_TRUE(second.has_value());
     EXPECT_FALSE(second->has_value());
+}
+
+}  // namespace
+}  // namespace joule::api
+
+namespace joule::api {
+namespace {
+
+// A channel that refuses every message for good.
+class RefusingSender final : public NotificationSender {
+public:
+    Status Send(const DeliveryRecord& /*d*/) override {
+        return MakeError(ErrorCode::kInvalidArgument, "the receiver said 404", "");
+    }
+};
+
+TEST_F(ApiTest, NotificationRecipientsAndTheDeliveryLog) {
+    const Session boss = Login("boss");
+    const Session fin = Login("fin");  // alarms.view, not alarms.manage
+    const std::string base = "/api/v1/projects/mall/notifications";
+    const std::string url = "https://oapi.dingtalk.com/robot/send?access_token=TOKEN";
+    const Json robot = {{"name", "Robot"}, {"role", "management"}, {"channel", "webhook"},
+                        {"address", url},  {"kinds", {"top_up"}},  {"secret", "0123456789abcdef"}};
+    const auto added = As(boss, "POST", base + "/recipients", robot.dump());
+    ASSERT_EQ(added.status, 201) << added.body;
+    EXPECT_EQ(Body(added)["address"], url);
+    EXPECT_EQ(Body(added)["has_secret"], true);
+    EXPECT_FALSE(Body(added).contains("secret"));
+    // Finance may look, not change; and the URL's token is not for its eyes.
+    const auto seen = As(fin, "GET", base + "/recipients");
+    ASSERT_EQ(seen.status, 200) << seen.body;
+    EXPECT_EQ(Body(seen)["items"][0]["address"], "https://oapi.dingtalk.com/robot/send?…");
+    EXPECT_EQ(Body(seen)["channels"], Json::array());  // this server sends on nothing
+    EXPECT_EQ(As(fin, "POST", base + "/recipients", robot.dump()).status, 403);
+    Json bad = robot;
+    bad["kinds"] = {"top_up", "top_up"};
+    const auto twice = As(boss, "POST", base + "/recipients", bad.dump());
+    EXPECT_EQ(twice.status, 400);
+    EXPECT_EQ(Body(twice)["field"], "kinds[1]");
+
+    // A top-up told to the robot, refused by it for good.
+    TopUpRequest top_up{"mall", "A001", Money{500}, "cash", "notify-1", ""};
+    ASSERT_TRUE(billing_.TopUp(top_up, Actor{"boss"}, now_).has_value());
+    NotifyOptions options;
+    options.configured = {NotifyChannel::kWebhook};
+    NotificationService notifier(*store_, options);
+    ASSERT_TRUE(notifier.ExpandEvents(now_).has_value());
+    RefusingSender receiver;
+    // Two top-ups: the account's first one at its opening, and this one.
+    ASSERT_EQ(notifier.DeliverDue(NotifyChannel::kWebhook, receiver, now_).value().failed, 2);
+
+    const auto log = As(boss, "GET", base + "/deliveries?channel=webhook&state=failed");
+    ASSERT_EQ(log.status, 200) << log.body;
+    ASSERT_EQ(Body(log)["items"].size(), 2U);
+    const Json d = Body(log)["items"][0];
+    EXPECT_EQ(d["kind"], "top_up");
+    EXPECT_EQ(d["address"], url);
+    EXPECT_EQ(d["error"], "the receiver said 404");
+    EXPECT_EQ(d["title"], "充值到账提醒");
+    EXPECT_EQ(Body(log)["next_before"], 0);
+    EXPECT_EQ(Body(As(fin, "GET", base + "/deliveries"))["items"][0]["address"],
+              "https://oapi.dingtalk.com/robot/send?…");
+    // Resending on a channel this server does not send on would wait for ever: refused.
+    const auto resend =
+        As(boss, "POST", base + "/deliveries/" + std::to_string(d["id"].get<int64_t>()) + "/retry");
+    EXPECT_EQ(resend.status, 409) << resend.body;
+    EXPECT_EQ(As(fin, "POST", base + "/deliveries/1/retry").status, 403);
+    // The list's parameters are checked.
+    EXPECT_EQ(As(boss, "GET", base + "/deliveries?state=lost").status, 400);
+    EXPECT_EQ(As(boss, "GET", base + "/deliveries?limit=0").status, 400);
+    EXPECT_EQ(As(boss, "GET", base + "/deliveries?colour=red").status, 400);
+    const auto kinds = As(fin, "GET", base + "/kinds");
+    ASSERT_EQ(kinds.status, 200);
+    EXPECT_EQ(Body(kinds)["items"].size(), EventKinds().size());
+    // The robot is removed; another project's cannot be reached from this one.
+    const int64_t id = Body(added)["id"].get<int64_t>();
+    EXPECT_EQ(
+        As(boss, "DELETE", "/api/v1/projects/park/notifications/recipients/" + std::to_string(id))
+            .status,
+        404);
+    EXPECT_EQ(As(boss, "DELETE", base + "/recipients/" + std::to_string(id)).status, 204);
+    EXPECT_EQ(Body(As(boss, "GET", base + "/recipients"))["total"], 0);
 }
 
 }  // namespace
