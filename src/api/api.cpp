@@ -203,6 +203,22 @@ Json AccountSummaryJson(const AccountRecord& a) {
     return Json::parse(text.Take());
 }
 
+namespace {
+
+// What the API's NotificationService needs of the options: the channels the notifier sends on
+// (a resend on any other would wait for ever).
+NotifyOptions NotifyOptionsFor(const std::vector<std::string>& channels) {
+    NotifyOptions options;
+    for (const std::string& name : channels) {
+        if (auto channel = ParseNotifyChannel(name, "notify_channels")) {
+            options.configured.insert(*channel);
+        }
+    }
+    return options;
+}
+
+}  // namespace
+
 Api::Impl::Impl(Store& s, AccessStore& a, BillingService& b, AcquisitionService& q, ApiOptions o)
     : store(s),
       access(a),
@@ -210,7 +226,7 @@ Api::Impl::Impl(Store& s, AccessStore& a, BillingService& b, AcquisitionService&
       acquisition(q),
       options(std::move(o)),
       payments(s, b, PaymentOptions{.sandbox = static_cast<bool>(options.payments.sandbox_pay)}),
-      notifications(s, NotifyOptions{}),
+      notifications(s, NotifyOptionsFor(options.notify_channels)),
       live_hub(s, LiveHub::Options{options.live_poll_interval, options.max_live_streams}) {
     if (!options.clock) {
         options.clock = [] {

@@ -1,7 +1,5 @@
 // Notifications [ALM-3]: a project's staff recipients, and the delivery log with a resend for
 // what failed. Sending is the notifier's (src/app/notifier.cpp); this is what staff see and set.
-#include <algorithm>
-
 #include "api/api_internal.hpp"
 #include "core/notification.hpp"
 #include "core/notification_ports.hpp"
@@ -74,21 +72,6 @@ Result<RecipientRequest> RecipientOfBody(const Json& json, std::string project_c
     return r;
 }
 
-Result<int64_t> IdParam(const Call& c, std::string_view name) {
-    const std::string& text = c.params.at(std::string(name));
-    int64_t id = 0;
-    for (const char ch : text) {
-        if (ch < '0' || ch > '9' || id > 1'000'000'000'000) {
-            return NotFound("no such " + std::string(name), std::string(name));
-        }
-        id = id * 10 + (ch - '0');
-    }
-    if (text.empty() || id == 0) {
-        return NotFound("no such " + std::string(name), std::string(name));
-    }
-    return id;
-}
-
 }  // namespace
 
 Result<Reply> Api::Impl::ListRecipients(Call& c) {
@@ -114,7 +97,7 @@ Result<Reply> Api::Impl::CreateRecipient(Call& c) {
 }
 
 Result<Reply> Api::Impl::UpdateRecipient(Call& c) {
-    JOULE_ASSIGN_OR_RETURN(int64_t id, IdParam(c, "recipient"));
+    JOULE_ASSIGN_OR_RETURN(int64_t id, PositiveId(c.params.at("recipient"), "recipient"));
     JOULE_ASSIGN_OR_RETURN(RecipientRequest request, RecipientOfBody(c.body, c.project->code));
     JOULE_ASSIGN_OR_RETURN(NotificationRecipient updated, FromService(notifications.UpdateRecipient(
                                                               id, request, c.actor(), c.now)));
@@ -122,7 +105,7 @@ Result<Reply> Api::Impl::UpdateRecipient(Call& c) {
 }
 
 Result<Reply> Api::Impl::DeleteRecipient(Call& c) {
-    JOULE_ASSIGN_OR_RETURN(int64_t id, IdParam(c, "recipient"));
+    JOULE_ASSIGN_OR_RETURN(int64_t id, PositiveId(c.params.at("recipient"), "recipient"));
     JOULE_TRY(FromService(notifications.DeleteRecipient(c.project->code, id, c.actor(), c.now)));
     return Reply{204, nullptr, {}};
 }
@@ -144,19 +127,13 @@ Result<Reply> Api::Impl::ListDeliveries(Call& c) {
                 return InvalidArgument("q", "must be at most 128 bytes");
             }
             query.search = value;
-        } else if (key == "before" || key == "limit") {
-            int64_t n = 0;
-            for (const char ch : value) {
-                if (ch < '0' || ch > '9' || n > 1'000'000'000'000) {
-                    return InvalidArgument(key, "must be a whole number");
-                }
-                n = n * 10 + (ch - '0');
+        } else if (key == "before") {
+            JOULE_ASSIGN_OR_RETURN(query.before_id, PositiveId(value, "before"));
+        } else if (key == "limit") {
+            JOULE_ASSIGN_OR_RETURN(query.limit, PositiveId(value, "limit"));
+            if (query.limit > 500) {
+                return InvalidArgument("limit", "must be 1 to 500");
             }
-            if (value.empty() || (key == "limit" && (n < 1 || n > 500))) {
-                return InvalidArgument(key,
-                                       key == "limit" ? "must be 1 to 500" : "must be a number");
-            }
-            (key == "before" ? query.before_id : query.limit) = n;
         } else {
             return InvalidArgument(key, "is not a parameter of this list");
         }
@@ -178,19 +155,7 @@ Result<Reply> Api::Impl::ListDeliveries(Call& c) {
 }
 
 Result<Reply> Api::Impl::RetryDelivery(Call& c) {
-    JOULE_ASSIGN_OR_RETURN(int64_t id, IdParam(c, "delivery"));
-    {
-        // Queued on a channel no thread sends, it would wait for ever.
-        JOULE_ASSIGN_OR_RETURN(auto tx, store.BeginRead());
-        JOULE_ASSIGN_OR_RETURN(auto found, tx->Notifications().GetDelivery(id));
-        if (found && found->project == c.project->id &&
-            std::find(options.notify_channels.begin(), options.notify_channels.end(),
-                      NotifyChannelName(found->channel)) == options.notify_channels.end()) {
-            return FailedPrecondition(std::string(NotifyChannelName(found->channel)) +
-                                          " is not configured on this server",
-                                      "delivery");
-        }
-    }
+    JOULE_ASSIGN_OR_RETURN(int64_t id, PositiveId(c.params.at("delivery"), "delivery"));
     JOULE_ASSIGN_OR_RETURN(DeliveryRecord d, FromService(notifications.RetryDelivery(
                                                  c.project->code, id, c.actor(), c.now)));
     return Reply{200, DeliveryJson(d, true), {}};

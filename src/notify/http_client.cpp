@@ -8,11 +8,6 @@ namespace joule::notify {
 
 namespace {
 
-void GlobalInit() {
-    static std::once_flag once;
-    std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
-}
-
 size_t Collect(char* data, size_t size, size_t count, void* user) {
     auto* out = static_cast<std::string*>(user);
     const size_t n = size * count;
@@ -36,7 +31,7 @@ struct HttpClient::Handle {
 };
 
 HttpClient::HttpClient(Seconds timeout) : handle_(std::make_unique<Handle>()), timeout_(timeout) {
-    GlobalInit();
+    EnsureCurl();
     handle_->curl = curl_easy_init();
 }
 
@@ -83,6 +78,11 @@ Result<HttpResponse> HttpClient::Request(std::string_view method, const std::str
     }
     curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &response.status);
     return response;
+}
+
+void EnsureCurl() {
+    static std::once_flag once;
+    std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
 }
 
 Status StatusOfHttp(const HttpResponse& response, std::string_view what) {

@@ -37,6 +37,9 @@ private:
     Seconds timeout_;
 };
 
+// libcurl's process-wide start, once, before the first handle (the HTTP client and SMTP both).
+void EnsureCurl();
+
 // What a status says for a delivery: 2xx fine; 429 and 5xx try later (kResourceExhausted,
 // kUnavailable); any other refused for good (kInvalidArgument). `what` names the service.
 [[nodiscard]] Status StatusOfHttp(const HttpResponse& response, std::string_view what);

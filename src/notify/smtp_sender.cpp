@@ -4,7 +4,6 @@
 #include <algorithm>
 #include <array>
 #include <cstring>
-#include <mutex>
 
 #include "notify/channels.hpp"
 #include "pay/crypto.hpp"
@@ -71,8 +70,7 @@ class SmtpSender final : public NotificationSender {
 public:
     SmtpSender(SmtpSettings settings, Seconds timeout)
         : settings_(std::move(settings)), timeout_(timeout) {
-        static std::once_flag once;
-        std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
+        EnsureCurl();
         curl_ = curl_easy_init();
     }
     ~SmtpSender() override {

@@ -132,16 +132,8 @@ std::string RecipientLog(const NotificationRecipient& r) {
 
 Status Log(Tx& tx, const Actor& actor, ProjectId project, std::string_view action,
            std::string_view target, std::string detail, Instant now) {
-    OperationRecord op;
-    op.at = now;
-    op.actor = actor.name;
-    op.action = std::string(action);
-    op.target = std::string(target);
-    op.detail = std::move(detail);
-    op.project = project;
-    op.remote = actor.remote;
-    op.request_id = actor.request_id;
-    return tx.InsertOperation(op);
+    return tx.InsertOperation(OperationBy(actor, now, project, std::string(action),
+                                          std::string(target), std::move(detail)));
 }
 
 Result<ProjectRecord> ProjectOf(Tx& tx, std::string_view code) {
@@ -483,6 +475,13 @@ Result<DeliveryRecord> NotificationService::RetryDelivery(std::string_view proje
         if (found->state != DeliveryState::kFailed && found->state != DeliveryState::kSuppressed) {
             return MakeError(ErrorCode::kFailedPrecondition,
                              "only a failed or suppressed delivery can be sent again", "id");
+        }
+        if (!options_.configured.contains(found->channel)) {
+            // Queued on a channel no thread sends, it would wait for ever.
+            return MakeError(ErrorCode::kFailedPrecondition,
+                             std::string(NotifyChannelName(found->channel)) +
+                                 " is not configured on this server",
+                             "delivery");
         }
         delivery = *found;
         delivery.state = DeliveryState::kQueued;

@@ -88,7 +88,8 @@ public:
     [[nodiscard]] Result<std::vector<DeliveryRecord>> ListDeliveries(std::string_view project_code,
                                                                      DeliveryQuery query);
     // A failed or suppressed delivery queued again now, with its attempts reset (staff fixed the
-    // address or the provider). kFailedPrecondition for one queued or sent.
+    // address or the provider). kFailedPrecondition for one queued or sent, or one on a channel
+    // not in `configured` (nothing would ever send it).
     [[nodiscard]] Result<DeliveryRecord> RetryDelivery(std::string_view project_code, int64_t id,
                                                        const Actor& actor, Instant now);
 
