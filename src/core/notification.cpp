@@ -19,6 +19,8 @@ constexpr std::array kEventKinds{
     EventKindInfo{"forced_trip", Audience::kTenant, true},
     EventKindInfo{"top_up", Audience::kTenant, false},
     EventKindInfo{"days_left", Audience::kTenant, false},
+    // Sent to a phone, not raised for an account: a sign-in or binding code [PAY-1].
+    EventKindInfo{"verification_code", Audience::kTenant, true},
     EventKindInfo{"reading_quarantined", Audience::kEngineering, false},
     EventKindInfo{"meter_reset_suspected", Audience::kEngineering, false},
     EventKindInfo{"meter_offline", Audience::kEngineering, false},
@@ -90,6 +92,12 @@ constexpr std::array kTemplates{
              "Days left",
              "Account {account} ({project}): at recent usage, {balance} yuan lasts about {days} "
              "days. Please top up in time."},
+    Template{"verification_code", "验证码",
+             "{project}：您的验证码为{code}，{minutes}分钟内有效。{purpose}如非本人操作，"
+             "请忽略本短信。",
+             "Verification code",
+             "{project}: your verification code is {code}, valid for {minutes} minutes. "
+             "{purpose_en}If you did not ask for it, ignore this message."},
     Template{"reading_quarantined", "读数异常",
              "{project}：表计{meter}的读数异常，已隔离待核查（{at}）。", "Reading quarantined",
              "{project}: a reading of meter {meter} was quarantined for review ({at})."},

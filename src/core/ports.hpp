@@ -25,6 +25,7 @@ namespace joule {
 
 class PaymentTx;       // core/payment_ports.hpp
 class NotificationTx;  // core/notification_ports.hpp
+class TenantTx;        // core/tenant_ports.hpp
 
 struct ProjectRecord {
     ProjectId id;
@@ -582,6 +583,8 @@ public:
     virtual PaymentTx& Payments() = 0;
     // --- notifications [ALM-3]: recipients, events waiting to be told, deliveries
     virtual NotificationTx& Notifications() = 0;
+    // --- tenants [PAY-1]: people, their sessions and codes, their bindings to accounts
+    virtual TenantTx& Tenants() = 0;
 
     virtual Status Commit() = 0;
 };

@@ -15,6 +15,7 @@
 #include "core/time.hpp"
 #include "storage/migrations.hpp"
 #include "storage/sqlite_notifications.hpp"
+#include "storage/sqlite_tenants.hpp"
 #include "storage/sqlite_query.hpp"
 #include "wire/json.hpp"
 
@@ -136,7 +137,8 @@ public:
     SqliteTx(SqliteStore::Connection& connection, std::unique_lock<std::mutex> lock)
         : UnitOfWork(connection.db, connection.statements, std::move(lock)),
           tariff_cache_(connection.tariffs),
-          notifications_(connection.db, connection.statements) {}
+          notifications_(connection.db, connection.statements),
+          tenants_(connection.db, connection.statements) {}
     // A unit of work that did not commit is rolled back (~UnitOfWork): the tariff cache may hold
     // a version it added, which a later insert could match by count.
     ~SqliteTx() override {
@@ -1804,6 +1806,7 @@ public:
     // --- payments [PAY-2]
     PaymentTx& Payments() override { return *this; }
     NotificationTx& Notifications() override { return notifications_; }
+    TenantTx& Tenants() override { return tenants_; }
 
     Result<int64_t> InsertPaymentOrder(const PaymentOrderRecord& o) override {
         auto q =
@@ -1913,6 +1916,7 @@ public:
 private:
     std::unordered_map<int64_t, SqliteStore::Connection::CachedTariff>& tariff_cache_;
     sqlite::SqliteNotifications notifications_;
+    sqlite::SqliteTenants tenants_;
     bool grouped_ = false;
 };
 
