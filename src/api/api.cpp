@@ -227,6 +227,12 @@ Api::Impl::Impl(Store& s, AccessStore& a, BillingService& b, AcquisitionService&
       options(std::move(o)),
       payments(s, b, PaymentOptions{.sandbox = static_cast<bool>(options.payments.sandbox_pay)}),
       notifications(s, NotifyOptionsFor(options.notify_channels)),
+      tenants(s, TenantOptions{.sms_configured = std::find(options.notify_channels.begin(),
+                                                           options.notify_channels.end(),
+                                                           "sms") != options.notify_channels.end(),
+                               .show_codes = options.tenant_show_codes,
+                               .random_hex = RandomHex,
+                               .sha256_hex = Sha256Hex}),
       live_hub(s, LiveHub::Options{options.live_poll_interval, options.max_live_streams}) {
     if (!options.clock) {
         options.clock = [] {
@@ -461,6 +467,57 @@ void Api::Impl::AddRoutes() {
          {"application/json", "application/x-www-form-urlencoded"}},
         [this](Call& c) { return PaymentNotify(c); });
 
+    // Tenants [PAY-1]: their own API, reached by their own session (docs/tenant.md).
+    constexpr RouteAccess kTenant = RouteAccess::kTenant;
+    const auto t = [](const char* rest) { return std::string("/api/v1/tenant") + rest; };
+    add("GET", t("/projects"), "tenantProjects", "The projects a tenant may pick", "tenant",
+        kPublic, P::kProjectsView, kRead, &Impl::TenantProjects);
+    add("POST", t("/codes"), "tenantSendCode",
+        "Send a sign-in code by SMS to a mobile phone (one a minute, ten a day)", "tenant", kPublic,
+        P::kProjectsView, kWrite, &Impl::TenantSendCode);
+    add("POST", t("/login"), "tenantLogin",
+        "Sign in with the phone and its code; sets the cookie joule_tenant", "tenant", kPublic,
+        P::kProjectsView, kWrite, &Impl::TenantLogin);
+    add("POST", t("/logout"), "tenantLogout", "End the tenant's session", "tenant", kTenant,
+        P::kProjectsView, kRead, &Impl::TenantLogout);
+    add("GET", t("/me"), "tenantMe",
+        "The signed-in tenant: masked phone, CSRF token, bound accounts, payment providers and "
+        "top-up presets",
+        "tenant", kTenant, P::kProjectsView, kRead, &Impl::TenantMe);
+    add("POST", t("/bindings"), "tenantBind",
+        "Bind an account: at once for the account's own phone, else with a code sent to it (202 "
+        "until the code is given)",
+        "tenant", kTenant, P::kProjectsView, kWrite, &Impl::TenantBind);
+    add("DELETE", t("/bindings/{binding}"), "tenantUnbind",
+        "Unbind: one's own binding, or a member's by the holder", "tenant", kTenant,
+        P::kProjectsView, kRead, &Impl::TenantUnbind);
+    add("GET", t("/bindings/{binding}"), "tenantAccount",
+        "A bound account: balance, days left, supply, today's usage per meter, alarm levels",
+        "tenant", kTenant, P::kProjectsView, kRead, &Impl::TenantAccountDetail);
+    add("GET", t("/bindings/{binding}/members"), "tenantMembers",
+        "Everyone bound to the account (phones masked)", "tenant", kTenant, P::kProjectsView, kRead,
+        &Impl::TenantMembers);
+    add("GET", t("/bindings/{binding}/usage"), "tenantUsage",
+        "Energy and charges of the last 31 days or 12 months (period=day|month)", "tenant",
+        kTenant, P::kProjectsView, kRead, &Impl::TenantUsage);
+    add("GET", t("/bindings/{binding}/records"), "tenantRecords",
+        "Top-ups and usage records, newest first (kind=top_up|usage|all)", "tenant", kTenant,
+        P::kProjectsView, kRead, &Impl::TenantRecords);
+    add("GET", t("/bindings/{binding}/alarms"), "tenantAlarms", "The account's alarms, newest first",
+        "tenant", kTenant, P::kProjectsView, kRead, &Impl::TenantAlarms);
+    add("GET", t("/bindings/{binding}/receipt"), "tenantReceipt",
+        "A printable receipt of a top-up, refund or subsidy (transfer: its id)", "tenant", kTenant,
+        P::kProjectsView, kRead, &Impl::TenantReceipt);
+    routes.back().info.produces = "text/html";
+    add("POST", t("/bindings/{binding}/payments"), "tenantCreatePayment",
+        "Top up online: a payment order (amount, provider)", "tenant", kTenant, P::kProjectsView,
+        kWrite, &Impl::TenantCreatePayment);
+    add("GET", t("/payments/{order}"), "tenantPayment", "One of the tenant's payment orders",
+        "tenant", kTenant, P::kProjectsView, kRead, &Impl::TenantGetPayment);
+    add("POST", t("/payments/{order}/sandbox-pay"), "tenantSandboxPay",
+        "The sandbox provider pays the order (only when the sandbox is on)", "tenant", kTenant,
+        P::kProjectsView, kRead, &Impl::TenantSandboxPay);
+
     add("GET", p("/notifications/recipients"), "listRecipients",
         "Staff told of the project's events, and the channels this server sends on",
         "notifications", kNeeds, P::kAlarmsView, kList, &Impl::ListRecipients);
@@ -667,9 +724,12 @@ Result<Reply> Api::Impl::Dispatch(const HttpRequest& request, const std::string&
     }
     route_label = match->info.operation_id;
     JOULE_ASSIGN_OR_RETURN(QueryParams query, ParseQuery(request.query));
-    Call call{request, match->info, std::move(params), std::move(query), {},
-              {},      {},          options.clock(),   request_id,       {}};
-    if (match->info.access != RouteAccess::kPublic) {
+    Call call{request, match->info, std::move(params), std::move(query), {}, {}, {},
+              options.clock(), request_id, {}, {}, {}};
+    if (match->info.access == RouteAccess::kTenant) {
+        JOULE_ASSIGN_OR_RETURN(call.tenant, AuthenticateTenant(request, call));
+        user_label = call.principal.username;
+    } else if (match->info.access != RouteAccess::kPublic) {
         JOULE_ASSIGN_OR_RETURN(call.principal, Authenticate(request, &call));
         user_label = call.principal.username;
         if (match->info.access == RouteAccess::kPermission &&

@@ -77,6 +77,10 @@ struct ApiOptions {
     PaymentGateway payments{};
     // The notification channels the server sends on ("email", "sms", ...), shown to staff.
     std::vector<std::string> notify_channels{};
+    // Tenants [PAY-1]: demos only, sign-in and binding codes come back in the answer.
+    bool tenant_show_codes = false;
+    // The top-up amounts the tenants' pages offer, in fen.
+    std::vector<int64_t> tenant_top_up_presets_fen{5'000, 10'000, 20'000, 50'000};
 };
 
 // How a route is reached.
@@ -84,6 +88,7 @@ enum class RouteAccess : std::uint8_t {
     kPublic,      // no principal (health, login, the OpenAPI document)
     kSignedIn,    // any principal
     kPermission,  // a principal with `permission`
+    kTenant,      // a tenant signed in by SMS code (the cookie joule_tenant), not staff
 };
 
 struct RouteInfo {

@@ -22,6 +22,7 @@
 #include "api/static_files.hpp"
 #include "service/notification_service.hpp"
 #include "service/payment_service.hpp"
+#include "service/tenant_service.hpp"
 #include "service/requests.hpp"
 #include "wire/json_text.hpp"
 
@@ -39,6 +40,7 @@ namespace joule::api {
 using Json = nlohmann::json;
 
 inline constexpr std::string_view kSessionCookie = "joule_session";
+inline constexpr std::string_view kTenantCookie = "joule_tenant";
 
 // One call's context, handed to a route's handler.
 struct Call {
@@ -52,6 +54,8 @@ struct Call {
     Instant now;
     std::string request_id;
     std::string session_token_hash;  // the cookie session, if that is how the caller came
+    std::optional<TenantPerson> tenant;  // tenant routes: the person signed in
+    std::string tenant_csrf;             // and their session's CSRF token
 
     // The caller as the services log it [ADM-2].
     [[nodiscard]] Actor actor() const {
@@ -159,6 +163,7 @@ struct Api::Impl {
     ApiOptions options;
     PaymentService payments;            // the sandbox only when options.payments.sandbox_pay is set
     NotificationService notifications;  // recipients and the delivery log (not the sending)
+    TenantService tenants;              // tenants' sign-in and bindings [PAY-1]
     std::vector<Route> routes;
     std::vector<RouteInfo> infos;
     std::mutex log_mutex;
@@ -220,6 +225,35 @@ struct Api::Impl {
     // One short read of the access store (a user), its unit of work ended on return.
     Result<std::optional<UserRecord>> ReadUser(
         const std::function<Result<std::optional<UserRecord>>(AccessTx&)>& read);
+
+    // api_tenant.cpp: the tenants' own API [PAY-1]
+    struct TenantAccount {
+        TenantBinding binding;
+        AccountRecord account;
+        ProjectRecord project;
+    };
+    Result<TenantPerson> AuthenticateTenant(const HttpRequest& request, Call& call);
+    // The person's binding of the path's {binding}, its account and project (also set on `c`,
+    // with params["account"], for the staff handlers reused); 404 naming "binding" otherwise.
+    Result<TenantAccount> TenantAccountOf(Call& c);
+    Result<Json> TenantBindingJson(const TenantBinding& b, Instant now);
+    Status TenantOwnsOrder(Call& c);
+    Result<Reply> TenantProjects(Call& c);
+    Result<Reply> TenantSendCode(Call& c);
+    Result<Reply> TenantLogin(Call& c);
+    Result<Reply> TenantLogout(Call& c);
+    Result<Reply> TenantMe(Call& c);
+    Result<Reply> TenantBind(Call& c);
+    Result<Reply> TenantUnbind(Call& c);
+    Result<Reply> TenantAccountDetail(Call& c);
+    Result<Reply> TenantMembers(Call& c);
+    Result<Reply> TenantUsage(Call& c);
+    Result<Reply> TenantRecords(Call& c);
+    Result<Reply> TenantAlarms(Call& c);
+    Result<Reply> TenantReceipt(Call& c);
+    Result<Reply> TenantCreatePayment(Call& c);
+    Result<Reply> TenantGetPayment(Call& c);
+    Result<Reply> TenantSandboxPay(Call& c);
 
     // api_access.cpp: sign-in, users, roles, API keys, the operation log
     Result<Reply> Login(Call& c);

@@ -360,6 +360,8 @@ std::string OpenApiDocument(const std::vector<RouteInfo>& routes) {
             op["security"] = Json::array();
         } else if (r.access == RouteAccess::kPermission) {
             op["x-permission"] = PermissionName(r.permission);
+        } else if (r.access == RouteAccess::kTenant) {
+            op["security"] = Json::array({{{"tenantSession", Json::array()}}});
         }
         std::string method = r.method;
         std::transform(method.begin(), method.end(), method.begin(),
@@ -380,7 +382,8 @@ std::string OpenApiDocument(const std::vector<RouteInfo>& routes) {
         {"components",
          {{"securitySchemes",
            {{"session", {{"type", "apiKey"}, {"in", "cookie"}, {"name", "joule_session"}}},
-            {"apiKey", {{"type", "http"}, {"scheme", "bearer"}}}}},
+            {"apiKey", {{"type", "http"}, {"scheme", "bearer"}}},
+            {"tenantSession", {{"type", "apiKey"}, {"in", "cookie"}, {"name", "joule_tenant"}}}}},
           {"schemas",
            {{"Error",
              {{"type", "object"},

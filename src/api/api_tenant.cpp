@@ -1,0 +1,415 @@
+// The tenants' own API [PAY-1] under /api/v1/tenant/: signing in by SMS code, binding accounts,
+// and what the phone pages show of a bound account — balance, days left, usage, records, alarms,
+// receipts, members — and paying. Everything is reached through one of the person's bindings:
+// another account's binding, order or receipt answers exactly like a missing one.
+//
+// Where the staff API has the same answer (the receipt, a payment order, the sandbox paying it),
+// the handler is that one, run with the binding's project and account filled in.
+#include <algorithm>
+#include <unordered_map>
+
+#include "api/api_internal.hpp"
+#include "api/credentials.hpp"
+#include "service/billing_service.hpp"
+#include "wire/json.hpp"
+
+namespace joule::api {
+namespace {
+
+constexpr int kMaxTenantRecords = 100;
+constexpr int kMaxTenantAlarms = 50;
+constexpr int64_t kUsageDays = 31;
+constexpr int64_t kUsageMonths = 12;
+
+Json CodeSentJson(const CodeSent& sent) {
+    Json out{{"sent_to", sent.sent_to},
+             {"expires_in", sent.expires_in.count()},
+             {"resend_after", sent.resend_after.count()}};
+    if (!sent.demo_code.empty()) {
+        out["demo_code"] = sent.demo_code;
+    }
+    return out;
+}
+
+// "tenant:138****8000": who did it, in the operation log and on payment orders.
+std::string TenantActorName(const TenantPerson& person) {
+    return "tenant:" + MaskPhone(person.phone);
+}
+
+int64_t DayNumber(CivilDate date) { return date::sys_days(date).time_since_epoch().count(); }
+
+}  // namespace
+
+Result<TenantPerson> Api::Impl::AuthenticateTenant(const HttpRequest& request, Call& call) {
+    const std::string token = CookieValue(request.Header("cookie"), kTenantCookie);
+    if (token.empty()) {
+        return MakeError(ErrorCode::kUnauthenticated, "sign in first");
+    }
+    const std::string token_hash = Sha256Hex(token);
+    JOULE_ASSIGN_OR_RETURN(auto found, tenants.Authenticate(token_hash, call.now));
+    auto& [session, person] = found;
+    const bool safe = request.method == "GET" || request.method == "HEAD";
+    if (!safe && !SameSecret(request.Header("x-csrf-token"), session.csrf_token)) {
+        return MakeError(ErrorCode::kPermissionDenied, "missing or wrong CSRF token",
+                         "X-CSRF-Token");
+    }
+    call.session_token_hash = token_hash;
+    call.tenant_csrf = session.csrf_token;
+    call.principal.username = TenantActorName(person);
+    return std::move(person);
+}
+
+Result<Api::Impl::TenantAccount> Api::Impl::TenantAccountOf(Call& c) {
+    JOULE_ASSIGN_OR_RETURN(const int64_t id, PositiveId(c.params.at("binding"), "binding"));
+    JOULE_ASSIGN_OR_RETURN(TenantBinding binding, tenants.BindingOf(*c.tenant, id));
+    JOULE_ASSIGN_OR_RETURN(auto tx, store.BeginRead());
+    JOULE_ASSIGN_OR_RETURN(AccountRecord account, tx->GetAccount(binding.account));
+    JOULE_ASSIGN_OR_RETURN(ProjectRecord project, tx->GetProject(account.project));
+    // The staff handlers this reuses read the project and account from here.
+    c.project = project;
+    c.params["account"] = account.number;
+    return TenantAccount{std::move(binding), std::move(account), std::move(project)};
+}
+
+Result<Json> Api::Impl::TenantBindingJson(const TenantBinding& b, Instant now) {
+    JOULE_ASSIGN_OR_RETURN(auto tx, store.BeginRead());
+    JOULE_ASSIGN_OR_RETURN(AccountRecord account, tx->GetAccount(b.account));
+    JOULE_ASSIGN_OR_RETURN(ProjectRecord project, tx->GetProject(account.project));
+    tx.reset();
+    JOULE_ASSIGN_OR_RETURN(AccountView view,
+                           FromService(billing.ViewAccount(project.code, account.number, now)));
+    const AccountSummary summary = SummaryOf(view.account);
+    return Json{{"binding", b.id},
+                {"role", BindingRoleName(b.role)},
+                {"project", project.code},
+                {"project_name", project.name},
+                {"account", account.number},
+                {"tenant_name", account.tenant_name},
+                {"status", AccountStatusName(account.status)},
+                {"state", PrepaidStateName(summary.state)},
+                {"relay", RelayName(summary.relay)},
+                {"available", wire::MoneyText(view.available)},
+                {"days_left", view.forecast && view.forecast->days_left
+                                  ? Json(*view.forecast->days_left)
+                                  : Json(nullptr)}};
+}
+
+Result<Reply> Api::Impl::TenantProjects(Call& c) {
+    JOULE_TRY(OnlyParams(c.query, {}));
+    JOULE_ASSIGN_OR_RETURN(auto projects, Projects());
+    Json items = Json::array();
+    for (const ProjectRecord& p : projects) {
+        items.push_back(Json{{"code", p.code}, {"name", p.name}});
+    }
+    return Reply{200, Json{{"items", std::move(items)}}, {}};
+}
+
+Result<Reply> Api::Impl::TenantSendCode(Call& c) {
+    wire::ObjectReader body(c.body, "");
+    JOULE_ASSIGN_OR_RETURN(std::string phone, body.String("phone", 32));
+    JOULE_ASSIGN_OR_RETURN(std::string project, body.OptString("project", "", 64));
+    JOULE_TRY(body.Finish());
+    JOULE_ASSIGN_OR_RETURN(CodeSent sent,
+                           FromService(tenants.SendSignInCode(phone, project, c.now)));
+    return Reply{202, CodeSentJson(sent), {}};
+}
+
+Result<Reply> Api::Impl::TenantLogin(Call& c) {
+    wire::ObjectReader body(c.body, "");
+    JOULE_ASSIGN_OR_RETURN(std::string phone, body.String("phone", 32));
+    JOULE_ASSIGN_OR_RETURN(std::string code, body.String("code", 16));
+    JOULE_TRY(body.Finish());
+    JOULE_ASSIGN_OR_RETURN(TenantSignIn signed_in,
+                           FromService(tenants.SignIn(phone, code, c.http.remote, c.now)));
+    Reply r{200,
+            Json{{"phone", MaskPhone(signed_in.person.phone)},
+                 {"csrf_token", signed_in.session.csrf_token},
+                 {"expires_at", FormatInstant(signed_in.session.expires_at)}},
+            {}};
+    r.headers.emplace_back("Set-Cookie",
+                           SessionCookie(kTenantCookie, signed_in.token, kTenantSessionLifetime,
+                                         options.secure_cookies));
+    return r;
+}
+
+Result<Reply> Api::Impl::TenantLogout(Call& c) {
+    JOULE_TRY(FromService(tenants.SignOut(c.session_token_hash)));
+    Reply r{204, nullptr, {}};
+    r.headers.emplace_back("Set-Cookie",
+                           SessionCookie(kTenantCookie, "", Seconds{0}, options.secure_cookies));
+    return r;
+}
+
+Result<Reply> Api::Impl::TenantMe(Call& c) {
+    JOULE_TRY(OnlyParams(c.query, {}));
+    JOULE_ASSIGN_OR_RETURN(auto bindings, FromService(tenants.BindingsOf(*c.tenant)));
+    Json accounts = Json::array();
+    for (const TenantBinding& b : bindings) {
+        JOULE_ASSIGN_OR_RETURN(Json one, TenantBindingJson(b, c.now));
+        accounts.push_back(std::move(one));
+    }
+    Json presets = Json::array();
+    for (const int64_t fen : options.tenant_top_up_presets_fen) {
+        presets.push_back(wire::MoneyText(Money{fen}));
+    }
+    return Reply{200,
+                 Json{{"phone", MaskPhone(c.tenant->phone)},
+                      {"csrf_token", c.tenant_csrf},
+                      {"accounts", std::move(accounts)},
+                      {"providers", options.payments.providers},
+                      {"top_up_presets", std::move(presets)}},
+                 {}};
+}
+
+Result<Reply> Api::Impl::TenantBind(Call& c) {
+    wire::ObjectReader body(c.body, "");
+    JOULE_ASSIGN_OR_RETURN(std::string project, body.String("project", 64));
+    JOULE_ASSIGN_OR_RETURN(std::string account, body.String("account", 64));
+    JOULE_ASSIGN_OR_RETURN(std::string code, body.OptString("code", "", 16));
+    JOULE_TRY(body.Finish());
+    JOULE_ASSIGN_OR_RETURN(
+        BindOutcome outcome,
+        FromService(tenants.Bind(*c.tenant, project, account,
+                                 code.empty() ? std::nullopt : std::optional<std::string_view>(code),
+                                 c.actor(), c.now)));
+    if (outcome.code_sent) {
+        Json out = CodeSentJson(*outcome.code_sent);
+        out["code_sent_to"] = out["sent_to"];
+        return Reply{202, std::move(out), {}};
+    }
+    JOULE_ASSIGN_OR_RETURN(Json bound, TenantBindingJson(*outcome.bound, c.now));
+    return Reply{201, std::move(bound), {}};
+}
+
+Result<Reply> Api::Impl::TenantUnbind(Call& c) {
+    JOULE_ASSIGN_OR_RETURN(const int64_t id, PositiveId(c.params.at("binding"), "binding"));
+    JOULE_TRY(FromService(tenants.Unbind(*c.tenant, id, c.actor(), c.now)));
+    return NoContent();
+}
+
+Result<Reply> Api::Impl::TenantAccountDetail(Call& c) {
+    JOULE_TRY(OnlyParams(c.query, {}));
+    JOULE_ASSIGN_OR_RETURN(TenantAccount t, TenantAccountOf(c));
+    JOULE_ASSIGN_OR_RETURN(Json out, TenantBindingJson(t.binding, c.now));
+    JOULE_ASSIGN_OR_RETURN(AccountView view,
+                           FromService(billing.ViewAccount(t.project.code, t.account.number, c.now)));
+    out["balance"] = {{"available", wire::MoneyText(view.available)},
+                      {"paid", wire::MoneyText(view.paid)},
+                      {"granted", wire::MoneyText(view.granted)},
+                      {"debt", wire::MoneyText(view.debt)}};
+    out["usage"] = {
+        {"charged_today", wire::MoneyText(view.charged_today)},
+        {"daily_average", view.forecast ? wire::MoneyText(view.forecast->daily_average) : ""},
+        {"days_left", out["days_left"]}};
+    JOULE_ASSIGN_OR_RETURN(auto tx, store.BeginRead());
+    Json meters = Json::array();
+    for (std::size_t i = 0; i < view.bindings.size(); ++i) {
+        const MeterBinding& b = view.bindings[i];
+        if (b.bound_to) {
+            continue;
+        }
+        const auto today = std::find_if(view.today.begin(), view.today.end(),
+                                        [&](const MeterDayTotal& d) { return d.meter == b.meter; });
+        const bool read = today != view.today.end();
+        JOULE_ASSIGN_OR_RETURN(MeterRecord meter, tx->GetMeter(b.meter));
+        JOULE_ASSIGN_OR_RETURN(MeterModelRecord model, tx->GetModel(meter.model));
+        meters.push_back(Json{{"code", view.meter_codes[i]},
+                              {"utility", wire::UtilityText(model.utility)},
+                              {"today",
+                               {{"energy", wire::QuantityText(read ? today->energy : Quantity{})},
+                                {"charged", wire::MoneyText(read ? today->deducted : Money{})}}}});
+    }
+    out["meters"] = std::move(meters);
+    const ControlScheme& scheme = view.account.scheme;
+    out["alarm_levels"] = {{"alarm1", wire::MoneyText(scheme.alarm1)},
+                           {"alarm2", wire::MoneyText(scheme.alarm2)},
+                           {"alarm3", wire::MoneyText(scheme.alarm3)}};
+    return Reply{200, std::move(out), {}};
+}
+
+Result<Reply> Api::Impl::TenantMembers(Call& c) {
+    JOULE_TRY(OnlyParams(c.query, {}));
+    JOULE_ASSIGN_OR_RETURN(const int64_t id, PositiveId(c.params.at("binding"), "binding"));
+    JOULE_ASSIGN_OR_RETURN(auto members, FromService(tenants.Members(*c.tenant, id)));
+    Json items = Json::array();
+    for (const TenantBinding& m : members) {
+        items.push_back(Json{{"binding", m.id},
+                             {"phone", MaskPhone(m.phone)},
+                             {"role", BindingRoleName(m.role)},
+                             {"since", FormatInstant(m.created_at)},
+                             {"me", m.person == c.tenant->id}});
+    }
+    return Reply{200, Json{{"items", std::move(items)}}, {}};
+}
+
+Result<Reply> Api::Impl::TenantUsage(Call& c) {
+    JOULE_TRY(OnlyParams(c.query, {"period"}));
+    const auto wanted = c.query.find("period");
+    const std::string period = wanted == c.query.end() ? "day" : wanted->second;
+    if (period != "day" && period != "month") {
+        return InvalidArgument("period", "must be day or month");
+    }
+    JOULE_ASSIGN_OR_RETURN(TenantAccount t, TenantAccountOf(c));
+    JOULE_ASSIGN_OR_RETURN(const Zone zone, Zone::Load(t.project.time_zone));
+    const CivilDate today{date::floor<date::days>(zone.ToLocal(c.now))};
+    const bool daily = period == "day";
+    const CivilDate first =
+        daily ? CivilDate{date::sys_days(today) - date::days{kUsageDays - 1}}
+              : CivilDate{(today.year() / today.month() - date::months{kUsageMonths - 1}) / 1};
+    JOULE_ASSIGN_OR_RETURN(auto tx, store.BeginRead());
+    JOULE_ASSIGN_OR_RETURN(
+        auto totals,
+        tx->SumEnergy(t.project.id, DayRange{DayNumber(first), DayNumber(today)},
+                      daily ? SummaryPeriod::kDay : SummaryPeriod::kMonth, SummaryGroup::kAccount));
+    tx.reset();
+    Json items = Json::array();
+    for (const EnergyTotal& e : totals) {
+        if (e.group != t.account.id.value) {
+            continue;
+        }
+        items.push_back(Json{{"period", e.period},
+                             {"utility", wire::UtilityText(e.utility)},
+                             {"energy", wire::QuantityText(e.energy)},
+                             {"charged", wire::MoneyText(e.deducted)}});
+    }
+    return Reply{200, Json{{"items", std::move(items)}}, {}};
+}
+
+Result<Reply> Api::Impl::TenantRecords(Call& c) {
+    JOULE_TRY(OnlyParams(c.query, {"kind"}));
+    const auto wanted = c.query.find("kind");
+    const std::string kind = wanted == c.query.end() ? "all" : wanted->second;
+    if (kind != "all" && kind != "top_up" && kind != "usage") {
+        return InvalidArgument("kind", "must be top_up, usage or all");
+    }
+    JOULE_ASSIGN_OR_RETURN(TenantAccount t, TenantAccountOf(c));
+    JOULE_ASSIGN_OR_RETURN(auto tx, store.BeginRead());
+    JOULE_ASSIGN_OR_RETURN(auto ledgers, tx->LedgerAccountsOf(t.account.id));
+    // Consumption posts many small transfers: read more than a page so top-ups are not crowded out.
+    JOULE_ASSIGN_OR_RETURN(auto transfers, tx->TransfersOf(t.account.id, kMaxTenantRecords * 20));
+    const auto owned = [&](LedgerAccountId id) {
+        return std::any_of(ledgers.begin(), ledgers.end(),
+                           [&](const LedgerAccount& l) { return l.id == id; });
+    };
+    std::unordered_map<int64_t, std::string> channel_codes;
+    Json items = Json::array();
+    for (const Transfer& tr : transfers) {
+        const bool usage =
+            tr.code == TransferCode::kDeduction || tr.code == TransferCode::kFee ||
+            tr.code == TransferCode::kPurchaseSent || tr.code == TransferCode::kPurchaseConfirmed;
+        const bool money_in = tr.code == TransferCode::kTopUp ||
+                              tr.code == TransferCode::kRefund ||
+                              tr.code == TransferCode::kSubsidy;
+        if ((kind == "usage" && !usage) || (kind == "top_up" && !money_in)) {
+            continue;
+        }
+        const bool in = owned(tr.credit);
+        const bool out = owned(tr.debit);
+        if (in == out) {
+            continue;  // between the account's own ledgers (debt recovery): no money in or out
+        }
+        const LedgerAccountId other = in ? tr.debit : tr.credit;
+        auto channel = channel_codes.find(other.value);
+        if (channel == channel_codes.end()) {
+            JOULE_ASSIGN_OR_RETURN(LedgerAccount l, tx->GetLedgerAccount(other));
+            channel = channel_codes.emplace(other.value, l.code).first;
+        }
+        items.push_back(Json{{"id", tr.id},
+                             {"at", FormatInstant(tr.at)},
+                             {"code", TransferCodeName(tr.code)},
+                             {"amount", wire::MoneyText(in ? tr.amount : Money{-tr.amount.fen})},
+                             {"channel", money_in ? channel->second : ""},
+                             {"receipt", money_in}});
+        if (std::ssize(items) >= kMaxTenantRecords) {
+            break;
+        }
+    }
+    return Reply{200, Json{{"items", std::move(items)}}, {}};
+}
+
+Result<Reply> Api::Impl::TenantAlarms(Call& c) {
+    JOULE_TRY(OnlyParams(c.query, {}));
+    JOULE_ASSIGN_OR_RETURN(TenantAccount t, TenantAccountOf(c));
+    JOULE_ASSIGN_OR_RETURN(auto tx, store.BeginRead());
+    JOULE_ASSIGN_OR_RETURN(auto alarms, tx->ListAlarms(t.project.id, false));
+    tx.reset();
+    std::vector<const AlarmRecord*> mine;
+    for (const AlarmRecord& a : alarms) {
+        if (a.account == t.account.id) {
+            mine.push_back(&a);
+        }
+    }
+    std::sort(mine.begin(), mine.end(),
+              [](const AlarmRecord* x, const AlarmRecord* y) { return x->id > y->id; });
+    Json items = Json::array();
+    for (const AlarmRecord* a : mine) {
+        if (std::ssize(items) >= kMaxTenantAlarms) {
+            break;
+        }
+        items.push_back(Json{{"id", a->id},
+                             {"kind", AlarmKindName(a->kind)},
+                             {"raised_at", FormatInstant(a->raised_at)},
+                             {"cleared_at", a->cleared_at ? FormatInstant(*a->cleared_at) : ""},
+                             {"detail", a->detail}});
+    }
+    return Reply{200, Json{{"items", std::move(items)}}, {}};
+}
+
+Result<Reply> Api::Impl::TenantReceipt(Call& c) {
+    JOULE_TRY(TenantAccountOf(c));
+    return Receipt(c);
+}
+
+Result<Reply> Api::Impl::TenantCreatePayment(Call& c) {
+    JOULE_TRY(TenantAccountOf(c));
+    if (!c.body.contains("provider") && !options.payments.providers.empty()) {
+        c.body["provider"] = options.payments.providers.front();
+    }
+    JOULE_ASSIGN_OR_RETURN(Reply r, CreatePayment(c));
+    // The tenant's own paths, not the staff ones.
+    const std::string order = r.body.value("order_no", "");
+    if (r.body.contains("sandbox_pay")) {
+        r.body["sandbox_pay"] = "/api/v1/tenant/payments/" + order + "/sandbox-pay";
+    }
+    r.headers.clear();
+    r.headers.emplace_back("Location", "/api/v1/tenant/payments/" + order);
+    return r;
+}
+
+// The order `c.params["order"]` when it is of an account the person is bound to; the project
+// and account filled in for the staff handlers.
+Status Api::Impl::TenantOwnsOrder(Call& c) {
+    JOULE_ASSIGN_OR_RETURN(auto order, FromService(payments.FindOrder(c.params.at("order"))));
+    JOULE_ASSIGN_OR_RETURN(auto bindings, FromService(tenants.BindingsOf(*c.tenant)));
+    const bool mine = order && std::any_of(bindings.begin(), bindings.end(),
+                                           [&](const TenantBinding& b) {
+                                               return b.account == order->account;
+                                           });
+    if (!mine) {
+        return NotFound("no payment order " + c.params.at("order").substr(0, 64), "order");
+    }
+    JOULE_ASSIGN_OR_RETURN(auto tx, store.BeginRead());
+    JOULE_ASSIGN_OR_RETURN(ProjectRecord project, tx->GetProject(order->project));
+    c.project = std::move(project);
+    return {};
+}
+
+Result<Reply> Api::Impl::TenantGetPayment(Call& c) {
+    JOULE_TRY(OnlyParams(c.query, {}));
+    JOULE_TRY(TenantOwnsOrder(c));
+    JOULE_ASSIGN_OR_RETURN(Reply r, GetPayment(c));
+    r.body.erase("notifications");  // the providers' messages are for staff
+    r.body.erase("created_by");
+    return r;
+}
+
+Result<Reply> Api::Impl::TenantSandboxPay(Call& c) {
+    JOULE_TRY(TenantOwnsOrder(c));
+    JOULE_ASSIGN_OR_RETURN(Reply r, SandboxPay(c));
+    if (r.body.contains("order")) {
+        r.body["order"].erase("created_by");
+    }
+    return r;
+}
+
+}  // namespace joule::api
