@@ -1,5 +1,6 @@
-// Vite builds the console into dist/, which `joule serve` serves (http.web_root). `npm run dev`
-// proxies the API to a `joule serve` on 127.0.0.1:8080.
+// Vite builds the console (dist/index.html) and the tenant phone pages (dist/m/index.html, served
+// at /m/) into dist/, which `joule serve` serves (http.web_root); both load their assets from
+// /assets/. `npm run dev` proxies the API to a `joule serve` on 127.0.0.1:8080.
 import { defineConfig } from 'vite'
 import vue from '@vitejs/plugin-vue'
 
@@ -9,12 +10,19 @@ export default defineConfig({
     target: 'es2020',
     chunkSizeWarningLimit: 1200,
     rollupOptions: {
+      input: {
+        // Relative to the project root (web/), where npm runs the build.
+        console: 'index.html',
+        tenant: 'm/index.html',
+      },
       output: {
-        // Heavy libraries in their own long-cached chunks: Element Plus is needed by every page,
-        // ECharts only by the pages with charts (loaded when one opens).
+        // Heavy libraries in their own long-cached chunks: Element Plus is needed by every console
+        // page, ECharts only by the pages with charts (loaded when one opens), Vant only by the
+        // tenant pages. Vue is shared by both entries.
         manualChunks(id: string) {
           if (id.includes('node_modules/echarts') || id.includes('node_modules/zrender')) return 'echarts'
           if (id.includes('node_modules/element-plus') || id.includes('node_modules/@element-plus')) return 'element'
+          if (id.includes('node_modules/vant') || id.includes('node_modules/@vant')) return 'vant'
           if (id.includes('node_modules/vue') || id.includes('node_modules/@vue')) return 'vue'
           return undefined
         },

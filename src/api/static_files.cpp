@@ -324,7 +324,15 @@ HttpResponse StaticFiles::Serve(const HttpRequest& request) const {
                 return HasIndex(root) ? NoSuchFile(path)
                                       : ErrorResponse(ErrorCode::kNotFound, std::string(kNotBuilt));
             }
-            found = Resolve(root, root / "index.html");
+            // A folder with its own index.html is an app of its own (the tenants' pages at /m/):
+            // its routes get its page, everything else the console's.
+            const std::string_view first = relative.substr(0, relative.find('/'));
+            if (!first.empty()) {
+                found = Resolve(root, root / first / "index.html");
+            }
+            if (found.kind != Kind::kFile) {
+                found = Resolve(root, root / "index.html");
+            }
             if (found.kind != Kind::kFile) {
                 return ErrorResponse(ErrorCode::kNotFound, std::string(kNotBuilt));
             }

@@ -5,7 +5,8 @@
 //   backslash or a NUL is 404, and a file whose canonical path (symlinks resolved) leaves the
 //   canonical root is 404.
 // - "/" is index.html; so is a missing path whose last segment has no extension (an SPA route such
-//   as /rooms/A101), outside /assets/. A missing file with an extension is 404.
+//   as /rooms/A101), outside /assets/. A missing file with an extension is 404. A folder with an
+//   index.html of its own is a second app: "/m/" and "/m/anything" are m/index.html.
 // - /assets/ holds content-hashed names: cached for a year, immutable. Everything else is
 //   "no-cache" with an ETag (size and mtime), and If-None-Match answers 304.
 // - With "gzip" in Accept-Encoding and `<file>.gz` beside the file, that is sent with

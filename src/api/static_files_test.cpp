@@ -186,6 +186,20 @@ TEST_F(StaticFilesTest, ARouteOfTheAppWithoutAFileIsIndexHtml) {
     }
 }
 
+TEST_F(StaticFilesTest, AFolderWithItsOwnIndexIsAnAppOfItsOwn) {
+    constexpr std::string_view kTenantPage = "<!doctype html><title>tenant</title>";
+    WriteFile(dir_.path() / "dist/m/index.html", kTenantPage);
+    for (const char* path : {"/m", "/m/", "/m/bind", "/m/accounts/3/records"}) {
+        const HttpResponse r = Get(path);
+        EXPECT_EQ(r.status, 200) << path;
+        EXPECT_EQ(r.body, kTenantPage) << path;
+        EXPECT_EQ(r.content_type, "text/html; charset=utf-8") << path;
+    }
+    // Other routes are still the console's, and a folder leading out of the root is no app.
+    EXPECT_EQ(Get("/mall/A101").body, kIndex);
+    EXPECT_EQ(Get("/escape-dir/x").body, kIndex);
+}
+
 TEST_F(StaticFilesTest, AMissingFileWithAnExtensionOrUnderAssetsIs404) {
     for (const char* path : {"/assets/app-000000.js", "/favicon.png", "/rooms/A101.json",
                              "/assets/no-extension", "/assets/sub/dir/"}) {

@@ -16,6 +16,7 @@
 #include "app/mqtt_credentials.hpp"
 #include "app/notifier.hpp"
 #include "app/payments.hpp"
+#include "app/serve_config.hpp"
 #include "app/site_file.hpp"
 #include "base/host_port.hpp"
 #include "ingest/mqtt_gateway.hpp"
@@ -281,6 +282,9 @@ Status RunServe(const ServeOptions& o) {
     api_options.bus_statistics = &bus_statistics;
     api_options.payments = std::move(payment_gateway);
     api_options.notify_channels = notifier->Channels();
+    api_options.tenant_show_codes = o.tenant_show_codes;
+    JOULE_ASSIGN_OR_RETURN(api_options.tenant_top_up_presets_fen,
+                           TenantPresetsFen(o.tenant_top_up_presets));
     api_options.extra_metrics = [&store = *store] {
         const storage::SqliteStore::GroupStats s = store.group_stats();
         return api::PrometheusCounter("joule_store_group_commits_total",

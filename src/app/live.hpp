@@ -80,6 +80,10 @@ struct ServeOptions {
     std::string wechat_mp_api_base = "https://api.weixin.qq.com";
     std::vector<std::string> wechat_mp_templates;  // "kind=TEMPLATE_ID"
     std::string wechat_mp_default_template;
+    // Tenants' pages [PAY-1] (docs/tenant.md): the top-up amounts offered, in yuan, and (demos
+    // only) sign-in codes shown in the answer.
+    std::vector<std::string> tenant_top_up_presets{"50", "100", "200", "500"};
+    bool tenant_show_codes = false;
 
     bool operator==(const ServeOptions&) const = default;
 };

@@ -2,6 +2,8 @@
 // throws, so its parse error is caught here and becomes an Error naming the file and line).
 #include "app/serve_config.hpp"
 
+#include "base/decimal.hpp"
+
 #include "base/file.hpp"
 #include "core/notification.hpp"
 
@@ -140,6 +142,12 @@ const std::array kSettings = {
     Text("notify.wechat_default_template", "--wechat-mp-default-template",
          "WeChat official account: the template for kinds without their own",
          &ServeOptions::wechat_mp_default_template),
+    ServeSetting{"tenant.top_up_presets", "--top-up-preset",
+                 "a top-up amount the tenants' pages offer, in yuan (50, 100, ...; at most 8)",
+                 &ServeOptions::tenant_top_up_presets, 0, 0, Check::kNone},
+    Flag("tenant.show_codes", "--tenant-show-codes",
+         "demos only: sign-in codes come back in the answer (anyone could sign in as anyone)",
+         &ServeOptions::tenant_show_codes),
     Integer("run.for_s", "--run-for", "stop after this many seconds (0 = until stopped)",
             &ServeOptions::run_for_s, 0, 315'360'000),
     Integer("run.report_every_s", "--report-every", "seconds between status lines",
@@ -458,6 +466,23 @@ Status ValidateNotifyOptions(const ServeOptions& o) {
 
 }  // namespace
 
+Result<std::vector<int64_t>> TenantPresetsFen(const std::vector<std::string>& presets) {
+    constexpr std::size_t kMaxPresets = 8;
+    if (presets.size() > kMaxPresets) {
+        return InvalidArgument("tenant.top_up_presets", "at most 8 amounts");
+    }
+    std::vector<int64_t> out;
+    for (const std::string& text : presets) {
+        JOULE_ASSIGN_OR_RETURN(const int64_t fen, ParseScaled(text, 2, "tenant.top_up_presets"));
+        if (fen < 1 || fen > 5'000'000) {
+            return InvalidArgument("tenant.top_up_presets",
+                                   "each amount must be 0.01 to 50000 yuan, got " + text);
+        }
+        out.push_back(fen);
+    }
+    return out;
+}
+
 Status ValidateServeOptions(const ServeOptions& o) {
     for (const ServeSetting& s : kSettings) {
         JOULE_TRY(CheckValue(s, o));
@@ -500,6 +525,7 @@ Status ValidateServeOptions(const ServeOptions& o) {
         }
     }
     JOULE_TRY(ValidateNotifyOptions(o));
+    JOULE_TRY(TenantPresetsFen(o.tenant_top_up_presets));
     if (!o.alipay_seller_id.empty() && o.alipay_app_id.empty()) {
         return InvalidArgument("payments.alipay_app_id", "needed with the Alipay seller id");
     }

@@ -151,6 +151,9 @@ wechat_app_secret_file = "/etc/joule/notify/wechat-secret"
 wechat_api_base = "https://api.weixin.qq.com"
 wechat_templates = ["top_up=TPL-topup"]
 wechat_default_template = "TPL-general"
+[tenant]
+top_up_presets = ["30", "100", "300.50"]
+show_codes = true
 [run]
 for_s = 3600
 report_every_s = 30
@@ -206,11 +209,24 @@ report_every_s = 30
     want.wechat_mp_api_base = "https://api.weixin.qq.com";
     want.wechat_mp_templates = {"top_up=TPL-topup"};
     want.wechat_mp_default_template = "TPL-general";
+    want.tenant_top_up_presets = {"30", "100", "300.50"};
+    want.tenant_show_codes = true;
     want.run_for_s = 3600;
     want.report_every_s = 30;
     EXPECT_EQ(file->options, want);
     EXPECT_EQ(file->keys.size(), ServeSettings().size());
     EXPECT_TRUE(ValidateServeOptions(file->options).has_value());
+    EXPECT_EQ(TenantPresetsFen(want.tenant_top_up_presets).value(),
+              (std::vector<int64_t>{3'000, 10'000, 30'050}));
+    for (const std::vector<std::string>& bad :
+         std::vector<std::vector<std::string>>{{"0"}, {"50000.01"}, {"1.005"}, {"ten"},
+                                                {"1", "2", "3", "4", "5", "6", "7", "8", "9"}}) {
+        ServeOptions o;
+        o.tenant_top_up_presets = bad;
+        auto refused = ValidateServeOptions(o);
+        ASSERT_FALSE(refused.has_value()) << bad.front();
+        EXPECT_EQ(refused.error().field, "tenant.top_up_presets");
+    }
 }
 
 TEST(ServeConfig, NotificationSettingsAreCheckedTogether) {

@@ -1,0 +1,63 @@
+// Who is signed in (GET me) and which of their bound accounts the pages show. The chosen account
+// is remembered in the browser, so a person with several opens on the one they looked at last.
+import { computed, reactive } from 'vue'
+import { get, setCsrfToken, TenantApiError } from './api'
+import type { Binding, Me } from './types'
+
+const currentKey = 'joule.tenant.binding'
+
+export const session = reactive({
+  known: false, // GET me has answered (or said 401) since the page loaded
+  signedIn: false,
+  phone: '',
+  accounts: [] as Binding[],
+  providers: [] as string[],
+  presets: [] as string[],
+  current: Number(typeof localStorage !== 'undefined' ? localStorage.getItem(currentKey) : 0) || 0,
+})
+
+export const currentBinding = computed<Binding | undefined>(
+  () => session.accounts.find((b) => b.binding === session.current) ?? session.accounts[0],
+)
+
+export function selectBinding(binding: number): void {
+  session.current = binding
+  localStorage.setItem(currentKey, String(binding))
+}
+
+export function applyMe(me: Me): void {
+  session.known = true
+  session.signedIn = true
+  session.phone = me.phone
+  session.accounts = me.accounts ?? []
+  session.providers = me.providers ?? []
+  session.presets = me.top_up_presets ?? []
+  setCsrfToken(me.csrf_token)
+  // A remembered account no longer bound (removed by the holder) falls back to the first.
+  if (!session.accounts.some((b) => b.binding === session.current) && session.accounts.length) {
+    selectBinding(session.accounts[0].binding)
+  }
+}
+
+// GET me; a 401 is the answer "not signed in", anything else is thrown.
+export async function loadMe(): Promise<void> {
+  try {
+    applyMe(await get<Me>('me'))
+  } catch (e) {
+    if (e instanceof TenantApiError && e.status === 401) {
+      signedOutLocally()
+      return
+    }
+    throw e
+  }
+}
+
+export function signedOutLocally(): void {
+  session.known = true
+  session.signedIn = false
+  session.phone = ''
+  session.accounts = []
+  session.providers = []
+  session.presets = []
+  setCsrfToken('')
+}

@@ -1,0 +1,99 @@
+// The tenant API's shapes (docs/tenant.md). Money and energy are decimal strings, instants UTC
+// ISO 8601.
+export type Relay = 'closed' | 'open'
+
+export interface Binding {
+  binding: number
+  role: 'holder' | 'member'
+  project: string
+  project_name: string
+  account: string
+  tenant_name: string
+  state: string
+  relay: Relay
+  available: string
+  days_left: number | null
+}
+
+export interface MeterToday {
+  code: string
+  utility: string
+  today: { energy: string; charged: string }
+}
+
+export interface AccountDetail extends Binding {
+  balance: { available: string; paid: string; granted: string; debt: string }
+  usage: { charged_today: string; daily_average: string; days_left: number | null }
+  meters: MeterToday[]
+  alarm_levels: { alarm1: string; alarm2: string; alarm3: string }
+}
+
+export interface Me {
+  phone: string
+  csrf_token: string
+  accounts: Binding[]
+  providers: string[]
+  top_up_presets: string[]
+}
+
+export interface Project {
+  code: string
+  name: string
+}
+
+export interface CodeSent {
+  sent_to?: string
+  code_sent_to?: string
+  expires_in: number
+  resend_after: number
+  demo_code?: string
+}
+
+export interface Member {
+  binding: number
+  phone: string
+  role: 'holder' | 'member'
+  since: string
+  me: boolean
+}
+
+export interface UsageItem {
+  period: string
+  utility: string
+  energy: string
+  charged: string
+}
+
+export interface RecordItem {
+  id: number
+  at: string
+  code: string
+  amount: string
+  channel: string
+  receipt: boolean
+}
+
+export interface AlarmItem {
+  id: number
+  kind: string
+  level: string | number | null
+  raised_at: string
+  cleared_at: string | null
+  detail: unknown
+}
+
+export interface Order {
+  order_no: string
+  account: string
+  provider: string
+  channel: string
+  amount: string
+  state: 'created' | 'paid' | 'closed'
+  created_at: string
+  paid_at: string | null
+  sandbox_pay?: string
+}
+
+export interface Items<T> {
+  items: T[]
+}
