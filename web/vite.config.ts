@@ -3,9 +3,23 @@
 // /assets/. `npm run dev` proxies the API to a `joule serve` on 127.0.0.1:8080.
 import { defineConfig } from 'vite'
 import vue from '@vitejs/plugin-vue'
+import type { Plugin } from 'vite'
+
+// Vant's icon font falls back to a copy on Alibaba's CDN. The pages must work offline and never
+// reach out (the server's Content-Security-Policy forbids it too): only the embedded font stays.
+const noRemoteFonts: Plugin = {
+  name: 'no-remote-fonts',
+  generateBundle(_options, bundle) {
+    for (const file of Object.values(bundle)) {
+      if (file.type === 'asset' && file.fileName.endsWith('.css') && typeof file.source === 'string') {
+        file.source = file.source.replace(/,\s*url\((?:https?:)?\/\/[^)]*\)\s*format\("[^"]*"\)/g, '')
+      }
+    }
+  },
+}
 
 export default defineConfig({
-  plugins: [vue()],
+  plugins: [vue(), noRemoteFonts],
   build: {
     target: 'es2020',
     chunkSizeWarningLimit: 1200,

@@ -10,6 +10,7 @@
 
 #include "api/api_internal.hpp"
 #include "api/credentials.hpp"
+#include "service/acquisition_service.hpp"
 #include "service/billing_service.hpp"
 #include "wire/json.hpp"
 
@@ -213,8 +214,13 @@ Result<Reply> Api::Impl::TenantAccountDetail(Call& c) {
         const bool read = today != view.today.end();
         JOULE_ASSIGN_OR_RETURN(MeterRecord meter, tx->GetMeter(b.meter));
         JOULE_ASSIGN_OR_RETURN(MeterModelRecord model, tx->GetModel(meter.model));
+        JOULE_ASSIGN_OR_RETURN(auto live, acquisition.GetLiveStatus(b.meter, c.now));
+        // What the meter last reported, beside the account's commanded `relay`.
         meters.push_back(Json{{"code", view.meter_codes[i]},
                               {"utility", wire::UtilityText(model.utility)},
+                              {"online", live && live->status.online},
+                              {"relay", RelayStateName(live ? live->status.relay
+                                                            : RelayState::kUnknown)},
                               {"today",
                                {{"energy", wire::QuantityText(read ? today->energy : Quantity{})},
                                 {"charged", wire::MoneyText(read ? today->deducted : Money{})}}}});

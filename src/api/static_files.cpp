@@ -34,6 +34,7 @@ constexpr std::string_view kAssetsPrefix = "/assets/";
 constexpr std::string_view kNotBuilt = "the web console is not built: run `make web`";
 constexpr std::string_view kContentSecurityPolicy =
     "default-src 'self'; img-src 'self' data: blob:; style-src 'self' 'unsafe-inline'; "
+    "font-src 'self' data:; "
     "connect-src 'self'; frame-ancestors 'none'";
 
 std::string_view Trim(std::string_view text) {

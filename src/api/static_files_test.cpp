@@ -31,6 +31,7 @@ constexpr std::string_view kSecret = "root:x:0:0:secret";
 constexpr std::string_view kNotBuilt = "the web console is not built: run `make web`";
 constexpr std::string_view kCsp =
     "default-src 'self'; img-src 'self' data: blob:; style-src 'self' 'unsafe-inline'; "
+    "font-src 'self' data:; "
     "connect-src 'self'; frame-ancestors 'none'";
 
 void WriteFile(const fs::path& path, std::string_view text) {

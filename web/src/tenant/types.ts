@@ -18,6 +18,9 @@ export interface Binding {
 export interface MeterToday {
   code: string
   utility: string
+  // What the meter last reported (the account's `relay` is what was commanded).
+  online?: boolean
+  relay?: 'closed' | 'open' | 'unknown'
   today: { energy: string; charged: string }
 }
 

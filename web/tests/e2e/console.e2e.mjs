@@ -11,12 +11,13 @@ import { execFileSync, spawn } from 'node:child_process'
 import { createHmac } from 'node:crypto'
 import { createServer as createHttpServer } from 'node:http'
 import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs'
-import { connect, createServer } from 'node:net'
+import { connect } from 'node:net'
 import { tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import assert from 'node:assert/strict'
 import QRCode from 'qrcode'
+import { freePort, waitFor } from './harness.mjs'
 
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), '../../..')
 const joule = resolve(repo, process.env.JOULE_BINARY ?? 'build/release/src/app/joule')
@@ -36,16 +37,6 @@ for (const [what, path] of [['joule', joule], ['the console build (make web)', j
   }
 }
 
-function freePort() {
-  return new Promise((ok, fail) => {
-    const s = createServer()
-    s.once('error', fail)
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address()
-      s.close(() => ok(port))
-    })
-  })
-}
 
 function run(args, input) {
   return execFileSync(joule, args, { input, cwd: work, stdio: ['pipe', 'pipe', 'pipe'] }).toString()
@@ -66,18 +57,6 @@ function stopAll() {
 }
 process.on('exit', stopAll)
 
-async function waitFor(what, check, seconds = 30) {
-  const until = Date.now() + seconds * 1000
-  for (;;) {
-    try {
-      if (await check()) return
-    } catch {
-      /* not yet */
-    }
-    if (Date.now() > until) throw new Error(`timed out after ${seconds} s waiting for ${what}`)
-    await new Promise((r) => setTimeout(r, 200))
-  }
-}
 
 // A site in its own store, served (and played by the simulator when `sim`); returns the base URL.
 async function site(name, { shops, sim }) {
