@@ -91,6 +91,9 @@ cat <<TEXT
               curl -b build/demo-cookies http://127.0.0.1:$http_port/api/v1/projects/demo-mall/accounts?state=tripped
   Payments:   the sandbox provider is on (demo only): an account's 在线支付 tab orders and pays,
               through the same verification and crediting as WeChat Pay and Alipay
+  Tenants:    http://127.0.0.1:$http_port/m/?p=demo-mall on a phone (or a narrow window): sign in with
+              13800000001 (shop SA101; 13800000002 is SA102, ...). The demo shows the SMS code on
+              the page (--tenant-show-codes); a real server sends it by SMS. Bind SA101, top up.
   Notify:     the 通知 page: add a webhook recipient (email, SMS and WeChat need [notify]
               settings, docs/notifications.md); the delivery log shows what went out
   Store:      $db
@@ -108,5 +111,5 @@ TEXT
 run_for=()
 if [ "$seconds" != "0" ]; then run_for=(--run-for "$seconds"); fi
 "$joule" serve --db "$db" --dtu-listen "127.0.0.1:$dtu_port" --read-interval 10 \
-    --http "127.0.0.1:$http_port" --no-access-log --payments-sandbox \
+    --http "127.0.0.1:$http_port" --no-access-log --payments-sandbox --tenant-show-codes \
     --report-every 10 "${mqtt[@]}" "${run_for[@]}"

@@ -326,7 +326,8 @@ Status RunServe(const ServeOptions& o) {
         if (!o.web_root.empty()) {
             // Not an error: the API works without the console, which may be built later.
             if (api::StaticFiles(o.web_root).Built()) {
-                std::printf("joule serve: web console at / from %s\n", o.web_root.c_str());
+                std::printf("joule serve: web console at / and tenants' pages at /m/ from %s\n",
+                            o.web_root.c_str());
             } else {
                 std::printf("joule serve: no web console in %s (no index.html): run `make web`\n",
                             o.web_root.c_str());
@@ -339,12 +340,20 @@ Status RunServe(const ServeOptions& o) {
                     ? (", reading every " + std::to_string(o.read_interval_s) + " s").c_str()
                     : "");
     {
+        const std::vector<std::string> sending = notifier->Channels();
         std::string channels;
-        for (const std::string& c : notifier->Channels()) {
+        for (const std::string& c : sending) {
             channels += (channels.empty() ? "" : ", ") + c;
         }
         std::printf("joule serve: notifications on %s\n",
                     channels.empty() ? "no channel" : channels.c_str());
+        if (o.tenant_show_codes) {
+            std::printf(
+                "joule serve: DEMO ONLY: tenants' sign-in codes are shown in the answer "
+                "(--tenant-show-codes)\n");
+        } else if (std::find(sending.begin(), sending.end(), "sms") == sending.end()) {
+            std::printf("joule serve: no SMS channel: tenants cannot sign in at /m/\n");
+        }
     }
     std::fflush(stdout);
     int64_t seconds = 0;
