@@ -12,6 +12,7 @@
 
 #include "base/error.hpp"
 #include "core/ids.hpp"
+#include "core/reconciliation.hpp"
 #include "core/time.hpp"
 #include "core/units.hpp"
 
@@ -67,6 +68,25 @@ struct PaymentNotificationRecord {
     std::string detail;
 };
 
+// One import of a provider's daily statement for one project [PAY-3], with its totals; the
+// mismatches are kept beside it.
+struct ReconciliationRun {
+    int64_t id = 0;
+    ProjectId project;
+    std::string provider;
+    std::string bill_date;  // the statement's day, Beijing time: "2026-11-22"
+    Instant imported_at;
+    std::string imported_by;
+    std::string file_sha256;  // of the file as uploaded
+    int64_t lines = 0;
+    int64_t other_projects = 0;
+    int64_t matched = 0;
+    int64_t mismatches = 0;
+    Money statement_paid;
+    Money statement_refunded;
+    Money credited;
+};
+
 class PaymentTx {
 public:
     virtual ~PaymentTx() = default;
@@ -85,6 +105,18 @@ public:
     virtual Status InsertPaymentNotification(const PaymentNotificationRecord& n) = 0;
     virtual Result<std::vector<PaymentNotificationRecord>> ListPaymentNotifications(
         std::string_view order_no) = 0;
+    // The orders of `project` at `provider` paid in [from, to), oldest first.
+    virtual Result<std::vector<PaymentOrderRecord>> PaidOrdersBetween(ProjectId project,
+                                                                       std::string_view provider,
+                                                                       Instant from,
+                                                                       Instant to) = 0;
+    // A reconciliation and its mismatches; its id.
+    virtual Result<int64_t> InsertReconciliation(const ReconciliationRun& run,
+                                                 const std::vector<Mismatch>& mismatches) = 0;
+    virtual Result<std::vector<ReconciliationRun>> ListReconciliations(ProjectId project,
+                                                                       int limit) = 0;  // newest first
+    virtual Result<std::optional<ReconciliationRun>> GetReconciliation(int64_t id) = 0;
+    virtual Result<std::vector<Mismatch>> ListMismatches(int64_t run) = 0;  // in file order
 };
 
 }  // namespace joule

@@ -1,6 +1,7 @@
 #include "service/payment_service.hpp"
 
 #include <algorithm>
+#include <set>
 
 namespace joule {
 namespace {
@@ -256,6 +257,174 @@ Status PaymentService::RecordRejected(std::string_view provider, std::string_vie
 Result<std::optional<PaymentOrderRecord>> PaymentService::FindOrder(std::string_view order_no) {
     JOULE_ASSIGN_OR_RETURN(auto tx, store_.BeginRead());
     return tx->Payments().FindPaymentOrder(order_no);
+}
+
+}  // namespace joule
+
+namespace joule {
+
+namespace {
+
+// A statement's day in Beijing time (UTC+8 all year): [start, start + 24 h).
+Result<Instant> BeijingDayStart(CivilDate day) {
+    return ParseInstant(FormatDate(day) + "T00:00:00+08:00", "date");
+}
+
+Result<CivilDate> BeijingDayOf(Instant at) {
+    const auto local = date::floor<date::days>(at + std::chrono::hours{8});
+    return CivilDate{local};
+}
+
+std::string_view OrderStateText(PaymentOrderState state) {
+    switch (state) {
+        case PaymentOrderState::kCreated:
+            return "created";
+        case PaymentOrderState::kPaid:
+            return "paid";
+        case PaymentOrderState::kClosed:
+            return "closed";
+    }
+    return "unknown";
+}
+
+}  // namespace
+
+Result<Reconciliation> PaymentService::Reconcile(const ReconcileRequest& r, const Actor& actor,
+                                                 Instant now) {
+    if (r.provider != "wechat" && r.provider != "alipay" && r.provider != "sandbox") {
+        return InvalidArgument("provider", "must be wechat, alipay or sandbox");
+    }
+    std::optional<CivilDate> day = r.bill_date;
+    if (!day) {
+        if (r.lines.empty()) {
+            return InvalidArgument("date", "a statement without lines needs its date");
+        }
+        JOULE_ASSIGN_OR_RETURN(day, BeijingDayOf(r.lines.front().at));
+    }
+    JOULE_ASSIGN_OR_RETURN(const Instant from, BeijingDayStart(*day));
+    const Instant to = from + Seconds{24 * 3600};
+    for (const StatementLine& line : r.lines) {
+        if (line.at < from || line.at >= to) {
+            return InvalidArgument("date", "row " + std::to_string(line.row) + " is of another day "
+                                           "than " + FormatDate(*day) +
+                                           ": a statement covers one day");
+        }
+    }
+    Reconciliation out;
+    const Status committed = store_.RunCommitted([&](Tx& tx) -> Status {
+        JOULE_ASSIGN_OR_RETURN(auto project, tx.FindProject(r.project_code));
+        if (!project) {
+            return NotFound("no project '" + r.project_code + "'", "project");
+        }
+        PaymentTx& payments = tx.Payments();
+        std::vector<ReconciledOrder> orders;
+        std::set<std::string> known;
+        const auto add = [&](const PaymentOrderRecord& o, bool of_the_day) -> Status {
+            if (!known.insert(o.order_no).second) {
+                return {};
+            }
+            ReconciledOrder ro;
+            ro.order_no = o.order_no;
+            ro.project = o.project;
+            ro.account = o.account;
+            ro.state = std::string(OrderStateText(o.state));
+            ro.transaction_id = o.transaction_id;
+            ro.amount = o.amount;
+            ro.paid_at = o.paid_at;
+            ro.of_the_day = of_the_day;
+            if (o.state == PaymentOrderState::kPaid) {
+                JOULE_ASSIGN_OR_RETURN(auto credit, tx.FindTransfer("pay:" + o.provider + ":" +
+                                                                    o.transaction_id));
+                if (credit) {
+                    ro.credited = credit->amount;
+                }
+            }
+            orders.push_back(std::move(ro));
+            return {};
+        };
+        JOULE_ASSIGN_OR_RETURN(auto paid_today,
+                               payments.PaidOrdersBetween(project->id, r.provider, from, to));
+        for (const PaymentOrderRecord& o : paid_today) {
+            JOULE_TRY(add(o, true));
+        }
+        for (const StatementLine& line : r.lines) {
+            if (known.contains(line.order_no)) {
+                continue;
+            }
+            JOULE_ASSIGN_OR_RETURN(auto order, payments.FindPaymentOrder(line.order_no));
+            // An order made for another provider is none of this statement's.
+            if (order && order->provider == r.provider) {
+                JOULE_TRY(add(*order, false));
+            }
+        }
+        const ReconciliationResult result = joule::Reconcile(project->id, r.lines, orders);
+        ReconciliationRun& run = out.run;
+        run.project = project->id;
+        run.provider = r.provider;
+        run.bill_date = FormatDate(*day);
+        run.imported_at = now;
+        run.imported_by = actor.name;
+        run.file_sha256 = r.file_sha256;
+        run.lines = result.lines;
+        run.other_projects = result.other_projects;
+        run.matched = result.matched;
+        run.mismatches = std::ssize(result.mismatches);
+        run.statement_paid = result.statement_paid;
+        run.statement_refunded = result.statement_refunded;
+        run.credited = result.credited;
+        JOULE_ASSIGN_OR_RETURN(run.id, payments.InsertReconciliation(run, result.mismatches));
+        out.mismatches = result.mismatches;
+        // One alarm per account a mismatch is about, one for the project for the rest: finance
+        // hears of every reconciliation that does not agree [PAY-3].
+        std::set<int64_t> alarmed;
+        for (const Mismatch& m : result.mismatches) {
+            if (!alarmed.insert(m.account.value).second) {
+                continue;
+            }
+            AlarmRecord a;
+            a.project = project->id;
+            a.account = m.account;
+            a.kind = AlarmKind::kPaymentMismatch;
+            a.raised_at = now;
+            a.detail = "reconciliation " + std::to_string(run.id) + " (" + r.provider + " " +
+                       run.bill_date + "): " + std::string(MismatchKindName(m.kind)) + " " +
+                       m.order_no + (m.account.valid() ? "" : " and others of no account");
+            JOULE_TRY(tx.RaiseAlarm(a));
+        }
+        return tx.InsertOperation(OperationBy(
+            actor, now, project->id, "payments.reconcile", "reconciliation:" + std::to_string(run.id),
+            "{\"provider\":\"" + r.provider + "\",\"date\":\"" + run.bill_date +
+                "\",\"lines\":" + std::to_string(run.lines) +
+                ",\"mismatches\":" + std::to_string(run.mismatches) + "}"));
+    });
+    if (!committed) {
+        return std::unexpected(committed.error());
+    }
+    return out;
+}
+
+Result<std::vector<ReconciliationRun>> PaymentService::ListReconciliations(
+    std::string_view project_code, int limit) {
+    JOULE_ASSIGN_OR_RETURN(auto tx, store_.BeginRead());
+    JOULE_ASSIGN_OR_RETURN(auto project, tx->FindProject(project_code));
+    if (!project) {
+        return NotFound("no project '" + std::string(project_code) + "'", "project");
+    }
+    return tx->Payments().ListReconciliations(project->id, limit);
+}
+
+Result<Reconciliation> PaymentService::GetReconciliation(std::string_view project_code,
+                                                         int64_t id) {
+    JOULE_ASSIGN_OR_RETURN(auto tx, store_.BeginRead());
+    JOULE_ASSIGN_OR_RETURN(auto project, tx->FindProject(project_code));
+    JOULE_ASSIGN_OR_RETURN(auto run, tx->Payments().GetReconciliation(id));
+    if (!project || !run || run->project != project->id) {
+        return NotFound("no reconciliation " + std::to_string(id), "reconciliation");
+    }
+    Reconciliation out;
+    out.run = std::move(*run);
+    JOULE_ASSIGN_OR_RETURN(out.mismatches, tx->Payments().ListMismatches(id));
+    return out;
 }
 
 }  // namespace joule

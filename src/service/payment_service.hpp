@@ -10,7 +10,9 @@
 // transaction id (unique per provider), and the ledger transfer's id.
 #pragma once
 
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "core/payment_ports.hpp"
 #include "service/billing_service.hpp"
@@ -42,6 +44,20 @@ struct PaymentResult {
     PaymentOutcome outcome = PaymentOutcome::kCredited;
     PaymentOrderRecord order;  // as it is afterwards
     TopUpResult top_up;        // kCredited only
+};
+
+// A provider's daily statement to reconcile with a project's orders and ledger [PAY-3].
+struct ReconcileRequest {
+    std::string project_code;
+    std::string provider;                // "wechat", "alipay", "sandbox"
+    std::optional<CivilDate> bill_date;  // the statement's day (Beijing); nullopt: its lines'
+    std::vector<StatementLine> lines;    // as the provider's adapter read them
+    std::string file_sha256;
+};
+
+struct Reconciliation {
+    ReconciliationRun run;
+    std::vector<Mismatch> mismatches;
 };
 
 // The most one online payment may be: 50,000 yuan.
@@ -78,6 +94,19 @@ public:
                                         Instant now);
 
     [[nodiscard]] Result<std::optional<PaymentOrderRecord>> FindOrder(std::string_view order_no);
+
+    // Reconciles a statement (core/reconciliation.hpp) and records it, with an alarm
+    // payment_mismatch for each account a mismatch is about (and one for the project when a
+    // mismatch is about no order of ours), in one unit of work. kInvalidArgument naming "provider",
+    // or "date" when a line is not of the statement's day (or there is no day to tell);
+    // kNotFound naming "project".
+    [[nodiscard]] Result<Reconciliation> Reconcile(const ReconcileRequest& r, const Actor& actor,
+                                                   Instant now);
+    [[nodiscard]] Result<std::vector<ReconciliationRun>> ListReconciliations(
+        std::string_view project_code, int limit);
+    // kNotFound naming "reconciliation" for one of another project.
+    [[nodiscard]] Result<Reconciliation> GetReconciliation(std::string_view project_code,
+                                                           int64_t id);
 
 private:
     Store& store_;

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <map>
+
 #include <atomic>
 #include <random>
 #include <thread>
@@ -317,6 +319,67 @@ TEST_F(PaymentServiceTest, ReplaysRacingEachOtherAndTheCounterCreditEachPaymentO
     // The payments and the counter top-up in, 3 kWh at 1 yuan out: each exactly once.
     EXPECT_EQ(PaidBalance("A001"), before + Money{paid_in} + Money{2000} - Money{300});
     ExpectLedgerBalanced();
+}
+
+// A day's statement against the orders: what agrees is matched, every mismatch is recorded and
+// alarmed, and a statement of another day is refused [PAY-3].
+TEST_F(PaymentServiceTest, AStatementIsReconciledAndEveryMismatchAlarmed) {
+    const PaymentOrderRecord p1 = Order("P100001", Money{5000});
+    const PaymentOrderRecord p2 = Order("P100002", Money{3000}, "A002");
+    const PaymentOrderRecord p3 = Order("P100003", Money{2000});
+    EXPECT_EQ(Outcome(Paid(p1, "T1")), PaymentOutcome::kCredited);
+    EXPECT_EQ(Outcome(Paid(p2, "T2")), PaymentOutcome::kCredited);
+    const auto line = [](int64_t row, std::string txn, std::string order, int64_t fen) {
+        StatementLine l;
+        l.row = row;
+        l.transaction_id = std::move(txn);
+        l.order_no = std::move(order);
+        l.amount = Money{fen};
+        l.status = "SUCCESS";
+        l.at = T("2026-11-30T00:00:00Z");  // 08:00 in Beijing
+        return l;
+    };
+    ReconcileRequest request;
+    request.project_code = "mall";
+    request.provider = "wechat";
+    request.lines = {line(2, "T1", "P100001", 5000), line(3, "T3", "P100003", 2000),
+                     line(4, "T9", "X999999", 1000)};
+    request.file_sha256 = "ab";
+    auto done = payments_.Reconcile(request, actor_, now_);
+    ASSERT_TRUE(done.has_value()) << done.error().ToString();
+    EXPECT_EQ(done->run.bill_date, "2026-11-30");
+    EXPECT_EQ(done->run.lines, 3);
+    EXPECT_EQ(done->run.matched, 1);
+    EXPECT_EQ(done->run.statement_paid, Money{8000});
+    EXPECT_EQ(done->run.credited, Money{8000});  // P1 and P2 were credited that day
+    std::map<std::string, std::string> kinds;
+    for (const Mismatch& m : done->mismatches) {
+        kinds.emplace(m.order_no, std::string(MismatchKindName(m.kind)));
+    }
+    EXPECT_EQ(kinds, (std::map<std::string, std::string>{{"P100002", "not_in_statement"},
+                                                         {"P100003", "not_credited"},
+                                                         {"X999999", "unknown_order"}}));
+    // Each account with a mismatch and the project (for the unknown order) have an alarm.
+    const auto alarms = OpenAlarms(AlarmKind::kPaymentMismatch);
+    EXPECT_EQ(alarms.size(), 3U);
+
+    auto again = payments_.GetReconciliation("mall", done->run.id);
+    ASSERT_TRUE(again.has_value());
+    EXPECT_EQ(again->mismatches.size(), 3U);
+    EXPECT_EQ(again->run.file_sha256, "ab");
+    EXPECT_EQ(payments_.ListReconciliations("mall", 10).value().size(), 1U);
+    auto missing = payments_.GetReconciliation("mall", done->run.id + 1);
+    ASSERT_FALSE(missing.has_value());
+    EXPECT_EQ(missing.error().field, "reconciliation");
+
+    // A line of another day: refused, nothing recorded.
+    request.bill_date = CivilDate{date::year{2026} / 11 / 29};
+    auto wrong_day = payments_.Reconcile(request, actor_, now_);
+    ASSERT_FALSE(wrong_day.has_value());
+    EXPECT_EQ(wrong_day.error().field, "date");
+    request.provider = "paypal";
+    EXPECT_EQ(payments_.Reconcile(request, actor_, now_).error().field, "provider");
+    EXPECT_EQ(payments_.ListReconciliations("mall", 10).value().size(), 1U);
 }
 
 }  // namespace

@@ -1900,6 +1900,125 @@ public:
             .Text(n.detail)
             .Run();
     }
+    Result<std::vector<PaymentOrderRecord>> PaidOrdersBetween(ProjectId project,
+                                                               std::string_view provider,
+                                                               Instant from, Instant to) override {
+        auto q = Q("SELECT " JOULE_PAYMENT_ORDER_COLUMNS
+                   " FROM payment_orders WHERE project_id = ? AND provider = ? AND state = 1 "
+                   "AND paid_at >= ? AND paid_at < ? ORDER BY paid_at, id");
+        q.Int(project.value).Text(provider).Int(Secs(from)).Int(Secs(to));
+        return CollectRows(q, PaymentOrderRow);
+    }
+    Result<int64_t> InsertReconciliation(const ReconciliationRun& run,
+                                         const std::vector<Mismatch>& mismatches) override {
+        auto q =
+            Q("INSERT INTO reconciliations(project_id, provider, bill_date, imported_at, "
+              "imported_by, file_sha256, lines, other_projects, matched, mismatches, "
+              "statement_paid_fen, statement_refunded_fen, credited_fen) "
+              "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+        JOULE_TRY(q.Int(run.project.value)
+                      .Text(run.provider)
+                      .Text(run.bill_date)
+                      .Int(Secs(run.imported_at))
+                      .Text(run.imported_by)
+                      .Text(run.file_sha256)
+                      .Int(run.lines)
+                      .Int(run.other_projects)
+                      .Int(run.matched)
+                      .Int(run.mismatches)
+                      .Int(run.statement_paid.fen)
+                      .Int(run.statement_refunded.fen)
+                      .Int(run.credited.fen)
+                      .Run());
+        const int64_t id = sqlite3_last_insert_rowid(db_);
+        const auto fen = [](const std::optional<Money>& m) {
+            return m ? std::optional<int64_t>(m->fen) : std::nullopt;
+        };
+        for (const Mismatch& m : mismatches) {
+            auto row =
+                Q("INSERT INTO reconciliation_mismatches(reconciliation_id, kind, order_no, "
+                  "transaction_id, account_id, statement_amount_fen, our_amount_fen, "
+                  "statement_status, our_status, row, detail) "
+                  "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+            JOULE_TRY(row.Int(id)
+                          .Text(MismatchKindName(m.kind))
+                          .Text(m.order_no)
+                          .Text(m.transaction_id)
+                          .Int(m.account.value)
+                          .OptInt(fen(m.statement_amount))
+                          .OptInt(fen(m.our_amount))
+                          .Text(m.statement_status)
+                          .Text(m.our_status)
+                          .Int(m.row)
+                          .Text(m.detail)
+                          .Run());
+        }
+        return id;
+    }
+    static ReconciliationRun ReconciliationRow(const Query& r) {
+        ReconciliationRun run;
+        run.id = r.ColInt(0);
+        run.project = ProjectId{r.ColInt(1)};
+        run.provider = r.ColText(2);
+        run.bill_date = r.ColText(3);
+        run.imported_at = At(r.ColInt(4));
+        run.imported_by = r.ColText(5);
+        run.file_sha256 = r.ColText(6);
+        run.lines = r.ColInt(7);
+        run.other_projects = r.ColInt(8);
+        run.matched = r.ColInt(9);
+        run.mismatches = r.ColInt(10);
+        run.statement_paid = Money{r.ColInt(11)};
+        run.statement_refunded = Money{r.ColInt(12)};
+        run.credited = Money{r.ColInt(13)};
+        return run;
+    }
+#define JOULE_RECONCILIATION_COLUMNS                                                        \
+    "id, project_id, provider, bill_date, imported_at, imported_by, file_sha256, lines, " \
+    "other_projects, matched, mismatches, statement_paid_fen, statement_refunded_fen, "   \
+    "credited_fen"
+    Result<std::vector<ReconciliationRun>> ListReconciliations(ProjectId project,
+                                                               int limit) override {
+        auto q = Q("SELECT " JOULE_RECONCILIATION_COLUMNS
+                   " FROM reconciliations WHERE project_id = ? ORDER BY id DESC LIMIT ?");
+        q.Int(project.value).Int(limit);
+        return CollectRows(q, ReconciliationRow);
+    }
+    Result<std::optional<ReconciliationRun>> GetReconciliation(int64_t id) override {
+        auto q = Q("SELECT " JOULE_RECONCILIATION_COLUMNS " FROM reconciliations WHERE id = ?");
+        q.Int(id);
+        return sqlite::FirstRow(q, ReconciliationRow);
+    }
+    Result<std::vector<Mismatch>> ListMismatches(int64_t run) override {
+        auto q =
+            Q("SELECT kind, order_no, transaction_id, account_id, statement_amount_fen, "
+              "our_amount_fen, statement_status, our_status, row, detail "
+              "FROM reconciliation_mismatches WHERE reconciliation_id = ? ORDER BY id");
+        q.Int(run);
+        return CollectRows(q, [](const Query& r) {
+            Mismatch m;
+            const std::string kind = r.ColText(0);
+            for (uint8_t k = 0; k <= static_cast<uint8_t>(MismatchKind::kDuplicateLine); ++k) {
+                if (MismatchKindName(static_cast<MismatchKind>(k)) == kind) {
+                    m.kind = static_cast<MismatchKind>(k);
+                }
+            }
+            m.order_no = r.ColText(1);
+            m.transaction_id = r.ColText(2);
+            m.account = AccountId{r.ColInt(3)};
+            if (auto a = r.ColOptInt(4)) {
+                m.statement_amount = Money{*a};
+            }
+            if (auto a = r.ColOptInt(5)) {
+                m.our_amount = Money{*a};
+            }
+            m.statement_status = r.ColText(6);
+            m.our_status = r.ColText(7);
+            m.row = r.ColInt(8);
+            m.detail = r.ColText(9);
+            return m;
+        });
+    }
     Result<std::vector<PaymentNotificationRecord>> ListPaymentNotifications(
         std::string_view order_no) override {
         auto q =
