@@ -451,6 +451,29 @@ void Api::Impl::AddRoutes() {
         "The sandbox provider pays the order: its signed notification goes through the same "
         "verification and crediting as a real one (only when the sandbox is on)",
         "payments", kNeeds, P::kMoneyTopUp, kRead, &Impl::SandboxPay);
+    {
+        RouteInfo import;
+        import.method = "POST";
+        import.pattern = p("/reconciliations");
+        import.operation_id = "importStatement";
+        import.summary =
+            "Reconcile a provider's daily statement (provider=wechat|alipay|sandbox, date: its day, "
+            "else its lines'): every line matched with the orders and the ledger, every mismatch "
+            "recorded and alarmed; the file as the body (WeChat trade bill, Alipay business "
+            "detail; UTF-8 or GBK)";
+        import.tag = "payments";
+        import.permission = P::kMoneyRefund;
+        import.has_body = true;
+        import.file_types = {"text/csv", "application/octet-stream"};
+        import.max_body_bytes = std::size_t{64} * 1024 * 1024;
+        Add(std::move(import), [this](Call& c) { return ImportStatement(c); });
+    }
+    add("GET", p("/reconciliations"), "listReconciliations",
+        "Statements reconciled, newest first, with their totals", "payments", kNeeds,
+        P::kReportsView, kList, &Impl::ListReconciliations);
+    add("GET", p("/reconciliations/{reconciliation}"), "getReconciliation",
+        "A reconciliation and every mismatch it found", "payments", kNeeds, P::kReportsView, kRead,
+        &Impl::GetReconciliation);
     // The providers post JSON (WeChat Pay) or a form (Alipay), verified as it came.
     Add({"POST",
          "/api/v1/pay/notify/{provider}",

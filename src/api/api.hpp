@@ -20,6 +20,7 @@
 #include "api/http_server.hpp"
 #include "core/access.hpp"
 #include "core/access_ports.hpp"
+#include "core/reconciliation.hpp"
 #include "core/ports.hpp"
 
 namespace joule {
@@ -52,6 +53,11 @@ struct PaymentGateway {
     std::function<HttpRequest(const PaymentOrderRecord& order, Instant now)> sandbox_pay;
     // The providers configured ("wechat", "alipay", "sandbox"): orders are made for these only.
     std::vector<std::string> providers;
+    // Reads a provider's daily statement file into its lines (src/pay/statement) [PAY-3];
+    // kInvalidArgument naming "file", "provider" or "row N: <column>".
+    std::function<Result<std::vector<StatementLine>>(std::string_view provider,
+                                                     std::string_view bytes)>
+        parse_statement;
 };
 
 struct ApiOptions {

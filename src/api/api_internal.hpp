@@ -226,6 +226,12 @@ struct Api::Impl {
     Result<std::optional<UserRecord>> ReadUser(
         const std::function<Result<std::optional<UserRecord>>(AccessTx&)>& read);
 
+    // api_payments.cpp: reconciliation with the providers' statements [PAY-3]
+    Result<Json> ReconciliationJson(const Reconciliation& rec);
+    Result<Reply> ImportStatement(Call& c);
+    Result<Reply> ListReconciliations(Call& c);
+    Result<Reply> GetReconciliation(Call& c);
+
     // api_tenant.cpp: the tenants' own API [PAY-1]
     struct TenantAccount {
         TenantBinding binding;

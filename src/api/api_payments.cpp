@@ -5,6 +5,7 @@
 // 4xx {"code": "FAIL", "message": ...} otherwise (it retries); Alipay the text "success", or
 // "failure" (it retries); the sandbox JSON. Every notification is recorded, refused ones too.
 #include <algorithm>
+#include <map>
 
 #include "api/api_internal.hpp"
 #include "api/credentials.hpp"
@@ -159,6 +160,120 @@ Result<Reply> Api::Impl::SandboxPay(Call& c) {
     JOULE_ASSIGN_OR_RETURN(auto paid, tx->Payments().FindPaymentOrder(order->order_no));
     reply.body["order"] = OrderJson(paid.value_or(*order), AccountNumberOf(*tx, order->account));
     return reply;
+}
+
+// --------------------------------------------------------------------------- reconciliation
+
+namespace {
+
+constexpr std::size_t kMaxStatementBytes = std::size_t{64} * 1024 * 1024;
+constexpr int kMaxReconciliationRows = 1'000;
+
+Json RunJson(const ReconciliationRun& r) {
+    return Json{{"id", r.id},
+                {"provider", r.provider},
+                {"bill_date", r.bill_date},
+                {"imported_at", FormatInstant(r.imported_at)},
+                {"imported_by", r.imported_by},
+                {"file_sha256", r.file_sha256},
+                {"lines", r.lines},
+                {"other_projects", r.other_projects},
+                {"matched", r.matched},
+                {"mismatches", r.mismatches},
+                {"statement_paid", wire::MoneyText(r.statement_paid)},
+                {"statement_refunded", wire::MoneyText(r.statement_refunded)},
+                {"credited", wire::MoneyText(r.credited)}};
+}
+
+}  // namespace
+
+Result<Json> Api::Impl::ReconciliationJson(const Reconciliation& rec) {
+    Json out = RunJson(rec.run);
+    Json list = Json::array();
+    JOULE_ASSIGN_OR_RETURN(auto tx, store.BeginRead());
+    std::map<int64_t, std::string> numbers;
+    for (const Mismatch& m : rec.mismatches) {
+        auto number = numbers.find(m.account.value);
+        if (number == numbers.end()) {
+            number = numbers
+                         .emplace(m.account.value,
+                                  m.account.valid() ? AccountNumberOf(*tx, m.account) : "")
+                         .first;
+        }
+        const auto money = [](const std::optional<Money>& v) {
+            return v ? wire::MoneyText(*v) : std::string();
+        };
+        list.push_back(Json{{"kind", MismatchKindName(m.kind)},
+                            {"order_no", m.order_no},
+                            {"transaction_id", m.transaction_id},
+                            {"account", number->second},
+                            {"statement_amount", money(m.statement_amount)},
+                            {"our_amount", money(m.our_amount)},
+                            {"statement_status", m.statement_status},
+                            {"our_status", m.our_status},
+                            {"row", m.row},
+                            {"detail", m.detail}});
+    }
+    out["mismatch_list"] = std::move(list);
+    return out;
+}
+
+Result<Reply> Api::Impl::ImportStatement(Call& c) {
+    JOULE_TRY(OnlyParams(c.query, {"provider", "date"}));
+    const auto provider = c.query.find("provider");
+    if (provider == c.query.end()) {
+        return InvalidArgument("provider", "required: wechat, alipay or sandbox");
+    }
+    ReconcileRequest request;
+    request.project_code = c.project->code;
+    request.provider = provider->second;
+    if (const auto date = c.query.find("date"); date != c.query.end()) {
+        JOULE_ASSIGN_OR_RETURN(request.bill_date, ParseDate(date->second, "date"));
+    }
+    const std::string& file = c.http.body;
+    if (file.empty()) {
+        return InvalidArgument("body", "send the provider's statement file as the body");
+    }
+    if (file.size() > kMaxStatementBytes) {
+        return MakeError(ErrorCode::kOutOfRange, "the statement is larger than 64 MiB", "body");
+    }
+    if (!options.payments.parse_statement) {
+        return FailedPrecondition("this server reads no statements", "provider");
+    }
+    JOULE_ASSIGN_OR_RETURN(request.lines,
+                           options.payments.parse_statement(request.provider, file));
+    request.file_sha256 = Sha256Hex(file);
+    JOULE_ASSIGN_OR_RETURN(Reconciliation done,
+                           FromService(payments.Reconcile(request, c.actor(), c.now)));
+    JOULE_ASSIGN_OR_RETURN(Json out, ReconciliationJson(done));
+    Reply r{201, std::move(out), {}};
+    r.headers.emplace_back("Location", "/api/v1/projects/" + c.project->code +
+                                           "/reconciliations/" + std::to_string(done.run.id));
+    return r;
+}
+
+Result<Reply> Api::Impl::ListReconciliations(Call& c) {
+    JOULE_ASSIGN_OR_RETURN(auto runs, FromService(payments.ListReconciliations(
+                                          c.project->code, kMaxReconciliationRows)));
+    std::vector<Json> items;
+    items.reserve(runs.size());
+    for (const ReconciliationRun& r : runs) {
+        items.push_back(RunJson(r));
+    }
+    JOULE_ASSIGN_OR_RETURN(Json page, Page(std::move(items), c.query,
+                                           {"id", "bill_date", "mismatches"}, {"provider"},
+                                           {"bill_date", "imported_by"}));
+    return Reply{200, std::move(page), {}};
+}
+
+Result<Reply> Api::Impl::GetReconciliation(Call& c) {
+    JOULE_TRY(OnlyParams(c.query, {}));
+    JOULE_ASSIGN_OR_RETURN(const int64_t id,
+                           PositiveId(c.params.at("reconciliation"), "reconciliation"));
+    JOULE_ASSIGN_OR_RETURN(Reconciliation rec,
+                           FromService(payments.GetReconciliation(c.project->code, id)));
+    JOULE_ASSIGN_OR_RETURN(Json out, ReconciliationJson(rec));
+    return Reply{200, std::move(out), {}};
 }
 
 Result<Reply> Api::Impl::PaymentNotify(Call& c) {

@@ -7,6 +7,7 @@
 #include "pay/alipay.hpp"
 #include "pay/crypto.hpp"
 #include "pay/sandbox.hpp"
+#include "pay/statement.hpp"
 #include "pay/wechat_pay.hpp"
 
 namespace joule::app {
@@ -123,6 +124,11 @@ Result<api::PaymentGateway> MakePaymentGateway(const ServeOptions& o) {
             return request;
         };
     }
+    // Statements are read whatever is configured: finance may reconcile a provider's file even
+    // while the server takes no new payments from it.
+    gateway.parse_statement = [](std::string_view provider, std::string_view bytes) {
+        return pay::ParseStatement(provider, bytes);
+    };
     return gateway;
 }
 

@@ -1,0 +1,154 @@
+// Reconciliation through the API [PAY-3]: a statement file uploaded by finance, matched with the
+// orders and the ledger, its mismatches listed and alarmed; who may, and what a bad file gets.
+#include <gtest/gtest.h>
+
+#include "api/api_test_support.hpp"
+#include "core/payment_ports.hpp"
+#include "pay/statement.hpp"
+#include "service/site_service.hpp"
+
+namespace joule::api::test {
+namespace {
+
+// The sandbox's notification is the order's own fields (its signatures are tested in src/pay).
+ApiOptions WithSandbox() {
+    ApiOptions o;
+    o.payments.providers = {"sandbox"};
+    o.payments.verify = [](std::string_view, const HttpRequest& r,
+                           Instant now) -> Result<PaymentNotification> {
+        const auto j = nlohmann::json::parse(r.body);
+        PaymentNotification n;
+        n.provider = "sandbox";
+        n.order_no = j.at("order_no");
+        n.transaction_id = j.at("transaction_id");
+        n.amount = Money{j.at("fen").get<int64_t>()};
+        n.paid = true;
+        n.state = "SUCCESS";
+        n.paid_at = now;
+        return n;
+    };
+    o.payments.sandbox_pay = [](const PaymentOrderRecord& order, Instant) {
+        HttpRequest r;
+        r.method = "POST";
+        r.body = nlohmann::json{{"order_no", order.order_no},
+                                {"transaction_id", "T-" + order.order_no},
+                                {"fen", order.amount.fen}}
+                     .dump();
+        return r;
+    };
+    o.payments.parse_statement = [](std::string_view provider, std::string_view bytes) {
+        return pay::ParseStatement(provider, bytes);
+    };
+    return o;
+}
+
+// A trade bill (WeChat's format, the sandbox's too) of (time, transaction, order, amount) lines.
+std::string TradeBill(const std::vector<std::array<std::string, 4>>& lines) {
+    std::string bill =
+        "交易时间,公众账号ID,商户号,特约商户号,设备号,微信订单号,商户订单号,用户标识,交易类型,"
+        "交易状态,付款银行,货币种类,应结订单金额,代金券金额,微信退款单号,商户退款单号,退款金额,"
+        "充值券退款金额,退款类型,退款状态,商品名称,商户数据包,手续费,费率,订单金额,申请退款金额,"
+        "费率备注\n";
+    int64_t settled = 0;
+    for (const auto& [time, txn, order, amount] : lines) {
+        bill += "`" + time + ",`wx1,`19000,`0,`,`" + txn + ",`" + order + ",`o1,`JSAPI,`SUCCESS,`CMC,`CNY,`" +
+                amount + ",`0.00,`,`,`0.00,`0.00,`,`,`电费,`,`0.00,`0.60%,`" + amount + ",`0.00,`\n";
+        const auto dot = amount.find('.');
+        settled += std::stoll(amount.substr(0, dot)) * 100 + std::stoll(amount.substr(dot + 1));
+    }
+    bill += "总交易单数,应结订单总金额,退款总金额,充值券退款总金额,手续费总金额,订单总金额,申请退款总金额\n";
+    bill += "`" + std::to_string(lines.size()) + ",`" + std::to_string(settled / 100) + "." +
+            (settled % 100 < 10 ? "0" : "") + std::to_string(settled % 100) +
+            ",`0.00,`0.00,`0.00,`0.00,`0.00\n";
+    return bill;
+}
+
+class ReconciliationApiTest : public ApiHarness {
+protected:
+    ReconciliationApiTest() : ApiHarness(WithSandbox()) {}
+
+    void SetUp() override {
+        SiteSpec site = service_test::FlatSite("mall");
+        site.meters.push_back(service_test::SiteMeter(site, "m1"));
+        ASSERT_TRUE(CreateSite(*store_, site, Actor{}, now_).has_value());
+        OpenAccountRequest open;
+        open.project_code = "mall";
+        open.number = "A001";
+        open.tenant_name = "Tea shop";
+        open.tariff_code = "flat";
+        open.meters.push_back({"m1", Quantity{100'000}, std::nullopt});
+        open.opened_at = now_;
+        ASSERT_TRUE(billing_.OpenAccount(open, Actor{}, now_).has_value());
+        AddUser("fin", "finance", {"mall"});
+        AddUser("eng", "engineering", {"mall"});
+    }
+
+    HttpResponse Upload(const Session& s, const std::string& query, std::string file) {
+        return As(s, "POST", "/api/v1/projects/mall/reconciliations" + query, std::move(file),
+                  {{"content-type", "text/csv"}});
+    }
+};
+
+TEST_F(ReconciliationApiTest, AStatementIsMatchedAndItsMismatchesListed) {
+    const Session fin = Login("fin");
+    auto order = As(fin, "POST", "/api/v1/projects/mall/accounts/A001/payments",
+                    Json{{"amount", "88.00"}, {"provider", "sandbox"}}.dump());
+    ASSERT_EQ(order.status, 201) << order.body;
+    const std::string order_no = Body(order)["order_no"];
+    ASSERT_EQ(As(fin, "POST", "/api/v1/projects/mall/payments/" + order_no + "/sandbox-pay").status,
+              200);
+
+    // 08:00 in Beijing is now_ (2026-11-20T00:00:00Z): the statement of 2026-11-20.
+    const std::string bill = TradeBill({{"2026-11-20 08:00:00", "T-" + order_no, order_no, "88.00"},
+                                        {"2026-11-20 09:15:00", "T-stray", "J000stray", "12.50"}});
+    auto done = Upload(fin, "?provider=sandbox", bill);
+    ASSERT_EQ(done.status, 201) << done.body;
+    const Json run = Body(done);
+    EXPECT_EQ(run["bill_date"], "2026-11-20");
+    EXPECT_EQ(run["lines"], 2);
+    EXPECT_EQ(run["matched"], 1);
+    EXPECT_EQ(run["mismatches"], 1);
+    EXPECT_EQ(run["statement_paid"], "100.50");
+    EXPECT_EQ(run["credited"], "88.00");
+    EXPECT_EQ(run["imported_by"], "fin");
+    ASSERT_EQ(run["mismatch_list"].size(), 1U);
+    EXPECT_EQ(run["mismatch_list"][0]["kind"], "unknown_order");
+    EXPECT_EQ(run["mismatch_list"][0]["order_no"], "J000stray");
+    EXPECT_EQ(run["mismatch_list"][0]["statement_amount"], "12.50");
+    EXPECT_EQ(run["mismatch_list"][0]["our_amount"], "");
+    EXPECT_EQ(run["mismatch_list"][0]["row"], 3);
+
+    auto listed = As(fin, "GET", "/api/v1/projects/mall/reconciliations");
+    ASSERT_EQ(listed.status, 200);
+    EXPECT_EQ(Body(listed)["total"], 1);
+    const std::string id = std::to_string(run["id"].get<int64_t>());
+    auto one = As(fin, "GET", "/api/v1/projects/mall/reconciliations/" + id);
+    ASSERT_EQ(one.status, 200);
+    EXPECT_EQ(Body(one)["mismatch_list"].size(), 1U);
+    EXPECT_EQ(As(fin, "GET", "/api/v1/projects/mall/reconciliations/999").status, 404);
+    // The unknown order's money is alarmed to finance.
+    auto alarms = As(fin, "GET", "/api/v1/projects/mall/alarms");
+    EXPECT_NE(alarms.body.find("payment_mismatch"), std::string::npos);
+}
+
+TEST_F(ReconciliationApiTest, ABadFileOrCallChangesNothing) {
+    const Session fin = Login("fin");
+    const std::string bill = TradeBill({{"2026-11-20 08:00:00", "T1", "J1", "1.00"}});
+    // Cut off before its totals; of another day; a provider nobody knows; no provider.
+    const auto cut = Upload(fin, "?provider=wechat", bill.substr(0, bill.find("总交易单数")));
+    EXPECT_EQ(cut.status, 400);
+    EXPECT_EQ(Body(cut)["field"], "file");
+    const auto other_day = Upload(fin, "?provider=wechat&date=2026-11-19", bill);
+    EXPECT_EQ(other_day.status, 400);
+    EXPECT_EQ(Body(other_day)["field"], "date");
+    EXPECT_EQ(Body(Upload(fin, "?provider=paypal", bill))["field"], "provider");
+    EXPECT_EQ(Body(Upload(fin, "", bill))["field"], "provider");
+    EXPECT_EQ(Body(Upload(fin, "?provider=wechat", ""))["field"], "body");
+    EXPECT_EQ(Body(Upload(fin, "?provider=wechat&date=20261120", bill))["field"], "date");
+    // Engineering may not import statements.
+    EXPECT_EQ(Upload(Login("eng"), "?provider=wechat", bill).status, 403);
+    EXPECT_EQ(Body(As(fin, "GET", "/api/v1/projects/mall/reconciliations"))["total"], 0);
+}
+
+}  // namespace
+}  // namespace joule::api::test
