@@ -227,9 +227,7 @@ Api::Impl::Impl(Store& s, AccessStore& a, BillingService& b, AcquisitionService&
       options(std::move(o)),
       payments(s, b, PaymentOptions{.sandbox = static_cast<bool>(options.payments.sandbox_pay)}),
       notifications(s, NotifyOptionsFor(options.notify_channels)),
-      tenants(s, TenantOptions{.sms_configured = std::find(options.notify_channels.begin(),
-                                                           options.notify_channels.end(),
-                                                           "sms") != options.notify_channels.end(),
+      tenants(s, TenantOptions{.sms_configured = options.tenant_codes_by_sms,
                                .show_codes = options.tenant_show_codes,
                                .random_hex = RandomHex,
                                .sha256_hex = Sha256Hex}),
@@ -433,6 +431,12 @@ void Api::Impl::AddRoutes() {
     add("POST", p("/accounts/{account}/close"), "closeAccount",
         "Close: bill the final registers and refund what is left", "accounts", kNeeds,
         P::kAccountsManage, kWrite, &Impl::CloseAccount);
+    add("GET", p("/accounts/{account}/tenants"), "listAccountTenants",
+        "The people bound to the account on the tenants' pages (holder: the account's phone)",
+        "accounts", kNeeds, P::kAccountsView, kRead, &Impl::ListAccountTenants);
+    add("DELETE", p("/accounts/{account}/tenants/{binding}"), "removeAccountTenant",
+        "Unbind a person from the account's tenants' pages", "accounts", kNeeds,
+        P::kAccountsManage, kRead, &Impl::RemoveAccountTenant);
     add("GET", p("/accounts/{account}/ledger"), "listLedger",
         "The account's ledger transfers, newest first", "accounts", kNeeds, P::kAccountsView, kList,
         &Impl::ListLedger);

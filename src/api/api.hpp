@@ -83,7 +83,9 @@ struct ApiOptions {
     PaymentGateway payments{};
     // The notification channels the server sends on ("email", "sms", ...), shown to staff.
     std::vector<std::string> notify_channels{};
-    // Tenants [PAY-1]: demos only, sign-in and binding codes come back in the answer.
+    // Tenants [PAY-1]: whether codes can reach tenants by SMS (an SMS channel with a template for
+    // verification_code), and, demos only, codes that come back in the answer.
+    bool tenant_codes_by_sms = false;
     bool tenant_show_codes = false;
     // The top-up amounts the tenants' pages offer, in fen.
     std::vector<int64_t> tenant_top_up_presets_fen{5'000, 10'000, 20'000, 50'000};

@@ -232,6 +232,17 @@ struct Api::Impl {
     Result<Reply> ListReconciliations(Call& c);
     Result<Reply> GetReconciliation(Call& c);
 
+    // Tenants' calls that send SMS or check codes, counted per client address and hour, against
+    // pumping and guessing from one place (the service limits per phone and per person).
+    struct RateWindow {
+        Instant start;
+        int count = 0;
+    };
+    std::mutex tenant_limits_mutex;
+    std::unordered_map<std::string, RateWindow> tenant_limits;
+    Status TenantRateLimit(const Call& c, std::string_view what, int per_hour,
+                           std::string_view field);
+
     // api_tenant.cpp: the tenants' own API [PAY-1]
     struct TenantAccount {
         TenantBinding binding;
@@ -243,6 +254,10 @@ struct Api::Impl {
     // with params["account"], for the staff handlers reused); 404 naming "binding" otherwise.
     Result<TenantAccount> TenantAccountOf(Call& c);
     Result<Json> TenantBindingJson(const TenantBinding& b, Instant now);
+    static Json TenantBindingJson(const TenantBinding& b, const ProjectRecord& project,
+                                  const AccountView& view);
+    Result<Reply> ListAccountTenants(Call& c);
+    Result<Reply> RemoveAccountTenant(Call& c);
     Status TenantOwnsOrder(Call& c);
     Result<Reply> TenantProjects(Call& c);
     Result<Reply> TenantSendCode(Call& c);

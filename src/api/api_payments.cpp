@@ -39,6 +39,10 @@ Json OrderJson(const PaymentOrderRecord& o, std::string_view account_number) {
                 {"created_by", o.created_by},
                 {"paid_at", o.paid_at ? FormatInstant(*o.paid_at) : ""},
                 {"transaction_id", o.transaction_id},
+                // The ledger transfer of its credit: the receipt's id [PAY-4].
+                {"transfer", o.state == PaymentOrderState::kPaid
+                                 ? "pay:" + o.provider + ":" + o.transaction_id
+                                 : std::string()},
                 {"payer", o.payer}};
 }
 

@@ -6,10 +6,12 @@
 // Where the staff API has the same answer (the receipt, a payment order, the sandbox paying it),
 // the handler is that one, run with the binding's project and account filled in.
 #include <algorithm>
+#include <map>
 #include <unordered_map>
 
 #include "api/api_internal.hpp"
 #include "api/credentials.hpp"
+#include "core/notification.hpp"
 #include "service/acquisition_service.hpp"
 #include "service/billing_service.hpp"
 #include "wire/json.hpp"
@@ -18,6 +20,10 @@ namespace joule::api {
 namespace {
 
 constexpr int kMaxTenantRecords = 100;
+// Per client address and hour: codes asked for, and codes checked (sign-in, binding). A shop's
+// Wi-Fi has a few dozen people behind one address; a script has thousands of numbers.
+constexpr int kCodesPerAddressPerHour = 20;
+constexpr int kCodeChecksPerAddressPerHour = 60;
 constexpr int kMaxTenantAlarms = 50;
 constexpr int64_t kUsageDays = 31;
 constexpr int64_t kUsageMonths = 12;
@@ -32,14 +38,36 @@ Json CodeSentJson(const CodeSent& sent) {
     return out;
 }
 
-// "tenant:138****8000": who did it, in the operation log and on payment orders.
-std::string TenantActorName(const TenantPerson& person) {
-    return "tenant:" + MaskPhone(person.phone);
-}
-
 int64_t DayNumber(CivilDate date) { return date::sys_days(date).time_since_epoch().count(); }
 
+// The transfer codes as a mask for TenantTx::TransfersOfAccount.
+constexpr uint32_t Bit(TransferCode code) { return 1U << static_cast<uint32_t>(code); }
+constexpr uint32_t kMoneyInCodes =
+    Bit(TransferCode::kTopUp) | Bit(TransferCode::kRefund) | Bit(TransferCode::kSubsidy);
+constexpr uint32_t kUsageCodes = Bit(TransferCode::kDeduction) | Bit(TransferCode::kFee);
+
 }  // namespace
+
+Status Api::Impl::TenantRateLimit(const Call& c, std::string_view what, int per_hour,
+                                  std::string_view field) {
+    constexpr std::size_t kMaxTracked = 100'000;  // only a guard: a full table starts afresh
+    const std::string key = std::string(what) + "|" + c.http.remote;
+    std::lock_guard lock(tenant_limits_mutex);
+    if (tenant_limits.size() >= kMaxTracked) {
+        tenant_limits.clear();
+    }
+    RateWindow& window = tenant_limits[key];
+    if (c.now >= window.start + Seconds{3600}) {
+        window = RateWindow{c.now, 0};
+    }
+    if (window.count >= per_hour) {
+        return MakeError(ErrorCode::kResourceExhausted,
+                         "too many requests from this address; try again within the hour",
+                         std::string(field));
+    }
+    ++window.count;
+    return {};
+}
 
 Result<TenantPerson> Api::Impl::AuthenticateTenant(const HttpRequest& request, Call& call) {
     const std::string token = CookieValue(request.Header("cookie"), kTenantCookie);
@@ -56,7 +84,7 @@ Result<TenantPerson> Api::Impl::AuthenticateTenant(const HttpRequest& request, C
     }
     call.session_token_hash = token_hash;
     call.tenant_csrf = session.csrf_token;
-    call.principal.username = TenantActorName(person);
+    call.principal.username = TenantActor(person);
     return std::move(person);
 }
 
@@ -79,6 +107,12 @@ Result<Json> Api::Impl::TenantBindingJson(const TenantBinding& b, Instant now) {
     tx.reset();
     JOULE_ASSIGN_OR_RETURN(AccountView view,
                            FromService(billing.ViewAccount(project.code, account.number, now)));
+    return TenantBindingJson(b, project, view);
+}
+
+Json Api::Impl::TenantBindingJson(const TenantBinding& b, const ProjectRecord& project,
+                                  const AccountView& view) {
+    const AccountRecord& account = view.account;
     const AccountSummary summary = SummaryOf(view.account);
     return Json{{"binding", b.id},
                 {"role", BindingRoleName(b.role)},
@@ -106,6 +140,7 @@ Result<Reply> Api::Impl::TenantProjects(Call& c) {
 }
 
 Result<Reply> Api::Impl::TenantSendCode(Call& c) {
+    JOULE_TRY(TenantRateLimit(c, "codes", kCodesPerAddressPerHour, "phone"));
     wire::ObjectReader body(c.body, "");
     JOULE_ASSIGN_OR_RETURN(std::string phone, body.String("phone", 32));
     JOULE_ASSIGN_OR_RETURN(std::string project, body.OptString("project", "", 64));
@@ -116,6 +151,7 @@ Result<Reply> Api::Impl::TenantSendCode(Call& c) {
 }
 
 Result<Reply> Api::Impl::TenantLogin(Call& c) {
+    JOULE_TRY(TenantRateLimit(c, "login", kCodeChecksPerAddressPerHour, "code"));
     wire::ObjectReader body(c.body, "");
     JOULE_ASSIGN_OR_RETURN(std::string phone, body.String("phone", 32));
     JOULE_ASSIGN_OR_RETURN(std::string code, body.String("code", 16));
@@ -163,6 +199,7 @@ Result<Reply> Api::Impl::TenantMe(Call& c) {
 }
 
 Result<Reply> Api::Impl::TenantBind(Call& c) {
+    JOULE_TRY(TenantRateLimit(c, "bind", kCodeChecksPerAddressPerHour, "account"));
     wire::ObjectReader body(c.body, "");
     JOULE_ASSIGN_OR_RETURN(std::string project, body.String("project", 64));
     JOULE_ASSIGN_OR_RETURN(std::string account, body.String("account", 64));
@@ -191,9 +228,9 @@ Result<Reply> Api::Impl::TenantUnbind(Call& c) {
 Result<Reply> Api::Impl::TenantAccountDetail(Call& c) {
     JOULE_TRY(OnlyParams(c.query, {}));
     JOULE_ASSIGN_OR_RETURN(TenantAccount t, TenantAccountOf(c));
-    JOULE_ASSIGN_OR_RETURN(Json out, TenantBindingJson(t.binding, c.now));
     JOULE_ASSIGN_OR_RETURN(AccountView view,
                            FromService(billing.ViewAccount(t.project.code, t.account.number, c.now)));
+    Json out = TenantBindingJson(t.binding, t.project, view);
     out["balance"] = {{"available", wire::MoneyText(view.available)},
                       {"paid", wire::MoneyText(view.paid)},
                       {"granted", wire::MoneyText(view.granted)},
@@ -262,21 +299,38 @@ Result<Reply> Api::Impl::TenantUsage(Call& c) {
     const CivilDate first =
         daily ? CivilDate{date::sys_days(today) - date::days{kUsageDays - 1}}
               : CivilDate{(today.year() / today.month() - date::months{kUsageMonths - 1}) / 1};
+    // The account's own day totals (never the whole project's), by period and utility.
     JOULE_ASSIGN_OR_RETURN(auto tx, store.BeginRead());
-    JOULE_ASSIGN_OR_RETURN(
-        auto totals,
-        tx->SumEnergy(t.project.id, DayRange{DayNumber(first), DayNumber(today)},
-                      daily ? SummaryPeriod::kDay : SummaryPeriod::kMonth, SummaryGroup::kAccount));
+    JOULE_ASSIGN_OR_RETURN(auto days,
+                           tx->AccountDays(t.account.id, DayRange{DayNumber(first), DayNumber(today)}));
+    std::map<int64_t, Utility> utility_of;
+    struct Total {
+        Quantity energy;
+        Money charged;
+    };
+    std::map<std::pair<std::string, std::string>, Total> totals;  // (period, utility)
+    for (const MeterDayTotal& d : days) {
+        auto utility = utility_of.find(d.meter.value);
+        if (utility == utility_of.end()) {
+            JOULE_ASSIGN_OR_RETURN(MeterRecord meter, tx->GetMeter(d.meter));
+            JOULE_ASSIGN_OR_RETURN(MeterModelRecord model, tx->GetModel(meter.model));
+            utility = utility_of.emplace(d.meter.value, model.utility).first;
+        }
+        std::string label = FormatDate(CivilDate{date::sys_days{date::days{d.day}}});
+        if (!daily) {
+            label.resize(7);  // "2026-11"
+        }
+        Total& total = totals[std::pair{label, std::string(wire::UtilityText(utility->second))}];
+        total.energy += d.energy;
+        total.charged += d.deducted;
+    }
     tx.reset();
     Json items = Json::array();
-    for (const EnergyTotal& e : totals) {
-        if (e.group != t.account.id.value) {
-            continue;
-        }
-        items.push_back(Json{{"period", e.period},
-                             {"utility", wire::UtilityText(e.utility)},
-                             {"energy", wire::QuantityText(e.energy)},
-                             {"charged", wire::MoneyText(e.deducted)}});
+    for (const auto& [key, total] : totals) {
+        items.push_back(Json{{"period", key.first},
+                             {"utility", key.second},
+                             {"energy", wire::QuantityText(total.energy)},
+                             {"charged", wire::MoneyText(total.charged)}});
     }
     return Reply{200, Json{{"items", std::move(items)}}, {}};
 }
@@ -291,8 +345,12 @@ Result<Reply> Api::Impl::TenantRecords(Call& c) {
     JOULE_ASSIGN_OR_RETURN(TenantAccount t, TenantAccountOf(c));
     JOULE_ASSIGN_OR_RETURN(auto tx, store.BeginRead());
     JOULE_ASSIGN_OR_RETURN(auto ledgers, tx->LedgerAccountsOf(t.account.id));
-    // Consumption posts many small transfers: read more than a page so top-ups are not crowded out.
-    JOULE_ASSIGN_OR_RETURN(auto transfers, tx->TransfersOf(t.account.id, kMaxTenantRecords * 20));
+    // Read by code in the store: a busy account's deductions never crowd its top-ups out.
+    const uint32_t mask = kind == "top_up" ? kMoneyInCodes
+                          : kind == "usage" ? kUsageCodes
+                                            : kMoneyInCodes | kUsageCodes;
+    JOULE_ASSIGN_OR_RETURN(auto transfers,
+                           tx->Tenants().TransfersOfAccount(t.account.id, mask, kMaxTenantRecords));
     const auto owned = [&](LedgerAccountId id) {
         return std::any_of(ledgers.begin(), ledgers.end(),
                            [&](const LedgerAccount& l) { return l.id == id; });
@@ -300,15 +358,7 @@ Result<Reply> Api::Impl::TenantRecords(Call& c) {
     std::unordered_map<int64_t, std::string> channel_codes;
     Json items = Json::array();
     for (const Transfer& tr : transfers) {
-        const bool usage =
-            tr.code == TransferCode::kDeduction || tr.code == TransferCode::kFee ||
-            tr.code == TransferCode::kPurchaseSent || tr.code == TransferCode::kPurchaseConfirmed;
-        const bool money_in = tr.code == TransferCode::kTopUp ||
-                              tr.code == TransferCode::kRefund ||
-                              tr.code == TransferCode::kSubsidy;
-        if ((kind == "usage" && !usage) || (kind == "top_up" && !money_in)) {
-            continue;
-        }
+        const bool money_in = (kMoneyInCodes & Bit(tr.code)) != 0;
         const bool in = owned(tr.credit);
         const bool out = owned(tr.debit);
         if (in == out) {
@@ -326,9 +376,6 @@ Result<Reply> Api::Impl::TenantRecords(Call& c) {
                              {"amount", wire::MoneyText(in ? tr.amount : Money{-tr.amount.fen})},
                              {"channel", money_in ? channel->second : ""},
                              {"receipt", money_in}});
-        if (std::ssize(items) >= kMaxTenantRecords) {
-            break;
-        }
     }
     return Reply{200, Json{{"items", std::move(items)}}, {}};
 }
@@ -337,26 +384,25 @@ Result<Reply> Api::Impl::TenantAlarms(Call& c) {
     JOULE_TRY(OnlyParams(c.query, {}));
     JOULE_ASSIGN_OR_RETURN(TenantAccount t, TenantAccountOf(c));
     JOULE_ASSIGN_OR_RETURN(auto tx, store.BeginRead());
-    JOULE_ASSIGN_OR_RETURN(auto alarms, tx->ListAlarms(t.project.id, false));
+    // Read past the staff's kinds (wiring, payments) so a page of the tenant's own is filled.
+    JOULE_ASSIGN_OR_RETURN(auto alarms,
+                           tx->Tenants().AlarmsOfAccount(t.account.id, kMaxTenantAlarms * 4));
     tx.reset();
-    std::vector<const AlarmRecord*> mine;
-    for (const AlarmRecord& a : alarms) {
-        if (a.account == t.account.id) {
-            mine.push_back(&a);
-        }
-    }
-    std::sort(mine.begin(), mine.end(),
-              [](const AlarmRecord* x, const AlarmRecord* y) { return x->id > y->id; });
     Json items = Json::array();
-    for (const AlarmRecord* a : mine) {
+    for (const AlarmRecord& a : alarms) {
+        const EventKindInfo* kind = FindEventKind(AlarmKindName(a.kind));
+        // Only what is for tenants, and never the staff's detail of it.
+        if (kind == nullptr || kind->audience != Audience::kTenant) {
+            continue;
+        }
+        items.push_back(Json{{"id", a.id},
+                             {"kind", AlarmKindName(a.kind)},
+                             {"open", a.open},
+                             {"raised_at", FormatInstant(a.raised_at)},
+                             {"cleared_at", a.cleared_at ? FormatInstant(*a.cleared_at) : ""}});
         if (std::ssize(items) >= kMaxTenantAlarms) {
             break;
         }
-        items.push_back(Json{{"id", a->id},
-                             {"kind", AlarmKindName(a->kind)},
-                             {"raised_at", FormatInstant(a->raised_at)},
-                             {"cleared_at", a->cleared_at ? FormatInstant(*a->cleared_at) : ""},
-                             {"detail", a->detail}});
     }
     return Reply{200, Json{{"items", std::move(items)}}, {}};
 }
@@ -404,8 +450,10 @@ Result<Reply> Api::Impl::TenantGetPayment(Call& c) {
     JOULE_TRY(OnlyParams(c.query, {}));
     JOULE_TRY(TenantOwnsOrder(c));
     JOULE_ASSIGN_OR_RETURN(Reply r, GetPayment(c));
-    r.body.erase("notifications");  // the providers' messages are for staff
+    // The providers' messages, who ordered it and who paid (another member, maybe) are staff's.
+    r.body.erase("notifications");
     r.body.erase("created_by");
+    r.body.erase("payer");
     return r;
 }
 
@@ -414,8 +462,32 @@ Result<Reply> Api::Impl::TenantSandboxPay(Call& c) {
     JOULE_ASSIGN_OR_RETURN(Reply r, SandboxPay(c));
     if (r.body.contains("order")) {
         r.body["order"].erase("created_by");
+        r.body["order"].erase("payer");
     }
     return r;
+}
+
+// --------------------------------------------------------------------- staff's view of tenants
+
+Result<Reply> Api::Impl::ListAccountTenants(Call& c) {
+    JOULE_TRY(OnlyParams(c.query, {}));
+    JOULE_ASSIGN_OR_RETURN(auto found, FromService(tenants.PeopleOfAccount(
+                                           c.project->code, c.params.at("account"))));
+    Json items = Json::array();
+    for (const TenantBinding& b : found.second) {
+        items.push_back(Json{{"binding", b.id},
+                             {"phone", b.phone},
+                             {"role", BindingRoleName(b.role)},
+                             {"since", FormatInstant(b.created_at)}});
+    }
+    return Reply{200, Json{{"items", std::move(items)}}, {}};
+}
+
+Result<Reply> Api::Impl::RemoveAccountTenant(Call& c) {
+    JOULE_ASSIGN_OR_RETURN(const int64_t id, PositiveId(c.params.at("binding"), "binding"));
+    JOULE_TRY(FromService(tenants.RemoveBinding(c.project->code, c.params.at("account"), id,
+                                                c.actor(), c.now)));
+    return NoContent();
 }
 
 }  // namespace joule::api

@@ -16,6 +16,7 @@ namespace {
 ApiOptions TenantOptions() {
     ApiOptions o;
     o.notify_channels = {"sms"};
+    o.tenant_codes_by_sms = true;
     o.payments.providers = {"sandbox"};
     o.payments.verify = [](std::string_view, const HttpRequest& r,
                            Instant now) -> Result<PaymentNotification> {
@@ -212,7 +213,7 @@ TEST_F(TenantApiTest, MembersBindWithTheHoldersCodeAndSeeOnlyTheirOwn) {
     auto asked = As(other, "POST", "/api/v1/tenant/bindings",
                     Json{{"project", "mall"}, {"account", "A001"}}.dump());
     ASSERT_EQ(asked.status, 202) << asked.body;
-    EXPECT_EQ(Body(asked)["code_sent_to"], "138****8000");
+    EXPECT_EQ(Body(asked)["code_sent_to"], "*******8000");
     const std::string code = CodeSentTo("13800138000");
     auto joined = As(other, "POST", "/api/v1/tenant/bindings",
                      Json{{"project", "mall"}, {"account", "A001"}, {"code", code}}.dump());
@@ -242,6 +243,62 @@ TEST_F(TenantApiTest, MembersBindWithTheHoldersCodeAndSeeOnlyTheirOwn) {
     EXPECT_NE(log.body.find("******"), std::string::npos);
     EXPECT_EQ(As(boss, "GET", "/api/v1/tenant/me").status, 401);
     EXPECT_EQ(As(holder, "GET", "/api/v1/projects/mall/accounts").status, 401);
+}
+
+TEST_F(TenantApiTest, OneAddressAsksForAtMostTwentyCodesAnHour) {
+    // Twenty phones from one address go; the twenty-first is refused before any SMS is queued.
+    for (int i = 0; i < 20; ++i) {
+        const std::string phone = "1390000" + std::to_string(1000 + i);
+        auto sent = Call("POST", "/api/v1/tenant/codes", Json{{"phone", phone}}.dump());
+        ASSERT_EQ(sent.status, 202) << i << " " << sent.body;
+    }
+    auto refused = Call("POST", "/api/v1/tenant/codes", Json{{"phone", "13900002000"}}.dump());
+    EXPECT_EQ(refused.status, 429);
+    EXPECT_EQ(Body(refused)["field"], "phone");
+    now_ += Seconds{3600};
+    EXPECT_EQ(Call("POST", "/api/v1/tenant/codes", Json{{"phone", "13900002000"}}.dump()).status,
+              202);
+}
+
+TEST_F(TenantApiTest, TenantsSeeTheirOwnAlarmsOnlyAndStaffSeeWhoIsBound) {
+    const Session tenant = SignIn("13800138000");
+    auto bound = As(tenant, "POST", "/api/v1/tenant/bindings",
+                    Json{{"project", "mall"}, {"account", "A001"}}.dump());
+    ASSERT_EQ(bound.status, 201);
+    const std::string base =
+        "/api/v1/tenant/bindings/" + std::to_string(Body(bound)["binding"].get<int64_t>());
+    {
+        // A tenant's alarm and a finance one on the same account.
+        auto tx = store_->Begin().value();
+        const ProjectRecord mall = tx->FindProject("mall").value().value();
+        const AccountRecord a001 = tx->FindAccount(mall.id, "A001").value().value();
+        for (AlarmKind kind : {AlarmKind::kLowBalance1, AlarmKind::kPaymentMismatch}) {
+            AlarmRecord a;
+            a.project = mall.id;
+            a.account = a001.id;
+            a.kind = kind;
+            a.raised_at = now_;
+            a.detail = "staff-only detail";
+            ASSERT_TRUE(tx->RaiseAlarm(a).has_value());
+        }
+        ASSERT_TRUE(tx->Commit().has_value());
+    }
+    auto alarms = As(tenant, "GET", base + "/alarms");
+    ASSERT_EQ(alarms.status, 200);
+    ASSERT_EQ(Body(alarms)["items"].size(), 1U);
+    EXPECT_EQ(Body(alarms)["items"][0]["kind"], "low_balance_1");
+    EXPECT_EQ(alarms.body.find("staff-only"), std::string::npos);
+
+    const Session boss = Login("boss");
+    auto people = As(boss, "GET", "/api/v1/projects/mall/accounts/A001/tenants");
+    ASSERT_EQ(people.status, 200) << people.body;
+    ASSERT_EQ(Body(people)["items"].size(), 1U);
+    EXPECT_EQ(Body(people)["items"][0]["phone"], "13800138000");
+    EXPECT_EQ(Body(people)["items"][0]["role"], "holder");
+    const std::string binding = std::to_string(Body(people)["items"][0]["binding"].get<int64_t>());
+    EXPECT_EQ(As(boss, "DELETE", "/api/v1/projects/mall/accounts/A001/tenants/" + binding).status,
+              204);
+    EXPECT_EQ(As(tenant, "GET", base).status, 404);
 }
 
 }  // namespace

@@ -286,6 +286,13 @@ Status RunServe(const ServeOptions& o) {
     api_options.payments = std::move(payment_gateway);
     api_options.notify_channels = notifier->Channels();
     api_options.tenant_show_codes = o.tenant_show_codes;
+    {
+        const std::vector<std::string> sending = notifier->Channels();
+        api_options.tenant_codes_by_sms =
+            std::find(sending.begin(), sending.end(), "sms") != sending.end() &&
+            std::any_of(o.sms_templates.begin(), o.sms_templates.end(),
+                        [](const std::string& t) { return t.starts_with("verification_code="); });
+    }
     JOULE_ASSIGN_OR_RETURN(api_options.tenant_top_up_presets_fen,
                            TenantPresetsFen(o.tenant_top_up_presets));
     api_options.extra_metrics = [&store = *store] {
@@ -351,8 +358,10 @@ Status RunServe(const ServeOptions& o) {
             std::printf(
                 "joule serve: DEMO ONLY: tenants' sign-in codes are shown in the answer "
                 "(--tenant-show-codes)\n");
-        } else if (std::find(sending.begin(), sending.end(), "sms") == sending.end()) {
-            std::printf("joule serve: no SMS channel: tenants cannot sign in at /m/\n");
+        } else if (!api_options.tenant_codes_by_sms) {
+            std::printf(
+                "joule serve: no SMS channel with a verification_code template: tenants cannot "
+                "sign in at /m/\n");
         }
     }
     std::fflush(stdout);

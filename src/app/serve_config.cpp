@@ -526,6 +526,11 @@ Status ValidateServeOptions(const ServeOptions& o) {
     }
     JOULE_TRY(ValidateNotifyOptions(o));
     JOULE_TRY(TenantPresetsFen(o.tenant_top_up_presets));
+    if (o.tenant_show_codes && !o.sms_access_key_id.empty()) {
+        // A server that sends real SMS is a real server: codes shown in the answer would let
+        // anyone sign in as any phone and bind any account without its holder.
+        return InvalidArgument("tenant.show_codes", "is for demos only; not with an SMS channel");
+    }
     if (!o.alipay_seller_id.empty() && o.alipay_app_id.empty()) {
         return InvalidArgument("payments.alipay_app_id", "needed with the Alipay seller id");
     }

@@ -153,7 +153,7 @@ wechat_templates = ["top_up=TPL-topup"]
 wechat_default_template = "TPL-general"
 [tenant]
 top_up_presets = ["30", "100", "300.50"]
-show_codes = true
+show_codes = false
 [run]
 for_s = 3600
 report_every_s = 30
@@ -210,7 +210,6 @@ report_every_s = 30
     want.wechat_mp_templates = {"top_up=TPL-topup"};
     want.wechat_mp_default_template = "TPL-general";
     want.tenant_top_up_presets = {"30", "100", "300.50"};
-    want.tenant_show_codes = true;
     want.run_for_s = 3600;
     want.report_every_s = 30;
     EXPECT_EQ(file->options, want);
@@ -218,6 +217,10 @@ report_every_s = 30
     EXPECT_TRUE(ValidateServeOptions(file->options).has_value());
     EXPECT_EQ(TenantPresetsFen(want.tenant_top_up_presets).value(),
               (std::vector<int64_t>{3'000, 10'000, 30'050}));
+    // Codes shown in answers are for demos: never on a server that sends real SMS.
+    ServeOptions demo_with_sms = want;
+    demo_with_sms.tenant_show_codes = true;
+    EXPECT_EQ(ValidateServeOptions(demo_with_sms).error().field, "tenant.show_codes");
     for (const std::vector<std::string>& bad :
          std::vector<std::vector<std::string>>{{"0"}, {"50000.01"}, {"1.005"}, {"ten"},
                                                 {"1", "2", "3", "4", "5", "6", "7", "8", "9"}}) {

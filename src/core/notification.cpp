@@ -222,6 +222,22 @@ Result<NotifyChannel> ParseNotifyChannel(std::string_view name, std::string_view
     return InvalidArgument(std::string(field), "must be email, sms, wechat or webhook");
 }
 
+std::string RedactCodes(std::string_view text) {
+    std::string out(text);
+    std::size_t run = 0;
+    for (std::size_t i = 0; i <= out.size(); ++i) {
+        if (i < out.size() && out[i] >= '0' && out[i] <= '9') {
+            ++run;
+            continue;
+        }
+        if (run == 6) {
+            out.replace(i - run, run, run, '*');
+        }
+        run = 0;
+    }
+    return out;
+}
+
 std::span<const EventKindInfo> EventKinds() { return kEventKinds; }
 
 const EventKindInfo* FindEventKind(std::string_view kind) {

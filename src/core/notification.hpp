@@ -58,6 +58,12 @@ struct NotificationText {
 [[nodiscard]] NotificationText RenderNotification(std::string_view kind, std::string_view language,
                                                   const TemplateVars& vars);
 
+// The kind of a sign-in or binding code's SMS [PAY-1]: its words hold the tenant's secret, kept
+// only until the message is done with, and never shown to staff.
+inline constexpr std::string_view kVerificationCodeKind = "verification_code";
+// `text` with every run of exactly six digits (a code) turned into "******".
+[[nodiscard]] std::string RedactCodes(std::string_view text);
+
 // Quiet hours in a project's local time, [begin, end) minutes after midnight; begin > end spans
 // midnight (22:00-07:00). Equal begin and end: no quiet hours.
 struct QuietHours {

@@ -126,7 +126,8 @@ public:
     virtual Result<std::vector<DeliveryRecord>> ClaimDueDeliveries(NotifyChannel channel,
                                                                    Instant now, Instant lease_until,
                                                                    int limit) = 0;
-    // Saves state, attempts, next attempt, error and finish time.
+    // Saves state, attempts, next attempt, error, finish time, and the words (body and vars: a
+    // code's are redacted once it is done with).
     virtual Status UpdateDelivery(const DeliveryRecord& d) = 0;
     virtual Result<std::vector<DeliveryRecord>> ListDeliveries(const DeliveryQuery& q) = 0;
     virtual Result<std::optional<DeliveryRecord>> GetDelivery(int64_t id) = 0;

@@ -35,6 +35,13 @@ TEST(Notification, EveryKindHasWordsInBothLanguagesWithItsValuesFilledIn) {
               "yuan.");
 }
 
+TEST(Notification, CodesAreRedactedAndNothingElse) {
+    EXPECT_EQ(RedactCodes("万达广场：您的验证码为012345，5分钟内有效。尾号9000"),
+              "万达广场：您的验证码为******，5分钟内有效。尾号9000");
+    EXPECT_EQ(RedactCodes(R"({"code":"987654"})"), R"({"code":"******"})");
+    EXPECT_EQ(RedactCodes("13800138000 1234567 12345"), "13800138000 1234567 12345");
+}
+
 TEST(Notification, AnUnknownKindOrMissingValueStillRenders) {
     const NotificationText text = RenderNotification("cover_opened", "en", {{"project", "P"}});
     EXPECT_EQ(text.title, "Alarm");

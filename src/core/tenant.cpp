@@ -42,6 +42,24 @@ std::string MaskPhone(std::string_view phone) {
            std::string(phone.substr(phone.size() - 4));
 }
 
+std::string PhoneTail(std::string_view phone) {
+    if (phone.size() < 4) {
+        return std::string(phone.size(), '*');
+    }
+    return std::string(phone.size() - 4, '*') + std::string(phone.substr(phone.size() - 4));
+}
+
+bool SameSecretText(std::string_view a, std::string_view b) {
+    if (a.size() != b.size()) {
+        return false;
+    }
+    unsigned char differ = 0;
+    for (std::size_t i = 0; i < a.size(); ++i) {
+        differ = static_cast<unsigned char>(differ | (a[i] ^ b[i]));
+    }
+    return differ == 0;
+}
+
 Result<std::string> NormalizeCode(std::string_view code, std::string_view field) {
     while (!code.empty() && code.front() == ' ') {
         code.remove_prefix(1);

@@ -19,6 +19,11 @@ inline constexpr int kCodesPerPhonePerDay = 10;
 inline constexpr int kCodeMaxTries = 5;
 inline constexpr int kCodeDigits = 6;
 inline constexpr Seconds kTenantSessionLifetime{30 * 24 * 3600};
+// Against guessing and SMS pumping: a person asks for at most 5 binding codes and types at most 10
+// wrong codes a day, and the server sends at most 1,000 codes an hour in all.
+inline constexpr int kBindCodesPerPersonPerDay = 5;
+inline constexpr int kWrongTriesPerPersonPerDay = 10;
+inline constexpr int kCodesPerServerPerHour = 1'000;
 // One person binds a handful of accounts, one account a handful of people: bounds against abuse.
 inline constexpr int kMaxBindingsPerPerson = 20;
 inline constexpr int kMaxMembersPerAccount = 20;
@@ -40,6 +45,10 @@ enum class BindingRole : uint8_t {
 [[nodiscard]] Result<std::string> NormalizeMobile(std::string_view phone, std::string_view field);
 // "138****0001": enough to recognise one's own phone, not enough to learn someone else's.
 [[nodiscard]] std::string MaskPhone(std::string_view phone);
+// "*******0001": someone else's phone (an account holder's), the last four digits only.
+[[nodiscard]] std::string PhoneTail(std::string_view phone);
+// Whether two secrets (hashes) are equal, in time that does not depend on where they differ.
+[[nodiscard]] bool SameSecretText(std::string_view a, std::string_view b);
 // Whether a code as typed ("123456", spaces around allowed) has the shape of one; the digits.
 [[nodiscard]] Result<std::string> NormalizeCode(std::string_view code, std::string_view field);
 // The code for `entropy` (any 32 random bits): kCodeDigits digits, leading zeros kept.

@@ -12,6 +12,8 @@
 
 #include "base/error.hpp"
 #include "core/ids.hpp"
+#include "core/ledger.hpp"
+#include "core/ports.hpp"
 #include "core/tenant.hpp"
 #include "core/time.hpp"
 
@@ -59,9 +61,20 @@ class TenantTx {
 public:
     virtual ~TenantTx() = default;
 
-    // Codes sent to `phone` since `since` (the daily limit), and the newest one's time.
-    virtual Result<int64_t> CountCodesSentSince(std::string_view phone, Instant since) = 0;
-    virtual Result<std::optional<Instant>> LastCodeSentAt(std::string_view phone) = 0;
+    // Codes of `purpose` sent to `phone` since `since` (the daily limit), and the newest one's
+    // time: sign-in and binding codes have budgets of their own, so binding requests never lock
+    // the holder out of signing in.
+    virtual Result<int64_t> CountCodesSentSince(std::string_view phone, CodePurpose purpose,
+                                                Instant since) = 0;
+    virtual Result<std::optional<Instant>> LastCodeSentAt(std::string_view phone,
+                                                          CodePurpose purpose) = 0;
+    // Codes of `purpose` asked for by `requester` since `since`, and the wrong tries typed against
+    // them: a person's own budget, whichever phones the codes went to.
+    virtual Result<int64_t> CountCodesRequestedSince(std::string_view requester,
+                                                     CodePurpose purpose, Instant since) = 0;
+    virtual Result<int64_t> CountWrongTriesSince(std::string_view requester, Instant since) = 0;
+    // Every code sent since `since`: the server's own cap against SMS pumping.
+    virtual Result<int64_t> CountAllCodesSince(Instant since) = 0;
     virtual Result<int64_t> InsertCode(const VerificationCode& c) = 0;
     // The newest code of `purpose` asked for by `requester` (for `account`), used or not.
     virtual Result<std::optional<VerificationCode>> NewestCode(CodePurpose purpose,
@@ -83,6 +96,16 @@ public:
     virtual Result<std::vector<TenantBinding>> BindingsOfPerson(int64_t person) = 0;  // oldest first
     virtual Result<std::vector<TenantBinding>> BindingsOfAccount(AccountId account) = 0;
     virtual Status DeleteBinding(int64_t id) = 0;
+
+    // Sessions expired before `now` and codes created before `codes_before`: deleted.
+    virtual Status PurgeExpired(Instant now, Instant codes_before) = 0;
+
+    // What a tenant's pages read of a bound account, without reading the whole project's.
+    // The account's alarms, newest first.
+    virtual Result<std::vector<AlarmRecord>> AlarmsOfAccount(AccountId account, int limit) = 0;
+    // The account's transfers whose code is in `code_mask` (bit 1 << TransferCode), newest first.
+    virtual Result<std::vector<Transfer>> TransfersOfAccount(AccountId account, uint32_t code_mask,
+                                                             int limit) = 0;
 };
 
 }  // namespace joule

@@ -27,6 +27,10 @@ TEST(Tenant, MobileNumbersAsPeopleTypeThem) {
 TEST(Tenant, MaskedPhonesShowOnlyTheEnds) {
     EXPECT_EQ(MaskPhone("13800138000"), "138****8000");
     EXPECT_EQ(MaskPhone("1234"), "****");
+    EXPECT_EQ(PhoneTail("13900139000"), "*******9000");
+    EXPECT_TRUE(SameSecretText("abc", "abc"));
+    EXPECT_FALSE(SameSecretText("abc", "abd"));
+    EXPECT_FALSE(SameSecretText("abc", "abcd"));
 }
 
 TEST(Tenant, CodesAreSixDigitsWithLeadingZeros) {

@@ -8,6 +8,7 @@
 
 #include "base/decimal.hpp"
 #include "base/json_quote.hpp"
+#include "core/tenant.hpp"
 
 namespace joule {
 
@@ -348,6 +349,14 @@ Result<DeliverResult> NotificationService::DeliverDue(NotifyChannel channel,
             ++result.failed;
             continue;
         }
+        if (d.kind == kVerificationCodeKind && now >= d.created_at + kCodeLifetime) {
+            // Useless once the code has expired: the tenant asks for a new one.
+            d.state = DeliveryState::kFailed;
+            d.error = "the code expired before it could be sent";
+            d.finished_at = now;
+            ++result.failed;
+            continue;
+        }
         const Status sent = sender.Send(d);  // the claim counted the attempt
         if (sent) {
             d.state = DeliveryState::kSent;
@@ -375,6 +384,13 @@ Result<DeliverResult> NotificationService::DeliverDue(NotifyChannel channel,
             } else {
                 unreachable = true;
             }
+        }
+    }
+    for (DeliveryRecord& d : due) {
+        // A code is kept only while it may still be sent [PAY-1].
+        if (d.kind == kVerificationCodeKind && d.state != DeliveryState::kQueued) {
+            d.body = RedactCodes(d.body);
+            d.vars = RedactCodes(d.vars);
         }
     }
     const Status recorded = store_.RunCommitted([&](Tx& tx) -> Status {
@@ -475,6 +491,10 @@ Result<DeliveryRecord> NotificationService::RetryDelivery(std::string_view proje
         if (found->state != DeliveryState::kFailed && found->state != DeliveryState::kSuppressed) {
             return MakeError(ErrorCode::kFailedPrecondition,
                              "only a failed or suppressed delivery can be sent again", "id");
+        }
+        if (found->kind == kVerificationCodeKind) {
+            return MakeError(ErrorCode::kFailedPrecondition,
+                             "a code is never sent again: the tenant asks for a new one", "id");
         }
         if (!options_.configured.contains(found->channel)) {
             // Queued on a channel no thread sends, it would wait for ever.

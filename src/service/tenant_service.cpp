@@ -26,6 +26,7 @@ std::string TenantService::CodeHash(CodePurpose purpose, std::string_view reques
 
 Result<CodeSent> TenantService::IssueCode(Tx& tx, CodePurpose purpose, const std::string& sent_to,
                                           const std::string& requester, AccountId account,
+                                          std::string_view account_number,
                                           const ProjectRecord& project, Instant now) {
     if (!options_.sms_configured && !options_.show_codes) {
         return MakeError(ErrorCode::kFailedPrecondition,
@@ -34,7 +35,25 @@ Result<CodeSent> TenantService::IssueCode(Tx& tx, CodePurpose purpose, const std
                          purpose == CodePurpose::kSignIn ? "phone" : "account");
     }
     const std::string field = purpose == CodePurpose::kSignIn ? "phone" : "account";
-    JOULE_ASSIGN_OR_RETURN(auto last, tx.Tenants().LastCodeSentAt(sent_to));
+    const Instant day_ago = now - Seconds{24 * 3600};
+    JOULE_ASSIGN_OR_RETURN(const int64_t this_hour,
+                           tx.Tenants().CountAllCodesSince(now - Seconds{3600}));
+    if (this_hour >= kCodesPerServerPerHour) {
+        return MakeError(ErrorCode::kResourceExhausted,
+                         "the server has sent as many codes as it may this hour; try again later",
+                         field);
+    }
+    if (purpose == CodePurpose::kBind) {
+        JOULE_ASSIGN_OR_RETURN(const int64_t asked, tx.Tenants().CountCodesRequestedSince(
+                                                        requester, purpose, day_ago));
+        if (asked >= kBindCodesPerPersonPerDay) {
+            return MakeError(ErrorCode::kResourceExhausted,
+                             "you have asked for " + std::to_string(kBindCodesPerPersonPerDay) +
+                                 " binding codes today; try again tomorrow",
+                             field);
+        }
+    }
+    JOULE_ASSIGN_OR_RETURN(auto last, tx.Tenants().LastCodeSentAt(sent_to, purpose));
     if (last && now < *last + kCodeResendAfter) {
         const auto wait = (*last + kCodeResendAfter - now).count();
         return MakeError(ErrorCode::kResourceExhausted,
@@ -43,7 +62,7 @@ Result<CodeSent> TenantService::IssueCode(Tx& tx, CodePurpose purpose, const std
                          field);
     }
     JOULE_ASSIGN_OR_RETURN(const int64_t today,
-                           tx.Tenants().CountCodesSentSince(sent_to, now - Seconds{24 * 3600}));
+                           tx.Tenants().CountCodesSentSince(sent_to, purpose, day_ago));
     if (today >= kCodesPerPhonePerDay) {
         return MakeError(ErrorCode::kResourceExhausted,
                          "this phone has had " + std::to_string(kCodesPerPhonePerDay) +
@@ -68,12 +87,14 @@ Result<CodeSent> TenantService::IssueCode(Tx& tx, CodePurpose purpose, const std
         const std::string purpose_zh = purpose == CodePurpose::kSignIn
                                            ? "用于登录水电缴费。"
                                            : "尾号" + requester.substr(requester.size() - 4) +
-                                                 "的手机正在申请绑定您的户号，请确认后告知对方。";
+                                                 "的手机正在申请绑定您的户号" + std::string(account_number) +
+                                                 "，请确认后告知对方。";
         const std::string purpose_en =
             purpose == CodePurpose::kSignIn
                 ? "It signs you in to pay for power and water. "
                 : "The phone ending " + requester.substr(requester.size() - 4) +
-                      " asks to bind your account; tell them the code only if you agree. ";
+                      " asks to bind your account " + std::string(account_number) +
+                      "; tell them the code only if you agree. ";
         const NotificationText text = RenderNotification(
             "verification_code", "zh-CN",
             {{"project", project.name},
@@ -98,7 +119,8 @@ Result<CodeSent> TenantService::IssueCode(Tx& tx, CodePurpose purpose, const std
         JOULE_TRY(tx.Notifications().InsertDelivery(sms));
     }
     CodeSent sent;
-    sent.sent_to = MaskPhone(sent_to);
+    // One's own phone masked in the middle; an account holder's shows only its last digits.
+    sent.sent_to = purpose == CodePurpose::kSignIn ? MaskPhone(sent_to) : PhoneTail(sent_to);
     if (options_.show_codes) {
         sent.demo_code = code;
     }
@@ -108,6 +130,12 @@ Result<CodeSent> TenantService::IssueCode(Tx& tx, CodePurpose purpose, const std
 Status TenantService::Redeem(Tx& tx, CodePurpose purpose, const std::string& requester,
                              AccountId account, std::string_view typed, Instant now) {
     JOULE_ASSIGN_OR_RETURN(std::string code, NormalizeCode(typed, "code"));
+    JOULE_ASSIGN_OR_RETURN(const int64_t wrong_today, tx.Tenants().CountWrongTriesSince(
+                                                          requester, now - Seconds{24 * 3600}));
+    if (wrong_today >= kWrongTriesPerPersonPerDay) {
+        return MakeError(ErrorCode::kResourceExhausted,
+                         "too many wrong codes today; try again tomorrow", "code");
+    }
     JOULE_ASSIGN_OR_RETURN(auto newest, tx.Tenants().NewestCode(purpose, requester, account));
     if (!newest || newest->used_at) {
         return std::unexpected(Refused("no code is waiting; ask for a new one"));
@@ -118,7 +146,7 @@ Status TenantService::Redeem(Tx& tx, CodePurpose purpose, const std::string& req
     if (newest->tries >= kCodeMaxTries) {
         return std::unexpected(Refused("too many wrong codes; ask for a new one"));
     }
-    if (CodeHash(purpose, requester, account, code) != newest->code_hash) {
+    if (!SameSecretText(CodeHash(purpose, requester, account, code), newest->code_hash)) {
         newest->tries += 1;
         JOULE_TRY(tx.Tenants().UpdateCode(*newest));
         const int left = kCodeMaxTries - newest->tries;
@@ -134,20 +162,28 @@ Result<CodeSent> TenantService::SendSignInCode(std::string_view phone,
                                                std::string_view project_code, Instant now) {
     JOULE_ASSIGN_OR_RETURN(const std::string mobile, NormalizeMobile(phone, "phone"));
     JOULE_ASSIGN_OR_RETURN(auto tx, store_.Begin());
+    // The SMS is logged in the delivery log of the project the tenant came for: staff of
+    // another project never see who signs in here.
     std::optional<ProjectRecord> project;
     if (!project_code.empty()) {
         JOULE_ASSIGN_OR_RETURN(project, tx->FindProject(project_code));
-    }
-    if (!project) {
+        if (!project) {
+            return NotFound("no project '" + std::string(project_code.substr(0, 64)) + "'",
+                            "project");
+        }
+    } else {
         JOULE_ASSIGN_OR_RETURN(auto projects, tx->ListProjects());
         if (projects.empty()) {
             return MakeError(ErrorCode::kFailedPrecondition, "this server has no project yet",
                              "phone");
         }
+        if (projects.size() > 1) {
+            return InvalidArgument("project", "choose the project you pay for");
+        }
         project = projects.front();
     }
     JOULE_ASSIGN_OR_RETURN(CodeSent sent,
-                           IssueCode(*tx, CodePurpose::kSignIn, mobile, mobile, AccountId{},
+                           IssueCode(*tx, CodePurpose::kSignIn, mobile, mobile, AccountId{}, "",
                                      *project, now));
     JOULE_TRY(tx->Commit());
     return sent;
@@ -165,6 +201,9 @@ Result<TenantSignIn> TenantService::SignIn(std::string_view phone, std::string_v
         return std::unexpected(redeemed.error());
     }
     JOULE_ASSIGN_OR_RETURN(TenantPerson person, tx->Tenants().SignInPerson(mobile, now));
+    // Sign-ins are when old sessions and codes go: codes are kept a day past their life for the
+    // daily limits.
+    JOULE_TRY(tx->Tenants().PurgeExpired(now, now - Seconds{2 * 24 * 3600}));
     TenantSignIn out;
     out.token = options_.random_hex(32);
     out.session.token_hash = options_.sha256_hex(out.token);
@@ -174,6 +213,9 @@ Result<TenantSignIn> TenantService::SignIn(std::string_view phone, std::string_v
     out.session.created_at = now;
     out.session.expires_at = now + kTenantSessionLifetime;
     JOULE_TRY(tx->Tenants().InsertSession(out.session));
+    JOULE_TRY(tx->InsertOperation(OperationBy(Actor{TenantActor(person), out.session.remote},
+                                              now, ProjectId{}, "tenant.sign_in",
+                                              "tenant:" + std::to_string(person.id), "{}")));
     JOULE_TRY(tx->Commit());
     out.person = std::move(person);
     return out;
@@ -253,8 +295,8 @@ Result<BindOutcome> TenantService::Bind(const TenantPerson& person, std::string_
             "account");
     } else if (!code) {
         JOULE_ASSIGN_OR_RETURN(CodeSent sent, IssueCode(*tx, CodePurpose::kBind, *holder_phone,
-                                                        person.phone, account->id, *project,
-                                                        now));
+                                                        person.phone, account->id, account->number,
+                                                        *project, now));
         JOULE_TRY(tx->Commit());
         return BindOutcome{std::nullopt, std::move(sent)};
     } else {
@@ -290,6 +332,13 @@ Status TenantService::Unbind(const TenantPerson& person, int64_t binding, const 
         return NotFound("no binding " + std::to_string(binding), "binding");
     }
     JOULE_ASSIGN_OR_RETURN(auto members, tx->Tenants().BindingsOfAccount(target->account));
+    JOULE_TRY(CurrentRoles(*tx, members));
+    // The target's role as it is now (the account's phone may have changed since it bound).
+    for (const TenantBinding& m : members) {
+        if (m.id == target->id) {
+            target->role = m.role;
+        }
+    }
     const auto own = std::find_if(members.begin(), members.end(),
                                   [&](const TenantBinding& b) { return b.person == person.id; });
     if (own == members.end()) {
@@ -312,7 +361,9 @@ Status TenantService::Unbind(const TenantPerson& person, int64_t binding, const 
 
 Result<std::vector<TenantBinding>> TenantService::BindingsOf(const TenantPerson& person) {
     JOULE_ASSIGN_OR_RETURN(auto tx, store_.BeginRead());
-    return tx->Tenants().BindingsOfPerson(person.id);
+    JOULE_ASSIGN_OR_RETURN(auto bindings, tx->Tenants().BindingsOfPerson(person.id));
+    JOULE_TRY(CurrentRoles(*tx, bindings));
+    return bindings;
 }
 
 Result<TenantBinding> TenantService::BindingOf(const TenantPerson& person, int64_t binding) {
@@ -321,14 +372,65 @@ Result<TenantBinding> TenantService::BindingOf(const TenantPerson& person, int64
     if (!found || found->person != person.id) {
         return NotFound("no binding " + std::to_string(binding), "binding");
     }
-    return *found;
+    std::vector<TenantBinding> one{*found};
+    JOULE_TRY(CurrentRoles(*tx, one));
+    return one.front();
 }
 
 Result<std::vector<TenantBinding>> TenantService::Members(const TenantPerson& person,
                                                           int64_t binding) {
     JOULE_ASSIGN_OR_RETURN(TenantBinding own, BindingOf(person, binding));
     JOULE_ASSIGN_OR_RETURN(auto tx, store_.BeginRead());
-    return tx->Tenants().BindingsOfAccount(own.account);
+    JOULE_ASSIGN_OR_RETURN(auto members, tx->Tenants().BindingsOfAccount(own.account));
+    JOULE_TRY(CurrentRoles(*tx, members));
+    return members;
+}
+
+Status TenantService::CurrentRoles(Tx& tx, std::vector<TenantBinding>& bindings) {
+    for (TenantBinding& b : bindings) {
+        JOULE_ASSIGN_OR_RETURN(AccountRecord account, tx.GetAccount(b.account));
+        const auto holder = NormalizeMobile(account.phone, "phone");
+        b.role = holder && *holder == b.phone ? BindingRole::kHolder : BindingRole::kMember;
+    }
+    return {};
+}
+
+Result<std::pair<AccountRecord, std::vector<TenantBinding>>> TenantService::PeopleOfAccount(
+    std::string_view project_code, std::string_view account_number) {
+    JOULE_ASSIGN_OR_RETURN(auto tx, store_.BeginRead());
+    JOULE_ASSIGN_OR_RETURN(auto project, tx->FindProject(project_code));
+    if (!project) {
+        return NotFound("no project '" + std::string(project_code) + "'", "project");
+    }
+    JOULE_ASSIGN_OR_RETURN(auto account, tx->FindAccount(project->id, account_number));
+    if (!account) {
+        return NotFound("no account '" + std::string(account_number) + "'", "account");
+    }
+    JOULE_ASSIGN_OR_RETURN(auto people, tx->Tenants().BindingsOfAccount(account->id));
+    JOULE_TRY(CurrentRoles(*tx, people));
+    return std::pair{std::move(*account), std::move(people)};
+}
+
+Status TenantService::RemoveBinding(std::string_view project_code,
+                                    std::string_view account_number, int64_t binding,
+                                    const Actor& actor, Instant now) {
+    JOULE_ASSIGN_OR_RETURN(auto found, PeopleOfAccount(project_code, account_number));
+    const auto& [account, people] = found;
+    const auto it = std::find_if(people.begin(), people.end(),
+                                 [&](const TenantBinding& b) { return b.id == binding; });
+    if (it == people.end()) {
+        return NotFound("no binding " + std::to_string(binding) + " of this account", "binding");
+    }
+    JOULE_ASSIGN_OR_RETURN(auto tx, store_.Begin());
+    JOULE_TRY(tx->Tenants().DeleteBinding(binding));
+    JOULE_TRY(tx->InsertOperation(
+        OperationBy(actor, now, account.project, "tenant.unbind", ActionTarget(account),
+                    R"({"phone":")" + MaskPhone(it->phone) + R"(","by":"staff"})")));
+    return tx->Commit();
+}
+
+std::string TenantActor(const TenantPerson& person) {
+    return "tenant:" + std::to_string(person.id) + ":" + MaskPhone(person.phone);
 }
 
 }  // namespace joule

@@ -48,13 +48,17 @@ struct BindOutcome {
     std::optional<CodeSent> code_sent;
 };
 
+// Who a tenant is in the operation log and on payment orders: "tenant:17:138****8000".
+[[nodiscard]] std::string TenantActor(const TenantPerson& person);
+
 class TenantService {
 public:
     TenantService(Store& store, TenantOptions options)
         : store_(store), options_(std::move(options)) {}
 
     // Sends a sign-in code to `phone` (typed as the tenant typed it). `project_code` names the
-    // project whose delivery log shows the SMS ("" or unknown: the first project). Errors:
+    // project whose delivery log shows the SMS; "" only when the server has one project (else
+    // kInvalidArgument naming "project"). Errors:
     // kInvalidArgument naming "phone"; kResourceExhausted naming "phone" when asked again too
     // soon or too often; kFailedPrecondition when this server sends no SMS.
     [[nodiscard]] Result<CodeSent> SendSignInCode(std::string_view phone,
@@ -92,11 +96,23 @@ public:
     [[nodiscard]] Result<std::vector<TenantBinding>> Members(const TenantPerson& person,
                                                              int64_t binding);
 
+    // Staff: the account and everyone bound to it; removing one of them (logged).
+    [[nodiscard]] Result<std::pair<AccountRecord, std::vector<TenantBinding>>> PeopleOfAccount(
+        std::string_view project_code, std::string_view account_number);
+    [[nodiscard]] Status RemoveBinding(std::string_view project_code,
+                                       std::string_view account_number, int64_t binding,
+                                       const Actor& actor, Instant now);
+
 private:
-    // Checks the phone's limits, then writes the code and its SMS in `tx`.
+    // Checks the phone's, the person's and the server's limits, then writes the code and its
+    // SMS in `tx`.
     Result<CodeSent> IssueCode(Tx& tx, CodePurpose purpose, const std::string& sent_to,
                                const std::string& requester, AccountId account,
-                               const ProjectRecord& project, Instant now);
+                               std::string_view account_number, const ProjectRecord& project,
+                               Instant now);
+    // Roles as they are now: the holder is whoever has the account's current phone, whatever
+    // it was when they bound (a phone changed by staff hands the account over).
+    static Status CurrentRoles(Tx& tx, std::vector<TenantBinding>& bindings);
     // Checks `typed` against the newest code; counts a wrong try, spends a right one.
     Status Redeem(Tx& tx, CodePurpose purpose, const std::string& requester, AccountId account,
                   std::string_view typed, Instant now);

@@ -7,6 +7,7 @@
 #include "core/access_ports.hpp"
 #include "core/notification_ports.hpp"
 #include "service/service_test_support.hpp"
+#include "service/notification_service.hpp"
 #include "service/site_service.hpp"
 
 namespace joule {
@@ -218,7 +219,7 @@ TEST_F(TenantServiceTest, TheHolderBindsAtOnceOthersWithTheHoldersCode) {
     ASSERT_TRUE(asked.has_value()) << asked.error().ToString();
     ASSERT_FALSE(asked->bound.has_value());
     ASSERT_TRUE(asked->code_sent.has_value());
-    EXPECT_EQ(asked->code_sent->sent_to, "138****8000");
+    EXPECT_EQ(asked->code_sent->sent_to, "*******8000");  // someone else's phone: its tail only
     const auto sms = CodeMessages();
     ASSERT_EQ(sms.size(), 3U);  // two sign-ins, one binding
     EXPECT_EQ(sms.front().address, "13800138000");  // newest first
@@ -302,6 +303,108 @@ TEST_F(TenantServiceTest, BindingNamesWhatIsWrong) {
     EXPECT_EQ(closed.code, ErrorCode::kFailedPrecondition);
     EXPECT_NE(closed.message.find("closed"), std::string::npos);
     EXPECT_TRUE(Service().BindingsOf(person).value().empty());  // nothing bound by any of it
+}
+
+TEST_F(TenantServiceTest, APersonHasABudgetOfBindingCodesAndWrongTries) {
+    const TenantPerson person = SignedIn("13900139000", 3);
+    // Five binding codes a day, whichever accounts they are for.
+    for (int i = 0; i < kBindCodesPerPersonPerDay; ++i) {
+        auto asked = Service().Bind(person, "mall", i % 2 == 0 ? "A001" : "A003", std::nullopt,
+                                    {"t"}, now_);
+        ASSERT_TRUE(asked.has_value()) << i << " " << asked.error().ToString();
+        now_ += Seconds{61};
+    }
+    auto sixth = Service().Bind(person, "mall", "A001", std::nullopt, {"t"}, now_);
+    ASSERT_FALSE(sixth.has_value());
+    EXPECT_EQ(sixth.error().code, ErrorCode::kResourceExhausted);
+    // The holder's own sign-in codes are another budget: binding requests never lock them out.
+    codes_.push_back(8);
+    EXPECT_TRUE(Service().SendSignInCode("13800138000", "mall", now_).has_value());
+    // Ten wrong codes a day in all, then even the right one waits for tomorrow.
+    for (int i = 0; i < kWrongTriesPerPersonPerDay; ++i) {
+        auto wrong = Service().Bind(person, "mall", i % 2 == 0 ? "A001" : "A003", "999999", {"t"},
+                                    now_);
+        ASSERT_FALSE(wrong.has_value());
+    }
+    auto locked = Service().Bind(person, "mall", "A001", "000000", {"t"}, now_);
+    ASSERT_FALSE(locked.has_value());
+    EXPECT_EQ(locked.error().code, ErrorCode::kResourceExhausted);
+    EXPECT_EQ(locked.error().field, "code");
+}
+
+TEST_F(TenantServiceTest, TheHolderIsWhoeverHasTheAccountsPhoneNow) {
+    const TenantPerson old_holder = SignedIn("13800138000", 1);
+    const TenantPerson new_holder = SignedIn("13600136000", 2);
+    auto first = Service().Bind(old_holder, "mall", "A001", std::nullopt, {"t"}, now_);
+    ASSERT_TRUE(first.has_value() && first->bound.has_value());
+    // Staff give the account a new phone: its owner binds as holder, the old one is a member.
+    ChangeTermsRequest change;
+    change.project_code = "mall";
+    change.account_number = "A001";
+    change.phone = "136 0013 6000";
+    ASSERT_TRUE(billing_.ChangeTerms(change, actor_, now_).has_value());
+    auto second = Service().Bind(new_holder, "mall", "A001", std::nullopt, {"t"}, now_);
+    ASSERT_TRUE(second.has_value() && second->bound.has_value()) << second.error().ToString();
+    EXPECT_EQ(Service().BindingOf(old_holder, first->bound->id).value().role, BindingRole::kMember);
+    // The new holder removes the old one; staff can see and remove anyone.
+    ASSERT_TRUE(Service().Unbind(new_holder, first->bound->id, {"t"}, now_).has_value());
+    auto people = Service().PeopleOfAccount("mall", "A001");
+    ASSERT_TRUE(people.has_value());
+    ASSERT_EQ(people->second.size(), 1U);
+    EXPECT_EQ(people->second[0].role, BindingRole::kHolder);
+    ASSERT_TRUE(
+        Service().RemoveBinding("mall", "A001", second->bound->id, actor_, now_).has_value());
+    EXPECT_TRUE(Service().BindingsOf(new_holder).value().empty());
+    EXPECT_EQ(Service().RemoveBinding("mall", "A001", 999, actor_, now_).error().field, "binding");
+}
+
+TEST_F(TenantServiceTest, ServersWithSeveralProjectsAskWhichOne) {
+    SiteSpec park = service_test::FlatSite("park", "dds-park");
+    ASSERT_TRUE(CreateSite(*store_, park, actor_, now_).has_value());
+    auto unnamed = Service().SendSignInCode("13800138000", "", now_);
+    ASSERT_FALSE(unnamed.has_value());
+    EXPECT_EQ(unnamed.error().field, "project");
+    EXPECT_EQ(Service().SendSignInCode("13800138000", "nowhere", now_).error().field, "project");
+    EXPECT_TRUE(Service().SendSignInCode("13800138000", "park", now_).has_value());
+}
+
+// A sender that keeps what it was given.
+class KeepingSender final : public NotificationSender {
+public:
+    Status Send(const DeliveryRecord& d) override {
+        sent.push_back(d);
+        return {};
+    }
+    std::vector<DeliveryRecord> sent;
+};
+
+TEST_F(TenantServiceTest, ACodesWordsAreWipedOnceSentAndAnExpiredOneIsNotSent) {
+    NotifyOptions notify;
+    notify.configured = {NotifyChannel::kSms};
+    NotificationService notifications(*store_, notify);
+    KeepingSender sms;
+    codes_.push_back(246810);
+    ASSERT_TRUE(Service().SendSignInCode("13800138000", "mall", now_).has_value());
+    ASSERT_EQ(notifications.DeliverDue(NotifyChannel::kSms, sms, now_).value().sent, 1);
+    ASSERT_EQ(sms.sent.size(), 1U);
+    EXPECT_EQ(sms.sent[0].vars, R"({"code":"246810"})");  // the provider got the code
+    const DeliveryRecord kept = CodeMessages().front();
+    EXPECT_EQ(kept.state, DeliveryState::kSent);
+    EXPECT_EQ(kept.vars, R"({"code":"******"})");  // the store keeps no code once it is sent
+    EXPECT_EQ(kept.body.find("246810"), std::string::npos) << kept.body;
+    // Sending it again is refused: it would send nothing the tenant can use.
+    auto again = notifications.RetryDelivery("mall", kept.id, actor_, now_);
+    ASSERT_FALSE(again.has_value());
+
+    // A code whose SMS could not go out in its five minutes is given up, not sent late.
+    codes_.push_back(135791);
+    now_ += Seconds{61};
+    ASSERT_TRUE(Service().SendSignInCode("13800138000", "mall", now_).has_value());
+    const auto late = notifications.DeliverDue(NotifyChannel::kSms, sms, now_ + kCodeLifetime);
+    ASSERT_TRUE(late.has_value());
+    EXPECT_EQ(late->failed, 1);
+    EXPECT_EQ(sms.sent.size(), 1U);
+    EXPECT_EQ(CodeMessages().front().vars, R"({"code":"******"})");
 }
 
 }  // namespace

@@ -242,7 +242,8 @@ Result<int64_t> SqliteNotifications::CountDeliveriesSince(NotifyChannel channel,
                                                           int64_t at_most) {
     auto q =
         Q("SELECT COUNT(*) FROM (SELECT 1 FROM notification_deliveries WHERE address = ? AND "
-          "created_at >= ? AND channel = ? AND state IN (0, 1) LIMIT ?)");
+          "created_at >= ? AND channel = ? AND state IN (0, 1) "
+          "AND kind != 'verification_code' LIMIT ?)");
     q.Text(address).Int(Secs(since)).Int(static_cast<int64_t>(channel)).Int(at_most);
     JOULE_ASSIGN_OR_RETURN(bool row, q.Step());
     return row ? q.ColInt(0) : 0;
@@ -302,12 +303,14 @@ Result<std::vector<DeliveryRecord>> SqliteNotifications::ClaimDueDeliveries(Noti
 Status SqliteNotifications::UpdateDelivery(const DeliveryRecord& d) {
     auto q =
         Q("UPDATE notification_deliveries SET state = ?, attempts = ?, next_attempt_at = ?, "
-          "error = ?, finished_at = ? WHERE id = ?");
+          "error = ?, finished_at = ?, body = ?, vars = ? WHERE id = ?");
     return q.Int(static_cast<int64_t>(d.state))
         .Int(d.attempts)
         .Int(Secs(d.next_attempt_at))
         .Text(d.error)
         .OptInt(d.finished_at ? std::optional<int64_t>(Secs(*d.finished_at)) : std::nullopt)
+        .Text(d.body)
+        .Text(d.vars)
         .Int(d.id)
         .Run();
 }

@@ -55,21 +55,51 @@ TenantBinding BindingRow(const Query& q) {
 
 }  // namespace
 
-Result<int64_t> SqliteTenants::CountCodesSentSince(std::string_view phone, Instant since) {
-    auto q = Q("SELECT COUNT(*) FROM verification_codes WHERE sent_to = ? AND created_at >= ?");
-    q.Text(phone).Int(Secs(since));
+Result<int64_t> SqliteTenants::CountCodesSentSince(std::string_view phone, CodePurpose purpose,
+                                                  Instant since) {
+    auto q =
+        Q("SELECT COUNT(*) FROM verification_codes WHERE sent_to = ? AND purpose = ? "
+          "AND created_at >= ?");
+    q.Text(phone).Int(static_cast<int64_t>(purpose)).Int(Secs(since));
     JOULE_ASSIGN_OR_RETURN(bool row, q.Step());
     return row ? q.ColInt(0) : 0;
 }
 
-Result<std::optional<Instant>> SqliteTenants::LastCodeSentAt(std::string_view phone) {
-    auto q = Q("SELECT MAX(created_at) FROM verification_codes WHERE sent_to = ?");
-    q.Text(phone);
+Result<std::optional<Instant>> SqliteTenants::LastCodeSentAt(std::string_view phone,
+                                                             CodePurpose purpose) {
+    auto q = Q("SELECT MAX(created_at) FROM verification_codes WHERE sent_to = ? AND purpose = ?");
+    q.Text(phone).Int(static_cast<int64_t>(purpose));
     JOULE_ASSIGN_OR_RETURN(bool row, q.Step());
     if (!row || q.ColNull(0)) {
         return std::nullopt;
     }
     return At(q.ColInt(0));
+}
+
+Result<int64_t> SqliteTenants::CountCodesRequestedSince(std::string_view requester,
+                                                       CodePurpose purpose, Instant since) {
+    auto q =
+        Q("SELECT COUNT(*) FROM verification_codes WHERE requester = ? AND purpose = ? "
+          "AND created_at >= ?");
+    q.Text(requester).Int(static_cast<int64_t>(purpose)).Int(Secs(since));
+    JOULE_ASSIGN_OR_RETURN(bool row, q.Step());
+    return row ? q.ColInt(0) : 0;
+}
+
+Result<int64_t> SqliteTenants::CountWrongTriesSince(std::string_view requester, Instant since) {
+    auto q =
+        Q("SELECT COALESCE(SUM(tries), 0) FROM verification_codes WHERE requester = ? "
+          "AND created_at >= ?");
+    q.Text(requester).Int(Secs(since));
+    JOULE_ASSIGN_OR_RETURN(bool row, q.Step());
+    return row ? q.ColInt(0) : 0;
+}
+
+Result<int64_t> SqliteTenants::CountAllCodesSince(Instant since) {
+    auto q = Q("SELECT COUNT(*) FROM verification_codes WHERE created_at >= ?");
+    q.Int(Secs(since));
+    JOULE_ASSIGN_OR_RETURN(bool row, q.Step());
+    return row ? q.ColInt(0) : 0;
 }
 
 Result<int64_t> SqliteTenants::InsertCode(const VerificationCode& c) {
@@ -196,6 +226,62 @@ Result<std::vector<TenantBinding>> SqliteTenants::BindingsOfAccount(AccountId ac
     auto q = Q(sql.c_str());
     q.Int(account.value);
     return CollectRows(q, BindingRow);
+}
+
+Status SqliteTenants::PurgeExpired(Instant now, Instant codes_before) {
+    auto sessions = Q("DELETE FROM tenant_sessions WHERE expires_at <= ?");
+    JOULE_TRY(sessions.Int(Secs(now)).Run());
+    auto codes = Q("DELETE FROM verification_codes WHERE created_at < ?");
+    return codes.Int(Secs(codes_before)).Run();
+}
+
+Result<std::vector<AlarmRecord>> SqliteTenants::AlarmsOfAccount(AccountId account, int limit) {
+    auto q =
+        Q("SELECT id, project_id, account_id, meter_id, kind, open, raised_at, cleared_at "
+          "FROM alarms WHERE account_id = ? ORDER BY id DESC LIMIT ?");
+    q.Int(account.value).Int(limit);
+    return CollectRows(q, [](const Query& r) {
+        AlarmRecord a;
+        a.id = r.ColInt(0);
+        a.project = ProjectId{r.ColInt(1)};
+        a.account = AccountId{r.ColInt(2)};
+        a.meter = MeterId{r.ColInt(3)};
+        a.kind = static_cast<AlarmKind>(r.ColInt(4));
+        a.open = r.ColInt(5) != 0;
+        a.raised_at = At(r.ColInt(6));
+        if (auto cleared = r.ColOptInt(7)) {
+            a.cleared_at = At(*cleared);
+        }
+        return a;
+    });
+}
+
+Result<std::vector<Transfer>> SqliteTenants::TransfersOfAccount(AccountId account,
+                                                                uint32_t code_mask, int limit) {
+    // Each side walks its index (debit_id or credit_id, then seq) from the newest and stops at
+    // `limit` matches: a busy account's thousands of deductions are not read to find top-ups.
+    auto q =
+        Q("SELECT id, debit_id, credit_id, amount, code, ref, actor, at FROM transfers "
+          "WHERE seq IN ("
+          "SELECT seq FROM (SELECT seq FROM transfers WHERE debit_id IN "
+          "(SELECT id FROM ledger_accounts WHERE owner_account_id = ?1) "
+          "AND ((1 << code) & ?2) != 0 ORDER BY seq DESC LIMIT ?3) "
+          "UNION ALL "
+          "SELECT seq FROM (SELECT seq FROM transfers WHERE credit_id IN "
+          "(SELECT id FROM ledger_accounts WHERE owner_account_id = ?1) "
+          "AND ((1 << code) & ?2) != 0 ORDER BY seq DESC LIMIT ?3)) "
+          "ORDER BY seq DESC LIMIT ?3");
+    q.Int(account.value).Int(code_mask).Int(limit);
+    return CollectRows(q, [](const Query& r) {
+        return Transfer{r.ColText(0),
+                        {r.ColInt(1)},
+                        {r.ColInt(2)},
+                        {r.ColInt(3)},
+                        static_cast<TransferCode>(r.ColInt(4)),
+                        r.ColText(5),
+                        r.ColText(6),
+                        At(r.ColInt(7))};
+    });
 }
 
 Status SqliteTenants::DeleteBinding(int64_t id) {

@@ -11,8 +11,14 @@ class SqliteTenants final : public TenantTx {
 public:
     SqliteTenants(sqlite3* db, StatementCache& statements) : db_(db), statements_(statements) {}
 
-    Result<int64_t> CountCodesSentSince(std::string_view phone, Instant since) override;
-    Result<std::optional<Instant>> LastCodeSentAt(std::string_view phone) override;
+    Result<int64_t> CountCodesSentSince(std::string_view phone, CodePurpose purpose,
+                                        Instant since) override;
+    Result<std::optional<Instant>> LastCodeSentAt(std::string_view phone,
+                                                  CodePurpose purpose) override;
+    Result<int64_t> CountCodesRequestedSince(std::string_view requester, CodePurpose purpose,
+                                             Instant since) override;
+    Result<int64_t> CountWrongTriesSince(std::string_view requester, Instant since) override;
+    Result<int64_t> CountAllCodesSince(Instant since) override;
     Result<int64_t> InsertCode(const VerificationCode& c) override;
     Result<std::optional<VerificationCode>> NewestCode(CodePurpose purpose,
                                                        std::string_view requester,
@@ -28,6 +34,10 @@ public:
     Result<std::vector<TenantBinding>> BindingsOfPerson(int64_t person) override;
     Result<std::vector<TenantBinding>> BindingsOfAccount(AccountId account) override;
     Status DeleteBinding(int64_t id) override;
+    Status PurgeExpired(Instant now, Instant codes_before) override;
+    Result<std::vector<AlarmRecord>> AlarmsOfAccount(AccountId account, int limit) override;
+    Result<std::vector<Transfer>> TransfersOfAccount(AccountId account, uint32_t code_mask,
+                                                     int limit) override;
 
 private:
     Query Q(const char* sql) { return CachedQuery(db_, statements_, sql); }

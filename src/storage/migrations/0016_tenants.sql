@@ -19,6 +19,7 @@ CREATE TABLE tenant_sessions (
     expires_at INTEGER NOT NULL
 );
 CREATE INDEX tenant_sessions_person ON tenant_sessions(person_id);
+CREATE INDEX tenant_sessions_expiry ON tenant_sessions(expires_at);
 
 CREATE TABLE verification_codes (
     id INTEGER PRIMARY KEY,
@@ -34,6 +35,7 @@ CREATE TABLE verification_codes (
 );
 CREATE INDEX verification_codes_sent_to ON verification_codes(sent_to, created_at);
 CREATE INDEX verification_codes_requester ON verification_codes(requester, purpose, account_id, id);
+CREATE INDEX verification_codes_created ON verification_codes(created_at);
 
 CREATE TABLE tenant_bindings (
     id INTEGER PRIMARY KEY,
@@ -44,3 +46,6 @@ CREATE TABLE tenant_bindings (
     UNIQUE (person_id, account_id)
 );
 CREATE INDEX tenant_bindings_account ON tenant_bindings(account_id);
+
+-- A tenant's own alarms, newest first, without reading the whole project's.
+CREATE INDEX alarms_account ON alarms(account_id, id);
