@@ -42,7 +42,8 @@ export interface Page<T> {
 
 export interface RequestOptions {
   body?: unknown
-  file?: Blob // sent as it is (an import's CSV or XLSX) instead of a JSON body
+  file?: Blob // sent as it is (an import's CSV or XLSX) instead of a JSON body; typed by a
+  // Content-Type in `headers` if given, else by the file's own type
   headers?: Record<string, string>
   idempotencyKey?: string
 }
@@ -51,7 +52,7 @@ export async function api<T>(method: string, path: string, options: RequestOptio
   const headers: Record<string, string> = { Accept: 'application/json', ...options.headers }
   let body: string | Blob | undefined
   if (options.file !== undefined) {
-    headers['Content-Type'] = options.file.type || 'application/octet-stream'
+    if (!headers['Content-Type']) headers['Content-Type'] = options.file.type || 'application/octet-stream'
     body = options.file
   } else if (options.body !== undefined) {
     headers['Content-Type'] = 'application/json'

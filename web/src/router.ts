@@ -18,6 +18,7 @@ export const pages: RouteRecordRaw[] = [
   { path: '/accounts/:number', name: 'account', component: () => import('./pages/AccountPage.vue'), meta: { title: 'menu.rooms', permission: 'accounts.view' } },
   { path: '/alarms', name: 'alarms', component: () => import('./pages/AlarmsPage.vue'), meta: { title: 'menu.alarms', permission: 'alarms.view', menu: true } },
   { path: '/notifications', name: 'notifications', component: () => import('./pages/NotificationsPage.vue'), meta: { title: 'menu.notifications', permission: 'alarms.view', menu: true } },
+  { path: '/reconciliation', name: 'reconciliation', component: () => import('./pages/ReconciliationPage.vue'), meta: { title: 'menu.reconciliation', permission: 'reports.view', menu: true } },
   { path: '/commands', name: 'commands', component: () => import('./pages/CommandsPage.vue'), meta: { title: 'menu.commands', permission: 'devices.view', menu: true } },
   { path: '/devices', name: 'devices', component: () => import('./pages/DevicesPage.vue'), meta: { title: 'menu.devices', permission: 'devices.view', menu: true } },
   { path: '/tariffs', name: 'tariffs', component: () => import('./pages/TariffsPage.vue'), meta: { title: 'menu.tariffs', permission: 'tariffs.view', menu: true } },

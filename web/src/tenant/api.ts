@@ -1,7 +1,8 @@
 // The tenant API (/api/v1/tenant, docs/tenant.md) from the phone: the session cookie goes by
 // itself; every call but GET sends the CSRF token sign-in (or GET me) returned. Errors become
-// TenantApiError with the API's {code, message, field}. A 401 outside sign-in means the session
-// is gone: the handler the router installs sends the person to sign in.
+// TenantApiError with the API's {code, message, field}; errorText.ts words them for the person.
+// A 401 outside sign-in means the session is gone: the handler the router installs sends the
+// person to sign in.
 import { t } from './i18n'
 
 export const apiBase = '/api/v1/tenant/'
@@ -70,9 +71,7 @@ export const get = <T>(path: string) => call<T>('GET', path)
 export const post = <T>(path: string, body?: unknown) => call<T>('POST', path, body)
 export const del = (path: string) => call<void>('DELETE', path)
 
-// What a failed call says to the person: the API's message, or the error's own text.
-export function errorText(e: unknown): string {
-  if (e instanceof TenantApiError) return e.message
-  return e instanceof Error ? e.message : String(e)
-}
-
+// The printable receipt of a ledger transfer. Transfer ids are strings ("pay:sandbox:SBX1a2b",
+// "topup-7") that may hold ':' and other characters a query must not carry raw.
+export const receiptUrl = (binding: number, transfer: string) =>
+  `${apiBase}bindings/${binding}/receipt?transfer=${encodeURIComponent(transfer)}`

@@ -1,7 +1,6 @@
 // Codes the API sends, as the person reads them. Unknown codes (added to the server later) are
 // shown as they are rather than hidden.
-import { t, tOr } from './i18n'
-import type { AlarmItem } from './types'
+import { tOr } from './i18n'
 
 export const stateLabel = (state: string) => tOr('state.', state)
 export const codeLabel = (code: string) => tOr('code.', code)
@@ -10,14 +9,7 @@ export const providerLabel = (provider: string) => tOr('provider.', provider)
 export const utilityLabel = (utility: string) => tOr('utility.', utility)
 export const unitOf = (utility: string) => tOr('unit.', utility)
 
-// Low-balance alarms come as low_balance_1..3, or as low_balance with a level ("alarm2", 2).
-export function alarmLabel(a: Pick<AlarmItem, 'kind' | 'level'>): string {
-  if (a.kind === 'low_balance') {
-    const n = String(a.level ?? '').replace(/\D/g, '')
-    return ['1', '2', '3'].includes(n) ? t('alarm.low_balance_' + n) : t('alarm.low_balance')
-  }
-  return tOr('alarm.', a.kind)
-}
+export const alarmLabel = (kind: string) => tOr('alarm.', kind)
 
 // The tag colour of an account state: warnings for low balance, danger when cut off.
 export function stateTagType(state: string): 'warning' | 'danger' | 'primary' | 'success' {

@@ -1,9 +1,9 @@
 // Paying a top-up online: make the order, then the provider's own step, then wait for the paid
-// notification to have credited it. Only the sandbox has a step in this build; WeChat Pay and
+// notification to have credited it (the paid order names its ledger transfer: the receipt). Only the sandbox has a step in this build; WeChat Pay and
 // Alipay get theirs (open the provider's cashier with the prepay parameters) once the API
 // returns those parameters.
 import { get, post } from './api'
-import type { Order, RecordItem, Items } from './types'
+import type { Order } from './types'
 
 export type ProviderStep = 'sandbox-cashier' | 'unavailable'
 const providerSteps: Record<string, ProviderStep> = {
@@ -36,15 +36,4 @@ export async function waitUntilPaid(orderNo: string, stopped: () => boolean = ()
     if (order.state === 'closed' || stopped() || Date.now() + pollTiming.intervalMs > deadline) return null
     await sleep(pollTiming.intervalMs)
   }
-}
-
-// The receipt of a paid order: the newest top-up of that amount since the order was made. The
-// order does not name its ledger transfer, so this is looked up; without it, 记录 lists them.
-export async function receiptTransfer(binding: number, order: Order): Promise<number | null> {
-  const records = await get<Items<RecordItem>>(`bindings/${binding}/records?kind=top_up`)
-  const since = Date.parse(order.created_at)
-  const found = records.items.find(
-    (r) => r.receipt && r.amount === order.amount && (Number.isNaN(since) || Date.parse(r.at) >= since - 60_000),
-  )
-  return found ? found.id : null
 }

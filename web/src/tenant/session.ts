@@ -5,6 +5,7 @@ import { get, setCsrfToken, TenantApiError } from './api'
 import type { Binding, Me } from './types'
 
 const currentKey = 'joule.tenant.binding'
+const projectKey = 'joule.tenant.project'
 
 export const session = reactive({
   known: false, // GET me has answered (or said 401) since the page loaded
@@ -60,4 +61,16 @@ export function signedOutLocally(): void {
   session.providers = []
   session.presets = []
   setCsrfToken('')
+}
+
+// The project of the page's link: ?p=CODE on /m/ (the QR code on the meter box), or on the route.
+export function linkedProject(routeP: unknown): string {
+  const fromPage = typeof window !== 'undefined' ? new URLSearchParams(window.location.search).get('p') : null
+  return fromPage || (typeof routeP === 'string' ? routeP : '')
+}
+
+// The project last signed in to or bound in, offered first next time on a server with several.
+export const lastProject = (): string => localStorage.getItem(projectKey) ?? ''
+export function rememberProject(code: string): void {
+  if (code) localStorage.setItem(projectKey, code)
 }

@@ -68,7 +68,7 @@ export interface UsageItem {
 }
 
 export interface RecordItem {
-  id: number
+  id: string // the ledger transfer: "pay:sandbox:SBX1a2b", "topup-7"
   at: string
   code: string
   amount: string
@@ -76,13 +76,14 @@ export interface RecordItem {
   receipt: boolean
 }
 
+// Only the tenant's own kinds come: low_balance_1..3, arrears_trip, trip_held, keep_power,
+// forced_trip, top_up, days_left (a kind added later is shown as its code).
 export interface AlarmItem {
   id: number
   kind: string
-  level: string | number | null
+  open?: boolean
   raised_at: string
-  cleared_at: string | null
-  detail: unknown
+  cleared_at: string | null // "" or null while open
 }
 
 export interface Order {
@@ -95,6 +96,8 @@ export interface Order {
   created_at: string
   paid_at: string | null
   sandbox_pay?: string
+  // The ledger transfer that credited it ("pay:<provider>:<transaction_id>"); "" until paid.
+  transfer?: string
 }
 
 export interface Items<T> {

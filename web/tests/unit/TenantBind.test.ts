@@ -1,8 +1,10 @@
 // 绑定户号: the project preselected from the page's ?p=, the holder's own phone binding at once,
-// anyone else asked for the code sent to the holder (202 → code → 201), refusals at their fields.
+// anyone else asked for the code sent to the holder (202 → code → 201, the holder's phone named by
+// its last 4 digits), refusals at their fields in the page's words.
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { flushPromises } from '@vue/test-utils'
 import { session } from '../../src/tenant/session'
+import { setLocale } from '../../src/tenant/i18n'
 import { apiError, binding, callsTo, detail, json, me, mockApi, mountTenant, resetSession } from './tenantFixtures'
 import type { Binding } from '../../src/tenant/types'
 
@@ -23,9 +25,12 @@ beforeEach(() => {
     if (method === 'POST' && path === 'bindings') {
       const b = body as { project: string; account: string; code?: string }
       if (b.account === 'NOPE') return apiError(404, 'not_found', 'no account NOPE', 'account')
-      if (b.account === 'A-101') return apiError(409, 'conflict', 'already bound', 'account')
-      if (!b.code) return json({ code_sent_to: '139****0002', expires_in: 300, resend_after: 60 }, 202)
-      if (b.code !== '654321') return apiError(401, 'bad_code', 'wrong code', 'code')
+      if (b.account === 'A-101') return apiError(409, 'already_exists', 'you are bound to this account already', 'account')
+      if (b.account === 'OLD') return apiError(412, 'failed_precondition', 'the account is closed', 'account')
+      if (b.account === 'NOPHONE') return apiError(412, 'failed_precondition', 'the account has no mobile phone registered to send a code to; ask the property office to add it', 'account')
+      if (b.account === 'FULL') return apiError(429, 'resource_exhausted', 'the account has 20 people bound; the holder must remove one first', 'account')
+      if (!b.code) return json({ code_sent_to: '*******0002', expires_in: 300, resend_after: 60 }, 202)
+      if (b.code !== '654321') return apiError(401, 'unauthenticated', 'wrong code; 4 tries left', 'code')
       bound = [shop]
       return json(shop, 201)
     }
@@ -34,6 +39,7 @@ beforeEach(() => {
   })
 })
 afterEach(() => {
+  setLocale('zh-CN')
   window.history.replaceState(null, '', '/')
   vi.unstubAllGlobals()
   document.body.innerHTML = ''
@@ -53,13 +59,14 @@ describe('TenantBind', () => {
     await flushPromises()
     expect(callsTo('POST', 'bindings')[0].body).toEqual({ project: 'P2', account: 'S-12' })
     expect(router.currentRoute.value.name).toBe('bind')
-    expect(w.find('[data-test=bind-code-sent]').text()).toContain('验证码已发送至户主手机 139****0002')
+    expect(w.find('[data-test=bind-code-sent]').text()).toContain('验证码已发送至户主手机（尾号0002）')
+    expect(w.find('[data-test=bind-code-sent]').text()).not.toContain('*')
 
     await w.find('input[data-test=bind-code]').setValue('111111')
     await w.find('[data-test=bind-submit]').trigger('click')
     await flushPromises()
     expect(w.find('input[data-test=bind-code]').attributes('aria-invalid')).toBe('true')
-    expect(w.text()).toContain('验证码错误或已过期')
+    expect(w.text()).toContain('验证码错误，还可尝试 4 次')
     expect(router.currentRoute.value.name).toBe('bind') // a wrong code is no lost session
 
     await w.find('input[data-test=bind-code]').setValue('654321')
@@ -96,6 +103,29 @@ describe('TenantBind', () => {
     await flushPromises()
     expect(w.text()).toContain('你已绑定该户号')
     expect(w.text()).not.toContain('未找到该户号')
+
+    for (const [account, text] of [
+      ['OLD', '该户号已销户，无法绑定'],
+      ['NOPHONE', '该户号未登记户主手机，无法发送验证码，请联系物业登记'],
+      ['FULL', '该户号绑定人数已满，请户主先移除一位成员'],
+    ]) {
+      await w.find('input[data-test=bind-account]').setValue(account)
+      await w.find('[data-test=bind-submit]').trigger('click')
+      await flushPromises()
+      expect(w.find('input[data-test=bind-account]').attributes('aria-invalid')).toBe('true')
+      expect(w.text()).toContain(text)
+    }
+    w.unmount()
+  })
+
+  it("names the holder's phone by its last 4 digits in English too", async () => {
+    setLocale('en')
+    const { w } = await mountTenant('/bind')
+    await w.find('input[data-test=bind-account]').setValue('S-12')
+    await w.find('[data-test=bind-submit]').trigger('click')
+    await flushPromises()
+    expect(w.find('[data-test=bind-code-sent]').text()).toContain("Code sent to the holder's phone ending 0002")
+    expect(w.find('input[data-test=bind-code]').exists()).toBe(true)
     w.unmount()
   })
 

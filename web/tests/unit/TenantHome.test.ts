@@ -1,20 +1,26 @@
 // 首页: balance, days left, power on or off from the relay, the alarm state; every 5 s while
 // visible it reloads (power coming back after a payment shows by itself); several accounts are
-// switched between and the choice is remembered.
+// switched between and the choice is remembered; a binding removed meanwhile moves on to the
+// account left, or to 绑定户号.
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { flushPromises } from '@vue/test-utils'
-import { binding, callsTo, detail, json, me, mockApi, mountTenant, resetSession } from './tenantFixtures'
-import type { AccountDetail } from '../../src/tenant/types'
+import { apiError, binding, callsTo, detail, json, me, mockApi, mountTenant, resetSession } from './tenantFixtures'
+import type { AccountDetail, Binding } from '../../src/tenant/types'
 
 let answer: AccountDetail
+let accounts: Binding[] = []
+let removed = false // binding 7 removed (by the holder, or staff)
 const shop = binding({ binding: 9, role: 'member', project: 'P2', project_name: '星河商业街', account: 'S-12', tenant_name: '李四', available: '-5.00', relay: 'open', state: 'tripped', days_left: null })
 
 beforeEach(() => {
   resetSession()
   answer = detail()
+  accounts = [binding(), shop]
+  removed = false
   mockApi((_m, path) => {
-    if (path === 'me') return json(me({ accounts: [binding(), shop] }))
-    if (path === 'bindings/7') return json(answer)
+    if (path === 'me') return json(me({ accounts: removed ? accounts.filter((b) => b.binding !== 7) : accounts }))
+    if (path === 'projects') return json({ items: [{ code: 'P1', name: '阳光公寓' }] })
+    if (path === 'bindings/7') return removed ? apiError(404, 'not_found', 'no binding 7', 'binding') : json(answer)
     if (path === 'bindings/9') return json(detail(shop))
     return undefined
   })
@@ -129,6 +135,48 @@ describe('TenantHome', () => {
     const { w } = await mountTenant('/')
     expect(w.find('[data-test=current-account]').text()).toContain('S-12')
     expect(callsTo('GET', 'bindings/7')).toHaveLength(0)
+    w.unmount()
+  })
+
+  it('moves on to the account left when the shown one was unbound elsewhere', async () => {
+    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] })
+    const { w, router } = await mountTenant('/')
+    expect(w.find('[data-test=current-account]').text()).toContain('A-101')
+    const mes = callsTo('GET', 'me').length
+    removed = true
+    vi.advanceTimersByTime(5000)
+    await flushPromises()
+    expect(callsTo('GET', 'me').length).toBe(mes + 1) // the accounts read again
+    expect(router.currentRoute.value.name).toBe('home')
+    expect(w.find('[data-test=current-account]').text()).toContain('S-12')
+    expect(w.find('[data-test=balance]').text()).toBe('-¥5.00')
+    expect(w.find('[role=alert]').exists()).toBe(false)
+    // Binding 7 is asked about no more; the one shown now is polled.
+    const sevens = callsTo('GET', 'bindings/7').length
+    const nines = callsTo('GET', 'bindings/9').length
+    for (let i = 0; i < 2; i++) {
+      vi.advanceTimersByTime(5000)
+      await flushPromises()
+    }
+    expect(callsTo('GET', 'bindings/7').length).toBe(sevens)
+    expect(callsTo('GET', 'bindings/9').length).toBe(nines + 2)
+    w.unmount()
+  })
+
+  it('goes to 绑定户号 when the only account was unbound elsewhere, and stops polling', async () => {
+    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] })
+    accounts = [binding()]
+    const { w, router } = await mountTenant('/')
+    removed = true
+    vi.advanceTimersByTime(5000)
+    await flushPromises()
+    expect(router.currentRoute.value.name).toBe('bind')
+    const sevens = callsTo('GET', 'bindings/7').length
+    for (let i = 0; i < 3; i++) {
+      vi.advanceTimersByTime(5000)
+      await flushPromises()
+    }
+    expect(callsTo('GET', 'bindings/7').length).toBe(sevens)
     w.unmount()
   })
 })

@@ -1,6 +1,7 @@
 // 充值: amounts checked before anything is sent, presets filling the amount, and the sandbox
 // payment end to end: order → sandbox cashier → confirm → poll the order until paid → 支付成功
-// with the new balance and the receipt. WeChat Pay / Alipay say they cannot pay here yet.
+// with the new balance and the receipt of the transfer the paid order names. WeChat Pay / Alipay say
+// they cannot pay here yet.
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { flushPromises, type VueWrapper } from '@vue/test-utils'
 import { pollTiming } from '../../src/tenant/payment'
@@ -16,14 +17,17 @@ const order = (state: Order['state'], extra: Partial<Order> = {}): Order => ({
   state,
   created_at: '2026-11-23T02:00:00Z',
   paid_at: state === 'paid' ? '2026-11-23T02:00:03Z' : null,
+  transfer: state === 'paid' ? paidTransfer : '',
   ...extra,
 })
 let orderPolls: Order['state'][] = []
 let paidBalance = '223.45'
+let paidTransfer = 'pay:sandbox:SBX1a2b'
 
 beforeEach(() => {
   resetSession()
   orderPolls = ['created', 'created', 'paid']
+  paidTransfer = 'pay:sandbox:SBX1a2b'
   pollTiming.intervalMs = 5
   pollTiming.timeoutMs = 2000
   mockApi((method, path, body) => {
@@ -35,12 +39,7 @@ beforeEach(() => {
     if (method === 'POST' && path === 'payments/J1795400000ab12cd34/sandbox-pay') return json({ outcome: 'credited', order: order('created') })
     if (path === 'payments/J1795400000ab12cd34') return json(order(orderPolls.length > 1 ? orderPolls.shift()! : orderPolls[0]))
     if (path === 'bindings/7') return json(detail({ available: paidBalance }))
-    if (path === 'bindings/7/records?kind=top_up') {
-      return json({ items: [
-        { id: 512, at: '2026-11-23T02:00:03Z', code: 'top_up', amount: '100.00', channel: 'sandbox', receipt: true },
-        { id: 480, at: '2026-11-20T09:00:00Z', code: 'top_up', amount: '100.00', channel: 'cash', receipt: true },
-      ] })
-    }
+    if (path === 'bindings/7/records?kind=top_up') return json({ items: [] })
     return undefined
   })
 })
@@ -121,9 +120,26 @@ describe('TenantTopUp', () => {
     const success = w.find('[data-test=pay-success]')
     expect(success.text()).toContain('支付成功')
     expect(success.text()).toContain('当前余额 ¥223.45')
-    // The receipt of this top-up (the newest of that amount since the order), not an older one.
-    expect(w.find('[data-test=pay-receipt]').attributes('href')).toBe('/api/v1/tenant/bindings/7/receipt?transfer=512')
+    // The receipt of the transfer the paid order names, its id escaped; nothing guessed from 记录.
+    expect(w.find('[data-test=pay-receipt]').attributes('href')).toBe('/api/v1/tenant/bindings/7/receipt?transfer=pay%3Asandbox%3ASBX1a2b')
     expect(w.find('[data-test=pay-receipt]').attributes('target')).toBe('_blank')
+    expect(callsTo('GET', 'bindings/7/records?kind=top_up')).toHaveLength(0)
+    w.unmount()
+  })
+
+  it('opens 记录 for the receipt when the paid order names no transfer', async () => {
+    paidTransfer = ''
+    const { w, router } = await mountTenant('/topup')
+    await w.find('[data-test="preset-100.00"]').trigger('click')
+    await w.find('[data-test=pay]').trigger('click')
+    await flushPromises()
+    await w.find('[data-test=sandbox-confirm]').trigger('click')
+    await until(() => w.find('[data-test=pay-success]').exists())
+    const receipt = w.find('[data-test=pay-receipt]')
+    expect(receipt.attributes('href')).toBeUndefined()
+    await receipt.trigger('click')
+    await flushPromises()
+    expect(router.currentRoute.value.name).toBe('records')
     w.unmount()
   })
 

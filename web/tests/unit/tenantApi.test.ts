@@ -3,7 +3,7 @@
 // wrong code stays the form's error; the guard's 登录 / 绑定户号; amounts checked in whole fen.
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { flushPromises } from '@vue/test-utils'
-import { call, onUnauthorized, post, setCsrfToken, TenantApiError } from '../../src/tenant/api'
+import { call, onUnauthorized, post, receiptUrl, setCsrfToken, TenantApiError } from '../../src/tenant/api'
 import { checkTopUpAmount, maskPhone, signed, yuan } from '../../src/tenant/money'
 import { messageKeys } from '../../src/tenant/i18n'
 import { alarmLabel } from '../../src/tenant/labels'
@@ -127,10 +127,16 @@ describe('tenant display helpers', () => {
     expect(maskPhone('139****0002')).toBe('139****0002')
   })
   it('names alarm kinds, and shows an unknown one as it is', () => {
-    expect(alarmLabel({ kind: 'low_balance_2', level: null })).toBe('余额不足（二级）')
-    expect(alarmLabel({ kind: 'low_balance', level: 'alarm3' })).toBe('余额不足（三级）')
-    expect(alarmLabel({ kind: 'arrears_trip', level: null })).toBe('欠费断电')
-    expect(alarmLabel({ kind: 'meter_on_fire', level: null })).toBe('meter_on_fire')
+    expect(alarmLabel('low_balance_2')).toBe('余额不足（二级）')
+    expect(alarmLabel('arrears_trip')).toBe('欠费断电')
+    expect(alarmLabel('top_up')).toBe('充值到账')
+    expect(alarmLabel('days_left')).toBe('余额可用天数不足')
+    expect(alarmLabel('meter_on_fire')).toBe('meter_on_fire')
+  })
+  it('names a receipt by its transfer id, escaped for the query', () => {
+    expect(receiptUrl(7, 'pay:sandbox:SBX1a2b')).toBe('/api/v1/tenant/bindings/7/receipt?transfer=pay%3Asandbox%3ASBX1a2b')
+    expect(receiptUrl(7, 'topup-7')).toBe('/api/v1/tenant/bindings/7/receipt?transfer=topup-7')
+    expect(receiptUrl(7, 'a&b=c d')).toBe('/api/v1/tenant/bindings/7/receipt?transfer=a%26b%3Dc%20d')
   })
   it('has every text in both languages', () => {
     expect(messageKeys('en')).toEqual(messageKeys('zh-CN'))
