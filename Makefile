@@ -74,6 +74,7 @@ bench: build-release
 	$(RELEASE_DIR)/bench/joule_core_benchmark
 	$(RELEASE_DIR)/src/app/joule bench store --db build/bench.db
 	$(RELEASE_DIR)/bench/joule_notify_benchmark
+	$(RELEASE_DIR)/bench/joule_reconciliation_benchmark
 
 SOURCES = $(shell git ls-files '*.cpp' '*.hpp')
 

@@ -435,8 +435,8 @@ void Api::Impl::AddRoutes() {
         "The people bound to the account on the tenants' pages (holder: the account's phone)",
         "accounts", kNeeds, P::kAccountsView, kRead, &Impl::ListAccountTenants);
     add("DELETE", p("/accounts/{account}/tenants/{binding}"), "removeAccountTenant",
-        "Unbind a person from the account's tenants' pages", "accounts", kNeeds,
-        P::kAccountsManage, kRead, &Impl::RemoveAccountTenant);
+        "Unbind a person from the account's tenants' pages", "accounts", kNeeds, P::kAccountsManage,
+        kRead, &Impl::RemoveAccountTenant);
     add("GET", p("/accounts/{account}/ledger"), "listLedger",
         "The account's ledger transfers, newest first", "accounts", kNeeds, P::kAccountsView, kList,
         &Impl::ListLedger);
@@ -461,7 +461,8 @@ void Api::Impl::AddRoutes() {
         import.pattern = p("/reconciliations");
         import.operation_id = "importStatement";
         import.summary =
-            "Reconcile a provider's daily statement (provider=wechat|alipay|sandbox, date: its day, "
+            "Reconcile a provider's daily statement (provider=wechat|alipay|sandbox, date: its "
+            "day, "
             "else its lines'): every line matched with the orders and the ledger, every mismatch "
             "recorded and alarmed; the file as the body (WeChat trade bill, Alipay business "
             "detail; UTF-8 or GBK)";
@@ -525,13 +526,14 @@ void Api::Impl::AddRoutes() {
         "Everyone bound to the account (phones masked)", "tenant", kTenant, P::kProjectsView, kRead,
         &Impl::TenantMembers);
     add("GET", t("/bindings/{binding}/usage"), "tenantUsage",
-        "Energy and charges of the last 31 days or 12 months (period=day|month)", "tenant",
-        kTenant, P::kProjectsView, kRead, &Impl::TenantUsage);
+        "Energy and charges of the last 31 days or 12 months (period=day|month)", "tenant", kTenant,
+        P::kProjectsView, kRead, &Impl::TenantUsage);
     add("GET", t("/bindings/{binding}/records"), "tenantRecords",
         "Top-ups and usage records, newest first (kind=top_up|usage|all)", "tenant", kTenant,
         P::kProjectsView, kRead, &Impl::TenantRecords);
-    add("GET", t("/bindings/{binding}/alarms"), "tenantAlarms", "The account's alarms, newest first",
-        "tenant", kTenant, P::kProjectsView, kRead, &Impl::TenantAlarms);
+    add("GET", t("/bindings/{binding}/alarms"), "tenantAlarms",
+        "The account's alarms, newest first", "tenant", kTenant, P::kProjectsView, kRead,
+        &Impl::TenantAlarms);
     add("GET", t("/bindings/{binding}/receipt"), "tenantReceipt",
         "A printable receipt of a top-up, refund or subsidy (transfer: its id)", "tenant", kTenant,
         P::kProjectsView, kRead, &Impl::TenantReceipt);
@@ -751,8 +753,9 @@ Result<Reply> Api::Impl::Dispatch(const HttpRequest& request, const std::string&
     }
     route_label = match->info.operation_id;
     JOULE_ASSIGN_OR_RETURN(QueryParams query, ParseQuery(request.query));
-    Call call{request, match->info, std::move(params), std::move(query), {}, {}, {},
-              options.clock(), request_id, {}, {}, {}};
+    Call call{request, match->info, std::move(params), std::move(query), {},
+              {},      {},          options.clock(),   request_id,       {},
+              {},      {}};
     if (match->info.access == RouteAccess::kTenant) {
         JOULE_ASSIGN_OR_RETURN(call.tenant, AuthenticateTenant(request, call));
         user_label = call.principal.username;

@@ -20,8 +20,8 @@
 #include "api/http_server.hpp"
 #include "core/access.hpp"
 #include "core/access_ports.hpp"
-#include "core/reconciliation.hpp"
 #include "core/ports.hpp"
+#include "core/reconciliation.hpp"
 
 namespace joule {
 class AcquisitionService;

@@ -22,8 +22,8 @@
 #include "api/static_files.hpp"
 #include "service/notification_service.hpp"
 #include "service/payment_service.hpp"
-#include "service/tenant_service.hpp"
 #include "service/requests.hpp"
+#include "service/tenant_service.hpp"
 #include "wire/json_text.hpp"
 
 namespace joule {
@@ -53,7 +53,7 @@ struct Call {
     Json body;                             // parsed JSON body (an object) for routes with a body
     Instant now;
     std::string request_id;
-    std::string session_token_hash;  // the cookie session, if that is how the caller came
+    std::string session_token_hash;      // the cookie session, if that is how the caller came
     std::optional<TenantPerson> tenant;  // tenant routes: the person signed in
     std::string tenant_csrf;             // and their session's CSRF token
 

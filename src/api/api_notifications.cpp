@@ -43,8 +43,8 @@ Json DeliveryJson(const DeliveryRecord& d, bool manager) {
                 {"address", ShownAddress(d.channel, d.address, manager)},
                 {"language", d.language},
                 {"title", d.title},
-                // A code is the tenant's secret: staff see that it went, never the code (it would let them
-                // sign in as the tenant).
+                // A code is the tenant's secret: staff see that it went, never the code (it would
+                // let them sign in as the tenant).
                 {"body", d.kind == kVerificationCodeKind ? RedactCodes(d.body) : d.body},
                 {"state", DeliveryStateName(d.state)},
                 {"attempts", d.attempts},

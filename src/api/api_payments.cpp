@@ -244,15 +244,14 @@ Result<Reply> Api::Impl::ImportStatement(Call& c) {
     if (!options.payments.parse_statement) {
         return FailedPrecondition("this server reads no statements", "provider");
     }
-    JOULE_ASSIGN_OR_RETURN(request.lines,
-                           options.payments.parse_statement(request.provider, file));
+    JOULE_ASSIGN_OR_RETURN(request.lines, options.payments.parse_statement(request.provider, file));
     request.file_sha256 = Sha256Hex(file);
     JOULE_ASSIGN_OR_RETURN(Reconciliation done,
                            FromService(payments.Reconcile(request, c.actor(), c.now)));
     JOULE_ASSIGN_OR_RETURN(Json out, ReconciliationJson(done));
     Reply r{201, std::move(out), {}};
-    r.headers.emplace_back("Location", "/api/v1/projects/" + c.project->code +
-                                           "/reconciliations/" + std::to_string(done.run.id));
+    r.headers.emplace_back("Location", "/api/v1/projects/" + c.project->code + "/reconciliations/" +
+                                           std::to_string(done.run.id));
     return r;
 }
 
@@ -264,9 +263,9 @@ Result<Reply> Api::Impl::ListReconciliations(Call& c) {
     for (const ReconciliationRun& r : runs) {
         items.push_back(RunJson(r));
     }
-    JOULE_ASSIGN_OR_RETURN(Json page, Page(std::move(items), c.query,
-                                           {"id", "bill_date", "mismatches"}, {"provider"},
-                                           {"bill_date", "imported_by"}));
+    JOULE_ASSIGN_OR_RETURN(
+        Json page, Page(std::move(items), c.query, {"id", "bill_date", "mismatches"}, {"provider"},
+                        {"bill_date", "imported_by"}));
     return Reply{200, std::move(page), {}};
 }
 

@@ -51,12 +51,15 @@ std::string TradeBill(const std::vector<std::array<std::string, 4>>& lines) {
         "费率备注\n";
     int64_t settled = 0;
     for (const auto& [time, txn, order, amount] : lines) {
-        bill += "`" + time + ",`wx1,`19000,`0,`,`" + txn + ",`" + order + ",`o1,`JSAPI,`SUCCESS,`CMC,`CNY,`" +
-                amount + ",`0.00,`,`,`0.00,`0.00,`,`,`电费,`,`0.00,`0.60%,`" + amount + ",`0.00,`\n";
+        bill += "`" + time + ",`wx1,`19000,`0,`,`" + txn + ",`" + order +
+                ",`o1,`JSAPI,`SUCCESS,`CMC,`CNY,`" + amount +
+                ",`0.00,`,`,`0.00,`0.00,`,`,`电费,`,`0.00,`0.60%,`" + amount + ",`0.00,`\n";
         const auto dot = amount.find('.');
         settled += std::stoll(amount.substr(0, dot)) * 100 + std::stoll(amount.substr(dot + 1));
     }
-    bill += "总交易单数,应结订单总金额,退款总金额,充值券退款总金额,手续费总金额,订单总金额,申请退款总金额\n";
+    bill +=
+        "总交易单数,应结订单总金额,退款总金额,充值券退款总金额,手续费总金额,订单总金额,"
+        "申请退款总金额\n";
     bill += "`" + std::to_string(lines.size()) + ",`" + std::to_string(settled / 100) + "." +
             (settled % 100 < 10 ? "0" : "") + std::to_string(settled % 100) +
             ",`0.00,`0.00,`0.00,`0.00,`0.00\n";

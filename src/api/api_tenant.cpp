@@ -114,19 +114,19 @@ Json Api::Impl::TenantBindingJson(const TenantBinding& b, const ProjectRecord& p
                                   const AccountView& view) {
     const AccountRecord& account = view.account;
     const AccountSummary summary = SummaryOf(view.account);
-    return Json{{"binding", b.id},
-                {"role", BindingRoleName(b.role)},
-                {"project", project.code},
-                {"project_name", project.name},
-                {"account", account.number},
-                {"tenant_name", account.tenant_name},
-                {"status", AccountStatusName(account.status)},
-                {"state", PrepaidStateName(summary.state)},
-                {"relay", RelayName(summary.relay)},
-                {"available", wire::MoneyText(view.available)},
-                {"days_left", view.forecast && view.forecast->days_left
-                                  ? Json(*view.forecast->days_left)
-                                  : Json(nullptr)}};
+    return Json{
+        {"binding", b.id},
+        {"role", BindingRoleName(b.role)},
+        {"project", project.code},
+        {"project_name", project.name},
+        {"account", account.number},
+        {"tenant_name", account.tenant_name},
+        {"status", AccountStatusName(account.status)},
+        {"state", PrepaidStateName(summary.state)},
+        {"relay", RelayName(summary.relay)},
+        {"available", wire::MoneyText(view.available)},
+        {"days_left", view.forecast && view.forecast->days_left ? Json(*view.forecast->days_left)
+                                                                : Json(nullptr)}};
 }
 
 Result<Reply> Api::Impl::TenantProjects(Call& c) {
@@ -205,11 +205,11 @@ Result<Reply> Api::Impl::TenantBind(Call& c) {
     JOULE_ASSIGN_OR_RETURN(std::string account, body.String("account", 64));
     JOULE_ASSIGN_OR_RETURN(std::string code, body.OptString("code", "", 16));
     JOULE_TRY(body.Finish());
-    JOULE_ASSIGN_OR_RETURN(
-        BindOutcome outcome,
-        FromService(tenants.Bind(*c.tenant, project, account,
-                                 code.empty() ? std::nullopt : std::optional<std::string_view>(code),
-                                 c.actor(), c.now)));
+    JOULE_ASSIGN_OR_RETURN(BindOutcome outcome,
+                           FromService(tenants.Bind(
+                               *c.tenant, project, account,
+                               code.empty() ? std::nullopt : std::optional<std::string_view>(code),
+                               c.actor(), c.now)));
     if (outcome.code_sent) {
         Json out = CodeSentJson(*outcome.code_sent);
         out["code_sent_to"] = out["sent_to"];
@@ -228,8 +228,8 @@ Result<Reply> Api::Impl::TenantUnbind(Call& c) {
 Result<Reply> Api::Impl::TenantAccountDetail(Call& c) {
     JOULE_TRY(OnlyParams(c.query, {}));
     JOULE_ASSIGN_OR_RETURN(TenantAccount t, TenantAccountOf(c));
-    JOULE_ASSIGN_OR_RETURN(AccountView view,
-                           FromService(billing.ViewAccount(t.project.code, t.account.number, c.now)));
+    JOULE_ASSIGN_OR_RETURN(AccountView view, FromService(billing.ViewAccount(
+                                                 t.project.code, t.account.number, c.now)));
     Json out = TenantBindingJson(t.binding, t.project, view);
     out["balance"] = {{"available", wire::MoneyText(view.available)},
                       {"paid", wire::MoneyText(view.paid)},
@@ -253,14 +253,14 @@ Result<Reply> Api::Impl::TenantAccountDetail(Call& c) {
         JOULE_ASSIGN_OR_RETURN(MeterModelRecord model, tx->GetModel(meter.model));
         JOULE_ASSIGN_OR_RETURN(auto live, acquisition.GetLiveStatus(b.meter, c.now));
         // What the meter last reported, beside the account's commanded `relay`.
-        meters.push_back(Json{{"code", view.meter_codes[i]},
-                              {"utility", wire::UtilityText(model.utility)},
-                              {"online", live && live->status.online},
-                              {"relay", RelayStateName(live ? live->status.relay
-                                                            : RelayState::kUnknown)},
-                              {"today",
-                               {{"energy", wire::QuantityText(read ? today->energy : Quantity{})},
-                                {"charged", wire::MoneyText(read ? today->deducted : Money{})}}}});
+        meters.push_back(
+            Json{{"code", view.meter_codes[i]},
+                 {"utility", wire::UtilityText(model.utility)},
+                 {"online", live && live->status.online},
+                 {"relay", RelayStateName(live ? live->status.relay : RelayState::kUnknown)},
+                 {"today",
+                  {{"energy", wire::QuantityText(read ? today->energy : Quantity{})},
+                   {"charged", wire::MoneyText(read ? today->deducted : Money{})}}}});
     }
     out["meters"] = std::move(meters);
     const ControlScheme& scheme = view.account.scheme;
@@ -301,8 +301,8 @@ Result<Reply> Api::Impl::TenantUsage(Call& c) {
               : CivilDate{(today.year() / today.month() - date::months{kUsageMonths - 1}) / 1};
     // The account's own day totals (never the whole project's), by period and utility.
     JOULE_ASSIGN_OR_RETURN(auto tx, store.BeginRead());
-    JOULE_ASSIGN_OR_RETURN(auto days,
-                           tx->AccountDays(t.account.id, DayRange{DayNumber(first), DayNumber(today)}));
+    JOULE_ASSIGN_OR_RETURN(
+        auto days, tx->AccountDays(t.account.id, DayRange{DayNumber(first), DayNumber(today)}));
     std::map<int64_t, Utility> utility_of;
     struct Total {
         Quantity energy;
@@ -346,7 +346,7 @@ Result<Reply> Api::Impl::TenantRecords(Call& c) {
     JOULE_ASSIGN_OR_RETURN(auto tx, store.BeginRead());
     JOULE_ASSIGN_OR_RETURN(auto ledgers, tx->LedgerAccountsOf(t.account.id));
     // Read by code in the store: a busy account's deductions never crowd its top-ups out.
-    const uint32_t mask = kind == "top_up" ? kMoneyInCodes
+    const uint32_t mask = kind == "top_up"  ? kMoneyInCodes
                           : kind == "usage" ? kUsageCodes
                                             : kMoneyInCodes | kUsageCodes;
     JOULE_ASSIGN_OR_RETURN(auto transfers,
@@ -433,10 +433,9 @@ Result<Reply> Api::Impl::TenantCreatePayment(Call& c) {
 Status Api::Impl::TenantOwnsOrder(Call& c) {
     JOULE_ASSIGN_OR_RETURN(auto order, FromService(payments.FindOrder(c.params.at("order"))));
     JOULE_ASSIGN_OR_RETURN(auto bindings, FromService(tenants.BindingsOf(*c.tenant)));
-    const bool mine = order && std::any_of(bindings.begin(), bindings.end(),
-                                           [&](const TenantBinding& b) {
-                                               return b.account == order->account;
-                                           });
+    const bool mine =
+        order && std::any_of(bindings.begin(), bindings.end(),
+                             [&](const TenantBinding& b) { return b.account == order->account; });
     if (!mine) {
         return NotFound("no payment order " + c.params.at("order").substr(0, 64), "order");
     }
@@ -471,8 +470,8 @@ Result<Reply> Api::Impl::TenantSandboxPay(Call& c) {
 
 Result<Reply> Api::Impl::ListAccountTenants(Call& c) {
     JOULE_TRY(OnlyParams(c.query, {}));
-    JOULE_ASSIGN_OR_RETURN(auto found, FromService(tenants.PeopleOfAccount(
-                                           c.project->code, c.params.at("account"))));
+    JOULE_ASSIGN_OR_RETURN(
+        auto found, FromService(tenants.PeopleOfAccount(c.project->code, c.params.at("account"))));
     Json items = Json::array();
     for (const TenantBinding& b : found.second) {
         items.push_back(Json{{"binding", b.id},
@@ -485,8 +484,8 @@ Result<Reply> Api::Impl::ListAccountTenants(Call& c) {
 
 Result<Reply> Api::Impl::RemoveAccountTenant(Call& c) {
     JOULE_ASSIGN_OR_RETURN(const int64_t id, PositiveId(c.params.at("binding"), "binding"));
-    JOULE_TRY(FromService(tenants.RemoveBinding(c.project->code, c.params.at("account"), id,
-                                                c.actor(), c.now)));
+    JOULE_TRY(FromService(
+        tenants.RemoveBinding(c.project->code, c.params.at("account"), id, c.actor(), c.now)));
     return NoContent();
 }
 

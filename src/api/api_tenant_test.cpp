@@ -126,9 +126,9 @@ TEST_F(TenantApiTest, SignInBindSeeTheAccountAndTopUp) {
     EXPECT_EQ(Body(me)["csrf_token"], tenant.csrf);
 
     // Nothing changes without the CSRF token.
-    auto forged = Call("POST", "/api/v1/tenant/bindings",
-                       Json{{"project", "mall"}, {"account", "A001"}}.dump(),
-                       {{"cookie", tenant.cookie}});
+    auto forged =
+        Call("POST", "/api/v1/tenant/bindings",
+             Json{{"project", "mall"}, {"account", "A001"}}.dump(), {{"cookie", tenant.cookie}});
     EXPECT_EQ(forged.status, 403);
     auto missing = As(tenant, "POST", "/api/v1/tenant/bindings",
                       Json{{"project", "mall"}, {"account", "Z9"}}.dump());
@@ -141,7 +141,8 @@ TEST_F(TenantApiTest, SignInBindSeeTheAccountAndTopUp) {
     EXPECT_EQ(binding["role"], "holder");
     EXPECT_EQ(binding["available"], "100.00");
     EXPECT_EQ(binding["relay"], "closed");
-    const std::string base = "/api/v1/tenant/bindings/" + std::to_string(binding["binding"].get<int64_t>());
+    const std::string base =
+        "/api/v1/tenant/bindings/" + std::to_string(binding["binding"].get<int64_t>());
 
     auto detail = As(tenant, "GET", base);
     ASSERT_EQ(detail.status, 200) << detail.body;
@@ -177,7 +178,8 @@ TEST_F(TenantApiTest, SignInBindSeeTheAccountAndTopUp) {
     EXPECT_EQ(top_ups[0]["amount"], "100.00");
     EXPECT_EQ(top_ups[0]["code"], "top_up");
     EXPECT_TRUE(top_ups[0]["receipt"].get<bool>());
-    auto receipt = As(tenant, "GET", base + "/receipt?transfer=" + top_ups[0]["id"].get<std::string>());
+    auto receipt =
+        As(tenant, "GET", base + "/receipt?transfer=" + top_ups[0]["id"].get<std::string>());
     ASSERT_EQ(receipt.status, 200) << receipt.body;
     EXPECT_NE(receipt.body.find("壹佰元整"), std::string::npos);
 
@@ -237,7 +239,8 @@ TEST_F(TenantApiTest, MembersBindWithTheHoldersCodeAndSeeOnlyTheirOwn) {
 
     // Staff never read a code in the delivery log, and sessions do not cross over.
     const Session boss = Login("boss");
-    auto log = As(boss, "GET", "/api/v1/projects/mall/notifications/deliveries?kind=verification_code");
+    auto log =
+        As(boss, "GET", "/api/v1/projects/mall/notifications/deliveries?kind=verification_code");
     ASSERT_EQ(log.status, 200) << log.body;
     EXPECT_EQ(log.body.find(code), std::string::npos);
     EXPECT_NE(log.body.find("******"), std::string::npos);

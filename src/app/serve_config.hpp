@@ -75,7 +75,8 @@ struct ServeConfigFile {
 [[nodiscard]] Status ValidateServeOptions(const ServeOptions& options);
 
 // tenant.top_up_presets as fen: each 0.01..50000 yuan with at most two decimals, at most 8.
-[[nodiscard]] Result<std::vector<int64_t>> TenantPresetsFen(const std::vector<std::string>& presets);
+[[nodiscard]] Result<std::vector<int64_t>> TenantPresetsFen(
+    const std::vector<std::string>& presets);
 
 // The options `joule serve` runs with: the defaults, then the file at `config_path` ("" = none),
 // then the settings whose keys are in `given` taken from `flags` (the values parsed from the

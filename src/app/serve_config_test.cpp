@@ -222,8 +222,11 @@ report_every_s = 30
     demo_with_sms.tenant_show_codes = true;
     EXPECT_EQ(ValidateServeOptions(demo_with_sms).error().field, "tenant.show_codes");
     for (const std::vector<std::string>& bad :
-         std::vector<std::vector<std::string>>{{"0"}, {"50000.01"}, {"1.005"}, {"ten"},
-                                                {"1", "2", "3", "4", "5", "6", "7", "8", "9"}}) {
+         std::vector<std::vector<std::string>>{{"0"},
+                                               {"50000.01"},
+                                               {"1.005"},
+                                               {"ten"},
+                                               {"1", "2", "3", "4", "5", "6", "7", "8", "9"}}) {
         ServeOptions o;
         o.tenant_top_up_presets = bad;
         auto refused = ValidateServeOptions(o);

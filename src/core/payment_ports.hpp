@@ -107,14 +107,14 @@ public:
         std::string_view order_no) = 0;
     // The orders of `project` at `provider` paid in [from, to), oldest first.
     virtual Result<std::vector<PaymentOrderRecord>> PaidOrdersBetween(ProjectId project,
-                                                                       std::string_view provider,
-                                                                       Instant from,
-                                                                       Instant to) = 0;
+                                                                      std::string_view provider,
+                                                                      Instant from, Instant to) = 0;
     // A reconciliation and its mismatches; its id.
     virtual Result<int64_t> InsertReconciliation(const ReconciliationRun& run,
                                                  const std::vector<Mismatch>& mismatches) = 0;
-    virtual Result<std::vector<ReconciliationRun>> ListReconciliations(ProjectId project,
-                                                                       int limit) = 0;  // newest first
+    virtual Result<std::vector<ReconciliationRun>> ListReconciliations(
+        ProjectId project,
+        int limit) = 0;  // newest first
     virtual Result<std::optional<ReconciliationRun>> GetReconciliation(int64_t id) = 0;
     virtual Result<std::vector<Mismatch>> ListMismatches(int64_t run) = 0;  // in file order
 };

@@ -70,10 +70,10 @@ ReconciliationResult Reconcile(ProjectId project, const std::vector<StatementLin
             out.statement_refunded += line.amount;
             // Refunds go back through the provider only from staff's refund of a payment, which
             // is not recorded against the provider yet: every refund there is for finance to see.
-            out.mismatches.push_back(
-                Of(MismatchKind::kUnknownRefund, line, order,
-                   "a refund of " + line.refund_id + " at the provider that the platform did not "
-                                                     "make"));
+            out.mismatches.push_back(Of(MismatchKind::kUnknownRefund, line, order,
+                                        "a refund of " + line.refund_id +
+                                            " at the provider that the platform did not "
+                                            "make"));
             continue;
         }
         if (!seen_transactions.insert(line.transaction_id).second) {
@@ -114,9 +114,8 @@ ReconciliationResult Reconcile(ProjectId project, const std::vector<StatementLin
             continue;
         }
         if (order->amount != line.amount) {
-            out.mismatches.push_back(
-                Of(MismatchKind::kAmountDiffers, line, order,
-                   "the statement's amount is not the order's"));
+            out.mismatches.push_back(Of(MismatchKind::kAmountDiffers, line, order,
+                                        "the statement's amount is not the order's"));
             continue;
         }
         if (!order->credited || *order->credited != order->amount) {

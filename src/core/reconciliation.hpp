@@ -28,8 +28,8 @@ struct StatementLine {
     std::string order_no;        // our out_trade_no
     std::string refund_id;       // refunds: the provider's refund
     Money amount;                // payments: the order's total; refunds: the amount refunded
-    std::string status;          // the provider's word: SUCCESS, REFUND, REVOKED, 交易, 退款 ...
-    bool paid = true;            // a payment line that says the money arrived (not revoked)
+    std::string status;  // the provider's word: SUCCESS, REFUND, REVOKED, 交易, 退款 ...
+    bool paid = true;    // a payment line that says the money arrived (not revoked)
     Instant at;
 };
 

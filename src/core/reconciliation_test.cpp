@@ -70,7 +70,7 @@ TEST(Reconciliation, EveryKindOfMismatchIsNamed) {
         }
     }
     lines[1].transaction_id = "Twaiting";
-    lines[2].amount = Money{990};         // short: the statement says 9.90, ours 9.00
+    lines[2].amount = Money{990};          // short: the statement says 9.90, ours 9.00
     lines[3].transaction_id = "Tanother";  // other-txn
     lines[5].paid = false;                 // revoked
     lines[5].status = "REVOKED";
@@ -95,10 +95,10 @@ TEST(Reconciliation, EveryKindOfMismatchIsNamed) {
         got.emplace(m.order_no, std::string(MismatchKindName(m.kind)));
     }
     const std::multimap<std::string, std::string> want{
-        {"waiting", "not_credited"},    {"short", "amount_differs"},
+        {"waiting", "not_credited"},     {"short", "amount_differs"},
         {"other-txn", "status_differs"}, {"no-ledger", "ledger_differs"},
-        {"revoked", "status_differs"},  {"nobody", "unknown_order"},
-        {"ok", "duplicate_line"},       {"ok", "unknown_refund"},
+        {"revoked", "status_differs"},   {"nobody", "unknown_order"},
+        {"ok", "duplicate_line"},        {"ok", "unknown_refund"},
         {"missing", "not_in_statement"}};
     EXPECT_EQ(got, want);
     for (const Mismatch& m : r.mismatches) {
@@ -126,7 +126,8 @@ TEST(Reconciliation, EachCorruptedLineIsOneMismatchOfItsKind) {
         std::vector<ReconciledOrder> orders;
         const int n = 1 + static_cast<int>(rng() % 40);
         for (int i = 0; i < n; ++i) {
-            orders.push_back(Paid("J" + std::to_string(i), 1 + static_cast<int64_t>(rng() % 5'000'000)));
+            orders.push_back(
+                Paid("J" + std::to_string(i), 1 + static_cast<int64_t>(rng() % 5'000'000)));
         }
         std::vector<StatementLine> lines;
         std::map<std::string, MismatchKind> want;

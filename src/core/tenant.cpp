@@ -29,7 +29,8 @@ Result<std::string> NormalizeMobile(std::string_view phone, std::string_view fie
         digits.erase(0, 2);
     }
     if (digits.size() != 11 || digits[0] != '1') {
-        return InvalidArgument(std::string(field), "must be a mobile phone number: 11 digits starting with 1");
+        return InvalidArgument(std::string(field),
+                               "must be a mobile phone number: 11 digits starting with 1");
     }
     return digits;
 }
@@ -70,7 +71,7 @@ Result<std::string> NormalizeCode(std::string_view code, std::string_view field)
     if (code.size() != static_cast<std::size_t>(kCodeDigits) ||
         code.find_first_not_of("0123456789") != std::string_view::npos) {
         return InvalidArgument(std::string(field), "must be the " + std::to_string(kCodeDigits) +
-                                          "-digit code sent by SMS");
+                                                       "-digit code sent by SMS");
     }
     return std::string(code);
 }

@@ -93,7 +93,8 @@ public:
     // kAlreadyExists (field "account") when the person is bound to the account already.
     virtual Result<int64_t> InsertBinding(const TenantBinding& b) = 0;
     virtual Result<std::optional<TenantBinding>> GetBinding(int64_t id) = 0;
-    virtual Result<std::vector<TenantBinding>> BindingsOfPerson(int64_t person) = 0;  // oldest first
+    virtual Result<std::vector<TenantBinding>> BindingsOfPerson(
+        int64_t person) = 0;  // oldest first
     virtual Result<std::vector<TenantBinding>> BindingsOfAccount(AccountId account) = 0;
     virtual Status DeleteBinding(int64_t id) = 0;
 

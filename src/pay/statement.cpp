@@ -53,7 +53,9 @@ public:
             index_.emplace(std::string(Unticked(header.cells[i])), i);
         }
     }
-    [[nodiscard]] bool Has(std::string_view name) const { return index_.contains(std::string(name)); }
+    [[nodiscard]] bool Has(std::string_view name) const {
+        return index_.contains(std::string(name));
+    }
     // The first of `names` the header has; kInvalidArgument naming "file" when none.
     [[nodiscard]] Result<std::size_t> Find(std::initializer_list<std::string_view> names) const {
         for (std::string_view n : names) {
@@ -122,9 +124,8 @@ Result<std::string> TextAsUtf8(std::string_view bytes, std::string_view field) {
     std::size_t out_left = out.size();
     if (iconv(cd, &in_ptr, &in_left, &out_ptr, &out_left) == static_cast<std::size_t>(-1) ||
         in_left != 0) {
-        return InvalidArgument(std::string(field),
-                               "is neither UTF-8 nor GBK text (byte " +
-                                   std::to_string(in.size() - in_left) + ")");
+        return InvalidArgument(std::string(field), "is neither UTF-8 nor GBK text (byte " +
+                                                       std::to_string(in.size() - in_left) + ")");
     }
     out.resize(out.size() - out_left);
     if (!codec::IsCellText(out)) {
@@ -135,10 +136,9 @@ Result<std::string> TextAsUtf8(std::string_view bytes, std::string_view field) {
 
 Result<std::vector<StatementLine>> ParseWechatTradeBill(std::string_view bytes) {
     JOULE_ASSIGN_OR_RETURN(Sheet sheet, ReadStatementCsv(bytes));
-    const auto header =
-        std::find_if(sheet.rows.begin(), sheet.rows.end(), [](const SheetRow& r) {
-            return !r.cells.empty() && Unticked(r.cells[0]) == "交易时间";
-        });
+    const auto header = std::find_if(sheet.rows.begin(), sheet.rows.end(), [](const SheetRow& r) {
+        return !r.cells.empty() && Unticked(r.cells[0]) == "交易时间";
+    });
     if (header == sheet.rows.end()) {
         return InvalidArgument("file",
                                "not a WeChat Pay trade bill: no header row starting with 交易时间");
@@ -150,7 +150,8 @@ Result<std::vector<StatementLine>> ParseWechatTradeBill(std::string_view bytes) 
     JOULE_ASSIGN_OR_RETURN(const std::size_t status_col, columns.Find({"交易状态"}));
     JOULE_ASSIGN_OR_RETURN(const std::size_t settled_col, columns.Find({"应结订单金额"}));
     // The order's total (before vouchers) is what the order asked for; older bills lack it.
-    JOULE_ASSIGN_OR_RETURN(const std::size_t amount_col, columns.Find({"订单金额", "应结订单金额"}));
+    JOULE_ASSIGN_OR_RETURN(const std::size_t amount_col,
+                           columns.Find({"订单金额", "应结订单金额"}));
     JOULE_ASSIGN_OR_RETURN(const std::size_t refund_id_col, columns.Find({"微信退款单号"}));
     JOULE_ASSIGN_OR_RETURN(const std::size_t refund_col, columns.Find({"退款金额"}));
 
@@ -193,7 +194,8 @@ Result<std::vector<StatementLine>> ParseWechatTradeBill(std::string_view bytes) 
     }
     // The totals: a file cut short or edited by hand is refused whole.
     if (row == sheet.rows.end() || std::next(row) == sheet.rows.end()) {
-        return InvalidArgument("file", "the trade bill has no totals (总交易单数): is it complete?");
+        return InvalidArgument("file",
+                               "the trade bill has no totals (总交易单数): is it complete?");
     }
     const Columns totals(*row);
     const SheetRow& values = *std::next(row);
@@ -201,16 +203,17 @@ Result<std::vector<StatementLine>> ParseWechatTradeBill(std::string_view bytes) 
     const std::string_view count_text = Unticked(Cell(values, count_col));
     if (count_text != std::to_string(lines.size())) {
         return InvalidArgument("file", "the totals count " + std::string(count_text) +
-                                           " lines, the file has " +
-                                           std::to_string(lines.size()) + ": is it complete?");
+                                           " lines, the file has " + std::to_string(lines.size()) +
+                                           ": is it complete?");
     }
     if (totals.Has("应结订单总金额")) {
         JOULE_ASSIGN_OR_RETURN(const std::size_t sum_col, totals.Find({"应结订单总金额"}));
         JOULE_ASSIGN_OR_RETURN(const Money total,
                                Yuan(Cell(values, sum_col), values, "应结订单总金额"));
         if (total != settled_sum) {
-            return InvalidArgument("file", "the lines' settled amounts do not add up to the "
-                                           "totals' 应结订单总金额: is the file complete?");
+            return InvalidArgument("file",
+                                   "the lines' settled amounts do not add up to the "
+                                   "totals' 应结订单总金额: is the file complete?");
         }
     }
     return lines;
@@ -221,13 +224,12 @@ Result<std::vector<StatementLine>> ParseAlipayStatement(std::string_view bytes) 
     const auto comment = [](const SheetRow& r) {
         return !r.cells.empty() && Trimmed(r.cells[0]).starts_with("#");
     };
-    const auto header =
-        std::find_if(sheet.rows.begin(), sheet.rows.end(), [&](const SheetRow& r) {
-            return !comment(r) && !r.cells.empty() && Trimmed(r.cells[0]) == "支付宝交易号";
-        });
+    const auto header = std::find_if(sheet.rows.begin(), sheet.rows.end(), [&](const SheetRow& r) {
+        return !comment(r) && !r.cells.empty() && Trimmed(r.cells[0]) == "支付宝交易号";
+    });
     if (header == sheet.rows.end()) {
-        return InvalidArgument("file",
-                               "not an Alipay business detail: no header row starting with 支付宝交易号");
+        return InvalidArgument(
+            "file", "not an Alipay business detail: no header row starting with 支付宝交易号");
     }
     const Columns columns(*header);
     JOULE_ASSIGN_OR_RETURN(const std::size_t txn_col, columns.Find({"支付宝交易号"}));

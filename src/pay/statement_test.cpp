@@ -20,16 +20,33 @@ std::string Row(std::string_view time, std::string_view txn, std::string_view or
                 std::string_view status, std::string_view settled, std::string_view refund_id,
                 std::string_view refund, std::string_view total) {
     std::string r;
-    for (std::string_view v :
-         {time, std::string_view("wx8888888888888888"), std::string_view("1900000109"),
-          std::string_view("0"), std::string_view(""), txn, order,
-          std::string_view("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o"), std::string_view("JSAPI"), status,
-          std::string_view("CMC"), std::string_view("CNY"), settled, std::string_view("0.00"),
-          refund_id, std::string_view(refund_id.empty() ? "" : "RF1"), refund,
-          std::string_view("0.00"), std::string_view(refund_id.empty() ? "" : "ORIGINAL"),
-          std::string_view(refund_id.empty() ? "" : "SUCCESS"), std::string_view("电费充值"),
-          std::string_view(""), std::string_view("0.60"), std::string_view("0.60%"), total,
-          refund, std::string_view("")}) {
+    for (std::string_view v : {time,
+                               std::string_view("wx8888888888888888"),
+                               std::string_view("1900000109"),
+                               std::string_view("0"),
+                               std::string_view(""),
+                               txn,
+                               order,
+                               std::string_view("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o"),
+                               std::string_view("JSAPI"),
+                               status,
+                               std::string_view("CMC"),
+                               std::string_view("CNY"),
+                               settled,
+                               std::string_view("0.00"),
+                               refund_id,
+                               std::string_view(refund_id.empty() ? "" : "RF1"),
+                               refund,
+                               std::string_view("0.00"),
+                               std::string_view(refund_id.empty() ? "" : "ORIGINAL"),
+                               std::string_view(refund_id.empty() ? "" : "SUCCESS"),
+                               std::string_view("电费充值"),
+                               std::string_view(""),
+                               std::string_view("0.60"),
+                               std::string_view("0.60%"),
+                               total,
+                               refund,
+                               std::string_view("")}) {
         r += r.empty() ? "`" : ",`";
         r += v;
     }
@@ -44,8 +61,9 @@ std::string Bill(std::string_view count, std::string_view settled_total) {
                 "0.00", "25.50");
     bill += Row("2026-11-22 23:59:59", "4200000001", "J20261122100000aa", "REFUND", "-30.00",
                 "50000001", "30.00", "100.00");
-    bill += "总交易单数,应结订单总金额,退款总金额,充值券退款总金额,手续费总金额,订单总金额,"
-            "申请退款总金额\n";
+    bill +=
+        "总交易单数,应结订单总金额,退款总金额,充值券退款总金额,手续费总金额,订单总金额,"
+        "申请退款总金额\n";
     bill += "`" + std::string(count) + ",`" + std::string(settled_total) +
             ",`30.00,`0.00,`1.20,`225.50,`30.00\n";
     return bill;
@@ -63,7 +81,7 @@ TEST(Statement, AWechatTradeBillLineByLine) {
     EXPECT_EQ(paid.amount, Money{10000});
     EXPECT_EQ(paid.row, 2);
     EXPECT_EQ(paid.at, ParseInstant("2026-11-22T02:00:00Z", "t").value());  // Beijing time
-    EXPECT_FALSE((*lines)[1].paid);  // revoked
+    EXPECT_FALSE((*lines)[1].paid);                                         // revoked
     EXPECT_EQ((*lines)[1].amount, Money{2550});
     const StatementLine& refund = (*lines)[2];
     EXPECT_EQ(refund.kind, StatementLineKind::kRefund);
@@ -113,7 +131,8 @@ constexpr std::string_view kAlipay =
     "#支付宝业务明细查询\n"
     "#账号：[20880000000000000156]\n"
     "#起始日期：[2026年11月22日 00:00:00]   终止日期：[2026年11月23日 00:00:00]\n"
-    "#-----------------------------------------业务明细列表----------------------------------------\n"
+    "#-----------------------------------------业务明细列表----------------------------------------"
+    "\n"
     "支付宝交易号,商户订单号,业务类型,商品名称,创建时间,完成时间,门店编号,门店名称,操作员,"
     "终端号,对方账户,订单金额（元）,商家实收（元）,支付宝红包（元）,集分宝（元）,支付宝优惠（元）,"
     "商家优惠（元）,券核销金额（元）,券名称,商家红包消费金额（元）,卡消费金额（元）,"
@@ -124,7 +143,8 @@ constexpr std::string_view kAlipay =
     "2026112222001400001\t,J20261122090000cc\t,退款,电费充值,2026-11-22 12:00:00,"
     "2026-11-22 12:00:03,,,,,buyer@example.com,-20.00,-20.00,0.00,0.00,0.00,0.00,0.00,,0.00,"
     "0.00,RF20261122001,0.12,0.00,\n"
-    "#-----------------------------------------业务明细列表结束------------------------------------\n"
+    "#-----------------------------------------业务明细列表结束------------------------------------"
+    "\n"
     "#交易合计：1笔，商家实收：50.00元，商家实收（退款）：-20.00元\n"
     "#导出时间：[2026年11月23日 09:15:00]\n";
 

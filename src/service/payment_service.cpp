@@ -305,9 +305,10 @@ Result<Reconciliation> PaymentService::Reconcile(const ReconcileRequest& r, cons
     const Instant to = from + Seconds{24 * 3600};
     for (const StatementLine& line : r.lines) {
         if (line.at < from || line.at >= to) {
-            return InvalidArgument("date", "row " + std::to_string(line.row) + " is of another day "
-                                           "than " + FormatDate(*day) +
-                                           ": a statement covers one day");
+            return InvalidArgument("date", "row " + std::to_string(line.row) +
+                                               " is of another day "
+                                               "than " +
+                                               FormatDate(*day) + ": a statement covers one day");
         }
     }
     Reconciliation out;
@@ -333,8 +334,8 @@ Result<Reconciliation> PaymentService::Reconcile(const ReconcileRequest& r, cons
             ro.paid_at = o.paid_at;
             ro.of_the_day = of_the_day;
             if (o.state == PaymentOrderState::kPaid) {
-                JOULE_ASSIGN_OR_RETURN(auto credit, tx.FindTransfer("pay:" + o.provider + ":" +
-                                                                    o.transaction_id));
+                JOULE_ASSIGN_OR_RETURN(
+                    auto credit, tx.FindTransfer("pay:" + o.provider + ":" + o.transaction_id));
                 if (credit) {
                     ro.credited = credit->amount;
                 }
@@ -391,11 +392,12 @@ Result<Reconciliation> PaymentService::Reconcile(const ReconcileRequest& r, cons
                        m.order_no + (m.account.valid() ? "" : " and others of no account");
             JOULE_TRY(tx.RaiseAlarm(a));
         }
-        return tx.InsertOperation(OperationBy(
-            actor, now, project->id, "payments.reconcile", "reconciliation:" + std::to_string(run.id),
-            "{\"provider\":\"" + r.provider + "\",\"date\":\"" + run.bill_date +
-                "\",\"lines\":" + std::to_string(run.lines) +
-                ",\"mismatches\":" + std::to_string(run.mismatches) + "}"));
+        return tx.InsertOperation(
+            OperationBy(actor, now, project->id, "payments.reconcile",
+                        "reconciliation:" + std::to_string(run.id),
+                        "{\"provider\":\"" + r.provider + "\",\"date\":\"" + run.bill_date +
+                            "\",\"lines\":" + std::to_string(run.lines) +
+                            ",\"mismatches\":" + std::to_string(run.mismatches) + "}"));
     });
     if (!committed) {
         return std::unexpected(committed.error());

@@ -20,8 +20,8 @@ std::string ActionTarget(const AccountRecord& account) { return "account:" + acc
 std::string TenantService::CodeHash(CodePurpose purpose, std::string_view requester,
                                     AccountId account, std::string_view code) const {
     return options_.sha256_hex(std::to_string(static_cast<int>(purpose)) + "|" +
-                               std::string(requester) + "|" + std::to_string(account.value) +
-                               "|" + std::string(code));
+                               std::string(requester) + "|" + std::to_string(account.value) + "|" +
+                               std::string(code));
 }
 
 Result<CodeSent> TenantService::IssueCode(Tx& tx, CodePurpose purpose, const std::string& sent_to,
@@ -44,8 +44,8 @@ Result<CodeSent> TenantService::IssueCode(Tx& tx, CodePurpose purpose, const std
                          field);
     }
     if (purpose == CodePurpose::kBind) {
-        JOULE_ASSIGN_OR_RETURN(const int64_t asked, tx.Tenants().CountCodesRequestedSince(
-                                                        requester, purpose, day_ago));
+        JOULE_ASSIGN_OR_RETURN(const int64_t asked,
+                               tx.Tenants().CountCodesRequestedSince(requester, purpose, day_ago));
         if (asked >= kBindCodesPerPersonPerDay) {
             return MakeError(ErrorCode::kResourceExhausted,
                              "you have asked for " + std::to_string(kBindCodesPerPersonPerDay) +
@@ -56,10 +56,9 @@ Result<CodeSent> TenantService::IssueCode(Tx& tx, CodePurpose purpose, const std
     JOULE_ASSIGN_OR_RETURN(auto last, tx.Tenants().LastCodeSentAt(sent_to, purpose));
     if (last && now < *last + kCodeResendAfter) {
         const auto wait = (*last + kCodeResendAfter - now).count();
-        return MakeError(ErrorCode::kResourceExhausted,
-                         "a code was sent a moment ago; ask again in " + std::to_string(wait) +
-                             " s",
-                         field);
+        return MakeError(
+            ErrorCode::kResourceExhausted,
+            "a code was sent a moment ago; ask again in " + std::to_string(wait) + " s", field);
     }
     JOULE_ASSIGN_OR_RETURN(const int64_t today,
                            tx.Tenants().CountCodesSentSince(sent_to, purpose, day_ago));
@@ -84,24 +83,23 @@ Result<CodeSent> TenantService::IssueCode(Tx& tx, CodePurpose purpose, const std
     JOULE_ASSIGN_OR_RETURN(const int64_t id, tx.Tenants().InsertCode(record));
     if (options_.sms_configured) {
         const std::string minutes = std::to_string(kCodeLifetime.count() / 60);
-        const std::string purpose_zh = purpose == CodePurpose::kSignIn
-                                           ? "用于登录水电缴费。"
-                                           : "尾号" + requester.substr(requester.size() - 4) +
-                                                 "的手机正在申请绑定您的户号" + std::string(account_number) +
-                                                 "，请确认后告知对方。";
+        const std::string purpose_zh =
+            purpose == CodePurpose::kSignIn
+                ? "用于登录水电缴费。"
+                : "尾号" + requester.substr(requester.size() - 4) + "的手机正在申请绑定您的户号" +
+                      std::string(account_number) + "，请确认后告知对方。";
         const std::string purpose_en =
             purpose == CodePurpose::kSignIn
                 ? "It signs you in to pay for power and water. "
                 : "The phone ending " + requester.substr(requester.size() - 4) +
                       " asks to bind your account " + std::string(account_number) +
                       "; tell them the code only if you agree. ";
-        const NotificationText text = RenderNotification(
-            "verification_code", "zh-CN",
-            {{"project", project.name},
-             {"code", code},
-             {"minutes", minutes},
-             {"purpose", purpose_zh},
-             {"purpose_en", purpose_en}});
+        const NotificationText text = RenderNotification("verification_code", "zh-CN",
+                                                         {{"project", project.name},
+                                                          {"code", code},
+                                                          {"minutes", minutes},
+                                                          {"purpose", purpose_zh},
+                                                          {"purpose_en", purpose_en}});
         DeliveryRecord sms;
         sms.project = project.id;
         sms.event = "code:" + std::to_string(id);
@@ -130,8 +128,8 @@ Result<CodeSent> TenantService::IssueCode(Tx& tx, CodePurpose purpose, const std
 Status TenantService::Redeem(Tx& tx, CodePurpose purpose, const std::string& requester,
                              AccountId account, std::string_view typed, Instant now) {
     JOULE_ASSIGN_OR_RETURN(std::string code, NormalizeCode(typed, "code"));
-    JOULE_ASSIGN_OR_RETURN(const int64_t wrong_today, tx.Tenants().CountWrongTriesSince(
-                                                          requester, now - Seconds{24 * 3600}));
+    JOULE_ASSIGN_OR_RETURN(const int64_t wrong_today,
+                           tx.Tenants().CountWrongTriesSince(requester, now - Seconds{24 * 3600}));
     if (wrong_today >= kWrongTriesPerPersonPerDay) {
         return MakeError(ErrorCode::kResourceExhausted,
                          "too many wrong codes today; try again tomorrow", "code");
@@ -150,9 +148,9 @@ Status TenantService::Redeem(Tx& tx, CodePurpose purpose, const std::string& req
         newest->tries += 1;
         JOULE_TRY(tx.Tenants().UpdateCode(*newest));
         const int left = kCodeMaxTries - newest->tries;
-        return std::unexpected(Refused(left > 0 ? "wrong code; " + std::to_string(left) +
-                                                      " tries left"
-                                                : "wrong code; ask for a new one"));
+        return std::unexpected(Refused(left > 0
+                                           ? "wrong code; " + std::to_string(left) + " tries left"
+                                           : "wrong code; ask for a new one"));
     }
     newest->used_at = now;
     return tx.Tenants().UpdateCode(*newest);
@@ -182,9 +180,8 @@ Result<CodeSent> TenantService::SendSignInCode(std::string_view phone,
         }
         project = projects.front();
     }
-    JOULE_ASSIGN_OR_RETURN(CodeSent sent,
-                           IssueCode(*tx, CodePurpose::kSignIn, mobile, mobile, AccountId{}, "",
-                                     *project, now));
+    JOULE_ASSIGN_OR_RETURN(CodeSent sent, IssueCode(*tx, CodePurpose::kSignIn, mobile, mobile,
+                                                    AccountId{}, "", *project, now));
     JOULE_TRY(tx->Commit());
     return sent;
 }
@@ -213,8 +210,8 @@ Result<TenantSignIn> TenantService::SignIn(std::string_view phone, std::string_v
     out.session.created_at = now;
     out.session.expires_at = now + kTenantSessionLifetime;
     JOULE_TRY(tx->Tenants().InsertSession(out.session));
-    JOULE_TRY(tx->InsertOperation(OperationBy(Actor{TenantActor(person), out.session.remote},
-                                              now, ProjectId{}, "tenant.sign_in",
+    JOULE_TRY(tx->InsertOperation(OperationBy(Actor{TenantActor(person), out.session.remote}, now,
+                                              ProjectId{}, "tenant.sign_in",
                                               "tenant:" + std::to_string(person.id), "{}")));
     JOULE_TRY(tx->Commit());
     out.person = std::move(person);
@@ -254,8 +251,7 @@ Result<BindOutcome> TenantService::Bind(const TenantPerson& person, std::string_
     JOULE_ASSIGN_OR_RETURN(auto tx, store_.Begin());
     JOULE_ASSIGN_OR_RETURN(auto project, tx->FindProject(project_code));
     if (!project) {
-        return NotFound("no project '" + std::string(project_code.substr(0, 64)) + "'",
-                        "project");
+        return NotFound("no project '" + std::string(project_code.substr(0, 64)) + "'", "project");
     }
     JOULE_ASSIGN_OR_RETURN(auto account, tx->FindAccount(project->id, account_number));
     if (!account) {
@@ -294,9 +290,9 @@ Result<BindOutcome> TenantService::Bind(const TenantPerson& person, std::string_
             "office to add it",
             "account");
     } else if (!code) {
-        JOULE_ASSIGN_OR_RETURN(CodeSent sent, IssueCode(*tx, CodePurpose::kBind, *holder_phone,
-                                                        person.phone, account->id, account->number,
-                                                        *project, now));
+        JOULE_ASSIGN_OR_RETURN(CodeSent sent,
+                               IssueCode(*tx, CodePurpose::kBind, *holder_phone, person.phone,
+                                         account->id, account->number, *project, now));
         JOULE_TRY(tx->Commit());
         return BindOutcome{std::nullopt, std::move(sent)};
     } else {
@@ -411,9 +407,8 @@ Result<std::pair<AccountRecord, std::vector<TenantBinding>>> TenantService::Peop
     return std::pair{std::move(*account), std::move(people)};
 }
 
-Status TenantService::RemoveBinding(std::string_view project_code,
-                                    std::string_view account_number, int64_t binding,
-                                    const Actor& actor, Instant now) {
+Status TenantService::RemoveBinding(std::string_view project_code, std::string_view account_number,
+                                    int64_t binding, const Actor& actor, Instant now) {
     JOULE_ASSIGN_OR_RETURN(auto found, PeopleOfAccount(project_code, account_number));
     const auto& [account, people] = found;
     const auto it = std::find_if(people.begin(), people.end(),

@@ -81,8 +81,8 @@ public:
     [[nodiscard]] Result<BindOutcome> Bind(const TenantPerson& person,
                                            std::string_view project_code,
                                            std::string_view account_number,
-                                           std::optional<std::string_view> code,
-                                           const Actor& actor, Instant now);
+                                           std::optional<std::string_view> code, const Actor& actor,
+                                           Instant now);
     // Removes a binding: one's own, or a member's by the account's holder. kNotFound naming
     // "binding" for a binding the person cannot see; kPermissionDenied for another's when not the
     // holder (or the holder's by a member).

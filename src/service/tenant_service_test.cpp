@@ -6,8 +6,8 @@
 
 #include "core/access_ports.hpp"
 #include "core/notification_ports.hpp"
-#include "service/service_test_support.hpp"
 #include "service/notification_service.hpp"
+#include "service/service_test_support.hpp"
 #include "service/site_service.hpp"
 
 namespace joule {
@@ -221,7 +221,7 @@ TEST_F(TenantServiceTest, TheHolderBindsAtOnceOthersWithTheHoldersCode) {
     ASSERT_TRUE(asked->code_sent.has_value());
     EXPECT_EQ(asked->code_sent->sent_to, "*******8000");  // someone else's phone: its tail only
     const auto sms = CodeMessages();
-    ASSERT_EQ(sms.size(), 3U);  // two sign-ins, one binding
+    ASSERT_EQ(sms.size(), 3U);                      // two sign-ins, one binding
     EXPECT_EQ(sms.front().address, "13800138000");  // newest first
     EXPECT_NE(sms.front().body.find("9000"), std::string::npos) << sms.front().body;
 
@@ -309,8 +309,8 @@ TEST_F(TenantServiceTest, APersonHasABudgetOfBindingCodesAndWrongTries) {
     const TenantPerson person = SignedIn("13900139000", 3);
     // Five binding codes a day, whichever accounts they are for.
     for (int i = 0; i < kBindCodesPerPersonPerDay; ++i) {
-        auto asked = Service().Bind(person, "mall", i % 2 == 0 ? "A001" : "A003", std::nullopt,
-                                    {"t"}, now_);
+        auto asked =
+            Service().Bind(person, "mall", i % 2 == 0 ? "A001" : "A003", std::nullopt, {"t"}, now_);
         ASSERT_TRUE(asked.has_value()) << i << " " << asked.error().ToString();
         now_ += Seconds{61};
     }
@@ -322,8 +322,8 @@ TEST_F(TenantServiceTest, APersonHasABudgetOfBindingCodesAndWrongTries) {
     EXPECT_TRUE(Service().SendSignInCode("13800138000", "mall", now_).has_value());
     // Ten wrong codes a day in all, then even the right one waits for tomorrow.
     for (int i = 0; i < kWrongTriesPerPersonPerDay; ++i) {
-        auto wrong = Service().Bind(person, "mall", i % 2 == 0 ? "A001" : "A003", "999999", {"t"},
-                                    now_);
+        auto wrong =
+            Service().Bind(person, "mall", i % 2 == 0 ? "A001" : "A003", "999999", {"t"}, now_);
         ASSERT_FALSE(wrong.has_value());
     }
     auto locked = Service().Bind(person, "mall", "A001", "000000", {"t"}, now_);

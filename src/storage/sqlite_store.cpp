@@ -15,8 +15,8 @@
 #include "core/time.hpp"
 #include "storage/migrations.hpp"
 #include "storage/sqlite_notifications.hpp"
-#include "storage/sqlite_tenants.hpp"
 #include "storage/sqlite_query.hpp"
+#include "storage/sqlite_tenants.hpp"
 #include "wire/json.hpp"
 
 namespace joule::storage {
@@ -1901,8 +1901,8 @@ public:
             .Run();
     }
     Result<std::vector<PaymentOrderRecord>> PaidOrdersBetween(ProjectId project,
-                                                               std::string_view provider,
-                                                               Instant from, Instant to) override {
+                                                              std::string_view provider,
+                                                              Instant from, Instant to) override {
         auto q = Q("SELECT " JOULE_PAYMENT_ORDER_COLUMNS
                    " FROM payment_orders WHERE project_id = ? AND provider = ? AND state = 1 "
                    "AND paid_at >= ? AND paid_at < ? ORDER BY paid_at, id");
@@ -1973,7 +1973,7 @@ public:
         run.credited = Money{r.ColInt(13)};
         return run;
     }
-#define JOULE_RECONCILIATION_COLUMNS                                                        \
+#define JOULE_RECONCILIATION_COLUMNS                                                      \
     "id, project_id, provider, bill_date, imported_at, imported_by, file_sha256, lines, " \
     "other_projects, matched, mismatches, statement_paid_fen, statement_refunded_fen, "   \
     "credited_fen"

@@ -56,7 +56,7 @@ TenantBinding BindingRow(const Query& q) {
 }  // namespace
 
 Result<int64_t> SqliteTenants::CountCodesSentSince(std::string_view phone, CodePurpose purpose,
-                                                  Instant since) {
+                                                   Instant since) {
     auto q =
         Q("SELECT COUNT(*) FROM verification_codes WHERE sent_to = ? AND purpose = ? "
           "AND created_at >= ?");
@@ -77,7 +77,7 @@ Result<std::optional<Instant>> SqliteTenants::LastCodeSentAt(std::string_view ph
 }
 
 Result<int64_t> SqliteTenants::CountCodesRequestedSince(std::string_view requester,
-                                                       CodePurpose purpose, Instant since) {
+                                                        CodePurpose purpose, Instant since) {
     auto q =
         Q("SELECT COUNT(*) FROM verification_codes WHERE requester = ? AND purpose = ? "
           "AND created_at >= ?");
@@ -197,8 +197,7 @@ Result<int64_t> SqliteTenants::InsertBinding(const TenantBinding& b) {
                         .Run();
     if (!inserted) {
         if (inserted.error().code == ErrorCode::kAlreadyExists) {
-            return MakeError(ErrorCode::kAlreadyExists, "this account is bound already",
-                             "account");
+            return MakeError(ErrorCode::kAlreadyExists, "this account is bound already", "account");
         }
         return std::unexpected(inserted.error());
     }
@@ -213,16 +212,18 @@ Result<std::optional<TenantBinding>> SqliteTenants::GetBinding(int64_t id) {
 }
 
 Result<std::vector<TenantBinding>> SqliteTenants::BindingsOfPerson(int64_t person) {
-    static const std::string sql = std::string(kBindingColumns) + "WHERE b.person_id = ? "
-                                                                  "ORDER BY b.id";
+    static const std::string sql = std::string(kBindingColumns) +
+                                   "WHERE b.person_id = ? "
+                                   "ORDER BY b.id";
     auto q = Q(sql.c_str());
     q.Int(person);
     return CollectRows(q, BindingRow);
 }
 
 Result<std::vector<TenantBinding>> SqliteTenants::BindingsOfAccount(AccountId account) {
-    static const std::string sql = std::string(kBindingColumns) + "WHERE b.account_id = ? "
-                                                                  "ORDER BY b.role, b.id";
+    static const std::string sql = std::string(kBindingColumns) +
+                                   "WHERE b.account_id = ? "
+                                   "ORDER BY b.role, b.id";
     auto q = Q(sql.c_str());
     q.Int(account.value);
     return CollectRows(q, BindingRow);

@@ -430,6 +430,36 @@ try {
   await shot(page, '07d-deliveries')
   hookServer.close()
 
+  // Reconciliation: the sandbox's statement of the day — the payment above, and one the platform
+  // never ordered — imported on the 对账 page; the stray payment is named, the paid one matched.
+  {
+    const orders = await (await page.request.get(mall + '/api/v1/projects/demo-mall/accounts/SA101/payments')).json()
+    const paid = orders.items.find((o) => o.amount === '12.34' && o.state === 'paid')
+    assert.ok(paid, 'the sandbox payment is listed')
+    // The statement's times are Beijing time (UTC+8).
+    const beijing = (iso) => new Date(Date.parse(iso) + 8 * 3600e3).toISOString().slice(0, 19).replace('T', ' ')
+    const line = (time, txn, order, amount) =>
+      [time, 'wx-demo', '1900000109', '0', '', txn, order, 'o-demo', 'JSAPI', 'SUCCESS', 'CMC', 'CNY', amount, '0.00', '', '', '0.00', '0.00', '', '', '电费充值', '', '0.00', '0.60%', amount, '0.00', '']
+        .map((v) => '`' + v).join(',')
+    const bill = [
+      '交易时间,公众账号ID,商户号,特约商户号,设备号,微信订单号,商户订单号,用户标识,交易类型,交易状态,付款银行,货币种类,应结订单金额,代金券金额,微信退款单号,商户退款单号,退款金额,充值券退款金额,退款类型,退款状态,商品名称,商户数据包,手续费,费率,订单金额,申请退款金额,费率备注',
+      line(beijing(paid.paid_at), paid.transaction_id, paid.order_no, '12.34'),
+      line(beijing(paid.paid_at), 'SBX-stray-0001', 'J-never-ordered', '5.00'),
+      '总交易单数,应结订单总金额,退款总金额,充值券退款总金额,手续费总金额,订单总金额,申请退款总金额',
+      '`2,`17.34,`0.00,`0.00,`0.00,`17.34,`0.00',
+    ].join('\n') + '\n'
+    await page.click('[data-test=menu-reconciliation]')
+    await page.click('[data-test=recon-provider]')
+    await page.click('.el-select-dropdown__item >> visible=true >> text=沙箱')
+    await page.setInputFiles('[data-test=recon-file]', { name: 'sandbox-statement.csv', mimeType: 'text/csv', buffer: Buffer.from(bill) })
+    await page.click('[data-test=recon-import]')
+    await settle(page, 'statement import', '[data-test=recon-mismatch][data-kind=unknown_order]', '[data-test=recon-error]')
+    assert.equal(await page.locator('[data-test=recon-mismatch]').count(), 1, 'only the stray payment mismatches')
+    assert.match(await page.textContent('[data-test=recon-mismatches]'), /J-never-ordered/)
+    await page.waitForTimeout(400) // the tags fade in
+    await shot(page, '07e-reconciliation')
+  }
+
   for (const [menu, name] of [['alarms', '08-alarms'], ['commands', '09-commands'], ['devices', '10-devices'], ['tariffs', '11-tariffs'], ['users', '12-users'], ['operations', '13-operations']]) {
     await page.click(`[data-test=menu-${menu}]`)
     await page.waitForLoadState('networkidle').catch(() => {})
