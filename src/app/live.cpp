@@ -15,6 +15,7 @@
 #include "api/static_files.hpp"
 #include "app/mqtt_credentials.hpp"
 #include "app/notifier.hpp"
+#include "app/payment_querier.hpp"
 #include "app/payments.hpp"
 #include "app/serve_config.hpp"
 #include "app/site_file.hpp"
@@ -235,6 +236,17 @@ Status RunServe(const ServeOptions& o) {
     // Alarms and top-up notices to tenants and staff [ALM-3]; stopped before the store closes.
     JOULE_ASSIGN_OR_RETURN(std::unique_ptr<Notifier> notifier, Notifier::Make(*store, o, WallNow));
     notifier->Start();
+    // Orders unpaid a few minutes after they were made are asked about at their provider
+    // [PAY-4]; its own PaymentService, as the API has its own: the store serializes them.
+    JOULE_ASSIGN_OR_RETURN(auto order_queries, MakeOrderQueries(o));
+    PaymentService query_payments(*store, billing, PaymentOptions{.sandbox = o.payments_sandbox});
+    PaymentQueryOptions query_options;
+    query_options.after = Seconds{o.payments_query_after_s};
+    PaymentQuerier querier(*store, query_payments, std::move(order_queries), query_options);
+    PaymentQueryLoop query_loop(querier, WallNow);
+    if (!querier.empty()) {
+        query_loop.Start();
+    }
     ingest::RuntimeOptions options;
     options.dtu_listen = o.dtu_listen;
     options.read_interval_override_s = o.read_interval_s;

@@ -55,6 +55,13 @@ struct ServeOptions {
     std::string wechat_mch_id;
     std::string wechat_api_v3_key_file;  // the 32-byte APIv3 key
     std::vector<std::string> wechat_platform_keys;
+    // The calls we make to WeChat Pay (the order query [PAY-4]): the merchant key
+    // (apiclient_key.pem) and its certificate's serial number, and the API's address.
+    std::string wechat_merchant_serial;
+    std::string wechat_merchant_key_file;
+    std::string wechat_api_base = "https://api.mch.weixin.qq.com";
+    // An order still unpaid this long after it was made is asked about at its provider.
+    int64_t payments_query_after_s = 180;
     // Alipay: the app id and Alipay's public key (PEM) together; the seller id is optional.
     std::string alipay_app_id;
     std::string alipay_seller_id;

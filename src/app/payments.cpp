@@ -45,28 +45,46 @@ pay::HeaderLookup HeadersOf(const api::HttpRequest& request) {
 
 }  // namespace
 
+Result<std::shared_ptr<const pay::WechatPayConfig>> LoadWechatPayConfig(const ServeOptions& o) {
+    auto config = std::make_shared<pay::WechatPayConfig>();
+    config->app_id = o.wechat_app_id;
+    config->mch_id = o.wechat_mch_id;
+    JOULE_ASSIGN_OR_RETURN(std::string key,
+                           ReadFileText(o.wechat_api_v3_key_file, "payments.wechat_api_v3_key_file",
+                                        kMaxKeyFileBytes));
+    config->api_v3_key = Trimmed(std::move(key));
+    if (config->api_v3_key.size() != 32) {
+        return InvalidArgument("payments.wechat_api_v3_key_file",
+                               "the APIv3 key is 32 bytes, the file holds " +
+                                   std::to_string(config->api_v3_key.size()));
+    }
+    for (const std::string& entry : o.wechat_platform_keys) {
+        const auto eq = entry.find('=');
+        JOULE_ASSIGN_OR_RETURN(
+            std::string pem, ReadPublicKey(entry.substr(eq + 1), "payments.wechat_platform_keys"));
+        config->platform_keys.emplace(entry.substr(0, eq), std::move(pem));
+    }
+    return config;
+}
+
+Result<pay::WechatMerchantKey> LoadWechatMerchantKey(const ServeOptions& o) {
+    JOULE_ASSIGN_OR_RETURN(std::string pem,
+                           ReadFileText(o.wechat_merchant_key_file,
+                                        "payments.wechat_merchant_key_file", kMaxKeyFileBytes));
+    pay::WechatMerchantKey key{o.wechat_mch_id, o.wechat_merchant_serial, std::move(pem)};
+    // Loaded now, not at the first call: a key that cannot sign is a setting to fix.
+    if (auto signed_probe = pay::WechatAuthorization(key, "GET", "/", 0, "probe", "");
+        !signed_probe) {
+        return InvalidArgument("payments.wechat_merchant_key_file",
+                               o.wechat_merchant_key_file + ": " + signed_probe.error().message);
+    }
+    return key;
+}
+
 Result<api::PaymentGateway> MakePaymentGateway(const ServeOptions& o) {
     std::shared_ptr<const pay::WechatPayConfig> wechat;
     if (!o.wechat_app_id.empty()) {
-        auto config = std::make_shared<pay::WechatPayConfig>();
-        config->app_id = o.wechat_app_id;
-        config->mch_id = o.wechat_mch_id;
-        JOULE_ASSIGN_OR_RETURN(std::string key,
-                               ReadFileText(o.wechat_api_v3_key_file,
-                                            "payments.wechat_api_v3_key_file", kMaxKeyFileBytes));
-        config->api_v3_key = Trimmed(std::move(key));
-        if (config->api_v3_key.size() != 32) {
-            return InvalidArgument("payments.wechat_api_v3_key_file",
-                                   "the APIv3 key is 32 bytes, the file holds " +
-                                       std::to_string(config->api_v3_key.size()));
-        }
-        for (const std::string& entry : o.wechat_platform_keys) {
-            const auto eq = entry.find('=');
-            JOULE_ASSIGN_OR_RETURN(std::string pem, ReadPublicKey(entry.substr(eq + 1),
-                                                                  "payments.wechat_platform_keys"));
-            config->platform_keys.emplace(entry.substr(0, eq), std::move(pem));
-        }
-        wechat = std::move(config);
+        JOULE_ASSIGN_OR_RETURN(wechat, LoadWechatPayConfig(o));
     }
     std::shared_ptr<const pay::AlipayConfig> alipay;
     if (!o.alipay_app_id.empty()) {

@@ -3,9 +3,12 @@
 // src/pay's verification.
 #pragma once
 
+#include <memory>
+
 #include "api/api.hpp"
 #include "app/live.hpp"
 #include "base/error.hpp"
+#include "pay/wechat_pay.hpp"
 
 namespace joule::app {
 
@@ -14,5 +17,11 @@ namespace joule::app {
 // verifies its notifications). kInvalidArgument naming the setting for a key file that cannot
 // be read or a key that does not load.
 [[nodiscard]] Result<api::PaymentGateway> MakePaymentGateway(const ServeOptions& options);
+
+// WeChat Pay's settings read and checked: the app, merchant, APIv3 key and platform keys; and
+// the merchant key for our own calls. kInvalidArgument naming the setting that does not load.
+[[nodiscard]] Result<std::shared_ptr<const pay::WechatPayConfig>> LoadWechatPayConfig(
+    const ServeOptions& options);
+[[nodiscard]] Result<pay::WechatMerchantKey> LoadWechatMerchantKey(const ServeOptions& options);
 
 }  // namespace joule::app

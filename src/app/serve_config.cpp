@@ -91,6 +91,17 @@ const std::array kSettings = {
     ServeSetting{"payments.wechat_platform_keys", "--wechat-platform-key",
                  "WeChat Pay: a platform key as SERIAL=path (certificate or public key, PEM)",
                  &ServeOptions::wechat_platform_keys, 0, 0, Check::kNone},
+    Text("payments.wechat_merchant_serial", "--wechat-merchant-serial",
+         "WeChat Pay: the merchant certificate's serial number (for our calls)",
+         &ServeOptions::wechat_merchant_serial),
+    Text("payments.wechat_merchant_key_file", "--wechat-merchant-key-file",
+         "WeChat Pay: the merchant private key, apiclient_key.pem (\"\" = we make no calls)",
+         &ServeOptions::wechat_merchant_key_file),
+    Text("payments.wechat_api_base", "--wechat-api-base", "WeChat Pay: the API's address",
+         &ServeOptions::wechat_api_base),
+    Integer("payments.query_after_s", "--payments-query-after",
+            "ask the provider about an order still unpaid this many seconds after it was made",
+            &ServeOptions::payments_query_after_s, 60, 86'400),
     Text("payments.alipay_app_id", "--alipay-app-id", "Alipay: the app_id",
          &ServeOptions::alipay_app_id),
     Text("payments.alipay_seller_id", "--alipay-seller-id",
@@ -509,6 +520,12 @@ Status ValidateServeOptions(const ServeOptions& o) {
         if (o.wechat_platform_keys.empty()) {
             return InvalidArgument("payments.wechat_platform_keys",
                                    "needed with the other WeChat Pay settings");
+        }
+        if (o.wechat_merchant_key_file.empty() != o.wechat_merchant_serial.empty()) {
+            return InvalidArgument(o.wechat_merchant_serial.empty()
+                                       ? "payments.wechat_merchant_serial"
+                                       : "payments.wechat_merchant_key_file",
+                                   "the merchant key and its serial number go together");
         }
         std::vector<std::string> serials;
         for (const std::string& entry : o.wechat_platform_keys) {

@@ -128,6 +128,10 @@ wechat_app_id = "wx8888888888888888"
 wechat_mch_id = "1900000109"
 wechat_api_v3_key_file = "/etc/joule/pay/wechat-apiv3.key"
 wechat_platform_keys = ["5157F09EFDC096DE=/etc/joule/pay/wechat-platform.pem"]
+wechat_merchant_serial = "3775B6A45ACD5888"
+wechat_merchant_key_file = "/etc/joule/pay/apiclient_key.pem"
+wechat_api_base = "https://api2.mch.weixin.qq.com"
+query_after_s = 300
 alipay_app_id = "2021000000000001"
 alipay_seller_id = "2088102146225135"
 alipay_public_key_file = "/etc/joule/pay/alipay-public.pem"
@@ -187,6 +191,10 @@ report_every_s = 30
     want.wechat_mch_id = "1900000109";
     want.wechat_api_v3_key_file = "/etc/joule/pay/wechat-apiv3.key";
     want.wechat_platform_keys = {"5157F09EFDC096DE=/etc/joule/pay/wechat-platform.pem"};
+    want.wechat_merchant_serial = "3775B6A45ACD5888";
+    want.wechat_merchant_key_file = "/etc/joule/pay/apiclient_key.pem";
+    want.wechat_api_base = "https://api2.mch.weixin.qq.com";
+    want.payments_query_after_s = 300;
     want.alipay_app_id = "2021000000000001";
     want.alipay_seller_id = "2088102146225135";
     want.alipay_public_key_file = "/etc/joule/pay/alipay-public.pem";
@@ -505,6 +513,10 @@ TEST(ServeConfig, PaymentProvidersAreConfiguredWholeOrNotAtAll) {
     ASSERT_FALSE(twice.has_value());
     EXPECT_NE(twice.error().message.find("twice"), std::string::npos);
     o.wechat_platform_keys = {"5157F09E=/etc/joule/pay/platform.pem"};
+    EXPECT_TRUE(ValidateServeOptions(o).has_value());
+    o.wechat_merchant_key_file = "/etc/joule/pay/apiclient_key.pem";  // without its serial
+    EXPECT_EQ(ValidateServeOptions(o).error().field, "payments.wechat_merchant_serial");
+    o.wechat_merchant_serial = "3775B6A45ACD5888";
     EXPECT_TRUE(ValidateServeOptions(o).has_value());
 
     o.alipay_seller_id = "2088102146225135";

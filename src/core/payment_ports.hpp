@@ -109,6 +109,13 @@ public:
     virtual Result<std::vector<PaymentOrderRecord>> PaidOrdersBetween(ProjectId project,
                                                                       std::string_view provider,
                                                                       Instant from, Instant to) = 0;
+    // Orders still created (not paid, not closed) made in (created_after, created_before] and not
+    // asked about at their provider since `queried_before`, oldest first [PAY-4].
+    virtual Result<std::vector<PaymentOrderRecord>> OrdersToQuery(Instant created_before,
+                                                                  Instant created_after,
+                                                                  Instant queried_before,
+                                                                  int limit) = 0;
+    virtual Status MarkOrderQueried(int64_t id, Instant at) = 0;
     // A reconciliation and its mismatches; its id.
     virtual Result<int64_t> InsertReconciliation(const ReconciliationRun& run,
                                                  const std::vector<Mismatch>& mismatches) = 0;

@@ -2,6 +2,7 @@
 
 #include <curl/curl.h>
 
+#include <algorithm>
 #include <mutex>
 
 namespace joule::notify {
@@ -19,7 +20,49 @@ size_t Collect(char* data, size_t size, size_t count, void* user) {
     return n;
 }
 
+// One header line of the response: "Name: value\r\n" kept as ("name", "value"); a status line
+// (a redirect's, 100 Continue) starts the list again, so only the final response's remain.
+size_t CollectHeader(char* data, size_t size, size_t count, void* user) {
+    auto* out = static_cast<std::vector<std::pair<std::string, std::string>>*>(user);
+    const size_t n = size * count;
+    std::string_view line(data, n);
+    if (line.starts_with("HTTP/")) {
+        out->clear();
+        return n;
+    }
+    const size_t colon = line.find(':');
+    if (colon == std::string_view::npos || out->size() >= 100) {
+        return n;
+    }
+    std::string name(line.substr(0, colon));
+    for (char& c : name) {
+        c = static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
+    }
+    std::string_view value = line.substr(colon + 1);
+    while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) {
+        value.remove_prefix(1);
+    }
+    while (!value.empty() &&
+           (value.back() == '\r' || value.back() == '\n' || value.back() == ' ')) {
+        value.remove_suffix(1);
+    }
+    out->emplace_back(std::move(name), std::string(value));
+    return n;
+}
+
 }  // namespace
+
+std::string_view HttpResponse::Header(std::string_view name) const {
+    for (const auto& [key, value] : headers) {
+        if (key.size() == name.size() &&
+            std::equal(key.begin(), key.end(), name.begin(), [](char a, char b) {
+                return a == (b >= 'A' && b <= 'Z' ? static_cast<char>(b - 'A' + 'a') : b);
+            })) {
+            return value;
+        }
+    }
+    return {};
+}
 
 struct HttpClient::Handle {
     CURL* curl = nullptr;
@@ -62,6 +105,8 @@ Result<HttpResponse> HttpClient::Request(std::string_view method, const std::str
     curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 0L);
     curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, Collect);
     curl_easy_setopt(curl, CURLOPT_WRITEDATA, &response.body);
+    curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, CollectHeader);
+    curl_easy_setopt(curl, CURLOPT_HEADERDATA, &response.headers);
     if (method == "POST") {
         curl_easy_setopt(curl, CURLOPT_POST, 1L);
         curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body.data());

@@ -6,6 +6,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "base/error.hpp"
@@ -16,6 +17,9 @@ namespace joule::notify {
 struct HttpResponse {
     long status = 0;  // NOLINT(google-runtime-int): libcurl's type
     std::string body;
+    // The final response's headers, names lower-cased (the payment providers sign theirs).
+    std::vector<std::pair<std::string, std::string>> headers{};
+    [[nodiscard]] std::string_view Header(std::string_view name) const;
 };
 
 class HttpClient {

@@ -47,26 +47,30 @@ Result<PaymentNotification> TransactionOf(const WechatPayConfig& config, const J
         return InvalidArgument("resource.mchid", "is not this platform's merchant id");
     }
     JOULE_ASSIGN_OR_RETURN(n.order_no, r.String("out_trade_no", 64));
-    JOULE_ASSIGN_OR_RETURN(n.transaction_id, r.String("transaction_id", 64));
+    JOULE_ASSIGN_OR_RETURN(n.transaction_id, r.OptString("transaction_id", "", 64));
     JOULE_ASSIGN_OR_RETURN(n.state, r.String("trade_state", 32));
-    if (n.order_no.empty() || n.transaction_id.empty()) {
+    const bool success = n.state == "SUCCESS";
+    // A trade not paid (a query's NOTPAY, CLOSED) has no transaction yet, and may have no amount.
+    if (n.order_no.empty() || (success && n.transaction_id.empty())) {
         return InvalidArgument("resource.transaction_id",
                                "out_trade_no and transaction_id are required");
     }
-    JOULE_ASSIGN_OR_RETURN(const Json* amount, r.Object("amount"));
-    ObjectReader a(*amount, "resource.amount");
-    JOULE_ASSIGN_OR_RETURN(int64_t total, a.Integer("total", 1, int64_t{1} << 40));
-    JOULE_ASSIGN_OR_RETURN(std::string currency, a.OptString("currency", "CNY", 8));
-    if (currency != "CNY") {
-        return InvalidArgument("resource.amount.currency", "must be CNY");
+    if (success || r.Has("amount")) {
+        JOULE_ASSIGN_OR_RETURN(const Json* amount, r.Object("amount"));
+        ObjectReader a(*amount, "resource.amount");
+        JOULE_ASSIGN_OR_RETURN(int64_t total, a.Integer("total", 1, int64_t{1} << 40));
+        JOULE_ASSIGN_OR_RETURN(std::string currency, a.OptString("currency", "CNY", 8));
+        if (currency != "CNY") {
+            return InvalidArgument("resource.amount.currency", "must be CNY");
+        }
+        n.amount = Money{total};
     }
-    n.amount = Money{total};
     if (r.Has("payer")) {
         JOULE_ASSIGN_OR_RETURN(const Json* payer, r.Object("payer"));
         ObjectReader p(*payer, "resource.payer");
         JOULE_ASSIGN_OR_RETURN(n.payer, p.OptString("openid", "", 128));
     }
-    n.paid = n.state == "SUCCESS";
+    n.paid = success;
     if (n.paid) {
         JOULE_ASSIGN_OR_RETURN(n.paid_at, r.InstantField("success_time"));
     }
@@ -75,9 +79,8 @@ Result<PaymentNotification> TransactionOf(const WechatPayConfig& config, const J
 
 }  // namespace
 
-Result<PaymentNotification> VerifyWechatNotification(const WechatPayConfig& config,
-                                                     const HeaderLookup& header,
-                                                     std::string_view body, Instant now) {
+Status VerifyWechatSignature(const WechatPayConfig& config, const HeaderLookup& header,
+                             std::string_view body, Instant now) {
     if (body.size() > kMaxNotificationBytes) {
         return InvalidArgument("body", "over 64 KiB");
     }
@@ -131,7 +134,13 @@ Result<PaymentNotification> VerifyWechatNotification(const WechatPayConfig& conf
         }
         return std::unexpected(ok.error());
     }
+    return {};
+}
 
+Result<PaymentNotification> VerifyWechatNotification(const WechatPayConfig& config,
+                                                     const HeaderLookup& header,
+                                                     std::string_view body, Instant now) {
+    JOULE_TRY(VerifyWechatSignature(config, header, body, now));
     // Signed by WeChat: now the content.
     JOULE_ASSIGN_OR_RETURN(Json j, ParseObject(body, "body"));
     ObjectReader root(j, "");
@@ -169,6 +178,19 @@ Result<PaymentNotification> VerifyWechatNotification(const WechatPayConfig& conf
     n.event_id = event_id;
     n.paid = n.paid && event_type == "TRANSACTION.SUCCESS";
     return n;
+}
+
+Result<PaymentNotification> ReadWechatTransaction(const WechatPayConfig& config,
+                                                  const HeaderLookup& header, std::string_view body,
+                                                  Instant now) {
+    JOULE_TRY(VerifyWechatSignature(config, header, body, now));
+    JOULE_ASSIGN_OR_RETURN(Json transaction, ParseObject(body, "body"));
+    return TransactionOf(config, transaction);
+}
+
+std::string WechatQueryPath(std::string_view mch_id, std::string_view order_no) {
+    return "/v3/pay/transactions/out-trade-no/" + std::string(order_no) +
+           "?mchid=" + std::string(mch_id);
 }
 
 Result<std::string> WechatAuthorization(const WechatMerchantKey& key, std::string_view method,

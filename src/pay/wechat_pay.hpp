@@ -47,6 +47,23 @@ inline constexpr std::size_t kMaxNotificationBytes = 64 * 1024;
                                                                    std::string_view body,
                                                                    Instant now);
 
+// The signature WeChat Pay puts on its notifications and on the answers to our calls:
+// Wechatpay-Timestamp (within the window), -Nonce, -Serial (a platform key we hold), -Signature
+// (SHA256withRSA over "timestamp\nnonce\nbody\n"; probes refused). kUnauthenticated naming the
+// header.
+[[nodiscard]] Status VerifyWechatSignature(const WechatPayConfig& config,
+                                           const HeaderLookup& header, std::string_view body,
+                                           Instant now);
+
+// The answer of the order query (GET WechatQueryPath), verified as WeChat signed it: the
+// transaction as a notice — paid for trade_state SUCCESS, otherwise unpaid with its state
+// (NOTPAY, CLOSED, REVOKED, PAYERROR, USERPAYING, REFUND) — of our app and merchant only [PAY-4].
+[[nodiscard]] Result<PaymentNotification> ReadWechatTransaction(const WechatPayConfig& config,
+                                                                const HeaderLookup& header,
+                                                                std::string_view body, Instant now);
+// "/v3/pay/transactions/out-trade-no/<order>?mchid=<mch>": the query's path and query string.
+[[nodiscard]] std::string WechatQueryPath(std::string_view mch_id, std::string_view order_no);
+
 struct WechatMerchantKey {
     std::string mch_id;
     std::string serial_no;        // the merchant certificate's serial number

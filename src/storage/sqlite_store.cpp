@@ -1909,6 +1909,20 @@ public:
         q.Int(project.value).Text(provider).Int(Secs(from)).Int(Secs(to));
         return CollectRows(q, PaymentOrderRow);
     }
+    Result<std::vector<PaymentOrderRecord>> OrdersToQuery(Instant created_before,
+                                                          Instant created_after,
+                                                          Instant queried_before,
+                                                          int limit) override {
+        auto q = Q("SELECT " JOULE_PAYMENT_ORDER_COLUMNS
+                   " FROM payment_orders WHERE state = 0 AND created_at <= ? AND created_at > ? "
+                   "AND (queried_at IS NULL OR queried_at <= ?) ORDER BY created_at, id LIMIT ?");
+        q.Int(Secs(created_before)).Int(Secs(created_after)).Int(Secs(queried_before)).Int(limit);
+        return CollectRows(q, PaymentOrderRow);
+    }
+    Status MarkOrderQueried(int64_t id, Instant at) override {
+        auto q = Q("UPDATE payment_orders SET queried_at = ?, queries = queries + 1 WHERE id = ?");
+        return q.Int(Secs(at)).Int(id).Run();
+    }
     Result<int64_t> InsertReconciliation(const ReconciliationRun& run,
                                          const std::vector<Mismatch>& mismatches) override {
         auto q =

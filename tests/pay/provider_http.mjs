@@ -5,11 +5,20 @@
 //     DIR/platform.pub.pem (what the platform is configured with), DIR/apiv3.key,
 //     DIR/alipay.key.pem and DIR/alipay.pub.pem (Alipay's), and
 //     DIR/config.json {app_id, mch_id, serial, alipay_app_id, alipay_seller_id}
+//   node provider_http.mjs serve DIR PORT.json
+//     WeChat Pay's API for the order query [PAY-4] on a loopback port (written to PORT.json):
+//     GET /v3/pay/transactions/out-trade-no/{no}?mchid= checks the platform's Authorization
+//     (SHA256withRSA with DIR/merchant.pub.pem over "GET\npath\nts\nnonce\n\n", its mchid and
+//     serial) and answers the order as the test set it, signed with the platform key:
+//     POST /mock/orders {order_no, state: NOTPAY|SUCCESS|CLOSED, amount, transaction_id, forged}
+//     (forged: signed with another key); an order never set is 404 ORDER_NOT_EXIST.
+//     GET /mock/asked: how many times each order was asked about.
 //   node provider_http.mjs wechat|alipay DIR ORDERS.json OUT.json
 //     ORDERS.json: [{order_no, amount (fen), transaction_id, variant}]; OUT.json: [{headers, body}]
 //     in order, each as that provider posts it. Variants: valid, tampered, wrong_key, wrong_app;
 //     WeChat also stale and probe; Alipay also closed (TRADE_CLOSED).
-import { createCipheriv, createSign, generateKeyPairSync, randomBytes } from 'node:crypto'
+import { createCipheriv, createSign, createVerify, generateKeyPairSync, randomBytes } from 'node:crypto'
+import { createServer } from 'node:http'
 import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 
@@ -26,7 +35,10 @@ if (command === 'keys') {
   const alipay = pair()
   writeFileSync(join(dir, 'alipay.key.pem'), alipay.privateKey)
   writeFileSync(join(dir, 'alipay.pub.pem'), alipay.publicKey)
-  writeFileSync(join(dir, 'config.json'), JSON.stringify({ app_id: 'wx8888888888888888', mch_id: '1900000109', serial: '5157F09EFDC096DE15EBE81A47057A7232F1B8E1', alipay_app_id: '2021000000000001', alipay_seller_id: '2088102146225135' }))
+  const merchant = pair()  // the platform's own key for its calls (apiclient_key.pem)
+  writeFileSync(join(dir, 'merchant.key.pem'), merchant.privateKey)
+  writeFileSync(join(dir, 'merchant.pub.pem'), merchant.publicKey)
+  writeFileSync(join(dir, 'config.json'), JSON.stringify({ app_id: 'wx8888888888888888', mch_id: '1900000109', serial: '5157F09EFDC096DE15EBE81A47057A7232F1B8E1', merchant_serial: '3775B6A45ACD588826D15E583A95F5DD2C5F7A1B', alipay_app_id: '2021000000000001', alipay_seller_id: '2088102146225135' }))
 } else if (command === "wechat") {
   const config = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8'))
   const apiKey = readFileSync(join(dir, 'apiv3.key'), 'utf8').trim()
@@ -83,7 +95,67 @@ if (command === 'keys') {
     return { headers: { 'Content-Type': 'application/x-www-form-urlencoded;charset=utf-8' }, body }
   })
   writeFileSync(outFile, JSON.stringify(out))
+} else if (command === 'serve') {
+  const config = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8'))
+  const platformKey = readFileSync(join(dir, 'platform.key.pem'), 'utf8')
+  const strangerKey = readFileSync(join(dir, 'stranger.key.pem'), 'utf8')
+  const merchantPub = readFileSync(join(dir, 'merchant.pub.pem'), 'utf8')
+  const orders = new Map()
+  const asked = {}
+  const reply = (res, status, object, key = platformKey) => {
+    const body = JSON.stringify(object)
+    const timestamp = String(Math.floor(Date.now() / 1000))
+    const nonce = alphanumeric(32)
+    const signature = createSign('RSA-SHA256').update(`${timestamp}\n${nonce}\n${body}\n`, 'utf8').sign(key, 'base64')
+    res.writeHead(status, {
+      'Content-Type': 'application/json', 'Wechatpay-Timestamp': timestamp, 'Wechatpay-Nonce': nonce,
+      'Wechatpay-Signature': signature, 'Wechatpay-Serial': config.serial, 'Request-ID': alphanumeric(16),
+    })
+    res.end(body)
+  }
+  const server = createServer((req, res) => {
+    const chunks = []
+    req.on('data', (c) => chunks.push(c))
+    req.on('end', () => {
+      const raw = Buffer.concat(chunks).toString('utf8')
+      const url = new URL(req.url, 'http://wechat')
+      if (req.method === 'POST' && url.pathname === '/mock/orders') {
+        const o = JSON.parse(raw)
+        orders.set(o.order_no, o)
+        res.writeHead(204).end()
+        return
+      }
+      if (req.method === 'GET' && url.pathname === '/mock/asked') {
+        res.writeHead(200, { 'Content-Type': 'application/json' }).end(JSON.stringify(asked))
+        return
+      }
+      const match = url.pathname.match(/^\/v3\/pay\/transactions\/out-trade-no\/([^/]+)$/)
+      if (req.method !== 'GET' || !match) return reply(res, 404, { code: 'NOT_FOUND', message: 'no such API' })
+      // The platform's signature on its call, as WeChat checks it.
+      const auth = req.headers.authorization ?? ''
+      const fields = Object.fromEntries([...auth.matchAll(/(\w+)="([^"]*)"/g)].map((m) => [m[1], m[2]]))
+      const message = `GET\n${url.pathname}${url.search}\n${fields.timestamp}\n${fields.nonce_str}\n\n`
+      const signed = auth.startsWith('WECHATPAY2-SHA256-RSA2048 ') && fields.mchid === config.mch_id &&
+        fields.serial_no === config.merchant_serial && Math.abs(Date.now() / 1000 - Number(fields.timestamp)) < 300 &&
+        createVerify('RSA-SHA256').update(message, 'utf8').verify(merchantPub, fields.signature ?? '', 'base64')
+      if (!signed) return reply(res, 401, { code: 'SIGN_ERROR', message: 'signature does not verify' })
+      if (url.searchParams.get('mchid') !== config.mch_id) return reply(res, 400, { code: 'PARAM_ERROR', message: 'mchid' })
+      const no = decodeURIComponent(match[1])
+      asked[no] = (asked[no] ?? 0) + 1
+      const o = orders.get(no)
+      if (!o) return reply(res, 404, { code: 'ORDER_NOT_EXIST', message: '订单不存在' })
+      const paid = o.state === 'SUCCESS'
+      reply(res, 200, {
+        appid: config.app_id, mchid: config.mch_id, out_trade_no: no, trade_state: o.state, trade_state_desc: o.state,
+        ...(paid ? {
+          transaction_id: o.transaction_id, trade_type: 'JSAPI', bank_type: 'OTHERS', success_time: new Date().toISOString().replace(/\.\d+Z$/, '+00:00'),
+          payer: { openid: 'o-query-payer' }, amount: { total: o.amount, payer_total: o.amount, currency: 'CNY', payer_currency: 'CNY' },
+        } : {}),
+      }, o.forged ? strangerKey : platformKey)
+    })
+  })
+  server.listen(0, '127.0.0.1', () => writeFileSync(ordersFile, JSON.stringify({ port: server.address().port })))
 } else {
-  console.error('usage: node provider_http.mjs keys DIR | wechat|alipay DIR ORDERS.json OUT.json')
+  console.error('usage: node provider_http.mjs keys DIR | serve DIR PORT.json | wechat|alipay DIR ORDERS.json OUT.json')
   process.exit(2)
 }

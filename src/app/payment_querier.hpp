@@ -1,0 +1,115 @@
+// Orders still unpaid a few minutes after they were made are asked about at their provider
+// [PAY-4]: a payment whose notification was lost, or is still in the provider's retries, is
+// credited within minutes instead of hours. What the provider answers goes through the same
+// verification and the same exactly-once crediting as its notifications (PaymentService
+// ConfirmPayment), so asking twice, or asking while the notification arrives, credits once.
+//
+// An order is asked about `after` its creation, then every `every`, until it is paid, closed, or
+// `give_up_after` old (then it is the daily reconciliation's, docs/payments.md).
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include "base/error.hpp"
+#include "core/payment_ports.hpp"
+#include "core/ports.hpp"
+#include "service/payment_service.hpp"
+
+namespace joule::app {
+
+// What one provider says of one of our orders, verified as the provider signs it. kNotFound when
+// the provider has no such order (the payer never opened it); kUnavailable when it cannot be
+// asked now; kUnauthenticated for an answer that does not verify.
+class OrderQuery {
+public:
+    virtual ~OrderQuery() = default;
+    [[nodiscard]] virtual Result<PaymentNotification> Query(const PaymentOrderRecord& order,
+                                                            Instant now) = 0;
+};
+
+struct PaymentQueryOptions {
+    Seconds after{180};
+    Seconds every{120};
+    Seconds give_up_after{24 * 3600};
+    int batch = 50;
+};
+
+struct QueryRound {
+    int asked = 0;
+    int credited = 0;    // paid at the provider and credited now
+    int still_open = 0;  // not paid yet (or paid and credited before: nothing to do)
+    int closed = 0;      // the provider will never be paid for it
+    int failed = 0;      // could not be asked, or the answer did not verify
+};
+
+class PaymentQuerier {
+public:
+    PaymentQuerier(Store& store, PaymentService& payments,
+                   std::map<std::string, std::shared_ptr<OrderQuery>, std::less<>> providers,
+                   PaymentQueryOptions options = {})
+        : store_(store), payments_(payments), providers_(std::move(providers)), options_(options) {}
+
+    // Asks about up to a batch of the orders due now; call until `asked` is below the batch.
+    [[nodiscard]] Result<QueryRound> RunOnce(Instant now);
+    [[nodiscard]] bool empty() const { return providers_.empty(); }
+
+private:
+    Store& store_;
+    PaymentService& payments_;
+    std::map<std::string, std::shared_ptr<OrderQuery>, std::less<>> providers_;
+    PaymentQueryOptions options_;
+};
+
+}  // namespace joule::app
+
+namespace joule::pay {
+struct WechatPayConfig;
+struct WechatMerchantKey;
+}  // namespace joule::pay
+
+namespace joule::app {
+
+struct ServeOptions;
+
+// The order query of WeChat Pay API v3 (GET /v3/pay/transactions/out-trade-no/{no}), signed
+// with the merchant key and its answer verified with the platform keys (pay/wechat_pay.hpp).
+[[nodiscard]] std::shared_ptr<OrderQuery> MakeWechatOrderQuery(
+    std::shared_ptr<const pay::WechatPayConfig> config, const pay::WechatMerchantKey& key,
+    std::string api_base);
+
+// RunOnce every `period` on a thread of its own, inside `joule serve`; stopped before the store
+// closes.
+class PaymentQueryLoop {
+public:
+    PaymentQueryLoop(PaymentQuerier& querier, std::function<Instant()> clock,
+                     std::chrono::milliseconds period = std::chrono::seconds{30})
+        : querier_(querier), clock_(std::move(clock)), period_(period) {}
+    ~PaymentQueryLoop() { Stop(); }
+    PaymentQueryLoop(const PaymentQueryLoop&) = delete;
+    PaymentQueryLoop& operator=(const PaymentQueryLoop&) = delete;
+    void Start();
+    void Stop();
+
+private:
+    PaymentQuerier& querier_;
+    std::function<Instant()> clock_;
+    std::chrono::milliseconds period_;
+    std::mutex mutex_;
+    std::condition_variable wake_;
+    bool stopping_ = false;
+    std::thread thread_;
+};
+
+// The providers `options` lets this server ask: WeChat Pay with its merchant key and serial.
+// kInvalidArgument naming the setting for a key that does not load.
+[[nodiscard]] Result<std::map<std::string, std::shared_ptr<OrderQuery>, std::less<>>>
+MakeOrderQueries(const ServeOptions& options);
+
+}  // namespace joule::app

@@ -1,0 +1,268 @@
+// Orders asked about at WeChat Pay when their notification does not come [PAY-4]: the querier
+// against a WeChat Pay API played by Node (tests/pay/provider_http.mjs serve), whose crypto — not
+// ours — checks our signed calls and signs its answers with a platform key made per run.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <thread>
+
+#include "app/payment_querier.hpp"
+#include "notify/http_client.hpp"
+#include "pay/wechat_pay.hpp"
+#include "service/billing_service.hpp"
+#include "service/payment_service.hpp"
+#include "service/site_service.hpp"
+#include "storage/sqlite_store.hpp"
+
+extern char** environ;
+
+namespace joule {
+namespace {
+
+namespace fs = std::filesystem;
+using Json = nlohmann::json;
+
+std::string ReadText(const fs::path& path) {
+    std::ifstream in(path);
+    std::stringstream text;
+    text << in.rdbuf();
+    return text.str();
+}
+
+Instant T(std::string_view text) { return ParseInstant(text, "t").value(); }
+
+// Node's WeChat Pay: keys made per run, the API on a loopback port.
+class FakeWechat {
+public:
+    FakeWechat() {
+        dir_ = fs::temp_directory_path() / ("joule-wechat-" + std::to_string(::getpid()));
+        fs::create_directories(dir_);
+        const std::string script = JOULE_SOURCE_DIR "/tests/pay/provider_http.mjs";
+        EXPECT_EQ(std::system(("node " + script + " keys " + dir_.string()).c_str()), 0);
+        const std::string port_file = (dir_ / "port.json").string();
+        std::vector<std::string> args = {"node", script, "serve", dir_.string(), port_file};
+        std::vector<char*> argv;
+        for (auto& a : args) {
+            argv.push_back(a.data());
+        }
+        argv.push_back(nullptr);
+        if (posix_spawnp(&pid_, "node", nullptr, nullptr, argv.data(), environ) != 0) {
+            pid_ = 0;
+            return;
+        }
+        for (int i = 0; i < 100 && !fs::exists(port_file); ++i) {
+            std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        const Json p = Json::parse(ReadText(port_file), nullptr, false);
+        port = p.is_object() ? p.value("port", 0) : 0;
+        config_ = Json::parse(ReadText(dir_ / "config.json"));
+    }
+    ~FakeWechat() {
+        if (pid_ > 0) {
+            kill(pid_, SIGTERM);
+            int status = 0;
+            waitpid(pid_, &status, 0);
+        }
+        std::error_code ignored;
+        fs::remove_all(dir_, ignored);
+    }
+
+    std::shared_ptr<pay::WechatPayConfig> Config() const {
+        auto c = std::make_shared<pay::WechatPayConfig>();
+        c->app_id = config_["app_id"];
+        c->mch_id = config_["mch_id"];
+        c->api_v3_key = "unused-for-queries-0123456789abc";
+        c->platform_keys.emplace(config_["serial"].get<std::string>(),
+                                 ReadText(dir_ / "platform.pub.pem"));
+        return c;
+    }
+    pay::WechatMerchantKey MerchantKey() const {
+        return {config_["mch_id"], config_["merchant_serial"], ReadText(dir_ / "merchant.key.pem")};
+    }
+    std::string Base() const { return "http://127.0.0.1:" + std::to_string(port); }
+    void Set(const Json& order) {
+        notify::HttpClient http;
+        auto r = http.Request("POST", Base() + "/mock/orders", {"Content-Type: application/json"},
+                              order.dump());
+        ASSERT_TRUE(r.has_value());
+        ASSERT_EQ(r->status, 204);
+    }
+    Json Asked() {
+        notify::HttpClient http;
+        return Json::parse(http.Request("GET", Base() + "/mock/asked", {}, "").value().body);
+    }
+
+    int port = 0;
+
+private:
+    fs::path dir_;
+    pid_t pid_ = 0;
+    Json config_;
+};
+
+class PaymentQueryTest : public ::testing::Test {
+protected:
+    void SetUp() override {
+        ASSERT_GT(wechat_.port, 0) << "node did not start the fake WeChat Pay";
+        SiteSpec site;
+        site.project = {{}, "mall", "mall", "Asia/Shanghai"};
+        MeterModelRecord model;
+        model.code = "dds";
+        model.name = "single-phase";
+        model.spec.max_rate_per_hour = 20'000;
+        site.models.push_back(model);
+        TariffRecord flat;
+        flat.code = "flat";
+        flat.tariff.name = "Flat";
+        TariffVersion v;
+        v.effective_from = T("2026-01-01T00:00:00Z");
+        v.flat_price = UnitPrice{10'000};
+        flat.tariff.versions.push_back(v);
+        site.tariffs.push_back(flat);
+        SiteSpec::Meter m;
+        m.meter.code = "m1";
+        m.model_code = "dds";
+        site.meters.push_back(m);
+        ASSERT_TRUE(CreateSite(*store_, site, Actor{}, now_).has_value());
+        OpenAccountRequest open;
+        open.project_code = "mall";
+        open.number = "A001";
+        open.tenant_name = "Tea shop";
+        open.tariff_code = "flat";
+        open.meters.push_back({"m1", Quantity{0}, std::nullopt});
+        open.opened_at = now_;
+        ASSERT_TRUE(billing_.OpenAccount(open, Actor{}, now_).has_value());
+    }
+
+    PaymentOrderRecord Order(const std::string& no, int64_t fen) {
+        auto order = payments_.CreateOrder({"mall", "A001", Money{fen}, "wechat", "jsapi", no},
+                                           Actor{"tenant"}, now_);
+        EXPECT_TRUE(order.has_value()) << order.error().ToString();
+        return order.value_or(PaymentOrderRecord{});
+    }
+    Money Paid() { return billing_.ViewAccount("mall", "A001").value().paid; }
+    app::PaymentQuerier Querier() {
+        // The answers' timestamps are the fake's wall clock: so is this querier's `now`.
+        return app::PaymentQuerier(
+            *store_, payments_,
+            {{"wechat",
+              app::MakeWechatOrderQuery(wechat_.Config(), wechat_.MerchantKey(), wechat_.Base())}},
+            app::PaymentQueryOptions{Seconds{180}, Seconds{120}, Seconds{24 * 3600}, 50});
+    }
+    static Instant WallNow() {
+        return std::chrono::floor<Seconds>(std::chrono::system_clock::now());
+    }
+
+    FakeWechat wechat_;
+    std::string dir_ = [] {
+        std::string path = (fs::temp_directory_path() / "joule-query-XXXXXX").string();
+        EXPECT_NE(::mkdtemp(path.data()), nullptr);
+        return path;
+    }();
+    std::unique_ptr<storage::SqliteStore> store_ =
+        storage::SqliteStore::Open(dir_ + "/joule.db", {storage::Durability::kNormal}).value();
+    BillingService billing_{*store_};
+    PaymentService payments_{*store_, billing_};
+    Instant now_ = WallNow() - Seconds{600};  // the orders were made ten minutes ago
+};
+
+TEST_F(PaymentQueryTest, APaymentWhoseNotificationWasLostIsCreditedOnceByTheQuery) {
+    Order("Q000001", 5000);  // paid at WeChat; its notification never came
+    Order("Q000002", 3000);  // opened, not paid
+    Order("Q000003", 2000);  // never opened at WeChat
+    Order("Q000004", 1000);  // closed at WeChat
+    wechat_.Set({{"order_no", "Q000001"},
+                 {"state", "SUCCESS"},
+                 {"amount", 5000},
+                 {"transaction_id", "4200000000000001"}});
+    wechat_.Set({{"order_no", "Q000002"}, {"state", "NOTPAY"}});
+    wechat_.Set({{"order_no", "Q000004"}, {"state", "CLOSED"}});
+    app::PaymentQuerier querier = Querier();
+    const Instant now = WallNow();
+
+    auto round = querier.RunOnce(now);
+    ASSERT_TRUE(round.has_value()) << round.error().ToString();
+    EXPECT_EQ(round->asked, 4);
+    EXPECT_EQ(round->credited, 1);
+    EXPECT_EQ(round->closed, 1);
+    EXPECT_EQ(round->still_open, 2);
+    EXPECT_EQ(round->failed, 0);
+    EXPECT_EQ(Paid(), Money{5000});
+    EXPECT_EQ(payments_.FindOrder("Q000001").value()->state, PaymentOrderState::kPaid);
+    EXPECT_EQ(payments_.FindOrder("Q000001").value()->transaction_id, "4200000000000001");
+    EXPECT_EQ(payments_.FindOrder("Q000004").value()->state, PaymentOrderState::kClosed);
+
+    // Asked again only after `every`, and then only the orders still open.
+    EXPECT_EQ(querier.RunOnce(now + Seconds{60}).value().asked, 0);
+    wechat_.Set({{"order_no", "Q000002"},
+                 {"state", "SUCCESS"},
+                 {"amount", 3000},
+                 {"transaction_id", "4200000000000002"}});
+    auto later = querier.RunOnce(WallNow() + Seconds{121});
+    ASSERT_TRUE(later.has_value());
+    EXPECT_EQ(later->asked, 2);  // Q000002 and Q000003
+    EXPECT_EQ(later->credited, 1);
+    EXPECT_EQ(Paid(), Money{8000});
+    const Json asked = wechat_.Asked();
+    EXPECT_EQ(asked.value("Q000001", 0), 1);  // a paid order is never asked about again
+    EXPECT_EQ(asked.value("Q000002", 0), 2);
+
+    // The notification arriving after the query credits nothing more.
+    PaymentNotification late;
+    late.provider = "wechat";
+    late.order_no = "Q000001";
+    late.transaction_id = "4200000000000001";
+    late.amount = Money{5000};
+    late.paid = true;
+    late.state = "SUCCESS";
+    EXPECT_EQ(payments_.ConfirmPayment(late, WallNow()).value().outcome,
+              PaymentOutcome::kAlreadyCredited);
+    EXPECT_EQ(Paid(), Money{8000});
+}
+
+TEST_F(PaymentQueryTest, AnAnswerThatDoesNotVerifyCreditsNothing) {
+    Order("Q000010", 5000);
+    wechat_.Set({{"order_no", "Q000010"},
+                 {"state", "SUCCESS"},
+                 {"amount", 5000},
+                 {"transaction_id", "4200000000000010"},
+                 {"forged", true}});
+    auto round = Querier().RunOnce(WallNow());
+    ASSERT_TRUE(round.has_value());
+    EXPECT_EQ(round->failed, 1);
+    EXPECT_EQ(round->credited, 0);
+    EXPECT_EQ(Paid(), Money{});
+    EXPECT_EQ(payments_.FindOrder("Q000010").value()->state, PaymentOrderState::kCreated);
+    // A merchant key WeChat does not know gets its call refused: nothing credited either.
+    pay::WechatMerchantKey stranger = wechat_.MerchantKey();
+    stranger.serial_no = "0000";
+    app::PaymentQuerier wrong(
+        *store_, payments_,
+        {{"wechat", app::MakeWechatOrderQuery(wechat_.Config(), stranger, wechat_.Base())}});
+    auto refused = wrong.RunOnce(WallNow() + Seconds{121});
+    ASSERT_TRUE(refused.has_value());
+    EXPECT_EQ(refused->failed, 1);
+    EXPECT_EQ(Paid(), Money{});
+}
+
+TEST_F(PaymentQueryTest, OrdersAreAskedAboutOnlyAfterAFewMinutesAndNotForEver) {
+    now_ = WallNow() - Seconds{60};  // a minute old: the notification may well be on its way
+    Order("Q000020", 5000);
+    now_ = WallNow() - Seconds{25 * 3600};  // a day old: reconciliation's now
+    Order("Q000021", 5000);
+    EXPECT_EQ(Querier().RunOnce(WallNow()).value().asked, 0);
+    EXPECT_TRUE(wechat_.Asked().empty());
+}
+
+}  // namespace
+}  // namespace joule
