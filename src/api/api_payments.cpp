@@ -16,25 +16,13 @@ namespace {
 
 constexpr int kMaxPaymentRows = 10'000;
 
-std::string_view OrderStateName(PaymentOrderState state) {
-    switch (state) {
-        case PaymentOrderState::kCreated:
-            return "created";
-        case PaymentOrderState::kPaid:
-            return "paid";
-        case PaymentOrderState::kClosed:
-            return "closed";
-    }
-    return "unknown";
-}
-
 Json OrderJson(const PaymentOrderRecord& o, std::string_view account_number) {
     return Json{{"order_no", o.order_no},
                 {"account", account_number},
                 {"provider", o.provider},
                 {"channel", o.channel},
                 {"amount", wire::MoneyText(o.amount)},
-                {"state", OrderStateName(o.state)},
+                {"state", PaymentOrderStateName(o.state)},
                 {"created_at", FormatInstant(o.created_at)},
                 {"created_by", o.created_by},
                 {"paid_at", o.paid_at ? FormatInstant(*o.paid_at) : ""},

@@ -10,32 +10,9 @@
 namespace joule::api::test {
 namespace {
 
-// The sandbox's notification is the order's own fields (its signatures are tested in src/pay).
 ApiOptions WithSandbox() {
     ApiOptions o;
-    o.payments.providers = {"sandbox"};
-    o.payments.verify = [](std::string_view, const HttpRequest& r,
-                           Instant now) -> Result<PaymentNotification> {
-        const auto j = nlohmann::json::parse(r.body);
-        PaymentNotification n;
-        n.provider = "sandbox";
-        n.order_no = j.at("order_no");
-        n.transaction_id = j.at("transaction_id");
-        n.amount = Money{j.at("fen").get<int64_t>()};
-        n.paid = true;
-        n.state = "SUCCESS";
-        n.paid_at = now;
-        return n;
-    };
-    o.payments.sandbox_pay = [](const PaymentOrderRecord& order, Instant) {
-        HttpRequest r;
-        r.method = "POST";
-        r.body = nlohmann::json{{"order_no", order.order_no},
-                                {"transaction_id", "T-" + order.order_no},
-                                {"fen", order.amount.fen}}
-                     .dump();
-        return r;
-    };
+    o.payments = StubSandbox();
     o.payments.parse_statement = [](std::string_view provider, std::string_view bytes) {
         return pay::ParseStatement(provider, bytes);
     };

@@ -11,36 +11,11 @@
 namespace joule::api::test {
 namespace {
 
-// A stand-in provider: its "notification" is the order's own fields as JSON (the real sandbox's
-// signatures are tested in src/pay and end to end).
 ApiOptions TenantOptions() {
     ApiOptions o;
     o.notify_channels = {"sms"};
     o.tenant_codes_by_sms = true;
-    o.payments.providers = {"sandbox"};
-    o.payments.verify = [](std::string_view, const HttpRequest& r,
-                           Instant now) -> Result<PaymentNotification> {
-        const auto j = nlohmann::json::parse(r.body);
-        PaymentNotification n;
-        n.provider = "sandbox";
-        n.order_no = j.at("order_no");
-        n.transaction_id = j.at("transaction_id");
-        n.amount = Money{j.at("fen").get<int64_t>()};
-        n.paid = true;
-        n.state = "SUCCESS";
-        n.paid_at = now;
-        return n;
-    };
-    o.payments.sandbox_pay = [](const PaymentOrderRecord& order, Instant) {
-        HttpRequest r;
-        r.method = "POST";
-        r.path = "/api/v1/pay/notify/sandbox";
-        r.body = nlohmann::json{{"order_no", order.order_no},
-                                {"transaction_id", "T" + order.order_no},
-                                {"fen", order.amount.fen}}
-                     .dump();
-        return r;
-    };
+    o.payments = StubSandbox();
     return o;
 }
 

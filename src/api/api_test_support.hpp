@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "api/api.hpp"
+#include "core/payment_ports.hpp"
 #include "service/acquisition_service.hpp"
 #include "service/billing_service.hpp"
 #include "service/bus_statistics.hpp"
@@ -19,6 +20,38 @@
 namespace joule::api::test {
 
 inline constexpr const char* kPassword = "Secret12345";
+
+// A stand-in sandbox provider for the API's tests: its "notification" is the order's own fields
+// as JSON, paid with transaction "T-<order>" (the real sandbox's signatures are tested in src/pay
+// and end to end).
+inline PaymentGateway StubSandbox() {
+    PaymentGateway g;
+    g.providers = {"sandbox"};
+    g.verify = [](std::string_view, const HttpRequest& r,
+                  Instant now) -> Result<PaymentNotification> {
+        const auto j = nlohmann::json::parse(r.body);
+        PaymentNotification n;
+        n.provider = "sandbox";
+        n.order_no = j.at("order_no");
+        n.transaction_id = j.at("transaction_id");
+        n.amount = Money{j.at("fen").get<int64_t>()};
+        n.paid = true;
+        n.state = "SUCCESS";
+        n.paid_at = now;
+        return n;
+    };
+    g.sandbox_pay = [](const PaymentOrderRecord& order, Instant) {
+        HttpRequest r;
+        r.method = "POST";
+        r.path = "/api/v1/pay/notify/sandbox";
+        r.body = nlohmann::json{{"order_no", order.order_no},
+                                {"transaction_id", "T-" + order.order_no},
+                                {"fen", order.amount.fen}}
+                     .dump();
+        return r;
+    };
+    return g;
+}
 
 class ApiHarness : public ::testing::Test {
 protected:

@@ -25,6 +25,9 @@ enum class PaymentOrderState : uint8_t {
     kClosed = 2,   // the provider says it will never be paid
 };
 
+// "created", "paid", "closed": as the API, the console and reconciliation name them.
+[[nodiscard]] std::string_view PaymentOrderStateName(PaymentOrderState state);
+
 struct PaymentOrderRecord {
     int64_t id = 0;
     ProjectId project;

@@ -1,5 +1,7 @@
 #include "core/ports.hpp"
 
+#include "core/payment_ports.hpp"
+
 namespace joule {
 
 std::string_view AccountStatusName(AccountStatus status) {
@@ -50,6 +52,18 @@ std::string_view ValveStateName(ValveState state) {
             return "abnormal";
         case ValveState::kUnknown:
             break;
+    }
+    return "unknown";
+}
+
+std::string_view PaymentOrderStateName(PaymentOrderState state) {
+    switch (state) {
+        case PaymentOrderState::kCreated:
+            return "created";
+        case PaymentOrderState::kPaid:
+            return "paid";
+        case PaymentOrderState::kClosed:
+            return "closed";
     }
     return "unknown";
 }

@@ -275,18 +275,6 @@ Result<CivilDate> BeijingDayOf(Instant at) {
     return CivilDate{local};
 }
 
-std::string_view OrderStateText(PaymentOrderState state) {
-    switch (state) {
-        case PaymentOrderState::kCreated:
-            return "created";
-        case PaymentOrderState::kPaid:
-            return "paid";
-        case PaymentOrderState::kClosed:
-            return "closed";
-    }
-    return "unknown";
-}
-
 }  // namespace
 
 Result<Reconciliation> PaymentService::Reconcile(const ReconcileRequest& r, const Actor& actor,
@@ -328,7 +316,7 @@ Result<Reconciliation> PaymentService::Reconcile(const ReconcileRequest& r, cons
             ro.order_no = o.order_no;
             ro.project = o.project;
             ro.account = o.account;
-            ro.state = std::string(OrderStateText(o.state));
+            ro.state = std::string(PaymentOrderStateName(o.state));
             ro.transaction_id = o.transaction_id;
             ro.amount = o.amount;
             ro.paid_at = o.paid_at;
