@@ -28,9 +28,13 @@ std::string TradeBill(const std::vector<std::array<std::string, 4>>& lines) {
         "费率备注\n";
     int64_t settled = 0;
     for (const auto& [time, txn, order, amount] : lines) {
-        bill += "`" + time + ",`wx1,`19000,`0,`,`" + txn + ",`" + order +
-                ",`o1,`JSAPI,`SUCCESS,`CMC,`CNY,`" + amount +
-                ",`0.00,`,`,`0.00,`0.00,`,`,`电费,`,`0.00,`0.60%,`" + amount + ",`0.00,`\n";
+        for (const std::string& part :
+             {"`" + time, std::string("`wx1,`19000,`0,`"), "`" + txn, "`" + order,
+              std::string("`o1,`JSAPI,`SUCCESS,`CMC,`CNY"), "`" + amount,
+              std::string("`0.00,`,`,`0.00,`0.00,`,`,`电费,`,`0.00,`0.60%"), "`" + amount,
+              std::string("`0.00,`\n")}) {
+            bill.append(part).append(part.ends_with('\n') ? "" : ",");
+        }
         const auto dot = amount.find('.');
         settled += std::stoll(amount.substr(0, dot)) * 100 + std::stoll(amount.substr(dot + 1));
     }

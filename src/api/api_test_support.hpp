@@ -105,11 +105,11 @@ protected:
         return s;
     }
 
-    HttpResponse As(const Session& s, std::string method, std::string path, std::string body = "",
-                    Headers headers = {}) {
+    HttpResponse As(const Session& s, std::string method, const std::string& path,
+                    std::string body = "", Headers headers = {}) {
         headers.emplace_back("cookie", s.cookie);
         headers.emplace_back("x-csrf-token", s.csrf);
-        return Call(std::move(method), std::move(path), std::move(body), std::move(headers));
+        return Call(std::move(method), path, std::move(body), std::move(headers));
     }
 
     static Json Body(const HttpResponse& r) { return Json::parse(r.body); }

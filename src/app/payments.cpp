@@ -13,7 +13,7 @@
 namespace joule::app {
 namespace {
 
-constexpr std::size_t kMaxKeyFileBytes = 64 * 1024;
+constexpr std::size_t kMaxKeyFileBytes = std::size_t{64} * 1024;
 
 // A public key or certificate that loads as RSA-2048 (checked now, not at the first payment).
 Result<std::string> ReadPublicKey(const std::string& path, std::string_view setting) {

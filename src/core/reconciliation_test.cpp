@@ -11,7 +11,7 @@ namespace {
 const ProjectId kMall{1};
 const ProjectId kPark{2};
 
-ReconciledOrder Paid(std::string order_no, int64_t fen, ProjectId project = kMall) {
+ReconciledOrder Paid(const std::string& order_no, int64_t fen, ProjectId project = kMall) {
     ReconciledOrder o;
     o.order_no = order_no;
     o.project = project;
@@ -125,6 +125,7 @@ TEST(Reconciliation, EachCorruptedLineIsOneMismatchOfItsKind) {
     for (int round = 0; round < 200; ++round) {
         std::vector<ReconciledOrder> orders;
         const int n = 1 + static_cast<int>(rng() % 40);
+        orders.reserve(static_cast<std::size_t>(n));
         for (int i = 0; i < n; ++i) {
             orders.push_back(
                 Paid("J" + std::to_string(i), 1 + static_cast<int64_t>(rng() % 5'000'000)));

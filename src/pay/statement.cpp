@@ -3,6 +3,7 @@
 #include <iconv.h>
 
 #include <algorithm>
+#include <cstdint>
 #include <map>
 #include <memory>
 
@@ -111,7 +112,7 @@ Result<std::string> TextAsUtf8(std::string_view bytes, std::string_view field) {
         return std::string(bytes);
     }
     iconv_t cd = iconv_open("UTF-8", "GB18030");
-    if (cd == reinterpret_cast<iconv_t>(-1)) {
+    if (reinterpret_cast<std::intptr_t>(cd) == -1) {  // iconv_open's (iconv_t)-1
         return MakeError(ErrorCode::kInternal, "this system cannot read GB18030 text",
                          std::string(field));
     }

@@ -35,7 +35,7 @@ struct WechatPayConfig {
 // A request header by name (case-insensitive on the caller's side); "" when absent.
 using HeaderLookup = std::function<std::string(std::string_view name)>;
 
-inline constexpr std::size_t kMaxNotificationBytes = 64 * 1024;
+inline constexpr std::size_t kMaxNotificationBytes = std::size_t{64} * 1024;
 
 // The notice a WeChat Pay notification carries, or why it is refused: kUnauthenticated for a
 // signature, probe, serial, timestamp or decryption that fails (field names the header or

@@ -127,10 +127,10 @@ Result<PaymentResult> PaymentService::ConfirmPayment(const PaymentNotification& 
         refusal.reset();
         result = PaymentResult{};
         PaymentTx& payments = tx.Payments();
-        auto record = [&](std::string_view outcome, std::string detail) {
+        auto record = [&](std::string_view outcome, std::string_view detail) {
             return payments.InsertPaymentNotification(
                 PaymentNotificationRecord{0, now, n.provider, n.order_no, n.transaction_id,
-                                          std::string(outcome), std::move(detail)});
+                                          std::string(outcome), std::string(detail)});
         };
         JOULE_ASSIGN_OR_RETURN(auto found, payments.FindPaymentOrder(n.order_no));
         if (!found) {

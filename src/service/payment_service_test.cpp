@@ -83,7 +83,7 @@ protected:
 TEST_F(PaymentServiceTest, AnOrderIsCheckedFieldByField) {
     struct Bad {
         CreatePaymentRequest request;
-        const char* field;
+        const char* field = nullptr;
     };
     const Bad bad[] = {
         {{"mall", "A001", Money{0}, "wechat", "jsapi", "P000001"}, "amount"},
@@ -329,11 +329,12 @@ TEST_F(PaymentServiceTest, AStatementIsReconciledAndEveryMismatchAlarmed) {
     const PaymentOrderRecord p3 = Order("P100003", Money{2000});
     EXPECT_EQ(Outcome(Paid(p1, "T1")), PaymentOutcome::kCredited);
     EXPECT_EQ(Outcome(Paid(p2, "T2")), PaymentOutcome::kCredited);
-    const auto line = [](int64_t row, std::string txn, std::string order, int64_t fen) {
+    const auto line = [](int64_t row, const std::string& txn, const std::string& order,
+                         int64_t fen) {
         StatementLine l;
         l.row = row;
-        l.transaction_id = std::move(txn);
-        l.order_no = std::move(order);
+        l.transaction_id = txn;
+        l.order_no = order;
         l.amount = Money{fen};
         l.status = "SUCCESS";
         l.at = T("2026-11-30T00:00:00Z");  // 08:00 in Beijing

@@ -375,7 +375,7 @@ public:
         sent.push_back(d);
         return {};
     }
-    std::vector<DeliveryRecord> sent;
+    std::vector<DeliveryRecord> sent{};
 };
 
 TEST_F(TenantServiceTest, ACodesWordsAreWipedOnceSentAndAnExpiredOneIsNotSent) {
