@@ -38,9 +38,13 @@ Result<QueryRound> PaymentQuerier::RunOnce(Instant now) {
             ++round.failed;
             std::fprintf(stderr, "payments: query of %s at %s: %s\n", order.order_no.c_str(),
                          order.provider.c_str(), answer.error().ToString().c_str());
-            (void)payments_.RecordRejected(
-                order.provider, "query of " + order.order_no + ": " + answer.error().ToString(),
-                now);
+            // An answer that does not verify is for finance to see; a provider that cannot be
+            // reached is asked again in two minutes, without filling their log.
+            if (answer.error().code != ErrorCode::kUnavailable) {
+                (void)payments_.RecordRejected(
+                    order.provider, "query of " + order.order_no + ": " + answer.error().ToString(),
+                    now);
+            }
             continue;
         }
         PaymentNotification notice = std::move(*answer);
