@@ -143,6 +143,10 @@ template <class T>
 // are older rows the export would silently leave out. A page is never refused.
 [[nodiscard]] Status CheckWindow(const QueryParams& query, std::size_t loaded, int loaded_limit);
 [[nodiscard]] Json AccountSummaryJson(const AccountRecord& a);
+// A local date as the store counts days (days since 1970-01-01): summaries and tenants' usage.
+[[nodiscard]] inline int64_t DayNumber(CivilDate date) {
+    return date::sys_days(date).time_since_epoch().count();
+}
 // An alarm and a command as lists and the live stream show them.
 // A meter's code and an account's number as answers name them: "" for none, or for one that
 // cannot be read (a name in an answer, never a reason to fail it).

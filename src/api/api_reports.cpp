@@ -17,9 +17,6 @@ namespace {
 constexpr int64_t kMaxDays = 366;         // ?period=day: at most a year of days
 constexpr int64_t kMaxMonthDays = 3'660;  // ?period=month: at most ten years
 
-// A local date as the store counts days (days since 1970-01-01).
-int64_t DayNumber(CivilDate date) { return date::sys_days(date).time_since_epoch().count(); }
-
 struct SummaryQuery {
     DayRange days;
     SummaryPeriod period = SummaryPeriod::kDay;

@@ -38,8 +38,6 @@ Json CodeSentJson(const CodeSent& sent) {
     return out;
 }
 
-int64_t DayNumber(CivilDate date) { return date::sys_days(date).time_since_epoch().count(); }
-
 // The transfer codes as a mask for TenantTx::TransfersOfAccount.
 constexpr uint32_t Bit(TransferCode code) { return 1U << static_cast<uint32_t>(code); }
 constexpr uint32_t kMoneyInCodes =

@@ -16,6 +16,7 @@
 #include "storage/migrations.hpp"
 #include "storage/sqlite_notifications.hpp"
 #include "storage/sqlite_query.hpp"
+#include "storage/sqlite_rows.hpp"
 #include "storage/sqlite_tenants.hpp"
 #include "wire/json.hpp"
 
@@ -23,13 +24,16 @@ namespace joule::storage {
 
 namespace {
 
+using sqlite::AlarmRow;
 using sqlite::At;
 using sqlite::CollectRows;
 using sqlite::Exec;
 using sqlite::FirstRow;
+using sqlite::kAlarmColumns;
 using sqlite::Query;
 using sqlite::Secs;
 using sqlite::SqlError;
+using sqlite::TransferRow;
 
 // Ids as a JSON array, for "IN (SELECT value FROM json_each(?))": one statement for a set.
 template <class Id>
@@ -1504,16 +1508,6 @@ public:
         q.Int(owner.value);
         return CollectRows(q, [](const Query& row) { return LedgerRow(row); });
     }
-    static Transfer TransferRow(const Query& q) {
-        return Transfer{q.ColText(0),
-                        {q.ColInt(1)},
-                        {q.ColInt(2)},
-                        {q.ColInt(3)},
-                        static_cast<TransferCode>(q.ColInt(4)),
-                        q.ColText(5),
-                        q.ColText(6),
-                        At(q.ColInt(7))};
-    }
     Result<std::optional<Transfer>> FindTransfer(std::string_view id) override {
         auto q =
             Q("SELECT id, debit_id, credit_id, amount, code, ref, actor, at FROM transfers "
@@ -1660,32 +1654,6 @@ public:
             Q("UPDATE alarms SET open = 0, cleared_at = ? WHERE gateway_id = ? AND kind = ? "
               "AND open = 1");
         return q.Int(Secs(at)).Int(gateway.value).Int(static_cast<int64_t>(kind)).Run();
-    }
-    static constexpr const char* kAlarmColumns =
-        "SELECT id, project_id, account_id, meter_id, kind, open, raised_at, cleared_at, detail, "
-        "gateway_id, acknowledged_at, acknowledged_by, notified_at FROM alarms ";
-    static AlarmRecord AlarmRow(const Query& q) {
-        AlarmRecord a;
-        a.id = q.ColInt(0);
-        a.project = {q.ColInt(1)};
-        a.account = {q.ColInt(2)};
-        a.meter = {q.ColInt(3)};
-        a.kind = static_cast<AlarmKind>(q.ColInt(4));
-        a.open = q.ColInt(5) != 0;
-        a.raised_at = At(q.ColInt(6));
-        if (auto c = q.ColOptInt(7)) {
-            a.cleared_at = At(*c);
-        }
-        a.detail = q.ColText(8);
-        a.gateway = {q.ColInt(9)};
-        if (auto ack = q.ColOptInt(10)) {
-            a.acknowledged_at = At(*ack);
-        }
-        a.acknowledged_by = q.ColText(11);
-        if (auto notified = q.ColOptInt(12)) {
-            a.notified_at = At(*notified);
-        }
-        return a;
     }
     Result<std::vector<AlarmRecord>> ListAlarms(ProjectId project, bool open_only) override {
         static const std::string kSql =

@@ -1,5 +1,7 @@
 #include "storage/sqlite_tenants.hpp"
 
+#include "storage/sqlite_rows.hpp"
+
 #include <string>
 
 namespace joule::storage::sqlite {
@@ -237,24 +239,11 @@ Status SqliteTenants::PurgeExpired(Instant now, Instant codes_before) {
 }
 
 Result<std::vector<AlarmRecord>> SqliteTenants::AlarmsOfAccount(AccountId account, int limit) {
-    auto q =
-        Q("SELECT id, project_id, account_id, meter_id, kind, open, raised_at, cleared_at "
-          "FROM alarms WHERE account_id = ? ORDER BY id DESC LIMIT ?");
+    static const std::string sql =
+        std::string(kAlarmColumns) + "WHERE account_id = ? ORDER BY id DESC LIMIT ?";
+    auto q = Q(sql.c_str());
     q.Int(account.value).Int(limit);
-    return CollectRows(q, [](const Query& r) {
-        AlarmRecord a;
-        a.id = r.ColInt(0);
-        a.project = ProjectId{r.ColInt(1)};
-        a.account = AccountId{r.ColInt(2)};
-        a.meter = MeterId{r.ColInt(3)};
-        a.kind = static_cast<AlarmKind>(r.ColInt(4));
-        a.open = r.ColInt(5) != 0;
-        a.raised_at = At(r.ColInt(6));
-        if (auto cleared = r.ColOptInt(7)) {
-            a.cleared_at = At(*cleared);
-        }
-        return a;
-    });
+    return CollectRows(q, AlarmRow);
 }
 
 Result<std::vector<Transfer>> SqliteTenants::TransfersOfAccount(AccountId account,
@@ -273,16 +262,7 @@ Result<std::vector<Transfer>> SqliteTenants::TransfersOfAccount(AccountId accoun
           "AND ((1 << code) & ?2) != 0 ORDER BY seq DESC LIMIT ?3)) "
           "ORDER BY seq DESC LIMIT ?3");
     q.Int(account.value).Int(code_mask).Int(limit);
-    return CollectRows(q, [](const Query& r) {
-        return Transfer{r.ColText(0),
-                        {r.ColInt(1)},
-                        {r.ColInt(2)},
-                        {r.ColInt(3)},
-                        static_cast<TransferCode>(r.ColInt(4)),
-                        r.ColText(5),
-                        r.ColText(6),
-                        At(r.ColInt(7))};
-    });
+    return CollectRows(q, TransferRow);
 }
 
 Status SqliteTenants::DeleteBinding(int64_t id) {

@@ -20,6 +20,7 @@
 #include "pay/wechat_pay.hpp"
 #include "service/billing_service.hpp"
 #include "service/payment_service.hpp"
+#include "service/service_test_support.hpp"
 #include "service/site_service.hpp"
 #include "storage/sqlite_store.hpp"
 
@@ -37,8 +38,6 @@ std::string ReadText(const fs::path& path) {
     text << in.rdbuf();
     return text.str();
 }
-
-Instant T(std::string_view text) { return ParseInstant(text, "t").value(); }
 
 // Node's WeChat Pay: keys made per run, the API on a loopback port.
 class FakeWechat {
@@ -114,25 +113,8 @@ class PaymentQueryTest : public ::testing::Test {
 protected:
     void SetUp() override {
         ASSERT_GT(wechat_.port, 0) << "node did not start the fake WeChat Pay";
-        SiteSpec site;
-        site.project = {{}, "mall", "mall", "Asia/Shanghai"};
-        MeterModelRecord model;
-        model.code = "dds";
-        model.name = "single-phase";
-        model.spec.max_rate_per_hour = 20'000;
-        site.models.push_back(model);
-        TariffRecord flat;
-        flat.code = "flat";
-        flat.tariff.name = "Flat";
-        TariffVersion v;
-        v.effective_from = T("2026-01-01T00:00:00Z");
-        v.flat_price = UnitPrice{10'000};
-        flat.tariff.versions.push_back(v);
-        site.tariffs.push_back(flat);
-        SiteSpec::Meter m;
-        m.meter.code = "m1";
-        m.model_code = "dds";
-        site.meters.push_back(m);
+        SiteSpec site = service_test::FlatSite("mall");
+        site.meters.push_back(service_test::SiteMeter(site, "m1"));
         ASSERT_TRUE(CreateSite(*store_, site, Actor{}, now_).has_value());
         OpenAccountRequest open;
         open.project_code = "mall";
@@ -164,13 +146,7 @@ protected:
     }
 
     FakeWechat wechat_;
-    std::string dir_ = [] {
-        std::string path = (fs::temp_directory_path() / "joule-query-XXXXXX").string();
-        EXPECT_NE(::mkdtemp(path.data()), nullptr);
-        return path;
-    }();
-    std::unique_ptr<storage::SqliteStore> store_ =
-        storage::SqliteStore::Open(dir_ + "/joule.db", {storage::Durability::kNormal}).value();
+    service_test::TempFileStore store_;  // removed afterwards
     BillingService billing_{*store_};
     PaymentService payments_{*store_, billing_};
     Instant now_ = WallNow() - Seconds{600};  // the orders were made ten minutes ago
