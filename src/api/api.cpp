@@ -541,6 +541,14 @@ void Api::Impl::AddRoutes() {
     add("POST", t("/bindings/{binding}/payments"), "tenantCreatePayment",
         "Top up online: a payment order (amount, provider)", "tenant", kTenant, P::kProjectsView,
         kWrite, &Impl::TenantCreatePayment);
+    add("GET", t("/wechat/authorize"), "tenantWechatAuthorize",
+        "Redirect to WeChat's silent OAuth for the payer's openid, which JSAPI payments need; "
+        "return: the /m/ page to come back to",
+        "tenant", kTenant, P::kProjectsView, kRead, &Impl::TenantWechatAuthorize);
+    add("GET", t("/wechat/callback"), "tenantWechatCallback",
+        "Where WeChat's OAuth comes back (code, state): the openid is kept with the session, "
+        "then a redirect to the page",
+        "tenant", kPublic, P::kProjectsView, kRead, &Impl::TenantWechatCallback);
     add("GET", t("/payments/{order}"), "tenantPayment", "One of the tenant's payment orders",
         "tenant", kTenant, P::kProjectsView, kRead, &Impl::TenantGetPayment);
     add("POST", t("/payments/{order}/sandbox-pay"), "tenantSandboxPay",
@@ -753,9 +761,19 @@ Result<Reply> Api::Impl::Dispatch(const HttpRequest& request, const std::string&
     }
     route_label = match->info.operation_id;
     JOULE_ASSIGN_OR_RETURN(QueryParams query, ParseQuery(request.query));
-    Call call{request, match->info, std::move(params), std::move(query), {},
-              {},      {},          options.clock(),   request_id,       {},
-              {},      {}};
+    Call call{request,
+              match->info,
+              std::move(params),
+              std::move(query),
+              {},
+              {},
+              {},
+              options.clock(),
+              request_id,
+              {},
+              {},
+              {},
+              {}};
     if (match->info.access == RouteAccess::kTenant) {
         JOULE_ASSIGN_OR_RETURN(call.tenant, AuthenticateTenant(request, call));
         user_label = call.principal.username;

@@ -41,6 +41,23 @@ inline constexpr std::size_t kMaxImportBytes = std::size_t{16} * 1024 * 1024;
 
 // The payment providers [PAY-2], wired by the app to src/pay: the API itself checks no
 // signature. Unset functions: the provider is not configured (its routes answer 404).
+// What the provider needs to start a payer's order besides the order itself [PAY-2].
+struct PrepayRequest {
+    std::string description;  // shown to the payer: "电费充值 A-101"
+    std::string openid;       // WeChat JSAPI: the payer in our official account
+    std::string client_ip;    // WeChat H5: the payer's address
+    std::string return_url;   // WeChat H5, Alipay wap and page: where the payer comes back to
+};
+
+// How the payer opens the order: kind "jsapi" (the fields for WeChat's getBrandWCPayRequest:
+// appId, timeStamp, nonceStr, package, signType, paySign), "redirect" (the page to open: WeChat
+// H5, Alipay wap and page) or "qr" (a QR code's content: WeChat Native, Alipay precreate).
+struct PrepayAnswer {
+    std::string kind;
+    std::string url;
+    std::vector<std::pair<std::string, std::string>> jsapi;
+};
+
 struct PaymentGateway {
     // Verifies what `provider` ("wechat", "alipay", "sandbox") posted to
     // /api/v1/pay/notify/{provider}: the notice, or the refusal (kUnauthenticated or
@@ -51,8 +68,24 @@ struct PaymentGateway {
     // The sandbox provider paying `order`: the notification it posts. Set only when the sandbox
     // is on (the demo, tests): it credits money nobody paid.
     std::function<HttpRequest(const PaymentOrderRecord& order, Instant now)> sandbox_pay;
-    // The providers configured ("wechat", "alipay", "sandbox"): orders are made for these only.
+    // The providers orders can be made for ("wechat", "alipay", "sandbox"): the sandbox when on,
+    // the others when their keys for our calls and the public address are set.
     std::vector<std::string> providers;
+    // The order made at its provider (not the sandbox): how the payer opens it. kUnavailable when
+    // the provider cannot be reached or answers 5xx (the order may exist there: it is asked
+    // about later); another code when the provider refused it for good.
+    std::function<Result<PrepayAnswer>(const PaymentOrderRecord& order,
+                                       const PrepayRequest& request, Instant now)>
+        prepay;
+    // WeChat's OAuth for the payers' openid (JSAPI); unset when the AppSecret is not configured.
+    // The page to send a payer to, coming back to `redirect_uri` with a code and `state`.
+    std::function<std::string(std::string_view redirect_uri, std::string_view state)>
+        wechat_authorize_url;
+    // The openid of the payer a code was given for; kUnauthenticated ("code") for a code WeChat
+    // refuses, kUnavailable when WeChat cannot be reached.
+    std::function<Result<std::string>(std::string_view code)> wechat_openid;
+    // "https://joule.example.com": where payers and providers reach this server; "" = unknown.
+    std::string public_url;
     // Reads a provider's daily statement file into its lines (src/pay/statement) [PAY-3];
     // kInvalidArgument naming "file", "provider" or "row N: <column>".
     std::function<Result<std::vector<StatementLine>>(std::string_view provider,

@@ -56,6 +56,7 @@ struct Call {
     std::string session_token_hash;      // the cookie session, if that is how the caller came
     std::optional<TenantPerson> tenant;  // tenant routes: the person signed in
     std::string tenant_csrf;             // and their session's CSRF token
+    std::string tenant_openid;           // and the payer's WeChat openid, once OAuth told it
 
     // The caller as the services log it [ADM-2].
     [[nodiscard]] Actor actor() const {
@@ -133,6 +134,10 @@ template <class T>
 // The body of a PATCH must change something: 400 naming "body" when it is empty or only "version".
 [[nodiscard]] Status SomethingToChange(const Json& body);
 // Rejects query parameters other than `known` (so a typo never silently returns everything).
+// A path of this server's tenant pages a payer is sent back to ("/m/#/paid/{order_no}"):
+// starting with "/m/", at most 256 bytes, printable ASCII without a backslash, so no redirect can
+// leave the site. kInvalidArgument naming `field`.
+[[nodiscard]] Status CheckReturnPath(std::string_view path, std::string_view field);
 [[nodiscard]] Status OnlyParams(const QueryParams& query,
                                 std::initializer_list<std::string_view> known);
 // Lists that load a window of the newest rows (ledger, readings, commands) and page it in memory:
@@ -232,6 +237,8 @@ struct Api::Impl {
 
     // api_payments.cpp: reconciliation with the providers' statements [PAY-3]
     Result<Json> ReconciliationJson(const Reconciliation& rec);
+    Result<Reply> TenantWechatAuthorize(Call& c);
+    Result<Reply> TenantWechatCallback(Call& c);
     Result<Reply> ImportStatement(Call& c);
     Result<Reply> ListReconciliations(Call& c);
     Result<Reply> GetReconciliation(Call& c);
@@ -246,6 +253,16 @@ struct Api::Impl {
     std::unordered_map<std::string, RateWindow> tenant_limits;
     Status TenantRateLimit(const Call& c, std::string_view what, int per_hour,
                            std::string_view field);
+    // WeChat OAuths under way, by their state: whose session learns the openid and where the
+    // payer goes back to. The callback comes from WeChat's redirect, which carries no SameSite
+    // Strict cookie, so the state is what ties it to the session.
+    struct PendingOAuth {
+        std::string session_token_hash;
+        std::string return_path;
+        Instant expires;
+    };
+    std::mutex oauth_mutex;
+    std::unordered_map<std::string, PendingOAuth> oauth_states;
 
     // api_tenant.cpp: the tenants' own API [PAY-1]
     struct TenantAccount {

@@ -5,6 +5,7 @@
 // 4xx {"code": "FAIL", "message": ...} otherwise (it retries); Alipay the text "success", or
 // "failure" (it retries); the sandbox JSON. Every notification is recorded, refused ones too.
 #include <algorithm>
+#include <cstdio>
 #include <map>
 
 #include "api/api_internal.hpp"
@@ -51,7 +52,59 @@ bool Configured(const PaymentGateway& gateway, std::string_view provider) {
            gateway.providers.end();
 }
 
+// What an order needs before it is made at its provider: a channel this server makes orders
+// for, and a JSAPI payment's payer.
+Status CheckPrepay(std::string_view provider, std::string_view channel, std::string_view openid) {
+    const bool wechat = provider == "wechat";
+    const bool offered = wechat ? channel == "jsapi" || channel == "native" || channel == "h5"
+                                : channel == "wap" || channel == "page" || channel == "qr";
+    if (!offered) {
+        return InvalidArgument("channel", wechat ? "WeChat Pay orders are jsapi, native or h5"
+                                                 : "Alipay orders are wap, page or qr");
+    }
+    if (channel == "jsapi" && openid.empty()) {
+        return MakeError(ErrorCode::kFailedPrecondition,
+                         "a WeChat JSAPI payment needs the payer's openid: sign in through WeChat "
+                         "first (GET /api/v1/tenant/wechat/authorize)",
+                         "openid");
+    }
+    return {};
+}
+
+std::string ReplaceAll(std::string text, std::string_view from, std::string_view to) {
+    for (std::size_t at = text.find(from); at != std::string::npos;
+         at = text.find(from, at + to.size())) {
+        text.replace(at, from.size(), to);
+    }
+    return text;
+}
+
+Json PrepayJson(const PrepayAnswer& answer) {
+    Json out{{"kind", answer.kind}};
+    if (answer.kind == "jsapi") {
+        Json jsapi = Json::object();
+        for (const auto& [name, value] : answer.jsapi) {
+            jsapi[name] = value;
+        }
+        out["jsapi"] = std::move(jsapi);
+    } else {
+        out["url"] = answer.url;
+    }
+    return out;
+}
+
 }  // namespace
+
+Status CheckReturnPath(std::string_view path, std::string_view field) {
+    const bool printable = std::all_of(path.begin(), path.end(),
+                                       [](char ch) { return ch > ' ' && ch < 0x7F && ch != '\\'; });
+    if (!path.starts_with("/m/") || path.size() > 256 || !printable) {
+        return InvalidArgument(std::string(field),
+                               "must be a path of the tenant pages: /m/..., at most 256 printable "
+                               "characters");
+    }
+    return {};
+}
 
 Result<Reply> Api::Impl::CreatePayment(Call& c) {
     wire::ObjectReader body(c.body, "");
@@ -64,18 +117,50 @@ Result<Reply> Api::Impl::CreatePayment(Call& c) {
                                         : request.provider == "alipay" ? "wap"
                                                                        : "sandbox";
     JOULE_ASSIGN_OR_RETURN(request.channel, body.OptString("channel", default_channel, 16));
+    JOULE_ASSIGN_OR_RETURN(std::string openid, body.OptString("openid", "", 128));
+    JOULE_ASSIGN_OR_RETURN(std::string return_path, body.OptString("return_path", "", 256));
     JOULE_TRY(body.Finish());
-    // WeChat Pay and Alipay orders are recorded, but the providers' prepay calls (the parameters
-    // a payer's app opens) are not made yet: docs/payments.md.
     if (!Configured(options.payments, request.provider)) {
         return InvalidArgument("provider", options.payments.providers.empty()
                                                ? "no payment provider is configured on this server"
                                                : "is not configured on this server");
     }
+    const bool at_provider = request.provider != "sandbox";
+    if (at_provider) {
+        JOULE_TRY(CheckPrepay(request.provider, request.channel, openid));
+        if (!return_path.empty()) {
+            JOULE_TRY(CheckReturnPath(return_path, "return_path"));
+        }
+    }
     request.order_no = NewOrderNo(c.now);
     JOULE_ASSIGN_OR_RETURN(PaymentOrderRecord order,
                            FromService(payments.CreateOrder(request, c.actor(), c.now)));
     Json out = OrderJson(order, request.account_number);
+    if (at_provider) {
+        PrepayRequest prepay;
+        prepay.description = "预付费充值 " + request.account_number;
+        prepay.openid = openid;
+        prepay.client_ip = c.http.remote;
+        if (!return_path.empty()) {
+            prepay.return_url =
+                options.payments.public_url + ReplaceAll(return_path, "{order_no}", order.order_no);
+        }
+        auto answer = options.payments.prepay(order, prepay, c.now);
+        if (!answer) {
+            // Refused for good: the order can never be paid, so it is closed. Not reached: it
+            // may exist at the provider, and the order query settles it.
+            if (answer.error().code != ErrorCode::kUnavailable) {
+                (void)payments.CloseRefusedOrder(order.order_no);
+            }
+            std::fprintf(stderr, "payments: order %s at %s: %s\n", order.order_no.c_str(),
+                         order.provider.c_str(), answer.error().ToString().c_str());
+            return MakeError(
+                ErrorCode::kUnavailable,
+                "the payment provider could not take the order: " + answer.error().message,
+                "provider");
+        }
+        out["pay"] = PrepayJson(*answer);
+    }
     if (order.provider == "sandbox") {
         out["sandbox_pay"] =
             "/api/v1/projects/" + c.project->code + "/payments/" + order.order_no + "/sandbox-pay";

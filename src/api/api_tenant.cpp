@@ -27,6 +27,15 @@ constexpr int kCodeChecksPerAddressPerHour = 60;
 constexpr int kMaxTenantAlarms = 50;
 constexpr int64_t kUsageDays = 31;
 constexpr int64_t kUsageMonths = 12;
+// WeChat OAuths under way: how many at once, and how long one may take.
+constexpr std::size_t kMaxPendingOAuths = 10'000;
+constexpr Seconds kOAuthLifetime{600};
+constexpr std::string_view kWechatCallbackPath = "/api/v1/tenant/wechat/callback";
+
+std::string ParamOr(const QueryParams& query, std::string_view name, std::string_view fallback) {
+    const auto it = query.find(name);
+    return it == query.end() ? std::string(fallback) : it->second;
+}
 
 Json CodeSentJson(const CodeSent& sent) {
     Json out{{"sent_to", sent.sent_to},
@@ -82,6 +91,7 @@ Result<TenantPerson> Api::Impl::AuthenticateTenant(const HttpRequest& request, C
     }
     call.session_token_hash = token_hash;
     call.tenant_csrf = session.csrf_token;
+    call.tenant_openid = session.wechat_openid;
     call.principal.username = TenantActor(person);
     return std::move(person);
 }
@@ -192,6 +202,8 @@ Result<Reply> Api::Impl::TenantMe(Call& c) {
                       {"csrf_token", c.tenant_csrf},
                       {"accounts", std::move(accounts)},
                       {"providers", options.payments.providers},
+                      {"wechat_oauth", static_cast<bool>(options.payments.wechat_authorize_url)},
+                      {"wechat_openid", !c.tenant_openid.empty()},
                       {"top_up_presets", std::move(presets)}},
                  {}};
 }
@@ -415,6 +427,12 @@ Result<Reply> Api::Impl::TenantCreatePayment(Call& c) {
     if (!c.body.contains("provider") && !options.payments.providers.empty()) {
         c.body["provider"] = options.payments.providers.front();
     }
+    if (c.body.contains("openid")) {
+        return InvalidArgument("openid", "comes from signing in through WeChat, not the request");
+    }
+    if (!c.tenant_openid.empty()) {
+        c.body["openid"] = c.tenant_openid;
+    }
     JOULE_ASSIGN_OR_RETURN(Reply r, CreatePayment(c));
     // The tenant's own paths, not the staff ones.
     const std::string order = r.body.value("order_no", "");
@@ -485,6 +503,66 @@ Result<Reply> Api::Impl::RemoveAccountTenant(Call& c) {
     JOULE_TRY(FromService(
         tenants.RemoveBinding(c.project->code, c.params.at("account"), id, c.actor(), c.now)));
     return NoContent();
+}
+
+// WeChat's OAuth for the payer's openid [PAY-2]: the tenant's page sends the payer here, we send
+// them to WeChat (silent, scope snsapi_base), WeChat sends them back to the callback with a code
+// we trade for the openid, kept with the session; then back to the page.
+Result<Reply> Api::Impl::TenantWechatAuthorize(Call& c) {
+    JOULE_TRY(OnlyParams(c.query, {"return"}));
+    if (!options.payments.wechat_authorize_url || options.payments.public_url.empty()) {
+        return NotFound("WeChat sign-in is not configured on this server", "wechat");
+    }
+    const std::string back = ParamOr(c.query, "return", "/m/");
+    JOULE_TRY(CheckReturnPath(back, "return"));
+    const std::string state = RandomHex(16);
+    {
+        const std::lock_guard lock(oauth_mutex);
+        if (oauth_states.size() >= kMaxPendingOAuths) {
+            std::erase_if(oauth_states, [&](const auto& s) { return s.second.expires <= c.now; });
+        }
+        if (oauth_states.size() >= kMaxPendingOAuths) {
+            return MakeError(ErrorCode::kResourceExhausted, "too many WeChat sign-ins under way",
+                             "wechat");
+        }
+        oauth_states.insert_or_assign(
+            state, PendingOAuth{c.session_token_hash, back, c.now + kOAuthLifetime});
+    }
+    Reply r{302, nullptr, {}};
+    r.headers.emplace_back(
+        "Location", options.payments.wechat_authorize_url(
+                        options.payments.public_url + std::string(kWechatCallbackPath), state));
+    return r;
+}
+
+Result<Reply> Api::Impl::TenantWechatCallback(Call& c) {
+    JOULE_TRY(OnlyParams(c.query, {"code", "state"}));
+    const std::string state = ParamOr(c.query, "state", "");
+    std::optional<PendingOAuth> pending;
+    {
+        const std::lock_guard lock(oauth_mutex);
+        if (auto it = oauth_states.find(state); it != oauth_states.end()) {
+            pending = std::move(it->second);
+            oauth_states.erase(it);  // once
+        }
+    }
+    if (!pending || pending->expires <= c.now) {
+        return MakeError(ErrorCode::kUnauthenticated,
+                         "this WeChat sign-in is unknown or has expired; start again from the page",
+                         "state");
+    }
+    // Without a code the payer refused, or WeChat failed: back to the page, no openid.
+    if (const std::string code = ParamOr(c.query, "code", ""); !code.empty()) {
+        if (code.size() > 256) {
+            return InvalidArgument("code", "is longer than 256 bytes");
+        }
+        JOULE_ASSIGN_OR_RETURN(std::string openid,
+                               FromService(options.payments.wechat_openid(code)));
+        JOULE_TRY(FromService(tenants.RememberWechatPayer(pending->session_token_hash, openid)));
+    }
+    Reply r{302, nullptr, {}};
+    r.headers.emplace_back("Location", pending->return_path);
+    return r;
 }
 
 }  // namespace joule::api

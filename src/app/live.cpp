@@ -229,7 +229,9 @@ Status RunServe(const ServeOptions& o) {
         JOULE_TRY(api::CheckTlsFiles(o.tls_cert, o.tls_key));
     }
     // Payment keys are read and checked before the store opens: a bad one stops serve here.
-    JOULE_ASSIGN_OR_RETURN(api::PaymentGateway payment_gateway, MakePaymentGateway(o));
+    JOULE_ASSIGN_OR_RETURN(ProviderClients provider_clients, MakeProviderClients(o));
+    JOULE_ASSIGN_OR_RETURN(api::PaymentGateway payment_gateway,
+                           MakePaymentGateway(o, provider_clients));
     JOULE_ASSIGN_OR_RETURN(auto store, storage::SqliteStore::Open(o.db_path, {}));
     BillingService billing(*store);
     AcquisitionService acquisition(*store, billing);
@@ -238,11 +240,10 @@ Status RunServe(const ServeOptions& o) {
     notifier->Start();
     // Orders unpaid a few minutes after they were made are asked about at their provider
     // [PAY-4]; its own PaymentService, as the API has its own: the store serializes them.
-    JOULE_ASSIGN_OR_RETURN(auto order_queries, MakeOrderQueries(o));
     PaymentService query_payments(*store, billing, PaymentOptions{.sandbox = o.payments_sandbox});
     PaymentQueryOptions query_options;
     query_options.after = Seconds{o.payments_query_after_s};
-    PaymentQuerier querier(*store, query_payments, std::move(order_queries), query_options);
+    PaymentQuerier querier(*store, query_payments, provider_clients, query_options);
     PaymentQueryLoop query_loop(querier, WallNow);
     if (!querier.empty()) {
         query_loop.Start();
@@ -366,6 +367,18 @@ Status RunServe(const ServeOptions& o) {
         }
         std::printf("joule serve: notifications on %s\n",
                     channels.empty() ? "no channel" : channels.c_str());
+        std::string taking;
+        for (const std::string& p : api_options.payments.providers) {
+            taking += (taking.empty() ? "" : ", ") + p;
+        }
+        std::printf("joule serve: payment orders at %s%s\n",
+                    taking.empty() ? "no provider" : taking.c_str(),
+                    api_options.payments.wechat_openid ? " (WeChat JSAPI with OAuth)" : "");
+        if ((!o.wechat_app_id.empty() || !o.alipay_app_id.empty()) && o.public_url.empty()) {
+            std::printf(
+                "joule serve: http.public_url is not set: WeChat Pay and Alipay notifications are "
+                "verified, but no orders are made there\n");
+        }
         if (o.tenant_show_codes) {
             std::printf(
                 "joule serve: DEMO ONLY: tenants' sign-in codes are shown in the answer "

@@ -66,6 +66,17 @@ struct ServeOptions {
     std::string alipay_app_id;
     std::string alipay_seller_id;
     std::string alipay_public_key_file;
+    // The orders we make at Alipay [PAY-2]: the app's own private key, and the gateway.
+    std::string alipay_private_key_file;
+    std::string alipay_gateway = "https://openapi.alipay.com/gateway.do";
+    // The payers' openid for WeChat JSAPI payments: the official account's OAuth with its
+    // AppSecret (the same account as wechat_app_id).
+    std::string wechat_app_secret_file;
+    std::string wechat_oauth_base = "https://open.weixin.qq.com";
+    std::string wechat_oauth_api_base = "https://api.weixin.qq.com";
+    // The address payers and providers reach this server at ("https://joule.example.com"):
+    // the providers' notify_url, the OAuth redirect and the pages payers come back to.
+    std::string public_url;
     // Notifications [ALM-3] (docs/notifications.md): the channels this server sends on. Email
     // with an SMTP URL, SMS with an access key, WeChat with an app id; webhooks unless turned off.
     std::string notify_quiet_hours;  // "22:00-07:00": people's messages wait; "" = none

@@ -77,64 +77,6 @@ Result<QueryRound> PaymentQuerier::RunOnce(Instant now) {
     return round;
 }
 
-}  // namespace joule::app
-
-#include <mutex>
-
-#include "api/credentials.hpp"
-#include "app/live.hpp"
-#include "app/payments.hpp"
-#include "notify/http_client.hpp"
-#include "pay/wechat_pay.hpp"
-
-namespace joule::app {
-
-namespace {
-
-class WechatOrderQuery final : public OrderQuery {
-public:
-    WechatOrderQuery(std::shared_ptr<const pay::WechatPayConfig> config, pay::WechatMerchantKey key,
-                     std::string api_base)
-        : config_(std::move(config)), key_(std::move(key)), api_base_(std::move(api_base)) {}
-
-    Result<PaymentNotification> Query(const PaymentOrderRecord& order, Instant now) override {
-        const std::string path = pay::WechatQueryPath(config_->mch_id, order.order_no);
-        const int64_t timestamp = now.time_since_epoch().count();
-        JOULE_ASSIGN_OR_RETURN(
-            std::string authorization,
-            pay::WechatAuthorization(key_, "GET", path, timestamp, api::RandomHex(16), ""));
-        std::lock_guard lock(mutex_);  // one client, one call at a time
-        JOULE_ASSIGN_OR_RETURN(notify::HttpResponse response,
-                               http_.Request("GET", api_base_ + path,
-                                             {"Authorization: " + authorization,
-                                              "Accept: application/json", "User-Agent: joule"},
-                                             ""));
-        const auto header = [&response](std::string_view name) {
-            return std::string(response.Header(name));
-        };
-        if (response.status == 404 && response.body.find("ORDER_NOT_EXIST") != std::string::npos) {
-            // Signed like every answer; an unsigned 404 could hide a paid order, so check it.
-            JOULE_TRY(pay::VerifyWechatSignature(*config_, header, response.body, now));
-            return NotFound("WeChat Pay has no order " + order.order_no, "order_no");
-        }
-        if (response.status != 200) {
-            return MakeError(ErrorCode::kUnavailable, "WeChat Pay answered " +
-                                                          std::to_string(response.status) + ": " +
-                                                          response.body.substr(0, 200));
-        }
-        return pay::ReadWechatTransaction(*config_, header, response.body, now);
-    }
-
-private:
-    std::shared_ptr<const pay::WechatPayConfig> config_;
-    pay::WechatMerchantKey key_;
-    std::string api_base_;
-    std::mutex mutex_;
-    notify::HttpClient http_{Seconds{10}};
-};
-
-}  // namespace
-
 void PaymentQueryLoop::Start() {
     thread_ = std::thread([this] {
         while (true) {
@@ -160,23 +102,6 @@ void PaymentQueryLoop::Stop() {
     if (thread_.joinable()) {
         thread_.join();
     }
-}
-
-std::shared_ptr<OrderQuery> MakeWechatOrderQuery(std::shared_ptr<const pay::WechatPayConfig> config,
-                                                 const pay::WechatMerchantKey& key,
-                                                 std::string api_base) {
-    return std::make_shared<WechatOrderQuery>(std::move(config), key, std::move(api_base));
-}
-
-Result<std::map<std::string, std::shared_ptr<OrderQuery>, std::less<>>> MakeOrderQueries(
-    const ServeOptions& o) {
-    std::map<std::string, std::shared_ptr<OrderQuery>, std::less<>> out;
-    if (!o.wechat_app_id.empty() && !o.wechat_merchant_key_file.empty()) {
-        JOULE_ASSIGN_OR_RETURN(auto config, LoadWechatPayConfig(o));
-        JOULE_ASSIGN_OR_RETURN(pay::WechatMerchantKey key, LoadWechatMerchantKey(o));
-        out.emplace("wechat", MakeWechatOrderQuery(std::move(config), key, o.wechat_api_base));
-    }
-    return out;
 }
 
 }  // namespace joule::app

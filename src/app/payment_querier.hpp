@@ -17,22 +17,13 @@
 #include <string>
 #include <thread>
 
+#include "app/provider_clients.hpp"
 #include "base/error.hpp"
 #include "core/payment_ports.hpp"
 #include "core/ports.hpp"
 #include "service/payment_service.hpp"
 
 namespace joule::app {
-
-// What one provider says of one of our orders, verified as the provider signs it. kNotFound when
-// the provider has no such order (the payer never opened it); kUnavailable when it cannot be
-// asked now; kUnauthenticated for an answer that does not verify.
-class OrderQuery {
-public:
-    virtual ~OrderQuery() = default;
-    [[nodiscard]] virtual Result<PaymentNotification> Query(const PaymentOrderRecord& order,
-                                                            Instant now) = 0;
-};
 
 struct PaymentQueryOptions {
     Seconds after{180};
@@ -51,8 +42,7 @@ struct QueryRound {
 
 class PaymentQuerier {
 public:
-    PaymentQuerier(Store& store, PaymentService& payments,
-                   std::map<std::string, std::shared_ptr<OrderQuery>, std::less<>> providers,
+    PaymentQuerier(Store& store, PaymentService& payments, ProviderClients providers,
                    PaymentQueryOptions options = {})
         : store_(store), payments_(payments), providers_(std::move(providers)), options_(options) {}
 
@@ -63,26 +53,9 @@ public:
 private:
     Store& store_;
     PaymentService& payments_;
-    std::map<std::string, std::shared_ptr<OrderQuery>, std::less<>> providers_;
+    ProviderClients providers_;
     PaymentQueryOptions options_;
 };
-
-}  // namespace joule::app
-
-namespace joule::pay {
-struct WechatPayConfig;
-struct WechatMerchantKey;
-}  // namespace joule::pay
-
-namespace joule::app {
-
-struct ServeOptions;
-
-// The order query of WeChat Pay API v3 (GET /v3/pay/transactions/out-trade-no/{no}), signed
-// with the merchant key and its answer verified with the platform keys (pay/wechat_pay.hpp).
-[[nodiscard]] std::shared_ptr<OrderQuery> MakeWechatOrderQuery(
-    std::shared_ptr<const pay::WechatPayConfig> config, const pay::WechatMerchantKey& key,
-    std::string api_base);
 
 // RunOnce every `period` on a thread of its own, inside `joule serve`; stopped before the store
 // closes.
@@ -106,10 +79,5 @@ private:
     bool stopping_ = false;
     std::thread thread_;
 };
-
-// The providers `options` lets this server ask: WeChat Pay with its merchant key and serial.
-// kInvalidArgument naming the setting for a key that does not load.
-[[nodiscard]] Result<std::map<std::string, std::shared_ptr<OrderQuery>, std::less<>>>
-MakeOrderQueries(const ServeOptions& options);
 
 }  // namespace joule::app

@@ -81,17 +81,22 @@ Result<pay::WechatMerchantKey> LoadWechatMerchantKey(const ServeOptions& o) {
     return key;
 }
 
-Result<api::PaymentGateway> MakePaymentGateway(const ServeOptions& o) {
+Result<std::shared_ptr<const pay::AlipayConfig>> LoadAlipayConfig(const ServeOptions& o) {
+    JOULE_ASSIGN_OR_RETURN(std::string pem, ReadPublicKey(o.alipay_public_key_file,
+                                                          "payments.alipay_public_key_file"));
+    return std::make_shared<pay::AlipayConfig>(
+        pay::AlipayConfig{o.alipay_app_id, o.alipay_seller_id, std::move(pem)});
+}
+
+Result<api::PaymentGateway> MakePaymentGateway(const ServeOptions& o,
+                                               const ProviderClients& clients) {
     std::shared_ptr<const pay::WechatPayConfig> wechat;
     if (!o.wechat_app_id.empty()) {
         JOULE_ASSIGN_OR_RETURN(wechat, LoadWechatPayConfig(o));
     }
     std::shared_ptr<const pay::AlipayConfig> alipay;
     if (!o.alipay_app_id.empty()) {
-        JOULE_ASSIGN_OR_RETURN(std::string pem, ReadPublicKey(o.alipay_public_key_file,
-                                                              "payments.alipay_public_key_file"));
-        alipay = std::make_shared<pay::AlipayConfig>(
-            pay::AlipayConfig{o.alipay_app_id, o.alipay_seller_id, std::move(pem)});
+        JOULE_ASSIGN_OR_RETURN(alipay, LoadAlipayConfig(o));
     }
     std::shared_ptr<const pay::SandboxConfig> sandbox;
     if (o.payments_sandbox) {
@@ -100,12 +105,38 @@ Result<api::PaymentGateway> MakePaymentGateway(const ServeOptions& o) {
     }
 
     api::PaymentGateway gateway;
+    gateway.public_url = o.public_url;
+    // Orders need our keys for the calls and an address for the provider to notify.
+    const bool orders = !o.public_url.empty();
     for (const auto& [name, on] :
-         {std::pair{"wechat", wechat != nullptr}, std::pair{"alipay", alipay != nullptr},
+         {std::pair{"wechat", orders && wechat && clients.contains("wechat")},
+          std::pair{"alipay", orders && alipay && clients.contains("alipay")},
           std::pair{"sandbox", sandbox != nullptr}}) {
         if (on) {
             gateway.providers.emplace_back(name);
         }
+    }
+    if (orders && !clients.empty()) {
+        gateway.prepay = [clients](const PaymentOrderRecord& order,
+                                   const api::PrepayRequest& request,
+                                   Instant now) -> Result<api::PrepayAnswer> {
+            const auto client = clients.find(order.provider);
+            if (client == clients.end()) {
+                return InvalidArgument("provider", order.provider + " takes no orders here");
+            }
+            return client->second->Prepay(order, request, now);
+        };
+    }
+    if (wechat && !o.wechat_app_secret_file.empty()) {
+        JOULE_ASSIGN_OR_RETURN(std::string secret,
+                               ReadFileText(o.wechat_app_secret_file,
+                                            "payments.wechat_app_secret_file", kMaxKeyFileBytes));
+        gateway.wechat_authorize_url = [base = o.wechat_oauth_base, app_id = o.wechat_app_id](
+                                           std::string_view redirect_uri, std::string_view state) {
+            return pay::WechatOAuthUrl(base, app_id, redirect_uri, state);
+        };
+        gateway.wechat_openid = MakeWechatOpenidLookup(o.wechat_app_id, Trimmed(std::move(secret)),
+                                                       o.wechat_oauth_api_base);
     }
     gateway.verify = [wechat, alipay, sandbox](std::string_view provider,
                                                const api::HttpRequest& request,

@@ -56,6 +56,10 @@ const std::array kSettings = {
     Text("http.web_root", "--web-root",
          "directory of the web console (index.html, assets/) served outside /api (\"\" = none)",
          &ServeOptions::web_root),
+    Text("http.public_url", "--public-url",
+         "https://address payers and payment providers reach this server at (\"\" = no online "
+         "orders at WeChat Pay or Alipay)",
+         &ServeOptions::public_url),
     Text("tls.cert", "--tls-cert",
          "PEM certificate chain: the HTTP listener speaks HTTPS only (with --tls-key)",
          &ServeOptions::tls_cert),
@@ -109,6 +113,18 @@ const std::array kSettings = {
          &ServeOptions::alipay_seller_id),
     Text("payments.alipay_public_key_file", "--alipay-public-key-file",
          "Alipay: Alipay's public key (PEM)", &ServeOptions::alipay_public_key_file),
+    Text("payments.alipay_private_key_file", "--alipay-private-key-file",
+         "Alipay: the app's private key (PEM), signing our orders and queries (\"\" = no orders)",
+         &ServeOptions::alipay_private_key_file),
+    Text("payments.alipay_gateway", "--alipay-gateway", "Alipay: the open API gateway",
+         &ServeOptions::alipay_gateway),
+    Text("payments.wechat_app_secret_file", "--wechat-app-secret-file",
+         "WeChat: the official account's AppSecret, for payers' openid (\"\" = no JSAPI)",
+         &ServeOptions::wechat_app_secret_file),
+    Text("payments.wechat_oauth_base", "--wechat-oauth-base", "WeChat: the OAuth page's address",
+         &ServeOptions::wechat_oauth_base),
+    Text("payments.wechat_oauth_api_base", "--wechat-oauth-api-base",
+         "WeChat: the OAuth token API's address", &ServeOptions::wechat_oauth_api_base),
     Text("notify.quiet_hours", "--quiet-hours",
          "local hours when messages to people wait, e.g. 22:00-07:00 (\"\" = none)",
          &ServeOptions::notify_quiet_hours),
@@ -556,6 +572,22 @@ Status ValidateServeOptions(const ServeOptions& o) {
                    ? InvalidArgument("payments.alipay_app_id", "needed with the Alipay public key")
                    : InvalidArgument("payments.alipay_public_key_file",
                                      "needed with the Alipay app id");
+    }
+    if (!o.alipay_private_key_file.empty() && o.alipay_app_id.empty()) {
+        return InvalidArgument("payments.alipay_app_id", "needed with the Alipay private key");
+    }
+    if (!o.wechat_app_secret_file.empty() && o.wechat_app_id.empty()) {
+        return InvalidArgument("payments.wechat_app_id", "needed with the WeChat AppSecret");
+    }
+    if (!o.public_url.empty()) {
+        const std::string_view url = o.public_url;
+        if (!(url.starts_with("https://") || url.starts_with("http://")) || url.ends_with("/") ||
+            url.find_first_of(" ?#\"'<>") != std::string_view::npos ||
+            url.size() <= std::string_view("https://").size()) {
+            return InvalidArgument("http.public_url",
+                                   "must be an http(s) address without a trailing /, query or "
+                                   "fragment, e.g. https://joule.example.com");
+        }
     }
     if (!o.mqtt.empty() && o.mqtt_password.empty() && o.mqtt_credentials.empty()) {
         // The broker refuses an anonymous platform; the ingest would retry forever.

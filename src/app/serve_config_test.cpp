@@ -106,6 +106,7 @@ secure_cookies = true
 access_log = false
 trusted_proxies = ["127.0.0.1", "::1"]
 web_root = "/usr/share/joule/web"
+public_url = "https://joule.example.com"
 [tls]
 cert = "/etc/joule/cert.pem"
 key = "/etc/joule/key.pem"
@@ -135,6 +136,11 @@ query_after_s = 300
 alipay_app_id = "2021000000000001"
 alipay_seller_id = "2088102146225135"
 alipay_public_key_file = "/etc/joule/pay/alipay-public.pem"
+alipay_private_key_file = "/etc/joule/pay/alipay-app.pem"
+alipay_gateway = "https://openapi-sandbox.dl.alipaydev.com/gateway.do"
+wechat_app_secret_file = "/etc/joule/pay/wechat-app-secret"
+wechat_oauth_base = "https://open2.weixin.qq.com"
+wechat_oauth_api_base = "https://api2.weixin.qq.com"
 [notify]
 quiet_hours = "22:00-07:00"
 per_address_per_hour = 12
@@ -173,6 +179,7 @@ report_every_s = 30
     want.access_log = false;
     want.trusted_proxies = {"127.0.0.1", "::1"};
     want.web_root = "/usr/share/joule/web";
+    want.public_url = "https://joule.example.com";
     want.tls_cert = "/etc/joule/cert.pem";
     want.tls_key = "/etc/joule/key.pem";
     want.dtu_listen = "0.0.0.0:9510";
@@ -198,6 +205,11 @@ report_every_s = 30
     want.alipay_app_id = "2021000000000001";
     want.alipay_seller_id = "2088102146225135";
     want.alipay_public_key_file = "/etc/joule/pay/alipay-public.pem";
+    want.alipay_private_key_file = "/etc/joule/pay/alipay-app.pem";
+    want.alipay_gateway = "https://openapi-sandbox.dl.alipaydev.com/gateway.do";
+    want.wechat_app_secret_file = "/etc/joule/pay/wechat-app-secret";
+    want.wechat_oauth_base = "https://open2.weixin.qq.com";
+    want.wechat_oauth_api_base = "https://api2.weixin.qq.com";
     want.notify_quiet_hours = "22:00-07:00";
     want.notify_per_address_per_hour = 12;
     want.notify_webhooks = false;
@@ -528,6 +540,25 @@ TEST(ServeConfig, PaymentProvidersAreConfiguredWholeOrNotAtAll) {
     EXPECT_EQ(alipay.error().field, "payments.alipay_app_id");
     o.alipay_app_id = "2021000000000001";
     EXPECT_TRUE(ValidateServeOptions(o).has_value());
+
+    // The address the providers notify and payers come back to: a plain http(s) origin.
+    for (const char* bad :
+         {"joule.example.com", "https://joule.example.com/", "https://",
+          "https://x.example.com/?a=1", "ftp://x.example.com", "https://x.example.com/#top"}) {
+        o.public_url = bad;
+        EXPECT_EQ(ValidateServeOptions(o).error().field, "http.public_url") << bad;
+    }
+    o.public_url = "https://joule.example.com";
+    EXPECT_TRUE(ValidateServeOptions(o).has_value());
+    o.public_url = "https://pay.example.com:8443/joule";  // behind a proxy, under a path
+    EXPECT_TRUE(ValidateServeOptions(o).has_value());
+
+    ServeOptions keys_alone;
+    keys_alone.alipay_private_key_file = "/etc/joule/pay/alipay-app.pem";
+    EXPECT_EQ(ValidateServeOptions(keys_alone).error().field, "payments.alipay_app_id");
+    keys_alone = ServeOptions{};
+    keys_alone.wechat_app_secret_file = "/etc/joule/pay/wechat-secret";
+    EXPECT_EQ(ValidateServeOptions(keys_alone).error().field, "payments.wechat_app_id");
 }
 
 }  // namespace

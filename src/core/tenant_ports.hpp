@@ -33,6 +33,7 @@ struct TenantSession {
     std::string remote;
     Instant created_at;
     Instant expires_at;
+    std::string wechat_openid{};  // the payer in our official account, once OAuth told it
 };
 
 struct VerificationCode {
@@ -89,6 +90,7 @@ public:
     virtual Status InsertSession(const TenantSession& s) = 0;
     virtual Result<std::optional<TenantSession>> FindSession(std::string_view token_hash) = 0;
     virtual Status DeleteSession(std::string_view token_hash) = 0;
+    virtual Status SetSessionOpenid(std::string_view token_hash, std::string_view openid) = 0;
 
     // kAlreadyExists (field "account") when the person is bound to the account already.
     virtual Result<int64_t> InsertBinding(const TenantBinding& b) = 0;

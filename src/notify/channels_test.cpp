@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include "base/percent_encode.hpp"
 #include "pay/crypto.hpp"
 
 namespace joule::notify {

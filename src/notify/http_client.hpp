@@ -48,7 +48,4 @@ void EnsureCurl();
 // kUnavailable); any other refused for good (kInvalidArgument). `what` names the service.
 [[nodiscard]] Status StatusOfHttp(const HttpResponse& response, std::string_view what);
 
-// RFC 3986 percent-encoding of everything but A-Z a-z 0-9 - _ . ~ (Aliyun's "percentEncode").
-[[nodiscard]] std::string PercentEncode(std::string_view text);
-
 }  // namespace joule::notify

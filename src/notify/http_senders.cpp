@@ -5,6 +5,7 @@
 #include <random>
 #include <vector>
 
+#include "base/percent_encode.hpp"
 #include "notify/channels.hpp"
 #include "pay/crypto.hpp"
 

@@ -1,9 +1,13 @@
 #include "pay/alipay.hpp"
 
+#include <nlohmann/json.hpp>
+
 #include "base/decimal.hpp"
+#include "base/percent_encode.hpp"
 #include "codec/bytes.hpp"
 #include "pay/crypto.hpp"
 #include "pay/wechat_pay.hpp"
+#include "wire/json.hpp"
 
 namespace joule::pay {
 namespace {
@@ -50,7 +54,270 @@ Result<std::string> Required(const std::map<std::string, std::string, std::less<
     return value;
 }
 
+using Params = std::map<std::string, std::string, std::less<>>;
+
+// "2026-11-22 18:00:00", Beijing time (UTC+8 all year), as Alipay writes its times.
+std::string AlipayTime(Instant at) {
+    std::string text = FormatInstant(at + Seconds{8 * 3600});  // "2026-11-22T18:00:00Z"
+    text.pop_back();
+    text[10] = ' ';
+    return text;
+}
+
+Result<Instant> FromAlipayTime(std::string_view at, std::string_view field) {
+    if (at.size() != 19 || at[10] != ' ') {
+        return InvalidArgument(std::string(field), "must be yyyy-MM-dd HH:mm:ss");
+    }
+    std::string iso(at);
+    iso[10] = 'T';
+    return ParseInstant(iso + "+08:00", field);
+}
+
+Result<std::string> SignedRequest(const AlipayMerchant& merchant, std::string_view method,
+                                  const wire::Json& biz_content, std::string_view notify_url,
+                                  std::string_view return_url, Instant now) {
+    Params params{{"app_id", merchant.app_id}, {"method", std::string(method)},
+                  {"format", "JSON"},          {"charset", "utf-8"},
+                  {"sign_type", "RSA2"},       {"timestamp", AlipayTime(now)},
+                  {"version", "1.0"},          {"biz_content", biz_content.dump()}};
+    if (!notify_url.empty()) {
+        params.emplace("notify_url", notify_url);
+    }
+    if (!return_url.empty()) {
+        params.emplace("return_url", return_url);
+    }
+    JOULE_ASSIGN_OR_RETURN(std::string signature,
+                           SignRsaSha256(merchant.private_key_pem, AlipaySignContent(params)));
+    params.emplace("sign", Base64Encode(signature));
+    std::string out;
+    for (const auto& [name, value] : params) {
+        out.append(out.empty() ? "" : "&").append(name).append("=").append(PercentEncode(value));
+    }
+    return out;
+}
+
+// The response object of `method`'s answer, its signature verified over its exact text.
+Result<wire::Json> VerifiedResponse(const AlipayConfig& config, std::string_view method,
+                                    std::string_view body) {
+    if (body.size() > kMaxNotificationBytes) {
+        return InvalidArgument("body", "over 64 KiB");
+    }
+    std::string key(method);
+    for (char& c : key) {
+        c = c == '.' ? '_' : c;
+    }
+    key += "_response";
+    JOULE_ASSIGN_OR_RETURN(std::string_view raw, RawJsonMember(body, key));
+    auto sign_text = RawJsonMember(body, "sign");
+    const wire::Json sign = sign_text
+                                ? wire::Json::parse(sign_text->begin(), sign_text->end(), nullptr,
+                                                    /*allow_exceptions=*/false)
+                                : wire::Json();
+    if (!sign.is_string()) {
+        return MakeError(ErrorCode::kUnauthenticated, "the answer is not signed", "sign");
+    }
+    auto signature = Base64Decode(sign.get<std::string>(), "sign");
+    if (!signature) {
+        return MakeError(ErrorCode::kUnauthenticated, signature.error().message, "sign");
+    }
+    if (auto ok = VerifyRsaSha256(config.alipay_public_key_pem, raw, *signature); !ok) {
+        if (ok.error().code == ErrorCode::kUnauthenticated) {
+            return MakeError(ErrorCode::kUnauthenticated, "does not verify with Alipay's key",
+                             "sign");
+        }
+        return std::unexpected(ok.error());
+    }
+    wire::Json j = wire::Json::parse(raw.begin(), raw.end(), nullptr, /*allow_exceptions=*/false);
+    if (!j.is_object()) {
+        return InvalidArgument(key, "is not a JSON object");
+    }
+    return j;
+}
+
+std::string StringOf(const wire::Json& j, std::string_view key, std::size_t max_bytes = 256) {
+    const auto it = j.find(key);
+    return it != j.end() && it->is_string() ? it->get<std::string>().substr(0, max_bytes)
+                                            : std::string();
+}
+
+// Alipay's "10000" is success; anything else a refusal with its sub_code.
+Status Succeeded(const wire::Json& response) {
+    if (StringOf(response, "code") == "10000") {
+        return {};
+    }
+    const std::string sub_code = StringOf(response, "sub_code");
+    const std::string what = StringOf(response, "code") + " " + sub_code + ": " +
+                             StringOf(response, "sub_msg", 200) + " " +
+                             StringOf(response, "msg", 200);
+    if (sub_code == "ACQ.TRADE_NOT_EXIST") {
+        return NotFound("Alipay has no such trade (" + what + ")", "out_trade_no");
+    }
+    if (sub_code == "ACQ.SYSTEM_ERROR" || sub_code == "aop.ACQ.SYSTEM_ERROR" ||
+        StringOf(response, "code") == "20000") {
+        return MakeError(ErrorCode::kUnavailable, "Alipay is unavailable (" + what + ")");
+    }
+    return InvalidArgument("alipay", "Alipay refused: " + what);
+}
+
 }  // namespace
+
+Result<std::string_view> RawJsonMember(std::string_view json, std::string_view key) {
+    const auto missing = [&] { return InvalidArgument(std::string(key), "is not in the answer"); };
+    std::size_t i = 0;
+    const auto skip_space = [&] {
+        while (i < json.size() &&
+               (json[i] == ' ' || json[i] == '\n' || json[i] == '\r' || json[i] == '\t')) {
+            ++i;
+        }
+    };
+    // From an opening quote to past its closing one; false when the text ends first.
+    const auto skip_string = [&] {
+        for (++i; i < json.size(); ++i) {
+            if (json[i] == '\\') {
+                ++i;
+            } else if (json[i] == '"') {
+                ++i;
+                return true;
+            }
+        }
+        return false;
+    };
+    skip_space();
+    if (i >= json.size() || json[i] != '{') {
+        return missing();
+    }
+    ++i;
+    while (true) {
+        skip_space();
+        if (i >= json.size() || json[i] != '"') {
+            return missing();
+        }
+        const std::size_t name_start = i + 1;
+        if (!skip_string()) {
+            return missing();
+        }
+        const std::string_view name = json.substr(name_start, i - 1 - name_start);
+        skip_space();
+        if (i >= json.size() || json[i] != ':') {
+            return missing();
+        }
+        ++i;
+        skip_space();
+        const std::size_t value_start = i;
+        int depth = 0;
+        while (i < json.size()) {
+            const char c = json[i];
+            if (c == '"') {
+                if (!skip_string()) {
+                    return missing();
+                }
+                continue;
+            }
+            if (c == '{' || c == '[') {
+                ++depth;
+            } else if (c == '}' || c == ']') {
+                if (depth == 0) {
+                    break;
+                }
+                --depth;
+            } else if (c == ',' && depth == 0) {
+                break;
+            }
+            ++i;
+        }
+        if (i >= json.size() || depth != 0) {
+            return missing();
+        }
+        std::size_t value_end = i;
+        while (value_end > value_start &&
+               (json[value_end - 1] == ' ' || json[value_end - 1] == '\n' ||
+                json[value_end - 1] == '\r' || json[value_end - 1] == '\t')) {
+            --value_end;
+        }
+        if (name == key) {
+            if (value_end == value_start) {
+                return missing();
+            }
+            return json.substr(value_start, value_end - value_start);
+        }
+        if (json[i] == '}') {
+            return missing();
+        }
+        ++i;  // the comma
+    }
+}
+
+Result<std::string> AlipayOrderRequestText(const AlipayMerchant& merchant,
+                                           const AlipayOrderRequest& r) {
+    wire::Json biz{{"out_trade_no", r.order_no},
+                   {"total_amount", wire::MoneyText(r.amount)},
+                   {"subject", r.subject.substr(0, 120)},
+                   {"time_expire", AlipayTime(r.expires)}};
+    std::string method;
+    if (r.channel == "wap") {
+        method = "alipay.trade.wap.pay";
+        biz["product_code"] = "QUICK_WAP_WAY";
+        if (!r.return_url.empty()) {
+            biz["quit_url"] = r.return_url;
+        }
+    } else if (r.channel == "page") {
+        method = "alipay.trade.page.pay";
+        biz["product_code"] = "FAST_INSTANT_TRADE_PAY";
+    } else if (r.channel == "qr") {
+        method = "alipay.trade.precreate";
+    } else {
+        return InvalidArgument("channel", "Alipay orders are made for wap, page or qr");
+    }
+    return SignedRequest(merchant, method, biz, r.notify_url,
+                         r.channel == "qr" ? std::string_view{} : r.return_url, r.now);
+}
+
+Result<std::string> AlipayQueryRequestText(const AlipayMerchant& merchant,
+                                           std::string_view order_no, Instant now) {
+    return SignedRequest(merchant, "alipay.trade.query", wire::Json{{"out_trade_no", order_no}}, "",
+                         "", now);
+}
+
+Result<std::string> ReadAlipayPrecreate(const AlipayConfig& config, std::string_view body) {
+    JOULE_ASSIGN_OR_RETURN(wire::Json response,
+                           VerifiedResponse(config, "alipay.trade.precreate", body));
+    JOULE_TRY(Succeeded(response));
+    std::string qr = StringOf(response, "qr_code", 2048);
+    if (qr.empty()) {
+        return InvalidArgument("qr_code", "is not in Alipay's answer");
+    }
+    return qr;
+}
+
+Result<PaymentNotification> ReadAlipayTradeQuery(const AlipayConfig& config,
+                                                 std::string_view body) {
+    JOULE_ASSIGN_OR_RETURN(wire::Json response,
+                           VerifiedResponse(config, "alipay.trade.query", body));
+    JOULE_TRY(Succeeded(response));
+    PaymentNotification n;
+    n.provider = "alipay";
+    n.order_no = StringOf(response, "out_trade_no", 64);
+    n.transaction_id = StringOf(response, "trade_no", 64);
+    n.state = StringOf(response, "trade_status", 32);
+    if (n.order_no.empty() || n.state.empty()) {
+        return InvalidArgument("out_trade_no", "out_trade_no and trade_status are required");
+    }
+    n.paid = n.state == "TRADE_SUCCESS" || n.state == "TRADE_FINISHED";
+    if (n.paid && n.transaction_id.empty()) {
+        return InvalidArgument("trade_no", "a paid trade without its trade_no");
+    }
+    if (const std::string total = StringOf(response, "total_amount", 16); !total.empty()) {
+        JOULE_ASSIGN_OR_RETURN(int64_t fen, ParseScaled(total, 2, "total_amount"));
+        n.amount = Money{fen};
+    } else if (n.paid) {
+        return InvalidArgument("total_amount", "a paid trade without its amount");
+    }
+    n.payer = StringOf(response, "buyer_user_id", 128);
+    if (const std::string at = StringOf(response, "send_pay_date", 32); n.paid && !at.empty()) {
+        JOULE_ASSIGN_OR_RETURN(n.paid_at, FromAlipayTime(at, "send_pay_date"));
+    }
+    return n;
+}
 
 Result<std::map<std::string, std::string, std::less<>>> ParseForm(std::string_view body) {
     std::map<std::string, std::string, std::less<>> out;
@@ -144,13 +411,7 @@ Result<PaymentNotification> VerifyAlipayNotification(const AlipayConfig& config,
     n.event_id = Param(params, "notify_id").substr(0, 128);
     n.paid = n.state == "TRADE_SUCCESS" || n.state == "TRADE_FINISHED";
     if (const std::string& at = Param(params, "gmt_payment"); n.paid && !at.empty()) {
-        // "2026-11-21 10:04:05", Beijing time.
-        if (at.size() != 19 || at[10] != ' ') {
-            return InvalidArgument("gmt_payment", "must be yyyy-MM-dd HH:mm:ss");
-        }
-        std::string iso = at;
-        iso[10] = 'T';
-        JOULE_ASSIGN_OR_RETURN(n.paid_at, ParseInstant(iso + "+08:00", "gmt_payment"));
+        JOULE_ASSIGN_OR_RETURN(n.paid_at, FromAlipayTime(at, "gmt_payment"));
     }
     return n;
 }

@@ -12,6 +12,7 @@
 
 #include "base/error.hpp"
 #include "core/payment_ports.hpp"
+#include "core/units.hpp"
 
 namespace joule::pay {
 
@@ -36,5 +37,52 @@ struct AlipayConfig {
 // TRADE_SUCCESS and TRADE_FINISHED are paid; WAIT_BUYER_PAY and TRADE_CLOSED verify unpaid.
 [[nodiscard]] Result<PaymentNotification> VerifyAlipayNotification(const AlipayConfig& config,
                                                                    std::string_view body);
+
+// Our side of Alipay's open API [PAY-2, PAY-4]: every request carries the common parameters
+// (app_id, method, charset, sign_type RSA2, timestamp in Beijing time, version 1.0, biz_content)
+// signed like a notification, with the app's own private key; each answer is
+// {"<method>_response": {...}, "sign": "..."} with the response object's exact text signed by
+// Alipay.
+struct AlipayMerchant {
+    std::string app_id;
+    std::string private_key_pem;  // the app's private key (not Alipay's)
+};
+
+struct AlipayOrderRequest {
+    std::string channel;  // "wap" (a phone browser), "page" (a computer), "qr" (a QR code)
+    std::string order_no;
+    Money amount;
+    std::string subject;     // "电费充值 A-101"
+    std::string notify_url;  // https://.../api/v1/pay/notify/alipay
+    std::string return_url;  // wap, page: where Alipay sends the payer back; "" none
+    Instant now;
+    Instant expires;
+};
+
+// The signed, form-encoded parameters of an order: for wap (alipay.trade.wap.pay) and page
+// (alipay.trade.page.pay) the query string of the gateway address the payer's browser opens;
+// for qr the body of the alipay.trade.precreate call. kInvalidArgument naming "channel", or the
+// key's error.
+[[nodiscard]] Result<std::string> AlipayOrderRequestText(const AlipayMerchant& merchant,
+                                                         const AlipayOrderRequest& r);
+// The body of the alipay.trade.query call about `order_no`.
+[[nodiscard]] Result<std::string> AlipayQueryRequestText(const AlipayMerchant& merchant,
+                                                         std::string_view order_no, Instant now);
+
+// The answer of alipay.trade.precreate: the QR code's content. kUnauthenticated ("sign") for an
+// answer that does not verify; kInvalidArgument with Alipay's sub_code for a refusal.
+[[nodiscard]] Result<std::string> ReadAlipayPrecreate(const AlipayConfig& config,
+                                                      std::string_view body);
+// The answer of alipay.trade.query as a notice: paid for TRADE_SUCCESS and TRADE_FINISHED,
+// otherwise unpaid with its status. kNotFound for a trade Alipay has not seen
+// (ACQ.TRADE_NOT_EXIST: the payer never opened it), kUnauthenticated ("sign") for an answer that
+// does not verify, kInvalidArgument for another refusal.
+[[nodiscard]] Result<PaymentNotification> ReadAlipayTradeQuery(const AlipayConfig& config,
+                                                               std::string_view body);
+
+// The exact text of member `key` of the JSON object `json`, as it stands in the text (what
+// Alipay signs). kInvalidArgument naming `key` when the text is not an object or has no such
+// member.
+[[nodiscard]] Result<std::string_view> RawJsonMember(std::string_view json, std::string_view key);
 
 }  // namespace joule::pay

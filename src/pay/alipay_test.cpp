@@ -44,3 +44,37 @@ TEST(AlipayNotification, WithoutRsa2OrASignatureIsRefusedBeforeAnythingElse) {
 
 }  // namespace
 }  // namespace joule::pay
+
+namespace joule::pay {
+namespace {
+
+TEST(AlipayAnswer, TheResponseIsReadAsItStandsInTheText) {
+    const std::string body =
+        R"({"alipay_trade_query_response":{"code":"10000","msg":"Success","a":[1,{"b":"}\","}]} ,)"
+        R"( "sign":"c2ln"})";
+    auto raw = RawJsonMember(body, "alipay_trade_query_response");
+    ASSERT_TRUE(raw.has_value()) << raw.error().ToString();
+    EXPECT_EQ(*raw, R"({"code":"10000","msg":"Success","a":[1,{"b":"}\","}]})");
+    EXPECT_EQ(RawJsonMember(body, "sign").value(), R"("c2ln")");
+    EXPECT_EQ(RawJsonMember(body, "nothing").error().field, "nothing");
+    for (const std::string_view bad : {"", "[]", "{", R"({"a")", R"({"a":)", R"({"a":"x)",
+                                       R"({"a":{"b":1})", "{\"a\":1", R"({"a":,"b":1})"}) {
+        EXPECT_FALSE(RawJsonMember(bad, "a").has_value()) << bad;
+    }
+}
+
+TEST(AlipayAnswer, AnUnsignedAnswerIsRefused) {
+    const AlipayConfig config{"2021000000000001", "", "no key needed to refuse"};
+    auto unsigned_ = ReadAlipayTradeQuery(
+        config,
+        R"({"alipay_trade_query_response":{"code":"10000","trade_status":"TRADE_SUCCESS"}})");
+    ASSERT_FALSE(unsigned_.has_value());
+    EXPECT_EQ(unsigned_.error().code, ErrorCode::kUnauthenticated);
+    EXPECT_EQ(unsigned_.error().field, "sign");
+    auto other = ReadAlipayTradeQuery(config, R"({"alipay_trade_pay_response":{},"sign":"c2ln"})");
+    ASSERT_FALSE(other.has_value());
+    EXPECT_EQ(other.error().field, "alipay_trade_query_response");
+}
+
+}  // namespace
+}  // namespace joule::pay

@@ -4,6 +4,7 @@
 
 #include <charconv>
 
+#include "base/percent_encode.hpp"
 #include "pay/crypto.hpp"
 #include "wire/json.hpp"
 
@@ -214,6 +215,112 @@ Result<std::string> WechatJsapiPaySign(const WechatMerchantKey& key, std::string
     message.append(nonce).append("\n").append(package).append("\n");
     JOULE_ASSIGN_OR_RETURN(std::string signature, SignRsaSha256(key.private_key_pem, message));
     return Base64Encode(signature);
+}
+
+std::string WechatTime(Instant at) {
+    // Beijing keeps UTC+8 all year: no zone database needed.
+    std::string text = FormatInstant(at + Seconds{8 * 3600});  // "2026-11-22T18:00:00Z"
+    text.pop_back();
+    return text + "+08:00";
+}
+
+Result<WechatCall> WechatPrepayCall(const WechatPayConfig& config, const WechatPrepayRequest& r) {
+    if (r.channel != "jsapi" && r.channel != "native" && r.channel != "h5") {
+        return InvalidArgument("channel", "WeChat Pay orders are made for jsapi, native or h5");
+    }
+    if (r.channel == "jsapi" && r.openid.empty()) {
+        return InvalidArgument("openid", "a JSAPI payment needs the payer's openid");
+    }
+    if (r.channel == "h5" && r.client_ip.empty()) {
+        return InvalidArgument("client_ip", "an H5 payment needs the payer's address");
+    }
+    // At most 127 bytes, cut before a UTF-8 continuation byte never inside a character.
+    std::size_t cut = std::min<std::size_t>(r.description.size(), 127);
+    while (cut > 0 && cut < r.description.size() &&
+           (static_cast<unsigned char>(r.description[cut]) & 0xC0) == 0x80) {
+        --cut;
+    }
+    const std::string description = r.description.substr(0, cut);
+    Json body{{"appid", config.app_id},
+              {"mchid", config.mch_id},
+              {"description", description},
+              {"out_trade_no", r.order_no},
+              {"time_expire", WechatTime(r.expires)},
+              {"notify_url", r.notify_url},
+              {"amount", Json{{"total", r.amount.fen}, {"currency", "CNY"}}}};
+    if (r.channel == "jsapi") {
+        body["payer"] = Json{{"openid", r.openid}};
+    }
+    if (r.channel == "h5") {
+        body["scene_info"] =
+            Json{{"payer_client_ip", r.client_ip}, {"h5_info", Json{{"type", "Wap"}}}};
+    }
+    return WechatCall{"/v3/pay/transactions/" + r.channel, body.dump()};
+}
+
+Result<std::string> ReadWechatPrepay(const WechatPayConfig& config, const HeaderLookup& header,
+                                     std::string_view body, std::string_view channel, Instant now) {
+    JOULE_TRY(VerifyWechatSignature(config, header, body, now));
+    JOULE_ASSIGN_OR_RETURN(Json j, ParseObject(body, "body"));
+    ObjectReader r(j, "");
+    const std::string_view key = channel == "jsapi"    ? "prepay_id"
+                                 : channel == "native" ? "code_url"
+                                                       : "h5_url";
+    return r.String(key, 2048);
+}
+
+Result<WechatJsapiParams> WechatJsapiParameters(const WechatMerchantKey& key,
+                                                std::string_view app_id, std::string_view prepay_id,
+                                                int64_t timestamp, std::string_view nonce) {
+    WechatJsapiParams p;
+    p.app_id = app_id;
+    p.time_stamp = std::to_string(timestamp);
+    p.nonce_str = nonce;
+    p.package = "prepay_id=" + std::string(prepay_id);
+    JOULE_ASSIGN_OR_RETURN(p.pay_sign,
+                           WechatJsapiPaySign(key, app_id, timestamp, nonce, p.package));
+    return p;
+}
+
+std::string WechatErrorText(std::string_view body) {
+    Json j = Json::parse(body.begin(), body.end(), nullptr, /*allow_exceptions=*/false);
+    if (j.is_object() && j.contains("code") && j["code"].is_string()) {
+        std::string text = j["code"].get<std::string>();
+        if (j.contains("message") && j["message"].is_string()) {
+            text += ": " + j["message"].get<std::string>().substr(0, 200);
+        }
+        return text;
+    }
+    return std::string(body.substr(0, 200));
+}
+
+std::string WechatOAuthUrl(std::string_view oauth_base, std::string_view app_id,
+                           std::string_view redirect_uri, std::string_view state) {
+    return std::string(oauth_base) + "/connect/oauth2/authorize?appid=" + PercentEncode(app_id) +
+           "&redirect_uri=" + PercentEncode(redirect_uri) +
+           "&response_type=code&scope=snsapi_base&state=" + PercentEncode(state) +
+           "#wechat_redirect";
+}
+
+std::string WechatOAuthTokenPath(std::string_view app_id, std::string_view secret,
+                                 std::string_view code) {
+    return "/sns/oauth2/access_token?appid=" + PercentEncode(app_id) +
+           "&secret=" + PercentEncode(secret) + "&code=" + PercentEncode(code) +
+           "&grant_type=authorization_code";
+}
+
+Result<std::string> ReadWechatOAuthOpenid(std::string_view body) {
+    JOULE_ASSIGN_OR_RETURN(Json j, ParseObject(body, "body"));
+    if (j.contains("errcode") && !(j["errcode"].is_number_integer() && j["errcode"] == 0)) {
+        const std::string message = j.contains("errmsg") && j["errmsg"].is_string()
+                                        ? j["errmsg"].get<std::string>().substr(0, 200)
+                                        : std::string("no message");
+        return MakeError(ErrorCode::kUnauthenticated,
+                         "WeChat refused the code (" + j["errcode"].dump() + ": " + message + ")",
+                         "code");
+    }
+    ObjectReader r(j, "");
+    return r.String("openid", 128);
 }
 
 }  // namespace joule::pay

@@ -85,4 +85,70 @@ struct WechatMerchantKey {
                                                      std::string_view nonce,
                                                      std::string_view package);
 
+// Order creation [PAY-2]: what the payer's WeChat opens. JSAPI (a page inside WeChat, with the
+// payer's openid in our official account), Native (a QR code), H5 (a phone browser outside
+// WeChat, with the payer's address).
+struct WechatPrepayRequest {
+    std::string channel;      // "jsapi", "native", "h5"
+    std::string order_no;     // our out_trade_no
+    Money amount;             // fen
+    std::string description;  // shown to the payer: "电费充值 A-101"; cut to 127 bytes
+    std::string notify_url;   // https://.../api/v1/pay/notify/wechat
+    Instant expires;          // the order's time_expire
+    std::string openid;       // jsapi: the payer
+    std::string client_ip;    // h5: the payer's address
+};
+
+// A call to make: POST `path` with the JSON `body`, signed by WechatAuthorization.
+struct WechatCall {
+    std::string path;
+    std::string body;
+};
+
+// The prepay call of `r.channel`. kInvalidArgument naming "channel", "openid" (jsapi without
+// one) or "client_ip" (h5 without one).
+[[nodiscard]] Result<WechatCall> WechatPrepayCall(const WechatPayConfig& config,
+                                                  const WechatPrepayRequest& r);
+
+// The answer of a prepay call, verified as WeChat signed it: prepay_id (jsapi), code_url
+// (native) or h5_url (h5). kUnauthenticated for a signature that does not verify,
+// kInvalidArgument for an answer without the value.
+[[nodiscard]] Result<std::string> ReadWechatPrepay(const WechatPayConfig& config,
+                                                   const HeaderLookup& header,
+                                                   std::string_view body, std::string_view channel,
+                                                   Instant now);
+
+// What a JSAPI page passes to WeixinJSBridge getBrandWCPayRequest.
+struct WechatJsapiParams {
+    std::string app_id;
+    std::string time_stamp;  // Unix seconds, as text
+    std::string nonce_str;
+    std::string package;  // "prepay_id=..."
+    std::string sign_type = "RSA";
+    std::string pay_sign;
+};
+[[nodiscard]] Result<WechatJsapiParams> WechatJsapiParameters(const WechatMerchantKey& key,
+                                                              std::string_view app_id,
+                                                              std::string_view prepay_id,
+                                                              int64_t timestamp,
+                                                              std::string_view nonce);
+
+// WeChat Pay's error answer ({"code": ..., "message": ...}) as "CODE: message", or the start of
+// a body that is not one; for the log and the staff's error.
+[[nodiscard]] std::string WechatErrorText(std::string_view body);
+
+// The official account's OAuth (scope snsapi_base: silent, no prompt), which gives the openid a
+// JSAPI payment needs: the page to send the payer to, then the call that trades the code it
+// returns with for the openid (path and query on the API base; the app secret is in it).
+[[nodiscard]] std::string WechatOAuthUrl(std::string_view oauth_base, std::string_view app_id,
+                                         std::string_view redirect_uri, std::string_view state);
+[[nodiscard]] std::string WechatOAuthTokenPath(std::string_view app_id, std::string_view secret,
+                                               std::string_view code);
+// The openid in the token call's answer; kUnauthenticated ("code") for WeChat's errcode (an
+// expired or used code), kInvalidArgument for an answer that is not one.
+[[nodiscard]] Result<std::string> ReadWechatOAuthOpenid(std::string_view body);
+
+// "2026-11-22T18:00:00+08:00": RFC 3339 in Beijing time, as WeChat Pay writes times.
+[[nodiscard]] std::string WechatTime(Instant at);
+
 }  // namespace joule::pay

@@ -259,6 +259,19 @@ Result<std::optional<PaymentOrderRecord>> PaymentService::FindOrder(std::string_
     return tx->Payments().FindPaymentOrder(order_no);
 }
 
+Status PaymentService::CloseRefusedOrder(std::string_view order_no) {
+    return store_.RunCommitted([&](Tx& tx) -> Status {
+        JOULE_ASSIGN_OR_RETURN(auto order, tx.Payments().FindPaymentOrder(order_no));
+        if (!order) {
+            return NotFound("no payment order " + std::string(order_no), "order_no");
+        }
+        if (order->state != PaymentOrderState::kCreated) {
+            return {};  // paid or closed meanwhile: nothing to undo
+        }
+        return tx.Payments().ClosePaymentOrder(order->id);
+    });
+}
+
 }  // namespace joule
 
 namespace joule {

@@ -94,6 +94,9 @@ public:
                                         Instant now);
 
     [[nodiscard]] Result<std::optional<PaymentOrderRecord>> FindOrder(std::string_view order_no);
+    // An order its provider refused when it was made: closed, so it is never asked about or
+    // paid. Nothing changes for an order paid or closed meanwhile; kNotFound naming "order_no".
+    [[nodiscard]] Status CloseRefusedOrder(std::string_view order_no);
 
     // Reconciles a statement (core/reconciliation.hpp) and records it, with an alarm
     // payment_mismatch for each account a mismatch is about (and one for the project when a

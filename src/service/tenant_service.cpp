@@ -241,6 +241,15 @@ Status TenantService::SignOut(std::string_view token_hash) {
     return tx->Commit();
 }
 
+Status TenantService::RememberWechatPayer(std::string_view token_hash, std::string_view openid) {
+    if (openid.empty() || openid.size() > 128) {
+        return InvalidArgument("openid", "must be 1 to 128 bytes");
+    }
+    JOULE_ASSIGN_OR_RETURN(auto tx, store_.Begin());
+    JOULE_TRY(tx->Tenants().SetSessionOpenid(token_hash, openid));
+    return tx->Commit();
+}
+
 Result<BindOutcome> TenantService::Bind(const TenantPerson& person, std::string_view project_code,
                                         std::string_view account_number,
                                         std::optional<std::string_view> code, const Actor& actor,

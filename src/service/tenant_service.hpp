@@ -72,6 +72,9 @@ public:
     [[nodiscard]] Result<std::pair<TenantSession, TenantPerson>> Authenticate(
         std::string_view token_hash, Instant now);
     [[nodiscard]] Status SignOut(std::string_view token_hash);
+    // The session's payer in our WeChat official account, as its OAuth told it (for JSAPI
+    // payments). kInvalidArgument naming "openid" for one that is empty or over 128 bytes.
+    [[nodiscard]] Status RememberWechatPayer(std::string_view token_hash, std::string_view openid);
 
     // Binds `person` to the account `account_number` of `project_code`: as holder when the
     // person's phone is the account's; otherwise with `code` as a member, or, without one, a code

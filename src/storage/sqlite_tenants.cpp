@@ -174,13 +174,18 @@ Status SqliteTenants::InsertSession(const TenantSession& s) {
 
 Result<std::optional<TenantSession>> SqliteTenants::FindSession(std::string_view token_hash) {
     auto q =
-        Q("SELECT token_hash, person_id, csrf_token, remote, created_at, expires_at "
-          "FROM tenant_sessions WHERE token_hash = ?");
+        Q("SELECT token_hash, person_id, csrf_token, remote, created_at, expires_at, "
+          "wechat_openid FROM tenant_sessions WHERE token_hash = ?");
     q.Text(token_hash);
     return FirstRow(q, [](const Query& r) {
-        return TenantSession{r.ColText(0), r.ColInt(1),     r.ColText(2),
-                             r.ColText(3), At(r.ColInt(4)), At(r.ColInt(5))};
+        return TenantSession{r.ColText(0),    r.ColInt(1),     r.ColText(2), r.ColText(3),
+                             At(r.ColInt(4)), At(r.ColInt(5)), r.ColText(6)};
     });
+}
+
+Status SqliteTenants::SetSessionOpenid(std::string_view token_hash, std::string_view openid) {
+    auto q = Q("UPDATE tenant_sessions SET wechat_openid = ? WHERE token_hash = ?");
+    return q.Text(openid).Text(token_hash).Run();
 }
 
 Status SqliteTenants::DeleteSession(std::string_view token_hash) {

@@ -29,6 +29,7 @@ public:
     Status InsertSession(const TenantSession& s) override;
     Result<std::optional<TenantSession>> FindSession(std::string_view token_hash) override;
     Status DeleteSession(std::string_view token_hash) override;
+    Status SetSessionOpenid(std::string_view token_hash, std::string_view openid) override;
     Result<int64_t> InsertBinding(const TenantBinding& b) override;
     Result<std::optional<TenantBinding>> GetBinding(int64_t id) override;
     Result<std::vector<TenantBinding>> BindingsOfPerson(int64_t person) override;

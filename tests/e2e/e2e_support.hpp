@@ -46,8 +46,10 @@ inline int FreePort() {
 // A child process of the real binary, killed when the test ends.
 class Process {
 public:
-    Process(std::vector<std::string> args, const fs::path& log) {
-        args.insert(args.begin(), JOULE_BINARY);
+    // `program` found on PATH unless it is a path (joule itself by default).
+    Process(std::vector<std::string> args, const fs::path& log,
+            const std::string& program = JOULE_BINARY) {
+        args.insert(args.begin(), program);
         std::vector<char*> argv;
         for (auto& a : args)
             argv.push_back(a.data());
@@ -57,7 +59,7 @@ public:
         posix_spawn_file_actions_addopen(&actions, 1, log.c_str(), O_WRONLY | O_CREAT | O_TRUNC,
                                          0644);
         posix_spawn_file_actions_adddup2(&actions, 1, 2);
-        EXPECT_EQ(posix_spawn(&pid_, JOULE_BINARY, &actions, nullptr, argv.data(), environ), 0);
+        EXPECT_EQ(posix_spawnp(&pid_, program.c_str(), &actions, nullptr, argv.data(), environ), 0);
         posix_spawn_file_actions_destroy(&actions);
     }
     ~Process() { Stop(); }

@@ -22,6 +22,7 @@ struct Reply {
     std::string body;
     std::string set_cookie;
     std::string etag;
+    std::string location;
     nlohmann::json json() const { return nlohmann::json::parse(body, nullptr, false); }
 };
 
@@ -34,7 +35,7 @@ inline Reply Send(int port, http::verb method, const std::string& target,
     socket.connect({asio::ip::make_address("127.0.0.1"), static_cast<unsigned short>(port)},
                    connected);
     if (connected) {
-        return Reply{-1, "", "", ""};
+        return Reply{-1, "", "", "", ""};
     }
     http::request<http::string_body> req{method, target, 11};
     req.set(http::field::host, "127.0.0.1");
@@ -51,7 +52,7 @@ inline Reply Send(int port, http::verb method, const std::string& target,
     beast::error_code written;
     http::write(socket, req, written);
     if (written) {
-        return Reply{-1, "", "", ""};
+        return Reply{-1, "", "", "", ""};
     }
     beast::flat_buffer buffer;
     http::response<http::string_body> res;
@@ -62,6 +63,7 @@ inline Reply Send(int port, http::verb method, const std::string& target,
     out.body = res.body();
     out.set_cookie = std::string(res[http::field::set_cookie]);
     out.etag = std::string(res[http::field::etag]);
+    out.location = std::string(res[http::field::location]);
     return out;
 }
 

@@ -41,6 +41,19 @@ protected:
         ASSERT_NO_FATAL_FAILURE(CreateMallWithOneAccount(dir_, db_));
         ASSERT_EQ(Node({"keys", dir_.string()}), 0);
         config_ = Json::parse(ReadFile(dir_ / "config.json"));
+        // WeChat Pay's and Alipay's APIs and WeChat's OAuth, played by Node on loopback.
+        provider_ = std::make_unique<Process>(
+            std::vector<std::string>{std::string(JOULE_SOURCE_DIR) + "/tests/pay/provider_http.mjs",
+                                     "serve", dir_.string(), (dir_ / "provider.json").string()},
+            dir_ / "provider.log", "node");
+        for (int i = 0; i < 100 && !fs::exists(dir_ / "provider.json"); ++i) {
+            std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        const Json provider = Json::parse(ReadFile(dir_ / "provider.json"), nullptr, false);
+        ASSERT_TRUE(provider.is_object()) << ReadFile(dir_ / "provider.log");
+        provider_port_ = provider.value("port", 0);
+        public_url_ = "https://joule.example.com";
         port_ = FreePort();
         dtu_port_ = FreePort();
         Start();
@@ -63,29 +76,23 @@ protected:
     void Start() {
         server_ = std::make_unique<Process>(
             std::vector<std::string>{
-                "serve",
-                "--db",
-                db_.string(),
-                "--http",
-                "127.0.0.1:" + std::to_string(port_),
-                "--dtu-listen",
-                "127.0.0.1:" + std::to_string(dtu_port_),
-                "--no-access-log",
-                "--payments-sandbox",
-                "--wechat-app-id",
-                config_["app_id"].get<std::string>(),
-                "--wechat-mch-id",
-                config_["mch_id"].get<std::string>(),
-                "--wechat-api-v3-key-file",
-                (dir_ / "apiv3.key").string(),
-                "--wechat-platform-key",
+                "serve", "--db", db_.string(), "--http", "127.0.0.1:" + std::to_string(port_),
+                "--dtu-listen", "127.0.0.1:" + std::to_string(dtu_port_), "--no-access-log",
+                "--payments-sandbox", "--wechat-app-id", config_["app_id"].get<std::string>(),
+                "--wechat-mch-id", config_["mch_id"].get<std::string>(), "--wechat-api-v3-key-file",
+                (dir_ / "apiv3.key").string(), "--wechat-platform-key",
                 config_["serial"].get<std::string>() + "=" + (dir_ / "platform.pub.pem").string(),
-                "--alipay-app-id",
-                config_["alipay_app_id"].get<std::string>(),
-                "--alipay-seller-id",
-                config_["alipay_seller_id"].get<std::string>(),
-                "--alipay-public-key-file",
-                (dir_ / "alipay.pub.pem").string()},
+                "--alipay-app-id", config_["alipay_app_id"].get<std::string>(),
+                "--alipay-seller-id", config_["alipay_seller_id"].get<std::string>(),
+                "--alipay-public-key-file", (dir_ / "alipay.pub.pem").string(),
+                // Our calls: orders, queries and the payers' openid, to Node's providers.
+                "--public-url", public_url_, "--wechat-merchant-serial",
+                config_["merchant_serial"].get<std::string>(), "--wechat-merchant-key-file",
+                (dir_ / "merchant.key.pem").string(), "--wechat-api-base", ProviderBase(),
+                "--wechat-app-secret-file", (dir_ / "wechat_app_secret").string(),
+                "--wechat-oauth-base", ProviderBase(), "--wechat-oauth-api-base", ProviderBase(),
+                "--alipay-private-key-file", (dir_ / "alipay_app.key.pem").string(),
+                "--alipay-gateway", ProviderBase() + "/gateway.do", "--tenant-show-codes"},
             dir_ / ("serve-" + std::to_string(starts_++) + ".log"));
         ASSERT_TRUE(WaitForHttpApi(dir_ / ("serve-" + std::to_string(starts_ - 1) + ".log")))
             << ReadFile(dir_ / ("serve-" + std::to_string(starts_ - 1) + ".log"));
@@ -111,9 +118,21 @@ protected:
         EXPECT_EQ(r.status, 200) << r.body;
         return r.json()["balance"]["paid"].get<std::string>();
     }
+    std::string ProviderBase() const {
+        return "http://127.0.0.1:" + std::to_string(provider_port_);
+    }
+    // A call to Node's providers (their /mock/ controls, or a page a payer opens).
+    Reply AtProvider(http::verb method, const std::string& target, const std::string& body = "") {
+        return Send(provider_port_, method, target, body);
+    }
     std::string NewOrder(const std::string& provider, const std::string& amount) {
-        const Reply r = As(http::verb::post, "/api/v1/projects/e2e/accounts/S101/payments",
-                           Json{{"provider", provider}, {"amount", amount}}.dump());
+        // WeChat's Native: the only channel the staff API can make without a payer's openid.
+        Json body{{"provider", provider}, {"amount", amount}};
+        if (provider == "wechat") {
+            body["channel"] = "native";
+        }
+        const Reply r =
+            As(http::verb::post, "/api/v1/projects/e2e/accounts/S101/payments", body.dump());
         EXPECT_EQ(r.status, 201) << r.body;
         return r.json().value("order_no", std::string());
     }
@@ -153,6 +172,9 @@ protected:
     int dtu_port_ = 0;
     int starts_ = 0;
     std::unique_ptr<Process> server_;
+    std::unique_ptr<Process> provider_;
+    int provider_port_ = 0;
+    std::string public_url_;
     std::string cookie_;
     std::string csrf_;
 };
@@ -277,6 +299,183 @@ TEST_F(PaymentE2eTest, AlipayNotificationsAreAnsweredAsAlipayExpects) {
     EXPECT_EQ(Paid(), "98.88");
     EXPECT_EQ(Credited(order), 1);
     ExpectLedgerBalanced(db_);
+}
+
+// Orders made at the providers as payers open them [PAY-2], checked by Node's providers (not our
+// code): WeChat Pay's Native (a QR code), H5 (a page, with the way back to ours) and JSAPI (the
+// payer's openid from the official account's OAuth, the page's paySign checked as WeChat's
+// client does); Alipay's wap (the signed cashier address) and precreate (a QR code); a refused
+// order closed, an unreachable one left for the query.
+TEST_F(PaymentE2eTest, OrdersAreMadeAtTheProvidersAsTheirPayersOpenThem) {
+    const std::string payments = "/api/v1/projects/e2e/accounts/S101/payments";
+    const auto order = [&](const Json& body) {
+        return As(http::verb::post, payments, body.dump());
+    };
+    const auto created = [&] { return AtProvider(http::verb::get, "/mock/created").json(); };
+
+    const Reply native =
+        order({{"provider", "wechat"}, {"channel", "native"}, {"amount", "50.00"}});
+    ASSERT_EQ(native.status, 201) << native.body;
+    EXPECT_EQ(native.json()["pay"]["kind"], "qr");
+    EXPECT_TRUE(native.json()["pay"]["url"].get<std::string>().starts_with("weixin://wxpay/"));
+    ASSERT_EQ(created().size(), 1U);
+    const Json made = created()[0]["body"];
+    EXPECT_EQ(made["out_trade_no"], native.json()["order_no"]);
+    EXPECT_EQ(made["amount"]["total"], 5000);
+    EXPECT_EQ(made["notify_url"], public_url_ + "/api/v1/pay/notify/wechat");
+
+    const Reply h5 = order({{"provider", "wechat"},
+                            {"channel", "h5"},
+                            {"amount", "20.00"},
+                            {"return_path", "/m/#/paid/{order_no}"}});
+    ASSERT_EQ(h5.status, 201) << h5.body;
+    EXPECT_EQ(h5.json()["pay"]["kind"], "redirect");
+    const std::string h5_no = h5.json()["order_no"];
+    EXPECT_TRUE(h5.json()["pay"]["url"].get<std::string>().ends_with(
+        "&redirect_url=https%3A%2F%2Fjoule.example.com%2Fm%2F%23%2Fpaid%2F" + h5_no))
+        << h5.body;
+    EXPECT_EQ(created()[1]["body"]["scene_info"]["payer_client_ip"], "127.0.0.1");
+    // A way back that leaves the site is refused before anything is made.
+    EXPECT_EQ(order({{"provider", "wechat"},
+                     {"channel", "h5"},
+                     {"amount", "20.00"},
+                     {"return_path", "//evil.example.com/"}})
+                  .status,
+              400);
+
+    // JSAPI needs the payer: staff give it; a tenant's comes from WeChat's OAuth below.
+    const Reply no_payer =
+        order({{"provider", "wechat"}, {"channel", "jsapi"}, {"amount", "9.00"}});
+    EXPECT_EQ(no_payer.status, 409) << no_payer.body;
+    EXPECT_EQ(no_payer.json()["field"], "openid");
+    const Reply jsapi = order(
+        {{"provider", "wechat"}, {"channel", "jsapi"}, {"amount", "9.00"}, {"openid", "o-staff"}});
+    ASSERT_EQ(jsapi.status, 201) << jsapi.body;
+    EXPECT_EQ(jsapi.json()["pay"]["kind"], "jsapi");
+    EXPECT_EQ(
+        AtProvider(http::verb::post, "/mock/verify-jsapi", jsapi.json()["pay"]["jsapi"].dump())
+            .status,
+        200)
+        << jsapi.body;
+
+    // Alipay: the cashier address opens at Alipay (its signature checked there); the QR code
+    // comes from precreate, signed by Alipay and verified here.
+    const Reply wap = order({{"provider", "alipay"},
+                             {"channel", "wap"},
+                             {"amount", "88.88"},
+                             {"return_path", "/m/#/paid/{order_no}"}});
+    ASSERT_EQ(wap.status, 201) << wap.body;
+    EXPECT_EQ(wap.json()["pay"]["kind"], "redirect");
+    const std::string cashier = wap.json()["pay"]["url"];
+    ASSERT_TRUE(cashier.starts_with(ProviderBase() + "/gateway.do?")) << cashier;
+    const Reply opened = AtProvider(http::verb::get, cashier.substr(ProviderBase().size()));
+    ASSERT_EQ(opened.status, 200) << opened.body;
+    EXPECT_EQ(opened.json()["method"], "alipay.trade.wap.pay");
+    EXPECT_EQ(opened.json()["out_trade_no"], wap.json()["order_no"]);
+    EXPECT_EQ(created().back()["body"]["total_amount"], "88.88");
+    EXPECT_EQ(created().back()["notify_url"], public_url_ + "/api/v1/pay/notify/alipay");
+    const Reply qr = order({{"provider", "alipay"}, {"channel", "qr"}, {"amount", "1.00"}});
+    ASSERT_EQ(qr.status, 201) << qr.body;
+    EXPECT_EQ(qr.json()["pay"]["kind"], "qr");
+    EXPECT_TRUE(qr.json()["pay"]["url"].get<std::string>().starts_with("https://qr.alipay.com/"));
+
+    // Refused for good: 503 to the payer, the order closed. WeChat failing: left created, for
+    // the query to settle.
+    ASSERT_EQ(AtProvider(http::verb::post, "/mock/refuse",
+                         Json{{"status", 400}, {"code", "PARAM_ERROR"}}.dump())
+                  .status,
+              204);
+    const Reply refused =
+        order({{"provider", "wechat"}, {"channel", "native"}, {"amount", "3.00"}});
+    EXPECT_EQ(refused.status, 503) << refused.body;
+    EXPECT_EQ(refused.json()["field"], "provider");
+    ASSERT_EQ(AtProvider(http::verb::post, "/mock/refuse",
+                         Json{{"status", 500}, {"code", "SYSTEM_ERROR"}}.dump())
+                  .status,
+              204);
+    EXPECT_EQ(order({{"provider", "wechat"}, {"channel", "native"}, {"amount", "4.00"}}).status,
+              503);
+    const Reply list = As(http::verb::get, payments + "?page_size=50");
+    ASSERT_EQ(list.status, 200) << list.body;
+    std::map<std::string, std::string> state_of_amount;
+    const Json listed = list.json();
+    for (const Json& o : listed["items"]) {
+        state_of_amount[o["amount"].get<std::string>()] = o["state"];
+    }
+    EXPECT_EQ(state_of_amount["3.00"], "closed");
+    EXPECT_EQ(state_of_amount["4.00"], "created");
+    EXPECT_EQ(state_of_amount["50.00"], "created");
+    EXPECT_EQ(Paid(), "10.00");  // nothing is credited before a provider says it is paid
+}
+
+// A tenant inside WeChat: the page sends them to the official account's OAuth, which comes back
+// with a code; the server keeps the openid with the session and their JSAPI order carries it.
+TEST_F(PaymentE2eTest, ATenantsOpenidComesFromWechatsOAuth) {
+    // The account's phone, so its tenant binds as holder.
+    const Reply account = As(http::verb::get, "/api/v1/projects/e2e/accounts/S101");
+    ASSERT_EQ(account.status, 200) << account.body;
+    const Reply phoned =
+        Send(port_, http::verb::patch, "/api/v1/projects/e2e/accounts/S101",
+             Json{{"phone", "13800000009"}}.dump(),
+             {{"Cookie", cookie_}, {"X-CSRF-Token", csrf_}, {"If-Match", account.etag}});
+    ASSERT_EQ(phoned.status, 200) << phoned.body;
+    const Reply code = Send(port_, http::verb::post, "/api/v1/tenant/codes",
+                            Json{{"phone", "13800000009"}}.dump());
+    ASSERT_EQ(code.status, 202) << code.body;
+    const Reply login =
+        Send(port_, http::verb::post, "/api/v1/tenant/login",
+             Json{{"phone", "13800000009"}, {"code", code.json()["demo_code"]}}.dump());
+    ASSERT_EQ(login.status, 200) << login.body;
+    const std::string tenant = login.set_cookie.substr(0, login.set_cookie.find(';'));
+    const std::string tenant_csrf = login.json()["csrf_token"];
+    const auto as_tenant = [&](http::verb method, const std::string& target,
+                               const std::string& body = "") {
+        return Send(port_, method, target, body,
+                    {{"Cookie", tenant}, {"X-CSRF-Token", tenant_csrf}});
+    };
+    const Reply bound = as_tenant(http::verb::post, "/api/v1/tenant/bindings",
+                                  Json{{"project", "e2e"}, {"account", "S101"}}.dump());
+    ASSERT_EQ(bound.status, 201) << bound.body;
+    const std::string binding = std::to_string(bound.json()["binding"].get<int64_t>());
+    const Json me = as_tenant(http::verb::get, "/api/v1/tenant/me").json();
+    EXPECT_EQ(me["wechat_oauth"], true);
+    EXPECT_EQ(me["wechat_openid"], false);
+    const Json top_up{{"provider", "wechat"}, {"channel", "jsapi"}, {"amount", "30.00"}};
+    const std::string pay = "/api/v1/tenant/bindings/" + binding + "/payments";
+    EXPECT_EQ(as_tenant(http::verb::post, pay, top_up.dump()).status, 409);
+
+    // The page opens authorize; WeChat (Node) comes straight back to the callback with a code.
+    const Reply authorize =
+        as_tenant(http::verb::get, "/api/v1/tenant/wechat/authorize?return=%2Fm%2F%23%2Ftopup");
+    ASSERT_EQ(authorize.status, 302) << authorize.body;
+    ASSERT_TRUE(authorize.location.starts_with(ProviderBase() + "/connect/oauth2/authorize?"))
+        << authorize.location;
+    const Reply wechat =
+        AtProvider(http::verb::get, authorize.location.substr(ProviderBase().size()));
+    ASSERT_EQ(wechat.status, 302) << wechat.body;
+    ASSERT_TRUE(wechat.location.starts_with(public_url_ + "/api/v1/tenant/wechat/callback?"))
+        << wechat.location;
+    // The redirect carries no cookie (SameSite=Strict): the state alone ties it to the session.
+    const std::string callback = wechat.location.substr(public_url_.size());
+    const Reply back = Send(port_, http::verb::get, callback);
+    ASSERT_EQ(back.status, 302) << back.body;
+    EXPECT_EQ(back.location, "/m/#/topup");
+    EXPECT_EQ(Send(port_, http::verb::get, callback).status, 401);  // a state serves once
+    EXPECT_EQ(as_tenant(http::verb::get, "/api/v1/tenant/me").json()["wechat_openid"], true);
+
+    const Reply ordered = as_tenant(http::verb::post, pay, top_up.dump());
+    ASSERT_EQ(ordered.status, 201) << ordered.body;
+    EXPECT_EQ(ordered.json()["pay"]["kind"], "jsapi");
+    const Json made = AtProvider(http::verb::get, "/mock/created").json().back();
+    EXPECT_TRUE(made["body"]["payer"]["openid"].get<std::string>().starts_with("o-")) << made;
+    EXPECT_EQ(
+        AtProvider(http::verb::post, "/mock/verify-jsapi", ordered.json()["pay"]["jsapi"].dump())
+            .status,
+        200);
+    // A tenant cannot name another payer.
+    Json other = top_up;
+    other["openid"] = "o-someone-else";
+    EXPECT_EQ(as_tenant(http::verb::post, pay, other.dump()).status, 400);
 }
 
 // SIGKILL at seeded random moments while payments' notifications pour in from 6 senders (each

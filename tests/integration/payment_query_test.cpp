@@ -16,7 +16,9 @@
 #include <thread>
 
 #include "app/payment_querier.hpp"
+#include "app/provider_clients.hpp"
 #include "notify/http_client.hpp"
+#include "pay/alipay.hpp"
 #include "pay/wechat_pay.hpp"
 #include "service/billing_service.hpp"
 #include "service/payment_service.hpp"
@@ -89,6 +91,17 @@ public:
         return {config_["mch_id"], config_["merchant_serial"], ReadText(dir_ / "merchant.key.pem")};
     }
     std::string Base() const { return "http://127.0.0.1:" + std::to_string(port); }
+    std::string MerchantPublicKey() const { return ReadText(dir_ / "merchant.pub.pem"); }
+    pay::AlipayMerchant AlipayMerchant() const {
+        return {config_["alipay_app_id"], ReadText(dir_ / "alipay_app.key.pem")};
+    }
+    // Alipay, played by the same Node server: Alipay's public key, our app's private key.
+    std::shared_ptr<app::ProviderClient> Alipay() const {
+        auto c = std::make_shared<pay::AlipayConfig>();
+        c->app_id = config_["alipay_app_id"];
+        c->alipay_public_key_pem = ReadText(dir_ / "alipay.pub.pem");
+        return app::MakeAlipayClient(c, AlipayMerchant(), Base() + "/gateway.do", "");
+    }
     void Set(const Json& order) {
         notify::HttpClient http;
         auto r = http.Request("POST", Base() + "/mock/orders", {"Content-Type: application/json"},
@@ -126,9 +139,11 @@ protected:
         ASSERT_TRUE(billing_.OpenAccount(open, Actor{}, now_).has_value());
     }
 
-    PaymentOrderRecord Order(const std::string& no, int64_t fen) {
-        auto order = payments_.CreateOrder({"mall", "A001", Money{fen}, "wechat", "jsapi", no},
-                                           Actor{"tenant"}, now_);
+    PaymentOrderRecord Order(const std::string& no, int64_t fen,
+                             const std::string& provider = "wechat") {
+        auto order = payments_.CreateOrder(
+            {"mall", "A001", Money{fen}, provider, provider == "wechat" ? "jsapi" : "wap", no},
+            Actor{"tenant"}, now_);
         EXPECT_TRUE(order.has_value()) << order.error().ToString();
         return order.value_or(PaymentOrderRecord{});
     }
@@ -138,7 +153,7 @@ protected:
         return app::PaymentQuerier(
             *store_, payments_,
             {{"wechat",
-              app::MakeWechatOrderQuery(wechat_.Config(), wechat_.MerchantKey(), wechat_.Base())}},
+              app::MakeWechatClient(wechat_.Config(), wechat_.MerchantKey(), wechat_.Base(), "")}},
             app::PaymentQueryOptions{Seconds{180}, Seconds{120}, Seconds{24 * 3600}, 50});
     }
     static Instant WallNow() {
@@ -224,11 +239,56 @@ TEST_F(PaymentQueryTest, AnAnswerThatDoesNotVerifyCreditsNothing) {
     stranger.serial_no = "0000";
     app::PaymentQuerier wrong(
         *store_, payments_,
-        {{"wechat", app::MakeWechatOrderQuery(wechat_.Config(), stranger, wechat_.Base())}});
+        {{"wechat", app::MakeWechatClient(wechat_.Config(), stranger, wechat_.Base(), "")}});
     auto refused = wrong.RunOnce(WallNow() + Seconds{121});
     ASSERT_TRUE(refused.has_value());
     EXPECT_EQ(refused->failed, 1);
     EXPECT_EQ(Paid(), Money{});
+}
+
+// alipay.trade.query, signed by our app key and answered signed by Alipay's (Node's crypto).
+TEST_F(PaymentQueryTest, AlipayIsAskedAboutItsOrdersAsWell) {
+    Order("QA00001", 8888, "alipay");  // paid at Alipay
+    Order("QA00002", 1000, "alipay");  // waiting for the buyer
+    Order("QA00003", 1000, "alipay");  // closed
+    Order("QA00004", 1000, "alipay");  // never opened
+    wechat_.Set({{"order_no", "QA00001"},
+                 {"state", "TRADE_SUCCESS"},
+                 {"amount", 8888},
+                 {"transaction_id", "2026112322001400000009"}});
+    wechat_.Set({{"order_no", "QA00002"}, {"state", "WAIT_BUYER_PAY"}, {"amount", 1000}});
+    wechat_.Set({{"order_no", "QA00003"}, {"state", "TRADE_CLOSED"}, {"amount", 1000}});
+    app::PaymentQuerier querier(
+        *store_, payments_, {{"alipay", wechat_.Alipay()}},
+        app::PaymentQueryOptions{Seconds{180}, Seconds{120}, Seconds{24 * 3600}, 50});
+    auto round = querier.RunOnce(WallNow());
+    ASSERT_TRUE(round.has_value()) << round.error().ToString();
+    EXPECT_EQ(round->asked, 4);
+    EXPECT_EQ(round->credited, 1);
+    EXPECT_EQ(round->closed, 1);
+    EXPECT_EQ(round->still_open, 2);
+    EXPECT_EQ(round->failed, 0);
+    EXPECT_EQ(Paid(), Money{8888});
+    EXPECT_EQ(payments_.FindOrder("QA00001").value()->transaction_id, "2026112322001400000009");
+    EXPECT_EQ(payments_.FindOrder("QA00003").value()->state, PaymentOrderState::kClosed);
+    // An answer signed with another key than Alipay's credits nothing.
+    Order("QA00005", 500, "alipay");
+    wechat_.Set({{"order_no", "QA00005"},
+                 {"state", "TRADE_SUCCESS"},
+                 {"amount", 500},
+                 {"transaction_id", "2026112322001400000010"}});
+    auto c = std::make_shared<pay::AlipayConfig>();
+    c->app_id = "2021000000000001";
+    c->alipay_public_key_pem = wechat_.MerchantPublicKey();  // not Alipay's
+    app::PaymentQuerier wrong(
+        *store_, payments_,
+        {{"alipay",
+          app::MakeAlipayClient(c, wechat_.AlipayMerchant(), wechat_.Base() + "/gateway.do", "")}});
+    auto refused = wrong.RunOnce(WallNow() + Seconds{121});
+    ASSERT_TRUE(refused.has_value());
+    EXPECT_GE(refused->failed, 1);
+    EXPECT_EQ(refused->credited, 0);
+    EXPECT_EQ(Paid(), Money{8888});
 }
 
 TEST_F(PaymentQueryTest, OrdersAreAskedAboutOnlyAfterAFewMinutesAndNotForEver) {

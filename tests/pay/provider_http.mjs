@@ -13,6 +13,17 @@
 //     POST /mock/orders {order_no, state: NOTPAY|SUCCESS|CLOSED, amount, transaction_id, forged}
 //     (forged: signed with another key); an order never set is 404 ORDER_NOT_EXIST.
 //     GET /mock/asked: how many times each order was asked about.
+//     Order creation (POST /v3/pay/transactions/jsapi|native|h5, signed and checked like the
+//     query) answers prepay_id, code_url or h5_url; POST /mock/refuse {status, code} refuses the
+//     next one; GET /mock/created lists the orders made (WeChat's and Alipay's) with their bodies;
+//     POST /mock/verify-jsapi checks a JSAPI page's paySign with the merchant key, as WeChat's
+//     client does.
+//     The official account's OAuth: GET /connect/oauth2/authorize redirects straight back with a
+//     code; GET /sns/oauth2/access_token trades it (with DIR/wechat_app_secret) for an openid.
+//     Alipay's gateway (/gateway.do) checks the platform's RSA2 signature with
+//     DIR/alipay_app.pub.pem: GET is the cashier page (wap, page); POST answers
+//     alipay.trade.precreate and alipay.trade.query (orders set by /mock/orders with
+//     state TRADE_SUCCESS, WAIT_BUYER_PAY, TRADE_CLOSED), signed with Alipay's key.
 //   node provider_http.mjs wechat|alipay DIR ORDERS.json OUT.json
 //     ORDERS.json: [{order_no, amount (fen), transaction_id, variant}]; OUT.json: [{headers, body}]
 //     in order, each as that provider posts it. Variants: valid, tampered, wrong_key, wrong_app;
@@ -38,6 +49,10 @@ if (command === 'keys') {
   const merchant = pair()  // the platform's own key for its calls (apiclient_key.pem)
   writeFileSync(join(dir, 'merchant.key.pem'), merchant.privateKey)
   writeFileSync(join(dir, 'merchant.pub.pem'), merchant.publicKey)
+  const alipayApp = pair()  // the platform's own Alipay app key, signing its orders and queries
+  writeFileSync(join(dir, 'alipay_app.key.pem'), alipayApp.privateKey)
+  writeFileSync(join(dir, 'alipay_app.pub.pem'), alipayApp.publicKey)
+  writeFileSync(join(dir, 'wechat_app_secret'), alphanumeric(32) + '\n')  // the official account's AppSecret
   writeFileSync(join(dir, 'config.json'), JSON.stringify({ app_id: 'wx8888888888888888', mch_id: '1900000109', serial: '5157F09EFDC096DE15EBE81A47057A7232F1B8E1', merchant_serial: '3775B6A45ACD588826D15E583A95F5DD2C5F7A1B', alipay_app_id: '2021000000000001', alipay_seller_id: '2088102146225135' }))
 } else if (command === "wechat") {
   const config = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8'))
@@ -113,6 +128,25 @@ if (command === 'keys') {
     })
     res.end(body)
   }
+  const alipayKey = readFileSync(join(dir, 'alipay.key.pem'), 'utf8')
+  const alipayAppPub = readFileSync(join(dir, 'alipay_app.pub.pem'), 'utf8')
+  const appSecret = readFileSync(join(dir, 'wechat_app_secret'), 'utf8').trim()
+  const created = []  // the orders made at WeChat Pay and Alipay: {provider, channel, body}
+  let refuseNext = null  // {status, code}: the next order is refused so
+  const json = (res, status, object) => res.writeHead(status, { 'Content-Type': 'application/json' }).end(JSON.stringify(object))
+  // Alipay signs the exact text of its response object.
+  const alipayReply = (res, method, object) => {
+    const inner = JSON.stringify(object)
+    const sign = createSign('RSA-SHA256').update(inner, 'utf8').sign(alipayKey, 'base64')
+    res.writeHead(200, { 'Content-Type': 'application/json;charset=utf-8' })
+    res.end(`{"${method.replaceAll('.', '_')}_response":${inner},"sign":"${sign}"}`)
+  }
+  // The platform's Alipay request: RSA2 over the sorted parameters with its app key.
+  const alipaySigned = (params) => {
+    const content = Object.keys(params).filter((k) => k !== 'sign' && k !== 'sign_type' && params[k] !== '').sort().map((k) => `${k}=${params[k]}`).join('&')
+    return params.sign_type === 'RSA2' && params.app_id === config.alipay_app_id && params.charset === 'utf-8' &&
+      createVerify('RSA-SHA256').update(content, 'utf8').verify(alipayAppPub, params.sign ?? '', 'base64')
+  }
   const server = createServer((req, res) => {
     const chunks = []
     req.on('data', (c) => chunks.push(c))
@@ -129,15 +163,87 @@ if (command === 'keys') {
         res.writeHead(200, { 'Content-Type': 'application/json' }).end(JSON.stringify(asked))
         return
       }
-      const match = url.pathname.match(/^\/v3\/pay\/transactions\/out-trade-no\/([^/]+)$/)
-      if (req.method !== 'GET' || !match) return reply(res, 404, { code: 'NOT_FOUND', message: 'no such API' })
+      if (req.method === 'GET' && url.pathname === '/mock/created') return json(res, 200, created)
+      if (req.method === 'POST' && url.pathname === '/mock/refuse') {
+        refuseNext = JSON.parse(raw)
+        res.writeHead(204).end()
+        return
+      }
+      if (req.method === 'POST' && url.pathname === '/mock/verify-jsapi') {
+        // What WeChat's client checks before it opens the payment: paySign with the merchant's key.
+        const p = JSON.parse(raw)
+        const ok = p.signType === 'RSA' && p.appId === config.app_id && /^prepay_id=wx/.test(p.package) &&
+          createVerify('RSA-SHA256').update(`${p.appId}\n${p.timeStamp}\n${p.nonceStr}\n${p.package}\n`, 'utf8').verify(merchantPub, p.paySign ?? '', 'base64')
+        return json(res, ok ? 200 : 400, { ok })
+      }
+      // The official account's silent OAuth: the payer comes straight back with a code.
+      if (req.method === 'GET' && url.pathname === '/connect/oauth2/authorize') {
+        const ok = url.searchParams.get('appid') === config.app_id && url.searchParams.get('scope') === 'snsapi_base' &&
+          url.searchParams.get('response_type') === 'code'
+        if (!ok) return json(res, 400, { errcode: 10003, errmsg: 'redirect_uri or appid' })
+        const back = new URL(url.searchParams.get('redirect_uri'))
+        back.searchParams.set('code', 'good-' + alphanumeric(12))
+        back.searchParams.set('state', url.searchParams.get('state') ?? '')
+        res.writeHead(302, { Location: back.toString() }).end()
+        return
+      }
+      if (req.method === 'GET' && url.pathname === '/sns/oauth2/access_token') {
+        const code = url.searchParams.get('code') ?? ''
+        if (url.searchParams.get('appid') !== config.app_id || url.searchParams.get('secret') !== appSecret) return json(res, 200, { errcode: 40125, errmsg: 'invalid appsecret' })
+        if (!code.startsWith('good-')) return json(res, 200, { errcode: 40029, errmsg: 'invalid code' })
+        return json(res, 200, { access_token: 'AT', expires_in: 7200, refresh_token: 'RT', openid: 'o-' + code.slice(5), scope: 'snsapi_base' })
+      }
+      if (url.pathname === '/gateway.do') {
+        const params = Object.fromEntries(req.method === 'GET' ? url.searchParams : new URLSearchParams(raw))
+        if (!alipaySigned(params)) return json(res, 400, { error: 'the request does not verify with the app key' })
+        const biz = JSON.parse(params.biz_content ?? '{}')
+        if (req.method === 'GET') {  // the cashier page the payer's browser opens (wap, page)
+          created.push({ provider: 'alipay', method: params.method, notify_url: params.notify_url, return_url: params.return_url, body: biz })
+          return json(res, 200, { ok: true, method: params.method, out_trade_no: biz.out_trade_no })
+        }
+        if (params.method === 'alipay.trade.precreate') {
+          created.push({ provider: 'alipay', method: params.method, notify_url: params.notify_url, body: biz })
+          return alipayReply(res, params.method, { code: '10000', msg: 'Success', out_trade_no: biz.out_trade_no, qr_code: 'https://qr.alipay.com/bax' + alphanumeric(20) })
+        }
+        if (params.method === 'alipay.trade.query') {
+          const no = biz.out_trade_no
+          asked[no] = (asked[no] ?? 0) + 1
+          const o = orders.get(no)
+          if (!o) return alipayReply(res, params.method, { code: '40004', msg: 'Business Failed', sub_code: 'ACQ.TRADE_NOT_EXIST', sub_msg: '交易不存在' })
+          const amount = `${Math.floor(o.amount / 100)}.${String(o.amount % 100).padStart(2, '0')}`
+          return alipayReply(res, params.method, { code: '10000', msg: 'Success', trade_no: o.transaction_id ?? '', out_trade_no: no, buyer_logon_id: '159****5620', trade_status: o.state, total_amount: amount, buyer_user_id: '2088101117955611', send_pay_date: '2026-11-23 10:00:00' })
+        }
+        return alipayReply(res, params.method ?? 'unknown', { code: '40004', sub_code: 'ACQ.NOT_SUPPORTED', sub_msg: 'not in this fake' })
+      }
       // The platform's signature on its call, as WeChat checks it.
       const auth = req.headers.authorization ?? ''
       const fields = Object.fromEntries([...auth.matchAll(/(\w+)="([^"]*)"/g)].map((m) => [m[1], m[2]]))
-      const message = `GET\n${url.pathname}${url.search}\n${fields.timestamp}\n${fields.nonce_str}\n\n`
+      const message = `${req.method}\n${url.pathname}${url.search}\n${fields.timestamp}\n${fields.nonce_str}\n${raw}\n`
       const signed = auth.startsWith('WECHATPAY2-SHA256-RSA2048 ') && fields.mchid === config.mch_id &&
         fields.serial_no === config.merchant_serial && Math.abs(Date.now() / 1000 - Number(fields.timestamp)) < 300 &&
         createVerify('RSA-SHA256').update(message, 'utf8').verify(merchantPub, fields.signature ?? '', 'base64')
+      const prepay = url.pathname.match(/^\/v3\/pay\/transactions\/(jsapi|native|h5)$/)
+      if (req.method === 'POST' && prepay) {
+        if (!signed) return reply(res, 401, { code: 'SIGN_ERROR', message: 'signature does not verify' })
+        if (refuseNext) {
+          const { status, code } = refuseNext
+          refuseNext = null
+          return reply(res, status, { code, message: 'refused by the test' })
+        }
+        const o = JSON.parse(raw)
+        const channel = prepay[1]
+        const valid = o.appid === config.app_id && o.mchid === config.mch_id && /^https?:\/\//.test(o.notify_url) &&
+          Number.isInteger(o.amount?.total) && o.amount.total > 0 && o.amount.currency === 'CNY' && o.description &&
+          /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+08:00$/.test(o.time_expire) &&
+          (channel !== 'jsapi' || o.payer?.openid) && (channel !== 'h5' || o.scene_info?.payer_client_ip)
+        if (!valid) return reply(res, 400, { code: 'PARAM_ERROR', message: 'a field is missing or wrong' })
+        created.push({ provider: 'wechat', channel, body: o })
+        return reply(res, 200, channel === 'jsapi' ? { prepay_id: 'wx' + alphanumeric(30) }
+          : channel === 'native' ? { code_url: 'weixin://wxpay/bizpayurl?pr=' + alphanumeric(7) }
+            : { h5_url: 'https://wx.tenpay.com/cgi-bin/mmpayweb-bin/checkmweb?prepay_id=wx' + alphanumeric(20) + '&package=' + alphanumeric(10) })
+      }
+      const match = url.pathname.match(/^\/v3\/pay\/transactions\/out-trade-no\/([^/]+)$/)
+      if (req.method !== 'GET' || !match) return reply(res, 404, { code: 'NOT_FOUND', message: 'no such API' })
       if (!signed) return reply(res, 401, { code: 'SIGN_ERROR', message: 'signature does not verify' })
       if (url.searchParams.get('mchid') !== config.mch_id) return reply(res, 400, { code: 'PARAM_ERROR', message: 'mchid' })
       const no = decodeURIComponent(match[1])
