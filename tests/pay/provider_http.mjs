@@ -3,7 +3,9 @@
 //   node provider_http.mjs keys DIR
 //     writes DIR/platform.key.pem (WeChat's private key, kept by the "provider"),
 //     DIR/platform.pub.pem (what the platform is configured with), DIR/apiv3.key,
-//     DIR/alipay.key.pem and DIR/alipay.pub.pem (Alipay's), and
+//     DIR/alipay.key.pem and DIR/alipay.pub.pem (Alipay's), the platform's own keys
+//     DIR/merchant.key.pem (WeChat Pay) and DIR/alipay_app.key.pem (Alipay) with their public
+//     halves, DIR/wechat_app_secret (the official account's AppSecret), and
 //     DIR/config.json {app_id, mch_id, serial, alipay_app_id, alipay_seller_id}
 //   node provider_http.mjs serve DIR PORT.json
 //     WeChat Pay's API for the order query [PAY-4] on a loopback port (written to PORT.json):
@@ -17,7 +19,9 @@
 //     query) answers prepay_id, code_url or h5_url; POST /mock/refuse {status, code} refuses the
 //     next one; GET /mock/created lists the orders made (WeChat's and Alipay's) with their bodies;
 //     POST /mock/verify-jsapi checks a JSAPI page's paySign with the merchant key, as WeChat's
-//     client does.
+//     client does; POST /mock/pay {order_no | prepay_id} pays an order made here: its provider's
+//     signed notification is posted to the order's notify_url. The H5 cashier (GET /h5pay) and
+//     Alipay's page opened by a browser pay at once and send the payer back to the merchant.
 //     The official account's OAuth: GET /connect/oauth2/authorize redirects straight back with a
 //     code; GET /sns/oauth2/access_token trades it (with DIR/wechat_app_secret) for an openid.
 //     Alipay's gateway (/gateway.do) checks the platform's RSA2 signature with
@@ -37,6 +41,64 @@ const [command, dir, ordersFile, outFile] = process.argv.slice(2)
 const alphanumeric = (n) => [...randomBytes(n)].map((b) => 'ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789'[b % 57]).join('')
 const pair = () => generateKeyPairSync('rsa', { modulusLength: 2048, publicKeyEncoding: { type: 'spki', format: 'pem' }, privateKeyEncoding: { type: 'pkcs8', format: 'pem' } })
 
+// WeChat Pay's notification of a paid order ({headers, body}), as WeChat posts it: the transaction
+// sealed with the APIv3 key, the whole signed with the platform key. Variants: valid, tampered,
+// wrong_key, wrong_app, stale, probe.
+function wechatNotification(dir, { order_no, amount, transaction_id, variant }) {
+  const config = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8'))
+  const apiKey = readFileSync(join(dir, 'apiv3.key'), 'utf8').trim()
+  const platformKey = readFileSync(join(dir, 'platform.key.pem'), 'utf8')
+  const strangerKey = readFileSync(join(dir, 'stranger.key.pem'), 'utf8')
+  const now = Math.floor(Date.now() / 1000)
+  const tx = {
+    mchid: config.mch_id, appid: variant === 'wrong_app' ? 'wx0000000000000000' : config.app_id, out_trade_no: order_no, transaction_id,
+    trade_type: 'JSAPI', trade_state: 'SUCCESS', trade_state_desc: '支付成功', bank_type: 'OTHERS', attach: '',
+    success_time: new Date(now * 1000).toISOString().replace('.000Z', '+00:00'), payer: { openid: 'o-e2e-payer' },
+    amount: { total: amount, payer_total: amount, currency: 'CNY', payer_currency: 'CNY' },
+  }
+  const nonce = alphanumeric(12)
+  const cipher = createCipheriv('aes-256-gcm', Buffer.from(apiKey, 'utf8'), Buffer.from(nonce, 'utf8'))
+  cipher.setAAD(Buffer.from('transaction', 'utf8'))
+  const sealed = Buffer.concat([cipher.update(JSON.stringify(tx), 'utf8'), cipher.final(), cipher.getAuthTag()])
+  let body = JSON.stringify({
+    id: 'EV-' + alphanumeric(20), create_time: tx.success_time, resource_type: 'encrypt-resource', event_type: 'TRANSACTION.SUCCESS', summary: '支付成功',
+    resource: { original_type: 'transaction', algorithm: 'AEAD_AES_256_GCM', ciphertext: sealed.toString('base64'), associated_data: 'transaction', nonce },
+  })
+  const timestamp = variant === 'stale' ? now - 600 : now
+  const headerNonce = alphanumeric(32)
+  const key = variant === 'wrong_key' ? strangerKey : platformKey
+  let signature = createSign('RSA-SHA256').update(`${timestamp}\n${headerNonce}\n${body}\n`, 'utf8').sign(key, 'base64')
+  if (variant === 'probe') signature = 'WECHATPAY/SIGNTEST/A' + randomBytes(48).toString('base64')
+  if (variant === 'tampered') body = body.replace('"summary":"支付成功"', '"summary":"支付成功!"')
+  return {
+    headers: { 'Wechatpay-Timestamp': String(timestamp), 'Wechatpay-Nonce': headerNonce, 'Wechatpay-Signature': signature, 'Wechatpay-Serial': config.serial, 'Wechatpay-Signature-Type': 'WECHATPAY2-SHA256-RSA2048', 'Content-Type': 'application/json' },
+    body,
+  }
+}
+
+// Alipay's notification ({headers, body}): form-encoded, RSA2 over the sorted non-empty parameters
+// without sign and sign_type. Variants: valid, tampered, wrong_key, wrong_app, closed.
+function alipayNotification(dir, { order_no, amount, transaction_id, variant }) {
+  const config = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8'))
+  const alipayKey = readFileSync(join(dir, 'alipay.key.pem'), 'utf8')
+  const strangerKey = readFileSync(join(dir, 'stranger.key.pem'), 'utf8')
+  const pad = (n) => String(n).padStart(2, '0')
+  const beijing = new Date(Date.now() + 8 * 3600 * 1000)
+  const time = `${beijing.getUTCFullYear()}-${pad(beijing.getUTCMonth() + 1)}-${pad(beijing.getUTCDate())} ${pad(beijing.getUTCHours())}:${pad(beijing.getUTCMinutes())}:${pad(beijing.getUTCSeconds())}`
+  const params = {
+    notify_time: time, notify_type: 'trade_status_sync', notify_id: alphanumeric(32), charset: 'utf-8', version: '1.0',
+    app_id: variant === 'wrong_app' ? '2021000000009999' : config.alipay_app_id, seller_id: config.alipay_seller_id,
+    trade_no: transaction_id, out_trade_no: order_no, buyer_id: '2088102122524333',
+    total_amount: `${Math.floor(amount / 100)}.${pad(amount % 100)}`, receipt_amount: `${Math.floor(amount / 100)}.${pad(amount % 100)}`,
+    trade_status: variant === 'closed' ? 'TRADE_CLOSED' : 'TRADE_SUCCESS', gmt_payment: variant === 'closed' ? '' : time, subject: '电费充值',
+  }
+  const content = Object.keys(params).filter((k) => params[k] !== '').sort().map((k) => `${k}=${params[k]}`).join('&')
+  const signed = { ...params, sign_type: 'RSA2', sign: createSign('RSA-SHA256').update(content, 'utf8').sign(variant === 'wrong_key' ? strangerKey : alipayKey, 'base64') }
+  if (variant === 'tampered') signed.total_amount = '99999.00'
+  const body = Object.entries(signed).map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(v)}`).join('&')
+  return { headers: { 'Content-Type': 'application/x-www-form-urlencoded;charset=utf-8' }, body }
+}
+
 if (command === 'keys') {
   const platform = pair()
   writeFileSync(join(dir, 'platform.key.pem'), platform.privateKey)
@@ -55,61 +117,11 @@ if (command === 'keys') {
   writeFileSync(join(dir, 'wechat_app_secret'), alphanumeric(32) + '\n')  // the official account's AppSecret
   writeFileSync(join(dir, 'config.json'), JSON.stringify({ app_id: 'wx8888888888888888', mch_id: '1900000109', serial: '5157F09EFDC096DE15EBE81A47057A7232F1B8E1', merchant_serial: '3775B6A45ACD588826D15E583A95F5DD2C5F7A1B', alipay_app_id: '2021000000000001', alipay_seller_id: '2088102146225135' }))
 } else if (command === "wechat") {
-  const config = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8'))
-  const apiKey = readFileSync(join(dir, 'apiv3.key'), 'utf8').trim()
-  const platformKey = readFileSync(join(dir, 'platform.key.pem'), 'utf8')
-  const strangerKey = readFileSync(join(dir, 'stranger.key.pem'), 'utf8')
-  const now = Math.floor(Date.now() / 1000)
-  const out = JSON.parse(readFileSync(ordersFile, 'utf8')).map(({ order_no, amount, transaction_id, variant }) => {
-    const tx = {
-      mchid: config.mch_id, appid: variant === 'wrong_app' ? 'wx0000000000000000' : config.app_id, out_trade_no: order_no, transaction_id,
-      trade_type: 'JSAPI', trade_state: 'SUCCESS', trade_state_desc: '支付成功', bank_type: 'OTHERS', attach: '',
-      success_time: new Date(now * 1000).toISOString().replace('.000Z', '+00:00'), payer: { openid: 'o-e2e-payer' },
-      amount: { total: amount, payer_total: amount, currency: 'CNY', payer_currency: 'CNY' },
-    }
-    const nonce = alphanumeric(12)
-    const cipher = createCipheriv('aes-256-gcm', Buffer.from(apiKey, 'utf8'), Buffer.from(nonce, 'utf8'))
-    cipher.setAAD(Buffer.from('transaction', 'utf8'))
-    const sealed = Buffer.concat([cipher.update(JSON.stringify(tx), 'utf8'), cipher.final(), cipher.getAuthTag()])
-    let body = JSON.stringify({
-      id: 'EV-' + alphanumeric(20), create_time: tx.success_time, resource_type: 'encrypt-resource', event_type: 'TRANSACTION.SUCCESS', summary: '支付成功',
-      resource: { original_type: 'transaction', algorithm: 'AEAD_AES_256_GCM', ciphertext: sealed.toString('base64'), associated_data: 'transaction', nonce },
-    })
-    const timestamp = variant === 'stale' ? now - 600 : now
-    const headerNonce = alphanumeric(32)
-    const key = variant === 'wrong_key' ? strangerKey : platformKey
-    let signature = createSign('RSA-SHA256').update(`${timestamp}\n${headerNonce}\n${body}\n`, 'utf8').sign(key, 'base64')
-    if (variant === 'probe') signature = 'WECHATPAY/SIGNTEST/A' + randomBytes(48).toString('base64')
-    if (variant === 'tampered') body = body.replace('"summary":"支付成功"', '"summary":"支付成功!"')
-    return {
-      headers: { 'Wechatpay-Timestamp': String(timestamp), 'Wechatpay-Nonce': headerNonce, 'Wechatpay-Signature': signature, 'Wechatpay-Serial': config.serial, 'Wechatpay-Signature-Type': 'WECHATPAY2-SHA256-RSA2048', 'Content-Type': 'application/json' },
-      body,
-    }
-  })
-  writeFileSync(outFile, JSON.stringify(out))
+  const orders = JSON.parse(readFileSync(ordersFile, 'utf8'))
+  writeFileSync(outFile, JSON.stringify(orders.map((o) => wechatNotification(dir, o))))
 } else if (command === 'alipay') {
-  // Form-encoded, RSA2 over the sorted non-empty parameters without sign and sign_type.
-  const config = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8'))
-  const alipayKey = readFileSync(join(dir, 'alipay.key.pem'), 'utf8')
-  const strangerKey = readFileSync(join(dir, 'stranger.key.pem'), 'utf8')
-  const pad = (n) => String(n).padStart(2, '0')
-  const beijing = new Date(Date.now() + 8 * 3600 * 1000)
-  const time = `${beijing.getUTCFullYear()}-${pad(beijing.getUTCMonth() + 1)}-${pad(beijing.getUTCDate())} ${pad(beijing.getUTCHours())}:${pad(beijing.getUTCMinutes())}:${pad(beijing.getUTCSeconds())}`
-  const out = JSON.parse(readFileSync(ordersFile, 'utf8')).map(({ order_no, amount, transaction_id, variant }) => {
-    const params = {
-      notify_time: time, notify_type: 'trade_status_sync', notify_id: alphanumeric(32), charset: 'utf-8', version: '1.0',
-      app_id: variant === 'wrong_app' ? '2021000000009999' : config.alipay_app_id, seller_id: config.alipay_seller_id,
-      trade_no: transaction_id, out_trade_no: order_no, buyer_id: '2088102122524333',
-      total_amount: `${Math.floor(amount / 100)}.${pad(amount % 100)}`, receipt_amount: `${Math.floor(amount / 100)}.${pad(amount % 100)}`,
-      trade_status: variant === 'closed' ? 'TRADE_CLOSED' : 'TRADE_SUCCESS', gmt_payment: variant === 'closed' ? '' : time, subject: '电费充值',
-    }
-    const content = Object.keys(params).filter((k) => params[k] !== '').sort().map((k) => `${k}=${params[k]}`).join('&')
-    const signed = { ...params, sign_type: 'RSA2', sign: createSign('RSA-SHA256').update(content, 'utf8').sign(variant === 'wrong_key' ? strangerKey : alipayKey, 'base64') }
-    if (variant === 'tampered') signed.total_amount = '99999.00'
-    const body = Object.entries(signed).map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(v)}`).join('&')
-    return { headers: { 'Content-Type': 'application/x-www-form-urlencoded;charset=utf-8' }, body }
-  })
-  writeFileSync(outFile, JSON.stringify(out))
+  const orders = JSON.parse(readFileSync(ordersFile, 'utf8'))
+  writeFileSync(outFile, JSON.stringify(orders.map((o) => alipayNotification(dir, o))))
 } else if (command === 'serve') {
   const config = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8'))
   const platformKey = readFileSync(join(dir, 'platform.key.pem'), 'utf8')
@@ -147,6 +159,16 @@ if (command === 'keys') {
     return params.sign_type === 'RSA2' && params.app_id === config.alipay_app_id && params.charset === 'utf-8' &&
       createVerify('RSA-SHA256').update(content, 'utf8').verify(alipayAppPub, params.sign ?? '', 'base64')
   }
+  // Pays an order made here: its notification, signed as its provider signs, to its notify_url.
+  const pay = async (made) => {
+    const amount = made.provider === 'wechat' ? made.body.amount.total : Math.round(Number(made.body.total_amount) * 100)
+    const transaction_id = (made.provider === 'wechat' ? '4200' : '2026') + String(Date.now()) + alphanumeric(6)
+    const n = made.provider === 'wechat' ? wechatNotification(dir, { order_no: made.out_trade_no, amount, transaction_id, variant: 'valid' })
+      : alipayNotification(dir, { order_no: made.out_trade_no, amount, transaction_id, variant: 'valid' })
+    const r = await fetch(made.notify_url, { method: 'POST', headers: n.headers, body: n.body })
+    made.paid = r.status
+    return r.status
+  }
   const server = createServer((req, res) => {
     const chunks = []
     req.on('data', (c) => chunks.push(c))
@@ -164,6 +186,21 @@ if (command === 'keys') {
         return
       }
       if (req.method === 'GET' && url.pathname === '/mock/created') return json(res, 200, created)
+      if (req.method === 'POST' && url.pathname === '/mock/pay') {
+        // The payer paid: the provider posts its signed notification to the order's notify_url.
+        const { order_no, prepay_id } = JSON.parse(raw)
+        const made = created.find((c) => (order_no && c.out_trade_no === order_no) || (prepay_id && c.prepay_id === prepay_id))
+        if (!made) return json(res, 404, { error: 'no such order made here' })
+        return pay(made).then((status) => json(res, 200, { status, order_no: made.out_trade_no }), (e) => json(res, 502, { error: String(e) }))
+      }
+      if (req.method === 'GET' && url.pathname === '/h5pay') {
+        // WeChat's H5 cashier: the payer pays, then goes back to the merchant's redirect_url.
+        const made = created.find((c) => c.token === url.searchParams.get('token'))
+        if (!made) return json(res, 404, { error: 'no such H5 order' })
+        return pay(made).then(() => {
+          res.writeHead(302, { Location: url.searchParams.get('redirect_url') ?? 'about:blank' }).end()
+        }, (e) => json(res, 502, { error: String(e) }))
+      }
       if (req.method === 'POST' && url.pathname === '/mock/refuse') {
         refuseNext = JSON.parse(raw)
         res.writeHead(204).end()
@@ -198,11 +235,18 @@ if (command === 'keys') {
         if (!alipaySigned(params)) return json(res, 400, { error: 'the request does not verify with the app key' })
         const biz = JSON.parse(params.biz_content ?? '{}')
         if (req.method === 'GET') {  // the cashier page the payer's browser opens (wap, page)
-          created.push({ provider: 'alipay', method: params.method, notify_url: params.notify_url, return_url: params.return_url, body: biz })
+          const made = { provider: 'alipay', method: params.method, out_trade_no: biz.out_trade_no, notify_url: params.notify_url, return_url: params.return_url, body: biz }
+          created.push(made)
+          // A browser pays at once and goes back to the merchant's return_url.
+          if ((req.headers.accept ?? '').includes('text/html') && params.return_url) {
+            return pay(made).then(() => {
+              res.writeHead(302, { Location: params.return_url }).end()
+            }, (e) => json(res, 502, { error: String(e) }))
+          }
           return json(res, 200, { ok: true, method: params.method, out_trade_no: biz.out_trade_no })
         }
         if (params.method === 'alipay.trade.precreate') {
-          created.push({ provider: 'alipay', method: params.method, notify_url: params.notify_url, body: biz })
+          created.push({ provider: 'alipay', method: params.method, out_trade_no: biz.out_trade_no, notify_url: params.notify_url, body: biz })
           return alipayReply(res, params.method, { code: '10000', msg: 'Success', out_trade_no: biz.out_trade_no, qr_code: 'https://qr.alipay.com/bax' + alphanumeric(20) })
         }
         if (params.method === 'alipay.trade.query') {
@@ -237,10 +281,11 @@ if (command === 'keys') {
           /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+08:00$/.test(o.time_expire) &&
           (channel !== 'jsapi' || o.payer?.openid) && (channel !== 'h5' || o.scene_info?.payer_client_ip)
         if (!valid) return reply(res, 400, { code: 'PARAM_ERROR', message: 'a field is missing or wrong' })
-        created.push({ provider: 'wechat', channel, body: o })
-        return reply(res, 200, channel === 'jsapi' ? { prepay_id: 'wx' + alphanumeric(30) }
+        const made = { provider: 'wechat', channel, out_trade_no: o.out_trade_no, notify_url: o.notify_url, body: o, prepay_id: 'wx' + alphanumeric(30), token: alphanumeric(16) }
+        created.push(made)
+        return reply(res, 200, channel === 'jsapi' ? { prepay_id: made.prepay_id }
           : channel === 'native' ? { code_url: 'weixin://wxpay/bizpayurl?pr=' + alphanumeric(7) }
-            : { h5_url: 'https://wx.tenpay.com/cgi-bin/mmpayweb-bin/checkmweb?prepay_id=wx' + alphanumeric(20) + '&package=' + alphanumeric(10) })
+            : { h5_url: `http://127.0.0.1:${server.address().port}/h5pay?prepay_id=${made.prepay_id}&token=${made.token}` })
       }
       const match = url.pathname.match(/^\/v3\/pay\/transactions\/out-trade-no\/([^/]+)$/)
       if (req.method !== 'GET' || !match) return reply(res, 404, { code: 'NOT_FOUND', message: 'no such API' })

@@ -59,7 +59,9 @@ export async function call<T>(method: string, path: string, body?: unknown): Pro
     }
   }
   if (!response.ok) {
-    const e = (data ?? {}) as { code?: string; message?: string; field?: string }
+    // The API's error object, also when it comes wrapped as {error: {code, message, field}}.
+    const outer = (data ?? {}) as { error?: unknown }
+    const e = (outer.error && typeof outer.error === 'object' ? outer.error : outer) as { code?: string; message?: string; field?: string }
     if (sessionLost(response.status, path, e.field ?? '')) unauthorized?.()
     const message = e.message || t('error.server', { status: response.status })
     throw new TenantApiError(response.status, e.code ?? 'unknown', message, e.field ?? '', (data ?? {}) as Record<string, unknown>)

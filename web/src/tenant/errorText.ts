@@ -54,8 +54,12 @@ function known(e: TenantApiError): string | null {
       return t('error.project_not_found')
     case '404:binding':
       return t('error.binding_gone')
+    case '404:order':
+      return t('error.order_not_found')
     case '409:account':
       return precondition(field, message) ?? t('bind.already')
+    case '409:openid':
+      return t('error.openid_needed') // JSAPI before WeChat told the server who pays (充值 sends the payer to learn it)
     case '409:phone':
     case '412:phone':
     case '412:account':
@@ -68,6 +72,8 @@ function known(e: TenantApiError): string | null {
       return tooManyCodes(message)
   }
   if (status === 0) return t('error.network')
+  // WeChat Pay or Alipay could not be reached, or refused the order (503 naming `provider`).
+  if (status >= 500 && field === 'provider') return t('error.provider_down')
   if (status >= 500) return t('error.server', { status })
   if (status === 403) return t('error.forbidden')
   if (status === 429) return t('login.too_soon')

@@ -7,6 +7,7 @@ import LoginPage from './pages/LoginPage.vue'
 import BindPage from './pages/BindPage.vue'
 import HomePage from './pages/HomePage.vue'
 import TopUpPage from './pages/TopUpPage.vue'
+import PaidPage from './pages/PaidPage.vue'
 import UsagePage from './pages/UsagePage.vue'
 import RecordsPage from './pages/RecordsPage.vue'
 import AlarmsPage from './pages/AlarmsPage.vue'
@@ -29,6 +30,8 @@ export function makeRouter(history: RouterHistory = createWebHashHistory()): Rou
       { path: '/bind', name: 'bind', component: BindPage, meta: { noBinding: true } },
       { path: '/', name: 'home', component: HomePage, meta: { tab: true } },
       { path: '/topup', name: 'topup', component: TopUpPage, meta: { tab: true } },
+      // Where WeChat Pay and Alipay send the payer back (the orders' return_path, payment.ts).
+      { path: '/paid/:order', name: 'paid', component: PaidPage },
       { path: '/records', name: 'records', component: RecordsPage, meta: { tab: true } },
       { path: '/me', name: 'me', component: MePage, meta: { tab: true, noBinding: true } },
       { path: '/usage', name: 'usage', component: UsagePage },

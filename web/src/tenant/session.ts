@@ -2,7 +2,7 @@
 // is remembered in the browser, so a person with several opens on the one they looked at last.
 import { computed, reactive } from 'vue'
 import { get, setCsrfToken, TenantApiError } from './api'
-import type { Binding, Me } from './types'
+import type { AccountDetail, Binding, Me } from './types'
 
 const currentKey = 'joule.tenant.binding'
 const projectKey = 'joule.tenant.project'
@@ -14,6 +14,8 @@ export const session = reactive({
   accounts: [] as Binding[],
   providers: [] as string[],
   presets: [] as string[],
+  wechatOauth: false, // the server can learn the payer's WeChat openid
+  wechatOpenid: false, // … and has it for this session
   current: Number(typeof localStorage !== 'undefined' ? localStorage.getItem(currentKey) : 0) || 0,
 })
 
@@ -33,6 +35,8 @@ export function applyMe(me: Me): void {
   session.accounts = me.accounts ?? []
   session.providers = me.providers ?? []
   session.presets = me.top_up_presets ?? []
+  session.wechatOauth = me.wechat_oauth === true
+  session.wechatOpenid = me.wechat_openid === true
   setCsrfToken(me.csrf_token)
   // A remembered account no longer bound (removed by the holder) falls back to the first.
   if (!session.accounts.some((b) => b.binding === session.current) && session.accounts.length) {
@@ -60,7 +64,22 @@ export function signedOutLocally(): void {
   session.accounts = []
   session.providers = []
   session.presets = []
+  session.wechatOauth = false
+  session.wechatOpenid = false
   setCsrfToken('')
+}
+
+// The account's balance after a top-up, also put on the session's copy so 首页 shows it; '' when
+// it cannot be read just now.
+export async function refreshBalance(binding: number): Promise<string> {
+  try {
+    const d = await get<AccountDetail>(`bindings/${binding}`)
+    const b = session.accounts.find((x) => x.binding === binding)
+    if (b) Object.assign(b, { available: d.available, relay: d.relay, state: d.state, days_left: d.days_left })
+    return d.available
+  } catch {
+    return ''
+  }
 }
 
 // The project of the page's link: ?p=CODE on /m/ (the QR code on the meter box), or on the route.

@@ -35,8 +35,10 @@ export interface Me {
   phone: string
   csrf_token: string
   accounts: Binding[]
-  providers: string[]
+  providers: string[] // only those orders can really be made for: "wechat", "alipay", "sandbox"
   top_up_presets: string[]
+  wechat_oauth?: boolean // the server can learn a payer's WeChat openid (OAuth)
+  wechat_openid?: boolean // this session has one already
 }
 
 export interface Project {
@@ -98,7 +100,24 @@ export interface Order {
   sandbox_pay?: string
   // The ledger transfer that credited it ("pay:<provider>:<transaction_id>"); "" until paid.
   transfer?: string
+  // A new WeChat Pay / Alipay order: how the payer goes on to pay it.
+  pay?: PayStep
 }
+
+// What WeixinJSBridge's getBrandWCPayRequest takes, as the server signed it.
+export interface JsapiParams {
+  appId: string
+  timeStamp: string
+  nonceStr: string
+  package: string
+  signType: string
+  paySign: string
+}
+
+export type PayStep =
+  | { kind: 'jsapi'; jsapi: JsapiParams } // inside WeChat: its JS bridge opens the cashier
+  | { kind: 'redirect'; url: string } // the provider's page; it sends the payer back to return_path
+  | { kind: 'qr'; url: string } // a code to scan (the desk, not the phone)
 
 export interface Items<T> {
   items: T[]

@@ -1,12 +1,15 @@
 // 充值: amounts checked before anything is sent, presets filling the amount, and the sandbox
 // payment end to end: order → sandbox cashier → confirm → poll the order until paid → 支付成功
-// with the new balance and the receipt of the transfer the paid order names. WeChat Pay / Alipay say
-// they cannot pay here yet.
+// with the new balance and the receipt of the transfer the paid order names. WeChat Pay and
+// Alipay: the provider's page in a phone browser (and 支付结果 when it sends the payer back),
+// WeChat's JS bridge inside WeChat after its OAuth made the openid known; what cannot pay here
+// says so.
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { flushPromises, type VueWrapper } from '@vue/test-utils'
-import { pollTiming } from '../../src/tenant/payment'
-import { callsTo, detail, json, me, mockApi, mountTenant, resetSession } from './tenantFixtures'
-import type { Order } from '../../src/tenant/types'
+import { browser, pollTiming } from '../../src/tenant/payment'
+import { setLocale } from '../../src/tenant/i18n'
+import { apiError, callsTo, detail, json, me, mockApi, mountTenant, resetSession } from './tenantFixtures'
+import type { JsapiParams, Me, Order, PayStep } from '../../src/tenant/types'
 
 const order = (state: Order['state'], extra: Partial<Order> = {}): Order => ({
   order_no: 'J1795400000ab12cd34',
@@ -23,23 +26,32 @@ const order = (state: Order['state'], extra: Partial<Order> = {}): Order => ({
 let orderPolls: Order['state'][] = []
 let paidBalance = '223.45'
 let paidTransfer = 'pay:sandbox:SBX1a2b'
+let meExtra: Partial<Me> = {}
+let pay: PayStep | undefined // what a WeChat Pay / Alipay order answers
+let refusal: (() => Response) | null = null // POST payments' answer instead of the order
 
 beforeEach(() => {
   resetSession()
   orderPolls = ['created', 'created', 'paid']
   paidTransfer = 'pay:sandbox:SBX1a2b'
+  meExtra = {}
+  pay = undefined
+  refusal = null
   pollTiming.intervalMs = 5
   pollTiming.timeoutMs = 2000
   mockApi((method, path, body) => {
-    if (path === 'me') return json(me())
+    if (path === 'me') return json(me(meExtra))
     if (method === 'POST' && path === 'bindings/7/payments') {
-      const b = body as { amount: string; provider: string }
-      return json({ ...order('created', { amount: b.amount, provider: b.provider, channel: b.provider === 'wechat' ? 'jsapi' : 'sandbox' }), ...(b.provider === 'sandbox' ? { sandbox_pay: '/api/v1/tenant/payments/J1795400000ab12cd34/sandbox-pay' } : {}) }, 201)
+      if (refusal) return refusal()
+      const b = body as { amount: string; provider: string; channel?: string }
+      const made = order('created', { amount: b.amount, provider: b.provider, channel: b.channel ?? 'sandbox' })
+      return json(b.provider === 'sandbox' ? { ...made, sandbox_pay: '/api/v1/tenant/payments/J1795400000ab12cd34/sandbox-pay' } : { ...made, ...(pay ? { pay } : {}) }, 201)
     }
     if (method === 'POST' && path === 'payments/J1795400000ab12cd34/sandbox-pay') return json({ outcome: 'credited', order: order('created') })
     if (path === 'payments/J1795400000ab12cd34') return json(order(orderPolls.length > 1 ? orderPolls.shift()! : orderPolls[0]))
     if (path === 'bindings/7') return json(detail({ available: paidBalance }))
     if (path === 'bindings/7/records?kind=top_up') return json({ items: [] })
+    if (method === 'GET' && path.startsWith('payments/')) return apiError(404, 'not_found', `no payment order ${path.slice(9)}`, 'order')
     return undefined
   })
 })
@@ -47,8 +59,22 @@ afterEach(() => {
   pollTiming.intervalMs = 1000
   pollTiming.timeoutMs = 30_000
   vi.unstubAllGlobals()
+  vi.restoreAllMocks()
+  delete (window as { WeixinJSBridge?: unknown }).WeixinJSBridge
+  setLocale('zh-CN')
   document.body.innerHTML = ''
 })
+
+const wechatUA = 'Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0 Mobile Safari/537.36 MicroMessenger/8.0.47.2560(0x28002F30) NetType/WIFI Language/zh_CN'
+const jsapi: JsapiParams = { appId: 'wx123', timeStamp: '1795400000', nonceStr: 'n0nce', package: 'prepay_id=wx2026', signType: 'RSA', paySign: 'c2ln' }
+// Inside WeChat, with its JS bridge answering `errMsg`; the page's navigations recorded.
+function insideWeChat(errMsg = 'get_brand_wcpay_request:ok') {
+  vi.spyOn(browser, 'userAgent').mockReturnValue(wechatUA)
+  const invoke = vi.fn((_name: string, _params: JsapiParams, done: (res: { err_msg: string }) => void) => done({ err_msg: errMsg }))
+  ;(window as { WeixinJSBridge?: unknown }).WeixinJSBridge = { invoke }
+  return invoke
+}
+const navigations = () => vi.spyOn(browser, 'go').mockImplementation(() => undefined)
 
 const amountInput = (w: VueWrapper) => w.find('input[data-test=custom-amount]')
 // Waits for the page to get somewhere: polling sleeps between calls.
@@ -159,15 +185,208 @@ describe('TenantTopUp', () => {
     w.unmount()
   })
 
-  it('tells that WeChat Pay cannot pay in this build yet', async () => {
+  it('sends a phone browser to WeChat Pay\'s H5 page, naming where to come back', async () => {
+    const go = navigations()
+    pay = { kind: 'redirect', url: 'https://wx.tenpay.com/cgi-bin/mmpayweb-bin/checkmweb?prepay_id=wx2026&package=1' }
+    const { w } = await mountTenant('/topup')
+    expect(w.find('[data-test=provider-wechat] .van-cell__label').exists()).toBe(false)
+    await w.find('[data-test=provider-wechat]').trigger('click')
+    await amountInput(w).setValue('30')
+    await w.find('[data-test=pay]').trigger('click')
+    await flushPromises()
+    expect(callsTo('POST', 'bindings/7/payments')[0].body).toEqual({ amount: '30.00', provider: 'wechat', channel: 'h5', return_path: '/m/#/paid/{order_no}' })
+    expect(go).toHaveBeenCalledWith('https://wx.tenpay.com/cgi-bin/mmpayweb-bin/checkmweb?prepay_id=wx2026&package=1')
+    expect(w.find('[data-test=pay]').text()).toContain('正在前往微信支付…')
+    expect(w.find('[data-test=sandbox-cashier]').exists()).toBe(false)
+    w.unmount()
+  })
+
+  it('sends the payer to Alipay\'s phone page', async () => {
+    const go = navigations()
+    meExtra = { providers: ['alipay', 'sandbox'] }
+    pay = { kind: 'redirect', url: 'https://openapi.alipay.com/gateway.do?method=alipay.trade.wap.pay&sign=x' }
+    const { w } = await mountTenant('/topup')
+    await w.find('[data-test="preset-50.00"]').trigger('click')
+    await w.find('[data-test=pay]').trigger('click')
+    await flushPromises()
+    expect(callsTo('POST', 'bindings/7/payments')[0].body).toEqual({ amount: '50.00', provider: 'alipay', channel: 'wap', return_path: '/m/#/paid/{order_no}' })
+    expect(go).toHaveBeenCalledWith('https://openapi.alipay.com/gateway.do?method=alipay.trade.wap.pay&sign=x')
+    w.unmount()
+  })
+
+  it('says so when an order comes with nothing the phone can pay with', async () => {
+    const go = navigations()
+    pay = { kind: 'qr', url: 'weixin://wxpay/bizpayurl?pr=abc' }
     const { w } = await mountTenant('/topup')
     await w.find('[data-test=provider-wechat]').trigger('click')
     await amountInput(w).setValue('30')
     await w.find('[data-test=pay]').trigger('click')
     await flushPromises()
-    expect(callsTo('POST', 'bindings/7/payments')[0].body).toEqual({ amount: '30.00', provider: 'wechat' })
-    expect(w.find('[data-test=pay-message]').text()).toContain('微信支付暂不可用')
-    expect(w.find('[data-test=sandbox-cashier]').exists()).toBe(false)
+    expect(w.find('[data-test=pay-message]').text()).toContain('微信支付无法在本页面完成支付，请选择其他方式')
+    expect(w.find('[data-test=pay-message]').text()).toContain('J1795400000ab12cd34')
+    expect(go).not.toHaveBeenCalled()
+    w.unmount()
+  })
+
+  it('says when the payment service cannot be reached', async () => {
+    refusal = () => apiError(503, 'unavailable', 'wechat: connection refused', 'provider')
+    const { w } = await mountTenant('/topup')
+    await w.find('[data-test=provider-wechat]').trigger('click')
+    await amountInput(w).setValue('30')
+    await w.find('[data-test=pay]').trigger('click')
+    await flushPromises()
+    expect(w.find('[data-test=pay-message]').text()).toBe('支付服务暂时不可用，请稍后再试')
+    expect(w.find('[data-test=pay]').attributes('disabled')).toBeUndefined()
+    w.unmount()
+  })
+
+  it('inside WeChat: OAuth for the openid, back with the amount chosen, then WeChat\'s cashier and 支付结果', async () => {
+    const invoke = insideWeChat()
+    const go = navigations()
+    meExtra = { wechat_oauth: true, wechat_openid: false }
+    refusal = () => apiError(409, 'failed_precondition', 'a JSAPI payment needs the payer\'s openid', 'openid')
+    let { w, router } = await mountTenant('/topup')
+    // WeChat Pay is offered first inside WeChat.
+    expect(w.find('[data-test=provider-wechat] .van-radio__icon--checked').exists()).toBe(true)
+    await w.find('[data-test="preset-100.00"]').trigger('click')
+    await w.find('[data-test=pay]').trigger('click')
+    await flushPromises()
+    expect(callsTo('POST', 'bindings/7/payments')[0].body).toEqual({ amount: '100.00', provider: 'wechat', channel: 'jsapi' })
+    expect(go).toHaveBeenCalledWith('/api/v1/tenant/wechat/authorize?return=' + encodeURIComponent('/m/#/topup?amount=100.00&binding=7&provider=wechat&authorized=1'))
+    expect(w.find('[data-test=pay]').text()).toContain('正在获取微信授权…')
+    expect(w.find('[data-test=pay-message]').exists()).toBe(false)
+    w.unmount()
+
+    // The server's OAuth brings the payer back, the openid now known.
+    resetSession()
+    meExtra = { wechat_oauth: true, wechat_openid: true }
+    refusal = null
+    pay = { kind: 'jsapi', jsapi }
+    ;({ w, router } = await mountTenant('/topup?amount=100.00&binding=7&provider=wechat&authorized=1'))
+    expect((amountInput(w).element as HTMLInputElement).value).toBe('100.00')
+    expect(w.find('[data-test=pay]').text()).toBe('立即支付 ¥100.00')
+    expect(w.find('[data-test=pay-message]').text()).toContain('微信授权已完成，请点击支付')
+    await w.find('[data-test=pay]').trigger('click')
+    await flushPromises()
+    expect(callsTo('POST', 'bindings/7/payments')[0].body).toEqual({ amount: '100.00', provider: 'wechat', channel: 'jsapi' })
+    expect(invoke).toHaveBeenCalledWith('getBrandWCPayRequest', jsapi, expect.any(Function))
+    await until(() => w.find('[data-test=pay-success]').exists())
+    expect(router.currentRoute.value.fullPath).toBe('/paid/J1795400000ab12cd34')
+    expect(w.find('[data-test=pay-success]').text()).toContain('当前余额 ¥223.45')
+    expect(w.find('[data-test=pay-receipt]').attributes('href')).toBe('/api/v1/tenant/bindings/7/receipt?transfer=pay%3Asandbox%3ASBX1a2b')
+    expect(go).toHaveBeenCalledTimes(1)
+    w.unmount()
+  })
+
+  it('inside WeChat: a cancelled cashier is only a notice; a failed one says why', async () => {
+    insideWeChat('get_brand_wcpay_request:cancel')
+    meExtra = { wechat_oauth: true, wechat_openid: true }
+    pay = { kind: 'jsapi', jsapi }
+    const { w, router } = await mountTenant('/topup')
+    await w.find('[data-test="preset-100.00"]').trigger('click')
+    await w.find('[data-test=pay]').trigger('click')
+    await flushPromises()
+    expect(w.find('[data-test=pay-message]').text()).toContain('已取消支付')
+    expect(router.currentRoute.value.name).toBe('topup')
+    expect(callsTo('GET', 'payments/J1795400000ab12cd34')).toHaveLength(0)
+
+    ;(window as { WeixinJSBridge?: { invoke: unknown } }).WeixinJSBridge = {
+      invoke: (_n: string, _p: JsapiParams, done: (res: { err_msg: string }) => void) => done({ err_msg: 'get_brand_wcpay_request:fail' }),
+    }
+    await w.find('[data-test=pay]').trigger('click')
+    await flushPromises()
+    expect(w.find('[data-test=pay-message]').text()).toContain('微信支付未完成（get_brand_wcpay_request:fail），请重试或选择其他方式')
+    expect(router.currentRoute.value.name).toBe('topup')
+    w.unmount()
+  })
+
+  it('inside WeChat without the server\'s OAuth: WeChat Pay only outside WeChat, and Alipay not inside it', async () => {
+    insideWeChat()
+    const go = navigations()
+    meExtra = { providers: ['wechat', 'alipay'], wechat_oauth: false, wechat_openid: false }
+    refusal = () => apiError(409, 'failed_precondition', 'needs the openid', 'openid')
+    const { w } = await mountTenant('/topup')
+    expect(w.find('[data-test=provider-wechat]').text()).toContain('请在手机浏览器中打开本页后支付')
+    expect(w.find('[data-test=provider-alipay]').text()).toContain('微信内无法打开支付宝')
+    await amountInput(w).setValue('20')
+    await w.find('[data-test=pay]').trigger('click')
+    await flushPromises()
+    expect(w.find('[data-test=pay-message]').text()).toContain('本服务暂不支持在微信内使用微信支付')
+    expect(go).not.toHaveBeenCalled()
+    w.unmount()
+  })
+
+  it('inside WeChat: back from an OAuth that gave no openid, says so, then tries it again', async () => {
+    insideWeChat()
+    const go = navigations()
+    meExtra = { wechat_oauth: true, wechat_openid: false }
+    refusal = () => apiError(409, 'failed_precondition', 'needs the openid', 'openid')
+    const { w } = await mountTenant('/topup?amount=20.00&binding=7&provider=wechat&authorized=1')
+    expect(w.find('[data-test=pay-message]').exists()).toBe(false)
+    await w.find('[data-test=pay]').trigger('click')
+    await flushPromises()
+    expect(w.find('[data-test=pay-message]').text()).toContain('未能完成微信授权，请重试或选择其他方式')
+    expect(go).not.toHaveBeenCalled()
+    await w.find('[data-test=pay]').trigger('click')
+    await flushPromises()
+    expect(go).toHaveBeenCalledTimes(1)
+    w.unmount()
+  })
+})
+
+describe('TenantPaid', () => {
+  beforeEach(() => {
+    paidTransfer = 'pay:alipay:2026112322001'
+  })
+
+  it('waits for the order the provider sent the payer back with, then shows it paid', async () => {
+    // Alipay adds its own parameters after the return path.
+    const { w, router } = await mountTenant('/paid/J1795400000ab12cd34?charset=utf-8&out_trade_no=J1795400000ab12cd34')
+    expect(w.find('[data-test=paid-waiting]').text()).toContain('正在确认支付结果…')
+    expect(w.find('[data-test=tabbar]').exists()).toBe(false)
+    await until(() => w.find('[data-test=pay-success]').exists())
+    expect(callsTo('GET', 'payments/J1795400000ab12cd34')).toHaveLength(3)
+    expect(w.find('[data-test=pay-success]').text()).toContain('¥100.00')
+    expect(w.find('[data-test=new-balance]').text()).toBe('当前余额 ¥223.45')
+    expect(w.find('[data-test=pay-receipt]').attributes('href')).toBe('/api/v1/tenant/bindings/7/receipt?transfer=pay%3Aalipay%3A2026112322001')
+    await w.find('[data-test=pay-again]').trigger('click')
+    await flushPromises()
+    expect(router.currentRoute.value.name).toBe('topup')
+    w.unmount()
+  })
+
+  it('says the payment is being confirmed when the wait gives up, and asks again on a tap', async () => {
+    orderPolls = ['created']
+    pollTiming.timeoutMs = 40
+    const { w } = await mountTenant('/paid/J1795400000ab12cd34')
+    await until(() => w.find('[data-test=paid-pending]').exists())
+    expect(w.find('[data-test=paid-message]').text()).toBe('支付结果确认中，到账后余额会自动更新，请稍后查看')
+    expect(w.find('[data-test=paid-pending]').text()).toContain('J1795400000ab12cd34')
+    setLocale('en')
+    await flushPromises()
+    expect(w.find('[data-test=paid-message]').text()).toBe('The payment is being confirmed; your balance will update shortly')
+    expect(w.find('[data-test=paid-check]').text()).toBe('Check again')
+    setLocale('zh-CN')
+
+    orderPolls = ['paid']
+    await w.find('[data-test=paid-check]').trigger('click')
+    await until(() => w.find('[data-test=pay-success]').exists())
+    expect(w.find('[data-test=pay-success]').text()).toContain('支付成功')
+    w.unmount()
+  })
+
+  it('tells a closed order, and an order that is not the person\'s', async () => {
+    orderPolls = ['closed']
+    let { w } = await mountTenant('/paid/J1795400000ab12cd34')
+    await until(() => w.find('[data-test=paid-closed]').exists())
+    expect(w.find('[data-test=paid-message]').text()).toBe('该订单已关闭，未完成支付')
+    expect(w.find('[data-test=paid-check]').exists()).toBe(false)
+    w.unmount()
+
+    ;({ w } = await mountTenant('/paid/J0000'))
+    await until(() => w.find('[data-test=paid-error]').exists())
+    expect(w.find('[data-test=paid-message]').text()).toBe('未找到该订单')
+    expect(w.find('[data-test=paid-check]').exists()).toBe(true)
     w.unmount()
   })
 })

@@ -40,6 +40,12 @@ describe('tenant api', () => {
     expect(e).toMatchObject({ status: 429, code: 'rate_limited', message: 'ask again in 42 s', field: 'phone' })
   })
 
+  it('reads the error object also when it comes wrapped in {error: …}', async () => {
+    mockApi(() => json({ error: { code: 'unavailable', message: 'wechat: timeout', field: 'provider' } }, 503))
+    const e = await post('bindings/7/payments', { amount: '1.00', provider: 'wechat' }).catch((x) => x)
+    expect(e).toMatchObject({ status: 503, code: 'unavailable', message: 'wechat: timeout', field: 'provider' })
+  })
+
   it('names the status when the answer is not the API (a proxy page)', async () => {
     vi.stubGlobal('fetch', async () => new Response('<html>bad gateway</html>', { status: 502 }))
     const e = (await call('GET', 'me').catch((x) => x)) as TenantApiError

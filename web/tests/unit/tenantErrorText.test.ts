@@ -54,6 +54,16 @@ describe('tenant errorText', () => {
     expect(errorText(err(403, 'binding', "only the account's holder may remove someone else"))).toBe('只有户主可以移除其他成员')
   })
 
+  it('words the refused payment orders', () => {
+    expect(errorText(err(409, 'openid', 'a JSAPI payment needs the payer\'s openid; authorize first', 'failed_precondition'))).toBe('在微信内支付需先完成微信授权，请重试')
+    expect(errorText(err(503, 'provider', 'wechat: connection refused', 'unavailable'))).toBe('支付服务暂时不可用，请稍后再试')
+    expect(errorText(err(502, 'provider', 'alipay said ACQ.SYSTEM_ERROR'))).toBe('支付服务暂时不可用，请稍后再试')
+    expect(errorText(err(503, '', 'shutting down'))).toBe('服务暂不可用（503）')
+    setLocale('en')
+    expect(errorText(err(503, 'provider', 'wechat: timeout'))).toBe('The payment service is unavailable right now; please try again later')
+    expect(errorText(err(409, 'openid', 'authorize first'))).toBe('WeChat must confirm who is paying first; please try again')
+  })
+
   it('speaks English on the toggle', () => {
     setLocale('en')
     expect(errorText(err(401, 'code', 'wrong code; 4 tries left'))).toBe('Wrong code; 4 tries left')
