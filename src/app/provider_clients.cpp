@@ -72,9 +72,9 @@ public:
             return NotFound("WeChat Pay has no order " + order.order_no, "order_no");
         }
         if (response.status != 200) {
-            return MakeError(ErrorCode::kUnavailable,
-                             "WeChat Pay answered " + std::to_string(response.status) + ": " +
-                                 pay::WechatErrorText(response.body));
+            return MakeError(ErrorCode::kUnavailable, "WeChat Pay answered " +
+                                                          std::to_string(response.status) + ": " +
+                                                          pay::WechatErrorText(response.body));
         }
         return pay::ReadWechatTransaction(*config_, header, response.body, now);
     }
@@ -97,15 +97,15 @@ public:
         JOULE_ASSIGN_OR_RETURN(notify::HttpResponse response,
                                Call("POST", call.path, call.body, now));
         if (response.status != 200) {
-            return MakeError(Retriable(response.status) ? ErrorCode::kUnavailable
-                                                        : ErrorCode::kInvalidArgument,
-                             "WeChat Pay refused the order (" + std::to_string(response.status) +
-                                 " " + pay::WechatErrorText(response.body) + ")",
-                             "provider");
+            return MakeError(
+                Retriable(response.status) ? ErrorCode::kUnavailable : ErrorCode::kInvalidArgument,
+                "WeChat Pay refused the order (" + std::to_string(response.status) + " " +
+                    pay::WechatErrorText(response.body) + ")",
+                "provider");
         }
-        JOULE_ASSIGN_OR_RETURN(std::string value,
-                               pay::ReadWechatPrepay(*config_, HeaderOf(response), response.body,
-                                                     order.channel, now));
+        JOULE_ASSIGN_OR_RETURN(
+            std::string value,
+            pay::ReadWechatPrepay(*config_, HeaderOf(response), response.body, order.channel, now));
         api::PrepayAnswer answer;
         if (order.channel == "jsapi") {
             JOULE_ASSIGN_OR_RETURN(
@@ -113,7 +113,7 @@ public:
                 pay::WechatJsapiParameters(key_, config_->app_id, value,
                                            now.time_since_epoch().count(), api::RandomHex(16)));
             answer.kind = "jsapi";
-            answer.jsapi = {{"appId", p.app_id},     {"timeStamp", p.time_stamp},
+            answer.jsapi = {{"appId", p.app_id},       {"timeStamp", p.time_stamp},
                             {"nonceStr", p.nonce_str}, {"package", p.package},
                             {"signType", p.sign_type}, {"paySign", p.pay_sign}};
         } else if (order.channel == "native") {
@@ -137,10 +137,10 @@ private:
 
     Result<notify::HttpResponse> Call(std::string_view method, const std::string& path,
                                       std::string_view body, Instant now) {
-        JOULE_ASSIGN_OR_RETURN(std::string authorization,
-                               pay::WechatAuthorization(key_, method, path,
-                                                        now.time_since_epoch().count(),
-                                                        api::RandomHex(16), body));
+        JOULE_ASSIGN_OR_RETURN(
+            std::string authorization,
+            pay::WechatAuthorization(key_, method, path, now.time_since_epoch().count(),
+                                     api::RandomHex(16), body));
         std::vector<std::string> headers{"Authorization: " + authorization,
                                          "Accept: application/json", "User-Agent: joule"};
         if (method == "POST") {
@@ -213,9 +213,9 @@ private:
                            "Accept: application/json", "User-Agent: joule"},
                           form));
         if (response.status != 200) {
-            return MakeError(ErrorCode::kUnavailable,
-                             "Alipay answered " + std::to_string(response.status) + ": " +
-                                 response.body.substr(0, 200));
+            return MakeError(ErrorCode::kUnavailable, "Alipay answered " +
+                                                          std::to_string(response.status) + ": " +
+                                                          response.body.substr(0, 200));
         }
         return response;
     }
