@@ -451,6 +451,11 @@ void Api::Impl::AddRoutes() {
     add("GET", p("/payments/{order}"), "getPayment",
         "A payment order with every notification received for it", "payments", kNeeds,
         P::kAccountsView, kRead, &Impl::GetPayment);
+    add("POST", p("/payments/{order}/refunds"), "refundPayment",
+        "Refund a paid order through its provider (amount, reason; Idempotency-Key required): "
+        "the account is debited at once; 201 when the provider answered, 202 when it is asked "
+        "again later",
+        "payments", kNeeds, P::kMoneyRefund, kMoney, &Impl::RefundPayment);
     add("POST", p("/payments/{order}/sandbox-pay"), "sandboxPay",
         "The sandbox provider pays the order: its signed notification goes through the same "
         "verification and crediting as a real one (only when the sandbox is on)",

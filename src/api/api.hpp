@@ -29,6 +29,8 @@ class BillingService;
 class BusStatistics;
 struct PaymentNotification;
 struct PaymentOrderRecord;
+struct PaymentRefundRecord;
+struct RefundAnswer;
 }  // namespace joule
 
 namespace joule::api {
@@ -77,6 +79,12 @@ struct PaymentGateway {
     std::function<Result<PrepayAnswer>(const PaymentOrderRecord& order,
                                        const PrepayRequest& request, Instant now)>
         prepay;
+    // A refund asked of `order`'s provider [PAY-2] (the sandbox's at once). Errors as
+    // app::ProviderClient::Refund: a refusal (kInvalidArgument) fails the refund, anything else
+    // leaves it to be asked again.
+    std::function<Result<RefundAnswer>(const PaymentRefundRecord& refund,
+                                       const PaymentOrderRecord& order, Instant now)>
+        refund;
     // WeChat's OAuth for the payers' openid (JSAPI); unset when the AppSecret is not configured.
     // The page to send a payer to, coming back to `redirect_uri` with a code and `state`.
     std::function<std::string(std::string_view redirect_uri, std::string_view state)>

@@ -237,6 +237,7 @@ struct Api::Impl {
 
     // api_payments.cpp: reconciliation with the providers' statements [PAY-3]
     Result<Json> ReconciliationJson(const Reconciliation& rec);
+    Result<Reply> RefundPayment(Call& c);
     Result<Reply> TenantWechatAuthorize(Call& c);
     Result<Reply> TenantWechatCallback(Call& c);
     Result<Reply> ImportStatement(Call& c);

@@ -35,10 +35,27 @@ Json OrderJson(const PaymentOrderRecord& o, std::string_view account_number) {
                 {"payer", o.payer}};
 }
 
+Json RefundJson(const PaymentRefundRecord& f) {
+    return Json{{"refund_no", f.refund_no},
+                {"order_no", f.order_no},
+                {"provider", f.provider},
+                {"amount", wire::MoneyText(f.amount)},
+                {"state", RefundStateName(f.state)},
+                {"provider_refund_id", f.provider_refund_id},
+                {"reason", f.reason},
+                {"requested_by", f.requested_by},
+                {"requested_at", FormatInstant(f.requested_at)},
+                {"finished_at", f.finished_at ? FormatInstant(*f.finished_at) : ""},
+                {"detail", f.detail},
+                {"tries", f.tries},
+                // The ledger transfer that took it off the account.
+                {"transfer", "refund:" + f.provider + ":" + f.refund_no}};
+}
+
 // Our order numbers: "J", the UTC second, 8 random hex digits; 6..32 characters as both
 // providers take, unique, and not guessable from another one.
-std::string NewOrderNo(Instant now) {
-    std::string order = "J";
+std::string NewOrderNo(Instant now, std::string_view prefix = "J") {
+    std::string order(prefix);
     for (const char c : FormatInstant(now)) {  // "2026-11-22T23:59:53Z" -> 20261122235953
         if (c >= '0' && c <= '9') {
             order += c;
@@ -208,7 +225,51 @@ Result<Reply> Api::Impl::GetPayment(Call& c) {
                             {"detail", n.detail}});
     }
     out["notifications"] = std::move(list);
+    JOULE_ASSIGN_OR_RETURN(auto refunds, FromService(payments.RefundsOfOrder(order->order_no)));
+    Json refund_list = Json::array();
+    Money refunded;
+    for (const PaymentRefundRecord& f : refunds) {
+        if (f.state != RefundState::kFailed) {
+            refunded += f.amount;
+        }
+        refund_list.push_back(RefundJson(f));
+    }
+    out["refunds"] = std::move(refund_list);
+    out["refunded"] = wire::MoneyText(refunded);  // asked for and not failed
     return Reply{200, std::move(out), {}};
+}
+
+Result<Reply> Api::Impl::RefundPayment(Call& c) {
+    wire::ObjectReader body(c.body, "");
+    RefundPaymentRequest request;
+    request.project_code = c.project->code;
+    request.order_no = c.params.at("order");
+    JOULE_ASSIGN_OR_RETURN(request.amount, body.MoneyField("amount"));
+    JOULE_ASSIGN_OR_RETURN(request.reason, body.String("reason", 256));
+    JOULE_TRY(body.Finish());
+    request.idempotency_key = c.idempotency_key();
+    request.refund_no = NewOrderNo(c.now, "R");
+    JOULE_ASSIGN_OR_RETURN(PaymentRefundRecord refund,
+                           FromService(payments.RequestRefund(request, c.actor(), c.now)));
+    JOULE_ASSIGN_OR_RETURN(auto order, FromService(payments.FindOrder(refund.order_no)));
+    if (refund.tries == 0 && refund.state == RefundState::kRequested && order &&
+        options.payments.refund) {
+        // Asked now; a repeat of the request (same key) finds it asked and leaves it to the
+        // retries, which ask every two minutes until the provider says where it is.
+        const Result<RefundAnswer> answer = options.payments.refund(refund, *order, c.now);
+        if (!answer) {
+            std::fprintf(stderr, "payments: refund %s of %s at %s: %s\n", refund.refund_no.c_str(),
+                         refund.order_no.c_str(), refund.provider.c_str(),
+                         answer.error().ToString().c_str());
+        }
+        JOULE_ASSIGN_OR_RETURN(refund,
+                               FromService(payments.SettleRefund(refund.refund_no, answer, c.now)));
+    }
+    const bool answered = refund.state != RefundState::kRequested;
+    Reply r{answered ? 201 : 202, RefundJson(refund), {}};
+    r.headers.emplace_back("Location",
+                           "/api/v1/projects/" + c.project->code + "/payments/" + refund.order_no);
+    return r;
 }
 
 Result<Reply> Api::Impl::SandboxPay(Call& c) {

@@ -50,6 +50,17 @@ inline PaymentGateway StubSandbox() {
                      .dump();
         return r;
     };
+    // The sandbox refunds at once; "FAIL" in the reason makes it refuse, "SLOW" not answer.
+    g.refund = [](const PaymentRefundRecord& refund, const PaymentOrderRecord&,
+                  Instant) -> Result<RefundAnswer> {
+        if (refund.reason.find("FAIL") != std::string::npos) {
+            return InvalidArgument("provider", "refused by the stub");
+        }
+        if (refund.reason.find("SLOW") != std::string::npos) {
+            return MakeError(ErrorCode::kUnavailable, "the stub does not answer");
+        }
+        return RefundAnswer{RefundState::kSucceeded, "SBXR-" + refund.refund_no, "SUCCESS"};
+    };
     return g;
 }
 

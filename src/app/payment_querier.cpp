@@ -74,7 +74,43 @@ Result<QueryRound> PaymentQuerier::RunOnce(Instant now) {
                 break;
         }
     }
+    JOULE_TRY(RetryRefunds(now, round));
     return round;
+}
+
+Status PaymentQuerier::RetryRefunds(Instant now, QueryRound& round) {
+    std::vector<PaymentRefundRecord> open;
+    {
+        JOULE_ASSIGN_OR_RETURN(auto tx, store_.BeginRead());
+        JOULE_ASSIGN_OR_RETURN(open,
+                               tx->Payments().RefundsToRetry(now - options_.every, options_.batch));
+    }
+    for (const PaymentRefundRecord& refund : open) {
+        const auto provider = providers_.find(refund.provider);
+        if (provider == providers_.end()) {
+            continue;
+        }
+        std::optional<PaymentOrderRecord> order;
+        {
+            JOULE_ASSIGN_OR_RETURN(auto tx, store_.BeginRead());
+            JOULE_ASSIGN_OR_RETURN(order, tx->Payments().FindPaymentOrder(refund.order_no));
+        }
+        if (!order) {
+            continue;
+        }
+        ++round.refunds_asked;
+        const Result<RefundAnswer> answer = provider->second->Refund(refund, *order, now);
+        auto settled = payments_.SettleRefund(refund.refund_no, answer, now);
+        if (!settled) {
+            std::fprintf(stderr, "payments: refund %s: %s\n", refund.refund_no.c_str(),
+                         settled.error().ToString().c_str());
+            continue;
+        }
+        if (settled->state == RefundState::kSucceeded || settled->state == RefundState::kFailed) {
+            ++round.refunds_settled;
+        }
+    }
+    return {};
 }
 
 void PaymentQueryLoop::Start() {

@@ -5,7 +5,8 @@
 // ConfirmPayment), so asking twice, or asking while the notification arrives, credits once.
 //
 // An order is asked about `after` its creation, then every `every`, until it is paid, closed, or
-// `give_up_after` old (then it is the daily reconciliation's, docs/payments.md).
+// `give_up_after` old (then it is the daily reconciliation's, docs/payments.md). A refund not
+// answered, or still processing, is asked again every `every` until it succeeds or fails.
 #pragma once
 
 #include <chrono>
@@ -34,10 +35,12 @@ struct PaymentQueryOptions {
 
 struct QueryRound {
     int asked = 0;
-    int credited = 0;    // paid at the provider and credited now
-    int still_open = 0;  // not paid yet (or paid and credited before: nothing to do)
-    int closed = 0;      // the provider will never be paid for it
-    int failed = 0;      // could not be asked, or the answer did not verify
+    int credited = 0;         // paid at the provider and credited now
+    int still_open = 0;       // not paid yet (or paid and credited before: nothing to do)
+    int closed = 0;           // the provider will never be paid for it
+    int failed = 0;           // could not be asked, or the answer did not verify
+    int refunds_asked = 0;    // refunds still open asked about again
+    int refunds_settled = 0;  // of them, now succeeded or failed
 };
 
 class PaymentQuerier {
@@ -51,6 +54,8 @@ public:
     [[nodiscard]] bool empty() const { return providers_.empty(); }
 
 private:
+    Status RetryRefunds(Instant now, QueryRound& round);
+
     Store& store_;
     PaymentService& payments_;
     ProviderClients providers_;

@@ -127,6 +127,20 @@ Result<api::PaymentGateway> MakePaymentGateway(const ServeOptions& o,
             return client->second->Prepay(order, request, now);
         };
     }
+    gateway.refund = [clients, with_sandbox = sandbox != nullptr](
+                         const PaymentRefundRecord& refund, const PaymentOrderRecord& order,
+                         Instant now) -> Result<RefundAnswer> {
+        if (order.provider == "sandbox" && with_sandbox) {
+            return RefundAnswer{RefundState::kSucceeded, "SBXR" + api::RandomHex(8), "sandbox"};
+        }
+        const auto client = clients.find(order.provider);
+        if (client == clients.end()) {
+            return MakeError(ErrorCode::kUnavailable,
+                             "this server makes no calls to " + order.provider +
+                                 " (its keys for our calls are not configured)");
+        }
+        return client->second->Refund(refund, order, now);
+    };
     if (wechat && !o.wechat_app_secret_file.empty()) {
         JOULE_ASSIGN_OR_RETURN(std::string secret,
                                ReadFileText(o.wechat_app_secret_file,

@@ -130,6 +130,23 @@ public:
         return answer;
     }
 
+    Result<RefundAnswer> Refund(const PaymentRefundRecord& refund, const PaymentOrderRecord& order,
+                                Instant now) override {
+        const pay::WechatCall call = pay::WechatRefundCall(
+            {order.order_no, refund.refund_no, refund.amount, order.amount, refund.reason});
+        JOULE_ASSIGN_OR_RETURN(notify::HttpResponse response,
+                               Call("POST", call.path, call.body, now));
+        if (response.status != 200) {
+            // A 4xx is WeChat's refusal: no refund was made.
+            return MakeError(
+                Retriable(response.status) ? ErrorCode::kUnavailable : ErrorCode::kInvalidArgument,
+                "WeChat Pay refused the refund (" + std::to_string(response.status) + " " +
+                    pay::WechatErrorText(response.body) + ")",
+                "provider");
+        }
+        return pay::ReadWechatRefund(*config_, HeaderOf(response), response.body, now);
+    }
+
 private:
     static pay::HeaderLookup HeaderOf(const notify::HttpResponse& response) {
         return [&response](std::string_view name) { return std::string(response.Header(name)); };
@@ -202,6 +219,15 @@ public:
         answer.kind = "qr";
         answer.url = std::move(*qr);
         return answer;
+    }
+
+    Result<RefundAnswer> Refund(const PaymentRefundRecord& refund, const PaymentOrderRecord& order,
+                                Instant now) override {
+        JOULE_ASSIGN_OR_RETURN(std::string form, pay::AlipayRefundRequestText(
+                                                     merchant_, order.order_no, refund.refund_no,
+                                                     refund.amount, refund.reason, now));
+        JOULE_ASSIGN_OR_RETURN(notify::HttpResponse response, Post(form));
+        return pay::ReadAlipayRefund(*config_, response.body);
     }
 
 private:

@@ -40,6 +40,13 @@ public:
     [[nodiscard]] virtual Result<api::PrepayAnswer> Prepay(const PaymentOrderRecord& order,
                                                            const api::PrepayRequest& request,
                                                            Instant now) = 0;
+    // Asks the provider to refund `refund` of `order` (again: the same refund number is the same
+    // refund there). kInvalidArgument when the provider refused it for good; kUnavailable when
+    // it could not be asked or its answer not read (unknown: ask again); kUnauthenticated for an
+    // answer that does not verify.
+    [[nodiscard]] virtual Result<RefundAnswer> Refund(const PaymentRefundRecord& refund,
+                                                      const PaymentOrderRecord& order,
+                                                      Instant now) = 0;
 };
 
 using ProviderClients = std::map<std::string, std::shared_ptr<ProviderClient>, std::less<>>;

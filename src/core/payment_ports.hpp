@@ -44,6 +44,45 @@ struct PaymentOrderRecord {
     std::string created_by;
 };
 
+// A refund of a paid order through its provider [PAY-2]. stored: never renumber.
+enum class RefundState : uint8_t {
+    kRequested = 0,   // the account debited; the provider not asked yet, or not reached
+    kProcessing = 1,  // the provider took it; the money is on its way back
+    kSucceeded = 2,   // the payer has the money back
+    kFailed = 3,      // the provider refused or closed it: the money is back on the account
+    kAbnormal = 4,    // the provider could not return it (the payer's card): finance acts
+};
+// "requested", "processing", "succeeded", "failed", "abnormal".
+[[nodiscard]] std::string_view RefundStateName(RefundState state);
+
+struct PaymentRefundRecord {
+    int64_t id = 0;
+    std::string refund_no;   // our out_refund_no (out_request_no at Alipay), unique
+    std::string client_key;  // the caller's Idempotency-Key, unique per project
+    int64_t order_id = 0;
+    std::string order_no;
+    ProjectId project;
+    AccountId account;
+    std::string provider;
+    Money amount;
+    RefundState state = RefundState::kRequested;
+    std::string provider_refund_id{};  // the provider's refund id, once it has one
+    std::string reason;
+    std::string requested_by;
+    Instant requested_at;
+    std::optional<Instant> finished_at{};
+    std::string detail{};               // the provider's last word, or why it failed
+    std::optional<Instant> tried_at{};  // when the provider was last asked
+    int64_t tries = 0;
+};
+
+// What a provider answered about a refund (verified): where it is, its own id, its words.
+struct RefundAnswer {
+    RefundState state = RefundState::kProcessing;  // kProcessing, kSucceeded, kFailed, kAbnormal
+    std::string provider_refund_id;
+    std::string detail;
+};
+
 // What a provider's notification says once its adapter (src/pay) verified it: signature, time
 // window, our app and merchant, decryption. Only a notification that verified is ever made, so
 // everything downstream may trust its fields; `paid` decides whether it credits anything.
@@ -119,6 +158,23 @@ public:
                                                                   Instant queried_before,
                                                                   int limit) = 0;
     virtual Status MarkOrderQueried(int64_t id, Instant at) = 0;
+    // kAlreadyExists ("refund_no" or "Idempotency-Key") when taken.
+    virtual Result<int64_t> InsertRefund(const PaymentRefundRecord& refund) = 0;
+    virtual Result<std::optional<PaymentRefundRecord>> FindRefund(std::string_view refund_no) = 0;
+    virtual Result<std::optional<PaymentRefundRecord>> FindRefundByKey(
+        ProjectId project, std::string_view client_key) = 0;
+    virtual Result<std::vector<PaymentRefundRecord>> RefundsOfOrder(int64_t order_id) = 0;
+    // Its state, provider_refund_id, finished_at, detail, tried_at and tries.
+    virtual Status UpdateRefund(const PaymentRefundRecord& refund) = 0;
+    // Refunds still requested or processing, not asked about (or, never asked, not requested)
+    // since `tried_before`, oldest first.
+    virtual Result<std::vector<PaymentRefundRecord>> RefundsToRetry(Instant tried_before,
+                                                                    int limit) = 0;
+    // A project's refunds at `provider` by our refund numbers and the provider's ids, for
+    // reconciliation [PAY-3].
+    virtual Result<std::vector<PaymentRefundRecord>> RefundsOfProject(ProjectId project,
+                                                                      std::string_view provider,
+                                                                      Instant from, Instant to) = 0;
     // A reconciliation and its mismatches; its id.
     virtual Result<int64_t> InsertReconciliation(const ReconciliationRun& run,
                                                  const std::vector<Mismatch>& mismatches) = 0;

@@ -56,6 +56,22 @@ std::string_view ValveStateName(ValveState state) {
     return "unknown";
 }
 
+std::string_view RefundStateName(RefundState state) {
+    switch (state) {
+        case RefundState::kRequested:
+            return "requested";
+        case RefundState::kProcessing:
+            return "processing";
+        case RefundState::kSucceeded:
+            return "succeeded";
+        case RefundState::kFailed:
+            return "failed";
+        case RefundState::kAbnormal:
+            return "abnormal";
+    }
+    return "unknown";
+}
+
 std::string_view PaymentOrderStateName(PaymentOrderState state) {
     switch (state) {
         case PaymentOrderState::kCreated:

@@ -278,6 +278,40 @@ Result<std::string> AlipayQueryRequestText(const AlipayMerchant& merchant,
                          "", now);
 }
 
+Result<std::string> AlipayRefundRequestText(const AlipayMerchant& merchant,
+                                            std::string_view order_no, std::string_view refund_no,
+                                            Money amount, std::string_view reason, Instant now) {
+    return SignedRequest(merchant, "alipay.trade.refund",
+                         wire::Json{{"out_trade_no", order_no},
+                                    {"out_request_no", refund_no},
+                                    {"refund_amount", wire::MoneyText(amount)},
+                                    {"refund_reason", std::string(reason.substr(0, 200))}},
+                         "", "", now);
+}
+
+Result<RefundAnswer> ReadAlipayRefund(const AlipayConfig& config, std::string_view body) {
+    auto verified = VerifiedResponse(config, "alipay.trade.refund", body);
+    if (!verified) {
+        // Not Alipay's refusal: what became of the refund is unknown, so it is asked again.
+        const Error& e = verified.error();
+        return MakeError(e.code == ErrorCode::kInvalidArgument ? ErrorCode::kUnavailable : e.code,
+                         "Alipay's answer could not be read: " + e.message, e.field);
+    }
+    const wire::Json& response = *verified;
+    if (Status ok = Succeeded(response); !ok) {
+        if (ok.error().code == ErrorCode::kNotFound) {  // no such trade: refused, not unknown
+            return InvalidArgument("alipay", ok.error().message);
+        }
+        return std::unexpected(ok.error());
+    }
+    RefundAnswer answer;
+    answer.state = RefundState::kSucceeded;
+    answer.provider_refund_id = StringOf(response, "trade_no", 64);
+    answer.detail = "fund_change " + StringOf(response, "fund_change", 8) + ", refund_fee " +
+                    StringOf(response, "refund_fee", 16);
+    return answer;
+}
+
 Result<std::string> ReadAlipayPrecreate(const AlipayConfig& config, std::string_view body) {
     JOULE_ASSIGN_OR_RETURN(wire::Json response,
                            VerifiedResponse(config, "alipay.trade.precreate", body));

@@ -80,6 +80,17 @@ struct AlipayOrderRequest {
 [[nodiscard]] Result<PaymentNotification> ReadAlipayTradeQuery(const AlipayConfig& config,
                                                                std::string_view body);
 
+// The body of alipay.trade.refund: `amount` of `order_no` back to its payer, out_request_no
+// `refund_no` (the same number asked again is the same refund at Alipay).
+[[nodiscard]] Result<std::string> AlipayRefundRequestText(const AlipayMerchant& merchant,
+                                                          std::string_view order_no,
+                                                          std::string_view refund_no, Money amount,
+                                                          std::string_view reason, Instant now);
+// Its answer, verified: refunded (Alipay refunds at once), or kInvalidArgument with Alipay's
+// sub_code for a refusal, kUnavailable when Alipay failed, kUnauthenticated ("sign").
+[[nodiscard]] Result<RefundAnswer> ReadAlipayRefund(const AlipayConfig& config,
+                                                    std::string_view body);
+
 // The exact text of member `key` of the JSON object `json`, as it stands in the text (what
 // Alipay signs). kInvalidArgument naming `key` when the text is not an object or has no such
 // member.

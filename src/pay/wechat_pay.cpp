@@ -16,6 +16,15 @@ using wire::ObjectReader;
 
 constexpr std::string_view kProbePrefix = "WECHATPAY/SIGNTEST/";
 
+// At most `max` bytes of UTF-8 `text`, cut between characters.
+std::string CutUtf8(std::string_view text, std::size_t max) {
+    std::size_t cut = std::min(text.size(), max);
+    while (cut > 0 && cut < text.size() && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) {
+        --cut;
+    }
+    return std::string(text.substr(0, cut));
+}
+
 Result<int64_t> UnixSeconds(std::string_view text, std::string_view field) {
     int64_t value = 0;
     const auto* end = text.data() + text.size();
@@ -235,15 +244,9 @@ Result<WechatCall> WechatPrepayCall(const WechatPayConfig& config, const WechatP
         return InvalidArgument("client_ip", "an H5 payment needs the payer's address");
     }
     // At most 127 bytes, cut before a UTF-8 continuation byte never inside a character.
-    std::size_t cut = std::min<std::size_t>(r.description.size(), 127);
-    while (cut > 0 && cut < r.description.size() &&
-           (static_cast<unsigned char>(r.description[cut]) & 0xC0) == 0x80) {
-        --cut;
-    }
-    const std::string description = r.description.substr(0, cut);
     Json body{{"appid", config.app_id},
               {"mchid", config.mch_id},
-              {"description", description},
+              {"description", CutUtf8(r.description, 127)},
               {"out_trade_no", r.order_no},
               {"time_expire", WechatTime(r.expires)},
               {"notify_url", r.notify_url},
@@ -280,6 +283,53 @@ Result<WechatJsapiParams> WechatJsapiParameters(const WechatMerchantKey& key,
     JOULE_ASSIGN_OR_RETURN(p.pay_sign,
                            WechatJsapiPaySign(key, app_id, timestamp, nonce, p.package));
     return p;
+}
+
+WechatCall WechatRefundCall(const WechatRefundRequest& r) {
+    const Json body{
+        {"out_trade_no", r.order_no},
+        {"out_refund_no", r.refund_no},
+        {"reason", CutUtf8(r.reason, 80)},
+        {"amount", Json{{"refund", r.amount.fen}, {"total", r.total.fen}, {"currency", "CNY"}}}};
+    return WechatCall{"/v3/refund/domestic/refunds", body.dump()};
+}
+
+Result<RefundAnswer> ReadWechatRefund(const WechatPayConfig& config, const HeaderLookup& header,
+                                      std::string_view body, Instant now) {
+    JOULE_TRY(VerifyWechatSignature(config, header, body, now));
+    // Signed, but not what a refund answers: unknown, never a refusal, so it is asked again.
+    const auto unreadable = [](const Error& e) {
+        return MakeError(ErrorCode::kUnavailable,
+                         "WeChat Pay's refund answer could not be read: " + e.message, e.field);
+    };
+    auto parsed = ParseObject(body, "body");
+    if (!parsed) {
+        return unreadable(parsed.error());
+    }
+    ObjectReader r(*parsed, "");
+    RefundAnswer answer;
+    auto id = r.String("refund_id", 64);
+    auto status_text = r.String("status", 32);
+    if (!id || !status_text) {
+        return unreadable(!id ? id.error() : status_text.error());
+    }
+    answer.provider_refund_id = std::move(*id);
+    const std::string status = std::move(*status_text);
+    if (status == "SUCCESS") {
+        answer.state = RefundState::kSucceeded;
+    } else if (status == "PROCESSING") {
+        answer.state = RefundState::kProcessing;
+    } else if (status == "CLOSED") {
+        answer.state = RefundState::kFailed;
+    } else if (status == "ABNORMAL") {
+        answer.state = RefundState::kAbnormal;
+    } else {
+        return unreadable(Error{ErrorCode::kInvalidArgument,
+                                "not a refund state of WeChat Pay: " + status.substr(0, 32),
+                                "status"});
+    }
+    answer.detail = status;
+    return answer;
 }
 
 std::string WechatErrorText(std::string_view body) {

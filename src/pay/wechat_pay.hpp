@@ -133,6 +133,22 @@ struct WechatJsapiParams {
                                                               int64_t timestamp,
                                                               std::string_view nonce);
 
+// A refund [PAY-2]: POST /v3/refund/domestic/refunds. The same out_refund_no asked again is the
+// same refund at WeChat, so a refund not answered is asked again with it.
+struct WechatRefundRequest {
+    std::string order_no;   // out_trade_no
+    std::string refund_no;  // out_refund_no
+    Money amount;           // refunded
+    Money total;            // the order's
+    std::string reason;     // shown to the payer; cut to 80 bytes
+};
+[[nodiscard]] WechatCall WechatRefundCall(const WechatRefundRequest& r);
+// The refund's answer, verified: its state (SUCCESS, PROCESSING, CLOSED, ABNORMAL) and id.
+// kUnauthenticated for a signature that does not verify; kInvalidArgument for another answer.
+[[nodiscard]] Result<RefundAnswer> ReadWechatRefund(const WechatPayConfig& config,
+                                                    const HeaderLookup& header,
+                                                    std::string_view body, Instant now);
+
 // WeChat Pay's error answer ({"code": ..., "message": ...}) as "CODE: message", or the start of
 // a body that is not one; for the log and the staff's error.
 [[nodiscard]] std::string WechatErrorText(std::string_view body);

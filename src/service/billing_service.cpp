@@ -734,6 +734,41 @@ Result<TopUpResult> BillingService::TopUpInTx(Tx& tx, AccountId account, Money a
     return PostTopUp(tx, ctx, r, transfer_id, actor, now);
 }
 
+namespace {
+
+Result<bool> PostRefund(Tx& tx, AccountContext& ctx, Money amount, std::string_view channel,
+                        const std::string& transfer_id, std::string_view reason, const Actor& actor,
+                        Instant now) {
+    // A meter-billing account's paid credit is always 0 (every payment goes on to the meter),
+    // so there is nothing on the platform to refund.
+    JOULE_TRY(RequirePlatformBilling(ctx.account, "a refund"));
+    JOULE_ASSIGN_OR_RETURN(LedgerAccountId cash,
+                           tx.SystemLedgerAccount(LedgerAccountKind::kCash, channel));
+    const Transfer refund{transfer_id,           ctx.account.paid,    cash,       amount,
+                          TransferCode::kRefund, std::string(reason), actor.name, now};
+    JOULE_ASSIGN_OR_RETURN(PostResult seen, CheckIdempotency(tx, refund));
+    if (seen == PostResult::kExists) {
+        return false;
+    }
+    if (ctx.wallet.paid.balance < amount) {
+        return FailedPrecondition("refund of " + std::to_string(amount.fen) +
+                                      " fen exceeds the paid balance of " +
+                                      std::to_string(ctx.wallet.paid.balance.fen) + " fen",
+                                  "amount");
+    }
+    JOULE_TRY(Post(tx, refund));
+    ctx.wallet.paid.balance -= amount;
+    JOULE_TRY(
+        StepAndPersist(tx, ctx, ControlEvent::kBalanceChanged, now, actor.name, "refund", nullptr));
+    JOULE_TRY(Log(
+        tx, actor, ctx.project.id, "account.refund", ctx.account.number,
+        "{\"amount_fen\":" + std::to_string(amount.fen) + ",\"reason\":" + JsonQuote(reason) + "}",
+        now));
+    return true;
+}
+
+}  // namespace
+
 Result<Money> BillingService::Refund(const RefundRequest& r, const Actor& actor, Instant now) {
     JOULE_TRY(CheckAmount(r.amount, "amount"));
     JOULE_TRY(CheckClientKey(r.idempotency_key));
@@ -741,33 +776,29 @@ Result<Money> BillingService::Refund(const RefundRequest& r, const Actor& actor,
     JOULE_TRY(CheckText(r.channel, "channel", 32));
     JOULE_ASSIGN_OR_RETURN(auto tx, store_.Begin());
     JOULE_ASSIGN_OR_RETURN(AccountContext ctx, LoadAccount(*tx, r.project_code, r.account_number));
-    // A meter-billing account's paid credit is always 0 (every payment goes on to the meter),
-    // so there is nothing on the platform to refund.
-    JOULE_TRY(RequirePlatformBilling(ctx.account, "a refund"));
-    JOULE_ASSIGN_OR_RETURN(LedgerAccountId cash,
-                           tx->SystemLedgerAccount(LedgerAccountKind::kCash, r.channel));
-    const Transfer refund{r.idempotency_key,     ctx.account.paid, cash,       r.amount,
-                          TransferCode::kRefund, r.reason,         actor.name, now};
-    JOULE_ASSIGN_OR_RETURN(PostResult seen, CheckIdempotency(*tx, refund));
-    if (seen == PostResult::kExists) {
-        return r.amount;
+    JOULE_ASSIGN_OR_RETURN(const bool posted, PostRefund(*tx, ctx, r.amount, r.channel,
+                                                         r.idempotency_key, r.reason, actor, now));
+    if (posted) {
+        JOULE_TRY(tx->Commit());
     }
-    if (ctx.wallet.paid.balance < r.amount) {
-        return FailedPrecondition("refund of " + std::to_string(r.amount.fen) +
-                                      " fen exceeds the paid balance of " +
-                                      std::to_string(ctx.wallet.paid.balance.fen) + " fen",
-                                  "amount");
-    }
-    JOULE_TRY(Post(*tx, refund));
-    ctx.wallet.paid.balance -= r.amount;
-    JOULE_TRY(StepAndPersist(*tx, ctx, ControlEvent::kBalanceChanged, now, actor.name, "refund",
-                             nullptr));
-    JOULE_TRY(Log(*tx, actor, ctx.project.id, "account.refund", ctx.account.number,
-                  "{\"amount_fen\":" + std::to_string(r.amount.fen) +
-                      ",\"reason\":" + JsonQuote(r.reason) + "}",
-                  now));
-    JOULE_TRY(tx->Commit());
     return r.amount;
+}
+
+Status BillingService::RefundInTx(Tx& tx, AccountId account, Money amount, std::string_view channel,
+                                  const std::string& transfer_id, std::string_view reason,
+                                  const Actor& actor, Instant now) {
+    JOULE_TRY(CheckAmount(amount, "amount"));
+    JOULE_TRY(CheckText(channel, "channel", 32));
+    if (transfer_id.empty() || transfer_id.size() > kMaxTransferIdBytes) {
+        return InvalidArgument("transfer_id", "must be 1..128 bytes");
+    }
+    JOULE_ASSIGN_OR_RETURN(AccountContext ctx, ContextOfAccount(tx, account));
+    JOULE_ASSIGN_OR_RETURN(const bool posted,
+                           PostRefund(tx, ctx, amount, channel, transfer_id, reason, actor, now));
+    if (!posted) {
+        return MakeError(ErrorCode::kAlreadyExists, "the refund is posted already", "transfer_id");
+    }
+    return {};
 }
 
 Result<LedgerAccountId> BillingService::GrantSubsidy(const SubsidyRequest& r, const Actor& actor,

@@ -48,6 +48,14 @@ public:
     // Refund of paid credit [ACCT-3]. kFailedPrecondition when it exceeds the paid balance, and
     // (field "billing_mode") for a meter-billing account, whose paid credit is always 0.
     [[nodiscard]] Result<Money> Refund(const RefundRequest& r, const Actor& actor, Instant now);
+    // A refund of `account`'s paid credit to cash:<channel> inside the caller's unit of work,
+    // under a system transfer id (a provider refund's "refund:<provider>:<refund_no>"): the
+    // prepaid state stepped with it (the supply cut when it leaves nothing). kFailedPrecondition
+    // ("amount") above the paid balance, kAlreadyExists ("transfer_id") for an id posted before.
+    // On an error the caller must roll back.
+    [[nodiscard]] Status RefundInTx(Tx& tx, AccountId account, Money amount,
+                                    std::string_view channel, const std::string& transfer_id,
+                                    std::string_view reason, const Actor& actor, Instant now);
 
     // Grants credit (subsidy, free quota, compensation) kept apart, drawn first [ACCT-4, ACCT-8].
     [[nodiscard]] Result<LedgerAccountId> GrantSubsidy(const SubsidyRequest& r, const Actor& actor,

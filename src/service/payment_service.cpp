@@ -259,6 +259,165 @@ Result<std::optional<PaymentOrderRecord>> PaymentService::FindOrder(std::string_
     return tx->Payments().FindPaymentOrder(order_no);
 }
 
+Result<PaymentRefundRecord> PaymentService::RequestRefund(const RefundPaymentRequest& r,
+                                                          const Actor& actor, Instant now) {
+    if (r.amount <= Money{} || r.amount > kMaxOnlinePayment) {
+        return InvalidArgument("amount", "must be 0.01 to 50,000 yuan");
+    }
+    if (r.reason.empty() || r.reason.size() > 256) {
+        return InvalidArgument("reason", "must be 1 to 256 bytes");
+    }
+    if (r.idempotency_key.empty() || r.idempotency_key.size() > 64) {
+        return InvalidArgument("idempotency_key", "must be 1 to 64 bytes");
+    }
+    if (!IsOrderNo(r.refund_no)) {
+        return InvalidArgument("refund_no", "must be 6..32 of A-Z a-z 0-9 _ -");
+    }
+    PaymentRefundRecord out;
+    const Status committed = store_.RunCommitted([&](Tx& tx) -> Status {
+        JOULE_ASSIGN_OR_RETURN(auto project, tx.FindProject(r.project_code));
+        if (!project) {
+            return NotFound("no project '" + r.project_code + "'", "project");
+        }
+        PaymentTx& payments = tx.Payments();
+        JOULE_ASSIGN_OR_RETURN(auto order, payments.FindPaymentOrder(r.order_no));
+        if (!order || order->project != project->id) {
+            return NotFound("no payment order " + r.order_no.substr(0, 64), "order");
+        }
+        JOULE_ASSIGN_OR_RETURN(auto repeated,
+                               payments.FindRefundByKey(project->id, r.idempotency_key));
+        if (repeated) {
+            if (repeated->order_id != order->id || repeated->amount != r.amount) {
+                return MakeError(ErrorCode::kAlreadyExists, "the key was used for another refund",
+                                 "idempotency_key");
+            }
+            out = *repeated;
+            return {};
+        }
+        if (order->state != PaymentOrderState::kPaid) {
+            return FailedPrecondition("is not paid: nothing to refund", "order");
+        }
+        JOULE_ASSIGN_OR_RETURN(auto earlier, payments.RefundsOfOrder(order->id));
+        Money taken;
+        for (const PaymentRefundRecord& f : earlier) {
+            if (f.state != RefundState::kFailed) {
+                taken += f.amount;
+            }
+        }
+        if (taken + r.amount > order->amount) {
+            return FailedPrecondition("is more than is left to refund of the order (" +
+                                          std::to_string((order->amount - taken).fen) + " fen)",
+                                      "amount");
+        }
+        PaymentRefundRecord refund;
+        refund.refund_no = r.refund_no;
+        refund.client_key = r.idempotency_key;
+        refund.order_id = order->id;
+        refund.order_no = order->order_no;
+        refund.project = order->project;
+        refund.account = order->account;
+        refund.provider = order->provider;
+        refund.amount = r.amount;
+        refund.reason = r.reason;
+        refund.requested_by = actor.name;
+        refund.requested_at = now;
+        JOULE_ASSIGN_OR_RETURN(refund.id, payments.InsertRefund(refund));
+        JOULE_TRY(billing_.RefundInTx(
+            tx, order->account, r.amount, order->provider,
+            "refund:" + order->provider + ":" + r.refund_no,
+            "refund " + r.refund_no + " of order " + order->order_no + ": " + r.reason, actor,
+            now));
+        out = std::move(refund);
+        return {};
+    });
+    JOULE_TRY(committed);
+    return out;
+}
+
+Result<PaymentRefundRecord> PaymentService::SettleRefund(std::string_view refund_no,
+                                                         const Result<RefundAnswer>& answer,
+                                                         Instant now) {
+    PaymentRefundRecord out;
+    const Status committed = store_.RunCommitted([&](Tx& tx) -> Status {
+        JOULE_ASSIGN_OR_RETURN(auto found, tx.Payments().FindRefund(refund_no));
+        if (!found) {
+            return NotFound("no refund " + std::string(refund_no.substr(0, 64)), "refund");
+        }
+        PaymentRefundRecord refund = std::move(*found);
+        if (refund.state == RefundState::kSucceeded || refund.state == RefundState::kFailed) {
+            out = std::move(refund);
+            return {};  // final: a late or repeated answer changes nothing
+        }
+        refund.tried_at = now;
+        ++refund.tries;
+        RefundState next = refund.state;
+        if (answer) {
+            next = answer->state;
+            if (!answer->provider_refund_id.empty()) {
+                refund.provider_refund_id = answer->provider_refund_id.substr(0, 64);
+            }
+            refund.detail = answer->detail.substr(0, 256);
+        } else {
+            const ErrorCode code = answer.error().code;
+            const bool refused =
+                code == ErrorCode::kInvalidArgument || code == ErrorCode::kFailedPrecondition;
+            next = refused ? RefundState::kFailed : refund.state;
+            refund.detail = answer.error().message.substr(0, 256);
+        }
+        const auto alarm = [&](std::string detail) -> Status {
+            AlarmRecord a;
+            a.project = refund.project;
+            a.account = refund.account;
+            a.kind = AlarmKind::kPaymentMismatch;
+            a.raised_at = now;
+            a.detail = std::move(detail);
+            return tx.RaiseAlarm(a);
+        };
+        if (next == RefundState::kFailed) {
+            // The payer did not get it: the money goes back on the account it came from.
+            auto back =
+                billing_.TopUpInTx(tx, refund.account, refund.amount, refund.provider,
+                                   "refund " + refund.refund_no + " failed",
+                                   "refund-back:" + refund.provider + ":" + refund.refund_no,
+                                   Actor{"pay:" + refund.provider}, now);
+            std::string what = "refund " + refund.refund_no + " of order " + refund.order_no +
+                               " failed at " + refund.provider + " (" + refund.detail + "): ";
+            if (back) {
+                what += "the money is back on the account";
+            } else {
+                // A closed account takes nothing: the money waits in the provider's cash
+                // account of the ledger, for finance.
+                what += "the account did not take the money back: " + back.error().message;
+                refund.detail = (refund.detail + "; " + back.error().message).substr(0, 256);
+            }
+            JOULE_TRY(alarm(std::move(what)));
+            refund.finished_at = now;
+        } else if (next == RefundState::kAbnormal && refund.state != RefundState::kAbnormal) {
+            JOULE_TRY(alarm("refund " + refund.refund_no + " of order " + refund.order_no +
+                            " is abnormal at " + refund.provider + " (" + refund.detail +
+                            "): the payer's account refused it; return it in the provider's "
+                            "merchant platform"));
+        } else if (next == RefundState::kSucceeded) {
+            refund.finished_at = now;
+        }
+        refund.state = next;
+        JOULE_TRY(tx.Payments().UpdateRefund(refund));
+        out = std::move(refund);
+        return {};
+    });
+    JOULE_TRY(committed);
+    return out;
+}
+
+Result<std::vector<PaymentRefundRecord>> PaymentService::RefundsOfOrder(std::string_view order_no) {
+    JOULE_ASSIGN_OR_RETURN(auto tx, store_.BeginRead());
+    JOULE_ASSIGN_OR_RETURN(auto order, tx->Payments().FindPaymentOrder(order_no));
+    if (!order) {
+        return std::vector<PaymentRefundRecord>{};
+    }
+    return tx->Payments().RefundsOfOrder(order->id);
+}
+
 Status PaymentService::CloseRefusedOrder(std::string_view order_no) {
     return store_.RunCommitted([&](Tx& tx) -> Status {
         JOULE_ASSIGN_OR_RETURN(auto order, tx.Payments().FindPaymentOrder(order_no));

@@ -46,6 +46,16 @@ struct PaymentResult {
     TopUpResult top_up;        // kCredited only
 };
 
+// A refund of a paid order back to its payer through the provider [PAY-2].
+struct RefundPaymentRequest {
+    std::string project_code;
+    std::string order_no;
+    Money amount;
+    std::string reason;
+    std::string idempotency_key;  // the caller's; a repeat returns the refund it made
+    std::string refund_no;        // made by the caller: 6..32 of [A-Za-z0-9_-], unique
+};
+
 // A provider's daily statement to reconcile with a project's orders and ledger [PAY-3].
 struct ReconcileRequest {
     std::string project_code;
@@ -88,6 +98,27 @@ public:
     // another provider: those are recorded, not acknowledged (the provider retries, and staff
     // see them).
     [[nodiscard]] Result<PaymentResult> ConfirmPayment(const PaymentNotification& n, Instant now);
+
+    // A refund asked for (see RefundPaymentRequest): in one unit of work the refund is recorded
+    // and the account's paid credit debited to the provider's cash account (transfer
+    // "refund:<provider>:<refund_no>"), so the money cannot be spent while it goes back. The
+    // provider is asked afterwards (SettleRefund). A repeated key returns its refund.
+    // kNotFound naming "order"; kFailedPrecondition naming "order" (not paid) or "amount" (more
+    // than is left to refund of the order, or than the paid balance); kInvalidArgument naming
+    // the field; kAlreadyExists ("Idempotency-Key") for a key used for another refund.
+    [[nodiscard]] Result<PaymentRefundRecord> RequestRefund(const RefundPaymentRequest& r,
+                                                            const Actor& actor, Instant now);
+    // What the provider answered, or why it could not be asked: kUnavailable (and any answer
+    // that is not a refusal) keeps the refund open to be asked again; a refusal
+    // (kInvalidArgument, kFailedPrecondition) or a closed refund fails it and returns the money
+    // to the account (transfer "refund-back:<provider>:<refund_no>"), and an abnormal one is
+    // alarmed for finance. A refund already succeeded or failed is left as it is.
+    [[nodiscard]] Result<PaymentRefundRecord> SettleRefund(std::string_view refund_no,
+                                                           const Result<RefundAnswer>& answer,
+                                                           Instant now);
+    // The order's refunds, oldest first.
+    [[nodiscard]] Result<std::vector<PaymentRefundRecord>> RefundsOfOrder(
+        std::string_view order_no);
 
     // A notification that failed verification, recorded for finance (never credited).
     [[nodiscard]] Status RecordRejected(std::string_view provider, std::string_view detail,

@@ -385,3 +385,110 @@ TEST_F(PaymentServiceTest, AStatementIsReconciledAndEveryMismatchAlarmed) {
 
 }  // namespace
 }  // namespace joule
+
+namespace joule {
+namespace {
+
+class RefundServiceTest : public PaymentServiceTest {
+protected:
+    PaymentOrderRecord PaidOrder(const std::string& no, Money amount) {
+        PaymentOrderRecord o = Order(no, amount);
+        EXPECT_EQ(Outcome(Paid(o, "T" + no)), PaymentOutcome::kCredited);
+        return o;
+    }
+    Result<PaymentRefundRecord> Ask(const std::string& order_no, Money amount,
+                                    const std::string& key, const std::string& refund_no) {
+        return payments_.RequestRefund(
+            {"mall", order_no, amount, "tenant moved out", key, refund_no}, Actor{"finance"}, now_);
+    }
+    static RefundAnswer Answer(RefundState state, std::string id = "50300000000001") {
+        return RefundAnswer{state, std::move(id), std::string(RefundStateName(state))};
+    }
+};
+
+TEST_F(RefundServiceTest, ARefundDebitsTheAccountAtOnceAndSucceedsWhenTheProviderSaysSo) {
+    const PaymentOrderRecord order = PaidOrder("ORD0001", Money{5000});
+    ASSERT_EQ(PaidBalance("A001"), Money{6000});
+    auto asked = Ask(order.order_no, Money{2000}, "key-1", "RF0001");
+    ASSERT_TRUE(asked.has_value()) << asked.error().ToString();
+    EXPECT_EQ(asked->state, RefundState::kRequested);
+    EXPECT_EQ(PaidBalance("A001"), Money{4000});  // not spendable while it goes back
+    // The same key again: the same refund, nothing debited twice.
+    auto again = Ask(order.order_no, Money{2000}, "key-1", "RF0002");
+    ASSERT_TRUE(again.has_value());
+    EXPECT_EQ(again->refund_no, "RF0001");
+    EXPECT_EQ(PaidBalance("A001"), Money{4000});
+    EXPECT_EQ(Ask(order.order_no, Money{100}, "key-1", "RF0003").error().code,
+              ErrorCode::kAlreadyExists);
+
+    auto processing = payments_.SettleRefund("RF0001", Answer(RefundState::kProcessing), now_);
+    ASSERT_TRUE(processing.has_value());
+    EXPECT_EQ(processing->state, RefundState::kProcessing);
+    EXPECT_EQ(processing->tries, 1);
+    auto done = payments_.SettleRefund("RF0001", Answer(RefundState::kSucceeded), now_);
+    ASSERT_TRUE(done.has_value());
+    EXPECT_EQ(done->state, RefundState::kSucceeded);
+    EXPECT_EQ(done->provider_refund_id, "50300000000001");
+    ASSERT_TRUE(done->finished_at.has_value());
+    // Final: a late failure changes nothing.
+    EXPECT_EQ(payments_.SettleRefund("RF0001", Answer(RefundState::kFailed), now_)->state,
+              RefundState::kSucceeded);
+    EXPECT_EQ(PaidBalance("A001"), Money{4000});
+    ExpectLedgerBalanced();
+}
+
+TEST_F(RefundServiceTest, ARefusedOrClosedRefundPutsTheMoneyBackOnce) {
+    const PaymentOrderRecord order = PaidOrder("ORD0002", Money{5000});
+    ASSERT_TRUE(Ask(order.order_no, Money{3000}, "k-a", "RF0101").has_value());
+    // Not reached: still open, nothing moved back.
+    auto unreachable = payments_.SettleRefund(
+        "RF0101",
+        Result<RefundAnswer>(std::unexpected(Error{ErrorCode::kUnavailable, "timeout", ""})), now_);
+    ASSERT_TRUE(unreachable.has_value());
+    EXPECT_EQ(unreachable->state, RefundState::kRequested);
+    EXPECT_EQ(PaidBalance("A001"), Money{3000});
+    // Refused for good: the money comes back, and finance hears of it.
+    auto refused = payments_.SettleRefund(
+        "RF0101",
+        Result<RefundAnswer>(std::unexpected(
+            Error{ErrorCode::kInvalidArgument, "NOT_ENOUGH: 基本账户余额不足", "provider"})),
+        now_);
+    ASSERT_TRUE(refused.has_value());
+    EXPECT_EQ(refused->state, RefundState::kFailed);
+    EXPECT_EQ(PaidBalance("A001"), Money{6000});
+    EXPECT_EQ(OpenAlarms(AlarmKind::kPaymentMismatch).size(), 1U);
+    // Answered again: still once.
+    ASSERT_TRUE(payments_.SettleRefund("RF0101", Answer(RefundState::kFailed), now_));
+    EXPECT_EQ(PaidBalance("A001"), Money{6000});
+    // A failed refund leaves the order refundable again; a closed one returns the money too.
+    ASSERT_TRUE(Ask(order.order_no, Money{5000}, "k-b", "RF0102").has_value());
+    EXPECT_EQ(PaidBalance("A001"), Money{1000});
+    ASSERT_TRUE(payments_.SettleRefund("RF0102", Answer(RefundState::kFailed), now_));
+    EXPECT_EQ(PaidBalance("A001"), Money{6000});
+    ExpectLedgerBalanced();
+}
+
+TEST_F(RefundServiceTest, NoMoreThanTheOrderOrTheBalanceIsRefunded) {
+    const PaymentOrderRecord order = PaidOrder("ORD0003", Money{5000});
+    ASSERT_TRUE(Ask(order.order_no, Money{4000}, "k1", "RF0201").has_value());
+    auto over = Ask(order.order_no, Money{1001}, "k2", "RF0202");
+    ASSERT_FALSE(over.has_value());
+    EXPECT_EQ(over.error().field, "amount");
+    ASSERT_TRUE(Ask(order.order_no, Money{1000}, "k3", "RF0203").has_value());
+    EXPECT_EQ(PaidBalance("A001"), Money{1000});
+    // Another order, more than the paid balance left: refused, nothing recorded.
+    const PaymentOrderRecord unpaid = Order("ORD0004", Money{500});
+    EXPECT_EQ(Ask(unpaid.order_no, Money{500}, "k4", "RF0204").error().field, "order");
+    EXPECT_EQ(Ask("NOSUCHORDER", Money{500}, "k5", "RF0205").error().code, ErrorCode::kNotFound);
+    EXPECT_EQ(Ask(order.order_no, Money{0}, "k6", "RF0206").error().field, "amount");
+    EXPECT_EQ(Ask(order.order_no, Money{1}, "k7", "bad no").error().field, "refund_no");
+    // An abnormal refund is alarmed for finance and stays debited.
+    ASSERT_TRUE(payments_.SettleRefund("RF0201", Answer(RefundState::kAbnormal), now_));
+    EXPECT_EQ(OpenAlarms(AlarmKind::kPaymentMismatch).size(), 1U);
+    EXPECT_EQ(PaidBalance("A001"), Money{1000});
+    EXPECT_EQ(payments_.RefundsOfOrder(order.order_no)->size(), 2U);
+    ExpectLedgerBalanced();
+}
+
+}  // namespace
+}  // namespace joule

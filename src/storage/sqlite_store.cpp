@@ -1891,6 +1891,111 @@ public:
         auto q = Q("UPDATE payment_orders SET queried_at = ?, queries = queries + 1 WHERE id = ?");
         return q.Int(Secs(at)).Int(id).Run();
     }
+    Result<int64_t> InsertRefund(const PaymentRefundRecord& r) override {
+        auto q =
+            Q("INSERT INTO payment_refunds(refund_no, client_key, order_id, project_id, "
+              "account_id, provider, amount_fen, state, provider_refund_id, reason, requested_by, "
+              "requested_at, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+        auto inserted = q.Text(r.refund_no)
+                            .Text(r.client_key)
+                            .Int(r.order_id)
+                            .Int(r.project.value)
+                            .Int(r.account.value)
+                            .Text(r.provider)
+                            .Int(r.amount.fen)
+                            .Int(static_cast<int64_t>(r.state))
+                            .Text(r.provider_refund_id)
+                            .Text(r.reason)
+                            .Text(r.requested_by)
+                            .Int(Secs(r.requested_at))
+                            .Text(r.detail)
+                            .Run();
+        if (!inserted) {
+            if (inserted.error().code == ErrorCode::kAlreadyExists) {
+                return MakeError(ErrorCode::kAlreadyExists, "refund number or key taken",
+                                 "Idempotency-Key");
+            }
+            return std::unexpected(inserted.error());
+        }
+        return sqlite3_last_insert_rowid(db_);
+    }
+    static PaymentRefundRecord RefundRow(const Query& r) {
+        PaymentRefundRecord f;
+        f.id = r.ColInt(0);
+        f.refund_no = r.ColText(1);
+        f.client_key = r.ColText(2);
+        f.order_id = r.ColInt(3);
+        f.order_no = r.ColText(4);
+        f.project = ProjectId{r.ColInt(5)};
+        f.account = AccountId{r.ColInt(6)};
+        f.provider = r.ColText(7);
+        f.amount = Money{r.ColInt(8)};
+        f.state = static_cast<RefundState>(r.ColInt(9));
+        f.provider_refund_id = r.ColText(10);
+        f.reason = r.ColText(11);
+        f.requested_by = r.ColText(12);
+        f.requested_at = At(r.ColInt(13));
+        if (auto at = r.ColOptInt(14)) {
+            f.finished_at = At(*at);
+        }
+        f.detail = r.ColText(15);
+        if (auto at = r.ColOptInt(16)) {
+            f.tried_at = At(*at);
+        }
+        f.tries = r.ColInt(17);
+        return f;
+    }
+#define JOULE_REFUND_COLUMNS                                                                \
+    "f.id, f.refund_no, f.client_key, f.order_id, o.order_no, f.project_id, f.account_id, " \
+    "f.provider, f.amount_fen, f.state, f.provider_refund_id, f.reason, f.requested_by, "   \
+    "f.requested_at, f.finished_at, f.detail, f.tried_at, f.tries FROM payment_refunds f "  \
+    "JOIN payment_orders o ON o.id = f.order_id"
+    Result<std::optional<PaymentRefundRecord>> FindRefund(std::string_view refund_no) override {
+        auto q = Q("SELECT " JOULE_REFUND_COLUMNS " WHERE f.refund_no = ?");
+        q.Text(refund_no);
+        return sqlite::FirstRow(q, RefundRow);
+    }
+    Result<std::optional<PaymentRefundRecord>> FindRefundByKey(
+        ProjectId project, std::string_view client_key) override {
+        auto q = Q("SELECT " JOULE_REFUND_COLUMNS " WHERE f.project_id = ? AND f.client_key = ?");
+        q.Int(project.value).Text(client_key);
+        return sqlite::FirstRow(q, RefundRow);
+    }
+    Result<std::vector<PaymentRefundRecord>> RefundsOfOrder(int64_t order_id) override {
+        auto q = Q("SELECT " JOULE_REFUND_COLUMNS " WHERE f.order_id = ? ORDER BY f.id");
+        q.Int(order_id);
+        return CollectRows(q, RefundRow);
+    }
+    Status UpdateRefund(const PaymentRefundRecord& r) override {
+        auto q =
+            Q("UPDATE payment_refunds SET state = ?, provider_refund_id = ?, finished_at = ?, "
+              "detail = ?, tried_at = ?, tries = ? WHERE id = ?");
+        return q.Int(static_cast<int64_t>(r.state))
+            .Text(r.provider_refund_id)
+            .OptInt(r.finished_at ? std::optional<int64_t>(Secs(*r.finished_at)) : std::nullopt)
+            .Text(r.detail)
+            .OptInt(r.tried_at ? std::optional<int64_t>(Secs(*r.tried_at)) : std::nullopt)
+            .Int(r.tries)
+            .Int(r.id)
+            .Run();
+    }
+    Result<std::vector<PaymentRefundRecord>> RefundsToRetry(Instant tried_before,
+                                                            int limit) override {
+        auto q = Q("SELECT " JOULE_REFUND_COLUMNS
+                   " WHERE f.state IN (0, 1) AND COALESCE(f.tried_at, f.requested_at) <= ? "
+                   "ORDER BY f.requested_at, f.id LIMIT ?");
+        q.Int(Secs(tried_before)).Int(limit);
+        return CollectRows(q, RefundRow);
+    }
+    Result<std::vector<PaymentRefundRecord>> RefundsOfProject(ProjectId project,
+                                                              std::string_view provider,
+                                                              Instant from, Instant to) override {
+        auto q = Q("SELECT " JOULE_REFUND_COLUMNS
+                   " WHERE f.project_id = ? AND f.provider = ? AND f.requested_at >= ? AND "
+                   "f.requested_at < ? ORDER BY f.requested_at, f.id");
+        q.Int(project.value).Text(provider).Int(Secs(from)).Int(Secs(to));
+        return CollectRows(q, RefundRow);
+    }
     Result<int64_t> InsertReconciliation(const ReconciliationRun& run,
                                          const std::vector<Mismatch>& mismatches) override {
         auto q =

@@ -408,6 +408,70 @@ TEST_F(PaymentE2eTest, OrdersAreMadeAtTheProvidersAsTheirPayersOpenThem) {
     EXPECT_EQ(Paid(), "10.00");  // nothing is credited before a provider says it is paid
 }
 
+// Refunds go back through the provider [PAY-2]: WeChat Pay's refund API and Alipay's
+// alipay.trade.refund, played by Node (our signatures checked there, its answers verified here).
+// The account is debited when finance asks; a refusal puts the money back; a repeat of the
+// request is the same refund.
+TEST_F(PaymentE2eTest, RefundsGoBackThroughTheProviders) {
+    const auto pay = [&](const std::string& provider, const std::string& amount, int64_t fen,
+                         const std::string& transaction) {
+        const std::string order = NewOrder(provider, amount);
+        const Notification n = Signed(Json::array({{{"order_no", order},
+                                                    {"amount", fen},
+                                                    {"transaction_id", transaction},
+                                                    {"variant", "valid"}}}),
+                                      provider)[0];
+        const Reply r =
+            Send(port_, http::verb::post, "/api/v1/pay/notify/" + provider, n.body, n.headers);
+        EXPECT_TRUE(r.status == 204 || r.status == 200) << r.body;
+        return order;
+    };
+    const auto refund = [&](const std::string& order, const std::string& amount,
+                            const std::string& key) {
+        return Send(port_, http::verb::post, "/api/v1/projects/e2e/payments/" + order + "/refunds",
+                    Json{{"amount", amount}, {"reason", "moved out"}}.dump(),
+                    {{"Cookie", cookie_}, {"X-CSRF-Token", csrf_}, {"Idempotency-Key", key}});
+    };
+    const std::string wechat = pay("wechat", "50.00", 5000, "4200000000000501");
+    const std::string alipay = pay("alipay", "40.00", 4000, "2026112322001400000501");
+    ASSERT_EQ(Paid(), "100.00");
+
+    // WeChat: still processing, then asked again with the same number: succeeded.
+    ASSERT_EQ(
+        AtProvider(http::verb::post, "/mock/refund-status", Json{{"status", "PROCESSING"}}.dump())
+            .status,
+        204);
+    const Reply processing = refund(wechat, "20.00", "e2e-r1");
+    ASSERT_EQ(processing.status, 201) << processing.body;
+    EXPECT_EQ(processing.json()["state"], "processing");
+    EXPECT_TRUE(processing.json()["provider_refund_id"].get<std::string>().starts_with("50300"));
+    EXPECT_EQ(Paid(), "80.00");
+    // WeChat refuses the next one for good: failed, and the money is back.
+    ASSERT_EQ(AtProvider(http::verb::post, "/mock/refuse",
+                         Json{{"status", 403}, {"code", "NOT_ENOUGH"}}.dump())
+                  .status,
+              204);
+    const Reply refused = refund(wechat, "10.00", "e2e-r2");
+    ASSERT_EQ(refused.status, 201) << refused.body;
+    EXPECT_EQ(refused.json()["state"], "failed");
+    EXPECT_NE(refused.json()["detail"].get<std::string>().find("NOT_ENOUGH"), std::string::npos);
+    EXPECT_EQ(Paid(), "80.00");
+    // Alipay refunds at once.
+    const Reply done = refund(alipay, "40.00", "e2e-r3");
+    ASSERT_EQ(done.status, 201) << done.body;
+    EXPECT_EQ(done.json()["state"], "succeeded");
+    EXPECT_EQ(Paid(), "40.00");
+    // Asking again with the same key is the same refund: nothing more at the provider.
+    const Reply repeat = refund(alipay, "40.00", "e2e-r3");
+    ASSERT_EQ(repeat.status, 201) << repeat.body;
+    EXPECT_EQ(repeat.json()["refund_no"], done.json()["refund_no"]);
+    const Json at_provider = AtProvider(http::verb::get, "/mock/refunds").json();
+    EXPECT_EQ(at_provider.size(), 2U);  // the refused one never existed there
+    EXPECT_EQ(at_provider[done.json()["refund_no"].get<std::string>()]["asked"], 1);
+    EXPECT_EQ(Paid(), "40.00");
+    ExpectLedgerBalanced(db_);
+}
+
 // A tenant inside WeChat: the page sends them to the official account's OAuth, which comes back
 // with a code; the server keeps the openid with the session and their JSAPI order carries it.
 TEST_F(PaymentE2eTest, ATenantsOpenidComesFromWechatsOAuth) {

@@ -109,6 +109,17 @@ public:
         ASSERT_TRUE(r.has_value());
         ASSERT_EQ(r->status, 204);
     }
+    void RefundStatus(const std::string& status) {
+        notify::HttpClient http;
+        auto r = http.Request("POST", Base() + "/mock/refund-status",
+                              {"Content-Type: application/json"}, Json{{"status", status}}.dump());
+        ASSERT_TRUE(r.has_value());
+        ASSERT_EQ(r->status, 204);
+    }
+    Json Refunds() {
+        notify::HttpClient http;
+        return Json::parse(http.Request("GET", Base() + "/mock/refunds", {}, "").value().body);
+    }
     Json Asked() {
         notify::HttpClient http;
         return Json::parse(http.Request("GET", Base() + "/mock/asked", {}, "").value().body);
@@ -289,6 +300,43 @@ TEST_F(PaymentQueryTest, AlipayIsAskedAboutItsOrdersAsWell) {
     EXPECT_GE(refused->failed, 1);
     EXPECT_EQ(refused->credited, 0);
     EXPECT_EQ(Paid(), Money{8888});
+}
+
+// A refund WeChat is still processing, or that could not be asked, is asked again with the same
+// refund number until WeChat says it succeeded.
+TEST_F(PaymentQueryTest, AnOpenRefundIsAskedAgainUntilItIsDone) {
+    const PaymentOrderRecord order = Order("Q000030", 5000);
+    PaymentNotification paid;
+    paid.provider = "wechat";
+    paid.order_no = order.order_no;
+    paid.transaction_id = "4200000000000030";
+    paid.amount = Money{5000};
+    paid.paid = true;
+    paid.state = "SUCCESS";
+    ASSERT_EQ(payments_.ConfirmPayment(paid, now_).value().outcome, PaymentOutcome::kCredited);
+    auto asked = payments_.RequestRefund(
+        {"mall", order.order_no, Money{2000}, "moved out", "k1", "RQ000030"}, Actor{"finance"},
+        now_);
+    ASSERT_TRUE(asked.has_value()) << asked.error().ToString();
+    EXPECT_EQ(Paid(), Money{3000});
+    wechat_.RefundStatus("PROCESSING");
+    app::PaymentQuerier querier = Querier();
+    auto first = querier.RunOnce(WallNow());
+    ASSERT_TRUE(first.has_value()) << first.error().ToString();
+    EXPECT_EQ(first->refunds_asked, 1);  // never asked since it was made ten minutes ago
+    EXPECT_EQ(first->refunds_settled, 0);
+    EXPECT_EQ(payments_.RefundsOfOrder(order.order_no)->front().state, RefundState::kProcessing);
+    EXPECT_EQ(querier.RunOnce(WallNow() + Seconds{60}).value().refunds_asked, 0);  // not yet
+    wechat_.RefundStatus("SUCCESS");
+    auto second = querier.RunOnce(WallNow() + Seconds{121});
+    ASSERT_TRUE(second.has_value());
+    EXPECT_EQ(second->refunds_settled, 1);
+    const PaymentRefundRecord done = payments_.RefundsOfOrder(order.order_no)->front();
+    EXPECT_EQ(done.state, RefundState::kSucceeded);
+    EXPECT_EQ(done.tries, 2);
+    EXPECT_EQ(wechat_.Refunds()["RQ000030"]["asked"], 2);  // one refund at WeChat, asked twice
+    EXPECT_EQ(querier.RunOnce(WallNow() + Seconds{400}).value().refunds_asked, 0);
+    EXPECT_EQ(Paid(), Money{3000});
 }
 
 TEST_F(PaymentQueryTest, OrdersAreAskedAboutOnlyAfterAFewMinutesAndNotForEver) {

@@ -22,6 +22,10 @@
 //     client does; POST /mock/pay {order_no | prepay_id} pays an order made here: its provider's
 //     signed notification is posted to the order's notify_url. The H5 cashier (GET /h5pay) and
 //     Alipay's page opened by a browser pay at once and send the payer back to the merchant.
+//     Refunds: POST /v3/refund/domestic/refunds (signed and checked) answers the refund with the
+//     status set by POST /mock/refund-status {status} (SUCCESS by default), the same refund for
+//     the same out_refund_no; Alipay's alipay.trade.refund refunds at once; /mock/refuse refuses
+//     the next one; GET /mock/refunds lists them with how often each was asked.
 //     The official account's OAuth: GET /connect/oauth2/authorize redirects straight back with a
 //     code; GET /sns/oauth2/access_token trades it (with DIR/wechat_app_secret) for an openid.
 //     Alipay's gateway (/gateway.do) checks the platform's RSA2 signature with
@@ -144,7 +148,9 @@ if (command === 'keys') {
   const alipayAppPub = readFileSync(join(dir, 'alipay_app.pub.pem'), 'utf8')
   const appSecret = readFileSync(join(dir, 'wechat_app_secret'), 'utf8').trim()
   const created = []  // the orders made at WeChat Pay and Alipay: {provider, channel, body}
-  let refuseNext = null  // {status, code}: the next order is refused so
+  let refuseNext = null  // {status, code}: the next order or refund is refused so
+  let refundStatus = 'SUCCESS'  // what WeChat says of refunds now: PROCESSING, SUCCESS, CLOSED, ABNORMAL
+  const refunds = new Map()  // out_refund_no -> {refund_id, out_trade_no, amount, asked}
   const json = (res, status, object) => res.writeHead(status, { 'Content-Type': 'application/json' }).end(JSON.stringify(object))
   // Alipay signs the exact text of its response object.
   const alipayReply = (res, method, object) => {
@@ -206,6 +212,12 @@ if (command === 'keys') {
         res.writeHead(204).end()
         return
       }
+      if (req.method === 'POST' && url.pathname === '/mock/refund-status') {
+        refundStatus = JSON.parse(raw).status
+        res.writeHead(204).end()
+        return
+      }
+      if (req.method === 'GET' && url.pathname === '/mock/refunds') return json(res, 200, Object.fromEntries(refunds))
       if (req.method === 'POST' && url.pathname === '/mock/verify-jsapi') {
         // What WeChat's client checks before it opens the payment: paySign with the merchant's key.
         const p = JSON.parse(raw)
@@ -249,6 +261,18 @@ if (command === 'keys') {
           created.push({ provider: 'alipay', method: params.method, out_trade_no: biz.out_trade_no, notify_url: params.notify_url, body: biz })
           return alipayReply(res, params.method, { code: '10000', msg: 'Success', out_trade_no: biz.out_trade_no, qr_code: 'https://qr.alipay.com/bax' + alphanumeric(20) })
         }
+        if (params.method === 'alipay.trade.refund') {
+          if (refuseNext) {
+            const { code } = refuseNext
+            refuseNext = null
+            return alipayReply(res, params.method, { code: '40004', msg: 'Business Failed', sub_code: code, sub_msg: 'refused by the test' })
+          }
+          const known = refunds.get(biz.out_request_no)
+          const r = known ?? { refund_id: '', out_trade_no: biz.out_trade_no, amount: biz.refund_amount, asked: 0 }
+          r.asked += 1
+          refunds.set(biz.out_request_no, r)
+          return alipayReply(res, params.method, { code: '10000', msg: 'Success', trade_no: '2026112322001400000077', out_trade_no: biz.out_trade_no, buyer_logon_id: '159****5620', fund_change: known ? 'N' : 'Y', refund_fee: biz.refund_amount })
+        }
         if (params.method === 'alipay.trade.query') {
           const no = biz.out_trade_no
           asked[no] = (asked[no] ?? 0) + 1
@@ -286,6 +310,28 @@ if (command === 'keys') {
         return reply(res, 200, channel === 'jsapi' ? { prepay_id: made.prepay_id }
           : channel === 'native' ? { code_url: 'weixin://wxpay/bizpayurl?pr=' + alphanumeric(7) }
             : { h5_url: `http://127.0.0.1:${server.address().port}/h5pay?prepay_id=${made.prepay_id}&token=${made.token}` })
+      }
+      if (req.method === 'POST' && url.pathname === '/v3/refund/domestic/refunds') {
+        if (!signed) return reply(res, 401, { code: 'SIGN_ERROR', message: 'signature does not verify' })
+        if (refuseNext) {
+          const { status, code } = refuseNext
+          refuseNext = null
+          return reply(res, status, { code, message: 'refused by the test' })
+        }
+        const o = JSON.parse(raw)
+        if (!o.out_trade_no || !o.out_refund_no || !Number.isInteger(o.amount?.refund) || !Number.isInteger(o.amount?.total) ||
+          o.amount.refund <= 0 || o.amount.refund > o.amount.total || o.amount.currency !== 'CNY') {
+          return reply(res, 400, { code: 'PARAM_ERROR', message: 'a field is missing or wrong' })
+        }
+        const r = refunds.get(o.out_refund_no) ?? { refund_id: '50300' + alphanumeric(20), out_trade_no: o.out_trade_no, amount: o.amount.refund, asked: 0 }
+        r.asked += 1
+        refunds.set(o.out_refund_no, r)
+        return reply(res, 200, {
+          refund_id: r.refund_id, out_refund_no: o.out_refund_no, transaction_id: '4200000000000099', out_trade_no: o.out_trade_no,
+          channel: 'ORIGINAL', user_received_account: '支付用户零钱', create_time: new Date().toISOString().replace(/\.\d+Z$/, '+00:00'),
+          status: refundStatus, funds_account: 'AVAILABLE',
+          amount: { total: o.amount.total, refund: o.amount.refund, payer_total: o.amount.total, payer_refund: o.amount.refund, settlement_refund: o.amount.refund, settlement_total: o.amount.total, discount_refund: 0, currency: 'CNY' },
+        })
       }
       const match = url.pathname.match(/^\/v3\/pay\/transactions\/out-trade-no\/([^/]+)$/)
       if (req.method !== 'GET' || !match) return reply(res, 404, { code: 'NOT_FOUND', message: 'no such API' })
