@@ -28,14 +28,22 @@ node tests/pay/provider_http.mjs keys "$dir"
 app_id=$(sed -n 's/.*"app_id":"\([^"]*\)".*/\1/p' "$dir/config.json")
 mch_id=$(sed -n 's/.*"mch_id":"\([^"]*\)".*/\1/p' "$dir/config.json")
 serial=$(sed -n 's/.*"serial":"\([^"]*\)".*/\1/p' "$dir/config.json")
+merchant_serial=$(sed -n 's/.*"merchant_serial":"\([^"]*\)".*/\1/p' "$dir/config.json")
 
 pids=()
 cleanup() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; wait 2>/dev/null || true; }
 trap cleanup EXIT
+# WeChat Pay's API (the orders are made there, as on a live site), played by Node on loopback.
+node tests/pay/provider_http.mjs serve "$dir" "$dir/provider.json" > "$dir/provider.log" 2>&1 &
+pids+=($!)
+for _ in $(seq 100); do if [ -s "$dir/provider.json" ]; then break; fi; sleep 0.1; done
+provider=http://127.0.0.1:$(sed -n 's/.*"port":\([0-9]*\).*/\1/p' "$dir/provider.json")
 "$joule" serve --db "$db" --http "127.0.0.1:$http_port" --http-threads 2 --no-access-log \
     --dtu-listen "127.0.0.1:$(free_port 18580)" --wechat-app-id "$app_id" \
     --wechat-mch-id "$mch_id" --wechat-api-v3-key-file "$dir/apiv3.key" \
-    --wechat-platform-key "$serial=$dir/platform.pub.pem" > "$dir/serve.log" 2>&1 &
+    --wechat-platform-key "$serial=$dir/platform.pub.pem" --public-url "http://127.0.0.1:$http_port" \
+    --wechat-merchant-serial "$merchant_serial" --wechat-merchant-key-file "$dir/merchant.key.pem" \
+    --wechat-api-base "$provider" > "$dir/serve.log" 2>&1 &
 pids+=($!)
 for _ in $(seq 100); do if ! port_free "$http_port"; then break; fi; sleep 0.1; done
 base=http://127.0.0.1:$http_port
@@ -73,7 +81,7 @@ const batch = 16
 for (let i = 0; i < count; i += batch) {
   const numbers = Array.from({ length: Math.min(batch, count - i) }, (_, k) => accounts[(i + k) % accounts.length])
   const made = await Promise.all(numbers.map((number) =>
-    fetch(`${p}/accounts/${number}/payments`, { method: "POST", headers, body: JSON.stringify({ provider: "wechat", amount: "5.00" }) }).then((r) => r.json())))
+    fetch(`${p}/accounts/${number}/payments`, { method: "POST", headers, body: JSON.stringify({ provider: "wechat", channel: "native", amount: "5.00" }) }).then((r) => r.json())))
   // The first payment to an account in arrears is the one whose credit queues the relay close.
   for (const [k, o] of made.entries()) orders.push({ order_no: o.order_no, amount: 500, transaction_id: "4200" + String(i + k).padStart(12, "0"), variant: "valid",
     closes: i + k < accounts.length && tripped.has(numbers[k]) })

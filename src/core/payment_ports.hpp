@@ -170,11 +170,6 @@ public:
     // since `tried_before`, oldest first.
     virtual Result<std::vector<PaymentRefundRecord>> RefundsToRetry(Instant tried_before,
                                                                     int limit) = 0;
-    // A project's refunds at `provider` by our refund numbers and the provider's ids, for
-    // reconciliation [PAY-3].
-    virtual Result<std::vector<PaymentRefundRecord>> RefundsOfProject(ProjectId project,
-                                                                      std::string_view provider,
-                                                                      Instant from, Instant to) = 0;
     // A reconciliation and its mismatches; its id.
     virtual Result<int64_t> InsertReconciliation(const ReconciliationRun& run,
                                                  const std::vector<Mismatch>& mismatches) = 0;

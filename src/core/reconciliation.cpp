@@ -50,12 +50,31 @@ Mismatch Of(MismatchKind kind, const StatementLine& line, const ReconciledOrder*
 }  // namespace
 
 ReconciliationResult Reconcile(ProjectId project, const std::vector<StatementLine>& lines,
-                               const std::vector<ReconciledOrder>& orders) {
+                               const std::vector<ReconciledOrder>& orders,
+                               const std::vector<ReconciledRefund>& refunds) {
     ReconciliationResult out;
     std::unordered_map<std::string, const ReconciledOrder*> by_order;
     for (const ReconciledOrder& o : orders) {
         by_order.emplace(o.order_no, &o);
     }
+    std::unordered_map<std::string, const ReconciledRefund*> by_refund;  // ours and theirs
+    for (const ReconciledRefund& f : refunds) {
+        by_refund.emplace(f.refund_no, &f);
+        if (!f.provider_refund_id.empty()) {
+            by_refund.emplace(f.provider_refund_id, &f);
+        }
+    }
+    const auto refund_of = [&](const StatementLine& line) -> const ReconciledRefund* {
+        for (const std::string* key : {&line.refund_no, &line.refund_id}) {
+            if (!key->empty()) {
+                if (auto it = by_refund.find(*key); it != by_refund.end()) {
+                    return it->second;
+                }
+            }
+        }
+        return nullptr;
+    };
+    std::set<std::string> seen_refunds;
     std::set<std::string> seen_transactions;  // payments met in the statement
     std::set<std::string> seen_orders;
     for (const StatementLine& line : lines) {
@@ -67,13 +86,46 @@ ReconciliationResult Reconcile(ProjectId project, const std::vector<StatementLin
             continue;
         }
         if (line.kind == StatementLineKind::kRefund) {
+            const ReconciledRefund* refund = refund_of(line);
+            if (refund != nullptr && refund->project != project) {
+                ++out.other_projects;
+                continue;
+            }
             out.statement_refunded += line.amount;
-            // Refunds go back through the provider only from staff's refund of a payment, which
-            // is not recorded against the provider yet: every refund there is for finance to see.
-            out.mismatches.push_back(Of(MismatchKind::kUnknownRefund, line, order,
-                                        "a refund of " + line.refund_id +
-                                            " at the provider that the platform did not "
-                                            "make"));
+            if (refund == nullptr) {
+                out.mismatches.push_back(Of(MismatchKind::kUnknownRefund, line, order,
+                                            "a refund of " + line.refund_id +
+                                                " at the provider that the platform did not "
+                                                "make"));
+                continue;
+            }
+            if (!seen_refunds.insert(refund->refund_no).second) {
+                out.mismatches.push_back(Of(MismatchKind::kDuplicateLine, line, order,
+                                            "the statement lists refund " + refund->refund_no +
+                                                " more than once"));
+                continue;
+            }
+            Mismatch m = Of(MismatchKind::kAmountDiffers, line, order, "");
+            m.account = refund->account;
+            m.our_amount = refund->amount;
+            m.our_status = refund->state;
+            if (refund->amount != line.amount) {
+                m.detail = "refund " + refund->refund_no + " is of another amount here";
+                out.mismatches.push_back(std::move(m));
+            } else if (refund->state == "failed") {
+                // The worst case: refunded to the payer and put back on the account too.
+                m.kind = MismatchKind::kStatusDiffers;
+                m.detail = "refunded at the provider, but refund " + refund->refund_no +
+                           " failed here and its money was put back on the account";
+                out.mismatches.push_back(std::move(m));
+            } else if (refund->state != "succeeded") {
+                m.kind = MismatchKind::kStatusDiffers;
+                m.detail = "refunded at the provider, refund " + refund->refund_no + " is " +
+                           refund->state + " here";
+                out.mismatches.push_back(std::move(m));
+            } else {
+                ++out.matched;
+            }
             continue;
         }
         if (!seen_transactions.insert(line.transaction_id).second) {

@@ -26,7 +26,8 @@ struct StatementLine {
     StatementLineKind kind = StatementLineKind::kPayment;
     std::string transaction_id;  // the provider's payment
     std::string order_no;        // our out_trade_no
-    std::string refund_id;       // refunds: the provider's refund
+    std::string refund_id;       // refunds: the provider's refund (Alipay: our request number)
+    std::string refund_no{};     // refunds: our out_refund_no / out_request_no, when listed
     Money amount;                // payments: the order's total; refunds: the amount refunded
     std::string status;  // the provider's word: SUCCESS, REFUND, REVOKED, 交易, 退款 ...
     bool paid = true;    // a payment line that says the money arrived (not revoked)
@@ -45,6 +46,17 @@ struct ReconciledOrder {
     std::optional<Instant> paid_at;
     std::optional<Money> credited;  // the ledger transfer's amount; nullopt: none posted
     bool of_the_day = false;        // paid at this provider on the statement's day
+};
+
+// What we have of one refund a statement names: ours, through the provider [PAY-2].
+struct ReconciledRefund {
+    std::string refund_no;           // ours
+    std::string provider_refund_id;  // the provider's, once it gave one
+    std::string order_no;
+    ProjectId project;
+    AccountId account;
+    Money amount;
+    std::string state;  // requested, processing, succeeded, failed, abnormal
 };
 
 // stored as their names: never rename.
@@ -86,10 +98,13 @@ struct ReconciliationResult {
 // Matches `lines` against `orders`: every order a line names (of any project), and every order of
 // `project` paid on the statement's day at this provider. Each statement payment of `project`
 // must be a paid order with the same transaction and amount and a ledger credit of that amount;
-// each of the day's paid orders must be in the statement. Lines naming an order of another
-// project are only counted.
+// each of the day's paid orders must be in the statement. Each refund line must be one of
+// `refunds` (found by our refund number, else the provider's id) of the same amount, and one we
+// did not give up on (failed: its money was put back on the account). Lines naming an order or
+// refund of another project are only counted.
 [[nodiscard]] ReconciliationResult Reconcile(ProjectId project,
                                              const std::vector<StatementLine>& lines,
-                                             const std::vector<ReconciledOrder>& orders);
+                                             const std::vector<ReconciledOrder>& orders,
+                                             const std::vector<ReconciledRefund>& refunds = {});
 
 }  // namespace joule

@@ -160,3 +160,62 @@ TEST(Reconciliation, EachCorruptedLineIsOneMismatchOfItsKind) {
 
 }  // namespace
 }  // namespace joule
+
+namespace joule {
+namespace {
+
+StatementLine RefundLine(const std::string& order_no, const std::string& refund_no,
+                         int64_t fen, int64_t row, const std::string& provider_id = "") {
+    StatementLine l;
+    l.row = row;
+    l.kind = StatementLineKind::kRefund;
+    l.transaction_id = "T" + order_no;
+    l.order_no = order_no;
+    l.refund_no = refund_no;
+    l.refund_id = provider_id.empty() ? "503" + refund_no : provider_id;
+    l.amount = Money{fen};
+    l.status = "REFUND";
+    return l;
+}
+
+ReconciledRefund Ours(const std::string& order_no, const std::string& refund_no, int64_t fen,
+                      std::string state = "succeeded", ProjectId project = kMall) {
+    return ReconciledRefund{refund_no,     "503" + refund_no, order_no, project, AccountId{7},
+                            Money{fen},    std::move(state)};
+}
+
+TEST(Reconciliation, RefundsAreMatchedWithOursAndEveryDisagreementNamed) {
+    const std::vector<ReconciledOrder> orders{Paid("A", 10000), Paid("P", 5000, kPark)};
+    const std::vector<ReconciledRefund> refunds{
+        Ours("A", "R-ok", 1000),          Ours("A", "R-amount", 2000),
+        Ours("A", "R-failed", 500, "failed"), Ours("A", "R-open", 300, "processing"),
+        Ours("P", "R-park", 100, "succeeded", kPark)};
+    std::vector<StatementLine> lines{LineOf(orders[0], 2),
+                                     RefundLine("A", "R-ok", 1000, 3),
+                                     RefundLine("A", "R-amount", 2500, 4),
+                                     RefundLine("A", "R-failed", 500, 5),
+                                     RefundLine("A", "R-open", 300, 6),
+                                     RefundLine("A", "R-stray", 50, 7),
+                                     RefundLine("P", "R-park", 100, 8),
+                                     RefundLine("A", "R-ok", 1000, 9)};
+    // Found by the provider's id when the statement lacks our number.
+    lines.push_back(RefundLine("A", "", 1000, 10, "503R-ok"));
+    const ReconciliationResult r = Reconcile(kMall, lines, orders, refunds);
+    std::map<int64_t, MismatchKind> by_row;
+    for (const Mismatch& m : r.mismatches) {
+        by_row.emplace(m.row, m.kind);
+    }
+    EXPECT_EQ(r.matched, 2);  // the payment and R-ok
+    EXPECT_EQ(r.other_projects, 1);
+    EXPECT_EQ(by_row.size(), 6U);
+    EXPECT_EQ(by_row.at(4), MismatchKind::kAmountDiffers);
+    EXPECT_EQ(by_row.at(5), MismatchKind::kStatusDiffers);  // refunded there, money back here
+    EXPECT_EQ(by_row.at(6), MismatchKind::kStatusDiffers);  // still open here
+    EXPECT_EQ(by_row.at(7), MismatchKind::kUnknownRefund);
+    EXPECT_EQ(by_row.at(9), MismatchKind::kDuplicateLine);
+    EXPECT_EQ(by_row.at(10), MismatchKind::kDuplicateLine);  // R-ok again, by WeChat's id
+    EXPECT_EQ(r.statement_refunded, Money{1000 + 2500 + 500 + 300 + 50 + 1000 + 1000});
+}
+
+}  // namespace
+}  // namespace joule

@@ -154,6 +154,7 @@ Result<std::vector<StatementLine>> ParseWechatTradeBill(std::string_view bytes) 
     JOULE_ASSIGN_OR_RETURN(const std::size_t amount_col,
                            columns.Find({"订单金额", "应结订单金额"}));
     JOULE_ASSIGN_OR_RETURN(const std::size_t refund_id_col, columns.Find({"微信退款单号"}));
+    const auto refund_no_col = columns.Find({"商户退款单号"});
     JOULE_ASSIGN_OR_RETURN(const std::size_t refund_col, columns.Find({"退款金额"}));
 
     std::vector<StatementLine> lines;
@@ -183,6 +184,9 @@ Result<std::vector<StatementLine>> ParseWechatTradeBill(std::string_view bytes) 
         if (line.status == "REFUND") {
             line.kind = StatementLineKind::kRefund;
             line.refund_id = std::string(Unticked(Cell(*row, refund_id_col)));
+            if (refund_no_col) {
+                line.refund_no = std::string(Unticked(Cell(*row, *refund_no_col)));
+            }
             JOULE_ASSIGN_OR_RETURN(line.amount, Yuan(Cell(*row, refund_col), *row, "退款金额"));
         } else if (line.status == "SUCCESS" || line.status == "REVOKED") {
             line.paid = line.status == "SUCCESS";
@@ -266,7 +270,9 @@ Result<std::vector<StatementLine>> ParseAlipayStatement(std::string_view bytes) 
             line.kind = StatementLineKind::kRefund;
             line.amount = amount < Money{} ? -amount : amount;  // refunds are listed negative
             if (refund_no_col) {
+                // Alipay's request number is ours: out_request_no.
                 line.refund_id = std::string(Trimmed(Cell(*row, *refund_no_col)));
+                line.refund_no = line.refund_id;
             }
         } else if (line.status == "交易") {
             line.amount = amount;

@@ -86,6 +86,7 @@ TEST(Statement, AWechatTradeBillLineByLine) {
     const StatementLine& refund = (*lines)[2];
     EXPECT_EQ(refund.kind, StatementLineKind::kRefund);
     EXPECT_EQ(refund.refund_id, "50000001");
+    EXPECT_EQ(refund.refund_no, "RF1");  // ours: 商户退款单号
     EXPECT_EQ(refund.amount, Money{3000});
     // The sandbox's statements are trade bills too.
     EXPECT_EQ(ParseStatement("sandbox", Bill("3", "95.50")).value().size(), 3U);
@@ -160,6 +161,7 @@ TEST(Statement, AnAlipayDetailInGbk) {
         EXPECT_EQ((*lines)[1].kind, StatementLineKind::kRefund);
         EXPECT_EQ((*lines)[1].amount, Money{2000});
         EXPECT_EQ((*lines)[1].refund_id, "RF20261122001");
+        EXPECT_EQ((*lines)[1].refund_no, "RF20261122001");  // our out_request_no
         EXPECT_EQ((*lines)[1].row, 7);
     }
     auto binary = TextAsUtf8(std::string("\xff\xfe\x00\x01", 4), "file");

@@ -518,7 +518,28 @@ Result<Reconciliation> PaymentService::Reconcile(const ReconcileRequest& r, cons
                 JOULE_TRY(add(*order, false));
             }
         }
-        const ReconciliationResult result = joule::Reconcile(project->id, r.lines, orders);
+        // Our refunds of the orders the statement's refund lines name.
+        std::vector<ReconciledRefund> refunds;
+        std::set<std::string> refunded_orders;
+        for (const StatementLine& line : r.lines) {
+            if (line.kind != StatementLineKind::kRefund ||
+                !refunded_orders.insert(line.order_no).second) {
+                continue;
+            }
+            JOULE_ASSIGN_OR_RETURN(auto order, payments.FindPaymentOrder(line.order_no));
+            if (!order || order->provider != r.provider) {
+                continue;
+            }
+            JOULE_ASSIGN_OR_RETURN(auto of_order, payments.RefundsOfOrder(order->id));
+            for (PaymentRefundRecord& f : of_order) {
+                refunds.push_back(ReconciledRefund{std::move(f.refund_no),
+                                                   std::move(f.provider_refund_id), f.order_no,
+                                                   f.project, f.account, f.amount,
+                                                   std::string(RefundStateName(f.state))});
+            }
+        }
+        const ReconciliationResult result =
+            joule::Reconcile(project->id, r.lines, orders, refunds);
         ReconciliationRun& run = out.run;
         run.project = project->id;
         run.provider = r.provider;

@@ -1987,15 +1987,6 @@ public:
         q.Int(Secs(tried_before)).Int(limit);
         return CollectRows(q, RefundRow);
     }
-    Result<std::vector<PaymentRefundRecord>> RefundsOfProject(ProjectId project,
-                                                              std::string_view provider,
-                                                              Instant from, Instant to) override {
-        auto q = Q("SELECT " JOULE_REFUND_COLUMNS
-                   " WHERE f.project_id = ? AND f.provider = ? AND f.requested_at >= ? AND "
-                   "f.requested_at < ? ORDER BY f.requested_at, f.id");
-        q.Int(project.value).Text(provider).Int(Secs(from)).Int(Secs(to));
-        return CollectRows(q, RefundRow);
-    }
     Result<int64_t> InsertReconciliation(const ReconciliationRun& run,
                                          const std::vector<Mismatch>& mismatches) override {
         auto q =

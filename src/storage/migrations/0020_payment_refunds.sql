@@ -24,4 +24,3 @@ CREATE TABLE payment_refunds (
 );
 CREATE INDEX payment_refunds_order ON payment_refunds(order_id);
 CREATE INDEX payment_refunds_open ON payment_refunds(requested_at) WHERE state IN (0, 1);
-CREATE INDEX payment_refunds_project ON payment_refunds(project_id, provider, requested_at);

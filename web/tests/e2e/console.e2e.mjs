@@ -419,6 +419,28 @@ try {
   assert.match(await page.textContent('[data-test=sandbox-outcome]'), /已到账|Credited/)
   await waitFor('the paid order listed', async () => /12\.34/.test(await page.textContent('[data-test=payments]')) && /已支付|Paid/.test(await page.textContent('[data-test=payments]')), 15)
   await shot(page, '07b-payments')
+  // A refund of part of it back through the provider (the sandbox refunds at once): asked from
+  // the order's detail, confirmed, listed as refunded; the account is debited.
+  {
+    const listed = await (await page.request.get(mall + '/api/v1/projects/demo-mall/accounts/SA101/payments')).json()
+    const order = listed.items.find((o) => o.amount === '12.34' && o.state === 'paid')
+    assert.ok(order, 'the paid sandbox order')
+    await page.click(`[data-test=payment-open-${order.order_no}]`)
+    await page.waitForSelector('[data-test=refund-form]')
+    await page.fill('[data-test=refund-amount]', '2.34')
+    await page.fill('[data-test=refund-reason]', '多缴退回')
+    await page.click('[data-test=refund-submit]')
+    await page.click('.el-message-box__btns .el-button--primary')
+    await page.waitForSelector('[data-test=refund-outcome]', { timeout: 15000 })
+    assert.match(await page.textContent('[data-test=refund-outcome]'), /已退款|Refunded/)
+    await page.waitForSelector('[data-test=refunds] >> text=2.34')
+    await page.waitForSelector('[data-test^=refund-state-] >> text=/已退款|Refunded/')
+    await shot(page, '07e-refund')
+    await page.keyboard.press('Escape')
+    const detail = await (await page.request.get(mall + `/api/v1/projects/demo-mall/payments/${order.order_no}`)).json()
+    assert.equal(detail.refunded, '2.34')
+    assert.equal(detail.refunds[0].state, 'succeeded')
+  }
   await waitFor('the top-up notice at the webhook', async () => hooks.some((h) => h.body.kind === 'top_up' && /12\.34/.test(h.body.body)), 20)
   assert.ok(hooks.every((h) => h.ok), 'every webhook signed: ' + JSON.stringify(hooks))
   await page.click('[data-test=menu-notifications]')
