@@ -125,8 +125,8 @@ TEST_F(RefundApiTest, OnlyFinanceWithAKeyRefundsAndBadRequestsChangeNothing) {
     // An unpaid order has nothing to refund.
     auto unpaid = As(fin, "POST", "/api/v1/projects/mall/accounts/A001/payments",
                      Json{{"amount", "5.00"}, {"provider", "sandbox"}}.dump());
-    auto refused = Refund(fin, Body(unpaid)["order_no"], {{"amount", "1.00"}, {"reason", "x"}},
-                          "k-4");
+    auto refused =
+        Refund(fin, Body(unpaid)["order_no"], {{"amount", "1.00"}, {"reason", "x"}}, "k-4");
     EXPECT_EQ(refused.status, 409);
     EXPECT_EQ(Body(refused)["field"], "order");
     EXPECT_EQ(Paid(), "1000");

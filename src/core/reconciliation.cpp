@@ -100,9 +100,9 @@ ReconciliationResult Reconcile(ProjectId project, const std::vector<StatementLin
                 continue;
             }
             if (!seen_refunds.insert(refund->refund_no).second) {
-                out.mismatches.push_back(Of(MismatchKind::kDuplicateLine, line, order,
-                                            "the statement lists refund " + refund->refund_no +
-                                                " more than once"));
+                out.mismatches.push_back(
+                    Of(MismatchKind::kDuplicateLine, line, order,
+                       "the statement lists refund " + refund->refund_no + " more than once"));
                 continue;
             }
             Mismatch m = Of(MismatchKind::kAmountDiffers, line, order, "");

@@ -164,8 +164,8 @@ TEST(Reconciliation, EachCorruptedLineIsOneMismatchOfItsKind) {
 namespace joule {
 namespace {
 
-StatementLine RefundLine(const std::string& order_no, const std::string& refund_no,
-                         int64_t fen, int64_t row, const std::string& provider_id = "") {
+StatementLine RefundLine(const std::string& order_no, const std::string& refund_no, int64_t fen,
+                         int64_t row, const std::string& provider_id = "") {
     StatementLine l;
     l.row = row;
     l.kind = StatementLineKind::kRefund;
@@ -180,16 +180,15 @@ StatementLine RefundLine(const std::string& order_no, const std::string& refund_
 
 ReconciledRefund Ours(const std::string& order_no, const std::string& refund_no, int64_t fen,
                       std::string state = "succeeded", ProjectId project = kMall) {
-    return ReconciledRefund{refund_no,     "503" + refund_no, order_no, project, AccountId{7},
-                            Money{fen},    std::move(state)};
+    return ReconciledRefund{refund_no,    "503" + refund_no, order_no,        project,
+                            AccountId{7}, Money{fen},        std::move(state)};
 }
 
 TEST(Reconciliation, RefundsAreMatchedWithOursAndEveryDisagreementNamed) {
     const std::vector<ReconciledOrder> orders{Paid("A", 10000), Paid("P", 5000, kPark)};
     const std::vector<ReconciledRefund> refunds{
-        Ours("A", "R-ok", 1000),          Ours("A", "R-amount", 2000),
-        Ours("A", "R-failed", 500, "failed"), Ours("A", "R-open", 300, "processing"),
-        Ours("P", "R-park", 100, "succeeded", kPark)};
+        Ours("A", "R-ok", 1000), Ours("A", "R-amount", 2000), Ours("A", "R-failed", 500, "failed"),
+        Ours("A", "R-open", 300, "processing"), Ours("P", "R-park", 100, "succeeded", kPark)};
     std::vector<StatementLine> lines{LineOf(orders[0], 2),
                                      RefundLine("A", "R-ok", 1000, 3),
                                      RefundLine("A", "R-amount", 2500, 4),

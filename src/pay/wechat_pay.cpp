@@ -335,7 +335,7 @@ Result<RefundAnswer> ReadWechatRefund(const WechatPayConfig& config, const Heade
 std::string WechatErrorText(std::string_view body) {
     Json j = Json::parse(body.begin(), body.end(), nullptr, /*allow_exceptions=*/false);
     if (j.is_object() && j.contains("code") && j["code"].is_string()) {
-        std::string text = j["code"].get<std::string>();
+        std::string text = j["code"].get<std::string>().substr(0, 64);
         if (j.contains("message") && j["message"].is_string()) {
             text += ": " + j["message"].get<std::string>().substr(0, 200);
         }

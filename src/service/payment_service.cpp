@@ -532,14 +532,12 @@ Result<Reconciliation> PaymentService::Reconcile(const ReconcileRequest& r, cons
             }
             JOULE_ASSIGN_OR_RETURN(auto of_order, payments.RefundsOfOrder(order->id));
             for (PaymentRefundRecord& f : of_order) {
-                refunds.push_back(ReconciledRefund{std::move(f.refund_no),
-                                                   std::move(f.provider_refund_id), f.order_no,
-                                                   f.project, f.account, f.amount,
-                                                   std::string(RefundStateName(f.state))});
+                refunds.push_back(ReconciledRefund{
+                    std::move(f.refund_no), std::move(f.provider_refund_id), f.order_no, f.project,
+                    f.account, f.amount, std::string(RefundStateName(f.state))});
             }
         }
-        const ReconciliationResult result =
-            joule::Reconcile(project->id, r.lines, orders, refunds);
+        const ReconciliationResult result = joule::Reconcile(project->id, r.lines, orders, refunds);
         ReconciliationRun& run = out.run;
         run.project = project->id;
         run.provider = r.provider;

@@ -1,0 +1,75 @@
+// Fuzzes how we read the providers' answers to our calls (src/pay), the whole input as the body:
+//  - RawJsonMember, the hand-written scanner that finds the exact text Alipay signs: what it
+//    returns lies inside the input, and on a JSON object whose member appears once it is that
+//    member's value as nlohmann reads it;
+//  - Alipay's query, precreate and refund answers never verify without Alipay's private key;
+//  - WeChat's OAuth answer gives an openid of 1..128 bytes or an error; WeChat's error text stays
+//    short.
+#include <cstddef>
+#include <cstdint>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <string_view>
+
+#include "fuzz_input.hpp"
+#include "pay/alipay.hpp"
+#include "pay/wechat_pay.hpp"
+
+namespace {
+
+namespace pay = joule::pay;
+
+// An RSA-2048 public key whose private key was thrown away: nothing can be signed for it.
+constexpr const char* kOrphanKey =
+    "-----BEGIN PUBLIC KEY-----\n"
+    "MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEAyd/7R99CBvmeRv3+Hccw\n"
+    "1yE4zeGqQUcrrMMIrsYb9tEcNP57eu53rb5JDT/s6CzG3Urlg6T7ob7SZz7rpXI7\n"
+    "BgIGB5g6zcCbvA6t2TMfmaXi08iC8ti6U7xSLgWt0xPP/CR5KfD+sQGPuX1aZ3Q6\n"
+    "NC1RxpUo3AyqWW3YEyBDBDbSAUs7AXXxNgDPQid6CYYHAem8/cWWLqnUrAKd3nXX\n"
+    "2qsPet9sntEzCa/UupD7cNGh/LD1An2R0GozrqLDWTPYHhqwbFDer8iTxY91FuLX\n"
+    "Dn99+soZLRiOjeRCFKN111LhhGg5kph65lgrJCV07AVtpCDlHD6ul+FtCAuGMBJE\n"
+    "MQIDAQAB\n"
+    "-----END PUBLIC KEY-----\n";
+
+std::size_t Count(std::string_view text, std::string_view what) {
+    std::size_t n = 0;
+    for (std::size_t at = text.find(what); at != std::string_view::npos;
+         at = text.find(what, at + 1)) {
+        ++n;
+    }
+    return n;
+}
+
+void FuzzRawMember(std::string_view text, std::string_view key) {
+    auto raw = pay::RawJsonMember(text, key);
+    if (!raw) {
+        return;
+    }
+    JOULE_ASSERT(raw->data() >= text.data() && raw->data() + raw->size() <= text.data() + text.size(),
+                 "a member's text outside the input");
+    const auto whole = nlohmann::json::parse(text.begin(), text.end(), nullptr, false);
+    if (!whole.is_object() || !whole.contains(key) || Count(text, "\"" + std::string(key) + "\"") != 1) {
+        return;
+    }
+    const auto value = nlohmann::json::parse(raw->begin(), raw->end(), nullptr, false);
+    JOULE_ASSERT(!value.is_discarded() && value == whole.at(std::string(key)),
+                 "the member's text is not its value");
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+    const std::string_view text(reinterpret_cast<const char*>(data), size);
+    for (const std::string_view key : {"alipay_trade_query_response", "sign", "a"}) {
+        FuzzRawMember(text, key);
+    }
+    const pay::AlipayConfig alipay{"2021000000000001", "", kOrphanKey};
+    JOULE_ASSERT(!pay::ReadAlipayTradeQuery(alipay, text).has_value(), "a query answer verified");
+    JOULE_ASSERT(!pay::ReadAlipayPrecreate(alipay, text).has_value(), "a precreate answer verified");
+    JOULE_ASSERT(!pay::ReadAlipayRefund(alipay, text).has_value(), "a refund answer verified");
+    if (auto openid = pay::ReadWechatOAuthOpenid(text)) {
+        JOULE_ASSERT(!openid->empty() && openid->size() <= 128, "an openid out of bounds");
+    }
+    JOULE_ASSERT(pay::WechatErrorText(text).size() <= 512, "an error text too long");
+    return 0;
+}
