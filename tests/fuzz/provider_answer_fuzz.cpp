@@ -45,10 +45,12 @@ void FuzzRawMember(std::string_view text, std::string_view key) {
     if (!raw) {
         return;
     }
-    JOULE_ASSERT(raw->data() >= text.data() && raw->data() + raw->size() <= text.data() + text.size(),
-                 "a member's text outside the input");
+    JOULE_ASSERT(
+        raw->data() >= text.data() && raw->data() + raw->size() <= text.data() + text.size(),
+        "a member's text outside the input");
     const auto whole = nlohmann::json::parse(text.begin(), text.end(), nullptr, false);
-    if (!whole.is_object() || !whole.contains(key) || Count(text, "\"" + std::string(key) + "\"") != 1) {
+    if (!whole.is_object() || !whole.contains(key) ||
+        Count(text, "\"" + std::string(key) + "\"") != 1) {
         return;
     }
     const auto value = nlohmann::json::parse(raw->begin(), raw->end(), nullptr, false);
@@ -65,7 +67,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     }
     const pay::AlipayConfig alipay{"2021000000000001", "", kOrphanKey};
     JOULE_ASSERT(!pay::ReadAlipayTradeQuery(alipay, text).has_value(), "a query answer verified");
-    JOULE_ASSERT(!pay::ReadAlipayPrecreate(alipay, text).has_value(), "a precreate answer verified");
+    JOULE_ASSERT(!pay::ReadAlipayPrecreate(alipay, text).has_value(),
+                 "a precreate answer verified");
     JOULE_ASSERT(!pay::ReadAlipayRefund(alipay, text).has_value(), "a refund answer verified");
     if (auto openid = pay::ReadWechatOAuthOpenid(text)) {
         JOULE_ASSERT(!openid->empty() && openid->size() <= 128, "an openid out of bounds");
