@@ -85,6 +85,9 @@ struct PaymentGateway {
     std::function<Result<RefundAnswer>(const PaymentRefundRecord& refund,
                                        const PaymentOrderRecord& order, Instant now)>
         refund;
+    // The providers `refund` can reach ("sandbox" when on; the others with their keys for our
+    // calls): a refund of another provider's order is refused before anything is debited.
+    std::vector<std::string> refund_providers;
     // WeChat's OAuth for the payers' openid (JSAPI); unset when the AppSecret is not configured.
     // The page to send a payer to, coming back to `redirect_uri` with a code and `state`.
     std::function<std::string(std::string_view redirect_uri, std::string_view state)>

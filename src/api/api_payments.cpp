@@ -249,6 +249,17 @@ Result<Reply> Api::Impl::RefundPayment(Call& c) {
     JOULE_TRY(body.Finish());
     request.idempotency_key = c.idempotency_key();
     request.refund_no = NewOrderNo(c.now, "R");
+    {
+        JOULE_ASSIGN_OR_RETURN(auto order, FromService(payments.FindOrder(request.order_no)));
+        const auto& can = options.payments.refund_providers;
+        if (order && order->project == c.project->id &&
+            std::find(can.begin(), can.end(), order->provider) == can.end()) {
+            // Nothing is debited for a refund this server could never send.
+            return FailedPrecondition("this server makes no refunds at " + order->provider +
+                                          " (its keys for our calls are not configured)",
+                                      "provider");
+        }
+    }
     JOULE_ASSIGN_OR_RETURN(PaymentRefundRecord refund,
                            FromService(payments.RequestRefund(request, c.actor(), c.now)));
     JOULE_ASSIGN_OR_RETURN(auto order, FromService(payments.FindOrder(refund.order_no)));

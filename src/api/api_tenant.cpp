@@ -30,6 +30,7 @@ constexpr int64_t kUsageMonths = 12;
 // WeChat OAuths under way: how many at once, and how long one may take.
 constexpr std::size_t kMaxPendingOAuths = 10'000;
 constexpr Seconds kOAuthLifetime{600};
+constexpr int kOAuthsPerAddressPerHour = 30;
 constexpr std::string_view kWechatCallbackPath = "/api/v1/tenant/wechat/callback";
 
 std::string ParamOr(const QueryParams& query, std::string_view name, std::string_view fallback) {
@@ -515,6 +516,7 @@ Result<Reply> Api::Impl::TenantWechatAuthorize(Call& c) {
     }
     const std::string back = ParamOr(c.query, "return", "/m/");
     JOULE_TRY(CheckReturnPath(back, "return"));
+    JOULE_TRY(TenantRateLimit(c, "oauth", kOAuthsPerAddressPerHour, "wechat"));
     const std::string state = RandomHex(16);
     {
         const std::lock_guard lock(oauth_mutex);

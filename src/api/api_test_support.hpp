@@ -50,6 +50,7 @@ inline PaymentGateway StubSandbox() {
                      .dump();
         return r;
     };
+    g.refund_providers = {"sandbox"};
     // The sandbox refunds at once; "FAIL" in the reason makes it refuse, "SLOW" not answer.
     g.refund = [](const PaymentRefundRecord& refund, const PaymentOrderRecord&,
                   Instant) -> Result<RefundAnswer> {

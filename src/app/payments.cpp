@@ -127,6 +127,12 @@ Result<api::PaymentGateway> MakePaymentGateway(const ServeOptions& o,
             return client->second->Prepay(order, request, now);
         };
     }
+    for (const auto& [name, client] : clients) {
+        gateway.refund_providers.push_back(name);
+    }
+    if (sandbox) {
+        gateway.refund_providers.emplace_back("sandbox");
+    }
     gateway.refund = [clients, with_sandbox = sandbox != nullptr](
                          const PaymentRefundRecord& refund, const PaymentOrderRecord& order,
                          Instant now) -> Result<RefundAnswer> {

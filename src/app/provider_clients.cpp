@@ -132,19 +132,38 @@ public:
 
     Result<RefundAnswer> Refund(const PaymentRefundRecord& refund, const PaymentOrderRecord& order,
                                 Instant now) override {
+        if (refund.state == RefundState::kProcessing || refund.state == RefundState::kAbnormal) {
+            // Taken by WeChat: only asked where it is, never made again.
+            JOULE_ASSIGN_OR_RETURN(
+                notify::HttpResponse response,
+                Call("GET", pay::WechatRefundQueryPath(refund.refund_no), "", now));
+            if (response.status != 200) {
+                return MakeError(ErrorCode::kUnavailable,
+                                 "WeChat Pay answered " + std::to_string(response.status) + ": " +
+                                     pay::WechatErrorText(response.body));
+            }
+            return pay::ReadWechatRefund(*config_, HeaderOf(response), response.body,
+                                         refund.refund_no, now);
+        }
         const pay::WechatCall call = pay::WechatRefundCall(
             {order.order_no, refund.refund_no, refund.amount, order.amount, refund.reason});
         JOULE_ASSIGN_OR_RETURN(notify::HttpResponse response,
                                Call("POST", call.path, call.body, now));
         if (response.status != 200) {
-            // A 4xx is WeChat's refusal: no refund was made.
-            return MakeError(
-                Retriable(response.status) ? ErrorCode::kUnavailable : ErrorCode::kInvalidArgument,
-                "WeChat Pay refused the refund (" + std::to_string(response.status) + " " +
-                    pay::WechatErrorText(response.body) + ")",
-                "provider");
+            if (Retriable(response.status)) {
+                return MakeError(ErrorCode::kUnavailable,
+                                 "WeChat Pay answered " + std::to_string(response.status) + ": " +
+                                     pay::WechatErrorText(response.body));
+            }
+            // A refusal only when WeChat signed it and its code says no refund was made.
+            JOULE_ASSIGN_OR_RETURN(
+                std::string code,
+                pay::ReadWechatRefundRefusal(*config_, HeaderOf(response), response.body, now));
+            return InvalidArgument("provider", "WeChat Pay refused the refund (" + code + ": " +
+                                                   pay::WechatErrorText(response.body) + ")");
         }
-        return pay::ReadWechatRefund(*config_, HeaderOf(response), response.body, now);
+        return pay::ReadWechatRefund(*config_, HeaderOf(response), response.body, refund.refund_no,
+                                     now);
     }
 
 private:
@@ -223,11 +242,19 @@ public:
 
     Result<RefundAnswer> Refund(const PaymentRefundRecord& refund, const PaymentOrderRecord& order,
                                 Instant now) override {
+        if (refund.state == RefundState::kProcessing || refund.state == RefundState::kAbnormal) {
+            // Asked where it is (alipay.trade.fastpay.refund.query), never made again.
+            JOULE_ASSIGN_OR_RETURN(std::string form,
+                                   pay::AlipayRefundQueryRequestText(merchant_, order.order_no,
+                                                                     refund.refund_no, now));
+            JOULE_ASSIGN_OR_RETURN(notify::HttpResponse response, Post(form));
+            return pay::ReadAlipayRefundQuery(*config_, response.body, order.order_no);
+        }
         JOULE_ASSIGN_OR_RETURN(std::string form, pay::AlipayRefundRequestText(
                                                      merchant_, order.order_no, refund.refund_no,
                                                      refund.amount, refund.reason, now));
         JOULE_ASSIGN_OR_RETURN(notify::HttpResponse response, Post(form));
-        return pay::ReadAlipayRefund(*config_, response.body);
+        return pay::ReadAlipayRefund(*config_, response.body, order.order_no);
     }
 
 private:

@@ -86,8 +86,15 @@ Result<std::string> SignedRequest(const AlipayMerchant& merchant, std::string_vi
     if (!return_url.empty()) {
         params.emplace("return_url", return_url);
     }
-    JOULE_ASSIGN_OR_RETURN(std::string signature,
-                           SignRsaSha256(merchant.private_key_pem, AlipaySignContent(params)));
+    // A request signs every non-empty parameter but `sign` itself: sign_type included (unlike a
+    // notification, whose check leaves sign_type out).
+    std::string content;
+    for (const auto& [name, value] : params) {
+        if (!value.empty()) {
+            content.append(content.empty() ? "" : "&").append(name).append("=").append(value);
+        }
+    }
+    JOULE_ASSIGN_OR_RETURN(std::string signature, SignRsaSha256(merchant.private_key_pem, content));
     params.emplace("sign", Base64Encode(signature));
     std::string out;
     for (const auto& [name, value] : params) {
@@ -289,26 +296,64 @@ Result<std::string> AlipayRefundRequestText(const AlipayMerchant& merchant,
                          "", "", now);
 }
 
-Result<RefundAnswer> ReadAlipayRefund(const AlipayConfig& config, std::string_view body) {
-    auto verified = VerifiedResponse(config, "alipay.trade.refund", body);
+namespace {
+
+// An answer about a refund, verified; unreadable is unknown (asked again), never a refusal.
+Result<wire::Json> RefundResponse(const AlipayConfig& config, std::string_view method,
+                                  std::string_view body, std::string_view order_no) {
+    auto verified = VerifiedResponse(config, method, body);
     if (!verified) {
-        // Not Alipay's refusal: what became of the refund is unknown, so it is asked again.
         const Error& e = verified.error();
         return MakeError(e.code == ErrorCode::kInvalidArgument ? ErrorCode::kUnavailable : e.code,
                          "Alipay's answer could not be read: " + e.message, e.field);
     }
-    const wire::Json& response = *verified;
-    if (Status ok = Succeeded(response); !ok) {
+    if (Status ok = Succeeded(*verified); !ok) {
         if (ok.error().code == ErrorCode::kNotFound) {  // no such trade: refused, not unknown
             return InvalidArgument("alipay", ok.error().message);
         }
         return std::unexpected(ok.error());
     }
+    if (const std::string about = StringOf(*verified, "out_trade_no", 64);
+        !about.empty() && about != order_no) {
+        return MakeError(ErrorCode::kUnavailable, "Alipay answered about order " + about);
+    }
+    return verified;
+}
+
+}  // namespace
+
+Result<RefundAnswer> ReadAlipayRefund(const AlipayConfig& config, std::string_view body,
+                                      std::string_view order_no) {
+    JOULE_ASSIGN_OR_RETURN(wire::Json response,
+                           RefundResponse(config, "alipay.trade.refund", body, order_no));
+    // Only fund_change Y says the money moved now; N (a repeat, or not done) is confirmed by
+    // the refund query.
     RefundAnswer answer;
-    answer.state = RefundState::kSucceeded;
-    answer.provider_refund_id = StringOf(response, "trade_no", 64);
-    answer.detail = "fund_change " + StringOf(response, "fund_change", 8) + ", refund_fee " +
-                    StringOf(response, "refund_fee", 16);
+    const std::string changed = StringOf(response, "fund_change", 8);
+    answer.state = changed == "Y" ? RefundState::kSucceeded : RefundState::kProcessing;
+    answer.detail =
+        "fund_change " + changed + ", refund_fee " + StringOf(response, "refund_fee", 16);
+    return answer;
+}
+
+Result<std::string> AlipayRefundQueryRequestText(const AlipayMerchant& merchant,
+                                                 std::string_view order_no,
+                                                 std::string_view refund_no, Instant now) {
+    return SignedRequest(merchant, "alipay.trade.fastpay.refund.query",
+                         wire::Json{{"out_trade_no", order_no}, {"out_request_no", refund_no}}, "",
+                         "", now);
+}
+
+Result<RefundAnswer> ReadAlipayRefundQuery(const AlipayConfig& config, std::string_view body,
+                                           std::string_view order_no) {
+    JOULE_ASSIGN_OR_RETURN(
+        wire::Json response,
+        RefundResponse(config, "alipay.trade.fastpay.refund.query", body, order_no));
+    RefundAnswer answer;
+    const std::string status = StringOf(response, "refund_status", 32);
+    // Without refund_status Alipay has not (yet) refunded it: still open, asked again.
+    answer.state = status == "REFUND_SUCCESS" ? RefundState::kSucceeded : RefundState::kProcessing;
+    answer.detail = status.empty() ? "not refunded yet" : status;
     return answer;
 }
 

@@ -86,10 +86,21 @@ struct AlipayOrderRequest {
                                                           std::string_view order_no,
                                                           std::string_view refund_no, Money amount,
                                                           std::string_view reason, Instant now);
-// Its answer, verified: refunded (Alipay refunds at once), or kInvalidArgument with Alipay's
-// sub_code for a refusal, kUnavailable when Alipay failed, kUnauthenticated ("sign").
+// Its answer, verified and about `order_no`: succeeded when fund_change is Y, else processing
+// (confirmed by the refund query). kInvalidArgument with Alipay's sub_code for a refusal;
+// kUnavailable when Alipay failed or its answer cannot be read; kUnauthenticated ("sign").
 [[nodiscard]] Result<RefundAnswer> ReadAlipayRefund(const AlipayConfig& config,
-                                                    std::string_view body);
+                                                    std::string_view body,
+                                                    std::string_view order_no);
+// alipay.trade.fastpay.refund.query of `refund_no` (out_request_no), and its answer: succeeded
+// for REFUND_SUCCESS, else processing (Alipay has not refunded it, or not yet).
+[[nodiscard]] Result<std::string> AlipayRefundQueryRequestText(const AlipayMerchant& merchant,
+                                                               std::string_view order_no,
+                                                               std::string_view refund_no,
+                                                               Instant now);
+[[nodiscard]] Result<RefundAnswer> ReadAlipayRefundQuery(const AlipayConfig& config,
+                                                         std::string_view body,
+                                                         std::string_view order_no);
 
 // The exact text of member `key` of the JSON object `json`, as it stands in the text (what
 // Alipay signs). kInvalidArgument naming `key` when the text is not an object or has no such

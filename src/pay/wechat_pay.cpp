@@ -294,8 +294,38 @@ WechatCall WechatRefundCall(const WechatRefundRequest& r) {
     return WechatCall{"/v3/refund/domestic/refunds", body.dump()};
 }
 
+std::string WechatRefundQueryPath(std::string_view refund_no) {
+    return "/v3/refund/domestic/refunds/" + PercentEncode(refund_no);
+}
+
+Result<std::string> ReadWechatRefundRefusal(const WechatPayConfig& config,
+                                            const HeaderLookup& header, std::string_view body,
+                                            Instant now) {
+    const auto unknown = [&](std::string why) {
+        return MakeError(ErrorCode::kUnavailable, "WeChat Pay's refusal is not one to trust (" +
+                                                      why + "): " + WechatErrorText(body));
+    };
+    if (auto signed_ = VerifyWechatSignature(config, header, body, now); !signed_) {
+        return unknown(signed_.error().message);
+    }
+    const Json j = Json::parse(body.begin(), body.end(), nullptr, /*allow_exceptions=*/false);
+    const std::string code = j.is_object() && j.contains("code") && j["code"].is_string()
+                                 ? j["code"].get<std::string>()
+                                 : std::string();
+    static constexpr std::string_view kNoRefundMade[] = {
+        "PARAM_ERROR",           "INVALID_REQUEST",     "NOT_ENOUGH",     "NO_AUTH",
+        "USER_ACCOUNT_ABNORMAL", "RESOURCE_NOT_EXISTS", "MCH_NOT_EXISTS", "APPID_MCHID_NOT_MATCH"};
+    for (const std::string_view refused : kNoRefundMade) {
+        if (code == refused) {
+            return code;
+        }
+    }
+    return unknown("code " + code.substr(0, 64));
+}
+
 Result<RefundAnswer> ReadWechatRefund(const WechatPayConfig& config, const HeaderLookup& header,
-                                      std::string_view body, Instant now) {
+                                      std::string_view body, std::string_view refund_no,
+                                      Instant now) {
     JOULE_TRY(VerifyWechatSignature(config, header, body, now));
     // Signed, but not what a refund answers: unknown, never a refusal, so it is asked again.
     const auto unreadable = [](const Error& e) {
@@ -315,6 +345,10 @@ Result<RefundAnswer> ReadWechatRefund(const WechatPayConfig& config, const Heade
     }
     answer.provider_refund_id = std::move(*id);
     const std::string status = std::move(*status_text);
+    if (auto about = r.OptString("out_refund_no", "", 64); !about || *about != refund_no) {
+        return unreadable(Error{ErrorCode::kInvalidArgument, "the answer is about another refund",
+                                "out_refund_no"});
+    }
     if (status == "SUCCESS") {
         answer.state = RefundState::kSucceeded;
     } else if (status == "PROCESSING") {

@@ -143,11 +143,22 @@ struct WechatRefundRequest {
     std::string reason;     // shown to the payer; cut to 80 bytes
 };
 [[nodiscard]] WechatCall WechatRefundCall(const WechatRefundRequest& r);
-// The refund's answer, verified: its state (SUCCESS, PROCESSING, CLOSED, ABNORMAL) and id.
+// GET: where a refund is (the same answer as the refund's).
+[[nodiscard]] std::string WechatRefundQueryPath(std::string_view refund_no);
+// A refusal of a refund call (4xx), verified as WeChat signs it: WeChat's code when it is one
+// that says no refund was made (PARAM_ERROR, INVALID_REQUEST, NOT_ENOUGH, NO_AUTH,
+// USER_ACCOUNT_ABNORMAL, RESOURCE_NOT_EXISTS, ...); kUnavailable for anything else (an unsigned
+// answer, a proxy's, SIGN_ERROR): unknown, so never a reason to give the money back.
+[[nodiscard]] Result<std::string> ReadWechatRefundRefusal(const WechatPayConfig& config,
+                                                          const HeaderLookup& header,
+                                                          std::string_view body, Instant now);
+// The refund's answer, verified and about `refund_no`: its state (SUCCESS, PROCESSING, CLOSED,
+// ABNORMAL) and id.
 // kUnauthenticated for a signature that does not verify; kInvalidArgument for another answer.
 [[nodiscard]] Result<RefundAnswer> ReadWechatRefund(const WechatPayConfig& config,
                                                     const HeaderLookup& header,
-                                                    std::string_view body, Instant now);
+                                                    std::string_view body,
+                                                    std::string_view refund_no, Instant now);
 
 // WeChat Pay's error answer ({"code": ..., "message": ...}) as "CODE: message", or the start of
 // a body that is not one; for the log and the staff's error.

@@ -801,6 +801,36 @@ Status BillingService::RefundInTx(Tx& tx, AccountId account, Money amount, std::
     return {};
 }
 
+Status BillingService::ReturnRefundInTx(Tx& tx, AccountId account, Money amount,
+                                        std::string_view channel, const std::string& transfer_id,
+                                        std::string_view reason, const Actor& actor, Instant now) {
+    JOULE_TRY(CheckAmount(amount, "amount"));
+    JOULE_TRY(CheckText(channel, "channel", 32));
+    if (transfer_id.empty() || transfer_id.size() > kMaxTransferIdBytes) {
+        return InvalidArgument("transfer_id", "must be 1..128 bytes");
+    }
+    JOULE_ASSIGN_OR_RETURN(AccountContext ctx, ContextOfAccount(tx, account));
+    JOULE_ASSIGN_OR_RETURN(LedgerAccountId cash,
+                           tx.SystemLedgerAccount(LedgerAccountKind::kCash, channel));
+    // The refund's debit undone: back from the provider's cash account to the paid credit, not a
+    // top-up (no debt share taken, no top-up notice).
+    const Transfer back{
+        transfer_id, cash, ctx.account.paid, amount, TransferCode::kAdjustment, std::string(reason),
+        actor.name,  now};
+    JOULE_ASSIGN_OR_RETURN(PostResult seen, CheckIdempotency(tx, back));
+    if (seen == PostResult::kExists) {
+        return MakeError(ErrorCode::kAlreadyExists, "the return is posted already", "transfer_id");
+    }
+    JOULE_TRY(Post(tx, back));
+    ctx.wallet.paid.balance += amount;
+    JOULE_TRY(StepAndPersist(tx, ctx, ControlEvent::kBalanceChanged, now, actor.name,
+                             "refund returned", nullptr));
+    return Log(
+        tx, actor, ctx.project.id, "account.refund_returned", ctx.account.number,
+        "{\"amount_fen\":" + std::to_string(amount.fen) + ",\"reason\":" + JsonQuote(reason) + "}",
+        now);
+}
+
 Result<LedgerAccountId> BillingService::GrantSubsidy(const SubsidyRequest& r, const Actor& actor,
                                                      Instant now) {
     JOULE_TRY(CheckAmount(r.amount, "amount"));

@@ -57,6 +57,14 @@ public:
                                     std::string_view channel, const std::string& transfer_id,
                                     std::string_view reason, const Actor& actor, Instant now);
 
+    // A provider refund's debit undone (the provider refused or closed it): `amount` from
+    // cash:<channel> back to the account's paid credit (an adjustment, not a top-up), the prepaid
+    // state stepped. Closed accounts take it too: the money is theirs, for the closing refund.
+    // kAlreadyExists ("transfer_id") for an id posted before. On an error, roll back.
+    [[nodiscard]] Status ReturnRefundInTx(Tx& tx, AccountId account, Money amount,
+                                          std::string_view channel, const std::string& transfer_id,
+                                          std::string_view reason, const Actor& actor, Instant now);
+
     // Grants credit (subsidy, free quota, compensation) kept apart, drawn first [ACCT-4, ACCT-8].
     [[nodiscard]] Result<LedgerAccountId> GrantSubsidy(const SubsidyRequest& r, const Actor& actor,
                                                        Instant now);

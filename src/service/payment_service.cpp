@@ -358,10 +358,15 @@ Result<PaymentRefundRecord> PaymentService::SettleRefund(std::string_view refund
             }
             refund.detail = answer->detail.substr(0, 256);
         } else {
+            // A refusal fails the refund only on its first ask, when the provider cannot have
+            // taken it before: once asked, an error (a renewed key, a proxy, "already refunded")
+            // says nothing about the refund, which only the provider's answer settles.
             const ErrorCode code = answer.error().code;
             const bool refused =
                 code == ErrorCode::kInvalidArgument || code == ErrorCode::kFailedPrecondition;
-            next = refused ? RefundState::kFailed : refund.state;
+            next = refused && refund.state == RefundState::kRequested && refund.tries == 1
+                       ? RefundState::kFailed
+                       : refund.state;
             refund.detail = answer.error().message.substr(0, 256);
         }
         const auto alarm = [&](std::string detail) -> Status {
@@ -375,22 +380,14 @@ Result<PaymentRefundRecord> PaymentService::SettleRefund(std::string_view refund
         };
         if (next == RefundState::kFailed) {
             // The payer did not get it: the money goes back on the account it came from.
-            auto back =
-                billing_.TopUpInTx(tx, refund.account, refund.amount, refund.provider,
-                                   "refund " + refund.refund_no + " failed",
-                                   "refund-back:" + refund.provider + ":" + refund.refund_no,
-                                   Actor{"pay:" + refund.provider}, now);
-            std::string what = "refund " + refund.refund_no + " of order " + refund.order_no +
-                               " failed at " + refund.provider + " (" + refund.detail + "): ";
-            if (back) {
-                what += "the money is back on the account";
-            } else {
-                // A closed account takes nothing: the money waits in the provider's cash
-                // account of the ledger, for finance.
-                what += "the account did not take the money back: " + back.error().message;
-                refund.detail = (refund.detail + "; " + back.error().message).substr(0, 256);
-            }
-            JOULE_TRY(alarm(std::move(what)));
+            JOULE_TRY(billing_.ReturnRefundInTx(
+                tx, refund.account, refund.amount, refund.provider,
+                "refund-back:" + refund.provider + ":" + refund.refund_no,
+                "refund " + refund.refund_no + " failed: " + refund.detail,
+                Actor{"pay:" + refund.provider}, now));
+            JOULE_TRY(alarm("refund " + refund.refund_no + " of order " + refund.order_no +
+                            " failed at " + refund.provider + " (" + refund.detail +
+                            "): the money is back on the account"));
             refund.finished_at = now;
         } else if (next == RefundState::kAbnormal && refund.state != RefundState::kAbnormal) {
             JOULE_TRY(alarm("refund " + refund.refund_no + " of order " + refund.order_no +

@@ -439,20 +439,14 @@ TEST_F(RefundServiceTest, ARefundDebitsTheAccountAtOnceAndSucceedsWhenTheProvide
 
 TEST_F(RefundServiceTest, ARefusedOrClosedRefundPutsTheMoneyBackOnce) {
     const PaymentOrderRecord order = PaidOrder("ORD0002", Money{5000});
+    const auto error = [](ErrorCode code, const char* message) {
+        return Result<RefundAnswer>(std::unexpected(Error{code, message, "provider"}));
+    };
+    // Refused at its first ask: the money comes back, and finance hears of it.
     ASSERT_TRUE(Ask(order.order_no, Money{3000}, "k-a", "RF0101").has_value());
-    // Not reached: still open, nothing moved back.
-    auto unreachable = payments_.SettleRefund(
-        "RF0101",
-        Result<RefundAnswer>(std::unexpected(Error{ErrorCode::kUnavailable, "timeout", ""})), now_);
-    ASSERT_TRUE(unreachable.has_value());
-    EXPECT_EQ(unreachable->state, RefundState::kRequested);
     EXPECT_EQ(PaidBalance("A001"), Money{3000});
-    // Refused for good: the money comes back, and finance hears of it.
     auto refused = payments_.SettleRefund(
-        "RF0101",
-        Result<RefundAnswer>(std::unexpected(
-            Error{ErrorCode::kInvalidArgument, "NOT_ENOUGH: 基本账户余额不足", "provider"})),
-        now_);
+        "RF0101", error(ErrorCode::kInvalidArgument, "NOT_ENOUGH: 基本账户余额不足"), now_);
     ASSERT_TRUE(refused.has_value());
     EXPECT_EQ(refused->state, RefundState::kFailed);
     EXPECT_EQ(PaidBalance("A001"), Money{6000});
@@ -460,10 +454,26 @@ TEST_F(RefundServiceTest, ARefusedOrClosedRefundPutsTheMoneyBackOnce) {
     // Answered again: still once.
     ASSERT_TRUE(payments_.SettleRefund("RF0101", Answer(RefundState::kFailed), now_));
     EXPECT_EQ(PaidBalance("A001"), Money{6000});
-    // A failed refund leaves the order refundable again; a closed one returns the money too.
-    ASSERT_TRUE(Ask(order.order_no, Money{5000}, "k-b", "RF0102").has_value());
-    EXPECT_EQ(PaidBalance("A001"), Money{1000});
-    ASSERT_TRUE(payments_.SettleRefund("RF0102", Answer(RefundState::kFailed), now_));
+
+    // Not reached at first: once asked, an error never gives the money back (the provider may
+    // have taken it); only its answer settles it.
+    ASSERT_TRUE(Ask(order.order_no, Money{3000}, "k-b", "RF0102").has_value());
+    auto unreachable =
+        payments_.SettleRefund("RF0102", error(ErrorCode::kUnavailable, "timeout"), now_);
+    ASSERT_TRUE(unreachable.has_value());
+    EXPECT_EQ(unreachable->state, RefundState::kRequested);
+    auto late_refusal = payments_.SettleRefund(
+        "RF0102", error(ErrorCode::kInvalidArgument, "INVALID_REQUEST: 订单已全额退款"), now_);
+    ASSERT_TRUE(late_refusal.has_value());
+    EXPECT_EQ(late_refusal->state, RefundState::kRequested);
+    EXPECT_EQ(PaidBalance("A001"), Money{3000});
+    // A processing refund the provider then closes: the money comes back.
+    ASSERT_TRUE(payments_.SettleRefund("RF0102", Answer(RefundState::kProcessing), now_));
+    ASSERT_TRUE(
+        payments_.SettleRefund("RF0102", error(ErrorCode::kInvalidArgument, "PARAM_ERROR"), now_));
+    EXPECT_EQ(PaidBalance("A001"), Money{3000});
+    EXPECT_EQ(payments_.SettleRefund("RF0102", Answer(RefundState::kFailed), now_)->state,
+              RefundState::kFailed);
     EXPECT_EQ(PaidBalance("A001"), Money{6000});
     ExpectLedgerBalanced();
 }

@@ -69,7 +69,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     JOULE_ASSERT(!pay::ReadAlipayTradeQuery(alipay, text).has_value(), "a query answer verified");
     JOULE_ASSERT(!pay::ReadAlipayPrecreate(alipay, text).has_value(),
                  "a precreate answer verified");
-    JOULE_ASSERT(!pay::ReadAlipayRefund(alipay, text).has_value(), "a refund answer verified");
+    JOULE_ASSERT(!pay::ReadAlipayRefund(alipay, text, "J1").has_value(),
+                 "a refund answer verified");
+    JOULE_ASSERT(!pay::ReadAlipayRefundQuery(alipay, text, "J1").has_value(),
+                 "a refund query answer verified");
     if (auto openid = pay::ReadWechatOAuthOpenid(text)) {
         JOULE_ASSERT(!openid->empty() && openid->size() <= 128, "an openid out of bounds");
     }

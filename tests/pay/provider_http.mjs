@@ -24,7 +24,9 @@
 //     Alipay's page opened by a browser pay at once and send the payer back to the merchant.
 //     Refunds: POST /v3/refund/domestic/refunds (signed and checked) answers the refund with the
 //     status set by POST /mock/refund-status {status} (SUCCESS by default), the same refund for
-//     the same out_refund_no; Alipay's alipay.trade.refund refunds at once; /mock/refuse refuses
+//     the same out_refund_no, and GET /v3/refund/domestic/refunds/{no} says where one is; Alipay's
+//     alipay.trade.refund refunds at once (fund_change Y, N when asked again) and
+//     alipay.trade.fastpay.refund.query confirms it; /mock/refuse refuses
 //     the next one; GET /mock/refunds lists them with how often each was asked.
 //     The official account's OAuth: GET /connect/oauth2/authorize redirects straight back with a
 //     code; GET /sns/oauth2/access_token trades it (with DIR/wechat_app_secret) for an openid.
@@ -161,7 +163,8 @@ if (command === 'keys') {
   }
   // The platform's Alipay request: RSA2 over the sorted parameters with its app key.
   const alipaySigned = (params) => {
-    const content = Object.keys(params).filter((k) => k !== 'sign' && k !== 'sign_type' && params[k] !== '').sort().map((k) => `${k}=${params[k]}`).join('&')
+    // A request signs sign_type too: only sign and empty values are left out.
+    const content = Object.keys(params).filter((k) => k !== 'sign' && params[k] !== '').sort().map((k) => `${k}=${params[k]}`).join('&')
     return params.sign_type === 'RSA2' && params.app_id === config.alipay_app_id && params.charset === 'utf-8' &&
       createVerify('RSA-SHA256').update(content, 'utf8').verify(alipayAppPub, params.sign ?? '', 'base64')
   }
@@ -273,6 +276,12 @@ if (command === 'keys') {
           refunds.set(biz.out_request_no, r)
           return alipayReply(res, params.method, { code: '10000', msg: 'Success', trade_no: '2026112322001400000077', out_trade_no: biz.out_trade_no, buyer_logon_id: '159****5620', fund_change: known ? 'N' : 'Y', refund_fee: biz.refund_amount })
         }
+        if (params.method === 'alipay.trade.fastpay.refund.query') {
+          const r = refunds.get(biz.out_request_no)
+          if (r) r.asked += 1
+          return alipayReply(res, params.method, { code: '10000', msg: 'Success', out_trade_no: biz.out_trade_no, out_request_no: biz.out_request_no,
+            ...(r ? { refund_amount: r.amount, refund_status: 'REFUND_SUCCESS' } : {}) })
+        }
         if (params.method === 'alipay.trade.query') {
           const no = biz.out_trade_no
           asked[no] = (asked[no] ?? 0) + 1
@@ -332,6 +341,16 @@ if (command === 'keys') {
           status: refundStatus, funds_account: 'AVAILABLE',
           amount: { total: o.amount.total, refund: o.amount.refund, payer_total: o.amount.total, payer_refund: o.amount.refund, settlement_refund: o.amount.refund, settlement_total: o.amount.total, discount_refund: 0, currency: 'CNY' },
         })
+      }
+      const refundQuery = url.pathname.match(/^\/v3\/refund\/domestic\/refunds\/([^/]+)$/)
+      if (req.method === 'GET' && refundQuery) {
+        if (!signed) return reply(res, 401, { code: 'SIGN_ERROR', message: 'signature does not verify' })
+        const no = decodeURIComponent(refundQuery[1])
+        const r = refunds.get(no)
+        if (!r) return reply(res, 404, { code: 'RESOURCE_NOT_EXISTS', message: '退款单不存在' })
+        r.asked += 1
+        return reply(res, 200, { refund_id: r.refund_id, out_refund_no: no, out_trade_no: r.out_trade_no, status: refundStatus,
+          amount: { refund: r.amount, currency: 'CNY' } })
       }
       const match = url.pathname.match(/^\/v3\/pay\/transactions\/out-trade-no\/([^/]+)$/)
       if (req.method !== 'GET' || !match) return reply(res, 404, { code: 'NOT_FOUND', message: 'no such API' })
