@@ -64,6 +64,16 @@ std::string NewOrderNo(Instant now, std::string_view prefix = "J") {
     return order + RandomHex(4);
 }
 
+// The order the path names, when it is of the call's project; 404 naming "order" otherwise.
+Result<PaymentOrderRecord> OrderOfProject(PaymentTx& payments, const Call& c) {
+    const std::string& order_no = c.params.at("order");
+    JOULE_ASSIGN_OR_RETURN(auto order, payments.FindPaymentOrder(order_no));
+    if (!order || order->project != c.project->id) {
+        return NotFound("no payment order " + order_no.substr(0, 64), "order");
+    }
+    return std::move(*order);
+}
+
 bool Configured(const PaymentGateway& gateway, std::string_view provider) {
     return std::find(gateway.providers.begin(), gateway.providers.end(), provider) !=
            gateway.providers.end();
@@ -208,14 +218,12 @@ Result<Reply> Api::Impl::ListPayments(Call& c) {
 
 Result<Reply> Api::Impl::GetPayment(Call& c) {
     JOULE_ASSIGN_OR_RETURN(auto tx, store.BeginRead());
-    JOULE_ASSIGN_OR_RETURN(auto order, tx->Payments().FindPaymentOrder(c.params.at("order")));
-    if (!order || order->project != c.project->id) {
-        return NotFound("no payment order " + c.params.at("order").substr(0, 64), "order");
-    }
-    JOULE_ASSIGN_OR_RETURN(auto received, tx->Payments().ListPaymentNotifications(order->order_no));
-    const std::string number = AccountNumberOf(*tx, order->account);
+    JOULE_ASSIGN_OR_RETURN(PaymentOrderRecord order, OrderOfProject(tx->Payments(), c));
+    JOULE_ASSIGN_OR_RETURN(auto received, tx->Payments().ListPaymentNotifications(order.order_no));
+    JOULE_ASSIGN_OR_RETURN(auto refunds, tx->Payments().RefundsOfOrder(order.id));
+    const std::string number = AccountNumberOf(*tx, order.account);
     tx.reset();
-    Json out = OrderJson(*order, number);
+    Json out = OrderJson(order, number);
     Json list = Json::array();
     for (const PaymentNotificationRecord& n : received) {
         list.push_back(Json{{"received_at", FormatInstant(n.received_at)},
@@ -225,7 +233,6 @@ Result<Reply> Api::Impl::GetPayment(Call& c) {
                             {"detail", n.detail}});
     }
     out["notifications"] = std::move(list);
-    JOULE_ASSIGN_OR_RETURN(auto refunds, FromService(payments.RefundsOfOrder(order->order_no)));
     Json refund_list = Json::array();
     Money refunded;
     for (const PaymentRefundRecord& f : refunds) {
@@ -249,25 +256,24 @@ Result<Reply> Api::Impl::RefundPayment(Call& c) {
     JOULE_TRY(body.Finish());
     request.idempotency_key = c.idempotency_key();
     request.refund_no = NewOrderNo(c.now, "R");
+    PaymentOrderRecord order;
     {
-        JOULE_ASSIGN_OR_RETURN(auto order, FromService(payments.FindOrder(request.order_no)));
-        const auto& can = options.payments.refund_providers;
-        if (order && order->project == c.project->id &&
-            std::find(can.begin(), can.end(), order->provider) == can.end()) {
-            // Nothing is debited for a refund this server could never send.
-            return FailedPrecondition("this server makes no refunds at " + order->provider +
-                                          " (its keys for our calls are not configured)",
-                                      "provider");
-        }
+        JOULE_ASSIGN_OR_RETURN(auto tx, store.BeginRead());
+        JOULE_ASSIGN_OR_RETURN(order, OrderOfProject(tx->Payments(), c));
+    }
+    const auto& can = options.payments.refund_providers;
+    if (std::find(can.begin(), can.end(), order.provider) == can.end()) {
+        // Nothing is debited for a refund this server could never send.
+        return FailedPrecondition("this server makes no refunds at " + order.provider +
+                                      " (its keys for our calls are not configured)",
+                                  "provider");
     }
     JOULE_ASSIGN_OR_RETURN(PaymentRefundRecord refund,
                            FromService(payments.RequestRefund(request, c.actor(), c.now)));
-    JOULE_ASSIGN_OR_RETURN(auto order, FromService(payments.FindOrder(refund.order_no)));
-    if (refund.tries == 0 && refund.state == RefundState::kRequested && order &&
-        options.payments.refund) {
+    if (refund.tries == 0 && refund.state == RefundState::kRequested && options.payments.refund) {
         // Asked now; a repeat of the request (same key) finds it asked and leaves it to the
         // retries, which ask every two minutes until the provider says where it is.
-        const Result<RefundAnswer> answer = options.payments.refund(refund, *order, c.now);
+        const Result<RefundAnswer> answer = options.payments.refund(refund, order, c.now);
         if (!answer) {
             std::fprintf(stderr, "payments: refund %s of %s at %s: %s\n", refund.refund_no.c_str(),
                          refund.order_no.c_str(), refund.provider.c_str(),
@@ -287,9 +293,10 @@ Result<Reply> Api::Impl::SandboxPay(Call& c) {
     if (!options.payments.sandbox_pay) {
         return NotFound("the sandbox provider is off on this server", "order");
     }
-    JOULE_ASSIGN_OR_RETURN(auto order, FromService(payments.FindOrder(c.params.at("order"))));
-    if (!order || order->project != c.project->id) {
-        return NotFound("no payment order " + c.params.at("order").substr(0, 64), "order");
+    std::optional<PaymentOrderRecord> order;
+    {
+        JOULE_ASSIGN_OR_RETURN(auto tx, store.BeginRead());
+        JOULE_ASSIGN_OR_RETURN(order, OrderOfProject(tx->Payments(), c));
     }
     if (order->provider != "sandbox") {
         return InvalidArgument("order", "is an order of " + order->provider);

@@ -229,9 +229,7 @@ Status RunServe(const ServeOptions& o) {
         JOULE_TRY(api::CheckTlsFiles(o.tls_cert, o.tls_key));
     }
     // Payment keys are read and checked before the store opens: a bad one stops serve here.
-    JOULE_ASSIGN_OR_RETURN(ProviderClients provider_clients, MakeProviderClients(o));
-    JOULE_ASSIGN_OR_RETURN(api::PaymentGateway payment_gateway,
-                           MakePaymentGateway(o, provider_clients));
+    JOULE_ASSIGN_OR_RETURN(Payments payments, MakePayments(o));
     JOULE_ASSIGN_OR_RETURN(auto store, storage::SqliteStore::Open(o.db_path, {}));
     BillingService billing(*store);
     AcquisitionService acquisition(*store, billing);
@@ -243,7 +241,7 @@ Status RunServe(const ServeOptions& o) {
     PaymentService query_payments(*store, billing, PaymentOptions{.sandbox = o.payments_sandbox});
     PaymentQueryOptions query_options;
     query_options.after = Seconds{o.payments_query_after_s};
-    PaymentQuerier querier(*store, query_payments, provider_clients, query_options);
+    PaymentQuerier querier(*store, query_payments, payments.clients, query_options);
     PaymentQueryLoop query_loop(querier, WallNow);
     if (!querier.empty()) {
         query_loop.Start();
@@ -296,7 +294,7 @@ Status RunServe(const ServeOptions& o) {
     api_options.clock = WallNow;
     api_options.web_root = o.web_root;
     api_options.bus_statistics = &bus_statistics;
-    api_options.payments = std::move(payment_gateway);
+    api_options.payments = std::move(payments.gateway);
     api_options.notify_channels = notifier->Channels();
     api_options.tenant_show_codes = o.tenant_show_codes;
     {

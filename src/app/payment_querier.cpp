@@ -79,27 +79,26 @@ Result<QueryRound> PaymentQuerier::RunOnce(Instant now) {
 }
 
 Status PaymentQuerier::RetryRefunds(Instant now, QueryRound& round) {
-    std::vector<PaymentRefundRecord> open;
+    // The open refunds of the providers this server calls, with their orders, in one read.
+    std::vector<std::pair<PaymentRefundRecord, PaymentOrderRecord>> open;
     {
         JOULE_ASSIGN_OR_RETURN(auto tx, store_.BeginRead());
-        JOULE_ASSIGN_OR_RETURN(open,
+        JOULE_ASSIGN_OR_RETURN(auto refunds,
                                tx->Payments().RefundsToRetry(now - options_.every, options_.batch));
+        for (PaymentRefundRecord& refund : refunds) {
+            if (!providers_.contains(refund.provider)) {
+                continue;
+            }
+            JOULE_ASSIGN_OR_RETURN(auto order, tx->Payments().FindPaymentOrder(refund.order_no));
+            if (order) {
+                open.emplace_back(std::move(refund), std::move(*order));
+            }
+        }
     }
-    for (const PaymentRefundRecord& refund : open) {
-        const auto provider = providers_.find(refund.provider);
-        if (provider == providers_.end()) {
-            continue;
-        }
-        std::optional<PaymentOrderRecord> order;
-        {
-            JOULE_ASSIGN_OR_RETURN(auto tx, store_.BeginRead());
-            JOULE_ASSIGN_OR_RETURN(order, tx->Payments().FindPaymentOrder(refund.order_no));
-        }
-        if (!order) {
-            continue;
-        }
+    for (const auto& [refund, order] : open) {
         ++round.refunds_asked;
-        const Result<RefundAnswer> answer = provider->second->Refund(refund, *order, now);
+        const Result<RefundAnswer> answer =
+            providers_.find(refund.provider)->second->Refund(refund, order, now);
         auto settled = payments_.SettleRefund(refund.refund_no, answer, now);
         if (!settled) {
             std::fprintf(stderr, "payments: refund %s: %s\n", refund.refund_no.c_str(),

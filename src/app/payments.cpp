@@ -43,8 +43,6 @@ pay::HeaderLookup HeadersOf(const api::HttpRequest& request) {
     };
 }
 
-}  // namespace
-
 Result<std::shared_ptr<const pay::WechatPayConfig>> LoadWechatPayConfig(const ServeOptions& o) {
     auto config = std::make_shared<pay::WechatPayConfig>();
     config->app_id = o.wechat_app_id;
@@ -88,8 +86,40 @@ Result<std::shared_ptr<const pay::AlipayConfig>> LoadAlipayConfig(const ServeOpt
         pay::AlipayConfig{o.alipay_app_id, o.alipay_seller_id, std::move(pem)});
 }
 
-Result<api::PaymentGateway> MakePaymentGateway(const ServeOptions& o,
-                                               const ProviderClients& clients) {
+// The providers this server calls, on the configurations already loaded: WeChat Pay with its
+// merchant key and serial, Alipay with the app's private key.
+Result<ProviderClients> MakeProviderClients(
+    const ServeOptions& o, const std::shared_ptr<const pay::WechatPayConfig>& wechat,
+    const std::shared_ptr<const pay::AlipayConfig>& alipay) {
+    ProviderClients out;
+    const auto notify_url = [&o](std::string_view provider) {
+        return o.public_url.empty() ? std::string()
+                                    : o.public_url + "/api/v1/pay/notify/" + std::string(provider);
+    };
+    if (wechat && !o.wechat_merchant_key_file.empty()) {
+        JOULE_ASSIGN_OR_RETURN(pay::WechatMerchantKey key, LoadWechatMerchantKey(o));
+        out.emplace("wechat",
+                    MakeWechatClient(wechat, key, o.wechat_api_base, notify_url("wechat")));
+    }
+    if (alipay && !o.alipay_private_key_file.empty()) {
+        JOULE_ASSIGN_OR_RETURN(std::string pem,
+                               ReadFileText(o.alipay_private_key_file,
+                                            "payments.alipay_private_key_file", kMaxKeyFileBytes));
+        pay::AlipayMerchant merchant{o.alipay_app_id, std::move(pem)};
+        // Loaded now, not at the first order: a key that cannot sign is a setting to fix.
+        if (auto probe = pay::AlipayQueryRequestText(merchant, "probe", Instant{}); !probe) {
+            return InvalidArgument("payments.alipay_private_key_file",
+                                   o.alipay_private_key_file + ": " + probe.error().message);
+        }
+        out.emplace("alipay",
+                    MakeAlipayClient(alipay, merchant, o.alipay_gateway, notify_url("alipay")));
+    }
+    return out;
+}
+
+}  // namespace
+
+Result<Payments> MakePayments(const ServeOptions& o) {
     std::shared_ptr<const pay::WechatPayConfig> wechat;
     if (!o.wechat_app_id.empty()) {
         JOULE_ASSIGN_OR_RETURN(wechat, LoadWechatPayConfig(o));
@@ -98,6 +128,7 @@ Result<api::PaymentGateway> MakePaymentGateway(const ServeOptions& o,
     if (!o.alipay_app_id.empty()) {
         JOULE_ASSIGN_OR_RETURN(alipay, LoadAlipayConfig(o));
     }
+    JOULE_ASSIGN_OR_RETURN(ProviderClients clients, MakeProviderClients(o, wechat, alipay));
     std::shared_ptr<const pay::SandboxConfig> sandbox;
     if (o.payments_sandbox) {
         sandbox = std::make_shared<pay::SandboxConfig>(
@@ -198,7 +229,7 @@ Result<api::PaymentGateway> MakePaymentGateway(const ServeOptions& o,
     gateway.parse_statement = [](std::string_view provider, std::string_view bytes) {
         return pay::ParseStatement(provider, bytes);
     };
-    return gateway;
+    return Payments{std::move(gateway), std::move(clients)};
 }
 
 }  // namespace joule::app

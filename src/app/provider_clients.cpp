@@ -4,9 +4,6 @@
 #include <vector>
 
 #include "api/credentials.hpp"
-#include "app/live.hpp"
-#include "app/payments.hpp"
-#include "base/file.hpp"
 #include "base/percent_encode.hpp"
 #include "notify/http_client.hpp"
 #include "pay/alipay.hpp"
@@ -280,8 +277,6 @@ private:
     ClientPool http_;
 };
 
-constexpr std::size_t kMaxKeyFileBytes = std::size_t{64} * 1024;
-
 }  // namespace
 
 std::shared_ptr<ProviderClient> MakeWechatClient(std::shared_ptr<const pay::WechatPayConfig> config,
@@ -296,35 +291,6 @@ std::shared_ptr<ProviderClient> MakeAlipayClient(std::shared_ptr<const pay::Alip
                                                  std::string gateway, std::string notify_url) {
     return std::make_shared<AlipayClient>(std::move(config), merchant, std::move(gateway),
                                           std::move(notify_url));
-}
-
-Result<ProviderClients> MakeProviderClients(const ServeOptions& o) {
-    ProviderClients out;
-    const auto notify_url = [&o](std::string_view provider) {
-        return o.public_url.empty() ? std::string()
-                                    : o.public_url + "/api/v1/pay/notify/" + std::string(provider);
-    };
-    if (!o.wechat_app_id.empty() && !o.wechat_merchant_key_file.empty()) {
-        JOULE_ASSIGN_OR_RETURN(auto config, LoadWechatPayConfig(o));
-        JOULE_ASSIGN_OR_RETURN(pay::WechatMerchantKey key, LoadWechatMerchantKey(o));
-        out.emplace("wechat", MakeWechatClient(std::move(config), key, o.wechat_api_base,
-                                               notify_url("wechat")));
-    }
-    if (!o.alipay_app_id.empty() && !o.alipay_private_key_file.empty()) {
-        JOULE_ASSIGN_OR_RETURN(auto config, LoadAlipayConfig(o));
-        JOULE_ASSIGN_OR_RETURN(std::string pem,
-                               ReadFileText(o.alipay_private_key_file,
-                                            "payments.alipay_private_key_file", kMaxKeyFileBytes));
-        pay::AlipayMerchant merchant{o.alipay_app_id, std::move(pem)};
-        // Loaded now, not at the first order: a key that cannot sign is a setting to fix.
-        if (auto probe = pay::AlipayQueryRequestText(merchant, "probe", Instant{}); !probe) {
-            return InvalidArgument("payments.alipay_private_key_file",
-                                   o.alipay_private_key_file + ": " + probe.error().message);
-        }
-        out.emplace("alipay", MakeAlipayClient(std::move(config), merchant, o.alipay_gateway,
-                                               notify_url("alipay")));
-    }
-    return out;
 }
 
 std::function<Result<std::string>(std::string_view code)> MakeWechatOpenidLookup(

@@ -21,8 +21,6 @@ struct AlipayMerchant;
 
 namespace joule::app {
 
-struct ServeOptions;
-
 // How long a payer has to pay an order at the provider; the querier asks about it for a day.
 inline constexpr Seconds kOrderExpiry{2 * 3600};
 
@@ -59,11 +57,6 @@ using ProviderClients = std::map<std::string, std::shared_ptr<ProviderClient>, s
 [[nodiscard]] std::shared_ptr<ProviderClient> MakeAlipayClient(
     std::shared_ptr<const pay::AlipayConfig> config, const pay::AlipayMerchant& merchant,
     std::string gateway, std::string notify_url);
-
-// The providers `options` lets this server call: WeChat Pay with its merchant key and serial,
-// Alipay with the app's private key; orders only when public_url is set too (the notify_url),
-// queries either way. kInvalidArgument naming the setting for a key that does not load.
-[[nodiscard]] Result<ProviderClients> MakeProviderClients(const ServeOptions& options);
 
 // The openid of WeChat's OAuth code (GET /sns/oauth2/access_token at `api_base`).
 [[nodiscard]] std::function<Result<std::string>(std::string_view code)> MakeWechatOpenidLookup(

@@ -1,4 +1,5 @@
 #include "service/acquisition_service.hpp"
+#include "service/project_lookup.hpp"
 
 #include <algorithm>
 #include <unordered_map>
@@ -315,10 +316,8 @@ Result<MeterId> AcquisitionService::BindPendingDevice(const BindRequest& r, cons
         return InvalidArgument("meter_code", "must be 1..64 characters");
     }
     JOULE_ASSIGN_OR_RETURN(auto tx, store_.Begin());
-    JOULE_ASSIGN_OR_RETURN(auto project, tx->FindProject(r.project_code));
-    if (!project)
-        return NotFound("no project " + r.project_code, "project");
-    JOULE_ASSIGN_OR_RETURN(auto pending, tx->ListPendingDevices(project->id));
+    JOULE_ASSIGN_OR_RETURN(const ProjectRecord project, RequireProject(*tx, r.project_code));
+    JOULE_ASSIGN_OR_RETURN(auto pending, tx->ListPendingDevices(project.id));
     auto device = std::find_if(pending.begin(), pending.end(),
                                [&](const PendingDeviceRecord& d) { return d.id == r.pending_id; });
     if (device == pending.end()) {
@@ -329,19 +328,19 @@ Result<MeterId> AcquisitionService::BindPendingDevice(const BindRequest& r, cons
     if (!model)
         return NotFound("no meter model " + model_code, "model_code");
     MeterRecord meter;
-    meter.project = project->id;
+    meter.project = project.id;
     meter.code = r.meter_code;
     meter.model = model->id;
     meter.gateway = device->gateway;
     meter.bus_address = device->bus_address;
     meter.public_area = r.public_area;
     if (!r.room_code.empty()) {
-        JOULE_ASSIGN_OR_RETURN(auto room, tx->FindRoom(project->id, r.room_code));
+        JOULE_ASSIGN_OR_RETURN(auto room, tx->FindRoom(project.id, r.room_code));
         if (!room)
             return NotFound("no room " + r.room_code, "room_code");
         meter.room = room->id;
     }
-    JOULE_ASSIGN_OR_RETURN(auto existing, tx->FindMeter(project->id, r.meter_code));
+    JOULE_ASSIGN_OR_RETURN(auto existing, tx->FindMeter(project.id, r.meter_code));
     if (existing) {
         return MakeError(ErrorCode::kAlreadyExists, "meter " + r.meter_code + " exists",
                          "meter_code");
@@ -354,7 +353,7 @@ Result<MeterId> AcquisitionService::BindPendingDevice(const BindRequest& r, cons
     billing.spec = model->spec;
     JOULE_TRY(tx->SaveBilling(billing));
     JOULE_TRY(tx->DeletePendingDevice(device->id));
-    JOULE_TRY(tx->InsertOperation(OperationBy(actor, now, project->id, "device.bind",
+    JOULE_TRY(tx->InsertOperation(OperationBy(actor, now, project.id, "device.bind",
                                               "meter:" + r.meter_code,
                                               "{\"bus_address\":\"" + device->bus_address +
                                                   "\",\"serial\":\"" + device->serial + "\"}")));

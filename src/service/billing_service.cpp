@@ -1,4 +1,5 @@
 #include "service/billing_service.hpp"
+#include "service/project_lookup.hpp"
 
 #include <algorithm>
 #include <map>
@@ -69,14 +70,6 @@ Status CheckAmount(Money amount, std::string_view field) {
         return InvalidArgument(std::string(field), "is larger than any single payment can be");
     }
     return {};
-}
-
-Result<ProjectRecord> LoadProject(Tx& tx, std::string_view code) {
-    JOULE_ASSIGN_OR_RETURN(auto project, tx.FindProject(code));
-    if (!project) {
-        return NotFound("no project '" + std::string(code) + "'", "project");
-    }
-    return *project;
 }
 
 // The account's ledger accounts in one read: its wallet and, when `meter` is given, the pending
@@ -151,7 +144,7 @@ Result<AccountRecord> FindAccountIn(Tx& tx, const ProjectRecord& project, std::s
 }
 
 Result<AccountContext> LoadAccount(Tx& tx, std::string_view project_code, std::string_view number) {
-    JOULE_ASSIGN_OR_RETURN(ProjectRecord project, LoadProject(tx, project_code));
+    JOULE_ASSIGN_OR_RETURN(ProjectRecord project, RequireProject(tx, project_code));
     JOULE_ASSIGN_OR_RETURN(AccountRecord account, FindAccountIn(tx, project, number));
     JOULE_ASSIGN_OR_RETURN(Zone zone, Zone::Load(project.time_zone));
     return ContextOf(tx, project, zone, std::move(account));
@@ -634,7 +627,7 @@ Result<AccountId> BillingService::OpenAccountInTx(Tx& tx, const OpenAccountReque
         return InvalidArgument("opened_at", "is in the future");
     }
 
-    JOULE_ASSIGN_OR_RETURN(ProjectRecord project, LoadProject(tx, r.project_code));
+    JOULE_ASSIGN_OR_RETURN(ProjectRecord project, RequireProject(tx, r.project_code));
     JOULE_ASSIGN_OR_RETURN(auto existing, tx.FindAccount(project.id, r.number));
     if (existing) {
         return MakeError(ErrorCode::kAlreadyExists, "account '" + r.number + "' exists", "number");
@@ -1027,7 +1020,7 @@ Result<AccountView> BillingService::ViewAccount(std::string_view project_code,
                                                 std::optional<Instant> usage_at) {
     // A read: the account row, its ledger accounts, meters and tariff code (no wallet context).
     JOULE_ASSIGN_OR_RETURN(auto tx, store_.BeginRead());
-    JOULE_ASSIGN_OR_RETURN(ProjectRecord project, LoadProject(*tx, project_code));
+    JOULE_ASSIGN_OR_RETURN(ProjectRecord project, RequireProject(*tx, project_code));
     AccountView view;
     JOULE_ASSIGN_OR_RETURN(view.account, FindAccountIn(*tx, project, number));
     JOULE_ASSIGN_OR_RETURN(view.ledger_accounts, tx->LedgerAccountsOf(view.account.id));
@@ -1148,7 +1141,7 @@ Status ApplyInTx(Tx& tx, std::span<const ReadingItem> batch, Instant now, BatchS
         const std::string field = "readings[" + std::to_string(indices.front()) + "]";
         auto pit = state.projects.find(key.project);
         if (pit == state.projects.end()) {
-            auto project = LoadProject(tx, key.project);
+            auto project = RequireProject(tx, key.project);
             if (!project) {
                 return std::unexpected(project.error().WithFieldPrefix(field));
             }
@@ -1324,7 +1317,7 @@ Result<ApplyReadingsResult> BillingService::ApplyReadingsInTx(Tx& tx,
 
 Result<ApplyReadingsResult> BillingService::Tick(std::string_view project_code, Instant now) {
     JOULE_ASSIGN_OR_RETURN(auto tx, store_.Begin());
-    JOULE_ASSIGN_OR_RETURN(ProjectRecord project, LoadProject(*tx, project_code));
+    JOULE_ASSIGN_OR_RETURN(ProjectRecord project, RequireProject(*tx, project_code));
     JOULE_ASSIGN_OR_RETURN(Zone zone, Zone::Load(project.time_zone));
     JOULE_ASSIGN_OR_RETURN(auto accounts, tx->ListAccounts(project.id));
     ApplyReadingsResult result;

@@ -1,4 +1,5 @@
 #include "service/notification_service.hpp"
+#include "service/project_lookup.hpp"
 
 #include <date/date.h>
 
@@ -135,14 +136,6 @@ Status Log(Tx& tx, const Actor& actor, ProjectId project, std::string_view actio
            std::string_view target, std::string detail, Instant now) {
     return tx.InsertOperation(OperationBy(actor, now, project, std::string(action),
                                           std::string(target), std::move(detail)));
-}
-
-Result<ProjectRecord> ProjectOf(Tx& tx, std::string_view code) {
-    JOULE_ASSIGN_OR_RETURN(auto project, tx.FindProject(code));
-    if (!project) {
-        return std::unexpected(Error{ErrorCode::kNotFound, "no such project", "project"});
-    }
-    return *project;
 }
 
 // The values the templates name, and the same as a JSON object for template-based channels.
@@ -408,7 +401,7 @@ Result<DeliverResult> NotificationService::DeliverDue(NotifyChannel channel,
 Result<std::vector<NotificationRecipient>> NotificationService::ListRecipients(
     std::string_view project_code) {
     JOULE_ASSIGN_OR_RETURN(auto tx, store_.BeginRead());
-    JOULE_ASSIGN_OR_RETURN(ProjectRecord project, ProjectOf(*tx, project_code));
+    JOULE_ASSIGN_OR_RETURN(ProjectRecord project, RequireProject(*tx, project_code));
     return tx->Notifications().ListRecipients(project.id);
 }
 
@@ -416,7 +409,7 @@ Result<NotificationRecipient> NotificationService::AddRecipient(const RecipientR
                                                                 const Actor& actor, Instant now) {
     JOULE_ASSIGN_OR_RETURN(NotificationRecipient recipient, RecipientOf(r, ""));
     const Status committed = store_.RunCommitted([&](Tx& tx) -> Status {
-        JOULE_ASSIGN_OR_RETURN(ProjectRecord project, ProjectOf(tx, r.project_code));
+        JOULE_ASSIGN_OR_RETURN(ProjectRecord project, RequireProject(tx, r.project_code));
         recipient.project = project.id;
         recipient.created_at = now;
         JOULE_ASSIGN_OR_RETURN(recipient.id, tx.Notifications().InsertRecipient(recipient));
@@ -435,7 +428,7 @@ Result<NotificationRecipient> NotificationService::UpdateRecipient(int64_t id,
                                                                    Instant now) {
     NotificationRecipient recipient;
     const Status committed = store_.RunCommitted([&](Tx& tx) -> Status {
-        JOULE_ASSIGN_OR_RETURN(ProjectRecord project, ProjectOf(tx, r.project_code));
+        JOULE_ASSIGN_OR_RETURN(ProjectRecord project, RequireProject(tx, r.project_code));
         JOULE_ASSIGN_OR_RETURN(auto old, tx.Notifications().GetRecipient(id));
         if (!old || old->project != project.id) {
             return MakeError(ErrorCode::kNotFound, "no such recipient in this project", "id");
@@ -459,7 +452,7 @@ Result<NotificationRecipient> NotificationService::UpdateRecipient(int64_t id,
 Status NotificationService::DeleteRecipient(std::string_view project_code, int64_t id,
                                             const Actor& actor, Instant now) {
     return store_.RunCommitted([&](Tx& tx) -> Status {
-        JOULE_ASSIGN_OR_RETURN(ProjectRecord project, ProjectOf(tx, project_code));
+        JOULE_ASSIGN_OR_RETURN(ProjectRecord project, RequireProject(tx, project_code));
         JOULE_ASSIGN_OR_RETURN(auto old, tx.Notifications().GetRecipient(id));
         if (!old || old->project != project.id) {
             return MakeError(ErrorCode::kNotFound, "no such recipient in this project", "id");
@@ -473,7 +466,7 @@ Status NotificationService::DeleteRecipient(std::string_view project_code, int64
 Result<std::vector<DeliveryRecord>> NotificationService::ListDeliveries(
     std::string_view project_code, DeliveryQuery query) {
     JOULE_ASSIGN_OR_RETURN(auto tx, store_.BeginRead());
-    JOULE_ASSIGN_OR_RETURN(ProjectRecord project, ProjectOf(*tx, project_code));
+    JOULE_ASSIGN_OR_RETURN(ProjectRecord project, RequireProject(*tx, project_code));
     query.project = project.id;
     query.limit = std::clamp<int64_t>(query.limit, 1, 500);
     return tx->Notifications().ListDeliveries(query);
@@ -483,7 +476,7 @@ Result<DeliveryRecord> NotificationService::RetryDelivery(std::string_view proje
                                                           const Actor& actor, Instant now) {
     DeliveryRecord delivery;
     const Status committed = store_.RunCommitted([&](Tx& tx) -> Status {
-        JOULE_ASSIGN_OR_RETURN(ProjectRecord project, ProjectOf(tx, project_code));
+        JOULE_ASSIGN_OR_RETURN(ProjectRecord project, RequireProject(tx, project_code));
         JOULE_ASSIGN_OR_RETURN(auto found, tx.Notifications().GetDelivery(id));
         if (!found || found->project != project.id) {
             return MakeError(ErrorCode::kNotFound, "no such delivery in this project", "id");

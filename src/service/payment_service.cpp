@@ -1,4 +1,5 @@
 #include "service/payment_service.hpp"
+#include "service/project_lookup.hpp"
 
 #include <algorithm>
 #include <set>
@@ -68,11 +69,8 @@ Result<PaymentOrderRecord> PaymentService::CreateOrder(const CreatePaymentReques
     }
     PaymentOrderRecord order;
     JOULE_TRY(store_.RunCommitted([&](Tx& tx) -> Status {
-        JOULE_ASSIGN_OR_RETURN(auto project, tx.FindProject(r.project_code));
-        if (!project) {
-            return NotFound("no project " + r.project_code, "project");
-        }
-        JOULE_ASSIGN_OR_RETURN(auto account, tx.FindAccount(project->id, r.account_number));
+        JOULE_ASSIGN_OR_RETURN(const ProjectRecord project, RequireProject(tx, r.project_code));
+        JOULE_ASSIGN_OR_RETURN(auto account, tx.FindAccount(project.id, r.account_number));
         if (!account) {
             return NotFound("no account " + r.account_number, "account_number");
         }
@@ -81,7 +79,7 @@ Result<PaymentOrderRecord> PaymentService::CreateOrder(const CreatePaymentReques
                                       "account_number");
         }
         order = PaymentOrderRecord{};
-        order.project = project->id;
+        order.project = project.id;
         order.account = account->id;
         order.order_no = r.order_no;
         order.provider = r.provider;
@@ -275,17 +273,14 @@ Result<PaymentRefundRecord> PaymentService::RequestRefund(const RefundPaymentReq
     }
     PaymentRefundRecord out;
     const Status committed = store_.RunCommitted([&](Tx& tx) -> Status {
-        JOULE_ASSIGN_OR_RETURN(auto project, tx.FindProject(r.project_code));
-        if (!project) {
-            return NotFound("no project '" + r.project_code + "'", "project");
-        }
+        JOULE_ASSIGN_OR_RETURN(const ProjectRecord project, RequireProject(tx, r.project_code));
         PaymentTx& payments = tx.Payments();
         JOULE_ASSIGN_OR_RETURN(auto order, payments.FindPaymentOrder(r.order_no));
-        if (!order || order->project != project->id) {
+        if (!order || order->project != project.id) {
             return NotFound("no payment order " + r.order_no.substr(0, 64), "order");
         }
         JOULE_ASSIGN_OR_RETURN(auto repeated,
-                               payments.FindRefundByKey(project->id, r.idempotency_key));
+                               payments.FindRefundByKey(project.id, r.idempotency_key));
         if (repeated) {
             if (repeated->order_id != order->id || repeated->amount != r.amount) {
                 return MakeError(ErrorCode::kAlreadyExists, "the key was used for another refund",
@@ -470,10 +465,7 @@ Result<Reconciliation> PaymentService::Reconcile(const ReconcileRequest& r, cons
     }
     Reconciliation out;
     const Status committed = store_.RunCommitted([&](Tx& tx) -> Status {
-        JOULE_ASSIGN_OR_RETURN(auto project, tx.FindProject(r.project_code));
-        if (!project) {
-            return NotFound("no project '" + r.project_code + "'", "project");
-        }
+        JOULE_ASSIGN_OR_RETURN(const ProjectRecord project, RequireProject(tx, r.project_code));
         PaymentTx& payments = tx.Payments();
         std::vector<ReconciledOrder> orders;
         std::set<std::string> known;
@@ -501,7 +493,7 @@ Result<Reconciliation> PaymentService::Reconcile(const ReconcileRequest& r, cons
             return {};
         };
         JOULE_ASSIGN_OR_RETURN(auto paid_today,
-                               payments.PaidOrdersBetween(project->id, r.provider, from, to));
+                               payments.PaidOrdersBetween(project.id, r.provider, from, to));
         for (const PaymentOrderRecord& o : paid_today) {
             JOULE_TRY(add(o, true));
         }
@@ -534,9 +526,9 @@ Result<Reconciliation> PaymentService::Reconcile(const ReconcileRequest& r, cons
                     f.account, f.amount, std::string(RefundStateName(f.state))});
             }
         }
-        const ReconciliationResult result = joule::Reconcile(project->id, r.lines, orders, refunds);
+        const ReconciliationResult result = joule::Reconcile(project.id, r.lines, orders, refunds);
         ReconciliationRun& run = out.run;
-        run.project = project->id;
+        run.project = project.id;
         run.provider = r.provider;
         run.bill_date = FormatDate(*day);
         run.imported_at = now;
@@ -559,7 +551,7 @@ Result<Reconciliation> PaymentService::Reconcile(const ReconcileRequest& r, cons
                 continue;
             }
             AlarmRecord a;
-            a.project = project->id;
+            a.project = project.id;
             a.account = m.account;
             a.kind = AlarmKind::kPaymentMismatch;
             a.raised_at = now;
@@ -569,7 +561,7 @@ Result<Reconciliation> PaymentService::Reconcile(const ReconcileRequest& r, cons
             JOULE_TRY(tx.RaiseAlarm(a));
         }
         return tx.InsertOperation(
-            OperationBy(actor, now, project->id, "payments.reconcile",
+            OperationBy(actor, now, project.id, "payments.reconcile",
                         "reconciliation:" + std::to_string(run.id),
                         "{\"provider\":\"" + r.provider + "\",\"date\":\"" + run.bill_date +
                             "\",\"lines\":" + std::to_string(run.lines) +
@@ -584,11 +576,8 @@ Result<Reconciliation> PaymentService::Reconcile(const ReconcileRequest& r, cons
 Result<std::vector<ReconciliationRun>> PaymentService::ListReconciliations(
     std::string_view project_code, int limit) {
     JOULE_ASSIGN_OR_RETURN(auto tx, store_.BeginRead());
-    JOULE_ASSIGN_OR_RETURN(auto project, tx->FindProject(project_code));
-    if (!project) {
-        return NotFound("no project '" + std::string(project_code) + "'", "project");
-    }
-    return tx->Payments().ListReconciliations(project->id, limit);
+    JOULE_ASSIGN_OR_RETURN(const ProjectRecord project, RequireProject(*tx, project_code));
+    return tx->Payments().ListReconciliations(project.id, limit);
 }
 
 Result<Reconciliation> PaymentService::GetReconciliation(std::string_view project_code,

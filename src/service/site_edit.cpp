@@ -1,4 +1,5 @@
 #include "service/site_edit.hpp"
+#include "service/project_lookup.hpp"
 
 #include "base/json_quote.hpp"
 
@@ -20,14 +21,6 @@ bool HasControl(std::string_view text) {
         const auto b = static_cast<unsigned char>(c);
         return b < 0x20 || b == 0x7F;
     });
-}
-
-Result<ProjectRecord> LoadProject(Tx& tx, std::string_view code) {
-    JOULE_ASSIGN_OR_RETURN(auto project, tx.FindProject(code));
-    if (!project) {
-        return NotFound("no project '" + std::string(code.substr(0, 64)) + "'", "project");
-    }
-    return *project;
 }
 
 // Refuses an edit made against another version than the row's.
@@ -411,7 +404,7 @@ Result<BuildingRecord> SiteEditor::CreateBuilding(std::string_view project_code,
     JOULE_TRY(CheckCode(building.code, "code"));
     JOULE_ASSIGN_OR_RETURN(building.name, NameOr(building.name, building.code));
     JOULE_ASSIGN_OR_RETURN(auto tx, store_.Begin());
-    JOULE_ASSIGN_OR_RETURN(ProjectRecord project, LoadProject(*tx, project_code));
+    JOULE_ASSIGN_OR_RETURN(ProjectRecord project, RequireProject(*tx, project_code));
     JOULE_TRY(CodeFree(tx->FindBuilding(project.id, building.code), "building", building.code));
     building.project = project.id;
     JOULE_ASSIGN_OR_RETURN(building.id, tx->InsertBuilding(building));
@@ -427,7 +420,7 @@ Result<BuildingRecord> SiteEditor::UpdateBuilding(std::string_view project_code,
                                                   int64_t expected_version, const Actor& actor,
                                                   Instant now) {
     JOULE_ASSIGN_OR_RETURN(auto tx, store_.Begin());
-    JOULE_ASSIGN_OR_RETURN(ProjectRecord project, LoadProject(*tx, project_code));
+    JOULE_ASSIGN_OR_RETURN(ProjectRecord project, RequireProject(*tx, project_code));
     JOULE_ASSIGN_OR_RETURN(BuildingRecord before, FindBuildingOf(*tx, project.id, code));
     JOULE_TRY(CheckVersion("building", before.code, before.version, expected_version));
     BuildingRecord after = before;
@@ -451,7 +444,7 @@ Result<BuildingRecord> SiteEditor::UpdateBuilding(std::string_view project_code,
 Status SiteEditor::DeleteBuilding(std::string_view project_code, std::string_view code,
                                   int64_t expected_version, const Actor& actor, Instant now) {
     JOULE_ASSIGN_OR_RETURN(auto tx, store_.Begin());
-    JOULE_ASSIGN_OR_RETURN(ProjectRecord project, LoadProject(*tx, project_code));
+    JOULE_ASSIGN_OR_RETURN(ProjectRecord project, RequireProject(*tx, project_code));
     JOULE_ASSIGN_OR_RETURN(BuildingRecord before, FindBuildingOf(*tx, project.id, code));
     JOULE_TRY(CheckVersion("building", before.code, before.version, expected_version));
     JOULE_ASSIGN_OR_RETURN(int64_t floors, tx->CountFloorsOf(before.id));
@@ -475,7 +468,7 @@ Result<FloorView> SiteEditor::CreateFloor(std::string_view project_code,
     JOULE_TRY(CheckCode(floor.code, "code"));
     JOULE_ASSIGN_OR_RETURN(floor.name, NameOr(floor.name, floor.code));
     JOULE_ASSIGN_OR_RETURN(auto tx, store_.Begin());
-    JOULE_ASSIGN_OR_RETURN(ProjectRecord project, LoadProject(*tx, project_code));
+    JOULE_ASSIGN_OR_RETURN(ProjectRecord project, RequireProject(*tx, project_code));
     JOULE_ASSIGN_OR_RETURN(BuildingRecord building, FindBuildingOf(*tx, project.id, building_code));
     JOULE_ASSIGN_OR_RETURN(auto taken, tx->FindFloor(building.id, floor.code));
     if (taken) {
@@ -498,7 +491,7 @@ Result<FloorView> SiteEditor::UpdateFloor(std::string_view project_code,
                                           const FloorPatch& patch, int64_t expected_version,
                                           const Actor& actor, Instant now) {
     JOULE_ASSIGN_OR_RETURN(auto tx, store_.Begin());
-    JOULE_ASSIGN_OR_RETURN(ProjectRecord project, LoadProject(*tx, project_code));
+    JOULE_ASSIGN_OR_RETURN(ProjectRecord project, RequireProject(*tx, project_code));
     JOULE_ASSIGN_OR_RETURN(BuildingRecord building, FindBuildingOf(*tx, project.id, building_code));
     JOULE_ASSIGN_OR_RETURN(FloorRecord before, FindFloorOf(*tx, building, code));
     JOULE_TRY(CheckVersion("floor", before.code, before.version, expected_version));
@@ -531,7 +524,7 @@ Status SiteEditor::DeleteFloor(std::string_view project_code, std::string_view b
                                std::string_view code, int64_t expected_version, const Actor& actor,
                                Instant now) {
     JOULE_ASSIGN_OR_RETURN(auto tx, store_.Begin());
-    JOULE_ASSIGN_OR_RETURN(ProjectRecord project, LoadProject(*tx, project_code));
+    JOULE_ASSIGN_OR_RETURN(ProjectRecord project, RequireProject(*tx, project_code));
     JOULE_ASSIGN_OR_RETURN(BuildingRecord building, FindBuildingOf(*tx, project.id, building_code));
     JOULE_ASSIGN_OR_RETURN(FloorRecord before, FindFloorOf(*tx, building, code));
     JOULE_TRY(CheckVersion("floor", before.code, before.version, expected_version));
@@ -559,7 +552,7 @@ Result<RoomView> SiteEditor::CreateRoom(std::string_view project_code, const Roo
     room.area_dm2 = spec.area_dm2;
     JOULE_ASSIGN_OR_RETURN(room.name, NameOr(spec.name, spec.code));
     JOULE_ASSIGN_OR_RETURN(auto tx, store_.Begin());
-    JOULE_ASSIGN_OR_RETURN(ProjectRecord project, LoadProject(*tx, project_code));
+    JOULE_ASSIGN_OR_RETURN(ProjectRecord project, RequireProject(*tx, project_code));
     JOULE_ASSIGN_OR_RETURN(room.floor, PlaceOf(*tx, project.id, spec.building, spec.floor));
     JOULE_TRY(CodeFree(tx->FindRoom(project.id, room.code), "room", room.code));
     room.project = project.id;
@@ -576,7 +569,7 @@ Result<RoomView> SiteEditor::UpdateRoom(std::string_view project_code, std::stri
                                         const RoomPatch& patch, int64_t expected_version,
                                         const Actor& actor, Instant now) {
     JOULE_ASSIGN_OR_RETURN(auto tx, store_.Begin());
-    JOULE_ASSIGN_OR_RETURN(ProjectRecord project, LoadProject(*tx, project_code));
+    JOULE_ASSIGN_OR_RETURN(ProjectRecord project, RequireProject(*tx, project_code));
     JOULE_ASSIGN_OR_RETURN(RoomRecord before, FindRoomOf(*tx, project.id, code));
     JOULE_TRY(CheckVersion("room", before.code, before.version, expected_version));
     JOULE_ASSIGN_OR_RETURN(RoomView before_view, ViewOf(*tx, before));
@@ -610,7 +603,7 @@ Result<RoomView> SiteEditor::UpdateRoom(std::string_view project_code, std::stri
 Status SiteEditor::DeleteRoom(std::string_view project_code, std::string_view code,
                               int64_t expected_version, const Actor& actor, Instant now) {
     JOULE_ASSIGN_OR_RETURN(auto tx, store_.Begin());
-    JOULE_ASSIGN_OR_RETURN(ProjectRecord project, LoadProject(*tx, project_code));
+    JOULE_ASSIGN_OR_RETURN(ProjectRecord project, RequireProject(*tx, project_code));
     JOULE_ASSIGN_OR_RETURN(RoomRecord before, FindRoomOf(*tx, project.id, code));
     JOULE_TRY(CheckVersion("room", before.code, before.version, expected_version));
     JOULE_ASSIGN_OR_RETURN(int64_t meters, tx->CountMetersIn(before.id));
@@ -635,7 +628,7 @@ Result<GatewayRecord> SiteEditor::CreateGateway(std::string_view project_code,
         gateway.name = gateway.code;
     }
     JOULE_ASSIGN_OR_RETURN(auto tx, store_.Begin());
-    JOULE_ASSIGN_OR_RETURN(ProjectRecord project, LoadProject(*tx, project_code));
+    JOULE_ASSIGN_OR_RETURN(ProjectRecord project, RequireProject(*tx, project_code));
     gateway.project = project.id;
     JOULE_TRY(site_checks::CheckGateway(*tx, gateway, GatewayId{}));
     JOULE_TRY(CodeFree(tx->FindGateway(project.id, gateway.code), "gateway", gateway.code));
@@ -655,7 +648,7 @@ Result<GatewayRecord> SiteEditor::UpdateGateway(std::string_view project_code,
                                                 int64_t expected_version, const Actor& actor,
                                                 Instant now) {
     JOULE_ASSIGN_OR_RETURN(auto tx, store_.Begin());
-    JOULE_ASSIGN_OR_RETURN(ProjectRecord project, LoadProject(*tx, project_code));
+    JOULE_ASSIGN_OR_RETURN(ProjectRecord project, RequireProject(*tx, project_code));
     JOULE_ASSIGN_OR_RETURN(GatewayRecord before, FindGatewayOf(*tx, project.id, code));
     JOULE_TRY(CheckVersion("gateway", before.code, before.version, expected_version));
     GatewayRecord after = before;
@@ -679,7 +672,7 @@ Result<GatewayRecord> SiteEditor::UpdateGateway(std::string_view project_code,
 Status SiteEditor::DeleteGateway(std::string_view project_code, std::string_view code,
                                  int64_t expected_version, const Actor& actor, Instant now) {
     JOULE_ASSIGN_OR_RETURN(auto tx, store_.Begin());
-    JOULE_ASSIGN_OR_RETURN(ProjectRecord project, LoadProject(*tx, project_code));
+    JOULE_ASSIGN_OR_RETURN(ProjectRecord project, RequireProject(*tx, project_code));
     JOULE_ASSIGN_OR_RETURN(GatewayRecord before, FindGatewayOf(*tx, project.id, code));
     JOULE_TRY(CheckVersion("gateway", before.code, before.version, expected_version));
     JOULE_ASSIGN_OR_RETURN(auto meters, tx->ListMetersOfGateway(before.id));
@@ -702,7 +695,7 @@ Result<MeterView> SiteEditor::CreateMeter(std::string_view project_code, const M
                                           const Actor& actor, Instant now) {
     JOULE_TRY(site_checks::CheckMeterFields(spec));
     JOULE_ASSIGN_OR_RETURN(auto tx, store_.Begin());
-    JOULE_ASSIGN_OR_RETURN(ProjectRecord project, LoadProject(*tx, project_code));
+    JOULE_ASSIGN_OR_RETURN(ProjectRecord project, RequireProject(*tx, project_code));
     JOULE_TRY(CodeFree(tx->FindMeter(project.id, spec.code), "meter", spec.code));
     MeterRecord meter;
     JOULE_TRY(site_checks::ResolveMeter(*tx, project.id, spec, meter));
@@ -727,7 +720,7 @@ Result<MeterView> SiteEditor::UpdateMeter(std::string_view project_code, std::st
                                           const MeterPatch& patch, int64_t expected_version,
                                           const Actor& actor, Instant now) {
     JOULE_ASSIGN_OR_RETURN(auto tx, store_.Begin());
-    JOULE_ASSIGN_OR_RETURN(ProjectRecord project, LoadProject(*tx, project_code));
+    JOULE_ASSIGN_OR_RETURN(ProjectRecord project, RequireProject(*tx, project_code));
     JOULE_ASSIGN_OR_RETURN(MeterRecord before, FindMeterOf(*tx, project.id, code));
     JOULE_TRY(CheckVersion("meter", before.code, before.version, expected_version));
     JOULE_ASSIGN_OR_RETURN(MeterView before_view, ViewOf(*tx, before));
@@ -774,7 +767,7 @@ Result<MeterView> SiteEditor::UpdateMeter(std::string_view project_code, std::st
 Status SiteEditor::DeleteMeter(std::string_view project_code, std::string_view code,
                                int64_t expected_version, const Actor& actor, Instant now) {
     JOULE_ASSIGN_OR_RETURN(auto tx, store_.Begin());
-    JOULE_ASSIGN_OR_RETURN(ProjectRecord project, LoadProject(*tx, project_code));
+    JOULE_ASSIGN_OR_RETURN(ProjectRecord project, RequireProject(*tx, project_code));
     JOULE_ASSIGN_OR_RETURN(MeterRecord before, FindMeterOf(*tx, project.id, code));
     JOULE_TRY(CheckVersion("meter", before.code, before.version, expected_version));
     JOULE_ASSIGN_OR_RETURN(auto binding, tx->CurrentBinding(before.id));

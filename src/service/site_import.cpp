@@ -1,4 +1,5 @@
 #include "service/site_import.hpp"
+#include "service/project_lookup.hpp"
 
 #include "base/json_quote.hpp"
 
@@ -56,14 +57,6 @@ private:
 };
 
 std::string AlsoOn(int64_t row) { return "the same as on row " + std::to_string(row); }
-
-Result<ProjectRecord> LoadProject(Tx& tx, std::string_view code) {
-    JOULE_ASSIGN_OR_RETURN(auto project, tx.FindProject(code));
-    if (!project) {
-        return NotFound("no project '" + std::string(code.substr(0, 64)) + "'", "project");
-    }
-    return *project;
-}
 
 using Created = std::vector<std::pair<std::string, std::vector<std::string>>>;
 
@@ -695,7 +688,7 @@ std::string_view ImportKindName(ImportKind kind) {
 Result<ImportResult> ImportSite(Store& store, BillingService& billing, const ImportRequest& request,
                                 const Actor& actor, Instant now) {
     JOULE_ASSIGN_OR_RETURN(auto tx, store.Begin());
-    JOULE_ASSIGN_OR_RETURN(ProjectRecord project, LoadProject(*tx, request.project_code));
+    JOULE_ASSIGN_OR_RETURN(ProjectRecord project, RequireProject(*tx, request.project_code));
     Problems problems;
     const bool check_only = request.check_only;
     Result<Created> created = Created{};

@@ -1,4 +1,5 @@
 #include "service/site_service.hpp"
+#include "service/project_lookup.hpp"
 
 #include <map>
 
@@ -152,11 +153,8 @@ Status AddTariffVersion(Store& store, std::string_view project_code, std::string
         return InvalidArgument("effective_from", "a new version cannot take effect in the past");
     }
     JOULE_ASSIGN_OR_RETURN(auto tx, store.Begin());
-    JOULE_ASSIGN_OR_RETURN(auto project, tx->FindProject(project_code));
-    if (!project) {
-        return NotFound("no project '" + std::string(project_code) + "'", "project");
-    }
-    JOULE_ASSIGN_OR_RETURN(auto tariff, tx->FindTariff(project->id, tariff_code));
+    JOULE_ASSIGN_OR_RETURN(const ProjectRecord project, RequireProject(*tx, project_code));
+    JOULE_ASSIGN_OR_RETURN(auto tariff, tx->FindTariff(project.id, tariff_code));
     if (!tariff) {
         return NotFound("no tariff '" + std::string(tariff_code) + "'", "tariff");
     }
@@ -165,7 +163,7 @@ Status AddTariffVersion(Store& store, std::string_view project_code, std::string
     JOULE_TRY(ValidateTariff(next));  // also checks the effective time follows the last version
     JOULE_TRY(tx->AppendTariffVersion(tariff->id, version));
     JOULE_TRY(tx->InsertOperation(
-        OperationBy(actor, now, project->id, "tariff.version", std::string(tariff_code),
+        OperationBy(actor, now, project.id, "tariff.version", std::string(tariff_code),
                     "{\"effective_from\":\"" + FormatInstant(version.effective_from) + "\"}")));
     return tx->Commit();
 }

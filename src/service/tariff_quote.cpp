@@ -1,4 +1,5 @@
 #include "service/tariff_quote.hpp"
+#include "service/project_lookup.hpp"
 
 #include <algorithm>
 #include <map>
@@ -201,17 +202,14 @@ Result<Quote> QuoteTariff(Store& store, const QuoteRequest& r) {
                                "a quote covers at most " + std::to_string(kMaxQuoteDays) + " days");
     }
     JOULE_ASSIGN_OR_RETURN(auto tx, store.BeginRead());
-    JOULE_ASSIGN_OR_RETURN(auto project, tx->FindProject(r.project_code));
-    if (!project) {
-        return NotFound("no project '" + r.project_code + "'", "project");
-    }
-    JOULE_ASSIGN_OR_RETURN(auto tariff, tx->FindTariff(project->id, r.tariff_code));
+    JOULE_ASSIGN_OR_RETURN(const ProjectRecord project, RequireProject(*tx, r.project_code));
+    JOULE_ASSIGN_OR_RETURN(auto tariff, tx->FindTariff(project.id, r.tariff_code));
     if (!tariff) {
         return NotFound("no tariff '" + r.tariff_code + "'", "tariff");
     }
     JOULE_ASSIGN_OR_RETURN(const Tariff priced, PricedTariff(tariff->tariff, r.candidate));
-    JOULE_ASSIGN_OR_RETURN(const Zone zone, Zone::Load(project->time_zone));
-    JOULE_ASSIGN_OR_RETURN(auto meters, MetersOf(*tx, *project, *tariff, r.meters));
+    JOULE_ASSIGN_OR_RETURN(const Zone zone, Zone::Load(project.time_zone));
+    JOULE_ASSIGN_OR_RETURN(auto meters, MetersOf(*tx, project, *tariff, r.meters));
     Replay replay{priced, zone, CycleStart(priced, zone, r.from), r.from, r.to, {}, {}, {}, {}};
     Quote quote;
     for (QuotedMeter& m : meters) {

@@ -1,4 +1,5 @@
 #include "service/tenant_service.hpp"
+#include "service/project_lookup.hpp"
 
 #include <algorithm>
 
@@ -164,11 +165,7 @@ Result<CodeSent> TenantService::SendSignInCode(std::string_view phone,
     // another project never see who signs in here.
     std::optional<ProjectRecord> project;
     if (!project_code.empty()) {
-        JOULE_ASSIGN_OR_RETURN(project, tx->FindProject(project_code));
-        if (!project) {
-            return NotFound("no project '" + std::string(project_code.substr(0, 64)) + "'",
-                            "project");
-        }
+        JOULE_ASSIGN_OR_RETURN(project, RequireProject(*tx, project_code));
     } else {
         JOULE_ASSIGN_OR_RETURN(auto projects, tx->ListProjects());
         if (projects.empty()) {
@@ -258,13 +255,10 @@ Result<BindOutcome> TenantService::Bind(const TenantPerson& person, std::string_
         return InvalidArgument("account", "must be the account number (户号), 1 to 64 characters");
     }
     JOULE_ASSIGN_OR_RETURN(auto tx, store_.Begin());
-    JOULE_ASSIGN_OR_RETURN(auto project, tx->FindProject(project_code));
-    if (!project) {
-        return NotFound("no project '" + std::string(project_code.substr(0, 64)) + "'", "project");
-    }
-    JOULE_ASSIGN_OR_RETURN(auto account, tx->FindAccount(project->id, account_number));
+    JOULE_ASSIGN_OR_RETURN(const ProjectRecord project, RequireProject(*tx, project_code));
+    JOULE_ASSIGN_OR_RETURN(auto account, tx->FindAccount(project.id, account_number));
     if (!account) {
-        return NotFound("no account '" + std::string(account_number) + "' in " + project->name,
+        return NotFound("no account '" + std::string(account_number) + "' in " + project.name,
                         "account");
     }
     if (account->status != AccountStatus::kOpen) {
@@ -301,7 +295,7 @@ Result<BindOutcome> TenantService::Bind(const TenantPerson& person, std::string_
     } else if (!code) {
         JOULE_ASSIGN_OR_RETURN(CodeSent sent,
                                IssueCode(*tx, CodePurpose::kBind, *holder_phone, person.phone,
-                                         account->id, account->number, *project, now));
+                                         account->id, account->number, project, now));
         JOULE_TRY(tx->Commit());
         return BindOutcome{std::nullopt, std::move(sent)};
     } else {
@@ -322,7 +316,7 @@ Result<BindOutcome> TenantService::Bind(const TenantPerson& person, std::string_
     binding.phone = person.phone;
     JOULE_ASSIGN_OR_RETURN(binding.id, tx->Tenants().InsertBinding(binding));
     JOULE_TRY(tx->InsertOperation(
-        OperationBy(actor, now, project->id, "tenant.bind", ActionTarget(*account),
+        OperationBy(actor, now, project.id, "tenant.bind", ActionTarget(*account),
                     R"({"phone":")" + MaskPhone(person.phone) + R"(","role":")" +
                         std::string(BindingRoleName(role)) + R"("})")));
     JOULE_TRY(tx->Commit());
@@ -403,11 +397,8 @@ Status TenantService::CurrentRoles(Tx& tx, std::vector<TenantBinding>& bindings)
 Result<std::pair<AccountRecord, std::vector<TenantBinding>>> TenantService::PeopleOfAccount(
     std::string_view project_code, std::string_view account_number) {
     JOULE_ASSIGN_OR_RETURN(auto tx, store_.BeginRead());
-    JOULE_ASSIGN_OR_RETURN(auto project, tx->FindProject(project_code));
-    if (!project) {
-        return NotFound("no project '" + std::string(project_code) + "'", "project");
-    }
-    JOULE_ASSIGN_OR_RETURN(auto account, tx->FindAccount(project->id, account_number));
+    JOULE_ASSIGN_OR_RETURN(const ProjectRecord project, RequireProject(*tx, project_code));
+    JOULE_ASSIGN_OR_RETURN(auto account, tx->FindAccount(project.id, account_number));
     if (!account) {
         return NotFound("no account '" + std::string(account_number) + "'", "account");
     }
