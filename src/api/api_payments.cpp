@@ -79,25 +79,6 @@ bool Configured(const PaymentGateway& gateway, std::string_view provider) {
            gateway.providers.end();
 }
 
-// What an order needs before it is made at its provider: a channel this server makes orders
-// for, and a JSAPI payment's payer.
-Status CheckPrepay(std::string_view provider, std::string_view channel, std::string_view openid) {
-    const bool wechat = provider == "wechat";
-    const bool offered = wechat ? channel == "jsapi" || channel == "native" || channel == "h5"
-                                : channel == "wap" || channel == "page" || channel == "qr";
-    if (!offered) {
-        return InvalidArgument("channel", wechat ? "WeChat Pay orders are jsapi, native or h5"
-                                                 : "Alipay orders are wap, page or qr");
-    }
-    if (channel == "jsapi" && openid.empty()) {
-        return MakeError(ErrorCode::kFailedPrecondition,
-                         "a WeChat JSAPI payment needs the payer's openid: sign in through WeChat "
-                         "first (GET /api/v1/tenant/wechat/authorize)",
-                         "openid");
-    }
-    return {};
-}
-
 std::string ReplaceAll(std::string text, std::string_view from, std::string_view to) {
     for (std::size_t at = text.find(from); at != std::string::npos;
          at = text.find(from, at + to.size())) {
@@ -154,7 +135,13 @@ Result<Reply> Api::Impl::CreatePayment(Call& c) {
     }
     const bool at_provider = request.provider != "sandbox";
     if (at_provider) {
-        JOULE_TRY(CheckPrepay(request.provider, request.channel, openid));
+        // The channel is the service's to check; the payer of a JSAPI order is known only here.
+        if (request.channel == "jsapi" && openid.empty()) {
+            return MakeError(ErrorCode::kFailedPrecondition,
+                             "a WeChat JSAPI payment needs the payer's openid: sign in through "
+                             "WeChat first (GET /api/v1/tenant/wechat/authorize)",
+                             "openid");
+        }
         if (!return_path.empty()) {
             JOULE_TRY(CheckReturnPath(return_path, "return_path"));
         }

@@ -24,14 +24,11 @@ protected:
         SiteSpec site = service_test::FlatSite("mall");
         site.meters.push_back(service_test::SiteMeter(site, "m1"));
         ASSERT_TRUE(CreateSite(*store_, site, Actor{}, now_).has_value());
-        OpenAccountRequest open;
-        open.project_code = "mall";
-        open.number = "A001";
-        open.tenant_name = "Tea shop";
-        open.tariff_code = "flat";
-        open.meters.push_back({"m1", Quantity{100'000}, std::nullopt});
-        open.opened_at = now_;
-        ASSERT_TRUE(billing_.OpenAccount(open, Actor{}, now_).has_value());
+        ASSERT_TRUE(
+            billing_
+                .OpenAccount(service_test::TeaShop("mall", "A001", "m1", now_, Quantity{100'000}),
+                             Actor{}, now_)
+                .has_value());
         AddUser("fin", "finance", {"mall"});
         AddUser("eng", "engineering", {"mall"});
     }

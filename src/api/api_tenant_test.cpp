@@ -29,14 +29,9 @@ protected:
         site.models.front().has_relay = true;
         site.meters.push_back(service_test::SiteMeter(site, "m1"));
         ASSERT_TRUE(CreateSite(*store_, site, Actor{}, now_).has_value());
-        OpenAccountRequest open;
-        open.project_code = "mall";
-        open.number = "A001";
-        open.tenant_name = "Tea shop";
+        OpenAccountRequest open =
+            service_test::TeaShop("mall", "A001", "m1", now_, Quantity{100'000});
         open.phone = "13800138000";
-        open.tariff_code = "flat";
-        open.meters.push_back({"m1", Quantity{100'000}, std::nullopt});
-        open.opened_at = now_;
         open.first_top_up = Money{10'000};
         ASSERT_TRUE(billing_.OpenAccount(open, Actor{}, now_).has_value());
         AddUser("boss", "admin", {});

@@ -4,6 +4,7 @@
 
 #include "base/decimal.hpp"
 #include "base/percent_encode.hpp"
+#include "base/utf8.hpp"
 #include "codec/bytes.hpp"
 #include "pay/crypto.hpp"
 #include "pay/wechat_pay.hpp"
@@ -143,8 +144,9 @@ Result<wire::Json> VerifiedResponse(const AlipayConfig& config, std::string_view
 
 std::string StringOf(const wire::Json& j, std::string_view key, std::size_t max_bytes = 256) {
     const auto it = j.find(key);
-    return it != j.end() && it->is_string() ? it->get<std::string>().substr(0, max_bytes)
-                                            : std::string();
+    return it != j.end() && it->is_string()
+               ? std::string(Utf8Prefix(it->get<std::string>(), max_bytes))
+               : std::string();
 }
 
 // Alipay's "10000" is success; anything else a refusal with its sub_code.
@@ -258,7 +260,7 @@ Result<std::string> AlipayOrderRequestText(const AlipayMerchant& merchant,
                                            const AlipayOrderRequest& r) {
     wire::Json biz{{"out_trade_no", r.order_no},
                    {"total_amount", wire::MoneyText(r.amount)},
-                   {"subject", r.subject.substr(0, 120)},
+                   {"subject", std::string(Utf8Prefix(r.subject, 120))},
                    {"time_expire", AlipayTime(r.expires)}};
     std::string method;
     if (r.channel == "wap") {
@@ -292,7 +294,7 @@ Result<std::string> AlipayRefundRequestText(const AlipayMerchant& merchant,
                          wire::Json{{"out_trade_no", order_no},
                                     {"out_request_no", refund_no},
                                     {"refund_amount", wire::MoneyText(amount)},
-                                    {"refund_reason", std::string(reason.substr(0, 200))}},
+                                    {"refund_reason", std::string(Utf8Prefix(reason, 200))}},
                          "", "", now);
 }
 

@@ -5,6 +5,7 @@
 #include <charconv>
 
 #include "base/percent_encode.hpp"
+#include "base/utf8.hpp"
 #include "pay/crypto.hpp"
 #include "wire/json.hpp"
 
@@ -15,15 +16,6 @@ using wire::Json;
 using wire::ObjectReader;
 
 constexpr std::string_view kProbePrefix = "WECHATPAY/SIGNTEST/";
-
-// At most `max` bytes of UTF-8 `text`, cut between characters.
-std::string CutUtf8(std::string_view text, std::size_t max) {
-    std::size_t cut = std::min(text.size(), max);
-    while (cut > 0 && cut < text.size() && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) {
-        --cut;
-    }
-    return std::string(text.substr(0, cut));
-}
 
 Result<int64_t> UnixSeconds(std::string_view text, std::string_view field) {
     int64_t value = 0;
@@ -246,7 +238,7 @@ Result<WechatCall> WechatPrepayCall(const WechatPayConfig& config, const WechatP
     // At most 127 bytes, cut before a UTF-8 continuation byte never inside a character.
     Json body{{"appid", config.app_id},
               {"mchid", config.mch_id},
-              {"description", CutUtf8(r.description, 127)},
+              {"description", std::string(Utf8Prefix(r.description, 127))},
               {"out_trade_no", r.order_no},
               {"time_expire", WechatTime(r.expires)},
               {"notify_url", r.notify_url},
@@ -289,7 +281,7 @@ WechatCall WechatRefundCall(const WechatRefundRequest& r) {
     const Json body{
         {"out_trade_no", r.order_no},
         {"out_refund_no", r.refund_no},
-        {"reason", CutUtf8(r.reason, 80)},
+        {"reason", std::string(Utf8Prefix(r.reason, 80))},
         {"amount", Json{{"refund", r.amount.fen}, {"total", r.total.fen}, {"currency", "CNY"}}}};
     return WechatCall{"/v3/refund/domestic/refunds", body.dump()};
 }
@@ -369,13 +361,13 @@ Result<RefundAnswer> ReadWechatRefund(const WechatPayConfig& config, const Heade
 std::string WechatErrorText(std::string_view body) {
     Json j = Json::parse(body.begin(), body.end(), nullptr, /*allow_exceptions=*/false);
     if (j.is_object() && j.contains("code") && j["code"].is_string()) {
-        std::string text = j["code"].get<std::string>().substr(0, 64);
+        std::string text(Utf8Prefix(j["code"].get<std::string>(), 64));
         if (j.contains("message") && j["message"].is_string()) {
-            text += ": " + j["message"].get<std::string>().substr(0, 200);
+            text += ": " + std::string(Utf8Prefix(j["message"].get<std::string>(), 200));
         }
         return text;
     }
-    return std::string(body.substr(0, 200));
+    return std::string(Utf8Prefix(body, 200));
 }
 
 std::string WechatOAuthUrl(std::string_view oauth_base, std::string_view app_id,

@@ -1,4 +1,5 @@
 #include "service/payment_service.hpp"
+#include "base/utf8.hpp"
 #include "service/project_lookup.hpp"
 
 #include <algorithm>
@@ -14,11 +15,12 @@ bool IsOrderNo(std::string_view s) {
            });
 }
 
+// The channels orders are made for at each provider (no app payments: there is no app).
 bool KnownChannel(std::string_view provider, std::string_view channel) {
     if (provider == "wechat")
-        return channel == "jsapi" || channel == "native" || channel == "h5" || channel == "app";
+        return channel == "jsapi" || channel == "native" || channel == "h5";
     if (provider == "alipay")
-        return channel == "page" || channel == "wap" || channel == "app" || channel == "qr";
+        return channel == "page" || channel == "wap" || channel == "qr";
     if (provider == "sandbox")
         return channel == "sandbox";
     return false;
@@ -351,7 +353,7 @@ Result<PaymentRefundRecord> PaymentService::SettleRefund(std::string_view refund
             if (!answer->provider_refund_id.empty()) {
                 refund.provider_refund_id = answer->provider_refund_id.substr(0, 64);
             }
-            refund.detail = answer->detail.substr(0, 256);
+            refund.detail = std::string(Utf8Prefix(answer->detail, 256));
         } else {
             // A refusal fails the refund only on its first ask, when the provider cannot have
             // taken it before: once asked, an error (a renewed key, a proxy, "already refunded")
@@ -362,7 +364,7 @@ Result<PaymentRefundRecord> PaymentService::SettleRefund(std::string_view refund
             next = refused && refund.state == RefundState::kRequested && refund.tries == 1
                        ? RefundState::kFailed
                        : refund.state;
-            refund.detail = answer.error().message.substr(0, 256);
+            refund.detail = std::string(Utf8Prefix(answer.error().message, 256));
         }
         const auto alarm = [&](std::string detail) -> Status {
             AlarmRecord a;

@@ -24,7 +24,7 @@ struct CreatePaymentRequest {
     std::string account_number;
     Money amount;
     std::string provider;  // "wechat", "alipay", "sandbox"
-    std::string channel;   // "jsapi", "native", "h5", "app", "sandbox"
+    std::string channel;  // wechat: "jsapi", "native", "h5"; alipay: "wap", "page", "qr"; "sandbox"
     std::string order_no;  // made by the caller: 6..32 of [A-Za-z0-9_-], unique
 };
 

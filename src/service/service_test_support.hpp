@@ -51,6 +51,21 @@ inline SiteSpec FlatSite(const std::string& code, const std::string& model_code 
     return site;
 }
 
+// Opening account `number` of `project` for the "Tea shop" on the flat tariff, with `meter` read
+// at `reading` when it opens at `opened_at`; no first top-up.
+inline OpenAccountRequest TeaShop(const std::string& project, const std::string& number,
+                                  const std::string& meter, Instant opened_at,
+                                  Quantity reading = Quantity{0}) {
+    OpenAccountRequest open;
+    open.project_code = project;
+    open.number = number;
+    open.tenant_name = "Tea shop";
+    open.tariff_code = "flat";
+    open.meters.push_back({meter, reading, std::nullopt});
+    open.opened_at = opened_at;
+    return open;
+}
+
 // Adds building `building` with one floor `floor` holding `rooms` (code, name) to the site.
 inline void AddFloor(SiteSpec& site, const std::string& building, const std::string& building_name,
                      const std::string& floor, const std::string& floor_name,

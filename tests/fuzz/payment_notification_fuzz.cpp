@@ -15,6 +15,7 @@
 #include <string_view>
 
 #include "fuzz_input.hpp"
+#include "orphan_key.hpp"
 #include "pay/alipay.hpp"
 #include "pay/crypto.hpp"
 #include "pay/sandbox.hpp"
@@ -22,18 +23,6 @@
 namespace {
 
 namespace pay = joule::pay;
-
-// An RSA-2048 public key whose private key was thrown away: nothing can be signed for it.
-constexpr const char* kOrphanKey =
-    "-----BEGIN PUBLIC KEY-----\n"
-    "MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEAyd/7R99CBvmeRv3+Hccw\n"
-    "1yE4zeGqQUcrrMMIrsYb9tEcNP57eu53rb5JDT/s6CzG3Urlg6T7ob7SZz7rpXI7\n"
-    "BgIGB5g6zcCbvA6t2TMfmaXi08iC8ti6U7xSLgWt0xPP/CR5KfD+sQGPuX1aZ3Q6\n"
-    "NC1RxpUo3AyqWW3YEyBDBDbSAUs7AXXxNgDPQid6CYYHAem8/cWWLqnUrAKd3nXX\n"
-    "2qsPet9sntEzCa/UupD7cNGh/LD1An2R0GozrqLDWTPYHhqwbFDer8iTxY91FuLX\n"
-    "Dn99+soZLRiOjeRCFKN111LhhGg5kph65lgrJCV07AVtpCDlHD6ul+FtCAuGMBJE\n"
-    "MQIDAQAB\n"
-    "-----END PUBLIC KEY-----\n";
 
 void FuzzAlipay(std::string_view text) {
     if (auto form = pay::ParseForm(text)) {
@@ -54,7 +43,7 @@ void FuzzAlipay(std::string_view text) {
             start = end + 1;
         }
     }
-    const pay::AlipayConfig config{"2021000000000001", "", kOrphanKey};
+    const pay::AlipayConfig config{"2021000000000001", "", kOrphanRsaKey};
     JOULE_ASSERT(!pay::VerifyAlipayNotification(config, text).has_value(),
                  "an Alipay notification verified without Alipay's key");
 }

@@ -12,24 +12,13 @@
 #include <string_view>
 
 #include "fuzz_input.hpp"
+#include "orphan_key.hpp"
 #include "pay/alipay.hpp"
 #include "pay/wechat_pay.hpp"
 
 namespace {
 
 namespace pay = joule::pay;
-
-// An RSA-2048 public key whose private key was thrown away: nothing can be signed for it.
-constexpr const char* kOrphanKey =
-    "-----BEGIN PUBLIC KEY-----\n"
-    "MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEAyd/7R99CBvmeRv3+Hccw\n"
-    "1yE4zeGqQUcrrMMIrsYb9tEcNP57eu53rb5JDT/s6CzG3Urlg6T7ob7SZz7rpXI7\n"
-    "BgIGB5g6zcCbvA6t2TMfmaXi08iC8ti6U7xSLgWt0xPP/CR5KfD+sQGPuX1aZ3Q6\n"
-    "NC1RxpUo3AyqWW3YEyBDBDbSAUs7AXXxNgDPQid6CYYHAem8/cWWLqnUrAKd3nXX\n"
-    "2qsPet9sntEzCa/UupD7cNGh/LD1An2R0GozrqLDWTPYHhqwbFDer8iTxY91FuLX\n"
-    "Dn99+soZLRiOjeRCFKN111LhhGg5kph65lgrJCV07AVtpCDlHD6ul+FtCAuGMBJE\n"
-    "MQIDAQAB\n"
-    "-----END PUBLIC KEY-----\n";
 
 std::size_t Count(std::string_view text, std::string_view what) {
     std::size_t n = 0;
@@ -65,7 +54,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     for (const std::string_view key : {"alipay_trade_query_response", "sign", "a"}) {
         FuzzRawMember(text, key);
     }
-    const pay::AlipayConfig alipay{"2021000000000001", "", kOrphanKey};
+    const pay::AlipayConfig alipay{"2021000000000001", "", kOrphanRsaKey};
     JOULE_ASSERT(!pay::ReadAlipayTradeQuery(alipay, text).has_value(), "a query answer verified");
     JOULE_ASSERT(!pay::ReadAlipayPrecreate(alipay, text).has_value(),
                  "a precreate answer verified");

@@ -140,14 +140,9 @@ protected:
         SiteSpec site = service_test::FlatSite("mall");
         site.meters.push_back(service_test::SiteMeter(site, "m1"));
         ASSERT_TRUE(CreateSite(*store_, site, Actor{}, now_).has_value());
-        OpenAccountRequest open;
-        open.project_code = "mall";
-        open.number = "A001";
-        open.tenant_name = "Tea shop";
-        open.tariff_code = "flat";
-        open.meters.push_back({"m1", Quantity{0}, std::nullopt});
-        open.opened_at = now_;
-        ASSERT_TRUE(billing_.OpenAccount(open, Actor{}, now_).has_value());
+        ASSERT_TRUE(
+            billing_.OpenAccount(service_test::TeaShop("mall", "A001", "m1", now_), Actor{}, now_)
+                .has_value());
     }
 
     PaymentOrderRecord Order(const std::string& no, int64_t fen,

@@ -151,6 +151,11 @@ if (command === 'keys') {
   const appSecret = readFileSync(join(dir, 'wechat_app_secret'), 'utf8').trim()
   const created = []  // the orders made at WeChat Pay and Alipay: {provider, channel, body}
   let refuseNext = null  // {status, code}: the next order or refund is refused so
+  const takeRefusal = () => {
+    const refusal = refuseNext
+    refuseNext = null
+    return refusal
+  }
   let refundStatus = 'SUCCESS'  // what WeChat says of refunds now: PROCESSING, SUCCESS, CLOSED, ABNORMAL
   const refunds = new Map()  // out_refund_no -> {refund_id, out_trade_no, amount, asked}
   const json = (res, status, object) => res.writeHead(status, { 'Content-Type': 'application/json' }).end(JSON.stringify(object))
@@ -265,9 +270,9 @@ if (command === 'keys') {
           return alipayReply(res, params.method, { code: '10000', msg: 'Success', out_trade_no: biz.out_trade_no, qr_code: 'https://qr.alipay.com/bax' + alphanumeric(20) })
         }
         if (params.method === 'alipay.trade.refund') {
-          if (refuseNext) {
-            const { code } = refuseNext
-            refuseNext = null
+          const refusal = takeRefusal()
+          if (refusal) {
+            const { code } = refusal
             return alipayReply(res, params.method, { code: '40004', msg: 'Business Failed', sub_code: code, sub_msg: 'refused by the test' })
           }
           const known = refunds.get(biz.out_request_no)
@@ -302,11 +307,8 @@ if (command === 'keys') {
       const prepay = url.pathname.match(/^\/v3\/pay\/transactions\/(jsapi|native|h5)$/)
       if (req.method === 'POST' && prepay) {
         if (!signed) return reply(res, 401, { code: 'SIGN_ERROR', message: 'signature does not verify' })
-        if (refuseNext) {
-          const { status, code } = refuseNext
-          refuseNext = null
-          return reply(res, status, { code, message: 'refused by the test' })
-        }
+        const refusal = takeRefusal()
+        if (refusal) return reply(res, refusal.status, { code: refusal.code, message: 'refused by the test' })
         const o = JSON.parse(raw)
         const channel = prepay[1]
         const valid = o.appid === config.app_id && o.mchid === config.mch_id && /^https?:\/\//.test(o.notify_url) &&
@@ -322,11 +324,8 @@ if (command === 'keys') {
       }
       if (req.method === 'POST' && url.pathname === '/v3/refund/domestic/refunds') {
         if (!signed) return reply(res, 401, { code: 'SIGN_ERROR', message: 'signature does not verify' })
-        if (refuseNext) {
-          const { status, code } = refuseNext
-          refuseNext = null
-          return reply(res, status, { code, message: 'refused by the test' })
-        }
+        const refusal = takeRefusal()
+        if (refusal) return reply(res, refusal.status, { code: refusal.code, message: 'refused by the test' })
         const o = JSON.parse(raw)
         if (!o.out_trade_no || !o.out_refund_no || !Number.isInteger(o.amount?.refund) || !Number.isInteger(o.amount?.total) ||
           o.amount.refund <= 0 || o.amount.refund > o.amount.total || o.amount.currency !== 'CNY') {

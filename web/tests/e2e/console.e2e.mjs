@@ -17,7 +17,7 @@ import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import assert from 'node:assert/strict'
 import QRCode from 'qrcode'
-import { freePort, waitFor } from './harness.mjs'
+import { fen, freePort, waitFor, yuan } from './harness.mjs'
 
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), '../../..')
 const joule = resolve(repo, process.env.JOULE_BINARY ?? 'build/release/src/app/joule')
@@ -111,12 +111,6 @@ async function control(page, action, reason) {
 // Refunds the paid balance down to `target` yuan through the refund dialog (read again and retried
 // when a reading is deducted in between and the refund would overdraw).
 async function refundTo(page, target) {
-  // Money as integer fen, never a float: "105.50" → 10550.
-  const fen = (text) => {
-    const [whole, part = ''] = text.replace('¥', '').trim().split('.')
-    return Number(whole) * 100 + Number(part.padEnd(2, '0'))
-  }
-  const yuan = (f) => `${Math.floor(f / 100)}.${String(f % 100).padStart(2, '0')}`
   for (let attempt = 0; ; attempt++) {
     const paid = fen(await page.textContent('[data-test=balance-paid]'))
     const amount = paid - Math.round(target * 100)
@@ -427,8 +421,8 @@ try {
     assert.ok(order, 'the paid sandbox order')
     await page.click(`[data-test=payment-open-${order.order_no}]`)
     await page.waitForSelector('[data-test=refund-form]')
-    await page.fill('[data-test=refund-amount]', '2.34')
-    await page.fill('[data-test=refund-reason]', '多缴退回')
+    await page.fill('[data-test=payment-refund-amount]', '2.34')
+    await page.fill('[data-test=payment-refund-reason]', '多缴退回')
     await page.click('[data-test=refund-submit]')
     await page.click('.el-message-box__btns .el-button--primary')
     await page.waitForSelector('[data-test=refund-outcome]', { timeout: 15000 })

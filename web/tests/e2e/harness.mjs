@@ -1,9 +1,12 @@
-// What the browser tests share: free loopback ports, waiting for a condition, and the child
-// processes (joule serve, joule sim, sinks) they start and always stop.
+// What the browser tests share: their setup, free loopback ports, waiting for a condition, the
+// child processes (joule serve, joule sim, sinks) they start and always stop, money in fen, and a
+// staff session.
 import { spawn } from 'node:child_process'
-import { writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:net'
-import { join } from 'node:path'
+import { tmpdir } from 'node:os'
+import { dirname, join, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
 
 export function freePort() {
   return new Promise((ok, fail) => {
@@ -52,4 +55,42 @@ export class Children {
   stopAll() {
     for (const c of this.all.reverse()) if (c.exitCode === null) c.kill('SIGTERM')
   }
+}
+
+// Money as integer fen, never a float: "¥105.50" → 10550, "-3.20" → -320; and back to yuan text.
+export const fen = (text) => {
+  const clean = text.replace(/[¥,\s]/g, '')
+  const negative = clean.startsWith('-')
+  const [whole, part = ''] = clean.replace('-', '').split('.')
+  const value = Number(whole) * 100 + Number(part.padEnd(2, '0'))
+  return negative ? -value : value
+}
+export const yuan = (f) => `${Math.floor(f / 100)}.${String(f % 100).padStart(2, '0')}`
+
+// What a browser test runs with (env JOULE_BINARY, WEB_ROOT, CHROMIUM, JOULE_E2E_OUT), its work
+// folder and screenshots folder; exits naming what is missing (`page`: the built page it needs).
+export function browserTestSetup(name, what, page) {
+  const repo = resolve(dirname(fileURLToPath(import.meta.url)), '../../..')
+  const joule = resolve(repo, process.env.JOULE_BINARY ?? 'build/release/src/app/joule')
+  const webRoot = resolve(repo, process.env.WEB_ROOT ?? 'web/dist')
+  const chromiumPath = process.env.CHROMIUM ?? '/usr/bin/chromium'
+  const work = mkdtempSync(join(tmpdir(), `joule-${name}-`))
+  const shots = process.env.JOULE_E2E_OUT ?? join(work, 'screenshots')
+  mkdirSync(shots, { recursive: true })
+  for (const [label, path] of [['joule', joule], [what, join(webRoot, page)], ['Chromium', chromiumPath]]) {
+    if (!existsSync(path)) {
+      console.error(`${name} e2e: ${label} not found at ${path}`)
+      process.exit(1)
+    }
+  }
+  return { repo, joule, webRoot, chromiumPath, work, shots }
+}
+
+// A staff session through the API: its cookie and CSRF token.
+export async function staffLogin(base, username, password) {
+  const r = await fetch(base + '/api/v1/auth/login', {
+    method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username, password }),
+  })
+  if (r.status !== 200) throw new Error(`staff login answered ${r.status}`)
+  return { cookie: r.headers.get('set-cookie').split(';')[0], csrf: (await r.json()).csrf_token }
 }

@@ -12,39 +12,14 @@
 // (screenshots; default a new temporary folder).
 import { chromium } from 'playwright-core'
 import { execFileSync } from 'node:child_process'
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { dirname, join, resolve } from 'node:path'
-import { fileURLToPath } from 'node:url'
+import { existsSync, readFileSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
 import assert from 'node:assert/strict'
-import { Children, freePort, waitFor } from './harness.mjs'
+import { browserTestSetup, Children, fen, freePort, staffLogin, waitFor, yuan } from './harness.mjs'
 
-const repo = resolve(dirname(fileURLToPath(import.meta.url)), '../../..')
-const joule = resolve(repo, process.env.JOULE_BINARY ?? 'build/release/src/app/joule')
-const webRoot = resolve(repo, process.env.WEB_ROOT ?? 'web/dist')
-const chromiumPath = process.env.CHROMIUM ?? '/usr/bin/chromium'
-const work = mkdtempSync(join(tmpdir(), 'joule-tenant-'))
-const shots = process.env.JOULE_E2E_OUT ?? join(work, 'screenshots')
-mkdirSync(shots, { recursive: true })
+const { repo, joule, webRoot, chromiumPath, work, shots } = browserTestSetup('tenant', 'the tenant pages (make web)', 'm/index.html')
 const children = new Children(work)
-
-for (const [what, path] of [['joule', joule], ['the tenant pages (make web)', join(webRoot, 'm/index.html')], ['Chromium', chromiumPath]]) {
-  if (!existsSync(path)) {
-    console.error(`tenant e2e: ${what} not found at ${path}`)
-    process.exit(1)
-  }
-}
-
 const run = (args, input) => execFileSync(joule, args, { input, cwd: work, stdio: ['pipe', 'pipe', 'pipe'] }).toString()
-// Money as integer fen, never a float: "¥105.50" → 10550, "-3.20" → -320.
-const fen = (text) => {
-  const clean = text.replace(/[¥,\s]/g, '')
-  const negative = clean.startsWith('-')
-  const [whole, part = ''] = clean.replace('-', '').split('.')
-  const value = Number(whole) * 100 + Number(part.padEnd(2, '0'))
-  return negative ? -value : value
-}
-const yuan = (f) => `${Math.floor(f / 100)}.${String(f % 100).padStart(2, '0')}`
 
 // ---- the SMS provider's stand-in, then the server and the simulated mall
 const smsSecret = 'tenant-e2e-sms-secret'
@@ -69,13 +44,7 @@ await waitFor('joule serve', async () => (await fetch(base + '/healthz')).ok)
 children.start('sim', joule, ['sim', '--db', db, '--dtu-connect', `127.0.0.1:${dtuPort}`, '--speed', '4', '--run-for', '600'])
 
 // ---- staff, through the API: pick the first shop and run it down to zero
-const staff = await (async () => {
-  const r = await fetch(base + '/api/v1/auth/login', {
-    method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'admin', password: 'Tenant-e2e-1' }),
-  })
-  assert.equal(r.status, 200)
-  return { cookie: r.headers.get('set-cookie').split(';')[0], csrf: (await r.json()).csrf_token }
-})()
+const staff = await staffLogin(base, 'admin', 'Tenant-e2e-1')
 async function api(method, path, body, headers = {}) {
   const r = await fetch(base + '/api/v1/projects/demo-mall' + path, {
     method,

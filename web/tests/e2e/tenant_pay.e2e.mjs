@@ -12,36 +12,14 @@
 // build/release/src/app/joule), WEB_ROOT (web/dist), CHROMIUM (/usr/bin/chromium), JOULE_E2E_OUT.
 import { chromium } from 'playwright-core'
 import { execFileSync } from 'node:child_process'
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { dirname, join, resolve } from 'node:path'
-import { fileURLToPath } from 'node:url'
+import { existsSync, readFileSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
 import assert from 'node:assert/strict'
-import { Children, freePort, waitFor } from './harness.mjs'
+import { browserTestSetup, Children, fen, freePort, staffLogin, waitFor } from './harness.mjs'
 
-const repo = resolve(dirname(fileURLToPath(import.meta.url)), '../../..')
-const joule = resolve(repo, process.env.JOULE_BINARY ?? 'build/release/src/app/joule')
-const webRoot = resolve(repo, process.env.WEB_ROOT ?? 'web/dist')
-const chromiumPath = process.env.CHROMIUM ?? '/usr/bin/chromium'
-const work = mkdtempSync(join(tmpdir(), 'joule-tenant-pay-'))
-const shots = process.env.JOULE_E2E_OUT ?? join(work, 'screenshots')
-mkdirSync(shots, { recursive: true })
+const { repo, joule, webRoot, chromiumPath, work, shots } = browserTestSetup('tenant-pay', 'the tenant pages (make web)', 'm/index.html')
 const children = new Children(work)
-
-for (const [what, path] of [['joule', joule], ['the tenant pages (make web)', join(webRoot, 'm/index.html')], ['Chromium', chromiumPath]]) {
-  if (!existsSync(path)) {
-    console.error(`tenant pay e2e: ${what} not found at ${path}`)
-    process.exit(1)
-  }
-}
 const run = (args, input) => execFileSync(joule, args, { input, cwd: work, stdio: ['pipe', 'pipe', 'pipe'] }).toString()
-const fen = (text) => {
-  const clean = text.replace(/[¥,\s]/g, '')
-  const negative = clean.startsWith('-')
-  const [whole, part = ''] = clean.replace('-', '').split('.')
-  const value = Number(whole) * 100 + Number(part.padEnd(2, '0'))
-  return negative ? -value : value
-}
 
 // ---- the providers, then the server
 const script = join(repo, 'tests/pay/provider_http.mjs')
@@ -71,13 +49,7 @@ children.start('serve', joule, [
 ])
 await waitFor('joule serve', async () => (await fetch(base + '/healthz')).ok)
 
-const staff = await (async () => {
-  const r = await fetch(base + '/api/v1/auth/login', {
-    method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'admin', password: 'Tenant-e2e-1' }),
-  })
-  assert.equal(r.status, 200)
-  return { cookie: r.headers.get('set-cookie').split(';')[0], csrf: (await r.json()).csrf_token }
-})()
+const staff = await staffLogin(base, 'admin', 'Tenant-e2e-1')
 async function api(path) {
   const r = await fetch(base + '/api/v1/projects/demo-mall' + path, { headers: { cookie: staff.cookie } })
   return r.json()

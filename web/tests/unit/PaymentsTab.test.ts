@@ -163,7 +163,7 @@ describe('PaymentsTab: an order and its refunds', () => {
     signIn(['accounts.view', 'money.refund'])
     let w = await openDetail()
     expect($('[data-test=refund-form]')).not.toBeNull()
-    expect($<HTMLInputElement>('input[data-test=refund-amount]')!.value).toBe('58.00') // 88.00 − 30.00
+    expect($<HTMLInputElement>('input[data-test=payment-refund-amount]')!.value).toBe('58.00') // 88.00 − 30.00
     w.unmount()
     document.body.innerHTML = ''
 
@@ -193,23 +193,23 @@ describe('PaymentsTab: an order and its refunds', () => {
       await flushPromises()
     }
 
-    type('input[data-test=refund-reason]', 'moved out')
+    type('input[data-test=payment-refund-reason]', 'moved out')
     for (const bad of ['', '0', '0.00', '12.345', '-5', 'abc']) {
-      type('input[data-test=refund-amount]', bad)
+      type('input[data-test=payment-refund-amount]', bad)
       await send()
       expect(error()).toBe('金额为 0.01 元以上，最多两位小数')
     }
-    type('input[data-test=refund-amount]', '58.01')
+    type('input[data-test=payment-refund-amount]', '58.01')
     await send()
     expect(error()).toBe('退款金额不能超过可退金额 ¥58.00')
 
-    type('input[data-test=refund-amount]', '58.00')
-    type('input[data-test=refund-reason]', '   ')
+    type('input[data-test=payment-refund-amount]', '58.00')
+    type('input[data-test=payment-refund-reason]', '   ')
     await send()
     expect(error()).toBe('请填写退款原因')
 
     // 100 Chinese characters: 300 bytes, more than the API's 256.
-    type('input[data-test=refund-reason]', '退'.repeat(100))
+    type('input[data-test=payment-refund-reason]', '退'.repeat(100))
     await send()
     expect(error()).toBe('退款原因最多 256 字节（约 85 个汉字）')
 
@@ -221,8 +221,8 @@ describe('PaymentsTab: an order and its refunds', () => {
     signIn(['accounts.view', 'money.refund'])
     const w = await openDetail()
     const listGets = calls.filter((c) => c.url.includes('/accounts/A001/payments')).length
-    type('input[data-test=refund-amount]', ' 20.00 ')
-    type('input[data-test=refund-reason]', ' 退租退款 ')
+    type('input[data-test=payment-refund-amount]', ' 20.00 ')
+    type('input[data-test=payment-refund-reason]', ' 退租退款 ')
     $<HTMLButtonElement>('[data-test=refund-submit]')!.click()
     await flushPromises()
     expect(confirmBox()!.textContent).toContain('退款 ¥20.00 将原路退回付款人，并立即从账户余额中扣除')
@@ -243,8 +243,8 @@ describe('PaymentsTab: an order and its refunds', () => {
     expect(calls.filter((c) => c.url.includes('/accounts/A001/payments')).length).toBe(listGets + 1)
     expect(w.emitted('refunded')).toHaveLength(1)
     // The form starts again from what is left now.
-    expect($<HTMLInputElement>('input[data-test=refund-amount]')!.value).toBe('38.00')
-    expect($<HTMLInputElement>('input[data-test=refund-reason]')!.value).toBe('')
+    expect($<HTMLInputElement>('input[data-test=payment-refund-amount]')!.value).toBe('38.00')
+    expect($<HTMLInputElement>('input[data-test=payment-refund-reason]')!.value).toBe('')
     expect(refundTag('R9').textContent!.trim()).toBe('已退款')
   })
 
@@ -256,7 +256,7 @@ describe('PaymentsTab: an order and its refunds', () => {
   ])('says what a %s %s answer means', async (status, state, detailText, kind, message) => {
     signIn(['accounts.view', 'money.refund'])
     const w = await openDetail()
-    type('input[data-test=refund-reason]', 'moved out')
+    type('input[data-test=payment-refund-reason]', 'moved out')
     $<HTMLButtonElement>('[data-test=refund-submit]')!.click()
     refundAnswers.push({ status, body: refund('R9', state, { amount: '58.00', detail: detailText }) })
     await answerConfirm(true)
@@ -269,8 +269,8 @@ describe('PaymentsTab: an order and its refunds', () => {
   it('shows the refusal and keeps the key for a retry of the same submission only', async () => {
     signIn(['accounts.view', 'money.refund'])
     const w = await openDetail()
-    type('input[data-test=refund-amount]', '58.00')
-    type('input[data-test=refund-reason]', 'moved out')
+    type('input[data-test=payment-refund-amount]', '58.00')
+    type('input[data-test=payment-refund-reason]', 'moved out')
 
     refundAnswers.push({ status: 409, body: { code: 'failed_precondition', message: 'is more than the balance', field: 'amount' } })
     $<HTMLButtonElement>('[data-test=refund-submit]')!.click()
@@ -288,7 +288,7 @@ describe('PaymentsTab: an order and its refunds', () => {
     expect(posts()[1].headers['Idempotency-Key']).toBe(posts()[0].headers['Idempotency-Key'])
 
     // Another amount is another refund: a new key.
-    type('input[data-test=refund-amount]', '8.00')
+    type('input[data-test=payment-refund-amount]', '8.00')
     refundAnswers.push({ status: 201, body: refund('R9', 'succeeded', { amount: '8.00' }) })
     $<HTMLButtonElement>('[data-test=refund-submit]')!.click()
     await answerConfirm(true)
@@ -301,7 +301,7 @@ describe('PaymentsTab: an order and its refunds', () => {
   it('sends nothing when the confirmation is cancelled', async () => {
     signIn(['accounts.view', 'money.refund'])
     await openDetail()
-    type('input[data-test=refund-reason]', 'moved out')
+    type('input[data-test=payment-refund-reason]', 'moved out')
     $<HTMLButtonElement>('[data-test=refund-submit]')!.click()
     await answerConfirm(false)
     expect(posts()).toHaveLength(0)
