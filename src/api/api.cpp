@@ -478,6 +478,10 @@ void Api::Impl::AddRoutes() {
         import.max_body_bytes = std::size_t{64} * 1024 * 1024;
         Add(std::move(import), [this](Call& c) { return ImportStatement(c); });
     }
+    add("POST", p("/reconciliations/fetch"), "fetchStatement",
+        "Fetch a provider's daily statement from the provider now and reconcile it for this "
+        "project ({provider: wechat|alipay, date}); the server also does this itself each day",
+        "payments", kNeeds, P::kMoneyRefund, kWrite, &Impl::FetchStatement);
     add("GET", p("/reconciliations"), "listReconciliations",
         "Statements reconciled, newest first, with their totals", "payments", kNeeds,
         P::kReportsView, kList, &Impl::ListReconciliations);

@@ -102,6 +102,14 @@ struct PaymentGateway {
     std::function<Result<std::vector<StatementLine>>(std::string_view provider,
                                                      std::string_view bytes)>
         parse_statement;
+    // The providers whose statements this server fetches itself (their keys for our calls set),
+    // and the fetch: the statement file of `day` as parse_statement reads it, nullopt when the
+    // provider has none (no payment or refund that day). Errors as
+    // app::ProviderClient::DownloadStatement.
+    std::vector<std::string> statement_providers;
+    std::function<Result<std::optional<std::string>>(std::string_view provider, CivilDate day,
+                                                     Instant now)>
+        download_statement;
 };
 
 struct ApiOptions {

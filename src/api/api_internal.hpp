@@ -241,6 +241,9 @@ struct Api::Impl {
     Result<Reply> TenantWechatAuthorize(Call& c);
     Result<Reply> TenantWechatCallback(Call& c);
     Result<Reply> ImportStatement(Call& c);
+    Result<Reply> FetchStatement(Call& c);
+    // 201 with the reconciliation of `request`, recorded.
+    Result<Reply> Reconciled(Call& c, const ReconcileRequest& request);
     Result<Reply> ListReconciliations(Call& c);
     Result<Reply> GetReconciliation(Call& c);
 

@@ -309,7 +309,6 @@ Result<Reply> Api::Impl::SandboxPay(Call& c) {
 
 namespace {
 
-constexpr std::size_t kMaxStatementBytes = std::size_t{64} * 1024 * 1024;
 constexpr int kMaxReconciliationRows = 1'000;
 
 Json RunJson(const ReconciliationRun& r) {
@@ -361,6 +360,16 @@ Result<Json> Api::Impl::ReconciliationJson(const Reconciliation& rec) {
     return out;
 }
 
+Result<Reply> Api::Impl::Reconciled(Call& c, const ReconcileRequest& request) {
+    JOULE_ASSIGN_OR_RETURN(Reconciliation done,
+                           FromService(payments.Reconcile(request, c.actor(), c.now)));
+    JOULE_ASSIGN_OR_RETURN(Json out, ReconciliationJson(done));
+    Reply r{201, std::move(out), {}};
+    r.headers.emplace_back("Location", "/api/v1/projects/" + c.project->code + "/reconciliations/" +
+                                           std::to_string(done.run.id));
+    return r;
+}
+
 Result<Reply> Api::Impl::ImportStatement(Call& c) {
     JOULE_TRY(OnlyParams(c.query, {"provider", "date"}));
     const auto provider = c.query.find("provider");
@@ -385,13 +394,35 @@ Result<Reply> Api::Impl::ImportStatement(Call& c) {
     }
     JOULE_ASSIGN_OR_RETURN(request.lines, options.payments.parse_statement(request.provider, file));
     request.file_sha256 = Sha256Hex(file);
-    JOULE_ASSIGN_OR_RETURN(Reconciliation done,
-                           FromService(payments.Reconcile(request, c.actor(), c.now)));
-    JOULE_ASSIGN_OR_RETURN(Json out, ReconciliationJson(done));
-    Reply r{201, std::move(out), {}};
-    r.headers.emplace_back("Location", "/api/v1/projects/" + c.project->code + "/reconciliations/" +
-                                           std::to_string(done.run.id));
-    return r;
+    return Reconciled(c, request);
+}
+
+Result<Reply> Api::Impl::FetchStatement(Call& c) {
+    wire::ObjectReader body(c.body, "");
+    ReconcileRequest request;
+    request.project_code = c.project->code;
+    JOULE_ASSIGN_OR_RETURN(request.provider, body.String("provider", 16));
+    JOULE_ASSIGN_OR_RETURN(const std::string date, body.String("date", 16));
+    JOULE_TRY(body.Finish());
+    JOULE_ASSIGN_OR_RETURN(const CivilDate day, ParseDate(date, "date"));
+    request.bill_date = day;
+    const auto& can = options.payments.statement_providers;
+    if (!options.payments.download_statement ||
+        std::find(can.begin(), can.end(), request.provider) == can.end()) {
+        return FailedPrecondition("this server fetches no statements from " + request.provider +
+                                      " (its keys for our calls are not configured); upload "
+                                      "the file instead",
+                                  "provider");
+    }
+    // Fetched now (a few seconds); a provider that cannot give it yet is the caller's 503.
+    JOULE_ASSIGN_OR_RETURN(std::optional<std::string> file,
+                           options.payments.download_statement(request.provider, day, c.now));
+    if (file) {
+        JOULE_ASSIGN_OR_RETURN(request.lines,
+                               options.payments.parse_statement(request.provider, *file));
+        request.file_sha256 = Sha256Hex(*file);
+    }
+    return Reconciled(c, request);
 }
 
 Result<Reply> Api::Impl::ListReconciliations(Call& c) {

@@ -19,6 +19,7 @@
 #include "app/payments.hpp"
 #include "app/serve_config.hpp"
 #include "app/site_file.hpp"
+#include "app/statement_fetcher.hpp"
 #include "base/host_port.hpp"
 #include "ingest/mqtt_gateway.hpp"
 #include "ingest/runtime.hpp"
@@ -242,7 +243,10 @@ Status RunServe(const ServeOptions& o) {
     PaymentQueryOptions query_options;
     query_options.after = Seconds{o.payments_query_after_s};
     PaymentQuerier querier(*store, query_payments, payments.clients, query_options);
-    PaymentQueryLoop query_loop(querier, WallNow);
+    // And each morning the providers' statements of the day before are fetched and reconciled
+    // [PAY-3].
+    StatementFetcher statements(*store, query_payments, payments.clients);
+    PaymentQueryLoop query_loop(querier, &statements, WallNow);
     if (!querier.empty()) {
         query_loop.Start();
     }

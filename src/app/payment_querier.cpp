@@ -1,7 +1,10 @@
 #include "app/payment_querier.hpp"
 
 #include <cstdio>
+#include <exception>
 #include <vector>
+
+#include "app/statement_fetcher.hpp"
 
 namespace joule::app {
 
@@ -112,14 +115,30 @@ Status PaymentQuerier::RetryRefunds(Instant now, QueryRound& round) {
     return {};
 }
 
+void PaymentQueryLoop::Round() {
+    // A round that throws (out of memory, a bug) is reported; the loop goes on.
+    try {
+        auto round = querier_.RunOnce(clock_());
+        if (!round) {
+            std::fprintf(stderr, "joule serve: payment queries: %s\n",
+                         round.error().ToString().c_str());
+        }
+        if (statements_ != nullptr) {
+            auto fetched = statements_->RunOnce(clock_());
+            if (!fetched) {
+                std::fprintf(stderr, "joule serve: payment statements: %s\n",
+                             fetched.error().ToString().c_str());
+            }
+        }
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "joule serve: payment queries: %s\n", e.what());
+    }
+}
+
 void PaymentQueryLoop::Start() {
     thread_ = std::thread([this] {
         while (true) {
-            auto round = querier_.RunOnce(clock_());
-            if (!round) {
-                std::fprintf(stderr, "joule serve: payment queries: %s\n",
-                             round.error().ToString().c_str());
-            }
+            Round();
             std::unique_lock lock(mutex_);
             if (wake_.wait_for(lock, period_, [this] { return stopping_; })) {
                 return;

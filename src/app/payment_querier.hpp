@@ -62,13 +62,16 @@ private:
     PaymentQueryOptions options_;
 };
 
-// RunOnce every `period` on a thread of its own, inside `joule serve`; stopped before the store
-// closes.
+class StatementFetcher;
+
+// The querier's RunOnce, then the statements' (when given), every `period` on a thread of its
+// own, inside `joule serve`; stopped before the store closes.
 class PaymentQueryLoop {
 public:
-    PaymentQueryLoop(PaymentQuerier& querier, std::function<Instant()> clock,
+    PaymentQueryLoop(PaymentQuerier& querier, StatementFetcher* statements,
+                     std::function<Instant()> clock,
                      std::chrono::milliseconds period = std::chrono::seconds{30})
-        : querier_(querier), clock_(std::move(clock)), period_(period) {}
+        : querier_(querier), statements_(statements), clock_(std::move(clock)), period_(period) {}
     ~PaymentQueryLoop() { Stop(); }
     PaymentQueryLoop(const PaymentQueryLoop&) = delete;
     PaymentQueryLoop& operator=(const PaymentQueryLoop&) = delete;
@@ -76,7 +79,10 @@ public:
     void Stop();
 
 private:
+    void Round();
+
     PaymentQuerier& querier_;
+    StatementFetcher* statements_;
     std::function<Instant()> clock_;
     std::chrono::milliseconds period_;
     std::mutex mutex_;

@@ -44,6 +44,20 @@ private:
     std::vector<std::unique_ptr<notify::HttpClient>> idle_;
 };
 
+// Statement files, a few megabytes each, fetched a few times a day: one client, one at a time.
+class FileFetcher {
+public:
+    Result<notify::HttpResponse> Get(const std::string& url,
+                                     const std::vector<std::string>& headers) {
+        const std::lock_guard lock(mutex_);
+        return http_.Request("GET", url, headers, "");
+    }
+
+private:
+    std::mutex mutex_;
+    notify::HttpClient http_{Seconds{120}, kMaxStatementBytes};
+};
+
 // 5xx and 429 are the provider's trouble: the call may be made again.
 bool Retriable(long status) {  // NOLINT(google-runtime-int): libcurl's type
     return status >= 500 || status == 429 || status == 408;
@@ -163,13 +177,37 @@ public:
                                      now);
     }
 
+    Result<std::optional<std::string>> DownloadStatement(CivilDate day, Instant now) override {
+        JOULE_ASSIGN_OR_RETURN(notify::HttpResponse response,
+                               Call("GET", pay::WechatTradeBillPath(day), "", now));
+        JOULE_ASSIGN_OR_RETURN(
+            std::optional<pay::WechatBillFile> bill,
+            pay::ReadWechatTradeBill(*config_, HeaderOf(response),
+                                     static_cast<int>(response.status), response.body, now));
+        if (!bill) {
+            return std::optional<std::string>();
+        }
+        JOULE_ASSIGN_OR_RETURN(std::string path,
+                               pay::WechatBillDownloadPath(api_base_, bill->download_url));
+        // The file is asked for like any call, signed; its answer is not signed: the SHA1 is.
+        JOULE_ASSIGN_OR_RETURN(std::vector<std::string> headers, Headers("GET", path, "", now));
+        JOULE_ASSIGN_OR_RETURN(notify::HttpResponse file, files_.Get(bill->download_url, headers));
+        if (file.status != 200) {
+            return MakeError(ErrorCode::kUnavailable, "WeChat Pay's trade bill download answered " +
+                                                          std::to_string(file.status) + ": " +
+                                                          pay::WechatErrorText(file.body));
+        }
+        JOULE_TRY(pay::CheckWechatBillFile(file.body, bill->sha1_hex));
+        return std::optional<std::string>(std::move(file.body));
+    }
+
 private:
     static pay::HeaderLookup HeaderOf(const notify::HttpResponse& response) {
         return [&response](std::string_view name) { return std::string(response.Header(name)); };
     }
 
-    Result<notify::HttpResponse> Call(std::string_view method, const std::string& path,
-                                      std::string_view body, Instant now) {
+    Result<std::vector<std::string>> Headers(std::string_view method, const std::string& path,
+                                             std::string_view body, Instant now) {
         JOULE_ASSIGN_OR_RETURN(
             std::string authorization,
             pay::WechatAuthorization(key_, method, path, now.time_since_epoch().count(),
@@ -179,6 +217,12 @@ private:
         if (method == "POST") {
             headers.emplace_back("Content-Type: application/json");
         }
+        return headers;
+    }
+
+    Result<notify::HttpResponse> Call(std::string_view method, const std::string& path,
+                                      std::string_view body, Instant now) {
+        JOULE_ASSIGN_OR_RETURN(std::vector<std::string> headers, Headers(method, path, body, now));
         return http_.Request(method, api_base_ + path, headers, body);
     }
 
@@ -187,6 +231,7 @@ private:
     std::string api_base_;
     std::string notify_url_;
     ClientPool http_;
+    FileFetcher files_;
 };
 
 class AlipayClient final : public ProviderClient {
@@ -254,6 +299,23 @@ public:
         return pay::ReadAlipayRefund(*config_, response.body, order.order_no);
     }
 
+    Result<std::optional<std::string>> DownloadStatement(CivilDate day, Instant now) override {
+        JOULE_ASSIGN_OR_RETURN(std::string form,
+                               pay::AlipayBillUrlRequestText(merchant_, day, now));
+        JOULE_ASSIGN_OR_RETURN(notify::HttpResponse response, Post(form));
+        JOULE_ASSIGN_OR_RETURN(std::optional<std::string> url,
+                               pay::ReadAlipayBillUrl(*config_, response.body));
+        if (!url) {
+            return std::optional<std::string>();
+        }
+        JOULE_ASSIGN_OR_RETURN(notify::HttpResponse file, files_.Get(*url, {"User-Agent: joule"}));
+        if (file.status != 200) {
+            return MakeError(ErrorCode::kUnavailable,
+                             "Alipay's bill download answered " + std::to_string(file.status));
+        }
+        return std::optional<std::string>(std::move(file.body));
+    }
+
 private:
     Result<notify::HttpResponse> Post(std::string_view form) {
         JOULE_ASSIGN_OR_RETURN(
@@ -275,6 +337,7 @@ private:
     std::string gateway_;
     std::string notify_url_;
     ClientPool http_;
+    FileFetcher files_;
 };
 
 }  // namespace

@@ -6,6 +6,7 @@
 
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "api/api.hpp"
@@ -45,6 +46,13 @@ public:
     [[nodiscard]] virtual Result<RefundAnswer> Refund(const PaymentRefundRecord& refund,
                                                       const PaymentOrderRecord& order,
                                                       Instant now) = 0;
+    // The provider's statement of `day` (Beijing time) [PAY-3], as pay::ParseStatement reads it:
+    // WeChat Pay's trade bill, checked against the SHA1 its signed answer gave; Alipay's bill zip.
+    // nullopt when the provider says it has none (no payment or refund that day). kUnavailable
+    // when it is not ready or cannot be fetched now (ask again later); kUnauthenticated for an
+    // answer or file that does not verify; kOutOfRange past kMaxStatementBytes.
+    [[nodiscard]] virtual Result<std::optional<std::string>> DownloadStatement(CivilDate day,
+                                                                               Instant now) = 0;
 };
 
 using ProviderClients = std::map<std::string, std::shared_ptr<ProviderClient>, std::less<>>;

@@ -1,7 +1,6 @@
 #include "codec/xlsx_reader.hpp"
 
 #include <expat.h>
-#include <zip.h>
 
 #include <algorithm>
 #include <memory>
@@ -17,7 +16,6 @@ namespace {
 constexpr int64_t kMaxSheetRow = 1'048'576;      // Excel's last row
 constexpr std::size_t kMaxSheetColumn = 16'384;  // Excel's last column, XFD
 constexpr std::size_t kXmlChunkBytes = std::size_t{1} << 20;
-constexpr std::size_t kReadChunkBytes = std::size_t{64} * 1024;
 constexpr int kMaxSignificantDigits = 15;  // what a spreadsheet shows of a number
 constexpr int64_t kMaxExponent = 400;
 constexpr char kNamespaceSeparator = '|';  // never part of an XML name
@@ -28,87 +26,22 @@ Error Invalid(std::string message, std::string field = {}) {
 
 // ------------------------------------------------------------------------------------- zip
 
-// The archive, read from memory, and the budget of decompressed bytes left for all parts.
+// The workbook's zip, and the parts a workbook must have.
 class Archive {
 public:
     static Result<std::unique_ptr<Archive>> Open(std::string_view bytes, const XlsxLimits& limits) {
-        if (!LooksLikeZip(bytes)) {
-            return std::unexpected(Invalid("not an XLSX file (it does not start like a zip)"));
-        }
-        zip_error_t error;
-        zip_error_init(&error);
-        zip_source_t* source = zip_source_buffer_create(bytes.data(), bytes.size(), 0, &error);
-        if (source == nullptr) {
-            zip_error_fini(&error);
-            return MakeError(ErrorCode::kInternal, "cannot read the zip from memory");
-        }
-        zip_t* zip = zip_open_from_source(source, ZIP_RDONLY, &error);
-        if (zip == nullptr) {
-            zip_source_free(source);
-            std::string reason = zip_error_strerror(&error);
-            zip_error_fini(&error);
-            return std::unexpected(
-                Invalid("not an XLSX file: the zip is damaged (" + reason + ")"));
-        }
-        zip_error_fini(&error);
-        auto archive = std::unique_ptr<Archive>(new Archive(zip, limits));
-        const zip_int64_t entries = zip_get_num_entries(zip, 0);
-        if (entries < 0 || static_cast<std::size_t>(entries) > limits.max_entries) {
-            return MakeError(ErrorCode::kOutOfRange,
-                             "the zip has more than " + std::to_string(limits.max_entries) +
-                                 " entries; an XLSX workbook has a few dozen");
-        }
-        return archive;
+        ZipLimits zip_limits;
+        zip_limits.max_entries = limits.max_entries;
+        zip_limits.max_entry_bytes = limits.max_part_bytes;
+        zip_limits.max_total_bytes = limits.max_total_bytes;
+        JOULE_ASSIGN_OR_RETURN(auto zip, ZipArchive::Open(bytes, zip_limits, "an XLSX file"));
+        return std::make_unique<Archive>(std::move(zip));
     }
-
-    Archive(const Archive&) = delete;
-    Archive& operator=(const Archive&) = delete;
-    ~Archive() { zip_discard(zip_); }
+    explicit Archive(std::unique_ptr<ZipArchive> zip) : zip_(std::move(zip)) {}
 
     // The decompressed bytes of part `name` (matched without regard to case, as OPC part names
     // are), nullopt when there is no such entry.
-    Result<std::optional<std::string>> Read(const std::string& name) {
-        const zip_int64_t index = zip_name_locate(zip_, name.c_str(), ZIP_FL_NOCASE);
-        if (index < 0) {
-            return std::optional<std::string>();
-        }
-        zip_file_t* file = zip_fopen_index(zip_, static_cast<zip_uint64_t>(index), 0);
-        if (file == nullptr) {
-            return std::unexpected(Invalid("cannot read " + name +
-                                           " from the zip: " + zip_strerror(zip_) +
-                                           " (an encrypted or damaged workbook)"));
-        }
-        const auto close_file = [](zip_file_t* f) { zip_fclose(f); };
-        std::unique_ptr<zip_file_t, decltype(close_file)> owned(file, close_file);
-        std::string out;
-        std::string chunk(kReadChunkBytes, '\0');
-        while (true) {
-            const zip_int64_t got = zip_fread(file, chunk.data(), chunk.size());
-            if (got < 0) {
-                return std::unexpected(
-                    Invalid("cannot read " + name + " from the zip: " + zip_file_strerror(file)));
-            }
-            if (got == 0) {
-                break;
-            }
-            const auto n = static_cast<std::size_t>(got);
-            if (out.size() + n > limits_.max_part_bytes) {
-                return MakeError(ErrorCode::kOutOfRange,
-                                 name + " is larger than " +
-                                     std::to_string(limits_.max_part_bytes) +
-                                     " bytes decompressed");
-            }
-            if (n > budget_) {
-                return MakeError(ErrorCode::kOutOfRange,
-                                 "the workbook's parts are larger than " +
-                                     std::to_string(limits_.max_total_bytes) +
-                                     " bytes decompressed");
-            }
-            budget_ -= n;
-            out.append(chunk, 0, n);
-        }
-        return std::optional<std::string>(std::move(out));
-    }
+    Result<std::optional<std::string>> Read(const std::string& name) { return zip_->Read(name); }
 
     // A part that must be there.
     Result<std::string> ReadRequired(const std::string& name) {
@@ -120,12 +53,7 @@ public:
     }
 
 private:
-    Archive(zip_t* zip, const XlsxLimits& limits)
-        : zip_(zip), limits_(limits), budget_(limits.max_total_bytes) {}
-
-    zip_t* zip_;
-    const XlsxLimits& limits_;
-    std::size_t budget_;
+    std::unique_ptr<ZipArchive> zip_;
 };
 
 // ------------------------------------------------------------------------------------- XML
@@ -678,10 +606,6 @@ private:
 };
 
 }  // namespace
-
-bool LooksLikeZip(std::string_view bytes) {
-    return bytes.starts_with(std::string_view("PK\x03\x04", 4));
-}
 
 Result<Sheet> ReadXlsx(std::string_view bytes, const XlsxLimits& limits) {
     JOULE_ASSIGN_OR_RETURN(auto zip, Archive::Open(bytes, limits));

@@ -30,6 +30,7 @@
 
 #include "base/error.hpp"
 #include "codec/sheet.hpp"
+#include "codec/zip_archive.hpp"  // LooksLikeZip, for the importers
 
 namespace joule::codec {
 
@@ -40,9 +41,6 @@ struct XlsxLimits {
     std::size_t max_total_bytes = std::size_t{96} * 1024 * 1024;  // all parts read, decompressed
     std::size_t max_shared_strings = 1'000'000;
 };
-
-// Whether `bytes` start like a zip (and so, for an import, like an XLSX file): "PK\x03\x04".
-[[nodiscard]] bool LooksLikeZip(std::string_view bytes);
 
 // The non-empty rows of the workbook's first visible sheet. Errors:
 //   kInvalidArgument  not a zip, a zip that is not a workbook (a part missing), malformed XML

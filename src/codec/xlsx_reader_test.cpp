@@ -1,7 +1,6 @@
 #include "codec/xlsx_reader.hpp"
 
 #include <gtest/gtest.h>
-#include <zip.h>
 
 #include <cstdio>
 #include <filesystem>
@@ -11,37 +10,15 @@
 #include <utility>
 #include <vector>
 
+#include "codec/test_zip.hpp"
+
 namespace joule::codec {
 namespace {
 
 using Cells = std::vector<std::string>;
-using Entries = std::vector<std::pair<std::string, std::string>>;
+using Entries = testing::ZipEntries;
 
-// A zip of `entries` made in memory with libzip (deflated), as a spreadsheet program writes one.
-std::string MakeZip(const Entries& entries) {
-    zip_error_t error;
-    zip_error_init(&error);
-    zip_source_t* out = zip_source_buffer_create(nullptr, 0, 0, &error);
-    zip_source_keep(out);
-    zip_t* archive = zip_open_from_source(out, ZIP_TRUNCATE, &error);
-    EXPECT_NE(archive, nullptr);
-    for (const auto& [name, data] : entries) {
-        zip_source_t* source = zip_source_buffer(archive, data.data(), data.size(), 0);
-        EXPECT_GE(zip_file_add(archive, name.c_str(), source, ZIP_FL_ENC_UTF_8), 0) << name;
-    }
-    EXPECT_EQ(zip_close(archive), 0);
-    std::string bytes;
-    EXPECT_EQ(zip_source_open(out), 0);
-    EXPECT_EQ(zip_source_seek(out, 0, SEEK_END), 0);
-    bytes.resize(static_cast<std::size_t>(zip_source_tell(out)));
-    EXPECT_EQ(zip_source_seek(out, 0, SEEK_SET), 0);
-    EXPECT_EQ(zip_source_read(out, bytes.data(), bytes.size()),
-              static_cast<zip_int64_t>(bytes.size()));
-    zip_source_close(out);
-    zip_source_free(out);
-    zip_error_fini(&error);
-    return bytes;
-}
+using testing::MakeZip;
 
 constexpr const char* kMain = "http://schemas.openxmlformats.org/spreadsheetml/2006/main";
 constexpr const char* kRel = "http://schemas.openxmlformats.org/officeDocument/2006/relationships";

@@ -129,6 +129,20 @@ struct ReconciliationRun {
     Money credited;
 };
 
+// A provider's statement of one day as the server fetches it itself [PAY-3]: done once it was
+// reconciled for every project; until then asked for again.
+struct StatementDownload {
+    std::string provider;
+    std::string bill_date;  // Beijing time: "2026-11-22"
+    bool done = false;
+    int64_t attempts = 0;
+    Instant last_attempt_at{};
+    std::string last_error{};
+    std::string file_sha256{};  // "" when the provider had none (no payment or refund that day)
+    int64_t lines = 0;
+    bool alarmed = false;  // finance was told it could not be fetched
+};
+
 class PaymentTx {
 public:
     virtual ~PaymentTx() = default;
@@ -178,6 +192,12 @@ public:
         int limit) = 0;  // newest first
     virtual Result<std::optional<ReconciliationRun>> GetReconciliation(int64_t id) = 0;
     virtual Result<std::vector<Mismatch>> ListMismatches(int64_t run) = 0;  // in file order
+    virtual Result<std::optional<StatementDownload>> FindStatementDownload(
+        std::string_view provider, std::string_view bill_date) = 0;
+    virtual Status SaveStatementDownload(
+        const StatementDownload& download) = 0;  // insert or update
+    // When the first order at `provider` was made; nullopt: none yet.
+    virtual Result<std::optional<Instant>> FirstOrderAt(std::string_view provider) = 0;
 };
 
 }  // namespace joule

@@ -6,6 +6,7 @@
 // of other projects; those are counted and left to their project's reconciliation.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -17,6 +18,9 @@
 #include "core/units.hpp"
 
 namespace joule {
+
+// The most a statement file may be, uploaded, downloaded or decompressed.
+inline constexpr std::size_t kMaxStatementBytes = std::size_t{64} * 1024 * 1024;
 
 enum class StatementLineKind : uint8_t { kPayment = 1, kRefund = 2 };
 

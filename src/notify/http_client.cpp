@@ -9,14 +9,20 @@ namespace joule::notify {
 
 namespace {
 
+struct Body {
+    std::string* text;
+    std::size_t max;
+    bool too_large = false;
+};
+
 size_t Collect(char* data, size_t size, size_t count, void* user) {
-    auto* out = static_cast<std::string*>(user);
+    auto* body = static_cast<Body*>(user);
     const size_t n = size * count;
-    constexpr size_t kMaxBody = 1U << 20;  // a reply is small; never hold more than 1 MiB
-    if (out->size() + n > kMaxBody) {
+    if (body->text->size() + n > body->max) {
+        body->too_large = true;
         return 0;  // curl reports CURLE_WRITE_ERROR
     }
-    out->append(data, n);
+    body->text->append(data, n);
     return n;
 }
 
@@ -73,7 +79,8 @@ struct HttpClient::Handle {
     }
 };
 
-HttpClient::HttpClient(Seconds timeout) : handle_(std::make_unique<Handle>()), timeout_(timeout) {
+HttpClient::HttpClient(Seconds timeout, std::size_t max_body)
+    : handle_(std::make_unique<Handle>()), timeout_(timeout), max_body_(max_body) {
     EnsureCurl();
     handle_->curl = curl_easy_init();
 }
@@ -104,7 +111,8 @@ Result<HttpResponse> HttpClient::Request(std::string_view method, const std::str
     curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 0L);
     curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, Collect);
-    curl_easy_setopt(curl, CURLOPT_WRITEDATA, &response.body);
+    Body body_sink{&response.body, max_body_};
+    curl_easy_setopt(curl, CURLOPT_WRITEDATA, &body_sink);
     curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, CollectHeader);
     curl_easy_setopt(curl, CURLOPT_HEADERDATA, &response.headers);
     if (method == "POST") {
@@ -116,6 +124,11 @@ Result<HttpResponse> HttpClient::Request(std::string_view method, const std::str
     }
     const CURLcode rc = curl_easy_perform(curl);
     curl_slist_free_all(list);
+    if (body_sink.too_large) {
+        return MakeError(ErrorCode::kOutOfRange, "the answer of " + url.substr(0, url.find('?')) +
+                                                     " is larger than " +
+                                                     std::to_string(max_body_) + " bytes");
+    }
     if (rc != CURLE_OK) {
         return MakeError(ErrorCode::kUnavailable, std::string("no answer from ") +
                                                       url.substr(0, url.find('?')) + ": " +

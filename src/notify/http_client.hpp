@@ -3,6 +3,7 @@
 // for use by two threads at once.
 #pragma once
 
+#include <cstddef>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -24,7 +25,9 @@ struct HttpResponse {
 
 class HttpClient {
 public:
-    explicit HttpClient(Seconds timeout = Seconds{10});
+    // An answer larger than `max_body` bytes is refused (kOutOfRange), not held.
+    explicit HttpClient(Seconds timeout = Seconds{10}, std::size_t max_body = kDefaultMaxBody);
+    static constexpr std::size_t kDefaultMaxBody = std::size_t{1} << 20;  // replies are small
     ~HttpClient();
     HttpClient(const HttpClient&) = delete;
     HttpClient& operator=(const HttpClient&) = delete;
@@ -39,6 +42,7 @@ private:
     struct Handle;
     std::unique_ptr<Handle> handle_;
     Seconds timeout_;
+    std::size_t max_body_;
 };
 
 // libcurl's process-wide start, once, before the first handle (the HTTP client and SMTP both).

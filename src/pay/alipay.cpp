@@ -359,6 +359,35 @@ Result<RefundAnswer> ReadAlipayRefundQuery(const AlipayConfig& config, std::stri
     return answer;
 }
 
+Result<std::string> AlipayBillUrlRequestText(const AlipayMerchant& merchant, CivilDate day,
+                                             Instant now) {
+    return SignedRequest(merchant, "alipay.data.dataservice.bill.downloadurl.query",
+                         wire::Json{{"bill_type", "trade"}, {"bill_date", FormatDate(day)}}, "", "",
+                         now);
+}
+
+Result<std::optional<std::string>> ReadAlipayBillUrl(const AlipayConfig& config,
+                                                     std::string_view body) {
+    JOULE_ASSIGN_OR_RETURN(
+        wire::Json response,
+        VerifiedResponse(config, "alipay.data.dataservice.bill.downloadurl.query", body));
+    const std::string sub_code = StringOf(response, "sub_code");
+    if (sub_code == "isp.bill_not_exist") {
+        return std::optional<std::string>();
+    }
+    if (sub_code == "isp.unknow-error" || sub_code == "isp.unknown-error") {
+        return MakeError(ErrorCode::kUnavailable, "Alipay cannot give the bill now (" + sub_code +
+                                                      ": " + StringOf(response, "sub_msg", 200) +
+                                                      ")");
+    }
+    JOULE_TRY(Succeeded(response));
+    std::string url = StringOf(response, "bill_download_url", 2048);
+    if (!url.starts_with("https://") && !url.starts_with("http://")) {
+        return InvalidArgument("bill_download_url", "is not an http(s) address in Alipay's answer");
+    }
+    return std::optional<std::string>(std::move(url));
+}
+
 Result<std::string> ReadAlipayPrecreate(const AlipayConfig& config, std::string_view body) {
     JOULE_ASSIGN_OR_RETURN(wire::Json response,
                            VerifiedResponse(config, "alipay.trade.precreate", body));

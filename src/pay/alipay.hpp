@@ -7,6 +7,7 @@
 #pragma once
 
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -101,6 +102,18 @@ struct AlipayOrderRequest {
 [[nodiscard]] Result<RefundAnswer> ReadAlipayRefundQuery(const AlipayConfig& config,
                                                          std::string_view body,
                                                          std::string_view order_no);
+
+// The day's bill [PAY-3]: alipay.data.dataservice.bill.downloadurl.query of bill_type trade (the
+// trades and refunds of the day, Beijing time), whose answer is the address of a zip of the
+// business detail (pay/statement reads it), valid for 30 seconds. The zip is not signed; its
+// address came in a signed answer, and the zip checks its entries' CRCs.
+[[nodiscard]] Result<std::string> AlipayBillUrlRequestText(const AlipayMerchant& merchant,
+                                                           CivilDate day, Instant now);
+// The bill's address; nullopt when Alipay has no bill of that day (isp.bill_not_exist: no trade
+// or refund). kUnavailable for what to ask again later (Alipay's trouble, a bill not made yet);
+// kUnauthenticated ("sign"); kInvalidArgument for another refusal.
+[[nodiscard]] Result<std::optional<std::string>> ReadAlipayBillUrl(const AlipayConfig& config,
+                                                                   std::string_view body);
 
 // The exact text of member `key` of the JSON object `json`, as it stands in the text (what
 // Alipay signs). kInvalidArgument naming `key` when the text is not an object or has no such

@@ -282,6 +282,17 @@ std::string HmacSha1(std::string_view key, std::string_view message) {
     return Hmac(EVP_sha1(), 20, key, message);
 }
 
+std::string Sha1(std::string_view bytes) {
+    std::string digest(20, '\0');
+    unsigned int length = 0;
+    if (EVP_Digest(bytes.data(), bytes.size(), reinterpret_cast<unsigned char*>(digest.data()),
+                   &length, EVP_sha1(), nullptr) != 1 ||
+        length != digest.size()) {
+        return {};
+    }
+    return digest;
+}
+
 std::string HexOf(std::string_view bytes) {
     static constexpr std::string_view kDigits = "0123456789abcdef";
     std::string out;

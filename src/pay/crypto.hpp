@@ -35,6 +35,8 @@ namespace joule::pay {
 [[nodiscard]] std::string HmacSha256(std::string_view key, std::string_view message);
 // The 20-byte MAC (Aliyun's RPC request signatures), or "" when it cannot be computed.
 [[nodiscard]] std::string HmacSha1(std::string_view key, std::string_view message);
+// The 20-byte digest (WeChat Pay's statement files), or "" when it cannot be computed.
+[[nodiscard]] std::string Sha1(std::string_view bytes);
 [[nodiscard]] std::string HexOf(std::string_view bytes);  // lower case
 // Compares without an early exit, so the time taken tells nothing about where they differ.
 [[nodiscard]] bool ConstantTimeEqual(std::string_view a, std::string_view b);

@@ -88,6 +88,8 @@ TEST(Aes256Gcm, RefusesAWrongKeyLengthAndAShortCiphertext) {
 }
 
 TEST(Crypto, HmacSha1MatchesRfc2202) {
+    EXPECT_EQ(HexOf(Sha1("abc")), "a9993e364706816aba3e25717850c26c9cd0d89d");  // FIPS 180-2
+    EXPECT_EQ(HexOf(Sha1("")), "da39a3ee5e6b4b0d3255bfef95601890afd80709");
     EXPECT_EQ(HexOf(HmacSha1("Jefe", "what do ya want for nothing?")),
               "effcdf6ae5eb2fa2d27416d5f184df9c259a7c79");
 }

@@ -6,9 +6,11 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
 
 #include "base/decimal.hpp"
 #include "codec/csv_reader.hpp"
+#include "codec/zip_archive.hpp"
 
 namespace joule::pay {
 
@@ -224,7 +226,58 @@ Result<std::vector<StatementLine>> ParseWechatTradeBill(std::string_view bytes) 
     return lines;
 }
 
+Result<std::string> AlipayBillDetail(std::string_view zip_bytes) {
+    codec::ZipLimits limits;
+    limits.max_entries = 64;  // the detail and its summary, in practice
+    limits.max_entry_bytes = kMaxStatementBytes;
+    limits.max_total_bytes = kMaxStatementBytes;
+    const auto about_the_file = [](Error e) {
+        e.field = "file";
+        return std::unexpected(std::move(e));
+    };
+    auto opened = codec::ZipArchive::Open(zip_bytes, limits, "Alipay's bill");
+    if (!opened) {
+        return about_the_file(opened.error());
+    }
+    const std::unique_ptr<codec::ZipArchive> zip = std::move(*opened);
+    const std::vector<std::string> names = zip->RawNames();
+    std::optional<std::size_t> detail;
+    std::string listed;
+    for (std::size_t i = 0; i < names.size(); ++i) {
+        // Names are GBK without the zip's UTF-8 flag, as Alipay writes them, or UTF-8.
+        auto name = TextAsUtf8(names[i], "file");
+        if (!name) {
+            continue;
+        }
+        listed += (listed.empty() ? "" : ", ") + *name;
+        if (name->find("业务明细") == std::string::npos ||
+            name->find("汇总") != std::string::npos || !name->ends_with(".csv")) {
+            continue;
+        }
+        if (detail) {
+            return InvalidArgument("file", "Alipay's bill holds two business details (" + listed +
+                                               "): which day is this?");
+        }
+        detail = i;
+    }
+    if (!detail) {
+        return InvalidArgument("file",
+                               "Alipay's bill holds no business detail "
+                               "(…_业务明细.csv); it holds: " +
+                                   (listed.empty() ? std::string("nothing") : listed));
+    }
+    auto bytes = zip->ReadAt(*detail);
+    if (!bytes) {
+        return about_the_file(bytes.error());
+    }
+    return std::move(*bytes);
+}
+
 Result<std::vector<StatementLine>> ParseAlipayStatement(std::string_view bytes) {
+    if (codec::LooksLikeZip(bytes)) {
+        JOULE_ASSIGN_OR_RETURN(const std::string detail, AlipayBillDetail(bytes));
+        return ParseAlipayStatement(detail);
+    }
     JOULE_ASSIGN_OR_RETURN(Sheet sheet, ReadStatementCsv(bytes));
     const auto comment = [](const SheetRow& r) {
         return !r.cells.empty() && Trimmed(r.cells[0]).starts_with("#");

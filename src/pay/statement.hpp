@@ -7,7 +7,8 @@
 //   The totals must agree with the rows (the number of rows and the settled sum): a cut-off file is
 //   refused, not half-reconciled. The sandbox provider's statements have this format.
 // - Alipay's business detail (业务明细, the CSV inside the daily bill zip): '#' comment lines
-//   around a header row and one row per trade or refund, values often padded with tabs.
+//   around a header row and one row per trade or refund, values often padded with tabs. The zip
+//   itself, as alipay.data.dataservice.bill.downloadurl.query's address gives it, is read too.
 //
 // Either may be UTF-8 (with or without a byte-order mark) or GB18030/GBK, as the providers and
 // Excel save them. Times are Beijing time (UTC+8, no daylight saving).
@@ -26,7 +27,12 @@ inline constexpr std::size_t kMaxStatementLines = 200'000;
 // kInvalidArgument naming "file" (the format), or "row N" / "row N: <column>" for a bad value;
 // kOutOfRange past kMaxStatementLines.
 [[nodiscard]] Result<std::vector<StatementLine>> ParseWechatTradeBill(std::string_view bytes);
+// The business detail CSV or the daily bill zip that holds it.
 [[nodiscard]] Result<std::vector<StatementLine>> ParseAlipayStatement(std::string_view bytes);
+// The business detail CSV (…_业务明细.csv, not its 汇总) out of Alipay's daily bill zip.
+// kInvalidArgument naming "file" when the zip is damaged or holds none or two; kOutOfRange past
+// kMaxStatementBytes decompressed.
+[[nodiscard]] Result<std::string> AlipayBillDetail(std::string_view zip_bytes);
 // The statement of `provider` ("wechat", "sandbox": the trade-bill format; "alipay").
 [[nodiscard]] Result<std::vector<StatementLine>> ParseStatement(std::string_view provider,
                                                                 std::string_view bytes);

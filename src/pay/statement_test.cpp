@@ -5,6 +5,8 @@
 
 #include <string>
 
+#include "codec/test_zip.hpp"
+
 namespace joule::pay {
 namespace {
 
@@ -168,6 +170,44 @@ TEST(Statement, AnAlipayDetailInGbk) {
     ASSERT_FALSE(binary.has_value());
     EXPECT_EQ(binary.error().field, "file");
     EXPECT_EQ(ParseStatement("unionpay", "x").error().field, "provider");
+}
+
+TEST(Statement, AlipaysDailyBillZip) {
+    // As the bill's address gives it: GBK names without the zip's UTF-8 flag, the detail and its
+    // summary side by side.
+    const std::string detail_name = Gbk("20880000000000000156_20261122_业务明细.csv");
+    const std::string summary_name = Gbk("20880000000000000156_20261122_业务明细(汇总).csv");
+    const std::string zip = codec::testing::MakeZip(
+        {{summary_name, Gbk("#支付宝业务汇总查询\n门店编号,门店名称,交易订单总笔数\n")},
+         {detail_name, Gbk(kAlipay)}},
+        false);
+    auto lines = ParseStatement("alipay", zip);
+    ASSERT_TRUE(lines.has_value()) << lines.error().ToString();
+    ASSERT_EQ(lines->size(), 2U);
+    EXPECT_EQ((*lines)[1].refund_no, "RF20261122001");
+    // UTF-8 names do as well.
+    const std::string utf8 =
+        codec::testing::MakeZip({{"2088_20261122_业务明细.csv", std::string(kAlipay)}});
+    EXPECT_TRUE(ParseAlipayStatement(utf8).has_value());
+
+    // A zip without a detail, with two, or damaged: refused naming the file.
+    auto none = ParseAlipayStatement(codec::testing::MakeZip({{summary_name, "x"}}, false));
+    ASSERT_FALSE(none.has_value());
+    EXPECT_EQ(none.error().field, "file");
+    EXPECT_NE(none.error().message.find("业务明细(汇总).csv"), std::string::npos)
+        << none.error().message;
+    auto two = ParseAlipayStatement(codec::testing::MakeZip(
+        {{"a_业务明细.csv", std::string(kAlipay)}, {"b_业务明细.csv", std::string(kAlipay)}}));
+    ASSERT_FALSE(two.has_value());
+    EXPECT_EQ(two.error().field, "file");
+    std::string damaged = zip;
+    damaged[damaged.size() / 2] = static_cast<char>(damaged[damaged.size() / 2] ^ 0x5a);
+    auto broken = ParseAlipayStatement(damaged);
+    ASSERT_FALSE(broken.has_value());
+    EXPECT_EQ(broken.error().field, "file");
+    auto cut = ParseAlipayStatement(std::string_view(zip).substr(0, zip.size() - 30));
+    ASSERT_FALSE(cut.has_value());
+    EXPECT_EQ(cut.error().field, "file");
 }
 
 }  // namespace

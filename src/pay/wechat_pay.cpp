@@ -358,6 +358,107 @@ Result<RefundAnswer> ReadWechatRefund(const WechatPayConfig& config, const Heade
     return answer;
 }
 
+std::string WechatTradeBillPath(CivilDate day) {
+    return "/v3/bill/tradebill?bill_date=" + FormatDate(day) + "&bill_type=ALL";
+}
+
+Result<std::optional<WechatBillFile>> ReadWechatTradeBill(const WechatPayConfig& config,
+                                                          const HeaderLookup& header, int status,
+                                                          std::string_view body, Instant now) {
+    const auto later = [&](std::string why) {
+        return MakeError(ErrorCode::kUnavailable, "WeChat Pay's trade bill is not ready (" + why +
+                                                      "): " + WechatErrorText(body));
+    };
+    if (status >= 500 || status == 429) {
+        return later("HTTP " + std::to_string(status));
+    }
+    // Signed like every answer: an unsigned "no bill" could hide a day's payments.
+    if (auto signed_ = VerifyWechatSignature(config, header, body, now); !signed_) {
+        if (status == 200) {
+            return std::unexpected(signed_.error());
+        }
+        return later(signed_.error().message);
+    }
+    JOULE_ASSIGN_OR_RETURN(Json j, ParseObject(body, "body"));
+    ObjectReader r(j, "");
+    if (status != 200) {
+        const std::string code =
+            j.contains("code") && j["code"].is_string() ? j["code"].get<std::string>() : "";
+        if (code == "NO_STATEMENT_EXIST") {
+            return std::optional<WechatBillFile>();
+        }
+        if (code == "STATEMENT_CREATING" || code == "SYSTEM_ERROR" || code == "FREQUENCY_LIMITED") {
+            return later(code);
+        }
+        return InvalidArgument("provider", "WeChat Pay refused the trade bill (" +
+                                               std::to_string(status) + " " +
+                                               WechatErrorText(body) + ")");
+    }
+    WechatBillFile file;
+    JOULE_ASSIGN_OR_RETURN(const std::string hash_type, r.String("hash_type", 16));
+    if (hash_type != "SHA1") {
+        return InvalidArgument("hash_type", "must be SHA1, not " + hash_type);
+    }
+    JOULE_ASSIGN_OR_RETURN(file.sha1_hex, r.String("hash_value", 64));
+    for (char& c : file.sha1_hex) {
+        c = static_cast<char>(c >= 'A' && c <= 'F' ? c - 'A' + 'a' : c);
+    }
+    if (file.sha1_hex.size() != 40 ||
+        file.sha1_hex.find_first_not_of("0123456789abcdef") != std::string::npos) {
+        return InvalidArgument("hash_value", "must be 40 hexadecimal digits");
+    }
+    JOULE_ASSIGN_OR_RETURN(file.download_url, r.String("download_url", 2048));
+    return std::optional<WechatBillFile>(std::move(file));
+}
+
+namespace {
+
+// "https://host:port" of an absolute http(s) URL, and the rest ("/path?query"); nullopt when it
+// is not one.
+std::optional<std::pair<std::string_view, std::string_view>> OriginAndPath(std::string_view url) {
+    const std::size_t scheme = url.find("://");
+    if (scheme == std::string_view::npos ||
+        (url.substr(0, scheme) != "https" && url.substr(0, scheme) != "http")) {
+        return std::nullopt;
+    }
+    const std::size_t slash = url.find('/', scheme + 3);
+    if (slash == scheme + 3) {
+        return std::nullopt;
+    }
+    if (slash == std::string_view::npos) {
+        return std::pair{url, std::string_view("/")};
+    }
+    return std::pair{url.substr(0, slash), url.substr(slash)};
+}
+
+}  // namespace
+
+Result<std::string> WechatBillDownloadPath(std::string_view api_base,
+                                           std::string_view download_url) {
+    const auto url = OriginAndPath(download_url);
+    const auto base = OriginAndPath(api_base);
+    if (!url) {
+        return InvalidArgument("download_url", "is not an http(s) address");
+    }
+    if ((!base || url->first != base->first) && url->first != "https://api.mch.weixin.qq.com" &&
+        url->first != "https://api2.mch.weixin.qq.com") {
+        return InvalidArgument("download_url",
+                               "is not at WeChat Pay (" + std::string(url->first) + ")");
+    }
+    return std::string(url->second);
+}
+
+Status CheckWechatBillFile(std::string_view file, std::string_view sha1_hex) {
+    const std::string got = HexOf(Sha1(file));
+    if (got.empty() || !ConstantTimeEqual(got, sha1_hex)) {
+        return MakeError(ErrorCode::kUnauthenticated,
+                         "the downloaded trade bill is not the file WeChat Pay named (SHA1 " + got +
+                             ", expected " + std::string(sha1_hex) + ")",
+                         "file");
+    }
+    return {};
+}
+
 std::string WechatErrorText(std::string_view body) {
     Json j = Json::parse(body.begin(), body.end(), nullptr, /*allow_exceptions=*/false);
     if (j.is_object() && j.contains("code") && j["code"].is_string()) {

@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -159,6 +160,29 @@ struct WechatRefundRequest {
                                                     const HeaderLookup& header,
                                                     std::string_view body,
                                                     std::string_view refund_no, Instant now);
+
+// The day's trade bill [PAY-3]: GET WechatTradeBillPath (every payment and refund of the day,
+// Beijing time), whose answer names where to download the file (for a few minutes) and its SHA1.
+// WeChat signs the answer, not the file: the file is checked against the SHA1.
+struct WechatBillFile {
+    std::string download_url;
+    std::string sha1_hex;  // lower case
+};
+[[nodiscard]] std::string WechatTradeBillPath(CivilDate day);
+// The answer (of HTTP `status`), verified as WeChat signed it. nullopt for NO_STATEMENT_EXIST:
+// no payment or refund that day. kUnavailable for anything to ask again later
+// (STATEMENT_CREATING before about 10:00 the next day, an unsigned or 5xx answer);
+// kUnauthenticated for a signature that does not verify; kInvalidArgument for another refusal.
+[[nodiscard]] Result<std::optional<WechatBillFile>> ReadWechatTradeBill(
+    const WechatPayConfig& config, const HeaderLookup& header, int status, std::string_view body,
+    Instant now);
+// The path and query of `download_url` to sign the download with, when it is at `api_base`'s
+// origin or WeChat Pay's own (api.mch.weixin.qq.com, api2.mch.weixin.qq.com): our signature
+// goes nowhere else. kInvalidArgument naming "download_url" otherwise.
+[[nodiscard]] Result<std::string> WechatBillDownloadPath(std::string_view api_base,
+                                                         std::string_view download_url);
+// kUnauthenticated naming "file" when `file` is not the file of `sha1_hex`.
+[[nodiscard]] Status CheckWechatBillFile(std::string_view file, std::string_view sha1_hex);
 
 // WeChat Pay's error answer ({"code": ..., "message": ...}) as "CODE: message", or the start of
 // a body that is not one; for the log and the staff's error.

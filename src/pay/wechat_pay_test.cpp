@@ -90,6 +90,35 @@ TEST(WechatPrepay, ALongDescriptionIsCutBetweenCharacters) {
     EXPECT_EQ(std::string(nlohmann::json::parse(call->body)["description"]).size(), 125U);
 }
 
+TEST(WechatBill, TheDaysBillIsAskedForAndItsFileChecked) {
+    EXPECT_EQ(WechatTradeBillPath(CivilDate{date::year{2026} / 11 / 22}),
+              "/v3/bill/tradebill?bill_date=2026-11-22&bill_type=ALL");
+    // Signed only where our signature is meant to go: the API base's origin or WeChat's own.
+    EXPECT_EQ(WechatBillDownloadPath("https://api.mch.weixin.qq.com",
+                                     "https://api.mch.weixin.qq.com/v3/billdownload/file?token=6X"),
+              "/v3/billdownload/file?token=6X");
+    EXPECT_EQ(WechatBillDownloadPath("http://127.0.0.1:5000",
+                                     "http://127.0.0.1:5000/v3/billdownload/file?token=x"),
+              "/v3/billdownload/file?token=x");
+    EXPECT_EQ(WechatBillDownloadPath("http://127.0.0.1:5000",
+                                     "https://api2.mch.weixin.qq.com/v3/billdownload/file?t=1"),
+              "/v3/billdownload/file?t=1");
+    for (std::string_view elsewhere :
+         {"https://evil.example.com/v3/billdownload/file?token=x",
+          "http://127.0.0.1:5001/v3/billdownload/file", "https://api.mch.weixin.qq.com.evil.com/x",
+          "ftp://api.mch.weixin.qq.com/x", "/v3/billdownload/file", ""}) {
+        auto refused = WechatBillDownloadPath("http://127.0.0.1:5000", elsewhere);
+        ASSERT_FALSE(refused.has_value()) << elsewhere;
+        EXPECT_EQ(refused.error().field, "download_url");
+    }
+    // SHA1 of "abc" (FIPS 180-2's example), as WeChat names it, in either case.
+    EXPECT_TRUE(CheckWechatBillFile("abc", "a9993e364706816aba3e25717850c26c9cd0d89d"));
+    auto other = CheckWechatBillFile("abd", "a9993e364706816aba3e25717850c26c9cd0d89d");
+    ASSERT_FALSE(other.has_value());
+    EXPECT_EQ(other.error().code, ErrorCode::kUnauthenticated);
+    EXPECT_EQ(other.error().field, "file");
+}
+
 TEST(WechatErrors, NameWechatsCodeAndMessage) {
     EXPECT_EQ(WechatErrorText(R"({"code":"PARAM_ERROR","message":"openid 不正确"})"),
               "PARAM_ERROR: openid 不正确");

@@ -441,138 +441,242 @@ Result<CivilDate> BeijingDayOf(Instant at) {
     return CivilDate{local};
 }
 
+// A statement's day: `bill_date`, else its latest line's. Every payment line must be of that day;
+// a refund line may name an earlier one (some bills date a refund by its payment). kInvalidArgument
+// naming "provider" or "date".
+Result<CivilDate> StatementDay(std::string_view provider, std::optional<CivilDate> bill_date,
+                               const std::vector<StatementLine>& lines) {
+    if (provider != "wechat" && provider != "alipay" && provider != "sandbox") {
+        return InvalidArgument("provider", "must be wechat, alipay or sandbox");
+    }
+    std::optional<CivilDate> day = bill_date;
+    if (!day) {
+        if (lines.empty()) {
+            return InvalidArgument("date", "a statement without lines needs its date");
+        }
+        const auto latest = std::max_element(
+            lines.begin(), lines.end(),
+            [](const StatementLine& a, const StatementLine& b) { return a.at < b.at; });
+        JOULE_ASSIGN_OR_RETURN(day, BeijingDayOf(latest->at));
+    }
+    JOULE_ASSIGN_OR_RETURN(const Instant from, BeijingDayStart(*day));
+    const Instant to = from + Seconds{24 * 3600};
+    for (const StatementLine& line : lines) {
+        const bool earlier_refund = line.kind == StatementLineKind::kRefund && line.at < from;
+        if ((line.at < from && !earlier_refund) || line.at >= to) {
+            return InvalidArgument("date", "row " + std::to_string(line.row) +
+                                               " is of another day than " + FormatDate(*day) +
+                                               ": a statement covers one day");
+        }
+    }
+    return *day;
+}
+
+// Reconciles `lines` with `project`'s orders and ledger and records it, in the caller's unit of
+// work (see PaymentService::Reconcile).
+Result<Reconciliation> ReconcileProject(Tx& tx, const ProjectRecord& project,
+                                        const std::string& provider, CivilDate day,
+                                        const std::vector<StatementLine>& lines,
+                                        const std::string& file_sha256, const Actor& actor,
+                                        Instant now) {
+    JOULE_ASSIGN_OR_RETURN(const Instant from, BeijingDayStart(day));
+    const Instant to = from + Seconds{24 * 3600};
+    PaymentTx& payments = tx.Payments();
+    std::vector<ReconciledOrder> orders;
+    std::set<std::string> known;
+    const auto add = [&](const PaymentOrderRecord& o, bool of_the_day) -> Status {
+        if (!known.insert(o.order_no).second) {
+            return {};
+        }
+        ReconciledOrder ro;
+        ro.order_no = o.order_no;
+        ro.project = o.project;
+        ro.account = o.account;
+        ro.state = std::string(PaymentOrderStateName(o.state));
+        ro.transaction_id = o.transaction_id;
+        ro.amount = o.amount;
+        ro.paid_at = o.paid_at;
+        ro.of_the_day = of_the_day;
+        if (o.state == PaymentOrderState::kPaid) {
+            JOULE_ASSIGN_OR_RETURN(auto credit,
+                                   tx.FindTransfer("pay:" + o.provider + ":" + o.transaction_id));
+            if (credit) {
+                ro.credited = credit->amount;
+            }
+        }
+        orders.push_back(std::move(ro));
+        return {};
+    };
+    JOULE_ASSIGN_OR_RETURN(auto paid_today,
+                           payments.PaidOrdersBetween(project.id, provider, from, to));
+    for (const PaymentOrderRecord& o : paid_today) {
+        JOULE_TRY(add(o, true));
+    }
+    for (const StatementLine& line : lines) {
+        if (known.contains(line.order_no)) {
+            continue;
+        }
+        JOULE_ASSIGN_OR_RETURN(auto order, payments.FindPaymentOrder(line.order_no));
+        // An order made for another provider is none of this statement's.
+        if (order && order->provider == provider) {
+            JOULE_TRY(add(*order, false));
+        }
+    }
+    // Our refunds of the orders the statement's refund lines name.
+    std::vector<ReconciledRefund> refunds;
+    std::set<std::string> refunded_orders;
+    for (const StatementLine& line : lines) {
+        if (line.kind != StatementLineKind::kRefund ||
+            !refunded_orders.insert(line.order_no).second) {
+            continue;
+        }
+        JOULE_ASSIGN_OR_RETURN(auto order, payments.FindPaymentOrder(line.order_no));
+        if (!order || order->provider != provider) {
+            continue;
+        }
+        JOULE_ASSIGN_OR_RETURN(auto of_order, payments.RefundsOfOrder(order->id));
+        for (PaymentRefundRecord& f : of_order) {
+            refunds.push_back(ReconciledRefund{
+                std::move(f.refund_no), std::move(f.provider_refund_id), f.order_no, f.project,
+                f.account, f.amount, std::string(RefundStateName(f.state))});
+        }
+    }
+    const ReconciliationResult result = joule::Reconcile(project.id, lines, orders, refunds);
+    Reconciliation out;
+    ReconciliationRun& run = out.run;
+    run.project = project.id;
+    run.provider = provider;
+    run.bill_date = FormatDate(day);
+    run.imported_at = now;
+    run.imported_by = actor.name;
+    run.file_sha256 = file_sha256;
+    run.lines = result.lines;
+    run.other_projects = result.other_projects;
+    run.matched = result.matched;
+    run.mismatches = std::ssize(result.mismatches);
+    run.statement_paid = result.statement_paid;
+    run.statement_refunded = result.statement_refunded;
+    run.credited = result.credited;
+    JOULE_ASSIGN_OR_RETURN(run.id, payments.InsertReconciliation(run, result.mismatches));
+    out.mismatches = result.mismatches;
+    // One alarm per account a mismatch is about, one for the project for the rest: finance
+    // hears of every reconciliation that does not agree [PAY-3].
+    std::set<int64_t> alarmed;
+    for (const Mismatch& m : result.mismatches) {
+        if (!alarmed.insert(m.account.value).second) {
+            continue;
+        }
+        AlarmRecord a;
+        a.project = project.id;
+        a.account = m.account;
+        a.kind = AlarmKind::kPaymentMismatch;
+        a.raised_at = now;
+        a.detail = "reconciliation " + std::to_string(run.id) + " (" + provider + " " +
+                   run.bill_date + "): " + std::string(MismatchKindName(m.kind)) + " " +
+                   m.order_no + (m.account.valid() ? "" : " and others of no account");
+        JOULE_TRY(tx.RaiseAlarm(a));
+    }
+    JOULE_TRY(tx.InsertOperation(OperationBy(
+        actor, now, project.id, "payments.reconcile", "reconciliation:" + std::to_string(run.id),
+        "{\"provider\":\"" + provider + "\",\"date\":\"" + run.bill_date +
+            "\",\"lines\":" + std::to_string(run.lines) +
+            ",\"mismatches\":" + std::to_string(run.mismatches) + "}")));
+    return out;
+}
+
 }  // namespace
 
 Result<Reconciliation> PaymentService::Reconcile(const ReconcileRequest& r, const Actor& actor,
                                                  Instant now) {
-    if (r.provider != "wechat" && r.provider != "alipay" && r.provider != "sandbox") {
-        return InvalidArgument("provider", "must be wechat, alipay or sandbox");
-    }
-    std::optional<CivilDate> day = r.bill_date;
-    if (!day) {
-        if (r.lines.empty()) {
-            return InvalidArgument("date", "a statement without lines needs its date");
-        }
-        JOULE_ASSIGN_OR_RETURN(day, BeijingDayOf(r.lines.front().at));
-    }
-    JOULE_ASSIGN_OR_RETURN(const Instant from, BeijingDayStart(*day));
-    const Instant to = from + Seconds{24 * 3600};
-    for (const StatementLine& line : r.lines) {
-        if (line.at < from || line.at >= to) {
-            return InvalidArgument("date", "row " + std::to_string(line.row) +
-                                               " is of another day "
-                                               "than " +
-                                               FormatDate(*day) + ": a statement covers one day");
-        }
-    }
+    JOULE_ASSIGN_OR_RETURN(const CivilDate day, StatementDay(r.provider, r.bill_date, r.lines));
     Reconciliation out;
     const Status committed = store_.RunCommitted([&](Tx& tx) -> Status {
         JOULE_ASSIGN_OR_RETURN(const ProjectRecord project, RequireProject(tx, r.project_code));
-        PaymentTx& payments = tx.Payments();
-        std::vector<ReconciledOrder> orders;
-        std::set<std::string> known;
-        const auto add = [&](const PaymentOrderRecord& o, bool of_the_day) -> Status {
-            if (!known.insert(o.order_no).second) {
-                return {};
-            }
-            ReconciledOrder ro;
-            ro.order_no = o.order_no;
-            ro.project = o.project;
-            ro.account = o.account;
-            ro.state = std::string(PaymentOrderStateName(o.state));
-            ro.transaction_id = o.transaction_id;
-            ro.amount = o.amount;
-            ro.paid_at = o.paid_at;
-            ro.of_the_day = of_the_day;
-            if (o.state == PaymentOrderState::kPaid) {
-                JOULE_ASSIGN_OR_RETURN(
-                    auto credit, tx.FindTransfer("pay:" + o.provider + ":" + o.transaction_id));
-                if (credit) {
-                    ro.credited = credit->amount;
-                }
-            }
-            orders.push_back(std::move(ro));
-            return {};
-        };
-        JOULE_ASSIGN_OR_RETURN(auto paid_today,
-                               payments.PaidOrdersBetween(project.id, r.provider, from, to));
-        for (const PaymentOrderRecord& o : paid_today) {
-            JOULE_TRY(add(o, true));
-        }
-        for (const StatementLine& line : r.lines) {
-            if (known.contains(line.order_no)) {
-                continue;
-            }
-            JOULE_ASSIGN_OR_RETURN(auto order, payments.FindPaymentOrder(line.order_no));
-            // An order made for another provider is none of this statement's.
-            if (order && order->provider == r.provider) {
-                JOULE_TRY(add(*order, false));
-            }
-        }
-        // Our refunds of the orders the statement's refund lines name.
-        std::vector<ReconciledRefund> refunds;
-        std::set<std::string> refunded_orders;
-        for (const StatementLine& line : r.lines) {
-            if (line.kind != StatementLineKind::kRefund ||
-                !refunded_orders.insert(line.order_no).second) {
-                continue;
-            }
-            JOULE_ASSIGN_OR_RETURN(auto order, payments.FindPaymentOrder(line.order_no));
-            if (!order || order->provider != r.provider) {
-                continue;
-            }
-            JOULE_ASSIGN_OR_RETURN(auto of_order, payments.RefundsOfOrder(order->id));
-            for (PaymentRefundRecord& f : of_order) {
-                refunds.push_back(ReconciledRefund{
-                    std::move(f.refund_no), std::move(f.provider_refund_id), f.order_no, f.project,
-                    f.account, f.amount, std::string(RefundStateName(f.state))});
-            }
-        }
-        const ReconciliationResult result = joule::Reconcile(project.id, r.lines, orders, refunds);
-        ReconciliationRun& run = out.run;
-        run.project = project.id;
-        run.provider = r.provider;
-        run.bill_date = FormatDate(*day);
-        run.imported_at = now;
-        run.imported_by = actor.name;
-        run.file_sha256 = r.file_sha256;
-        run.lines = result.lines;
-        run.other_projects = result.other_projects;
-        run.matched = result.matched;
-        run.mismatches = std::ssize(result.mismatches);
-        run.statement_paid = result.statement_paid;
-        run.statement_refunded = result.statement_refunded;
-        run.credited = result.credited;
-        JOULE_ASSIGN_OR_RETURN(run.id, payments.InsertReconciliation(run, result.mismatches));
-        out.mismatches = result.mismatches;
-        // One alarm per account a mismatch is about, one for the project for the rest: finance
-        // hears of every reconciliation that does not agree [PAY-3].
-        std::set<int64_t> alarmed;
-        for (const Mismatch& m : result.mismatches) {
-            if (!alarmed.insert(m.account.value).second) {
-                continue;
-            }
-            AlarmRecord a;
-            a.project = project.id;
-            a.account = m.account;
-            a.kind = AlarmKind::kPaymentMismatch;
-            a.raised_at = now;
-            a.detail = "reconciliation " + std::to_string(run.id) + " (" + r.provider + " " +
-                       run.bill_date + "): " + std::string(MismatchKindName(m.kind)) + " " +
-                       m.order_no + (m.account.valid() ? "" : " and others of no account");
-            JOULE_TRY(tx.RaiseAlarm(a));
-        }
-        return tx.InsertOperation(
-            OperationBy(actor, now, project.id, "payments.reconcile",
-                        "reconciliation:" + std::to_string(run.id),
-                        "{\"provider\":\"" + r.provider + "\",\"date\":\"" + run.bill_date +
-                            "\",\"lines\":" + std::to_string(run.lines) +
-                            ",\"mismatches\":" + std::to_string(run.mismatches) + "}"));
+        JOULE_ASSIGN_OR_RETURN(out, ReconcileProject(tx, project, r.provider, day, r.lines,
+                                                     r.file_sha256, actor, now));
+        return {};
     });
     if (!committed) {
         return std::unexpected(committed.error());
     }
     return out;
+}
+
+Result<std::vector<Reconciliation>> PaymentService::ReconcileFetched(const FetchedStatement& f,
+                                                                     const Actor& actor,
+                                                                     Instant now) {
+    JOULE_ASSIGN_OR_RETURN(const CivilDate day, StatementDay(f.provider, f.day, f.lines));
+    std::vector<Reconciliation> out;
+    const Status committed = store_.RunCommitted([&](Tx& tx) -> Status {
+        out.clear();
+        const std::string bill_date = FormatDate(day);
+        JOULE_ASSIGN_OR_RETURN(auto before,
+                               tx.Payments().FindStatementDownload(f.provider, bill_date));
+        if (before && before->done) {
+            return {};  // reconciled meanwhile: once is enough
+        }
+        JOULE_ASSIGN_OR_RETURN(auto projects, tx.ListProjects());
+        for (const ProjectRecord& project : projects) {
+            JOULE_ASSIGN_OR_RETURN(
+                Reconciliation done,
+                ReconcileProject(tx, project, f.provider, day, f.lines, f.file_sha256, actor, now));
+            out.push_back(std::move(done));
+        }
+        StatementDownload record = before.value_or(StatementDownload{});
+        record.provider = f.provider;
+        record.bill_date = bill_date;
+        record.done = true;
+        record.attempts += 1;
+        record.last_attempt_at = now;
+        record.last_error.clear();
+        record.file_sha256 = f.file_sha256;
+        record.lines = std::ssize(f.lines);
+        return tx.Payments().SaveStatementDownload(record);
+    });
+    if (!committed) {
+        return std::unexpected(committed.error());
+    }
+    return out;
+}
+
+Status PaymentService::RecordFetchFailure(std::string_view provider, CivilDate day,
+                                          const Error& error, int64_t alarm_after, Instant now) {
+    return store_.RunCommitted([&](Tx& tx) -> Status {
+        const std::string bill_date = FormatDate(day);
+        JOULE_ASSIGN_OR_RETURN(auto before,
+                               tx.Payments().FindStatementDownload(provider, bill_date));
+        StatementDownload record = before.value_or(StatementDownload{});
+        if (record.done) {
+            return {};
+        }
+        record.provider = provider;
+        record.bill_date = bill_date;
+        record.attempts += 1;
+        record.last_attempt_at = now;
+        record.last_error = error.ToString().substr(0, 500);
+        if (record.attempts >= alarm_after && !record.alarmed) {
+            // Finance reconciles by hand until it comes: every project hears of it, once.
+            record.alarmed = true;
+            JOULE_ASSIGN_OR_RETURN(auto projects, tx.ListProjects());
+            for (const ProjectRecord& project : projects) {
+                AlarmRecord a;
+                a.project = project.id;
+                a.kind = AlarmKind::kPaymentMismatch;
+                a.raised_at = now;
+                a.detail = "the " + std::string(provider) + " statement of " + bill_date +
+                           " could not be fetched (" + std::to_string(record.attempts) +
+                           " tries): " + record.last_error;
+                JOULE_TRY(tx.RaiseAlarm(a));
+            }
+        }
+        return tx.Payments().SaveStatementDownload(record);
+    });
+}
+
+Result<std::optional<StatementDownload>> PaymentService::FindStatementDownload(
+    std::string_view provider, CivilDate day) {
+    JOULE_ASSIGN_OR_RETURN(auto tx, store_.BeginRead());
+    return tx->Payments().FindStatementDownload(provider, FormatDate(day));
 }
 
 Result<std::vector<ReconciliationRun>> PaymentService::ListReconciliations(

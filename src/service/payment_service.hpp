@@ -70,6 +70,14 @@ struct Reconciliation {
     std::vector<Mismatch> mismatches;
 };
 
+// A provider's statement of a day the server fetched itself [PAY-3].
+struct FetchedStatement {
+    std::string provider;
+    CivilDate day;
+    std::vector<StatementLine> lines;  // none: the provider had no statement (no trade that day)
+    std::string file_sha256;           // "" for none
+};
+
 // The most one online payment may be: 50,000 yuan.
 inline constexpr Money kMaxOnlinePayment{5'000'000};
 
@@ -136,6 +144,18 @@ public:
     // kNotFound naming "project".
     [[nodiscard]] Result<Reconciliation> Reconcile(const ReconcileRequest& r, const Actor& actor,
                                                    Instant now);
+    // A statement the server fetched (see FetchedStatement) reconciled for every project and its
+    // day recorded done (StatementDownload), in one unit of work: a day is reconciled once, and
+    // not again once done (then nothing is returned). Errors as Reconcile.
+    [[nodiscard]] Result<std::vector<Reconciliation>> ReconcileFetched(const FetchedStatement& f,
+                                                                       const Actor& actor,
+                                                                       Instant now);
+    // A fetch of `provider`'s statement of `day` that failed, recorded to be tried again; at
+    // `alarm_after` failures every project gets a payment_mismatch alarm, once per day.
+    [[nodiscard]] Status RecordFetchFailure(std::string_view provider, CivilDate day,
+                                            const Error& error, int64_t alarm_after, Instant now);
+    [[nodiscard]] Result<std::optional<StatementDownload>> FindStatementDownload(
+        std::string_view provider, CivilDate day);
     [[nodiscard]] Result<std::vector<ReconciliationRun>> ListReconciliations(
         std::string_view project_code, int limit);
     // kNotFound naming "reconciliation" for one of another project.

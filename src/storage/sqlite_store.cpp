@@ -2067,6 +2067,56 @@ public:
         q.Int(id);
         return sqlite::FirstRow(q, ReconciliationRow);
     }
+    Result<std::optional<StatementDownload>> FindStatementDownload(
+        std::string_view provider, std::string_view bill_date) override {
+        auto q =
+            Q("SELECT provider, bill_date, done, attempts, last_attempt_at, last_error, "
+              "file_sha256, lines, alarmed FROM statement_downloads "
+              "WHERE provider = ? AND bill_date = ?");
+        q.Text(provider).Text(bill_date);
+        return sqlite::FirstRow(q, [](const Query& r) {
+            StatementDownload d;
+            d.provider = r.ColText(0);
+            d.bill_date = r.ColText(1);
+            d.done = r.ColInt(2) != 0;
+            d.attempts = r.ColInt(3);
+            d.last_attempt_at = At(r.ColInt(4));
+            d.last_error = r.ColText(5);
+            d.file_sha256 = r.ColText(6);
+            d.lines = r.ColInt(7);
+            d.alarmed = r.ColInt(8) != 0;
+            return d;
+        });
+    }
+    Result<std::optional<Instant>> FirstOrderAt(std::string_view provider) override {
+        auto q = Q("SELECT MIN(created_at) FROM payment_orders WHERE provider = ?");
+        q.Text(provider);
+        JOULE_ASSIGN_OR_RETURN(auto first, sqlite::FirstRow(q, [](const Query& r) {
+                                   return r.ColNull(0) ? std::optional<Instant>()
+                                                       : std::optional<Instant>(At(r.ColInt(0)));
+                               }));
+        return first ? *first : std::nullopt;
+    }
+    Status SaveStatementDownload(const StatementDownload& d) override {
+        auto q =
+            Q("INSERT INTO statement_downloads(provider, bill_date, done, attempts, "
+              "last_attempt_at, last_error, file_sha256, lines, alarmed) "
+              "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(provider, bill_date) DO UPDATE SET "
+              "done = excluded.done, attempts = excluded.attempts, "
+              "last_attempt_at = excluded.last_attempt_at, last_error = excluded.last_error, "
+              "file_sha256 = excluded.file_sha256, lines = excluded.lines, "
+              "alarmed = excluded.alarmed");
+        return q.Text(d.provider)
+            .Text(d.bill_date)
+            .Int(d.done ? 1 : 0)
+            .Int(d.attempts)
+            .Int(Secs(d.last_attempt_at))
+            .Text(d.last_error)
+            .Text(d.file_sha256)
+            .Int(d.lines)
+            .Int(d.alarmed ? 1 : 0)
+            .Run();
+    }
     Result<std::vector<Mismatch>> ListMismatches(int64_t run) override {
         auto q =
             Q("SELECT kind, order_no, transaction_id, account_id, statement_amount_fen, "

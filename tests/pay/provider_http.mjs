@@ -34,16 +34,101 @@
 //     DIR/alipay_app.pub.pem: GET is the cashier page (wap, page); POST answers
 //     alipay.trade.precreate and alipay.trade.query (orders set by /mock/orders with
 //     state TRADE_SUCCESS, WAIT_BUYER_PAY, TRADE_CLOSED), signed with Alipay's key.
+//     Statements [PAY-3], of the payments made here and their refunds on the day asked for:
+//     WeChat's GET /v3/bill/tradebill (signed and checked) names the trade bill's download
+//     address and SHA1 (NO_STATEMENT_EXIST for a day without any), GET /v3/billdownload/file
+//     gives it; Alipay's alipay.data.dataservice.bill.downloadurl.query names the address of a
+//     zip of the business detail (isp.bill_not_exist for a day without any). POST /mock/bill
+//     {mode: normal|creating|tamper, extra: [{provider, order_no, amount, transaction_id}]} makes
+//     WeChat answer STATEMENT_CREATING, or give a file that is not the one hashed, and adds
+//     payments the platform never made.
 //   node provider_http.mjs wechat|alipay DIR ORDERS.json OUT.json
 //     ORDERS.json: [{order_no, amount (fen), transaction_id, variant}]; OUT.json: [{headers, body}]
 //     in order, each as that provider posts it. Variants: valid, tampered, wrong_key, wrong_app;
 //     WeChat also stale and probe; Alipay also closed (TRADE_CLOSED).
-import { createCipheriv, createSign, createVerify, generateKeyPairSync, randomBytes } from 'node:crypto'
+import { createCipheriv, createHash, createSign, createVerify, generateKeyPairSync, randomBytes } from 'node:crypto'
+import { crc32, deflateRawSync } from 'node:zlib'
 import { createServer } from 'node:http'
 import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 
 const [command, dir, ordersFile, outFile] = process.argv.slice(2)
+
+// Beijing time (UTC+8) of a Date: ["2026-11-22", "2026-11-22 10:00:00"].
+const beijing = (d) => {
+  const t = new Date(d.getTime() + 8 * 3600 * 1000).toISOString()
+  return [t.slice(0, 10), `${t.slice(0, 10)} ${t.slice(11, 19)}`]
+}
+const yuan = (fen) => `${fen < 0 ? '-' : ''}${Math.floor(Math.abs(fen) / 100)}.${String(Math.abs(fen) % 100).padStart(2, '0')}`
+
+// WeChat Pay's trade bill (bill_type ALL) of payments [{at, transaction_id, order_no, amount}] and
+// refunds [{at, transaction_id, order_no, refund_id, refund_no, amount}]: every value behind a
+// backtick, then the totals.
+function wechatTradeBill(payments, refunds) {
+  const header = '交易时间,公众账号ID,商户号,特约商户号,设备号,微信订单号,商户订单号,用户标识,交易类型,交易状态,付款银行,货币种类,应结订单金额,代金券金额,微信退款单号,商户退款单号,退款金额,充值券退款金额,退款类型,退款状态,商品名称,商户数据包,手续费,费率,订单金额,申请退款金额,费率备注'
+  const row = (values) => values.map((v) => '`' + v).join(',')
+  const lines = [header]
+  let settled = 0
+  for (const p of payments) {
+    settled += p.amount
+    lines.push(row([beijing(p.at)[1], 'wx8888888888888888', '1900000109', '0', '', p.transaction_id, p.order_no, 'o-payer', 'JSAPI', 'SUCCESS', 'OTHERS', 'CNY',
+      yuan(p.amount), '0.00', '', '', '0.00', '0.00', '', '', '电费充值', '', '0.00', '0.60%', yuan(p.amount), '0.00', '']))
+  }
+  let refunded = 0
+  for (const r of refunds) {
+    refunded += r.amount
+    lines.push(row([beijing(r.at)[1], 'wx8888888888888888', '1900000109', '0', '', r.transaction_id, r.order_no, 'o-payer', 'JSAPI', 'REFUND', 'OTHERS', 'CNY',
+      '0.00', '0.00', r.refund_id, r.refund_no, yuan(r.amount), '0.00', 'ORIGINAL', 'SUCCESS', '电费充值', '', '0.00', '0.60%', '0.00', yuan(r.amount), '']))
+  }
+  lines.push('总交易单数,应结订单总金额,退款总金额,充值券退款总金额,手续费总金额,订单总金额,申请退款总金额')
+  lines.push(row([String(payments.length + refunds.length), yuan(settled), yuan(refunded), '0.00', '0.00', yuan(settled), yuan(refunded)]))
+  return lines.join('\r\n') + '\r\n'
+}
+
+// Alipay's business detail (业务明细) of the same, as its bill zip holds it.
+function alipayDetail(day, payments, refunds) {
+  const lines = ['#支付宝业务明细查询', '#账号：[20881021462251350156]', `#起始日期：[${day} 00:00:00]   终止日期：[${day} 23:59:59]`,
+    '#-----------------------------------------业务明细列表----------------------------------------',
+    '支付宝交易号,商户订单号,业务类型,商品名称,创建时间,完成时间,门店编号,门店名称,操作员,终端号,对方账户,订单金额（元）,商家实收（元）,支付宝红包（元）,集分宝（元）,支付宝优惠（元）,商家优惠（元）,券核销金额（元）,券名称,商家红包消费金额（元）,卡消费金额（元）,退款批次号/请求号,服务费（元）,分润（元）,备注']
+  for (const p of payments) {
+    const at = beijing(p.at)[1]
+    lines.push(`${p.transaction_id}\t,${p.order_no}\t,交易,电费充值,${at},${at},,,,,buyer@example.com,${yuan(p.amount)},${yuan(p.amount)},0.00,0.00,0.00,0.00,0.00,,0.00,0.00,,0.00,0.00,`)
+  }
+  for (const r of refunds) {
+    const at = beijing(r.at)[1]
+    lines.push(`${r.transaction_id}\t,${r.order_no}\t,退款,电费充值,${at},${at},,,,,buyer@example.com,${yuan(-r.amount)},${yuan(-r.amount)},0.00,0.00,0.00,0.00,0.00,,0.00,0.00,${r.refund_no},0.00,0.00,`)
+  }
+  lines.push('#-----------------------------------------业务明细列表结束------------------------------------')
+  return lines.join('\r\n') + '\r\n'
+}
+
+// A zip of [{name, data}] (deflated, UTF-8 names), written here so our reader meets a zip that is
+// not libzip's.
+function zipOf(entries) {
+  const locals = []
+  const centrals = []
+  let offset = 0
+  for (const { name, data } of entries) {
+    const nameBytes = Buffer.from(name, 'utf8')
+    const packed = deflateRawSync(data)
+    const crc = crc32(data)
+    const local = Buffer.alloc(30)
+    local.writeUInt32LE(0x04034b50, 0); local.writeUInt16LE(20, 4); local.writeUInt16LE(0x0800, 6); local.writeUInt16LE(8, 8)
+    local.writeUInt32LE(crc, 14); local.writeUInt32LE(packed.length, 18); local.writeUInt32LE(data.length, 22); local.writeUInt16LE(nameBytes.length, 26)
+    const central = Buffer.alloc(46)
+    central.writeUInt32LE(0x02014b50, 0); central.writeUInt16LE(20, 4); central.writeUInt16LE(20, 6); central.writeUInt16LE(0x0800, 8); central.writeUInt16LE(8, 10)
+    central.writeUInt32LE(crc, 16); central.writeUInt32LE(packed.length, 20); central.writeUInt32LE(data.length, 24); central.writeUInt16LE(nameBytes.length, 28)
+    central.writeUInt32LE(offset, 42)
+    locals.push(local, nameBytes, packed)
+    centrals.push(central, nameBytes)
+    offset += local.length + nameBytes.length + packed.length
+  }
+  const directory = Buffer.concat(centrals)
+  const end = Buffer.alloc(22)
+  end.writeUInt32LE(0x06054b50, 0); end.writeUInt16LE(entries.length, 8); end.writeUInt16LE(entries.length, 10)
+  end.writeUInt32LE(directory.length, 12); end.writeUInt32LE(offset, 16)
+  return Buffer.concat([...locals, directory, end])
+}
 const alphanumeric = (n) => [...randomBytes(n)].map((b) => 'ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789'[b % 57]).join('')
 const pair = () => generateKeyPairSync('rsa', { modulusLength: 2048, publicKeyEncoding: { type: 'spki', format: 'pem' }, privateKeyEncoding: { type: 'pkcs8', format: 'pem' } })
 
@@ -181,7 +266,22 @@ if (command === 'keys') {
       : alipayNotification(dir, { order_no: made.out_trade_no, amount, transaction_id, variant: 'valid' })
     const r = await fetch(made.notify_url, { method: 'POST', headers: n.headers, body: n.body })
     made.paid = r.status
+    Object.assign(made, { transaction_id, amount, paid_at: new Date() })
     return r.status
+  }
+  // The day's statements, from the payments made here (and refunds), as each provider makes them.
+  let billMode = 'normal'  // creating: WeChat's STATEMENT_CREATING; tamper: the file is not the one hashed
+  let billExtra = []  // payments at the provider the platform never made: [{provider, order_no, amount, transaction_id}]
+  const bills = new Map()  // download token -> file
+  const ofDay = (provider, day) => {
+    const payments = created.filter((c) => c.provider === provider && c.paid_at && beijing(c.paid_at)[0] === day)
+      .map((c) => ({ at: c.paid_at, transaction_id: c.transaction_id, order_no: c.out_trade_no, amount: c.amount }))
+      .concat(billExtra.filter((e) => e.provider === provider).map((e) => ({ at: new Date(`${day}T12:00:00+08:00`), ...e })))
+    const refundLines = [...refunds].filter(([, r]) => r.provider === provider && beijing(r.at)[0] === day).map(([no, r]) => ({
+      at: r.at, transaction_id: created.find((c) => c.out_trade_no === r.out_trade_no)?.transaction_id ?? '', order_no: r.out_trade_no,
+      refund_id: r.refund_id || no, refund_no: no, amount: Math.round(Number(r.amount) * (provider === 'alipay' ? 100 : 1)),
+    }))
+    return [payments, refundLines]
   }
   const server = createServer((req, res) => {
     const chunks = []
@@ -226,6 +326,19 @@ if (command === 'keys') {
         return
       }
       if (req.method === 'GET' && url.pathname === '/mock/refunds') return json(res, 200, Object.fromEntries(refunds))
+      if (req.method === 'POST' && url.pathname === '/mock/bill') {
+        const b = JSON.parse(raw)
+        billMode = b.mode ?? 'normal'
+        billExtra = b.extra ?? []
+        res.writeHead(204).end()
+        return
+      }
+      if (req.method === 'GET' && url.pathname === '/alipay/bill') {  // Alipay's bill address: not signed, short-lived
+        const file = bills.get(url.searchParams.get('token'))
+        if (!file) return json(res, 404, { error: 'no such bill' })
+        res.writeHead(200, { 'Content-Type': 'application/octet-stream' }).end(file)
+        return
+      }
       if (req.method === 'POST' && url.pathname === '/mock/verify-jsapi') {
         // What WeChat's client checks before it opens the payment: paySign with the merchant's key.
         const p = JSON.parse(raw)
@@ -276,7 +389,7 @@ if (command === 'keys') {
             return alipayReply(res, params.method, { code: '40004', msg: 'Business Failed', sub_code: code, sub_msg: 'refused by the test' })
           }
           const known = refunds.get(biz.out_request_no)
-          const r = known ?? { refund_id: '', out_trade_no: biz.out_trade_no, amount: biz.refund_amount, asked: 0 }
+          const r = known ?? { provider: 'alipay', at: new Date(), refund_id: '', out_trade_no: biz.out_trade_no, amount: biz.refund_amount, asked: 0 }
           r.asked += 1
           refunds.set(biz.out_request_no, r)
           return alipayReply(res, params.method, { code: '10000', msg: 'Success', trade_no: '2026112322001400000077', out_trade_no: biz.out_trade_no, buyer_logon_id: '159****5620', fund_change: known ? 'N' : 'Y', refund_fee: biz.refund_amount })
@@ -286,6 +399,22 @@ if (command === 'keys') {
           if (r) r.asked += 1
           return alipayReply(res, params.method, { code: '10000', msg: 'Success', out_trade_no: biz.out_trade_no, out_request_no: biz.out_request_no,
             ...(r ? { refund_amount: r.amount, refund_status: 'REFUND_SUCCESS' } : {}) })
+        }
+        if (params.method === 'alipay.data.dataservice.bill.downloadurl.query') {
+          const [payments, refundLines] = ofDay('alipay', biz.bill_date)
+          if (biz.bill_type !== 'trade' || !/^\d{4}-\d\d-\d\d$/.test(biz.bill_date ?? '')) {
+            return alipayReply(res, params.method, { code: '40004', msg: 'Business Failed', sub_code: 'isv.invalid-parameter', sub_msg: 'bill_type or bill_date' })
+          }
+          if (payments.length + refundLines.length === 0) {
+            return alipayReply(res, params.method, { code: '40004', msg: 'Business Failed', sub_code: 'isp.bill_not_exist', sub_msg: '账单不存在' })
+          }
+          const token = alphanumeric(20)
+          const compact = biz.bill_date.replaceAll('-', '')
+          bills.set(token, zipOf([
+            { name: `20881021462251350156_${compact}_业务明细.csv`, data: Buffer.from(alipayDetail(biz.bill_date, payments, refundLines), 'utf8') },
+            { name: `20881021462251350156_${compact}_业务明细(汇总).csv`, data: Buffer.from('#支付宝业务汇总查询\r\n', 'utf8') },
+          ]))
+          return alipayReply(res, params.method, { code: '10000', msg: 'Success', bill_download_url: `http://127.0.0.1:${server.address().port}/alipay/bill?token=${token}` })
         }
         if (params.method === 'alipay.trade.query') {
           const no = biz.out_trade_no
@@ -331,7 +460,7 @@ if (command === 'keys') {
           o.amount.refund <= 0 || o.amount.refund > o.amount.total || o.amount.currency !== 'CNY') {
           return reply(res, 400, { code: 'PARAM_ERROR', message: 'a field is missing or wrong' })
         }
-        const r = refunds.get(o.out_refund_no) ?? { refund_id: '50300' + alphanumeric(20), out_trade_no: o.out_trade_no, amount: o.amount.refund, asked: 0 }
+        const r = refunds.get(o.out_refund_no) ?? { provider: 'wechat', at: new Date(), refund_id: '50300' + alphanumeric(20), out_trade_no: o.out_trade_no, amount: o.amount.refund, asked: 0 }
         r.asked += 1
         refunds.set(o.out_refund_no, r)
         return reply(res, 200, {
@@ -340,6 +469,25 @@ if (command === 'keys') {
           status: refundStatus, funds_account: 'AVAILABLE',
           amount: { total: o.amount.total, refund: o.amount.refund, payer_total: o.amount.total, payer_refund: o.amount.refund, settlement_refund: o.amount.refund, settlement_total: o.amount.total, discount_refund: 0, currency: 'CNY' },
         })
+      }
+      if (req.method === 'GET' && url.pathname === '/v3/bill/tradebill') {
+        if (!signed) return reply(res, 401, { code: 'SIGN_ERROR', message: 'signature does not verify' })
+        const day = url.searchParams.get('bill_date') ?? ''
+        if (!/^\d{4}-\d\d-\d\d$/.test(day) || url.searchParams.get('bill_type') !== 'ALL') return reply(res, 400, { code: 'PARAM_ERROR', message: 'bill_date or bill_type' })
+        if (billMode === 'creating') return reply(res, 400, { code: 'STATEMENT_CREATING', message: '账单生成中' })
+        const [payments, refundLines] = ofDay('wechat', day)
+        if (payments.length + refundLines.length === 0) return reply(res, 400, { code: 'NO_STATEMENT_EXIST', message: '请求的账单文件不存在' })
+        const file = wechatTradeBill(payments, refundLines)
+        const token = alphanumeric(20)
+        bills.set(token, billMode === 'tamper' ? file.replace('SUCCESS', 'REVOKED') : file)
+        return reply(res, 200, { hash_type: 'SHA1', hash_value: createHash('sha1').update(file, 'utf8').digest('hex'), download_url: `http://127.0.0.1:${server.address().port}/v3/billdownload/file?token=${token}` })
+      }
+      if (req.method === 'GET' && url.pathname === '/v3/billdownload/file') {
+        if (!signed) return reply(res, 401, { code: 'SIGN_ERROR', message: 'signature does not verify' })
+        const file = bills.get(url.searchParams.get('token'))
+        if (!file) return reply(res, 404, { code: 'RESOURCE_NOT_EXISTS', message: 'no such bill' })
+        res.writeHead(200, { 'Content-Type': 'text/plain;charset=utf-8' }).end(file)
+        return
       }
       const refundQuery = url.pathname.match(/^\/v3\/refund\/domestic\/refunds\/([^/]+)$/)
       if (req.method === 'GET' && refundQuery) {
