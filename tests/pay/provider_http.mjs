@@ -39,9 +39,10 @@
 //     address and SHA1 (NO_STATEMENT_EXIST for a day without any), GET /v3/billdownload/file
 //     gives it; Alipay's alipay.data.dataservice.bill.downloadurl.query names the address of a
 //     zip of the business detail (isp.bill_not_exist for a day without any). POST /mock/bill
-//     {mode: normal|creating|tamper, extra: [{provider, order_no, amount, transaction_id}]} makes
-//     WeChat answer STATEMENT_CREATING, or give a file that is not the one hashed, and adds
-//     payments the platform never made.
+//     {mode: normal|creating|tamper, payments: [{provider, order_no, amount, transaction_id, at}]}
+//     makes WeChat answer STATEMENT_CREATING, or give a file that is not the one hashed, and adds
+//     payments taken on the day of `at` (any day without): the test's own, or ones the platform
+//     never made.
 //   node provider_http.mjs wechat|alipay DIR ORDERS.json OUT.json
 //     ORDERS.json: [{order_no, amount (fen), transaction_id, variant}]; OUT.json: [{headers, body}]
 //     in order, each as that provider posts it. Variants: valid, tampered, wrong_key, wrong_app;
@@ -271,12 +272,13 @@ if (command === 'keys') {
   }
   // The day's statements, from the payments made here (and refunds), as each provider makes them.
   let billMode = 'normal'  // creating: WeChat's STATEMENT_CREATING; tamper: the file is not the one hashed
-  let billExtra = []  // payments at the provider the platform never made: [{provider, order_no, amount, transaction_id}]
+  let billPayments = []  // payments the test says were taken: [{provider, order_no, amount, transaction_id, at}]
   const bills = new Map()  // download token -> file
   const ofDay = (provider, day) => {
     const payments = created.filter((c) => c.provider === provider && c.paid_at && beijing(c.paid_at)[0] === day)
       .map((c) => ({ at: c.paid_at, transaction_id: c.transaction_id, order_no: c.out_trade_no, amount: c.amount }))
-      .concat(billExtra.filter((e) => e.provider === provider).map((e) => ({ at: new Date(`${day}T12:00:00+08:00`), ...e })))
+      .concat(billPayments.filter((e) => e.provider === provider && (!e.at || beijing(new Date(e.at))[0] === day))
+        .map((e) => ({ ...e, at: e.at ? new Date(e.at) : new Date(`${day}T12:00:00+08:00`) })))
     const refundLines = [...refunds].filter(([, r]) => r.provider === provider && beijing(r.at)[0] === day).map(([no, r]) => ({
       at: r.at, transaction_id: created.find((c) => c.out_trade_no === r.out_trade_no)?.transaction_id ?? '', order_no: r.out_trade_no,
       refund_id: r.refund_id || no, refund_no: no, amount: Math.round(Number(r.amount) * (provider === 'alipay' ? 100 : 1)),
@@ -329,7 +331,7 @@ if (command === 'keys') {
       if (req.method === 'POST' && url.pathname === '/mock/bill') {
         const b = JSON.parse(raw)
         billMode = b.mode ?? 'normal'
-        billExtra = b.extra ?? []
+        billPayments = b.payments ?? []
         res.writeHead(204).end()
         return
       }
