@@ -414,13 +414,19 @@ Result<Reply> Api::Impl::FetchStatement(Call& c) {
                                       "the file instead",
                                   "provider");
     }
-    // Fetched now (a few seconds); a provider that cannot give it yet is the caller's 503.
-    JOULE_ASSIGN_OR_RETURN(std::optional<std::string> file,
-                           options.payments.download_statement(request.provider, day, c.now));
-    if (file) {
+    // Fetched now (a few seconds). Whatever the provider did wrong (not ready, unreachable, an
+    // answer or a file that does not verify) is a 503 naming it, never the caller's 401.
+    auto file = options.payments.download_statement(request.provider, day, c.now);
+    if (!file) {
+        return MakeError(ErrorCode::kUnavailable,
+                         request.provider + "'s statement of " + date +
+                             " could not be fetched: " + file.error().ToString(),
+                         "provider");
+    }
+    if (*file) {
         JOULE_ASSIGN_OR_RETURN(request.lines,
-                               options.payments.parse_statement(request.provider, *file));
-        request.file_sha256 = Sha256Hex(*file);
+                               options.payments.parse_statement(request.provider, **file));
+        request.file_sha256 = Sha256Hex(**file);
     }
     return Reconciled(c, request);
 }

@@ -2,6 +2,8 @@
 // orders and the ledger, its mismatches listed and alarmed; who may, and what a bad file gets.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "api/api_test_support.hpp"
 #include "core/payment_ports.hpp"
 #include "pay/statement.hpp"
@@ -10,11 +12,31 @@
 namespace joule::api::test {
 namespace {
 
+std::string TradeBill(const std::vector<std::array<std::string, 4>>& lines);
+
 ApiOptions WithSandbox() {
     ApiOptions o;
     o.payments = StubSandbox();
     o.payments.parse_statement = [](std::string_view provider, std::string_view bytes) {
         return pay::ParseStatement(provider, bytes);
+    };
+    // WeChat's statements, as the provider client fetches them: the 20th's, none on the 18th
+    // (no trade), not ready on the 19th, a file that does not verify on the 21st.
+    o.payments.statement_providers = {"wechat"};
+    o.payments.download_statement = [](std::string_view, CivilDate day,
+                                       Instant) -> Result<std::optional<std::string>> {
+        const std::string d = FormatDate(day);
+        if (d == "2026-11-18") {
+            return std::optional<std::string>();
+        }
+        if (d == "2026-11-19") {
+            return MakeError(ErrorCode::kUnavailable, "STATEMENT_CREATING: 账单生成中");
+        }
+        if (d == "2026-11-21") {
+            return MakeError(ErrorCode::kUnauthenticated, "not the file named", "file");
+        }
+        return std::optional<std::string>(
+            TradeBill({{d + " 09:15:00", "T-stray", "J000stray", "12.50"}}));
     };
     return o;
 }
@@ -129,6 +151,47 @@ TEST_F(ReconciliationApiTest, ABadFileOrCallChangesNothing) {
     // Engineering may not import statements.
     EXPECT_EQ(Upload(Login("eng"), "?provider=wechat", bill).status, 403);
     EXPECT_EQ(Body(As(fin, "GET", "/api/v1/projects/mall/reconciliations"))["total"], 0);
+}
+
+TEST_F(ReconciliationApiTest, AStatementIsFetchedFromItsProviderNow) {
+    const Session fin = Login("fin");
+    const auto fetch = [&](const Json& body) {
+        return As(fin, "POST", "/api/v1/projects/mall/reconciliations/fetch", body.dump());
+    };
+    auto done = fetch({{"provider", "wechat"}, {"date", "2026-11-20"}});
+    ASSERT_EQ(done.status, 201) << done.body;
+    EXPECT_EQ(Body(done)["bill_date"], "2026-11-20");
+    EXPECT_EQ(Body(done)["lines"], 1);
+    EXPECT_EQ(Body(done)["imported_by"], "fin");
+    EXPECT_EQ(Body(done)["mismatch_list"][0]["kind"], "unknown_order");
+    EXPECT_EQ(Body(done)["file_sha256"].get<std::string>().size(), 64U);
+    const auto location = std::find_if(done.headers.begin(), done.headers.end(),
+                                       [](const auto& h) { return h.first == "Location"; });
+    ASSERT_NE(location, done.headers.end());
+    EXPECT_NE(location->second.find("/reconciliations/"), std::string::npos);
+    // A day without any trade: reconciled, nothing in it.
+    auto empty = fetch({{"provider", "wechat"}, {"date", "2026-11-18"}});
+    ASSERT_EQ(empty.status, 201) << empty.body;
+    EXPECT_EQ(Body(empty)["lines"], 0);
+    EXPECT_EQ(Body(empty)["file_sha256"], "");
+    // Not ready, or not verifying: 503 naming the provider (never a 401 that signs finance out).
+    for (const char* day : {"2026-11-19", "2026-11-21"}) {
+        auto later = fetch({{"provider", "wechat"}, {"date", day}});
+        EXPECT_EQ(later.status, 503) << day;
+        EXPECT_EQ(Body(later)["field"], "provider");
+    }
+    // A provider this server does not call, bad requests, someone without the right.
+    auto alipay = fetch({{"provider", "alipay"}, {"date", "2026-11-20"}});
+    EXPECT_EQ(alipay.status, 409);
+    EXPECT_EQ(Body(alipay)["field"], "provider");
+    EXPECT_EQ(Body(fetch({{"provider", "wechat"}, {"date", "2026-11-31"}}))["field"], "date");
+    EXPECT_EQ(Body(fetch({{"provider", "wechat"}}))["field"], "date");
+    EXPECT_EQ(fetch({{"provider", "wechat"}, {"date", "2026-11-20"}, {"x", 1}}).status, 400);
+    EXPECT_EQ(As(Login("eng"), "POST", "/api/v1/projects/mall/reconciliations/fetch",
+                 Json{{"provider", "wechat"}, {"date", "2026-11-20"}}.dump())
+                  .status,
+              403);
+    EXPECT_EQ(Body(As(fin, "GET", "/api/v1/projects/mall/reconciliations"))["total"], 2);
 }
 
 }  // namespace

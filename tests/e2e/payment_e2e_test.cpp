@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <cstdio>
 #include <map>
 #include <mutex>
@@ -470,6 +471,81 @@ TEST_F(PaymentE2eTest, RefundsGoBackThroughTheProviders) {
     EXPECT_EQ(at_provider[done.json()["refund_no"].get<std::string>()]["asked"], 1);
     EXPECT_EQ(Paid(), "40.00");
     ExpectLedgerBalanced(db_);
+}
+
+// Finance fetches the day's statements from the providers themselves [PAY-3]: WeChat's trade
+// bill (its file checked against the signed SHA1) and Alipay's bill zip, made by Node from the
+// payments and refunds taken there.
+TEST_F(PaymentE2eTest, TheDaysStatementsAreFetchedFromTheProvidersAndReconciled) {
+    const auto pay = [&](const std::string& provider, const std::string& amount, int64_t fen,
+                         const std::string& transaction) {
+        const std::string order = NewOrder(provider, amount);
+        const Notification n = Signed(Json::array({{{"order_no", order},
+                                                    {"amount", fen},
+                                                    {"transaction_id", transaction},
+                                                    {"variant", "valid"}}}),
+                                      provider)[0];
+        const Reply r =
+            Send(port_, http::verb::post, "/api/v1/pay/notify/" + provider, n.body, n.headers);
+        EXPECT_TRUE(r.status == 204 || r.status == 200) << r.body;
+        return Json{{"provider", provider},
+                    {"order_no", order},
+                    {"amount", fen},
+                    {"transaction_id", transaction}};
+    };
+    const Json wechat = pay("wechat", "50.00", 5000, "4200000000000601");
+    const Json alipay = pay("alipay", "40.00", 4000, "2026112322001400000601");
+    ASSERT_EQ(AtProvider(http::verb::post, "/mock/bill",
+                         Json{{"mode", "normal"}, {"payments", {wechat, alipay}}}.dump())
+                  .status,
+              204);
+    // A refund at WeChat today: on today's bill too, matched with ours.
+    const Reply refund =
+        Send(port_, http::verb::post,
+             "/api/v1/projects/e2e/payments/" + wechat["order_no"].get<std::string>() + "/refunds",
+             Json{{"amount", "20.00"}, {"reason", "moved out"}}.dump(),
+             {{"Cookie", cookie_}, {"X-CSRF-Token", csrf_}, {"Idempotency-Key", "e2e-bill-r1"}});
+    ASSERT_EQ(refund.status, 201) << refund.body;
+    ASSERT_EQ(refund.json()["state"], "succeeded");
+
+    const auto beijing_day = [](int days_ago) {
+        const std::chrono::year_month_day day{
+            std::chrono::floor<std::chrono::days>(std::chrono::system_clock::now() +
+                                                  std::chrono::hours{8}) -
+            std::chrono::days{days_ago}};
+        char text[16];
+        std::snprintf(text, sizeof text, "%04d-%02u-%02u", static_cast<int>(day.year()),
+                      static_cast<unsigned>(day.month()), static_cast<unsigned>(day.day()));
+        return std::string(text);
+    };
+    const auto fetch = [&](const std::string& provider, const std::string& day) {
+        return As(http::verb::post, "/api/v1/projects/e2e/reconciliations/fetch",
+                  Json{{"provider", provider}, {"date", day}}.dump());
+    };
+    const Reply at_wechat = fetch("wechat", beijing_day(0));
+    ASSERT_EQ(at_wechat.status, 201) << at_wechat.body;
+    EXPECT_EQ(at_wechat.json()["lines"], 2);
+    EXPECT_EQ(at_wechat.json()["matched"], 2);  // the payment and its refund
+    EXPECT_EQ(at_wechat.json()["mismatches"], 0) << at_wechat.body;
+    EXPECT_EQ(at_wechat.json()["statement_refunded"], "20.00");
+    const Reply at_alipay = fetch("alipay", beijing_day(0));
+    ASSERT_EQ(at_alipay.status, 201) << at_alipay.body;
+    EXPECT_EQ(at_alipay.json()["lines"], 1);
+    EXPECT_EQ(at_alipay.json()["matched"], 1);
+    EXPECT_EQ(at_alipay.json()["mismatches"], 0) << at_alipay.body;
+    // Yesterday nobody paid: WeChat and Alipay have no statement, and that is reconciled too.
+    const Reply none = fetch("alipay", beijing_day(1));
+    ASSERT_EQ(none.status, 201) << none.body;
+    EXPECT_EQ(none.json()["lines"], 0);
+    // A file that is not the one WeChat hashed is refused: 503 naming the provider.
+    ASSERT_EQ(AtProvider(http::verb::post, "/mock/bill",
+                         Json{{"mode", "tamper"}, {"payments", {wechat, alipay}}}.dump())
+                  .status,
+              204);
+    const Reply tampered = fetch("wechat", beijing_day(0));
+    EXPECT_EQ(tampered.status, 503) << tampered.body;
+    EXPECT_NE(tampered.body.find("SHA1"), std::string::npos) << tampered.body;
+    EXPECT_EQ(Query(db_, "SELECT COUNT(*) FROM reconciliations"), 3);
 }
 
 // A tenant inside WeChat: the page sends them to the official account's OAuth, which comes back

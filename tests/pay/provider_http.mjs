@@ -41,7 +41,7 @@
 //     zip of the business detail (isp.bill_not_exist for a day without any). POST /mock/bill
 //     {mode: normal|creating|tamper, payments: [{provider, order_no, amount, transaction_id, at}]}
 //     makes WeChat answer STATEMENT_CREATING, or give a file that is not the one hashed, and adds
-//     payments taken on the day of `at` (any day without): the test's own, or ones the platform
+//     payments taken at `at` (now without): the test's own, or ones the platform
 //     never made.
 //   node provider_http.mjs wechat|alipay DIR ORDERS.json OUT.json
 //     ORDERS.json: [{order_no, amount (fen), transaction_id, variant}]; OUT.json: [{headers, body}]
@@ -277,10 +277,11 @@ if (command === 'keys') {
   const ofDay = (provider, day) => {
     const payments = created.filter((c) => c.provider === provider && c.paid_at && beijing(c.paid_at)[0] === day)
       .map((c) => ({ at: c.paid_at, transaction_id: c.transaction_id, order_no: c.out_trade_no, amount: c.amount }))
-      .concat(billPayments.filter((e) => e.provider === provider && (!e.at || beijing(new Date(e.at))[0] === day))
-        .map((e) => ({ ...e, at: e.at ? new Date(e.at) : new Date(`${day}T12:00:00+08:00`) })))
+      .concat(billPayments.filter((e) => e.provider === provider && beijing(new Date(e.at))[0] === day)
+        .map((e) => ({ ...e, at: new Date(e.at) })))
     const refundLines = [...refunds].filter(([, r]) => r.provider === provider && beijing(r.at)[0] === day).map(([no, r]) => ({
-      at: r.at, transaction_id: created.find((c) => c.out_trade_no === r.out_trade_no)?.transaction_id ?? '', order_no: r.out_trade_no,
+      at: r.at, transaction_id: created.find((c) => c.out_trade_no === r.out_trade_no)?.transaction_id ?? billPayments.find((p) => p.order_no === r.out_trade_no)?.transaction_id ?? '',
+      order_no: r.out_trade_no,
       refund_id: r.refund_id || no, refund_no: no, amount: Math.round(Number(r.amount) * (provider === 'alipay' ? 100 : 1)),
     }))
     return [payments, refundLines]
@@ -331,7 +332,7 @@ if (command === 'keys') {
       if (req.method === 'POST' && url.pathname === '/mock/bill') {
         const b = JSON.parse(raw)
         billMode = b.mode ?? 'normal'
-        billPayments = b.payments ?? []
+        billPayments = (b.payments ?? []).map((p) => ({ ...p, at: p.at ?? new Date().toISOString() }))
         res.writeHead(204).end()
         return
       }
