@@ -3,6 +3,8 @@
 //    returns lies inside the input, and on a JSON object whose member appears once it is that
 //    member's value as nlohmann reads it;
 //  - Alipay's query, precreate and refund answers never verify without Alipay's private key;
+//  - Alipay's bill address and WeChat's trade bill answer are never read unsigned; the path of a
+//    bill's download address is the address's own;
 //  - WeChat's OAuth answer gives an openid of 1..128 bytes or an error; WeChat's error text stays
 //    short.
 #include <cstddef>
@@ -62,6 +64,19 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
                  "a refund answer verified");
     JOULE_ASSERT(!pay::ReadAlipayRefundQuery(alipay, text, "J1").has_value(),
                  "a refund query answer verified");
+    JOULE_ASSERT(!pay::ReadAlipayBillUrl(alipay, text).has_value(), "a bill address verified");
+    pay::WechatPayConfig wechat;
+    wechat.platform_keys.emplace("S", kOrphanRsaKey);
+    const auto no_header = [](std::string_view) { return std::string(); };
+    for (const int status : {200, 400, 500}) {
+        JOULE_ASSERT(!pay::ReadWechatTradeBill(wechat, no_header, status, text, joule::Instant{})
+                          .has_value(),
+                     "an unsigned trade bill answer read");
+    }
+    if (auto path = pay::WechatBillDownloadPath("https://api.mch.weixin.qq.com", text)) {
+        JOULE_ASSERT(path->starts_with('/') && text.ends_with(*path),
+                     "a download path that is not the address's own");
+    }
     if (auto openid = pay::ReadWechatOAuthOpenid(text)) {
         JOULE_ASSERT(!openid->empty() && openid->size() <= 128, "an openid out of bounds");
     }

@@ -1,5 +1,6 @@
 // Fuzzes the providers' statement readers (src/pay/statement) with the whole input as an uploaded
-// statement file, read as WeChat Pay's trade bill and as Alipay's business detail. What they
+// statement file, read as WeChat Pay's trade bill and as Alipay's business detail (or the bill
+// zip that holds it: the zip reader is fuzzed here too, seeded with a zip). What they
 // accept they promise: every line has its transaction and order, a payment's amount is not
 // negative, a line's row is inside the file, and no more lines than the limit.
 #include <cstddef>
