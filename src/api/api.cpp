@@ -478,6 +478,10 @@ void Api::Impl::AddRoutes() {
         import.max_body_bytes = std::size_t{64} * 1024 * 1024;
         Add(std::move(import), [this](Call& c) { return ImportStatement(c); });
     }
+    add("GET", "/api/v1/payments/providers", "paymentProviders",
+        "What this server does with each payment provider: takes orders (orders), refunds through "
+        "it (refunds), fetches its daily statements (statements)",
+        "payments", kSignedIn, P::kProjectsView, kRead, &Impl::PaymentProviders);
     add("POST", p("/reconciliations/fetch"), "fetchStatement",
         "Fetch a provider's daily statement from the provider now and reconcile it for this "
         "project ({provider: wechat|alipay, date}); the server also does this itself each day",

@@ -242,6 +242,7 @@ struct Api::Impl {
     Result<Reply> TenantWechatCallback(Call& c);
     Result<Reply> ImportStatement(Call& c);
     Result<Reply> FetchStatement(Call& c);
+    Result<Reply> PaymentProviders(Call& c);
     // 201 with the reconciliation of `request`, recorded.
     Result<Reply> Reconciled(Call& c, const ReconcileRequest& request);
     Result<Reply> ListReconciliations(Call& c);

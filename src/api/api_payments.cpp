@@ -397,6 +397,16 @@ Result<Reply> Api::Impl::ImportStatement(Call& c) {
     return Reconciled(c, request);
 }
 
+Result<Reply> Api::Impl::PaymentProviders(Call& /*c*/) {
+    const PaymentGateway& g = options.payments;
+    return Reply{200,
+                 Json{{"orders", g.providers},
+                      {"refunds", g.refund_providers},
+                      {"statements",
+                       g.download_statement ? g.statement_providers : std::vector<std::string>{}}},
+                 {}};
+}
+
 Result<Reply> Api::Impl::FetchStatement(Call& c) {
     wire::ObjectReader body(c.body, "");
     ReconcileRequest request;

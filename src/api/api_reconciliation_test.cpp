@@ -192,6 +192,10 @@ TEST_F(ReconciliationApiTest, AStatementIsFetchedFromItsProviderNow) {
                   .status,
               403);
     EXPECT_EQ(Body(As(fin, "GET", "/api/v1/projects/mall/reconciliations"))["total"], 2);
+    // What the console offers: statements of WeChat only.
+    const Json providers = Body(As(Login("eng"), "GET", "/api/v1/payments/providers"));
+    EXPECT_EQ(providers["statements"], Json::array({"wechat"}));
+    EXPECT_EQ(providers["orders"], Json::array({"sandbox"}));
 }
 
 }  // namespace
