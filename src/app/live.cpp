@@ -245,7 +245,11 @@ Status RunServe(const ServeOptions& o) {
     PaymentQuerier querier(*store, query_payments, payments.clients, query_options);
     // And each morning the providers' statements of the day before are fetched and reconciled
     // [PAY-3].
-    StatementFetcher statements(*store, query_payments, payments.clients);
+    StatementSources statement_sources = StatementSourcesOf(payments.clients);
+    if (o.payments_sandbox) {
+        statement_sources.emplace("sandbox", SandboxStatementSource(*store));
+    }
+    StatementFetcher statements(*store, query_payments, statement_sources);
     PaymentQueryLoop query_loop(querier, &statements, WallNow);
     if (!querier.empty()) {
         query_loop.Start();
@@ -299,6 +303,20 @@ Status RunServe(const ServeOptions& o) {
     api_options.web_root = o.web_root;
     api_options.bus_statistics = &bus_statistics;
     api_options.payments = std::move(payments.gateway);
+    // Statements on demand from the same sources as the morning's, the sandbox's too.
+    for (const auto& [provider, source] : statement_sources) {
+        api_options.payments.statement_providers.push_back(provider);
+    }
+    api_options.payments.download_statement =
+        [statement_sources](std::string_view provider, CivilDate day,
+                            Instant now) -> Result<std::optional<std::string>> {
+        const auto source = statement_sources.find(provider);
+        if (source == statement_sources.end()) {
+            return FailedPrecondition(
+                "this server fetches no statements from " + std::string(provider), "provider");
+        }
+        return source->second(day, now);
+    };
     api_options.notify_channels = notifier->Channels();
     api_options.tenant_show_codes = o.tenant_show_codes;
     {

@@ -229,19 +229,6 @@ Result<Payments> MakePayments(const ServeOptions& o) {
     gateway.parse_statement = [](std::string_view provider, std::string_view bytes) {
         return pay::ParseStatement(provider, bytes);
     };
-    // The providers' own statements, fetched with our keys for the calls [PAY-3].
-    for (const auto& [name, client] : clients) {
-        gateway.statement_providers.push_back(name);
-    }
-    gateway.download_statement = [clients](std::string_view provider, CivilDate day,
-                                           Instant now) -> Result<std::optional<std::string>> {
-        const auto client = clients.find(provider);
-        if (client == clients.end()) {
-            return FailedPrecondition(
-                "this server fetches no statements from " + std::string(provider), "provider");
-        }
-        return client->second->DownloadStatement(day, now);
-    };
     return Payments{std::move(gateway), std::move(clients)};
 }
 

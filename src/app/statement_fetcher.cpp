@@ -1,6 +1,8 @@
 #include "app/statement_fetcher.hpp"
 
+#include <algorithm>
 #include <cstdio>
+#include <vector>
 
 #include "api/credentials.hpp"
 #include "pay/statement.hpp"
@@ -14,6 +16,44 @@ constexpr auto kBeijing = std::chrono::hours{8};  // UTC+8 all year, no daylight
 CivilDate BeijingDay(Instant at) { return CivilDate{date::floor<date::days>(at + kBeijing)}; }
 
 }  // namespace
+
+StatementSources StatementSourcesOf(const ProviderClients& clients) {
+    StatementSources sources;
+    for (const auto& [provider, client] : clients) {
+        sources.emplace(provider, [client](CivilDate day, Instant now) {
+            return client->DownloadStatement(day, now);
+        });
+    }
+    return sources;
+}
+
+StatementSource SandboxStatementSource(Store& store) {
+    return [&store](CivilDate day, Instant /*now*/) -> Result<std::optional<std::string>> {
+        const Instant from{date::sys_days{day} - kBeijing};
+        const Instant to = from + std::chrono::hours{24};
+        std::vector<StatementLine> paid;
+        JOULE_ASSIGN_OR_RETURN(auto tx, store.BeginRead());
+        JOULE_ASSIGN_OR_RETURN(auto projects, tx->ListProjects());
+        for (const ProjectRecord& project : projects) {
+            JOULE_ASSIGN_OR_RETURN(
+                auto orders, tx->Payments().PaidOrdersBetween(project.id, "sandbox", from, to));
+            for (const PaymentOrderRecord& o : orders) {
+                StatementLine line;
+                line.transaction_id = o.transaction_id;
+                line.order_no = o.order_no;
+                line.amount = o.amount;
+                line.at = o.paid_at.value_or(from);
+                paid.push_back(std::move(line));
+            }
+        }
+        if (paid.empty()) {
+            return std::optional<std::string>();
+        }
+        std::sort(paid.begin(), paid.end(),
+                  [](const StatementLine& a, const StatementLine& b) { return a.at < b.at; });
+        return std::optional<std::string>(pay::WriteWechatTradeBill(paid));
+    };
+}
 
 Result<std::optional<CivilDate>> StatementFetcher::FirstOrderDay(const std::string& provider) {
     if (const auto known = first_order_day_.find(provider); known != first_order_day_.end()) {
@@ -40,7 +80,7 @@ Result<FetchRound> StatementFetcher::RunOnce(Instant now) {
     const bool yesterday_ready =
         now + kBeijing - date::sys_time<Seconds>(today) >= std::chrono::hours{options_.ready_hour};
     const Actor actor{"statement-fetch", "platform"};
-    for (const auto& [provider, client] : providers_) {
+    for (const auto& [provider, source] : sources_) {
         JOULE_ASSIGN_OR_RETURN(std::optional<CivilDate> first, FirstOrderDay(provider));
         if (!first) {
             continue;  // no order of ours at this provider yet
@@ -64,7 +104,7 @@ Result<FetchRound> StatementFetcher::RunOnce(Instant now) {
                              FormatDate(day).c_str(), e.ToString().c_str());
                 return payments_.RecordFetchFailure(provider, day, e, options_.alarm_after, now);
             };
-            auto file = client->DownloadStatement(day, now);
+            auto file = source(day, now);
             if (!file) {
                 JOULE_TRY(fail(file.error()));
                 continue;

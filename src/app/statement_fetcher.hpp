@@ -8,6 +8,7 @@
 // payments taken by another system is not ours to judge.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -26,6 +27,19 @@ struct StatementFetchOptions {
     Seconds check_every{300};
 };
 
+// Where each provider's statement of a day comes from: ProviderClient::DownloadStatement for
+// WeChat Pay and Alipay, SandboxStatementSource for the sandbox.
+using StatementSource =
+    std::function<Result<std::optional<std::string>>(CivilDate day, Instant now)>;
+using StatementSources = std::map<std::string, StatementSource, std::less<>>;
+
+// The statements of the providers `clients` reach.
+[[nodiscard]] StatementSources StatementSourcesOf(const ProviderClients& clients);
+// The sandbox provider's statement of a day: a trade bill (WeChat's format) of the sandbox
+// payments credited that day, read from the store — the sandbox has no memory of its own. nullopt
+// for a day without any, as WeChat says NO_STATEMENT_EXIST. It lists no refunds.
+[[nodiscard]] StatementSource SandboxStatementSource(Store& store);
+
 struct FetchRound {
     int fetched = 0;          // statements fetched and reconciled
     int reconciliations = 0;  // project runs recorded
@@ -35,9 +49,9 @@ struct FetchRound {
 
 class StatementFetcher {
 public:
-    StatementFetcher(Store& store, PaymentService& payments, ProviderClients providers,
+    StatementFetcher(Store& store, PaymentService& payments, StatementSources sources,
                      StatementFetchOptions options = {})
-        : store_(store), payments_(payments), providers_(std::move(providers)), options_(options) {}
+        : store_(store), payments_(payments), sources_(std::move(sources)), options_(options) {}
 
     // Fetches and reconciles what is due now; nothing when the last round was under
     // check_every ago.
@@ -49,7 +63,7 @@ private:
 
     Store& store_;
     PaymentService& payments_;
-    ProviderClients providers_;
+    StatementSources sources_;
     StatementFetchOptions options_;
     std::optional<Instant> last_round_;
     std::map<std::string, CivilDate, std::less<>> first_order_day_;  // once known, it stays

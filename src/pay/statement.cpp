@@ -338,6 +338,56 @@ Result<std::vector<StatementLine>> ParseAlipayStatement(std::string_view bytes) 
     return lines;
 }
 
+std::string WriteWechatTradeBill(const std::vector<StatementLine>& payments) {
+    std::string out =
+        "交易时间,公众账号ID,商户号,特约商户号,设备号,微信订单号,商户订单号,用户标识,交易类型,"
+        "交易状态,付款银行,货币种类,应结订单金额,代金券金额,微信退款单号,商户退款单号,退款金额,"
+        "充值券退款金额,退款类型,退款状态,商品名称,商户数据包,手续费,费率,订单金额,申请退款金额,"
+        "费率备注\r\n";
+    const auto yuan = [](Money m) { return FormatScaled(m.fen, 2); };
+    Money total;
+    for (const StatementLine& p : payments) {
+        total += p.amount;
+        const std::string at =
+            date::format("%F %T", std::chrono::floor<Seconds>(p.at + std::chrono::hours{8}));
+        for (const std::string& value : {at,
+                                         std::string("sandbox"),
+                                         std::string("sandbox"),
+                                         std::string("0"),
+                                         std::string(),
+                                         p.transaction_id,
+                                         p.order_no,
+                                         std::string("sandbox"),
+                                         std::string("NATIVE"),
+                                         std::string("SUCCESS"),
+                                         std::string("OTHERS"),
+                                         std::string("CNY"),
+                                         yuan(p.amount),
+                                         std::string("0.00"),
+                                         std::string(),
+                                         std::string(),
+                                         std::string("0.00"),
+                                         std::string("0.00"),
+                                         std::string(),
+                                         std::string(),
+                                         std::string(),
+                                         std::string(),
+                                         std::string("0.00"),
+                                         std::string("0.00%"),
+                                         yuan(p.amount),
+                                         std::string("0.00")}) {
+            out += "`" + value + ",";
+        }
+        out += "`\r\n";
+    }
+    out +=
+        "总交易单数,应结订单总金额,退款总金额,充值券退款总金额,手续费总金额,订单总金额,"
+        "申请退款总金额\r\n";
+    out += "`" + std::to_string(payments.size()) + ",`" + yuan(total) + ",`0.00,`0.00,`0.00,`" +
+           yuan(total) + ",`0.00\r\n";
+    return out;
+}
+
 Result<std::vector<StatementLine>> ParseStatement(std::string_view provider,
                                                   std::string_view bytes) {
     if (provider == "wechat" || provider == "sandbox") {

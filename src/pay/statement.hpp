@@ -37,6 +37,11 @@ inline constexpr std::size_t kMaxStatementLines = 200'000;
 [[nodiscard]] Result<std::vector<StatementLine>> ParseStatement(std::string_view provider,
                                                                 std::string_view bytes);
 
+// A trade bill in WeChat Pay's format (UTF-8) of `payments` (paid payment lines: their time,
+// transaction, order and amount), as ParseWechatTradeBill reads it: the sandbox provider's daily
+// statement.
+[[nodiscard]] std::string WriteWechatTradeBill(const std::vector<StatementLine>& payments);
+
 // `bytes` as UTF-8: as they are when they are UTF-8, else read as GB18030 (which GBK is a part
 // of). kInvalidArgument naming `field` when they are neither.
 [[nodiscard]] Result<std::string> TextAsUtf8(std::string_view bytes, std::string_view field);

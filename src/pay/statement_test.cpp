@@ -3,7 +3,9 @@
 #include <gtest/gtest.h>
 #include <iconv.h>
 
+#include <random>
 #include <string>
+#include <vector>
 
 #include "codec/test_zip.hpp"
 
@@ -170,6 +172,33 @@ TEST(Statement, AnAlipayDetailInGbk) {
     ASSERT_FALSE(binary.has_value());
     EXPECT_EQ(binary.error().field, "file");
     EXPECT_EQ(ParseStatement("unionpay", "x").error().field, "provider");
+}
+
+// The sandbox's statement: whatever payments it is written from, it reads back as the same lines.
+TEST(Statement, TheSandboxsTradeBillReadsBackAsWritten) {
+    std::mt19937_64 rng(20261123);
+    for (int round = 0; round < 50; ++round) {
+        std::vector<StatementLine> payments(rng() % 20);
+        const Instant day = ParseInstant("2026-11-22T00:00:00+08:00", "t").value();
+        for (std::size_t i = 0; i < payments.size(); ++i) {
+            payments[i].transaction_id = "SBX" + std::to_string(rng() % 1'000'000'000);
+            payments[i].order_no = "J" + std::to_string(rng());
+            payments[i].amount = Money{static_cast<int64_t>(1 + rng() % 5'000'000)};
+            payments[i].at = day + Seconds{static_cast<int64_t>(rng() % 86'400)};
+        }
+        const std::string bill = WriteWechatTradeBill(payments);
+        auto lines = ParseWechatTradeBill(bill);
+        ASSERT_TRUE(lines.has_value()) << lines.error().ToString() << "\n" << bill;
+        ASSERT_EQ(lines->size(), payments.size());
+        for (std::size_t i = 0; i < payments.size(); ++i) {
+            EXPECT_EQ((*lines)[i].transaction_id, payments[i].transaction_id);
+            EXPECT_EQ((*lines)[i].order_no, payments[i].order_no);
+            EXPECT_EQ((*lines)[i].amount, payments[i].amount);
+            EXPECT_EQ((*lines)[i].at, payments[i].at);
+            EXPECT_TRUE((*lines)[i].paid);
+            EXPECT_EQ((*lines)[i].kind, StatementLineKind::kPayment);
+        }
+    }
 }
 
 TEST(Statement, AlipaysDailyBillZip) {

@@ -72,14 +72,14 @@ protected:
         ASSERT_EQ(payments_.ConfirmPayment(n, at).value().outcome, PaymentOutcome::kCredited);
     }
 
-    app::StatementFetcher Fetcher(app::ProviderClients clients) {
+    app::StatementFetcher Fetcher(const app::ProviderClients& clients) {
         app::StatementFetchOptions o;
         o.ready_hour = 0;  // whatever the hour the test runs at, yesterday's is ready
         o.days_back = 3;
         o.retry_every = Seconds{60};
         o.alarm_after = 2;
         o.check_every = Seconds{0};
-        return app::StatementFetcher(*store_, fetch_payments_, std::move(clients), o);
+        return app::StatementFetcher(*store_, fetch_payments_, app::StatementSourcesOf(clients), o);
     }
     app::ProviderClients Wechat() {
         return {{"wechat",
