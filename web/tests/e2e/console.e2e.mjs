@@ -474,6 +474,37 @@ try {
     assert.match(await page.textContent('[data-test=recon-mismatches]'), /J-never-ordered/)
     await page.waitForTimeout(400) // the tags fade in
     await shot(page, '07e-reconciliation')
+
+    // The same day fetched from the provider instead: the sandbox writes its statement of the
+    // payments it credited, so this one agrees with the orders (it lists no refunds).
+    const providers = await (await page.request.get(mall + '/api/v1/payments/providers')).json()
+    assert.deepEqual(providers.statements, ['sandbox'], 'the demo fetches the sandbox statements')
+    await page.waitForSelector('[data-test=recon-fetch-card]')
+    assert.match(await page.textContent('[data-test=recon-fetch-hint]'), /10:00/)
+    const day = beijing(paid.paid_at).slice(0, 10)
+    const dateInput = page.locator('[data-test=recon-fetch-date] input')
+    await dateInput.fill(day)
+    await dateInput.press('Enter')
+    await page.click('[data-test=recon-fetch-card] .section') // the picker closed
+    // The runs recorded by hand (the server's own morning fetch may record one meanwhile).
+    const listRuns = async () =>
+      (await (await page.request.get(mall + '/api/v1/projects/demo-mall/reconciliations?page_size=500')).json()).items.filter((r) => r.imported_by !== 'statement-fetch')
+    const before = await listRuns()
+    await page.click('[data-test=recon-fetch-submit]')
+    // The imported statement above was of the same day: the fetched one is told by its message.
+    await settle(page, 'statement fetch', '.el-message--success >> text=/已获取|fetched/', '[data-test=recon-fetch-error]')
+    const after = await listRuns()
+    assert.equal(after.length, before.length + 1, 'one run more')
+    const fetched = after.reduce((a, b) => (b.id > a.id ? b : a))
+    assert.equal(fetched.provider, 'sandbox')
+    assert.equal(fetched.imported_by, 'admin')
+    assert.equal(fetched.bill_date, day)
+    assert.ok(fetched.lines >= 1, 'the sandbox payment is in its statement')
+    // Opened at once: its row marked in the list, the detail its own.
+    await page.waitForSelector(`tr.open-run [data-test=recon-run-${fetched.id}]`)
+    assert.equal(await page.locator('[data-test=recon-mismatch][data-kind=not_credited], [data-test=recon-mismatch][data-kind=unknown_order]').count(), 0)
+    await page.waitForTimeout(400)
+    await shot(page, '07f-reconciliation-fetched')
   }
 
   for (const [menu, name] of [['alarms', '08-alarms'], ['commands', '09-commands'], ['devices', '10-devices'], ['tariffs', '11-tariffs'], ['users', '12-users'], ['operations', '13-operations']]) {
