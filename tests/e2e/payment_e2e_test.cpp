@@ -156,6 +156,20 @@ protected:
         }
         return out;
     }
+    // An order made at `provider` and paid there: its signed notification posted to us.
+    std::string PaidOrder(const std::string& provider, const std::string& amount, int64_t fen,
+                          const std::string& transaction) {
+        const std::string order = NewOrder(provider, amount);
+        const Notification n = Signed(Json::array({{{"order_no", order},
+                                                    {"amount", fen},
+                                                    {"transaction_id", transaction},
+                                                    {"variant", "valid"}}}),
+                                      provider)[0];
+        const Reply r =
+            Send(port_, http::verb::post, "/api/v1/pay/notify/" + provider, n.body, n.headers);
+        EXPECT_TRUE(r.status == 204 || r.status == 200) << r.body;
+        return order;
+    }
     Reply Post(const Notification& n) {
         return Send(port_, http::verb::post, "/api/v1/pay/notify/wechat", n.body, n.headers);
     }
@@ -416,16 +430,7 @@ TEST_F(PaymentE2eTest, OrdersAreMadeAtTheProvidersAsTheirPayersOpenThem) {
 TEST_F(PaymentE2eTest, RefundsGoBackThroughTheProviders) {
     const auto pay = [&](const std::string& provider, const std::string& amount, int64_t fen,
                          const std::string& transaction) {
-        const std::string order = NewOrder(provider, amount);
-        const Notification n = Signed(Json::array({{{"order_no", order},
-                                                    {"amount", fen},
-                                                    {"transaction_id", transaction},
-                                                    {"variant", "valid"}}}),
-                                      provider)[0];
-        const Reply r =
-            Send(port_, http::verb::post, "/api/v1/pay/notify/" + provider, n.body, n.headers);
-        EXPECT_TRUE(r.status == 204 || r.status == 200) << r.body;
-        return order;
+        return PaidOrder(provider, amount, fen, transaction);
     };
     const auto refund = [&](const std::string& order, const std::string& amount,
                             const std::string& key) {
@@ -479,17 +484,8 @@ TEST_F(PaymentE2eTest, RefundsGoBackThroughTheProviders) {
 TEST_F(PaymentE2eTest, TheDaysStatementsAreFetchedFromTheProvidersAndReconciled) {
     const auto pay = [&](const std::string& provider, const std::string& amount, int64_t fen,
                          const std::string& transaction) {
-        const std::string order = NewOrder(provider, amount);
-        const Notification n = Signed(Json::array({{{"order_no", order},
-                                                    {"amount", fen},
-                                                    {"transaction_id", transaction},
-                                                    {"variant", "valid"}}}),
-                                      provider)[0];
-        const Reply r =
-            Send(port_, http::verb::post, "/api/v1/pay/notify/" + provider, n.body, n.headers);
-        EXPECT_TRUE(r.status == 204 || r.status == 200) << r.body;
         return Json{{"provider", provider},
-                    {"order_no", order},
+                    {"order_no", PaidOrder(provider, amount, fen, transaction)},
                     {"amount", fen},
                     {"transaction_id", transaction}};
     };
