@@ -10,8 +10,8 @@ namespace joule::notify {
 namespace {
 
 struct Body {
-    std::string* text;
-    std::size_t max;
+    std::string* text = nullptr;
+    std::size_t max = 0;
     bool too_large = false;
 };
 

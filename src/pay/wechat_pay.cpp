@@ -293,7 +293,7 @@ std::string WechatRefundQueryPath(std::string_view refund_no) {
 Result<std::string> ReadWechatRefundRefusal(const WechatPayConfig& config,
                                             const HeaderLookup& header, std::string_view body,
                                             Instant now) {
-    const auto unknown = [&](std::string why) {
+    const auto unknown = [&](const std::string& why) {
         return MakeError(ErrorCode::kUnavailable, "WeChat Pay's refusal is not one to trust (" +
                                                       why + "): " + WechatErrorText(body));
     };
@@ -365,7 +365,7 @@ std::string WechatTradeBillPath(CivilDate day) {
 Result<std::optional<WechatBillFile>> ReadWechatTradeBill(const WechatPayConfig& config,
                                                           const HeaderLookup& header, int status,
                                                           std::string_view body, Instant now) {
-    const auto later = [&](std::string why) {
+    const auto later = [&](const std::string& why) {
         return MakeError(ErrorCode::kUnavailable, "WeChat Pay's trade bill is not ready (" + why +
                                                       "): " + WechatErrorText(body));
     };

@@ -366,7 +366,7 @@ Result<PaymentRefundRecord> PaymentService::SettleRefund(std::string_view refund
                        : refund.state;
             refund.detail = std::string(Utf8Prefix(answer.error().message, 256));
         }
-        const auto alarm = [&](std::string detail) -> Status {
+        const auto alarm = [&](const std::string& detail) -> Status {
             AlarmRecord a;
             a.project = refund.project;
             a.account = refund.account;

@@ -73,7 +73,7 @@ struct Reconciliation {
 // A provider's statement of a day the server fetched itself [PAY-3].
 struct FetchedStatement {
     std::string provider;
-    CivilDate day;
+    CivilDate day{};
     std::vector<StatementLine> lines;  // none: the provider had no statement (no trade that day)
     std::string file_sha256;           // "" for none
 };
