@@ -2,8 +2,8 @@
 # Payment notifications (issue 6) against `joule serve` on 127.0.0.1: WeChat Pay notifications
 # signed by Node's crypto, verified (SHA256withRSA, AES-256-GCM), credited with a durable commit
 # and answered, sent at BENCH_RATE a second (default 1000) for BENCH_SECONDS (default 30), each
-# to its own order on the demo mall's accounts; a quarter of the accounts are in arrears first,
-# so their credits queue the relay's close. Prints the latency percentiles. Bounded by count;
+# to its own order on the demo mall's accounts, in a seeded random order; a quarter of the
+# accounts are in arrears first, so their first credits queue the relay's close. Prints the latency percentiles. Bounded by count;
 # the server is stopped on exit. Needs the release build (make build-release) and node.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -82,9 +82,23 @@ for (let i = 0; i < count; i += batch) {
   const numbers = Array.from({ length: Math.min(batch, count - i) }, (_, k) => accounts[(i + k) % accounts.length])
   const made = await Promise.all(numbers.map((number) =>
     fetch(`${p}/accounts/${number}/payments`, { method: "POST", headers, body: JSON.stringify({ provider: "wechat", channel: "native", amount: "5.00" }) }).then((r) => r.json())))
-  // The first payment to an account in arrears is the one whose credit queues the relay close.
   for (const [k, o] of made.entries()) orders.push({ order_no: o.order_no, amount: 500, transaction_id: "4200" + String(i + k).padStart(12, "0"), variant: "valid",
-    closes: i + k < accounts.length && tripped.has(numbers[k]) })
+    account: numbers[k] })
+}
+// Sent in a seeded random order, as payments come: the credits that close a relay fall anywhere
+// in the run, not all in its first second (when every account would get its first payment at once).
+let seed = 20261123
+const random = () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 4294967296
+for (let i = orders.length - 1; i > 0; i--) {
+  const j = Math.floor(random() * (i + 1))
+  ;[orders[i], orders[j]] = [orders[j], orders[i]]
+}
+// The first payment to an account in arrears is the one whose credit queues the relay close.
+const first = new Set()
+for (const o of orders) {
+  o.closes = tripped.has(o.account) && !first.has(o.account)
+  first.add(o.account)
+  delete o.account
 }
 writeFileSync(process.env.BENCH_DIR + "/orders.json", JSON.stringify(orders))
 console.log(`accounts ${accounts.length}, ${tripped.size} run into arrears, ${orders.length} orders`)
