@@ -37,7 +37,7 @@ for (let i = 0; i < notifications.length; i++) {
   const due = Number(begun) / 1e6 + (i * 1000) / rate
   const wait = due - Number(process.hrtime.bigint()) / 1e6
   if (wait > 1) await new Promise((r) => setTimeout(r, wait))
-  pending.push(post(notifications[i]).then((r) => results.push({ ...r, closes: closes[i] === true })))
+  pending.push(post(notifications[i]).then((r) => results.push({ ...r, second: Math.floor(i / rate), closes: closes[i] === true })))
 }
 await Promise.all(pending)
 const seconds = Number(process.hrtime.bigint() - begun) / 1e9
@@ -55,6 +55,13 @@ const summary = {
   latency_ms: percentiles(results),
   credit_to_close_queued_ms: percentiles(results.filter((r) => r.closes)),
 }
+// Per second of the run, to tell a warm-up from the steady state.
+summary.by_second = []
+for (let second = 0; second * rate < results.length; second++) {
+  const of = results.filter((r) => r.second === second)
+  summary.by_second.push({ second, ...percentiles(of), closes: of.filter((r) => r.closes).length })
+}
 writeFileSync(outFile, JSON.stringify(summary, null, 1))
+delete summary.by_second
 console.log(JSON.stringify(summary))
 agent.destroy()

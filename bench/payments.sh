@@ -3,7 +3,8 @@
 # signed by Node's crypto, verified (SHA256withRSA, AES-256-GCM), credited with a durable commit
 # and answered, sent at BENCH_RATE a second (default 1000) for BENCH_SECONDS (default 30), each
 # to its own order on the demo mall's accounts, in a seeded random order; a quarter of the
-# accounts are in arrears first, so their first credits queue the relay's close. Prints the latency percentiles. Bounded by count;
+# accounts are in arrears first and paid once, so that credit queues the relay's close. Prints
+# the latency percentiles (per second of the run in result.json). Bounded by count;
 # the server is stopped on exit. Needs the release build (make build-release) and node.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -38,12 +39,15 @@ node tests/pay/provider_http.mjs serve "$dir" "$dir/provider.json" > "$dir/provi
 pids+=($!)
 for _ in $(seq 100); do if [ -s "$dir/provider.json" ]; then break; fi; sleep 0.1; done
 provider=http://127.0.0.1:$(sed -n 's/.*"port":\([0-9]*\).*/\1/p' "$dir/provider.json")
+# The bench makes all its orders minutes before their notifications, which a site never sees (a
+# payer pays within a minute or two): the query of unpaid orders would otherwise ask Node about
+# thousands of them during the run, on the same 2 cores. It waits a day here.
 "$joule" serve --db "$db" --http "127.0.0.1:$http_port" --http-threads 2 --no-access-log \
     --dtu-listen "127.0.0.1:$(free_port 18580)" --wechat-app-id "$app_id" \
     --wechat-mch-id "$mch_id" --wechat-api-v3-key-file "$dir/apiv3.key" \
     --wechat-platform-key "$serial=$dir/platform.pub.pem" --public-url "http://127.0.0.1:$http_port" \
     --wechat-merchant-serial "$merchant_serial" --wechat-merchant-key-file "$dir/merchant.key.pem" \
-    --wechat-api-base "$provider" > "$dir/serve.log" 2>&1 &
+    --wechat-api-base "$provider" --payments-query-after 86400 > "$dir/serve.log" 2>&1 &
 pids+=($!)
 for _ in $(seq 100); do if ! port_free "$http_port"; then break; fi; sleep 0.1; done
 base=http://127.0.0.1:$http_port
@@ -75,29 +79,32 @@ for (const [i, number] of accounts.entries()) {
     body: JSON.stringify({ amount: paid, reason: "bench: into arrears" }) })
   if (r.ok) tripped.add(number)
 }
-const orders = []
+// An account in arrears is paid once, by the credit that closes its relay; the other accounts take
+// the rest of the payments in turn.
+const others = accounts.filter((number) => !tripped.has(number))
+const payees = [...tripped]
 const count = Number(process.env.BENCH_COUNT)
+for (let i = 0; payees.length < count; i++) payees.push(others[i % others.length])
+const orders = []
 const batch = 16
 for (let i = 0; i < count; i += batch) {
-  const numbers = Array.from({ length: Math.min(batch, count - i) }, (_, k) => accounts[(i + k) % accounts.length])
+  const numbers = payees.slice(i, i + batch)
   const made = await Promise.all(numbers.map((number) =>
     fetch(`${p}/accounts/${number}/payments`, { method: "POST", headers, body: JSON.stringify({ provider: "wechat", channel: "native", amount: "5.00" }) }).then((r) => r.json())))
   for (const [k, o] of made.entries()) orders.push({ order_no: o.order_no, amount: 500, transaction_id: "4200" + String(i + k).padStart(12, "0"), variant: "valid",
     account: numbers[k] })
 }
 // Sent in a seeded random order, as payments come: the credits that close a relay fall anywhere
-// in the run, not all in its first second (when every account would get its first payment at once).
+// in the run, at full load.
 let seed = 20261123
 const random = () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 4294967296
 for (let i = orders.length - 1; i > 0; i--) {
   const j = Math.floor(random() * (i + 1))
   ;[orders[i], orders[j]] = [orders[j], orders[i]]
 }
-// The first payment to an account in arrears is the one whose credit queues the relay close.
-const first = new Set()
+// The payment to an account in arrears is the one whose credit queues the relay close.
 for (const o of orders) {
-  o.closes = tripped.has(o.account) && !first.has(o.account)
-  first.add(o.account)
+  o.closes = tripped.has(o.account)
   delete o.account
 }
 writeFileSync(process.env.BENCH_DIR + "/orders.json", JSON.stringify(orders))
