@@ -36,8 +36,7 @@ std::string PemOf(EVP_PKEY* key, bool private_key) {
 
 const KeyPair& Keys() {
     static const KeyPair keys = [] {
-        std::unique_ptr<EVP_PKEY, decltype(&EVP_PKEY_free)> key(EVP_RSA_gen(2048),
-                                                                &EVP_PKEY_free);
+        std::unique_ptr<EVP_PKEY, decltype(&EVP_PKEY_free)> key(EVP_RSA_gen(2048), &EVP_PKEY_free);
         return KeyPair{PemOf(key.get(), true), PemOf(key.get(), false)};
     }();
     return keys;

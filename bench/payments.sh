@@ -42,7 +42,7 @@ provider=http://127.0.0.1:$(sed -n 's/.*"port":\([0-9]*\).*/\1/p' "$dir/provider
 # The bench makes all its orders minutes before their notifications, which a site never sees (a
 # payer pays within a minute or two): the query of unpaid orders would otherwise ask Node about
 # thousands of them during the run, on the same 2 cores. It waits a day here.
-"$joule" serve --db "$db" --http "127.0.0.1:$http_port" --http-threads 2 --no-access-log \
+"$joule" serve --db "$db" --http "127.0.0.1:$http_port" --http-threads "${BENCH_HTTP_THREADS:-2}" --no-access-log \
     --dtu-listen "127.0.0.1:$(free_port 18580)" --wechat-app-id "$app_id" \
     --wechat-mch-id "$mch_id" --wechat-api-v3-key-file "$dir/apiv3.key" \
     --wechat-platform-key "$serial=$dir/platform.pub.pem" --public-url "http://127.0.0.1:$http_port" \
