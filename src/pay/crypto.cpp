@@ -137,14 +137,16 @@ private:
     std::unordered_map<std::string, SharedKey> keys_;  // by PEM text
 };
 
+// Never destroyed: a destructor at exit could run after OpenSSL's own cleanup and free keys whose
+// provider is gone.
 Result<SharedKey> CachedPublicKey(std::string_view pem) {
-    static KeyCache cache;
-    return cache.Get(pem, LoadPublicKey);
+    static KeyCache* const cache = new KeyCache;
+    return cache->Get(pem, LoadPublicKey);
 }
 
 Result<SharedKey> CachedPrivateKey(std::string_view pem) {
-    static KeyCache cache;
-    return cache.Get(pem, LoadPrivateKey);
+    static KeyCache* const cache = new KeyCache;
+    return cache->Get(pem, LoadPrivateKey);
 }
 
 // EVP_sha256() and EVP_aes_256_gcm() look their implementation up in the provider store (under a
