@@ -1,44 +1,20 @@
-// Payment cryptography on the notification path (docs/performance.md "Payment notifications"):
+// Payment cryptography on the notification path (docs/performance.md "Payments"):
 // a SHA256withRSA verification with the provider's public key (every WeChat Pay and Alipay
 // notification and answer), a signature with the merchant key (every request to a provider) and
 // an AEAD_AES_256_GCM resource opened. The keys are made here, 2048-bit RSA as the providers use.
 #include <benchmark/benchmark.h>
-#include <openssl/evp.h>
-#include <openssl/pem.h>
-#include <openssl/rsa.h>
 
-#include <memory>
 #include <string>
 
 #include "pay/crypto.hpp"
+#include "pay/test_keys.hpp"
 
 namespace {
 
 using namespace joule;
 
-struct KeyPair {
-    std::string private_pem;
-    std::string public_pem;
-};
-
-std::string PemOf(EVP_PKEY* key, bool private_key) {
-    std::unique_ptr<BIO, decltype(&BIO_free)> bio(BIO_new(BIO_s_mem()), &BIO_free);
-    const int ok = private_key ? PEM_write_bio_PrivateKey(bio.get(), key, nullptr, nullptr, 0,
-                                                          nullptr, nullptr)
-                               : PEM_write_bio_PUBKEY(bio.get(), key);
-    if (ok != 1) {
-        return {};
-    }
-    char* data = nullptr;
-    const long size = BIO_get_mem_data(bio.get(), &data);
-    return {data, static_cast<std::size_t>(size)};
-}
-
-const KeyPair& Keys() {
-    static const KeyPair keys = [] {
-        std::unique_ptr<EVP_PKEY, decltype(&EVP_PKEY_free)> key(EVP_RSA_gen(2048), &EVP_PKEY_free);
-        return KeyPair{PemOf(key.get(), true), PemOf(key.get(), false)};
-    }();
+const pay::testing::RsaKeyPair& Keys() {
+    static const pay::testing::RsaKeyPair keys = pay::testing::MakeRsaKeyPair();
     return keys;
 }
 

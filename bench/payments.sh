@@ -4,8 +4,9 @@
 # and answered, sent at BENCH_RATE a second (default 1000) for BENCH_SECONDS (default 30), each
 # to its own order on the demo mall's accounts, in a seeded random order; a quarter of the
 # accounts are in arrears first and paid once, so that credit queues the relay's close. Prints
-# the latency percentiles (per second of the run in result.json). Bounded by count;
-# the server is stopped on exit. Needs the release build (make build-release) and node.
+# the latency percentiles (per second of the run in result.json). BENCH_HTTP_THREADS sets the
+# server's HTTP threads (default 2, as `joule serve`). Bounded by count; the server is stopped on
+# exit. Needs the release build (make build-release) and node.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 joule=build/release/src/app/joule

@@ -150,7 +150,8 @@ Result<SharedKey> CachedPrivateKey(std::string_view pem) {
 }
 
 // EVP_sha256() and EVP_aes_256_gcm() look their implementation up in the provider store (under a
-// lock) at each use; fetched once instead. Never freed: they live as long as the process.
+// lock) at each use; fetched once instead (signatures, HMAC-SHA256 webhooks, AES-GCM). Never freed:
+// they live as long as the process.
 const EVP_MD* Sha256() {
     static EVP_MD* const kSha256 = EVP_MD_fetch(nullptr, "SHA256", nullptr);
     return kSha256 != nullptr ? kSha256 : EVP_sha256();
@@ -336,7 +337,7 @@ std::string Hmac(const EVP_MD* digest, std::size_t size, std::string_view key,
 }  // namespace
 
 std::string HmacSha256(std::string_view key, std::string_view message) {
-    return Hmac(EVP_sha256(), 32, key, message);
+    return Hmac(Sha256(), 32, key, message);
 }
 
 std::string HmacSha1(std::string_view key, std::string_view message) {

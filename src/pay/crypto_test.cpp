@@ -1,14 +1,12 @@
 #include "pay/crypto.hpp"
 
 #include <gtest/gtest.h>
-#include <openssl/evp.h>
-#include <openssl/pem.h>
-#include <openssl/rsa.h>
 
 #include <atomic>
-#include <memory>
 #include <thread>
 #include <vector>
+
+#include "pay/test_keys.hpp"
 
 namespace joule::pay {
 namespace {
@@ -62,32 +60,11 @@ TEST(Keys, ThatDoNotLoadAreNamed) {
     EXPECT_EQ(signed_.error().field, "key");
 }
 
-struct KeyPair {
-    std::string private_pem;
-    std::string public_pem;
-};
-
-KeyPair MakeRsaKeyPair() {
-    std::unique_ptr<EVP_PKEY, decltype(&EVP_PKEY_free)> key(EVP_RSA_gen(2048), &EVP_PKEY_free);
-    const auto pem = [&](bool private_key) {
-        std::unique_ptr<BIO, decltype(&BIO_free)> bio(BIO_new(BIO_s_mem()), &BIO_free);
-        if (private_key) {
-            PEM_write_bio_PrivateKey(bio.get(), key.get(), nullptr, nullptr, 0, nullptr, nullptr);
-        } else {
-            PEM_write_bio_PUBKEY(bio.get(), key.get());
-        }
-        char* data = nullptr;
-        const long size = BIO_get_mem_data(bio.get(), &data);
-        return std::string(data, static_cast<std::size_t>(size));
-    };
-    return {pem(true), pem(false)};
-}
-
 // Keys are loaded once and kept (OpenSSL 3's PEM decoding is slow): a kept key must still be the
 // key its text says, and usable from several threads at once.
 TEST(Keys, AKeptKeyIsItsOwnAndServesSeveralThreads) {
-    const KeyPair a = MakeRsaKeyPair();
-    const KeyPair b = MakeRsaKeyPair();
+    const testing::RsaKeyPair a = testing::MakeRsaKeyPair();
+    const testing::RsaKeyPair b = testing::MakeRsaKeyPair();
     const std::string signed_by_a = SignRsaSha256(a.private_pem, "message").value();
     ASSERT_TRUE(VerifyRsaSha256(a.public_pem, "message", signed_by_a).has_value());
     // b's key, asked for after a's was kept, does not verify a's signature.
@@ -101,14 +78,14 @@ TEST(Keys, AKeptKeyIsItsOwnAndServesSeveralThreads) {
     std::vector<std::thread> threads;
     for (int t = 0; t < 4; ++t) {
         threads.emplace_back([&, t] {
-            const KeyPair& own = t % 2 == 0 ? a : b;
+            const testing::RsaKeyPair& own = t % 2 == 0 ? a : b;
             for (int i = 0; i < 25; ++i) {
                 const std::string message = "m" + std::to_string(t * 100 + i);
                 auto signature = SignRsaSha256(own.private_pem, message);
                 if (signature && VerifyRsaSha256(own.public_pem, message, *signature)) {
                     ++verified;
                 }
-                const KeyPair& other = t % 2 == 0 ? b : a;
+                const testing::RsaKeyPair& other = t % 2 == 0 ? b : a;
                 if (signature && VerifyRsaSha256(other.public_pem, message, *signature)) {
                     ++wrong;
                 }
