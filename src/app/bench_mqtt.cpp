@@ -332,11 +332,23 @@ Status RunMqttBench(const MqttBenchOptions& o) {
     std::vector<double> alarm_latency;
     int64_t alarms = 0;
     int64_t commands = 0;
+    // Stalls: gaps between two commits longer than kStall while publishing (time since start, s).
+    constexpr double kStall = 0.5;
+    int64_t last_commit_ns = 0;
+    std::vector<std::pair<double, double>> stalls;
+    std::atomic<int64_t> t0_ns{0};
     latency.reserve(static_cast<std::size_t>(messages));
     // All batches of one commit are committed at once; an alarm or command queued by that
     // commit is timed from the earliest-published batch in it (conservative).
     ingest->set_on_recorded([&](const std::vector<std::string>& ids, const RecordResult& r) {
         const int64_t now_ns = NowNs();
+        if (last_commit_ns != 0) {
+            const double gap = static_cast<double>(now_ns - last_commit_ns) / 1e9;
+            if (gap > kStall) {
+                stalls.emplace_back(static_cast<double>(now_ns - t0_ns.load()) / 1e9, gap);
+            }
+        }
+        last_commit_ns = now_ns;
         double worst = 0;
         for (const std::string& id : ids) {
             const int64_t k = std::atoll(id.c_str() + 1);
@@ -378,6 +390,7 @@ Status RunMqttBench(const MqttBenchOptions& o) {
     std::atomic<int64_t> sent{0};
     std::atomic<bool> publish_failed{false};
     const auto t0 = SteadyClock::now();
+    t0_ns.store(NowNs());
     const double message_interval = static_cast<double>(o.batch) / o.rate;
     std::thread pacer([&] {
         for (int64_t k = 0; k < messages; ++k) {
@@ -471,6 +484,16 @@ Status RunMqttBench(const MqttBenchOptions& o) {
         static_cast<long long>(store_errors));
     std::printf("commits (Record calls) / backpressure waits %lld / %lld\n",
                 static_cast<long long>(commits), static_cast<long long>(backpressure_waits));
+    const auto checkpoints = store->checkpoint_stats();
+    std::printf("WAL checkpoints background / by the writer %lld / %lld\n",
+                static_cast<long long>(checkpoints.background),
+                static_cast<long long>(checkpoints.inline_));
+    std::printf("gaps between commits > %.1f s              %zu", kStall, stalls.size());
+    for (std::size_t i = 0; i < stalls.size() && i < 12; ++i) {
+        std::printf("%s%.2f s at t=%.0f s", i == 0 ? ": " : ", ", stalls[i].second,
+                    stalls[i].first);
+    }
+    std::printf("\n");
     std::printf(
         "sustained per 10 s window while publishing  min %.0f / avg %.0f readings/s "
         "(%zu windows)\n",

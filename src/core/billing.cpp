@@ -9,9 +9,9 @@ static_assert(sizeof(MeterBilling) <= 1024, "resident billing state must stay wi
 
 std::string DeductionTransferId(MeterId meter, Instant meter_time, std::size_t part) {
     std::string id = "rd:";
-    id += std::to_string(meter.value);
-    id += ':';
     id += std::to_string(meter_time.time_since_epoch().count());
+    id += ':';
+    id += std::to_string(meter.value);
     id += ':';
     id += std::to_string(part);
     return id;

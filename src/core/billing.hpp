@@ -56,7 +56,10 @@ void BillMeterReadings(MeterBilling& meter, Wallet* wallet, std::span<const Read
                        std::vector<ReadingOutcome>& outcomes, std::vector<Transfer>& transfers);
 
 // The deduction transfer id of a reading: the idempotency key is derived from the meter and the
-// meter time, so a reading can never be deducted twice.
+// meter time, so a reading can never be deducted twice. The meter time comes first so that new ids
+// are appended to the end of the transfers' id index instead of landing on one leaf page per meter
+// (ids stored before the change began with the meter; the billing cursor, which refuses a reading
+// at or before it, is what keeps those readings from being deducted again).
 [[nodiscard]] std::string DeductionTransferId(MeterId meter, Instant meter_time, std::size_t part);
 
 }  // namespace joule

@@ -85,12 +85,16 @@ void ExpectInvariant(const MeterBilling& m) {
     EXPECT_EQ(m.deducted_total.fen * kFinePerFen + m.carry.value, m.charged_total.value);
 }
 
-TEST(DeductionTransferId, DerivesFromMeterTimeAndPart) {
+TEST(DeductionTransferId, DerivesFromMeterTimeMeterAndPart) {
     // 2026-01-10T01:00:00Z = 1767225600 (2026-01-01) + 9 x 86400 + 3600 = 1768006800.
-    EXPECT_EQ(DeductionTransferId(MeterId{7}, At("2026-01-10T01:00:00Z"), 0), "rd:7:1768006800:0");
-    EXPECT_EQ(DeductionTransferId(MeterId{7}, At("2026-01-10T01:00:00Z"), 1), "rd:7:1768006800:1");
+    EXPECT_EQ(DeductionTransferId(MeterId{7}, At("2026-01-10T01:00:00Z"), 0), "rd:1768006800:7:0");
+    EXPECT_EQ(DeductionTransferId(MeterId{7}, At("2026-01-10T01:00:00Z"), 1), "rd:1768006800:7:1");
     EXPECT_NE(DeductionTransferId(MeterId{8}, At("2026-01-10T01:00:00Z"), 0),
               DeductionTransferId(MeterId{7}, At("2026-01-10T01:00:00Z"), 0));
+    // Later meter times sort after earlier ones whatever the meter, so new ids are appended to the
+    // id index (ten-digit Unix seconds, 2001 to 2286).
+    EXPECT_LT(DeductionTransferId(MeterId{99'999}, At("2026-01-10T01:00:00Z"), 3),
+              DeductionTransferId(MeterId{1}, At("2026-01-10T01:00:05Z"), 0));
 }
 
 TEST(BillMeterReadings, DrawsGrantFirstThenPaidWithCarriedRounding) {
@@ -130,10 +134,10 @@ TEST(BillMeterReadings, DrawsGrantFirstThenPaidWithCarriedRounding) {
         const char* id;
         int64_t debit;
         int64_t fen;
-    } expected[] = {{"rd:7:1768006800:0", 2, 50},
-                    {"rd:7:1768010400:0", 2, 50},
-                    {"rd:7:1768010400:1", 1, 67},
-                    {"rd:7:1768014000:0", 1, 33}};
+    } expected[] = {{"rd:1768006800:7:0", 2, 50},
+                    {"rd:1768010400:7:0", 2, 50},
+                    {"rd:1768010400:7:1", 1, 67},
+                    {"rd:1768014000:7:0", 1, 33}};
     for (std::size_t i = 0; i < run.transfers.size(); ++i) {
         const Transfer& t = run.transfers[i];
         EXPECT_EQ(t.id, expected[i].id) << i;

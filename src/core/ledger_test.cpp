@@ -131,7 +131,7 @@ TEST(ApplyTransfer, MovesMoneyAndKeepsTheSumAtZero) {
     ASSERT_EQ(CheckTransfer(top_up, cash, paid), PostResult::kOk);
     ApplyTransfer(top_up, cash, paid);
     Transfer use = Move(paid, revenue, 1234);
-    use.id = "rd:7:1768006800:0";
+    use.id = "rd:1768006800:7:0";
     use.code = TransferCode::kDeduction;
     ASSERT_EQ(CheckTransfer(use, paid, revenue), PostResult::kOk);
     ApplyTransfer(use, paid, revenue);

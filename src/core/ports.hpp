@@ -479,6 +479,8 @@ public:
     virtual Result<std::optional<AccountRecord>> FindAccount(ProjectId project,
                                                              std::string_view number) = 0;
     virtual Result<AccountRecord> GetAccount(AccountId id) = 0;
+    // The accounts with these ids, in one read; ids that name no account are left out.
+    virtual Result<std::vector<AccountRecord>> GetAccounts(std::span<const AccountId> ids) = 0;
     virtual Result<std::vector<AccountRecord>> ListAccounts(ProjectId project) = 0;
     // The page and the number of all matching accounts.
     virtual Result<std::pair<std::vector<AccountSummary>, int64_t>> PageAccounts(
@@ -497,6 +499,10 @@ public:
     };
     virtual Result<std::optional<MeterWithBilling>> LoadMeterBilling(ProjectId project,
                                                                      std::string_view code) = 0;
+    // LoadMeterBilling for many meters of a project in one read; codes that name no meter are
+    // left out.
+    virtual Result<std::vector<MeterWithBilling>> LoadMetersBilling(
+        ProjectId project, std::span<const std::string_view> codes) = 0;
     virtual Status SaveBilling(const MeterBilling& state) = 0;
     // Stores a raw reading unless one with the same (meter, meter time, total) exists; returns
     // whether it was stored (false = an exact duplicate already kept).
@@ -521,6 +527,9 @@ public:
                                                         std::string_view code) = 0;
     virtual Result<LedgerAccount> GetLedgerAccount(LedgerAccountId id) = 0;
     virtual Result<std::vector<LedgerAccount>> LedgerAccountsOf(AccountId owner) = 0;
+    // The ledger accounts of these owners in one read, by owner and then id.
+    virtual Result<std::vector<LedgerAccount>> LedgerAccountsOfOwners(
+        std::span<const AccountId> owners) = 0;
     virtual Result<std::optional<Transfer>> FindTransfer(std::string_view id) = 0;
     // Appends a checked transfer and moves the two balances by its amount. kAlreadyExists (and
     // nothing changed) when the id is taken.

@@ -71,7 +71,8 @@ struct MqttStats {
 };
 
 // Thread-safety: libmosquitto's network thread copies each message into a bounded queue
-// (kMaxQueuedMessages); one worker thread drains it in order and handles the messages, recording
+// (kMaxQueuedMessages), parsing reading batches and finding their meters on the way (store reads
+// only); one worker thread drains it in order and handles the messages, recording
 // the reading batches drained together in one Record call (one transaction, up to
 // kMaxReadingsPerCommit readings); a batch that fails there is retried on its own so one bad
 // batch never fails another. Other kinds are handled in order between those commits. A mutex
@@ -123,7 +124,8 @@ private:
     struct MeterCache;
     struct Queued {
         std::string topic;
-        std::string payload;
+        std::string payload;                 // empty when prepared
+        std::unique_ptr<Prepared> prepared;  // a reading batch prepared on the network thread
     };
     Status HandleLocked(std::string_view topic, std::string_view payload);
     Result<Route> RouteOf(std::string_view topic, std::string_view* kind);
@@ -131,7 +133,10 @@ private:
     Result<std::optional<std::pair<ProjectRecord, GatewayRecord>>> FindRoute(
         std::string_view project_code, std::string_view gateway_code);
     void LogFailure(const Route& route, const Status& s);
+    // Parses a reading batch and finds its meters; no store writes (unknown meters are listed).
     Result<Prepared> PrepareReadings(const Route& route, std::string_view payload);
+    std::unique_ptr<Prepared> PrepareAhead(std::string_view topic, std::string_view payload);
+    void LogUnknownMeters(const Prepared& p);
     Status RecordBatches(std::span<Prepared> group);
     void CommitReadings(std::vector<Prepared>& batches);
     void Enqueue(std::string_view topic, std::string_view payload);
@@ -165,7 +170,7 @@ private:
     std::vector<Queued> queue_;
     bool stopping_ = false;
     std::thread worker_;
-    std::unique_ptr<MeterCache> meter_cache_;  // the handling thread's, under handle_mutex_
+    std::unique_ptr<MeterCache> meter_cache_;  // locks itself: the network thread uses it too
 };
 
 // The topic a gateway receives its commands on: "<prefix>/<project>/<gateway>/down/command".

@@ -8,6 +8,7 @@
 #include <condition_variable>
 #include <deque>
 #include <functional>
+#include <mutex>
 #include <unordered_map>
 
 #include "base/assert.hpp"
@@ -1135,6 +1136,12 @@ public:
         }
         return *found;
     }
+    Result<std::vector<AccountRecord>> GetAccounts(std::span<const AccountId> ids) override {
+        auto q =
+            Q(JOULE_ACCOUNT_SELECT "FROM accounts WHERE id IN (SELECT value FROM json_each(?))");
+        q.Text(IdArray(ids));
+        return CollectRows(q, [](const Query& row) { return AccountRow(row); });
+    }
     Result<std::vector<AccountRecord>> ListAccounts(ProjectId project) override {
         auto q = Q(JOULE_ACCOUNT_SELECT "FROM accounts WHERE project_id = ? ORDER BY number");
         q.Int(project.value);
@@ -1295,27 +1302,32 @@ public:
         }
         return BillingRow(q, 0);
     }
-    Result<std::optional<MeterWithBilling>> LoadMeterBilling(ProjectId project,
-                                                             std::string_view code) override {
-        auto q =
-            // The meter's columns as MeterRow reads them (0..11), then the billing state's.
-            Q("SELECT m.id, m.project_id, m.code, m.model_id, IFNULL(m.gateway_id, 0), "
-              "IFNULL(m.room_id, 0), IFNULL(m.tariff_id, 0), IFNULL(m.parent_id, 0), "
-              "m.public_area, m.bus_address, m.circuit, m.version, b.meter_id IS NOT "
-              "NULL, " JOULE_BILLING_COLUMNS
-              "FROM meters m JOIN meter_models mm ON mm.id = m.model_id "
-              "LEFT JOIN meter_billing b ON b.meter_id = m.id "
-              "WHERE m.project_id = ? AND m.code = ?");
-        q.Int(project.value).Text(code);
-        JOULE_ASSIGN_OR_RETURN(bool row, q.Step());
-        if (!row) {
-            return std::optional<MeterWithBilling>();
-        }
+// The meter's columns as MeterRow reads them (0..11), then the billing state's.
+#define JOULE_METER_BILLING_SELECT                                                          \
+    "SELECT m.id, m.project_id, m.code, m.model_id, IFNULL(m.gateway_id, 0), "              \
+    "IFNULL(m.room_id, 0), IFNULL(m.tariff_id, 0), IFNULL(m.parent_id, 0), m.public_area, " \
+    "m.bus_address, m.circuit, m.version, b.meter_id IS NOT NULL, " JOULE_BILLING_COLUMNS   \
+    "FROM meters m JOIN meter_models mm ON mm.id = m.model_id "                             \
+    "LEFT JOIN meter_billing b ON b.meter_id = m.id "
+    static MeterWithBilling MeterBillingRow(const Query& q) {
         MeterWithBilling out{MeterRow(q), std::nullopt};
         if (q.ColInt(12) != 0) {
             out.billing = BillingRow(q, 13);
         }
         return out;
+    }
+    Result<std::optional<MeterWithBilling>> LoadMeterBilling(ProjectId project,
+                                                             std::string_view code) override {
+        auto q = Q(JOULE_METER_BILLING_SELECT "WHERE m.project_id = ? AND m.code = ?");
+        q.Int(project.value).Text(code);
+        return FirstRow(q, MeterBillingRow);
+    }
+    Result<std::vector<MeterWithBilling>> LoadMetersBilling(
+        ProjectId project, std::span<const std::string_view> codes) override {
+        auto q = Q(JOULE_METER_BILLING_SELECT
+                   "WHERE m.project_id = ? AND m.code IN (SELECT value FROM json_each(?))");
+        q.Int(project.value).Text(TextArray(codes));
+        return CollectRows(q, MeterBillingRow);
     }
     Status SaveBilling(const MeterBilling& b) override {
         // An upsert: REPLACE would delete and re-insert the row.
@@ -1506,6 +1518,16 @@ public:
               "IFNULL(code, '') "
               "FROM ledger_accounts WHERE owner_account_id = ? ORDER BY id");
         q.Int(owner.value);
+        return CollectRows(q, [](const Query& row) { return LedgerRow(row); });
+    }
+    Result<std::vector<LedgerAccount>> LedgerAccountsOfOwners(
+        std::span<const AccountId> owners) override {
+        auto q =
+            Q("SELECT id, kind, IFNULL(owner_account_id, 0), priority, expires_at, balance, "
+              "IFNULL(code, '') FROM ledger_accounts "
+              "WHERE owner_account_id IN (SELECT value FROM json_each(?)) "
+              "ORDER BY owner_account_id, id");
+        q.Text(IdArray(owners));
         return CollectRows(q, [](const Query& row) { return LedgerRow(row); });
     }
     Result<std::optional<Transfer>> FindTransfer(std::string_view id) override {
@@ -2169,8 +2191,18 @@ private:
 
 namespace {
 
+// Process-wide settings, before SQLite initializes (after that sqlite3_config refuses, which is
+// harmless: the defaults stay). Memory statistics off: with them every allocation SQLite makes
+// takes a global mutex, and Debian's build (SQLITE_OMIT_LOOKASIDE) allocates for every statement
+// step; nothing here reads the statistics.
+void ConfigureSqlite() {
+    static std::once_flag once;
+    std::call_once(once, [] { (void)sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0); });
+}
+
 // Opens one connection with the settings every connection shares.
 Result<sqlite3*> OpenConnection(const std::string& path, int flags) {
+    ConfigureSqlite();
     sqlite3* db = nullptr;
     const int rc = sqlite3_open_v2(path.c_str(), &db, flags | SQLITE_OPEN_NOMUTEX, nullptr);
     if (rc != SQLITE_OK) {
@@ -2271,6 +2303,13 @@ struct SqliteStore::Group {
     bool leading = false;  // a caller is running a group
     GroupStats stats;
 };
+
+SqliteStore::CheckpointStats SqliteStore::checkpoint_stats() const {
+    if (!checkpointer_) {
+        return {};
+    }
+    return {checkpointer_->background_checkpoints(), checkpointer_->inline_checkpoints()};
+}
 
 SqliteStore::GroupStats SqliteStore::group_stats() {
     std::lock_guard lock(group_->mutex);

@@ -60,6 +60,11 @@ public:
         std::size_t waiting = 0;   // works queued for the next group now
     };
     [[nodiscard]] GroupStats group_stats();
+    struct CheckpointStats {
+        std::int64_t background = 0;  // run by the checkpoint thread
+        std::int64_t inline_ = 0;     // run by the writer, the WAL past its hard limit
+    };
+    [[nodiscard]] CheckpointStats checkpoint_stats() const;
     // Users, sessions and API keys (sqlite_access.cpp); the same writer lock as Begin().
     [[nodiscard]] Result<std::unique_ptr<AccessTx>> BeginAccess() override;
 

@@ -4,6 +4,7 @@
 #include <sqlite3.h>
 
 #include <stdlib.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <thread>
@@ -110,6 +111,70 @@ TEST(SqliteStore, ReadingsDeduplicateOnMeterAndTime) {
     EXPECT_TRUE(tx->InsertReading(r).value());
     EXPECT_FALSE(tx->InsertReading(r).value());
     EXPECT_EQ(tx->ListReadings(MeterId{7}, 10).value().size(), 1U);
+}
+
+// Migration 22 rebuilds readings as a rowid table: a store written before it keeps every reading,
+// its verdict and its key, and an exact re-send is still stored once.
+TEST(SqliteStore, ReadingsSurviveTheMoveToAnAppendedTable) {
+    const std::string path =
+        (std::filesystem::temp_directory_path() / ("joule-migrate-" + std::to_string(::getpid())))
+            .string();
+    std::filesystem::remove(path);
+    {
+        sqlite3* db = nullptr;
+        ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+        ASSERT_EQ(sqlite3_exec(db,
+                               "CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, "
+                               "name TEXT NOT NULL)",
+                               nullptr, nullptr, nullptr),
+                  SQLITE_OK);
+        for (const Migration& m : Migrations()) {
+            if (m.version >= 22) {
+                break;
+            }
+            ASSERT_EQ(sqlite3_exec(db, m.sql, nullptr, nullptr, nullptr), SQLITE_OK) << m.version;
+            const std::string record = "INSERT INTO schema_migrations VALUES (" +
+                                       std::to_string(m.version) + ", '" + m.name + "')";
+            ASSERT_EQ(sqlite3_exec(db, record.c_str(), nullptr, nullptr, nullptr), SQLITE_OK);
+        }
+        // Two meters, two readings each (one quarantined), inserted out of key order.
+        ASSERT_EQ(sqlite3_exec(db,
+                               "INSERT INTO readings(meter_id, meter_time, received_at, total, "
+                               "verdict, reason, delta, charge_fine, deducted, account_id, source) "
+                               "VALUES (8, 2000, 2100, 900, 1, 0, 100, 5000, 5, 3, 1), "
+                               "(7, 1000, 1100, 500, 1, 0, 50, 2500, 2, 4, 0), "
+                               "(8, 1000, 1100, 800, 1, 0, 0, 0, 0, 3, 0), "
+                               "(7, 2000, 2100, 400, 2, 3, 0, 0, 0, 4, 0)",
+                               nullptr, nullptr, nullptr),
+                  SQLITE_OK);
+        sqlite3_close(db);
+    }
+    {
+        auto opened = SqliteStore::Open(path, {});
+        ASSERT_TRUE(opened.has_value()) << opened.error().ToString();
+        auto& store = *opened;
+        EXPECT_EQ(store->SchemaVersion().value(), Migrations().back().version);
+        auto tx = store->Begin().value();
+        const auto seven = tx->ListReadings(MeterId{7}, 10).value();
+        ASSERT_EQ(seven.size(), 2U);
+        EXPECT_EQ(seven[0].outcome.input.meter_time, T(2000));  // newest first
+        EXPECT_EQ(seven[0].outcome.validated.verdict, static_cast<Verdict>(2));
+        EXPECT_EQ(seven[1].outcome.input.total, Quantity{500});
+        EXPECT_EQ(seven[1].outcome.deducted, Money{2});
+        EXPECT_EQ(seven[1].account, AccountId{4});
+        const auto eight = tx->ListReadings(MeterId{8}, 10).value();
+        ASSERT_EQ(eight.size(), 2U);
+        EXPECT_EQ(eight[0].outcome.charge.total, FineMoney{5000});
+        EXPECT_EQ(eight[0].outcome.input.source, static_cast<ReadingSource>(1));
+        StoredReading again = eight[0];
+        EXPECT_FALSE(tx->InsertReading(again).value());  // the key is still unique
+        again.outcome.input.total = Quantity{901};       // a different value at the same time
+        EXPECT_TRUE(tx->InsertReading(again).value());
+        EXPECT_EQ(tx->ListReadings(MeterId{8}, 10).value().size(), 3U);
+    }
+    for (const char* suffix : {"", "-wal", "-shm"}) {
+        std::filesystem::remove(path + suffix);
+    }
 }
 
 // A project with one gateway and one meter, for the device-state tests.
