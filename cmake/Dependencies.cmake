@@ -12,6 +12,13 @@ pkg_check_modules(SODIUM REQUIRED IMPORTED_TARGET libsodium)  # libsodium-dev (a
 pkg_check_modules(XLSXWRITER REQUIRED IMPORTED_TARGET xlsxwriter)  # libxlsxwriter-dev (exports)
 pkg_check_modules(LIBZIP REQUIRED IMPORTED_TARGET libzip)  # libzip-dev (XLSX imports: the zip)
 pkg_check_modules(EXPAT REQUIRED IMPORTED_TARGET expat)    # libexpat1-dev (XLSX imports: the XML)
+# libjemalloc-dev: the joule binary's allocator. Ingest allocates and frees many small objects per
+# reading on two threads (and Debian's SQLite, built without lookaside, allocates at every statement
+# step); with glibc's malloc a 5-minute MQTT run fell behind, with jemalloc it kept up
+# (docs/performance.md, session 16). Not with the sanitizers, which bring their own allocator.
+if(NOT JOULE_SANITIZE AND NOT JOULE_FUZZ)
+    pkg_check_modules(JEMALLOC REQUIRED IMPORTED_TARGET jemalloc)
+endif()
 find_package(Boost 1.81 CONFIG REQUIRED)      # libboost1.81-dev (Asio; header-only here)
 find_package(OpenSSL 3 REQUIRED)              # libssl-dev (HTTPS in joule serve)
 find_package(tomlplusplus 3 CONFIG REQUIRED)  # libtomlplusplus-dev (joule serve --config)

@@ -12,7 +12,7 @@ packages=(
     libboost1.81-dev libmosquitto-dev mosquitto mosquitto-clients libmodbus-dev
     clang-16 libclang-rt-16-dev
     libsodium-dev openssl libssl-dev curl libcurl4-openssl-dev libtomlplusplus-dev
-    libxlsxwriter-dev unzip libzip-dev libexpat1-dev
+    libxlsxwriter-dev unzip libzip-dev libexpat1-dev libjemalloc-dev
     chromium fonts-wqy-microhei
 )
 # The web console builds with Node.js and npm: Debian's packages when the machine has no node.

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
@@ -239,6 +240,36 @@ struct BareSubscriber {
     }
 };
 
+// The machine's CPU time so far, from /proc/stat's first line: total and stolen (by the
+// hypervisor), in clock ticks. On a shared VM a window with much steal is the host's, not ours.
+struct CpuTicks {
+    int64_t total = 0;
+    int64_t steal = 0;
+};
+CpuTicks ReadCpuTicks() {
+    CpuTicks out;
+    std::FILE* f = std::fopen("/proc/stat", "r");
+    if (f == nullptr) {
+        return out;
+    }
+    std::array<long long, 8> v{};  // user nice system idle iowait irq softirq steal
+    if (std::fscanf(f, "cpu %lld %lld %lld %lld %lld %lld %lld %lld", &v[0], &v[1], &v[2], &v[3],
+                    &v[4], &v[5], &v[6], &v[7]) == 8) {
+        for (long long x : v) {
+            out.total += x;
+        }
+        out.steal = v[7];
+    }
+    std::fclose(f);
+    return out;
+}
+double StealPercent(const CpuTicks& from, const CpuTicks& to) {
+    const int64_t total = to.total - from.total;
+    return total > 0
+               ? 100.0 * static_cast<double>(to.steal - from.steal) / static_cast<double>(total)
+               : 0.0;
+}
+
 double Percentile(std::vector<double> v, double p) {
     if (v.empty()) {
         return 0;
@@ -409,6 +440,8 @@ Status RunMqttBench(const MqttBenchOptions& o) {
     std::vector<double> windows;
     int64_t last = 0;
     auto window_start = SteadyClock::now();
+    const CpuTicks run_ticks = ReadCpuTicks();
+    CpuTicks window_ticks = run_ticks;
     const double deadline = o.seconds + o.drain_timeout_s;
     while (ingest->stats().readings.load() + ingest->stats().rejected.load() * o.batch <
                total_readings &&
@@ -419,14 +452,20 @@ Status RunMqttBench(const MqttBenchOptions& o) {
             const double rate =
                 static_cast<double>(now_readings - last) / SecondsSince(window_start);
             windows.push_back(rate);
-            std::printf("  t=%5.0f s  %8.0f readings/s committed  (published %lld msgs)\n",
-                        SecondsSince(t0), rate, static_cast<long long>(sent.load()));
+            const CpuTicks ticks = ReadCpuTicks();
+            std::printf(
+                "  t=%5.0f s  %8.0f readings/s committed  (published %lld msgs, CPU steal %.0f "
+                "%%)\n",
+                SecondsSince(t0), rate, static_cast<long long>(sent.load()),
+                StealPercent(window_ticks, ticks));
+            window_ticks = ticks;
             std::fflush(stdout);
             last = now_readings;
             window_start = SteadyClock::now();
         }
     }
     const double ingest_s = SecondsSince(t0);
+    const double run_steal = StealPercent(run_ticks, ReadCpuTicks());
     pacer.join();
     ingest->Stop();  // joins the handling thread: latency vectors are ours now
     // Read before ingest is destroyed for the ceiling run below.
@@ -482,6 +521,7 @@ Status RunMqttBench(const MqttBenchOptions& o) {
         "(%.0f/s overall), %lld rejected msgs, %lld store errors\n",
         static_cast<long long>(committed), ingest_s, overall, static_cast<long long>(rejected),
         static_cast<long long>(store_errors));
+    std::printf("CPU time stolen by the hypervisor          %.1f %%\n", run_steal);
     std::printf("commits (Record calls) / backpressure waits %lld / %lld\n",
                 static_cast<long long>(commits), static_cast<long long>(backpressure_waits));
     const auto checkpoints = store->checkpoint_stats();

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <map>
+#include <memory>
 #include <unordered_map>
 
 #include "base/assert.hpp"
@@ -26,7 +27,7 @@ struct AccountContext {
     ProjectRecord project;
     AccountRecord account;
     Wallet wallet;
-    TariffRecord tariff;
+    std::shared_ptr<const TariffRecord> tariff;  // shared: a batch bills thousands of accounts
     std::optional<Zone> zone;
     // Meter billing only: the two ledger accounts of money sent to the meter.
     LedgerAccount meter_pending;
@@ -134,7 +135,8 @@ Result<AccountContext> ContextOf(Tx& tx, const ProjectRecord& project, const Zon
     ctx.project = project;
     ctx.account = std::move(account);
     JOULE_ASSIGN_OR_RETURN(ctx.wallet, LoadWallet(tx, ctx.account, &ctx));
-    JOULE_ASSIGN_OR_RETURN(ctx.tariff, tx.GetTariff(ctx.account.tariff));
+    JOULE_ASSIGN_OR_RETURN(TariffRecord tariff, tx.GetTariff(ctx.account.tariff));
+    ctx.tariff = std::make_shared<const TariffRecord>(std::move(tariff));
     ctx.zone = zone;
     return ctx;
 }
@@ -272,7 +274,7 @@ Status StepAndPersist(Tx& tx, AccountContext& ctx, ControlEvent event, Instant n
         scheme.overdraft = kNoTripOverdraft;
         scheme.emergency = Money{};
     }
-    const bool friendly = FriendlyNow(scheme, *ctx.zone, ctx.tariff.tariff, now);
+    const bool friendly = FriendlyNow(scheme, *ctx.zone, ctx.tariff->tariff, now);
     const PrepaidStatus next =
         StepPrepaid(scheme, ctx.account.prepaid, event, available, friendly, effects);
     for (const AlarmEffect& a : effects.alarms) {
@@ -978,8 +980,8 @@ Result<AccountRecord> BillingService::ChangeTerms(const ChangeTermsRequest& r, c
     JOULE_TRY(CheckVersion(ctx.account, r.expected_version));
     JOULE_TRY(RequireOpen(ctx.account));
     const AccountRecord before = ctx.account;
-    const std::string tariff_before = ctx.tariff.code;
-    if (r.tariff_code && *r.tariff_code != ctx.tariff.code) {
+    const std::string tariff_before = ctx.tariff->code;
+    if (r.tariff_code && *r.tariff_code != ctx.tariff->code) {
         JOULE_ASSIGN_OR_RETURN(auto tariff, tx->FindTariff(ctx.project.id, *r.tariff_code));
         if (!tariff) {
             return NotFound("no tariff '" + *r.tariff_code + "'", "tariff");
@@ -988,14 +990,14 @@ Result<AccountRecord> BillingService::ChangeTerms(const ChangeTermsRequest& r, c
             return FailedPrecondition("tariff '" + *r.tariff_code + "' is not in effect yet",
                                       "tariff");
         }
-        if (tariff->tariff.utility != ctx.tariff.tariff.utility) {
+        if (tariff->tariff.utility != ctx.tariff->tariff.utility) {
             return FailedPrecondition("tariff '" + *r.tariff_code +
                                           "' prices another utility than the account's tariff '" +
-                                          ctx.tariff.code + "'",
+                                          ctx.tariff->code + "'",
                                       "tariff");
         }
         ctx.account.tariff = tariff->id;
-        ctx.tariff = *std::move(tariff);
+        ctx.tariff = std::make_shared<const TariffRecord>(*std::move(tariff));
     }
     if (r.tenant_name) {
         ctx.account.tenant_name = *r.tenant_name;
@@ -1016,7 +1018,7 @@ Result<AccountRecord> BillingService::ChangeTerms(const ChangeTermsRequest& r, c
                              "terms changed", nullptr, /*account_changed=*/true));
     JOULE_TRY(Log(*tx, actor, ctx.project.id, "account.terms", ctx.account.number,
                   "{\"before\":" + TermsText(before, tariff_before) +
-                      ",\"after\":" + TermsText(ctx.account, ctx.tariff.code) + "}",
+                      ",\"after\":" + TermsText(ctx.account, ctx.tariff->code) + "}",
                   now));
     JOULE_TRY(tx->Commit());
     return ctx.account;
@@ -1084,8 +1086,8 @@ struct BatchState {  // NOLINT(cppcoreguidelines-pro-type-member-init)
         Zone zone;
         Seconds day_offset;  // where its day totals cut days (core/time.hpp DayCutOffset)
     };
-    std::map<int64_t, ProjectZone> zones;        // by project id
-    std::map<int64_t, TariffRecord> tariffs;     // by tariff id
+    std::map<int64_t, ProjectZone> zones;                            // by project id
+    std::map<int64_t, std::shared_ptr<const TariffRecord>> tariffs;  // by tariff id
     std::map<int64_t, AccountContext> accounts;  // by account id, touched in the batch
     std::map<std::pair<int, int64_t>, LedgerAccountId> revenue;  // (kind, project) -> account
     std::vector<Transfer> transfers;                             // deductions, appended at the end
@@ -1093,13 +1095,14 @@ struct BatchState {  // NOLINT(cppcoreguidelines-pro-type-member-init)
     std::vector<MeterDayTotal> days;             // the accepted readings by meter and local day
 };
 
-Result<const TariffRecord*> CachedTariff(Tx& tx, BatchState& batch, TariffId id) {
+Result<std::shared_ptr<const TariffRecord>> CachedTariff(Tx& tx, BatchState& batch, TariffId id) {
     auto it = batch.tariffs.find(id.value);
     if (it == batch.tariffs.end()) {
         JOULE_ASSIGN_OR_RETURN(TariffRecord t, tx.GetTariff(id));
-        it = batch.tariffs.emplace(id.value, std::move(t)).first;
+        it = batch.tariffs.emplace(id.value, std::make_shared<const TariffRecord>(std::move(t)))
+                 .first;
     }
-    return &it->second;
+    return it->second;
 }
 
 // Keeps a loaded account with its ledger accounts as the batch's context for it.
@@ -1110,8 +1113,7 @@ Result<AccountContext*> KeepAccount(Tx& tx, BatchState& batch, const ProjectReco
     ctx.project = project;
     ctx.account = std::move(account);
     ctx.wallet = WalletFrom(ctx.account, ledgers, &ctx);
-    JOULE_ASSIGN_OR_RETURN(const TariffRecord* tariff, CachedTariff(tx, batch, ctx.account.tariff));
-    ctx.tariff = *tariff;
+    JOULE_ASSIGN_OR_RETURN(ctx.tariff, CachedTariff(tx, batch, ctx.account.tariff));
     ctx.zone = zone;
     batch.balances_before.push_back(ctx.wallet.paid);
     batch.balances_before.insert(batch.balances_before.end(), ctx.wallet.grants.begin(),
@@ -1273,10 +1275,10 @@ Status ApplyInTx(Tx& tx, std::span<const ReadingItem> batch, Instant now, BatchS
         if (billing.account.valid()) {
             JOULE_ASSIGN_OR_RETURN(account,
                                    CachedAccount(tx, state, project, zone, billing.account));
-            tariff = &account->tariff.tariff;
+            tariff = &account->tariff->tariff;
         }
         if (meter->tariff.valid()) {
-            JOULE_ASSIGN_OR_RETURN(const TariffRecord* own, CachedTariff(tx, state, meter->tariff));
+            JOULE_ASSIGN_OR_RETURN(auto own, CachedTariff(tx, state, meter->tariff));
             tariff = &own->tariff;
         }
         BillingContext ctx;

@@ -2237,7 +2237,10 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(const std::string& path,
     JOULE_TRY(Exec(db, options.durability == Durability::kFull ? "PRAGMA synchronous = FULL"
                                                                : "PRAGMA synchronous = NORMAL"));
     JOULE_TRY(Exec(db, "PRAGMA foreign_keys = ON"));
-    JOULE_TRY(Exec(db, "PRAGMA cache_size = -65536"));  // 64 MiB page cache
+    const std::string cache_size =
+        "PRAGMA cache_size = " +
+        std::to_string(-int64_t{std::max(options.writer_cache_mib, 2)} * 1024);
+    JOULE_TRY(Exec(db, cache_size.c_str()));
     if (options.migrate) {
         JOULE_TRY(store->Migrate());
     }

@@ -33,6 +33,10 @@ struct SqliteOptions {
     int read_connections = 4;
     // Checkpoints of a file database run on their own thread (storage/wal_checkpointer.hpp).
     bool background_checkpoints = true;
+    // The writer's page cache, MiB; memory is taken only as pages are read. Ingest of 100,000
+    // meters touches each meter's newest index and state pages in every few commits, some 200 MiB
+    // by the end of docs/performance.md's 5-minute run; a smaller cache reads them back each time.
+    int writer_cache_mib = 256;
 };
 
 class SqliteStore final : public Store, public AccessStore {
