@@ -612,10 +612,7 @@ std::unique_ptr<MqttIngest::Prepared> MqttIngest::PrepareAhead(std::string_view 
     if (!found || !*found) {
         return nullptr;
     }
-    Route route;
-    route.topic = std::string(topic);
-    route.project = std::move((*found)->first);
-    route.gateway = std::move((*found)->second);
+    const Route route{std::string(topic), std::move((*found)->first), std::move((*found)->second)};
     auto prepared = PrepareReadings(route, payload);
     if (!prepared) {
         return nullptr;
@@ -663,14 +660,17 @@ void MqttIngest::HandleDrained(std::vector<Queued>& drained) {
         pending.clear();
         pending_readings = 0;
     };
+    auto add = [&](Prepared&& p) {
+        LogUnknownMeters(p);
+        if (pending_readings + p.samples.size() > kMaxReadingsPerCommit) {
+            flush();
+        }
+        pending_readings += p.samples.size();
+        pending.push_back(std::move(p));
+    };
     for (Queued& m : drained) {
         if (m.prepared) {
-            LogUnknownMeters(*m.prepared);
-            if (pending_readings + m.prepared->samples.size() > kMaxReadingsPerCommit) {
-                flush();
-            }
-            pending_readings += m.prepared->samples.size();
-            pending.push_back(std::move(*m.prepared));
+            add(std::move(*m.prepared));
             continue;
         }
         std::string_view kind;
@@ -691,12 +691,7 @@ void MqttIngest::HandleDrained(std::vector<Queued>& drained) {
             stats_.handled.fetch_add(1);
             continue;
         }
-        LogUnknownMeters(*prepared);
-        if (pending_readings + prepared->samples.size() > kMaxReadingsPerCommit) {
-            flush();
-        }
-        pending_readings += prepared->samples.size();
-        pending.push_back(std::move(*prepared));
+        add(std::move(*prepared));
     }
     flush();
 }

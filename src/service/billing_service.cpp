@@ -1106,9 +1106,8 @@ Result<std::shared_ptr<const TariffRecord>> CachedTariff(Tx& tx, BatchState& bat
 }
 
 // Keeps a loaded account with its ledger accounts as the batch's context for it.
-Result<AccountContext*> KeepAccount(Tx& tx, BatchState& batch, const ProjectRecord& project,
-                                    const Zone& zone, AccountRecord account,
-                                    std::span<const LedgerAccount> ledgers) {
+Status KeepAccount(Tx& tx, BatchState& batch, const ProjectRecord& project, const Zone& zone,
+                   AccountRecord account, std::span<const LedgerAccount> ledgers) {
     AccountContext ctx;
     ctx.project = project;
     ctx.account = std::move(account);
@@ -1119,18 +1118,8 @@ Result<AccountContext*> KeepAccount(Tx& tx, BatchState& batch, const ProjectReco
     batch.balances_before.insert(batch.balances_before.end(), ctx.wallet.grants.begin(),
                                  ctx.wallet.grants.end());
     const int64_t id = ctx.account.id.value;
-    return &batch.accounts.insert_or_assign(id, std::move(ctx)).first->second;
-}
-
-Result<AccountContext*> CachedAccount(Tx& tx, BatchState& batch, const ProjectRecord& project,
-                                      const Zone& zone, AccountId id) {
-    auto it = batch.accounts.find(id.value);
-    if (it != batch.accounts.end()) {
-        return &it->second;
-    }
-    JOULE_ASSIGN_OR_RETURN(AccountRecord account, tx.GetAccount(id));
-    JOULE_ASSIGN_OR_RETURN(auto ledgers, tx.LedgerAccountsOf(id));
-    return KeepAccount(tx, batch, project, zone, std::move(account), ledgers);
+    batch.accounts.insert_or_assign(id, std::move(ctx));
+    return {};
 }
 
 // The accounts these meters bill that the batch has not loaded yet, with their ledger accounts:
@@ -1211,8 +1200,8 @@ Status ApplyInTx(Tx& tx, std::span<const ReadingItem> batch, Instant now, BatchS
         return std::pair(&project, &zit->second);
     };
     // Prefetch, per project: the meters with their billing states, then the accounts they bill
-    // with their ledger accounts; three reads for the batch instead of three per meter. (A meter
-    // not found here is looked up again below, which reports it as before.)
+    // with their ledger accounts; three reads for the batch instead of three per meter. Every
+    // meter of the batch is asked for, so one not found here does not exist.
     for (auto group = by_meter.begin(); group != by_meter.end();) {
         auto group_end = group;
         std::vector<std::string_view> codes;
@@ -1249,9 +1238,6 @@ Status ApplyInTx(Tx& tx, std::span<const ReadingItem> batch, Instant now, BatchS
         const Seconds day_offset = located.second->day_offset;
         std::optional<Tx::MeterWithBilling> found = std::move(entry.found);
         if (!found) {
-            JOULE_ASSIGN_OR_RETURN(found, tx.LoadMeterBilling(project.id, key.meter));
-        }
-        if (!found) {
             return NotFound(
                 "no meter '" + std::string(key.meter) + "' in project '" + project.code + "'",
                 field + ".meter");
@@ -1273,8 +1259,11 @@ Status ApplyInTx(Tx& tx, std::span<const ReadingItem> batch, Instant now, BatchS
         AccountContext* account = nullptr;
         const Tariff* tariff = nullptr;
         if (billing.account.valid()) {
-            JOULE_ASSIGN_OR_RETURN(account,
-                                   CachedAccount(tx, state, project, zone, billing.account));
+            auto it = state.accounts.find(billing.account.value);  // prefetched above
+            if (it == state.accounts.end()) {
+                return NotFound("no account " + std::to_string(billing.account.value));
+            }
+            account = &it->second;
             tariff = &account->tariff->tariff;
         }
         if (meter->tariff.valid()) {
