@@ -1,6 +1,7 @@
 #include "app/bench_mqtt.hpp"
 
 #include <mosquitto.h>
+#include <sqlite3.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -11,8 +12,10 @@
 #include <cstdlib>
 #include <filesystem>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -270,6 +273,41 @@ double StealPercent(const CpuTicks& from, const CpuTicks& to) {
                : 0.0;
 }
 
+// Time per SQL text on one connection (sqlite3_trace_v2 PROFILE; a trigger's work counts in
+// its statement). Only the connection's thread calls it.
+struct SqlProfile {
+    struct Cost {
+        int64_t ns = 0;
+        int64_t runs = 0;
+    };
+    std::map<std::string, Cost, std::less<>> by_sql;
+    static int OnTrace(unsigned type, void* self, void* stmt, void* ns) {
+        if (type == SQLITE_TRACE_PROFILE) {
+            const char* sql = sqlite3_sql(static_cast<sqlite3_stmt*>(stmt));
+            Cost& c = static_cast<SqlProfile*>(self)->by_sql[sql != nullptr ? sql : "?"];
+            c.ns += *static_cast<const sqlite3_int64*>(ns);
+            ++c.runs;
+        }
+        return 0;
+    }
+    void Print(double seconds) const {
+        std::vector<std::pair<std::string, Cost>> top(by_sql.begin(), by_sql.end());
+        std::sort(top.begin(), top.end(),
+                  [](const auto& a, const auto& b) { return a.second.ns > b.second.ns; });
+        std::printf(
+            "\nSQL on the writer's connection, costliest first (%% of the run's wall time, "
+            "runs, us/run):\n");
+        for (std::size_t i = 0; i < top.size() && i < 25; ++i) {
+            const Cost& c = top[i].second;
+            std::printf("  %5.1f %%  %9lld  %7.1f  %.110s\n",
+                        100.0 * static_cast<double>(c.ns) / (seconds * 1e9),
+                        static_cast<long long>(c.runs),
+                        static_cast<double>(c.ns) / 1e3 / static_cast<double>(c.runs),
+                        top[i].first.c_str());
+        }
+    }
+};
+
 double Percentile(std::vector<double> v, double p) {
     if (v.empty()) {
         return 0;
@@ -311,6 +349,11 @@ Status RunMqttBench(const MqttBenchOptions& o) {
         auto store,
         storage::SqliteStore::Open(o.db_path, {o.sync == "full" ? storage::Durability::kFull
                                                                 : storage::Durability::kNormal}));
+
+    SqlProfile sql_profile;
+    if (o.profile_sql) {
+        sqlite3_trace_v2(store->handle(), SQLITE_TRACE_PROFILE, &SqlProfile::OnTrace, &sql_profile);
+    }
 
     // The broker: loopback, a free port, generated credentials, persistence off (the bench
     // measures our ingest, not the broker's disk).
@@ -358,6 +401,9 @@ Status RunMqttBench(const MqttBenchOptions& o) {
     mo.username = "joule-platform";
     mo.password = auth.platform_password;
     mo.client_id = "joule-platform-bench";
+    if (o.gather_ms >= 0) {
+        mo.commit_gather_ms = o.gather_ms;
+    }
     auto ingest = std::make_unique<ingest::MqttIngest>(*store, acquisition, mo, WallNow);
     std::vector<double> latency;  // per batch, s; written on the handling thread only
     std::vector<double> alarm_latency;
@@ -413,8 +459,9 @@ Status RunMqttBench(const MqttBenchOptions& o) {
     }
     std::printf(
         "broker 127.0.0.1:%u (persistence off), %lld messages of %d readings, %d/s "
-        "for %d s, store sync %s\n",
-        port, static_cast<long long>(messages), o.batch, o.rate, o.seconds, o.sync.c_str());
+        "for %d s, store sync %s, group commit every %d ms\n",
+        port, static_cast<long long>(messages), o.batch, o.rate, o.seconds, o.sync.c_str(),
+        mo.commit_gather_ms);
     std::fflush(stdout);
 
     // Publishing: message k is due at t0 + k * batch / rate.
@@ -442,6 +489,8 @@ Status RunMqttBench(const MqttBenchOptions& o) {
     auto window_start = SteadyClock::now();
     const CpuTicks run_ticks = ReadCpuTicks();
     CpuTicks window_ticks = run_ticks;
+    int64_t window_busy_ns = ingest->stats().worker_busy_ns.load();
+    int64_t window_cpu_ns = ingest->stats().worker_cpu_ns.load();
     const double deadline = o.seconds + o.drain_timeout_s;
     while (ingest->stats().readings.load() + ingest->stats().rejected.load() * o.batch <
                total_readings &&
@@ -453,12 +502,19 @@ Status RunMqttBench(const MqttBenchOptions& o) {
                 static_cast<double>(now_readings - last) / SecondsSince(window_start);
             windows.push_back(rate);
             const CpuTicks ticks = ReadCpuTicks();
+            const int64_t busy_ns = ingest->stats().worker_busy_ns.load();
+            const int64_t cpu_ns = ingest->stats().worker_cpu_ns.load();
+            const double window_ns = SecondsSince(window_start) * 1e9;
             std::printf(
                 "  t=%5.0f s  %8.0f readings/s committed  (published %lld msgs, CPU steal %.0f "
-                "%%)\n",
+                "%%, worker busy %.0f %%, its CPU %.0f %%)\n",
                 SecondsSince(t0), rate, static_cast<long long>(sent.load()),
-                StealPercent(window_ticks, ticks));
+                StealPercent(window_ticks, ticks),
+                100.0 * static_cast<double>(busy_ns - window_busy_ns) / window_ns,
+                100.0 * static_cast<double>(cpu_ns - window_cpu_ns) / window_ns);
             window_ticks = ticks;
+            window_busy_ns = busy_ns;
+            window_cpu_ns = cpu_ns;
             std::fflush(stdout);
             last = now_readings;
             window_start = SteadyClock::now();
@@ -466,6 +522,10 @@ Status RunMqttBench(const MqttBenchOptions& o) {
     }
     const double ingest_s = SecondsSince(t0);
     const double run_steal = StealPercent(run_ticks, ReadCpuTicks());
+    const double worker_busy =
+        100.0 * static_cast<double>(ingest->stats().worker_busy_ns.load()) / (ingest_s * 1e9);
+    const double worker_cpu =
+        100.0 * static_cast<double>(ingest->stats().worker_cpu_ns.load()) / (ingest_s * 1e9);
     pacer.join();
     ingest->Stop();  // joins the handling thread: latency vectors are ours now
     // Read before ingest is destroyed for the ceiling run below.
@@ -522,8 +582,14 @@ Status RunMqttBench(const MqttBenchOptions& o) {
         static_cast<long long>(committed), ingest_s, overall, static_cast<long long>(rejected),
         static_cast<long long>(store_errors));
     std::printf("CPU time stolen by the hypervisor          %.1f %%\n", run_steal);
+    std::printf("handling thread busy / its CPU time        %.1f %% / %.1f %% of the run\n",
+                worker_busy, worker_cpu);
     std::printf("commits (Record calls) / backpressure waits %lld / %lld\n",
                 static_cast<long long>(commits), static_cast<long long>(backpressure_waits));
+    if (o.profile_sql) {
+        sqlite3_trace_v2(store->handle(), 0, nullptr, nullptr);
+        sql_profile.Print(ingest_s);
+    }
     const auto checkpoints = store->checkpoint_stats();
     std::printf("WAL checkpoints background / by the writer %lld / %lld\n",
                 static_cast<long long>(checkpoints.background),

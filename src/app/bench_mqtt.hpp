@@ -22,6 +22,8 @@ struct MqttBenchOptions {
     int low_per_mille = 10;     // accounts opened with a low balance (alarms, trips)
     int drain_timeout_s = 120;  // bound on waiting for the backlog after publishing stops
     std::string sync = "full";  // store durability: full (the product's) or normal
+    bool profile_sql = false;   // time each SQL statement on the writer's connection; top 25
+    int gather_ms = -1;  // group commit, ingest::MqttOptions::commit_gather_ms; -1: its default
     std::string mosquitto = "/usr/sbin/mosquitto";
     std::string mosquitto_passwd = "/usr/bin/mosquitto_passwd";
 };

@@ -3,6 +3,7 @@
 #include "ingest/mqtt_gateway.hpp"
 
 #include <mosquitto.h>
+#include <time.h>
 
 #include <nlohmann/json.hpp>
 
@@ -42,6 +43,12 @@ struct MqttIngest::Prepared {
 namespace {
 
 std::once_flag lib_init;
+
+int64_t ThreadCpuNs() {
+    timespec ts{};
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return int64_t{ts.tv_sec} * 1'000'000'000 + ts.tv_nsec;
+}
 
 Status MosqError(int rc, std::string_view what) {
     const ErrorCode code =
@@ -365,6 +372,9 @@ Status MqttIngest::Start() {
     if (options_.keepalive_s < 5 || options_.keepalive_s > 3600) {
         return InvalidArgument("mqtt.keepalive_s", "must be 5..3600");
     }
+    if (options_.commit_gather_ms < 0 || options_.commit_gather_ms > 1000) {
+        return InvalidArgument("mqtt.commit_gather_ms", "must be 0..1000");
+    }
     if (options_.topic_prefix.empty() ||
         options_.topic_prefix.find_first_of("+#") != std::string::npos) {
         return InvalidArgument("mqtt.topic_prefix", "must be non-empty, without + or #");
@@ -628,6 +638,7 @@ void MqttIngest::Enqueue(std::string_view topic, std::string_view payload) {
         queue_room_.wait(lock, [this] { return queue_.size() < kMaxQueuedMessages; });
     }
     stats_.messages.fetch_add(1);
+    queued_readings_ += prepared ? prepared->samples.size() : 0;
     queue_.push_back(
         {std::string(topic), prepared ? std::string() : std::string(payload), std::move(prepared)});
     lock.unlock();
@@ -635,7 +646,9 @@ void MqttIngest::Enqueue(std::string_view topic, std::string_view payload) {
 }
 
 void MqttIngest::WorkerLoop() {
+    const auto gather = std::chrono::milliseconds(options_.commit_gather_ms);
     std::vector<Queued> drained;
+    auto round_start = std::chrono::steady_clock::now() - gather;
     while (true) {
         {
             std::unique_lock lock(queue_mutex_);
@@ -643,11 +656,24 @@ void MqttIngest::WorkerLoop() {
             if (queue_.empty()) {
                 return;  // stopping, and everything was handled
             }
+            // Behind (the last round took longer than `gather`) this does not wait at all.
+            queue_ready_.wait_until(lock, round_start + gather, [this] {
+                return stopping_ || queued_readings_ >= kMaxReadingsPerCommit ||
+                       queue_.size() >= kMaxQueuedMessages / 2;
+            });
             drained.swap(queue_);
+            queued_readings_ = 0;
         }
+        round_start = std::chrono::steady_clock::now();
         queue_room_.notify_all();
+        const auto wall_start = std::chrono::steady_clock::now();
+        const int64_t cpu_start = ThreadCpuNs();
         HandleDrained(drained);
         drained.clear();
+        stats_.worker_busy_ns.fetch_add(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                            std::chrono::steady_clock::now() - wall_start)
+                                            .count());
+        stats_.worker_cpu_ns.fetch_add(ThreadCpuNs() - cpu_start);
     }
 }
 

@@ -2,6 +2,7 @@
 #include "service/billing_service.hpp"
 
 #include <array>
+#include <map>
 #include <thread>
 #include <vector>
 
@@ -254,6 +255,48 @@ TEST_F(BillingServiceTest, RefundCannotExceedPaidBalance) {
     ASSERT_TRUE(billing_.Refund({"mall", "A001", Money{4000}, "cash", "ref-2", ""}, actor_, now_)
                     .has_value());
     EXPECT_EQ(View().paid.fen, 6000);
+    ExpectLedgerBalanced();
+}
+
+// Sales by day count what tenants paid in and got back, by channel: top-ups, refunds and
+// subsidies; deductions are consumption, not sales (the store keeps these totals itself since
+// migration 23 dropped the per-transfer trigger).
+TEST_F(BillingServiceTest, SalesCountTopUpsRefundsAndSubsidiesButNotDeductions) {
+    SubsidyRequest s{"mall",  "A001",      Money{300}, 0, T("2026-12-31T00:00:00Z"),
+                     "sub-1", "base quota"};
+    ASSERT_TRUE(billing_.GrantSubsidy(s, actor_, T("2026-11-01T00:00:00Z")).has_value());
+    ASSERT_TRUE(Read("m1", "2026-11-01T01:00:00Z", 105).has_value());  // 5 yuan deducted
+    ASSERT_TRUE(billing_.TopUp({"mall", "A001", Money{5000}, "wechat", "k-1", "R1"}, actor_, now_)
+                    .has_value());
+    ASSERT_TRUE(billing_.TopUp({"mall", "A001", Money{700}, "wechat", "k-2", "R2"}, actor_, now_)
+                    .has_value());
+    ASSERT_TRUE(billing_.Refund({"mall", "A001", Money{4000}, "cash", "ref-1", ""}, actor_, now_)
+                    .has_value());
+    auto read = store_->BeginRead().value();
+    const ProjectId project = read->FindProject("mall").value()->id;
+    auto sales =
+        read->SumSales(project, {0, 1'000'000}, SummaryPeriod::kMonth, SummaryGroup::kProject);
+    ASSERT_TRUE(sales.has_value()) << sales.error().ToString();
+    using Sum = std::pair<int64_t, int64_t>;  // fen, transfers
+    std::map<std::pair<TransferCode, std::string>, Sum> seen;
+    for (const SalesTotal& t : *sales) {
+        EXPECT_EQ(t.period, "2026-11");
+        auto& [fen, count] = seen[{t.code, t.channel}];
+        fen += t.amount.fen;
+        count += t.transfers;
+    }
+    ASSERT_EQ(seen.size(), 4U);  // nothing for the deduction
+    const std::pair<TransferCode, std::string> cash_top_up{TransferCode::kTopUp, "cash"};
+    const std::pair<TransferCode, std::string> wechat_top_up{TransferCode::kTopUp, "wechat"};
+    const std::pair<TransferCode, std::string> cash_refund{TransferCode::kRefund, "cash"};
+    EXPECT_EQ(seen[cash_top_up], Sum(10000, 1));
+    EXPECT_EQ(seen[wechat_top_up], Sum(5700, 2));
+    EXPECT_EQ(seen[cash_refund], Sum(4000, 1));
+    const std::pair<TransferCode, std::string> subsidies{TransferCode::kSubsidy, ""};
+    const auto subsidy = seen.lower_bound(subsidies);
+    ASSERT_NE(subsidy, seen.end());
+    EXPECT_EQ(subsidy->first.first, TransferCode::kSubsidy);
+    EXPECT_EQ(subsidy->second, Sum(300, 1));
     ExpectLedgerBalanced();
 }
 

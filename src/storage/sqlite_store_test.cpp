@@ -305,6 +305,22 @@ TEST(SqliteStore, MeterStatusIsOverwritten) {
     ASSERT_TRUE(loaded.has_value());
     EXPECT_EQ(loaded->relay, RelayState::kClosed);
     EXPECT_EQ(loaded->values_json, R"({"voltage":"220.1"})");
+    // The same state with new reading columns (a save that does not run the change trigger).
+    s.last_seen = T(9);
+    s.last_failure = T(8);
+    s.failures = 2;
+    s.meter_time = T(6);
+    s.values_json = R"({"voltage":"219.0"})";
+    ASSERT_TRUE(tx->SaveMeterStatus(s).has_value());
+    loaded = tx->LoadMeterStatus(f.meter).value();
+    ASSERT_TRUE(loaded.has_value());
+    EXPECT_EQ(loaded->relay, RelayState::kClosed);
+    EXPECT_TRUE(loaded->online);
+    EXPECT_EQ(loaded->last_seen, T(9));
+    EXPECT_EQ(loaded->last_failure, T(8));
+    EXPECT_EQ(loaded->failures, 2);
+    EXPECT_EQ(loaded->meter_time, T(6));
+    EXPECT_EQ(loaded->values_json, R"({"voltage":"219.0"})");
 }
 
 TEST(SqliteStore, LiveChangesAreRecordedOnlyWhenAnnouncedStateChanges) {
@@ -321,6 +337,12 @@ TEST(SqliteStore, LiveChangesAreRecordedOnlyWhenAnnouncedStateChanges) {
     ASSERT_TRUE(tx->SaveMeterStatus(s).has_value());  // a new reading, same state: not
     s.relay = RelayState::kOpen;
     ASSERT_TRUE(tx->SaveMeterStatus(s).has_value());  // the relay opened: announced
+    s.online = false;
+    ASSERT_TRUE(tx->SaveMeterStatus(s).has_value());  // went offline: announced
+    s.last_seen = T(65);
+    ASSERT_TRUE(tx->SaveMeterStatus(s).has_value());  // still offline: not
+    s.hold = true;
+    ASSERT_TRUE(tx->SaveMeterStatus(s).has_value());                       // keep power: announced
     ASSERT_TRUE(tx->SetGatewayLink(f.gateway, false, T(70)).has_value());  // already offline
     ASSERT_TRUE(tx->SetGatewayLink(f.gateway, true, T(80)).has_value());   // came online
     CommandRecord c;
@@ -354,6 +376,8 @@ TEST(SqliteStore, LiveChangesAreRecordedOnlyWhenAnnouncedStateChanges) {
     ASSERT_EQ(alarms.size(), 1U);
     const int64_t alarm = alarms[0].id;
     const std::vector<std::pair<LiveKind, int64_t>> want = {{LiveKind::kMeter, f.meter.value},
+                                                            {LiveKind::kMeter, f.meter.value},
+                                                            {LiveKind::kMeter, f.meter.value},
                                                             {LiveKind::kMeter, f.meter.value},
                                                             {LiveKind::kGateway, f.gateway.value},
                                                             {LiveKind::kCommand, command},

@@ -220,6 +220,27 @@ TEST_F(MqttTest, ReadingsFlowAndTheBalanceFalls) {
     test::ExpectLedgerBalanced(*store_);
 }
 
+TEST_F(MqttTest, BadClientOptionsAreRefusedByName) {
+    const std::vector<std::pair<std::function<void(MqttOptions&)>, std::string>> cases = {
+        {[](MqttOptions& o) { o.qos = 3; }, "mqtt.qos"},
+        {[](MqttOptions& o) { o.keepalive_s = 1; }, "mqtt.keepalive_s"},
+        {[](MqttOptions& o) { o.topic_prefix = "a/#"; }, "mqtt.topic_prefix"},
+        {[](MqttOptions& o) { o.commit_gather_ms = -1; }, "mqtt.commit_gather_ms"},
+        {[](MqttOptions& o) { o.commit_gather_ms = 1001; }, "mqtt.commit_gather_ms"}};
+    for (const auto& [spoil, field] : cases) {
+        MqttOptions options;
+        options.port = port_;
+        options.password = "platform-secret";
+        options.client_id = "joule-platform-refused";
+        spoil(options);
+        MqttIngest refused(*store_, acquisition_, options, [this] { return now_; });
+        const Status started = refused.Start();
+        ASSERT_FALSE(started.has_value()) << field;
+        EXPECT_EQ(started.error().code, ErrorCode::kInvalidArgument) << field;
+        EXPECT_EQ(started.error().field, field);
+    }
+}
+
 TEST_F(MqttTest, AResentBatchIsBilledOnce) {
     PubAndWait("gw1", "joule/mall/gw1/up/readings", kBatch);
     const Money after_first = Paid();
