@@ -641,8 +641,17 @@ void MqttIngest::Enqueue(std::string_view topic, std::string_view payload) {
     queued_readings_ += prepared ? prepared->samples.size() : 0;
     queue_.push_back(
         {std::string(topic), prepared ? std::string() : std::string(payload), std::move(prepared)});
+    // The worker waits for a first message, then for its gathering time or a full commit: it is
+    // woken for those, not for every message in between.
+    const bool wake = queue_.size() == 1 || GatheredEnough();
     lock.unlock();
-    queue_ready_.notify_one();
+    if (wake) {
+        queue_ready_.notify_one();
+    }
+}
+
+bool MqttIngest::GatheredEnough() const {
+    return queued_readings_ >= kMaxReadingsPerCommit || queue_.size() >= kMaxQueuedMessages / 2;
 }
 
 void MqttIngest::WorkerLoop() {
@@ -657,23 +666,15 @@ void MqttIngest::WorkerLoop() {
                 return;  // stopping, and everything was handled
             }
             // Behind (the last round took longer than `gather`) this does not wait at all.
-            queue_ready_.wait_until(lock, round_start + gather, [this] {
-                return stopping_ || queued_readings_ >= kMaxReadingsPerCommit ||
-                       queue_.size() >= kMaxQueuedMessages / 2;
-            });
+            queue_ready_.wait_until(lock, round_start + gather,
+                                    [this] { return stopping_ || GatheredEnough(); });
             drained.swap(queue_);
             queued_readings_ = 0;
         }
         round_start = std::chrono::steady_clock::now();
         queue_room_.notify_all();
-        const auto wall_start = std::chrono::steady_clock::now();
-        const int64_t cpu_start = ThreadCpuNs();
         HandleDrained(drained);
         drained.clear();
-        stats_.worker_busy_ns.fetch_add(std::chrono::duration_cast<std::chrono::nanoseconds>(
-                                            std::chrono::steady_clock::now() - wall_start)
-                                            .count());
-        stats_.worker_cpu_ns.fetch_add(ThreadCpuNs() - cpu_start);
     }
 }
 
@@ -681,10 +682,23 @@ void MqttIngest::HandleDrained(std::vector<Queued>& drained) {
     std::lock_guard lock(handle_mutex_);
     std::vector<Prepared> pending;
     std::size_t pending_readings = 0;
+    // Counted per commit (a backlog drained at once spans many), so the stats follow the load.
+    auto wall_start = std::chrono::steady_clock::now();
+    int64_t cpu_start = ThreadCpuNs();
+    auto count_busy = [&] {
+        const auto wall_now = std::chrono::steady_clock::now();
+        const int64_t cpu_now = ThreadCpuNs();
+        stats_.worker_busy_ns.fetch_add(
+            std::chrono::duration_cast<std::chrono::nanoseconds>(wall_now - wall_start).count());
+        stats_.worker_cpu_ns.fetch_add(cpu_now - cpu_start);
+        wall_start = wall_now;
+        cpu_start = cpu_now;
+    };
     auto flush = [&] {
         CommitReadings(pending);
         pending.clear();
         pending_readings = 0;
+        count_busy();
     };
     auto add = [&](Prepared&& p) {
         LogUnknownMeters(p);

@@ -56,7 +56,8 @@ struct MqttOptions {
     std::string tls_certfile;  // client certificate, optional
     std::string tls_keyfile;
     // Group commit: the handling thread starts a new round of handling at most this often
-    // (unless kMaxReadingsPerCommit readings are already waiting), so under load each commit
+    // (unless kMaxReadingsPerCommit readings or kMaxQueuedMessages / 2 messages are already
+    // waiting; other kinds of message wait with the readings), so under load each commit
     // carries more readings and its fixed costs (the fsync, pages every commit rewrites, the
     // batch's set queries) are shared. A reading waits at most this much longer. 0..1000.
     int commit_gather_ms = 100;
@@ -81,13 +82,13 @@ struct MqttStats {
 
 // Thread-safety: libmosquitto's network thread copies each message into a bounded queue
 // (kMaxQueuedMessages), parsing reading batches and finding their meters on the way (store reads
-// only); one worker thread drains it in order and handles the messages, recording
-// the reading batches drained together in one Record call (one transaction, up to
-// kMaxReadingsPerCommit readings); a batch that fails there is retried on its own so one bad
-// batch never fails another. Other kinds are handled in order between those commits. A mutex
-// serializes handling, so HandleMessage (synchronous, one message) may also be called directly.
-// SendCommand may be called from any thread. The Store and AcquisitionService must outlive this
-// object.
+// only); one worker thread drains it in order (at most every MqttOptions::commit_gather_ms while
+// it keeps up) and handles the messages, recording the reading batches drained together in one
+// Record call (one transaction, up to kMaxReadingsPerCommit readings); a batch that fails there
+// is retried on its own so one bad batch never fails another. Other kinds are handled in order
+// between those commits. A mutex serializes handling, so HandleMessage (synchronous, one message)
+// may also be called directly. SendCommand may be called from any thread. The Store and
+// AcquisitionService must outlive this object.
 class MqttIngest final : public CommandSink {
 public:
     MqttIngest(Store& store, AcquisitionService& service, MqttOptions options,
@@ -178,6 +179,8 @@ private:
     std::condition_variable queue_room_;   // the worker took messages
     std::vector<Queued> queue_;
     std::size_t queued_readings_ = 0;  // in queue_'s prepared batches
+    // A full commit's readings, or half the queue's room, is waiting (queue_mutex_ held).
+    bool GatheredEnough() const;
     bool stopping_ = false;
     std::thread worker_;
     std::unique_ptr<MeterCache> meter_cache_;  // locks itself: the network thread uses it too

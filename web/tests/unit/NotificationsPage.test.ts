@@ -86,10 +86,14 @@ const stateTag = (w: ReturnType<typeof mountIt>, id: number) => {
   const found = w.find(`[data-test=state-${id}]`)
   return found.classes('el-tag') ? found : found.find('.el-tag')
 }
-// Element Plus shows a form item's error message 100 ms after the error is set.
-const settle = async () => {
-  await new Promise((r) => setTimeout(r, 150))
-  await flushPromises()
+// Element Plus shows a form item's error message 100 ms after the error is set; on a loaded
+// machine later, so this waits until `shown` says the test's subject is there (at most 5 s).
+const settle = async (shown: () => boolean = () => true) => {
+  const end = Date.now() + 5000
+  do {
+    await new Promise((r) => setTimeout(r, 150))
+    await flushPromises()
+  } while (!shown() && Date.now() < end)
 }
 const type = (selector: string, value: string) => {
   const input = document.querySelector<HTMLInputElement>(selector)!
@@ -159,9 +163,10 @@ describe('NotificationsPage', () => {
     await flushPromises()
     // A new webhook without a secret never reaches the API.
     document.querySelector<HTMLButtonElement>('[data-test=recipient-save]')!.click()
-    await settle()
+    const dialogText = () => document.querySelector('[data-test=recipient-dialog]')?.textContent ?? ''
+    await settle(() => dialogText().includes('Webhook 需要签名密钥'))
     expect(calls.filter((c) => c.method === 'POST')).toHaveLength(0)
-    expect(document.querySelector('[data-test=recipient-dialog]')?.textContent).toContain('Webhook 需要签名密钥')
+    expect(dialogText()).toContain('Webhook 需要签名密钥')
 
     type('input[data-test=recipient-secret]', 's3cret-s3cret-s3cret')
     await flushPromises()
@@ -195,8 +200,8 @@ describe('NotificationsPage', () => {
     type('input[data-test=recipient-address]', 'not-an-address')
     await flushPromises()
     document.querySelector<HTMLButtonElement>('[data-test=recipient-save]')!.click()
-    await settle()
     const item = document.querySelector('input[data-test=recipient-address]')!.closest('.el-form-item')!
+    await settle(() => item.textContent?.includes('must be an email address') ?? false)
     expect(item.classList.contains('is-error')).toBe(true)
     expect(item.textContent).toContain('must be an email address')
     expect(document.querySelector('[data-test=recipient-error]')).toBeNull()

@@ -49,6 +49,7 @@ afterEach(() => {
   pollTiming.timeoutMs = 30_000
   bridgeTiming.readyMs = 10_000
   vi.unstubAllGlobals()
+  vi.useRealTimers()
 })
 
 describe('tenant payment', () => {
@@ -158,18 +159,37 @@ describe('tenant payment', () => {
   })
 
   it('waits for an order until paid or closed, or gives up with it as last read', async () => {
-    pollTiming.intervalMs = 1
-    pollTiming.timeoutMs = 200
+    // On fake time: how many times it asks must not depend on how fast the machine is.
+    vi.useFakeTimers({ toFake: ['Date', 'setTimeout'] })
+    pollTiming.intervalMs = 1000
+    pollTiming.timeoutMs = 30_000
+    let polls = 0
     let states: Order['state'][] = ['created', 'created', 'paid']
-    mockApi((_m, path) => (path === 'payments/J1' ? json(order({ state: states.length > 1 ? states.shift()! : states[0] })) : undefined))
-    expect((await waitForOrder('J1')).state).toBe('paid')
+    mockApi((_m, path) => {
+      if (path !== 'payments/J1') return undefined
+      polls += 1
+      return json(order({ state: states.length > 1 ? states.shift()! : states[0] }))
+    })
+    const settled = async <T>(wait: Promise<T>): Promise<T> => {
+      await vi.runAllTimersAsync()
+      return wait
+    }
+    expect((await settled(waitForOrder('J1'))).state).toBe('paid')
+    expect(polls).toBe(3)
     states = ['created', 'closed']
-    expect((await waitForOrder('J1')).state).toBe('closed')
+    expect((await settled(waitForOrder('J1'))).state).toBe('closed')
     states = ['closed']
-    expect(await waitUntilPaid('J1')).toBeNull()
+    expect(await settled(waitUntilPaid('J1'))).toBeNull()
+    // Never paid: at 0 s and once a second until the next ask would pass the 30 s, then the
+    // order as read.
     states = ['created']
-    pollTiming.timeoutMs = 10
-    expect((await waitForOrder('J1')).state).toBe('created')
-    expect((await waitForOrder('J1', () => true)).state).toBe('created')
+    polls = 0
+    const start = Date.now()
+    expect((await settled(waitForOrder('J1'))).state).toBe('created')
+    expect(polls).toBe(31)
+    expect(Date.now() - start).toBe(30_000)
+    polls = 0
+    expect((await settled(waitForOrder('J1', () => true))).state).toBe('created')
+    expect(polls).toBe(1)
   })
 })
