@@ -401,9 +401,7 @@ Status RunMqttBench(const MqttBenchOptions& o) {
     mo.username = "joule-platform";
     mo.password = auth.platform_password;
     mo.client_id = "joule-platform-bench";
-    if (o.gather_ms >= 0) {
-        mo.commit_gather_ms = o.gather_ms;
-    }
+    mo.commit_gather_ms = o.gather_ms.value_or(mo.commit_gather_ms);  // Start() checks the range
     auto ingest = std::make_unique<ingest::MqttIngest>(*store, acquisition, mo, WallNow);
     std::vector<double> latency;  // per batch, s; written on the handling thread only
     std::vector<double> alarm_latency;

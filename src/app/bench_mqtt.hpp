@@ -6,6 +6,7 @@
 // messages as the ceiling. Stops by itself. See docs/performance.md.
 #pragma once
 
+#include <optional>
 #include <string>
 
 #include "base/error.hpp"
@@ -23,7 +24,8 @@ struct MqttBenchOptions {
     int drain_timeout_s = 120;  // bound on waiting for the backlog after publishing stops
     std::string sync = "full";  // store durability: full (the product's) or normal
     bool profile_sql = false;   // time each SQL statement on the writer's connection; top 25
-    int gather_ms = -1;  // group commit, ingest::MqttOptions::commit_gather_ms; -1: its default
+    std::optional<int>
+        gather_ms;  // group commit, MqttOptions::commit_gather_ms; unset: its default
     std::string mosquitto = "/usr/sbin/mosquitto";
     std::string mosquitto_passwd = "/usr/bin/mosquitto_passwd";
 };

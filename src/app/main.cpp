@@ -209,10 +209,9 @@ int Main(int argc, char** argv) {
         ->capture_default_str();
     bench_mqtt->add_flag("--profile-sql", mqtt_bench.profile_sql,
                          "time every SQL statement of the writer and print the costliest");
-    bench_mqtt
-        ->add_option("--gather-ms", mqtt_bench.gather_ms,
-                     "group commit: the ingest starts a commit at most this often")
-        ->capture_default_str();
+    bench_mqtt->add_option("--gather-ms", mqtt_bench.gather_ms,
+                           "group commit: the ingest starts a commit at most this often, 0..1000 "
+                           "(default the ingest's, 100)");
 
     auto* admin = app.add_subcommand("admin", "users of the HTTP API and the console");
     admin->require_subcommand(1);

@@ -492,15 +492,12 @@ public:
 
     // --- billing state and readings
     virtual Result<std::optional<MeterBilling>> LoadBilling(MeterId meter) = 0;
-    // A meter by project and code with its billing state, in one read (the billing hot path).
+    // Meters of a project by code, each with its billing state, in one read (the billing hot
+    // path); codes that name no meter are left out.
     struct MeterWithBilling {
         MeterRecord meter;
         std::optional<MeterBilling> billing;
     };
-    virtual Result<std::optional<MeterWithBilling>> LoadMeterBilling(ProjectId project,
-                                                                     std::string_view code) = 0;
-    // LoadMeterBilling for many meters of a project in one read; codes that name no meter are
-    // left out.
     virtual Result<std::vector<MeterWithBilling>> LoadMetersBilling(
         ProjectId project, std::span<const std::string_view> codes) = 0;
     virtual Status SaveBilling(const MeterBilling& state) = 0;

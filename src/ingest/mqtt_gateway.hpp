@@ -147,6 +147,8 @@ private:
     Result<Prepared> PrepareReadings(const Route& route, std::string_view payload);
     std::unique_ptr<Prepared> PrepareAhead(std::string_view topic, std::string_view payload);
     void LogUnknownMeters(const Prepared& p);
+    // A full commit's readings, or half the queue's room, is waiting (queue_mutex_ held).
+    [[nodiscard]] bool GatheredEnough() const;
     Status RecordBatches(std::span<Prepared> group);
     void CommitReadings(std::vector<Prepared>& batches);
     void Enqueue(std::string_view topic, std::string_view payload);
@@ -179,8 +181,6 @@ private:
     std::condition_variable queue_room_;   // the worker took messages
     std::vector<Queued> queue_;
     std::size_t queued_readings_ = 0;  // in queue_'s prepared batches
-    // A full commit's readings, or half the queue's room, is waiting (queue_mutex_ held).
-    bool GatheredEnough() const;
     bool stopping_ = false;
     std::thread worker_;
     std::unique_ptr<MeterCache> meter_cache_;  // locks itself: the network thread uses it too

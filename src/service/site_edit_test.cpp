@@ -5,6 +5,9 @@
 
 #include <gtest/gtest.h>
 
+#include <span>
+#include <string_view>
+
 #include "service/service_test_support.hpp"
 #include "service/site_import.hpp"
 #include "service/site_service.hpp"
@@ -70,7 +73,10 @@ TEST_F(SiteEditTest, TheStoreRefusesAnUpdateOfARowThatMovedOn) {
 TEST_F(SiteEditTest, AMeterReadWithItsBillingStateHasItsOwnAddressAndVersion) {
     auto tx = store_->Begin().value();
     const ProjectRecord mall = tx->FindProject("mall").value().value();
-    const auto loaded = tx->LoadMeterBilling(mall.id, "m1").value().value();
+    const std::string_view code = "m1";
+    const auto found = tx->LoadMetersBilling(mall.id, std::span(&code, 1)).value();
+    ASSERT_EQ(found.size(), 1U);
+    const auto& loaded = found.front();
     EXPECT_EQ(loaded.meter.bus_address, "000000000001");
     EXPECT_EQ(loaded.meter.circuit, 2);
     EXPECT_EQ(loaded.meter.version, 1);

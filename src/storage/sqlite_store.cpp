@@ -767,46 +767,42 @@ public:
         auto secs = [](const std::optional<Instant>& t) {
             return t ? std::optional<int64_t>(Secs(*t)) : std::nullopt;
         };
-        // Most saves are a reading's, with the four columns the live-change trigger compares as
-        // they were: updating the others alone does not run the trigger (migration 23).
+        // Both statements take the same values in the same order: the per-reading columns, then
+        // the meter and the four the live-change trigger compares.
+        auto bind = [&](Query& q) -> Query& {
+            return q.OptInt(secs(s.last_seen))
+                .OptInt(secs(s.last_failure))
+                .Int(s.failures)
+                .OptInt(secs(s.meter_time))
+                .Text(s.values_json)
+                .Int(s.meter.value)
+                .Int(s.online)
+                .Int(static_cast<int64_t>(s.relay))
+                .Int(static_cast<int64_t>(s.valve))
+                .Int(s.hold);
+        };
+        // Most saves are a reading's, with those four as they were: updating the others alone
+        // does not run the trigger (migration 23).
         auto same_state =
             Q("UPDATE meter_status SET last_seen = ?, last_failure = ?, failures = ?, "
               "meter_time = ?, values_json = ? WHERE meter_id = ? AND online = ? AND relay = ? "
               "AND valve = ? AND hold = ?");
-        JOULE_TRY(same_state.OptInt(secs(s.last_seen))
-                      .OptInt(secs(s.last_failure))
-                      .Int(s.failures)
-                      .OptInt(secs(s.meter_time))
-                      .Text(s.values_json)
-                      .Int(s.meter.value)
-                      .Int(s.online)
-                      .Int(static_cast<int64_t>(s.relay))
-                      .Int(static_cast<int64_t>(s.valve))
-                      .Int(s.hold)
-                      .Run());
+        JOULE_TRY(bind(same_state).Run());
         if (sqlite3_changes(db_) == 1) {
             return {};
         }
+        // An upsert, not a replace: the live-change trigger compares the old row with the new one
+        // (migration 9).
         auto q =
-            // An upsert, not a replace: the live-change trigger compares the old row with the
-            // new one (migration 9).
-            Q("INSERT INTO meter_status(meter_id, online, last_seen, last_failure, failures, "
-              "meter_time, relay, valve, hold, values_json) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+            Q("INSERT INTO meter_status(last_seen, last_failure, failures, meter_time, "
+              "values_json, meter_id, online, relay, valve, hold) "
+              "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
               "ON CONFLICT(meter_id) DO UPDATE SET online = excluded.online, last_seen = "
               "excluded.last_seen, last_failure = excluded.last_failure, failures = "
               "excluded.failures, meter_time = excluded.meter_time, relay = excluded.relay, "
-              "valve = excluded.valve, hold = excluded.hold, values_json = excluded.values_json");
-        return q.Int(s.meter.value)
-            .Int(s.online)
-            .OptInt(secs(s.last_seen))
-            .OptInt(secs(s.last_failure))
-            .Int(s.failures)
-            .OptInt(secs(s.meter_time))
-            .Int(static_cast<int64_t>(s.relay))
-            .Int(static_cast<int64_t>(s.valve))
-            .Int(s.hold)
-            .Text(s.values_json)
-            .Run();
+              "valve = excluded.valve, hold = excluded.hold, "
+              "values_json = excluded.values_json");
+        return bind(q).Run();
     }
     Status UpsertPendingDevice(const PendingDeviceRecord& d) override {
         auto q =
@@ -1335,12 +1331,6 @@ public:
             out.billing = BillingRow(q, 13);
         }
         return out;
-    }
-    Result<std::optional<MeterWithBilling>> LoadMeterBilling(ProjectId project,
-                                                             std::string_view code) override {
-        auto q = Q(JOULE_METER_BILLING_SELECT "WHERE m.project_id = ? AND m.code = ?");
-        q.Int(project.value).Text(code);
-        return FirstRow(q, MeterBillingRow);
     }
     Result<std::vector<MeterWithBilling>> LoadMetersBilling(
         ProjectId project, std::span<const std::string_view> codes) override {
