@@ -197,6 +197,13 @@ Result<std::vector<StatementLine>> ParseWechatTradeBill(std::string_view bytes) 
             return InvalidArgument(RowField(*row, "交易状态"),
                                    "must be SUCCESS, REFUND or REVOKED, not " + line.status);
         }
+        // Only the settled column carries a sign (a refund's is negative); what was paid or
+        // refunded is an amount.
+        if (line.amount < Money{}) {
+            return InvalidArgument(
+                RowField(*row, line.kind == StatementLineKind::kRefund ? "退款金额" : "订单金额"),
+                "must not be negative");
+        }
         lines.push_back(std::move(line));
     }
     // The totals: a file cut short or edited by hand is refused whole.

@@ -115,6 +115,21 @@ TEST(Statement, ACutOffOrEditedBillIsRefusedWhole) {
     std::string bad_status = Bill("3", "95.50");
     bad_status.replace(bad_status.find("`REVOKED"), 8, "`PENDING");
     EXPECT_EQ(ParseWechatTradeBill(bad_status).error().field, "row 3: 交易状态");
+    // Only 应结订单金额 carries a sign; a negative refund or order amount is an edited file.
+    const std::string totals =
+        "总交易单数,应结订单总金额,退款总金额,充值券退款总金额,手续费总金额,订单总金额,"
+        "申请退款总金额\n`1,`-30.00,`30.00,`0.00,`0.00,`0.00,`30.00\n";
+    const std::string negative_refund =
+        std::string(kHeader) +
+        Row("2026-11-22 23:59:59", "4200000001", "J20261122100000aa", "REFUND", "-30.00",
+            "50000001", "-30.00", "100.00") +
+        totals;
+    EXPECT_EQ(ParseWechatTradeBill(negative_refund).error().field, "row 2: 退款金额");
+    const std::string negative_order = std::string(kHeader) +
+                                       Row("2026-11-22 10:00:00", "4200000001", "J20261122100000aa",
+                                           "SUCCESS", "-100.00", "", "0.00", "-100.00") +
+                                       totals;
+    EXPECT_EQ(ParseWechatTradeBill(negative_order).error().field, "row 2: 订单金额");
 }
 
 std::string Gbk(std::string_view utf8) {
